@@ -1,0 +1,31 @@
+import type { MetricDefinition } from './types.js';
+import { B2 } from './buckets.js';
+
+export const http: readonly MetricDefinition[] = [
+  { name: 'tuist_http_request_count', type: 'counter', family: 'http', labels: ['response_status', 'request_method', 'request_host'],
+    description: 'Outgoing HTTP requests.' },
+  { name: 'tuist_http_request_duration_nanosecond', type: 'histogram', family: 'http', unit: 'ns', buckets: B2, labels: ['response_status', 'request_method', 'request_host'], serverName: 'tuist_http_request_duration_nanoseconds',
+    description: 'Total time of outgoing requests, including waiting for a pool connection.' },
+  { name: 'tuist_http_queue_count', type: 'counter', family: 'http', labels: ['request_method', 'request_host'],
+    description: 'Requests that took a connection from the pool.' },
+  { name: 'tuist_http_queue_duration_nanoseconds', type: 'histogram', family: 'http', unit: 'ns', buckets: B2, labels: ['request_method', 'request_host'],
+    description: 'Time to take a connection from the pool.' },
+  { name: 'tuist_http_queue_idle_time_nanoseconds', type: 'histogram', family: 'http', unit: 'ns', buckets: B2, labels: ['request_method', 'request_host'],
+    description: 'Time the taken connection had been idle in the pool.' },
+  { name: 'tuist_http_connection_count', type: 'counter', family: 'http', labels: [],
+    description: 'Connections established.' },
+  { name: 'tuist_http_connection_duration_nanoseconds', type: 'histogram', family: 'http', unit: 'ns', buckets: B2, labels: [],
+    description: 'Time to establish a connection to a host.' },
+  { name: 'tuist_http_send_count', type: 'counter', family: 'http', labels: ['request_method', 'request_host'],
+    description: 'Requests sent after a connection was assigned.' },
+  { name: 'tuist_http_send_duration_nanoseconds', type: 'histogram', family: 'http', unit: 'ns', buckets: B2, labels: ['request_method', 'request_host'],
+    description: 'Time from connection assignment until the request was fully sent.' },
+  { name: 'tuist_http_receive_count', type: 'counter', family: 'http', labels: ['status', 'request_method', 'request_host'],
+    description: 'Responses received for sent requests.' },
+  { name: 'tuist_http_receive_duration_nanoseconds', type: 'histogram', family: 'http', unit: 'ns', buckets: B2, labels: ['status', 'request_method', 'request_host'],
+    description: 'Time to receive the response.' },
+  { name: 'tuist_http_queue_available_connections', type: 'gauge', family: 'http', labels: ['url', 'size', 'index'],
+    description: 'Idle connections available in a pool.' },
+  { name: 'tuist_http_queue_in_use_connections', type: 'gauge', family: 'http', labels: ['url', 'size', 'index'],
+    description: 'Connections of a pool in use.' },
+];

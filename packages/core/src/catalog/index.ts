@@ -1,0 +1,32 @@
+import type { MetricDefinition } from './types.js';
+import { runs } from './runs.js';
+import { cache } from './cache.js';
+import { previews } from './previews.js';
+import { storage } from './storage.js';
+import { authentication } from './authentication.js';
+import { projects } from './projects.js';
+import { accounts } from './accounts.js';
+import { database } from './database.js';
+import { http } from './http.js';
+import { application, httpServer, jobs, analytics } from './application.js';
+import { runtime } from './runtime.js';
+
+export * from './types.js';
+export * from './buckets.js';
+export { CACHE_EVENT_TYPES, type CacheEventType } from './cache.js';
+
+/** The whole catalog, in exposition order: documented families first, then extensions. */
+export const catalog: readonly MetricDefinition[] = Object.freeze([
+  ...runs, ...cache, ...previews, ...storage, ...authentication, ...projects, ...accounts, ...database, ...http,
+  ...application, ...httpServer, ...jobs, ...analytics, ...runtime,
+]);
+
+/** Labels that make one series per object; off by default (as the Tuist server does), bounded when on. */
+export const HIGH_CARDINALITY_LABELS: readonly string[] = Object.freeze(['object_key', 'upload_id', 'part_number']);
+
+const byName = new Map(catalog.map((d) => [d.name, d]));
+
+/** The definition of a catalog metric by its documented name. */
+export function findMetric(name: string): MetricDefinition | undefined {
+  return byName.get(name);
+}

@@ -1,0 +1,195 @@
+import { HIGH_CARDINALITY_LABELS, NAMING_PROFILES, type NamingProfile } from './catalog/index.js';
+
+export const EXPORTER_NAMES = ['prometheus', 'otlp', 'console', 'none'] as const;
+export type ExporterName = (typeof EXPORTER_NAMES)[number];
+export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json', 'grpc'] as const;
+export type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
+
+export interface PrometheusOptions {
+  /** Interface to listen on; default `OTEL_EXPORTER_PROMETHEUS_HOST`, else all interfaces. */
+  host?: string;
+  /** Port; default `OTEL_EXPORTER_PROMETHEUS_PORT`, else 9091. 0 picks a free port. */
+  port?: number;
+  /** Adds `otel_scope_name`/`otel_scope_version` labels to every sample (off by default). */
+  withScopeLabels?: boolean;
+  /** Serves a `target_info` series with the resource attributes (off by default). */
+  withTargetInfo?: boolean;
+}
+
+export interface TelemetryOptions {
+  /** Exporters to run; default `OTEL_METRICS_EXPORTER` (comma list), else `prometheus`. */
+  exporters?: readonly ExporterName[] | string;
+  prometheus?: PrometheusOptions;
+  otlp?: {
+    /** Full metrics URL; default from `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT` / `OTEL_EXPORTER_OTLP_ENDPOINT`. */
+    url?: string;
+    protocol?: OtlpProtocol;
+  };
+  /** Push interval for OTLP and console; default `OTEL_METRIC_EXPORT_INTERVAL`, else 60000. */
+  exportIntervalMs?: number;
+  /** `service.name`; default `OTEL_SERVICE_NAME`, else `tuist-server`. */
+  serviceName?: string;
+  /** `service.version` and the `version` label of `tuist_application_info`. */
+  serviceVersion?: string;
+  /** `docs` (default) or `server`; default `TUIST_TELEMETRY_NAMING`. */
+  naming?: NamingProfile;
+  /** High-cardinality labels to turn on (`object_key`, `upload_id`, `part_number`) or `all`; default none. */
+  highCardinalityLabels?: readonly string[] | 'all';
+  /** Distinct values each high-cardinality label keeps per metric before overflowing; default 1000. */
+  maxLabelValues?: number;
+  /** How often polled totals are refreshed; default `TUIST_TELEMETRY_POLL_INTERVAL_MS`, else 600000 (10 minutes). */
+  pollIntervalMs?: number;
+  /** Node runtime metrics; default `TUIST_TELEMETRY_RUNTIME_METRICS` (anything but `false` is on). */
+  runtimeMetrics?: boolean;
+  /** Makes the MeterProvider the global one when none is set yet; default true. */
+  setGlobalMeterProvider?: boolean;
+  /** The environment to read; default `process.env` (tests pass their own). */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+export interface ResolvedConfig {
+  exporters: ExporterName[];
+  prometheus: Required<Omit<PrometheusOptions, 'host'>> & { host: string | undefined };
+  otlpProtocol: OtlpProtocol;
+  otlpUrl: string | undefined;
+  exportIntervalMs: number;
+  exportTimeoutMs: number;
+  serviceName: string;
+  serviceVersion: string | undefined;
+  naming: NamingProfile;
+  highCardinality: Set<string>;
+  maxLabelValues: number;
+  pollIntervalMs: number;
+  runtimeMetrics: boolean;
+  setGlobalMeterProvider: boolean;
+}
+
+/** A configuration mistake; thrown by `startTelemetry` with what to change. */
+export class TelemetryConfigError extends Error {
+  override name = 'TelemetryConfigError';
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  const t = v?.trim();
+  return t ? t : undefined;
+}
+
+function integer(source: string, raw: unknown, min: number, max: number): number {
+  const n = typeof raw === 'string' ? (/^\s*-?\d+\s*$/.test(raw) ? Number(raw) : NaN) : (raw as number);
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+    throw new TelemetryConfigError(`${source} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  }
+  return n;
+}
+
+function bool(source: string, raw: string): boolean {
+  const v = raw.trim().toLowerCase();
+  if (v === 'true' || v === '1') return true;
+  if (v === 'false' || v === '0') return false;
+  throw new TelemetryConfigError(`${source} must be true or false, got ${JSON.stringify(raw)}`);
+}
+
+export function parseExporters(raw: readonly string[] | string, source: string): ExporterName[] {
+  const list = (typeof raw === 'string' ? raw.split(',') : [...raw]).map((s) => String(s).trim().toLowerCase()).filter(Boolean);
+  for (const e of list) {
+    if (!(EXPORTER_NAMES as readonly string[]).includes(e)) {
+      throw new TelemetryConfigError(`${source}: unknown exporter ${JSON.stringify(e)}; valid values are ${EXPORTER_NAMES.join(', ')} (comma-separated)`);
+    }
+  }
+  const unique = [...new Set(list)] as ExporterName[];
+  // `none` alongside real exporters means nothing: the real ones win (as the OTel SDK does).
+  const real = unique.filter((e) => e !== 'none');
+  return real.length ? real : unique.length ? [] : ['prometheus'];
+}
+
+export function resolveConfig(options: TelemetryOptions = {}): ResolvedConfig {
+  if (options === null || typeof options !== 'object') throw new TelemetryConfigError('startTelemetry(options): options must be an object');
+  const env = options.env ?? process.env;
+
+  const exporters =
+    options.exporters !== undefined
+      ? parseExporters(options.exporters, 'options.exporters')
+      : nonEmpty(env.OTEL_METRICS_EXPORTER)
+        ? parseExporters(env.OTEL_METRICS_EXPORTER!, 'OTEL_METRICS_EXPORTER')
+        : ['prometheus' as const];
+
+  const p = options.prometheus ?? {};
+  const port =
+    p.port !== undefined
+      ? integer('options.prometheus.port', p.port, 0, 65535)
+      : nonEmpty(env.OTEL_EXPORTER_PROMETHEUS_PORT)
+        ? integer('OTEL_EXPORTER_PROMETHEUS_PORT', env.OTEL_EXPORTER_PROMETHEUS_PORT, 0, 65535)
+        : 9091;
+  const host = p.host ?? nonEmpty(env.OTEL_EXPORTER_PROMETHEUS_HOST);
+  const withScopeLabels = p.withScopeLabels ?? (nonEmpty(env.TUIST_TELEMETRY_PROMETHEUS_SCOPE_LABELS) ? bool('TUIST_TELEMETRY_PROMETHEUS_SCOPE_LABELS', env.TUIST_TELEMETRY_PROMETHEUS_SCOPE_LABELS!) : false);
+  const withTargetInfo = p.withTargetInfo ?? (nonEmpty(env.TUIST_TELEMETRY_PROMETHEUS_TARGET_INFO) ? bool('TUIST_TELEMETRY_PROMETHEUS_TARGET_INFO', env.TUIST_TELEMETRY_PROMETHEUS_TARGET_INFO!) : false);
+
+  const protoRaw = options.otlp?.protocol ?? nonEmpty(env.OTEL_EXPORTER_OTLP_METRICS_PROTOCOL) ?? nonEmpty(env.OTEL_EXPORTER_OTLP_PROTOCOL) ?? 'http/protobuf';
+  if (!(OTLP_PROTOCOLS as readonly string[]).includes(protoRaw)) {
+    throw new TelemetryConfigError(`OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: unknown protocol ${JSON.stringify(protoRaw)}; valid values are ${OTLP_PROTOCOLS.join(', ')}`);
+  }
+
+  // Resolved here (not left to the exporter) so `options.env` is honoured like process.env.
+  const metricsEndpoint = nonEmpty(env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT);
+  const baseEndpoint = nonEmpty(env.OTEL_EXPORTER_OTLP_ENDPOINT);
+  const otlpUrl =
+    options.otlp?.url ??
+    metricsEndpoint ??
+    (baseEndpoint ? (protoRaw === 'grpc' ? baseEndpoint : baseEndpoint.replace(/\/+$/, '') + '/v1/metrics') : undefined);
+
+  const exportIntervalMs =
+    options.exportIntervalMs !== undefined
+      ? integer('options.exportIntervalMs', options.exportIntervalMs, 1, 2 ** 31 - 1)
+      : nonEmpty(env.OTEL_METRIC_EXPORT_INTERVAL)
+        ? integer('OTEL_METRIC_EXPORT_INTERVAL', env.OTEL_METRIC_EXPORT_INTERVAL, 1, 2 ** 31 - 1)
+        : 60000;
+  const timeoutRaw = nonEmpty(env.OTEL_METRIC_EXPORT_TIMEOUT) ? integer('OTEL_METRIC_EXPORT_TIMEOUT', env.OTEL_METRIC_EXPORT_TIMEOUT, 1, 2 ** 31 - 1) : 30000;
+
+  const naming = (options.naming ?? nonEmpty(env.TUIST_TELEMETRY_NAMING) ?? 'docs') as NamingProfile;
+  if (!NAMING_PROFILES.includes(naming)) {
+    throw new TelemetryConfigError(`${options.naming !== undefined ? 'options.naming' : 'TUIST_TELEMETRY_NAMING'}: unknown naming profile ${JSON.stringify(naming)}; valid values are ${NAMING_PROFILES.join(', ')}`);
+  }
+
+  const hcRaw = options.highCardinalityLabels ?? nonEmpty(env.TUIST_TELEMETRY_HIGH_CARDINALITY_LABELS) ?? [];
+  const hcSource = options.highCardinalityLabels !== undefined ? 'options.highCardinalityLabels' : 'TUIST_TELEMETRY_HIGH_CARDINALITY_LABELS';
+  const hcList = typeof hcRaw === 'string' ? hcRaw.split(',').map((s) => s.trim()).filter(Boolean) : [...hcRaw];
+  const highCardinality = new Set<string>();
+  for (const l of hcList) {
+    if (l === 'all') HIGH_CARDINALITY_LABELS.forEach((x) => highCardinality.add(x));
+    else if (l === 'none') continue;
+    else if (HIGH_CARDINALITY_LABELS.includes(l)) highCardinality.add(l);
+    else throw new TelemetryConfigError(`${hcSource}: unknown label ${JSON.stringify(l)}; valid values are ${HIGH_CARDINALITY_LABELS.join(', ')}, all or none`);
+  }
+
+  const maxLabelValues =
+    options.maxLabelValues !== undefined
+      ? integer('options.maxLabelValues', options.maxLabelValues, 1, 1_000_000)
+      : nonEmpty(env.TUIST_TELEMETRY_MAX_LABEL_VALUES)
+        ? integer('TUIST_TELEMETRY_MAX_LABEL_VALUES', env.TUIST_TELEMETRY_MAX_LABEL_VALUES, 1, 1_000_000)
+        : 1000;
+  const pollIntervalMs =
+    options.pollIntervalMs !== undefined
+      ? integer('options.pollIntervalMs', options.pollIntervalMs, 1, 2 ** 31 - 1)
+      : nonEmpty(env.TUIST_TELEMETRY_POLL_INTERVAL_MS)
+        ? integer('TUIST_TELEMETRY_POLL_INTERVAL_MS', env.TUIST_TELEMETRY_POLL_INTERVAL_MS, 1, 2 ** 31 - 1)
+        : 600_000;
+  const runtimeMetrics =
+    options.runtimeMetrics ?? (nonEmpty(env.TUIST_TELEMETRY_RUNTIME_METRICS) ? bool('TUIST_TELEMETRY_RUNTIME_METRICS', env.TUIST_TELEMETRY_RUNTIME_METRICS!) : true);
+
+  return {
+    exporters,
+    prometheus: { host, port, withScopeLabels, withTargetInfo },
+    otlpProtocol: protoRaw as OtlpProtocol,
+    otlpUrl,
+    exportIntervalMs,
+    exportTimeoutMs: Math.min(timeoutRaw, exportIntervalMs),
+    serviceName: options.serviceName ?? nonEmpty(env.OTEL_SERVICE_NAME) ?? 'tuist-server',
+    serviceVersion: options.serviceVersion,
+    naming,
+    highCardinality,
+    maxLabelValues,
+    pollIntervalMs,
+    runtimeMetrics,
+    setGlobalMeterProvider: options.setGlobalMeterProvider ?? true,
+  };
+}

@@ -1,0 +1,22 @@
+export { startTelemetry, getTelemetry, Telemetry } from './telemetry.js';
+export { TelemetryConfigError, EXPORTER_NAMES, OTLP_PROTOCOLS } from './config.js';
+export type { TelemetryOptions, PrometheusOptions, ExporterName, OtlpProtocol } from './config.js';
+export type { TuistMetrics, RunRecord, TokenRefreshError, JobRecord, AccountsTotals } from './metrics.js';
+export {
+  catalog,
+  findMetric,
+  exposedName,
+  HIGH_CARDINALITY_LABELS,
+  CACHE_EVENT_TYPES,
+  NAMING_PROFILES,
+  B1,
+  B2,
+  DB_QUERY_BUCKETS,
+  JOB_BUCKETS,
+  exponentialBuckets,
+} from './catalog/index.js';
+export type { MetricDefinition, MetricType, NamingProfile, CacheEventType } from './catalog/index.js';
+export { MetricStore, CounterFamily, GaugeFamily, HistogramFamily, OVERFLOW_VALUE, MAX_LABEL_VALUE_LENGTH } from './store.js';
+export type { Labels, LabelValue, AnyFamily } from './store.js';
+export { WarnOnce, logger } from './diag.js';
+export { CONTENT_TYPE, escapeLabelValue, escapeHelp } from './prometheus/format.js';

@@ -1,0 +1,315 @@
+import { type MetricDefinition, type NamingProfile, exposedName } from './catalog/types.js';
+import type { WarnOnce } from './diag.js';
+
+/** What callers may pass as a label value; anything else is normalised (see `normalise`). */
+export type LabelValue = string | number | boolean | bigint | null | undefined;
+export type Labels = Readonly<Record<string, LabelValue>>;
+
+/** The value a bounded label takes once it has seen `maxLabelValues` distinct values. */
+export const OVERFLOW_VALUE = '__overflow__';
+/** Label values longer than this are truncated (S3 keys are at most 1024 bytes). */
+export const MAX_LABEL_VALUE_LENGTH = 1024;
+
+export interface StoreOptions {
+  naming: NamingProfile;
+  /** High-cardinality labels that are turned on; every other catalog high-cardinality label is dropped. */
+  enabledHighCardinality: ReadonlySet<string>;
+  /** All labels the catalog calls high-cardinality. */
+  highCardinality: ReadonlySet<string>;
+  maxLabelValues: number;
+  warn: WarnOnce;
+}
+
+export class Series {
+  /** Prometheus label text (`a="x",b="y"`), built on first scrape and kept. */
+  labelText: string | undefined;
+  readonly start = Date.now();
+  constructor(readonly labelValues: readonly string[]) {}
+}
+export class ValueSeries extends Series {
+  value = 0;
+}
+export class HistogramSeries extends Series {
+  readonly counts: Float64Array;
+  sum = 0;
+  count = 0;
+  constructor(labelValues: readonly string[], buckets: number) {
+    super(labelValues);
+    this.counts = new Float64Array(buckets + 1);
+  }
+}
+
+type Node<S> = Map<string, Node<S> | S>;
+
+/**
+ * One metric of the catalog and its series. Recording resolves the label set through a trie of Maps keyed by
+ * the label values (one Map lookup per label, no attribute hashing, no string building) and adds in place.
+ */
+export abstract class MetricFamily<S extends Series = Series> {
+  readonly name: string;
+  /** Effective label names: documented labels (minus disabled high-cardinality ones), then optional labels. */
+  readonly labelNames: readonly string[];
+  readonly series = new Set<S>();
+  private readonly optionalFrom: number;
+  private readonly bounded: (Set<string> | undefined)[];
+  private readonly single: S | undefined;
+  private readonly root: Node<S> = new Map();
+
+  constructor(
+    readonly def: MetricDefinition,
+    protected readonly opts: StoreOptions,
+  ) {
+    this.name = exposedName(def, opts.naming);
+    const required = def.labels.filter((l) => !opts.highCardinality.has(l) || opts.enabledHighCardinality.has(l));
+    this.optionalFrom = required.length;
+    this.labelNames = [...required, ...(def.optionalLabels ?? [])];
+    this.bounded = this.labelNames.map((l) => (opts.highCardinality.has(l) ? new Set<string>() : undefined));
+    if (this.labelNames.length === 0) {
+      this.single = this.create([]);
+      this.series.add(this.single);
+    }
+  }
+
+  protected abstract create(values: readonly string[]): S;
+
+  /** The series for a label set; creates it on first use. Never throws for any label input. */
+  resolve(labels: Labels | undefined): S {
+    const single = this.single;
+    if (single !== undefined) return single;
+    const names = this.labelNames;
+    const last = names.length - 1;
+    let node = this.root;
+    for (let i = 0; ; i++) {
+      const raw = labels === undefined ? undefined : labels[names[i]!];
+      let v = typeof raw === 'string' && raw.length <= MAX_LABEL_VALUE_LENGTH ? raw : this.normalise(raw, i);
+      let next = node.get(v);
+      if (next === undefined) {
+        const bound = this.bounded[i];
+        if (bound !== undefined && !bound.has(v)) {
+          if (bound.size >= this.opts.maxLabelValues) {
+            this.opts.warn.warn(
+              `overflow:${this.name}:${names[i]}`,
+              `${this.name}: label "${names[i]}" reached ${this.opts.maxLabelValues} distinct values ` +
+                `(TUIST_TELEMETRY_MAX_LABEL_VALUES); further values are recorded as "${OVERFLOW_VALUE}"`,
+            );
+            v = OVERFLOW_VALUE;
+            next = node.get(v);
+          } else bound.add(v);
+        }
+        if (next === undefined) {
+          if (i === last) {
+            next = this.createAt(labels, i, node, v);
+          } else {
+            next = new Map();
+            node.set(v, next);
+          }
+        }
+      }
+      if (i === last) return next as S;
+      node = next as Node<S>;
+    }
+  }
+
+  private createAt(labels: Labels | undefined, lastIndex: number, node: Node<S>, lastValue: string): S {
+    // Rebuild the full value list (rare path: once per new series).
+    const values: string[] = [];
+    for (let j = 0; j < lastIndex; j++) {
+      values.push(this.valueAt(labels, j));
+    }
+    values.push(lastValue);
+    const s = this.create(values);
+    node.set(lastValue, s);
+    this.series.add(s);
+    return s;
+  }
+
+  /** The stored value of label j as `resolve` chose it (overflow included). */
+  private valueAt(labels: Labels | undefined, j: number): string {
+    const raw = labels === undefined ? undefined : labels[this.labelNames[j]!];
+    const v = typeof raw === 'string' && raw.length <= MAX_LABEL_VALUE_LENGTH ? raw : this.normaliseQuiet(raw, j);
+    const bound = this.bounded[j];
+    return bound !== undefined && !bound.has(v) ? OVERFLOW_VALUE : v;
+  }
+
+  private normaliseQuiet(raw: LabelValue | unknown, i: number): string {
+    if (typeof raw === 'string') return raw.slice(0, MAX_LABEL_VALUE_LENGTH);
+    if (typeof raw === 'number' || typeof raw === 'boolean' || typeof raw === 'bigint') return String(raw);
+    if (raw === undefined || raw === null) return i >= this.optionalFrom ? '' : 'unknown';
+    return 'invalid';
+  }
+
+  private normalise(raw: LabelValue | unknown, i: number): string {
+    const name = this.labelNames[i];
+    if (typeof raw === 'string') {
+      this.opts.warn.warn(
+        'label-too-long',
+        `${this.name}: a value of label "${name}" is longer than ${MAX_LABEL_VALUE_LENGTH} characters; it was truncated`,
+      );
+    } else if ((raw === undefined || raw === null) && i < this.optionalFrom) {
+      this.opts.warn.warn(`label-missing:${this.name}:${name}`, `${this.name}: label "${name}" is missing; recorded as "unknown"`);
+    } else if (typeof raw === 'object' || typeof raw === 'function' || typeof raw === 'symbol') {
+      this.opts.warn.warn(
+        `label-invalid:${this.name}:${name}`,
+        `${this.name}: label "${name}" got a ${typeof raw}; label values must be strings, numbers or booleans (recorded as "invalid")`,
+      );
+    }
+    return this.normaliseQuiet(raw, i);
+  }
+
+  /** Forgets one series (gauges whose object went away, e.g. a closed pool). */
+  remove(labels: Labels | undefined): void {
+    if (this.single !== undefined) return;
+    const path: Node<S>[] = [];
+    let node: Node<S> | S = this.root;
+    const keys: string[] = [];
+    for (let j = 0; j < this.labelNames.length; j++) {
+      const v = this.valueAt(labels, j);
+      path.push(node as Node<S>);
+      keys.push(v);
+      const next: Node<S> | S | undefined = (node as Node<S>).get(v);
+      if (next === undefined) return;
+      node = next;
+    }
+    this.series.delete(node as S);
+    for (let j = path.length - 1; j >= 0; j--) {
+      path[j]!.delete(keys[j]!);
+      if (path[j]!.size > 0) break;
+    }
+  }
+
+  /** Forgets every labelled series (an unlabelled one stays, at its value). */
+  clear(): void {
+    if (this.single !== undefined) return;
+    this.root.clear();
+    this.series.clear();
+    for (const b of this.bounded) b?.clear();
+  }
+}
+
+export class CounterFamily extends MetricFamily<ValueSeries> {
+  protected create(values: readonly string[]): ValueSeries {
+    return new ValueSeries(values);
+  }
+  /** Adds a non-negative finite value; anything else is dropped with a warning. */
+  add(value: number, labels?: Labels): void {
+    if (!(value >= 0 && value !== Infinity)) {
+      this.opts.warn.warn(`bad-value:${this.name}`, `${this.name}: dropped an increment of ${String(value)} (counters take finite values >= 0)`);
+      return;
+    }
+    try {
+      this.resolve(labels).value += value;
+    } catch (err) {
+      this.opts.warn.warn(`record-failed:${this.name}`, `${this.name}: could not record (${String(err)})`);
+    }
+  }
+}
+
+export class GaugeFamily extends MetricFamily<ValueSeries> {
+  protected create(values: readonly string[]): ValueSeries {
+    return new ValueSeries(values);
+  }
+  /** Sets the last value; NaN and infinities are dropped with a warning. */
+  set(value: number, labels?: Labels): void {
+    if (!Number.isFinite(value)) {
+      this.opts.warn.warn(`bad-value:${this.name}`, `${this.name}: dropped a value of ${String(value)} (gauges take finite numbers)`);
+      return;
+    }
+    try {
+      this.resolve(labels).value = value;
+    } catch (err) {
+      this.opts.warn.warn(`record-failed:${this.name}`, `${this.name}: could not record (${String(err)})`);
+    }
+  }
+}
+
+export class HistogramFamily extends MetricFamily<HistogramSeries> {
+  readonly buckets: readonly number[];
+  constructor(def: MetricDefinition, opts: StoreOptions) {
+    super(def, opts);
+    this.buckets = Object.freeze([...(def.buckets ?? [])]);
+  }
+  protected create(values: readonly string[]): HistogramSeries {
+    return new HistogramSeries(values, this.def.buckets?.length ?? 0);
+  }
+  /** Records a finite value >= 0 (durations and sizes); anything else is dropped with a warning. */
+  record(value: number, labels?: Labels): void {
+    if (!(value >= 0 && value !== Infinity)) {
+      this.opts.warn.warn(`bad-value:${this.name}`, `${this.name}: dropped a value of ${String(value)} (histograms here take finite values >= 0)`);
+      return;
+    }
+    try {
+      const s = this.resolve(labels);
+      const b = this.buckets;
+      const n = b.length;
+      let i = 0;
+      while (i < n && value > b[i]!) i++;
+      s.counts[i]!++;
+      s.sum += value;
+      s.count++;
+    } catch (err) {
+      this.opts.warn.warn(`record-failed:${this.name}`, `${this.name}: could not record (${String(err)})`);
+    }
+  }
+}
+
+export type AnyFamily = CounterFamily | GaugeFamily | HistogramFamily;
+
+/**
+ * Core's own aggregation store for every catalog metric. The Prometheus endpoint serialises straight from it and
+ * the OpenTelemetry pipeline reads it through a MetricProducer, so OTLP and console exporters carry it too.
+ */
+export class MetricStore {
+  readonly families: readonly AnyFamily[];
+  private readonly byName = new Map<string, AnyFamily>();
+  private readonly collectCallbacks = new Set<() => void>();
+
+  constructor(
+    definitions: readonly MetricDefinition[],
+    private readonly opts: StoreOptions,
+  ) {
+    const fams: AnyFamily[] = [];
+    for (const def of definitions) {
+      const f =
+        def.type === 'counter' ? new CounterFamily(def, opts) : def.type === 'gauge' ? new GaugeFamily(def, opts) : new HistogramFamily(def, opts);
+      for (const init of def.initialSeries ?? []) f.resolve(init);
+      fams.push(f);
+      this.byName.set(def.name, f);
+    }
+    this.families = fams;
+  }
+
+  private get<T extends AnyFamily>(name: string, ctor: new (...a: never[]) => T): T {
+    const f = this.byName.get(name);
+    if (!(f instanceof ctor)) {
+      throw new Error(`@tuist-telemetry/core: "${name}" is not a ${ctor.name.replace('Family', '').toLowerCase()} of the catalog`);
+    }
+    return f;
+  }
+  /** A catalog counter by its documented name (throws for an unknown name: a programming error, found at start-up). */
+  counter(name: string): CounterFamily {
+    return this.get(name, CounterFamily);
+  }
+  histogram(name: string): HistogramFamily {
+    return this.get(name, HistogramFamily);
+  }
+  gauge(name: string): GaugeFamily {
+    return this.get(name, GaugeFamily);
+  }
+
+  /** Runs `fn` before every collection (Prometheus scrape or push export): for values read at collection time. */
+  onCollect(fn: () => void): () => void {
+    this.collectCallbacks.add(fn);
+    return () => this.collectCallbacks.delete(fn);
+  }
+
+  /** Brings values read at collection time up to date. A failing callback is logged and the others still run. */
+  runCollectCallbacks(): void {
+    for (const fn of this.collectCallbacks) {
+      try {
+        fn();
+      } catch (err) {
+        this.opts.warn.error('collect-callback', '@tuist-telemetry/core: a collection callback threw; its values were kept', err);
+      }
+    }
+  }
+}

@@ -1,0 +1,195 @@
+import { metrics as otelMetrics, type MeterProvider as ApiMeterProvider } from '@opentelemetry/api';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { defaultResource, detectResources, envDetector, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
+import type { AddressInfo } from 'node:net';
+import { catalog, HIGH_CARDINALITY_LABELS, exposedName } from './catalog/index.js';
+import { resolveConfig, type ResolvedConfig, type TelemetryOptions } from './config.js';
+import { logger, WarnOnce } from './diag.js';
+import { pushReaders } from './exporters.js';
+import { TuistMetrics } from './metrics.js';
+import { StoreMetricProducer } from './otel/producer.js';
+import { PullMetricReader } from './otel/reader.js';
+import { Poller } from './polling.js';
+import { MetricsEndpoint } from './prometheus/endpoint.js';
+import { escapeLabelValue } from './prometheus/format.js';
+import { serializeResourceMetrics, serializeStore, serializeTargetInfo } from './prometheus/serialize.js';
+import { startRuntimeMetrics } from './runtime/index.js';
+import { MetricStore } from './store.js';
+
+const log = logger('core');
+let current: Telemetry | undefined;
+
+/** A running telemetry instance: the store, the endpoint, the exporters and the recording API. */
+export class Telemetry {
+  /** The typed recording API for the Tuist server's own metrics. */
+  readonly metrics: TuistMetrics;
+  /** The OpenTelemetry MeterProvider: instruments created on it are exported next to the catalog. */
+  readonly meterProvider: MeterProvider;
+  /** Core's aggregation store (for the SDK's instrumentation packages: `store.counter(name).add(...)`). */
+  readonly store: MetricStore;
+  readonly config: Readonly<ResolvedConfig>;
+  readonly resource: Resource;
+  /** Rate-limited warnings shared by the SDK's packages. */
+  readonly warnings: WarnOnce;
+
+  private readonly poller: Poller;
+  private readonly endpoint: MetricsEndpoint | undefined;
+  private readonly pullReader: PullMetricReader | undefined;
+  private readonly readyPromise: Promise<void>;
+  private readonly shutdownHooks = new Set<() => unknown>();
+  private readonly stopRuntime: (() => void) | undefined;
+  private readonly reserved: ReadonlySet<string>;
+  private address: AddressInfo | undefined;
+  private shutdownPromise: Promise<void> | undefined;
+  private ownsGlobal = false;
+
+  /** @internal use `startTelemetry` */
+  constructor(options?: TelemetryOptions) {
+    const config = resolveConfig(options);
+    this.config = config;
+    this.warnings = new WarnOnce(log);
+    this.store = new MetricStore(catalog, {
+      naming: config.naming,
+      highCardinality: new Set(HIGH_CARDINALITY_LABELS),
+      enabledHighCardinality: config.highCardinality,
+      maxLabelValues: config.maxLabelValues,
+      warn: this.warnings,
+    });
+    this.reserved = new Set(
+      this.store.families.flatMap((f) => (f.def.type === 'histogram' ? [f.name, `${f.name}_bucket`, `${f.name}_sum`, `${f.name}_count`] : [f.name])),
+    );
+    this.poller = new Poller(config.pollIntervalMs, this.warnings);
+    this.metrics = new TuistMetrics(this.store, this.poller, this.warnings);
+
+    const env = options?.env ?? process.env;
+    const detected = env === process.env ? detectResources({ detectors: [envDetector] }) : resourceFromAttributes({});
+    this.resource = defaultResource()
+      .merge(detected)
+      .merge(resourceFromAttributes({ 'service.name': config.serviceName, ...(config.serviceVersion ? { 'service.version': config.serviceVersion } : {}) }));
+
+    const producer = new StoreMetricProducer(this.store);
+    const readers = pushReaders(config, producer);
+    if (config.exporters.includes('prometheus')) this.pullReader = new PullMetricReader();
+    this.meterProvider = new MeterProvider({
+      resource: this.resource,
+      readers: this.pullReader ? [this.pullReader, ...readers] : readers,
+    });
+
+    if (config.setGlobalMeterProvider) {
+      // setGlobalMeterProvider refuses (and logs) when one is set already; only take it when free.
+      const probe = otelMetrics.getMeterProvider() as ApiMeterProvider & { constructor: { name: string } };
+      if (probe.constructor.name === 'NoopMeterProvider') this.ownsGlobal = otelMetrics.setGlobalMeterProvider(this.meterProvider);
+    }
+
+    this.store.gauge('tuist_application_info').set(1, {
+      service_name: config.serviceName,
+      version: config.serviceVersion ?? (env.npm_package_version || 'unknown'),
+      node_version: process.versions.node,
+    });
+    this.stopRuntime = config.runtimeMetrics ? startRuntimeMetrics(this.store) : undefined;
+
+    if (this.pullReader) {
+      const p = config.prometheus;
+      this.endpoint = new MetricsEndpoint({
+        host: p.host,
+        port: p.port,
+        render: () => this.renderPrometheus(),
+        onRenderError: (err) => this.warnings.error('scrape', '@tuist-telemetry/core: a scrape failed', err),
+      });
+      this.readyPromise = this.endpoint.listening.then(
+        (a) => {
+          this.address = a;
+        },
+        (err: Error) => {
+          log.error(err.message);
+          throw err;
+        },
+      );
+      // ready() is optional: a port in use must not become an unhandled rejection in the host.
+      this.readyPromise.catch(() => {});
+    } else {
+      this.readyPromise = Promise.resolve();
+    }
+  }
+
+  /** Resolves when the Prometheus endpoint listens; rejects with an Error naming the port when it cannot. */
+  ready(): Promise<void> {
+    return this.readyPromise;
+  }
+
+  /** The endpoint's bound port (useful with port 0), once `ready()` resolved. */
+  get port(): number | undefined {
+    return this.address?.port;
+  }
+
+  /** `http://host:port/metrics` once `ready()` resolved. */
+  get url(): string | undefined {
+    if (!this.address) return undefined;
+    const host = this.address.family === 'IPv6' ? (this.address.address === '::' ? '127.0.0.1' : `[${this.address.address}]`) : this.address.address === '0.0.0.0' ? '127.0.0.1' : this.address.address;
+    return `http://${host}:${this.address.port}/metrics`;
+  }
+
+  /** The documented (or server-profile) name a catalog metric is exported under. */
+  nameOf(documentedName: string): string {
+    const def = catalog.find((d) => d.name === documentedName);
+    return def ? exposedName(def, this.config.naming) : documentedName;
+  }
+
+  /** The exposition text a scrape returns (also used by tests and the demo). */
+  async renderPrometheus(): Promise<string> {
+    const p = this.config.prometheus;
+    let thirdParty = '';
+    if (this.pullReader) {
+      const { resourceMetrics, errors } = await this.pullReader.collect();
+      for (const e of errors) this.warnings.error('collect', '@tuist-telemetry/core: an instrument failed during collection', e);
+      thirdParty = serializeResourceMetrics(resourceMetrics, this.reserved, {
+        withScopeLabels: p.withScopeLabels,
+        skipped: (name) => this.warnings.warn(`skip:${name}`, `@tuist-telemetry/core: metric "${name}" was not exported (name collision or unsupported aggregation)`),
+      });
+    }
+    this.store.runCollectCallbacks();
+    const scope = p.withScopeLabels ? 'otel_scope_name="@tuist-telemetry/core",otel_scope_version="0.1.0"' : undefined;
+    let out = serializeStore(this.store, { scopeLabels: scope }) + thirdParty;
+    if (p.withTargetInfo) out += serializeTargetInfo(this.resource.attributes);
+    return out;
+  }
+
+  /** Runs `fn` during `shutdown()`, before exporters flush (analytics uses it to flush PostHog). */
+  onShutdown(fn: () => unknown): () => void {
+    this.shutdownHooks.add(fn);
+    return () => this.shutdownHooks.delete(fn);
+  }
+
+  /** Flushes push exporters, closes the endpoint, stops pollers. Idempotent: later calls return the same promise. */
+  shutdown(): Promise<void> {
+    this.shutdownPromise ??= this.doShutdown();
+    return this.shutdownPromise;
+  }
+
+  private async doShutdown(): Promise<void> {
+    this.poller.stop();
+    this.stopRuntime?.();
+    await Promise.allSettled([...this.shutdownHooks].map(async (fn) => fn()));
+    await Promise.allSettled([this.endpoint?.close(), this.meterProvider.shutdown().catch((err) => log.error('flush on shutdown failed', err))]);
+    if (this.ownsGlobal) otelMetrics.disable();
+    if (current === this) current = undefined;
+  }
+}
+
+/**
+ * Starts telemetry: the Prometheus endpoint on 9091 (or the exporters `OTEL_METRICS_EXPORTER` names), the catalog,
+ * runtime metrics. Options override the environment. Invalid options throw a TelemetryConfigError that says what
+ * to change; a busy port does not throw (see `ready()`).
+ */
+export function startTelemetry(options?: TelemetryOptions): Telemetry {
+  const t = new Telemetry(options);
+  current = t;
+  return t;
+}
+
+/** The most recently started telemetry that has not been shut down. */
+export function getTelemetry(): Telemetry | undefined {
+  return current;
+}
+
+export { escapeLabelValue };
