@@ -31,7 +31,7 @@ export class Poller {
     this.jobs.add(job);
     void this.run(job);
     job.timer = setInterval(() => void this.run(job), this.intervalMs);
-    job.timer.unref();
+    job.timer.unref?.();
     return () => this.remove(job);
   }
 

@@ -272,6 +272,8 @@ export class MetricStore {
       const f =
         def.type === 'counter' ? new CounterFamily(def, opts) : def.type === 'gauge' ? new GaugeFamily(def, opts) : new HistogramFamily(def, opts);
       for (const init of def.initialSeries ?? []) f.resolve(init);
+      // Unlabelled counters and gauges exist from start-up at 0, so rate() works from the first scrape.
+      if (def.type !== 'histogram' && def.labels.length === 0 && def.optionalLabels?.length) f.resolve(undefined);
       fams.push(f);
       this.byName.set(def.name, f);
     }
