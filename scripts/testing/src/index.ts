@@ -1,2 +1,3 @@
 export * from './prom.js';
 export * from './services.js';
+export * from './prometheus.js';
