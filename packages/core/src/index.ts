@@ -23,3 +23,4 @@ export { CONTENT_TYPE, escapeLabelValue, escapeHelp } from './prometheus/format.
 export { instrumentHttpServer } from './http-server.js';
 export type { InstrumentHttpServerOptions } from './http-server.js';
 export { startRuntimeMetrics } from './runtime/index.js';
+export { catalogViews, type CatalogViewsOptions } from './otel/views.js';

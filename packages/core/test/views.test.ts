@@ -1,0 +1,65 @@
+import { expect } from 'chai';
+import { AggregationType, DataPointType, MeterProvider, MetricReader, type HistogramMetricData } from '@opentelemetry/sdk-metrics';
+import { B1, catalog, catalogViews, findMetric } from '@tuist-telemetry/core';
+
+class TestReader extends MetricReader {
+  protected override async onShutdown(): Promise<void> {}
+  protected override async onForceFlush(): Promise<void> {}
+}
+
+async function collectOne(provider: MeterProvider, reader: TestReader, name: string) {
+  const { resourceMetrics } = await reader.collect();
+  const m = resourceMetrics.scopeMetrics.flatMap((s) => s.metrics).find((x) => x.descriptor.name === name);
+  expect(m, `metric ${name} collected`).to.not.equal(undefined);
+  return m!;
+}
+
+describe('core: catalogViews() for the stock sdk-metrics', () => {
+  it('makes one view per catalog metric, selecting it by its documented name', () => {
+    const views = catalogViews();
+    expect(views).to.have.length(catalog.length);
+    expect(views.map((v) => v.instrumentName)).to.deep.equal(catalog.map((d) => d.name));
+    const runs = views.find((v) => v.instrumentName === 'tuist_runs_duration_milliseconds')!;
+    expect(runs.aggregation).to.deep.equal({ type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM, options: { boundaries: [...B1] } });
+    expect(views.find((v) => v.instrumentName === 'tuist_runs_total')!.aggregation).to.equal(undefined);
+  });
+
+  it('gives a raw OTel histogram named like a catalog metric the B1 bounds and only the catalog labels', async () => {
+    const reader = new TestReader();
+    const provider = new MeterProvider({ readers: [reader], views: catalogViews() });
+    try {
+      const h = provider.getMeter('raw').createHistogram('tuist_runs_duration_milliseconds', { unit: 'ms' });
+      h.record(150, { name: 'build', is_ci: 'true', status: '0', user_id: '42', 'http.route': '/x' });
+      h.record(5000, { name: 'build', is_ci: 'true', status: '0', user_id: '43' });
+      const m = (await collectOne(provider, reader, 'tuist_runs_duration_milliseconds')) as HistogramMetricData;
+      expect(m.dataPointType).to.equal(DataPointType.HISTOGRAM);
+      expect(m.dataPoints).to.have.length(1);
+      const dp = m.dataPoints[0]!;
+      expect(dp.attributes).to.deep.equal({ name: 'build', is_ci: 'true', status: '0' });
+      expect(dp.value.buckets.boundaries).to.deep.equal([...B1]);
+      expect(dp.value.count).to.equal(2);
+      expect(dp.value.buckets.counts[1]).to.equal(1); // 150 is in (100, 200]
+      expect(m.descriptor.description).to.equal(findMetric('tuist_runs_duration_milliseconds')!.description);
+    } finally {
+      await provider.shutdown();
+    }
+  });
+
+  it('drops high-cardinality labels unless asked, and uses the server naming profile when given', async () => {
+    const def = catalog.find((d) => d.serverName && d.labels.includes('object_key') && d.type === 'histogram')!;
+    for (const [views, expected] of [
+      [catalogViews('server'), {}],
+      [catalogViews('server', { highCardinalityLabels: ['object_key'] }), { object_key: 'a/b' }],
+    ] as const) {
+      const reader = new TestReader();
+      const provider = new MeterProvider({ readers: [reader], views: [...views] });
+      try {
+        provider.getMeter('raw').createHistogram(def.name).record(1, { object_key: 'a/b', other: 'x' });
+        const m = (await collectOne(provider, reader, def.serverName!)) as HistogramMetricData;
+        expect(m.dataPoints[0]!.attributes).to.deep.equal(expected);
+      } finally {
+        await provider.shutdown();
+      }
+    }
+  });
+});
