@@ -1,3 +1,4 @@
 export * from './prom.js';
 export * from './services.js';
 export * from './prometheus.js';
+export * from './s3.js';
