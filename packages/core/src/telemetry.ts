@@ -48,7 +48,8 @@ export class Telemetry {
     const config = resolveConfig(options);
     this.config = config;
     this.warnings = new WarnOnce(log);
-    this.store = new MetricStore(catalog, {
+    // With runtime metrics off their families are left out, so no zero-valued process_*/nodejs_* series appear.
+    this.store = new MetricStore(config.runtimeMetrics ? catalog : catalog.filter((d) => d.family !== 'runtime'), {
       naming: config.naming,
       highCardinality: new Set(HIGH_CARDINALITY_LABELS),
       enabledHighCardinality: config.highCardinality,
