@@ -1,0 +1,179 @@
+import { expect } from 'chai';
+import http from 'node:http';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { scrape, value } from '@tuist-telemetry/testing';
+import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
+
+interface Received {
+  path: string;
+  contentType: string | undefined;
+  body: Buffer;
+}
+
+/** A local stand-in for an OTLP/HTTP receiver (an OpenTelemetry Collector). */
+async function otlpReceiver(): Promise<{ url: string; received: Received[]; close(): Promise<void>; next(): Promise<Received> }> {
+  const received: Received[] = [];
+  const waiters: ((r: Received) => void)[] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const r = { path: req.url ?? '', contentType: req.headers['content-type'], body: Buffer.concat(chunks) };
+      received.push(r);
+      waiters.splice(0).forEach((w) => w(r));
+      const json = (r.contentType ?? '').includes('json');
+      res.writeHead(200, { 'Content-Type': json ? 'application/json' : 'application/x-protobuf' }).end(json ? '{}' : '');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    received,
+    next: () => new Promise((r) => waiters.push(r)),
+    close: () => new Promise((r) => server.close(() => r())),
+  };
+}
+
+interface OtlpJsonMetric {
+  name: string;
+  sum?: { dataPoints: { asDouble?: number; attributes?: { key: string; value: { stringValue?: string } }[] }[]; isMonotonic?: boolean };
+  histogram?: { dataPoints: { explicitBounds: number[]; count: string | number }[] };
+}
+function jsonMetrics(body: Buffer): Map<string, OtlpJsonMetric> {
+  const doc = JSON.parse(body.toString('utf8')) as { resourceMetrics: { resource: { attributes: { key: string; value: { stringValue?: string } }[] }; scopeMetrics: { metrics: OtlpJsonMetric[] }[] }[] };
+  const out = new Map<string, OtlpJsonMetric>();
+  for (const rm of doc.resourceMetrics) for (const sm of rm.scopeMetrics) for (const m of sm.metrics) out.set(m.name, m);
+  return out;
+}
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as AddressInfo;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+function record(t: Telemetry): void {
+  t.metrics.recordRun({ name: 'build', isCi: true, status: 0, durationMs: 1234 });
+  t.metrics.recordCacheUpload(4096);
+  t.store.histogram('tuist_http_request_duration_nanosecond').record(3e6, { response_status: '200', request_method: 'GET', request_host: 'example.com' });
+}
+
+describe('core: exporters chosen by OTEL_METRICS_EXPORTER', () => {
+  it('otlp over http/json carries the documented names, buckets and resource to a local receiver', async () => {
+    const rx = await otlpReceiver();
+    const t = startTelemetry({
+      runtimeMetrics: false,
+      exportIntervalMs: 200,
+      env: { OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_ENDPOINT: rx.url, OTEL_SERVICE_NAME: 'json-test' },
+    });
+    try {
+      record(t);
+      const got = await rx.next();
+      expect(got.path).to.equal('/v1/metrics');
+      expect(got.contentType).to.contain('application/json');
+      const m = jsonMetrics(got.body);
+      expect(m.has('tuist_cache_uploaded_bytes')).to.equal(true);
+      expect(m.has('tuist_cache_uploaded_bytes_total')).to.equal(false);
+      expect(m.get('tuist_cache_uploaded_bytes')!.sum!.dataPoints[0]!.asDouble).to.equal(4096);
+      expect(m.get('tuist_runs_duration_milliseconds')!.histogram!.dataPoints[0]!.explicitBounds).to.deep.equal([100, 200, 400, 800, 1600, 3200, 6400, 12800, 25600, 51200, 102400, 204800, 409600, 819200, 1638400]);
+      expect(m.has('tuist_http_request_duration_nanosecond')).to.equal(true);
+      const doc = JSON.parse(got.body.toString()) as { resourceMetrics: { resource: { attributes: { key: string; value: { stringValue?: string } }[] } }[] };
+      expect(doc.resourceMetrics[0]!.resource.attributes.find((a) => a.key === 'service.name')!.value.stringValue).to.equal('json-test');
+      expect(t.url, 'no Prometheus endpoint when only otlp is chosen').to.equal(undefined);
+    } finally {
+      await t.shutdown();
+      await rx.close();
+    }
+  });
+
+  it('otlp over http/protobuf (the default protocol) sends protobuf with the documented names, and flushes on shutdown', async () => {
+    const rx = await otlpReceiver();
+    const t = startTelemetry({ runtimeMetrics: false, exportIntervalMs: 600_000, env: { OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: `${rx.url}/custom/path` } });
+    record(t);
+    await t.shutdown();
+    await rx.close();
+    expect(rx.received.length, 'shutdown flushed one export').to.be.greaterThan(0);
+    const got = rx.received[0]!;
+    expect(got.path).to.equal('/custom/path');
+    expect(got.contentType).to.equal('application/x-protobuf');
+    const text = got.body.toString('latin1');
+    for (const name of ['tuist_runs_total', 'tuist_runs_duration_milliseconds', 'tuist_cache_uploaded_bytes', 'tuist_http_request_duration_nanosecond']) {
+      expect(text, name).to.contain(name);
+    }
+    expect(text).to.not.contain('tuist_cache_uploaded_bytes_total');
+  });
+
+  it('console prints the catalog through the console exporter', async () => {
+    const printed: unknown[] = [];
+    const original = console.dir;
+    console.dir = (obj: unknown) => void printed.push(obj);
+    try {
+      const t = startTelemetry({ runtimeMetrics: false, exportIntervalMs: 600_000, exporters: 'console' });
+      record(t);
+      await t.shutdown();
+    } finally {
+      console.dir = original;
+    }
+    const names = printed.map((p) => (p as { descriptor?: { name: string } }).descriptor?.name);
+    expect(names).to.include('tuist_runs_total');
+    expect(names).to.include('tuist_cache_uploaded_bytes');
+  });
+
+  it('none starts no endpoint and nothing listens', async () => {
+    const port = await freePort();
+    const t = startTelemetry({ runtimeMetrics: false, env: { OTEL_METRICS_EXPORTER: 'none', OTEL_EXPORTER_PROMETHEUS_PORT: String(port), OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1' } });
+    try {
+      await t.ready();
+      expect(t.url).to.equal(undefined);
+      expect(t.config.exporters).to.deep.equal([]);
+      record(t); // recording still works
+      const refused = await new Promise<boolean>((resolve) => {
+        const s = net.connect(port, '127.0.0.1');
+        s.on('connect', () => (s.destroy(), resolve(false)));
+        s.on('error', () => resolve(true));
+      });
+      expect(refused).to.equal(true);
+    } finally {
+      await t.shutdown();
+    }
+  });
+
+  it('a comma list runs every exporter named: prometheus and otlp together', async () => {
+    const rx = await otlpReceiver();
+    const t = startTelemetry({
+      runtimeMetrics: false,
+      exportIntervalMs: 200,
+      prometheus: { port: 0, host: '127.0.0.1' },
+      env: { OTEL_METRICS_EXPORTER: ' prometheus , otlp ', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_ENDPOINT: rx.url },
+    });
+    try {
+      await t.ready();
+      record(t);
+      const got = await rx.next();
+      expect(jsonMetrics(got.body).has('tuist_runs_total')).to.equal(true);
+      const exp = await scrape(t.url!);
+      expect(value(exp, 'tuist_cache_uploaded_bytes')).to.equal(4096);
+    } finally {
+      await t.shutdown();
+      await rx.close();
+    }
+  });
+
+  it('otlp over grpc loads its exporter and shuts down cleanly when no collector answers', async () => {
+    const port = await freePort();
+    const t = startTelemetry({ runtimeMetrics: false, exportIntervalMs: 600_000, env: { OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_METRIC_EXPORT_TIMEOUT: '2000' } });
+    expect(t.config.otlpProtocol).to.equal('grpc');
+    record(t);
+    await t.shutdown();
+  });
+
+  it('unset means prometheus only (as the Tuist server does)', () => {
+    const t = startTelemetry({ runtimeMetrics: false, prometheus: { port: 0, host: '127.0.0.1' }, env: {} });
+    expect(t.config.exporters).to.deep.equal(['prometheus']);
+    return t.shutdown();
+  });
+});
