@@ -1,0 +1,51 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import { COMMAND_COUNT_METRIC, COMMAND_DURATION_METRIC, recordDurationAndCount, resolveTelemetry } from './metrics.js';
+import type { InstrumentS3ClientOptions } from './types.js';
+import { commandLabel } from './utils.js';
+
+/** Marks an instrumented client; `Symbol.for` so two copies of this package still see each other's mark. */
+const INSTRUMENTED = Symbol.for('@tuist-telemetry/storage.instrumented');
+const MIDDLEWARE_NAME = 'tuistTelemetryCommandMetrics';
+
+/** Presigning runs the command's middleware without sending anything; its output carries the URL. */
+function isPresign(output: unknown): boolean {
+  return typeof output === 'object' && output !== null && 'presigned' in output;
+}
+
+/**
+ * Adds one middleware to the client (step `initialize`, so it times the whole command, retries included) that
+ * records `tuist_storage_command_duration_milliseconds` and `tuist_storage_command_count` with the labels
+ * `command` (the S3 operation, e.g. `HeadObject`) and `outcome` (`ok` or `error`). Idempotent: a second call on
+ * the same client changes nothing. Presigning (getSignedUrl) sends no request and is not counted. Returns the client.
+ */
+export function instrumentS3Client<C extends S3Client>(client: C, options: InstrumentS3ClientOptions = {}): C {
+  const marked = client as C & { [INSTRUMENTED]?: true };
+  if (marked[INSTRUMENTED]) return client;
+  if (typeof client?.middlewareStack?.add !== 'function') {
+    throw new TypeError('@tuist-telemetry/storage: instrumentS3Client(client) needs an S3Client from @aws-sdk/client-s3');
+  }
+  const explicit = options.telemetry;
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const start = performance.now();
+      const record = (outcome: 'ok' | 'error'): void => {
+        const t = resolveTelemetry(explicit);
+        if (t === undefined) return;
+        const labels = { command: commandLabel(context.commandName), outcome };
+        recordDurationAndCount(t, COMMAND_DURATION_METRIC, COMMAND_COUNT_METRIC, performance.now() - start, labels);
+      };
+      let result: Awaited<ReturnType<typeof next>>;
+      try {
+        result = await next(args);
+      } catch (err) {
+        record('error');
+        throw err;
+      }
+      if (!isPresign(result.output)) record('ok');
+      return result;
+    },
+    { step: 'initialize', name: MIDDLEWARE_NAME, priority: 'high', override: true },
+  );
+  Object.defineProperty(client, INSTRUMENTED, { value: true });
+  return client;
+}
