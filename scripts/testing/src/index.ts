@@ -2,3 +2,4 @@ export * from './prom.js';
 export * from './services.js';
 export * from './prometheus.js';
 export * from './s3.js';
+export * from './postgres.js';
