@@ -1,0 +1,62 @@
+// Renders the README's metric reference from core's catalog (the single source of truth) and checks or rewrites
+// the section between the markers. `node --import tsx --conditions=source scripts/metric-reference.ts --write`.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { catalog, B1, B2, type MetricDefinition } from '../packages/core/src/index.js';
+
+const START = '<!-- metric-reference:start (generated from packages/core/src/catalog by scripts/metric-reference.ts) -->';
+const END = '<!-- metric-reference:end -->';
+
+function buckets(d: MetricDefinition): string {
+  if (!d.buckets) return '';
+  if (d.buckets.join() === B1.join()) return 'B1';
+  if (d.buckets.join() === B2.join()) return 'B2';
+  return d.buckets.join(', ');
+}
+
+function labels(d: MetricDefinition): string {
+  const l = [...d.labels];
+  for (const o of d.optionalLabels ?? []) l.push(`${o} (optional)`);
+  return l.join(', ');
+}
+
+export function renderReference(): string {
+  const families = [...new Set(catalog.map((d) => d.family))];
+  let out = `${START}\n`;
+  out += `B1 = ${B1.join(', ')} (ms and bytes). B2 = ${B2.join(', ')} (ns).\n\n`;
+  for (const fam of families) {
+    const defs = catalog.filter((d) => d.family === fam);
+    const ext = defs.every((d) => d.extension) ? ' (extension, beyond the Tuist docs)' : '';
+    out += `#### ${fam}${ext}\n\n| name | type | unit | labels | buckets | description |\n|---|---|---|---|---|---|\n`;
+    for (const d of defs) {
+      const name = '`' + d.name + '`' + (d.serverName ? ` (server profile: \`${d.serverName}\`)` : '') + (d.extension && !ext ? ' *(extension)*' : '');
+      out += `| ${name} | ${d.type} | ${d.unit ?? ''} | ${labels(d)} | ${buckets(d)} | ${d.description.replace(/\|/g, '\\|')} |\n`;
+    }
+    out += '\n';
+  }
+  return out + END;
+}
+
+export function readmePath(): string {
+  return fileURLToPath(new URL('../README.md', import.meta.url));
+}
+
+export function currentReference(readme: string): string | undefined {
+  const a = readme.indexOf(START);
+  const b = readme.indexOf(END);
+  return a < 0 || b < 0 ? undefined : readme.slice(a, b + END.length);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const path = readmePath();
+  const readme = readFileSync(path, 'utf8');
+  const cur = currentReference(readme);
+  if (!cur) throw new Error('README.md has no metric reference markers');
+  if (process.argv.includes('--write')) {
+    writeFileSync(path, readme.replace(cur, renderReference()));
+    console.log('README.md metric reference updated');
+  } else if (cur !== renderReference()) {
+    console.error('README.md metric reference is out of date: run with --write');
+    process.exit(1);
+  }
+}
