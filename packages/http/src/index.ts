@@ -1,0 +1,4 @@
+export { createInstrumentedAgent } from './agent.js';
+export { instrumentUndici } from './global.js';
+export { methodLabel, statusLabel, poolSizeLabel, KNOWN_METHODS, OTHER_METHOD, ERROR_STATUS, UNLIMITED } from './utils.js';
+export type { InstrumentedAgentOptions, InstrumentationOptions, IgnoreRequest, Uninstall } from './types.js';
