@@ -6,16 +6,14 @@ export const ERROR_STATUS = 'error';
 /** The `size` label of a pool without a connection limit. */
 export const UNLIMITED = 'unlimited';
 
-const methods = new Map<string, string>();
-for (const m of KNOWN_METHODS) {
-  methods.set(m, m);
-  methods.set(m.toLowerCase(), m);
-}
+const methods = new Set<unknown>(KNOWN_METHODS);
 
-/** `request_method` for an HTTP method: the standard methods in upper case, everything else `_OTHER`. */
+/**
+ * `request_method` for an HTTP method: a standard method as it is, anything else `_OTHER`. Methods are
+ * case-sensitive (RFC 9110), so `get` is not `GET` (undici sends it as written; servers answer 400).
+ */
 export function methodLabel(method: unknown): string {
-  if (typeof method !== 'string') return OTHER_METHOD;
-  return methods.get(method) ?? methods.get(method.toUpperCase()) ?? OTHER_METHOD;
+  return methods.has(method) ? (method as string) : OTHER_METHOD;
 }
 
 /** The response status label: the numeric status code, or `error` when no response arrived. */
