@@ -1,0 +1,2 @@
+export { instrumentPgPool } from './instrument.js';
+export type { InstrumentPgPoolOptions, PgPool } from './types.js';

@@ -1,0 +1,52 @@
+import type { CounterFamily, HistogramFamily, Labels, Telemetry } from '@tuist-telemetry/core';
+
+export type QueryResult = 'ok' | 'error';
+
+/** Records one pool's counters and query timings, with the pool's `repo` label resolved once. */
+export class PoolRecorder {
+  private readonly connected: CounterFamily;
+  private readonly disconnected: CounterFamily;
+  private readonly queries: CounterFamily;
+  private readonly totalTime: HistogramFamily;
+  private readonly queueTime: HistogramFamily;
+  private readonly queryTime: HistogramFamily;
+  private readonly poolLabels: Labels;
+  private readonly okLabels: Labels;
+  private readonly errorLabels: Labels;
+
+  constructor(telemetry: Telemetry, name: string | undefined) {
+    const store = telemetry.store;
+    this.connected = store.counter('tuist_repo_pool_db_connection_connected');
+    this.disconnected = store.counter('tuist_repo_pool_db_connection_disconnected');
+    this.queries = store.counter('tuist_repo_query_count');
+    this.totalTime = store.histogram('tuist_repo_query_total_time_milliseconds');
+    this.queueTime = store.histogram('tuist_repo_query_queue_time_milliseconds');
+    this.queryTime = store.histogram('tuist_repo_query_query_time_milliseconds');
+    this.poolLabels = Object.freeze({ repo: name });
+    this.okLabels = Object.freeze({ result: 'ok', repo: name });
+    this.errorLabels = Object.freeze({ result: 'error', repo: name });
+    // The pool's connection counters exist from the start, at 0, so rate() works from the first scrape.
+    this.connected.add(0, this.poolLabels);
+    this.disconnected.add(0, this.poolLabels);
+  }
+
+  connectionOpened(): void {
+    this.connected.add(1, this.poolLabels);
+  }
+
+  connectionClosed(): void {
+    this.disconnected.add(1, this.poolLabels);
+  }
+
+  /**
+   * One finished query. `queueMs` is the wait for a connection when the query was the first on its checkout
+   * (`pool.query` always is); `queryMs` is undefined when the query never reached a connection.
+   */
+  query(result: QueryResult, queueMs: number | undefined, queryMs: number | undefined): void {
+    const labels = result === 'ok' ? this.okLabels : this.errorLabels;
+    this.queries.add(1, labels);
+    if (queueMs !== undefined) this.queueTime.record(queueMs, labels);
+    if (queryMs !== undefined) this.queryTime.record(queryMs, labels);
+    this.totalTime.record((queueMs ?? 0) + (queryMs ?? 0), labels);
+  }
+}
