@@ -260,17 +260,24 @@ describe('db: instrumentPgPool on a real PostgreSQL', function () {
       await once(stream, 'end');
       expect(rows).to.deep.equal([{ n: 1 }, { n: 2 }, { n: 3 }]);
       await client.query('COMMIT');
+      // config.callback style, and a call node-postgres rejects synchronously (same TypeError, counted as an error).
+      const viaConfig = await new Promise<unknown>((resolve, reject) =>
+        client.query({ text: 'SELECT 1 AS one', callback: (err: Error | null, res: pg.QueryResult) => (err ? reject(err) : resolve(res.rows)) } as pg.QueryConfig),
+      );
+      expect(viaConfig).to.deep.equal([{ one: 1 }]);
+      expect(() => client.query(null as unknown as string)).to.throw(TypeError, /null or undefined query/);
     } finally {
       client.release();
     }
     expect((await pool.query('SELECT count(*)::int AS n FROM tx_items')).rows[0].n).to.equal(1);
 
     const exp = await metrics();
-    // CREATE, BEGIN, INSERT, ROLLBACK, BEGIN, INSERT, SELECT, Query, COMMIT, count = 10 ok; one duplicate key.
-    expect(value(exp, QUERY_COUNT, { repo: 'tx', result: 'ok' })).to.equal(10);
-    expect(value(exp, QUERY_COUNT, { repo: 'tx', result: 'error' })).to.equal(1);
-    expect(value(exp, `${QUERY_TIME}_count`, { repo: 'tx', result: 'ok' })).to.equal(10);
-    expect(value(exp, `${TOTAL_TIME}_count`, { repo: 'tx', result: 'ok' })).to.equal(10);
+    // CREATE, BEGIN, INSERT, ROLLBACK, BEGIN, INSERT, SELECT, Query, COMMIT, SELECT 1, count = 11 ok;
+    // the duplicate key and the null query are errors.
+    expect(value(exp, QUERY_COUNT, { repo: 'tx', result: 'ok' })).to.equal(11);
+    expect(value(exp, QUERY_COUNT, { repo: 'tx', result: 'error' })).to.equal(2);
+    expect(value(exp, `${QUERY_TIME}_count`, { repo: 'tx', result: 'ok' })).to.equal(11);
+    expect(value(exp, `${TOTAL_TIME}_count`, { repo: 'tx', result: 'ok' })).to.equal(11);
     // Three checkouts (CREATE via pool.query, the transaction's client, the count): three queue-time samples.
     expect(value(exp, `${QUEUE_TIME}_count`, { repo: 'tx', result: 'ok' })).to.equal(3);
     expect(samples(exp, `${QUEUE_TIME}_count`, { repo: 'tx', result: 'error' })).to.have.length(0);
@@ -285,9 +292,20 @@ describe('db: instrumentPgPool on a real PostgreSQL', function () {
     const client = await pool.connect();
     await client.query('SELECT 1');
     client.release();
+    // Callback-style checkout: the same client again, wrapped once.
+    await new Promise<void>((resolve, reject) =>
+      pool.connect((err, c, done) => {
+        if (err || !c) return reject(err);
+        c.query('SELECT 2', (qerr) => {
+          done();
+          return qerr ? reject(qerr) : resolve();
+        });
+      }),
+    );
 
     const exp = await metrics();
-    expect(value(exp, QUERY_COUNT, { repo: 'twice', result: 'ok' })).to.equal(4);
+    expect(value(exp, QUERY_COUNT, { repo: 'twice', result: 'ok' })).to.equal(5);
+    expect(value(exp, `${QUEUE_TIME}_count`, { repo: 'twice', result: 'ok' })).to.equal(5);
     expect(value(exp, 'tuist_repo_pool_db_connection_connected', { repo: 'twice' })).to.equal(1);
     expect(value(exp, 'tuist_repo_pool_size', { repo: 'twice' })).to.equal(1);
     expect(samples(exp, QUERY_COUNT, { repo: 'other-name' })).to.have.length(0);
