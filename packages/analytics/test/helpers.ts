@@ -30,11 +30,13 @@ export interface Child {
 }
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
+/** tsx by file URL, so a child can run from any working directory (e.g. an empty temporary one). */
+const TSX = import.meta.resolve('tsx');
 
 /** Runs `test/fixtures/<name>` with tsx from source (`node --import tsx --conditions=source`). */
 export function runFixture(name: string, env: Record<string, string>, cwd?: string): Child {
   const started = Date.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', FIXTURES + name], {
+  const child = spawn(process.execPath, ['--import', TSX, '--conditions=source', FIXTURES + name], {
     cwd: cwd ?? FIXTURES,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
