@@ -1,22 +1,21 @@
 /**
  * A throwaway S3-protocol server for the suites: npm `s3rver` on 127.0.0.1, a free port, a temporary directory,
- * logging silenced. `s3rver` is a dev dependency of the suite that uses it, not of this package, so it is loaded
- * relative to the caller (`from: import.meta.url`): suites that never start it do not need it installed.
+ * logging silenced.
+ *
+ * It runs in a child process started with `--openssl-legacy-provider`: s3rver encrypts ListObjectsV2
+ * continuation tokens with DES, which OpenSSL 3 (Node >= 17) refuses by default, so any listing longer than one
+ * page fails with an InternalError (ERR_OSSL_EVP_UNSUPPORTED) in a normal process. The child also keeps s3rver's
+ * file-system work off the test's event loop.
+ *
+ * `s3rver` is a dev dependency of the suite that uses it, not of this package, so it is resolved relative to the
+ * caller (`from: import.meta.url`): suites that never start it do not need it installed.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-/** The part of s3rver's API the harness uses (it ships no types). */
-interface S3rverInstance {
-  run(): Promise<AddressInfo>;
-  close(): Promise<void>;
-  httpServer?: Server;
-}
-type S3rverConstructor = new (options: Record<string, unknown>) => S3rverInstance;
 
 export interface S3ServerOptions {
   /** `import.meta.url` of the calling suite: where `s3rver` is resolved from. */
@@ -39,27 +38,72 @@ export interface S3Server {
   endpoint: string;
   port: number;
   clientSettings: S3ClientSettings;
+  /**
+   * Seeds objects with plain unsigned PUTs (s3rver accepts anonymous requests), `concurrency` at a time: about
+   * 4 ms per object where an SDK PutObject costs 10 ms or more on a 2-core machine.
+   */
+  putObjects(bucket: string, keys: readonly string[], body?: string, concurrency?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** Starts s3rver on 127.0.0.1:0 with `buckets` created; `stop()` closes it and deletes its directory. */
-export async function startS3Server(options: S3ServerOptions): Promise<S3Server> {
-  const S3rver = createRequire(options.from)('s3rver') as S3rverConstructor;
-  const directory = await mkdtemp(join(tmpdir(), 'tuist-telemetry-s3rver-'));
-  const server = new S3rver({
-    address: '127.0.0.1',
-    port: 0,
-    silent: true,
-    directory,
-    resetOnClose: false,
-    configureBuckets: (options.buckets ?? []).map((name) => ({ name })),
+/** The child: starts s3rver from argv, reports its port over IPC, closes on 'stop'. */
+const CHILD = `
+const S3rver = require(process.argv[1]);
+const options = JSON.parse(process.argv[2]);
+const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, resetOnClose: false, ...options });
+server.run().then(
+  (address) => process.send({ port: address.port }),
+  (err) => { process.send({ error: String(err && err.stack || err) }); process.exit(1); },
+);
+process.on('message', async (m) => {
+  if (m !== 'stop') return;
+  server.httpServer.closeAllConnections();
+  await server.close();
+  process.exit(0);
+});
+process.on('disconnect', () => process.exit(0));
+`;
+
+function waitForPort(child: ChildProcess): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number | null): void => reject(new Error(`s3rver exited (code ${code}) before listening`));
+    child.once('exit', onExit);
+    child.once('message', (m: { port?: number; error?: string }) => {
+      child.off('exit', onExit);
+      if (typeof m.port === 'number') resolve(m.port);
+      else reject(new Error(`s3rver did not start: ${m.error ?? JSON.stringify(m)}`));
+    });
   });
-  const address = await server.run();
-  const endpoint = `http://127.0.0.1:${address.port}`;
+}
+
+/** Starts s3rver on 127.0.0.1:0 with `buckets` created; `stop()` ends it and deletes its directory. */
+export async function startS3Server(options: S3ServerOptions): Promise<S3Server> {
+  const modulePath = createRequire(options.from).resolve('s3rver');
+  const directory = await mkdtemp(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'tuist-telemetry-s3rver-'));
+  const serverOptions = { directory, configureBuckets: (options.buckets ?? []).map((name) => ({ name })) };
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  const child = spawn(process.execPath, ['--openssl-legacy-provider', '-e', CHILD, modulePath, JSON.stringify(serverOptions)], {
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    env,
+  });
+  let port: number;
+  try {
+    port = await waitForPort(child);
+  } catch (err) {
+    child.kill('SIGKILL');
+    await rm(directory, { recursive: true, force: true });
+    throw err;
+  }
+  const exited = new Promise<void>((resolve) => {
+    if (child.exitCode !== null) resolve();
+    else child.once('exit', () => resolve());
+  });
+  const endpoint = `http://127.0.0.1:${port}`;
   let stopped: Promise<void> | undefined;
   return {
     endpoint,
-    port: address.port,
+    port,
     clientSettings: {
       endpoint,
       region: 'us-east-1',
@@ -69,11 +113,25 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
     },
+    async putObjects(bucket, keys, body = 'x', concurrency = 8) {
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < keys.length) {
+          const key = keys[next++]!;
+          const path = key.split('/').map(encodeURIComponent).join('/');
+          const res = await fetch(`${endpoint}/${encodeURIComponent(bucket)}/${path}`, { method: 'PUT', body });
+          if (res.status !== 200) throw new Error(`seeding ${bucket}/${key}: HTTP ${res.status} ${await res.text()}`);
+          await res.arrayBuffer();
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(concurrency, keys.length) }, worker));
+    },
     stop() {
       stopped ??= (async () => {
-        // Keep-alive sockets from SDK clients would hold close() open until they time out.
-        server.httpServer?.closeAllConnections();
-        await server.close();
+        if (child.connected) child.send('stop');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(timer);
         await rm(directory, { recursive: true, force: true });
       })();
       return stopped;
