@@ -10,14 +10,17 @@ import { createRequire } from 'node:module';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { instrumentHttpServer, type Telemetry, type CacheEventType, CACHE_EVENT_TYPES } from '@tuist-telemetry/core';
 import type { Storage } from '@tuist-telemetry/storage';
+import type { Analytics, RequestLike, RequestUser } from '@tuist-telemetry/analytics';
 import type pg from 'pg';
-import { createProject, deleteProject, findProject, type Project } from './database.js';
+import { createProject, deleteProject, findAccount, findProject, type Project } from './database.js';
 import { HttpError, readBody, readJson, sendEmpty, sendHtml, sendJson } from './http-utils.js';
 import { apiDocsPage, dashboardPage, marketingPage, metricsInfoPage } from './pages.js';
 import { Router, type Match, type RequestContext } from './router.js';
 
 export interface AppOptions {
   telemetry: Telemetry;
+  /** PostHog analytics (disabled unless TUIST_POSTHOG_API_KEY and TUIST_POSTHOG_URL are both set). */
+  analytics: Analytics;
   storage: Storage;
   /** The instrumented S3 client (previews are written with PutObject directly). */
   s3: S3Client;
@@ -43,6 +46,11 @@ function validHash(hash: string | undefined): string {
 export function createApp(o: AppOptions): Server {
   const router = new Router();
   const matches = new WeakMap<IncomingMessage, Match>();
+  /** The signed-in user of a page request (the dashboard signs in as the demo user). */
+  const users = new WeakMap<IncomingMessage, RequestUser>();
+  // (The cast: analytics' RequestLike types `socket` as `{ encrypted?: boolean }`, which node's Socket does not declare.)
+  const pageviews = o.analytics.middleware<RequestLike>({ userFor: (req) => users.get(req as unknown as IncomingMessage) });
+  let bundle: Promise<Buffer> | undefined;
 
   async function project(ctx: RequestContext): Promise<Project> {
     const p = await findProject(o.pool, ctx.params.account!, ctx.params.project!);
@@ -51,12 +59,26 @@ export function createApp(o: AppOptions): Server {
   }
 
   // Pages
-  router.add('GET', '/', ({ res }) => sendHtml(res, marketingPage('')));
-  router.add('GET', '/dashboard', async ({ res }) => {
+  // Pages: each carries the PostHog browser snippet of its section ('' when analytics is off).
+  router.add('GET', '/', ({ res }) => sendHtml(res, marketingPage(o.analytics.browserSnippet({ section: 'marketing' }))));
+  router.add('GET', '/dashboard', async ({ req, res }) => {
+    const me = await findAccount(o.pool, 'marek');
+    const org = await findAccount(o.pool, 'tuist');
+    const app = await findProject(o.pool, 'tuist', 'app');
     const r = await o.pool.query<{ slug: string }>("SELECT a.name || '/' || p.name AS slug FROM projects p JOIN accounts a ON a.id = p.account_id ORDER BY 1 LIMIT 20");
-    sendHtml(res, dashboardPage({ user: { name: 'marek', email: 'marek@example.com' }, projects: r.rows.map((x) => x.slug) }, ''));
+    const user = me ? { id: me.id, email: me.email ?? undefined, accountName: me.name } : undefined;
+    const project = app ? { id: app.id, name: app.slug } : undefined;
+    const organization = org ? { id: org.id, name: org.name } : undefined;
+    if (user) users.set(req, { ...user, project, organization });
+    const snippet = o.analytics.browserSnippet({ section: 'dashboard', user, project, organization });
+    sendHtml(res, dashboardPage({ user: { name: me?.name ?? 'unknown', email: me?.email ?? null }, projects: r.rows.map((x) => x.slug) }, snippet));
   });
-  router.add('GET', '/api/docs', ({ res }) => sendHtml(res, apiDocsPage('')));
+  router.add('GET', '/api/docs', ({ res }) => sendHtml(res, apiDocsPage(o.analytics.browserSnippet({ section: 'api-docs' }))));
+  router.add('GET', '/assets/posthog.js', async ({ res }) => {
+    const body = await (bundle ??= posthogBundle());
+    res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'content-length': body.length, 'cache-control': 'public, max-age=3600' });
+    res.end(body);
+  });
   router.add('GET', '/metrics-info', ({ res }) => sendHtml(res, metricsInfoPage(o.metricsUrl(), o.telemetry.config.exporters.join(', ') || 'none')));
   router.add('GET', '/healthz', ({ res }) => sendJson(res, 200, { ok: true }));
 
@@ -129,6 +151,7 @@ export function createApp(o: AppOptions): Server {
     await o.s3.send(new PutObjectCommand({ Bucket: o.bucket, Key: previewKey(p, id, 'app.zip'), Body: body }));
     await o.s3.send(new PutObjectCommand({ Bucket: o.bucket, Key: previewKey(p, id, 'manifest.json'), Body: manifest, ContentType: 'application/json' }));
     o.telemetry.metrics.recordPreviewUpload();
+    o.analytics.previewUploaded({ project: { id: p.id, name: p.slug }, previewId: id });
     const hook = await fetch(o.webhookUrl(), { method: 'POST', headers: { 'content-type': 'application/json' }, body: manifest }).catch(() => undefined);
     await hook?.body?.cancel();
     sendJson(ctx.res, 201, { id });
@@ -140,6 +163,7 @@ export function createApp(o: AppOptions): Server {
     const manifest = JSON.parse(await o.storage.getObjectAsString(previewKey(p, id, 'manifest.json'))) as Record<string, unknown>;
     const url = await o.storage.generateDownloadUrl(previewKey(p, id, 'app.zip'), { expiresIn: 600 });
     o.telemetry.metrics.recordPreviewDownload();
+    o.analytics.previewDownloaded({ project: { id: p.id, name: p.slug }, previewId: id });
     sendJson(ctx.res, 200, { ...manifest, url });
   });
   router.add('POST', '/webhooks/previews', async ({ req, res }) => {
@@ -173,6 +197,7 @@ export function createApp(o: AppOptions): Server {
     }
     const reason = token.startsWith('tuist_access_') ? 'invalid_token_type' : 'invalid_token';
     o.telemetry.metrics.recordTokenRefreshError({ cliVersion, reason });
+    o.analytics.tokenRefreshError({ reason, properties: { cli_version: cliVersion } });
     sendJson(res, 401, { error: reason });
   });
 
@@ -180,6 +205,7 @@ export function createApp(o: AppOptions): Server {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const match = router.match(req.method ?? 'GET', url.pathname);
     if (match) matches.set(req, match);
+    pageviews(req as unknown as RequestLike, res);
     try {
       if (!match) throw new HttpError(404, 'not found');
       await match.route.handler({ req, res, params: match.params, url });

@@ -6,8 +6,10 @@ import type { AddressInfo } from 'node:net';
 import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
 import { createStorage, instrumentS3Client } from '@tuist-telemetry/storage';
+import { createInstrumentedAgent, instrumentUndici } from '@tuist-telemetry/http';
+import { instrumentPgPool } from '@tuist-telemetry/db';
+import { createAnalytics } from '@tuist-telemetry/analytics';
 import pg from 'pg';
-import { Agent } from 'undici';
 import { createApp } from './app.js';
 import { countAccounts, countProjects, prepareDatabase } from './database.js';
 import { startLoad, type LoadGenerator } from './load.js';
@@ -124,21 +126,32 @@ export async function startDemo(options: DemoOptions, env: NodeJS.ProcessEnv = p
       () => `on ${s3Url}`,
     );
 
-    const pool = new pg.Pool({ connectionString: databaseUrl, max: 5, idleTimeoutMillis: 10_000 });
+    // The pool reports queue length, ready connections, connects/disconnects and query timings.
+    const pool = instrumentPgPool(new pg.Pool({ connectionString: databaseUrl, max: 5, idleTimeoutMillis: 10_000 }));
     pool.on('error', () => {}); // an idle connection dropped by the server; the pool replaces it
     cleanups.push(() => pool.end());
     await timed(progress, 'database schema', () => prepareDatabase(pool), () => 'accounts, projects');
     telemetry.metrics.observeProjectsTotal(() => countProjects(pool));
     telemetry.metrics.observeAccountsTotals(() => countAccounts(pool));
 
-    // 3. Outgoing HTTP.
-    const agent = new Agent({ connections: 8 });
+    // 3. Outgoing HTTP: an instrumented agent for the load generator (requests to the app and to presigned S3
+    // URLs), and the instrumented global dispatcher for the server's own fetch() calls (preview webhooks).
+    const agent = createInstrumentedAgent({ connections: 8 });
     cleanups.push(() => agent.close());
+    const uninstallFetch = instrumentUndici();
+    cleanups.push(() => uninstallFetch());
 
-    // 4. The app.
+    // 4. Analytics: server-side events and the pages' browser snippet, only when TUIST_POSTHOG_API_KEY and
+    // TUIST_POSTHOG_URL are both set. posthog-js is served by the demo itself.
+    const analytics = createAnalytics({ env, scriptSrc: '/assets/posthog.js' });
+    cleanups.push(() => analytics.shutdown());
+    if (analytics.enabled) progress.info(`analytics: PostHog at ${env.TUIST_POSTHOG_URL}`);
+
+    // 5. The app.
     let base = '';
     const server = createApp({
       telemetry,
+      analytics,
       storage,
       s3,
       bucket: options.s3Bucket,
@@ -170,7 +183,7 @@ export async function startDemo(options: DemoOptions, env: NodeJS.ProcessEnv = p
         }),
     );
 
-    // 5. Load.
+    // 6. Load.
     let load: LoadGenerator | undefined;
     if (options.load) {
       load = startLoad({ baseUrl: base, dispatcher: agent, intervalMs: options.loadIntervalMs, onError: (e) => progress.info(`load: ${e.message}`) });
