@@ -1,0 +1,125 @@
+/** The table of the benchmark: which processes to run and how each row is computed from their results. */
+
+export type Impl = 'ours' | 'ours-recordRun' | 'prom-client' | 'stock' | 'plain' | 'instrumented';
+
+export interface Run {
+  caseId: string;
+  impl: Impl;
+  /** Extra node flags (the memory case needs `--expose-gc`). */
+  nodeFlags?: string[];
+}
+
+/** Median result of every (case, impl), by metric: `results[caseId][impl][metric]`. */
+export type Results = Record<string, Partial<Record<Impl, Record<string, number>>>>;
+
+export interface Row {
+  id: string;
+  title: string;
+  unit: string;
+  /** this SDK (or instrumented), prom-client, stock OTel, uninstrumented. */
+  ours: number;
+  prom: number;
+  stock: number;
+  none: number;
+  /** The ratio the bar is about and how it is written, e.g. `this / prom-client`. */
+  ratio: number;
+  ratioLabel: string;
+  bar: string;
+  met: boolean | undefined;
+  /** Why a row has no numbers (an instrumentation package not written yet). */
+  pending?: string;
+}
+
+export interface CaseSpec {
+  id: string;
+  impls: Impl[];
+  nodeFlags?: string[];
+  /** The instrumentation package the case measures (it is pending until that package exports its entry point). */
+  needs?: 'http' | 'db';
+}
+
+export const CASES: CaseSpec[] = [
+  { id: 'counter', impls: ['ours', 'ours-recordRun', 'prom-client', 'stock'] },
+  { id: 'histogram', impls: ['ours', 'prom-client', 'stock'] },
+  { id: 'scrape', impls: ['ours', 'prom-client', 'stock'] },
+  { id: 'undici', impls: ['plain', 'instrumented'], needs: 'http' },
+  { id: 'pg', impls: ['plain', 'instrumented'], needs: 'db' },
+  { id: 'memory', impls: ['ours', 'prom-client', 'stock'], nodeFlags: ['--expose-gc'] },
+];
+
+const MB = 1024 * 1024;
+
+function get(r: Results, caseId: string, impl: Impl, metric: string, scale = 1): number {
+  const v = r[caseId]?.[impl]?.[metric];
+  return v === undefined ? NaN : v / scale;
+}
+
+function vsProm(
+  r: Results,
+  id: string,
+  title: string,
+  unit: string,
+  caseId: string,
+  metric: string,
+  bar: number,
+  barText: string,
+  opts: { scale?: number; oursImpl?: Impl } = {},
+): Row {
+  const ours = get(r, caseId, opts.oursImpl ?? 'ours', metric, opts.scale);
+  const prom = get(r, caseId, 'prom-client', metric, opts.scale);
+  const ratio = ours / prom;
+  return {
+    id,
+    title,
+    unit,
+    ours,
+    prom,
+    stock: get(r, caseId, 'stock', metric, opts.scale),
+    none: NaN,
+    ratio,
+    ratioLabel: 'this / prom-client',
+    bar: barText,
+    met: Number.isFinite(ratio) ? ratio <= bar : undefined,
+  };
+}
+
+function vsNone(r: Results, id: string, title: string, unit: string, caseId: string, metric: string): Row {
+  const ours = get(r, caseId, 'instrumented', metric);
+  const none = get(r, caseId, 'plain', metric);
+  const ratio = ours / none;
+  return {
+    id,
+    title,
+    unit,
+    ours,
+    prom: NaN,
+    stock: NaN,
+    none,
+    ratio,
+    ratioLabel: 'instrumented / plain',
+    bar: '>= 0.95x (<= 5% cost)',
+    met: Number.isFinite(ratio) ? ratio >= 0.95 : undefined,
+  };
+}
+
+/** Every row of the table, computed from the medians (NaN where a result is missing). */
+export function rows(r: Results, series: number, pending: Partial<Record<string, string>>): Row[] {
+  const k = series >= 1000 ? `${series / 1000}k` : String(series);
+  const out: Row[] = [
+    vsProm(r, '1', 'counter inc, 3 labels (store.counter().add)', 'ns/op', 'counter', 'ns', 0.5, '<= 0.5x prom-client'),
+    vsProm(r, '1b', 'counter inc, 3 labels (metrics.recordRun, no duration)', 'ns/op', 'counter', 'ns', 0.5, '<= 0.5x prom-client', { oursImpl: 'ours-recordRun' }),
+    vsProm(r, '2', 'histogram record, 3 labels, B1 (15 buckets)', 'ns/op', 'histogram', 'ns', 0.5, '<= 0.5x prom-client'),
+    vsProm(r, '3', `scrape of ${k} histogram series over HTTP`, 'ms/scrape', 'scrape', 'ms', 0.25, '<= 0.25x prom-client'),
+    vsProm(r, '3b', `  body size of that scrape`, 'MB', 'scrape', 'bytes', Infinity, '—', { scale: MB }),
+    vsNone(r, '4', 'undici requests, keep-alive local server', 'req/s', 'undici', 'rps'),
+    vsNone(r, '5', 'pg pool SELECT 1', 'queries/s', 'pg', 'qps'),
+    vsProm(r, '6', 'heap per 10k histogram series', 'MB', 'memory', 'heap', 1, '<= 1x prom-client', { scale: MB }),
+    vsProm(r, '6b', 'RSS per 10k histogram series', 'MB', 'memory', 'rss', 1, '<= 1x prom-client', { scale: MB }),
+  ];
+  for (const row of out) {
+    if (row.id === '3b') row.met = undefined;
+    const p = pending[row.id === '4' ? 'undici' : row.id === '5' ? 'pg' : ''];
+    if (p) row.pending = p;
+  }
+  return out;
+}

@@ -1,0 +1,35 @@
+// One measurement in a fresh process: `child.ts <case> <impl> <params-json>`; prints `RESULT <json>` on stdout.
+import { counterCase, histogramCase, type RecordingImpl } from './recording.js';
+import { memoryCase, scrapeCase, type SeriesImpl } from './series.js';
+import { undiciCase, type UndiciImpl } from './undici.js';
+import { pgCase, type PgImpl } from './pg.js';
+import type { CaseParams } from './plan.js';
+
+async function run(caseId: string, impl: string, p: CaseParams): Promise<Record<string, number>> {
+  switch (caseId) {
+    case 'counter':
+      return counterCase(impl as RecordingImpl, p.ops);
+    case 'histogram':
+      return histogramCase(impl as RecordingImpl, p.ops);
+    case 'scrape':
+      return scrapeCase(impl as SeriesImpl, p.series, p.scrapes);
+    case 'memory':
+      return memoryCase(impl as SeriesImpl, p.series);
+    case 'undici':
+      return undiciCase(impl as UndiciImpl, p.requests, p.concurrency);
+    case 'pg':
+      return pgCase(impl as PgImpl, p.queries, p.concurrency);
+    default:
+      throw new Error(`unknown case ${caseId}`);
+  }
+}
+
+const [caseId, impl, params] = process.argv.slice(2);
+try {
+  const result = await run(caseId!, impl!, JSON.parse(params!) as CaseParams);
+  process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
+  process.exit(0);
+} catch (err) {
+  process.stderr.write(`${caseId}/${impl} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+}

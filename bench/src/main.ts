@@ -1,0 +1,191 @@
+// `npm run bench [-- --smoke] [--runs N] [--only counter,scrape] [--jobs N] [--out FILE] [--json FILE]`
+// Runs every (case, implementation) in its own Node process, several times, and prints the medians and ratios in one
+// table; a full run writes BENCHMARKS.md at the repository root.
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { CASES, rows, type Impl, type Results, type Run } from './cases.js';
+import { FULL, SMOKE, type CaseParams } from './plan.js';
+import { loadInstrumentPgPool } from './pg.js';
+import { startPostgres } from './postgres.js';
+import { markdownTable, textTable } from './report.js';
+import { loadInstrumentedAgent } from './undici.js';
+import { median } from './utils.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..', '..');
+
+const { values: args } = parseArgs({
+  options: {
+    smoke: { type: 'boolean', default: false },
+    runs: { type: 'string' },
+    only: { type: 'string' },
+    jobs: { type: 'string' },
+    out: { type: 'string' },
+    json: { type: 'string' },
+  },
+});
+
+const smoke = args.smoke!;
+const params: CaseParams = smoke ? SMOKE : FULL;
+const runs = Number(args.runs ?? (smoke ? 1 : 5));
+// Timings share the machine with nothing else of ours: one process at a time, except in the smoke run.
+const jobs = Number(args.jobs ?? (smoke ? 2 : 1));
+const only = args.only ? new Set(args.only.split(',')) : undefined;
+const outFile = args.out ?? (smoke ? undefined : path.join(root, 'BENCHMARKS.md'));
+if (!Number.isInteger(runs) || runs < 1 || !Number.isInteger(jobs) || jobs < 1) throw new Error('--runs and --jobs take positive integers');
+
+interface Outcome {
+  run: Run;
+  result?: Record<string, number>;
+  error?: string;
+}
+
+function runChild(run: Run, env: NodeJS.ProcessEnv): Promise<Outcome> {
+  const argv = [...(run.nodeFlags ?? []), '--import', 'tsx', '--conditions=source', path.join(here, 'child.ts'), run.caseId, run.impl, JSON.stringify(params)];
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, argv, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => {
+      const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
+      if (code === 0 && line) resolve({ run, result: JSON.parse(line.slice(7)) as Record<string, number> });
+      else resolve({ run, error: `${run.caseId}/${run.impl} exited with ${code}: ${stderr.trim().split('\n').slice(0, 6).join('\n')}` });
+    });
+  });
+}
+
+async function runAll(list: Run[], env: NodeJS.ProcessEnv): Promise<Outcome[]> {
+  const out: Outcome[] = [];
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < list.length) {
+      const run = list[next++]!;
+      const t0 = Date.now();
+      const o = await runChild(run, env);
+      out.push(o);
+      done++;
+      const shown = o.result ? Object.entries(o.result).map(([k, v]) => `${k}=${v.toPrecision(4)}`).join(' ') : 'FAILED';
+      process.stderr.write(`[${done}/${list.length}] ${run.caseId}/${run.impl}: ${shown} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
+    }
+  };
+  await Promise.all(Array.from({ length: jobs }, worker));
+  return out;
+}
+
+const pending: Record<string, string> = {};
+const selected = CASES.filter((c) => !only || only.has(c.id));
+if (selected.some((c) => c.needs === 'http') && !(await loadInstrumentedAgent())) {
+  pending.undici = '@tuist-telemetry/http does not export createInstrumentedAgent yet';
+}
+if (selected.some((c) => c.needs === 'db') && !(await loadInstrumentPgPool())) {
+  pending.pg = '@tuist-telemetry/db does not export instrumentPgPool yet';
+}
+const active = selected.filter((c) => !pending[c.id]);
+
+// Interleaved: every repetition runs every case, implementations in a rotating order, so drift on the machine hits
+// every implementation alike.
+const list: Run[] = [];
+for (let rep = 0; rep < runs; rep++) {
+  for (const c of active) {
+    const impls = c.impls.map((_, i) => c.impls[(i + rep) % c.impls.length]!);
+    for (const impl of impls) list.push({ caseId: c.id, impl, nodeFlags: c.nodeFlags });
+  }
+}
+
+const startedAt = new Date();
+const loadBefore = os.loadavg();
+const postgres = active.some((c) => c.id === 'pg') ? await startPostgres() : undefined;
+let outcomes: Outcome[];
+try {
+  outcomes = await runAll(list, { ...process.env, ...(postgres ? { BENCH_PG_URL: postgres.url } : {}) });
+} finally {
+  await postgres?.stop();
+}
+const loadAfter = os.loadavg();
+
+const collected: Record<string, Partial<Record<Impl, Record<string, number[]>>>> = {};
+for (const o of outcomes) {
+  if (!o.result) continue;
+  const byImpl = (collected[o.run.caseId] ??= {});
+  const byMetric = (byImpl[o.run.impl] ??= {});
+  for (const [k, v] of Object.entries(o.result)) (byMetric[k] ??= []).push(v);
+}
+const results: Results = {};
+for (const [caseId, byImpl] of Object.entries(collected)) {
+  results[caseId] = {};
+  for (const [impl, byMetric] of Object.entries(byImpl)) {
+    results[caseId]![impl as Impl] = Object.fromEntries(Object.entries(byMetric!).map(([k, v]) => [k, median(v)]));
+  }
+}
+
+const table = rows(results, params.series, pending).filter((r) => {
+  const caseOf: Record<string, string> = { '1': 'counter', '1b': 'counter', '2': 'histogram', '3': 'scrape', '3b': 'scrape', '4': 'undici', '5': 'pg', '6': 'memory', '6b': 'memory' };
+  return !only || only.has(caseOf[r.id]!);
+});
+const errors = outcomes.filter((o) => o.error).map((o) => o.error!);
+
+console.log(`\n${smoke ? 'SMOKE RUN (tiny iteration counts: the numbers mean nothing)' : 'Benchmarks'}: medians of ${runs} process(es) per cell\n`);
+console.log(textTable(table));
+for (const e of errors) console.error(`\n${e}`);
+
+if (args.json) writeFileSync(args.json, JSON.stringify({ smoke, runs, params, results, rows: table, errors }, null, 2));
+
+if (outFile) {
+  const cpus = os.cpus();
+  const fmtLoad = (l: number[]) => l.map((x) => x.toFixed(2)).join(', ');
+  const bars = table.filter((r) => r.met !== undefined || r.pending);
+  const md = `# Benchmarks
+
+Generated by \`npm run bench\` (bench/src/main.ts); do not edit by hand. Each cell is the median of ${runs} separate
+Node processes (one per case and implementation, interleaved); ratios compare numbers from this same run.
+
+- Date: ${startedAt.toISOString()}
+- Machine: ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, ${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}
+- Node.js: ${process.version}; prom-client 15.1.3; @opentelemetry/sdk-metrics 2.12.0 + exporter-prometheus 0.223.0
+- Load average (1, 5, 15 min) before: ${fmtLoad(loadBefore)}; after: ${fmtLoad(loadAfter)}${smoke ? '\n- SMOKE RUN: tiny iteration counts, the numbers mean nothing' : ''}
+
+${markdownTable(table)}
+
+## Bars
+
+${bars.map((r) => `- ${r.id} ${r.title.trim()}: ${r.bar} — ${r.pending ? `pending (${r.pending})` : r.met ? `met (${r.ratio.toFixed(3)}x)` : `NOT met (${r.ratio.toFixed(3)}x)`}`).join('\n')}
+
+Aims beyond the bars: recording under 50 ns (counter ${table.find((r) => r.id === '1')?.ours.toFixed(1)} ns, histogram ${table
+    .find((r) => r.id === '2')
+    ?.ours.toFixed(1)} ns), the ${params.series / 1000}k-series scrape under 30 ms (${table.find((r) => r.id === '3')?.ours.toFixed(1)} ms).
+
+## What each case does
+
+1. **Counter**: \`store.counter('tuist_runs_total').add(1, labels)\` (1) and \`telemetry.metrics.recordRun({ name, isCi, status })\`
+   (1b) against prom-client \`Counter.inc(labels, 1)\` and a stock sdk-metrics \`Counter.add(1, labels)\`; 16 prebuilt
+   label sets (name × is_ci × status) in turn. ${params.ops.batches} timed batches of ${params.ops.ops.toLocaleString('en-US')} calls after ${params.ops.warmup.toLocaleString('en-US')} warm-up calls; the median batch.
+2. **Histogram**: \`tuist_runs_duration_milliseconds\` with the B1 buckets (15 bounds) in all three; values spread over
+   every bucket.
+3. **Scrape**: ${params.series.toLocaleString('en-US')} series of \`tuist_storage_get_object_size_size_bytes\` (one \`object_key\` label each, high-cardinality
+   labels on, B1 buckets), three values per series; median of ${params.scrapes} scrapes (after two warm-up scrapes) over a keep-alive
+   HTTP connection, timed from request to the last body byte. The event loop of the measured process is blocked for
+   about that long.
+4. **undici**: ${params.requests.toLocaleString('en-US')} requests, ${params.concurrency} in flight, against a keep-alive server in another process; a plain
+   \`undici.Agent\` against \`createInstrumentedAgent()\` of @tuist-telemetry/http (core telemetry runs in both).
+5. **pg**: ${params.queries.toLocaleString('en-US')} \`SELECT 1\` through a \`pg.Pool\` (max ${params.concurrency}, ${params.concurrency} in flight) against an embedded PostgreSQL,
+   plain against \`instrumentPgPool(pool)\` of @tuist-telemetry/db.
+6. **Memory**: heap (V8 heap plus array buffers) and RSS growth when ${params.series.toLocaleString('en-US')} series of case 3 are created, recorded into
+   and scraped once, measured after forced GCs (\`--expose-gc\`), per 10,000 series.
+
+The stock OpenTelemetry SDK is set up as its users would, with the Views \`catalogViews()\` derives from the catalog
+(names, B1 buckets, label allow-list), and in its most favourable exporter configuration (\`withoutScopeInfo\`,
+\`withoutTargetInfo\`: the same exposition as ours); in case 3 and 6 its cardinality limit is raised so that every series
+is exported.
+${errors.length ? `\n## Failures\n\n${errors.map((e) => '```\n' + e + '\n```').join('\n')}\n` : ''}`;
+  writeFileSync(outFile, md);
+  console.log(`\nwrote ${path.relative(process.cwd(), outFile) || outFile}`);
+}
+
+process.exit(errors.length ? 1 : 0);

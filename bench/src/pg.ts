@@ -1,0 +1,51 @@
+import pg from 'pg';
+import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
+import { nowNs } from './utils.js';
+
+export type PgImpl = 'plain' | 'instrumented';
+
+type InstrumentPgPool = (pool: pg.Pool, options?: { name?: string; telemetry?: Telemetry }) => pg.Pool;
+
+/** `instrumentPgPool` once `@tuist-telemetry/db` exports it (imported by a variable: it may not exist yet). */
+export async function loadInstrumentPgPool(): Promise<InstrumentPgPool | undefined> {
+  const spec = '@tuist-telemetry/db';
+  try {
+    const m = (await import(spec)) as { instrumentPgPool?: InstrumentPgPool };
+    return typeof m.instrumentPgPool === 'function' ? m.instrumentPgPool : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function drive(pool: pg.Pool, total: number, concurrency: number): Promise<void> {
+  let left = total;
+  const worker = async () => {
+    while (left-- > 0) await pool.query('SELECT 1');
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+}
+
+/**
+ * Case 5: `SELECT 1` per second through a pg Pool (PostgreSQL from BENCH_PG_URL), with and without
+ * `instrumentPgPool`. Telemetry runs in both variants: only the instrumentation differs.
+ */
+export async function pgCase(impl: PgImpl, queries: number, concurrency: number): Promise<Record<string, number>> {
+  const url = process.env.BENCH_PG_URL;
+  if (!url) throw new Error('BENCH_PG_URL is not set (the bench runner starts PostgreSQL and sets it)');
+  const t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, setGlobalMeterProvider: false });
+  const pool = new pg.Pool({ connectionString: url, max: concurrency });
+  try {
+    if (impl === 'instrumented') {
+      const instrument = await loadInstrumentPgPool();
+      if (!instrument) throw new Error('@tuist-telemetry/db does not export instrumentPgPool yet');
+      instrument(pool, { name: 'bench', telemetry: t });
+    }
+    await drive(pool, Math.ceil(queries / 10), concurrency);
+    const t0 = nowNs();
+    await drive(pool, queries, concurrency);
+    return { qps: queries / ((nowNs() - t0) / 1e9) };
+  } finally {
+    await pool.end();
+    await t.shutdown();
+  }
+}

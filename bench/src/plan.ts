@@ -1,0 +1,34 @@
+import type { OpsPlan } from './timing.js';
+
+/** Iteration counts of one run; the smoke plan only proves that every case still works. */
+export interface CaseParams {
+  ops: OpsPlan;
+  /** Histogram series of the scrape and memory cases. */
+  series: number;
+  /** Timed scrapes per process (after two warm-up scrapes). */
+  scrapes: number;
+  /** undici requests per process (a tenth more are run first as warm-up). */
+  requests: number;
+  /** pg `SELECT 1` queries per process (likewise). */
+  queries: number;
+  /** Requests or queries in flight at once. */
+  concurrency: number;
+}
+
+export const FULL: CaseParams = {
+  ops: { warmup: 500_000, batches: 7, ops: 1_000_000 },
+  series: 10_000,
+  scrapes: 15,
+  requests: 40_000,
+  queries: 20_000,
+  concurrency: 16,
+};
+
+export const SMOKE: CaseParams = {
+  ops: { warmup: 2_000, batches: 2, ops: 2_000 },
+  series: 300,
+  scrapes: 2,
+  requests: 300,
+  queries: 200,
+  concurrency: 4,
+};

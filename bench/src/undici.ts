@@ -1,0 +1,68 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { Agent, request, type Dispatcher } from 'undici';
+import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
+import { nowNs } from './utils.js';
+
+export type UndiciImpl = 'plain' | 'instrumented';
+
+type CreateInstrumentedAgent = (options: { connections?: number; telemetry?: Telemetry }) => Dispatcher;
+
+/** `createInstrumentedAgent` once `@tuist-telemetry/http` exports it (imported by a variable: it may not exist yet). */
+export async function loadInstrumentedAgent(): Promise<CreateInstrumentedAgent | undefined> {
+  const spec = '@tuist-telemetry/http';
+  try {
+    const m = (await import(spec)) as { createInstrumentedAgent?: CreateInstrumentedAgent };
+    return typeof m.createInstrumentedAgent === 'function' ? m.createInstrumentedAgent : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function startUpstream(): Promise<{ url: string; stop: () => void }> {
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./upstream.mjs', import.meta.url))], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const [chunk] = (await once(child.stdout!, 'data')) as [Buffer];
+  const port = Number(chunk.toString().trim());
+  return { url: `http://127.0.0.1:${port}/artifact`, stop: () => child.stdin!.end() };
+}
+
+/** `total` requests, `concurrency` in flight, each body read to the end. */
+async function drive(url: string, dispatcher: Dispatcher, total: number, concurrency: number): Promise<void> {
+  let left = total;
+  const worker = async () => {
+    while (left-- > 0) {
+      const res = await request(url, { dispatcher });
+      await res.body.text();
+      if (res.statusCode !== 200) throw new Error(`upstream answered ${res.statusCode}`);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+}
+
+/**
+ * Case 4: requests per second through a keep-alive Agent against a local server, with and without the SDK's
+ * undici instrumentation. Telemetry runs in both variants: only the instrumentation differs.
+ */
+export async function undiciCase(impl: UndiciImpl, requests: number, concurrency: number): Promise<Record<string, number>> {
+  const upstream = await startUpstream();
+  const t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, setGlobalMeterProvider: false });
+  let agent: Dispatcher;
+  if (impl === 'instrumented') {
+    const create = await loadInstrumentedAgent();
+    if (!create) throw new Error('@tuist-telemetry/http does not export createInstrumentedAgent yet');
+    agent = create({ connections: concurrency, telemetry: t });
+  } else {
+    agent = new Agent({ connections: concurrency });
+  }
+  try {
+    await drive(upstream.url, agent, Math.ceil(requests / 10), concurrency);
+    const t0 = nowNs();
+    await drive(upstream.url, agent, requests, concurrency);
+    return { rps: requests / ((nowNs() - t0) / 1e9) };
+  } finally {
+    await agent.close();
+    await t.shutdown();
+    upstream.stop();
+  }
+}

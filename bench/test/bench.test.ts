@@ -1,0 +1,65 @@
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+interface SmokeReport {
+  smoke: boolean;
+  rows: { id: string; ours: number | null; prom: number | null; none: number | null; pending?: string }[];
+  errors: string[];
+}
+
+describe('bench: `npm run bench -- --smoke` (the benchmark code keeps working; no timings asserted)', function () {
+  // Every case runs in its own processes (PostgreSQL included): slow on a busy 2-core machine, not a measurement.
+  this.timeout(240_000);
+  let dir: string;
+  let report: SmokeReport;
+  let stdout = '';
+  let code: number | null;
+
+  before(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'tuist-bench-smoke-'));
+    const json = path.join(dir, 'smoke.json');
+    const child = spawn(process.execPath, ['scripts/bench.mjs', '--smoke', '--json', json], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    if (code !== 0) console.error(stderr);
+    report = JSON.parse(readFileSync(json, 'utf8')) as SmokeReport;
+  });
+
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('completes without a failed case', () => {
+    expect(report.errors).to.deep.equal([]);
+    expect(code).to.equal(0);
+    expect(report.smoke).to.equal(true);
+  });
+
+  it('produces a table row with numbers for every case', () => {
+    const byId = new Map(report.rows.map((r) => [r.id, r]));
+    for (const id of ['1', '1b', '2', '3', '6', '6b']) {
+      const r = byId.get(id);
+      expect(r, `row ${id}`).to.not.equal(undefined);
+      expect(r!.ours, `row ${id}: this SDK`).to.be.a('number').and.to.be.above(0);
+      expect(r!.prom, `row ${id}: prom-client`).to.be.a('number').and.to.be.above(0);
+    }
+    for (const id of ['4', '5']) {
+      const r = byId.get(id);
+      expect(r, `row ${id}`).to.not.equal(undefined);
+      expect(r!.pending, `row ${id} pending`).to.equal(undefined);
+      expect(r!.ours, `row ${id}: instrumented`).to.be.a('number').and.to.be.above(0);
+      expect(r!.none, `row ${id}: plain`).to.be.a('number').and.to.be.above(0);
+    }
+  });
+
+  it('prints the table', () => {
+    expect(stdout).to.match(/^#\s+case\s+unit\s+this SDK\s+prom-client\s+stock OTel/m);
+    for (const id of ['1', '1b', '2', '3', '3b', '4', '5', '6', '6b']) expect(stdout).to.match(new RegExp(`^${id}\\s`, 'm'));
+  });
+});
