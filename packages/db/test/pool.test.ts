@@ -311,6 +311,34 @@ describe('db: instrumentPgPool on a real PostgreSQL', function () {
     expect(samples(exp, QUERY_COUNT, { repo: 'other-name' })).to.have.length(0);
   });
 
+  it('a rejection the caller ignores is still reported as unhandled, with the same error', async () => {
+    // Mocha listens for unhandled rejections itself; stand in for it during this test.
+    const mochaListeners = process.listeners('unhandledRejection');
+    process.removeAllListeners('unhandledRejection');
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const seen: unknown[] = [];
+      const pool = instrumentPgPool(newPool({ max: 1, Client: spyClient(seen) }), { name: 'ignored' });
+      const client = await pool.connect();
+      void client.query('SELECT * FROM ignored_missing_table'); // fire and forget
+      await client.query('SELECT 1'); // queued behind it on the same connection
+      client.release();
+      const refused = instrumentPgPool(new pg.Pool({ connectionString: `postgres://x@127.0.0.1:${await freePort()}/x` }), { name: 'ignored-refused' });
+      pools.push(refused);
+      void refused.connect(); // fire and forget
+      for (let i = 0; i < 100 && unhandled.length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(unhandled).to.have.length(2);
+      expect(unhandled[0]).to.equal(seen[0]);
+      expect((unhandled[1] as Error & { code?: string }).code).to.equal('ECONNREFUSED');
+      expect(value(await metrics(), QUERY_COUNT, { repo: 'ignored', result: 'error' })).to.equal(1);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      for (const l of mochaListeners) process.on('unhandledRejection', l);
+    }
+  });
+
   it('a pool without a name: the series carry no repo label', async () => {
     const pool = instrumentPgPool(newPool({ max: 4 }));
     await pool.query('SELECT 1');
