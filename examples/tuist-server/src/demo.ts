@@ -12,6 +12,7 @@ import { createAnalytics } from '@tuist-telemetry/analytics';
 import pg from 'pg';
 import { createApp } from './app.js';
 import { countAccounts, countProjects, prepareDatabase } from './database.js';
+import { startJobs } from './jobs.js';
 import { startLoad, type LoadGenerator } from './load.js';
 import type { DemoOptions } from './options.js';
 import { startLocalPostgres, startLocalS3, type LocalService } from './services.js';
@@ -133,6 +134,8 @@ export async function startDemo(options: DemoOptions, env: NodeJS.ProcessEnv = p
     await timed(progress, 'database schema', () => prepareDatabase(pool), () => 'accounts, projects');
     telemetry.metrics.observeProjectsTotal(() => countProjects(pool));
     telemetry.metrics.observeAccountsTotals(() => countAccounts(pool));
+    const jobs = startJobs(telemetry, pool);
+    cleanups.push(() => jobs.stop());
 
     // 3. Outgoing HTTP: an instrumented agent for the load generator (requests to the app and to presigned S3
     // URLs), and the instrumented global dispatcher for the server's own fetch() calls (preview webhooks).
