@@ -1,4 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
+import { TelemetryConfigError } from '@tuist-telemetry/core';
 import { COMMAND_COUNT_METRIC, COMMAND_DURATION_METRIC, recordDurationAndCount, resolveTelemetry } from './metrics.js';
 import type { InstrumentS3ClientOptions } from './types.js';
 import { commandLabel } from './utils.js';
@@ -22,9 +23,12 @@ export function instrumentS3Client<C extends S3Client>(client: C, options: Instr
   const marked = client as C & { [INSTRUMENTED]?: true };
   if (marked[INSTRUMENTED]) return client;
   if (typeof client?.middlewareStack?.add !== 'function') {
-    throw new TypeError('@tuist-telemetry/storage: instrumentS3Client(client) needs an S3Client from @aws-sdk/client-s3');
+    throw new TelemetryConfigError('@tuist-telemetry/storage: instrumentS3Client(client) needs an S3Client from @aws-sdk/client-s3');
   }
   const explicit = options.telemetry;
+  if (explicit !== undefined && typeof explicit?.store?.histogram !== 'function') {
+    throw new TelemetryConfigError('@tuist-telemetry/storage: instrumentS3Client(client, { telemetry }) must be what startTelemetry() returned (or leave it out)');
+  }
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const start = performance.now();

@@ -9,7 +9,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import type { Telemetry } from '@tuist-telemetry/core';
+import { TelemetryConfigError, type Telemetry } from '@tuist-telemetry/core';
 import { DeleteAllObjectsError } from './errors.js';
 import { OBJECT_SIZE_METRIC, measure, recordValue, resolveTelemetry } from './metrics.js';
 import type { DeleteFailure, PresignOptions, Storage, StorageOptions, UploadedPart } from './types.js';
@@ -27,17 +27,17 @@ import {
 
 function validateOptions(options: StorageOptions): void {
   if (typeof options !== 'object' || options === null) {
-    throw new TypeError('@tuist-telemetry/storage: createStorage needs an options object: createStorage({ client, bucket })');
+    throw new TelemetryConfigError('@tuist-telemetry/storage: createStorage needs an options object: createStorage({ client, bucket })');
   }
   const client = options.client as Partial<S3Client> | undefined;
   if (typeof client?.send !== 'function' || typeof client.middlewareStack?.add !== 'function') {
-    throw new TypeError('@tuist-telemetry/storage: createStorage({ client }) must be an S3Client from @aws-sdk/client-s3');
+    throw new TelemetryConfigError('@tuist-telemetry/storage: createStorage({ client }) must be an S3Client from @aws-sdk/client-s3');
   }
   if (typeof options.bucket !== 'string' || options.bucket === '') {
-    throw new TypeError('@tuist-telemetry/storage: createStorage({ bucket }) must be the non-empty name of a bucket');
+    throw new TelemetryConfigError('@tuist-telemetry/storage: createStorage({ bucket }) must be the non-empty name of a bucket');
   }
   if (options.telemetry !== undefined && typeof options.telemetry?.store?.histogram !== 'function') {
-    throw new TypeError('@tuist-telemetry/storage: createStorage({ telemetry }) must be what startTelemetry() returned (or leave it out)');
+    throw new TelemetryConfigError('@tuist-telemetry/storage: createStorage({ telemetry }) must be what startTelemetry() returned (or leave it out)');
   }
 }
 

@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { TelemetryConfigError } from '@tuist-telemetry/core';
 import { scrape, samples, sum, value } from '@tuist-telemetry/testing';
 import { instrumentS3Client } from '@tuist-telemetry/storage';
 import { B1_LE, BUCKET, startFixture, type Fixture } from './fixture.js';
@@ -89,6 +90,6 @@ describe('storage: instrumentS3Client on a client used directly', () => {
   });
 
   it('rejects something that is not an S3Client with a clear message', () => {
-    expect(() => instrumentS3Client({} as S3Client)).to.throw(/needs an S3Client/);
+    expect(() => instrumentS3Client({} as S3Client)).to.throw(TelemetryConfigError, /needs an S3Client/);
   });
 });

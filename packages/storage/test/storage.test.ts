@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { ListObjectsV2Command, NoSuchBucket, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { TelemetryConfigError, type Telemetry } from '@tuist-telemetry/core';
 import { scrape, samples, sum, value, type Exposition } from '@tuist-telemetry/testing';
 import { createStorage, instrumentS3Client, DeleteAllObjectsError, OPERATION_METRICS, type Storage } from '@tuist-telemetry/storage';
 import { B1_LE, BUCKET, startFixture, type Fixture } from './fixture.js';
@@ -239,11 +240,12 @@ describe('storage: createStorage against s3rver (default labels)', () => {
   });
 
   it('createStorage rejects a bad configuration at start-up', () => {
-    expect(() => createStorage({ client: {} as S3Client, bucket: BUCKET })).to.throw(/must be an S3Client/);
-    expect(() => createStorage({ client: f.client, bucket: '' })).to.throw(/bucket.*non-empty/);
+    expect(() => createStorage({ client: {} as S3Client, bucket: BUCKET })).to.throw(TelemetryConfigError, /must be an S3Client/);
+    expect(() => createStorage({ client: f.client, bucket: '' })).to.throw(TelemetryConfigError, /bucket.*non-empty/);
+    expect(() => createStorage({ client: f.client, bucket: BUCKET, telemetry: {} as Telemetry })).to.throw(TelemetryConfigError, /startTelemetry/);
   });
 
-  it('the scrape has every documented name with B1 le bounds and, by default, no object_key/upload_id/part_number/project_slug... labels', async () => {
+  it('the scrape has every documented name with B1 le bounds and, by default, no object_key, upload_id or part_number label', async () => {
     const exp = await metrics();
     const histograms = [...Object.values(OPERATION_METRICS).map((m) => m.duration), 'tuist_storage_get_object_size_size_bytes'];
     for (const name of histograms) {
