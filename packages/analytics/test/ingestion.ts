@@ -106,6 +106,15 @@ export class Ingestion {
         res.writeHead(200, { 'content-type': 'application/javascript' }).end(this.arrayJs);
         return;
       }
+      // posthog-js's remote configuration: nothing configured.
+      if (/^\/array\/[^/]+\/config\.js$/.test(url.pathname)) {
+        res.writeHead(200, { 'content-type': 'application/javascript' }).end('');
+        return;
+      }
+      if (/^\/array\/[^/]+\/config$/.test(url.pathname)) {
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+        return;
+      }
       res.writeHead(404).end();
       return;
     }
@@ -132,7 +141,7 @@ export class Ingestion {
     const isBrowserEvents = /^\/(e|i\/v0\/e)\/?$/.test(url.pathname);
     if (!isBatch && !isBrowserEvents) return;
     let raw = body;
-    if (req.headers['content-encoding'] === 'gzip' || url.searchParams.get('compression') === 'gzip-js') raw = gunzipSync(raw);
+    if (raw[0] === 0x1f && raw[1] === 0x8b) raw = gunzipSync(raw); // gzip (posthog-node, posthog-js gzip-js or native)
     let text = raw.toString('utf8');
     if (text.startsWith('data=')) text = Buffer.from(decodeURIComponent(new URLSearchParams(text).get('data') ?? ''), 'base64').toString('utf8');
     const parsed = JSON.parse(text) as unknown;
