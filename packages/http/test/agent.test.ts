@@ -5,11 +5,10 @@ import { Agent, request } from 'undici';
 import { scrape, samples, sum, value, type Exposition } from '@tuist-telemetry/testing';
 import { B2, startTelemetry, TelemetryConfigError, type Telemetry } from '@tuist-telemetry/core';
 import { createInstrumentedAgent } from '@tuist-telemetry/http';
-import { bucket, closedPort, rejection, sleep, startServer, type TestServer } from './helpers.js';
+import { bucket, sleep, startServer, type TestServer } from './helpers.js';
 
 const GET = { request_method: 'GET', request_host: '127.0.0.1' };
 const ok = (labels = GET) => ({ response_status: '200', ...labels });
-const failed = (labels = GET) => ({ response_status: 'error', ...labels });
 
 /** The first B2 bound at or above `ns`: a sample of at least `ns` is counted only in buckets from there on. */
 function boundBelow(ns: number): number {
@@ -85,8 +84,8 @@ describe('http: instrumented undici Agent, checked on the /metrics scrape', () =
     // With 2 connections the last 8 requests waited for at least one 50 ms response: at most 2 below 50 ms.
     expect(bucket(after, 'tuist_http_queue_duration_nanoseconds', GET, boundBelow(50e6))).to.be.at.most(2);
     expect(value(after, 'tuist_http_queue_duration_nanoseconds_count', GET)).to.equal(10);
-    // The whole request includes the queue: the slowest waited for 4 rounds before its own 50 ms.
-    expect(bucket(after, 'tuist_http_request_duration_nanosecond', ok(), boundBelow(250e6))).to.be.at.most(9);
+    // The whole request includes the queue: requests 7 to 10 waited 3 or 4 rounds of 50 ms, plus their own.
+    expect(bucket(after, 'tuist_http_request_duration_nanosecond', ok(), boundBelow(200e6))).to.be.at.most(6);
   });
 
   it('a server that delays its headers: the wait is in the receive phase, not in send', async () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent, request } from 'undici';
 import { scrape, samples, value, type Exposition } from '@tuist-telemetry/testing';
 import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
 import { createInstrumentedAgent } from '@tuist-telemetry/http';
@@ -32,11 +32,11 @@ describe('http: failed requests reach the caller unchanged and are recorded as e
   const metrics = (): Promise<Exposition> => scrape(t.url!);
 
   /** Runs the same request through a plain Agent and the instrumented one; both must fail the same way. */
-  async function sameFailure(url: string, options: Omit<Dispatcher.RequestOptions, 'origin' | 'path'> & { consume?: boolean } = {}, agentOptions: Agent.Options = {}) {
+  async function sameFailure(url: string, options: { headers?: Record<string, string>; consume?: boolean } = {}, agentOptions: Agent.Options = {}) {
     plain = new Agent(agentOptions);
     agent = createInstrumentedAgent({ ...agentOptions, telemetry: t });
     const run = async (dispatcher: Agent) => {
-      const res = await request(url, { ...options, dispatcher });
+      const res = await request(url, { headers: options.headers, dispatcher });
       if (options.consume) await res.body.text();
       return res;
     };
