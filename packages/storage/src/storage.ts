@@ -5,12 +5,11 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
-  UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { TelemetryConfigError, type Telemetry } from '@tuist-telemetry/core';
 import { DeleteAllObjectsError } from './errors.js';
+import { presignDownload, presignUploadPart } from './presign.js';
 import { OBJECT_SIZE_METRIC, measure, recordValue, resolveTelemetry } from './metrics.js';
 import type { DeleteFailure, PresignOptions, Storage, StorageOptions, UploadedPart } from './types.js';
 import {
@@ -116,9 +115,7 @@ export function createStorage(options: StorageOptions): Storage {
     async generateDownloadUrl(key, presign?: PresignOptions) {
       validateKey(key);
       const expiresIn = validateExpiresIn(presign?.expiresIn);
-      return measure(telemetry, 'generateDownloadUrl', { object_key: key }, () =>
-        getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn }),
-      );
+      return measure(telemetry, 'generateDownloadUrl', { object_key: key }, () => presignDownload(client, bucket, key, expiresIn));
     },
 
     async multipartStart(key) {
@@ -139,7 +136,7 @@ export function createStorage(options: StorageOptions): Storage {
       const expiresIn = validateExpiresIn(presign?.expiresIn);
       const labels = { object_key: key, upload_id: uploadId, part_number: String(partNumber) };
       return measure(telemetry, 'multipartGenerateUploadPartUrl', labels, () =>
-        getSignedUrl(client, new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: partNumber }), { expiresIn }),
+        presignUploadPart(client, bucket, key, uploadId, partNumber, expiresIn),
       );
     },
 

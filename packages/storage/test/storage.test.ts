@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { ListObjectsV2Command, NoSuchBucket, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, NoSuchBucket, PutObjectCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { TelemetryConfigError, type Telemetry } from '@tuist-telemetry/core';
 import { scrape, samples, sum, value, type Exposition } from '@tuist-telemetry/testing';
 import { createStorage, instrumentS3Client, DeleteAllObjectsError, OPERATION_METRICS, type Storage } from '@tuist-telemetry/storage';
@@ -99,6 +100,24 @@ describe('storage: createStorage against s3rver (default labels)', () => {
     expect(value(exp, 'tuist_storage_multipart_complete_upload_duration_milliseconds_count')).to.equal(1);
     expect(value(exp, 'tuist_storage_generate_download_presigned_url_count')).to.equal(1);
     expect(value(exp, 'tuist_storage_generate_download_presigned_url_duration_milliseconds_count')).to.equal(1);
+  });
+
+  it('presigned part URLs carry no empty-body checksum, even from a client with the SDK default checksum setting', async () => {
+    const client = f.newClient({ requestChecksumCalculation: 'WHEN_SUPPORTED', responseChecksumValidation: 'WHEN_SUPPORTED' });
+    const s = createStorage({ client, bucket: BUCKET });
+    const key = 'uploads/default-checksums.bin';
+    const uploadId = await s.multipartStart(key);
+    // What the SDK alone produces with this client: the CRC32 of an empty body, which S3, R2 and MinIO reject.
+    const raw = await getSignedUrl(client, new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId: uploadId, PartNumber: 1 }));
+    expect(raw).to.include('x-amz-checksum-crc32=AAAAAA');
+    const url = await s.multipartGenerateUploadPartUrl(key, uploadId, 1);
+    expect(url).to.not.match(/x-amz-checksum-|x-amz-sdk-checksum-algorithm/i);
+    const body = randomBytes(70_000);
+    const res = await fetch(url, { method: 'PUT', body });
+    expect(res.status).to.equal(200);
+    await s.multipartComplete(key, uploadId, [{ partNumber: 1, etag: res.headers.get('etag')! }]);
+    const download = await fetch(await s.generateDownloadUrl(key));
+    expect(Buffer.compare(Buffer.from(await download.arrayBuffer()), body)).to.equal(0);
   });
 
   it('deleteAllObjects deletes 1,500 objects under the project (2 list pages, batches of 1000 and 500) and nothing else', async () => {
