@@ -4,7 +4,7 @@
 // The JSON files are checked in (Grafana reads them as they are); a test in examples/tuist-server checks that every
 // expression is accepted by a real Prometheus, returns data from the demo, and uses only catalog metrics, and that
 // these files are what this script writes.
-import { writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -306,9 +306,24 @@ export function renderDashboards() {
   return Object.fromEntries(dashboards.map((d) => [`${d.uid}.json`, JSON.stringify(dashboard(d), null, 2) + '\n']));
 }
 
+// `--check`: exit 1 when the checked-in files differ from what this script writes (or when one is extra/missing).
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  for (const [file, text] of Object.entries(renderDashboards())) {
-    writeFileSync(path.join(here, 'dashboards', file), text);
-    console.log(`wrote examples/grafana/dashboards/${file}`);
+  const rendered = renderDashboards();
+  if (process.argv.includes('--check')) {
+    const dir = path.join(here, 'dashboards');
+    const onDisk = readdirSync(dir).filter((f) => f.endsWith('.json'));
+    const stale = [...new Set([...onDisk, ...Object.keys(rendered)])].filter(
+      (f) => !existsSync(path.join(dir, f)) || rendered[f] !== readFileSync(path.join(dir, f), 'utf8'),
+    );
+    if (stale.length) {
+      console.error(`out of date: ${stale.join(', ')}; run node examples/grafana/build-dashboards.mjs`);
+      process.exit(1);
+    }
+    console.log('dashboards are up to date');
+  } else {
+    for (const [file, text] of Object.entries(rendered)) {
+      writeFileSync(path.join(here, 'dashboards', file), text);
+      console.log(`wrote examples/grafana/dashboards/${file}`);
+    }
   }
 }

@@ -1,0 +1,133 @@
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { catalog } from '@tuist-telemetry/core';
+import { findPrometheus, requireService, startPrometheus, type PrometheusServer, type PromSeries } from '@tuist-telemetry/testing';
+import { catalogEntryFor, dashboardQueries, metricNamesIn, readDashboards, resolveVariables } from './dashboards.js';
+import { eventually, startDemoProcess, type DemoProcess } from './demo-process.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+/** Extensions the demo cannot show: dropped analytics events need PostHog configured and failing. */
+const NOT_IN_DEMO = new Set(['tuist_analytics_events_dropped_total']);
+
+function sampleNamesOf(name: string): string[] {
+  const def = catalog.find((d) => d.name === name)!;
+  return def.type === 'histogram' ? [`${name}_bucket`, `${name}_sum`, `${name}_count`] : [name];
+}
+
+const hasData = (series: PromSeries[]): boolean => series.some((s) => Number.isFinite(Number(s.value[1])));
+
+describe('examples: the demo scraped by a real Prometheus; Grafana dashboards checked against it', function () {
+  this.timeout(120_000);
+  let demo: DemoProcess | undefined;
+  let prom: PrometheusServer | undefined;
+
+  before(async function () {
+    requireService(this, 'Prometheus', findPrometheus() !== undefined, 'apt-get install prometheus, or set PROMETHEUS_BIN');
+    demo = await startDemoProcess({ args: ['--load-interval-ms', '50'] });
+    prom = await startPrometheus({ targets: [`127.0.0.1:${demo.metricsPort}`], scrapeIntervalSeconds: 1 });
+  });
+  after(async () => {
+    await prom?.stop();
+    await demo?.stop();
+  });
+
+  it('every documented metric name has at least one series in Prometheus', async () => {
+    const documented = catalog.filter((d) => !d.extension);
+    expect(documented.length).to.be.greaterThan(40);
+    const missingNow = async () => {
+      const names = new Set(await prom!.metricNames());
+      return documented.filter((d) => !sampleNamesOf(d.name).every((n) => names.has(n))).map((d) => d.name);
+    };
+    await eventually('every documented metric in Prometheus', async () => ((await missingNow()).length === 0 ? true : undefined), 40_000).catch(() => undefined);
+    expect(await missingNow(), `documented metrics without a series in Prometheus\n${demo!.output().slice(-2000)}`).to.deep.equal([]);
+  });
+
+  it("every extension metric in core's catalog has a series too (runtime, HTTP server, jobs, database, S3 commands)", async () => {
+    const extensions = catalog.filter((d) => d.extension && !NOT_IN_DEMO.has(d.name));
+    const names = new Set(await prom!.metricNames());
+    const missing = extensions.filter((d) => !sampleNamesOf(d.name).every((n) => names.has(n))).map((d) => d.name);
+    expect(missing).to.deep.equal([]);
+  });
+
+  it('every expression in every dashboard is accepted by Prometheus and returns data', async () => {
+    const queries = dashboardQueries();
+    expect(queries.length).to.be.greaterThan(60);
+    // A window that spans everything since the demo started: every series that ever changed has a rate.
+    const pending = new Map(queries.map((q) => [`${q.dashboard} / ${q.panel}: ${q.expr}`, resolveVariables(q.expr, '5m')]));
+    const rejected: string[] = [];
+    await eventually(
+      'every dashboard expression returns data',
+      async () => {
+        for (const [label, expr] of pending) {
+          try {
+            if (hasData(await prom!.vector(expr))) pending.delete(label);
+          } catch (err) {
+            // A PromQL error (bad_data) is final: the expression itself is wrong.
+            rejected.push(`${label}\n    ${(err as Error).message}`);
+            pending.delete(label);
+          }
+        }
+        return pending.size === 0 ? true : undefined;
+      },
+      30_000,
+      1000,
+    ).catch(() => undefined);
+    expect(rejected, 'expressions Prometheus rejected').to.deep.equal([]);
+    expect([...pending.keys()], 'expressions without data').to.deep.equal([]);
+  });
+
+  it('dashboards use only metrics from the catalog, by their documented names', () => {
+    const unknown: string[] = [];
+    const used = new Set<string>();
+    for (const q of dashboardQueries()) {
+      const names = metricNamesIn(q.expr);
+      expect(names, `no metric found in ${q.expr}`).to.not.be.empty;
+      for (const n of names) {
+        const def = catalogEntryFor(n, catalog);
+        if (def) used.add(def.name);
+        else unknown.push(`${q.dashboard} / ${q.panel}: ${n}`);
+      }
+    }
+    expect(unknown, 'metrics missing from the catalog').to.deep.equal([]);
+    // Each documented family is charted somewhere.
+    const families = new Set(catalog.filter((d) => used.has(d.name)).map((d) => d.family));
+    for (const f of ['runs', 'cache', 'previews', 'storage', 'authentication', 'projects', 'accounts', 'database', 'http', 'runtime']) {
+      expect(families, `family ${f}`).to.include(f);
+    }
+  });
+
+  it('the name check catches a metric outside the catalog (and reads names the way PromQL does)', () => {
+    const expr = 'histogram_quantile(0.95, sum by (le, name) (rate(tuist_runs_duration_milliseconds_bucket{instance=~"$instance",name!="x_total"}[$__rate_interval]))) / 1e9 + on(instance) group_left tuist_made_up_total';
+    expect(metricNamesIn(expr)).to.deep.equal(['tuist_runs_duration_milliseconds_bucket', 'tuist_made_up_total']);
+    expect(catalogEntryFor('tuist_runs_duration_milliseconds_bucket', catalog)?.name).to.equal('tuist_runs_duration_milliseconds');
+    expect(catalogEntryFor('tuist_storage_get_object_size_count', catalog)?.type).to.equal('counter');
+    expect(catalogEntryFor('tuist_made_up_total', catalog)).to.equal(undefined);
+    expect(catalogEntryFor('tuist_runs_total_bucket', catalog)).to.equal(undefined);
+  });
+
+  it('the dashboard files are what build-dashboards.mjs writes, with unique panel ids and the two variables', () => {
+    const r = spawnSync(process.execPath, ['examples/grafana/build-dashboards.mjs', '--check'], { cwd: root, encoding: 'utf8' });
+    expect(r.status, r.stderr).to.equal(0);
+    const dashboards = readDashboards();
+    expect(dashboards.map((d) => d.file)).to.deep.equal(['tuist-database.json', 'tuist-http-client.json', 'tuist-node-runtime.json', 'tuist-runs-cache.json', 'tuist-storage.json']);
+    for (const d of dashboards) {
+      const ids = d.json.panels.map((p) => p.id);
+      expect(new Set(ids).size, d.file).to.equal(ids.length);
+      expect(d.json.templating.list.map((v) => v.name)).to.deep.equal(['datasource', 'instance']);
+    }
+  });
+
+  it('examples/prometheus/prometheus.yml is a valid Prometheus configuration scraping :9091 every 15 s', function () {
+    const promtool = path.join(path.dirname(findPrometheus()!), 'promtool');
+    requireService(this, 'promtool', existsSync(promtool), `not found next to ${findPrometheus()}`);
+    const r = spawnSync(promtool, ['check', 'config', 'examples/prometheus/prometheus.yml'], { cwd: root, encoding: 'utf8' });
+    expect(r.status, r.stdout + r.stderr).to.equal(0);
+    const text = readFileSync(path.join(root, 'examples/prometheus/prometheus.yml'), 'utf8');
+    expect(text).to.match(/scrape_interval: 15s/);
+    expect(text).to.match(/localhost:9091/);
+  });
+});
