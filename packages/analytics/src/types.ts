@@ -90,7 +90,8 @@ export interface RequestLike {
   url?: string;
   originalUrl?: string;
   headers: Readonly<Record<string, string | string[] | undefined>>;
-  socket?: { encrypted?: boolean } | null;
+  /** A TLS socket (`encrypted: true`) makes the page URL https. */
+  socket?: object | null;
 }
 
 /** The response as the middleware reads it (node:http's ServerResponse, Express's Response). */

@@ -91,7 +91,7 @@ export function pathOf(target: string | undefined): string {
  */
 export function pageUrl(req: RequestLike): string {
   const forwardedProto = header(req.headers, 'x-forwarded-proto')?.split(',')[0]?.trim();
-  const proto = forwardedProto === 'https' || forwardedProto === 'http' ? forwardedProto : req.socket?.encrypted ? 'https' : 'http';
+  const proto = forwardedProto === 'https' || forwardedProto === 'http' ? forwardedProto : (req.socket as { encrypted?: boolean } | null | undefined)?.encrypted ? 'https' : 'http';
   const host = header(req.headers, 'x-forwarded-host')?.split(',')[0]?.trim() || header(req.headers, 'host') || 'localhost';
   return `${proto}://${host}${pathOf(req.originalUrl ?? req.url)}`;
 }
