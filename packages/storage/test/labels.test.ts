@@ -94,4 +94,26 @@ describe('storage: labels with highCardinalityLabels "all"', () => {
       await own.shutdown();
     }
   });
+
+  it("naming 'server' exposes the Tuist server's spelling of the three storage names", async () => {
+    const { startTelemetry } = await import('@tuist-telemetry/core');
+    const server = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, naming: 'server' });
+    try {
+      await server.ready();
+      const s = createStorage({ client: f.client, bucket: BUCKET, telemetry: server });
+      await f.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'naming/a', Body: 'a' }));
+      await s.getObjectSize('naming/a');
+      const uploadId = await s.multipartStart('naming/b');
+      const url = await s.multipartGenerateUploadPartUrl('naming/b', uploadId, 1);
+      const res = await fetch(url, { method: 'PUT', body: 'b' });
+      await s.multipartComplete('naming/b', uploadId, [{ partNumber: 1, etag: res.headers.get('etag')! }]);
+      const exp = await scrape(server.url!);
+      expect(value(exp, 'tuist_storage_get_object_size_duration_milliseconds_count')).to.equal(1);
+      expect(value(exp, 'tuist_storage_multipart_start_upload_count')).to.equal(1);
+      expect(value(exp, 'tuist_storage_multipart_complete_upload_duration_count')).to.equal(1);
+      expect(exp.has('tuist_storage_get_object_size_duration_miliseconds')).to.equal(false);
+    } finally {
+      await server.shutdown();
+    }
+  });
 });
