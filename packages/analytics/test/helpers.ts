@@ -20,6 +20,8 @@ export interface ChildResult {
   stderr: string;
   /** Milliseconds from spawn to exit. */
   elapsedMs: number;
+  /** `Date.now()` when the exit was seen. */
+  exitedAt: number;
 }
 
 export interface Child {
@@ -51,8 +53,9 @@ export function runFixture(name: string, env: Record<string, string>, cwd?: stri
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   const exited = new Promise<ChildResult>((resolve) =>
     child.on('exit', (code, signal) => {
+      const exitedAt = Date.now();
       // Let the pipes drain.
-      setImmediate(() => resolve({ code, signal, stdout, stderr, elapsedMs: Date.now() - started }));
+      setImmediate(() => resolve({ code, signal, stdout, stderr, elapsedMs: exitedAt - started, exitedAt }));
     }),
   );
   return {

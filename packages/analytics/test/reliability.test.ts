@@ -12,6 +12,11 @@ const DROPPED = 'tuist_analytics_events_dropped_total';
 /** Slack on top of shutdownTimeoutMs for the event loop and process start-up; a bound, not a speed target. */
 const SLACK_MS = 1500;
 
+/** Timers keeping the event loop alive. */
+function timers(): number {
+  return process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+}
+
 describe('analytics: PostHog down or hanging', function () {
   let telemetry: Telemetry;
   const fast: AnalyticsOptions = { apiKey: 'phc_key', env: {}, shutdownTimeoutMs: 1500, requestTimeoutMs: 400, fetchRetryDelayMs: 100 };
@@ -43,11 +48,13 @@ describe('analytics: PostHog down or hanging', function () {
     const ingestion = await Ingestion.start('hang');
     try {
       const before = await dropped('shutdown');
+      const timersBefore = timers();
       const analytics = createAnalytics({ ...fast, host: ingestion.url, telemetry, requestTimeoutMs: 30_000 });
       for (let i = 0; i < 4; i++) analytics.capture({ event: 'e', section: 'dashboard', distinctId: 'u' });
       const started = Date.now();
       await analytics.shutdown();
       expect(Date.now() - started).to.be.below(1500 + SLACK_MS);
+      expect(timers(), 'timers keeping the process alive').to.equal(timersBefore);
       expect(ingestion.requests.filter((r) => r.path === '/batch/').length).to.be.at.least(1);
       expect(await dropped('shutdown')).to.equal(before + 4);
     } finally {
@@ -101,9 +108,10 @@ describe('analytics: PostHog down or hanging', function () {
         const child = runFixture('shutdown.ts', { HOST: host, SHUTDOWN_TIMEOUT_MS: '1500', REQUEST_TIMEOUT_MS: '20000', FLUSH_INTERVAL_MS: '50', WAIT_BEFORE_SHUTDOWN_MS: '300' });
         const result = await child.exited;
         expect(result.code, result.stderr).to.equal(0);
-        const { shutdownMs } = JSON.parse(result.stdout.trim().split('\n').pop()!) as { shutdownMs: number };
+        const { shutdownMs, endedAt } = JSON.parse(result.stdout.trim().split('\n').pop()!) as { shutdownMs: number; endedAt: number };
         expect(shutdownMs).to.be.below(1500 + SLACK_MS);
-        // Process start-up (tsx) is outside the bound; what matters is that nothing kept it alive afterwards.
+        // Nothing kept the process alive after shutdown(): a leftover request (20 s timeout) would show here.
+        expect(result.exitedAt - endedAt).to.be.below(SLACK_MS);
         expect(result.stderr).not.to.match(/Error while flushing PostHog|PostHog/);
       } finally {
         await ingestion?.close();
