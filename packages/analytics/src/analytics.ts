@@ -55,7 +55,7 @@ export class Analytics {
   readonly enabled: boolean;
   /** PostHog's origin (`https://eu.i.posthog.com`), to exclude its traffic from HTTP client metrics. */
   readonly origin: string | undefined;
-  readonly config: Readonly<ResolvedAnalyticsConfig>;
+  private readonly config: Readonly<ResolvedAnalyticsConfig>;
 
   private readonly transport: PostHogTransport | undefined;
   private readonly users: UserMemory;

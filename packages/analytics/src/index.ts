@@ -1,6 +1,5 @@
 export { Analytics, createAnalytics } from './analytics.js';
 export { AnalyticsConfigError } from './config.js';
-export type { ResolvedAnalyticsConfig } from './config.js';
 export { TUIST_EVENTS, DROPPED_METRIC } from './events.js';
 export type { TuistEventName } from './events.js';
 export type { DropReason } from './transport.js';
