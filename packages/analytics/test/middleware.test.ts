@@ -42,11 +42,11 @@ describe('analytics: middleware', function () {
     return (server.address() as AddressInfo).port;
   }
 
-  function get(port: number, path: string, headers: Record<string, string>, method = 'GET'): Promise<void> {
+  function get(port: number, path: string, headers: Record<string, string>, method = 'GET'): Promise<IncomingMessage['headers']> {
     return new Promise((resolve, reject) => {
       request({ host: '127.0.0.1', port, path, method, headers }, (res) => {
         res.resume();
-        res.on('end', resolve);
+        res.on('end', () => resolve(res.headers));
       })
         .on('error', reject)
         .end();
@@ -60,7 +60,8 @@ describe('analytics: middleware', function () {
   it('captures a $pageview per HTML page navigation with the default sections; skips the rest', async function () {
     const analytics = analyticsFor();
     const port = await app(analytics);
-    await get(port, '/pricing?token=secret', { ...NAVIGATE, host: 'tuist.dev', referer: 'https://google.com/' });
+    const answer = await get(port, '/pricing?token=secret', { ...NAVIGATE, host: 'tuist.dev', referer: 'https://google.com/' });
+    expect(answer).not.to.have.property('set-cookie'); // anonymous visitors get no cookie
     await get(port, '/api/docs/runs', { accept: 'text/html' }); // no fetch metadata: Accept decides
     await get(port, '/docs/api', { ...NAVIGATE, host: 'tuist.dev', 'x-forwarded-proto': 'https' });
     await get(port, '/dashboard/settings', NAVIGATE);
