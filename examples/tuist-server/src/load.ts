@@ -29,6 +29,8 @@ const COMMANDS = ['build', 'test', 'generate', 'cache', 'share'];
 /** A small pool of artifact hashes: once uploaded they are remote hits until their project is wiped. */
 const HASHES = Array.from({ length: 24 }, (_, i) => `artifact-${i.toString(16).padStart(4, '0')}`);
 
+const PAGES = ['/', '/dashboard', '/api/docs'];
+const BROWSER = { accept: 'text/html,application/xhtml+xml', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document', 'user-agent': 'Mozilla/5.0 (tuist-demo load generator)' };
 const pick = <T>(list: readonly T[]): T => list[Math.floor(Math.random() * list.length)]!;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
@@ -43,13 +45,13 @@ export function startLoad(o: LoadOptions): LoadGenerator {
   const seenErrors = new Set<string>();
   const abort = new AbortController();
 
-  async function call(method: Dispatcher.HttpMethod, url: string, body?: unknown, raw?: Buffer): Promise<Reply> {
+  async function call(method: Dispatcher.HttpMethod, url: string, body?: unknown, raw?: Buffer, extraHeaders: Record<string, string> = {}): Promise<Reply> {
     const full = url.startsWith('http') ? url : `${o.baseUrl}${url}`;
     const res = await request(full, {
       method,
       dispatcher: o.dispatcher,
       signal: abort.signal,
-      headers: raw ? { 'content-type': 'application/octet-stream' } : body !== undefined ? { 'content-type': 'application/json' } : {},
+      headers: { ...(raw ? { 'content-type': 'application/octet-stream' } : body !== undefined ? { 'content-type': 'application/json' } : {}), ...extraHeaders },
       body: raw ?? (body !== undefined ? JSON.stringify(body) : undefined),
     });
     const text = await res.body.text();
@@ -117,8 +119,8 @@ export function startLoad(o: LoadOptions): LoadGenerator {
       await expect(call('POST', '/api/auth/refresh', { refresh_token: token, cli_version: pick(['4.40.0', '4.41.2', '4.43.1']) }), 401);
     }
 
-    // Browsers on the three page sections.
-    await expect(call('GET', pick(['/', '/dashboard', '/api/docs'])), 200);
+    // Browsers navigating to the three page sections (the headers a browser sends for a page navigation).
+    await expect(call('GET', PAGES[n % PAGES.length]!, undefined, undefined, BROWSER), 200);
 
     // Now and then a project is deleted (every object under its prefix) and recreated, which also keeps the
     // local S3 directory small.
