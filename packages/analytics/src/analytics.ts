@@ -58,6 +58,7 @@ export class Analytics {
   private readonly config: Readonly<ResolvedAnalyticsConfig>;
 
   private readonly transport: PostHogTransport | undefined;
+  private readonly pathPrefix: string;
   private readonly users: UserMemory;
   private readonly warnings = new WarnOnce(log);
   private readonly telemetryOption: Telemetry | null | undefined;
@@ -71,6 +72,7 @@ export class Analytics {
     this.config = resolveConfig(options);
     this.enabled = this.config.enabled;
     this.origin = this.config.enabled ? this.config.origin : undefined;
+    this.pathPrefix = this.config.host ? new URL(this.config.host).pathname.replace(/\/+$/, '') : '';
     this.telemetryOption = options?.telemetry;
     this.users = new UserMemory(this.config.maxRememberedUsers);
     if (this.enabled) {
@@ -86,14 +88,20 @@ export class Analytics {
    * True for requests to PostHog: pass it as `ignore` to `@tuist-telemetry/http` so posthog-node's own traffic
    * (global `fetch`) stays out of the `tuist_http_*` metrics. Bound; safe to pass as a callback.
    */
-  readonly ignoreRequest = (origin: string, _path?: string): boolean => {
+  readonly ignoreRequest = (origin: string, path?: string): boolean => {
     if (this.origin === undefined || typeof origin !== 'string') return false;
-    if (origin === this.origin) return true;
-    try {
-      return new URL(origin).origin === this.origin;
-    } catch {
-      return false;
+    let sameOrigin = origin === this.origin;
+    if (!sameOrigin) {
+      try {
+        sameOrigin = new URL(origin).origin === this.origin;
+      } catch {
+        return false;
+      }
     }
+    // A host with a path (a reverse proxy such as https://tuist.dev/ingest) only covers requests under that path.
+    const prefix = this.pathPrefix;
+    if (!sameOrigin || prefix === '' || typeof path !== 'string') return sameOrigin;
+    return path === prefix || path.startsWith(prefix + '/') || path.startsWith(prefix + '?');
   };
 
   /** `$identify` with the email as a person property, then `$create_alias` with the account name. */

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { asksNotToTrack, defaultScriptSrc, defaultSectionFor, htmlAttribute, inlineScriptJson, isHtmlPage, isPageNavigation, pageUrl, pathOf } from '../src/utils.js';
 import { UserMemory } from '../src/user-memory.js';
+import { createAnalytics } from '@tuist-telemetry/analytics';
 
 describe('analytics: utils', function () {
   it('defaultSectionFor', function () {
@@ -63,5 +64,19 @@ describe('analytics: utils', function () {
     const none = new UserMemory(0);
     none.upsert('x').groups.project = '1';
     expect(none.size).to.equal(0);
+  });
+});
+
+describe('analytics: ignoreRequest', function () {
+  it('matches the PostHog origin, and only the proxy path when the host has one', async function () {
+    const cloud = createAnalytics({ apiKey: 'k', host: 'https://eu.i.posthog.com', env: {}, telemetry: null });
+    expect(cloud.ignoreRequest('https://eu.i.posthog.com', '/batch/')).to.equal(true);
+    expect(cloud.ignoreRequest('https://eu.i.posthog.com:443', '/batch/')).to.equal(true);
+    expect(cloud.ignoreRequest('https://us.i.posthog.com', '/batch/')).to.equal(false);
+    const proxied = createAnalytics({ apiKey: 'k', host: 'https://tuist.dev/ingest/', env: {}, telemetry: null });
+    expect(proxied.ignoreRequest('https://tuist.dev', '/ingest/batch/')).to.equal(true);
+    expect(proxied.ignoreRequest('https://tuist.dev', '/api/runs')).to.equal(false);
+    expect(proxied.ignoreRequest('https://tuist.dev', '/ingestion')).to.equal(false);
+    await Promise.all([cloud.shutdown(), proxied.shutdown()]);
   });
 });
