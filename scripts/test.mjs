@@ -26,7 +26,7 @@ step('Providing services');
 const env = { ...process.env, ...(await ensureServices()) };
 step('Running tests');
 // Spec globs live here, not in .mocharc.json, so `mocha <file>` runs just that file while developing.
-const specs = ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'bench/test/**/*.test.ts'];
+const specs = ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'bench/test/**/*.test.ts', 'scripts/checks/*.test.ts'];
 const extra = process.argv.slice(2).length ? process.argv.slice(2) : specs;
 const r = spawnSync(process.execPath, ['node_modules/mocha/bin/mocha.js', ...extra], { cwd: root, stdio: 'inherit', env });
 process.exit(r.status ?? 1);
