@@ -12,7 +12,7 @@ import { PullMetricReader } from './otel/reader.js';
 import { Poller } from './polling.js';
 import { MetricsEndpoint } from './prometheus/endpoint.js';
 import { escapeLabelValue } from './prometheus/format.js';
-import { serializeResourceMetrics, serializeStore, serializeTargetInfo } from './prometheus/serialize.js';
+import { serializeResourceMetrics, serializeStoreBytes, serializeTargetInfo } from './prometheus/serialize.js';
 import { startRuntimeMetrics } from './runtime/index.js';
 import { MetricStore } from './store.js';
 
@@ -94,7 +94,7 @@ export class Telemetry {
       this.endpoint = new MetricsEndpoint({
         host: p.host,
         port: p.port,
-        render: () => this.renderPrometheus(),
+        render: () => this.renderPrometheusBody(),
         onRenderError: (err) => this.warnings.error('scrape', '@tuist-telemetry/core: a scrape failed', err),
       });
       this.readyPromise = this.endpoint.listening.then(
@@ -138,6 +138,11 @@ export class Telemetry {
 
   /** The exposition text a scrape returns (also used by tests and the demo). */
   async renderPrometheus(): Promise<string> {
+    return (await this.renderPrometheusBody()).toString('utf8');
+  }
+
+  /** What the endpoint sends: the exposition as UTF-8 bytes, written straight from the store (no string in between). */
+  private async renderPrometheusBody(): Promise<Buffer> {
     const p = this.config.prometheus;
     let thirdParty = '';
     if (this.pullReader) {
@@ -150,9 +155,8 @@ export class Telemetry {
     }
     this.store.runCollectCallbacks();
     const scope = p.withScopeLabels ? 'otel_scope_name="@tuist-telemetry/core",otel_scope_version="0.1.0"' : undefined;
-    let out = serializeStore(this.store, { scopeLabels: scope }) + thirdParty;
-    if (p.withTargetInfo) out += serializeTargetInfo(this.resource.attributes);
-    return out;
+    const tail = p.withTargetInfo ? thirdParty + serializeTargetInfo(this.resource.attributes) : thirdParty;
+    return serializeStoreBytes(this.store, { scopeLabels: scope }, tail);
   }
 
   /** Runs `fn` during `shutdown()`, before exporters flush (analytics uses it to flush PostHog). */

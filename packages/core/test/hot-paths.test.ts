@@ -94,6 +94,17 @@ describe('core: recording and scrape fast paths behave like the general paths', 
     expect(value(exp, `${duration}_sum`, labels)).to.equal(total);
   });
 
+  it('serves the exposition bytes the text form decodes from, with an exact Content-Length (non-ASCII labels too)', async () => {
+    t.store.counter(runs).add(1.5, { name: 'générer "ü"\\\n', is_ci: 'false', status: '0' });
+    const res = await fetch(t.url!);
+    const bytes = Buffer.from(await res.arrayBuffer());
+    expect(Number(res.headers.get('content-length'))).to.equal(bytes.length);
+    const text = await t.renderPrometheus();
+    expect(bytes.toString('utf8')).to.equal(text);
+    expect(text).to.include('tuist_runs_total{name="générer \\"ü\\"\\\\\\n",is_ci="false",status="0"} 1.5\n');
+    expect(text).to.include(`${duration}_bucket{name="edges",is_ci="false",status="0",le="+Inf"} ${B1.length + 3}\n`);
+  });
+
   it('records the same where code generation from strings is disallowed (general path only)', () => {
     const here = path.dirname(fileURLToPath(import.meta.url));
     const script = `

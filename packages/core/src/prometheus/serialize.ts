@@ -13,41 +13,136 @@ function withExtra(text: string, extra: string | undefined): string {
   return text === '' ? extra : text + ',' + extra;
 }
 
+const NEWLINE = 10;
+const ZERO = 48;
+
 /**
- * Serialises core's store. Label text is built once per series and kept; histogram lines reuse precomputed
- * `le` strings. One string is built by appending (V8 ropes), no intermediate arrays per series.
+ * A growable byte buffer the exposition is written into: no string of the whole body is built, flattened and then
+ * encoded again for the socket. A line that repeats a series' prefix copies the bytes already written.
  */
-export function serializeStore(store: MetricStore, opts: SerializeOptions = {}): string {
-  let out = '';
-  const extra = opts.scopeLabels;
+class ByteWriter {
+  buf: Buffer;
+  pos = 0;
+  constructor(size: number) {
+    this.buf = Buffer.allocUnsafe(Math.max(size, 4096));
+  }
+  reserve(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.pos + n) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+  /** UTF-8 text (at most 3 bytes per UTF-16 unit). */
+  text(s: string): void {
+    this.reserve(s.length * 3);
+    this.pos += this.buf.write(s, this.pos);
+  }
+  bytes(b: Uint8Array): void {
+    this.reserve(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+  /** Appends a copy of bytes `start..end` already written. */
+  repeat(start: number, end: number): void {
+    const n = end - start;
+    this.reserve(n);
+    this.buf.copyWithin(this.pos, start, end);
+    this.pos += n;
+  }
+  byte(b: number): void {
+    this.reserve(1);
+    this.buf[this.pos++] = b;
+  }
+  /** A number as `formatValue` writes it; small non-negative integers (counts) without a string in between. */
+  number(v: number): void {
+    if (!(v >= 0 && v < 2147483648 && (v | 0) === v)) {
+      this.text(formatValue(v));
+      return;
+    }
+    let n = v | 0;
+    let len = 1;
+    for (let m = n; m >= 10; m = (m / 10) | 0) len++;
+    this.reserve(len);
+    const buf = this.buf;
+    let p = this.pos + len;
+    do {
+      const q = (n / 10) | 0;
+      buf[--p] = ZERO + n - q * 10;
+      n = q;
+    } while (n > 0);
+    this.pos += len;
+  }
+}
+
+/** `le="…"} ` per bound of a histogram family, encoded once. */
+const leBytes = new WeakMap<HistogramFamily, Uint8Array[]>();
+const INF_LE = Buffer.from('le="+Inf"} ');
+/** The last body size per store: the next scrape allocates about that much once instead of growing. */
+const lastSize = new WeakMap<MetricStore, number>();
+
+function writeStore(w: ByteWriter, store: MetricStore, extra: string | undefined): void {
   for (const f of store.families) {
     const name = f.name;
-    out += '# HELP ' + name + ' ' + escapeHelp(f.def.description) + '\n# TYPE ' + name + ' ' + f.def.type + '\n';
+    w.text('# HELP ' + name + ' ' + escapeHelp(f.def.description) + '\n# TYPE ' + name + ' ' + f.def.type + '\n');
     if (f instanceof HistogramFamily) {
-      const les = f.buckets.map((b) => 'le="' + formatValue(b) + '"');
+      let les = leBytes.get(f);
+      if (les === undefined) leBytes.set(f, (les = f.buckets.map((b) => Buffer.from('le="' + formatValue(b) + '"} '))));
       const nb = les.length;
+      const open = name + '_bucket{';
       for (const s of f.series) {
         let lt = s.labelText;
         if (lt === undefined) lt = s.labelText = withExtra(labelText(f.labelNames, s.labelValues), extra);
-        const prefix = lt === '' ? name + '_bucket{' : name + '_bucket{' + lt + ',';
-        let cum = 0;
+        // The first line's `name_bucket{labels,` is written once and copied for the other lines of the series.
+        const start = w.pos;
+        w.text(lt === '' ? open : open + lt + ',');
+        const end = w.pos;
         const counts = s.counts;
+        let cum = 0;
         for (let i = 0; i < nb; i++) {
+          if (i > 0) w.repeat(start, end);
+          w.bytes(les[i]!);
           cum += counts[i]!;
-          out += prefix + les[i] + '} ' + cum + '\n';
+          w.number(cum);
+          w.byte(NEWLINE);
         }
+        if (nb > 0) w.repeat(start, end);
+        w.bytes(INF_LE);
+        w.number(s.count);
         const braces = lt === '' ? '' : '{' + lt + '}';
-        out += prefix + 'le="+Inf"} ' + s.count + '\n' + name + '_sum' + braces + ' ' + formatValue(s.sum) + '\n' + name + '_count' + braces + ' ' + s.count + '\n';
+        w.text('\n' + name + '_sum' + braces + ' ' + formatValue(s.sum) + '\n' + name + '_count' + braces + ' ');
+        w.number(s.count);
+        w.byte(NEWLINE);
       }
     } else if (f instanceof CounterFamily || f instanceof GaugeFamily) {
       for (const s of f.series) {
         let lt = s.labelText;
         if (lt === undefined) lt = s.labelText = withExtra(labelText(f.labelNames, s.labelValues), extra);
-        out += (lt === '' ? name : name + '{' + lt + '}') + ' ' + formatValue(s.value) + '\n';
+        w.text(lt === '' ? name + ' ' : name + '{' + lt + '} ');
+        w.number(s.value);
+        w.byte(NEWLINE);
       }
     }
   }
-  return out;
+}
+
+/**
+ * Serialises core's store, followed by `tail` (third-party metrics, target_info), as the UTF-8 bytes of the
+ * exposition: what the endpoint sends. Label text is built once per series and kept; a histogram series writes its
+ * line prefix once and copies it for its other lines; counts are written as digits without intermediate strings.
+ */
+export function serializeStoreBytes(store: MetricStore, opts: SerializeOptions = {}, tail = ''): Buffer {
+  const w = new ByteWriter((lastSize.get(store) ?? 0) + 1024 + tail.length * 3);
+  writeStore(w, store, opts.scopeLabels);
+  if (tail !== '') w.text(tail);
+  lastSize.set(store, w.pos);
+  return w.buf.subarray(0, w.pos);
+}
+
+/** Serialises core's store as exposition text (the same bytes as `serializeStoreBytes`, decoded). */
+export function serializeStore(store: MetricStore, opts: SerializeOptions = {}): string {
+  return serializeStoreBytes(store, opts).toString('utf8');
 }
 
 function attributesText(attrs: Attributes, extra: string | undefined): string {
