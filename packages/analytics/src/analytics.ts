@@ -64,6 +64,7 @@ export class Analytics {
   private readonly telemetryOption: Telemetry | null | undefined;
   private registeredWith: Telemetry | undefined;
   private unregister: (() => void) | undefined;
+  private unexclude: (() => void) | undefined;
   private shutdownPromise: Promise<void> | undefined;
   private closed = false;
 
@@ -235,6 +236,8 @@ export class Analytics {
         this.warnings.warn('shutdown', `@tuist-telemetry/analytics: shutdown failed: ${messageOf(err)}`);
       }
     }
+    this.unexclude?.();
+    this.unexclude = undefined;
     this.users.clear();
   }
 
@@ -349,6 +352,10 @@ export class Analytics {
     this.unregister?.();
     this.registeredWith = t;
     this.unregister = t.onShutdown(() => this.shutdown());
+    // posthog-node sends with the global fetch: keep its traffic out of the tuist_http_* metrics automatically
+    // (removed only after the last flush in shutdown()).
+    this.unexclude?.();
+    this.unexclude = t.excludeFromHttpMetrics(this.ignoreRequest);
   }
 
   private countDropped(reason: DropReason, count: number): void {

@@ -41,4 +41,22 @@ describe('analytics: PostHog traffic stays out of the tuist_http_* metrics', fun
     expect(ingestion.requests.filter((r) => r.path === '/batch/')).to.have.length(1);
     expect(sum(await scrape(telemetry.url!), 'tuist_http_request_count')).to.equal(1);
   });
+
+  it('without any ignore option: analytics registers its host with the running telemetry, which the http package honours', async function () {
+    uninstall?.();
+    const before = sum(await scrape(telemetry.url!), 'tuist_http_request_count');
+    const batches = ingestion.requests.filter((r) => r.path === '/batch/').length;
+    uninstall = instrumentUndici({ telemetry });
+    const analytics = createAnalytics({ apiKey: 'phc_key', host: ingestion.url, env: {}, telemetry });
+    analytics.capture({ event: 'automatically_excluded', section: 'marketing' });
+    await analytics.shutdown();
+    expect(ingestion.named('automatically_excluded')).to.have.length(1);
+    expect(ingestion.requests.filter((r) => r.path === '/batch/')).to.have.length(batches + 1);
+    await (await fetch(`http://127.0.0.1:${(other.address() as AddressInfo).port}/`)).text();
+    expect(sum(await scrape(telemetry.url!), 'tuist_http_request_count')).to.equal(before + 1);
+    // After shutdown the exclusion is gone: the same host is measured like any other.
+    await fetch(`${ingestion.url}/decide/`).then((r) => r.text()).catch(() => '');
+    // (+1 for the scrape just above, which went through the instrumented global fetch too.)
+    expect(sum(await scrape(telemetry.url!), 'tuist_http_request_count')).to.equal(before + 3);
+  });
 });

@@ -37,6 +37,7 @@ export class Telemetry {
   private readonly pullReader: PullMetricReader | undefined;
   private readonly readyPromise: Promise<void>;
   private readonly shutdownHooks = new Set<() => unknown>();
+  private readonly httpExclusions = new Set<(origin: string, path: string) => boolean>();
   private readonly stopRuntime: (() => void) | undefined;
   private readonly reserved: ReadonlySet<string>;
   private address: AddressInfo | undefined;
@@ -157,6 +158,28 @@ export class Telemetry {
     const scope = p.withScopeLabels ? 'otel_scope_name="@tuist-telemetry/core",otel_scope_version="0.1.0"' : undefined;
     const tail = p.withTargetInfo ? thirdParty + serializeTargetInfo(this.resource.attributes) : thirdParty;
     return serializeStoreBytes(this.store, { scopeLabels: scope }, tail);
+  }
+
+  /**
+   * Keeps matching outgoing requests out of the `tuist_http_*` metrics, whoever made them (the analytics package
+   * registers PostHog's ingestion host here, so its own traffic is never measured). Returns an unregister function.
+   */
+  excludeFromHttpMetrics(matches: (origin: string, path: string) => boolean): () => void {
+    this.httpExclusions.add(matches);
+    return () => this.httpExclusions.delete(matches);
+  }
+
+  /** Whether a request is excluded by `excludeFromHttpMetrics`; a throwing predicate counts as "not excluded". */
+  isExcludedFromHttpMetrics(origin: string, path: string): boolean {
+    if (this.httpExclusions.size === 0) return false;
+    for (const m of this.httpExclusions) {
+      try {
+        if (m(origin, path) === true) return true;
+      } catch (err) {
+        this.warnings.error('http-exclusion', '@tuist-telemetry/core: an HTTP metrics exclusion threw; the request is measured', err);
+      }
+    }
+    return false;
   }
 
   /** Runs `fn` during `shutdown()`, before exporters flush (analytics uses it to flush PostHog). */

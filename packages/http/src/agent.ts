@@ -131,7 +131,9 @@ class InstrumentedAgent extends Agent {
         reportInternalError('ignore', err);
       }
     }
-    const telemetry = ignored ? undefined : (this.telemetry ?? getTelemetry());
+    let telemetry = ignored ? undefined : (this.telemetry ?? getTelemetry());
+    // Traffic the SDK itself makes (PostHog's ingestion) is registered with the telemetry and never measured.
+    if (telemetry !== undefined && telemetry.isExcludedFromHttpMetrics(origin.origin, String(options.path))) telemetry = undefined;
     const recorder = telemetry === undefined ? undefined : recorderFor(telemetry);
     recorder?.track(this.source, origin.origin);
     return {
