@@ -128,7 +128,8 @@ export async function startDemo(options: DemoOptions, env: NodeJS.ProcessEnv = p
     );
 
     // The pool reports queue length, ready connections, connects/disconnects and query timings.
-    const pool = instrumentPgPool(new pg.Pool({ connectionString: databaseUrl, max: 5, idleTimeoutMillis: 10_000 }));
+    // Connections are recycled after 50 queries (pg-pool's maxUses), so connects and disconnects show up.
+    const pool = instrumentPgPool(new pg.Pool({ connectionString: databaseUrl, max: 5, idleTimeoutMillis: 10_000, maxUses: 50 }));
     pool.on('error', () => {}); // an idle connection dropped by the server; the pool replaces it
     cleanups.push(() => pool.end());
     await timed(progress, 'database schema', () => prepareDatabase(pool), () => 'accounts, projects');

@@ -27,7 +27,7 @@ export interface LoadGenerator {
 const PROJECTS = ['tuist/app', 'tuist/cli', 'acme/ios'];
 const COMMANDS = ['build', 'test', 'generate', 'cache', 'share'];
 /** A small pool of artifact hashes: once uploaded they are remote hits until their project is wiped. */
-const HASHES = Array.from({ length: 24 }, (_, i) => `artifact-${i.toString(16).padStart(4, '0')}`);
+const HASHES = Array.from({ length: 12 }, (_, i) => `artifact-${i.toString(16).padStart(4, '0')}`);
 
 const PAGES = ['/', '/dashboard', '/api/docs'];
 const BROWSER = { accept: 'text/html,application/xhtml+xml', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document', 'user-agent': 'Mozilla/5.0 (tuist-demo load generator)' };

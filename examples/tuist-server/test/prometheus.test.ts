@@ -38,7 +38,7 @@ describe('examples: the demo scraped by a real Prometheus; Grafana dashboards ch
     await demo?.stop();
   });
 
-  it('every documented metric name has at least one series in Prometheus', async () => {
+  it('every documented metric name has at least one series in Prometheus, and every counter and histogram counted something', async () => {
     const documented = catalog.filter((d) => !d.extension);
     expect(documented.length).to.be.greaterThan(40);
     const missingNow = async () => {
@@ -47,6 +47,19 @@ describe('examples: the demo scraped by a real Prometheus; Grafana dashboards ch
     };
     await eventually('every documented metric in Prometheus', async () => ((await missingNow()).length === 0 ? true : undefined), 40_000).catch(() => undefined);
     expect(await missingNow(), `documented metrics without a series in Prometheus\n${demo!.output().slice(-2000)}`).to.deep.equal([]);
+
+    // Gauges may legitimately be 0 (an empty checkout queue); counters and histograms must have counted.
+    const counted = documented.filter((d) => d.type !== 'gauge');
+    const zeroNow = async () => {
+      const zero: string[] = [];
+      for (const d of counted) {
+        const [s] = await prom!.vector(`sum(${d.type === 'histogram' ? `${d.name}_count` : d.name})`);
+        if (!(Number(s?.value[1]) > 0)) zero.push(d.name);
+      }
+      return zero;
+    };
+    await eventually('every documented counter and histogram above 0', async () => ((await zeroNow()).length === 0 ? true : undefined), 30_000).catch(() => undefined);
+    expect(await zeroNow(), 'documented counters/histograms still at 0').to.deep.equal([]);
   });
 
   it("every extension metric in core's catalog has a series too (runtime, HTTP server, jobs, database, S3 commands)", async () => {
