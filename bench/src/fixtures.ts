@@ -4,12 +4,12 @@ const NAMES = ['build', 'test', 'generate', 'cache'];
 
 /** 16 `tuist_runs_total`-shaped label sets (name, is_ci, status); index with `i & 15`. */
 export const RUN_LABELS: readonly Readonly<Record<string, string>>[] = NAMES.flatMap((name) =>
-  ['true', 'false'].flatMap((is_ci) => ['0', '1'].map((status) => Object.freeze({ name, is_ci, status }))),
+  ['true', 'false'].flatMap((is_ci) => ['0', '1'].map((status) => ({ name, is_ci, status }))),
 );
 
 /** The same 16 runs as `recordRun` takes them. */
 export const RUNS: readonly { name: string; isCi: boolean; status: 0 | 1 }[] = RUN_LABELS.map((l) =>
-  Object.freeze({ name: l.name!, isCi: l.is_ci === 'true', status: l.status === '1' ? 1 : 0 }),
+  ({ name: l.name!, isCi: l.is_ci === "true", status: l.status === "1" ? 1 : 0 }),
 );
 
 /** 1024 durations spread log-uniformly over 1 ms .. 2,000,000 ms (all B1 buckets); index with `i & 1023`. */

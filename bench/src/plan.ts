@@ -16,10 +16,10 @@ export interface CaseParams {
 }
 
 export const FULL: CaseParams = {
-  ops: { warmup: 500_000, batches: 7, ops: 1_000_000 },
+  ops: { warmup: 300_000, batches: 7, ops: 400_000 },
   series: 10_000,
-  scrapes: 15,
-  requests: 40_000,
+  scrapes: 7,
+  requests: 30_000,
   queries: 20_000,
   concurrency: 16,
 };
