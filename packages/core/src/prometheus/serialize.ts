@@ -14,11 +14,14 @@ function withExtra(text: string, extra: string | undefined): string {
 }
 
 const NEWLINE = 10;
+const SPACE = 32;
+const COMMA = 44;
 const ZERO = 48;
+const CLOSE_BRACE = 125;
 
 /**
  * A growable byte buffer the exposition is written into: no string of the whole body is built, flattened and then
- * encoded again for the socket. A line that repeats a series' prefix copies the bytes already written.
+ * encoded again for the socket.
  */
 class ByteWriter {
   buf: Buffer;
@@ -44,36 +47,36 @@ class ByteWriter {
     this.buf.set(b, this.pos);
     this.pos += b.length;
   }
-  /** Appends a copy of bytes `start..end` already written. */
-  repeat(start: number, end: number): void {
-    const n = end - start;
-    this.reserve(n);
-    this.buf.copyWithin(this.pos, start, end);
-    this.pos += n;
-  }
   byte(b: number): void {
     this.reserve(1);
     this.buf[this.pos++] = b;
   }
-  /** A number as `formatValue` writes it; small non-negative integers (counts) without a string in between. */
+  /** A number as `formatValue` writes it. */
   number(v: number): void {
-    if (!(v >= 0 && v < 2147483648 && (v | 0) === v)) {
-      this.text(formatValue(v));
-      return;
-    }
-    let n = v | 0;
-    let len = 1;
-    for (let m = n; m >= 10; m = (m / 10) | 0) len++;
-    this.reserve(len);
-    const buf = this.buf;
-    let p = this.pos + len;
-    do {
-      const q = (n / 10) | 0;
-      buf[--p] = ZERO + n - q * 10;
-      n = q;
-    } while (n > 0);
-    this.pos += len;
+    this.reserve(MAX_NUMBER_BYTES);
+    this.pos = writeNumber(this.buf, this.pos, v);
   }
+}
+
+/** Longest `formatValue` output (`-1.7976931348623157e+308` is 24 characters), rounded up. */
+const MAX_NUMBER_BYTES = 32;
+
+/**
+ * Writes `v` as `formatValue` spells it at `pos` (room for MAX_NUMBER_BYTES must be reserved); small non-negative
+ * integers (counts) as digits without a string in between. Returns the position after it.
+ */
+function writeNumber(buf: Buffer, pos: number, v: number): number {
+  if (!(v >= 0 && v < 2147483648 && (v | 0) === v)) return pos + buf.write(formatValue(v), pos, 'latin1');
+  let n = v | 0;
+  let len = 1;
+  for (let m = n; m >= 10; m = (m / 10) | 0) len++;
+  let p = pos + len;
+  do {
+    const q = (n / 10) | 0;
+    buf[--p] = ZERO + n - q * 10;
+    n = q;
+  } while (n > 0);
+  return pos + len;
 }
 
 /** `le="…"} ` per bound of a histogram family, encoded once. */
@@ -88,32 +91,66 @@ function writeStore(w: ByteWriter, store: MetricStore, extra: string | undefined
     w.text('# HELP ' + name + ' ' + escapeHelp(f.def.description) + '\n# TYPE ' + name + ' ' + f.def.type + '\n');
     if (f instanceof HistogramFamily) {
       let les = leBytes.get(f);
-      if (les === undefined) leBytes.set(f, (les = f.buckets.map((b) => Buffer.from('le="' + formatValue(b) + '"} '))));
-      const nb = les.length;
-      const open = name + '_bucket{';
+      if (les === undefined) {
+        les = [...f.buckets.map((b) => Buffer.from('le="' + formatValue(b) + '"} ')), INF_LE];
+        leBytes.set(f, les);
+      }
+      const lines = les.length;
+      let longestLe = 0;
+      for (const le of les) longestLe = Math.max(longestLe, le.length);
+      const open = Buffer.from(name + '_bucket{');
+      const sumOpen = Buffer.from(name + '_sum{');
+      const countOpen = Buffer.from(name + '_count{');
       for (const s of f.series) {
         let lt = s.labelText;
         if (lt === undefined) lt = s.labelText = withExtra(labelText(f.labelNames, s.labelValues), extra);
         // The first line's `name_bucket{labels,` is written once and copied for the other lines of the series.
         const start = w.pos;
-        w.text(lt === '' ? open : open + lt + ',');
-        const end = w.pos;
+        w.bytes(open);
+        if (lt !== '') {
+          w.text(lt);
+          w.byte(COMMA);
+        }
+        const plen = w.pos - start;
+        // Room for every line of the series: the bucket lines, then _sum and _count (shorter heads, same labels).
+        w.reserve((plen + longestLe + MAX_NUMBER_BYTES + 1) * (lines + 2));
+        const buf = w.buf;
+        let pos = w.pos;
         const counts = s.counts;
         let cum = 0;
-        for (let i = 0; i < nb; i++) {
-          if (i > 0) w.repeat(start, end);
-          w.bytes(les[i]!);
-          cum += counts[i]!;
-          w.number(cum);
-          w.byte(NEWLINE);
+        for (let i = 0; i < lines; i++) {
+          if (i > 0) {
+            buf.copyWithin(pos, start, start + plen);
+            pos += plen;
+          }
+          const le = les[i]!;
+          for (let j = 0; j < le.length; j++) buf[pos + j] = le[j]!;
+          pos += le.length;
+          // The last line is +Inf: every observation, however the buckets add up.
+          cum = i < lines - 1 ? cum + counts[i]! : s.count;
+          pos = writeNumber(buf, pos, cum);
+          buf[pos++] = NEWLINE;
         }
-        if (nb > 0) w.repeat(start, end);
-        w.bytes(INF_LE);
-        w.number(s.count);
-        const braces = lt === '' ? '' : '{' + lt + '}';
-        w.text('\n' + name + '_sum' + braces + ' ' + formatValue(s.sum) + '\n' + name + '_count' + braces + ' ');
-        w.number(s.count);
-        w.byte(NEWLINE);
+        // `name_sum{labels} ` and `name_count{labels} `: the label bytes are copied from the prefix written above.
+        const ltStart = start + open.length;
+        const ltEnd = start + plen - 1; // before the comma
+        for (let k = 0; k < 2; k++) {
+          const head = k === 0 ? sumOpen : countOpen;
+          if (lt === '') {
+            for (let j = 0; j < head.length - 1; j++) buf[pos + j] = head[j]!;
+            pos += head.length - 1;
+          } else {
+            for (let j = 0; j < head.length; j++) buf[pos + j] = head[j]!;
+            pos += head.length;
+            buf.copyWithin(pos, ltStart, ltEnd);
+            pos += ltEnd - ltStart;
+            buf[pos++] = CLOSE_BRACE;
+          }
+          buf[pos++] = SPACE;
+          pos = writeNumber(buf, pos, k === 0 ? s.sum : s.count);
+          buf[pos++] = NEWLINE;
+        }
+        w.pos = pos;
       }
     } else if (f instanceof CounterFamily || f instanceof GaugeFamily) {
       for (const s of f.series) {
