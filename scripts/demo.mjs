@@ -11,7 +11,8 @@ const child = spawn(
   ['--import', 'tsx', '--conditions=source', 'examples/tuist-server/src/main.ts', ...process.argv.slice(2)],
   {
     cwd: root,
-    stdio: 'inherit',
+    // The IPC channel lets the demo notice when this process is killed, and stop its services.
+    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
     // The AWS SDK's notice about future Node versions is noise in a demo (it does not affect what runs here).
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...process.env },
   },

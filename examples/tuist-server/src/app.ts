@@ -3,7 +3,7 @@
  * artifacts (multipart upload through presigned part URLs, presigned downloads), previews, project deletion,
  * token refresh, and three kinds of pages. Every piece goes through the SDK's packages.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -43,7 +43,13 @@ function validHash(hash: string | undefined): string {
   return hash;
 }
 
-export function createApp(o: AppOptions): Server {
+export interface App {
+  server: Server;
+  /** Resolves once every request handler that started has finished (used before closing the pool on shutdown). */
+  idle(): Promise<void>;
+}
+
+export function createApp(o: AppOptions): App {
   const router = new Router();
   const matches = new WeakMap<IncomingMessage, Match>();
   /** The signed-in user of a page request (the dashboard signs in as the demo user). */
@@ -201,7 +207,12 @@ export function createApp(o: AppOptions): Server {
     sendJson(res, 401, { error: reason });
   });
 
-  const server = createServer(async (req, res) => {
+  const inFlight = new Set<Promise<void>>();
+  const server = createServer((req, res) => {
+    const p = handle(req, res).finally(() => inFlight.delete(p));
+    inFlight.add(p);
+  });
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const match = router.match(req.method ?? 'GET', url.pathname);
     if (match) matches.set(req, match);
@@ -215,7 +226,7 @@ export function createApp(o: AppOptions): Server {
       if (!res.headersSent) sendJson(res, status, { error: err instanceof Error ? err.message : String(err) });
       else res.destroy();
     }
-  });
+  }
   instrumentHttpServer(server, {
     routeFor: (req) => {
       let m = matches.get(req);
@@ -226,7 +237,12 @@ export function createApp(o: AppOptions): Server {
       return m?.route.template;
     },
   });
-  return server;
+  return {
+    server,
+    async idle() {
+      while (inFlight.size) await Promise.allSettled([...inFlight]);
+    },
+  };
 }
 
 /** The posthog-js browser bundle, served at /assets/posthog.js for the pages' snippet. */

@@ -153,7 +153,7 @@ export async function startDemo(options: DemoOptions, env: NodeJS.ProcessEnv = p
 
     // 5. The app.
     let base = '';
-    const server = createApp({
+    const app = createApp({
       telemetry,
       analytics,
       storage,
@@ -163,6 +163,7 @@ export async function startDemo(options: DemoOptions, env: NodeJS.ProcessEnv = p
       webhookUrl: () => options.webhookUrl ?? `${base}/webhooks/previews`,
       metricsUrl: () => telemetry.url,
     });
+    const server = app.server;
     await timed(
       progress,
       'HTTP server',
@@ -184,7 +185,7 @@ export async function startDemo(options: DemoOptions, env: NodeJS.ProcessEnv = p
         new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();
-        }),
+        }).then(() => app.idle()),
     );
 
     // 6. Load.

