@@ -67,7 +67,7 @@ export async function startDemo(options: DemoOptions, env: NodeJS.ProcessEnv = p
         try {
           await t.ready();
         } catch (err) {
-          throw new Error(`${(err as Error).message}\n  -> choose another port with --metrics-port <n> or OTEL_EXPORTER_PROMETHEUS_PORT`);
+          throw new Error(`${(err as Error).message}\n  -> or pass --metrics-port <n>`);
         }
         return t;
       },
