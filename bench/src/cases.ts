@@ -111,13 +111,14 @@ export function rows(r: Results, series: number, pending: Partial<Record<string,
     vsProm(r, '2', 'histogram record, 3 labels, B1 (15 buckets)', 'ns/op', 'histogram', 'ns', 0.5, '<= 0.5x prom-client'),
     vsProm(r, '3', `scrape of ${k} histogram series over HTTP`, 'ms/scrape', 'scrape', 'ms', 0.25, '<= 0.25x prom-client'),
     vsProm(r, '3b', `  body size of that scrape`, 'MB', 'scrape', 'bytes', Infinity, '—', { scale: MB }),
+    vsProm(r, '3c', `  longest event-loop block during that scrape`, 'ms', 'scrape', 'blockMs', Infinity, '—'),
     vsNone(r, '4', 'undici requests, keep-alive local server', 'req/s', 'undici', 'rps'),
     vsNone(r, '5', 'pg pool SELECT 1', 'queries/s', 'pg', 'qps'),
     vsProm(r, '6', 'heap per 10k histogram series', 'MB', 'memory', 'heap', 1, '<= 1x prom-client', { scale: MB }),
     vsProm(r, '6b', 'RSS per 10k histogram series', 'MB', 'memory', 'rss', 1, '<= 1x prom-client', { scale: MB }),
   ];
   for (const row of out) {
-    if (row.id === '3b') row.met = undefined;
+    if (row.id === '3b' || row.id === '3c') row.met = undefined;
     const p = pending[row.id === '4' ? 'undici' : row.id === '5' ? 'pg' : ''];
     if (p) row.pending = p;
   }

@@ -126,7 +126,7 @@ for (const [caseId, byImpl] of Object.entries(collected)) {
 }
 
 const table = rows(results, params.series, pending).filter((r) => {
-  const caseOf: Record<string, string> = { '1': 'counter', '1b': 'counter', '2': 'histogram', '3': 'scrape', '3b': 'scrape', '4': 'undici', '5': 'pg', '6': 'memory', '6b': 'memory' };
+  const caseOf: Record<string, string> = { '1': 'counter', '1b': 'counter', '2': 'histogram', '3': 'scrape', '3b': 'scrape', '3c': 'scrape', '4': 'undici', '5': 'pg', '6': 'memory', '6b': 'memory' };
   return !only || only.has(caseOf[r.id]!);
 });
 const errors = outcomes.filter((o) => o.error).map((o) => o.error!);

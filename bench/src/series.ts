@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 import { Agent, request } from 'undici';
 import { Histogram, Registry } from 'prom-client';
@@ -109,23 +110,32 @@ export async function scrapeOnce(url: string, agent: Agent): Promise<{ ms: numbe
   return { ms, bytes };
 }
 
-/** Case 3: median time of a scrape of `n` histogram series over HTTP, and the body size. */
+/**
+ * Case 3: median time of a scrape of `n` histogram series over HTTP, the body size, and the longest event-loop
+ * block during a scrape (what every other request of the host waits for).
+ */
 export async function scrapeCase(impl: SeriesImpl, n: number, scrapes: number): Promise<Record<string, number>> {
   const target = await seriesTarget(impl, n);
   target.addSeries(0, n);
   const agent = new Agent({ connections: 1 });
+  const delay = monitorEventLoopDelay({ resolution: 1 });
   try {
     await scrapeOnce(target.url, agent); // first scrape: builds caches, warms up
     await scrapeOnce(target.url, agent);
     const times: number[] = [];
+    const blocks: number[] = [];
     let bytes = 0;
+    delay.enable();
     for (let i = 0; i < scrapes; i++) {
+      delay.reset();
       const r = await scrapeOnce(target.url, agent);
+      blocks.push(delay.max / 1e6);
       times.push(r.ms);
       bytes = r.bytes;
     }
-    return { ms: median(times), bytes };
+    return { ms: median(times), bytes, blockMs: median(blocks) };
   } finally {
+    delay.disable();
     await agent.close();
     await target.close();
   }
