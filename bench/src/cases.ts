@@ -4,7 +4,8 @@ export type Impl = 'ours' | 'ours-recordRun' | 'prom-client' | 'stock' | 'plain'
 
 export interface Run {
   caseId: string;
-  impl: Impl;
+  /** One implementation per process in a full run; the smoke run measures all of a case's in one process. */
+  impls: Impl[];
   /** Extra node flags (the memory case needs `--expose-gc`). */
   nodeFlags?: string[];
 }

@@ -1,4 +1,5 @@
-// One measurement in a fresh process: `child.ts <case> <impl> <params-json>`; prints `RESULT <json>` on stdout.
+// Measurements in a fresh process: `child.ts <case> <impl>[,<impl>...] <params-json>`; prints one
+// `RESULT <impl> <json>` line per implementation on stdout (a full run passes one implementation per process).
 import { counterCase, histogramCase, type RecordingImpl } from './recording.js';
 import { memoryCase, scrapeCase, type SeriesImpl } from './series.js';
 import { undiciCase, type UndiciImpl } from './undici.js';
@@ -24,12 +25,14 @@ async function run(caseId: string, impl: string, p: CaseParams): Promise<Record<
   }
 }
 
-const [caseId, impl, params] = process.argv.slice(2);
-try {
-  const result = await run(caseId!, impl!, JSON.parse(params!) as CaseParams);
-  process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
-  process.exit(0);
-} catch (err) {
-  process.stderr.write(`${caseId}/${impl} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
+const [caseId, impls, params] = process.argv.slice(2);
+for (const impl of impls!.split(',')) {
+  try {
+    const result = await run(caseId!, impl, JSON.parse(params!) as CaseParams);
+    process.stdout.write(`RESULT ${impl} ${JSON.stringify(result)}\n`);
+  } catch (err) {
+    process.stderr.write(`${caseId}/${impl} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  }
 }
+process.exit(0);

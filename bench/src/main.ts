@@ -32,7 +32,8 @@ const { values: args } = parseArgs({
 const smoke = args.smoke!;
 const params: CaseParams = smoke ? SMOKE : FULL;
 const runs = Number(args.runs ?? (smoke ? 1 : 5));
-// Timings share the machine with nothing else of ours: one process at a time, except in the smoke run.
+// Timings share the machine with nothing else of ours: one process at a time, except in the smoke run (which also
+// measures all implementations of a case in one process: its numbers mean nothing, it only proves the code runs).
 const jobs = Number(args.jobs ?? (smoke ? 2 : 1));
 const only = args.only ? new Set(args.only.split(',')) : undefined;
 const outFile = args.out ?? (smoke ? undefined : path.join(root, 'BENCHMARKS.md'));
@@ -40,12 +41,12 @@ if (!Number.isInteger(runs) || runs < 1 || !Number.isInteger(jobs) || jobs < 1) 
 
 interface Outcome {
   run: Run;
-  result?: Record<string, number>;
+  results?: Partial<Record<Impl, Record<string, number>>>;
   error?: string;
 }
 
 function runChild(run: Run, env: NodeJS.ProcessEnv): Promise<Outcome> {
-  const argv = [...(run.nodeFlags ?? []), '--import', 'tsx', '--conditions=source', path.join(here, 'child.ts'), run.caseId, run.impl, JSON.stringify(params)];
+  const argv = [...(run.nodeFlags ?? []), '--import', 'tsx', '--conditions=source', path.join(here, 'child.ts'), run.caseId, run.impls.join(','), JSON.stringify(params)];
   return new Promise((resolve) => {
     const child = spawn(process.execPath, argv, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -53,9 +54,14 @@ function runChild(run: Run, env: NodeJS.ProcessEnv): Promise<Outcome> {
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('close', (code) => {
-      const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
-      if (code === 0 && line) resolve({ run, result: JSON.parse(line.slice(7)) as Record<string, number> });
-      else resolve({ run, error: `${run.caseId}/${run.impl} exited with ${code}: ${stderr.trim().split('\n').slice(0, 6).join('\n')}` });
+      const results: Partial<Record<Impl, Record<string, number>>> = {};
+      for (const line of stdout.split('\n')) {
+        const m = /^RESULT (\S+) (.*)$/.exec(line);
+        if (m) results[m[1] as Impl] = JSON.parse(m[2]!) as Record<string, number>;
+      }
+      const name = `${run.caseId}/${run.impls.join(',')}`;
+      if (code === 0 && run.impls.every((i) => results[i])) resolve({ run, results });
+      else resolve({ run, error: `${name} exited with ${code}: ${stderr.trim().split('\n').slice(0, 6).join('\n')}` });
     });
   });
 }
@@ -71,8 +77,12 @@ async function runAll(list: Run[], env: NodeJS.ProcessEnv): Promise<Outcome[]> {
       const o = await runChild(run, env);
       out.push(o);
       done++;
-      const shown = o.result ? Object.entries(o.result).map(([k, v]) => `${k}=${v.toPrecision(4)}`).join(' ') : 'FAILED';
-      process.stderr.write(`[${done}/${list.length}] ${run.caseId}/${run.impl}: ${shown} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
+      const shown = o.results
+        ? Object.entries(o.results)
+            .map(([impl, r]) => `${impl} ${Object.entries(r!).map(([k, v]) => `${k}=${v.toPrecision(4)}`).join(' ')}`)
+            .join('; ')
+        : 'FAILED';
+      process.stderr.write(`[${done}/${list.length}] ${run.caseId}: ${shown} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
     }
   };
   await Promise.all(Array.from({ length: jobs }, worker));
@@ -95,7 +105,8 @@ const list: Run[] = [];
 for (let rep = 0; rep < runs; rep++) {
   for (const c of active) {
     const impls = c.impls.map((_, i) => c.impls[(i + rep) % c.impls.length]!);
-    for (const impl of impls) list.push({ caseId: c.id, impl, nodeFlags: c.nodeFlags });
+    if (smoke) list.push({ caseId: c.id, impls, nodeFlags: c.nodeFlags });
+    else for (const impl of impls) list.push({ caseId: c.id, impls: [impl], nodeFlags: c.nodeFlags });
   }
 }
 
@@ -112,10 +123,11 @@ const loadAfter = os.loadavg();
 
 const collected: Record<string, Partial<Record<Impl, Record<string, number[]>>>> = {};
 for (const o of outcomes) {
-  if (!o.result) continue;
-  const byImpl = (collected[o.run.caseId] ??= {});
-  const byMetric = (byImpl[o.run.impl] ??= {});
-  for (const [k, v] of Object.entries(o.result)) (byMetric[k] ??= []).push(v);
+  for (const [impl, result] of Object.entries(o.results ?? {})) {
+    const byImpl = (collected[o.run.caseId] ??= {});
+    const byMetric = (byImpl[impl as Impl] ??= {});
+    for (const [k, v] of Object.entries(result!)) (byMetric[k] ??= []).push(v);
+  }
 }
 const results: Results = {};
 for (const [caseId, byImpl] of Object.entries(collected)) {
