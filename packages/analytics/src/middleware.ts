@@ -1,4 +1,4 @@
-import type { AnalyticsMiddleware, MiddlewareOptions, PageSection, RequestLike, RequestUser } from './types.js';
+import type { AnalyticsMiddleware, MiddlewareOptions, PageSection, RequestLike, RequestUser, ResponseLike } from './types.js';
 import { asksNotToTrack, defaultSectionFor, header, isHtmlPage, isPageNavigation, pageUrl, pathOf } from './utils.js';
 
 /** What the middleware needs from Analytics. */
@@ -31,9 +31,10 @@ export function createMiddleware<Req extends RequestLike>(sink: PageviewSink | u
     if (sink !== undefined) {
       try {
         if (isPageNavigation(req.method, req.headers) && !(honourDnt && asksNotToTrack(req.headers))) {
+          const writtenType = captureWriteHeadContentType(res);
           res.once('finish', () => {
             try {
-              if (!isHtmlPage(res.statusCode, res.getHeader('content-type'))) return;
+              if (!isHtmlPage(res.statusCode, res.getHeader('content-type') ?? writtenType())) return;
               let user: RequestUser | undefined;
               try {
                 user = userFor(req) ?? undefined;
@@ -62,4 +63,36 @@ export function createMiddleware<Req extends RequestLike>(sink: PageviewSink | u
     }
     if (typeof next === 'function') next();
   };
+}
+
+/**
+ * Headers passed straight to `res.writeHead(status, headers)` never reach `res.getHeader()` in node:http, so a page
+ * written that way would look like it had no Content-Type. Wrap this response's `writeHead` (once, transparently:
+ * same arguments, same return value) to see the Content-Type it was given.
+ */
+function captureWriteHeadContentType(res: ResponseLike): () => unknown {
+  let seen: unknown;
+  const original = res.writeHead;
+  if (typeof original !== 'function') return () => undefined;
+  res.writeHead = function writeHead(this: unknown, ...args: unknown[]) {
+    try {
+      seen = contentTypeOf(typeof args[1] === 'string' ? args[2] : args[1]) ?? seen;
+    } catch {
+      // Reading the arguments must never break the response.
+    }
+    return (original as (...a: unknown[]) => unknown).apply(this, args);
+  };
+  return () => seen;
+}
+
+function contentTypeOf(headers: unknown): unknown {
+  if (headers === null || typeof headers !== 'object') return undefined;
+  if (Array.isArray(headers)) {
+    // Either [[name, value], …] or a flat [name, value, name, value, …].
+    if (Array.isArray(headers[0])) return (headers as unknown[][]).find((h) => String(h[0]).toLowerCase() === 'content-type')?.[1];
+    for (let i = 0; i + 1 < headers.length; i += 2) if (String(headers[i]).toLowerCase() === 'content-type') return headers[i + 1];
+    return undefined;
+  }
+  for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === 'content-type') return v;
+  return undefined;
 }

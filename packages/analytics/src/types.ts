@@ -98,6 +98,8 @@ export interface RequestLike {
 export interface ResponseLike {
   statusCode: number;
   getHeader(name: string): unknown;
+  /** node:http's `writeHead`; the middleware also reads the Content-Type passed to it. */
+  writeHead?: (...args: never[]) => unknown;
   once(event: 'finish', listener: () => void): unknown;
 }
 

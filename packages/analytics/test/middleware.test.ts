@@ -154,4 +154,21 @@ describe('analytics: middleware', function () {
     });
     expect(nextCalled).to.equal(true);
   });
+  it('sees the Content-Type of pages written with res.writeHead(status, headers), in every header form', async function () {
+    const analytics = analyticsFor();
+    const middleware = analytics.middleware();
+    server = createServer((req, res) => {
+      middleware(req, res, () => {
+        if (req.url === '/object') res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end('<p>a</p>');
+        else if (req.url === '/reason-flat') res.writeHead(200, 'OK', ['content-type', 'text/html']).end('<p>b</p>');
+        else if (req.url === '/pairs') res.writeHead(200, [['Content-Type', 'text/html']]).end('<p>c</p>');
+        else res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    for (const path of ['/object', '/reason-flat', '/pairs', '/json']) await get(port, path, NAVIGATE);
+    await analytics.shutdown();
+    expect(ingestion.named('$pageview').map((e) => e.properties.$pathname)).to.deep.equal(['/object', '/reason-flat', '/pairs']);
+  });
 });
