@@ -1,11 +1,19 @@
 #!/usr/bin/env node
 // `npm run demo [-- options]`: the Tuist-like demo server (examples/tuist-server), run from source through tsx so
 // no build is needed. Options: `npm run demo -- --help`.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+// A fresh clone has no dependencies yet: install them (pnpm through npx, frozen lockfile) before the first run.
+if (!existsSync(path.join(root, 'node_modules/.modules.yaml')) || !existsSync(path.join(root, 'examples/tuist-server/node_modules'))) {
+  console.log('Installing dependencies (first run)…');
+  const r = spawnSync(process.execPath, [path.join(root, 'scripts/pnpm.mjs'), 'install', '--frozen-lockfile'], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
 const child = spawn(
   process.execPath,
   ['--import', 'tsx', '--conditions=source', 'examples/tuist-server/src/main.ts', ...process.argv.slice(2)],
