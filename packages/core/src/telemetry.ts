@@ -12,7 +12,7 @@ import { PullMetricReader } from './otel/reader.js';
 import { Poller } from './polling.js';
 import { MetricsEndpoint } from './prometheus/endpoint.js';
 import { escapeLabelValue } from './prometheus/format.js';
-import { serializeResourceMetrics, serializeStoreBytes, serializeTargetInfo } from './prometheus/serialize.js';
+import { serializeResourceMetrics, serializeStoreBytesAsync, serializeTargetInfo } from './prometheus/serialize.js';
 import { startRuntimeMetrics } from './runtime/index.js';
 import { MetricStore } from './store.js';
 
@@ -157,7 +157,7 @@ export class Telemetry {
     this.store.runCollectCallbacks();
     const scope = p.withScopeLabels ? 'otel_scope_name="@tuist-telemetry/core",otel_scope_version="0.1.0"' : undefined;
     const tail = p.withTargetInfo ? thirdParty + serializeTargetInfo(this.resource.attributes) : thirdParty;
-    return serializeStoreBytes(this.store, { scopeLabels: scope }, tail);
+    return serializeStoreBytesAsync(this.store, { scopeLabels: scope }, tail);
   }
 
   /**

@@ -105,6 +105,31 @@ describe('core: recording and scrape fast paths behave like the general paths', 
     expect(text).to.include(`${duration}_bucket{name="edges",is_ci="false",status="0",le="+Inf"} ${B1.length + 3}\n`);
   });
 
+  it('lets the event loop run while it writes a large exposition, and still writes every series whole', async () => {
+    const big = startTelemetry({
+      prometheus: { port: 0, host: '127.0.0.1' },
+      runtimeMetrics: false,
+      setGlobalMeterProvider: false,
+      highCardinalityLabels: ['object_key'],
+      maxLabelValues: 5000,
+    });
+    try {
+      await big.ready();
+      const h = big.store.histogram('tuist_storage_get_object_size_size_bytes');
+      for (let i = 0; i < 2000; i++) h.record(i, { object_key: `cache/tuist/ios-app/builds/${i}/artifact.zip` }); // ~4 MB
+      const exp = await scrape(big.url!);
+      let ranDuringRender = false;
+      const rendering = big.renderPrometheus();
+      setImmediate(() => (ranDuringRender = true));
+      const text = await rendering;
+      expect(ranDuringRender, 'an immediate scheduled after the render started ran before it finished').to.equal(true);
+      expect(samples(exp, 'tuist_storage_get_object_size_size_bytes_count')).to.have.length(2000);
+      expect(text.match(/^tuist_storage_get_object_size_size_bytes_bucket\{/gm)).to.have.length(2000 * (B1.length + 1));
+    } finally {
+      await big.shutdown();
+    }
+  });
+
   it('records the same where code generation from strings is disallowed (general path only)', () => {
     const here = path.dirname(fileURLToPath(import.meta.url));
     const script = `

@@ -85,7 +85,15 @@ const INF_LE = Buffer.from('le="+Inf"} ');
 /** The last body size per store: the next scrape allocates about that much once instead of growing. */
 const lastSize = new WeakMap<MetricStore, number>();
 
-function writeStore(w: ByteWriter, store: MetricStore, extra: string | undefined): void {
+/** Bytes written between two yields of `writeStore` (about a millisecond or two of work each). */
+const SLICE_BYTES = 1 << 20;
+
+/**
+ * Writes the store into `w`, yielding after about every SLICE_BYTES so that an async caller can let the event loop
+ * run between slices (a scrape of a large store then never blocks it for long). Each series is written whole.
+ */
+function* writeStore(w: ByteWriter, store: MetricStore, extra: string | undefined): Generator<void, void, void> {
+  let next = w.pos + SLICE_BYTES;
   for (const f of store.families) {
     const name = f.name;
     w.text('# HELP ' + name + ' ' + escapeHelp(f.def.description) + '\n# TYPE ' + name + ' ' + f.def.type + '\n');
@@ -151,6 +159,10 @@ function writeStore(w: ByteWriter, store: MetricStore, extra: string | undefined
           buf[pos++] = NEWLINE;
         }
         w.pos = pos;
+        if (pos >= next) {
+          yield;
+          next = w.pos + SLICE_BYTES;
+        }
       }
     } else if (f instanceof CounterFamily || f instanceof GaugeFamily) {
       for (const s of f.series) {
@@ -159,6 +171,10 @@ function writeStore(w: ByteWriter, store: MetricStore, extra: string | undefined
         w.text(lt === '' ? name + ' ' : name + '{' + lt + '} ');
         w.number(s.value);
         w.byte(NEWLINE);
+        if (w.pos >= next) {
+          yield;
+          next = w.pos + SLICE_BYTES;
+        }
       }
     }
   }
@@ -171,7 +187,21 @@ function writeStore(w: ByteWriter, store: MetricStore, extra: string | undefined
  */
 export function serializeStoreBytes(store: MetricStore, opts: SerializeOptions = {}, tail = ''): Buffer {
   const w = new ByteWriter((lastSize.get(store) ?? 0) + 1024 + tail.length * 3);
-  writeStore(w, store, opts.scopeLabels);
+  for (const _ of writeStore(w, store, opts.scopeLabels));
+  return finish(w, store, tail);
+}
+
+/**
+ * `serializeStoreBytes` for the endpoint: the same bytes, but the event loop runs between slices of about a
+ * megabyte, so a scrape of a large store delays the host's other work by a slice at a time instead of the whole body.
+ */
+export async function serializeStoreBytesAsync(store: MetricStore, opts: SerializeOptions = {}, tail = ''): Promise<Buffer> {
+  const w = new ByteWriter((lastSize.get(store) ?? 0) + 1024 + tail.length * 3);
+  for (const _ of writeStore(w, store, opts.scopeLabels)) await new Promise<void>((resolve) => setImmediate(resolve));
+  return finish(w, store, tail);
+}
+
+function finish(w: ByteWriter, store: MetricStore, tail: string): Buffer {
   if (tail !== '') w.text(tail);
   lastSize.set(store, w.pos);
   return w.buf.subarray(0, w.pos);
