@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { scrape, value } from '@tuist-telemetry/testing';
+import { freePort, scrape, value } from '@tuist-telemetry/testing';
 import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
 
 interface Received {
@@ -48,13 +48,6 @@ function jsonMetrics(body: Buffer): Map<string, OtlpJsonMetric> {
   return out;
 }
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 function record(t: Telemetry): void {
   t.metrics.recordRun({ name: 'build', isCi: true, status: 0, durationMs: 1234 });

@@ -1,20 +1,13 @@
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
-import net, { type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { scrape, value } from '@tuist-telemetry/testing';
+import { freePort, scrape, value } from '@tuist-telemetry/testing';
 
 const coreDir = fileURLToPath(new URL('..', import.meta.url));
 const app = fileURLToPath(new URL('./fixtures/register-app.ts', import.meta.url));
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 function start(env: Record<string, string>): { child: ChildProcess; ready: Promise<string>; output: () => string; exit: Promise<{ code: number | null; signal: string | null }> } {
   const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', '--import', '@tuist-telemetry/core/register', app], {
