@@ -278,16 +278,13 @@ export class HistogramFamily extends MetricFamily<HistogramSeries> {
     }
     try {
       const s = this.resolve(labels);
-      // Binary search for the first bound >= value (upper bounds are inclusive); past the last bound is +Inf.
+      // The first bound >= value (upper bounds are inclusive); past the last bound is +Inf. A linear scan: with
+      // 15 bounds it mispredicts once per value, where a binary search mispredicts about twice (measured slower).
       const b = this.bounds;
-      let lo = 0;
-      let hi = b.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (value > b[mid]!) lo = mid + 1;
-        else hi = mid;
-      }
-      s.counts[lo]!++;
+      const n = b.length;
+      let i = 0;
+      while (i < n && value > b[i]!) i++;
+      s.counts[i]!++;
       s.sum += value;
       s.count++;
     } catch (err) {
