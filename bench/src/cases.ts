@@ -84,7 +84,7 @@ function vsProm(
   };
 }
 
-function vsNone(r: Results, id: string, title: string, unit: string, caseId: string, metric: string): Row {
+function vsNone(r: Results, id: string, title: string, unit: string, caseId: string, metric: string, withBar = true): Row {
   const ours = get(r, caseId, 'instrumented', metric);
   const none = get(r, caseId, 'plain', metric);
   const ratio = ours / none;
@@ -98,8 +98,8 @@ function vsNone(r: Results, id: string, title: string, unit: string, caseId: str
     none,
     ratio,
     ratioLabel: 'instrumented / plain',
-    bar: '>= 0.95x (<= 5% cost)',
-    met: Number.isFinite(ratio) ? ratio >= 0.95 : undefined,
+    bar: withBar ? '>= 0.95x (<= 5% cost)' : '—',
+    met: withBar && Number.isFinite(ratio) ? ratio >= 0.95 : undefined,
   };
 }
 
@@ -114,13 +114,15 @@ export function rows(r: Results, series: number, pending: Partial<Record<string,
     vsProm(r, '3b', `  body size of that scrape`, 'MB', 'scrape', 'bytes', Infinity, '—', { scale: MB }),
     vsProm(r, '3c', `  longest event-loop block during that scrape`, 'ms', 'scrape', 'blockMs', Infinity, '—'),
     vsNone(r, '4', 'undici requests, keep-alive local server', 'req/s', 'undici', 'rps'),
+    vsNone(r, '4b', '  client CPU per request', 'µs', 'undici', 'cpuUs', false),
     vsNone(r, '5', 'pg pool SELECT 1', 'queries/s', 'pg', 'qps'),
+    vsNone(r, '5b', '  client CPU per query', 'µs', 'pg', 'cpuUs', false),
     vsProm(r, '6', 'heap per 10k histogram series', 'MB', 'memory', 'heap', 1, '<= 1x prom-client', { scale: MB }),
     vsProm(r, '6b', 'RSS per 10k histogram series', 'MB', 'memory', 'rss', 1, '<= 1x prom-client', { scale: MB }),
   ];
   for (const row of out) {
     if (row.id === '3b' || row.id === '3c') row.met = undefined;
-    const p = pending[row.id === '4' ? 'undici' : row.id === '5' ? 'pg' : ''];
+    const p = pending[row.id.startsWith('4') ? 'undici' : row.id.startsWith('5') ? 'pg' : ''];
     if (p) row.pending = p;
   }
   return out;
