@@ -260,12 +260,21 @@ export class GaugeFamily extends MetricFamily<ValueSeries> {
 
 export class HistogramFamily extends MetricFamily<HistogramSeries> {
   readonly buckets: readonly number[];
-  /** The bounds searched on every record: a Float64Array, because V8 (Node 20) reads frozen arrays 5x slower. */
+  /**
+   * The bounds searched on every record, padded with +Infinity to a power of two (at least one more than the bounds)
+   * for a search without data-dependent branches. A Float64Array: V8 (Node 20) reads frozen arrays 5x slower.
+   */
   private readonly bounds: Float64Array;
+  /** Half the padded length: the first step of the search. */
+  private readonly half: number;
   constructor(def: MetricDefinition, opts: StoreOptions) {
     super(def, opts);
     this.buckets = Object.freeze([...(def.buckets ?? [])]);
-    this.bounds = Float64Array.from(this.buckets);
+    let size = 1;
+    while (size < this.buckets.length + 1) size *= 2;
+    this.bounds = new Float64Array(size).fill(Infinity);
+    this.bounds.set(this.buckets);
+    this.half = size >> 1;
   }
   protected create(values: readonly string[]): HistogramSeries {
     return new HistogramSeries(values, this.def.buckets?.length ?? 0);
@@ -278,12 +287,12 @@ export class HistogramFamily extends MetricFamily<HistogramSeries> {
     }
     try {
       const s = this.resolve(labels);
-      // The first bound >= value (upper bounds are inclusive); past the last bound is +Inf. A linear scan: with
-      // 15 bounds it mispredicts once per value, where a binary search mispredicts about twice (measured slower).
+      // i = the number of bounds below value, i.e. the first bound >= value (upper bounds are inclusive; past the
+      // last bound is +Inf). A fixed number of halving steps written as selects: random values do not make it
+      // mispredict (a binary search with branches measured 20-40 ns slower, a linear scan 5-10 ns).
       const b = this.bounds;
-      const n = b.length;
       let i = 0;
-      while (i < n && value > b[i]!) i++;
+      for (let half = this.half; half > 0; half >>= 1) i = b[i + half - 1]! < value ? i + half : i;
       s.counts[i]!++;
       s.sum += value;
       s.count++;

@@ -3,7 +3,18 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { scrape, samples, value, type Exposition } from '@tuist-telemetry/testing';
-import { B1, MAX_LABEL_VALUE_LENGTH, OVERFLOW_VALUE, startTelemetry, type Telemetry } from '@tuist-telemetry/core';
+import {
+  B1,
+  catalog,
+  logger,
+  MAX_LABEL_VALUE_LENGTH,
+  MetricStore,
+  OVERFLOW_VALUE,
+  startTelemetry,
+  WarnOnce,
+  type MetricDefinition,
+  type Telemetry,
+} from '@tuist-telemetry/core';
 
 // The recording fast paths (compiled per-family label lookup, binary bucket search) and the byte serialiser must
 // give exactly what the general paths give: these tests pin the observable results through a real scrape.
@@ -92,6 +103,28 @@ describe('core: recording and scrape fast paths behave like the general paths', 
     expect(value(exp, `${duration}_count`, labels)).to.equal(B1.length + 3);
     const total = B1.reduce((a, b) => a + b, 0) + B1[0]! + 0.5 + B1[B1.length - 1]! + 1;
     expect(value(exp, `${duration}_sum`, labels)).to.equal(total);
+  });
+
+  it('puts every value in the bucket a plain scan finds, for every bucket layout of the catalog', () => {
+    const layouts = new Map<string, readonly number[]>();
+    for (const d of catalog) if (d.type === 'histogram') layouts.set(JSON.stringify(d.buckets ?? []), d.buckets ?? []);
+    layouts.set('[]', []);
+    for (const [key, bounds] of layouts) {
+      const def: MetricDefinition = { name: 'bench_layout', type: 'histogram', family: 'test', description: 'x', labels: [], buckets: bounds };
+      const store = new MetricStore([def], { naming: 'docs', highCardinality: new Set(), enabledHighCardinality: new Set(), maxLabelValues: 10, warn: new WarnOnce(logger('test')) });
+      const h = store.histogram('bench_layout');
+      const expected = new Array<number>(bounds.length + 1).fill(0);
+      const values = [0, ...bounds, ...bounds.map((b) => b + 0.5), ...bounds.map((b) => b - 0.5).filter((v) => v >= 0), 1e18];
+      for (let k = 0; k < 200; k++) values.push(Math.exp(((k * 7919) % 1000) / 1000 * Math.log(2e11)));
+      for (const v of values) {
+        let i = 0;
+        while (i < bounds.length && v > bounds[i]!) i++;
+        expected[i]!++;
+        h.record(v);
+      }
+      const [series] = h.series;
+      expect(Array.from(series!.counts), key).to.deep.equal(expected);
+    }
   });
 
   it('serves the exposition bytes the text form decodes from, with an exact Content-Length (non-ASCII labels too)', async () => {
