@@ -119,9 +119,10 @@ export function rows(r: Results, series: number, pending: Partial<Record<string,
     vsNone(r, '5b', '  client CPU per query', 'µs', 'pg', 'cpuUs', false),
     vsProm(r, '6', 'heap per 10k histogram series', 'MB', 'memory', 'heap', 1, '<= 1x prom-client', { scale: MB }),
     vsProm(r, '6b', 'RSS per 10k histogram series', 'MB', 'memory', 'rss', 1, '<= 1x prom-client', { scale: MB }),
+    vsProm(r, '6c', '  RSS per 10k series after a scrape too', 'MB', 'memory', 'rssScraped', Infinity, '—', { scale: MB }),
   ];
   for (const row of out) {
-    if (row.id === '3b' || row.id === '3c') row.met = undefined;
+    if (row.bar === '—') row.met = undefined;
     const p = pending[row.id.startsWith('4') ? 'undici' : row.id.startsWith('5') ? 'pg' : ''];
     if (p) row.pending = p;
   }

@@ -138,7 +138,7 @@ for (const [caseId, byImpl] of Object.entries(collected)) {
 }
 
 const table = rows(results, params.series, pending).filter((r) => {
-  const caseOf: Record<string, string> = { '1': 'counter', '1b': 'counter', '2': 'histogram', '3': 'scrape', '3b': 'scrape', '3c': 'scrape', '4': 'undici', '4b': 'undici', '5': 'pg', '5b': 'pg', '6': 'memory', '6b': 'memory' };
+  const caseOf: Record<string, string> = { '1': 'counter', '1b': 'counter', '2': 'histogram', '3': 'scrape', '3b': 'scrape', '3c': 'scrape', '4': 'undici', '4b': 'undici', '5': 'pg', '5b': 'pg', '6': 'memory', '6b': 'memory', '6c': 'memory' };
   return !only || only.has(caseOf[r.id]!);
 });
 const errors = outcomes.filter((o) => o.error).map((o) => o.error!);
@@ -190,7 +190,7 @@ Aims beyond the bars: ${aims}.
    every bucket.
 3. **Scrape**: ${params.series.toLocaleString('en-US')} series of \`tuist_storage_get_object_size_size_bytes\` (one \`object_key\` label each, high-cardinality
    labels on, B1 buckets), three values per series; median of ${params.scrapes} scrapes (after two warm-up scrapes) over a keep-alive
-   HTTP connection, timed from request to the last body byte (the client streams the body in the same process).
+   HTTP connection by a scraper in another process (as Prometheus would), timed from request to the last body byte.
    3c is the longest event-loop delay during a scrape (\`monitorEventLoopDelay\`, 1 ms resolution): how long the
    host's other work waits. prom-client and the stock exporter build the whole body in one go; this SDK writes it in
    slices of about 1 MB and lets the event loop run in between.
@@ -199,8 +199,9 @@ Aims beyond the bars: ${aims}.
    client process's CPU time per request, which the server's share of the two cores does not blur.
 5. **pg**: ${params.queries.toLocaleString('en-US')} \`SELECT 1\` through a \`pg.Pool\` (max ${params.concurrency}, ${params.concurrency} in flight) against an embedded PostgreSQL,
    plain against \`instrumentPgPool(pool)\` of @tuist-telemetry/db; 5b as 4b.
-6. **Memory**: heap (V8 heap plus array buffers) and RSS growth when ${params.series.toLocaleString('en-US')} series of case 3 are created, recorded into
-   and scraped once, measured after forced GCs (\`--expose-gc\`), per 10,000 series.
+6. **Memory**: growth per 10,000 series when ${params.series.toLocaleString('en-US')} series of case 3 are created and recorded into (6b: RSS), then
+   scraped once (6: heap, i.e. V8 heap plus array buffers, with what a scrape caches; 6c: RSS), measured after forced
+   GCs (\`--expose-gc\`).
 
 The stock OpenTelemetry SDK is set up as its users would, with the Views \`catalogViews()\` derives from the catalog
 (names, B1 buckets, label allow-list), and in its most favourable exporter configuration (\`withoutScopeInfo\`,
@@ -211,8 +212,8 @@ is exported.
 
 - Throughput ratios (4, 5) move by several percent between runs on a 2-core machine where the client, the server (or
   PostgreSQL) and the rest of the system share the cores; the CPU-per-operation rows (4b, 5b) are steadier.
-- RSS growth (6b) depends on what the allocator keeps after the scrape's transient buffers; heap (6) is the
-  steadier measure of what a series costs.
+- RSS after a scrape (6c) depends on what the allocator keeps of the scrape's transient buffers (about 22 MB in
+  every implementation); heap (6) and RSS before the scrape (6b) are the steadier measures of what a series costs.
 - The scrape body is about 22 MB: the documented metric name is 40 characters and realistic S3 keys are long, so
   writing and moving the bytes dominates; the event-loop block (3c) is what a host feels.
 ${errors.length ? `\n## Failures\n\n${errors.map((e) => '```\n' + e + '\n```').join('\n')}\n` : ''}`;
