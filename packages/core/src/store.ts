@@ -108,10 +108,15 @@ export abstract class MetricFamily<S extends Series = Series> {
 
   /** The series for a label set; creates it on first use. Never throws for any label input. */
   resolve(labels: Labels | undefined): S {
+    // Kept small so that V8 inlines it into the recorders; the general path is a separate method.
     const single = this.single;
     if (single !== undefined) return single;
     const hit = this.lookup(labels);
-    if (hit !== undefined) return hit;
+    return hit !== undefined ? hit : this.resolveSlow(labels);
+  }
+
+  /** Every label in turn: normalises values, bounds high-cardinality labels, creates the series when new. */
+  private resolveSlow(labels: Labels | undefined): S {
     const names = this.labelNames;
     const last = names.length - 1;
     let node = this.root;
