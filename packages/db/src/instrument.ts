@@ -15,8 +15,12 @@ interface PoolMark {
 
 /** Clients whose `query` is wrapped (once per client, across checkouts). */
 const wrappedClients = new WeakSet<object>();
-/** The connection wait of a checkout, taken by the first query made on it. */
-const pendingQueueMs = new WeakMap<object, number>();
+/**
+ * The connection wait of a checkout, taken by the first query made on it. Kept on the client under a private
+ * symbol: a plain property store and load per query instead of a WeakMap set and delete (measurably cheaper).
+ */
+const QUEUE_MS = Symbol('@tuist-telemetry/db.queueMs');
+type Pending = { [QUEUE_MS]?: number | undefined };
 /** Query objects (pg `Query`, pg-cursor, ...) already watched. */
 const watchedSubmittables = new WeakSet<object>();
 /** True while `pool.query` runs synchronously: the `connect` it makes belongs to a query. */
@@ -92,13 +96,6 @@ function wrapPoolQuery(pool: InternalPool): void {
 
 function wrapPoolConnect(pool: InternalPool, recorder: PoolRecorder, telemetry: Telemetry): void {
   const original = pool.connect;
-  const guard = (fn: () => void): void => {
-    try {
-      fn();
-    } catch (err) {
-      telemetry.warnings.error('db:record', '@tuist-telemetry/db: recording a checkout failed', err);
-    }
-  };
 
   replaceMethod(pool, 'connect', function connect(this: unknown, ...args: unknown[]): unknown {
     const forQuery = inPoolQuery;
@@ -111,19 +108,22 @@ function wrapPoolConnect(pool: InternalPool, recorder: PoolRecorder, telemetry: 
     const checkedOut = (client: unknown): void => {
       if (typeof client !== 'object' || client === null) return;
       wrapClient(client as InternalClient, recorder, telemetry);
-      pendingQueueMs.set(client, elapsedMs(start));
+      (client as Pending)[QUEUE_MS] = elapsedMs(start);
     };
 
     if (typeof callback === 'function') {
       const user = callback as Callback;
-      const wrapped = function (this: unknown, ...cbArgs: unknown[]): unknown {
-        guard(() => {
-          if (cbArgs[0]) {
+      const wrapped = function (this: unknown, err: unknown, client: unknown): unknown {
+        try {
+          if (err) {
             // pool.query failed before reaching a connection (refused, timed out): still a failed query.
             if (forQuery) recorder.query('error', elapsedMs(start), undefined);
-          } else checkedOut(cbArgs[1]);
-        });
-        return user.apply(this, cbArgs);
+          } else checkedOut(client);
+        } catch (e) {
+          reportRecordError(telemetry, e);
+        }
+        // Pass on exactly what pg-pool gave (err, client, release).
+        return user.apply(this, arguments as unknown as unknown[]);
       };
       return original.apply(this, [wrapped, ...args.slice(1)]);
     }
@@ -132,7 +132,11 @@ function wrapPoolConnect(pool: InternalPool, recorder: PoolRecorder, telemetry: 
     if (!isThenable(result)) return result;
     // Rejections pass through untouched (same error, still unhandled if the caller ignores them).
     return result.then((client) => {
-      guard(() => checkedOut(client));
+      try {
+        checkedOut(client);
+      } catch (e) {
+        reportRecordError(telemetry, e);
+      }
       return client;
     });
   });
@@ -145,8 +149,9 @@ function wrapClient(client: InternalClient, recorder: PoolRecorder, telemetry: T
   if (typeof original !== 'function') return;
 
   replaceMethod(client, 'query', function query(this: unknown, ...args: unknown[]): unknown {
-    const queueMs = pendingQueueMs.get(client);
-    pendingQueueMs.delete(client);
+    const pending = client as Pending;
+    const queueMs = pending[QUEUE_MS];
+    if (queueMs !== undefined) pending[QUEUE_MS] = undefined;
     const start = performance.now();
     let recorded = false;
     const finish = (result: QueryResult): void => {
@@ -189,9 +194,9 @@ function wrapClient(client: InternalClient, recorder: PoolRecorder, telemetry: T
       );
     }
     const user = userCallback(source, args);
-    const wrapped = function (this: unknown, ...cbArgs: unknown[]): unknown {
-      finish(cbArgs[0] ? 'error' : 'ok');
-      return user.apply(this, cbArgs);
+    const wrapped = function (this: unknown, err: unknown): unknown {
+      finish(err ? 'error' : 'ok');
+      return user.apply(this, arguments as unknown as unknown[]);
     };
     return call(withCallback(source, args, wrapped));
   });
@@ -230,4 +235,8 @@ function watchSubmittable(query: Submittable, finish: (result: QueryResult) => v
       }
     });
   }
+}
+
+function reportRecordError(telemetry: Telemetry, err: unknown): void {
+  telemetry.warnings.error('db:record', '@tuist-telemetry/db: recording a checkout failed', err);
 }

@@ -33,8 +33,9 @@ export function callbackSource(config: unknown, values: unknown, callback: unkno
  * The arguments to call node-postgres with so that `wrapped` is the callback it uses; the caller's own values
  * and config object are passed through untouched.
  */
-export function withCallback(source: 'callback' | 'values' | 'config', args: readonly unknown[], wrapped: Callback): unknown[] {
-  const out = [...args];
+export function withCallback(source: 'callback' | 'values' | 'config', args: unknown[], wrapped: Callback): unknown[] {
+  // `args` is the wrapper's own rest array (never the caller's), so it is changed in place.
+  const out = args;
   if (source === 'values') out[1] = wrapped;
   else {
     // The third argument takes precedence over `config.callback` in node-postgres, so the config stays as given.
