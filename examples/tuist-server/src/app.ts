@@ -221,7 +221,9 @@ export function createApp(o: AppOptions): App {
       if (!match) throw new HttpError(404, 'not found');
       await match.route.handler({ req, res, params: match.params, url });
     } catch (err) {
-      const status = err instanceof HttpError ? err.status : 500;
+      // A storage object or upload that is gone (e.g. its project was deleted meanwhile) is a 404, not a crash.
+      const s3Status = (err as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
+      const status = err instanceof HttpError ? err.status : s3Status === 404 ? 404 : 500;
       if (status === 500) console.error(`${req.method} ${url.pathname}:`, err);
       if (!res.headersSent) sendJson(res, status, { error: err instanceof Error ? err.message : String(err) });
       else res.destroy();
