@@ -76,6 +76,7 @@ export function startLoad(o: LoadOptions): LoadGenerator {
       const data = randomBytes(512 + Math.floor(Math.random() * 64 * 1024));
       const put = await request((u as { url: string }).url, { method: 'PUT', body: data, dispatcher: o.dispatcher, signal: abort.signal });
       await put.body.dump();
+      if (put.statusCode === 404) return; // the upload was removed with its project meanwhile
       if (put.statusCode !== 200) throw new Error(`part upload answered HTTP ${put.statusCode}`);
       parts.push({ part_number: partNumber, etag: String(put.headers.etag) });
     }
