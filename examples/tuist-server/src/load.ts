@@ -61,7 +61,11 @@ export function startLoad(o: LoadOptions): LoadGenerator {
 
   async function expect(reply: Promise<Reply>, ...ok: number[]): Promise<Reply> {
     const r = await reply;
-    if (!ok.includes(r.status)) throw new Error(`unexpected HTTP ${r.status}: ${JSON.stringify(r.body).slice(0, 200)}`);
+    if (!ok.includes(r.status)) {
+      // The other worker deleted this project a moment ago and is about to recreate it: skip this iteration.
+      if (r.status === 404 && /project \S+ not found/.test(JSON.stringify(r.body))) throw new ProjectGone();
+      throw new Error(`unexpected HTTP ${r.status}: ${JSON.stringify(r.body).slice(0, 200)}`);
+    }
     return r;
   }
 
@@ -100,9 +104,12 @@ export function startLoad(o: LoadOptions): LoadGenerator {
       await upload(project, hash);
     } else {
       events.push({ event_type: 'remote_hit', count: 1 });
-      const { body } = await expect(call('GET', `/api/projects/${project}/cache/${hash}`), 200);
-      const dl = await request((body as { url: string }).url, { dispatcher: o.dispatcher, signal: abort.signal });
-      await dl.body.dump();
+      // 404s below: the project was deleted meanwhile (the load deletes projects now and then).
+      const { status, body } = await expect(call('GET', `/api/projects/${project}/cache/${hash}`), 200, 404);
+      if (status === 200) {
+        const dl = await request((body as { url: string }).url, { dispatcher: o.dispatcher, signal: abort.signal });
+        await dl.body.dump();
+      }
     }
     await expect(call('POST', '/api/cache/events', { events }), 204);
 
@@ -110,9 +117,11 @@ export function startLoad(o: LoadOptions): LoadGenerator {
     if (n % 2 === 0) {
       const { body } = await expect(call('POST', `/api/projects/${project}/previews`, undefined, randomBytes(256 + Math.floor(Math.random() * 4096))), 201);
       const id = (body as { id: string }).id;
-      const { body: meta } = await expect(call('GET', `/api/projects/${project}/previews/${id}`), 200);
-      const dl = await request((meta as { url: string }).url, { dispatcher: o.dispatcher, signal: abort.signal });
-      await dl.body.dump();
+      const { status, body: meta } = await expect(call('GET', `/api/projects/${project}/previews/${id}`), 200, 404);
+      if (status === 200) {
+        const dl = await request((meta as { url: string }).url, { dispatcher: o.dispatcher, signal: abort.signal });
+        await dl.body.dump();
+      }
     }
 
     // A CLI with an expired or wrong token.
@@ -142,7 +151,7 @@ export function startLoad(o: LoadOptions): LoadGenerator {
       } catch (err) {
         if (stopped) break;
         const e = err instanceof Error ? err : new Error(String(err));
-        if (!seenErrors.has(e.message)) {
+        if (!(err instanceof ProjectGone) && !seenErrors.has(e.message)) {
           seenErrors.add(e.message);
           o.onError?.(e);
         }
@@ -164,3 +173,6 @@ export function startLoad(o: LoadOptions): LoadGenerator {
     },
   };
 }
+
+/** A request raced with the deletion of its project (part of the load): not an error worth reporting. */
+class ProjectGone extends Error {}
