@@ -69,6 +69,9 @@ export class TelemetryConfigError extends Error {
   override name = 'TelemetryConfigError';
 }
 
+/** The largest delay setTimeout/setInterval take. */
+const MAX_MS = 2 ** 31 - 1;
+
 function nonEmpty(v: string | undefined): string | undefined {
   const t = v?.trim();
   return t ? t : undefined;
@@ -80,6 +83,20 @@ function integer(source: string, raw: unknown, min: number, max: number): number
     throw new TelemetryConfigError(`${source} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
   }
   return n;
+}
+
+/** An integer setting: the option when given, else the environment variable when set, else the default. */
+function intSetting(
+  option: [name: string, value: unknown],
+  env: Readonly<Record<string, string | undefined>>,
+  envName: string,
+  min: number,
+  max: number,
+  fallback: number,
+): number {
+  if (option[1] !== undefined) return integer(option[0], option[1], min, max);
+  const raw = nonEmpty(env[envName]);
+  return raw !== undefined ? integer(envName, raw, min, max) : fallback;
 }
 
 function bool(source: string, raw: string): boolean {
@@ -114,12 +131,7 @@ export function resolveConfig(options: TelemetryOptions = {}): ResolvedConfig {
         : ['prometheus' as const];
 
   const p = options.prometheus ?? {};
-  const port =
-    p.port !== undefined
-      ? integer('options.prometheus.port', p.port, 0, 65535)
-      : nonEmpty(env.OTEL_EXPORTER_PROMETHEUS_PORT)
-        ? integer('OTEL_EXPORTER_PROMETHEUS_PORT', env.OTEL_EXPORTER_PROMETHEUS_PORT, 0, 65535)
-        : 9091;
+  const port = intSetting(['options.prometheus.port', p.port], env, 'OTEL_EXPORTER_PROMETHEUS_PORT', 0, 65535, 9091);
   const host = p.host ?? nonEmpty(env.OTEL_EXPORTER_PROMETHEUS_HOST);
   const withScopeLabels = p.withScopeLabels ?? (nonEmpty(env.TUIST_TELEMETRY_PROMETHEUS_SCOPE_LABELS) ? bool('TUIST_TELEMETRY_PROMETHEUS_SCOPE_LABELS', env.TUIST_TELEMETRY_PROMETHEUS_SCOPE_LABELS!) : false);
   const withTargetInfo = p.withTargetInfo ?? (nonEmpty(env.TUIST_TELEMETRY_PROMETHEUS_TARGET_INFO) ? bool('TUIST_TELEMETRY_PROMETHEUS_TARGET_INFO', env.TUIST_TELEMETRY_PROMETHEUS_TARGET_INFO!) : false);
@@ -137,13 +149,8 @@ export function resolveConfig(options: TelemetryOptions = {}): ResolvedConfig {
     metricsEndpoint ??
     (baseEndpoint ? (protoRaw === 'grpc' ? baseEndpoint : baseEndpoint.replace(/\/+$/, '') + '/v1/metrics') : undefined);
 
-  const exportIntervalMs =
-    options.exportIntervalMs !== undefined
-      ? integer('options.exportIntervalMs', options.exportIntervalMs, 1, 2 ** 31 - 1)
-      : nonEmpty(env.OTEL_METRIC_EXPORT_INTERVAL)
-        ? integer('OTEL_METRIC_EXPORT_INTERVAL', env.OTEL_METRIC_EXPORT_INTERVAL, 1, 2 ** 31 - 1)
-        : 60000;
-  const timeoutRaw = nonEmpty(env.OTEL_METRIC_EXPORT_TIMEOUT) ? integer('OTEL_METRIC_EXPORT_TIMEOUT', env.OTEL_METRIC_EXPORT_TIMEOUT, 1, 2 ** 31 - 1) : 30000;
+  const exportIntervalMs = intSetting(['options.exportIntervalMs', options.exportIntervalMs], env, 'OTEL_METRIC_EXPORT_INTERVAL', 1, MAX_MS, 60000);
+  const timeoutRaw = intSetting(['', undefined], env, 'OTEL_METRIC_EXPORT_TIMEOUT', 1, MAX_MS, 30000);
 
   const naming = (options.naming ?? nonEmpty(env.TUIST_TELEMETRY_NAMING) ?? 'docs') as NamingProfile;
   if (!NAMING_PROFILES.includes(naming)) {
@@ -161,18 +168,8 @@ export function resolveConfig(options: TelemetryOptions = {}): ResolvedConfig {
     else throw new TelemetryConfigError(`${hcSource}: unknown label ${JSON.stringify(l)}; valid values are ${HIGH_CARDINALITY_LABELS.join(', ')}, all or none`);
   }
 
-  const maxLabelValues =
-    options.maxLabelValues !== undefined
-      ? integer('options.maxLabelValues', options.maxLabelValues, 1, 1_000_000)
-      : nonEmpty(env.TUIST_TELEMETRY_MAX_LABEL_VALUES)
-        ? integer('TUIST_TELEMETRY_MAX_LABEL_VALUES', env.TUIST_TELEMETRY_MAX_LABEL_VALUES, 1, 1_000_000)
-        : 1000;
-  const pollIntervalMs =
-    options.pollIntervalMs !== undefined
-      ? integer('options.pollIntervalMs', options.pollIntervalMs, 1, 2 ** 31 - 1)
-      : nonEmpty(env.TUIST_TELEMETRY_POLL_INTERVAL_MS)
-        ? integer('TUIST_TELEMETRY_POLL_INTERVAL_MS', env.TUIST_TELEMETRY_POLL_INTERVAL_MS, 1, 2 ** 31 - 1)
-        : 600_000;
+  const maxLabelValues = intSetting(['options.maxLabelValues', options.maxLabelValues], env, 'TUIST_TELEMETRY_MAX_LABEL_VALUES', 1, 1_000_000, 1000);
+  const pollIntervalMs = intSetting(['options.pollIntervalMs', options.pollIntervalMs], env, 'TUIST_TELEMETRY_POLL_INTERVAL_MS', 1, MAX_MS, 600_000);
   const runtimeMetrics =
     options.runtimeMetrics ?? (nonEmpty(env.TUIST_TELEMETRY_RUNTIME_METRICS) ? bool('TUIST_TELEMETRY_RUNTIME_METRICS', env.TUIST_TELEMETRY_RUNTIME_METRICS!) : true);
 
