@@ -7,7 +7,7 @@ import { resolveConfig, type ResolvedConfig, type TelemetryOptions } from './con
 import { logger, WarnOnce } from './diag.js';
 import { pushReaders } from './exporters.js';
 import { TuistMetrics } from './metrics.js';
-import { StoreMetricProducer } from './otel/producer.js';
+import { SCOPE, StoreMetricProducer } from './otel/producer.js';
 import { PullMetricReader } from './otel/reader.js';
 import { Poller } from './polling.js';
 import { MetricsEndpoint } from './prometheus/endpoint.js';
@@ -155,7 +155,7 @@ export class Telemetry {
       });
     }
     this.store.runCollectCallbacks();
-    const scope = p.withScopeLabels ? 'otel_scope_name="@tuist-telemetry/core",otel_scope_version="0.1.0"' : undefined;
+    const scope = p.withScopeLabels ? `otel_scope_name="${SCOPE.name}",otel_scope_version="${SCOPE.version}"` : undefined;
     const tail = p.withTargetInfo ? thirdParty + serializeTargetInfo(this.resource.attributes) : thirdParty;
     return serializeStoreBytesAsync(this.store, { scopeLabels: scope }, tail);
   }
