@@ -4,9 +4,11 @@
 import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 
+// Chromium is installed with its recommended packages (fonts and the like), as it was when its suite was written;
+// Prometheus without them (they would add exporters nobody runs here).
 const wanted = [
-  { pkg: 'prometheus', bin: '/usr/bin/prometheus', env: 'PROMETHEUS_BIN' },
-  { pkg: 'chromium', bin: '/usr/bin/chromium', env: 'CHROMIUM_BIN' },
+  { pkg: 'prometheus', bin: '/usr/bin/prometheus', env: 'PROMETHEUS_BIN', recommends: false },
+  { pkg: 'chromium', bin: '/usr/bin/chromium', env: 'CHROMIUM_BIN', recommends: true },
 ];
 
 export async function ensureServices() {
@@ -16,8 +18,11 @@ export async function ensureServices() {
     console.log(`Installing with apt: ${missing.map((m) => m.pkg).join(', ')}`);
     const aptEnv = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env: aptEnv });
-    const r = spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing.map((m) => m.pkg)], { stdio: 'inherit', env: aptEnv });
-    if (r.status !== 0) console.error('apt-get install failed; the suites that need these services will say so');
+    for (const m of missing) {
+      const flags = m.recommends ? [] : ['--no-install-recommends'];
+      const r = spawnSync('apt-get', ['install', '-y', '-qq', ...flags, m.pkg], { stdio: 'inherit', env: aptEnv });
+      if (r.status !== 0) console.error(`apt-get install ${m.pkg} failed; the suites that need it will say so`);
+    }
   } else if (missing.length) {
     console.warn(`!! Not installed and cannot install (not root or no apt): ${missing.map((m) => m.pkg).join(', ')}`);
   }
