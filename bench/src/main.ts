@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { CASES, rows, type Impl, type Results, type Run } from './cases.js';
 import { FULL, SMOKE, type CaseParams } from './plan.js';
 import { loadInstrumentPgPool } from './pg.js';
-import { startPostgres } from './postgres.js';
+import { startPostgres } from '@tuist-telemetry/testing';
 import { markdownTable, textTable } from './report.js';
 import { loadInstrumentedAgent } from './undici.js';
 import { median } from './utils.js';
@@ -112,7 +112,7 @@ for (let rep = 0; rep < runs; rep++) {
 
 const startedAt = new Date();
 const loadBefore = os.loadavg();
-const postgres = active.some((c) => c.id === 'pg') ? await startPostgres() : undefined;
+const postgres = active.some((c) => c.id === 'pg') ? await startPostgres({ from: import.meta.url, embedded: true }) : undefined;
 let outcomes: Outcome[];
 try {
   outcomes = await runAll(list, { ...process.env, ...(postgres ? { BENCH_PG_URL: postgres.url } : {}) });
