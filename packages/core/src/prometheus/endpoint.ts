@@ -5,8 +5,8 @@ import { CONTENT_TYPE } from './format.js';
 export interface EndpointOptions {
   host: string | undefined;
   port: number;
-  /** Builds the exposition body (text or its UTF-8 bytes); runs once per GET (HEAD builds it too, for an honest Content-Length). */
-  render: () => Promise<string | Uint8Array>;
+  /** Builds the exposition body (its UTF-8 bytes); runs once per GET (HEAD builds it too, for an honest Content-Length). */
+  render: () => Promise<Uint8Array>;
   onRenderError: (err: unknown) => void;
 }
 
@@ -51,7 +51,7 @@ export class MetricsEndpoint {
       res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' }).end('Method not allowed\n');
       return;
     }
-    let body: string | Uint8Array;
+    let body: Uint8Array;
     try {
       body = await this.opts.render();
     } catch (err) {
@@ -59,8 +59,7 @@ export class MetricsEndpoint {
       res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Error while collecting metrics\n');
       return;
     }
-    const length = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
-    res.writeHead(200, { 'Content-Type': CONTENT_TYPE, 'Content-Length': length });
+    res.writeHead(200, { 'Content-Type': CONTENT_TYPE, 'Content-Length': body.byteLength });
     res.end(req.method === 'HEAD' ? undefined : body);
   }
 

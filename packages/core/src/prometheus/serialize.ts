@@ -184,16 +184,8 @@ function* writeStore(w: ByteWriter, store: MetricStore, extra: string | undefine
  * Serialises core's store, followed by `tail` (third-party metrics, target_info), as the UTF-8 bytes of the
  * exposition: what the endpoint sends. Label text is built once per series and kept; a histogram series writes its
  * line prefix once and copies it for its other lines; counts are written as digits without intermediate strings.
- */
-export function serializeStoreBytes(store: MetricStore, opts: SerializeOptions = {}, tail = ''): Buffer {
-  const w = new ByteWriter((lastSize.get(store) ?? 0) + 1024 + tail.length * 3);
-  for (const _ of writeStore(w, store, opts.scopeLabels));
-  return finish(w, store, tail);
-}
-
-/**
- * `serializeStoreBytes` for the endpoint: the same bytes, but the event loop runs between slices of about a
- * megabyte, so a scrape of a large store delays the host's other work by a slice at a time instead of the whole body.
+ * The event loop runs between slices of about a megabyte, so a scrape of a large store delays the host's other
+ * work by a slice at a time instead of the whole body.
  */
 export async function serializeStoreBytesAsync(store: MetricStore, opts: SerializeOptions = {}, tail = ''): Promise<Buffer> {
   const w = new ByteWriter((lastSize.get(store) ?? 0) + 1024 + tail.length * 3);
@@ -205,11 +197,6 @@ function finish(w: ByteWriter, store: MetricStore, tail: string): Buffer {
   if (tail !== '') w.text(tail);
   lastSize.set(store, w.pos);
   return w.buf.subarray(0, w.pos);
-}
-
-/** Serialises core's store as exposition text (the same bytes as `serializeStoreBytes`, decoded). */
-export function serializeStore(store: MetricStore, opts: SerializeOptions = {}): string {
-  return serializeStoreBytes(store, opts).toString('utf8');
 }
 
 function attributesText(attrs: Attributes, extra: string | undefined): string {
