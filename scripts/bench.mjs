@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { letPostgresUserReach } from './postgres-access.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const measured = ['packages/core', 'packages/http', 'packages/db'];
@@ -14,5 +15,6 @@ if (build.status !== 0) {
   console.error(`bench: building ${measured.join(', ')} failed; fix the build first`);
   process.exit(build.status ?? 1);
 }
+letPostgresUserReach(root);
 const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/src/main.ts', ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
 process.exit(r.status ?? 1);

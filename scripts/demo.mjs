@@ -3,6 +3,7 @@
 // no build is needed. Options: `npm run demo -- --help`.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { letPostgresUserReach } from './postgres-access.mjs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,6 +15,7 @@ if (!existsSync(path.join(root, 'node_modules/.modules.yaml')) || !existsSync(pa
   const r = spawnSync(process.execPath, [path.join(root, 'scripts/pnpm.mjs'), 'install', '--frozen-lockfile'], { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
+letPostgresUserReach(root);
 const child = spawn(
   process.execPath,
   ['--import', 'tsx', '--conditions=source', 'examples/tuist-server/src/main.ts', ...process.argv.slice(2)],

@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureServices } from './services.mjs';
+import { letPostgresUserReach } from './postgres-access.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const step = (msg) => console.log(`\n==> ${msg}`);
@@ -24,6 +25,7 @@ step('Building packages');
 run(process.execPath, ['scripts/pnpm.mjs', '-r', '--filter', './packages/*', 'run', 'build']);
 step('Providing services');
 const env = { ...process.env, ...(await ensureServices()) };
+letPostgresUserReach(root);
 step('Running tests');
 // Spec globs live here, not in .mocharc.json, so `mocha <file>` runs just that file while developing.
 const specs = ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'bench/test/**/*.test.ts', 'scripts/checks/*.test.ts'];
