@@ -13,7 +13,8 @@ import { PullMetricReader } from './otel/reader.js';
 import { Poller } from './polling.js';
 import { MetricsEndpoint, singleFlight } from './prometheus/endpoint.js';
 import { escapeLabelValue } from './prometheus/format.js';
-import { serializeResourceMetrics, serializeStoreBytesAsync, serializeTargetInfo } from './prometheus/serialize.js';
+import { serializeStoreBytesAsync } from './prometheus/serialize.js';
+import { ThirdPartyWriter } from './prometheus/third-party.js';
 import { startRuntimeMetrics } from './runtime/index.js';
 import { MetricStore } from './store.js';
 
@@ -48,7 +49,7 @@ export class Telemetry {
   private readonly shutdownHooks = new Set<() => unknown>();
   private readonly httpExclusions = new Set<(origin: string, path: string) => boolean>();
   private readonly stopRuntime: (() => void) | undefined;
-  private readonly reserved: ReadonlySet<string>;
+  private readonly thirdParty: ThirdPartyWriter;
   private address: AddressInfo | undefined;
   private shutdownPromise: Promise<void> | undefined;
   /** Third-party metrics as the last successful collection serialised them (served after shutdown). */
@@ -70,9 +71,16 @@ export class Telemetry {
       maxLabelValues: config.maxLabelValues,
       warn: this.warnings,
     });
-    this.reserved = new Set(
+    const reserved = new Set(
       this.store.families.flatMap((f) => (f.def.type === 'histogram' ? [f.name, `${f.name}_bucket`, `${f.name}_sum`, `${f.name}_count`] : [f.name])),
     );
+    if (config.prometheus.withTargetInfo) reserved.add('target_info');
+    this.thirdParty = new ThirdPartyWriter({
+      reserved,
+      withScopeLabels: config.prometheus.withScopeLabels,
+      withTargetInfo: config.prometheus.withTargetInfo,
+      skipped: (name) => this.warnings.warn(`skip:${name}`, `@tuist-telemetry/core: metric "${name}" was not exported (name collision or unsupported aggregation)`),
+    });
     this.poller = new Poller(config.pollIntervalMs, this.warnings);
     this.metrics = new TuistMetrics(this.store, this.poller, this.warnings);
 
@@ -181,21 +189,18 @@ export class Telemetry {
       try {
         const { resourceMetrics, errors } = await this.pullReader.collect();
         for (const e of errors) this.warnings.error('collect', '@tuist-telemetry/core: an instrument failed during collection', e);
-        this.lastThirdParty = serializeResourceMetrics(resourceMetrics, this.reserved, {
-          withScopeLabels: p.withScopeLabels,
-          skipped: (name) => this.warnings.warn(`skip:${name}`, `@tuist-telemetry/core: metric "${name}" was not exported (name collision or unsupported aggregation)`),
-        });
+        this.lastThirdParty = this.thirdParty.write(resourceMetrics, this.resource);
       } catch (err) {
         if (this.shutdownPromise === undefined) {
           this.warnings.error('collect', '@tuist-telemetry/core: third-party instruments could not be collected; serving their last values', err);
         }
       }
     }
-    const thirdParty = this.lastThirdParty;
+    // Before the first collection (or without a bound reader) target_info is still served when asked for.
+    const thirdParty = this.lastThirdParty || this.thirdParty.write({ resource: this.resource, scopeMetrics: [] }, this.resource);
     this.store.runCollectCallbacks();
     const scope = p.withScopeLabels ? `otel_scope_name="${SCOPE.name}",otel_scope_version="${SCOPE.version}"` : undefined;
-    const tail = p.withTargetInfo ? thirdParty + serializeTargetInfo(this.resource.attributes) : thirdParty;
-    return serializeStoreBytesAsync(this.store, { scopeLabels: scope }, tail);
+    return serializeStoreBytesAsync(this.store, { scopeLabels: scope }, thirdParty);
   }
 
   /**
