@@ -1,10 +1,11 @@
 import { metrics as otelMetrics, type MeterProvider as ApiMeterProvider } from '@opentelemetry/api';
-import { MeterProvider, type MetricReader, type PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import { MeterProvider, type MetricReader, type PeriodicExportingMetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { defaultResource, detectResources, envDetector, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import type { AddressInfo } from 'node:net';
 import { catalog, HIGH_CARDINALITY_LABELS, exposedName } from './catalog/index.js';
 import { resolveConfig, type ResolvedConfig, type TelemetryOptions } from './config.js';
 import { logger, WarnOnce } from './diag.js';
+import { fixResourceMetrics } from './labels/attributes.js';
 import { pushReaders } from './exporters.js';
 import { TuistMetrics } from './metrics.js';
 import type { HostMetricReader } from './otel/host-reader.js';
@@ -163,21 +164,31 @@ export class Telemetry {
     return (await this.renderPrometheusBody()).toString('utf8');
   }
 
+  private fixLabels(rm: ResourceMetrics): ResourceMetrics {
+    return fixResourceMetrics(rm, {
+      reservedLabels: this.config.prometheus.withScopeLabels ? ['otel_scope_name', 'otel_scope_version'] : [],
+      report: (metric, kind, detail) => this.warnings.warn(`attr-${kind}:${metric}`, `@tuist-telemetry/core: metric "${metric}": ${detail}`),
+    });
+  }
+
   /** What the endpoint sends: the exposition as UTF-8 bytes, written straight from the store (no string in between). */
   private async renderPrometheusBody(): Promise<Buffer> {
     const p = this.config.prometheus;
     let thirdParty = '';
+    let fixed: ResourceMetrics | undefined;
     if (this.pullReader && (this.pullReader !== this.hostReader || this.hostReader.isBound)) {
       const { resourceMetrics, errors } = await this.pullReader.collect();
       for (const e of errors) this.warnings.error('collect', '@tuist-telemetry/core: an instrument failed during collection', e);
-      thirdParty = serializeResourceMetrics(resourceMetrics, this.reserved, {
+      // The label policy makes every attribute a valid, unique Prometheus label (labels/attributes.ts).
+      fixed = this.fixLabels(resourceMetrics);
+      thirdParty = serializeResourceMetrics(fixed, this.reserved, {
         withScopeLabels: p.withScopeLabels,
         skipped: (name) => this.warnings.warn(`skip:${name}`, `@tuist-telemetry/core: metric "${name}" was not exported (name collision or unsupported aggregation)`),
       });
     }
     this.store.runCollectCallbacks();
     const scope = p.withScopeLabels ? `otel_scope_name="${SCOPE.name}",otel_scope_version="${SCOPE.version}"` : undefined;
-    const tail = p.withTargetInfo ? thirdParty + serializeTargetInfo(this.resource.attributes) : thirdParty;
+    const tail = p.withTargetInfo ? thirdParty + serializeTargetInfo((fixed ?? this.fixLabels({ resource: this.resource, scopeMetrics: [] })).resource.attributes) : thirdParty;
     return serializeStoreBytesAsync(this.store, { scopeLabels: scope }, tail);
   }
 
