@@ -12,7 +12,7 @@ import type { HostMetricReader } from './otel/host-reader.js';
 import { SCOPE, StoreMetricProducer } from './otel/producer.js';
 import { PullMetricReader } from './otel/reader.js';
 import { Poller } from './polling.js';
-import { MetricsEndpoint } from './prometheus/endpoint.js';
+import { MetricsEndpoint, singleFlight } from './prometheus/endpoint.js';
 import { escapeLabelValue } from './prometheus/format.js';
 import { serializeResourceMetrics, serializeStoreBytesAsync, serializeTargetInfo } from './prometheus/serialize.js';
 import { startRuntimeMetrics } from './runtime/index.js';
@@ -52,6 +52,10 @@ export class Telemetry {
   private readonly reserved: ReadonlySet<string>;
   private address: AddressInfo | undefined;
   private shutdownPromise: Promise<void> | undefined;
+  /** Third-party metrics as the last successful collection serialised them (served after shutdown). */
+  private lastThirdParty = '';
+  /** Concurrent renders (scrapes, renderPrometheus) share one body. */
+  private readonly renderShared = singleFlight(() => this.renderPrometheusBody());
   private ownsGlobal = false;
 
   /** @internal use `startTelemetry` (or `createMetricReader`, which passes the host's reader) */
@@ -117,7 +121,10 @@ export class Telemetry {
       this.endpoint = new MetricsEndpoint({
         host: p.host,
         port: p.port,
-        render: () => this.renderPrometheusBody(),
+        writeTimeoutMs: p.writeTimeoutMs,
+        idleTimeoutMs: p.idleTimeoutMs,
+        maxConcurrentScrapes: p.maxConcurrentScrapes,
+        render: this.renderShared,
         onRenderError: (err) => this.warnings.error('scrape', '@tuist-telemetry/core: a scrape failed', err),
       });
       this.readyPromise = this.endpoint.listening.then(
@@ -159,9 +166,12 @@ export class Telemetry {
     return def ? exposedName(def, this.config.naming) : documentedName;
   }
 
-  /** The exposition text a scrape returns (also used by tests and the demo). */
+  /**
+   * The exposition text a scrape returns (also used by tests and the demo). After `shutdown()` it still answers:
+   * the catalog as it stands and third-party instruments as last collected.
+   */
   async renderPrometheus(): Promise<string> {
-    return (await this.renderPrometheusBody()).toString('utf8');
+    return (await this.renderShared()).toString('utf8');
   }
 
   private fixLabels(rm: ResourceMetrics): ResourceMetrics {
@@ -174,21 +184,26 @@ export class Telemetry {
   /** What the endpoint sends: the exposition as UTF-8 bytes, written straight from the store (no string in between). */
   private async renderPrometheusBody(): Promise<Buffer> {
     const p = this.config.prometheus;
-    let thirdParty = '';
-    let fixed: ResourceMetrics | undefined;
-    if (this.pullReader && (this.pullReader !== this.hostReader || this.hostReader.isBound)) {
-      const { resourceMetrics, errors } = await this.pullReader.collect();
-      for (const e of errors) this.warnings.error('collect', '@tuist-telemetry/core: an instrument failed during collection', e);
-      // The label policy makes every attribute a valid, unique Prometheus label (labels/attributes.ts).
-      fixed = this.fixLabels(resourceMetrics);
-      thirdParty = serializeResourceMetrics(fixed, this.reserved, {
-        withScopeLabels: p.withScopeLabels,
-        skipped: (name) => this.warnings.warn(`skip:${name}`, `@tuist-telemetry/core: metric "${name}" was not exported (name collision or unsupported aggregation)`),
-      });
+    // A reader that was shut down (or shuts down meanwhile) cannot collect: the last collection stands.
+    if (this.pullReader && this.shutdownPromise === undefined && (this.pullReader !== this.hostReader || this.hostReader.isBound)) {
+      try {
+        const { resourceMetrics, errors } = await this.pullReader.collect();
+        for (const e of errors) this.warnings.error('collect', '@tuist-telemetry/core: an instrument failed during collection', e);
+        // The label policy makes every attribute a valid, unique Prometheus label (labels/attributes.ts).
+        this.lastThirdParty = serializeResourceMetrics(this.fixLabels(resourceMetrics), this.reserved, {
+          withScopeLabels: p.withScopeLabels,
+          skipped: (name) => this.warnings.warn(`skip:${name}`, `@tuist-telemetry/core: metric "${name}" was not exported (name collision or unsupported aggregation)`),
+        });
+      } catch (err) {
+        if (this.shutdownPromise === undefined) {
+          this.warnings.error('collect', '@tuist-telemetry/core: third-party instruments could not be collected; serving their last values', err);
+        }
+      }
     }
+    const thirdParty = this.lastThirdParty;
     this.store.runCollectCallbacks();
     const scope = p.withScopeLabels ? `otel_scope_name="${SCOPE.name}",otel_scope_version="${SCOPE.version}"` : undefined;
-    const tail = p.withTargetInfo ? thirdParty + serializeTargetInfo((fixed ?? this.fixLabels({ resource: this.resource, scopeMetrics: [] })).resource.attributes) : thirdParty;
+    const tail = p.withTargetInfo ? thirdParty + serializeTargetInfo(this.fixLabels({ resource: this.resource, scopeMetrics: [] }).resource.attributes) : thirdParty;
     return serializeStoreBytesAsync(this.store, { scopeLabels: scope }, tail);
   }
 
