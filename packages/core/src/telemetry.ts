@@ -1,10 +1,11 @@
 import { metrics as otelMetrics, type MeterProvider as ApiMeterProvider } from '@opentelemetry/api';
-import { MeterProvider, type MetricReader, type PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import { MeterProvider, type MetricReader, type PeriodicExportingMetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { defaultResource, detectResources, envDetector, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import type { AddressInfo } from 'node:net';
 import { catalog, HIGH_CARDINALITY_LABELS, exposedName } from './catalog/index.js';
 import { resolveConfig, type ResolvedConfig, type TelemetryOptions } from './config.js';
 import { logger, WarnOnce } from './diag.js';
+import { fixResourceMetrics } from './labels/attributes.js';
 import { pushReaders } from './exporters.js';
 import { TuistMetrics } from './metrics.js';
 import type { HostMetricReader } from './otel/host-reader.js';
@@ -181,6 +182,21 @@ export class Telemetry {
     return (await this.renderShared()).toString('utf8');
   }
 
+  /**
+   * Third-party metrics (and target_info, from this telemetry's resource) as exposition text. The one place the label
+   * policy (labels/attributes.ts) runs before the stock serializer: every attribute becomes a valid, unique label.
+   */
+  private thirdPartyText(scopeMetrics: ResourceMetrics['scopeMetrics']): string {
+    const fixed = fixResourceMetrics(
+      { resource: this.resource, scopeMetrics },
+      {
+        reservedLabels: this.config.prometheus.withScopeLabels ? ['otel_scope_name', 'otel_scope_version'] : [],
+        report: (metric, kind, detail) => this.warnings.warn(`attr-${kind}:${metric}`, `@tuist-telemetry/core: metric "${metric}": ${detail}`),
+      },
+    );
+    return this.thirdParty.write(fixed);
+  }
+
   /** What the endpoint sends: the exposition as UTF-8 bytes, written straight from the store (no string in between). */
   private async renderPrometheusBody(): Promise<Buffer> {
     const p = this.config.prometheus;
@@ -189,7 +205,7 @@ export class Telemetry {
       try {
         const { resourceMetrics, errors } = await this.pullReader.collect();
         for (const e of errors) this.warnings.error('collect', '@tuist-telemetry/core: an instrument failed during collection', e);
-        this.lastThirdParty = this.thirdParty.write(resourceMetrics, this.resource);
+        this.lastThirdParty = this.thirdPartyText(resourceMetrics.scopeMetrics);
       } catch (err) {
         if (this.shutdownPromise === undefined) {
           this.warnings.error('collect', '@tuist-telemetry/core: third-party instruments could not be collected; serving their last values', err);
@@ -197,7 +213,7 @@ export class Telemetry {
       }
     }
     // Before the first collection (or without a bound reader) target_info is still served when asked for.
-    const thirdParty = this.lastThirdParty || this.thirdParty.write({ resource: this.resource, scopeMetrics: [] }, this.resource);
+    const thirdParty = this.lastThirdParty || this.thirdPartyText([]);
     this.store.runCollectCallbacks();
     const scope = p.withScopeLabels ? `otel_scope_name="${SCOPE.name}",otel_scope_version="${SCOPE.version}"` : undefined;
     return serializeStoreBytesAsync(this.store, { scopeLabels: scope }, thirdParty);

@@ -1,6 +1,5 @@
 import { PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { DataPointType, type MetricData, type ResourceMetrics, type ScopeMetrics } from '@opentelemetry/sdk-metrics';
-import type { Resource } from '@opentelemetry/resources';
 
 export interface ThirdPartyOptions {
   /** Names the exposition already holds (the catalog's, with the `_bucket`/`_sum`/`_count` of its histograms). */
@@ -51,11 +50,14 @@ export class ThirdPartyWriter {
     this.serializer = new PrometheusSerializer(undefined, false, undefined, !opts.withTargetInfo, !opts.withScopeLabels);
   }
 
-  /** The exposition text of `rm`'s metrics; `target_info` (when asked for) from `resource`. '' when nothing to serve. */
-  write(rm: ResourceMetrics, resource: Resource): string {
+  /**
+   * The exposition text of `rm`'s metrics and, when asked for, `target_info` from its resource; '' when there is
+   * nothing to serve. Attributes must already be valid labels (the label policy, labels/attributes.ts).
+   */
+  write(rm: ResourceMetrics): string {
     const scopeMetrics = this.keep(rm.scopeMetrics);
     if (scopeMetrics.length === 0 && !this.opts.withTargetInfo) return '';
-    let text = this.serializer.serialize({ resource, scopeMetrics });
+    let text = this.serializer.serialize({ resource: rm.resource, scopeMetrics });
     if (text.endsWith(NOTHING)) text = text.slice(0, -NOTHING.length);
     return text;
   }
