@@ -3,6 +3,7 @@ import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { defaultResource, detectResources, envDetector, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import type { AddressInfo } from 'node:net';
 import { catalog, HIGH_CARDINALITY_LABELS, exposedName } from './catalog/index.js';
+import { ClusterPrimary, ClusterWorkerAgent, clusterRole } from './cluster/index.js';
 import { resolveConfig, type ResolvedConfig, type TelemetryOptions } from './config.js';
 import { logger, WarnOnce } from './diag.js';
 import { pushReaders } from './exporters.js';
@@ -35,6 +36,8 @@ export class Telemetry {
   private readonly poller: Poller;
   private readonly endpoint: MetricsEndpoint | undefined;
   private readonly pullReader: PullMetricReader | undefined;
+  private readonly clusterPrimary: ClusterPrimary | undefined;
+  private readonly clusterWorker: ClusterWorkerAgent | undefined;
   private readonly readyPromise: Promise<void>;
   private readonly shutdownHooks = new Set<() => unknown>();
   private readonly httpExclusions = new Set<(origin: string, path: string) => boolean>();
@@ -50,13 +53,14 @@ export class Telemetry {
     this.config = config;
     this.warnings = new WarnOnce(log);
     // With runtime metrics off their families are left out, so no zero-valued process_*/nodejs_* series appear.
-    this.store = new MetricStore(config.runtimeMetrics ? catalog : catalog.filter((d) => d.family !== 'runtime'), {
+    const storeOptions = {
       naming: config.naming,
       highCardinality: new Set(HIGH_CARDINALITY_LABELS),
       enabledHighCardinality: config.highCardinality,
       maxLabelValues: config.maxLabelValues,
       warn: this.warnings,
-    });
+    };
+    this.store = new MetricStore(config.runtimeMetrics ? catalog : catalog.filter((d) => d.family !== 'runtime'), storeOptions);
     this.reserved = new Set(
       this.store.families.flatMap((f) => (f.def.type === 'histogram' ? [f.name, `${f.name}_bucket`, `${f.name}_sum`, `${f.name}_count`] : [f.name])),
     );
@@ -90,11 +94,19 @@ export class Telemetry {
     });
     this.stopRuntime = config.runtimeMetrics ? startRuntimeMetrics(this.store) : undefined;
 
-    if (this.pullReader) {
+    const role = clusterRole(config.cluster.mode, env);
+    if (this.pullReader && role.kind === 'worker') {
+      // A node:cluster worker binds no port: the primary asks it for snapshots and serves the cluster's /metrics.
+      this.clusterWorker = new ClusterWorkerAgent(this.store, this.warnings);
+      this.readyPromise = Promise.resolve();
+    } else if (this.pullReader) {
       const p = config.prometheus;
+      if (role.kind === 'primary') this.clusterPrimary = new ClusterPrimary(this.store, { timeoutMs: config.cluster.timeoutMs, warnings: this.warnings, storeOptions });
       this.endpoint = new MetricsEndpoint({
         host: p.host,
-        port: p.port,
+        // A PM2 instance serves its own port (PM2's daemon is the primary and would share one port round-robin).
+        port: role.kind === 'pm2' && p.port !== 0 ? p.port + role.instance : p.port,
+        exclusive: role.kind === 'pm2',
         render: () => this.renderPrometheusBody(),
         onRenderError: (err) => this.warnings.error('scrape', '@tuist-telemetry/core: a scrape failed', err),
       });
@@ -157,7 +169,8 @@ export class Telemetry {
     this.store.runCollectCallbacks();
     const scope = p.withScopeLabels ? `otel_scope_name="${SCOPE.name}",otel_scope_version="${SCOPE.version}"` : undefined;
     const tail = p.withTargetInfo ? thirdParty + serializeTargetInfo(this.resource.attributes) : thirdParty;
-    return serializeStoreBytesAsync(this.store, { scopeLabels: scope }, tail);
+    const serialize = (store: MetricStore) => serializeStoreBytesAsync(store, { scopeLabels: scope }, tail);
+    return this.clusterPrimary ? this.clusterPrimary.render(serialize) : serialize(this.store);
   }
 
   /**
@@ -196,6 +209,9 @@ export class Telemetry {
 
   private async doShutdown(): Promise<void> {
     this.poller.stop();
+    // A worker's last values go to the primary before anything else stops.
+    await this.clusterWorker?.stop();
+    this.clusterPrimary?.close();
     this.stopRuntime?.();
     await Promise.allSettled([...this.shutdownHooks].map(async (fn) => fn()));
     await Promise.allSettled([this.endpoint?.close(), this.meterProvider.shutdown().catch((err) => log.error('flush on shutdown failed', err))]);

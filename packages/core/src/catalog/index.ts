@@ -10,6 +10,7 @@ import { database } from './database.js';
 import { http } from './http.js';
 import { application, httpServer, jobs, analytics } from './application.js';
 import { runtime } from './runtime.js';
+import { cluster } from './cluster.js';
 
 export * from './types.js';
 export * from './buckets.js';
@@ -18,7 +19,7 @@ export { CACHE_EVENT_TYPES, type CacheEventType } from './cache.js';
 /** The whole catalog, in exposition order: documented families first, then extensions. */
 export const catalog: readonly MetricDefinition[] = Object.freeze([
   ...runs, ...cache, ...previews, ...storage, ...authentication, ...projects, ...accounts, ...database, ...http,
-  ...application, ...httpServer, ...jobs, ...analytics, ...runtime,
+  ...application, ...httpServer, ...jobs, ...analytics, ...runtime, ...cluster,
 ]);
 
 /** Labels that make one series per object; off by default (as the Tuist server does), bounded when on. */

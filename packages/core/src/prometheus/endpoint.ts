@@ -5,6 +5,8 @@ import { CONTENT_TYPE } from './format.js';
 export interface EndpointOptions {
   host: string | undefined;
   port: number;
+  /** Listen on the port alone even in a cluster worker (instead of sharing the primary's socket). */
+  exclusive?: boolean;
   /** Builds the exposition body (its UTF-8 bytes); runs once per GET (HEAD builds it too, for an honest Content-Length). */
   render: () => Promise<Uint8Array>;
   onRenderError: (err: unknown) => void;
@@ -32,7 +34,7 @@ export class MetricsEndpoint {
         reject(e);
       };
       this.server.once('error', onError);
-      this.server.listen(opts.port, opts.host, () => {
+      this.server.listen({ port: opts.port, host: opts.host, exclusive: opts.exclusive ?? false }, () => {
         this.server.off('error', onError);
         this.server.on('error', () => {});
         resolve(this.server.address() as AddressInfo);
