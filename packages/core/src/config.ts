@@ -14,6 +14,12 @@ export interface PrometheusOptions {
   withScopeLabels?: boolean;
   /** Serves a `target_info` series with the resource attributes (off by default). */
   withTargetInfo?: boolean;
+  /** A scrape response not fully written within this many ms is aborted; default 30000. */
+  writeTimeoutMs?: number;
+  /** A connection with no traffic (a client that stopped reading, too) is closed after this many ms; default 30000. */
+  idleTimeoutMs?: number;
+  /** Scrapes served at once; more get 503 with `Retry-After: 1`; default 10. Concurrent scrapes share one body. */
+  maxConcurrentScrapes?: number;
 }
 
 export const CLUSTER_MODES = ['auto', 'off'] as const;
@@ -153,6 +159,10 @@ export function resolveConfig(options: TelemetryOptions = {}): ResolvedConfig {
   const withScopeLabels = p.withScopeLabels ?? (nonEmpty(env.TUIST_TELEMETRY_PROMETHEUS_SCOPE_LABELS) ? bool('TUIST_TELEMETRY_PROMETHEUS_SCOPE_LABELS', env.TUIST_TELEMETRY_PROMETHEUS_SCOPE_LABELS!) : false);
   const withTargetInfo = p.withTargetInfo ?? (nonEmpty(env.TUIST_TELEMETRY_PROMETHEUS_TARGET_INFO) ? bool('TUIST_TELEMETRY_PROMETHEUS_TARGET_INFO', env.TUIST_TELEMETRY_PROMETHEUS_TARGET_INFO!) : false);
 
+  const writeTimeoutMs = intSetting(['options.prometheus.writeTimeoutMs', p.writeTimeoutMs], {}, '', 1, MAX_MS, 30_000);
+  const idleTimeoutMs = intSetting(['options.prometheus.idleTimeoutMs', p.idleTimeoutMs], {}, '', 1, MAX_MS, 30_000);
+  const maxConcurrentScrapes = intSetting(['options.prometheus.maxConcurrentScrapes', p.maxConcurrentScrapes], {}, '', 1, 10_000, 10);
+
   const protoRaw = options.otlp?.protocol ?? nonEmpty(env.OTEL_EXPORTER_OTLP_METRICS_PROTOCOL) ?? nonEmpty(env.OTEL_EXPORTER_OTLP_PROTOCOL) ?? 'http/protobuf';
   if (!(OTLP_PROTOCOLS as readonly string[]).includes(protoRaw)) {
     throw new TelemetryConfigError(`OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: unknown protocol ${JSON.stringify(protoRaw)}; valid values are ${OTLP_PROTOCOLS.join(', ')}`);
@@ -198,7 +208,7 @@ export function resolveConfig(options: TelemetryOptions = {}): ResolvedConfig {
 
   return {
     exporters,
-    prometheus: { host, port, withScopeLabels, withTargetInfo },
+    prometheus: { host, port, withScopeLabels, withTargetInfo, writeTimeoutMs, idleTimeoutMs, maxConcurrentScrapes },
     otlpProtocol: protoRaw as OtlpProtocol,
     otlpUrl,
     exportIntervalMs,

@@ -1,22 +1,53 @@
 import { createRequire } from 'node:module';
 import { ConsoleMetricExporter, PeriodicExportingMetricReader, type MetricProducer, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
-import type { OtlpProtocol, ResolvedConfig } from './config.js';
+import { TelemetryConfigError, type OtlpProtocol, type ResolvedConfig } from './config.js';
 
 const require = createRequire(import.meta.url);
 
 /**
+ * The package each OTLP protocol needs. They are optional peer dependencies of core (a Prometheus-only install
+ * does not carry gRPC and protobuf), so the user installs the one the protocol names; the version matches
+ * core's OpenTelemetry line.
+ */
+export const OTLP_EXPORTER_PACKAGES: Readonly<Record<OtlpProtocol, string>> = {
+  grpc: '@opentelemetry/exporter-metrics-otlp-grpc',
+  'http/json': '@opentelemetry/exporter-metrics-otlp-http',
+  'http/protobuf': '@opentelemetry/exporter-metrics-otlp-proto',
+};
+/** The version of the OTLP exporters core is built and tested against. */
+export const OTLP_EXPORTER_VERSION = '0.223.0';
+
+type Load = (pkg: string) => unknown;
+
+/** True when `err` says that `pkg` itself (not something it imports) cannot be found. */
+function isMissing(err: unknown, pkg: string): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  return (
+    !!e &&
+    (e.code === 'MODULE_NOT_FOUND' || e.code === 'ERR_MODULE_NOT_FOUND') &&
+    typeof e.message === 'string' &&
+    (e.message.includes(`'${pkg}'`) || e.message.includes(`"${pkg}"`))
+  );
+}
+
+/**
  * Loads only the OTLP exporter that the protocol needs (grpc pulls in @grpc/grpc-js), synchronously, so that
  * `startTelemetry` stays synchronous: sdk-metrics 2.x takes its readers only in the MeterProvider constructor.
+ * A missing package is a configuration mistake: it throws a TelemetryConfigError naming what to install.
  */
-function otlpExporter(protocol: OtlpProtocol, url: string | undefined): PushMetricExporter {
-  const pkg =
-    protocol === 'grpc'
-      ? '@opentelemetry/exporter-metrics-otlp-grpc'
-      : protocol === 'http/json'
-        ? '@opentelemetry/exporter-metrics-otlp-http'
-        : '@opentelemetry/exporter-metrics-otlp-proto';
-  const { OTLPMetricExporter } = require(pkg) as { OTLPMetricExporter: new (c?: { url?: string }) => PushMetricExporter };
-  return new OTLPMetricExporter(url ? { url } : {});
+export function otlpExporter(protocol: OtlpProtocol, url: string | undefined, load: Load = require): PushMetricExporter {
+  const pkg = OTLP_EXPORTER_PACKAGES[protocol];
+  let mod: { OTLPMetricExporter: new (c?: { url?: string }) => PushMetricExporter };
+  try {
+    mod = load(pkg) as typeof mod;
+  } catch (err) {
+    if (!isMissing(err, pkg)) throw err;
+    throw new TelemetryConfigError(
+      `OTEL_METRICS_EXPORTER=otlp with protocol ${protocol} needs ${pkg}: npm install ${pkg}@${OTLP_EXPORTER_VERSION} ` +
+        `(or choose another protocol with OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: ${Object.keys(OTLP_EXPORTER_PACKAGES).join(', ')})`,
+    );
+  }
+  return new mod.OTLPMetricExporter(url ? { url } : {});
 }
 
 /** One periodic reader per push exporter, each reading core's store through `producer`. */

@@ -25,3 +25,6 @@ export { instrumentHttpServer } from './http-server.js';
 export type { InstrumentHttpServerOptions } from './http-server.js';
 export { startRuntimeMetrics } from './runtime/index.js';
 export { catalogViews, type CatalogViewsOptions } from './otel/views.js';
+export { createMetricReader } from './sdk.js';
+export { tuistInstrumentations, INSTRUMENTATION_NAMES } from './instrumentations/index.js';
+export type { TuistInstrumentationsOptions, InstrumentationName } from './instrumentations/index.js';

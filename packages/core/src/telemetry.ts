@@ -1,5 +1,5 @@
 import { metrics as otelMetrics, type MeterProvider as ApiMeterProvider } from '@opentelemetry/api';
-import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { MeterProvider, type MetricReader, type PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { defaultResource, detectResources, envDetector, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import type { AddressInfo } from 'node:net';
 import { catalog, HIGH_CARDINALITY_LABELS, exposedName } from './catalog/index.js';
@@ -8,10 +8,11 @@ import { resolveConfig, type ResolvedConfig, type TelemetryOptions } from './con
 import { logger, WarnOnce } from './diag.js';
 import { pushReaders } from './exporters.js';
 import { TuistMetrics } from './metrics.js';
+import type { HostMetricReader } from './otel/host-reader.js';
 import { SCOPE, StoreMetricProducer } from './otel/producer.js';
 import { PullMetricReader } from './otel/reader.js';
 import { Poller } from './polling.js';
-import { MetricsEndpoint } from './prometheus/endpoint.js';
+import { MetricsEndpoint, singleFlight } from './prometheus/endpoint.js';
 import { escapeLabelValue } from './prometheus/format.js';
 import { serializeResourceMetrics, serializeStoreBytesAsync, serializeTargetInfo } from './prometheus/serialize.js';
 import { startRuntimeMetrics } from './runtime/index.js';
@@ -24,8 +25,11 @@ let current: Telemetry | undefined;
 export class Telemetry {
   /** The typed recording API for the Tuist server's own metrics. */
   readonly metrics: TuistMetrics;
-  /** The OpenTelemetry MeterProvider: instruments created on it are exported next to the catalog. */
-  readonly meterProvider: MeterProvider;
+  /**
+   * The OpenTelemetry MeterProvider: instruments created on it are exported next to the catalog. Under
+   * `createMetricReader()` it is the global one (the host's, e.g. NodeSDK's), since core then makes none of its own.
+   */
+  readonly meterProvider: ApiMeterProvider;
   /** Core's aggregation store (for the SDK's instrumentation packages: `store.counter(name).add(...)`). */
   readonly store: MetricStore;
   readonly config: Readonly<ResolvedConfig>;
@@ -35,9 +39,14 @@ export class Telemetry {
 
   private readonly poller: Poller;
   private readonly endpoint: MetricsEndpoint | undefined;
-  private readonly pullReader: PullMetricReader | undefined;
   private readonly clusterPrimary: ClusterPrimary | undefined;
   private readonly clusterWorker: ClusterWorkerAgent | undefined;
+  private readonly pullReader: MetricReader | undefined;
+  /** Push readers core owns while the host's MeterProvider is the only one (`createMetricReader`). */
+  private readonly hostPushReaders: PeriodicExportingMetricReader[] = [];
+  /** @internal the reader `createMetricReader()` gave the host, when telemetry was started that way. */
+  readonly hostReader: HostMetricReader | undefined;
+  private readonly ownProvider: MeterProvider | undefined;
   private readonly readyPromise: Promise<void>;
   private readonly shutdownHooks = new Set<() => unknown>();
   private readonly httpExclusions = new Set<(origin: string, path: string) => boolean>();
@@ -45,10 +54,14 @@ export class Telemetry {
   private readonly reserved: ReadonlySet<string>;
   private address: AddressInfo | undefined;
   private shutdownPromise: Promise<void> | undefined;
+  /** Third-party metrics as the last successful collection serialised them (served after shutdown). */
+  private lastThirdParty = '';
+  /** Concurrent renders (scrapes, renderPrometheus) share one body. */
+  private readonly renderShared = singleFlight(() => this.renderPrometheusBody());
   private ownsGlobal = false;
 
-  /** @internal use `startTelemetry` */
-  constructor(options?: TelemetryOptions) {
+  /** @internal use `startTelemetry` (or `createMetricReader`, which passes the host's reader) */
+  constructor(options?: TelemetryOptions, hostReader?: HostMetricReader) {
     const config = resolveConfig(options);
     this.config = config;
     this.warnings = new WarnOnce(log);
@@ -75,13 +88,25 @@ export class Telemetry {
 
     const producer = new StoreMetricProducer(this.store);
     const readers = pushReaders(config, producer);
-    if (config.exporters.includes('prometheus')) this.pullReader = new PullMetricReader();
-    this.meterProvider = new MeterProvider({
-      resource: this.resource,
-      readers: this.pullReader ? [this.pullReader, ...readers] : readers,
-    });
+    this.hostReader = hostReader;
+    if (hostReader) {
+      // One MeterProvider in the process, the host's: core makes none, takes no global, and its push readers
+      // collect the host's instruments through the host's reader (plus the catalog through `producer`).
+      hostReader.attach({ shutdown: () => this.shutdown(), forceFlush: () => this.forceFlush() });
+      if (config.exporters.includes('prometheus')) this.pullReader = hostReader;
+      for (const r of readers) r.setMetricProducer(hostReader.producer(this.resource));
+      this.hostPushReaders = readers;
+      this.meterProvider = otelMetrics;
+    } else {
+      if (config.exporters.includes('prometheus')) this.pullReader = new PullMetricReader();
+      this.ownProvider = new MeterProvider({
+        resource: this.resource,
+        readers: this.pullReader ? [this.pullReader, ...readers] : readers,
+      });
+      this.meterProvider = this.ownProvider;
+    }
 
-    if (config.setGlobalMeterProvider) {
+    if (config.setGlobalMeterProvider && !hostReader) {
       // setGlobalMeterProvider refuses (and logs) when one is set already; only take it when free.
       const probe = otelMetrics.getMeterProvider() as ApiMeterProvider & { constructor: { name: string } };
       if (probe.constructor.name === 'NoopMeterProvider') this.ownsGlobal = otelMetrics.setGlobalMeterProvider(this.meterProvider);
@@ -107,7 +132,10 @@ export class Telemetry {
         // A PM2 instance serves its own port (PM2's daemon is the primary and would share one port round-robin).
         port: role.kind === 'pm2' && p.port !== 0 ? p.port + role.instance : p.port,
         exclusive: role.kind === 'pm2',
-        render: () => this.renderPrometheusBody(),
+        writeTimeoutMs: p.writeTimeoutMs,
+        idleTimeoutMs: p.idleTimeoutMs,
+        maxConcurrentScrapes: p.maxConcurrentScrapes,
+        render: this.renderShared,
         onRenderError: (err) => this.warnings.error('scrape', '@tuist-telemetry/core: a scrape failed', err),
       });
       this.readyPromise = this.endpoint.listening.then(
@@ -149,23 +177,33 @@ export class Telemetry {
     return def ? exposedName(def, this.config.naming) : documentedName;
   }
 
-  /** The exposition text a scrape returns (also used by tests and the demo). */
+  /**
+   * The exposition text a scrape returns (also used by tests and the demo). After `shutdown()` it still answers:
+   * the catalog as it stands and third-party instruments as last collected.
+   */
   async renderPrometheus(): Promise<string> {
-    return (await this.renderPrometheusBody()).toString('utf8');
+    return (await this.renderShared()).toString('utf8');
   }
 
   /** What the endpoint sends: the exposition as UTF-8 bytes, written straight from the store (no string in between). */
   private async renderPrometheusBody(): Promise<Buffer> {
     const p = this.config.prometheus;
-    let thirdParty = '';
-    if (this.pullReader) {
-      const { resourceMetrics, errors } = await this.pullReader.collect();
-      for (const e of errors) this.warnings.error('collect', '@tuist-telemetry/core: an instrument failed during collection', e);
-      thirdParty = serializeResourceMetrics(resourceMetrics, this.reserved, {
-        withScopeLabels: p.withScopeLabels,
-        skipped: (name) => this.warnings.warn(`skip:${name}`, `@tuist-telemetry/core: metric "${name}" was not exported (name collision or unsupported aggregation)`),
-      });
+    // A reader that was shut down (or shuts down meanwhile) cannot collect: the last collection stands.
+    if (this.pullReader && this.shutdownPromise === undefined && (this.pullReader !== this.hostReader || this.hostReader.isBound)) {
+      try {
+        const { resourceMetrics, errors } = await this.pullReader.collect();
+        for (const e of errors) this.warnings.error('collect', '@tuist-telemetry/core: an instrument failed during collection', e);
+        this.lastThirdParty = serializeResourceMetrics(resourceMetrics, this.reserved, {
+          withScopeLabels: p.withScopeLabels,
+          skipped: (name) => this.warnings.warn(`skip:${name}`, `@tuist-telemetry/core: metric "${name}" was not exported (name collision or unsupported aggregation)`),
+        });
+      } catch (err) {
+        if (this.shutdownPromise === undefined) {
+          this.warnings.error('collect', '@tuist-telemetry/core: third-party instruments could not be collected; serving their last values', err);
+        }
+      }
     }
+    const thirdParty = this.lastThirdParty;
     this.store.runCollectCallbacks();
     const scope = p.withScopeLabels ? `otel_scope_name="${SCOPE.name}",otel_scope_version="${SCOPE.version}"` : undefined;
     const tail = p.withTargetInfo ? thirdParty + serializeTargetInfo(this.resource.attributes) : thirdParty;
@@ -201,6 +239,12 @@ export class Telemetry {
     return () => this.shutdownHooks.delete(fn);
   }
 
+  /** Exports now through every push exporter (OTLP, console). */
+  async forceFlush(): Promise<void> {
+    if (this.ownProvider) await this.ownProvider.forceFlush();
+    else await Promise.all(this.hostPushReaders.map((r) => r.forceFlush()));
+  }
+
   /** Flushes push exporters, closes the endpoint, stops pollers. Idempotent: later calls return the same promise. */
   shutdown(): Promise<void> {
     this.shutdownPromise ??= this.doShutdown();
@@ -214,7 +258,8 @@ export class Telemetry {
     this.clusterPrimary?.close();
     this.stopRuntime?.();
     await Promise.allSettled([...this.shutdownHooks].map(async (fn) => fn()));
-    await Promise.allSettled([this.endpoint?.close(), this.meterProvider.shutdown().catch((err) => log.error('flush on shutdown failed', err))]);
+    const flush = this.ownProvider ? this.ownProvider.shutdown() : Promise.all(this.hostPushReaders.map((r) => r.shutdown()));
+    await Promise.allSettled([this.endpoint?.close(), flush.catch((err) => log.error('flush on shutdown failed', err))]);
     if (this.ownsGlobal) otelMetrics.disable();
     if (current === this) current = undefined;
   }
@@ -226,7 +271,12 @@ export class Telemetry {
  * to change; a busy port does not throw (see `ready()`).
  */
 export function startTelemetry(options?: TelemetryOptions): Telemetry {
-  const t = new Telemetry(options);
+  return startTelemetryWith(options);
+}
+
+/** @internal `startTelemetry`, optionally with the host's reader (see `createMetricReader`). */
+export function startTelemetryWith(options: TelemetryOptions | undefined, hostReader?: HostMetricReader): Telemetry {
+  const t = new Telemetry(options, hostReader);
   current = t;
   return t;
 }

@@ -3,7 +3,11 @@ import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { freePort, scrape, value } from '@tuist-telemetry/testing';
-import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { startTelemetry, TelemetryConfigError, type Telemetry } from '@tuist-telemetry/core';
+import { OTLP_EXPORTER_PACKAGES, otlpExporter } from '../src/exporters.js';
 
 interface Received {
   path: string;
@@ -206,5 +210,51 @@ describe('core: exporters chosen by OTEL_METRICS_EXPORTER', () => {
     const t = startTelemetry({ runtimeMetrics: false, prometheus: { port: 0, host: '127.0.0.1' }, env: {} });
     expect(t.config.exporters).to.deep.equal(['prometheus']);
     return t.shutdown();
+  });
+
+  describe('OTLP exporters are optional peers: a missing one is a start-up error naming the package', () => {
+    // A real require() rooted in an empty folder, where no exporter package can be found (as in an app that installed core alone).
+    const bareRequire = createRequire(path.join(os.tmpdir(), 'tuist-telemetry-no-exporters', 'app.js'));
+    for (const protocol of ['grpc', 'http/json', 'http/protobuf'] as const) {
+      it(`protocol ${protocol}`, () => {
+        const pkg = OTLP_EXPORTER_PACKAGES[protocol];
+        let caught: unknown;
+        try {
+          otlpExporter(protocol, undefined, bareRequire);
+        } catch (err) {
+          caught = err;
+        }
+        expect(caught).to.be.instanceOf(TelemetryConfigError);
+        expect((caught as Error).message).to.contain(`OTEL_METRICS_EXPORTER=otlp with protocol ${protocol} needs ${pkg}: npm install ${pkg}@`);
+      });
+    }
+
+    it('an error from inside an installed exporter is rethrown unchanged', () => {
+      const inner = bareRequire.bind(null, 'some-dependency-of-the-exporter');
+      let thrown: unknown;
+      try {
+        inner();
+      } catch (err) {
+        thrown = err;
+      }
+      let caught: unknown;
+      try {
+        otlpExporter('grpc', undefined, () => {
+          throw thrown;
+        });
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught).to.equal(thrown);
+    });
+
+    it('installed (as in this workspace), each protocol loads only its own package', () => {
+      for (const protocol of ['grpc', 'http/json', 'http/protobuf'] as const) {
+        const loaded: string[] = [];
+        const exporter = otlpExporter(protocol, 'http://127.0.0.1:1/v1/metrics', (pkg) => (loaded.push(pkg), createRequire(import.meta.url)(pkg)));
+        expect(loaded).to.deep.equal([OTLP_EXPORTER_PACKAGES[protocol]]);
+        void exporter.shutdown();
+      }
+    });
   });
 });

@@ -4,7 +4,7 @@ import { DB_QUERY_BUCKETS } from './buckets.js';
 /** `repo` appears only on pools instrumented with a name, so several pools never mix. */
 const repo = ['repo'] as const;
 
-export const database: readonly MetricDefinition[] = [
+export const database = [
   { name: 'tuist_repo_pool_checkout_queue_length', type: 'gauge', family: 'database', labels: [], optionalLabels: repo, clusterAggregation: 'sum',
     description: 'Queries waiting for a database connection (read at collection time).' },
   { name: 'tuist_repo_pool_ready_conn_count', type: 'gauge', family: 'database', labels: [], optionalLabels: repo, clusterAggregation: 'sum',
@@ -27,4 +27,4 @@ export const database: readonly MetricDefinition[] = [
   { name: 'tuist_repo_query_query_time_milliseconds', type: 'histogram', family: 'database', unit: 'ms',
     buckets: DB_QUERY_BUCKETS, labels: ['result'], optionalLabels: repo, extension: true,
     description: 'Time each query ran on its connection.' },
-];
+] as const satisfies readonly MetricDefinition[];

@@ -6,7 +6,7 @@ import { GC_BUCKETS } from './buckets.js';
  * metrics, so the common Node.js dashboards work unchanged; `nodejs_eventloop_utilization_ratio` is beyond it.
  * Counters keep their `_total` names as they are (the serializer never appends suffixes to catalog metrics).
  */
-export const runtime: readonly MetricDefinition[] = [
+export const runtime = [
   // Process (prom-client: processCpuTotal, processStartTime, osMemoryHeap, process*FileDescriptors)
   { name: 'process_cpu_user_seconds_total', type: 'counter', family: 'runtime', unit: 's', labels: [], extension: true,
     description: 'Total user CPU time spent in seconds.' },
@@ -80,4 +80,4 @@ export const runtime: readonly MetricDefinition[] = [
     description: 'Node.js version info.' },
   { name: 'nodejs_gc_duration_seconds', type: 'histogram', family: 'runtime', unit: 's', buckets: GC_BUCKETS, labels: ['kind'], extension: true,
     description: 'Garbage collection duration by kind, one of major, minor, incremental or weakcb.' },
-];
+] as const satisfies readonly MetricDefinition[];

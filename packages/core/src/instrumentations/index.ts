@@ -1,0 +1,37 @@
+import type { Instrumentation } from '@opentelemetry/instrumentation';
+import { logger } from '../diag.js';
+import { KNOWN_INSTRUMENTATIONS, type InstrumentationName } from './known.js';
+import { appDirectories, loadInstrumentation } from './load.js';
+import { selectInstrumentations } from './select.js';
+
+export { INSTRUMENTATION_NAMES, type InstrumentationName } from './known.js';
+
+const log = logger('instrumentations');
+
+export interface TuistInstrumentationsOptions {
+  /** The environment to read the selection from; default `process.env`. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Folders to resolve the app's packages from; default the entry script's folder, then the working directory. */
+  appDirectories?: readonly string[];
+}
+
+/**
+ * The Tuist instrumentations installed in the app (`pg` from @tuist-telemetry/db, `undici` and `http` from
+ * @tuist-telemetry/http, `aws-sdk` from @tuist-telemetry/storage), created (and so enabled, as every OpenTelemetry
+ * instrumentation is by default), for
+ * `new NodeSDK({ instrumentations: [...tuistInstrumentations()] })` or `registerInstrumentations`. Selection follows
+ * `OTEL_NODE_ENABLED_INSTRUMENTATIONS` / `OTEL_NODE_DISABLED_INSTRUMENTATIONS` (short names). Core cannot import
+ * those packages (they depend on core), so they are found at run time from the app; one that is not installed,
+ * or whose library is not, is left out quietly.
+ */
+export function tuistInstrumentations(options: TuistInstrumentationsOptions = {}): Instrumentation[] {
+  const selected = selectInstrumentations(options.env ?? process.env, log);
+  const dirs = options.appDirectories ?? appDirectories();
+  const out: Instrumentation[] = [];
+  for (const known of KNOWN_INSTRUMENTATIONS) {
+    if (!selected.has(known.name as InstrumentationName)) continue;
+    const i = loadInstrumentation(known, dirs, log);
+    if (i) out.push(i);
+  }
+  return out;
+}

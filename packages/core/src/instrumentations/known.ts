@@ -1,0 +1,21 @@
+/** The Tuist instrumentations, by the short names `OTEL_NODE_ENABLED_INSTRUMENTATIONS` takes. */
+export const INSTRUMENTATION_NAMES = ['pg', 'undici', 'aws-sdk', 'http'] as const;
+export type InstrumentationName = (typeof INSTRUMENTATION_NAMES)[number];
+
+export interface KnownInstrumentation {
+  name: InstrumentationName;
+  /** The SDK package that exports the class (a sibling of core: core cannot import it, so it is found at run time). */
+  package: string;
+  /** The exported `InstrumentationBase` subclass (no-argument constructor). */
+  exportName: string;
+  /** The library it patches; when it is not installed the instrumentation is skipped. Absent for Node built-ins. */
+  library?: string;
+}
+
+export const KNOWN_INSTRUMENTATIONS: readonly KnownInstrumentation[] = [
+  { name: 'pg', package: '@tuist-telemetry/db', exportName: 'TuistPgInstrumentation', library: 'pg' },
+  // fetch and node:http are built in; the npm undici (when the app has it) is covered through the global dispatcher.
+  { name: 'undici', package: '@tuist-telemetry/http', exportName: 'TuistUndiciInstrumentation' },
+  { name: 'aws-sdk', package: '@tuist-telemetry/storage', exportName: 'TuistS3Instrumentation', library: '@aws-sdk/client-s3' },
+  { name: 'http', package: '@tuist-telemetry/http', exportName: 'TuistHttpServerInstrumentation' },
+];

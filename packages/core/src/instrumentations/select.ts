@@ -1,0 +1,30 @@
+import type { DiagLogger } from '@opentelemetry/api';
+import { INSTRUMENTATION_NAMES, type InstrumentationName } from './known.js';
+
+function list(raw: string | undefined): string[] {
+  return (raw ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/**
+ * Which instrumentations to turn on, as OpenTelemetry's auto-instrumentations read it: all of them, or only those
+ * `OTEL_NODE_ENABLED_INSTRUMENTATIONS` names, minus those `OTEL_NODE_DISABLED_INSTRUMENTATIONS` names. Unknown
+ * names (OpenTelemetry's own, such as `express`, are common here) get one warning listing the valid ones.
+ */
+export function selectInstrumentations(env: Readonly<Record<string, string | undefined>>, log: DiagLogger): Set<InstrumentationName> {
+  const valid = new Set<string>(INSTRUMENTATION_NAMES);
+  const enabled = list(env.OTEL_NODE_ENABLED_INSTRUMENTATIONS);
+  const disabled = list(env.OTEL_NODE_DISABLED_INSTRUMENTATIONS);
+  const unknown = [...new Set([...enabled, ...disabled].filter((n) => !valid.has(n)))];
+  if (unknown.length) {
+    log.warn(
+      `OTEL_NODE_ENABLED_INSTRUMENTATIONS / OTEL_NODE_DISABLED_INSTRUMENTATIONS: ignoring unknown instrumentation ${unknown
+        .map((n) => JSON.stringify(n))
+        .join(', ')}; the Tuist instrumentations are ${INSTRUMENTATION_NAMES.join(', ')}`,
+    );
+  }
+  const base = enabled.length ? enabled.filter((n) => valid.has(n)) : [...INSTRUMENTATION_NAMES];
+  return new Set(base.filter((n) => !disabled.includes(n)) as InstrumentationName[]);
+}

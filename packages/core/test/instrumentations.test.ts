@@ -1,0 +1,63 @@
+import { expect } from 'chai';
+import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { tuistInstrumentations } from '@tuist-telemetry/core';
+
+function captureDiag(): { messages: string[]; restore(): void } {
+  const messages: string[] = [];
+  const push = (m: string, ...a: unknown[]) => void messages.push([m, ...a].join(' '));
+  const l: DiagLogger = { error: push, warn: push, info: () => {}, debug: () => {}, verbose: () => {} };
+  diag.setLogger(l, DiagLogLevel.WARN);
+  return { messages, restore: () => diag.disable() };
+}
+
+/** A throwaway app folder whose node_modules holds a fake @tuist-telemetry/db (and optionally pg). */
+function fakeApp(withPg: boolean): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tuist-instr-'));
+  const db = path.join(dir, 'node_modules', '@tuist-telemetry', 'db');
+  mkdirSync(db, { recursive: true });
+  writeFileSync(path.join(db, 'package.json'), JSON.stringify({ name: '@tuist-telemetry/db', main: 'index.cjs' }));
+  writeFileSync(path.join(db, 'index.cjs'), "exports.TuistPgInstrumentation = class { constructor() { this.instrumentationName = 'fake-pg'; } };");
+  if (withPg) {
+    const pg = path.join(dir, 'node_modules', 'pg');
+    mkdirSync(pg, { recursive: true });
+    writeFileSync(path.join(pg, 'package.json'), JSON.stringify({ name: 'pg', main: 'index.js' }));
+    writeFileSync(path.join(pg, 'index.js'), '');
+  }
+  return dir;
+}
+
+describe('core: tuistInstrumentations() finds the installed ones from the app', () => {
+  it('loads one whose package and library are installed, skips quietly one whose library is not', () => {
+    const withPg = fakeApp(true);
+    const withoutPg = fakeApp(false);
+    const d = captureDiag();
+    try {
+      const found = tuistInstrumentations({ appDirectories: [withPg], env: {} }).map((i) => i.instrumentationName);
+      expect(found).to.deep.equal(['fake-pg']);
+      expect(tuistInstrumentations({ appDirectories: [withoutPg], env: {} })).to.deep.equal([]);
+      expect(d.messages, 'skipping is quiet').to.deep.equal([]);
+    } finally {
+      d.restore();
+      rmSync(withPg, { recursive: true, force: true });
+      rmSync(withoutPg, { recursive: true, force: true });
+    }
+  });
+
+  it('honours OTEL_NODE_ENABLED_INSTRUMENTATIONS / OTEL_NODE_DISABLED_INSTRUMENTATIONS; an unknown name gets one warning listing the valid ones', () => {
+    const app = fakeApp(true);
+    const d = captureDiag();
+    try {
+      expect(tuistInstrumentations({ appDirectories: [app], env: { OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'pg' } })).to.have.length(0);
+      expect(tuistInstrumentations({ appDirectories: [app], env: { OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http,undici' } })).to.have.length(0);
+      expect(tuistInstrumentations({ appDirectories: [app], env: { OTEL_NODE_ENABLED_INSTRUMENTATIONS: ' pg , express' } })).to.have.length(1);
+      expect(d.messages).to.have.length(1);
+      expect(d.messages[0]).to.contain('"express"').and.contain('pg, undici, aws-sdk, http');
+    } finally {
+      d.restore();
+      rmSync(app, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,64 @@
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const read = (rel: string): Record<string, unknown> => JSON.parse(readFileSync(path.join(root, rel), 'utf8')) as Record<string, unknown>;
+
+/** The supported Node.js versions: posthog-node's range (the narrowest of our dependencies), said once for all. */
+const NODE_RANGE = '^20.20.0 || >=22.22.0';
+
+export const PUBLIC_PACKAGES = ['core', 'storage', 'http', 'db', 'analytics'].map((p) => `packages/${p}`);
+export const PRIVATE_PACKAGES = ['.', 'bench', 'scripts/testing', 'examples/tuist-server'];
+
+describe('package manifests', () => {
+  it(`every package.json (root, public and private) has engines.node ${NODE_RANGE}`, () => {
+    for (const dir of [...PUBLIC_PACKAGES, ...PRIVATE_PACKAGES]) {
+      expect((read(`${dir}/package.json`).engines as { node?: string } | undefined)?.node, dir).to.equal(NODE_RANGE);
+    }
+  });
+
+  it("the range is posthog-node's own (analytics depends on it)", () => {
+    // posthog-node does not export its package.json; read it where pnpm links it for analytics.
+    const posthog = read('packages/analytics/node_modules/posthog-node/package.json') as { engines: { node: string } };
+    expect(posthog.engines.node).to.equal(NODE_RANGE);
+  });
+
+  it('the READMEs state that range and no other Node.js minimum', () => {
+    const readmes = ['README.md', ...PUBLIC_PACKAGES.map((d) => `${d}/README.md`)];
+    const all = readmes.map((r) => readFileSync(path.join(root, r), 'utf8')).join('\n');
+    expect(readFileSync(path.join(root, 'README.md'), 'utf8')).to.contain('`' + NODE_RANGE + '`');
+    expect(all).to.not.match(/Node(\.js)? *(>=|≥) *2\d\b/);
+    expect(all).to.not.match(/Node(\.js)? 2\d(\.\d+)? (or later|and later|\+)/);
+  });
+
+  it('public packages build before packing, ship dist without .tsbuildinfo, and are not private', () => {
+    for (const dir of PUBLIC_PACKAGES) {
+      const pkg = read(`${dir}/package.json`) as { private?: boolean; files?: string[]; scripts?: Record<string, string>; version?: string };
+      expect(pkg.private, dir).to.not.equal(true);
+      expect(pkg.version, dir).to.be.a('string');
+      expect(pkg.scripts?.prepack, dir).to.equal('tsc -b');
+      expect(pkg.files, dir).to.include('dist').and.include('!dist/.tsbuildinfo');
+    }
+  });
+
+  it('private packages are private and refuse to be packed', () => {
+    for (const dir of PRIVATE_PACKAGES) {
+      const pkg = read(`${dir}/package.json`) as { private?: boolean; scripts?: Record<string, string> };
+      expect(pkg.private, dir).to.equal(true);
+      expect(pkg.scripts?.prepack, dir).to.match(/never packed or published.*process\.exit\(1\)/);
+    }
+    expect((read('.changeset/config.json') as { privatePackages?: unknown }).privatePackages).to.deep.equal({ version: false, tag: false });
+  });
+
+  it('the OTLP exporters are optional peers of core (and dev dependencies for its tests), not dependencies', () => {
+    const core = read('packages/core/package.json') as Record<string, Record<string, unknown>>;
+    for (const pkg of ['@opentelemetry/exporter-metrics-otlp-proto', '@opentelemetry/exporter-metrics-otlp-http', '@opentelemetry/exporter-metrics-otlp-grpc']) {
+      expect(core.dependencies, pkg).to.not.have.property(pkg);
+      expect(core.peerDependencies, pkg).to.have.property(pkg);
+      expect(core.peerDependenciesMeta?.[pkg], pkg).to.deep.equal({ optional: true });
+      expect(core.devDependencies, pkg).to.have.property(pkg);
+    }
+  });
+});
