@@ -1,5 +1,6 @@
 import { activeTelemetry, gauge, perTelemetry, type GaugeFamily, type Telemetry } from '@tuist-telemetry/core/internal';
 import type { InternalPool, PoolBinding } from './internal-types.js';
+import { enabledInstrumentations } from './state.js';
 
 interface Totals {
   waiting: number;
@@ -56,6 +57,7 @@ export class PoolGauges {
         entries.delete(e);
         continue;
       }
+      if (e.binding.auto && enabledInstrumentations.length === 0) continue; // TuistPgInstrumentation is disabled
       if (activeTelemetry(e.binding.telemetry) !== this.telemetry) continue;
       const name = e.binding.name ?? '';
       let sum = totals.get(name);

@@ -1,6 +1,7 @@
 import { activeTelemetry, counter, histogram, perTelemetry, type CounterFamily, type HistogramFamily, type Labels, type Telemetry } from '@tuist-telemetry/core/internal';
 import { PoolGauges } from './gauges.js';
 import type { PoolBinding } from './internal-types.js';
+import { enabledInstrumentations } from './state.js';
 
 export type QueryResult = 'ok' | 'error';
 
@@ -63,6 +64,8 @@ const recordersOf = perTelemetry((t) => {
  * answer is kept on the binding, so the common case costs one comparison. `undefined` when nothing is running.
  */
 export function recorderFor(binding: PoolBinding): PoolRecorder | undefined {
+  // Pools found by TuistPgInstrumentation stop recording while it is disabled.
+  if (binding.auto && enabledInstrumentations.length === 0) return undefined;
   const t = activeTelemetry(binding.telemetry);
   if (t === undefined) return undefined;
   const cached = binding.cache;
