@@ -1,11 +1,12 @@
 import { metrics as otelMetrics, type MeterProvider as ApiMeterProvider } from '@opentelemetry/api';
-import { MeterProvider, type MetricReader, type PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import { MeterProvider, type MetricReader, type PeriodicExportingMetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { defaultResource, detectResources, envDetector, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import type { AddressInfo } from 'node:net';
 import { catalog, HIGH_CARDINALITY_LABELS, exposedName } from './catalog/index.js';
 import { ClusterPrimary, ClusterWorkerAgent, clusterRole } from './cluster/index.js';
 import { resolveConfig, type ResolvedConfig, type TelemetryOptions } from './config.js';
 import { logger, WarnOnce } from './diag.js';
+import { fixResourceMetrics } from './labels/attributes.js';
 import { pushReaders } from './exporters.js';
 import { TuistMetrics } from './metrics.js';
 import type { HostMetricReader } from './otel/host-reader.js';
@@ -185,6 +186,13 @@ export class Telemetry {
     return (await this.renderShared()).toString('utf8');
   }
 
+  private fixLabels(rm: ResourceMetrics): ResourceMetrics {
+    return fixResourceMetrics(rm, {
+      reservedLabels: this.config.prometheus.withScopeLabels ? ['otel_scope_name', 'otel_scope_version'] : [],
+      report: (metric, kind, detail) => this.warnings.warn(`attr-${kind}:${metric}`, `@tuist-telemetry/core: metric "${metric}": ${detail}`),
+    });
+  }
+
   /** What the endpoint sends: the exposition as UTF-8 bytes, written straight from the store (no string in between). */
   private async renderPrometheusBody(): Promise<Buffer> {
     const p = this.config.prometheus;
@@ -193,7 +201,8 @@ export class Telemetry {
       try {
         const { resourceMetrics, errors } = await this.pullReader.collect();
         for (const e of errors) this.warnings.error('collect', '@tuist-telemetry/core: an instrument failed during collection', e);
-        this.lastThirdParty = serializeResourceMetrics(resourceMetrics, this.reserved, {
+        // The label policy makes every attribute a valid, unique Prometheus label (labels/attributes.ts).
+        this.lastThirdParty = serializeResourceMetrics(this.fixLabels(resourceMetrics), this.reserved, {
           withScopeLabels: p.withScopeLabels,
           skipped: (name) => this.warnings.warn(`skip:${name}`, `@tuist-telemetry/core: metric "${name}" was not exported (name collision or unsupported aggregation)`),
         });
@@ -206,7 +215,7 @@ export class Telemetry {
     const thirdParty = this.lastThirdParty;
     this.store.runCollectCallbacks();
     const scope = p.withScopeLabels ? `otel_scope_name="${SCOPE.name}",otel_scope_version="${SCOPE.version}"` : undefined;
-    const tail = p.withTargetInfo ? thirdParty + serializeTargetInfo(this.resource.attributes) : thirdParty;
+    const tail = p.withTargetInfo ? thirdParty + serializeTargetInfo(this.fixLabels({ resource: this.resource, scopeMetrics: [] }).resource.attributes) : thirdParty;
     const serialize = (store: MetricStore) => serializeStoreBytesAsync(store, { scopeLabels: scope }, tail);
     return this.clusterPrimary ? this.clusterPrimary.render(serialize) : serialize(this.store);
   }
