@@ -3,6 +3,7 @@ import { MeterProvider, type MetricReader, type PeriodicExportingMetricReader, t
 import { defaultResource, detectResources, envDetector, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import type { AddressInfo } from 'node:net';
 import { catalog, HIGH_CARDINALITY_LABELS, exposedName } from './catalog/index.js';
+import { ClusterPrimary, ClusterWorkerAgent, clusterRole } from './cluster/index.js';
 import { resolveConfig, type ResolvedConfig, type TelemetryOptions } from './config.js';
 import { logger, WarnOnce } from './diag.js';
 import { fixResourceMetrics } from './labels/attributes.js';
@@ -75,6 +76,8 @@ export class Telemetry {
 
   private readonly poller: Poller;
   private readonly endpoint: MetricsEndpoint | undefined;
+  private readonly clusterPrimary: ClusterPrimary | undefined;
+  private readonly clusterWorker: ClusterWorkerAgent | undefined;
   private readonly pullReader: MetricReader | undefined;
   /** Push readers core owns while the host's MeterProvider is the only one (`createMetricReader`). */
   private readonly hostPushReaders: PeriodicExportingMetricReader[] = [];
@@ -100,13 +103,14 @@ export class Telemetry {
     this.config = config;
     this.warnings = new WarnOnce(log);
     // With runtime metrics off their families are left out, so no zero-valued process_*/nodejs_* series appear.
-    this.store = new MetricStore(config.runtimeMetrics ? catalog : catalog.filter((d) => d.family !== 'runtime'), {
+    const storeOptions = {
       naming: config.naming,
       highCardinality: new Set(HIGH_CARDINALITY_LABELS),
       enabledHighCardinality: config.highCardinality,
       maxLabelValues: config.maxLabelValues,
       warn: this.warnings,
-    });
+    };
+    this.store = new MetricStore(config.runtimeMetrics ? catalog : catalog.filter((d) => d.family !== 'runtime'), storeOptions);
     this.reserved = new Set(
       this.store.families.flatMap((f) => (f.def.type === 'histogram' ? [f.name, `${f.name}_bucket`, `${f.name}_sum`, `${f.name}_count`] : [f.name])),
     );
@@ -152,11 +156,19 @@ export class Telemetry {
     });
     this.stopRuntime = config.runtimeMetrics ? startRuntimeMetrics(this.store) : undefined;
 
-    if (this.pullReader) {
+    const role = clusterRole(config.cluster.mode, env);
+    if (this.pullReader && role.kind === 'worker') {
+      // A node:cluster worker binds no port: the primary asks it for snapshots and serves the cluster's /metrics.
+      this.clusterWorker = new ClusterWorkerAgent(this.store, this.warnings);
+      this.readyPromise = Promise.resolve();
+    } else if (this.pullReader) {
       const p = config.prometheus;
+      if (role.kind === 'primary') this.clusterPrimary = new ClusterPrimary(this.store, { timeoutMs: config.cluster.timeoutMs, warnings: this.warnings, storeOptions });
       this.endpoint = new MetricsEndpoint({
         host: p.host,
-        port: p.port,
+        // A PM2 instance serves its own port (PM2's daemon is the primary and would share one port round-robin).
+        port: role.kind === 'pm2' && p.port !== 0 ? p.port + role.instance : p.port,
+        exclusive: role.kind === 'pm2',
         writeTimeoutMs: p.writeTimeoutMs,
         idleTimeoutMs: p.idleTimeoutMs,
         maxConcurrentScrapes: p.maxConcurrentScrapes,
@@ -247,7 +259,8 @@ export class Telemetry {
     this.store.runCollectCallbacks();
     const scope = p.withScopeLabels ? `otel_scope_name="${SCOPE.name}",otel_scope_version="${SCOPE.version}"` : undefined;
     const tail = p.withTargetInfo ? thirdParty + serializeTargetInfo(this.fixLabels({ resource: this.resource, scopeMetrics: [] }).resource.attributes) : thirdParty;
-    return serializeStoreBytesAsync(this.store, { scopeLabels: scope }, tail);
+    const serialize = (store: MetricStore) => serializeStoreBytesAsync(store, { scopeLabels: scope }, tail);
+    return this.clusterPrimary ? this.clusterPrimary.render(serialize) : serialize(this.store);
   }
 
   /**
@@ -294,6 +307,9 @@ export class Telemetry {
 
   private async doShutdown(): Promise<void> {
     this.poller.stop();
+    // A worker's last values go to the primary before anything else stops.
+    await this.clusterWorker?.stop();
+    this.clusterPrimary?.close();
     this.stopRuntime?.();
     await Promise.allSettled([...this.shutdownHooks].map(async (fn) => fn()));
     const flush = this.ownProvider ? this.ownProvider.shutdown() : Promise.all(this.hostPushReaders.map((r) => r.shutdown()));
