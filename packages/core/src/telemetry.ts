@@ -15,7 +15,8 @@ import { PullMetricReader } from './otel/reader.js';
 import { Poller } from './polling.js';
 import { MetricsEndpoint, singleFlight } from './prometheus/endpoint.js';
 import { escapeLabelValue } from './prometheus/format.js';
-import { serializeResourceMetrics, serializeStoreBytesAsync, serializeTargetInfo } from './prometheus/serialize.js';
+import { serializeStoreBytesAsync } from './prometheus/serialize.js';
+import { ThirdPartyWriter } from './prometheus/third-party.js';
 import { startRuntimeMetrics } from './runtime/index.js';
 import { MetricStore } from './store.js';
 
@@ -88,7 +89,7 @@ export class Telemetry {
   private readonly shutdownHooks = new Set<() => unknown>();
   private readonly httpExclusions = new Set<(origin: string, path: string) => boolean>();
   private readonly stopRuntime: (() => void) | undefined;
-  private readonly reserved: ReadonlySet<string>;
+  private readonly thirdParty: ThirdPartyWriter;
   private address: AddressInfo | undefined;
   private shutdownPromise: Promise<void> | undefined;
   /** Third-party metrics as the last successful collection serialised them (served after shutdown). */
@@ -111,9 +112,16 @@ export class Telemetry {
       warn: this.warnings,
     };
     this.store = new MetricStore(config.runtimeMetrics ? catalog : catalog.filter((d) => d.family !== 'runtime'), storeOptions);
-    this.reserved = new Set(
+    const reserved = new Set(
       this.store.families.flatMap((f) => (f.def.type === 'histogram' ? [f.name, `${f.name}_bucket`, `${f.name}_sum`, `${f.name}_count`] : [f.name])),
     );
+    if (config.prometheus.withTargetInfo) reserved.add('target_info');
+    this.thirdParty = new ThirdPartyWriter({
+      reserved,
+      withScopeLabels: config.prometheus.withScopeLabels,
+      withTargetInfo: config.prometheus.withTargetInfo,
+      skipped: (name) => this.warnings.warn(`skip:${name}`, `@tuist-telemetry/core: metric "${name}" was not exported (name collision or unsupported aggregation)`),
+    });
     this.poller = new Poller(config.pollIntervalMs, this.warnings);
     this.metrics = new TuistMetrics(this.store, this.poller, this.warnings);
 
@@ -229,11 +237,19 @@ export class Telemetry {
     return (await this.renderShared()).toString('utf8');
   }
 
-  private fixLabels(rm: ResourceMetrics): ResourceMetrics {
-    return fixResourceMetrics(rm, {
-      reservedLabels: this.config.prometheus.withScopeLabels ? ['otel_scope_name', 'otel_scope_version'] : [],
-      report: (metric, kind, detail) => this.warnings.warn(`attr-${kind}:${metric}`, `@tuist-telemetry/core: metric "${metric}": ${detail}`),
-    });
+  /**
+   * Third-party metrics (and target_info, from this telemetry's resource) as exposition text. The one place the label
+   * policy (labels/attributes.ts) runs before the stock serializer: every attribute becomes a valid, unique label.
+   */
+  private thirdPartyText(scopeMetrics: ResourceMetrics['scopeMetrics']): string {
+    const fixed = fixResourceMetrics(
+      { resource: this.resource, scopeMetrics },
+      {
+        reservedLabels: this.config.prometheus.withScopeLabels ? ['otel_scope_name', 'otel_scope_version'] : [],
+        report: (metric, kind, detail) => this.warnings.warn(`attr-${kind}:${metric}`, `@tuist-telemetry/core: metric "${metric}": ${detail}`),
+      },
+    );
+    return this.thirdParty.write(fixed);
   }
 
   /** What the endpoint sends: the exposition as UTF-8 bytes, written straight from the store (no string in between). */
@@ -244,22 +260,18 @@ export class Telemetry {
       try {
         const { resourceMetrics, errors } = await this.pullReader.collect();
         for (const e of errors) this.warnings.error('collect', '@tuist-telemetry/core: an instrument failed during collection', e);
-        // The label policy makes every attribute a valid, unique Prometheus label (labels/attributes.ts).
-        this.lastThirdParty = serializeResourceMetrics(this.fixLabels(resourceMetrics), this.reserved, {
-          withScopeLabels: p.withScopeLabels,
-          skipped: (name) => this.warnings.warn(`skip:${name}`, `@tuist-telemetry/core: metric "${name}" was not exported (name collision or unsupported aggregation)`),
-        });
+        this.lastThirdParty = this.thirdPartyText(resourceMetrics.scopeMetrics);
       } catch (err) {
         if (this.shutdownPromise === undefined) {
           this.warnings.error('collect', '@tuist-telemetry/core: third-party instruments could not be collected; serving their last values', err);
         }
       }
     }
-    const thirdParty = this.lastThirdParty;
+    // Before the first collection (or without a bound reader) target_info is still served when asked for.
+    const thirdParty = this.lastThirdParty || this.thirdPartyText([]);
     this.store.runCollectCallbacks();
     const scope = p.withScopeLabels ? `otel_scope_name="${SCOPE.name}",otel_scope_version="${SCOPE.version}"` : undefined;
-    const tail = p.withTargetInfo ? thirdParty + serializeTargetInfo(this.fixLabels({ resource: this.resource, scopeMetrics: [] }).resource.attributes) : thirdParty;
-    const serialize = (store: MetricStore) => serializeStoreBytesAsync(store, { scopeLabels: scope }, tail);
+    const serialize = (store: MetricStore) => serializeStoreBytesAsync(store, { scopeLabels: scope }, thirdParty);
     return this.clusterPrimary ? this.clusterPrimary.render(serialize) : serialize(this.store);
   }
 
