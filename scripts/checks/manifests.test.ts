@@ -10,7 +10,7 @@ const read = (rel: string): Record<string, unknown> => JSON.parse(readFileSync(p
 const NODE_RANGE = '^20.20.0 || >=22.22.0';
 
 export const PUBLIC_PACKAGES = ['core', 'storage', 'http', 'db', 'analytics'].map((p) => `packages/${p}`);
-export const PRIVATE_PACKAGES = ['.', 'bench', 'scripts/testing', 'examples/tuist-server'];
+export const PRIVATE_PACKAGES = ['.', 'bench', 'scripts/testing', 'examples/tuist-server', 'examples/zero-code'];
 
 describe('package manifests', () => {
   it(`every package.json (root, public and private) has engines.node ${NODE_RANGE}`, () => {
