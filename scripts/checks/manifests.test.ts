@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PRIVATE_PACKAGES, PUBLIC_PACKAGES } from './packages.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const read = (rel: string): Record<string, unknown> => JSON.parse(readFileSync(path.join(root, rel), 'utf8')) as Record<string, unknown>;
@@ -9,8 +10,6 @@ const read = (rel: string): Record<string, unknown> => JSON.parse(readFileSync(p
 /** The supported Node.js versions: posthog-node's range (the narrowest of our dependencies), said once for all. */
 const NODE_RANGE = '^20.20.0 || >=22.22.0';
 
-export const PUBLIC_PACKAGES = ['core', 'storage', 'http', 'db', 'analytics'].map((p) => `packages/${p}`);
-export const PRIVATE_PACKAGES = ['.', 'bench', 'scripts/testing', 'examples/tuist-server', 'examples/zero-code'];
 
 describe('package manifests', () => {
   it(`every package.json (root, public and private) has engines.node ${NODE_RANGE}`, () => {

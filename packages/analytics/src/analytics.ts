@@ -4,11 +4,12 @@ import { resolveConfig, type ResolvedAnalyticsConfig } from './config.js';
 import { DROPPED_METRIC, TUIST_EVENTS } from './events.js';
 import { createMiddleware, type PageviewSink } from './middleware.js';
 import { renderSnippet } from './snippet.js';
-import { PostHogTransport, type DropReason } from './transport.js';
+import { PostHogTransport } from './transport.js';
 import type {
   AnalyticsMiddleware,
   AnalyticsOptions,
   CaptureInput,
+  DropReason,
   GroupInput,
   GroupRef,
   Groups,

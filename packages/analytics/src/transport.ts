@@ -1,8 +1,6 @@
 import { PostHog } from 'posthog-node';
 import type { ResolvedAnalyticsConfig } from './config.js';
-
-/** Why an event did not reach PostHog (the `reason` label of `tuist_analytics_events_dropped_total`). */
-export type DropReason = 'invalid_section' | 'invalid_event' | 'queue_full' | 'rejected' | 'shutdown';
+import type { DropReason } from './types.js';
 
 export interface TransportHooks {
   /** Events lost for `reason`. */

@@ -1,5 +1,11 @@
 import type { Telemetry } from '@tuist-telemetry/core';
 
+// The public types are our own: nothing here (or in index.ts) may reach posthog-node's types, whose express
+// extension imports 'express' and breaks strict TypeScript users without skipLibCheck (TS2307).
+
+/** Why an event did not reach PostHog (the `reason` label of `tuist_analytics_events_dropped_total`). */
+export type DropReason = 'invalid_section' | 'invalid_event' | 'queue_full' | 'rejected' | 'shutdown';
+
 /** The section of the product an event comes from; sent as the `page_section` super property on every event. */
 export type PageSection = 'marketing' | 'dashboard' | 'api-docs';
 

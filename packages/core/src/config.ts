@@ -14,6 +14,26 @@ export interface PrometheusOptions {
   withScopeLabels?: boolean;
   /** Serves a `target_info` series with the resource attributes (off by default). */
   withTargetInfo?: boolean;
+  /** A scrape response not fully written within this many ms is aborted; default 30000. */
+  writeTimeoutMs?: number;
+  /** A connection with no traffic (a client that stopped reading, too) is closed after this many ms; default 30000. */
+  idleTimeoutMs?: number;
+  /** Scrapes served at once; more get 503 with `Retry-After: 1`; default 10. Concurrent scrapes share one body. */
+  maxConcurrentScrapes?: number;
+}
+
+export const CLUSTER_MODES = ['auto', 'off'] as const;
+export type ClusterMode = (typeof CLUSTER_MODES)[number];
+
+export interface ClusterOptions {
+  /**
+   * `auto` (default; `TUIST_TELEMETRY_CLUSTER`): under `node:cluster` the primary serves one /metrics for every
+   * process and workers bind no port; under PM2's cluster mode each instance serves its own port (the configured
+   * port plus `NODE_APP_INSTANCE`). `off`: every process serves its own store on the configured port.
+   */
+  mode?: ClusterMode;
+  /** How long a cluster scrape waits for each worker; default `TUIST_TELEMETRY_CLUSTER_TIMEOUT_MS`, else 1000. */
+  timeoutMs?: number;
 }
 
 export interface TelemetryOptions {
@@ -43,6 +63,8 @@ export interface TelemetryOptions {
   runtimeMetrics?: boolean;
   /** Makes the MeterProvider the global one when none is set yet; default true. */
   setGlobalMeterProvider?: boolean;
+  /** Running under `node:cluster` or PM2's cluster mode (see the README). */
+  cluster?: ClusterOptions;
   /** The environment to read; default `process.env` (tests pass their own). */
   env?: Readonly<Record<string, string | undefined>>;
 }
@@ -62,6 +84,7 @@ export interface ResolvedConfig {
   pollIntervalMs: number;
   runtimeMetrics: boolean;
   setGlobalMeterProvider: boolean;
+  cluster: Required<ClusterOptions>;
 }
 
 /** A configuration mistake; thrown by `startTelemetry` with what to change. */
@@ -136,6 +159,10 @@ export function resolveConfig(options: TelemetryOptions = {}): ResolvedConfig {
   const withScopeLabels = p.withScopeLabels ?? (nonEmpty(env.TUIST_TELEMETRY_PROMETHEUS_SCOPE_LABELS) ? bool('TUIST_TELEMETRY_PROMETHEUS_SCOPE_LABELS', env.TUIST_TELEMETRY_PROMETHEUS_SCOPE_LABELS!) : false);
   const withTargetInfo = p.withTargetInfo ?? (nonEmpty(env.TUIST_TELEMETRY_PROMETHEUS_TARGET_INFO) ? bool('TUIST_TELEMETRY_PROMETHEUS_TARGET_INFO', env.TUIST_TELEMETRY_PROMETHEUS_TARGET_INFO!) : false);
 
+  const writeTimeoutMs = intSetting(['options.prometheus.writeTimeoutMs', p.writeTimeoutMs], {}, '', 1, MAX_MS, 30_000);
+  const idleTimeoutMs = intSetting(['options.prometheus.idleTimeoutMs', p.idleTimeoutMs], {}, '', 1, MAX_MS, 30_000);
+  const maxConcurrentScrapes = intSetting(['options.prometheus.maxConcurrentScrapes', p.maxConcurrentScrapes], {}, '', 1, 10_000, 10);
+
   const protoRaw = options.otlp?.protocol ?? nonEmpty(env.OTEL_EXPORTER_OTLP_METRICS_PROTOCOL) ?? nonEmpty(env.OTEL_EXPORTER_OTLP_PROTOCOL) ?? 'http/protobuf';
   if (!(OTLP_PROTOCOLS as readonly string[]).includes(protoRaw)) {
     throw new TelemetryConfigError(`OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: unknown protocol ${JSON.stringify(protoRaw)}; valid values are ${OTLP_PROTOCOLS.join(', ')}`);
@@ -173,9 +200,15 @@ export function resolveConfig(options: TelemetryOptions = {}): ResolvedConfig {
   const runtimeMetrics =
     options.runtimeMetrics ?? (nonEmpty(env.TUIST_TELEMETRY_RUNTIME_METRICS) ? bool('TUIST_TELEMETRY_RUNTIME_METRICS', env.TUIST_TELEMETRY_RUNTIME_METRICS!) : true);
 
+  const clusterMode = (options.cluster?.mode ?? nonEmpty(env.TUIST_TELEMETRY_CLUSTER)?.toLowerCase() ?? 'auto') as ClusterMode;
+  if (!CLUSTER_MODES.includes(clusterMode)) {
+    throw new TelemetryConfigError(`${options.cluster?.mode !== undefined ? 'options.cluster.mode' : 'TUIST_TELEMETRY_CLUSTER'}: unknown mode ${JSON.stringify(clusterMode)}; valid values are ${CLUSTER_MODES.join(', ')}`);
+  }
+  const clusterTimeoutMs = intSetting(['options.cluster.timeoutMs', options.cluster?.timeoutMs], env, 'TUIST_TELEMETRY_CLUSTER_TIMEOUT_MS', 1, 600_000, 1000);
+
   return {
     exporters,
-    prometheus: { host, port, withScopeLabels, withTargetInfo },
+    prometheus: { host, port, withScopeLabels, withTargetInfo, writeTimeoutMs, idleTimeoutMs, maxConcurrentScrapes },
     otlpProtocol: protoRaw as OtlpProtocol,
     otlpUrl,
     exportIntervalMs,
@@ -188,5 +221,6 @@ export function resolveConfig(options: TelemetryOptions = {}): ResolvedConfig {
     pollIntervalMs,
     runtimeMetrics,
     setGlobalMeterProvider: options.setGlobalMeterProvider ?? true,
+    cluster: { mode: clusterMode, timeoutMs: clusterTimeoutMs },
   };
 }

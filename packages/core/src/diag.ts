@@ -38,3 +38,39 @@ export class WarnOnce {
     this.log.error(message, err);
   }
 }
+
+/**
+ * A short description of any value for a warning message that never throws: `String()` on caller input can (a
+ * Symbol in a template, an object whose `toString` throws, a Proxy), and a warning must not become the exception
+ * it reports.
+ */
+export function describe(value: unknown): string {
+  switch (typeof value) {
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+    case 'undefined':
+      return String(value);
+    case 'string':
+      return JSON.stringify(value.length > 64 ? value.slice(0, 64) + '…' : value);
+    case 'symbol':
+      return 'a symbol';
+    case 'function':
+      return 'a function';
+    default:
+      return value === null ? 'null' : 'an object';
+  }
+}
+
+/** The message of a caught error for a warning, never throwing (see `describe`). */
+export function describeError(err: unknown): string {
+  try {
+    if (err instanceof Error) {
+      const m: unknown = err.message;
+      return typeof m === 'string' ? m : describe(m);
+    }
+  } catch {
+    // A Proxy or an object with a throwing getter: fall through.
+  }
+  return describe(err);
+}

@@ -1,6 +1,6 @@
 import { CACHE_EVENT_TYPES, type CacheEventType } from './catalog/index.js';
 import type { CounterFamily, GaugeFamily, HistogramFamily, MetricStore } from './store.js';
-import type { WarnOnce } from './diag.js';
+import { describe, describeError, type WarnOnce } from './diag.js';
 import type { Poller } from './polling.js';
 
 export interface RunRecord {
@@ -77,26 +77,31 @@ export class TuistMetrics {
 
   /** Counts a run in `tuist_runs_total` and, when `durationMs` is given, times it in `tuist_runs_duration_milliseconds`. */
   recordRun(run: RunRecord): void {
-    if (run === null || typeof run !== 'object') {
-      this.warn.warn('run-invalid', 'recordRun: expected { name, isCi, status, durationMs? }; the run was dropped');
-      return;
+    try {
+      if (run === null || typeof run !== 'object') {
+        this.warn.warn('run-invalid', 'recordRun: expected { name, isCi, status, durationMs? }; the run was dropped');
+        return;
+      }
+      const st = run.status as unknown;
+      const status = st === 0 || st === '0' || st === false ? '0' : st === 1 || st === '1' || st === true ? '1' : undefined;
+      if (status === undefined) {
+        this.warn.warn('run-status', `recordRun: status must be 0 (success) or 1 (failure), got ${describe(st)}; the run was dropped`);
+        return;
+      }
+      const ci = run.isCi as unknown;
+      const labels = { name: run.name, is_ci: ci === true || ci === 'true' ? 'true' : 'false', status };
+      const durationMs = run.durationMs;
+      this.runsTotal.add(1, labels);
+      if (durationMs !== undefined) this.runsDuration.record(durationMs, labels);
+    } catch (err) {
+      this.dropped('recordRun', err);
     }
-    const st = run.status as unknown;
-    const status = st === 0 || st === '0' || st === false ? '0' : st === 1 || st === '1' || st === true ? '1' : undefined;
-    if (status === undefined) {
-      this.warn.warn('run-status', `recordRun: status must be 0 (success) or 1 (failure), got ${String(st)}; the run was dropped`);
-      return;
-    }
-    const ci = run.isCi as unknown;
-    const labels = { name: run.name, is_ci: ci === true || ci === 'true' ? 'true' : 'false', status };
-    this.runsTotal.add(1, labels);
-    if (run.durationMs !== undefined) this.runsDuration.record(run.durationMs, labels);
   }
 
   /** Counts a binary cache event: `local_hit`, `remote_hit` or `miss`. */
   recordCacheEvent(eventType: CacheEventType, count = 1): void {
     if (!cacheEventTypes.has(eventType)) {
-      this.warn.warn('cache-event-type', `recordCacheEvent: unknown event type ${JSON.stringify(String(eventType))} (use local_hit, remote_hit or miss); dropped`);
+      this.warn.warn('cache-event-type', `recordCacheEvent: unknown event type ${describe(eventType)} (use local_hit, remote_hit or miss); dropped`);
       return;
     }
     this.cacheEvents.add(count, { event_type: eventType });
@@ -123,20 +128,33 @@ export class TuistMetrics {
   }
 
   recordTokenRefreshError(e: TokenRefreshError): void {
-    if (e === null || typeof e !== 'object') {
-      this.warn.warn('token-invalid', 'recordTokenRefreshError: expected { cliVersion, reason }; dropped');
-      return;
+    try {
+      if (e === null || typeof e !== 'object') {
+        this.warn.warn('token-invalid', 'recordTokenRefreshError: expected { cliVersion, reason }; dropped');
+        return;
+      }
+      this.tokenRefreshErrors.add(1, { cli_version: e.cliVersion, reason: e.reason });
+    } catch (err) {
+      this.dropped('recordTokenRefreshError', err);
     }
-    this.tokenRefreshErrors.add(1, { cli_version: e.cliVersion, reason: e.reason });
   }
 
   /** Times a background job in `tuist_job_processing_duration_milliseconds{queue, worker, state}`. */
   recordJob(job: JobRecord): void {
-    if (job === null || typeof job !== 'object') {
-      this.warn.warn('job-invalid', 'recordJob: expected { queue, worker, state, durationMs }; dropped');
-      return;
+    try {
+      if (job === null || typeof job !== 'object') {
+        this.warn.warn('job-invalid', 'recordJob: expected { queue, worker, state, durationMs }; dropped');
+        return;
+      }
+      this.jobDuration.record(job.durationMs, { queue: job.queue, worker: job.worker, state: job.state });
+    } catch (err) {
+      this.dropped('recordJob', err);
     }
-    this.jobDuration.record(job.durationMs, { queue: job.queue, worker: job.worker, state: job.state });
+  }
+
+  /** A record object whose getter or Proxy trap threw: nothing of it was recorded. */
+  private dropped(method: string, err: unknown): void {
+    this.warn.warn(`${method}-threw`, `${method}: reading the record threw (${describeError(err)}); it was dropped`);
   }
 
   /**
@@ -145,7 +163,7 @@ export class TuistMetrics {
    */
   observeProjectsTotal(fn: () => number | Promise<number>): () => void {
     return this.poller.add('observeProjectsTotal', fn, (v) => {
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`expected a finite number, got ${String(v)}`);
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`expected a finite number, got ${describe(v)}`);
       this.projectsTotal.set(v);
     });
   }
@@ -155,7 +173,7 @@ export class TuistMetrics {
     return this.poller.add('observeAccountsTotals', fn, (v) => {
       const t = v as AccountsTotals | undefined;
       if (!t || !Number.isFinite(t.users) || !Number.isFinite(t.organizations)) {
-        throw new Error(`expected { users, organizations } as finite numbers, got ${JSON.stringify(v)}`);
+        throw new Error(`expected { users, organizations } as finite numbers, got ${describe(v)}`);
       }
       this.usersTotal.set(t.users);
       this.organizationsTotal.set(t.organizations);

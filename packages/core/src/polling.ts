@@ -1,4 +1,4 @@
-import type { WarnOnce } from './diag.js';
+import { describeError, type WarnOnce } from './diag.js';
 
 interface Job {
   name: string;
@@ -52,7 +52,7 @@ export class Poller {
       const value = await job.fn();
       if (!this.stopped) job.apply(value);
     } catch (err) {
-      this.warn.warn(`poll-failed:${job.name}`, `${job.name}: the callback failed (${err instanceof Error ? err.message : String(err)}); the previous value is kept`);
+      this.warn.warn(`poll-failed:${job.name}`, `${job.name}: the callback failed (${describeError(err)}); the previous value is kept`);
     } finally {
       job.running = false;
     }

@@ -1,14 +1,17 @@
 import { type MetricDefinition, type NamingProfile, exposedName } from './catalog/types.js';
-import type { WarnOnce } from './diag.js';
+import { describe, describeError, type WarnOnce } from './diag.js';
 
-/** What callers may pass as a label value; anything else is normalised (see `normalise`). */
-export type LabelValue = string | number | boolean | bigint | null | undefined;
+import {
+  type LabelValue,
+  MAX_LABEL_VALUE_LENGTH,
+  OVERFLOW_VALUE,
+  isStoredAsIs,
+  labelValueProblem,
+  normaliseLabelValue,
+} from './labels/values.js';
+
+export { type LabelValue, MAX_LABEL_VALUE_LENGTH, OVERFLOW_VALUE };
 export type Labels = Readonly<Record<string, LabelValue>>;
-
-/** The value a bounded label takes once it has seen `maxLabelValues` distinct values. */
-export const OVERFLOW_VALUE = '__overflow__';
-/** Label values longer than this are truncated (S3 keys are at most 1024 bytes). */
-export const MAX_LABEL_VALUE_LENGTH = 1024;
 
 export interface StoreOptions {
   naming: NamingProfile;
@@ -50,7 +53,9 @@ const noLookup = (): undefined => undefined;
  * has its own monomorphic property loads instead of one megamorphic keyed load shared by every family (3 of those
  * cost more than the rest of a recording). It only answers when every value is a string within the length limit (or
  * an unset optional label) and the series already exists; everything else (new series, bounded labels, numbers,
- * normalisation, warnings) goes through `MetricFamily.resolve`'s general path, unchanged. Where code generation is
+ * normalisation, warnings) goes through `MetricFamily.resolve`'s general path, unchanged. It needs no well-formedness
+ * check: the trie only ever holds normalised (well-formed) keys, so a string with an unpaired surrogate finds nothing
+ * here and is normalised on the general path. Where code generation is
  * disallowed (`--disallow-code-generation-from-strings`) every call takes the general path.
  */
 function compileLookup<S>(root: Node<S>, names: readonly string[], optionalFrom: number): Lookup<S> {
@@ -115,14 +120,19 @@ export abstract class MetricFamily<S extends Series = Series> {
     return hit !== undefined ? hit : this.resolveSlow(labels);
   }
 
-  /** Every label in turn: normalises values, bounds high-cardinality labels, creates the series when new. */
+  /**
+   * Every label in turn: normalises values, bounds high-cardinality labels, creates the series when new. Each label
+   * is read once (a getter may answer differently on a second read) and the series keeps exactly the values of its
+   * trie path, so two paths can never carry the same label values.
+   */
   private resolveSlow(labels: Labels | undefined): S {
     const names = this.labelNames;
     const last = names.length - 1;
+    const values: string[] = [];
     let node = this.root;
     for (let i = 0; ; i++) {
-      const raw = labels === undefined ? undefined : labels[names[i]!];
-      let v = typeof raw === 'string' && raw.length <= MAX_LABEL_VALUE_LENGTH ? raw : this.normalise(raw, i);
+      const raw = labels === undefined || labels === null ? undefined : labels[names[i]!];
+      let v = isStoredAsIs(raw) ? raw : this.normalise(raw, i);
       let next = node.get(v);
       if (next === undefined) {
         const bound = this.bounded[i];
@@ -137,64 +147,64 @@ export abstract class MetricFamily<S extends Series = Series> {
             next = node.get(v);
           } else bound.add(v);
         }
-        if (next === undefined) {
-          if (i === last) {
-            next = this.createAt(labels, i, node, v);
-          } else {
-            next = new Map();
-            node.set(v, next);
-          }
+      }
+      values.push(v);
+      if (next === undefined) {
+        if (i === last) {
+          const s = this.create(values);
+          node.set(v, s);
+          this.series.add(s);
+          return s;
         }
+        next = new Map();
+        node.set(v, next);
       }
       if (i === last) return next as S;
       node = next as Node<S>;
     }
   }
 
-  private createAt(labels: Labels | undefined, lastIndex: number, node: Node<S>, lastValue: string): S {
-    // Rebuild the full value list (rare path: once per new series).
-    const values: string[] = [];
-    for (let j = 0; j < lastIndex; j++) {
-      values.push(this.valueAt(labels, j));
-    }
-    values.push(lastValue);
-    const s = this.create(values);
-    node.set(lastValue, s);
-    this.series.add(s);
-    return s;
-  }
-
-  /** The stored value of label j as `resolve` chose it (overflow included). */
+  /** The stored value of label j as `resolve` would choose it for an existing series (overflow included). */
   private valueAt(labels: Labels | undefined, j: number): string {
-    const raw = labels === undefined ? undefined : labels[this.labelNames[j]!];
-    const v = typeof raw === 'string' && raw.length <= MAX_LABEL_VALUE_LENGTH ? raw : this.normaliseQuiet(raw, j);
+    const raw = labels === undefined || labels === null ? undefined : labels[this.labelNames[j]!];
+    const v = isStoredAsIs(raw) ? raw : normaliseLabelValue(raw, j >= this.optionalFrom);
     const bound = this.bounded[j];
     return bound !== undefined && !bound.has(v) ? OVERFLOW_VALUE : v;
   }
 
-  private normaliseQuiet(raw: LabelValue | unknown, i: number): string {
-    if (typeof raw === 'string') return raw.slice(0, MAX_LABEL_VALUE_LENGTH);
-    if (typeof raw === 'number' || typeof raw === 'boolean' || typeof raw === 'bigint') return String(raw);
-    if (raw === undefined || raw === null) return i >= this.optionalFrom ? '' : 'unknown';
-    return 'invalid';
+  private normalise(raw: unknown, i: number): string {
+    const name = this.labelNames[i];
+    const optional = i >= this.optionalFrom;
+    switch (labelValueProblem(raw, optional)) {
+      case 'too-long':
+        this.opts.warn.warn(
+          'label-too-long',
+          `${this.name}: a value of label "${name}" is longer than ${MAX_LABEL_VALUE_LENGTH} characters; it was truncated`,
+        );
+        break;
+      case 'ill-formed':
+        this.opts.warn.warn(
+          'label-ill-formed',
+          `${this.name}: a value of label "${name}" has an unpaired UTF-16 surrogate; it was replaced by U+FFFD, as the exposition encodes it`,
+        );
+        break;
+      case 'missing':
+        this.opts.warn.warn(`label-missing:${this.name}:${name}`, `${this.name}: label "${name}" is missing; recorded as "unknown"`);
+        break;
+      case 'invalid':
+        this.opts.warn.warn(
+          `label-invalid:${this.name}:${name}`,
+          `${this.name}: label "${name}" got a ${typeof raw}; label values must be strings, numbers or booleans (recorded as "invalid")`,
+        );
+        break;
+      default:
+    }
+    return normaliseLabelValue(raw, optional);
   }
 
-  private normalise(raw: LabelValue | unknown, i: number): string {
-    const name = this.labelNames[i];
-    if (typeof raw === 'string') {
-      this.opts.warn.warn(
-        'label-too-long',
-        `${this.name}: a value of label "${name}" is longer than ${MAX_LABEL_VALUE_LENGTH} characters; it was truncated`,
-      );
-    } else if ((raw === undefined || raw === null) && i < this.optionalFrom) {
-      this.opts.warn.warn(`label-missing:${this.name}:${name}`, `${this.name}: label "${name}" is missing; recorded as "unknown"`);
-    } else if (typeof raw === 'object' || typeof raw === 'function' || typeof raw === 'symbol') {
-      this.opts.warn.warn(
-        `label-invalid:${this.name}:${name}`,
-        `${this.name}: label "${name}" got a ${typeof raw}; label values must be strings, numbers or booleans (recorded as "invalid")`,
-      );
-    }
-    return this.normaliseQuiet(raw, i);
+  /** A recording that threw (a label object whose getter or Proxy trap throws): dropped with a warning. */
+  protected recordFailed(err: unknown): void {
+    this.opts.warn.warn(`record-failed:${this.name}`, `${this.name}: a recording was dropped, reading its labels threw (${describeError(err)})`);
   }
 
   /** Forgets one series (gauges whose object went away, e.g. a closed pool). */
@@ -233,14 +243,15 @@ export class CounterFamily extends MetricFamily<ValueSeries> {
   }
   /** Adds a non-negative finite value; anything else is dropped with a warning. */
   add(value: number, labels?: Labels): void {
-    if (!(value >= 0 && value !== Infinity)) {
-      this.opts.warn.warn(`bad-value:${this.name}`, `${this.name}: dropped an increment of ${String(value)} (counters take finite values >= 0)`);
+    // typeof first: `'5' >= 0` and `[5] >= 0` hold, and `+=` would then turn the series into a string.
+    if (typeof value !== 'number' || !(value >= 0 && value !== Infinity)) {
+      this.opts.warn.warn(`bad-value:${this.name}`, `${this.name}: dropped an increment of ${describe(value)} (counters take finite numbers >= 0)`);
       return;
     }
     try {
       this.resolve(labels).value += value;
     } catch (err) {
-      this.opts.warn.warn(`record-failed:${this.name}`, `${this.name}: could not record (${String(err)})`);
+      this.recordFailed(err);
     }
   }
 }
@@ -252,13 +263,13 @@ export class GaugeFamily extends MetricFamily<ValueSeries> {
   /** Sets the last value; NaN and infinities are dropped with a warning. */
   set(value: number, labels?: Labels): void {
     if (!Number.isFinite(value)) {
-      this.opts.warn.warn(`bad-value:${this.name}`, `${this.name}: dropped a value of ${String(value)} (gauges take finite numbers)`);
+      this.opts.warn.warn(`bad-value:${this.name}`, `${this.name}: dropped a value of ${describe(value)} (gauges take finite numbers)`);
       return;
     }
     try {
       this.resolve(labels).value = value;
     } catch (err) {
-      this.opts.warn.warn(`record-failed:${this.name}`, `${this.name}: could not record (${String(err)})`);
+      this.recordFailed(err);
     }
   }
 }
@@ -286,8 +297,9 @@ export class HistogramFamily extends MetricFamily<HistogramSeries> {
   }
   /** Records a finite value >= 0 (durations and sizes); anything else is dropped with a warning. */
   record(value: number, labels?: Labels): void {
-    if (!(value >= 0 && value !== Infinity)) {
-      this.opts.warn.warn(`bad-value:${this.name}`, `${this.name}: dropped a value of ${String(value)} (histograms here take finite values >= 0)`);
+    // typeof first: a Symbol would throw in `>=`, and `'5' >= 0` holds.
+    if (typeof value !== 'number' || !(value >= 0 && value !== Infinity)) {
+      this.opts.warn.warn(`bad-value:${this.name}`, `${this.name}: dropped a value of ${describe(value)} (histograms here take finite numbers >= 0)`);
       return;
     }
     try {
@@ -303,7 +315,7 @@ export class HistogramFamily extends MetricFamily<HistogramSeries> {
       s.sum += value;
       s.count++;
     } catch (err) {
-      this.opts.warn.warn(`record-failed:${this.name}`, `${this.name}: could not record (${String(err)})`);
+      this.recordFailed(err);
     }
   }
 }

@@ -1,17 +1,19 @@
 import { metrics as otelMetrics, type MeterProvider as ApiMeterProvider } from '@opentelemetry/api';
-import { MeterProvider, type MetricReader, type PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import { MeterProvider, type MetricReader, type PeriodicExportingMetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { defaultResource, detectResources, envDetector, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import type { AddressInfo } from 'node:net';
 import { catalog, HIGH_CARDINALITY_LABELS, exposedName } from './catalog/index.js';
+import { ClusterPrimary, ClusterWorkerAgent, clusterRole } from './cluster/index.js';
 import { resolveConfig, type ResolvedConfig, type TelemetryOptions } from './config.js';
 import { logger, WarnOnce } from './diag.js';
+import { fixResourceMetrics } from './labels/attributes.js';
 import { pushReaders } from './exporters.js';
 import { TuistMetrics } from './metrics.js';
 import type { HostMetricReader } from './otel/host-reader.js';
 import { SCOPE, StoreMetricProducer } from './otel/producer.js';
 import { PullMetricReader } from './otel/reader.js';
 import { Poller } from './polling.js';
-import { MetricsEndpoint } from './prometheus/endpoint.js';
+import { MetricsEndpoint, singleFlight } from './prometheus/endpoint.js';
 import { escapeLabelValue } from './prometheus/format.js';
 import { serializeResourceMetrics, serializeStoreBytesAsync, serializeTargetInfo } from './prometheus/serialize.js';
 import { startRuntimeMetrics } from './runtime/index.js';
@@ -38,6 +40,8 @@ export class Telemetry {
 
   private readonly poller: Poller;
   private readonly endpoint: MetricsEndpoint | undefined;
+  private readonly clusterPrimary: ClusterPrimary | undefined;
+  private readonly clusterWorker: ClusterWorkerAgent | undefined;
   private readonly pullReader: MetricReader | undefined;
   /** Push readers core owns while the host's MeterProvider is the only one (`createMetricReader`). */
   private readonly hostPushReaders: PeriodicExportingMetricReader[] = [];
@@ -51,6 +55,10 @@ export class Telemetry {
   private readonly reserved: ReadonlySet<string>;
   private address: AddressInfo | undefined;
   private shutdownPromise: Promise<void> | undefined;
+  /** Third-party metrics as the last successful collection serialised them (served after shutdown). */
+  private lastThirdParty = '';
+  /** Concurrent renders (scrapes, renderPrometheus) share one body. */
+  private readonly renderShared = singleFlight(() => this.renderPrometheusBody());
   private ownsGlobal = false;
 
   /** @internal use `startTelemetry` (or `createMetricReader`, which passes the host's reader) */
@@ -59,13 +67,14 @@ export class Telemetry {
     this.config = config;
     this.warnings = new WarnOnce(log);
     // With runtime metrics off their families are left out, so no zero-valued process_*/nodejs_* series appear.
-    this.store = new MetricStore(config.runtimeMetrics ? catalog : catalog.filter((d) => d.family !== 'runtime'), {
+    const storeOptions = {
       naming: config.naming,
       highCardinality: new Set(HIGH_CARDINALITY_LABELS),
       enabledHighCardinality: config.highCardinality,
       maxLabelValues: config.maxLabelValues,
       warn: this.warnings,
-    });
+    };
+    this.store = new MetricStore(config.runtimeMetrics ? catalog : catalog.filter((d) => d.family !== 'runtime'), storeOptions);
     this.reserved = new Set(
       this.store.families.flatMap((f) => (f.def.type === 'histogram' ? [f.name, `${f.name}_bucket`, `${f.name}_sum`, `${f.name}_count`] : [f.name])),
     );
@@ -111,12 +120,23 @@ export class Telemetry {
     });
     this.stopRuntime = config.runtimeMetrics ? startRuntimeMetrics(this.store) : undefined;
 
-    if (this.pullReader) {
+    const role = clusterRole(config.cluster.mode, env);
+    if (this.pullReader && role.kind === 'worker') {
+      // A node:cluster worker binds no port: the primary asks it for snapshots and serves the cluster's /metrics.
+      this.clusterWorker = new ClusterWorkerAgent(this.store, this.warnings);
+      this.readyPromise = Promise.resolve();
+    } else if (this.pullReader) {
       const p = config.prometheus;
+      if (role.kind === 'primary') this.clusterPrimary = new ClusterPrimary(this.store, { timeoutMs: config.cluster.timeoutMs, warnings: this.warnings, storeOptions });
       this.endpoint = new MetricsEndpoint({
         host: p.host,
-        port: p.port,
-        render: () => this.renderPrometheusBody(),
+        // A PM2 instance serves its own port (PM2's daemon is the primary and would share one port round-robin).
+        port: role.kind === 'pm2' && p.port !== 0 ? p.port + role.instance : p.port,
+        exclusive: role.kind === 'pm2',
+        writeTimeoutMs: p.writeTimeoutMs,
+        idleTimeoutMs: p.idleTimeoutMs,
+        maxConcurrentScrapes: p.maxConcurrentScrapes,
+        render: this.renderShared,
         onRenderError: (err) => this.warnings.error('scrape', '@tuist-telemetry/core: a scrape failed', err),
       });
       this.readyPromise = this.endpoint.listening.then(
@@ -158,27 +178,46 @@ export class Telemetry {
     return def ? exposedName(def, this.config.naming) : documentedName;
   }
 
-  /** The exposition text a scrape returns (also used by tests and the demo). */
+  /**
+   * The exposition text a scrape returns (also used by tests and the demo). After `shutdown()` it still answers:
+   * the catalog as it stands and third-party instruments as last collected.
+   */
   async renderPrometheus(): Promise<string> {
-    return (await this.renderPrometheusBody()).toString('utf8');
+    return (await this.renderShared()).toString('utf8');
+  }
+
+  private fixLabels(rm: ResourceMetrics): ResourceMetrics {
+    return fixResourceMetrics(rm, {
+      reservedLabels: this.config.prometheus.withScopeLabels ? ['otel_scope_name', 'otel_scope_version'] : [],
+      report: (metric, kind, detail) => this.warnings.warn(`attr-${kind}:${metric}`, `@tuist-telemetry/core: metric "${metric}": ${detail}`),
+    });
   }
 
   /** What the endpoint sends: the exposition as UTF-8 bytes, written straight from the store (no string in between). */
   private async renderPrometheusBody(): Promise<Buffer> {
     const p = this.config.prometheus;
-    let thirdParty = '';
-    if (this.pullReader && (this.pullReader !== this.hostReader || this.hostReader.isBound)) {
-      const { resourceMetrics, errors } = await this.pullReader.collect();
-      for (const e of errors) this.warnings.error('collect', '@tuist-telemetry/core: an instrument failed during collection', e);
-      thirdParty = serializeResourceMetrics(resourceMetrics, this.reserved, {
-        withScopeLabels: p.withScopeLabels,
-        skipped: (name) => this.warnings.warn(`skip:${name}`, `@tuist-telemetry/core: metric "${name}" was not exported (name collision or unsupported aggregation)`),
-      });
+    // A reader that was shut down (or shuts down meanwhile) cannot collect: the last collection stands.
+    if (this.pullReader && this.shutdownPromise === undefined && (this.pullReader !== this.hostReader || this.hostReader.isBound)) {
+      try {
+        const { resourceMetrics, errors } = await this.pullReader.collect();
+        for (const e of errors) this.warnings.error('collect', '@tuist-telemetry/core: an instrument failed during collection', e);
+        // The label policy makes every attribute a valid, unique Prometheus label (labels/attributes.ts).
+        this.lastThirdParty = serializeResourceMetrics(this.fixLabels(resourceMetrics), this.reserved, {
+          withScopeLabels: p.withScopeLabels,
+          skipped: (name) => this.warnings.warn(`skip:${name}`, `@tuist-telemetry/core: metric "${name}" was not exported (name collision or unsupported aggregation)`),
+        });
+      } catch (err) {
+        if (this.shutdownPromise === undefined) {
+          this.warnings.error('collect', '@tuist-telemetry/core: third-party instruments could not be collected; serving their last values', err);
+        }
+      }
     }
+    const thirdParty = this.lastThirdParty;
     this.store.runCollectCallbacks();
     const scope = p.withScopeLabels ? `otel_scope_name="${SCOPE.name}",otel_scope_version="${SCOPE.version}"` : undefined;
-    const tail = p.withTargetInfo ? thirdParty + serializeTargetInfo(this.resource.attributes) : thirdParty;
-    return serializeStoreBytesAsync(this.store, { scopeLabels: scope }, tail);
+    const tail = p.withTargetInfo ? thirdParty + serializeTargetInfo(this.fixLabels({ resource: this.resource, scopeMetrics: [] }).resource.attributes) : thirdParty;
+    const serialize = (store: MetricStore) => serializeStoreBytesAsync(store, { scopeLabels: scope }, tail);
+    return this.clusterPrimary ? this.clusterPrimary.render(serialize) : serialize(this.store);
   }
 
   /**
@@ -223,6 +262,9 @@ export class Telemetry {
 
   private async doShutdown(): Promise<void> {
     this.poller.stop();
+    // A worker's last values go to the primary before anything else stops.
+    await this.clusterWorker?.stop();
+    this.clusterPrimary?.close();
     this.stopRuntime?.();
     await Promise.allSettled([...this.shutdownHooks].map(async (fn) => fn()));
     const flush = this.ownProvider ? this.ownProvider.shutdown() : Promise.all(this.hostPushReaders.map((r) => r.shutdown()));

@@ -1,5 +1,6 @@
-import type { GaugeFamily, Telemetry } from '@tuist-telemetry/core';
-import type { InternalPool } from './internal-types.js';
+import { activeTelemetry, gauge, perTelemetry, type GaugeFamily, type Telemetry } from '@tuist-telemetry/core/internal';
+import type { InternalPool, PoolBinding } from './internal-types.js';
+import { enabledInstrumentations } from './state.js';
 
 interface Totals {
   waiting: number;
@@ -7,77 +8,85 @@ interface Totals {
   size: number;
 }
 
+interface Entry {
+  readonly pool: WeakRef<InternalPool>;
+  readonly binding: PoolBinding;
+}
+
+/** Every instrumented pool of the process (weakly held); each telemetry's gauges read the pools that record into it. */
+const entries = new Set<Entry>();
+
+/** Adds an instrumented pool; returns how many live pools already record under the same name into the same place. */
+export function registerPool(pool: InternalPool, binding: PoolBinding): number {
+  let sharing = 0;
+  for (const e of entries) {
+    const other = e.pool.deref();
+    if (!isLive(other)) entries.delete(e);
+    else if (e.binding.name === binding.name && e.binding.telemetry === binding.telemetry) sharing++;
+  }
+  entries.add({ pool: new WeakRef(pool), binding });
+  return sharing;
+}
+
 /**
  * The pool gauges of one telemetry instance, read from the pools at collection time. Pools that share a name
  * (or have none) are added together; a pool that ended or was garbage-collected drops out.
  */
 export class PoolGauges {
-  private static readonly byTelemetry = new WeakMap<Telemetry, PoolGauges>();
-
   /** The gauges of `telemetry`, registering the collection callback on first use. */
-  static of(telemetry: Telemetry): PoolGauges {
-    let gauges = PoolGauges.byTelemetry.get(telemetry);
-    if (!gauges) {
-      gauges = new PoolGauges(telemetry);
-      PoolGauges.byTelemetry.set(telemetry, gauges);
-    }
-    return gauges;
-  }
+  static readonly of = perTelemetry((t) => new PoolGauges(t));
 
-  private readonly pools = new Map<string, Set<WeakRef<InternalPool>>>();
   private readonly queue: GaugeFamily;
   private readonly ready: GaugeFamily;
   private readonly size: GaugeFamily;
+  /** Names this telemetry reported at the last collection. */
+  private reported = new Set<string>();
 
-  private constructor(telemetry: Telemetry) {
-    this.queue = telemetry.store.gauge('tuist_repo_pool_checkout_queue_length');
-    this.ready = telemetry.store.gauge('tuist_repo_pool_ready_conn_count');
-    this.size = telemetry.store.gauge('tuist_repo_pool_size');
+  private constructor(private readonly telemetry: Telemetry) {
+    this.queue = gauge(telemetry, 'tuist_repo_pool_checkout_queue_length');
+    this.ready = gauge(telemetry, 'tuist_repo_pool_ready_conn_count');
+    this.size = gauge(telemetry, 'tuist_repo_pool_size');
     telemetry.store.onCollect(() => this.collect());
   }
 
-  /** Adds a pool under `name` ('' for none); returns how many live pools already had that name. */
-  add(name: string, pool: InternalPool): number {
-    let set = this.pools.get(name);
-    if (!set) this.pools.set(name, (set = new Set()));
-    let live = 0;
-    for (const ref of set) if (isLive(ref.deref())) live++;
-    set.add(new WeakRef(pool));
-    return live;
-  }
-
   private collect(): void {
-    for (const [name, set] of this.pools) {
-      const totals: Totals = { waiting: 0, idle: 0, size: 0 };
-      for (const ref of set) {
-        const pool = ref.deref();
-        if (!isLive(pool)) {
-          set.delete(ref);
-          continue;
-        }
-        totals.waiting += count(pool.waitingCount);
-        totals.idle += count(pool.idleCount);
-        totals.size += count(pool.options?.max);
-      }
-      const labels = { repo: name };
-      if (set.size === 0) {
-        this.pools.delete(name);
-        if (name === '') {
-          // The unlabelled series exist from start-up; they stay, at 0.
-          this.queue.set(0, labels);
-          this.ready.set(0, labels);
-          this.size.set(0, labels);
-        } else {
-          this.queue.remove(labels);
-          this.ready.remove(labels);
-          this.size.remove(labels);
-        }
+    const totals = new Map<string, Totals>();
+    for (const e of entries) {
+      const pool = e.pool.deref();
+      if (!isLive(pool)) {
+        entries.delete(e);
         continue;
       }
-      this.queue.set(totals.waiting, labels);
-      this.ready.set(totals.idle, labels);
-      this.size.set(totals.size, labels);
+      if (e.binding.auto && enabledInstrumentations.length === 0) continue; // TuistPgInstrumentation is disabled
+      if (activeTelemetry(e.binding.telemetry) !== this.telemetry) continue;
+      const name = e.binding.name ?? '';
+      let sum = totals.get(name);
+      if (sum === undefined) totals.set(name, (sum = { waiting: 0, idle: 0, size: 0 }));
+      sum.waiting += count(pool.waitingCount);
+      sum.idle += count(pool.idleCount);
+      sum.size += count(pool.options?.max);
     }
+    for (const name of this.reported) {
+      if (totals.has(name)) continue;
+      const labels = { repo: name };
+      if (name === '') {
+        // The unlabelled series exist from start-up; they stay, at 0.
+        this.queue.set(0, labels);
+        this.ready.set(0, labels);
+        this.size.set(0, labels);
+      } else {
+        this.queue.remove(labels);
+        this.ready.remove(labels);
+        this.size.remove(labels);
+      }
+    }
+    for (const [name, sum] of totals) {
+      const labels = { repo: name };
+      this.queue.set(sum.waiting, labels);
+      this.ready.set(sum.idle, labels);
+      this.size.set(sum.size, labels);
+    }
+    this.reported = new Set(totals.keys());
   }
 }
 

@@ -1,2 +1,3 @@
 export { instrumentPgPool } from './instrument.js';
-export type { InstrumentPgPoolOptions, PgPool } from './types.js';
+export { TuistPgInstrumentation } from './instrumentation.js';
+export type { InstrumentPgPoolOptions, PgPool, TuistPgInstrumentationConfig } from './types.js';

@@ -1,4 +1,7 @@
-import type { CounterFamily, HistogramFamily, Labels, Telemetry } from '@tuist-telemetry/core';
+import { activeTelemetry, counter, histogram, perTelemetry, type CounterFamily, type HistogramFamily, type Labels, type Telemetry } from '@tuist-telemetry/core/internal';
+import { PoolGauges } from './gauges.js';
+import type { PoolBinding } from './internal-types.js';
+import { enabledInstrumentations } from './state.js';
 
 export type QueryResult = 'ok' | 'error';
 
@@ -15,13 +18,12 @@ export class PoolRecorder {
   private readonly errorLabels: Labels;
 
   constructor(telemetry: Telemetry, name: string | undefined) {
-    const store = telemetry.store;
-    this.connected = store.counter('tuist_repo_pool_db_connection_connected');
-    this.disconnected = store.counter('tuist_repo_pool_db_connection_disconnected');
-    this.queries = store.counter('tuist_repo_query_count');
-    this.totalTime = store.histogram('tuist_repo_query_total_time_milliseconds');
-    this.queueTime = store.histogram('tuist_repo_query_queue_time_milliseconds');
-    this.queryTime = store.histogram('tuist_repo_query_query_time_milliseconds');
+    this.connected = counter(telemetry, 'tuist_repo_pool_db_connection_connected');
+    this.disconnected = counter(telemetry, 'tuist_repo_pool_db_connection_disconnected');
+    this.queries = counter(telemetry, 'tuist_repo_query_count');
+    this.totalTime = histogram(telemetry, 'tuist_repo_query_total_time_milliseconds');
+    this.queueTime = histogram(telemetry, 'tuist_repo_query_queue_time_milliseconds');
+    this.queryTime = histogram(telemetry, 'tuist_repo_query_query_time_milliseconds');
     this.poolLabels = Object.freeze({ repo: name });
     this.okLabels = Object.freeze({ result: 'ok', repo: name });
     this.errorLabels = Object.freeze({ result: 'error', repo: name });
@@ -49,4 +51,32 @@ export class PoolRecorder {
     if (queryMs !== undefined) this.queryTime.record(queryMs, labels);
     this.totalTime.record((queueMs ?? 0) + (queryMs ?? 0), labels);
   }
+}
+
+/** The recorders of one telemetry by pool name ('' for none); creating them also starts that telemetry's gauges. */
+const recordersOf = perTelemetry((t) => {
+  PoolGauges.of(t);
+  return new Map<string, PoolRecorder>();
+});
+
+/**
+ * Where a pool records now: the binding's telemetry, else the running one (core's `activeTelemetry` rule); the last
+ * answer is kept on the binding, so the common case costs one comparison. `undefined` when nothing is running.
+ */
+export function recorderFor(binding: PoolBinding): PoolRecorder | undefined {
+  // Pools found by TuistPgInstrumentation stop recording while it is disabled.
+  if (binding.auto && enabledInstrumentations.length === 0) return undefined;
+  const t = activeTelemetry(binding.telemetry);
+  if (t === undefined) return undefined;
+  const cached = binding.cache;
+  if (cached !== undefined && cached.telemetry === t) return cached.recorder;
+  const byName = recordersOf(t);
+  const key = binding.name ?? '';
+  let recorder = byName.get(key);
+  if (recorder === undefined) {
+    recorder = new PoolRecorder(t, binding.name);
+    byName.set(key, recorder);
+  }
+  binding.cache = { telemetry: t, recorder };
+  return recorder;
 }

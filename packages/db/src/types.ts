@@ -1,3 +1,4 @@
+import type { InstrumentationConfig } from '@opentelemetry/instrumentation';
 import type { Telemetry } from '@tuist-telemetry/core';
 
 /** Options of `instrumentPgPool`. Every option is optional. */
@@ -22,4 +23,13 @@ export interface PgPool {
   connect(...args: never[]): unknown;
   query(...args: never[]): unknown;
   on(event: 'connect' | 'remove', listener: (client: never) => void): unknown;
+}
+
+/** Configuration of `TuistPgInstrumentation`. Every option is optional. */
+export interface TuistPgInstrumentationConfig extends InstrumentationConfig {
+  /**
+   * The `repo` label of a pool, asked once per pool when it is first used (e.g. `(pool) => pool.options.database`).
+   * `undefined` or `''`: no label. A hook that throws counts as `undefined` (with one warning). Default: no label.
+   */
+  poolName?: (pool: PgPool & { readonly options?: Readonly<Record<string, unknown>> }) => string | undefined;
 }

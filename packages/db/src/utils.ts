@@ -51,3 +51,15 @@ export function userCallback(source: 'callback' | 'values' | 'config', args: rea
   if (source === 'values') return args[1] as Callback;
   return (args[0] as { callback: Callback }).callback;
 }
+
+/** The major version of a `x.y.z` version string; `undefined` when it cannot be read. */
+export function majorVersion(version: string | undefined): number | undefined {
+  const m = typeof version === 'string' ? /^(\d+)\./.exec(version) : null;
+  return m ? Number(m[1]) : undefined;
+}
+
+/** Whether a library version is within `[min, max]` majors; an unknown version is given the benefit of the doubt. */
+export function supportedMajor(version: string | undefined, min: number, max: number): boolean {
+  const major = majorVersion(version);
+  return major === undefined || (major >= min && major <= max);
+}

@@ -1,5 +1,5 @@
 import { Agent, Client, Pool, type Dispatcher, type buildConnector } from 'undici';
-import { getTelemetry, TelemetryConfigError, type Telemetry } from '@tuist-telemetry/core';
+import { activeTelemetry, callHook, TelemetryConfigError, type Telemetry } from '@tuist-telemetry/core/internal';
 import { assign, subscribeChannels } from './channels.js';
 import type { ConnectionState, RequestState } from './internal-types.js';
 import { recorderFor, type PoolSource } from './recorder.js';
@@ -123,17 +123,12 @@ class InstrumentedAgent extends Agent {
     if (options === null || typeof options !== 'object') return undefined;
     const origin = origins.get(options.origin);
     if (origin === undefined) return undefined;
-    let ignored = false;
-    if (this.ignore !== undefined) {
-      try {
-        ignored = this.ignore(origin.origin, String(options.path)) === true;
-      } catch (err) {
-        reportInternalError('ignore', err);
-      }
-    }
-    let telemetry = ignored ? undefined : (this.telemetry ?? getTelemetry());
+    const ignore = this.ignore;
+    const path = String(options.path);
+    const ignored = ignore !== undefined && callHook('http:ignore', '@tuist-telemetry/http: the ignore option', () => ignore(origin.origin, path) === true, false, this.telemetry);
+    let telemetry = ignored ? undefined : activeTelemetry(this.telemetry);
     // Traffic the SDK itself makes (PostHog's ingestion) is registered with the telemetry and never measured.
-    if (telemetry !== undefined && telemetry.isExcludedFromHttpMetrics(origin.origin, String(options.path))) telemetry = undefined;
+    if (telemetry !== undefined && telemetry.isExcludedFromHttpMetrics(origin.origin, path)) telemetry = undefined;
     const recorder = telemetry === undefined ? undefined : recorderFor(telemetry);
     recorder?.track(this.source, origin.origin);
     return {

@@ -1,5 +1,5 @@
 import { getGlobalDispatcher, setGlobalDispatcher } from 'undici';
-import { logger } from '@tuist-telemetry/core';
+import { logger } from '@tuist-telemetry/core/internal';
 import { createInstrumentedAgent, splitOptions } from './agent.js';
 import { reportInternalError } from './report.js';
 import type { InstrumentedAgentOptions, Uninstall } from './types.js';

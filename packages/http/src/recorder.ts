@@ -1,4 +1,4 @@
-import type { CounterFamily, GaugeFamily, HistogramFamily, Telemetry } from '@tuist-telemetry/core';
+import { counter, gauge, histogram, perTelemetry, type CounterFamily, type GaugeFamily, type HistogramFamily, type Telemetry } from '@tuist-telemetry/core/internal';
 import type { Agent } from 'undici';
 import { msToNs } from './utils.js';
 
@@ -35,21 +35,21 @@ export class HttpRecorder {
   private readonly sources = new Set<PoolSource>();
 
   constructor(telemetry: Telemetry) {
-    const s = telemetry.store;
-    this.requestCount = s.counter('tuist_http_request_count');
-    this.requestDuration = s.histogram('tuist_http_request_duration_nanosecond');
-    this.queueCount = s.counter('tuist_http_queue_count');
-    this.queueDuration = s.histogram('tuist_http_queue_duration_nanoseconds');
-    this.queueIdle = s.histogram('tuist_http_queue_idle_time_nanoseconds');
-    this.connectionCount = s.counter('tuist_http_connection_count');
-    this.connectionDuration = s.histogram('tuist_http_connection_duration_nanoseconds');
-    this.sendCount = s.counter('tuist_http_send_count');
-    this.sendDuration = s.histogram('tuist_http_send_duration_nanoseconds');
-    this.receiveCount = s.counter('tuist_http_receive_count');
-    this.receiveDuration = s.histogram('tuist_http_receive_duration_nanoseconds');
-    this.available = s.gauge('tuist_http_queue_available_connections');
-    this.inUse = s.gauge('tuist_http_queue_in_use_connections');
-    const stop = s.onCollect(() => this.collectPools());
+    const t = telemetry;
+    this.requestCount = counter(t, 'tuist_http_request_count');
+    this.requestDuration = histogram(t, 'tuist_http_request_duration_nanosecond');
+    this.queueCount = counter(t, 'tuist_http_queue_count');
+    this.queueDuration = histogram(t, 'tuist_http_queue_duration_nanoseconds');
+    this.queueIdle = histogram(t, 'tuist_http_queue_idle_time_nanoseconds');
+    this.connectionCount = counter(t, 'tuist_http_connection_count');
+    this.connectionDuration = histogram(t, 'tuist_http_connection_duration_nanoseconds');
+    this.sendCount = counter(t, 'tuist_http_send_count');
+    this.sendDuration = histogram(t, 'tuist_http_send_duration_nanoseconds');
+    this.receiveCount = counter(t, 'tuist_http_receive_count');
+    this.receiveDuration = histogram(t, 'tuist_http_receive_duration_nanoseconds');
+    this.available = gauge(t, 'tuist_http_queue_available_connections');
+    this.inUse = gauge(t, 'tuist_http_queue_in_use_connections');
+    const stop = t.store.onCollect(() => this.collectPools());
     telemetry.onShutdown(stop);
   }
 
@@ -125,14 +125,5 @@ export class HttpRecorder {
   }
 }
 
-const recorders = new WeakMap<Telemetry, HttpRecorder>();
-
 /** The recorder of a telemetry instance, created on first use. */
-export function recorderFor(telemetry: Telemetry): HttpRecorder {
-  let r = recorders.get(telemetry);
-  if (r === undefined) {
-    r = new HttpRecorder(telemetry);
-    recorders.set(telemetry, r);
-  }
-  return r;
-}
+export const recorderFor = perTelemetry((t) => new HttpRecorder(t));

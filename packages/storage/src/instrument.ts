@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { TelemetryConfigError } from '@tuist-telemetry/core';
+import { TelemetryConfigError } from '@tuist-telemetry/core/internal';
 import { COMMAND_COUNT_METRIC, COMMAND_DURATION_METRIC, recordDurationAndCount, resolveTelemetry } from './metrics.js';
 import type { InstrumentS3ClientOptions } from './types.js';
 import { commandLabel } from './utils.js';

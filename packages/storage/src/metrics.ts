@@ -1,4 +1,4 @@
-import { getTelemetry, logger, type Labels, type Telemetry } from '@tuist-telemetry/core';
+import { activeTelemetry, counter, histogram, logger, type CounterName, type HistogramName, type Labels, type Telemetry } from '@tuist-telemetry/core/internal';
 
 const log = logger('storage');
 
@@ -46,9 +46,9 @@ export const COMMAND_COUNT_METRIC = 'tuist_storage_command_count';
 
 let warnedNoTelemetry = false;
 
-/** The explicit telemetry, else the running one; warns once per process when there is none. */
+/** Core's rule (`activeTelemetry`): the explicit telemetry, else the running one; warns once per process when there is none. */
 export function resolveTelemetry(explicit: Telemetry | undefined): Telemetry | undefined {
-  const t = explicit ?? getTelemetry();
+  const t = activeTelemetry(explicit);
   if (t === undefined && !warnedNoTelemetry) {
     warnedNoTelemetry = true;
     log.warn('no telemetry is running (call startTelemetry() first, or pass `telemetry`); storage metrics are not recorded');
@@ -57,21 +57,21 @@ export function resolveTelemetry(explicit: Telemetry | undefined): Telemetry | u
 }
 
 /** Records one duration and one count; never throws into the caller. */
-export function recordDurationAndCount(t: Telemetry, duration: string, count: string, ms: number, labels: Labels): void {
+export function recordDurationAndCount(t: Telemetry, duration: HistogramName, count: CounterName, ms: number, labels: Labels): void {
   try {
-    t.store.histogram(duration).record(ms, labels);
-    t.store.counter(count).add(1, labels);
+    histogram(t, duration).record(ms, labels);
+    counter(t, count).add(1, labels);
   } catch (err) {
     t.warnings.warn(`storage-record:${duration}`, `@tuist-telemetry/storage: could not record ${duration} (${String(err)})`);
   }
 }
 
 /** Records a value on a catalog histogram; never throws into the caller. */
-export function recordValue(t: Telemetry, histogram: string, value: number, labels: Labels): void {
+export function recordValue(t: Telemetry, name: HistogramName, value: number, labels: Labels): void {
   try {
-    t.store.histogram(histogram).record(value, labels);
+    histogram(t, name).record(value, labels);
   } catch (err) {
-    t.warnings.warn(`storage-record:${histogram}`, `@tuist-telemetry/storage: could not record ${histogram} (${String(err)})`);
+    t.warnings.warn(`storage-record:${name}`, `@tuist-telemetry/storage: could not record ${name} (${String(err)})`);
   }
 }
 

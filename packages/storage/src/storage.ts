@@ -7,7 +7,7 @@ import {
   ListObjectsV2Command,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { TelemetryConfigError, type Telemetry } from '@tuist-telemetry/core';
+import { TelemetryConfigError, type Telemetry } from '@tuist-telemetry/core/internal';
 import { DeleteAllObjectsError } from './errors.js';
 import { presignDownload, presignUploadPart } from './presign.js';
 import { OBJECT_SIZE_METRIC, measure, recordValue, resolveTelemetry } from './metrics.js';

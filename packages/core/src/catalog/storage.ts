@@ -1,7 +1,7 @@
 import type { MetricDefinition } from './types.js';
 import { B1 } from './buckets.js';
 
-export const storage: MetricDefinition[] = [
+export const storage = [
   { name: 'tuist_storage_get_object_size_size_bytes', type: 'histogram', family: 'storage', unit: 'By', buckets: B1, labels: ['object_key'],
     description: 'Size in bytes of objects whose size was fetched from remote storage.' },
   { name: 'tuist_storage_get_object_size_duration_miliseconds', type: 'histogram', family: 'storage', unit: 'ms', buckets: B1, labels: ['object_key'], serverName: 'tuist_storage_get_object_size_duration_milliseconds',
@@ -42,4 +42,4 @@ export const storage: MetricDefinition[] = [
     description: 'Duration of each S3 command (retries included) made through an instrumented S3 client.' },
   { name: 'tuist_storage_command_count', type: 'counter', family: 'storage', labels: ['command', 'outcome'], extension: true,
     description: 'Number of S3 commands made through an instrumented S3 client; outcome is ok or error.' },
-];
+] as const satisfies readonly MetricDefinition[];

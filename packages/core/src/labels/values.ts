@@ -1,0 +1,53 @@
+/**
+ * Label values as the exposition and OTLP carry them: strings of at most MAX_LABEL_VALUE_LENGTH UTF-16 units that
+ * are well-formed UTF-16. Every value the store keeps goes through here, so two inputs that would be the same bytes
+ * on the wire (`'a\uD800'` and `'a\uFFFD'`: an unpaired surrogate is encoded as U+FFFD) are one key, one series.
+ */
+
+/** The value a bounded label takes once it has seen its cap of distinct values. */
+export const OVERFLOW_VALUE = '__overflow__';
+/** Label values longer than this are truncated (S3 keys are at most 1024 bytes). */
+export const MAX_LABEL_VALUE_LENGTH = 1024;
+
+/** What callers may pass as a label value; anything else is normalised (see `normaliseLabelValue`). */
+export type LabelValue = string | number | boolean | bigint | null | undefined;
+
+// ES2024 string methods (Node >= 20); the project's lib is ES2022.
+type WellFormed = string & { isWellFormed(): boolean; toWellFormed(): string };
+
+/** Whether `raw` is stored as it is: a well-formed string within the length limit. */
+export function isStoredAsIs(raw: unknown): raw is string {
+  return typeof raw === 'string' && raw.length <= MAX_LABEL_VALUE_LENGTH && (raw as WellFormed).isWellFormed();
+}
+
+/** Why a value is not stored as it is, for the warning; undefined when it is (or is an accepted number/boolean). */
+export type LabelValueProblem = 'too-long' | 'ill-formed' | 'missing' | 'invalid';
+
+/**
+ * The stored form of any label value, never throwing: strings truncated to the limit (without splitting a surrogate
+ * pair) and made well-formed; numbers, booleans and bigints as their decimal text; a missing value is `''` for an
+ * optional label and `'unknown'` otherwise; anything else (objects, symbols, functions) `'invalid'`.
+ */
+export function normaliseLabelValue(raw: unknown, optional: boolean): string {
+  if (typeof raw === 'string') {
+    let s = raw;
+    if (s.length > MAX_LABEL_VALUE_LENGTH) {
+      // Do not leave the high half of a pair at the end: it would become U+FFFD below.
+      const cut = MAX_LABEL_VALUE_LENGTH;
+      const c = s.charCodeAt(cut - 1);
+      s = s.slice(0, c >= 0xd800 && c <= 0xdbff ? cut - 1 : cut);
+    }
+    return (s as WellFormed).toWellFormed();
+  }
+  if (typeof raw === 'number' || typeof raw === 'boolean' || typeof raw === 'bigint') return String(raw);
+  if (raw === undefined || raw === null) return optional ? '' : 'unknown';
+  return 'invalid';
+}
+
+/** Which warning `normaliseLabelValue` deserves (undefined: a silent, expected conversion). */
+export function labelValueProblem(raw: unknown, optional: boolean): LabelValueProblem | undefined {
+  if (typeof raw === 'string') return raw.length > MAX_LABEL_VALUE_LENGTH ? 'too-long' : (raw as WellFormed).isWellFormed() ? undefined : 'ill-formed';
+  if (raw === undefined || raw === null) return optional ? undefined : 'missing';
+  if (typeof raw === 'object' || typeof raw === 'function' || typeof raw === 'symbol') return 'invalid';
+  return undefined;
+}

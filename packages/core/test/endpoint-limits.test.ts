@@ -1,0 +1,176 @@
+import { expect } from 'chai';
+import http from 'node:http';
+import net from 'node:net';
+import { startTelemetry } from '@tuist-telemetry/core';
+import { MetricsEndpoint, singleFlight, type EndpointLimits } from '../src/prometheus/endpoint.js';
+
+/**
+ * A client that sends `GET /metrics` and stops reading. A paused socket cannot see the server hang up, so
+ * `drain()` resumes reading (once the server-side assertions are done) and resolves with the bytes it got before
+ * the connection ended.
+ */
+function stalledReader(port: number): { drain: () => Promise<number> } {
+  const socket = net.connect(port, '127.0.0.1');
+  socket.on('error', () => {});
+  socket.write('GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n');
+  socket.pause();
+  let bytes = 0;
+  socket.on('data', (c: Buffer) => (bytes += c.length));
+  const closed = new Promise<number>((resolve) => socket.once('close', () => resolve(bytes)));
+  return {
+    drain: () => {
+      socket.resume();
+      return closed;
+    },
+  };
+}
+
+function get(port: number): Promise<{ status: number; headers: http.IncomingHttpHeaders; bytes: number }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path: '/metrics', agent: false }, (res) => {
+        let bytes = 0;
+        res.on('data', (c: Buffer) => (bytes += c.length));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, bytes }));
+      })
+      .on('error', reject);
+  });
+}
+
+async function until(cond: () => boolean): Promise<void> {
+  while (!cond()) await new Promise((r) => setTimeout(r, 10));
+}
+
+/** A body far larger than the loopback socket buffers, so a reader that never reads really stalls the write. */
+const BIG = Buffer.alloc(32 * 1024 * 1024, 'x');
+
+async function endpoint(limits: Partial<EndpointLimits>, render: () => Promise<Buffer>): Promise<{ e: MetricsEndpoint; port: number }> {
+  const e = new MetricsEndpoint({
+    host: '127.0.0.1',
+    port: 0,
+    writeTimeoutMs: 60_000,
+    idleTimeoutMs: 60_000,
+    maxConcurrentScrapes: 10,
+    ...limits,
+    render,
+    onRenderError: () => {},
+  });
+  return { e, port: (await e.listening).port };
+}
+
+describe('core: the endpoint cannot be used to exhaust the host', () => {
+  it('closes a reader that never reads once the write timeout passes, and frees its slot', async () => {
+    const { e, port } = await endpoint({ writeTimeoutMs: 300 }, async () => BIG);
+    try {
+      const readers = [stalledReader(port), stalledReader(port)];
+      await until(() => e.scrapesInFlight === 2);
+      // The server gives up on both (their slots free up) although neither read a byte.
+      await until(() => e.scrapesInFlight === 0);
+      for (const r of readers) expect(await r.drain()).to.be.lessThan(BIG.length);
+    } finally {
+      await e.close();
+    }
+  });
+
+  it('closes a stalled connection once the idle timeout passes', async () => {
+    const { e, port } = await endpoint({ idleTimeoutMs: 300 }, async () => BIG);
+    try {
+      const r = stalledReader(port);
+      await until(() => e.scrapesInFlight === 1);
+      await until(() => e.scrapesInFlight === 0);
+      expect(await r.drain()).to.be.lessThan(BIG.length);
+    } finally {
+      await e.close();
+    }
+  });
+
+  it('answers 503 with Retry-After past maxConcurrentScrapes, and serves again once the slots are free', async () => {
+    const { e, port } = await endpoint({ maxConcurrentScrapes: 2, writeTimeoutMs: 500 }, async () => BIG);
+    try {
+      const readers = [stalledReader(port), stalledReader(port)];
+      await until(() => e.scrapesInFlight === 2);
+      const extra = await get(port);
+      expect(extra.status).to.equal(503);
+      expect(extra.headers['retry-after']).to.equal('1');
+      await until(() => e.scrapesInFlight === 0);
+      for (const r of readers) expect(await r.drain()).to.be.lessThan(BIG.length);
+      const ok = await get(port);
+      expect(ok.status).to.equal(200);
+      expect(ok.bytes).to.equal(BIG.length);
+    } finally {
+      await e.close();
+    }
+  });
+
+  it('20 concurrent scrapes cost one render and all get the same body', async () => {
+    let renders = 0;
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const body = Buffer.from('# TYPE x counter\nx 1\n');
+    const render = singleFlight(async () => {
+      renders++;
+      await gate;
+      return body;
+    });
+    const { e, port } = await endpoint({ maxConcurrentScrapes: 20 }, render);
+    try {
+      const scrapes = Array.from({ length: 20 }, () => get(port));
+      await until(() => e.scrapesInFlight === 20);
+      open();
+      const results = await Promise.all(scrapes);
+      expect(renders).to.equal(1);
+      for (const r of results) {
+        expect(r.status).to.equal(200);
+        expect(r.bytes).to.equal(body.length);
+      }
+      // The next scrape renders again (nothing is served stale once the shared render is done).
+      await get(port);
+      expect(renders).to.equal(2);
+    } finally {
+      await e.close();
+    }
+  });
+});
+
+describe('core: rendering through the telemetry', () => {
+  it('concurrent renderPrometheus() calls run the collection once', async () => {
+    const t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, setGlobalMeterProvider: false });
+    try {
+      await t.ready();
+      let collections = 0;
+      t.store.onCollect(() => collections++);
+      const bodies = await Promise.all(Array.from({ length: 20 }, () => t.renderPrometheus()));
+      expect(collections).to.equal(1);
+      expect(new Set(bodies).size).to.equal(1);
+      await t.renderPrometheus();
+      expect(collections).to.equal(2);
+    } finally {
+      await t.shutdown();
+    }
+  });
+
+  it('the idle timeout option closes a connection that sends nothing', async () => {
+    const t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1', idleTimeoutMs: 200 }, runtimeMetrics: false, setGlobalMeterProvider: false });
+    try {
+      await t.ready();
+      const socket = net.connect(t.port!, '127.0.0.1');
+      socket.on('error', () => {});
+      await new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    } finally {
+      await t.shutdown();
+    }
+  });
+
+  it('renderPrometheus() after shutdown returns the last state, third-party instruments included', async () => {
+    const t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, setGlobalMeterProvider: false });
+    await t.ready();
+    t.metrics.recordCacheUpload(7);
+    t.meterProvider.getMeter('lib').createCounter('lib.requests').add(3);
+    const before = await t.renderPrometheus();
+    expect(before).to.contain('lib_requests_total 3');
+    await t.shutdown();
+    const after = await t.renderPrometheus();
+    expect(after).to.contain('tuist_cache_uploaded_bytes 7');
+    expect(after).to.contain('lib_requests_total 3');
+  });
+});

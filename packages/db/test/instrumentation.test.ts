@@ -1,0 +1,170 @@
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import type pgTypes from 'pg';
+import { diag, DiagLogLevel } from '@opentelemetry/api';
+import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
+import { parseExposition, requireService, samples, scrape, sum, value, type Exposition, type Postgres, startPostgres } from '@tuist-telemetry/testing';
+import { instrumentPgPool, TuistPgInstrumentation } from '@tuist-telemetry/db';
+
+const require = createRequire(import.meta.url);
+const dbDir = fileURLToPath(new URL('..', import.meta.url));
+
+/** Warnings and errors that reach OTel's diag while `fn` runs. */
+function captureDiag(): { lines: string[]; stop: () => void } {
+  const lines: string[] = [];
+  const push = (...a: unknown[]): number => lines.push(a.map(String).join(' '));
+  diag.setLogger({ error: push, warn: push, info: () => {}, debug: () => {}, verbose: () => {} }, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
+  return { lines, stop: () => diag.disable() };
+}
+
+describe('db: TuistPgInstrumentation', function () {
+  let postgres: Postgres | undefined;
+  let url: string;
+  let t: Telemetry;
+  const pools: pgTypes.Pool[] = [];
+  const metrics = (): Promise<Exposition> => scrape(t.url!);
+
+  before(async function () {
+    try {
+      postgres = await startPostgres({ from: import.meta.url });
+    } catch (err) {
+      requireService(this, 'PostgreSQL', false, (err as Error).message);
+    }
+    url = postgres!.url;
+    t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false });
+    await t.ready();
+  });
+
+  after(async () => {
+    await Promise.all(pools.filter((p) => !p.ending).map((p) => p.end()));
+    await t?.shutdown();
+    await postgres?.stop();
+  });
+
+  describe('CJS: require("pg") in this process', () => {
+    let inst: TuistPgInstrumentation;
+    let pg: typeof pgTypes;
+    const newPool = (config: pgTypes.PoolConfig = {}): pgTypes.Pool => {
+      const pool = new pg.Pool({ connectionString: url, ...config });
+      pool.on('error', () => {});
+      pools.push(pool);
+      return pool;
+    };
+
+    before(() => {
+      inst = new TuistPgInstrumentation({ poolName: (pool) => (pool.options?.application_name as string | undefined) ?? 'auto' });
+      pg = require('pg') as typeof pgTypes;
+    });
+    after(() => inst.disable());
+
+    it('a pool created by anyone records pool and query series under the poolName label', async () => {
+      expect(TuistPgInstrumentation.shortName).to.equal('pg');
+      expect(inst.shortName).to.equal('pg');
+      const pool = newPool({ max: 3, application_name: 'orm' });
+      await pool.query('SELECT 1');
+      await pool.query({ text: 'SELECT $1::int AS n', values: [2] });
+      await pool.query('SELECT nope').catch(() => {});
+      const client = await pool.connect();
+      await client.query('BEGIN');
+      await client.query('COMMIT');
+      client.release();
+      const exp = await metrics();
+      expect(value(exp, 'tuist_repo_query_count', { repo: 'orm', result: 'ok' })).to.equal(4);
+      expect(value(exp, 'tuist_repo_query_count', { repo: 'orm', result: 'error' })).to.equal(1);
+      expect(value(exp, 'tuist_repo_query_total_time_milliseconds_count', { repo: 'orm', result: 'ok' })).to.equal(4);
+      expect(value(exp, 'tuist_repo_pool_size', { repo: 'orm' })).to.equal(3);
+      expect(value(exp, 'tuist_repo_pool_ready_conn_count', { repo: 'orm' })).to.be.greaterThan(0);
+      expect(value(exp, 'tuist_repo_pool_db_connection_connected', { repo: 'orm' })).to.be.greaterThan(0);
+    });
+
+    it('instrumentPgPool on a pool it found: the explicit name wins and nothing is counted twice', async () => {
+      const pool = newPool({ application_name: 'found' });
+      await pool.query('SELECT 1');
+      expect(instrumentPgPool(pool, { name: 'explicit' })).to.equal(pool);
+      await pool.query('SELECT 1');
+      await pool.query('SELECT 1');
+      const again = newPool();
+      instrumentPgPool(again, { name: 'explicit-first' });
+      await again.query('SELECT 1');
+      const exp = await metrics();
+      expect(value(exp, 'tuist_repo_query_count', { repo: 'found', result: 'ok' })).to.equal(1);
+      expect(value(exp, 'tuist_repo_query_count', { repo: 'explicit', result: 'ok' })).to.equal(2);
+      expect(value(exp, 'tuist_repo_query_count', { repo: 'explicit-first', result: 'ok' })).to.equal(1);
+      expect(samples(exp, 'tuist_repo_query_count', { repo: 'auto' })).to.have.length(0);
+    });
+
+    it('a throwing poolName counts as no name, with one warning; the queries work', async () => {
+      const d = captureDiag();
+      try {
+        inst.setConfig({
+          poolName: () => {
+            throw new Error('hook broke');
+          },
+        });
+        const before = sum(await metrics(), 'tuist_repo_query_count', { result: 'ok' });
+        for (let i = 0; i < 2; i++) expect((await newPool().query('SELECT 7 AS n')).rows[0].n).to.equal(7);
+        const exp = await metrics();
+        expect(sum(exp, 'tuist_repo_query_count', { result: 'ok' }) - before).to.equal(2);
+        expect(samples(exp, 'tuist_repo_query_count', { result: 'ok' }).filter((x) => !('repo' in x.labels)).map((x) => x.value)).to.deep.equal([2]);
+        expect(d.lines.filter((l) => l.includes('poolName option threw'))).to.have.length(1);
+        inst.setConfig({ poolName: 'not a function' as never });
+        expect(d.lines.some((l) => l.includes('poolName must be a function'))).to.equal(true);
+      } finally {
+        d.stop();
+        inst.setConfig({ poolName: () => 'auto' });
+      }
+    });
+
+    it('disable and enable are idempotent; while disabled new pools record nothing', async () => {
+      inst.disable();
+      inst.disable();
+      const off = newPool({ application_name: 'off' });
+      await off.query('SELECT 1');
+      expect(samples(await metrics(), 'tuist_repo_query_count', { repo: 'auto' })).to.have.length(0);
+      inst.enable();
+      inst.enable();
+      const on = newPool();
+      await on.query('SELECT 1');
+      await on.query('SELECT 1');
+      expect(value(await metrics(), 'tuist_repo_query_count', { repo: 'auto', result: 'ok' })).to.equal(2);
+    });
+
+    it('an unsupported pg is skipped with one diag message and runs unchanged', () => {
+      const d = captureDiag();
+      try {
+        const other = new TuistPgInstrumentation({ enabled: false });
+        const defs = other.getModuleDefinitions();
+        const fake = { Pool: class {} };
+        for (const def of defs.filter((m) => m.name === 'pg')) {
+          expect(def.patch!(fake, '9.0.0')).to.equal(fake);
+          expect(def.patch!(fake, '9.1.0')).to.equal(fake);
+        }
+        expect(d.lines.filter((l) => l.includes('pg 9.0.0 is not supported'))).to.have.length(1);
+      } finally {
+        d.stop();
+      }
+    });
+  });
+
+  describe('ESM: import pg from "pg" in a child process with the loader hook', () => {
+    it('an app that imports no @tuist-telemetry package gets pool and query series', async () => {
+      const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', '--import', './test/fixtures/register-pg.ts', './test/fixtures/esm-app.mjs'], {
+        cwd: dbDir,
+        env: { ...process.env, DATABASE_URL: url, POOL_NAME: 'esm' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+      const code = await new Promise<number | null>((r) => child.on('exit', r));
+      expect(code, out).to.equal(0);
+      const exp = parseExposition(out.slice(out.indexOf('EXPOSITION\n') + 11));
+      expect(value(exp, 'tuist_repo_query_count', { repo: 'esm', result: 'ok' }), out).to.equal(3);
+      expect(value(exp, 'tuist_repo_query_count', { repo: 'esm', result: 'error' })).to.equal(1);
+      expect(value(exp, 'tuist_repo_pool_size', { repo: 'esm' })).to.equal(2);
+      expect(value(exp, 'tuist_repo_pool_db_connection_connected', { repo: 'esm' })).to.be.greaterThan(0);
+    });
+  });
+});

@@ -1,0 +1,227 @@
+import { expect } from 'chai';
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PRIVATE_PACKAGES } from './packages.js';
+
+/**
+ * What a user gets from npm: every public package packed (as `changeset publish` would), the tarballs installed
+ * together with npm into a fresh app outside the workspace, and the root README's snippets type-checked there with
+ * `tsc --strict` (no skipLibCheck) and run, from ESM and with `require()` from CommonJS.
+ */
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const tsc = path.join(root, 'node_modules/typescript/bin/tsc');
+const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+
+function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): SpawnSyncReturns<string> {
+  return spawnSync(cmd, args, { cwd, env, encoding: 'utf8', timeout: 120_000 });
+}
+const output = (r: SpawnSyncReturns<string>): string => `exit ${r.status ?? r.signal}\n${r.stdout}\n${r.stderr}`.slice(-4000);
+
+/** The versions this workspace tests with, so the app installs the same third-party packages. */
+function workspaceVersions(): Map<string, string> {
+  const versions = new Map<string, string>();
+  const manifests = ['package.json', ...readdirSync(path.join(root, 'packages')).map((p) => `packages/${p}/package.json`), 'examples/tuist-server/package.json'];
+  for (const m of manifests) {
+    const pkg = JSON.parse(readFileSync(path.join(root, m), 'utf8')) as Record<string, Record<string, string> | undefined>;
+    for (const deps of [pkg.dependencies, pkg.devDependencies]) for (const [name, v] of Object.entries(deps ?? {})) if (/^\d/.test(v)) versions.set(name, v);
+  }
+  return versions;
+}
+
+/** The README's sections under "## Packages": their `npm install` lines and their TypeScript snippets. */
+function readmePackages(): { installs: string[]; snippets: Map<string, string> } {
+  const part = readme.slice(readme.indexOf('\n## Packages'), readme.indexOf('\n## Environment variables'));
+  const installs = [...part.matchAll(/^npm install (.+)$/gm)].flatMap((m) => m[1]!.replace(/#.*/, '').trim().split(/\s+/)).filter((w) => !w.startsWith('-'));
+  const snippets = new Map<string, string>();
+  for (const section of part.split(/\n### /).slice(1)) {
+    const name = section.slice(0, section.indexOf('\n')).trim();
+    const ts = /```ts\n([\s\S]*?)```/.exec(section);
+    if (ts) snippets.set(name, ts[1]!);
+  }
+  return { installs, snippets };
+}
+
+/** What the README's snippets take as given from the surrounding app. */
+const GIVEN = `
+const bytes = 1024;
+const users = 2, organizations = 1;
+const db = { countProjects: async () => 3 };
+const user = { id: 'user-1', email: 'ada@example.com', accountName: 'ada' };
+`;
+
+/** The environment of a user who configured nothing, with the endpoint on a free local port. */
+function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!/^(OTEL_|TUIST_|DATABASE_URL|S3_|NODE_OPTIONS)/.test(k)) env[k] = v;
+  return { ...env, OTEL_EXPORTER_PROMETHEUS_PORT: '0', OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1', ...extra };
+}
+
+async function runNode(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, args, { cwd, env });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  clearTimeout(killer);
+  return { code, stdout, stderr };
+}
+
+/** Checks that both the ESM and the CommonJS smoke scripts run against the installed packages. */
+const SMOKE = `
+const loaded = {};
+for (const name of ['core', 'storage', 'http', 'db', 'analytics']) loaded[name] = Object.keys(await load('@tuist-telemetry/' + name)).sort();
+const core = await load('@tuist-telemetry/core');
+const t = core.startTelemetry({ runtimeMetrics: false });
+await t.ready();
+t.metrics.recordRun({ name: 'build', isCi: true, status: 0, durationMs: 1234 });
+const body = await (await fetch(t.url)).text();
+await t.shutdown();
+let otlpError;
+try {
+  core.startTelemetry({ exporters: 'otlp', runtimeMetrics: false });
+} catch (err) {
+  otlpError = { name: err.name, isConfigError: err instanceof core.TelemetryConfigError, message: err.message };
+}
+console.log(JSON.stringify({ loaded, served: body.includes('tuist_runs_total{name="build",is_ci="true",status="0"} 1'), otlpError }));
+`;
+
+interface Smoke {
+  loaded: Record<string, string[]>;
+  served: boolean;
+  otlpError?: { name: string; isConfigError: boolean; message: string };
+}
+
+describe('packed packages installed with npm in a fresh app (README snippets, ESM and CommonJS)', function () {
+  let tmp: string;
+  let app: string;
+  let tarballs: string[];
+  let tscResult: SpawnSyncReturns<string>;
+  const { installs, snippets } = readmePackages();
+
+  before(function () {
+    this.timeout(300_000);
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'tuist-telemetry-pack-'));
+    const packs = path.join(tmp, 'packs');
+    const packed = run(process.execPath, ['scripts/pnpm.mjs', '-r', '--filter', './packages/*', 'pack', '--pack-destination', packs], root);
+    expect(packed.status, output(packed)).to.equal(0);
+    tarballs = readdirSync(packs).map((f) => path.join(packs, f));
+
+    app = path.join(tmp, 'app');
+    mkdirSync(path.join(app, 'src'), { recursive: true });
+    writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'readme-app', private: true, type: 'module' }));
+    // What the README tells users to install, at this workspace's versions; our packages from the tarballs.
+    const versions = workspaceVersions();
+    const ours = new Map(tarballs.map((t) => [`@tuist-telemetry/${path.basename(t).replace(/^tuist-telemetry-/, '').replace(/-\d+\.\d+\.\d+\.tgz$/, '')}`, t]));
+    const specs = new Set<string>(tarballs);
+    for (const name of [...installs, '@types/node']) {
+      if (ours.has(name)) continue;
+      expect(versions.get(name), `the workspace has no pinned version of ${name}`).to.be.a('string');
+      specs.add(`${name}@${versions.get(name)}`);
+    }
+    const installed = run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...specs], app);
+    expect(installed.status, output(installed)).to.equal(0);
+
+    for (const [name, code] of snippets) {
+      let source = GIVEN + code;
+      // The http snippet's request goes to a local server (set per run) instead of example.com.
+      source = source.replace("'https://example.com'", 'process.env.README_HTTP_URL!');
+      writeFileSync(path.join(app, 'src', `readme-${name}.ts`), source);
+    }
+    writeFileSync(
+      path.join(app, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: { strict: true, skipLibCheck: false, target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', types: ['node'], rootDir: 'src', outDir: 'dist' },
+        include: ['src'],
+      }),
+    );
+    tscResult = run(process.execPath, [tsc, '-p', '.'], app);
+  });
+
+  after(() => {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('packs the five public packages, each with its built dist and no .tsbuildinfo, tests or sources of other packages', () => {
+    expect(tarballs.map((t) => path.basename(t)).sort()).to.deep.equal(
+      ['analytics', 'core', 'db', 'http', 'storage'].map((p) => `tuist-telemetry-${p}-0.1.0.tgz`),
+    );
+    for (const t of tarballs) {
+      const files = run('tar', ['tzf', t], tmp).stdout.split('\n').filter(Boolean);
+      expect(files, t).to.include('package/dist/index.js').and.include('package/dist/index.d.ts').and.include('package/package.json');
+      expect(files.filter((f) => /tsbuildinfo|\/test\//.test(f)), t).to.deep.equal([]);
+      const manifest = run('tar', ['xzfO', t, 'package/package.json'], tmp).stdout;
+      expect(manifest, `${t}: workspace: ranges are replaced by versions`).to.not.contain('workspace:');
+    }
+  });
+
+  it('private packages (root, bench, testing, examples) refuse to be packed', () => {
+    for (const dir of PRIVATE_PACKAGES) {
+      const r = run('npm', ['pack', '--dry-run', '--loglevel=error'], path.join(root, dir));
+      expect(r.status, `${dir}\n${output(r)}`).to.not.equal(0);
+      // The root has no version, so npm refuses it before its prepack guard runs.
+      expect(r.stderr, dir).to.match(dir === '.' ? /is private: it is never packed or published|must have name and version/ : /is private: it is never packed or published/);
+    }
+  });
+
+  it('the README install lines bring no OTLP transport (gRPC, protobuf) into the app', () => {
+    for (const dep of ['@grpc/grpc-js', 'protobufjs', '@opentelemetry/exporter-metrics-otlp-grpc', '@opentelemetry/exporter-metrics-otlp-proto', '@opentelemetry/exporter-metrics-otlp-http']) {
+      expect(existsSync(path.join(app, 'node_modules', dep)), dep).to.equal(false);
+    }
+  });
+
+  it('the README snippets type-check under tsc --strict without skipLibCheck', () => {
+    expect([...snippets.keys()]).to.deep.equal(['core', 'storage', 'http', 'db', 'analytics']);
+    expect(tscResult.status, output(tscResult)).to.equal(0);
+  });
+
+  it('the README snippets run as ES modules', async () => {
+    const server = http.createServer((_req, res) => res.writeHead(200, { Connection: 'close' }).end('ok'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+      for (const name of snippets.keys()) {
+        // The other packages record into the running telemetry: start it the zero-code way the README shows.
+        const args = name === 'core' ? [`dist/readme-${name}.js`] : ['--import', '@tuist-telemetry/core/register', `dist/readme-${name}.js`];
+        const r = await runNode(args, app, cleanEnv({ README_HTTP_URL: url }));
+        expect(r.code, `${name}\n${r.stdout}\n${r.stderr}`).to.equal(0);
+        // (The AWS SDK's notice about its future Node.js support is a warning of its own, not ours.)
+        expect(r.stderr, name).to.not.match(/Error|ExperimentalWarning|DeprecationWarning/);
+      }
+    } finally {
+      server.close();
+    }
+  });
+
+  for (const kind of ['esm', 'cjs'] as const) {
+    it(kind === 'esm' ? 'import from ESM: every package loads, core serves /metrics, otlp without its exporter names the package' : "require() from CommonJS does the same (as the README says)", async () => {
+      const file = kind === 'esm' ? 'smoke.mjs' : 'smoke.cjs';
+      const load = kind === 'esm' ? 'const load = (n) => import(n);' : 'const load = async (n) => require(n);';
+      writeFileSync(path.join(app, file), kind === 'esm' ? `${load}\n${SMOKE}` : `${load}\n(async () => {\n${SMOKE}\n})();`);
+      const r = await runNode([file], app, cleanEnv());
+      expect(r.code, r.stdout + r.stderr).to.equal(0);
+      expect(r.stderr).to.not.match(/ExperimentalWarning|Error/);
+      const smoke = JSON.parse(r.stdout.trim().split('\n').pop()!) as Smoke;
+      expect(smoke.loaded.core).to.include('startTelemetry').and.include('getTelemetry');
+      expect(smoke.loaded.storage).to.include('createStorage');
+      expect(smoke.loaded.http).to.include('createInstrumentedAgent');
+      expect(smoke.loaded.db).to.include('instrumentPgPool');
+      expect(smoke.loaded.analytics).to.include('createAnalytics');
+      expect(smoke.served).to.equal(true);
+      expect(smoke.otlpError).to.deep.equal({
+        name: 'TelemetryConfigError',
+        isConfigError: true,
+        message: smoke.otlpError?.message,
+      });
+      expect(smoke.otlpError!.message).to.contain(
+        'OTEL_METRICS_EXPORTER=otlp with protocol http/protobuf needs @opentelemetry/exporter-metrics-otlp-proto: npm install @opentelemetry/exporter-metrics-otlp-proto@',
+      );
+    });
+  }
+});
