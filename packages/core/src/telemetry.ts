@@ -15,12 +15,49 @@ import { PullMetricReader } from './otel/reader.js';
 import { Poller } from './polling.js';
 import { MetricsEndpoint, singleFlight } from './prometheus/endpoint.js';
 import { escapeLabelValue } from './prometheus/format.js';
-import { serializeResourceMetrics, serializeStoreBytesAsync, serializeTargetInfo } from './prometheus/serialize.js';
+import { serializeStoreBytesAsync } from './prometheus/serialize.js';
+import { ThirdPartyWriter } from './prometheus/third-party.js';
 import { startRuntimeMetrics } from './runtime/index.js';
 import { MetricStore } from './store.js';
 
 const log = logger('core');
+
+/** Where a telemetry's Prometheus endpoint stands: `none` (no endpoint: push exporters or the host's reader). */
+type EndpointState = 'none' | 'pending' | 'listening' | 'failed';
+
+/**
+ * The running instances (started, not shut down) in start order, and the one `getTelemetry()` answers, recomputed
+ * whenever one starts, its endpoint listens or fails, or it shuts down (getTelemetry() runs on every request of
+ * the instrumentations, so it only reads a variable). The answer is the most recently started instance that serves
+ * (its endpoint listens, or it has none); failing that, the most recent one whose endpoint is still starting;
+ * failing that, the most recent running one (its endpoint could not listen, but it still records, and its push
+ * exporters still export). So a second `startTelemetry()` whose port is busy never takes over from one that
+ * serves, and shutting an instance down hands over to the previous running one.
+ */
+const running = new Map<Telemetry, EndpointState>();
 let current: Telemetry | undefined;
+
+function electCurrent(): void {
+  let pending: Telemetry | undefined;
+  let failed: Telemetry | undefined;
+  const all = [...running];
+  for (let i = all.length - 1; i >= 0; i--) {
+    const [t, state] = all[i]!;
+    if (state === 'listening' || state === 'none') {
+      current = t;
+      return;
+    }
+    if (state === 'pending') pending ??= t;
+    else failed ??= t;
+  }
+  current = pending ?? failed;
+}
+
+function setRunning(t: Telemetry, state: EndpointState | undefined): void {
+  if (state === undefined) running.delete(t);
+  else if (running.has(t) || state === 'pending' || state === 'none') running.set(t, state);
+  electCurrent();
+}
 
 /** A running telemetry instance: the store, the endpoint, the exporters and the recording API. */
 export class Telemetry {
@@ -52,7 +89,7 @@ export class Telemetry {
   private readonly shutdownHooks = new Set<() => unknown>();
   private readonly httpExclusions = new Set<(origin: string, path: string) => boolean>();
   private readonly stopRuntime: (() => void) | undefined;
-  private readonly reserved: ReadonlySet<string>;
+  private readonly thirdParty: ThirdPartyWriter;
   private address: AddressInfo | undefined;
   private shutdownPromise: Promise<void> | undefined;
   /** Third-party metrics as the last successful collection serialised them (served after shutdown). */
@@ -75,9 +112,16 @@ export class Telemetry {
       warn: this.warnings,
     };
     this.store = new MetricStore(config.runtimeMetrics ? catalog : catalog.filter((d) => d.family !== 'runtime'), storeOptions);
-    this.reserved = new Set(
+    const reserved = new Set(
       this.store.families.flatMap((f) => (f.def.type === 'histogram' ? [f.name, `${f.name}_bucket`, `${f.name}_sum`, `${f.name}_count`] : [f.name])),
     );
+    if (config.prometheus.withTargetInfo) reserved.add('target_info');
+    this.thirdParty = new ThirdPartyWriter({
+      reserved,
+      withScopeLabels: config.prometheus.withScopeLabels,
+      withTargetInfo: config.prometheus.withTargetInfo,
+      skipped: (name) => this.warnings.warn(`skip:${name}`, `@tuist-telemetry/core: metric "${name}" was not exported (name collision or unsupported aggregation)`),
+    });
     this.poller = new Poller(config.pollIntervalMs, this.warnings);
     this.metrics = new TuistMetrics(this.store, this.poller, this.warnings);
 
@@ -142,9 +186,11 @@ export class Telemetry {
       this.readyPromise = this.endpoint.listening.then(
         (a) => {
           this.address = a;
+          if (running.has(this)) setRunning(this, 'listening');
         },
         (err: Error) => {
           log.error(err.message);
+          if (running.has(this)) setRunning(this, 'failed');
           throw err;
         },
       );
@@ -158,6 +204,11 @@ export class Telemetry {
   /** Resolves when the Prometheus endpoint listens; rejects with an Error naming the port when it cannot. */
   ready(): Promise<void> {
     return this.readyPromise;
+  }
+
+  /** @internal whether this instance serves a Prometheus endpoint of its own. */
+  get hasEndpoint(): boolean {
+    return this.endpoint !== undefined;
   }
 
   /** The endpoint's bound port (useful with port 0), once `ready()` resolved. */
@@ -186,11 +237,19 @@ export class Telemetry {
     return (await this.renderShared()).toString('utf8');
   }
 
-  private fixLabels(rm: ResourceMetrics): ResourceMetrics {
-    return fixResourceMetrics(rm, {
-      reservedLabels: this.config.prometheus.withScopeLabels ? ['otel_scope_name', 'otel_scope_version'] : [],
-      report: (metric, kind, detail) => this.warnings.warn(`attr-${kind}:${metric}`, `@tuist-telemetry/core: metric "${metric}": ${detail}`),
-    });
+  /**
+   * Third-party metrics (and target_info, from this telemetry's resource) as exposition text. The one place the label
+   * policy (labels/attributes.ts) runs before the stock serializer: every attribute becomes a valid, unique label.
+   */
+  private thirdPartyText(scopeMetrics: ResourceMetrics['scopeMetrics']): string {
+    const fixed = fixResourceMetrics(
+      { resource: this.resource, scopeMetrics },
+      {
+        reservedLabels: this.config.prometheus.withScopeLabels ? ['otel_scope_name', 'otel_scope_version'] : [],
+        report: (metric, kind, detail) => this.warnings.warn(`attr-${kind}:${metric}`, `@tuist-telemetry/core: metric "${metric}": ${detail}`),
+      },
+    );
+    return this.thirdParty.write(fixed);
   }
 
   /** What the endpoint sends: the exposition as UTF-8 bytes, written straight from the store (no string in between). */
@@ -201,22 +260,18 @@ export class Telemetry {
       try {
         const { resourceMetrics, errors } = await this.pullReader.collect();
         for (const e of errors) this.warnings.error('collect', '@tuist-telemetry/core: an instrument failed during collection', e);
-        // The label policy makes every attribute a valid, unique Prometheus label (labels/attributes.ts).
-        this.lastThirdParty = serializeResourceMetrics(this.fixLabels(resourceMetrics), this.reserved, {
-          withScopeLabels: p.withScopeLabels,
-          skipped: (name) => this.warnings.warn(`skip:${name}`, `@tuist-telemetry/core: metric "${name}" was not exported (name collision or unsupported aggregation)`),
-        });
+        this.lastThirdParty = this.thirdPartyText(resourceMetrics.scopeMetrics);
       } catch (err) {
         if (this.shutdownPromise === undefined) {
           this.warnings.error('collect', '@tuist-telemetry/core: third-party instruments could not be collected; serving their last values', err);
         }
       }
     }
-    const thirdParty = this.lastThirdParty;
+    // Before the first collection (or without a bound reader) target_info is still served when asked for.
+    const thirdParty = this.lastThirdParty || this.thirdPartyText([]);
     this.store.runCollectCallbacks();
     const scope = p.withScopeLabels ? `otel_scope_name="${SCOPE.name}",otel_scope_version="${SCOPE.version}"` : undefined;
-    const tail = p.withTargetInfo ? thirdParty + serializeTargetInfo(this.fixLabels({ resource: this.resource, scopeMetrics: [] }).resource.attributes) : thirdParty;
-    const serialize = (store: MetricStore) => serializeStoreBytesAsync(store, { scopeLabels: scope }, tail);
+    const serialize = (store: MetricStore) => serializeStoreBytesAsync(store, { scopeLabels: scope }, thirdParty);
     return this.clusterPrimary ? this.clusterPrimary.render(serialize) : serialize(this.store);
   }
 
@@ -256,6 +311,8 @@ export class Telemetry {
 
   /** Flushes push exporters, closes the endpoint, stops pollers. Idempotent: later calls return the same promise. */
   shutdown(): Promise<void> {
+    // From now on getTelemetry() answers another running instance (or none); recordings already made are flushed.
+    if (this.shutdownPromise === undefined) setRunning(this, undefined);
     this.shutdownPromise ??= this.doShutdown();
     return this.shutdownPromise;
   }
@@ -270,7 +327,6 @@ export class Telemetry {
     const flush = this.ownProvider ? this.ownProvider.shutdown() : Promise.all(this.hostPushReaders.map((r) => r.shutdown()));
     await Promise.allSettled([this.endpoint?.close(), flush.catch((err) => log.error('flush on shutdown failed', err))]);
     if (this.ownsGlobal) otelMetrics.disable();
-    if (current === this) current = undefined;
   }
 }
 
@@ -286,11 +342,18 @@ export function startTelemetry(options?: TelemetryOptions): Telemetry {
 /** @internal `startTelemetry`, optionally with the host's reader (see `createMetricReader`). */
 export function startTelemetryWith(options: TelemetryOptions | undefined, hostReader?: HostMetricReader): Telemetry {
   const t = new Telemetry(options, hostReader);
-  current = t;
+  setRunning(t, t.hasEndpoint ? (t.port !== undefined ? 'listening' : 'pending') : 'none');
   return t;
 }
 
-/** The most recently started telemetry that has not been shut down. */
+/**
+ * The telemetry that is running and serving, the one the SDK's instrumentations record into: the most recently
+ * started instance that has not been shut down and whose Prometheus endpoint listens (or that has no endpoint).
+ * A second `startTelemetry()` whose port is busy does not replace it; while a newer instance's endpoint is still
+ * starting, an older one that serves keeps the answer; when the answer shuts down, the previous running instance
+ * takes over. With no instance serving, the most recent running one (endpoint starting, else failed); none
+ * running: undefined.
+ */
 export function getTelemetry(): Telemetry | undefined {
   return current;
 }
