@@ -22,6 +22,20 @@ export interface PrometheusOptions {
   maxConcurrentScrapes?: number;
 }
 
+export const CLUSTER_MODES = ['auto', 'off'] as const;
+export type ClusterMode = (typeof CLUSTER_MODES)[number];
+
+export interface ClusterOptions {
+  /**
+   * `auto` (default; `TUIST_TELEMETRY_CLUSTER`): under `node:cluster` the primary serves one /metrics for every
+   * process and workers bind no port; under PM2's cluster mode each instance serves its own port (the configured
+   * port plus `NODE_APP_INSTANCE`). `off`: every process serves its own store on the configured port.
+   */
+  mode?: ClusterMode;
+  /** How long a cluster scrape waits for each worker; default `TUIST_TELEMETRY_CLUSTER_TIMEOUT_MS`, else 1000. */
+  timeoutMs?: number;
+}
+
 export interface TelemetryOptions {
   /** Exporters to run; default `OTEL_METRICS_EXPORTER` (comma list), else `prometheus`. */
   exporters?: readonly ExporterName[] | string;
@@ -49,6 +63,8 @@ export interface TelemetryOptions {
   runtimeMetrics?: boolean;
   /** Makes the MeterProvider the global one when none is set yet; default true. */
   setGlobalMeterProvider?: boolean;
+  /** Running under `node:cluster` or PM2's cluster mode (see the README). */
+  cluster?: ClusterOptions;
   /** The environment to read; default `process.env` (tests pass their own). */
   env?: Readonly<Record<string, string | undefined>>;
 }
@@ -68,6 +84,7 @@ export interface ResolvedConfig {
   pollIntervalMs: number;
   runtimeMetrics: boolean;
   setGlobalMeterProvider: boolean;
+  cluster: Required<ClusterOptions>;
 }
 
 /** A configuration mistake; thrown by `startTelemetry` with what to change. */
@@ -183,6 +200,12 @@ export function resolveConfig(options: TelemetryOptions = {}): ResolvedConfig {
   const runtimeMetrics =
     options.runtimeMetrics ?? (nonEmpty(env.TUIST_TELEMETRY_RUNTIME_METRICS) ? bool('TUIST_TELEMETRY_RUNTIME_METRICS', env.TUIST_TELEMETRY_RUNTIME_METRICS!) : true);
 
+  const clusterMode = (options.cluster?.mode ?? nonEmpty(env.TUIST_TELEMETRY_CLUSTER)?.toLowerCase() ?? 'auto') as ClusterMode;
+  if (!CLUSTER_MODES.includes(clusterMode)) {
+    throw new TelemetryConfigError(`${options.cluster?.mode !== undefined ? 'options.cluster.mode' : 'TUIST_TELEMETRY_CLUSTER'}: unknown mode ${JSON.stringify(clusterMode)}; valid values are ${CLUSTER_MODES.join(', ')}`);
+  }
+  const clusterTimeoutMs = intSetting(['options.cluster.timeoutMs', options.cluster?.timeoutMs], env, 'TUIST_TELEMETRY_CLUSTER_TIMEOUT_MS', 1, 600_000, 1000);
+
   return {
     exporters,
     prometheus: { host, port, withScopeLabels, withTargetInfo, writeTimeoutMs, idleTimeoutMs, maxConcurrentScrapes },
@@ -198,5 +221,6 @@ export function resolveConfig(options: TelemetryOptions = {}): ResolvedConfig {
     pollIntervalMs,
     runtimeMetrics,
     setGlobalMeterProvider: options.setGlobalMeterProvider ?? true,
+    cluster: { mode: clusterMode, timeoutMs: clusterTimeoutMs },
   };
 }

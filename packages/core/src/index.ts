@@ -1,6 +1,6 @@
 export { startTelemetry, getTelemetry, Telemetry } from './telemetry.js';
-export { TelemetryConfigError, EXPORTER_NAMES, OTLP_PROTOCOLS } from './config.js';
-export type { TelemetryOptions, PrometheusOptions, ExporterName, OtlpProtocol } from './config.js';
+export { TelemetryConfigError, EXPORTER_NAMES, OTLP_PROTOCOLS, CLUSTER_MODES } from './config.js';
+export type { TelemetryOptions, PrometheusOptions, ExporterName, OtlpProtocol, ClusterOptions, ClusterMode } from './config.js';
 export type { TuistMetrics, RunRecord, TokenRefreshError, JobRecord, AccountsTotals } from './metrics.js';
 export {
   catalog,
@@ -14,8 +14,9 @@ export {
   DB_QUERY_BUCKETS,
   JOB_BUCKETS,
   exponentialBuckets,
+  clusterAggregationOf,
 } from './catalog/index.js';
-export type { MetricDefinition, MetricType, NamingProfile, CacheEventType } from './catalog/index.js';
+export type { MetricDefinition, MetricType, NamingProfile, CacheEventType, ClusterAggregation } from './catalog/index.js';
 export { MetricStore, CounterFamily, GaugeFamily, HistogramFamily, OVERFLOW_VALUE, MAX_LABEL_VALUE_LENGTH } from './store.js';
 export type { Labels, LabelValue, AnyFamily } from './store.js';
 export { WarnOnce, logger } from './diag.js';

@@ -1,10 +1,12 @@
 import { metrics as otelMetrics, type MeterProvider as ApiMeterProvider } from '@opentelemetry/api';
-import { MeterProvider, type MetricReader, type PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import { MeterProvider, type MetricReader, type PeriodicExportingMetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { defaultResource, detectResources, envDetector, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import type { AddressInfo } from 'node:net';
 import { catalog, HIGH_CARDINALITY_LABELS, exposedName } from './catalog/index.js';
+import { ClusterPrimary, ClusterWorkerAgent, clusterRole } from './cluster/index.js';
 import { resolveConfig, type ResolvedConfig, type TelemetryOptions } from './config.js';
 import { logger, WarnOnce } from './diag.js';
+import { fixResourceMetrics } from './labels/attributes.js';
 import { pushReaders } from './exporters.js';
 import { TuistMetrics } from './metrics.js';
 import type { HostMetricReader } from './otel/host-reader.js';
@@ -13,12 +15,49 @@ import { PullMetricReader } from './otel/reader.js';
 import { Poller } from './polling.js';
 import { MetricsEndpoint, singleFlight } from './prometheus/endpoint.js';
 import { escapeLabelValue } from './prometheus/format.js';
-import { serializeResourceMetrics, serializeStoreBytesAsync, serializeTargetInfo } from './prometheus/serialize.js';
+import { serializeStoreBytesAsync } from './prometheus/serialize.js';
+import { ThirdPartyWriter } from './prometheus/third-party.js';
 import { startRuntimeMetrics } from './runtime/index.js';
 import { MetricStore } from './store.js';
 
 const log = logger('core');
+
+/** Where a telemetry's Prometheus endpoint stands: `none` (no endpoint: push exporters or the host's reader). */
+type EndpointState = 'none' | 'pending' | 'listening' | 'failed';
+
+/**
+ * The running instances (started, not shut down) in start order, and the one `getTelemetry()` answers, recomputed
+ * whenever one starts, its endpoint listens or fails, or it shuts down (getTelemetry() runs on every request of
+ * the instrumentations, so it only reads a variable). The answer is the most recently started instance that serves
+ * (its endpoint listens, or it has none); failing that, the most recent one whose endpoint is still starting;
+ * failing that, the most recent running one (its endpoint could not listen, but it still records, and its push
+ * exporters still export). So a second `startTelemetry()` whose port is busy never takes over from one that
+ * serves, and shutting an instance down hands over to the previous running one.
+ */
+const running = new Map<Telemetry, EndpointState>();
 let current: Telemetry | undefined;
+
+function electCurrent(): void {
+  let pending: Telemetry | undefined;
+  let failed: Telemetry | undefined;
+  const all = [...running];
+  for (let i = all.length - 1; i >= 0; i--) {
+    const [t, state] = all[i]!;
+    if (state === 'listening' || state === 'none') {
+      current = t;
+      return;
+    }
+    if (state === 'pending') pending ??= t;
+    else failed ??= t;
+  }
+  current = pending ?? failed;
+}
+
+function setRunning(t: Telemetry, state: EndpointState | undefined): void {
+  if (state === undefined) running.delete(t);
+  else if (running.has(t) || state === 'pending' || state === 'none') running.set(t, state);
+  electCurrent();
+}
 
 /** A running telemetry instance: the store, the endpoint, the exporters and the recording API. */
 export class Telemetry {
@@ -38,6 +77,8 @@ export class Telemetry {
 
   private readonly poller: Poller;
   private readonly endpoint: MetricsEndpoint | undefined;
+  private readonly clusterPrimary: ClusterPrimary | undefined;
+  private readonly clusterWorker: ClusterWorkerAgent | undefined;
   private readonly pullReader: MetricReader | undefined;
   /** Push readers core owns while the host's MeterProvider is the only one (`createMetricReader`). */
   private readonly hostPushReaders: PeriodicExportingMetricReader[] = [];
@@ -48,7 +89,7 @@ export class Telemetry {
   private readonly shutdownHooks = new Set<() => unknown>();
   private readonly httpExclusions = new Set<(origin: string, path: string) => boolean>();
   private readonly stopRuntime: (() => void) | undefined;
-  private readonly reserved: ReadonlySet<string>;
+  private readonly thirdParty: ThirdPartyWriter;
   private address: AddressInfo | undefined;
   private shutdownPromise: Promise<void> | undefined;
   /** Third-party metrics as the last successful collection serialised them (served after shutdown). */
@@ -63,16 +104,24 @@ export class Telemetry {
     this.config = config;
     this.warnings = new WarnOnce(log);
     // With runtime metrics off their families are left out, so no zero-valued process_*/nodejs_* series appear.
-    this.store = new MetricStore(config.runtimeMetrics ? catalog : catalog.filter((d) => d.family !== 'runtime'), {
+    const storeOptions = {
       naming: config.naming,
       highCardinality: new Set(HIGH_CARDINALITY_LABELS),
       enabledHighCardinality: config.highCardinality,
       maxLabelValues: config.maxLabelValues,
       warn: this.warnings,
-    });
-    this.reserved = new Set(
+    };
+    this.store = new MetricStore(config.runtimeMetrics ? catalog : catalog.filter((d) => d.family !== 'runtime'), storeOptions);
+    const reserved = new Set(
       this.store.families.flatMap((f) => (f.def.type === 'histogram' ? [f.name, `${f.name}_bucket`, `${f.name}_sum`, `${f.name}_count`] : [f.name])),
     );
+    if (config.prometheus.withTargetInfo) reserved.add('target_info');
+    this.thirdParty = new ThirdPartyWriter({
+      reserved,
+      withScopeLabels: config.prometheus.withScopeLabels,
+      withTargetInfo: config.prometheus.withTargetInfo,
+      skipped: (name) => this.warnings.warn(`skip:${name}`, `@tuist-telemetry/core: metric "${name}" was not exported (name collision or unsupported aggregation)`),
+    });
     this.poller = new Poller(config.pollIntervalMs, this.warnings);
     this.metrics = new TuistMetrics(this.store, this.poller, this.warnings);
 
@@ -115,11 +164,19 @@ export class Telemetry {
     });
     this.stopRuntime = config.runtimeMetrics ? startRuntimeMetrics(this.store) : undefined;
 
-    if (this.pullReader) {
+    const role = clusterRole(config.cluster.mode, env);
+    if (this.pullReader && role.kind === 'worker') {
+      // A node:cluster worker binds no port: the primary asks it for snapshots and serves the cluster's /metrics.
+      this.clusterWorker = new ClusterWorkerAgent(this.store, this.warnings);
+      this.readyPromise = Promise.resolve();
+    } else if (this.pullReader) {
       const p = config.prometheus;
+      if (role.kind === 'primary') this.clusterPrimary = new ClusterPrimary(this.store, { timeoutMs: config.cluster.timeoutMs, warnings: this.warnings, storeOptions });
       this.endpoint = new MetricsEndpoint({
         host: p.host,
-        port: p.port,
+        // A PM2 instance serves its own port (PM2's daemon is the primary and would share one port round-robin).
+        port: role.kind === 'pm2' && p.port !== 0 ? p.port + role.instance : p.port,
+        exclusive: role.kind === 'pm2',
         writeTimeoutMs: p.writeTimeoutMs,
         idleTimeoutMs: p.idleTimeoutMs,
         maxConcurrentScrapes: p.maxConcurrentScrapes,
@@ -129,9 +186,11 @@ export class Telemetry {
       this.readyPromise = this.endpoint.listening.then(
         (a) => {
           this.address = a;
+          if (running.has(this)) setRunning(this, 'listening');
         },
         (err: Error) => {
           log.error(err.message);
+          if (running.has(this)) setRunning(this, 'failed');
           throw err;
         },
       );
@@ -145,6 +204,11 @@ export class Telemetry {
   /** Resolves when the Prometheus endpoint listens; rejects with an Error naming the port when it cannot. */
   ready(): Promise<void> {
     return this.readyPromise;
+  }
+
+  /** @internal whether this instance serves a Prometheus endpoint of its own. */
+  get hasEndpoint(): boolean {
+    return this.endpoint !== undefined;
   }
 
   /** The endpoint's bound port (useful with port 0), once `ready()` resolved. */
@@ -173,6 +237,21 @@ export class Telemetry {
     return (await this.renderShared()).toString('utf8');
   }
 
+  /**
+   * Third-party metrics (and target_info, from this telemetry's resource) as exposition text. The one place the label
+   * policy (labels/attributes.ts) runs before the stock serializer: every attribute becomes a valid, unique label.
+   */
+  private thirdPartyText(scopeMetrics: ResourceMetrics['scopeMetrics']): string {
+    const fixed = fixResourceMetrics(
+      { resource: this.resource, scopeMetrics },
+      {
+        reservedLabels: this.config.prometheus.withScopeLabels ? ['otel_scope_name', 'otel_scope_version'] : [],
+        report: (metric, kind, detail) => this.warnings.warn(`attr-${kind}:${metric}`, `@tuist-telemetry/core: metric "${metric}": ${detail}`),
+      },
+    );
+    return this.thirdParty.write(fixed);
+  }
+
   /** What the endpoint sends: the exposition as UTF-8 bytes, written straight from the store (no string in between). */
   private async renderPrometheusBody(): Promise<Buffer> {
     const p = this.config.prometheus;
@@ -181,21 +260,19 @@ export class Telemetry {
       try {
         const { resourceMetrics, errors } = await this.pullReader.collect();
         for (const e of errors) this.warnings.error('collect', '@tuist-telemetry/core: an instrument failed during collection', e);
-        this.lastThirdParty = serializeResourceMetrics(resourceMetrics, this.reserved, {
-          withScopeLabels: p.withScopeLabels,
-          skipped: (name) => this.warnings.warn(`skip:${name}`, `@tuist-telemetry/core: metric "${name}" was not exported (name collision or unsupported aggregation)`),
-        });
+        this.lastThirdParty = this.thirdPartyText(resourceMetrics.scopeMetrics);
       } catch (err) {
         if (this.shutdownPromise === undefined) {
           this.warnings.error('collect', '@tuist-telemetry/core: third-party instruments could not be collected; serving their last values', err);
         }
       }
     }
-    const thirdParty = this.lastThirdParty;
+    // Before the first collection (or without a bound reader) target_info is still served when asked for.
+    const thirdParty = this.lastThirdParty || this.thirdPartyText([]);
     this.store.runCollectCallbacks();
     const scope = p.withScopeLabels ? `otel_scope_name="${SCOPE.name}",otel_scope_version="${SCOPE.version}"` : undefined;
-    const tail = p.withTargetInfo ? thirdParty + serializeTargetInfo(this.resource.attributes) : thirdParty;
-    return serializeStoreBytesAsync(this.store, { scopeLabels: scope }, tail);
+    const serialize = (store: MetricStore) => serializeStoreBytesAsync(store, { scopeLabels: scope }, thirdParty);
+    return this.clusterPrimary ? this.clusterPrimary.render(serialize) : serialize(this.store);
   }
 
   /**
@@ -234,18 +311,22 @@ export class Telemetry {
 
   /** Flushes push exporters, closes the endpoint, stops pollers. Idempotent: later calls return the same promise. */
   shutdown(): Promise<void> {
+    // From now on getTelemetry() answers another running instance (or none); recordings already made are flushed.
+    if (this.shutdownPromise === undefined) setRunning(this, undefined);
     this.shutdownPromise ??= this.doShutdown();
     return this.shutdownPromise;
   }
 
   private async doShutdown(): Promise<void> {
     this.poller.stop();
+    // A worker's last values go to the primary before anything else stops.
+    await this.clusterWorker?.stop();
+    this.clusterPrimary?.close();
     this.stopRuntime?.();
     await Promise.allSettled([...this.shutdownHooks].map(async (fn) => fn()));
     const flush = this.ownProvider ? this.ownProvider.shutdown() : Promise.all(this.hostPushReaders.map((r) => r.shutdown()));
     await Promise.allSettled([this.endpoint?.close(), flush.catch((err) => log.error('flush on shutdown failed', err))]);
     if (this.ownsGlobal) otelMetrics.disable();
-    if (current === this) current = undefined;
   }
 }
 
@@ -261,11 +342,18 @@ export function startTelemetry(options?: TelemetryOptions): Telemetry {
 /** @internal `startTelemetry`, optionally with the host's reader (see `createMetricReader`). */
 export function startTelemetryWith(options: TelemetryOptions | undefined, hostReader?: HostMetricReader): Telemetry {
   const t = new Telemetry(options, hostReader);
-  current = t;
+  setRunning(t, t.hasEndpoint ? (t.port !== undefined ? 'listening' : 'pending') : 'none');
   return t;
 }
 
-/** The most recently started telemetry that has not been shut down. */
+/**
+ * The telemetry that is running and serving, the one the SDK's instrumentations record into: the most recently
+ * started instance that has not been shut down and whose Prometheus endpoint listens (or that has no endpoint).
+ * A second `startTelemetry()` whose port is busy does not replace it; while a newer instance's endpoint is still
+ * starting, an older one that serves keeps the answer; when the answer shuts down, the previous running instance
+ * takes over. With no instance serving, the most recent running one (endpoint starting, else failed); none
+ * running: undefined.
+ */
 export function getTelemetry(): Telemetry | undefined {
   return current;
 }

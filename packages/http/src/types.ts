@@ -1,3 +1,4 @@
+import type { InstrumentationConfig } from '@opentelemetry/instrumentation';
 import type { Agent } from 'undici';
 import type { Telemetry } from '@tuist-telemetry/core';
 
@@ -24,3 +25,9 @@ export interface InstrumentedAgentOptions extends Omit<Agent.Options, 'factory'>
 
 /** Removes the instrumented global dispatcher again and restores the one installed before. */
 export type Uninstall = () => void;
+
+/**
+ * Configuration of `TuistUndiciInstrumentation`: what `instrumentUndici` takes (`ignore`, `telemetry`, and undici
+ * Agent options such as `connections`), plus OpenTelemetry's `enabled`. Every option is optional.
+ */
+export interface TuistUndiciInstrumentationConfig extends InstrumentationConfig, InstrumentedAgentOptions {}

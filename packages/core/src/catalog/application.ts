@@ -4,7 +4,7 @@ import { B1, JOB_BUCKETS } from './buckets.js';
 /** Extensions: the Node counterparts of PromEx's Application, Phoenix and Oban plugins. */
 export const application = [
   { name: 'tuist_application_info', type: 'gauge', family: 'application', labels: ['service_name', 'version', 'node_version'],
-    extension: true, description: 'Information about the application; always 1.' },
+    extension: true, clusterAggregation: 'once', description: 'Information about the application; always 1.' },
 ] as const satisfies readonly MetricDefinition[];
 
 export const httpServer = [

@@ -24,8 +24,8 @@ export const http = [
     description: 'Responses received for sent requests.' },
   { name: 'tuist_http_receive_duration_nanoseconds', type: 'histogram', family: 'http', unit: 'ns', buckets: B2, labels: ['status', 'request_method', 'request_host'],
     description: 'Time to receive the response.' },
-  { name: 'tuist_http_queue_available_connections', type: 'gauge', family: 'http', labels: ['url', 'size', 'index'],
+  { name: 'tuist_http_queue_available_connections', type: 'gauge', family: 'http', labels: ['url', 'size', 'index'], clusterAggregation: 'sum',
     description: 'Idle connections available in a pool.' },
-  { name: 'tuist_http_queue_in_use_connections', type: 'gauge', family: 'http', labels: ['url', 'size', 'index'],
+  { name: 'tuist_http_queue_in_use_connections', type: 'gauge', family: 'http', labels: ['url', 'size', 'index'], clusterAggregation: 'sum',
     description: 'Connections of a pool in use.' },
 ] as const satisfies readonly MetricDefinition[];

@@ -1,6 +1,17 @@
 /** One declaration per metric: everything else (store, views, HELP/TYPE, docs) is derived from these. */
 export type MetricType = 'counter' | 'histogram' | 'gauge';
 
+/**
+ * How the primary of a `node:cluster` app combines one family across its processes (see `cluster/`):
+ * - `sum`: added up over the primary and every worker; counters and histograms always are (an exited worker's last
+ *   counts stay in the sum, so a counter never goes backwards); for gauges of pools and connections.
+ * - `once`: one value per series, not multiplied by the worker count: the largest any live process reports (polled
+ *   totals such as `tuist_projects_total`, where processes that never polled report 0; info gauges that are 1).
+ * - `perWorker`: one series per process with a `worker` label (`primary` or the cluster worker id): per-process
+ *   runtime gauges (memory, event loop, handles).
+ */
+export type ClusterAggregation = 'sum' | 'once' | 'perWorker';
+
 export interface MetricDefinition {
   /** The documented name (the `docs` naming profile). */
   readonly name: string;
@@ -25,6 +36,8 @@ export interface MetricDefinition {
   readonly extension?: boolean;
   /** Counters/gauges without labels exported as 0 from start-up so `rate()` works from the first scrape. */
   readonly initialSeries?: readonly Readonly<Record<string, string>>[];
+  /** How a `node:cluster` primary combines the workers' values; every gauge says it, counters and histograms sum. */
+  readonly clusterAggregation?: ClusterAggregation;
 }
 
 export type NamingProfile = 'docs' | 'server';
@@ -32,4 +45,9 @@ export const NAMING_PROFILES: readonly NamingProfile[] = ['docs', 'server'];
 
 export function exposedName(def: MetricDefinition, naming: NamingProfile): string {
   return naming === 'server' && def.serverName ? def.serverName : def.name;
+}
+
+/** The cluster rule of a family: its own for gauges, `sum` for counters and histograms. */
+export function clusterAggregationOf(def: MetricDefinition): ClusterAggregation {
+  return def.type === 'gauge' ? (def.clusterAggregation ?? 'sum') : 'sum';
 }

@@ -14,6 +14,8 @@ export interface EndpointLimits {
 export interface EndpointOptions extends EndpointLimits {
   host: string | undefined;
   port: number;
+  /** Listen on the port alone even in a cluster worker (instead of sharing the primary's socket). */
+  exclusive?: boolean;
   /**
    * Builds the exposition body (its UTF-8 bytes); called once per GET or HEAD (HEAD builds it too, for an honest
    * Content-Length). Concurrent calls are expected to share one body (see `singleFlight`).
@@ -57,7 +59,7 @@ export class MetricsEndpoint {
         reject(e);
       };
       this.server.once('error', onError);
-      this.server.listen(opts.port, opts.host, () => {
+      this.server.listen({ port: opts.port, host: opts.host, exclusive: opts.exclusive ?? false }, () => {
         this.server.off('error', onError);
         this.server.on('error', () => {});
         resolve(this.server.address() as AddressInfo);

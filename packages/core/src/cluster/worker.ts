@@ -1,0 +1,81 @@
+import type { WarnOnce } from '../diag.js';
+import type { MetricStore } from '../store.js';
+import { isOurs, PROTOCOL, SnapshotEncoder, type Message } from './protocol.js';
+
+/** How long `stop()` waits for the final snapshot to be handed to the channel. */
+const FINAL_SEND_BOUND_MS = 1000;
+
+/**
+ * The worker side of a `node:cluster` app: instead of binding a metrics port, the worker answers its primary's
+ * collect requests with snapshots of its store, and on shutdown sends its final values once, so that what it
+ * counted since the last scrape is kept too.
+ */
+export class ClusterWorkerAgent {
+  private readonly encoder: SnapshotEncoder;
+  /** The highest `known` a request carried: the primary knows at least these series when it gets a final snapshot. */
+  private known = 0;
+  private stopped = false;
+
+  constructor(
+    private readonly store: MetricStore,
+    private readonly warnings: WarnOnce,
+    private readonly proc: NodeJS.Process = process,
+  ) {
+    this.encoder = new SnapshotEncoder(store, proc.env.NODE_CHANNEL_SERIALIZATION_MODE === 'advanced');
+    proc.on('message', this.onMessage);
+    this.send({ tuistTelemetry: PROTOCOL, type: 'hello' });
+  }
+
+  private readonly onMessage = (msg: unknown): void => {
+    if (this.stopped || !isOurs(msg)) return;
+    if (msg.type === 'probe') this.send({ tuistTelemetry: PROTOCOL, type: 'hello' });
+    else if (msg.type === 'collect') {
+      const known = Number.isSafeInteger(msg.known) && msg.known >= 0 ? msg.known : 0;
+      this.known = Math.max(this.known, known);
+      this.snapshot('snapshot', Number.isSafeInteger(msg.req) ? msg.req : -1, known);
+    }
+  };
+
+  private snapshot(type: 'snapshot' | 'final', req: number, known: number, done?: () => void): void {
+    let msg: Message;
+    try {
+      this.store.runCollectCallbacks();
+      msg = this.encoder.encode(type, req, known);
+    } catch (err) {
+      this.warnings.error('cluster-encode', '@tuist-telemetry/core: could not build a snapshot for the cluster primary', err);
+      done?.();
+      return;
+    }
+    this.send(msg, done);
+  }
+
+  private send(msg: Message, done?: () => void): void {
+    const proc = this.proc;
+    if (!proc.connected || typeof proc.send !== 'function') {
+      done?.();
+      return;
+    }
+    try {
+      // With a callback a closed channel is reported here instead of as an 'error' event on `process`.
+      proc.send(msg, undefined, undefined, () => done?.());
+    } catch (err) {
+      this.warnings.warn('cluster-send', `@tuist-telemetry/core: could not send to the cluster primary (${String(err)})`);
+      done?.();
+    }
+  }
+
+  /** Sends the final snapshot (bounded wait) and stops answering. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.proc.off('message', this.onMessage);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, FINAL_SEND_BOUND_MS);
+      timer.unref();
+      this.snapshot('final', -1, this.known, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}
