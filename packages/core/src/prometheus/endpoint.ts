@@ -1,5 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable, pipeline } from 'node:stream';
+import { constants as zlibConstants, createGzip } from 'node:zlib';
+import { ScrapeAuthenticator, type ScrapeAuth } from './auth.js';
 import { CONTENT_TYPE } from './format.js';
 
 export interface EndpointLimits {
@@ -22,10 +25,31 @@ export interface EndpointOptions extends EndpointLimits {
    */
   render: () => Promise<Buffer>;
   onRenderError: (err: unknown) => void;
+  /** Credentials a scrape must carry; undefined: open. */
+  auth?: ScrapeAuth;
 }
 
 /** Seconds a client told 503 should wait. */
 const RETRY_AFTER_S = 1;
+
+/** Bytes handed to gzip at a time: each slice is compressed on libuv's thread pool, never on the event loop. */
+const GZIP_SLICE = 64 * 1024;
+
+/** Whether an `Accept-Encoding` header accepts gzip (`gzip` or `x-gzip`, with no `q=0`). */
+export function acceptsGzip(header: string | undefined): boolean {
+  if (!header) return false;
+  for (const part of header.split(',')) {
+    const [coding, ...params] = part.split(';').map((x) => x.trim().toLowerCase());
+    if (coding !== 'gzip' && coding !== 'x-gzip') continue;
+    const q = params.find((x) => x.startsWith('q='));
+    return q === undefined || Number(q.slice(2)) > 0;
+  }
+  return false;
+}
+
+function* slices(body: Buffer): Generator<Buffer> {
+  for (let i = 0; i < body.length; i += GZIP_SLICE) yield body.subarray(i, i + GZIP_SLICE);
+}
 
 /**
  * `GET /metrics` (and HEAD) in the Prometheus text format. Other paths answer 404, other methods 405.
@@ -40,8 +64,10 @@ export class MetricsEndpoint {
   private readonly server: http.Server;
   readonly listening: Promise<AddressInfo>;
   private active = 0;
+  private readonly auth: ScrapeAuthenticator | undefined;
 
   constructor(private readonly opts: EndpointOptions) {
+    this.auth = opts.auth ? new ScrapeAuthenticator(opts.auth) : undefined;
     this.server = http.createServer((req, res) => void this.handle(req, res));
     this.server.keepAliveTimeout = Math.min(5000, opts.idleTimeoutMs);
     // Socket inactivity (no bytes read or written): with no 'timeout' listener Node destroys the socket.
@@ -83,6 +109,10 @@ export class MetricsEndpoint {
       res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' }).end('Method not allowed\n');
       return;
     }
+    if (this.auth && !this.auth.accepts(req.headers.authorization)) {
+      res.writeHead(401, { 'WWW-Authenticate': this.auth.challenges, 'Content-Type': 'text/plain; charset=utf-8' }).end('Unauthorized\n');
+      return;
+    }
     if (this.active >= this.opts.maxConcurrentScrapes) {
       res
         .writeHead(503, { 'Retry-After': String(RETRY_AFTER_S), 'Content-Type': 'text/plain; charset=utf-8' })
@@ -105,7 +135,17 @@ export class MetricsEndpoint {
     const deadline = setTimeout(() => res.destroy(), this.opts.writeTimeoutMs);
     deadline.unref();
     res.once('close', () => clearTimeout(deadline));
-    res.writeHead(200, { 'Content-Type': CONTENT_TYPE, 'Content-Length': body.byteLength });
+    if (req.method === 'GET' && acceptsGzip(req.headers['accept-encoding'])) {
+      // Streamed: the shared body is fed to gzip a slice at a time (compressed on the thread pool) and the output
+      // is written with backpressure, so no compressed copy of the whole body is built per scrape.
+      res.writeHead(200, { 'Content-Type': CONTENT_TYPE, 'Content-Encoding': 'gzip', Vary: 'Accept-Encoding' });
+      const gzip = createGzip({ level: zlibConstants.Z_BEST_SPEED });
+      pipeline(Readable.from(slices(body)), gzip, res, (err) => {
+        if (err) res.destroy();
+      });
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': CONTENT_TYPE, 'Content-Length': body.byteLength, Vary: 'Accept-Encoding' });
     res.end(req.method === 'HEAD' ? undefined : body);
   }
 
