@@ -1,6 +1,6 @@
 import { metrics as otelMetrics, type MeterProvider as ApiMeterProvider } from '@opentelemetry/api';
 import { MeterProvider, type MetricReader, type PeriodicExportingMetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { defaultResource, detectResources, envDetector, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
+import type { Resource } from '@opentelemetry/resources';
 import type { AddressInfo } from 'node:net';
 import { catalog, HIGH_CARDINALITY_LABELS, exposedName } from './catalog/index.js';
 import { ClusterPrimary, ClusterWorkerAgent, clusterRole } from './cluster/index.js';
@@ -10,6 +10,7 @@ import { fixResourceMetrics } from './labels/attributes.js';
 import { pushReaders } from './exporters.js';
 import { TuistMetrics } from './metrics.js';
 import type { HostMetricReader } from './otel/host-reader.js';
+import { buildResource } from './otel/resource.js';
 import { SCOPE, StoreMetricProducer } from './otel/producer.js';
 import { PullMetricReader } from './otel/reader.js';
 import { Poller } from './polling.js';
@@ -126,10 +127,7 @@ export class Telemetry {
     this.metrics = new TuistMetrics(this.store, this.poller, this.warnings);
 
     const env = options?.env ?? process.env;
-    const detected = env === process.env ? detectResources({ detectors: [envDetector] }) : resourceFromAttributes({});
-    this.resource = defaultResource()
-      .merge(detected)
-      .merge(resourceFromAttributes({ 'service.name': config.serviceName, ...(config.serviceVersion ? { 'service.version': config.serviceVersion } : {}) }));
+    this.resource = buildResource(config, env);
 
     const producer = new StoreMetricProducer(this.store);
     const readers = pushReaders(config, producer);
@@ -255,6 +253,8 @@ export class Telemetry {
   /** What the endpoint sends: the exposition as UTF-8 bytes, written straight from the store (no string in between). */
   private async renderPrometheusBody(): Promise<Buffer> {
     const p = this.config.prometheus;
+    // Detectors that finish asynchronously (host) must have settled before target_info reads the attributes.
+    if (this.resource.asyncAttributesPending) await this.resource.waitForAsyncAttributes?.();
     // A reader that was shut down (or shuts down meanwhile) cannot collect: the last collection stands.
     if (this.pullReader && this.shutdownPromise === undefined && (this.pullReader !== this.hostReader || this.hostReader.isBound)) {
       try {
