@@ -21,7 +21,43 @@ import { startRuntimeMetrics } from './runtime/index.js';
 import { MetricStore } from './store.js';
 
 const log = logger('core');
+
+/** Where a telemetry's Prometheus endpoint stands: `none` (no endpoint: push exporters or the host's reader). */
+type EndpointState = 'none' | 'pending' | 'listening' | 'failed';
+
+/**
+ * The running instances (started, not shut down) in start order, and the one `getTelemetry()` answers, recomputed
+ * whenever one starts, its endpoint listens or fails, or it shuts down (getTelemetry() runs on every request of
+ * the instrumentations, so it only reads a variable). The answer is the most recently started instance that serves
+ * (its endpoint listens, or it has none); failing that, the most recent one whose endpoint is still starting;
+ * failing that, the most recent running one (its endpoint could not listen, but it still records, and its push
+ * exporters still export). So a second `startTelemetry()` whose port is busy never takes over from one that
+ * serves, and shutting an instance down hands over to the previous running one.
+ */
+const running = new Map<Telemetry, EndpointState>();
 let current: Telemetry | undefined;
+
+function electCurrent(): void {
+  let pending: Telemetry | undefined;
+  let failed: Telemetry | undefined;
+  const all = [...running];
+  for (let i = all.length - 1; i >= 0; i--) {
+    const [t, state] = all[i]!;
+    if (state === 'listening' || state === 'none') {
+      current = t;
+      return;
+    }
+    if (state === 'pending') pending ??= t;
+    else failed ??= t;
+  }
+  current = pending ?? failed;
+}
+
+function setRunning(t: Telemetry, state: EndpointState | undefined): void {
+  if (state === undefined) running.delete(t);
+  else if (running.has(t) || state === 'pending' || state === 'none') running.set(t, state);
+  electCurrent();
+}
 
 /** A running telemetry instance: the store, the endpoint, the exporters and the recording API. */
 export class Telemetry {
@@ -150,9 +186,11 @@ export class Telemetry {
       this.readyPromise = this.endpoint.listening.then(
         (a) => {
           this.address = a;
+          if (running.has(this)) setRunning(this, 'listening');
         },
         (err: Error) => {
           log.error(err.message);
+          if (running.has(this)) setRunning(this, 'failed');
           throw err;
         },
       );
@@ -166,6 +204,11 @@ export class Telemetry {
   /** Resolves when the Prometheus endpoint listens; rejects with an Error naming the port when it cannot. */
   ready(): Promise<void> {
     return this.readyPromise;
+  }
+
+  /** @internal whether this instance serves a Prometheus endpoint of its own. */
+  get hasEndpoint(): boolean {
+    return this.endpoint !== undefined;
   }
 
   /** The endpoint's bound port (useful with port 0), once `ready()` resolved. */
@@ -268,6 +311,8 @@ export class Telemetry {
 
   /** Flushes push exporters, closes the endpoint, stops pollers. Idempotent: later calls return the same promise. */
   shutdown(): Promise<void> {
+    // From now on getTelemetry() answers another running instance (or none); recordings already made are flushed.
+    if (this.shutdownPromise === undefined) setRunning(this, undefined);
     this.shutdownPromise ??= this.doShutdown();
     return this.shutdownPromise;
   }
@@ -282,7 +327,6 @@ export class Telemetry {
     const flush = this.ownProvider ? this.ownProvider.shutdown() : Promise.all(this.hostPushReaders.map((r) => r.shutdown()));
     await Promise.allSettled([this.endpoint?.close(), flush.catch((err) => log.error('flush on shutdown failed', err))]);
     if (this.ownsGlobal) otelMetrics.disable();
-    if (current === this) current = undefined;
   }
 }
 
@@ -298,11 +342,18 @@ export function startTelemetry(options?: TelemetryOptions): Telemetry {
 /** @internal `startTelemetry`, optionally with the host's reader (see `createMetricReader`). */
 export function startTelemetryWith(options: TelemetryOptions | undefined, hostReader?: HostMetricReader): Telemetry {
   const t = new Telemetry(options, hostReader);
-  current = t;
+  setRunning(t, t.hasEndpoint ? (t.port !== undefined ? 'listening' : 'pending') : 'none');
   return t;
 }
 
-/** The most recently started telemetry that has not been shut down. */
+/**
+ * The telemetry that is running and serving, the one the SDK's instrumentations record into: the most recently
+ * started instance that has not been shut down and whose Prometheus endpoint listens (or that has no endpoint).
+ * A second `startTelemetry()` whose port is busy does not replace it; while a newer instance's endpoint is still
+ * starting, an older one that serves keeps the answer; when the answer shuts down, the previous running instance
+ * takes over. With no instance serving, the most recent running one (endpoint starting, else failed); none
+ * running: undefined.
+ */
 export function getTelemetry(): Telemetry | undefined {
   return current;
 }
