@@ -19,6 +19,9 @@ interface EmitPatch {
 const PATCH = Symbol.for('@tuist-telemetry/http.TuistHttpServerInstrumentation');
 type Proto = { emit: Emit; [PATCH]?: EmitPatch };
 
+/** Marks the servers of the SDK itself (core's Prometheus endpoint): their requests are not the host's traffic. */
+const INTERNAL_SERVER = Symbol.for('@tuist-telemetry/core.internalServer');
+
 /** The enabled instances, first one first (its `routeFor` is used). */
 const active: TuistHttpServerInstrumentation[] = [];
 
@@ -93,7 +96,7 @@ function protos(): Proto[] {
 
 function onRequest(server: object, req: unknown, res: unknown): void {
   const owner = active[0];
-  if (owner === undefined || isInstrumentedServer(server)) return;
+  if (owner === undefined || isInstrumentedServer(server) || (server as { [INTERNAL_SERVER]?: true })[INTERNAL_SERVER] === true) return;
   try {
     trackRequest(req as http.IncomingMessage, res as http.ServerResponse, owner.getConfig().routeFor, undefined);
   } catch (err) {
