@@ -1,6 +1,6 @@
 import { metrics as otelMetrics, type MeterProvider as ApiMeterProvider } from '@opentelemetry/api';
 import { MeterProvider, type MetricReader, type PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import { defaultResource, detectResources, envDetector, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
+import type { Resource } from '@opentelemetry/resources';
 import type { AddressInfo } from 'node:net';
 import { catalog, HIGH_CARDINALITY_LABELS, exposedName } from './catalog/index.js';
 import { ClusterPrimary, ClusterWorkerAgent, clusterRole } from './cluster/index.js';
@@ -9,6 +9,7 @@ import { logger, WarnOnce } from './diag.js';
 import { pushReaders } from './exporters.js';
 import { TuistMetrics } from './metrics.js';
 import type { HostMetricReader } from './otel/host-reader.js';
+import { buildResource } from './otel/resource.js';
 import { SCOPE, StoreMetricProducer } from './otel/producer.js';
 import { PullMetricReader } from './prometheus/reader.js';
 import { Poller } from './polling.js';
@@ -111,10 +112,7 @@ export class Telemetry {
     this.metrics = new TuistMetrics(this.store, this.poller, this.warnings);
 
     const env = options?.env ?? process.env;
-    const detected = env === process.env ? detectResources({ detectors: [envDetector] }) : resourceFromAttributes({});
-    this.resource = defaultResource()
-      .merge(detected)
-      .merge(resourceFromAttributes({ 'service.name': config.serviceName, ...(config.serviceVersion ? { 'service.version': config.serviceVersion } : {}) }));
+    this.resource = buildResource(config, env);
 
     const producer = new StoreMetricProducer(this.store);
     const readers = pushReaders(config, producer);

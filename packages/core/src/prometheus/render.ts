@@ -75,6 +75,8 @@ export class PrometheusRenderer {
   }
 
   private async collectThirdParty(): Promise<string> {
+    // Detectors that finish asynchronously (host) must have settled before target_info reads the attributes.
+    if (this.opts.resource.asyncAttributesPending) await this.opts.resource.waitForAsyncAttributes?.();
     const reader = this.opts.reader;
     if (reader && this.collecting && this.opts.canCollect()) {
       try {
