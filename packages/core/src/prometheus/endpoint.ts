@@ -1,5 +1,5 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { Readable, pipeline } from 'node:stream';
 import { constants as zlibConstants, createGzip } from 'node:zlib';
 import { ScrapeAuthenticator, type ScrapeAuth } from './auth.js';
@@ -64,6 +64,9 @@ export class MetricsEndpoint {
   private readonly server: http.Server;
   readonly listening: Promise<AddressInfo>;
   private active = 0;
+  private cutOff = 0;
+  /** Sockets with a scrape in progress (for counting the ones the idle timeout cuts off). */
+  private readonly busy = new WeakSet<object>();
   private readonly auth: ScrapeAuthenticator | undefined;
 
   constructor(private readonly opts: EndpointOptions) {
@@ -72,8 +75,12 @@ export class MetricsEndpoint {
     // Scrapes are not the host's traffic: TuistHttpServerInstrumentation (@tuist-telemetry/http) skips servers so marked.
     Object.defineProperty(this.server, Symbol.for('@tuist-telemetry/core.internalServer'), { value: true });
     this.server.keepAliveTimeout = Math.min(5000, opts.idleTimeoutMs);
-    // Socket inactivity (no bytes read or written): with no 'timeout' listener Node destroys the socket.
+    // Socket inactivity (no bytes read or written), a reader that stopped reading included: the socket is closed.
     this.server.timeout = opts.idleTimeoutMs;
+    this.server.on('timeout', (socket: Socket) => {
+      if (this.busy.has(socket)) this.cutOff++;
+      socket.destroy();
+    });
     this.server.headersTimeout = Math.min(60_000, opts.idleTimeoutMs);
     this.server.requestTimeout = Math.min(300_000, Math.max(opts.idleTimeoutMs, opts.writeTimeoutMs));
     this.listening = new Promise<AddressInfo>((resolve, reject) => {
@@ -101,6 +108,11 @@ export class MetricsEndpoint {
     return this.active;
   }
 
+  /** Scrapes cut off by the write or the idle timeout. */
+  get scrapesCutOff(): number {
+    return this.cutOff;
+  }
+
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/metrics') {
@@ -122,7 +134,12 @@ export class MetricsEndpoint {
       return;
     }
     this.active++;
-    res.once('close', () => this.active--);
+    const socket = req.socket;
+    this.busy.add(socket);
+    res.once('close', () => {
+      this.active--;
+      this.busy.delete(socket);
+    });
     let body: Buffer;
     try {
       body = await this.opts.render();
@@ -134,7 +151,10 @@ export class MetricsEndpoint {
     if (res.destroyed) return;
     // The deadline for the whole write: a reader that takes too long (or stopped reading) is cut off, so it cannot
     // keep the body and the socket alive.
-    const deadline = setTimeout(() => res.destroy(), this.opts.writeTimeoutMs);
+    const deadline = setTimeout(() => {
+      this.cutOff++;
+      res.destroy();
+    }, this.opts.writeTimeoutMs);
     deadline.unref();
     res.once('close', () => clearTimeout(deadline));
     if (req.method === 'GET' && acceptsGzip(req.headers['accept-encoding'])) {
