@@ -18,6 +18,7 @@ import { escapeLabelValue } from './prometheus/format.js';
 import { serializeStoreBytesAsync } from './prometheus/serialize.js';
 import { ThirdPartyWriter } from './prometheus/third-party.js';
 import { startRuntimeMetrics } from './runtime/index.js';
+import { checkSupport } from './support.js';
 import { MetricStore } from './store.js';
 
 const log = logger('core');
@@ -341,6 +342,7 @@ export function startTelemetry(options?: TelemetryOptions): Telemetry {
 
 /** @internal `startTelemetry`, optionally with the host's reader (see `createMetricReader`). */
 export function startTelemetryWith(options: TelemetryOptions | undefined, hostReader?: HostMetricReader): Telemetry {
+  checkSupport();
   const t = new Telemetry(options, hostReader);
   setRunning(t, t.hasEndpoint ? (t.port !== undefined ? 'listening' : 'pending') : 'none');
   return t;
