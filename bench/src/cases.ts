@@ -46,6 +46,7 @@ export const CASES: CaseSpec[] = [
   { id: 'undici', impls: ['plain', 'instrumented'], needs: 'http' },
   { id: 'pg', impls: ['plain', 'instrumented'], needs: 'db' },
   { id: 'memory', impls: ['ours', 'prom-client', 'stock'], nodeFlags: ['--expose-gc'] },
+  { id: 'cluster', impls: ['ours', 'prom-client'] },
 ];
 
 const MB = 1024 * 1024;
@@ -106,6 +107,8 @@ function vsNone(r: Results, id: string, title: string, unit: string, caseId: str
 /** Every row of the table, computed from the medians (NaN where a result is missing). */
 export function rows(r: Results, series: number, pending: Partial<Record<string, string>>): Row[] {
   const k = series >= 1000 ? `${series / 1000}k` : String(series);
+  const perWorker = Math.max(1, Math.round(series / 4));
+  const clusterK = perWorker >= 1000 ? `${perWorker / 1000}k` : String(perWorker);
   const out: Row[] = [
     vsProm(r, '1', 'counter inc, 3 labels (store.counter().add)', 'ns/op', 'counter', 'ns', 0.5, '<= 0.5x prom-client'),
     vsProm(r, '1b', 'counter inc, 3 labels (metrics.recordRun, no duration)', 'ns/op', 'counter', 'ns', 0.5, '<= 0.5x prom-client', { oursImpl: 'ours-recordRun' }),
