@@ -1,26 +1,62 @@
 import { metrics as otelMetrics, type MeterProvider as ApiMeterProvider } from '@opentelemetry/api';
-import { MeterProvider, type MetricReader, type PeriodicExportingMetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { defaultResource, detectResources, envDetector, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
+import { MeterProvider, type MetricReader, type PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import type { Resource } from '@opentelemetry/resources';
 import type { AddressInfo } from 'node:net';
 import { catalog, HIGH_CARDINALITY_LABELS, exposedName } from './catalog/index.js';
 import { ClusterPrimary, ClusterWorkerAgent, clusterRole } from './cluster/index.js';
 import { resolveConfig, type ResolvedConfig, type TelemetryOptions } from './config.js';
 import { logger, WarnOnce } from './diag.js';
-import { fixResourceMetrics } from './labels/attributes.js';
 import { pushReaders } from './exporters.js';
 import { TuistMetrics } from './metrics.js';
 import type { HostMetricReader } from './otel/host-reader.js';
+import { buildResource } from './otel/resource.js';
 import { SCOPE, StoreMetricProducer } from './otel/producer.js';
-import { PullMetricReader } from './otel/reader.js';
+import { PullMetricReader } from './prometheus/reader.js';
 import { Poller } from './polling.js';
-import { MetricsEndpoint, singleFlight } from './prometheus/endpoint.js';
+import { MetricsEndpoint } from './prometheus/endpoint.js';
 import { escapeLabelValue } from './prometheus/format.js';
-import { serializeResourceMetrics, serializeStoreBytesAsync, serializeTargetInfo } from './prometheus/serialize.js';
+import { PrometheusRenderer } from './prometheus/render.js';
 import { startRuntimeMetrics } from './runtime/index.js';
 import { MetricStore } from './store.js';
 
 const log = logger('core');
+
+/** Where a telemetry's Prometheus endpoint stands: `none` (no endpoint: push exporters or the host's reader). */
+type EndpointState = 'none' | 'pending' | 'listening' | 'failed';
+
+/**
+ * The running instances (started, not shut down) in start order, and the one `getTelemetry()` answers, recomputed
+ * whenever one starts, its endpoint listens or fails, or it shuts down (getTelemetry() runs on every request of
+ * the instrumentations, so it only reads a variable). The answer is the most recently started instance that serves
+ * (its endpoint listens, or it has none); failing that, the most recent one whose endpoint is still starting;
+ * failing that, the most recent running one (its endpoint could not listen, but it still records, and its push
+ * exporters still export). So a second `startTelemetry()` whose port is busy never takes over from one that
+ * serves, and shutting an instance down hands over to the previous running one.
+ */
+const running = new Map<Telemetry, EndpointState>();
 let current: Telemetry | undefined;
+
+function electCurrent(): void {
+  let pending: Telemetry | undefined;
+  let failed: Telemetry | undefined;
+  const all = [...running];
+  for (let i = all.length - 1; i >= 0; i--) {
+    const [t, state] = all[i]!;
+    if (state === 'listening' || state === 'none') {
+      current = t;
+      return;
+    }
+    if (state === 'pending') pending ??= t;
+    else failed ??= t;
+  }
+  current = pending ?? failed;
+}
+
+function setRunning(t: Telemetry, state: EndpointState | undefined): void {
+  if (state === undefined) running.delete(t);
+  else if (running.has(t) || state === 'pending' || state === 'none') running.set(t, state);
+  electCurrent();
+}
 
 /** A running telemetry instance: the store, the endpoint, the exporters and the recording API. */
 export class Telemetry {
@@ -52,13 +88,10 @@ export class Telemetry {
   private readonly shutdownHooks = new Set<() => unknown>();
   private readonly httpExclusions = new Set<(origin: string, path: string) => boolean>();
   private readonly stopRuntime: (() => void) | undefined;
-  private readonly reserved: ReadonlySet<string>;
   private address: AddressInfo | undefined;
   private shutdownPromise: Promise<void> | undefined;
-  /** Third-party metrics as the last successful collection serialised them (served after shutdown). */
-  private lastThirdParty = '';
-  /** Concurrent renders (scrapes, renderPrometheus) share one body. */
-  private readonly renderShared = singleFlight(() => this.renderPrometheusBody());
+  /** The Prometheus exposition (catalog, third-party instruments, target_info); concurrent renders share one body. */
+  private readonly renderer: PrometheusRenderer;
   private ownsGlobal = false;
 
   /** @internal use `startTelemetry` (or `createMetricReader`, which passes the host's reader) */
@@ -75,17 +108,11 @@ export class Telemetry {
       warn: this.warnings,
     };
     this.store = new MetricStore(config.runtimeMetrics ? catalog : catalog.filter((d) => d.family !== 'runtime'), storeOptions);
-    this.reserved = new Set(
-      this.store.families.flatMap((f) => (f.def.type === 'histogram' ? [f.name, `${f.name}_bucket`, `${f.name}_sum`, `${f.name}_count`] : [f.name])),
-    );
     this.poller = new Poller(config.pollIntervalMs, this.warnings);
     this.metrics = new TuistMetrics(this.store, this.poller, this.warnings);
 
     const env = options?.env ?? process.env;
-    const detected = env === process.env ? detectResources({ detectors: [envDetector] }) : resourceFromAttributes({});
-    this.resource = defaultResource()
-      .merge(detected)
-      .merge(resourceFromAttributes({ 'service.name': config.serviceName, ...(config.serviceVersion ? { 'service.version': config.serviceVersion } : {}) }));
+    this.resource = buildResource(config, env);
 
     const producer = new StoreMetricProducer(this.store);
     const readers = pushReaders(config, producer);
@@ -121,13 +148,26 @@ export class Telemetry {
     this.stopRuntime = config.runtimeMetrics ? startRuntimeMetrics(this.store) : undefined;
 
     const role = clusterRole(config.cluster.mode, env);
+    if (this.pullReader && role.kind === 'primary') {
+      this.clusterPrimary = new ClusterPrimary(this.store, { timeoutMs: config.cluster.timeoutMs, warnings: this.warnings, storeOptions });
+    }
+    const primary = this.clusterPrimary;
+    this.renderer = new PrometheusRenderer({
+      config: config.prometheus,
+      store: this.store,
+      resource: this.resource,
+      scope: SCOPE,
+      reader: this.pullReader,
+      canCollect: () => this.hostReader === undefined || this.pullReader !== this.hostReader || this.hostReader.isBound,
+      warnings: this.warnings,
+      renderStore: primary ? (serialize) => primary.render(serialize) : undefined,
+    });
     if (this.pullReader && role.kind === 'worker') {
       // A node:cluster worker binds no port: the primary asks it for snapshots and serves the cluster's /metrics.
       this.clusterWorker = new ClusterWorkerAgent(this.store, this.warnings);
       this.readyPromise = Promise.resolve();
     } else if (this.pullReader) {
       const p = config.prometheus;
-      if (role.kind === 'primary') this.clusterPrimary = new ClusterPrimary(this.store, { timeoutMs: config.cluster.timeoutMs, warnings: this.warnings, storeOptions });
       this.endpoint = new MetricsEndpoint({
         host: p.host,
         // A PM2 instance serves its own port (PM2's daemon is the primary and would share one port round-robin).
@@ -136,15 +176,17 @@ export class Telemetry {
         writeTimeoutMs: p.writeTimeoutMs,
         idleTimeoutMs: p.idleTimeoutMs,
         maxConcurrentScrapes: p.maxConcurrentScrapes,
-        render: this.renderShared,
+        render: this.renderer.render,
         onRenderError: (err) => this.warnings.error('scrape', '@tuist-telemetry/core: a scrape failed', err),
       });
       this.readyPromise = this.endpoint.listening.then(
         (a) => {
           this.address = a;
+          if (running.has(this)) setRunning(this, 'listening');
         },
         (err: Error) => {
           log.error(err.message);
+          if (running.has(this)) setRunning(this, 'failed');
           throw err;
         },
       );
@@ -158,6 +200,11 @@ export class Telemetry {
   /** Resolves when the Prometheus endpoint listens; rejects with an Error naming the port when it cannot. */
   ready(): Promise<void> {
     return this.readyPromise;
+  }
+
+  /** @internal whether this instance serves a Prometheus endpoint of its own. */
+  get hasEndpoint(): boolean {
+    return this.endpoint !== undefined;
   }
 
   /** The endpoint's bound port (useful with port 0), once `ready()` resolved. */
@@ -183,41 +230,7 @@ export class Telemetry {
    * the catalog as it stands and third-party instruments as last collected.
    */
   async renderPrometheus(): Promise<string> {
-    return (await this.renderShared()).toString('utf8');
-  }
-
-  private fixLabels(rm: ResourceMetrics): ResourceMetrics {
-    return fixResourceMetrics(rm, {
-      reservedLabels: this.config.prometheus.withScopeLabels ? ['otel_scope_name', 'otel_scope_version'] : [],
-      report: (metric, kind, detail) => this.warnings.warn(`attr-${kind}:${metric}`, `@tuist-telemetry/core: metric "${metric}": ${detail}`),
-    });
-  }
-
-  /** What the endpoint sends: the exposition as UTF-8 bytes, written straight from the store (no string in between). */
-  private async renderPrometheusBody(): Promise<Buffer> {
-    const p = this.config.prometheus;
-    // A reader that was shut down (or shuts down meanwhile) cannot collect: the last collection stands.
-    if (this.pullReader && this.shutdownPromise === undefined && (this.pullReader !== this.hostReader || this.hostReader.isBound)) {
-      try {
-        const { resourceMetrics, errors } = await this.pullReader.collect();
-        for (const e of errors) this.warnings.error('collect', '@tuist-telemetry/core: an instrument failed during collection', e);
-        // The label policy makes every attribute a valid, unique Prometheus label (labels/attributes.ts).
-        this.lastThirdParty = serializeResourceMetrics(this.fixLabels(resourceMetrics), this.reserved, {
-          withScopeLabels: p.withScopeLabels,
-          skipped: (name) => this.warnings.warn(`skip:${name}`, `@tuist-telemetry/core: metric "${name}" was not exported (name collision or unsupported aggregation)`),
-        });
-      } catch (err) {
-        if (this.shutdownPromise === undefined) {
-          this.warnings.error('collect', '@tuist-telemetry/core: third-party instruments could not be collected; serving their last values', err);
-        }
-      }
-    }
-    const thirdParty = this.lastThirdParty;
-    this.store.runCollectCallbacks();
-    const scope = p.withScopeLabels ? `otel_scope_name="${SCOPE.name}",otel_scope_version="${SCOPE.version}"` : undefined;
-    const tail = p.withTargetInfo ? thirdParty + serializeTargetInfo(this.fixLabels({ resource: this.resource, scopeMetrics: [] }).resource.attributes) : thirdParty;
-    const serialize = (store: MetricStore) => serializeStoreBytesAsync(store, { scopeLabels: scope }, tail);
-    return this.clusterPrimary ? this.clusterPrimary.render(serialize) : serialize(this.store);
+    return (await this.renderer.render()).toString('utf8');
   }
 
   /**
@@ -256,11 +269,14 @@ export class Telemetry {
 
   /** Flushes push exporters, closes the endpoint, stops pollers. Idempotent: later calls return the same promise. */
   shutdown(): Promise<void> {
+    // From now on getTelemetry() answers another running instance (or none); recordings already made are flushed.
+    if (this.shutdownPromise === undefined) setRunning(this, undefined);
     this.shutdownPromise ??= this.doShutdown();
     return this.shutdownPromise;
   }
 
   private async doShutdown(): Promise<void> {
+    this.renderer.stopCollecting();
     this.poller.stop();
     // A worker's last values go to the primary before anything else stops.
     await this.clusterWorker?.stop();
@@ -270,7 +286,6 @@ export class Telemetry {
     const flush = this.ownProvider ? this.ownProvider.shutdown() : Promise.all(this.hostPushReaders.map((r) => r.shutdown()));
     await Promise.allSettled([this.endpoint?.close(), flush.catch((err) => log.error('flush on shutdown failed', err))]);
     if (this.ownsGlobal) otelMetrics.disable();
-    if (current === this) current = undefined;
   }
 }
 
@@ -286,11 +301,18 @@ export function startTelemetry(options?: TelemetryOptions): Telemetry {
 /** @internal `startTelemetry`, optionally with the host's reader (see `createMetricReader`). */
 export function startTelemetryWith(options: TelemetryOptions | undefined, hostReader?: HostMetricReader): Telemetry {
   const t = new Telemetry(options, hostReader);
-  current = t;
+  setRunning(t, t.hasEndpoint ? (t.port !== undefined ? 'listening' : 'pending') : 'none');
   return t;
 }
 
-/** The most recently started telemetry that has not been shut down. */
+/**
+ * The telemetry that is running and serving, the one the SDK's instrumentations record into: the most recently
+ * started instance that has not been shut down and whose Prometheus endpoint listens (or that has no endpoint).
+ * A second `startTelemetry()` whose port is busy does not replace it; while a newer instance's endpoint is still
+ * starting, an older one that serves keeps the answer; when the answer shuts down, the previous running instance
+ * takes over. With no instance serving, the most recent running one (endpoint starting, else failed); none
+ * running: undefined.
+ */
 export function getTelemetry(): Telemetry | undefined {
   return current;
 }

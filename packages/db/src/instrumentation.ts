@@ -38,7 +38,7 @@ export class TuistPgInstrumentation extends InstrumentationBase<TuistPgInstrumen
   /** The short name `OTEL_NODE_ENABLED_INSTRUMENTATIONS` / `OTEL_NODE_DISABLED_INSTRUMENTATIONS` take. */
   static readonly shortName = 'pg';
   readonly shortName = TuistPgInstrumentation.shortName;
-  private warnedVersion = false;
+  declare private warnedVersion: boolean | undefined;
 
   constructor(config: TuistPgInstrumentationConfig = {}) {
     super('@tuist-telemetry/db', VERSION, config);

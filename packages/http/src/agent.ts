@@ -98,6 +98,7 @@ class InstrumentedAgent extends Agent {
     options: Agent.Options,
     private readonly telemetry: Telemetry | undefined,
     private readonly ignore: IgnoreRequest | undefined,
+    private readonly releaseChannels: () => void,
   ) {
     super({ ...options, factory: poolFactory });
     this.source = { agent: new WeakRef(this), size: poolSizeLabel(options.connections), origins: new Set() };
@@ -115,6 +116,24 @@ class InstrumentedAgent extends Agent {
       reportInternalError('dispatch', err);
     }
     return super.dispatch(forward, handler);
+  }
+
+  override close(): Promise<void>;
+  override close(callback: () => void): void;
+  override close(callback?: () => void): Promise<void> | void {
+    this.releaseChannels();
+    return callback === undefined ? super.close() : super.close(callback);
+  }
+
+  override destroy(): Promise<void>;
+  override destroy(err: Error | null): Promise<void>;
+  override destroy(callback: () => void): void;
+  override destroy(err: Error | null, callback: () => void): void;
+  override destroy(a?: Error | null | (() => void), b?: () => void): Promise<void> | void {
+    this.releaseChannels();
+    if (typeof a === 'function') return super.destroy(a);
+    if (b !== undefined) return super.destroy(a ?? null, b);
+    return a === undefined ? super.destroy() : super.destroy(a);
   }
 
   /** The state of a request about to be dispatched; `undefined` when it cannot be measured. */
@@ -171,12 +190,16 @@ export function splitOptions(options: InstrumentedAgentOptions | undefined, fn: 
   return { agentOptions, telemetry, ignore };
 }
 
+/** An instrumented agent; it holds undici's diagnostics channels until it is closed or destroyed. */
+export function newInstrumentedAgent(agentOptions: Agent.Options, telemetry: Telemetry | undefined, ignore: IgnoreRequest | undefined): Agent {
+  return new InstrumentedAgent(agentOptions, telemetry, ignore, subscribeChannels());
+}
+
 /**
  * An undici Agent whose requests are measured phase by phase (queue, connection, send, receive, whole request)
  * into the `tuist_http_*` metrics, with its pools reported by the pool gauges. Pass it as `dispatcher`.
  */
 export function createInstrumentedAgent(options?: InstrumentedAgentOptions): Agent {
   const { agentOptions, telemetry, ignore } = splitOptions(options, 'createInstrumentedAgent');
-  subscribeChannels();
-  return new InstrumentedAgent(agentOptions, telemetry, ignore);
+  return newInstrumentedAgent(agentOptions, telemetry, ignore);
 }

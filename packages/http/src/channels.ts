@@ -107,16 +107,28 @@ export function assign<T>(state: RequestState, dispatch: () => T): T {
   }
 }
 
-let subscribed = false;
+const CHANNELS: readonly [string, (message: unknown) => void][] = [
+  ['undici:request:create', guarded('create', onCreate)],
+  ['undici:client:sendHeaders', guarded('sendHeaders', onSendHeaders)],
+  ['undici:request:bodySent', guarded('bodySent', onBodySent)],
+  ['undici:request:headers', guarded('headers', onHeaders)],
+  ['undici:request:trailers', guarded('trailers', onEnd)],
+  ['undici:request:error', guarded('error', onEnd)],
+];
 
-/** Subscribes to undici's channels once per process (per copy of this package). */
-export function subscribeChannels(): void {
-  if (subscribed) return;
-  subscribed = true;
-  diagnosticsChannel.subscribe('undici:request:create', guarded('create', onCreate));
-  diagnosticsChannel.subscribe('undici:client:sendHeaders', guarded('sendHeaders', onSendHeaders));
-  diagnosticsChannel.subscribe('undici:request:bodySent', guarded('bodySent', onBodySent));
-  diagnosticsChannel.subscribe('undici:request:headers', guarded('headers', onHeaders));
-  diagnosticsChannel.subscribe('undici:request:trailers', guarded('trailers', onEnd));
-  diagnosticsChannel.subscribe('undici:request:error', guarded('error', onEnd));
+/** How many holders want the channels (instrumented agents, TuistUndiciInstrumentation). */
+let holders = 0;
+
+/**
+ * Subscribes to undici's channels while at least one holder needs them (once per copy of this package, whatever
+ * the number of holders). Returns the release function; releasing twice does nothing.
+ */
+export function subscribeChannels(): () => void {
+  if (holders++ === 0) for (const [name, fn] of CHANNELS) diagnosticsChannel.subscribe(name, fn);
+  let held = true;
+  return () => {
+    if (!held) return;
+    held = false;
+    if (--holders === 0) for (const [name, fn] of CHANNELS) diagnosticsChannel.unsubscribe(name, fn);
+  };
 }

@@ -22,20 +22,6 @@ export function formatValue(v: number): string {
   return String(v);
 }
 
-/** Metric names from third-party instruments, sanitised the Prometheus way (`http.server.duration` -> `http_server_duration`). */
-export function sanitizeMetricName(name: string): string {
-  let out = name.replace(/[^a-zA-Z0-9_:]/g, '_');
-  if (/^[0-9]/.test(out)) out = '_' + out;
-  return out.replace(/__+/g, '_');
-}
-
-/** Label names: like metric names but without colons. */
-export function sanitizeLabelName(name: string): string {
-  let out = name.replace(/[^a-zA-Z0-9_]/g, '_');
-  if (/^[0-9]/.test(out)) out = '_' + out;
-  return out;
-}
-
 /** `a="x",b="y"` for the given names and values, skipping empty values (an empty label is no label). */
 export function labelText(names: readonly string[], values: readonly string[]): string {
   let out = '';

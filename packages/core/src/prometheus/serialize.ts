@@ -1,16 +1,10 @@
-import { DataPointType, type ResourceMetrics, type MetricData } from '@opentelemetry/sdk-metrics';
-import type { Attributes } from '@opentelemetry/api';
 import { CounterFamily, GaugeFamily, HistogramFamily, type MetricStore } from '../store.js';
-import { escapeHelp, escapeLabelValue, formatValue, labelText, sanitizeLabelName, sanitizeMetricName } from './format.js';
+import { bucketLabels, lastSize, rememberSize, seriesLabelText } from './caches.js';
+import { escapeHelp, formatValue } from './format.js';
 
 export interface SerializeOptions {
   /** Extra label text put on every sample (`otel_scope_name="…",…`), opt-in. */
   scopeLabels?: string;
-}
-
-function withExtra(text: string, extra: string | undefined): string {
-  if (!extra) return text;
-  return text === '' ? extra : text + ',' + extra;
 }
 
 const NEWLINE = 10;
@@ -79,12 +73,6 @@ function writeNumber(buf: Buffer, pos: number, v: number): number {
   return pos + len;
 }
 
-/** `le="…"} ` per bound of a histogram family, encoded once. */
-const leBytes = new WeakMap<HistogramFamily, Uint8Array[]>();
-const INF_LE = Buffer.from('le="+Inf"} ');
-/** The last body size per store: the next scrape allocates about that much once instead of growing. */
-const lastSize = new WeakMap<MetricStore, number>();
-
 /** Bytes written between two yields of `writeStore` (about a millisecond or two of work each). */
 const SLICE_BYTES = 1 << 20;
 
@@ -98,11 +86,7 @@ function* writeStore(w: ByteWriter, store: MetricStore, extra: string | undefine
     const name = f.name;
     w.text('# HELP ' + name + ' ' + escapeHelp(f.def.description) + '\n# TYPE ' + name + ' ' + f.def.type + '\n');
     if (f instanceof HistogramFamily) {
-      let les = leBytes.get(f);
-      if (les === undefined) {
-        les = [...f.buckets.map((b) => Buffer.from('le="' + formatValue(b) + '"} ')), INF_LE];
-        leBytes.set(f, les);
-      }
+      const les = bucketLabels(f);
       const lines = les.length;
       let longestLe = 0;
       for (const le of les) longestLe = Math.max(longestLe, le.length);
@@ -110,8 +94,7 @@ function* writeStore(w: ByteWriter, store: MetricStore, extra: string | undefine
       const sumOpen = Buffer.from(name + '_sum{');
       const countOpen = Buffer.from(name + '_count{');
       for (const s of f.series) {
-        let lt = s.labelText;
-        if (lt === undefined) lt = s.labelText = withExtra(labelText(f.labelNames, s.labelValues), extra);
+        const lt = seriesLabelText(f.labelNames, s, extra);
         // The first line's `name_bucket{labels,` is written once and copied for the other lines of the series.
         const start = w.pos;
         w.bytes(open);
@@ -166,8 +149,7 @@ function* writeStore(w: ByteWriter, store: MetricStore, extra: string | undefine
       }
     } else if (f instanceof CounterFamily || f instanceof GaugeFamily) {
       for (const s of f.series) {
-        let lt = s.labelText;
-        if (lt === undefined) lt = s.labelText = withExtra(labelText(f.labelNames, s.labelValues), extra);
+        const lt = seriesLabelText(f.labelNames, s, extra);
         w.text(lt === '' ? name + ' ' : name + '{' + lt + '} ');
         w.number(s.value);
         w.byte(NEWLINE);
@@ -188,107 +170,13 @@ function* writeStore(w: ByteWriter, store: MetricStore, extra: string | undefine
  * work by a slice at a time instead of the whole body.
  */
 export async function serializeStoreBytesAsync(store: MetricStore, opts: SerializeOptions = {}, tail = ''): Promise<Buffer> {
-  const w = new ByteWriter((lastSize.get(store) ?? 0) + 1024 + tail.length * 3);
+  const w = new ByteWriter(lastSize(store) + 1024 + tail.length * 3);
   for (const _ of writeStore(w, store, opts.scopeLabels)) await new Promise<void>((resolve) => setImmediate(resolve));
   return finish(w, store, tail);
 }
 
 function finish(w: ByteWriter, store: MetricStore, tail: string): Buffer {
   if (tail !== '') w.text(tail);
-  lastSize.set(store, w.pos);
+  rememberSize(store, w.pos);
   return w.buf.subarray(0, w.pos);
-}
-
-function attributesText(attrs: Attributes, extra: string | undefined): string {
-  let out = '';
-  for (const k of Object.keys(attrs)) {
-    const v = attrs[k];
-    if (v === undefined || v === null) continue;
-    const sv = Array.isArray(v) ? JSON.stringify(v) : String(v);
-    if (out !== '') out += ',';
-    out += sanitizeLabelName(k) + '="' + escapeLabelValue(sv) + '"';
-  }
-  return withExtra(out, extra);
-}
-
-function braces(text: string): string {
-  return text === '' ? '' : '{' + text + '}';
-}
-
-/**
- * Serialises what sdk-metrics collected from third-party instruments on the same MeterProvider, named the way the
- * stock exporter names them (dots to underscores, `_total` on monotonic sums), so they can sit next to the catalog.
- * Names that collide with the catalog (or appear twice) are skipped and reported through `skipped`.
- */
-export function serializeResourceMetrics(
-  rm: ResourceMetrics,
-  reserved: ReadonlySet<string>,
-  opts: { withScopeLabels?: boolean; skipped?: (name: string) => void } = {},
-): string {
-  let out = '';
-  const seen = new Set<string>();
-  for (const sm of rm.scopeMetrics) {
-    const scope = opts.withScopeLabels
-      ? 'otel_scope_name="' + escapeLabelValue(sm.scope.name) + '"' + (sm.scope.version ? ',otel_scope_version="' + escapeLabelValue(sm.scope.version) + '"' : '')
-      : undefined;
-    for (const m of sm.metrics) {
-      out += serializeMetric(m, scope, reserved, seen, opts.skipped);
-    }
-  }
-  return out;
-}
-
-function serializeMetric(
-  m: MetricData,
-  scope: string | undefined,
-  reserved: ReadonlySet<string>,
-  seen: Set<string>,
-  skipped: ((name: string) => void) | undefined,
-): string {
-  let name = sanitizeMetricName(m.descriptor.name);
-  let type: string;
-  if (m.dataPointType === DataPointType.SUM) {
-    if (m.isMonotonic) {
-      type = 'counter';
-      if (!name.endsWith('_total')) name += '_total';
-    } else type = 'gauge';
-  } else if (m.dataPointType === DataPointType.GAUGE) type = 'gauge';
-  else if (m.dataPointType === DataPointType.HISTOGRAM) type = 'histogram';
-  else {
-    skipped?.(name);
-    return '';
-  }
-  if (reserved.has(name) || seen.has(name)) {
-    skipped?.(name);
-    return '';
-  }
-  seen.add(name);
-  let out = '';
-  if (m.descriptor.description) out += '# HELP ' + name + ' ' + escapeHelp(m.descriptor.description) + '\n';
-  out += '# TYPE ' + name + ' ' + type + '\n';
-  if (m.dataPointType === DataPointType.HISTOGRAM) {
-    for (const dp of m.dataPoints) {
-      const lt = attributesText(dp.attributes, scope);
-      const prefix = name + '_bucket{' + (lt === '' ? '' : lt + ',');
-      const { boundaries, counts } = dp.value.buckets;
-      let cum = 0;
-      for (let i = 0; i < boundaries.length; i++) {
-        cum += counts[i] ?? 0;
-        out += prefix + 'le="' + formatValue(boundaries[i]!) + '"} ' + cum + '\n';
-      }
-      out += prefix + 'le="+Inf"} ' + dp.value.count + '\n';
-      out += name + '_sum' + braces(lt) + ' ' + formatValue(dp.value.sum ?? 0) + '\n';
-      out += name + '_count' + braces(lt) + ' ' + dp.value.count + '\n';
-    }
-  } else {
-    for (const dp of m.dataPoints) {
-      out += name + braces(attributesText(dp.attributes, scope)) + ' ' + formatValue(dp.value as number) + '\n';
-    }
-  }
-  return out;
-}
-
-/** `target_info` from the resource, opt-in. */
-export function serializeTargetInfo(attrs: Attributes): string {
-  return '# HELP target_info Target metadata\n# TYPE target_info gauge\ntarget_info' + braces(attributesText(attrs, undefined)) + ' 1\n';
 }

@@ -1,0 +1,86 @@
+import { PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
+import { DataPointType, type MetricData, type ResourceMetrics, type ScopeMetrics } from '@opentelemetry/sdk-metrics';
+
+export interface ThirdPartyOptions {
+  /** Names the exposition already holds (the catalog's, with the `_bucket`/`_sum`/`_count` of its histograms). */
+  reserved: ReadonlySet<string>;
+  /** `otel_scope_name`/`otel_scope_version` labels on every sample (opt-in, as for the catalog). */
+  withScopeLabels: boolean;
+  /** A `target_info` series with the resource attributes (opt-in). */
+  withTargetInfo: boolean;
+  /** Told once per scrape about each metric left out (name collision or unsupported aggregation). */
+  skipped: (name: string) => void;
+}
+
+/** What the stock serializer writes when it has nothing to write. */
+const NOTHING = '# no registered metrics';
+
+/**
+ * The name the stock serializer gives an instrument (it does not export its naming functions): characters other than
+ * `[a-zA-Z0-9_]` become `_`, runs of `_` collapse, a leading digit gets a `_`, and monotonic sums end in `_total`.
+ */
+export function stockName(m: MetricData): string {
+  let name = m.descriptor.name.replace(/[^a-z0-9_]/gi, '_').replace(/_{2,}/g, '_');
+  if (name[0]! >= '0' && name[0]! <= '9') name = '_' + name;
+  if (m.dataPointType === DataPointType.SUM && m.isMonotonic && !name.endsWith('_total')) name += '_total';
+  return name;
+}
+
+/** Every sample name a metric is written with. */
+function sampleNames(name: string, m: MetricData): string[] {
+  return m.dataPointType === DataPointType.HISTOGRAM ? [name, `${name}_bucket`, `${name}_sum`, `${name}_count`] : [name];
+}
+
+/**
+ * Instruments that are not in the catalog (created on the MeterProvider by the app or by stock instrumentations),
+ * written by the stock `@opentelemetry/exporter-prometheus` serializer, so they are named and shaped exactly as the
+ * stock exporter serves them. The catalog does not go through it: its documented names include counters without
+ * `_total`, which the stock serializer would rename, and its fast writer (serialize.ts) writes a 10k-series store
+ * several times faster than the stock one (see bench).
+ *
+ * Before the stock serializer sees the collection, this writer keeps the exposition valid and this package's
+ * defaults: a metric whose names collide with the catalog or with an earlier third-party metric, or whose
+ * aggregation the text format cannot carry (exponential histograms), is left out (reported through `skipped`), and
+ * scope labels and `target_info` stay off unless asked for.
+ */
+export class ThirdPartyWriter {
+  private readonly serializer: PrometheusSerializer;
+
+  constructor(private readonly opts: ThirdPartyOptions) {
+    this.serializer = new PrometheusSerializer(undefined, false, undefined, !opts.withTargetInfo, !opts.withScopeLabels);
+  }
+
+  /**
+   * The exposition text of `rm`'s metrics and, when asked for, `target_info` from its resource; '' when there is
+   * nothing to serve. Attributes must already be valid labels (the label policy, labels/attributes.ts).
+   */
+  write(rm: ResourceMetrics): string {
+    const scopeMetrics = this.keep(rm.scopeMetrics);
+    if (scopeMetrics.length === 0 && !this.opts.withTargetInfo) return '';
+    let text = this.serializer.serialize({ resource: rm.resource, scopeMetrics });
+    if (text.endsWith(NOTHING)) text = text.slice(0, -NOTHING.length);
+    return text;
+  }
+
+  private keep(scopes: readonly ScopeMetrics[]): ScopeMetrics[] {
+    const seen = new Set<string>();
+    const out: ScopeMetrics[] = [];
+    for (const sm of scopes) {
+      const metrics: MetricData[] = [];
+      for (const m of sm.metrics) {
+        const t = m.dataPointType;
+        const name = stockName(m);
+        const names = sampleNames(name, m);
+        const supported = t === DataPointType.SUM || t === DataPointType.GAUGE || t === DataPointType.HISTOGRAM;
+        if (!supported || name === '' || name === '_' || names.some((n) => this.opts.reserved.has(n) || seen.has(n))) {
+          this.opts.skipped(name);
+          continue;
+        }
+        for (const n of names) seen.add(n);
+        metrics.push(m);
+      }
+      if (metrics.length > 0) out.push({ scope: sm.scope, metrics });
+    }
+    return out;
+  }
+}
