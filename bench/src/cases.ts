@@ -123,6 +123,9 @@ export function rows(r: Results, series: number, pending: Partial<Record<string,
     vsProm(r, '6', 'heap per 10k histogram series', 'MB', 'memory', 'heap', 1, '<= 1x prom-client', { scale: MB }),
     vsProm(r, '6b', 'RSS per 10k histogram series', 'MB', 'memory', 'rss', 1, '<= 1x prom-client', { scale: MB }),
     vsProm(r, '6c', '  RSS per 10k series after a scrape too', 'MB', 'memory', 'rssScraped', Infinity, '—', { scale: MB }),
+    vsProm(r, '7', `scrape of 4 cluster workers × ${clusterK} histogram series, served by the primary`, 'ms/scrape', 'cluster', 'ms', 0.25, '<= 0.25x prom-client AggregatorRegistry'),
+    vsProm(r, '7b', '  primary CPU per scrape', 'ms', 'cluster', 'cpuMs', Infinity, '—'),
+    vsProm(r, '7c', '  body size of that scrape', 'MB', 'cluster', 'bytes', Infinity, '—', { scale: MB }),
   ];
   for (const row of out) {
     if (row.bar === '—') row.met = undefined;
