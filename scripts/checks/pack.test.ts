@@ -171,7 +171,8 @@ describe('packed packages installed with npm in a fresh app (README snippets, ES
   });
 
   it('the README install lines bring no OTLP transport (gRPC, protobuf) into the app', () => {
-    for (const dep of ['@grpc/grpc-js', 'protobufjs', '@opentelemetry/exporter-metrics-otlp-grpc', '@opentelemetry/exporter-metrics-otlp-proto', '@opentelemetry/exporter-metrics-otlp-http']) {
+    const exporters = ['metrics', 'trace'].flatMap((signal) => ['grpc', 'proto', 'http'].map((t) => `@opentelemetry/exporter-${signal}-otlp-${t}`));
+    for (const dep of ['@grpc/grpc-js', 'protobufjs', ...exporters]) {
       expect(existsSync(path.join(app, 'node_modules', dep)), dep).to.equal(false);
     }
   });
