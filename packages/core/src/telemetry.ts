@@ -17,6 +17,7 @@ import { MetricsEndpoint } from './prometheus/endpoint.js';
 import { escapeLabelValue } from './prometheus/format.js';
 import { PrometheusRenderer } from './prometheus/render.js';
 import { startRuntimeMetrics } from './runtime/index.js';
+import { checkSupport } from './support.js';
 import { MetricStore } from './store.js';
 
 const log = logger('core');
@@ -114,8 +115,7 @@ export class Telemetry {
     const env = options?.env ?? process.env;
     this.resource = buildResource(config, env);
 
-    const producer = new StoreMetricProducer(this.store);
-    const readers = pushReaders(config, producer);
+    const readers = pushReaders(config, () => new StoreMetricProducer(this.store, config.temporalityPreference));
     this.hostReader = hostReader;
     if (hostReader) {
       // One MeterProvider in the process, the host's: core makes none, takes no global, and its push readers
@@ -300,6 +300,7 @@ export function startTelemetry(options?: TelemetryOptions): Telemetry {
 
 /** @internal `startTelemetry`, optionally with the host's reader (see `createMetricReader`). */
 export function startTelemetryWith(options: TelemetryOptions | undefined, hostReader?: HostMetricReader): Telemetry {
+  checkSupport();
   const t = new Telemetry(options, hostReader);
   setRunning(t, t.hasEndpoint ? (t.port !== undefined ? 'listening' : 'pending') : 'none');
   return t;
