@@ -7,19 +7,20 @@ import { freePort, samples, scrape, startPostgres, startS3Server, type Expositio
 const dir = fileURLToPath(new URL('..', import.meta.url));
 
 /** Runs one app with `--import @tuist-telemetry/core/register` and nothing else; resolves once it said READY. */
-function runApp(entry: string, env: Record<string, string>) {
+function runApp(entry: string, env: Record<string, string>, args = ['--import', '@tuist-telemetry/core/register']) {
   // Plain node on the built packages, as a user runs it (no tsx, no source condition).
-  const child = spawn(process.execPath, ['--import', '@tuist-telemetry/core/register', entry], {
+  const child = spawn(process.execPath, [...args, entry], {
     cwd: dir,
     env: { ...process.env, NODE_OPTIONS: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   const exited = new Promise<void>((r) => child.on('exit', () => r()));
-  const ready = new Promise<void>((resolve, reject) => {
+  const ready = new Promise<string>((resolve, reject) => {
     const onData = (c: Buffer): void => {
       out += c.toString();
-      if (/READY /.test(out)) resolve();
+      const m = /READY (.*)\n/.exec(out);
+      if (m) resolve(m[1]!);
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
@@ -101,4 +102,44 @@ describe('zero code: node --import @tuist-telemetry/core/register on apps that i
       });
     });
   }
+
+  describe('NodeSDK app (nodesdk/app.cjs): createMetricReader() and tuistInstrumentations() next to the stock undici instrumentation', () => {
+    let exp: Exposition;
+    let ready: { instrumentations: string[] };
+    before(async () => {
+      const port = await freePort();
+      const app = runApp(
+        'nodesdk/app.cjs',
+        {
+          DATABASE_URL: postgres.url,
+          OTEL_EXPORTER_PROMETHEUS_PORT: String(port),
+          OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
+          OTEL_TRACES_EXPORTER: 'none',
+          OTEL_LOGS_EXPORTER: 'none',
+        },
+        [],
+      );
+      try {
+        ready = JSON.parse(await app.ready) as typeof ready;
+        exp = await scrape(`http://127.0.0.1:${port}/metrics`);
+      } finally {
+        await app.stop();
+      }
+    });
+
+    it('tuistInstrumentations() found the four installed here', () => {
+      expect(ready.instrumentations).to.have.length(4);
+    });
+
+    it('one /metrics: catalog (counted once), the stock instrumentation and the app instrument', () => {
+      const total = (name: string, labels: Record<string, string> = {}) => samples(exp, name, labels).reduce((a, s) => a + s.value, 0);
+      expect(total('tuist_repo_query_count', { result: 'ok' })).to.equal(2);
+      expect(total('tuist_http_request_count')).to.equal(3);
+      expect(total('tuist_http_server_requests_total')).to.equal(3);
+      const stock = [...exp.keys()].find((k) => k.startsWith('http_client_request_duration'));
+      expect(stock, [...exp.keys()].join(' ')).to.not.equal(undefined);
+      expect(total(`${stock!}_count`)).to.equal(3);
+      expect(total('app_signups_total')).to.equal(2);
+    });
+  });
 });

@@ -114,8 +114,7 @@ export class Telemetry {
     const env = options?.env ?? process.env;
     this.resource = buildResource(config, env);
 
-    const producer = new StoreMetricProducer(this.store);
-    const readers = pushReaders(config, producer);
+    const readers = pushReaders(config, () => new StoreMetricProducer(this.store, config.temporalityPreference));
     this.hostReader = hostReader;
     if (hostReader) {
       // One MeterProvider in the process, the host's: core makes none, takes no global, and its push readers
