@@ -4,7 +4,9 @@
 export const OTEL3_SPECS = ['examples/otel3-app/test/**/*.test.ts'];
 
 export const lineSpecs = [
+  // core, with its NodeSDK app (nodesdk.test.ts) and its zero-code tests
   'packages/core/test/**/*.test.ts',
+  'examples/zero-code/test/**/*.test.ts',
   'examples/tuist-server/test/prometheus.test.ts',
   ...OTEL3_SPECS,
 ];

@@ -46,6 +46,7 @@ export const CASES: CaseSpec[] = [
   { id: 'undici', impls: ['plain', 'instrumented'], needs: 'http' },
   { id: 'pg', impls: ['plain', 'instrumented'], needs: 'db' },
   { id: 'memory', impls: ['ours', 'prom-client', 'stock'], nodeFlags: ['--expose-gc'] },
+  { id: 'cluster', impls: ['ours', 'prom-client'] },
 ];
 
 const MB = 1024 * 1024;
@@ -106,6 +107,8 @@ function vsNone(r: Results, id: string, title: string, unit: string, caseId: str
 /** Every row of the table, computed from the medians (NaN where a result is missing). */
 export function rows(r: Results, series: number, pending: Partial<Record<string, string>>): Row[] {
   const k = series >= 1000 ? `${series / 1000}k` : String(series);
+  const perWorker = Math.max(1, Math.round(series / 4));
+  const clusterK = perWorker >= 1000 ? `${perWorker / 1000}k` : String(perWorker);
   const out: Row[] = [
     vsProm(r, '1', 'counter inc, 3 labels (store.counter().add)', 'ns/op', 'counter', 'ns', 0.5, '<= 0.5x prom-client'),
     vsProm(r, '1b', 'counter inc, 3 labels (metrics.recordRun, no duration)', 'ns/op', 'counter', 'ns', 0.5, '<= 0.5x prom-client', { oursImpl: 'ours-recordRun' }),
@@ -120,6 +123,9 @@ export function rows(r: Results, series: number, pending: Partial<Record<string,
     vsProm(r, '6', 'heap per 10k histogram series', 'MB', 'memory', 'heap', 1, '<= 1x prom-client', { scale: MB }),
     vsProm(r, '6b', 'RSS per 10k histogram series', 'MB', 'memory', 'rss', 1, '<= 1x prom-client', { scale: MB }),
     vsProm(r, '6c', '  RSS per 10k series after a scrape too', 'MB', 'memory', 'rssScraped', Infinity, '—', { scale: MB }),
+    vsProm(r, '7', `scrape of 4 cluster workers × ${clusterK} histogram series, served by the primary`, 'ms/scrape', 'cluster', 'ms', 0.25, '<= 0.25x prom-client AggregatorRegistry'),
+    vsProm(r, '7b', '  primary CPU per scrape', 'ms', 'cluster', 'cpuMs', Infinity, '—'),
+    vsProm(r, '7c', '  body size of that scrape', 'MB', 'cluster', 'bytes', Infinity, '—', { scale: MB }),
   ];
   for (const row of out) {
     if (row.bar === '—') row.met = undefined;

@@ -138,7 +138,7 @@ for (const [caseId, byImpl] of Object.entries(collected)) {
 }
 
 const table = rows(results, params.series, pending).filter((r) => {
-  const caseOf: Record<string, string> = { '1': 'counter', '1b': 'counter', '2': 'histogram', '3': 'scrape', '3b': 'scrape', '3c': 'scrape', '4': 'undici', '4b': 'undici', '5': 'pg', '5b': 'pg', '6': 'memory', '6b': 'memory', '6c': 'memory' };
+  const caseOf: Record<string, string> = { '1': 'counter', '1b': 'counter', '2': 'histogram', '3': 'scrape', '3b': 'scrape', '3c': 'scrape', '4': 'undici', '4b': 'undici', '5': 'pg', '5b': 'pg', '6': 'memory', '6b': 'memory', '6c': 'memory', '7': 'cluster', '7b': 'cluster', '7c': 'cluster' };
   return !only || only.has(caseOf[r.id]!);
 });
 const errors = outcomes.filter((o) => o.error).map((o) => o.error!);
@@ -202,6 +202,10 @@ Aims beyond the bars: ${aims}.
 6. **Memory**: growth per 10,000 series when ${params.series.toLocaleString('en-US')} series of case 3 are created and recorded into (6b: RSS), then
    scraped once (6: heap, i.e. V8 heap plus array buffers, with what a scrape caches; 6c: RSS), measured after forced
    GCs (\`--expose-gc\`).
+7. **Cluster**: a node:cluster app with 4 workers, each holding the same ${Math.round(params.series / 4).toLocaleString('en-US')} series of case 3's histogram; the measuring
+   process is the primary and serves /metrics (this SDK: \`startTelemetry()\` in the primary and in each worker, the
+   channel's default JSON serialization; prom-client: \`AggregatorRegistry.clusterMetrics()\`). Median of ${params.scrapes} scrapes by a
+   scraper in another process; 7b is the primary's CPU time per scrape (the workers' share runs in parallel).
 
 The stock OpenTelemetry SDK is set up as its users would, with the Views \`catalogViews()\` derives from the catalog
 (names, B1 buckets, label allow-list), and in its most favourable exporter configuration (\`withoutScopeInfo\`,

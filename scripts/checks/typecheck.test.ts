@@ -12,6 +12,8 @@ const tsc = path.join(root, 'node_modules/typescript/bin/tsc');
 const projects = [
   ...['core', 'storage', 'http', 'db', 'analytics'].map((p) => `packages/${p}/tsconfig.test.json`),
   'examples/tuist-server/tsconfig.json',
+  'examples/zero-code/tsconfig.json',
+  'examples/otel3-app/tsconfig.json',
   'bench/tsconfig.json',
 ].filter((p) => existsSync(path.join(root, p)));
 

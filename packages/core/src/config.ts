@@ -36,7 +36,7 @@ export interface ClusterOptions {
   timeoutMs?: number;
 }
 
-export interface TelemetryOptions {
+export interface TelemetryOptions extends OtelSdkOptions {
   /** Exporters to run; default `OTEL_METRICS_EXPORTER` (comma list), else `prometheus`. */
   exporters?: readonly ExporterName[] | string;
   prometheus?: PrometheusOptions;
@@ -69,7 +69,7 @@ export interface TelemetryOptions {
   env?: Readonly<Record<string, string | undefined>>;
 }
 
-export interface ResolvedConfig {
+export interface ResolvedConfig extends ResolvedOtelSettings {
   exporters: ExporterName[];
   prometheus: Required<Omit<PrometheusOptions, 'host'>> & { host: string | undefined };
   otlpProtocol: OtlpProtocol;
@@ -222,5 +222,103 @@ export function resolveConfig(options: TelemetryOptions = {}): ResolvedConfig {
     runtimeMetrics,
     setGlobalMeterProvider: options.setGlobalMeterProvider ?? true,
     cluster: { mode: clusterMode, timeoutMs: clusterTimeoutMs },
+    ...resolveOtelSettings(options, env),
+  };
+}
+
+// ---- OpenTelemetry SDK settings: resource detectors, OTLP temporality, traces ----
+
+export const RESOURCE_DETECTOR_NAMES = ['env', 'host', 'os', 'process', 'serviceinstance'] as const;
+export type ResourceDetectorName = (typeof RESOURCE_DETECTOR_NAMES)[number];
+export const TEMPORALITY_PREFERENCES = ['cumulative', 'delta', 'lowmemory'] as const;
+export type TemporalityPreference = (typeof TEMPORALITY_PREFERENCES)[number];
+export const TRACES_EXPORTER_NAMES = ['otlp', 'console', 'none'] as const;
+export type TracesExporterName = (typeof TRACES_EXPORTER_NAMES)[number];
+export const TRACES_SAMPLERS = [
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+] as const;
+export type TracesSampler = (typeof TRACES_SAMPLERS)[number];
+
+export interface OtelSdkOptions {
+  /**
+   * Resource detectors, as OpenTelemetry's Node SDK names them (`env`, `host`, `os`, `process`, `serviceinstance`,
+   * `all`, `none`); default `OTEL_NODE_RESOURCE_DETECTORS`, else `env,serviceinstance`.
+   */
+  resourceDetectors?: readonly string[] | string;
+  /** `service.instance.id`; default `OTEL_RESOURCE_ATTRIBUTES`' one, else a random UUID per process (`serviceinstance`). */
+  serviceInstanceId?: string;
+  /** OTLP temporality of the catalog; default `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`, else `cumulative`. */
+  temporalityPreference?: TemporalityPreference;
+  traces?: {
+    /** `otlp`, `console` or `none`; default `OTEL_TRACES_EXPORTER`, else `none`. */
+    exporter?: TracesExporterName;
+    /** Default `OTEL_TRACES_SAMPLER`, else `parentbased_always_on`. */
+    sampler?: TracesSampler;
+    /** Ratio for the `*traceidratio` samplers; default `OTEL_TRACES_SAMPLER_ARG`, else 1. */
+    samplerArg?: number;
+    /** Full traces URL; default `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, else `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/traces`. */
+    url?: string;
+    /** Default `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, else `OTEL_EXPORTER_OTLP_PROTOCOL`, else `http/protobuf`. */
+    protocol?: OtlpProtocol;
+  };
+}
+
+export interface ResolvedOtelSettings {
+  resourceDetectors: ResourceDetectorName[];
+  serviceInstanceId: string | undefined;
+  temporalityPreference: TemporalityPreference;
+  traces: { exporter: TracesExporterName; sampler: TracesSampler; samplerArg: number; url: string | undefined; protocol: OtlpProtocol };
+}
+
+function oneOf<T extends string>(valid: readonly T[], raw: string, source: string): T {
+  const v = raw.trim().toLowerCase();
+  if (!(valid as readonly string[]).includes(v)) throw new TelemetryConfigError(`${source}: unknown value ${JSON.stringify(raw)}; valid values are ${valid.join(', ')}`);
+  return v as T;
+}
+
+/** As the Node SDK reads `OTEL_NODE_RESOURCE_DETECTORS`: `all` wins, then `none`, else the names listed. */
+export function parseResourceDetectors(raw: readonly string[] | string, source: string): ResourceDetectorName[] {
+  const list = (typeof raw === 'string' ? raw.split(',') : [...raw]).map((s) => String(s).trim().toLowerCase()).filter(Boolean);
+  for (const d of list) oneOf([...RESOURCE_DETECTOR_NAMES, 'all', 'none'], d, source);
+  if (list.includes('all')) return [...RESOURCE_DETECTOR_NAMES];
+  if (list.includes('none')) return [];
+  return [...new Set(list)] as ResourceDetectorName[];
+}
+
+export function resolveOtelSettings(options: OtelSdkOptions, env: Readonly<Record<string, string | undefined>>): ResolvedOtelSettings {
+  const detectorsRaw = options.resourceDetectors ?? nonEmpty(env.OTEL_NODE_RESOURCE_DETECTORS);
+  const resourceDetectors =
+    detectorsRaw === undefined
+      ? (['env', 'serviceinstance'] as ResourceDetectorName[])
+      : parseResourceDetectors(detectorsRaw, options.resourceDetectors !== undefined ? 'options.resourceDetectors' : 'OTEL_NODE_RESOURCE_DETECTORS');
+
+  const tempRaw = options.temporalityPreference ?? nonEmpty(env.OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE) ?? 'cumulative';
+  const temporalityPreference = oneOf(TEMPORALITY_PREFERENCES, tempRaw, options.temporalityPreference !== undefined ? 'options.temporalityPreference' : 'OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE');
+
+  const t = options.traces ?? {};
+  const exporter = oneOf(TRACES_EXPORTER_NAMES, t.exporter ?? nonEmpty(env.OTEL_TRACES_EXPORTER)?.split(',')[0] ?? 'none', t.exporter !== undefined ? 'options.traces.exporter' : 'OTEL_TRACES_EXPORTER');
+  const sampler = oneOf(TRACES_SAMPLERS, t.sampler ?? nonEmpty(env.OTEL_TRACES_SAMPLER) ?? 'parentbased_always_on', t.sampler !== undefined ? 'options.traces.sampler' : 'OTEL_TRACES_SAMPLER');
+  const argRaw: unknown = t.samplerArg ?? nonEmpty(env.OTEL_TRACES_SAMPLER_ARG);
+  let samplerArg = 1;
+  if (argRaw !== undefined && sampler.endsWith('traceidratio')) {
+    samplerArg = typeof argRaw === 'number' ? argRaw : Number(argRaw);
+    if (!Number.isFinite(samplerArg) || samplerArg < 0 || samplerArg > 1) {
+      throw new TelemetryConfigError(`${t.samplerArg !== undefined ? 'options.traces.samplerArg' : 'OTEL_TRACES_SAMPLER_ARG'} must be a ratio from 0 to 1, got ${JSON.stringify(argRaw)}`);
+    }
+  }
+  const protocol = oneOf(OTLP_PROTOCOLS, t.protocol ?? nonEmpty(env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL) ?? nonEmpty(env.OTEL_EXPORTER_OTLP_PROTOCOL) ?? 'http/protobuf', 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL');
+  const base = nonEmpty(env.OTEL_EXPORTER_OTLP_ENDPOINT);
+  const url = t.url ?? nonEmpty(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) ?? (base ? (protocol === 'grpc' ? base : base.replace(/\/+$/, '') + '/v1/traces') : undefined);
+
+  return {
+    resourceDetectors,
+    serviceInstanceId: options.serviceInstanceId ?? undefined,
+    temporalityPreference,
+    traces: { exporter, sampler, samplerArg, url, protocol },
   };
 }

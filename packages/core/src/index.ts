@@ -21,8 +21,6 @@ export { MetricStore, CounterFamily, GaugeFamily, HistogramFamily, OVERFLOW_VALU
 export type { Labels, LabelValue, AnyFamily } from './store.js';
 export { WarnOnce, logger, installDefaultDiagLogger } from './diag.js';
 export { CONTENT_TYPE, escapeLabelValue, escapeHelp } from './prometheus/format.js';
-export { instrumentHttpServer } from './http-server.js';
-export type { InstrumentHttpServerOptions } from './http-server.js';
 export { startRuntimeMetrics } from './runtime/index.js';
 export { catalogViews, type CatalogViewsOptions } from './otel/views.js';
 export { createMetricReader } from './sdk.js';

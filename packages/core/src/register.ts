@@ -1,17 +1,38 @@
 /**
- * `node --import @tuist-telemetry/core/register app.js`: starts telemetry from the environment alone and shuts it
- * down on SIGTERM/SIGINT, flushing push exporters. The host's own signal handling is left alone: when the host has
- * listeners of its own they decide what happens next; when it has none, the signal's default action (exit) is
- * restored and the signal raised again once telemetry has shut down (or after a 5 s bound).
+ * `node --import @tuist-telemetry/core/register app.js`: zero code.
+ * - starts telemetry from the environment alone;
+ * - enables every Tuist instrumentation installed in the app (`pg`, `undici`, `aws-sdk`, `http`; see
+ *   `tuistInstrumentations`), selected by `OTEL_NODE_ENABLED_INSTRUMENTATIONS` / `OTEL_NODE_DISABLED_INSTRUMENTATIONS`,
+ *   with import-in-the-middle's loader hook so ES module apps are patched as CommonJS ones are;
+ * - reports through a console diag logger at `OTEL_LOG_LEVEL` (default warn) unless the app sets its own;
+ * - shuts down on SIGTERM/SIGINT, flushing push exporters. The host's own signal handling is left alone: when the
+ *   host has listeners of its own they decide what happens next; when it has none, the signal's default action
+ *   (exit) is restored and the signal raised again once telemetry has shut down (or after a 5 s bound).
  */
+import { diag, DiagConsoleLogger, DiagLogLevel } from '@opentelemetry/api';
+import { diagLogLevelFromString } from '@opentelemetry/core';
 import { logger } from './diag.js';
+import { findInstrumentations } from './instrumentations/index.js';
+import { enableWithLoaderHook } from './instrumentations/hook.js';
 import { startTelemetry } from './telemetry.js';
+
+diag.setLogger(new DiagConsoleLogger(), {
+  logLevel: diagLogLevelFromString(process.env.OTEL_LOG_LEVEL) ?? DiagLogLevel.WARN,
+  suppressOverrideMessage: true,
+});
 
 const log = logger('register');
 const telemetry = startTelemetry();
 telemetry.ready().catch(() => {
   /* already reported through diag; the host keeps running */
 });
+
+let instrumentations: Awaited<ReturnType<typeof enableWithLoaderHook>> = [];
+try {
+  instrumentations = await enableWithLoaderHook(findInstrumentations());
+} catch (err) {
+  log.error('the instrumentations could not be enabled; the app runs uninstrumented', err);
+}
 
 const SHUTDOWN_BOUND_MS = 5000;
 
@@ -28,4 +49,4 @@ function onSignal(signal: NodeJS.Signals): void {
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, onSignal);
 
-export { telemetry };
+export { telemetry, instrumentations };

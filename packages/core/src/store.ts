@@ -24,8 +24,6 @@ export interface StoreOptions {
 }
 
 export class Series {
-  /** Prometheus label text (`a="x",b="y"`), built on first scrape and kept. */
-  labelText: string | undefined;
   readonly start = Date.now();
   constructor(readonly labelValues: readonly string[]) {}
 }

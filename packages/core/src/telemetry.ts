@@ -1,23 +1,23 @@
 import { metrics as otelMetrics, type MeterProvider as ApiMeterProvider } from '@opentelemetry/api';
-import { MeterProvider, type MetricReader, type PeriodicExportingMetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { defaultResource, detectResources, envDetector, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
+import { MeterProvider, type MetricReader, type PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import type { Resource } from '@opentelemetry/resources';
 import type { AddressInfo } from 'node:net';
 import { catalog, HIGH_CARDINALITY_LABELS, exposedName } from './catalog/index.js';
 import { ClusterPrimary, ClusterWorkerAgent, clusterRole } from './cluster/index.js';
 import { resolveConfig, type ResolvedConfig, type TelemetryOptions } from './config.js';
 import { installDefaultDiagLogger, logger, WarnOnce } from './diag.js';
-import { fixResourceMetrics } from './labels/attributes.js';
 import { pushReaders } from './exporters.js';
 import { TuistMetrics } from './metrics.js';
 import type { HostMetricReader } from './otel/host-reader.js';
+import { buildResource } from './otel/resource.js';
 import { SCOPE, StoreMetricProducer } from './otel/producer.js';
-import { PullMetricReader } from './otel/reader.js';
+import { PullMetricReader } from './prometheus/reader.js';
 import { Poller } from './polling.js';
-import { MetricsEndpoint, singleFlight } from './prometheus/endpoint.js';
+import { MetricsEndpoint } from './prometheus/endpoint.js';
 import { escapeLabelValue } from './prometheus/format.js';
-import { serializeStoreBytesAsync } from './prometheus/serialize.js';
-import { ThirdPartyWriter } from './prometheus/third-party.js';
+import { PrometheusRenderer } from './prometheus/render.js';
 import { startRuntimeMetrics } from './runtime/index.js';
+import { checkSupport } from './support.js';
 import { MetricStore } from './store.js';
 
 const log = logger('core');
@@ -89,13 +89,10 @@ export class Telemetry {
   private readonly shutdownHooks = new Set<() => unknown>();
   private readonly httpExclusions = new Set<(origin: string, path: string) => boolean>();
   private readonly stopRuntime: (() => void) | undefined;
-  private readonly thirdParty: ThirdPartyWriter;
   private address: AddressInfo | undefined;
   private shutdownPromise: Promise<void> | undefined;
-  /** Third-party metrics as the last successful collection serialised them (served after shutdown). */
-  private lastThirdParty = '';
-  /** Concurrent renders (scrapes, renderPrometheus) share one body. */
-  private readonly renderShared = singleFlight(() => this.renderPrometheusBody());
+  /** The Prometheus exposition (catalog, third-party instruments, target_info); concurrent renders share one body. */
+  private readonly renderer: PrometheusRenderer;
   private ownsGlobal = false;
 
   /** @internal use `startTelemetry` (or `createMetricReader`, which passes the host's reader) */
@@ -114,27 +111,13 @@ export class Telemetry {
       warn: this.warnings,
     };
     this.store = new MetricStore(config.runtimeMetrics ? catalog : catalog.filter((d) => d.family !== 'runtime'), storeOptions);
-    const reserved = new Set(
-      this.store.families.flatMap((f) => (f.def.type === 'histogram' ? [f.name, `${f.name}_bucket`, `${f.name}_sum`, `${f.name}_count`] : [f.name])),
-    );
-    if (config.prometheus.withTargetInfo) reserved.add('target_info');
-    this.thirdParty = new ThirdPartyWriter({
-      reserved,
-      withScopeLabels: config.prometheus.withScopeLabels,
-      withTargetInfo: config.prometheus.withTargetInfo,
-      skipped: (name) => this.warnings.warn(`skip:${name}`, `@tuist-telemetry/core: metric "${name}" was not exported (name collision or unsupported aggregation)`),
-    });
     this.poller = new Poller(config.pollIntervalMs, this.warnings);
     this.metrics = new TuistMetrics(this.store, this.poller, this.warnings);
 
     const env = options?.env ?? process.env;
-    const detected = env === process.env ? detectResources({ detectors: [envDetector] }) : resourceFromAttributes({});
-    this.resource = defaultResource()
-      .merge(detected)
-      .merge(resourceFromAttributes({ 'service.name': config.serviceName, ...(config.serviceVersion ? { 'service.version': config.serviceVersion } : {}) }));
+    this.resource = buildResource(config, env);
 
-    const producer = new StoreMetricProducer(this.store);
-    const readers = pushReaders(config, producer);
+    const readers = pushReaders(config, () => new StoreMetricProducer(this.store, config.temporalityPreference));
     this.hostReader = hostReader;
     if (hostReader) {
       // One MeterProvider in the process, the host's: core makes none, takes no global, and its push readers
@@ -167,13 +150,26 @@ export class Telemetry {
     this.stopRuntime = config.runtimeMetrics ? startRuntimeMetrics(this.store) : undefined;
 
     const role = clusterRole(config.cluster.mode, env);
+    if (this.pullReader && role.kind === 'primary') {
+      this.clusterPrimary = new ClusterPrimary(this.store, { timeoutMs: config.cluster.timeoutMs, warnings: this.warnings, storeOptions });
+    }
+    const primary = this.clusterPrimary;
+    this.renderer = new PrometheusRenderer({
+      config: config.prometheus,
+      store: this.store,
+      resource: this.resource,
+      scope: SCOPE,
+      reader: this.pullReader,
+      canCollect: () => this.hostReader === undefined || this.pullReader !== this.hostReader || this.hostReader.isBound,
+      warnings: this.warnings,
+      renderStore: primary ? (serialize) => primary.render(serialize) : undefined,
+    });
     if (this.pullReader && role.kind === 'worker') {
       // A node:cluster worker binds no port: the primary asks it for snapshots and serves the cluster's /metrics.
       this.clusterWorker = new ClusterWorkerAgent(this.store, this.warnings);
       this.readyPromise = Promise.resolve();
     } else if (this.pullReader) {
       const p = config.prometheus;
-      if (role.kind === 'primary') this.clusterPrimary = new ClusterPrimary(this.store, { timeoutMs: config.cluster.timeoutMs, warnings: this.warnings, storeOptions });
       this.endpoint = new MetricsEndpoint({
         host: p.host,
         // A PM2 instance serves its own port (PM2's daemon is the primary and would share one port round-robin).
@@ -182,7 +178,7 @@ export class Telemetry {
         writeTimeoutMs: p.writeTimeoutMs,
         idleTimeoutMs: p.idleTimeoutMs,
         maxConcurrentScrapes: p.maxConcurrentScrapes,
-        render: this.renderShared,
+        render: this.renderer.render,
         onRenderError: (err) => this.warnings.error('scrape', '@tuist-telemetry/core: a scrape failed', err),
       });
       this.readyPromise = this.endpoint.listening.then(
@@ -236,45 +232,7 @@ export class Telemetry {
    * the catalog as it stands and third-party instruments as last collected.
    */
   async renderPrometheus(): Promise<string> {
-    return (await this.renderShared()).toString('utf8');
-  }
-
-  /**
-   * Third-party metrics (and target_info, from this telemetry's resource) as exposition text. The one place the label
-   * policy (labels/attributes.ts) runs before the stock serializer: every attribute becomes a valid, unique label.
-   */
-  private thirdPartyText(scopeMetrics: ResourceMetrics['scopeMetrics']): string {
-    const fixed = fixResourceMetrics(
-      { resource: this.resource, scopeMetrics },
-      {
-        reservedLabels: this.config.prometheus.withScopeLabels ? ['otel_scope_name', 'otel_scope_version'] : [],
-        report: (metric, kind, detail) => this.warnings.warn(`attr-${kind}:${metric}`, `@tuist-telemetry/core: metric "${metric}": ${detail}`),
-      },
-    );
-    return this.thirdParty.write(fixed);
-  }
-
-  /** What the endpoint sends: the exposition as UTF-8 bytes, written straight from the store (no string in between). */
-  private async renderPrometheusBody(): Promise<Buffer> {
-    const p = this.config.prometheus;
-    // A reader that was shut down (or shuts down meanwhile) cannot collect: the last collection stands.
-    if (this.pullReader && this.shutdownPromise === undefined && (this.pullReader !== this.hostReader || this.hostReader.isBound)) {
-      try {
-        const { resourceMetrics, errors } = await this.pullReader.collect();
-        for (const e of errors) this.warnings.error('collect', '@tuist-telemetry/core: an instrument failed during collection', e);
-        this.lastThirdParty = this.thirdPartyText(resourceMetrics.scopeMetrics);
-      } catch (err) {
-        if (this.shutdownPromise === undefined) {
-          this.warnings.error('collect', '@tuist-telemetry/core: third-party instruments could not be collected; serving their last values', err);
-        }
-      }
-    }
-    // Before the first collection (or without a bound reader) target_info is still served when asked for.
-    const thirdParty = this.lastThirdParty || this.thirdPartyText([]);
-    this.store.runCollectCallbacks();
-    const scope = p.withScopeLabels ? `otel_scope_name="${SCOPE.name}",otel_scope_version="${SCOPE.version}"` : undefined;
-    const serialize = (store: MetricStore) => serializeStoreBytesAsync(store, { scopeLabels: scope }, thirdParty);
-    return this.clusterPrimary ? this.clusterPrimary.render(serialize) : serialize(this.store);
+    return (await this.renderer.render()).toString('utf8');
   }
 
   /**
@@ -320,6 +278,7 @@ export class Telemetry {
   }
 
   private async doShutdown(): Promise<void> {
+    this.renderer.stopCollecting();
     this.poller.stop();
     // A worker's last values go to the primary before anything else stops.
     await this.clusterWorker?.stop();
@@ -343,6 +302,7 @@ export function startTelemetry(options?: TelemetryOptions): Telemetry {
 
 /** @internal `startTelemetry`, optionally with the host's reader (see `createMetricReader`). */
 export function startTelemetryWith(options: TelemetryOptions | undefined, hostReader?: HostMetricReader): Telemetry {
+  checkSupport();
   const t = new Telemetry(options, hostReader);
   setRunning(t, t.hasEndpoint ? (t.port !== undefined ? 'listening' : 'pending') : 'none');
   return t;

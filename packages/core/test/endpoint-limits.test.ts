@@ -149,6 +149,19 @@ describe('core: rendering through the telemetry', () => {
     }
   });
 
+  it('a scrape leaves the store as it was: the writer keeps its caches outside the series', async () => {
+    const t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, setGlobalMeterProvider: false });
+    try {
+      t.metrics.recordRun({ name: 'build', isCi: true, status: 0, durationMs: 5 });
+      const state = () => JSON.stringify(t.store.families.map((f) => [...f.series].map((s) => Object.entries(s))));
+      const before = state();
+      expect(await t.renderPrometheus()).to.contain('tuist_runs_total{name="build",is_ci="true",status="0"} 1');
+      expect(state()).to.equal(before);
+    } finally {
+      await t.shutdown();
+    }
+  });
+
   it('the idle timeout option closes a connection that sends nothing', async () => {
     const t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1', idleTimeoutMs: 200 }, runtimeMetrics: false, setGlobalMeterProvider: false });
     try {

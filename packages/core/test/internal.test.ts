@@ -35,6 +35,8 @@ describe('core/internal: what the sibling packages share', () => {
     expect(activeTelemetry()).to.equal(b);
     expect(activeTelemetry(a)).to.equal(a);
     await b.shutdown();
+    expect(activeTelemetry()).to.equal(a); // getTelemetry(): the previous running instance takes over
+    await a.shutdown();
     expect(activeTelemetry()).to.equal(undefined);
   });
 

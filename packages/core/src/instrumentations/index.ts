@@ -1,7 +1,7 @@
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { logger } from '../diag.js';
 import { KNOWN_INSTRUMENTATIONS, type InstrumentationName } from './known.js';
-import { appDirectories, loadInstrumentation } from './load.js';
+import { appDirectories, findInstrumentation, type FoundInstrumentation } from './load.js';
 import { selectInstrumentations } from './select.js';
 
 export { INSTRUMENTATION_NAMES, type InstrumentationName } from './known.js';
@@ -25,13 +25,18 @@ export interface TuistInstrumentationsOptions {
  * or whose library is not, is left out quietly.
  */
 export function tuistInstrumentations(options: TuistInstrumentationsOptions = {}): Instrumentation[] {
+  return findInstrumentations(options).flatMap((f) => f.create() ?? []);
+}
+
+/** @internal the selected, installed instrumentations, not created yet (register sets up the ESM hook first). */
+export function findInstrumentations(options: TuistInstrumentationsOptions = {}): FoundInstrumentation[] {
   const selected = selectInstrumentations(options.env ?? process.env, log);
   const dirs = options.appDirectories ?? appDirectories();
-  const out: Instrumentation[] = [];
+  const out: FoundInstrumentation[] = [];
   for (const known of KNOWN_INSTRUMENTATIONS) {
     if (!selected.has(known.name as InstrumentationName)) continue;
-    const i = loadInstrumentation(known, dirs, log);
-    if (i) out.push(i);
+    const f = findInstrumentation(known, dirs, log);
+    if (f) out.push(f);
   }
   return out;
 }

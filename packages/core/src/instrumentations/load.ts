@@ -42,13 +42,20 @@ function resolveFrom(requires: readonly Require[], id: string): { req: Require; 
   return undefined;
 }
 
+/** An installed Tuist instrumentation, found but not created yet. */
+export interface FoundInstrumentation {
+  known: KnownInstrumentation;
+  /** Loads the SDK package and creates the instrumentation (which enables it); undefined when that fails. */
+  create(): Instrumentation | undefined;
+}
+
 /**
- * Loads one Tuist instrumentation from the app: its SDK package must be installed in the app, and its target
+ * Finds one Tuist instrumentation in the app: its SDK package must be installed in the app, and its target
  * library in the app or next to the SDK package; otherwise it is skipped quietly (debug message only). The SDK
  * packages are ES modules, loaded with `require` (Node >= 20.19 loads ES modules that way) so this stays
  * synchronous for `new NodeSDK({ instrumentations: tuistInstrumentations() })`.
  */
-export function loadInstrumentation(known: KnownInstrumentation, dirs: readonly string[], log: DiagLogger): Instrumentation | undefined {
+export function findInstrumentation(known: KnownInstrumentation, dirs: readonly string[], log: DiagLogger): FoundInstrumentation | undefined {
   const requires = dirs.map(requireFrom);
   const pkg = resolveFrom(requires, known.package);
   if (!pkg) {
@@ -59,6 +66,10 @@ export function loadInstrumentation(known: KnownInstrumentation, dirs: readonly 
     log.debug(`${known.name}: ${known.library} is not installed; skipped`);
     return undefined;
   }
+  return { known, create: () => create(known, pkg, log) };
+}
+
+function create(known: KnownInstrumentation, pkg: { req: Require; file: string }, log: DiagLogger): Instrumentation | undefined {
   let mod: Record<string, unknown>;
   try {
     mod = pkg.req(pkg.file) as Record<string, unknown>;
@@ -71,5 +82,10 @@ export function loadInstrumentation(known: KnownInstrumentation, dirs: readonly 
     log.warn(`${known.name}: ${known.package} has no ${known.exportName} (an older version?); skipped`);
     return undefined;
   }
-  return new (Ctor as new () => Instrumentation)();
+  try {
+    return new (Ctor as new () => Instrumentation)();
+  } catch (err) {
+    log.warn(`${known.name}: ${known.exportName} could not be created; skipped`, err);
+    return undefined;
+  }
 }

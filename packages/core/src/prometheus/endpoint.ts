@@ -43,6 +43,8 @@ export class MetricsEndpoint {
 
   constructor(private readonly opts: EndpointOptions) {
     this.server = http.createServer((req, res) => void this.handle(req, res));
+    // Scrapes are not the host's traffic: TuistHttpServerInstrumentation (@tuist-telemetry/http) skips servers so marked.
+    Object.defineProperty(this.server, Symbol.for('@tuist-telemetry/core.internalServer'), { value: true });
     this.server.keepAliveTimeout = Math.min(5000, opts.idleTimeoutMs);
     // Socket inactivity (no bytes read or written): with no 'timeout' listener Node destroys the socket.
     this.server.timeout = opts.idleTimeoutMs;

