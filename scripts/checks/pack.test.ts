@@ -182,6 +182,25 @@ describe('packed packages installed with npm in a fresh app (README snippets, ES
     expect(tscResult.status, output(tscResult)).to.equal(0);
   });
 
+  it("the public types reach no posthog-node types (whose express extension breaks strict users: TS2307 'express')", () => {
+    // Meaningful only while express is absent, as in a user's app that does not use Express.
+    expect(existsSync(path.join(app, 'node_modules/express')), 'express must not be installed in the app').to.equal(false);
+    const reached = new Set<string>();
+    const specifiers = new Set<string>();
+    const visit = (file: string): void => {
+      if (reached.has(file) || !existsSync(file)) return;
+      reached.add(file);
+      for (const m of readFileSync(file, 'utf8').matchAll(/(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)) {
+        const spec = m[1]!;
+        if (spec.startsWith('.')) visit(path.resolve(path.dirname(file), spec.replace(/\.js$/, '.d.ts')));
+        else specifiers.add(spec);
+      }
+    };
+    visit(path.join(app, 'node_modules/@tuist-telemetry/analytics/dist/index.d.ts'));
+    expect(reached.size, 'the analytics declaration files were found').to.be.greaterThan(2);
+    expect([...specifiers].filter((s) => /posthog|express/.test(s))).to.deep.equal([]);
+  });
+
   it('the README snippets run as ES modules', async () => {
     const server = http.createServer((_req, res) => res.writeHead(200, { Connection: 'close' }).end('ok'));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
