@@ -158,10 +158,11 @@ describe('packed packages installed with npm in a fresh app (README snippets, ES
       expect(files.filter((f) => /tsbuildinfo|\/test\//.test(f)), t).to.deep.equal([]);
       const manifest = run('tar', ['xzfO', t, 'package/package.json'], tmp).stdout;
       expect(manifest, `${t}: workspace: ranges are replaced by versions`).to.not.contain('workspace:');
+      expect(JSON.stringify((JSON.parse(manifest) as { exports: unknown }).exports), `${t}: no source condition in exports`).to.not.contain('"source"');
     }
   });
 
-  it('private packages (root, bench, testing, examples) refuse to be packed', () => {
+  it('private packages (the root, bench, testing and every example) refuse to be packed', () => {
     for (const dir of PRIVATE_PACKAGES) {
       const r = run('npm', ['pack', '--dry-run', '--loglevel=error'], path.join(root, dir));
       expect(r.status, `${dir}\n${output(r)}`).to.not.equal(0);
