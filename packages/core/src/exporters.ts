@@ -20,7 +20,7 @@ export const OTLP_EXPORTER_VERSION = '0.223.0';
 type Load = (pkg: string) => unknown;
 
 /** True when `err` says that `pkg` itself (not something it imports) cannot be found. */
-function isMissing(err: unknown, pkg: string): boolean {
+export function isMissing(err: unknown, pkg: string): boolean {
   const e = err as { code?: unknown; message?: unknown } | null;
   return (
     !!e &&

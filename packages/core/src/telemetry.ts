@@ -1,4 +1,4 @@
-import { metrics as otelMetrics, type MeterProvider as ApiMeterProvider } from '@opentelemetry/api';
+import { context, metrics as otelMetrics, propagation, trace, type MeterProvider as ApiMeterProvider } from '@opentelemetry/api';
 import { MeterProvider, type MetricReader, type PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import type { Resource } from '@opentelemetry/resources';
 import type { AddressInfo } from 'node:net';
@@ -10,6 +10,7 @@ import { pushReaders } from './exporters.js';
 import { TuistMetrics } from './metrics.js';
 import type { HostMetricReader } from './otel/host-reader.js';
 import { buildResource } from './otel/resource.js';
+import { startTracing, type Tracing } from './otel/traces.js';
 import { SCOPE, StoreMetricProducer } from './otel/producer.js';
 import { PullMetricReader } from './prometheus/reader.js';
 import { Poller } from './polling.js';
@@ -85,6 +86,8 @@ export class Telemetry {
   /** @internal the reader `createMetricReader()` gave the host, when telemetry was started that way. */
   readonly hostReader: HostMetricReader | undefined;
   private readonly ownProvider: MeterProvider | undefined;
+  /** The tracer provider `OTEL_TRACES_EXPORTER` asked for (not under `createMetricReader`: NodeSDK owns traces there). */
+  private readonly tracing: Tracing | undefined;
   private readonly readyPromise: Promise<void>;
   private readonly shutdownHooks = new Set<() => unknown>();
   private readonly httpExclusions = new Set<(origin: string, path: string) => boolean>();
@@ -119,6 +122,7 @@ export class Telemetry {
 
     const readers = pushReaders(config, () => new StoreMetricProducer(this.store, config.temporalityPreference));
     this.hostReader = hostReader;
+    this.tracing = hostReader ? undefined : startTracing(config, this.resource, (m) => log.warn(m));
     if (hostReader) {
       // One MeterProvider in the process, the host's: core makes none, takes no global, and its push readers
       // collect the host's instruments through the host's reader (plus the catalog through `producer`).
@@ -265,8 +269,10 @@ export class Telemetry {
 
   /** Exports now through every push exporter (OTLP, console). */
   async forceFlush(): Promise<void> {
-    if (this.ownProvider) await this.ownProvider.forceFlush();
-    else await Promise.all(this.hostPushReaders.map((r) => r.forceFlush()));
+    await Promise.all([
+      this.ownProvider ? this.ownProvider.forceFlush() : Promise.all(this.hostPushReaders.map((r) => r.forceFlush())),
+      this.tracing?.provider.forceFlush(),
+    ]);
   }
 
   /** Flushes push exporters, closes the endpoint, stops pollers. Idempotent: later calls return the same promise. */
@@ -286,8 +292,15 @@ export class Telemetry {
     this.stopRuntime?.();
     await Promise.allSettled([...this.shutdownHooks].map(async (fn) => fn()));
     const flush = this.ownProvider ? this.ownProvider.shutdown() : Promise.all(this.hostPushReaders.map((r) => r.shutdown()));
-    await Promise.allSettled([this.endpoint?.close(), flush.catch((err) => log.error('flush on shutdown failed', err))]);
+    const spans = this.tracing?.global ? this.tracing.provider.shutdown() : this.tracing?.provider.forceFlush();
+    await Promise.allSettled([this.endpoint?.close(), flush.catch((err) => log.error('flush on shutdown failed', err)), spans?.catch((err) => log.error('span flush on shutdown failed', err))]);
     if (this.ownsGlobal) otelMetrics.disable();
+    if (this.tracing?.global) {
+      // Lets a later telemetry (or the app) register again; these globals were ours.
+      trace.disable();
+      propagation.disable();
+      context.disable();
+    }
   }
 }
 

@@ -67,6 +67,17 @@ describe('core: node:cluster (primary serves one /metrics for every worker)', fu
     expect(runs(exp, 'exit')).to.equal(21);
   });
 
+  it('a worker the primary disconnects (worker.disconnect()) hands over what it counted since the last scrape', async () => {
+    expect(samples(await scrape(app.metricsUrl), 'tuist_runs_total', { name: 'disconnect' })).to.deep.equal([]);
+    // Nothing scrapes between these runs and the worker's exit: only the final snapshot carries them.
+    for (let i = 0; i < 12; i++) await app.get('/run?name=disconnect');
+    const replaced = app.waitFor(/LISTENING 5/);
+    app.command('worker.disconnect 2');
+    await app.waitFor(/EXITED 2 /, true);
+    await replaced;
+    expect(runs(await scrape(app.metricsUrl), 'disconnect')).to.equal(12);
+  });
+
   it('a hung worker cannot hang the scrape: it is served with its previous values and counted as missed', async () => {
     for (let i = 0; i < 6; i++) await app.get('/run?name=hang');
     expect(runs(await scrape(app.metricsUrl), 'hang')).to.equal(6);

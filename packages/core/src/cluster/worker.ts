@@ -15,6 +15,7 @@ export class ClusterWorkerAgent {
   /** The highest `known` a request carried: the primary knows at least these series when it gets a final snapshot. */
   private known = 0;
   private stopped = false;
+  private readonly restoreDisconnect: () => void;
 
   constructor(
     private readonly store: MetricStore,
@@ -24,6 +25,20 @@ export class ClusterWorkerAgent {
     this.encoder = new SnapshotEncoder(store, proc.env.NODE_CHANNEL_SERIALIZATION_MODE === 'advanced');
     proc.on('message', this.onMessage);
     this.send({ tuistTelemetry: PROTOCOL, type: 'hello' });
+    // `worker.disconnect()` and `worker.kill()` in the primary (and cluster.disconnect()) make the worker close its
+    // servers, wait for their connections, then call process.disconnect(): the last moment the channel still works.
+    // The final snapshot goes out first, so that what the worker counted since the last scrape is kept.
+    const original = proc.disconnect;
+    const agent = this;
+    const patched = function disconnect(this: unknown): void {
+      agent.final(() => {
+        if (proc.connected) original.call(proc);
+      });
+    };
+    if (typeof original === 'function') proc.disconnect = patched;
+    this.restoreDisconnect = () => {
+      if (proc.disconnect === patched) proc.disconnect = original;
+    };
   }
 
   private readonly onMessage = (msg: unknown): void => {
@@ -64,18 +79,26 @@ export class ClusterWorkerAgent {
     }
   }
 
+  /** Sends a final snapshot; `done` runs once it is handed to the channel (or after a bound). */
+  private final(done: () => void): void {
+    let called = false;
+    const once = () => {
+      if (called) return;
+      called = true;
+      clearTimeout(timer);
+      done();
+    };
+    const timer = setTimeout(once, FINAL_SEND_BOUND_MS);
+    timer.unref();
+    this.snapshot('final', -1, this.known, once);
+  }
+
   /** Sends the final snapshot (bounded wait) and stops answering. Idempotent. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     this.proc.off('message', this.onMessage);
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, FINAL_SEND_BOUND_MS);
-      timer.unref();
-      this.snapshot('final', -1, this.known, () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    this.restoreDisconnect();
+    await new Promise<void>((resolve) => this.final(resolve));
   }
 }
