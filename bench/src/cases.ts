@@ -1,6 +1,6 @@
 /** The table of the benchmark: which processes to run and how each row is computed from their results. */
 
-export type Impl = 'ours' | 'ours-recordRun' | 'prom-client' | 'stock' | 'plain' | 'instrumented';
+export type Impl = 'ours' | 'ours-recordRun' | 'prom-client' | 'stock' | 'plain' | 'instrumented' | 'instrumentation' | 'stock-instr';
 
 export interface Run {
   caseId: string;
@@ -43,8 +43,8 @@ export const CASES: CaseSpec[] = [
   { id: 'counter', impls: ['ours', 'ours-recordRun', 'prom-client', 'stock'] },
   { id: 'histogram', impls: ['ours', 'prom-client', 'stock'] },
   { id: 'scrape', impls: ['ours', 'prom-client', 'stock'] },
-  { id: 'undici', impls: ['plain', 'instrumented'], needs: 'http' },
-  { id: 'pg', impls: ['plain', 'instrumented'], needs: 'db' },
+  { id: 'undici', impls: ['plain', 'instrumented', 'instrumentation', 'stock-instr'], needs: 'http' },
+  { id: 'pg', impls: ['plain', 'instrumented', 'instrumentation', 'stock-instr'], needs: 'db' },
   { id: 'memory', impls: ['ours', 'prom-client', 'stock'], nodeFlags: ['--expose-gc'] },
   { id: 'cluster', impls: ['ours', 'prom-client'] },
 ];
@@ -85,8 +85,8 @@ function vsProm(
   };
 }
 
-function vsNone(r: Results, id: string, title: string, unit: string, caseId: string, metric: string, withBar = true): Row {
-  const ours = get(r, caseId, 'instrumented', metric);
+function vsNone(r: Results, id: string, title: string, unit: string, caseId: string, metric: string, withBar = true, oursImpl: Impl = 'instrumented'): Row {
+  const ours = get(r, caseId, oursImpl, metric);
   const none = get(r, caseId, 'plain', metric);
   const ratio = ours / none;
   return {
@@ -104,6 +104,26 @@ function vsNone(r: Results, id: string, title: string, unit: string, caseId: str
   };
 }
 
+/** Client CPU per operation: the Instrumentation path against the stock OTel instrumentation with its metrics on. */
+function vsStockInstr(r: Results, id: string, title: string, unit: string, caseId: string, metric: string): Row {
+  const ours = get(r, caseId, 'instrumentation', metric);
+  const stock = get(r, caseId, 'stock-instr', metric);
+  const ratio = ours / stock;
+  return {
+    id,
+    title,
+    unit,
+    ours,
+    prom: NaN,
+    stock,
+    none: get(r, caseId, 'plain', metric),
+    ratio,
+    ratioLabel: 'this / stock instrumentation',
+    bar: '<= 1x stock',
+    met: Number.isFinite(ratio) ? ratio <= 1 : undefined,
+  };
+}
+
 /** Every row of the table, computed from the medians (NaN where a result is missing). */
 export function rows(r: Results, series: number, pending: Partial<Record<string, string>>): Row[] {
   const k = series >= 1000 ? `${series / 1000}k` : String(series);
@@ -118,8 +138,12 @@ export function rows(r: Results, series: number, pending: Partial<Record<string,
     vsProm(r, '3c', `  longest event-loop block during that scrape`, 'ms', 'scrape', 'blockMs', Infinity, '—'),
     vsNone(r, '4', 'undici requests, keep-alive local server', 'req/s', 'undici', 'rps'),
     vsNone(r, '4b', '  client CPU per request', 'µs', 'undici', 'cpuUs', false),
+    vsNone(r, '4c', 'undici requests via TuistUndiciInstrumentation (global dispatcher)', 'req/s', 'undici', 'rps', true, 'instrumentation'),
+    vsStockInstr(r, '4d', '  client CPU per request: TuistUndiciInstrumentation vs instrumentation-undici (metrics on)', 'µs', 'undici', 'cpuUs'),
     vsNone(r, '5', 'pg pool SELECT 1', 'queries/s', 'pg', 'qps'),
     vsNone(r, '5b', '  client CPU per query', 'µs', 'pg', 'cpuUs', false),
+    vsNone(r, '5c', 'pg pool SELECT 1 via TuistPgInstrumentation', 'queries/s', 'pg', 'qps', true, 'instrumentation'),
+    vsStockInstr(r, '5d', '  client CPU per query: TuistPgInstrumentation vs instrumentation-pg (metrics on)', 'µs', 'pg', 'cpuUs'),
     vsProm(r, '6', 'heap per 10k histogram series', 'MB', 'memory', 'heap', 1, '<= 1x prom-client', { scale: MB }),
     vsProm(r, '6b', 'RSS per 10k histogram series', 'MB', 'memory', 'rss', 1, '<= 1x prom-client', { scale: MB }),
     vsProm(r, '6c', '  RSS per 10k series after a scrape too', 'MB', 'memory', 'rssScraped', Infinity, '—', { scale: MB }),

@@ -138,7 +138,7 @@ for (const [caseId, byImpl] of Object.entries(collected)) {
 }
 
 const table = rows(results, params.series, pending).filter((r) => {
-  const caseOf: Record<string, string> = { '1': 'counter', '1b': 'counter', '2': 'histogram', '3': 'scrape', '3b': 'scrape', '3c': 'scrape', '4': 'undici', '4b': 'undici', '5': 'pg', '5b': 'pg', '6': 'memory', '6b': 'memory', '6c': 'memory', '7': 'cluster', '7b': 'cluster', '7c': 'cluster' };
+  const caseOf: Record<string, string> = { '1': 'counter', '1b': 'counter', '2': 'histogram', '3': 'scrape', '3b': 'scrape', '3c': 'scrape', '4': 'undici', '4b': 'undici', '4c': 'undici', '4d': 'undici', '5': 'pg', '5b': 'pg', '5c': 'pg', '5d': 'pg', '6': 'memory', '6b': 'memory', '6c': 'memory', '7': 'cluster', '7b': 'cluster', '7c': 'cluster' };
   return !only || only.has(caseOf[r.id]!);
 });
 const errors = outcomes.filter((o) => o.error).map((o) => o.error!);
@@ -196,9 +196,14 @@ Aims beyond the bars: ${aims}.
    slices of about 1 MB and lets the event loop run in between.
 4. **undici**: ${params.requests.toLocaleString('en-US')} requests, ${params.concurrency} in flight, against a keep-alive server in another process; a plain
    \`undici.Agent\` against \`createInstrumentedAgent()\` of @tuist-telemetry/http (core telemetry runs in both). 4b is the
-   client process's CPU time per request, which the server's share of the two cores does not blur.
+   client process's CPU time per request, which the server's share of the two cores does not blur. 4c is the same
+   through \`TuistUndiciInstrumentation\` (the zero-code path: its agent becomes the global dispatcher); 4d compares
+   its client CPU per request with \`@opentelemetry/instrumentation-undici\` 0.33 on a plain Agent with its metrics
+   on (a MeterProvider, no TracerProvider), side by side in the same run.
 5. **pg**: ${params.queries.toLocaleString('en-US')} \`SELECT 1\` through a \`pg.Pool\` (max ${params.concurrency}, ${params.concurrency} in flight) against an embedded PostgreSQL,
-   plain against \`instrumentPgPool(pool)\` of @tuist-telemetry/db; 5b as 4b.
+   plain against \`instrumentPgPool(pool)\` of @tuist-telemetry/db; 5b as 4b. 5c is the same through
+   \`TuistPgInstrumentation\` (pg loaded after enabling, as an app would); 5d compares its client CPU per query with
+   \`@opentelemetry/instrumentation-pg\` 0.76 with its metrics on (a MeterProvider, no TracerProvider).
 6. **Memory**: growth per 10,000 series when ${params.series.toLocaleString('en-US')} series of case 3 are created and recorded into (6b: RSS), then
    scraped once (6: heap, i.e. V8 heap plus array buffers, with what a scrape caches; 6c: RSS), measured after forced
    GCs (\`--expose-gc\`).
