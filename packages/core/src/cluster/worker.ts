@@ -4,6 +4,8 @@ import { isOurs, PROTOCOL, SnapshotEncoder, type Message } from './protocol.js';
 
 /** How long `stop()` waits for the final snapshot to be handed to the channel. */
 const FINAL_SEND_BOUND_MS = 1000;
+/** A worker whose primary has not welcomed it by then warns that nobody serves its metrics. */
+const WELCOME_BOUND_MS = 5000;
 
 /**
  * The worker side of a `node:cluster` app: instead of binding a metrics port, the worker answers its primary's
@@ -16,6 +18,7 @@ export class ClusterWorkerAgent {
   private known = 0;
   private stopped = false;
   private readonly restoreDisconnect: () => void;
+  private readonly welcomeTimer: NodeJS.Timeout;
 
   constructor(
     private readonly store: MetricStore,
@@ -25,6 +28,15 @@ export class ClusterWorkerAgent {
     this.encoder = new SnapshotEncoder(store, proc.env.NODE_CHANNEL_SERIALIZATION_MODE === 'advanced');
     proc.on('message', this.onMessage);
     this.send({ tuistTelemetry: PROTOCOL, type: 'hello' });
+    this.welcomeTimer = setTimeout(() => {
+      this.warnings.warn(
+        'cluster-no-primary',
+        '@tuist-telemetry/core: this node:cluster worker binds no metrics port, and its primary has not started ' +
+          'telemetry, so nobody serves its metrics: call startTelemetry() in the primary too (same settings), or set ' +
+          'TUIST_TELEMETRY_CLUSTER=off and give every worker its own OTEL_EXPORTER_PROMETHEUS_PORT',
+      );
+    }, WELCOME_BOUND_MS);
+    this.welcomeTimer.unref();
     // `worker.disconnect()` and `worker.kill()` in the primary (and cluster.disconnect()) make the worker close its
     // servers, wait for their connections, then call process.disconnect(): the last moment the channel still works.
     // The final snapshot goes out first, so that what the worker counted since the last scrape is kept.
@@ -43,6 +55,7 @@ export class ClusterWorkerAgent {
 
   private readonly onMessage = (msg: unknown): void => {
     if (this.stopped || !isOurs(msg)) return;
+    if (msg.type === 'welcome' || msg.type === 'collect') clearTimeout(this.welcomeTimer);
     if (msg.type === 'probe') this.send({ tuistTelemetry: PROTOCOL, type: 'hello' });
     else if (msg.type === 'collect') {
       const known = Number.isSafeInteger(msg.known) && msg.known >= 0 ? msg.known : 0;
@@ -98,6 +111,7 @@ export class ClusterWorkerAgent {
     if (this.stopped) return;
     this.stopped = true;
     this.proc.off('message', this.onMessage);
+    clearTimeout(this.welcomeTimer);
     this.restoreDisconnect();
     await new Promise<void>((resolve) => this.final(resolve));
   }
