@@ -1,6 +1,6 @@
 /** The table of the benchmark: which processes to run and how each row is computed from their results. */
 
-export type Impl = 'ours' | 'ours-recordRun' | 'prom-client' | 'stock' | 'plain' | 'instrumented';
+export type Impl = 'ours' | 'ours-recordRun' | 'prom-client' | 'stock' | 'plain' | 'instrumented' | 'instrumentation' | 'stock-instr';
 
 export interface Run {
   caseId: string;
@@ -43,9 +43,10 @@ export const CASES: CaseSpec[] = [
   { id: 'counter', impls: ['ours', 'ours-recordRun', 'prom-client', 'stock'] },
   { id: 'histogram', impls: ['ours', 'prom-client', 'stock'] },
   { id: 'scrape', impls: ['ours', 'prom-client', 'stock'] },
-  { id: 'undici', impls: ['plain', 'instrumented'], needs: 'http' },
-  { id: 'pg', impls: ['plain', 'instrumented'], needs: 'db' },
+  { id: 'undici', impls: ['plain', 'instrumented', 'instrumentation', 'stock-instr'], needs: 'http' },
+  { id: 'pg', impls: ['plain', 'instrumented', 'instrumentation', 'stock-instr'], needs: 'db' },
   { id: 'memory', impls: ['ours', 'prom-client', 'stock'], nodeFlags: ['--expose-gc'] },
+  { id: 'cluster', impls: ['ours', 'prom-client'] },
 ];
 
 const MB = 1024 * 1024;
@@ -84,8 +85,8 @@ function vsProm(
   };
 }
 
-function vsNone(r: Results, id: string, title: string, unit: string, caseId: string, metric: string, withBar = true): Row {
-  const ours = get(r, caseId, 'instrumented', metric);
+function vsNone(r: Results, id: string, title: string, unit: string, caseId: string, metric: string, withBar = true, oursImpl: Impl = 'instrumented'): Row {
+  const ours = get(r, caseId, oursImpl, metric);
   const none = get(r, caseId, 'plain', metric);
   const ratio = ours / none;
   return {
@@ -103,9 +104,31 @@ function vsNone(r: Results, id: string, title: string, unit: string, caseId: str
   };
 }
 
+/** Client CPU per operation: the Instrumentation path against the stock OTel instrumentation with its metrics on. */
+function vsStockInstr(r: Results, id: string, title: string, unit: string, caseId: string, metric: string): Row {
+  const ours = get(r, caseId, 'instrumentation', metric);
+  const stock = get(r, caseId, 'stock-instr', metric);
+  const ratio = ours / stock;
+  return {
+    id,
+    title,
+    unit,
+    ours,
+    prom: NaN,
+    stock,
+    none: get(r, caseId, 'plain', metric),
+    ratio,
+    ratioLabel: 'this / stock instrumentation',
+    bar: '<= 1x stock',
+    met: Number.isFinite(ratio) ? ratio <= 1 : undefined,
+  };
+}
+
 /** Every row of the table, computed from the medians (NaN where a result is missing). */
 export function rows(r: Results, series: number, pending: Partial<Record<string, string>>): Row[] {
   const k = series >= 1000 ? `${series / 1000}k` : String(series);
+  const perWorker = Math.max(1, Math.round(series / 4));
+  const clusterK = perWorker >= 1000 ? `${perWorker / 1000}k` : String(perWorker);
   const out: Row[] = [
     vsProm(r, '1', 'counter inc, 3 labels (store.counter().add)', 'ns/op', 'counter', 'ns', 0.5, '<= 0.5x prom-client'),
     vsProm(r, '1b', 'counter inc, 3 labels (metrics.recordRun, no duration)', 'ns/op', 'counter', 'ns', 0.5, '<= 0.5x prom-client', { oursImpl: 'ours-recordRun' }),
@@ -115,11 +138,18 @@ export function rows(r: Results, series: number, pending: Partial<Record<string,
     vsProm(r, '3c', `  longest event-loop block during that scrape`, 'ms', 'scrape', 'blockMs', Infinity, '—'),
     vsNone(r, '4', 'undici requests, keep-alive local server', 'req/s', 'undici', 'rps'),
     vsNone(r, '4b', '  client CPU per request', 'µs', 'undici', 'cpuUs', false),
+    vsNone(r, '4c', 'undici requests via TuistUndiciInstrumentation (global dispatcher)', 'req/s', 'undici', 'rps', true, 'instrumentation'),
+    vsStockInstr(r, '4d', '  client CPU per request: TuistUndiciInstrumentation vs instrumentation-undici (metrics on)', 'µs', 'undici', 'cpuUs'),
     vsNone(r, '5', 'pg pool SELECT 1', 'queries/s', 'pg', 'qps'),
     vsNone(r, '5b', '  client CPU per query', 'µs', 'pg', 'cpuUs', false),
+    vsNone(r, '5c', 'pg pool SELECT 1 via TuistPgInstrumentation', 'queries/s', 'pg', 'qps', true, 'instrumentation'),
+    vsStockInstr(r, '5d', '  client CPU per query: TuistPgInstrumentation vs instrumentation-pg (metrics on)', 'µs', 'pg', 'cpuUs'),
     vsProm(r, '6', 'heap per 10k histogram series', 'MB', 'memory', 'heap', 1, '<= 1x prom-client', { scale: MB }),
     vsProm(r, '6b', 'RSS per 10k histogram series', 'MB', 'memory', 'rss', 1, '<= 1x prom-client', { scale: MB }),
     vsProm(r, '6c', '  RSS per 10k series after a scrape too', 'MB', 'memory', 'rssScraped', Infinity, '—', { scale: MB }),
+    vsProm(r, '7', `scrape of 4 cluster workers × ${clusterK} histogram series, served by the primary`, 'ms/scrape', 'cluster', 'ms', 0.25, '<= 0.25x prom-client AggregatorRegistry'),
+    vsProm(r, '7b', '  primary CPU per scrape', 'ms', 'cluster', 'cpuMs', Infinity, '—'),
+    vsProm(r, '7c', '  body size of that scrape', 'MB', 'cluster', 'bytes', Infinity, '—', { scale: MB }),
   ];
   for (const row of out) {
     if (row.bar === '—') row.met = undefined;

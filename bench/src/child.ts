@@ -5,6 +5,7 @@ import { memoryCase, scrapeCase, type SeriesImpl } from './series.js';
 import { undiciCase, type UndiciImpl } from './undici.js';
 import { pgCase, type PgImpl } from './pg.js';
 import type { CaseParams } from './plan.js';
+import { clusterCase, CLUSTER_WORKERS, type ClusterImpl } from './cluster.js';
 
 async function run(caseId: string, impl: string, p: CaseParams): Promise<Record<string, number>> {
   switch (caseId) {
@@ -20,6 +21,8 @@ async function run(caseId: string, impl: string, p: CaseParams): Promise<Record<
       return undiciCase(impl as UndiciImpl, p.requests, p.concurrency);
     case 'pg':
       return pgCase(impl as PgImpl, p.queries, p.concurrency);
+    case 'cluster':
+      return clusterCase(impl as ClusterImpl, Math.max(1, Math.round(p.series / CLUSTER_WORKERS)), p.scrapes);
     default:
       throw new Error(`unknown case ${caseId}`);
   }

@@ -138,7 +138,7 @@ for (const [caseId, byImpl] of Object.entries(collected)) {
 }
 
 const table = rows(results, params.series, pending).filter((r) => {
-  const caseOf: Record<string, string> = { '1': 'counter', '1b': 'counter', '2': 'histogram', '3': 'scrape', '3b': 'scrape', '3c': 'scrape', '4': 'undici', '4b': 'undici', '5': 'pg', '5b': 'pg', '6': 'memory', '6b': 'memory', '6c': 'memory' };
+  const caseOf: Record<string, string> = { '1': 'counter', '1b': 'counter', '2': 'histogram', '3': 'scrape', '3b': 'scrape', '3c': 'scrape', '4': 'undici', '4b': 'undici', '4c': 'undici', '4d': 'undici', '5': 'pg', '5b': 'pg', '5c': 'pg', '5d': 'pg', '6': 'memory', '6b': 'memory', '6c': 'memory', '7': 'cluster', '7b': 'cluster', '7c': 'cluster' };
   return !only || only.has(caseOf[r.id]!);
 });
 const errors = outcomes.filter((o) => o.error).map((o) => o.error!);
@@ -170,7 +170,7 @@ packages are measured built (their \`dist/\`), as users run them.
 
 - Date: ${startedAt.toISOString()}
 - Machine: ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, ${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}
-- Node.js: ${process.version}; prom-client 15.1.3; @opentelemetry/sdk-metrics 2.12.0 + exporter-prometheus 0.223.0
+- Node.js: ${process.version}; prom-client 15.1.3; @opentelemetry/sdk-metrics 2.12.1 + exporter-prometheus 0.223.0
 - Load average (1, 5, 15 min) before: ${fmtLoad(loadBefore)}; after: ${fmtLoad(loadAfter)}${smoke ? '\n- SMOKE RUN: tiny iteration counts, the numbers mean nothing' : ''}
 
 ${markdownTable(table)}
@@ -196,12 +196,21 @@ Aims beyond the bars: ${aims}.
    slices of about 1 MB and lets the event loop run in between.
 4. **undici**: ${params.requests.toLocaleString('en-US')} requests, ${params.concurrency} in flight, against a keep-alive server in another process; a plain
    \`undici.Agent\` against \`createInstrumentedAgent()\` of @tuist-telemetry/http (core telemetry runs in both). 4b is the
-   client process's CPU time per request, which the server's share of the two cores does not blur.
+   client process's CPU time per request, which the server's share of the two cores does not blur. 4c is the same
+   through \`TuistUndiciInstrumentation\` (the zero-code path: its agent becomes the global dispatcher); 4d compares
+   its client CPU per request with \`@opentelemetry/instrumentation-undici\` 0.33 on a plain Agent with its metrics
+   on (a MeterProvider, no TracerProvider), side by side in the same run.
 5. **pg**: ${params.queries.toLocaleString('en-US')} \`SELECT 1\` through a \`pg.Pool\` (max ${params.concurrency}, ${params.concurrency} in flight) against an embedded PostgreSQL,
-   plain against \`instrumentPgPool(pool)\` of @tuist-telemetry/db; 5b as 4b.
+   plain against \`instrumentPgPool(pool)\` of @tuist-telemetry/db; 5b as 4b. 5c is the same through
+   \`TuistPgInstrumentation\` (pg loaded after enabling, as an app would); 5d compares its client CPU per query with
+   \`@opentelemetry/instrumentation-pg\` 0.76 with its metrics on (a MeterProvider, no TracerProvider).
 6. **Memory**: growth per 10,000 series when ${params.series.toLocaleString('en-US')} series of case 3 are created and recorded into (6b: RSS), then
    scraped once (6: heap, i.e. V8 heap plus array buffers, with what a scrape caches; 6c: RSS), measured after forced
    GCs (\`--expose-gc\`).
+7. **Cluster**: a node:cluster app with 4 workers, each holding the same ${Math.round(params.series / 4).toLocaleString('en-US')} series of case 3's histogram; the measuring
+   process is the primary and serves /metrics (this SDK: \`startTelemetry()\` in the primary and in each worker, the
+   channel's default JSON serialization; prom-client: \`AggregatorRegistry.clusterMetrics()\`). Median of ${params.scrapes} scrapes by a
+   scraper in another process; 7b is the primary's CPU time per scrape (the workers' share runs in parallel).
 
 The stock OpenTelemetry SDK is set up as its users would, with the Views \`catalogViews()\` derives from the catalog
 (names, B1 buckets, label allow-list), and in its most favourable exporter configuration (\`withoutScopeInfo\`,

@@ -1,10 +1,13 @@
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type pgTypes from 'pg';
 import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
 import { nowNs } from './utils.js';
 
-export type PgImpl = 'plain' | 'instrumented';
+export type PgImpl = 'plain' | 'instrumented' | 'instrumentation' | 'stock-instr';
 
-type InstrumentPgPool = (pool: pg.Pool, options?: { name?: string; telemetry?: Telemetry }) => pg.Pool;
+const require = createRequire(import.meta.url);
+
+type InstrumentPgPool = (pool: pgTypes.Pool, options?: { name?: string; telemetry?: Telemetry }) => pgTypes.Pool;
 
 /** `instrumentPgPool` once `@tuist-telemetry/db` exports it (imported by a variable: it may not exist yet). */
 export async function loadInstrumentPgPool(): Promise<InstrumentPgPool | undefined> {
@@ -17,7 +20,7 @@ export async function loadInstrumentPgPool(): Promise<InstrumentPgPool | undefin
   }
 }
 
-async function drive(pool: pg.Pool, total: number, concurrency: number): Promise<void> {
+async function drive(pool: pgTypes.Pool, total: number, concurrency: number): Promise<void> {
   let left = total;
   const worker = async () => {
     while (left-- > 0) await pool.query('SELECT 1');
@@ -33,6 +36,20 @@ export async function pgCase(impl: PgImpl, queries: number, concurrency: number)
   const url = process.env.BENCH_PG_URL;
   if (!url) throw new Error('BENCH_PG_URL is not set (the bench runner starts PostgreSQL and sets it)');
   const t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, setGlobalMeterProvider: false });
+  // Instrumentations patch pg when it is loaded: enable them first, then load pg.
+  let instrumentation: { disable(): void } | undefined;
+  if (impl === 'instrumentation') {
+    const { TuistPgInstrumentation } = await import('@tuist-telemetry/db');
+    instrumentation = new TuistPgInstrumentation({ poolName: () => 'bench' });
+  } else if (impl === 'stock-instr') {
+    // @opentelemetry/instrumentation-pg with its metrics on (db.client.* on the telemetry's MeterProvider), no
+    // TracerProvider: what it costs as a metrics source.
+    const { PgInstrumentation } = await import('@opentelemetry/instrumentation-pg');
+    const stock = new PgInstrumentation();
+    stock.setMeterProvider(t.meterProvider);
+    instrumentation = stock;
+  }
+  const pg = require('pg') as typeof pgTypes;
   const pool = new pg.Pool({ connectionString: url, max: concurrency });
   try {
     if (impl === 'instrumented') {
@@ -48,6 +65,7 @@ export async function pgCase(impl: PgImpl, queries: number, concurrency: number)
     // Client CPU per query: the instrumentation's cost without PostgreSQL's share of the 2 cores.
     return { qps: queries / ((nowNs() - t0) / 1e9), cpuUs: (cpu.user + cpu.system) / queries };
   } finally {
+    instrumentation?.disable();
     await pool.end();
     await t.shutdown();
   }

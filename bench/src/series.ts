@@ -107,7 +107,7 @@ interface ScrapeReply {
 }
 
 /** A scraper in its own process (scraper.mjs): `scrape()` has it scrape once and returns its timing. */
-function remoteScraper(url: string): { scrape: () => Promise<{ ms: number; bytes: number }>; close: () => void } {
+export function remoteScraper(url: string): { scrape: () => Promise<{ ms: number; bytes: number }>; close: () => void } {
   const child = fork(fileURLToPath(new URL('./scraper.mjs', import.meta.url)), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return {
     scrape: () =>

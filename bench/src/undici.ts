@@ -1,11 +1,16 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent, getGlobalDispatcher, request, type Dispatcher } from 'undici';
 import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
 import { nowNs } from './utils.js';
 
-export type UndiciImpl = 'plain' | 'instrumented';
+export type UndiciImpl = 'plain' | 'instrumented' | 'instrumentation' | 'stock-instr';
+
+interface Enableable {
+  disable(): void;
+  setMeterProvider(provider: unknown): void;
+}
 
 type CreateInstrumentedAgent = (options: { connections?: number; telemetry?: Telemetry }) => Dispatcher;
 
@@ -48,10 +53,24 @@ export async function undiciCase(impl: UndiciImpl, requests: number, concurrency
   const upstream = await startUpstream();
   const t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, setGlobalMeterProvider: false });
   let agent: Dispatcher;
+  let instrumentation: Enableable | undefined;
   if (impl === 'instrumented') {
     const create = await loadInstrumentedAgent();
     if (!create) throw new Error('@tuist-telemetry/http does not export createInstrumentedAgent yet');
     agent = create({ connections: concurrency, telemetry: t });
+  } else if (impl === 'instrumentation') {
+    // The zero-code path: TuistUndiciInstrumentation installs its agent as the global dispatcher.
+    const { TuistUndiciInstrumentation } = await import('@tuist-telemetry/http');
+    instrumentation = new TuistUndiciInstrumentation({ connections: concurrency, telemetry: t });
+    agent = getGlobalDispatcher();
+  } else if (impl === 'stock-instr') {
+    // @opentelemetry/instrumentation-undici with its metrics on (http.client.request.duration on the telemetry's
+    // MeterProvider), no TracerProvider: what it costs as a metrics source.
+    const { UndiciInstrumentation } = await import('@opentelemetry/instrumentation-undici');
+    const stock = new UndiciInstrumentation();
+    stock.setMeterProvider(t.meterProvider);
+    instrumentation = stock;
+    agent = new Agent({ connections: concurrency });
   } else {
     agent = new Agent({ connections: concurrency });
   }
@@ -64,6 +83,7 @@ export async function undiciCase(impl: UndiciImpl, requests: number, concurrency
     // Client CPU per request: the instrumentation's cost without the server's share of the 2 cores.
     return { rps: requests / ((nowNs() - t0) / 1e9), cpuUs: (cpu.user + cpu.system) / requests };
   } finally {
+    instrumentation?.disable();
     await agent.close();
     await t.shutdown();
     upstream.stop();

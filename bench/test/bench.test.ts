@@ -54,7 +54,18 @@ describe('bench: `npm run bench -- --smoke` (the benchmark code keeps working; n
         if (positive) expect(v, `row ${id}: ${col}`).to.be.above(0);
       }
     }
-    for (const id of ['4', '4b', '5', '5b']) {
+    // The cluster case compares with prom-client's AggregatorRegistry only.
+    for (const id of ['7', '7b', '7c']) {
+      const r = byId.get(id);
+      expect(r, `row ${id}`).to.not.equal(undefined);
+      expect(r!.ours, `row ${id}: this SDK`).to.be.a('number').and.to.be.above(0);
+      expect(r!.prom, `row ${id}: prom-client`).to.be.a('number').and.to.be.above(0);
+    }
+    for (const id of ['4d', '5d']) {
+      // The Instrumentation path against the stock instrumentation with its metrics on, side by side.
+      expect(byId.get(id)?.stock, `row ${id}: stock instrumentation`).to.be.a('number').and.to.be.above(0);
+    }
+    for (const id of ['4', '4b', '4c', '4d', '5', '5b', '5c', '5d']) {
       const r = byId.get(id);
       expect(r, `row ${id}`).to.not.equal(undefined);
       expect(r!.pending, `row ${id} pending`).to.equal(undefined);
@@ -65,6 +76,6 @@ describe('bench: `npm run bench -- --smoke` (the benchmark code keeps working; n
 
   it('prints the table', () => {
     expect(stdout).to.match(/^#\s+case\s+unit\s+this SDK\s+prom-client\s+stock OTel/m);
-    for (const id of ['1', '1b', '2', '3', '3b', '3c', '4', '4b', '5', '5b', '6', '6b', '6c']) expect(stdout).to.match(new RegExp(`^${id}\\s`, 'm'));
+    for (const id of ['1', '1b', '2', '3', '3b', '3c', '4', '4b', '4c', '4d', '5', '5b', '5c', '5d', '6', '6b', '6c', '7', '7b', '7c']) expect(stdout).to.match(new RegExp(`^${id}\\s`, 'm'));
   });
 });

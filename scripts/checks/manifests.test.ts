@@ -49,6 +49,17 @@ describe('package manifests', () => {
     }
   });
 
+  it("published exports are the workspace's without the `source` condition (pnpm packs publishConfig.exports)", () => {
+    // The `source` condition points the workspace's tests at src/*.ts; in a user's app (which may use a condition
+    // of that name for its own packages) it would resolve to TypeScript that Node cannot load.
+    const strip = (e: unknown): unknown =>
+      e && typeof e === 'object' ? Object.fromEntries(Object.entries(e).filter(([k]) => k !== 'source').map(([k, v]) => [k, strip(v)])) : e;
+    for (const dir of PUBLIC_PACKAGES) {
+      const pkg = read(`${dir}/package.json`) as { exports?: unknown; publishConfig?: { exports?: unknown } };
+      expect(pkg.publishConfig?.exports, `${dir}: publishConfig.exports must be exports without "source" (update it with every new entry)`).to.deep.equal(strip(pkg.exports));
+    }
+  });
+
   it('private packages are private and refuse to be packed', () => {
     for (const dir of PRIVATE_PACKAGES) {
       const pkg = read(`${dir}/package.json`) as { private?: boolean; scripts?: Record<string, string> };

@@ -158,10 +158,11 @@ describe('packed packages installed with npm in a fresh app (README snippets, ES
       expect(files.filter((f) => /tsbuildinfo|\/test\//.test(f)), t).to.deep.equal([]);
       const manifest = run('tar', ['xzfO', t, 'package/package.json'], tmp).stdout;
       expect(manifest, `${t}: workspace: ranges are replaced by versions`).to.not.contain('workspace:');
+      expect(JSON.stringify((JSON.parse(manifest) as { exports: unknown }).exports), `${t}: no source condition in exports`).to.not.contain('"source"');
     }
   });
 
-  it('private packages (root, bench, testing, examples) refuse to be packed', () => {
+  it('private packages (the root, bench, testing and every example) refuse to be packed', () => {
     for (const dir of PRIVATE_PACKAGES) {
       const r = run('npm', ['pack', '--dry-run', '--loglevel=error'], path.join(root, dir));
       expect(r.status, `${dir}\n${output(r)}`).to.not.equal(0);
@@ -180,6 +181,25 @@ describe('packed packages installed with npm in a fresh app (README snippets, ES
   it('the README snippets type-check under tsc --strict without skipLibCheck', () => {
     expect([...snippets.keys()]).to.deep.equal(['core', 'storage', 'http', 'db', 'analytics']);
     expect(tscResult.status, output(tscResult)).to.equal(0);
+  });
+
+  it("the public types reach no posthog-node types (whose express extension breaks strict users: TS2307 'express')", () => {
+    // Meaningful only while express is absent, as in a user's app that does not use Express.
+    expect(existsSync(path.join(app, 'node_modules/express')), 'express must not be installed in the app').to.equal(false);
+    const reached = new Set<string>();
+    const specifiers = new Set<string>();
+    const visit = (file: string): void => {
+      if (reached.has(file) || !existsSync(file)) return;
+      reached.add(file);
+      for (const m of readFileSync(file, 'utf8').matchAll(/(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)) {
+        const spec = m[1]!;
+        if (spec.startsWith('.')) visit(path.resolve(path.dirname(file), spec.replace(/\.js$/, '.d.ts')));
+        else specifiers.add(spec);
+      }
+    };
+    visit(path.join(app, 'node_modules/@tuist-telemetry/analytics/dist/index.d.ts'));
+    expect(reached.size, 'the analytics declaration files were found').to.be.greaterThan(2);
+    expect([...specifiers].filter((s) => /posthog|express/.test(s))).to.deep.equal([]);
   });
 
   it('the README snippets run as ES modules', async () => {

@@ -117,6 +117,7 @@ describe('examples: a NodeSDK app on OpenTelemetry JS 3.x (sdk-node 0.301, sdk-m
       expect(versions.instrumentationOfPg).to.match(/^0\.30\d\./);
       expect(versions.instrumentationUndici).to.match(/^0\.34\./);
       expect(instrumentations).to.include.members(['@tuist-telemetry/db']);
+      expect(app.output(), 'a supported combination starts without a warning').to.not.match(/unsupported combination/);
     } finally {
       await app.stop();
     }

@@ -1,40 +1,7 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { catalog } from '@tuist-telemetry/core';
 import { freePort, samples, scrape, startPostgres, startS3Server, type Exposition, type Postgres, type S3Server } from '@tuist-telemetry/testing';
-
-const dir = fileURLToPath(new URL('..', import.meta.url));
-
-/** Runs one app with `--import @tuist-telemetry/core/register` and nothing else; resolves once it said READY. */
-function runApp(entry: string, env: Record<string, string>, args = ['--import', '@tuist-telemetry/core/register']) {
-  // Plain node on the built packages, as a user runs it (no tsx, no source condition).
-  const child = spawn(process.execPath, [...args, entry], {
-    cwd: dir,
-    env: { ...process.env, NODE_OPTIONS: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  const exited = new Promise<void>((r) => child.on('exit', () => r()));
-  const ready = new Promise<string>((resolve, reject) => {
-    const onData = (c: Buffer): void => {
-      out += c.toString();
-      const m = /READY (.*)\n/.exec(out);
-      if (m) resolve(m[1]!);
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    void exited.then(() => reject(new Error(`${entry} exited before READY:\n${out}`)));
-  });
-  return {
-    ready,
-    output: () => out,
-    stop: async () => {
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
+import { runApp } from './run-app.js';
 
 const families = (family: string) => catalog.filter((d) => d.family === family).map((d) => d.name);
 const has = (exp: Exposition, name: string): boolean =>

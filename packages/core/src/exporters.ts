@@ -20,7 +20,7 @@ export const OTLP_EXPORTER_VERSION = '0.223.0';
 type Load = (pkg: string) => unknown;
 
 /** True when `err` says that `pkg` itself (not something it imports) cannot be found. */
-function isMissing(err: unknown, pkg: string): boolean {
+export function isMissing(err: unknown, pkg: string): boolean {
   const e = err as { code?: unknown; message?: unknown } | null;
   return (
     !!e &&
@@ -51,7 +51,7 @@ export function otlpExporter(protocol: OtlpProtocol, url: string | undefined, lo
 }
 
 /** One periodic reader per push exporter, each reading core's store through `producer`. */
-export function pushReaders(config: ResolvedConfig, producer: MetricProducer): PeriodicExportingMetricReader[] {
+export function pushReaders(config: ResolvedConfig, producer: MetricProducer | (() => MetricProducer)): PeriodicExportingMetricReader[] {
   const readers: PeriodicExportingMetricReader[] = [];
   for (const name of config.exporters) {
     let exporter: PushMetricExporter | undefined;
@@ -63,7 +63,8 @@ export function pushReaders(config: ResolvedConfig, producer: MetricProducer): P
         exporter,
         exportIntervalMillis: config.exportIntervalMs,
         exportTimeoutMillis: config.exportTimeoutMs,
-        metricProducers: [producer],
+        // One producer per reader: a delta producer remembers what its reader exported last.
+        metricProducers: [typeof producer === 'function' ? producer() : producer],
       }),
     );
   }

@@ -1,15 +1,16 @@
-import { metrics as otelMetrics, type MeterProvider as ApiMeterProvider } from '@opentelemetry/api';
+import { context, metrics as otelMetrics, propagation, trace, type MeterProvider as ApiMeterProvider } from '@opentelemetry/api';
 import { MeterProvider, type MetricReader, type PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import type { Resource } from '@opentelemetry/resources';
 import type { AddressInfo } from 'node:net';
 import { catalog, HIGH_CARDINALITY_LABELS, exposedName } from './catalog/index.js';
 import { ClusterPrimary, ClusterWorkerAgent, clusterRole } from './cluster/index.js';
 import { resolveConfig, type ResolvedConfig, type TelemetryOptions } from './config.js';
-import { logger, WarnOnce } from './diag.js';
+import { installDefaultDiagLogger, logger, WarnOnce } from './diag.js';
 import { pushReaders } from './exporters.js';
 import { TuistMetrics } from './metrics.js';
 import type { HostMetricReader } from './otel/host-reader.js';
 import { buildResource } from './otel/resource.js';
+import { startTracing, type Tracing } from './otel/traces.js';
 import { SCOPE, StoreMetricProducer } from './otel/producer.js';
 import { PullMetricReader } from './prometheus/reader.js';
 import { Poller } from './polling.js';
@@ -17,6 +18,7 @@ import { MetricsEndpoint } from './prometheus/endpoint.js';
 import { escapeLabelValue } from './prometheus/format.js';
 import { PrometheusRenderer } from './prometheus/render.js';
 import { startRuntimeMetrics } from './runtime/index.js';
+import { checkSupport } from './support.js';
 import { MetricStore } from './store.js';
 
 const log = logger('core');
@@ -84,6 +86,8 @@ export class Telemetry {
   /** @internal the reader `createMetricReader()` gave the host, when telemetry was started that way. */
   readonly hostReader: HostMetricReader | undefined;
   private readonly ownProvider: MeterProvider | undefined;
+  /** The tracer provider `OTEL_TRACES_EXPORTER` asked for (not under `createMetricReader`: NodeSDK owns traces there). */
+  private readonly tracing: Tracing | undefined;
   private readonly readyPromise: Promise<void>;
   private readonly shutdownHooks = new Set<() => unknown>();
   private readonly httpExclusions = new Set<(origin: string, path: string) => boolean>();
@@ -96,6 +100,8 @@ export class Telemetry {
 
   /** @internal use `startTelemetry` (or `createMetricReader`, which passes the host's reader) */
   constructor(options?: TelemetryOptions, hostReader?: HostMetricReader) {
+    // Before anything can fail: a busy port or a failing exporter must be seen when the host installed no logger.
+    installDefaultDiagLogger(options?.env ?? process.env);
     const config = resolveConfig(options);
     this.config = config;
     this.warnings = new WarnOnce(log);
@@ -114,9 +120,9 @@ export class Telemetry {
     const env = options?.env ?? process.env;
     this.resource = buildResource(config, env);
 
-    const producer = new StoreMetricProducer(this.store);
-    const readers = pushReaders(config, producer);
+    const readers = pushReaders(config, () => new StoreMetricProducer(this.store, config.temporalityPreference));
     this.hostReader = hostReader;
+    this.tracing = hostReader ? undefined : startTracing(config, this.resource, (m) => log.warn(m));
     if (hostReader) {
       // One MeterProvider in the process, the host's: core makes none, takes no global, and its push readers
       // collect the host's instruments through the host's reader (plus the catalog through `producer`).
@@ -264,8 +270,10 @@ export class Telemetry {
 
   /** Exports now through every push exporter (OTLP, console). */
   async forceFlush(): Promise<void> {
-    if (this.ownProvider) await this.ownProvider.forceFlush();
-    else await Promise.all(this.hostPushReaders.map((r) => r.forceFlush()));
+    await Promise.all([
+      this.ownProvider ? this.ownProvider.forceFlush() : Promise.all(this.hostPushReaders.map((r) => r.forceFlush())),
+      this.tracing?.provider.forceFlush(),
+    ]);
   }
 
   /** Flushes push exporters, closes the endpoint, stops pollers. Idempotent: later calls return the same promise. */
@@ -285,8 +293,15 @@ export class Telemetry {
     this.stopRuntime?.();
     await Promise.allSettled([...this.shutdownHooks].map(async (fn) => fn()));
     const flush = this.ownProvider ? this.ownProvider.shutdown() : Promise.all(this.hostPushReaders.map((r) => r.shutdown()));
-    await Promise.allSettled([this.endpoint?.close(), flush.catch((err) => log.error('flush on shutdown failed', err))]);
+    const spans = this.tracing?.global ? this.tracing.provider.shutdown() : this.tracing?.provider.forceFlush();
+    await Promise.allSettled([this.endpoint?.close(), flush.catch((err) => log.error('flush on shutdown failed', err)), spans?.catch((err) => log.error('span flush on shutdown failed', err))]);
     if (this.ownsGlobal) otelMetrics.disable();
+    if (this.tracing?.global) {
+      // Lets a later telemetry (or the app) register again; these globals were ours.
+      trace.disable();
+      propagation.disable();
+      context.disable();
+    }
   }
 }
 
@@ -301,6 +316,7 @@ export function startTelemetry(options?: TelemetryOptions): Telemetry {
 
 /** @internal `startTelemetry`, optionally with the host's reader (see `createMetricReader`). */
 export function startTelemetryWith(options: TelemetryOptions | undefined, hostReader?: HostMetricReader): Telemetry {
+  checkSupport();
   const t = new Telemetry(options, hostReader);
   setRunning(t, t.hasEndpoint ? (t.port !== undefined ? 'listening' : 'pending') : 'none');
   return t;

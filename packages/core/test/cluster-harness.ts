@@ -83,6 +83,8 @@ export async function startClusterApp(env: Record<string, string>): Promise<Clus
           res.on('end', () => resolve(body));
         });
         req.on('error', reject);
+        // A connection handed to a worker that is going away may never be answered.
+        req.setTimeout(5000, () => req.destroy(new Error(`no answer to ${path}`)));
       }),
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) {

@@ -96,12 +96,28 @@ describe('core: cluster snapshots (protocol and merge rules)', () => {
       { ...good, data: data.map((v, i) => (i === runsAt ? -1 : v)) },
       { ...good, data: data.map((v, i) => (i === runsAt ? NaN : v)) },
       { ...good, data: data.subarray(0, data.length - 1) },
+      { ...good, data: Float64Array.from([...data, ...data]) },
     ];
     for (const b of bad) {
       expect(snaps.apply(b, view.familyOf), JSON.stringify(b).slice(0, 200)).to.be.a('string');
       expect(snaps.known).to.equal(0);
       expect(valueOf(view.build(newStore(), [{ id: '1', snapshots: snaps }]), 'tuist_runs_total', run)).to.equal(4);
     }
+  });
+
+  it('forgets the descriptions of series the worker no longer has', () => {
+    const worker = newStore();
+    const enc = new SnapshotEncoder(worker, true);
+    const view = new ClusterView(catalog, opts);
+    const snaps = new WorkerSnapshots();
+    const pool = worker.gauge('tuist_http_queue_in_use_connections');
+    for (let i = 0; i < 5; i++) pool.set(1, { url: 'https://s3', size: '10', index: String(i) });
+    expect(snaps.apply(enc.encode('snapshot', 1, snaps.known), view.familyOf)).to.equal(undefined);
+    const described = snaps.defs.size;
+    for (let i = 0; i < 5; i++) pool.remove({ url: 'https://s3', size: '10', index: String(i) });
+    expect(snaps.apply(enc.encode('snapshot', 2, snaps.known), view.familyOf)).to.equal(undefined);
+    expect(snaps.defs.size).to.equal(described - 5);
+    expect(valueOf(view.build(newStore(), [{ id: '1', snapshots: snaps }]), 'tuist_http_queue_in_use_connections', { url: 'https://s3', size: '10', index: '0' })).to.equal(undefined);
   });
 
   it('merges by rule: counters summed with retired workers kept, gauges summed / once / per worker', () => {

@@ -1,4 +1,8 @@
 import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { startTelemetry, TelemetryConfigError } from '@tuist-telemetry/core';
+import { clusterRole } from '../src/cluster/index.js';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -67,6 +71,17 @@ describe('core: node:cluster (primary serves one /metrics for every worker)', fu
     expect(runs(exp, 'exit')).to.equal(21);
   });
 
+  it('a worker the primary disconnects (worker.disconnect()) hands over what it counted since the last scrape', async () => {
+    expect(samples(await scrape(app.metricsUrl), 'tuist_runs_total', { name: 'disconnect' })).to.deep.equal([]);
+    // Nothing scrapes between these runs and the worker's exit: only the final snapshot carries them.
+    for (let i = 0; i < 12; i++) await app.get('/run?name=disconnect');
+    const replaced = app.waitFor(/LISTENING 5/);
+    app.command('worker.disconnect 2');
+    await app.waitFor(/EXITED 2 /, true);
+    await replaced;
+    expect(runs(await scrape(app.metricsUrl), 'disconnect')).to.equal(12);
+  });
+
   it('a hung worker cannot hang the scrape: it is served with its previous values and counted as missed', async () => {
     for (let i = 0; i < 6; i++) await app.get('/run?name=hang');
     expect(runs(await scrape(app.metricsUrl), 'hang')).to.equal(6);
@@ -96,5 +111,48 @@ describe('core: node:cluster (primary serves one /metrics for every worker)', fu
     expect(sum(exp, 'tuist_runs_total')).to.equal(recorded);
     expect(sum(exp, 'tuist_runs_total')).to.equal(total);
     expect(samples(exp, 'nodejs_heap_size_used_bytes').map((s) => s.labels.worker)).to.deep.equal(['primary']);
+    // Every worker was welcomed by the primary: none warned that nobody serves its metrics.
+    expect(app.output()).to.not.contain('has not started telemetry');
+  });
+});
+
+describe('core: node:cluster set-up mistakes', function () {
+  this.timeout(60_000);
+
+  it('a worker whose primary runs no telemetry warns that nobody serves its metrics', async () => {
+    const fixture = fileURLToPath(new URL('./fixtures/cluster-lonely.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', fixture], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no warning:\n${out}`)), 30_000);
+        const onData = (c: Buffer) => {
+          out += c.toString();
+          if (out.includes('its primary has not started telemetry')) {
+            clearTimeout(timer);
+            resolve();
+          }
+        };
+        child.stdout.on('data', onData);
+        child.stderr.on('data', onData);
+      });
+      expect(out).to.contain('TUIST_TELEMETRY_CLUSTER=off');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('TUIST_TELEMETRY_CLUSTER and TUIST_TELEMETRY_CLUSTER_TIMEOUT_MS are checked at start-up', () => {
+    expect(() => startTelemetry({ env: { TUIST_TELEMETRY_CLUSTER: 'sometimes' } })).to.throw(TelemetryConfigError, /TUIST_TELEMETRY_CLUSTER: unknown mode "sometimes"; valid values are auto, off/);
+    expect(() => startTelemetry({ env: { TUIST_TELEMETRY_CLUSTER_TIMEOUT_MS: '0' } })).to.throw(TelemetryConfigError, /TUIST_TELEMETRY_CLUSTER_TIMEOUT_MS must be an integer from 1/);
+    expect(() => startTelemetry({ cluster: { mode: 'x' as 'off' } })).to.throw(TelemetryConfigError, /options\.cluster\.mode/);
+  });
+
+  it('`off` makes a process plain whatever it is; `auto` in a process that is no worker is a primary', () => {
+    expect(clusterRole('off', {})).to.deep.equal({ kind: 'single' });
+    expect(clusterRole('auto', {})).to.deep.equal({ kind: 'primary' });
   });
 });

@@ -14,12 +14,12 @@ function captureDiag(): { messages: string[]; restore(): void } {
 }
 
 /** A throwaway app folder whose node_modules holds a fake @tuist-telemetry/db (and optionally pg). */
-function fakeApp(withPg: boolean): string {
+function fakeApp(withPg: boolean, source = "exports.TuistPgInstrumentation = class { constructor() { this.instrumentationName = 'fake-pg'; } };"): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tuist-instr-'));
   const db = path.join(dir, 'node_modules', '@tuist-telemetry', 'db');
   mkdirSync(db, { recursive: true });
   writeFileSync(path.join(db, 'package.json'), JSON.stringify({ name: '@tuist-telemetry/db', main: 'index.cjs' }));
-  writeFileSync(path.join(db, 'index.cjs'), "exports.TuistPgInstrumentation = class { constructor() { this.instrumentationName = 'fake-pg'; } };");
+  writeFileSync(path.join(db, 'index.cjs'), source);
   if (withPg) {
     const pg = path.join(dir, 'node_modules', 'pg');
     mkdirSync(pg, { recursive: true });
@@ -58,6 +58,25 @@ describe('core: tuistInstrumentations() finds the installed ones from the app', 
     } finally {
       d.restore();
       rmSync(app, { recursive: true, force: true });
+    }
+  });
+
+  it('a package without the class (another version), one whose module or constructor throws: skipped with a warning, never thrown', () => {
+    const apps = [
+      fakeApp(true, 'exports.SomethingElse = 1;'),
+      fakeApp(true, "throw new Error('broken install');"),
+      fakeApp(true, "exports.TuistPgInstrumentation = class { constructor() { throw new Error('nope'); } };"),
+    ];
+    const d = captureDiag();
+    try {
+      for (const app of apps) expect(tuistInstrumentations({ appDirectories: [app], env: {} })).to.deep.equal([]);
+      expect(d.messages).to.have.length(3);
+      expect(d.messages[0]).to.contain('has no TuistPgInstrumentation');
+      expect(d.messages[1]).to.contain('could not be loaded');
+      expect(d.messages[2]).to.contain('could not be created');
+    } finally {
+      d.restore();
+      for (const app of apps) rmSync(app, { recursive: true, force: true });
     }
   });
 });

@@ -125,6 +125,13 @@ describe('db: instrumentPgPool on a real PostgreSQL', function () {
     pool.on('error', (err) => errors.push(err));
     const { rows } = await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
     expect(value(await metrics(), 'tuist_repo_pool_ready_conn_count', { repo: 'terminated' })).to.equal(1);
+    // Ordinary check-out/release cycles close nothing: a disconnect is a removal, never a release.
+    for (let i = 0; i < 3; i++) {
+      const client = await pool.connect();
+      await client.query('SELECT 1');
+      client.release();
+    }
+    expect(value(await metrics(), 'tuist_repo_pool_db_connection_disconnected', { repo: 'terminated' })).to.equal(0);
 
     const removed = removals(pool, 1);
     const admin = new pg.Client(url);
@@ -145,7 +152,7 @@ describe('db: instrumentPgPool on a real PostgreSQL', function () {
     exp = await metrics();
     expect(value(exp, 'tuist_repo_pool_db_connection_connected', { repo: 'terminated' })).to.equal(2);
     expect(value(exp, 'tuist_repo_pool_ready_conn_count', { repo: 'terminated' })).to.equal(1);
-    expect(value(exp, QUERY_COUNT, { repo: 'terminated', result: 'ok' })).to.equal(2);
+    expect(value(exp, QUERY_COUNT, { repo: 'terminated', result: 'ok' })).to.equal(5);
   });
 
   it('a failing query is counted as an error and the caller gets the very error node-postgres raised', async () => {

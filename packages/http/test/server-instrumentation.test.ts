@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import express from 'express';
 import Fastify from 'fastify';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { scrape, samples, value, type Exposition } from '@tuist-telemetry/testing';
 import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
@@ -104,6 +106,25 @@ describe('http: TuistHttpServerInstrumentation on real Express 5 and Fastify 5 s
     expect((await count({ route: 'unmatched', status: '200' })) - before).to.equal(1);
   });
 
+  it('an https server is measured too (https.Server is not an http.Server)', async () => {
+    // A self-signed certificate for 127.0.0.1, made for this test only.
+    const tls = { key: readFileSync(new URL('./fixtures/test-key.pem', import.meta.url)), cert: readFileSync(new URL('./fixtures/test-cert.pem', import.meta.url)) };
+    const server = https.createServer(tls, (_req, res) => res.end('secure'));
+    servers.push(server as unknown as http.Server);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as AddressInfo).port;
+    const status = await new Promise<number>((resolve, reject) =>
+      https
+        .get({ host: '127.0.0.1', port, path: '/plain/secure', agent: false, rejectUnauthorized: false }, (res) => {
+          res.resume();
+          res.on('end', () => setImmediate(() => resolve(res.statusCode!)));
+        })
+        .on('error', reject),
+    );
+    expect(status).to.equal(200);
+    expect(await count({ route: '/plain/:id' })).to.equal(2);
+  });
+
   it('a server also given to instrumentHttpServer is counted once, with its own options', async () => {
     const server = instrumentHttpServer(http.createServer((_req, res) => res.end('x')), { routeFor: () => '/explicit' });
     servers.push(server);
@@ -121,10 +142,10 @@ describe('http: TuistHttpServerInstrumentation on real Express 5 and Fastify 5 s
     inst.disable();
     expect(Object.prototype.hasOwnProperty.call(http.Server.prototype, 'emit')).to.equal(false);
     await get(portOf(server), '/plain/off');
-    expect(await count({ route: '/plain/:id' })).to.equal(1);
+    expect(await count({ route: '/plain/:id' })).to.equal(2);
     inst.enable();
     inst.enable();
     await get(portOf(server), '/plain/on');
-    expect(await count({ route: '/plain/:id' })).to.equal(2);
+    expect(await count({ route: '/plain/:id' })).to.equal(3);
   });
 });

@@ -34,6 +34,8 @@ export interface StartPrometheusOptions {
   targets: readonly string[];
   /** Job name; default `tuist`. */
   job?: string;
+  /** More command-line flags (e.g. `--enable-feature=exemplar-storage`). */
+  flags?: readonly string[];
   /** Scrape interval in seconds; default 1. */
   scrapeIntervalSeconds?: number;
   /** How long `start` waits for every target to be `up`; default 30 s. */
@@ -205,6 +207,7 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
       `--web.console.templates=${dir}`,
       `--web.console.libraries=${dir}`,
       '--log.level=warn',
+      ...(options.flags ?? []),
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );

@@ -67,7 +67,9 @@ export class ClusterPrimary {
   private readonly onMessage = (worker: Worker, msg: unknown): void => {
     if (this.closed || !isOurs(msg)) return;
     if (msg.type === 'hello') {
-      if (worker.isConnected()) this.entry(worker);
+      if (!worker.isConnected()) return;
+      this.entry(worker);
+      this.trySend(worker, { tuistTelemetry: PROTOCOL, type: 'welcome' });
       return;
     }
     if (msg.type !== 'snapshot' && msg.type !== 'final') return;

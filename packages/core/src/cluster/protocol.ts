@@ -36,6 +36,12 @@ export interface Hello {
   readonly type: 'hello';
 }
 
+/** Primary -> worker: the answer to a hello (a worker that gets none warns: nobody serves its metrics). */
+export interface Welcome {
+  readonly tuistTelemetry: typeof PROTOCOL;
+  readonly type: 'welcome';
+}
+
 /** Worker -> primary: an answer to a collect request, or (`final`) the last values of a worker that shuts down. */
 export interface Snapshot {
   readonly tuistTelemetry: typeof PROTOCOL;
@@ -52,7 +58,7 @@ export interface Snapshot {
   readonly data: Float64Array | string;
 }
 
-export type Message = CollectRequest | ProbeRequest | Hello | Snapshot;
+export type Message = CollectRequest | ProbeRequest | Hello | Welcome | Snapshot;
 
 export function isOurs(msg: unknown): msg is Message {
   return typeof msg === 'object' && msg !== null && (msg as { tuistTelemetry?: unknown }).tuistTelemetry === PROTOCOL;
@@ -175,10 +181,13 @@ export class WorkerSnapshots {
     }
     const data = toFloat64(msg.data);
     if (data === undefined) return 'bad data';
+    const present = new Set<number>();
     for (let p = 0; p < data.length; ) {
       const id = data[p]!;
       const def = fresh.get(id) ?? this.defs.get(id);
       if (def === undefined) return `series ${id} was never described`;
+      if (present.has(id)) return `series ${id} appears twice`;
+      present.add(id);
       if (p + 1 + def.width > data.length) return 'data ends inside a series';
       const counterLike = def.family === undefined || def.family.def.type !== 'gauge';
       for (let k = p + 1; k <= p + def.width; k++) {
@@ -188,6 +197,8 @@ export class WorkerSnapshots {
       p += 1 + def.width;
     }
     for (const [id, def] of fresh) this.defs.set(id, def);
+    // Every live series is in every snapshot and ids are never reused: a described series missing here is gone.
+    if (this.defs.size > present.size) for (const id of this.defs.keys()) if (!present.has(id)) this.defs.delete(id);
     this.known = Math.max(this.known, msg.next);
     this.last = data;
     return undefined;

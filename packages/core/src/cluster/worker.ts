@@ -4,6 +4,8 @@ import { isOurs, PROTOCOL, SnapshotEncoder, type Message } from './protocol.js';
 
 /** How long `stop()` waits for the final snapshot to be handed to the channel. */
 const FINAL_SEND_BOUND_MS = 1000;
+/** A worker whose primary has not welcomed it by then warns that nobody serves its metrics. */
+const WELCOME_BOUND_MS = 5000;
 
 /**
  * The worker side of a `node:cluster` app: instead of binding a metrics port, the worker answers its primary's
@@ -15,6 +17,8 @@ export class ClusterWorkerAgent {
   /** The highest `known` a request carried: the primary knows at least these series when it gets a final snapshot. */
   private known = 0;
   private stopped = false;
+  private readonly restoreDisconnect: () => void;
+  private readonly welcomeTimer: NodeJS.Timeout;
 
   constructor(
     private readonly store: MetricStore,
@@ -24,10 +28,34 @@ export class ClusterWorkerAgent {
     this.encoder = new SnapshotEncoder(store, proc.env.NODE_CHANNEL_SERIALIZATION_MODE === 'advanced');
     proc.on('message', this.onMessage);
     this.send({ tuistTelemetry: PROTOCOL, type: 'hello' });
+    this.welcomeTimer = setTimeout(() => {
+      this.warnings.warn(
+        'cluster-no-primary',
+        '@tuist-telemetry/core: this node:cluster worker binds no metrics port, and its primary has not started ' +
+          'telemetry, so nobody serves its metrics: call startTelemetry() in the primary too (same settings), or set ' +
+          'TUIST_TELEMETRY_CLUSTER=off and give every worker its own OTEL_EXPORTER_PROMETHEUS_PORT',
+      );
+    }, WELCOME_BOUND_MS);
+    this.welcomeTimer.unref();
+    // `worker.disconnect()` and `worker.kill()` in the primary (and cluster.disconnect()) make the worker close its
+    // servers, wait for their connections, then call process.disconnect(): the last moment the channel still works.
+    // The final snapshot goes out first, so that what the worker counted since the last scrape is kept.
+    const original = proc.disconnect;
+    const agent = this;
+    const patched = function disconnect(this: unknown): void {
+      agent.final(() => {
+        if (proc.connected) original.call(proc);
+      });
+    };
+    if (typeof original === 'function') proc.disconnect = patched;
+    this.restoreDisconnect = () => {
+      if (proc.disconnect === patched) proc.disconnect = original;
+    };
   }
 
   private readonly onMessage = (msg: unknown): void => {
     if (this.stopped || !isOurs(msg)) return;
+    if (msg.type === 'welcome' || msg.type === 'collect') clearTimeout(this.welcomeTimer);
     if (msg.type === 'probe') this.send({ tuistTelemetry: PROTOCOL, type: 'hello' });
     else if (msg.type === 'collect') {
       const known = Number.isSafeInteger(msg.known) && msg.known >= 0 ? msg.known : 0;
@@ -64,18 +92,27 @@ export class ClusterWorkerAgent {
     }
   }
 
+  /** Sends a final snapshot; `done` runs once it is handed to the channel (or after a bound). */
+  private final(done: () => void): void {
+    let called = false;
+    const once = () => {
+      if (called) return;
+      called = true;
+      clearTimeout(timer);
+      done();
+    };
+    const timer = setTimeout(once, FINAL_SEND_BOUND_MS);
+    timer.unref();
+    this.snapshot('final', -1, this.known, once);
+  }
+
   /** Sends the final snapshot (bounded wait) and stops answering. Idempotent. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     this.proc.off('message', this.onMessage);
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, FINAL_SEND_BOUND_MS);
-      timer.unref();
-      this.snapshot('final', -1, this.known, () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    clearTimeout(this.welcomeTimer);
+    this.restoreDisconnect();
+    await new Promise<void>((resolve) => this.final(resolve));
   }
 }

@@ -1,6 +1,6 @@
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { logger } from '../diag.js';
-import { KNOWN_INSTRUMENTATIONS, type InstrumentationName } from './known.js';
+import { KNOWN_INSTRUMENTATIONS, STOCK_INSTRUMENTATIONS, type InstrumentationName } from './known.js';
 import { appDirectories, findInstrumentation, type FoundInstrumentation } from './load.js';
 import { selectInstrumentations } from './select.js';
 
@@ -28,12 +28,15 @@ export function tuistInstrumentations(options: TuistInstrumentationsOptions = {}
   return findInstrumentations(options).flatMap((f) => f.create() ?? []);
 }
 
-/** @internal the selected, installed instrumentations, not created yet (register sets up the ESM hook first). */
-export function findInstrumentations(options: TuistInstrumentationsOptions = {}): FoundInstrumentation[] {
+/**
+ * @internal the selected, installed instrumentations, not created yet (register sets up the ESM hook first);
+ * with `stock`, OpenTelemetry's own instrumentations of the same libraries too (register does so when traces are on).
+ */
+export function findInstrumentations(options: TuistInstrumentationsOptions & { stock?: boolean } = {}): FoundInstrumentation[] {
   const selected = selectInstrumentations(options.env ?? process.env, log);
   const dirs = options.appDirectories ?? appDirectories();
   const out: FoundInstrumentation[] = [];
-  for (const known of KNOWN_INSTRUMENTATIONS) {
+  for (const known of options.stock ? [...KNOWN_INSTRUMENTATIONS, ...STOCK_INSTRUMENTATIONS] : KNOWN_INSTRUMENTATIONS) {
     if (!selected.has(known.name as InstrumentationName)) continue;
     const f = findInstrumentation(known, dirs, log);
     if (f) out.push(f);

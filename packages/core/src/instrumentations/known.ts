@@ -19,3 +19,14 @@ export const KNOWN_INSTRUMENTATIONS: readonly KnownInstrumentation[] = [
   { name: 'aws-sdk', package: '@tuist-telemetry/storage', exportName: 'TuistS3Instrumentation', library: '@aws-sdk/client-s3' },
   { name: 'http', package: '@tuist-telemetry/http', exportName: 'TuistHttpServerInstrumentation' },
 ];
+
+/**
+ * OpenTelemetry's own instrumentations of the same libraries. With traces on (`OTEL_TRACES_EXPORTER`), register
+ * enables those installed in the app too, so requests and queries produce spans (and carry trace context) with no
+ * code; the same short names select them.
+ */
+export const STOCK_INSTRUMENTATIONS: readonly KnownInstrumentation[] = [
+  { name: 'pg', package: '@opentelemetry/instrumentation-pg', exportName: 'PgInstrumentation', library: 'pg' },
+  { name: 'undici', package: '@opentelemetry/instrumentation-undici', exportName: 'UndiciInstrumentation' },
+  { name: 'http', package: '@opentelemetry/instrumentation-http', exportName: 'HttpInstrumentation' },
+];

@@ -7,6 +7,7 @@ import {
   type MetricProducer,
 } from '@opentelemetry/sdk-metrics';
 import { resourceFromAttributes } from '@opentelemetry/resources';
+import type { TemporalityPreference } from '../config.js';
 import { CounterFamily, GaugeFamily, HistogramFamily, type AnyFamily, type MetricStore } from '../store.js';
 
 function hrTime(ms: number): HrTime {
@@ -23,40 +24,82 @@ function attributes(f: AnyFamily, values: readonly string[]): Attributes {
 
 export const SCOPE = { name: '@tuist-telemetry/core', version: '0.1.0' };
 
+/** What a delta point was computed against: the values and time of the previous collection of one series. */
+interface Last {
+  at: number;
+  value: number;
+  counts?: Float64Array;
+  sum?: number;
+  count?: number;
+}
+
 /**
  * Hands core's store to the OpenTelemetry pipeline: PeriodicExportingMetricReaders (OTLP, console) pull it
  * through `metricProducers`, so push exporters carry the catalog with its documented names, buckets and labels.
- * All data is cumulative, like the Prometheus endpoint.
+ *
+ * The store is cumulative (the Prometheus endpoint serves it as is). With a `delta` or `lowmemory` temporality
+ * preference (`OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`, as the OTLP exporter reads it) this producer
+ * subtracts what it exported last time from each counter and histogram series, so every push reader needs its own
+ * producer. As the OpenTelemetry specification maps the preference: `delta` makes counters and histograms delta;
+ * `lowmemory` makes the synchronous ones delta and keeps the counters observed at collection time (the runtime
+ * family) cumulative. Gauges have no temporality. A series with nothing new since the last collection is left out
+ * of a delta export, as the SDK does.
  */
 export class StoreMetricProducer implements MetricProducer {
-  constructor(private readonly store: MetricStore) {}
+  private readonly last = new WeakMap<object, Last>();
+
+  constructor(
+    private readonly store: MetricStore,
+    private readonly preference: TemporalityPreference = 'cumulative',
+  ) {}
+
+  private isDelta(f: AnyFamily): boolean {
+    if (this.preference === 'cumulative' || f instanceof GaugeFamily) return false;
+    if (this.preference === 'delta' || f instanceof HistogramFamily) return true;
+    return f.def.family !== 'runtime';
+  }
 
   async collect(): Promise<CollectionResult> {
     this.store.runCollectCallbacks();
-    const now = hrTime(Date.now());
+    const nowMs = Date.now();
+    const now = hrTime(nowMs);
     const metrics: MetricData[] = [];
     for (const f of this.store.families) {
       if (f.series.size === 0) continue;
       const descriptor = { name: f.name, description: f.def.description, unit: f.def.unit ?? '', valueType: ValueType.DOUBLE };
+      const delta = this.isDelta(f);
+      const aggregationTemporality = delta ? AggregationTemporality.DELTA : AggregationTemporality.CUMULATIVE;
       if (f instanceof HistogramFamily) {
         const boundaries = [...f.buckets];
-        metrics.push({
-          descriptor,
-          aggregationTemporality: AggregationTemporality.CUMULATIVE,
-          dataPointType: DataPointType.HISTOGRAM,
-          dataPoints: [...f.series].map((s) => ({
-            startTime: hrTime(s.start),
+        const dataPoints = [];
+        for (const s of f.series) {
+          const last = delta ? this.last.get(s) : undefined;
+          if (delta) this.last.set(s, { at: nowMs, value: 0, counts: Float64Array.from(s.counts), sum: s.sum, count: s.count });
+          const count = s.count - (last?.count ?? 0);
+          if (delta && count === 0) continue;
+          const counts = last ? Array.from(s.counts, (c, i) => c - last.counts![i]!) : Array.from(s.counts);
+          dataPoints.push({
+            startTime: hrTime(last?.at ?? s.start),
             endTime: now,
             attributes: attributes(f, s.labelValues),
-            value: { buckets: { boundaries, counts: Array.from(s.counts) }, sum: s.sum, count: s.count },
-          })),
-        });
+            value: { buckets: { boundaries, counts }, sum: s.sum - (last?.sum ?? 0), count },
+          });
+        }
+        if (dataPoints.length) metrics.push({ descriptor, aggregationTemporality, dataPointType: DataPointType.HISTOGRAM, dataPoints });
       } else {
-        const points = [...f.series].map((s) => ({ startTime: hrTime(s.start), endTime: now, attributes: attributes(f, s.labelValues), value: s.value }));
+        const dataPoints = [];
+        for (const s of f.series) {
+          const last = delta ? this.last.get(s) : undefined;
+          if (delta) this.last.set(s, { at: nowMs, value: s.value });
+          const value = s.value - (last?.value ?? 0);
+          if (delta && value === 0 && last) continue;
+          dataPoints.push({ startTime: hrTime(last?.at ?? s.start), endTime: now, attributes: attributes(f, s.labelValues), value });
+        }
+        if (dataPoints.length === 0) continue;
         if (f instanceof CounterFamily) {
-          metrics.push({ descriptor, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.SUM, isMonotonic: true, dataPoints: points });
+          metrics.push({ descriptor, aggregationTemporality, dataPointType: DataPointType.SUM, isMonotonic: true, dataPoints });
         } else if (f instanceof GaugeFamily) {
-          metrics.push({ descriptor, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.GAUGE, dataPoints: points });
+          metrics.push({ descriptor, aggregationTemporality, dataPointType: DataPointType.GAUGE, dataPoints });
         }
       }
     }

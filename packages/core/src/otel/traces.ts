@@ -1,0 +1,86 @@
+import { trace } from '@opentelemetry/api';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import type { Resource } from '@opentelemetry/resources';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BatchSpanProcessor,
+  ConsoleSpanExporter,
+  NodeTracerProvider,
+  ParentBasedSampler,
+  TraceIdRatioBasedSampler,
+  type Sampler,
+  type SpanExporter,
+} from '@opentelemetry/sdk-trace-node';
+import { createRequire } from 'node:module';
+import { TelemetryConfigError, type OtlpProtocol, type ResolvedOtelSettings } from '../config.js';
+import { isMissing, OTLP_EXPORTER_VERSION } from '../exporters.js';
+
+const require = createRequire(import.meta.url);
+
+/** The OTLP trace exporter each protocol needs: optional peer dependencies of core, like the metrics ones. */
+export const OTLP_TRACE_EXPORTER_PACKAGES: Readonly<Record<OtlpProtocol, string>> = {
+  grpc: '@opentelemetry/exporter-trace-otlp-grpc',
+  'http/json': '@opentelemetry/exporter-trace-otlp-http',
+  'http/protobuf': '@opentelemetry/exporter-trace-otlp-proto',
+};
+
+type Load = (pkg: string) => unknown;
+
+/** Loads the OTLP trace exporter of `protocol` synchronously; a missing package is a TelemetryConfigError naming it. */
+export function otlpTraceExporter(protocol: OtlpProtocol, url: string | undefined, load: Load = require): SpanExporter {
+  const pkg = OTLP_TRACE_EXPORTER_PACKAGES[protocol];
+  let mod: { OTLPTraceExporter: new (c?: { url?: string }) => SpanExporter };
+  try {
+    mod = load(pkg) as typeof mod;
+  } catch (err) {
+    if (!isMissing(err, pkg)) throw err;
+    throw new TelemetryConfigError(
+      `OTEL_TRACES_EXPORTER=otlp with protocol ${protocol} needs ${pkg}: npm install ${pkg}@${OTLP_EXPORTER_VERSION} ` +
+        `(or choose another protocol with OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: ${Object.keys(OTLP_TRACE_EXPORTER_PACKAGES).join(', ')})`,
+    );
+  }
+  return new mod.OTLPTraceExporter(url ? { url } : {});
+}
+
+function sampler(t: ResolvedOtelSettings['traces']): Sampler {
+  switch (t.sampler) {
+    case 'always_on':
+      return new AlwaysOnSampler();
+    case 'always_off':
+      return new AlwaysOffSampler();
+    case 'traceidratio':
+      return new TraceIdRatioBasedSampler(t.samplerArg);
+    case 'parentbased_always_off':
+      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+    case 'parentbased_traceidratio':
+      return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(t.samplerArg) });
+    default:
+      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+  }
+}
+
+export interface Tracing {
+  provider: NodeTracerProvider;
+  /** Whether the provider became the global one (it does not when the app registered its own first). */
+  global: boolean;
+}
+
+/**
+ * Traces from the environment (`OTEL_TRACES_EXPORTER`: otlp, console; `none` by default): a NodeTracerProvider of
+ * @opentelemetry/sdk-trace-node with a batch span processor, the sampler `OTEL_TRACES_SAMPLER` names, and W3C
+ * trace-context (plus baggage) propagation, registered globally so the stock instrumentations (http, undici, pg)
+ * produce spans and propagate context. Undefined with `none`. An app that registered a TracerProvider of its own
+ * keeps it (a warning says so).
+ */
+export function startTracing(settings: ResolvedOtelSettings, resource: Resource, warn: (message: string) => void): Tracing | undefined {
+  const t = settings.traces;
+  if (t.exporter === 'none') return undefined;
+  const exporter = t.exporter === 'console' ? new ConsoleSpanExporter() : otlpTraceExporter(t.protocol, t.url);
+  const provider = new NodeTracerProvider({ resource, sampler: sampler(t), spanProcessors: [new BatchSpanProcessor(exporter)] });
+  provider.register({ propagator: new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }) });
+  // The global TracerProvider is a proxy over the registered one; registering refuses (logging) when one is set.
+  const global = (trace.getTracerProvider() as { getDelegate?: () => unknown }).getDelegate?.() === provider;
+  if (!global) warn('@tuist-telemetry/core: a TracerProvider was registered already; OTEL_TRACES_EXPORTER is ignored and the app keeps its own');
+  return { provider, global };
+}

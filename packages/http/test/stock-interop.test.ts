@@ -1,0 +1,41 @@
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseExposition, samples, value } from '@tuist-telemetry/testing';
+
+const httpDir = fileURLToPath(new URL('..', import.meta.url));
+
+function runChild(order: string): Promise<{ body: string; clientSpans: number; errors: string[] }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', './test/fixtures/stock-undici.ts'], {
+    cwd: httpDir,
+    env: { ...process.env, ORDER: order },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+  return new Promise((resolve, reject) =>
+    child.on('exit', (code) => {
+      const line = /^RESULT (.*)$/m.exec(out);
+      if (code !== 0 || !line) reject(new Error(`child exited ${code}:\n${out}`));
+      else resolve(JSON.parse(line[1]!));
+    }),
+  );
+}
+
+describe('http: next to @opentelemetry/instrumentation-undici in one process', () => {
+  for (const order of ['tuist-first', 'stock-first']) {
+    it(`${order}: both work, nothing counted twice, spans and http.client.request.duration on the same /metrics, no throw`, async () => {
+      const r = await runChild(order);
+      const exp = parseExposition(r.body);
+      const GET = { request_method: 'GET', request_host: '127.0.0.1' };
+      expect(value(exp, 'tuist_http_request_count', { response_status: '200', ...GET })).to.equal(4);
+      expect(value(exp, 'tuist_http_send_count', GET)).to.equal(4);
+      expect(value(exp, 'tuist_http_request_duration_nanosecond_count', { response_status: '200', ...GET })).to.equal(4);
+      expect(r.clientSpans).to.equal(4);
+      const stock = samples(exp, 'http_client_request_duration_count');
+      expect(stock.reduce((a, s) => a + s.value, 0), [...exp.keys()].join(' ')).to.equal(4);
+      expect(r.errors).to.deep.equal([]);
+    });
+  }
+});

@@ -1,0 +1,39 @@
+import { expect } from 'chai';
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+// @ts-expect-error plain JavaScript module of the test runner, without type declarations
+import { lineSpecs, OTEL3_SPECS, supportsOtel3 } from '../test-lines.mjs';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+/** The test files a spec of the form `dir/**\/*.test.ts` or `dir/file.test.ts` names. */
+function filesOf(spec: string): string[] {
+  if (!spec.includes('*')) return existsSync(path.join(root, spec)) ? [spec] : [];
+  const base = spec.slice(0, spec.indexOf('/**/'));
+  const dir = path.join(root, base);
+  if (!existsSync(dir)) return [];
+  return (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.test.ts')).map((f) => `${base}/${f}`);
+}
+
+describe('npm test on the other Node lines (scripts/test-lines.mjs)', () => {
+  it('every suite it names exists, so a moved suite cannot drop out of the matrix unnoticed', () => {
+    for (const spec of lineSpecs as string[]) expect(filesOf(spec), spec).to.not.be.empty;
+  });
+
+  it('covers core (with its NodeSDK app), the zero-code apps, the end-to-end Prometheus test and the OpenTelemetry 3.x app', () => {
+    const files = (lineSpecs as string[]).flatMap(filesOf);
+    for (const f of ['packages/core/test/nodesdk.test.ts', 'examples/tuist-server/test/prometheus.test.ts', 'examples/otel3-app/test/otel3.test.ts']) {
+      expect(files, f).to.include(f);
+    }
+    expect(files.some((f) => f.startsWith('examples/zero-code/test/'))).to.equal(true);
+    expect(OTEL3_SPECS).to.not.be.empty;
+  });
+
+  it('leaves the OpenTelemetry 3.x app out only where OTel 3 cannot run (Node < 22.15)', () => {
+    expect(supportsOtel3('20.20.2')).to.equal(false);
+    expect(supportsOtel3('22.14.0')).to.equal(false);
+    expect(supportsOtel3('22.15.0')).to.equal(true);
+    expect(supportsOtel3('24.22.3')).to.equal(true);
+  });
+});
