@@ -182,6 +182,7 @@ export class Telemetry {
         writeTimeoutMs: p.writeTimeoutMs,
         idleTimeoutMs: p.idleTimeoutMs,
         maxConcurrentScrapes: p.maxConcurrentScrapes,
+        auth: p.auth,
         render: this.renderer.render,
         onRenderError: (err) => this.warnings.error('scrape', '@tuist-telemetry/core: a scrape failed', err),
       });
