@@ -1,3 +1,4 @@
+import { installDefaultDiagLogger, logger } from '@tuist-telemetry/core';
 import type { AnalyticsOptions } from './types.js';
 import { defaultScriptSrc } from './utils.js';
 
@@ -52,6 +53,17 @@ function httpUrl(source: string, raw: string): URL {
 
 const MAX_MS = 2 ** 31 - 1;
 
+const halfConfiguredWarned = new Set<string>();
+
+/** Only one of the two PostHog settings: analytics stays off, and says so once per process (a typo, usually). */
+function warnHalfConfigured(missingKey: boolean, env: Readonly<Record<string, string | undefined>>): void {
+  const [set, missing] = missingKey ? ['TUIST_POSTHOG_URL (options.host)', 'TUIST_POSTHOG_API_KEY (options.apiKey)'] : ['TUIST_POSTHOG_API_KEY (options.apiKey)', 'TUIST_POSTHOG_URL (options.host)'];
+  if (halfConfiguredWarned.has(missing)) return;
+  halfConfiguredWarned.add(missing);
+  installDefaultDiagLogger(env);
+  logger('analytics').warn(`${set} is set but ${missing} is not: analytics is off until both are set`);
+}
+
 export function resolveConfig(options: AnalyticsOptions = {}): ResolvedAnalyticsConfig {
   if (options === null || typeof options !== 'object') throw new AnalyticsConfigError('createAnalytics(options): options must be an object');
   const env = options.env ?? process.env;
@@ -71,6 +83,8 @@ export function resolveConfig(options: AnalyticsOptions = {}): ResolvedAnalytics
   if (maxQueueSize < flushAt) {
     throw new AnalyticsConfigError(`createAnalytics: options.maxQueueSize (${maxQueueSize}) must be at least options.flushAt (${flushAt})`);
   }
+
+  if ((apiKey === undefined) !== (host === undefined)) warnHalfConfigured(apiKey === undefined, env);
 
   return {
     enabled: apiKey !== undefined && host !== undefined,

@@ -1,3 +1,4 @@
+import type { ScrapeAuth } from './prometheus/auth.js';
 import { HIGH_CARDINALITY_LABELS, NAMING_PROFILES, type NamingProfile } from './catalog/index.js';
 
 export const EXPORTER_NAMES = ['prometheus', 'otlp', 'console', 'none'] as const;
@@ -20,6 +21,11 @@ export interface PrometheusOptions {
   idleTimeoutMs?: number;
   /** Scrapes served at once; more get 503 with `Retry-After: 1`; default 10. Concurrent scrapes share one body. */
   maxConcurrentScrapes?: number;
+  /**
+   * Credentials `/metrics` requires (401 with `WWW-Authenticate` otherwise); default
+   * `TUIST_TELEMETRY_PROMETHEUS_BEARER_TOKEN` / `TUIST_TELEMETRY_PROMETHEUS_BASIC_AUTH` (`user:password`), else open.
+   */
+  auth?: ScrapeAuth;
 }
 
 export const CLUSTER_MODES = ['auto', 'off'] as const;
@@ -55,7 +61,7 @@ export interface TelemetryOptions extends OtelSdkOptions {
   naming?: NamingProfile;
   /** High-cardinality labels to turn on (`object_key`, `upload_id`, `part_number`) or `all`; default none. */
   highCardinalityLabels?: readonly string[] | 'all';
-  /** Distinct values each high-cardinality label keeps per metric before overflowing; default 1000. */
+  /** Distinct values each label keeps per metric before `__overflow__`; default `TUIST_TELEMETRY_MAX_LABEL_VALUES`, else 1000. */
   maxLabelValues?: number;
   /** How often polled totals are refreshed; default `TUIST_TELEMETRY_POLL_INTERVAL_MS`, else 600000 (10 minutes). */
   pollIntervalMs?: number;
@@ -71,7 +77,7 @@ export interface TelemetryOptions extends OtelSdkOptions {
 
 export interface ResolvedConfig extends ResolvedOtelSettings {
   exporters: ExporterName[];
-  prometheus: Required<Omit<PrometheusOptions, 'host'>> & { host: string | undefined };
+  prometheus: Required<Omit<PrometheusOptions, 'host' | 'auth'>> & { host: string | undefined; auth: ScrapeAuth | undefined };
   otlpProtocol: OtlpProtocol;
   otlpUrl: string | undefined;
   exportIntervalMs: number;
@@ -142,6 +148,48 @@ export function parseExporters(raw: readonly string[] | string, source: string):
   return real.length ? real : unique.length ? [] : ['prometheus'];
 }
 
+/** A credential: a non-empty string without control characters (and without spaces unless `spaces`). */
+function credential(source: string, raw: unknown, spaces = false): string {
+  if (typeof raw !== 'string' || raw.trim() === '' || /[\x00-\x1f\x7f]/.test(raw) || (!spaces && /\s/.test(raw))) {
+    throw new TelemetryConfigError(`${source} must be a non-empty string without ${spaces ? '' : 'spaces or '}control characters`);
+  }
+  return raw;
+}
+
+/** The credentials of `/metrics`: the option when given, else the environment; undefined = open. */
+function scrapeAuth(option: ScrapeAuth | undefined, env: Readonly<Record<string, string | undefined>>): ScrapeAuth | undefined {
+  if (option !== undefined) {
+    if (option === null || typeof option !== 'object') throw new TelemetryConfigError('options.prometheus.auth must be { bearerToken } or { basic: { username, password } }');
+    const auth: ScrapeAuth = {};
+    if (option.bearerToken !== undefined) auth.bearerToken = credential('options.prometheus.auth.bearerToken', option.bearerToken);
+    if (option.basic !== undefined) {
+      const b = option.basic as Partial<ScrapeAuth['basic']> | null;
+      const username = credential('options.prometheus.auth.basic.username', b?.username);
+      if (username.includes(':')) throw new TelemetryConfigError('options.prometheus.auth.basic.username must not contain ":"');
+      auth.basic = { username, password: credential('options.prometheus.auth.basic.password', b?.password, true) };
+    }
+    if (!auth.bearerToken && !auth.basic) throw new TelemetryConfigError('options.prometheus.auth must set bearerToken or basic: { username, password }');
+    return auth;
+  }
+  const token = env.TUIST_TELEMETRY_PROMETHEUS_BEARER_TOKEN;
+  const basic = env.TUIST_TELEMETRY_PROMETHEUS_BASIC_AUTH;
+  if (token === undefined && basic === undefined) return undefined;
+  const auth: ScrapeAuth = {};
+  // Set but empty is a mistake (an unset secret in a deployment template), never "open".
+  if (token !== undefined) auth.bearerToken = credential('TUIST_TELEMETRY_PROMETHEUS_BEARER_TOKEN', token);
+  if (basic !== undefined) {
+    const colon = basic.indexOf(':');
+    if (colon <= 0 || colon === basic.length - 1) {
+      throw new TelemetryConfigError('TUIST_TELEMETRY_PROMETHEUS_BASIC_AUTH must be user:password (both non-empty)');
+    }
+    auth.basic = {
+      username: credential('TUIST_TELEMETRY_PROMETHEUS_BASIC_AUTH (user)', basic.slice(0, colon)),
+      password: credential('TUIST_TELEMETRY_PROMETHEUS_BASIC_AUTH (password)', basic.slice(colon + 1), true),
+    };
+  }
+  return auth;
+}
+
 export function resolveConfig(options: TelemetryOptions = {}): ResolvedConfig {
   if (options === null || typeof options !== 'object') throw new TelemetryConfigError('startTelemetry(options): options must be an object');
   const env = options.env ?? process.env;
@@ -162,6 +210,8 @@ export function resolveConfig(options: TelemetryOptions = {}): ResolvedConfig {
   const writeTimeoutMs = intSetting(['options.prometheus.writeTimeoutMs', p.writeTimeoutMs], {}, '', 1, MAX_MS, 30_000);
   const idleTimeoutMs = intSetting(['options.prometheus.idleTimeoutMs', p.idleTimeoutMs], {}, '', 1, MAX_MS, 30_000);
   const maxConcurrentScrapes = intSetting(['options.prometheus.maxConcurrentScrapes', p.maxConcurrentScrapes], {}, '', 1, 10_000, 10);
+
+  const auth = scrapeAuth(p.auth, env);
 
   const protoRaw = options.otlp?.protocol ?? nonEmpty(env.OTEL_EXPORTER_OTLP_METRICS_PROTOCOL) ?? nonEmpty(env.OTEL_EXPORTER_OTLP_PROTOCOL) ?? 'http/protobuf';
   if (!(OTLP_PROTOCOLS as readonly string[]).includes(protoRaw)) {
@@ -208,7 +258,7 @@ export function resolveConfig(options: TelemetryOptions = {}): ResolvedConfig {
 
   return {
     exporters,
-    prometheus: { host, port, withScopeLabels, withTargetInfo, writeTimeoutMs, idleTimeoutMs, maxConcurrentScrapes },
+    prometheus: { host, port, withScopeLabels, withTargetInfo, writeTimeoutMs, idleTimeoutMs, maxConcurrentScrapes, auth },
     otlpProtocol: protoRaw as OtlpProtocol,
     otlpUrl,
     exportIntervalMs,

@@ -1,4 +1,5 @@
-import { diag, type DiagLogger } from '@opentelemetry/api';
+import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
+import { inspect } from 'node:util';
 
 /** The component logger every package of the SDK reports through (OTel's `diag`, never `console`). */
 export function logger(component: string): DiagLogger {
@@ -73,4 +74,98 @@ export function describeError(err: unknown): string {
     // A Proxy or an object with a throwing getter: fall through.
   }
   return describe(err);
+}
+
+const LEVELS: Readonly<Record<string, DiagLogLevel>> = {
+  none: DiagLogLevel.NONE,
+  error: DiagLogLevel.ERROR,
+  warn: DiagLogLevel.WARN,
+  info: DiagLogLevel.INFO,
+  debug: DiagLogLevel.DEBUG,
+  verbose: DiagLogLevel.VERBOSE,
+  all: DiagLogLevel.ALL,
+};
+
+/** Where @opentelemetry/api 1.x keeps its globals; `diag` is set there once any diag logger is registered. */
+const OTEL_API_GLOBAL = Symbol.for('opentelemetry.js.api.1');
+
+/** Whether a diag logger is registered (by the host, by NodeSDK, or by an earlier `installDefaultDiagLogger`). */
+export function diagLoggerInstalled(): boolean {
+  const api = (globalThis as unknown as Record<symbol, { diag?: unknown } | undefined>)[OTEL_API_GLOBAL];
+  return api?.diag !== undefined;
+}
+
+function formatArg(a: unknown): string {
+  if (typeof a === 'string') return a;
+  try {
+    if (a instanceof Error) return `${a.name}: ${a.message}`;
+    return inspect(a, { depth: 2, breakLength: Infinity });
+  } catch {
+    return describe(a);
+  }
+}
+
+/**
+ * The diag logger core installs when the host has none: one line per message on stderr, warnings and errors at
+ * most once per kind (the same text, numbers aside) per minute, so an exporter that fails every 60 s or a scrape
+ * that fails on every request is seen without flooding the log. Info and below pass through as they come.
+ */
+export class StderrDiagLogger implements DiagLogger {
+  private readonly seen = new Map<string, { at: number; suppressed: number }>();
+
+  error(...args: unknown[]): void {
+    this.write('error', args, true);
+  }
+  warn(...args: unknown[]): void {
+    // setLogger tells the logger it replaces; the host taking over from this default is expected, not news.
+    if (typeof args[0] === 'string' && args[0].startsWith('Current logger will be overwritten')) return;
+    this.write('warn', args, true);
+  }
+  info(...args: unknown[]): void {
+    this.write('info', args, false);
+  }
+  debug(...args: unknown[]): void {
+    this.write('debug', args, false);
+  }
+  verbose(...args: unknown[]): void {
+    this.write('verbose', args, false);
+  }
+
+  private write(level: string, args: unknown[], dedupe: boolean): void {
+    try {
+      let text = args.map(formatArg).join(' ');
+      if (dedupe) {
+        const kind = level + ':' + text.replace(/[0-9]+/g, '#').slice(0, 200);
+        const now = Date.now();
+        const entry = this.seen.get(kind);
+        if (entry && now - entry.at < WINDOW_MS) {
+          entry.suppressed++;
+          return;
+        }
+        if (this.seen.size >= 1000) this.seen.clear();
+        if (entry && entry.suppressed > 0) text += ` (${entry.suppressed} similar suppressed)`;
+        this.seen.set(kind, { at: now, suppressed: 0 });
+      }
+      process.stderr.write(`${level}: ${text}\n`);
+    } catch {
+      // A logger must never throw into whoever logged.
+    }
+  }
+}
+
+/**
+ * When no diag logger is registered, installs `StderrDiagLogger` at the level of `OTEL_LOG_LEVEL` (none, error,
+ * warn, info, debug, verbose, all; default warn), so start-up failures (a busy port) and export failures (a refused
+ * OTLP endpoint) are visible by default; `OTEL_LOG_LEVEL=none` installs nothing. A logger the host registers, before
+ * or after, wins.
+ */
+export function installDefaultDiagLogger(env: Readonly<Record<string, string | undefined>>): void {
+  if (diagLoggerInstalled()) return;
+  const raw = env.OTEL_LOG_LEVEL?.trim().toLowerCase();
+  const level = raw ? LEVELS[raw] : undefined;
+  if (level === DiagLogLevel.NONE) return;
+  diag.setLogger(new StderrDiagLogger(), { logLevel: level ?? DiagLogLevel.WARN, suppressOverrideMessage: true });
+  if (raw && level === undefined) {
+    diag.warn(`@tuist-telemetry/core: OTEL_LOG_LEVEL=${JSON.stringify(raw)} is not a level (none, error, warn, info, debug, verbose, all); using warn`);
+  }
 }

@@ -19,7 +19,7 @@ export {
 export type { MetricDefinition, MetricType, NamingProfile, CacheEventType, ClusterAggregation } from './catalog/index.js';
 export { MetricStore, CounterFamily, GaugeFamily, HistogramFamily, OVERFLOW_VALUE, MAX_LABEL_VALUE_LENGTH } from './store.js';
 export type { Labels, LabelValue, AnyFamily } from './store.js';
-export { WarnOnce, logger } from './diag.js';
+export { WarnOnce, logger, installDefaultDiagLogger } from './diag.js';
 export { CONTENT_TYPE, escapeLabelValue, escapeHelp } from './prometheus/format.js';
 export { startRuntimeMetrics } from './runtime/index.js';
 export { catalogViews, type CatalogViewsOptions } from './otel/views.js';

@@ -6,22 +6,18 @@
  *   with import-in-the-middle's loader hook so ES module apps are patched as CommonJS ones are;
  * - with traces on (`OTEL_TRACES_EXPORTER`), also enables OpenTelemetry's own http, undici and pg instrumentations
  *   when the app has them installed, so its requests and queries produce spans;
- * - reports through a console diag logger at `OTEL_LOG_LEVEL` (default warn) unless the app sets its own;
+ * - reports through core's default diag logger (stderr) at `OTEL_LOG_LEVEL` (default warn) unless the app sets its own;
  * - shuts down on SIGTERM/SIGINT, flushing push exporters. The host's own signal handling is left alone: when the
  *   host has listeners of its own they decide what happens next; when it has none, the signal's default action
  *   (exit) is restored and the signal raised again once telemetry has shut down (or after a 5 s bound).
  */
-import { diag, DiagConsoleLogger, DiagLogLevel } from '@opentelemetry/api';
-import { diagLogLevelFromString } from '@opentelemetry/core';
-import { logger } from './diag.js';
+import { installDefaultDiagLogger, logger } from './diag.js';
 import { findInstrumentations } from './instrumentations/index.js';
 import { enableWithLoaderHook } from './instrumentations/hook.js';
 import { startTelemetry } from './telemetry.js';
 
-diag.setLogger(new DiagConsoleLogger(), {
-  logLevel: diagLogLevelFromString(process.env.OTEL_LOG_LEVEL) ?? DiagLogLevel.WARN,
-  suppressOverrideMessage: true,
-});
+// Core's default diag logger (stderr, OTEL_LOG_LEVEL, once per kind; see diag.ts), unless the app has its own.
+installDefaultDiagLogger(process.env);
 
 const log = logger('register');
 const telemetry = startTelemetry();

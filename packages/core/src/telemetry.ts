@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { catalog, HIGH_CARDINALITY_LABELS, exposedName } from './catalog/index.js';
 import { ClusterPrimary, ClusterWorkerAgent, clusterRole } from './cluster/index.js';
 import { resolveConfig, type ResolvedConfig, type TelemetryOptions } from './config.js';
-import { logger, WarnOnce } from './diag.js';
+import { installDefaultDiagLogger, logger, WarnOnce } from './diag.js';
 import { pushReaders } from './exporters.js';
 import { TuistMetrics } from './metrics.js';
 import type { HostMetricReader } from './otel/host-reader.js';
@@ -100,6 +100,8 @@ export class Telemetry {
 
   /** @internal use `startTelemetry` (or `createMetricReader`, which passes the host's reader) */
   constructor(options?: TelemetryOptions, hostReader?: HostMetricReader) {
+    // Before anything can fail: a busy port or a failing exporter must be seen when the host installed no logger.
+    installDefaultDiagLogger(options?.env ?? process.env);
     const config = resolveConfig(options);
     this.config = config;
     this.warnings = new WarnOnce(log);
@@ -180,6 +182,7 @@ export class Telemetry {
         writeTimeoutMs: p.writeTimeoutMs,
         idleTimeoutMs: p.idleTimeoutMs,
         maxConcurrentScrapes: p.maxConcurrentScrapes,
+        auth: p.auth,
         render: this.renderer.render,
         onRenderError: (err) => this.warnings.error('scrape', '@tuist-telemetry/core: a scrape failed', err),
       });

@@ -41,6 +41,13 @@ async function until(cond: () => boolean): Promise<void> {
   while (!cond()) await new Promise((r) => setTimeout(r, 10));
 }
 
+/** A render that waits until `open()`: scrapes stay in flight (before their write starts) for as long as a test needs. */
+function gated(body: Buffer): { render: () => Promise<Buffer>; open: () => void } {
+  let open!: () => void;
+  const gate = new Promise<void>((r) => (open = r));
+  return { render: singleFlight(() => gate.then(() => body)), open };
+}
+
 /** A body far larger than the loopback socket buffers, so a reader that never reads really stalls the write. */
 const BIG = Buffer.alloc(32 * 1024 * 1024, 'x');
 
@@ -60,11 +67,14 @@ async function endpoint(limits: Partial<EndpointLimits>, render: () => Promise<B
 
 describe('core: the endpoint cannot be used to exhaust the host', () => {
   it('closes a reader that never reads once the write timeout passes, and frees its slot', async () => {
-    const { e, port } = await endpoint({ writeTimeoutMs: 300 }, async () => BIG);
+    const g = gated(BIG);
+    const { e, port } = await endpoint({ writeTimeoutMs: 300 }, g.render);
     try {
       const readers = [stalledReader(port), stalledReader(port)];
       await until(() => e.scrapesInFlight === 2);
+      g.open();
       // The server gives up on both (their slots free up) although neither read a byte.
+      await until(() => e.scrapesCutOff === 2);
       await until(() => e.scrapesInFlight === 0);
       for (const r of readers) expect(await r.drain()).to.be.lessThan(BIG.length);
     } finally {
@@ -76,7 +86,7 @@ describe('core: the endpoint cannot be used to exhaust the host', () => {
     const { e, port } = await endpoint({ idleTimeoutMs: 300 }, async () => BIG);
     try {
       const r = stalledReader(port);
-      await until(() => e.scrapesInFlight === 1);
+      await until(() => e.scrapesCutOff === 1);
       await until(() => e.scrapesInFlight === 0);
       expect(await r.drain()).to.be.lessThan(BIG.length);
     } finally {
@@ -85,13 +95,16 @@ describe('core: the endpoint cannot be used to exhaust the host', () => {
   });
 
   it('answers 503 with Retry-After past maxConcurrentScrapes, and serves again once the slots are free', async () => {
-    const { e, port } = await endpoint({ maxConcurrentScrapes: 2, writeTimeoutMs: 500 }, async () => BIG);
+    const g = gated(BIG);
+    const { e, port } = await endpoint({ maxConcurrentScrapes: 2, writeTimeoutMs: 300 }, g.render);
     try {
       const readers = [stalledReader(port), stalledReader(port)];
       await until(() => e.scrapesInFlight === 2);
       const extra = await get(port);
       expect(extra.status).to.equal(503);
       expect(extra.headers['retry-after']).to.equal('1');
+      g.open();
+      await until(() => e.scrapesCutOff === 2);
       await until(() => e.scrapesInFlight === 0);
       for (const r of readers) expect(await r.drain()).to.be.lessThan(BIG.length);
       const ok = await get(port);

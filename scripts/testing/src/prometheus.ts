@@ -40,6 +40,10 @@ export interface StartPrometheusOptions {
   scrapeIntervalSeconds?: number;
   /** How long `start` waits for every target to be `up`; default 30 s. */
   timeoutMs?: number;
+  /** More YAML lines of the job (e.g. `authorization:` or `basic_auth:` blocks), indented as job keys. */
+  jobConfig?: readonly string[];
+  /** More scrape jobs, each with its own targets and YAML lines (auth, …). */
+  extraJobs?: readonly { job: string; targets: readonly string[]; config?: readonly string[] }[];
 }
 
 export interface PromTarget {
@@ -154,17 +158,30 @@ export class PrometheusServer {
   }
 }
 
-/** Prometheus configuration text scraping `targets` every `intervalSeconds`. */
-export function prometheusConfig(targets: readonly string[], job = 'tuist', intervalSeconds = 1): string {
+function jobConfig(job: string, targets: readonly string[], intervalSeconds: number, extra: readonly string[]): string[] {
+  return [
+    `  - job_name: ${JSON.stringify(job)}`,
+    `    scrape_timeout: ${Math.max(1, intervalSeconds)}s`,
+    ...extra.map((l) => `    ${l}`),
+    '    static_configs:',
+    `      - targets: [${targets.map((t) => JSON.stringify(t)).join(', ')}]`,
+  ];
+}
+
+/** Prometheus configuration text scraping `targets` every `intervalSeconds` (plus `extraJobs`). */
+export function prometheusConfig(
+  targets: readonly string[],
+  job = 'tuist',
+  intervalSeconds = 1,
+  more: Pick<StartPrometheusOptions, 'jobConfig' | 'extraJobs'> = {},
+): string {
   return [
     'global:',
     `  scrape_interval: ${intervalSeconds}s`,
     `  evaluation_interval: ${intervalSeconds}s`,
     'scrape_configs:',
-    `  - job_name: ${JSON.stringify(job)}`,
-    `    scrape_timeout: ${Math.max(1, intervalSeconds)}s`,
-    '    static_configs:',
-    `      - targets: [${targets.map((t) => JSON.stringify(t)).join(', ')}]`,
+    ...jobConfig(job, targets, intervalSeconds, more.jobConfig ?? []),
+    ...(more.extraJobs ?? []).flatMap((j) => jobConfig(j.job, j.targets, intervalSeconds, j.config ?? [])),
     '',
   ].join('\n');
 }
@@ -178,7 +195,7 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
   if (!bin) throw new Error('Prometheus is not installed: apt-get install prometheus, or set PROMETHEUS_BIN');
   const dir = await mkdtemp(path.join(tmpdir(), 'tuist-prom-'));
   const configFile = path.join(dir, 'prometheus.yml');
-  await writeFile(configFile, prometheusConfig(options.targets, options.job, options.scrapeIntervalSeconds ?? 1));
+  await writeFile(configFile, prometheusConfig(options.targets, options.job, options.scrapeIntervalSeconds ?? 1, options));
   const port = await freePort();
   const child = spawn(
     bin,
@@ -201,7 +218,8 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
   });
   const server = new PrometheusServer(`http://127.0.0.1:${port}`, child, dir, () => log);
   try {
-    await server.waitForTargets(options.targets.length, options.timeoutMs ?? 30_000);
+    const count = options.targets.length + (options.extraJobs ?? []).reduce((n, j) => n + j.targets.length, 0);
+    await server.waitForTargets(count, options.timeoutMs ?? 30_000);
   } catch (err) {
     await server.stop();
     throw err;

@@ -1,5 +1,8 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import { Readable, pipeline } from 'node:stream';
+import { constants as zlibConstants, createGzip } from 'node:zlib';
+import { ScrapeAuthenticator, type ScrapeAuth } from './auth.js';
 import { CONTENT_TYPE } from './format.js';
 
 export interface EndpointLimits {
@@ -22,10 +25,31 @@ export interface EndpointOptions extends EndpointLimits {
    */
   render: () => Promise<Buffer>;
   onRenderError: (err: unknown) => void;
+  /** Credentials a scrape must carry; undefined: open. */
+  auth?: ScrapeAuth;
 }
 
 /** Seconds a client told 503 should wait. */
 const RETRY_AFTER_S = 1;
+
+/** Bytes handed to gzip at a time: each slice is compressed on libuv's thread pool, never on the event loop. */
+const GZIP_SLICE = 64 * 1024;
+
+/** Whether an `Accept-Encoding` header accepts gzip (`gzip` or `x-gzip`, with no `q=0`). */
+export function acceptsGzip(header: string | undefined): boolean {
+  if (!header) return false;
+  for (const part of header.split(',')) {
+    const [coding, ...params] = part.split(';').map((x) => x.trim().toLowerCase());
+    if (coding !== 'gzip' && coding !== 'x-gzip') continue;
+    const q = params.find((x) => x.startsWith('q='));
+    return q === undefined || Number(q.slice(2)) > 0;
+  }
+  return false;
+}
+
+function* slices(body: Buffer): Generator<Buffer> {
+  for (let i = 0; i < body.length; i += GZIP_SLICE) yield body.subarray(i, i + GZIP_SLICE);
+}
 
 /**
  * `GET /metrics` (and HEAD) in the Prometheus text format. Other paths answer 404, other methods 405.
@@ -40,14 +64,23 @@ export class MetricsEndpoint {
   private readonly server: http.Server;
   readonly listening: Promise<AddressInfo>;
   private active = 0;
+  private cutOff = 0;
+  /** Sockets with a scrape in progress (for counting the ones the idle timeout cuts off). */
+  private readonly busy = new WeakSet<object>();
+  private readonly auth: ScrapeAuthenticator | undefined;
 
   constructor(private readonly opts: EndpointOptions) {
+    this.auth = opts.auth ? new ScrapeAuthenticator(opts.auth) : undefined;
     this.server = http.createServer((req, res) => void this.handle(req, res));
     // Scrapes are not the host's traffic: TuistHttpServerInstrumentation (@tuist-telemetry/http) skips servers so marked.
     Object.defineProperty(this.server, Symbol.for('@tuist-telemetry/core.internalServer'), { value: true });
     this.server.keepAliveTimeout = Math.min(5000, opts.idleTimeoutMs);
-    // Socket inactivity (no bytes read or written): with no 'timeout' listener Node destroys the socket.
+    // Socket inactivity (no bytes read or written), a reader that stopped reading included: the socket is closed.
     this.server.timeout = opts.idleTimeoutMs;
+    this.server.on('timeout', (socket: Socket) => {
+      if (this.busy.has(socket)) this.cutOff++;
+      socket.destroy();
+    });
     this.server.headersTimeout = Math.min(60_000, opts.idleTimeoutMs);
     this.server.requestTimeout = Math.min(300_000, Math.max(opts.idleTimeoutMs, opts.writeTimeoutMs));
     this.listening = new Promise<AddressInfo>((resolve, reject) => {
@@ -75,6 +108,11 @@ export class MetricsEndpoint {
     return this.active;
   }
 
+  /** Scrapes cut off by the write or the idle timeout. */
+  get scrapesCutOff(): number {
+    return this.cutOff;
+  }
+
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/metrics') {
@@ -85,6 +123,10 @@ export class MetricsEndpoint {
       res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' }).end('Method not allowed\n');
       return;
     }
+    if (this.auth && !this.auth.accepts(req.headers.authorization)) {
+      res.writeHead(401, { 'WWW-Authenticate': this.auth.challenges, 'Content-Type': 'text/plain; charset=utf-8' }).end('Unauthorized\n');
+      return;
+    }
     if (this.active >= this.opts.maxConcurrentScrapes) {
       res
         .writeHead(503, { 'Retry-After': String(RETRY_AFTER_S), 'Content-Type': 'text/plain; charset=utf-8' })
@@ -92,7 +134,12 @@ export class MetricsEndpoint {
       return;
     }
     this.active++;
-    res.once('close', () => this.active--);
+    const socket = req.socket;
+    this.busy.add(socket);
+    res.once('close', () => {
+      this.active--;
+      this.busy.delete(socket);
+    });
     let body: Buffer;
     try {
       body = await this.opts.render();
@@ -104,10 +151,23 @@ export class MetricsEndpoint {
     if (res.destroyed) return;
     // The deadline for the whole write: a reader that takes too long (or stopped reading) is cut off, so it cannot
     // keep the body and the socket alive.
-    const deadline = setTimeout(() => res.destroy(), this.opts.writeTimeoutMs);
+    const deadline = setTimeout(() => {
+      this.cutOff++;
+      res.destroy();
+    }, this.opts.writeTimeoutMs);
     deadline.unref();
     res.once('close', () => clearTimeout(deadline));
-    res.writeHead(200, { 'Content-Type': CONTENT_TYPE, 'Content-Length': body.byteLength });
+    if (req.method === 'GET' && acceptsGzip(req.headers['accept-encoding'])) {
+      // Streamed: the shared body is fed to gzip a slice at a time (compressed on the thread pool) and the output
+      // is written with backpressure, so no compressed copy of the whole body is built per scrape.
+      res.writeHead(200, { 'Content-Type': CONTENT_TYPE, 'Content-Encoding': 'gzip', Vary: 'Accept-Encoding' });
+      const gzip = createGzip({ level: zlibConstants.Z_BEST_SPEED });
+      pipeline(Readable.from(slices(body)), gzip, res, (err) => {
+        if (err) res.destroy();
+      });
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': CONTENT_TYPE, 'Content-Length': body.byteLength, Vary: 'Accept-Encoding' });
     res.end(req.method === 'HEAD' ? undefined : body);
   }
 
