@@ -61,7 +61,7 @@ export interface TelemetryOptions extends OtelSdkOptions {
   naming?: NamingProfile;
   /** High-cardinality labels to turn on (`object_key`, `upload_id`, `part_number`) or `all`; default none. */
   highCardinalityLabels?: readonly string[] | 'all';
-  /** Distinct values each high-cardinality label keeps per metric before overflowing; default 1000. */
+  /** Distinct values each label keeps per metric before `__overflow__`; default `TUIST_TELEMETRY_MAX_LABEL_VALUES`, else 1000. */
   maxLabelValues?: number;
   /** How often polled totals are refreshed; default `TUIST_TELEMETRY_POLL_INTERVAL_MS`, else 600000 (10 minutes). */
   pollIntervalMs?: number;

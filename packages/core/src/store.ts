@@ -1,5 +1,6 @@
 import { type MetricDefinition, type NamingProfile, exposedName } from './catalog/types.js';
 import { describe, describeError, type WarnOnce } from './diag.js';
+import { LABEL_OVERFLOW_METRIC, LabelBound, effectiveLabels, isBounded } from './labels/policy.js';
 
 import {
   type LabelValue,
@@ -19,6 +20,7 @@ export interface StoreOptions {
   enabledHighCardinality: ReadonlySet<string>;
   /** All labels the catalog calls high-cardinality. */
   highCardinality: ReadonlySet<string>;
+  /** Distinct values kept per label per family before `__overflow__` (every label; labels/policy.ts). */
   maxLabelValues: number;
   warn: WarnOnce;
 }
@@ -84,7 +86,10 @@ export abstract class MetricFamily<S extends Series = Series> {
   readonly labelNames: readonly string[];
   readonly series = new Set<S>();
   private readonly optionalFrom: number;
-  private readonly bounded: (Set<string> | undefined)[];
+  /** The bound on each label's distinct values (labels/policy.ts); none for the overflow counter itself. */
+  private readonly bounded: (LabelBound | undefined)[];
+  /** Counts a recording whose value of a label became `__overflow__` (set by the store). */
+  overflowSink: ((family: string, label: string) => void) | undefined;
   private readonly single: S | undefined;
   private readonly root: Node<S> = new Map();
   private readonly lookup: Lookup<S>;
@@ -94,10 +99,11 @@ export abstract class MetricFamily<S extends Series = Series> {
     protected readonly opts: StoreOptions,
   ) {
     this.name = exposedName(def, opts.naming);
-    const required = def.labels.filter((l) => !opts.highCardinality.has(l) || opts.enabledHighCardinality.has(l));
-    this.optionalFrom = required.length;
-    this.labelNames = [...required, ...(def.optionalLabels ?? [])];
-    this.bounded = this.labelNames.map((l) => (opts.highCardinality.has(l) ? new Set<string>() : undefined));
+    const effective = effectiveLabels(def, opts.highCardinality, opts.enabledHighCardinality);
+    this.optionalFrom = effective.optionalFrom;
+    this.labelNames = effective.names;
+    const bounded = isBounded(def);
+    this.bounded = this.labelNames.map(() => (bounded ? new LabelBound(opts.maxLabelValues) : undefined));
     if (this.labelNames.length === 0) {
       this.single = this.create([]);
       this.series.add(this.single);
@@ -134,16 +140,10 @@ export abstract class MetricFamily<S extends Series = Series> {
       let next = node.get(v);
       if (next === undefined) {
         const bound = this.bounded[i];
-        if (bound !== undefined && !bound.has(v)) {
-          if (bound.size >= this.opts.maxLabelValues) {
-            this.opts.warn.warn(
-              `overflow:${this.name}:${names[i]}`,
-              `${this.name}: label "${names[i]}" reached ${this.opts.maxLabelValues} distinct values ` +
-                `(TUIST_TELEMETRY_MAX_LABEL_VALUES); further values are recorded as "${OVERFLOW_VALUE}"`,
-            );
-            v = OVERFLOW_VALUE;
-            next = node.get(v);
-          } else bound.add(v);
+        if (bound !== undefined && bound.admit(v) !== v) {
+          this.overflowed(names[i]!);
+          v = OVERFLOW_VALUE;
+          next = node.get(v);
         }
       }
       values.push(v);
@@ -167,7 +167,7 @@ export abstract class MetricFamily<S extends Series = Series> {
     const raw = labels === undefined || labels === null ? undefined : labels[this.labelNames[j]!];
     const v = isStoredAsIs(raw) ? raw : normaliseLabelValue(raw, j >= this.optionalFrom);
     const bound = this.bounded[j];
-    return bound !== undefined && !bound.has(v) ? OVERFLOW_VALUE : v;
+    return bound !== undefined ? bound.peek(v) : v;
   }
 
   private normalise(raw: unknown, i: number): string {
@@ -198,6 +198,16 @@ export abstract class MetricFamily<S extends Series = Series> {
       default:
     }
     return normaliseLabelValue(raw, optional);
+  }
+
+  /** A value past the label's bound: warned once per metric and label, counted in the overflow self-metric. */
+  private overflowed(label: string): void {
+    this.opts.warn.warn(
+      `overflow:${this.name}:${label}`,
+      `${this.name}: label "${label}" reached ${this.opts.maxLabelValues} distinct values ` +
+        `(TUIST_TELEMETRY_MAX_LABEL_VALUES); further values are recorded as "${OVERFLOW_VALUE}"`,
+    );
+    this.overflowSink?.(this.name, label);
   }
 
   /** A recording that threw (a label object whose getter or Proxy trap throws): dropped with a warning. */
@@ -344,6 +354,10 @@ export class MetricStore {
       this.byName.set(def.name, f);
     }
     this.families = fams;
+    const overflow = this.byName.get(LABEL_OVERFLOW_METRIC);
+    if (overflow instanceof CounterFamily) {
+      for (const f of fams) if (f !== overflow) f.overflowSink = (metric, label) => overflow.add(1, { metric, label });
+    }
   }
 
   private get<T extends AnyFamily>(name: string, ctor: new (...a: never[]) => T): T {

@@ -30,7 +30,8 @@ describe('core: recording and scrape fast paths behave like the general paths', 
       runtimeMetrics: false,
       setGlobalMeterProvider: false,
       highCardinalityLabels: ['object_key'],
-      maxLabelValues: 2,
+      // Every label is bounded: room for the run names below, and an overflow of object_key.
+      maxLabelValues: 8,
     });
     await t.ready();
     const c = t.store.counter(runs);
@@ -53,9 +54,9 @@ describe('core: recording and scrape fast paths behave like the general paths', 
     conn.add(1);
     conn.add(1, { repo: '' });
     conn.add(1, { repo: null });
-    // Bounded label: two values, then overflow; known values keep their own series after the overflow.
+    // Bounded label: eight values, then overflow; known values keep their own series after the overflow.
     const size = t.store.histogram('tuist_storage_get_object_size_size_bytes');
-    for (const key of ['a', 'b', 'a', 'c', 'd', 'b']) size.record(1, { object_key: key });
+    for (const key of ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'a', 'i', 'j', 'b']) size.record(1, { object_key: key });
     // Bucket edges: each bound is inclusive (le), 0 goes to the first bucket, above the last bound only to +Inf.
     const h = t.store.histogram(duration);
     const labels = { name: 'edges', is_ci: 'false', status: '0' };
