@@ -12,6 +12,9 @@ export interface ClusterPrimaryOptions {
   storeOptions: StoreOptions;
 }
 
+/** Request numbers, unique in the process (so that two telemetries' primaries never take each other's answers). */
+let nextReq = 0;
+
 interface Entry {
   readonly worker: Worker;
   readonly snapshots: WorkerSnapshots;
@@ -30,7 +33,6 @@ export class ClusterPrimary {
   private readonly entries = new Map<number, Entry>();
   private readonly view: ClusterView;
   private readonly missed: CounterFamily;
-  private nextReq = 0;
   /** Scrapes of the view run one at a time (it is rebuilt in place). */
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -74,6 +76,10 @@ export class ClusterPrimary {
     }
     if (msg.type !== 'snapshot' && msg.type !== 'final') return;
     const e = this.entry(worker);
+    // Only answers to this primary's own requests (another telemetry in this process asks with its own numbers; a
+    // reply that comes after its scrape gave up is not needed: the next scrape asks again) and final snapshots.
+    const done = msg.type === 'snapshot' ? e.pending.get(msg.req) : undefined;
+    if (msg.type === 'snapshot' && done === undefined) return;
     let problem: string | undefined;
     try {
       problem = e.snapshots.apply(msg, this.view.familyOf);
@@ -87,7 +93,6 @@ export class ClusterPrimary {
         `@tuist-telemetry/core: dropped a malformed snapshot from cluster worker ${worker.id} (${problem}); its previous values were served`,
       );
     }
-    const done = e.pending.get(msg.req);
     done?.();
   };
 
@@ -112,7 +117,7 @@ export class ClusterPrimary {
 
   private ask(e: Entry): Promise<void> {
     return new Promise<void>((resolve) => {
-      const req = ++this.nextReq;
+      const req = ++nextReq;
       const timer = setTimeout(() => {
         if (!e.pending.delete(req)) return;
         this.missed.add(1, { reason: 'timeout' });

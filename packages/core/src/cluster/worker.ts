@@ -13,6 +13,9 @@ const WELCOME_BOUND_MS = 5000;
  * counted since the last scrape is kept too.
  */
 export class ClusterWorkerAgent {
+  /** The agent of the telemetry started last: only it answers (two would describe their series under one id space). */
+  private static current: ClusterWorkerAgent | undefined;
+
   private readonly encoder: SnapshotEncoder;
   /** The highest `known` a request carried: the primary knows at least these series when it gets a final snapshot. */
   private known = 0;
@@ -26,6 +29,7 @@ export class ClusterWorkerAgent {
     private readonly proc: NodeJS.Process = process,
   ) {
     this.encoder = new SnapshotEncoder(store, proc.env.NODE_CHANNEL_SERIALIZATION_MODE === 'advanced');
+    ClusterWorkerAgent.current = this;
     proc.on('message', this.onMessage);
     this.send({ tuistTelemetry: PROTOCOL, type: 'hello' });
     this.welcomeTimer = setTimeout(() => {
@@ -54,7 +58,7 @@ export class ClusterWorkerAgent {
   }
 
   private readonly onMessage = (msg: unknown): void => {
-    if (this.stopped || !isOurs(msg)) return;
+    if (this.stopped || ClusterWorkerAgent.current !== this || !isOurs(msg)) return;
     if (msg.type === 'welcome' || msg.type === 'collect') clearTimeout(this.welcomeTimer);
     if (msg.type === 'probe') this.send({ tuistTelemetry: PROTOCOL, type: 'hello' });
     else if (msg.type === 'collect') {
@@ -94,6 +98,7 @@ export class ClusterWorkerAgent {
 
   /** Sends a final snapshot; `done` runs once it is handed to the channel (or after a bound). */
   private final(done: () => void): void {
+    if (ClusterWorkerAgent.current !== this) return done();
     let called = false;
     const once = () => {
       if (called) return;
