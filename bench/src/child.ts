@@ -15,6 +15,8 @@ async function run(caseId: string, impl: string, p: CaseParams): Promise<Record<
       return histogramCase(impl as RecordingImpl, p.ops);
     case 'scrape':
       return scrapeCase(impl as SeriesImpl, p.series, p.scrapes);
+    case 'gzip':
+      return scrapeCase(impl as SeriesImpl, p.series, p.scrapes, true);
     case 'memory':
       return memoryCase(impl as SeriesImpl, p.series);
     case 'undici':

@@ -1,16 +1,26 @@
 // The Prometheus stand-in of the scrape case, in its own process (Prometheus never runs inside the measured process,
 // and reading 20 MB there would add the client's work to the server's event loop). On each `{ url }` message it
-// scrapes once over a keep-alive connection, streaming the body, and answers `{ ms, bytes, status }`.
+// scrapes once over a keep-alive connection, streaming the body, and answers `{ ms, bytes, status }`. With
+// `{ url, gzip: true }` it asks for gzip as Prometheus does and decompresses as it reads (timed to the last
+// decompressed byte); `bytes` is then what crossed the wire, `decoded` the body's size.
 import http from 'node:http';
+import { createGunzip } from 'node:zlib';
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-process.on('message', ({ url }) => {
+process.on('message', ({ url, gzip }) => {
   const t0 = process.hrtime.bigint();
   http
-    .get(url, { agent }, (res) => {
+    .get(url, { agent, headers: gzip ? { 'Accept-Encoding': 'gzip' } : {} }, (res) => {
       let bytes = 0;
+      let decoded = 0;
       res.on('data', (chunk) => (bytes += chunk.length));
-      res.on('end', () => process.send({ ms: Number(process.hrtime.bigint() - t0) / 1e6, bytes, status: res.statusCode }));
+      const zipped = res.headers['content-encoding'] === 'gzip';
+      const body = zipped ? res.pipe(createGunzip()) : res;
+      if (zipped) body.on('data', (chunk) => (decoded += chunk.length));
+      body.on('end', () =>
+        process.send({ ms: Number(process.hrtime.bigint() - t0) / 1e6, bytes, decoded: zipped ? decoded : bytes, gzip: zipped, status: res.statusCode }),
+      );
+      body.on('error', (err) => process.send({ error: String(err) }));
     })
     .on('error', (err) => process.send({ error: String(err) }));
 });

@@ -1,5 +1,6 @@
 import { fork } from 'node:child_process';
 import http from 'node:http';
+import { createGzip } from 'node:zlib';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -61,9 +62,18 @@ export async function seriesTarget(impl: SeriesImpl, capacity: number): Promise<
   if (impl === 'prom-client') {
     const registry = new Registry();
     const h = new Histogram({ name: SERIES_METRIC, help: findMetric(SERIES_METRIC)!.description, labelNames: ['object_key'], buckets: [...B1], registers: [registry] });
-    const { server, url } = await listen((_req, res) => {
+    const { server, url } = await listen((req, res) => {
       registry.metrics().then(
-        (body) => res.writeHead(200, { 'Content-Type': registry.contentType }).end(body),
+        (body) => {
+          // What the \`compression\` middleware does for a gzip-accepting client: pipe the body through
+          // zlib.createGzip() at zlib's default level.
+          if (/\bgzip\b/.test(req.headers['accept-encoding'] ?? '')) {
+            res.writeHead(200, { 'Content-Type': registry.contentType, 'Content-Encoding': 'gzip', Vary: 'Accept-Encoding' });
+            const gz = createGzip();
+            gz.pipe(res);
+            gz.end(body);
+          } else res.writeHead(200, { 'Content-Type': registry.contentType }).end(body);
+        },
         () => res.writeHead(500).end(),
       );
     });
@@ -102,21 +112,24 @@ export async function seriesTarget(impl: SeriesImpl, capacity: number): Promise<
 interface ScrapeReply {
   ms?: number;
   bytes?: number;
+  decoded?: number;
+  gzip?: boolean;
   status?: number;
   error?: string;
 }
 
 /** A scraper in its own process (scraper.mjs): `scrape()` has it scrape once and returns its timing. */
-export function remoteScraper(url: string): { scrape: () => Promise<{ ms: number; bytes: number }>; close: () => void } {
+export function remoteScraper(url: string, gzip = false): { scrape: () => Promise<{ ms: number; bytes: number; decoded: number }>; close: () => void } {
   const child = fork(fileURLToPath(new URL('./scraper.mjs', import.meta.url)), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return {
     scrape: () =>
       new Promise((resolve, reject) => {
         child.once('message', (m: ScrapeReply) => {
           if (m.error !== undefined || m.status !== 200) reject(new Error(`scrape of ${url} failed: ${m.error ?? m.status}`));
-          else resolve({ ms: m.ms!, bytes: m.bytes! });
+          else if (m.gzip !== gzip) reject(new Error(`scrape of ${url}: asked gzip=${gzip}, got gzip=${m.gzip}`));
+          else resolve({ ms: m.ms!, bytes: m.bytes!, decoded: m.decoded! });
         });
-        child.send({ url });
+        child.send({ url, gzip });
       }),
     close: () => child.disconnect(),
   };
@@ -127,10 +140,10 @@ export function remoteScraper(url: string): { scrape: () => Promise<{ ms: number
  * Prometheus would), the body size, and the longest event-loop block in the measured process during a scrape (what
  * every other request of the host waits for).
  */
-export async function scrapeCase(impl: SeriesImpl, n: number, scrapes: number): Promise<Record<string, number>> {
+export async function scrapeCase(impl: SeriesImpl, n: number, scrapes: number, gzip = false): Promise<Record<string, number>> {
   const target = await seriesTarget(impl, n);
   target.addSeries(0, n);
-  const scraper = remoteScraper(target.url);
+  const scraper = remoteScraper(target.url, gzip);
   const delay = monitorEventLoopDelay({ resolution: 1 });
   try {
     await scraper.scrape(); // first scrape: builds caches, warms up
@@ -138,6 +151,7 @@ export async function scrapeCase(impl: SeriesImpl, n: number, scrapes: number): 
     const times: number[] = [];
     const blocks: number[] = [];
     let bytes = 0;
+    let decoded = 0;
     delay.enable();
     for (let i = 0; i < scrapes; i++) {
       delay.reset();
@@ -145,8 +159,9 @@ export async function scrapeCase(impl: SeriesImpl, n: number, scrapes: number): 
       blocks.push(delay.max / 1e6);
       times.push(r.ms);
       bytes = r.bytes;
+      decoded = r.decoded;
     }
-    return { ms: median(times), bytes, blockMs: median(blocks) };
+    return { ms: median(times), bytes, decoded, blockMs: median(blocks) };
   } finally {
     delay.disable();
     scraper.close();

@@ -237,7 +237,16 @@ function layout(panels) {
     const gridPos = { h: p.h, w: p.w, x, y };
     x += p.w;
     rowHeight = Math.max(rowHeight, p.h);
-    const targets = p.t.map(([expr, legendFormat], i) => ({ refId: String.fromCharCode(65 + i), datasource, expr, legendFormat, range: true }));
+    // Latency panels (a quantile over a histogram) show exemplars: dots that open the trace of a request in that
+    // bucket (the data source's exemplarTraceIdDestinations, provisioning/datasources/prometheus.yml).
+    const targets = p.t.map(([expr, legendFormat], i) => ({
+      refId: String.fromCharCode(65 + i),
+      datasource,
+      expr,
+      legendFormat,
+      range: true,
+      ...(expr.includes('histogram_quantile(') ? { exemplar: true } : {}),
+    }));
     const base = { id: id++, type: p.kind, title: p.title, datasource, gridPos, targets };
     if (p.description) base.description = p.description;
     if (p.kind === 'stat') {

@@ -16,7 +16,7 @@ interface Panel {
   id: number;
   title: string;
   type: string;
-  targets?: { expr: string; refId: string }[];
+  targets?: { expr: string; refId: string; exemplar?: boolean }[];
   panels?: Panel[];
 }
 

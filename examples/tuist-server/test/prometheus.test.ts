@@ -137,6 +137,23 @@ describe('examples: the demo scraped by a real Prometheus; Grafana dashboards ch
     }
   });
 
+  it('latency panels (quantiles over histograms) show exemplars, and the data source links their trace_id to traces', () => {
+    let latency = 0;
+    for (const d of readDashboards()) {
+      for (const panel of d.json.panels) {
+        for (const t of panel.targets ?? []) {
+          const isLatency = t.expr.includes('histogram_quantile(');
+          if (isLatency) latency++;
+          expect(t.exemplar === true, `${d.file} "${panel.title}" ${t.refId}`).to.equal(isLatency);
+        }
+      }
+    }
+    expect(latency, 'latency queries in the dashboards').to.be.greaterThan(10);
+    const ds = readFileSync(path.join(root, 'examples/grafana/provisioning/datasources/prometheus.yml'), 'utf8');
+    expect(ds).to.match(/exemplarTraceIdDestinations:\n\s+- name: trace_id\n\s+datasourceUid: tempo/);
+    expect(ds).to.match(/uid: tempo/);
+  });
+
   it('examples/prometheus/prometheus.yml is a valid Prometheus configuration scraping :9091 every 15 s', function () {
     const promtool = path.join(path.dirname(findPrometheus()!), 'promtool');
     requireService(this, 'promtool', existsSync(promtool), `not found next to ${findPrometheus()}`);

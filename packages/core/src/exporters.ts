@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { ConsoleMetricExporter, PeriodicExportingMetricReader, type MetricProducer, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
-import { TelemetryConfigError, type OtlpProtocol, type ResolvedConfig } from './config.js';
+import { TelemetryConfigError, type OtlpProtocol, type ResolvedConfig, type TemporalityPreference } from './config.js';
 
 const require = createRequire(import.meta.url);
 
@@ -35,9 +35,17 @@ export function isMissing(err: unknown, pkg: string): boolean {
  * `startTelemetry` stays synchronous: sdk-metrics 2.x takes its readers only in the MeterProvider constructor.
  * A missing package is a configuration mistake: it throws a TelemetryConfigError naming what to install.
  */
-export function otlpExporter(protocol: OtlpProtocol, url: string | undefined, load: Load = require): PushMetricExporter {
+/** The exporters' `AggregationTemporalityPreference` values (a numeric enum of exporter-metrics-otlp-http). */
+const TEMPORALITY: Readonly<Record<TemporalityPreference, number>> = { delta: 0, cumulative: 1, lowmemory: 2 };
+
+export function otlpExporter(
+  protocol: OtlpProtocol,
+  url: string | undefined,
+  load: Load = require,
+  temporality?: TemporalityPreference,
+): PushMetricExporter {
   const pkg = OTLP_EXPORTER_PACKAGES[protocol];
-  let mod: { OTLPMetricExporter: new (c?: { url?: string }) => PushMetricExporter };
+  let mod: { OTLPMetricExporter: new (c?: { url?: string; temporalityPreference?: number }) => PushMetricExporter };
   try {
     mod = load(pkg) as typeof mod;
   } catch (err) {
@@ -47,7 +55,7 @@ export function otlpExporter(protocol: OtlpProtocol, url: string | undefined, lo
         `(or choose another protocol with OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: ${Object.keys(OTLP_EXPORTER_PACKAGES).join(', ')})`,
     );
   }
-  return new mod.OTLPMetricExporter(url ? { url } : {});
+  return new mod.OTLPMetricExporter({ ...(url ? { url } : {}), ...(temporality ? { temporalityPreference: TEMPORALITY[temporality] } : {}) });
 }
 
 /** One periodic reader per push exporter, each reading core's store through `producer`. */
@@ -55,7 +63,9 @@ export function pushReaders(config: ResolvedConfig, producer: MetricProducer | (
   const readers: PeriodicExportingMetricReader[] = [];
   for (const name of config.exporters) {
     let exporter: PushMetricExporter | undefined;
-    if (name === 'otlp') exporter = otlpExporter(config.otlpProtocol, config.otlpUrl);
+    // The temporality preference applies to the MeterProvider's own instruments too (the catalog's producer
+    // follows it by itself), also when it comes from options rather than the environment the exporter reads.
+    if (name === 'otlp') exporter = otlpExporter(config.otlpProtocol, config.otlpUrl, require, config.temporalityPreference);
     else if (name === 'console') exporter = new ConsoleMetricExporter();
     if (!exporter) continue;
     readers.push(

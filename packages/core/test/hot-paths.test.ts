@@ -130,7 +130,8 @@ describe('core: recording and scrape fast paths behave like the general paths', 
 
   it('serves the exposition bytes the text form decodes from, with an exact Content-Length (non-ASCII labels too)', async () => {
     t.store.counter(runs).add(1.5, { name: 'générer "ü"\\\n', is_ci: 'false', status: '0' });
-    const res = await fetch(t.url!);
+    // Uncompressed (fetch asks for gzip by default, which is streamed without a Content-Length).
+    const res = await fetch(t.url!, { headers: { 'accept-encoding': 'identity' } });
     const bytes = Buffer.from(await res.arrayBuffer());
     expect(Number(res.headers.get('content-length'))).to.equal(bytes.length);
     const text = await t.renderPrometheus();

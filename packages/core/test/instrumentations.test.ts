@@ -9,7 +9,8 @@ function captureDiag(): { messages: string[]; restore(): void } {
   const messages: string[] = [];
   const push = (m: string, ...a: unknown[]) => void messages.push([m, ...a].join(' '));
   const l: DiagLogger = { error: push, warn: push, info: () => {}, debug: () => {}, verbose: () => {} };
-  diag.setLogger(l, DiagLogLevel.WARN);
+  // Replaces whatever logger is set (core's default one, installed by an earlier startTelemetry() in this process).
+  diag.setLogger(l, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
   return { messages, restore: () => diag.disable() };
 }
 

@@ -103,3 +103,29 @@ describe('core: a bound on every label of every catalog metric (issue 13 item 5)
     await provider.shutdown();
   });
 });
+
+describe('core: the label bound for instruments on telemetry.meterProvider (issue 13 item 5)', () => {
+  it('each attribute keeps at most maxLabelValues values; the rest is __overflow__, counted, with no count lost', async () => {
+    const t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, setGlobalMeterProvider: false, maxLabelValues: 50, env: { OTEL_LOG_LEVEL: 'none' } });
+    try {
+      const meter = t.meterProvider.getMeter('app');
+      const requests = meter.createCounter('app.requests');
+      const latency = meter.createHistogram('app.latency', { advice: { explicitBucketBoundaries: [1, 10] } });
+      for (let i = 0; i < 1000; i++) {
+        requests.add(1, { 'http.route': `/r/${i}`, method: 'GET' });
+        latency.record(5, { 'http.route': `/r/${i}` });
+      }
+      const exp = parseExposition(await t.renderPrometheus());
+      const got = samples(exp, 'app_requests_total');
+      expect(got).to.have.length(51);
+      expect(got.reduce((a, s) => a + s.value, 0)).to.equal(1000);
+      expect(value(exp, 'app_requests_total', { http_route: OVERFLOW_VALUE })).to.equal(950);
+      // The bound is per attribute key across instruments: the histogram's routes are the same 50 values.
+      expect(samples(exp, 'app_latency_count')).to.have.length(51);
+      expect(value(exp, 'app_latency_bucket', { http_route: '/r/0', le: '10' })).to.equal(1);
+      expect(value(exp, 'tuist_telemetry_label_overflow_total', { metric: 'third_party', label: 'http.route' })).to.equal(1900);
+    } finally {
+      await t.shutdown();
+    }
+  });
+});

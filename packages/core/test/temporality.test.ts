@@ -96,6 +96,28 @@ describe('core: OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE for the catalo
     }
   });
 
+  it("the option (not only the variable) applies to the MeterProvider's own instruments as well", async () => {
+    const rx = await otlpReceiver();
+    const t = startTelemetry({
+      runtimeMetrics: false,
+      exportIntervalMs: 600_000,
+      temporalityPreference: 'delta',
+      env: { OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_ENDPOINT: rx.url },
+    });
+    try {
+      t.meterProvider.getMeter('app').createCounter('app.orders').add(2);
+      run(t, 10);
+      const next = rx.next();
+      await t.forceFlush();
+      const m = jsonMetrics((await next).body);
+      expect(m.get('app.orders')!.sum!.aggregationTemporality).to.equal(DELTA);
+      expect(runs(m)!.aggregationTemporality).to.equal(DELTA);
+    } finally {
+      await t.shutdown();
+      await rx.close();
+    }
+  });
+
   it('an unknown preference fails start-up listing the valid values', () => {
     expect(() => startTelemetry({ env: { OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'sometimes' } })).to.throw(
       TelemetryConfigError,

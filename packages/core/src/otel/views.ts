@@ -61,3 +61,44 @@ export function catalogViews(naming: NamingProfile = 'docs', options: CatalogVie
     return view;
   });
 }
+
+/** What `thirdPartyBoundView` reports as the metric of an overflow: its bounds are shared by every instrument. */
+export const THIRD_PARTY_METRIC = 'third_party';
+
+/**
+ * The label bound for instruments outside the catalog (on `telemetry.meterProvider`: the app's own, stock
+ * instrumentations'), as one View for every instrument: each attribute key keeps at most `max` distinct values and
+ * later ones become `__overflow__` before sdk-metrics aggregates them, so its cumulative state stays bounded (its own
+ * cardinality limit only caps each collection). An attributes processor does not know its instrument, so the bound is
+ * per attribute key across all of them (stricter than the catalog's per-metric bound), and attribute keys past `max`
+ * distinct ones are dropped.
+ */
+export function thirdPartyBoundView(max: number, onOverflow?: (label: string) => void): ViewOptions {
+  const bounds = new Map<string, LabelBound>();
+  const processor: AttributesProcessor = {
+    process(incoming: Attributes): Attributes {
+      let out: Attributes | undefined;
+      for (const k in incoming) {
+        let bound = bounds.get(k);
+        if (bound === undefined) {
+          if (bounds.size >= max) {
+            out ??= { ...incoming };
+            delete out[k];
+            onOverflow?.(k);
+            continue;
+          }
+          bounds.set(k, (bound = new LabelBound(max)));
+        }
+        const v = incoming[k];
+        if (v === undefined || v === null) continue;
+        const key = typeof v === 'string' ? v : String(v);
+        if (bound.admit(key) === key) continue;
+        out ??= { ...incoming };
+        out[k] = OVERFLOW_VALUE;
+        onOverflow?.(k);
+      }
+      return out ?? incoming;
+    },
+  };
+  return { instrumentName: '*', attributesProcessors: [processor] };
+}
