@@ -246,11 +246,12 @@ export class Telemetry {
   }
 
   /**
-   * The exposition text a scrape returns (also used by tests and the demo). After `shutdown()` it still answers:
-   * the catalog as it stands and third-party instruments as last collected.
+   * The exposition text a scrape returns (also used by tests and the demo): text 0.0.4, or OpenMetrics 1.0 with
+   * `{ openMetrics: true }`. After `shutdown()` it still answers: the catalog as it stands and third-party
+   * instruments as last collected.
    */
-  async renderPrometheus(): Promise<string> {
-    return (await this.renderer.render()).toString('utf8');
+  async renderPrometheus(options?: { openMetrics?: boolean }): Promise<string> {
+    return (await this.renderer.render(options?.openMetrics ? 'openmetrics' : 'text')).toString('utf8');
   }
 
   /**

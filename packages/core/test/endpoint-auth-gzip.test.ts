@@ -43,7 +43,7 @@ describe('core: gzip scrapes', () => {
       expect(plain.headers['content-encoding']).to.equal(undefined);
       expect(zipped.status).to.equal(200);
       expect(zipped.headers['content-encoding']).to.equal('gzip');
-      expect(zipped.headers.vary).to.equal('Accept-Encoding');
+      expect(zipped.headers.vary).to.equal('Accept, Accept-Encoding');
       expect(zipped.headers['content-type']).to.equal('text/plain; version=0.0.4; charset=utf-8');
       expect(zipped.body.length).to.be.lessThan(plain.body.length / 5);
       const unzipped = gunzipSync(zipped.body);

@@ -3,7 +3,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { Readable, pipeline } from 'node:stream';
 import { constants as zlibConstants, createGzip } from 'node:zlib';
 import { ScrapeAuthenticator, type ScrapeAuth } from './auth.js';
-import { CONTENT_TYPE } from './format.js';
+import { CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE, negotiateFormat, type ExpositionFormat } from './format.js';
 
 export interface EndpointLimits {
   /** A response not fully written this long after its first byte is aborted (its socket destroyed). */
@@ -23,7 +23,7 @@ export interface EndpointOptions extends EndpointLimits {
    * Builds the exposition body (its UTF-8 bytes); called once per GET or HEAD (HEAD builds it too, for an honest
    * Content-Length). Concurrent calls are expected to share one body (see `singleFlight`).
    */
-  render: () => Promise<Buffer>;
+  render: (format: ExpositionFormat) => Promise<Buffer>;
   onRenderError: (err: unknown) => void;
   /** Credentials a scrape must carry; undefined: open. */
   auth?: ScrapeAuth;
@@ -140,9 +140,12 @@ export class MetricsEndpoint {
       this.active--;
       this.busy.delete(socket);
     });
+    // OpenMetrics when asked for (Prometheus asks for it first), else text 0.0.4, never an error.
+    const format = negotiateFormat(req.headers.accept);
+    const contentType = format === 'openmetrics' ? OPENMETRICS_CONTENT_TYPE : CONTENT_TYPE;
     let body: Buffer;
     try {
-      body = await this.opts.render();
+      body = await this.opts.render(format);
     } catch (err) {
       this.opts.onRenderError(err);
       if (!res.destroyed) res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Error while collecting metrics\n');
@@ -160,14 +163,14 @@ export class MetricsEndpoint {
     if (req.method === 'GET' && acceptsGzip(req.headers['accept-encoding'])) {
       // Streamed: the shared body is fed to gzip a slice at a time (compressed on the thread pool) and the output
       // is written with backpressure, so no compressed copy of the whole body is built per scrape.
-      res.writeHead(200, { 'Content-Type': CONTENT_TYPE, 'Content-Encoding': 'gzip', Vary: 'Accept-Encoding' });
+      res.writeHead(200, { 'Content-Type': contentType, 'Content-Encoding': 'gzip', Vary: 'Accept, Accept-Encoding' });
       const gzip = createGzip({ level: zlibConstants.Z_BEST_SPEED });
       pipeline(Readable.from(slices(body)), gzip, res, (err) => {
         if (err) res.destroy();
       });
       return;
     }
-    res.writeHead(200, { 'Content-Type': CONTENT_TYPE, 'Content-Length': body.byteLength, Vary: 'Accept-Encoding' });
+    res.writeHead(200, { 'Content-Type': contentType, 'Content-Length': body.byteLength, Vary: 'Accept, Accept-Encoding' });
     res.end(req.method === 'HEAD' ? undefined : body);
   }
 

@@ -5,6 +5,7 @@ import type { WarnOnce } from '../diag.js';
 import { fixResourceMetrics } from '../labels/attributes.js';
 import type { MetricStore } from '../store.js';
 import { singleFlight } from './endpoint.js';
+import { textToOpenMetrics, type ExpositionFormat } from './format.js';
 import { serializeStoreBytesAsync } from './serialize.js';
 import { ThirdPartyWriter } from './third-party.js';
 
@@ -38,8 +39,12 @@ export class PrometheusRenderer {
   private readonly thirdParty: ThirdPartyWriter;
   private lastThirdParty: string | undefined;
   private collecting = true;
-  /** The exposition as UTF-8 bytes; concurrent calls share one render. */
-  readonly render: () => Promise<Buffer> = singleFlight(() => this.renderOnce());
+  private readonly flights = {
+    text: singleFlight(() => this.renderOnce('text')),
+    openmetrics: singleFlight(() => this.renderOnce('openmetrics')),
+  };
+  /** The exposition as UTF-8 bytes in `format`; concurrent calls for one format share one render. */
+  readonly render = (format: ExpositionFormat = 'text'): Promise<Buffer> => this.flights[format]();
 
   constructor(private readonly opts: RendererOptions) {
     const reserved = new Set(
@@ -94,12 +99,13 @@ export class PrometheusRenderer {
     return (this.lastThirdParty ??= this.thirdPartyText([]));
   }
 
-  private async renderOnce(): Promise<Buffer> {
-    const tail = await this.collectThirdParty();
+  private async renderOnce(format: ExpositionFormat): Promise<Buffer> {
+    const thirdParty = await this.collectThirdParty();
+    const tail = format === 'openmetrics' ? textToOpenMetrics(thirdParty) + '# EOF\n' : thirdParty;
     const { store, config, scope } = this.opts;
     store.runCollectCallbacks();
     const scopeLabels = config.withScopeLabels ? `otel_scope_name="${scope.name}",otel_scope_version="${scope.version}"` : undefined;
-    const serialize = (s: MetricStore) => serializeStoreBytesAsync(s, { scopeLabels }, tail);
+    const serialize = (s: MetricStore) => serializeStoreBytesAsync(s, { scopeLabels, format }, tail);
     return this.opts.renderStore ? this.opts.renderStore(serialize) : serialize(store);
   }
 }

@@ -1,10 +1,12 @@
 import { CounterFamily, GaugeFamily, HistogramFamily, type MetricStore } from '../store.js';
 import { bucketLabels, lastSize, rememberSize, seriesLabelText } from './caches.js';
-import { escapeHelp, formatValue } from './format.js';
+import { familyHeader, formatValue, type ExpositionFormat } from './format.js';
 
 export interface SerializeOptions {
   /** Extra label text put on every sample (`otel_scope_name="…",…`), opt-in. */
   scopeLabels?: string;
+  /** Text 0.0.4 (default) or OpenMetrics 1.0 (HELP/TYPE per its rules; the caller's tail ends with `# EOF`). */
+  format?: ExpositionFormat;
 }
 
 const NEWLINE = 10;
@@ -80,11 +82,11 @@ const SLICE_BYTES = 1 << 20;
  * Writes the store into `w`, yielding after about every SLICE_BYTES so that an async caller can let the event loop
  * run between slices (a scrape of a large store then never blocks it for long). Each series is written whole.
  */
-function* writeStore(w: ByteWriter, store: MetricStore, extra: string | undefined): Generator<void, void, void> {
+function* writeStore(w: ByteWriter, store: MetricStore, extra: string | undefined, format: ExpositionFormat): Generator<void, void, void> {
   let next = w.pos + SLICE_BYTES;
   for (const f of store.families) {
     const name = f.name;
-    w.text('# HELP ' + name + ' ' + escapeHelp(f.def.description) + '\n# TYPE ' + name + ' ' + f.def.type + '\n');
+    w.text(familyHeader(name, f.def.type, f.def.description, format));
     if (f instanceof HistogramFamily) {
       const les = bucketLabels(f);
       const lines = les.length;
@@ -171,7 +173,7 @@ function* writeStore(w: ByteWriter, store: MetricStore, extra: string | undefine
  */
 export async function serializeStoreBytesAsync(store: MetricStore, opts: SerializeOptions = {}, tail = ''): Promise<Buffer> {
   const w = new ByteWriter(lastSize(store) + 1024 + tail.length * 3);
-  for (const _ of writeStore(w, store, opts.scopeLabels)) await new Promise<void>((resolve) => setImmediate(resolve));
+  for (const _ of writeStore(w, store, opts.scopeLabels, opts.format ?? 'text')) await new Promise<void>((resolve) => setImmediate(resolve));
   return finish(w, store, tail);
 }
 
