@@ -14,6 +14,7 @@ const quiet = { OTEL_TRACES_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none', OTEL_N
 
 interface Ready {
   url: string | null;
+  globalMeterProvider: string;
   instrumentations: string[];
   versions: Record<string, string>;
 }
@@ -108,11 +109,15 @@ describe('examples: a NodeSDK app on OpenTelemetry JS 3.x (sdk-node 0.301, sdk-m
   it('really runs the 3.x line: NodeSDK on sdk-metrics 3.x, instrumentation-pg 0.77, instrumentation-undici 0.34', async () => {
     const app = startApp({ DATABASE_URL: db.url, OTEL_METRICS_EXPORTER: 'none' });
     try {
-      const { versions, instrumentations } = await app.ready;
+      const { versions, instrumentations, globalMeterProvider } = await app.ready;
       expect(versions.sdkNode, app.output()).to.match(/^0\.30\d\./);
       expect(versions.sdkMetricsOfSdkNode, 'the sdk-metrics NodeSDK builds its MeterProvider from').to.match(/^3\./);
       expect(versions.sdkMetricsOfApp, 'the app resolves the same sdk-metrics as NodeSDK (one 3.x copy)').to.equal(versions.sdkMetricsOfSdkNode);
       expect(versions.api).to.match(/^1\.10\./);
+      // Core may resolve a second API copy (1.9 here, for its 2.x SDK); NodeSDK's MeterProvider must still be the
+      // global one, so the app's own instruments are not no-ops.
+      expect(versions.apiOfCore).to.match(/^1\.(9|10)\./);
+      expect(globalMeterProvider).to.not.equal('NoopMeterProvider');
       expect(versions.instrumentationPg).to.match(/^0\.77\./);
       expect(versions.instrumentationOfPg).to.match(/^0\.30\d\./);
       expect(versions.instrumentationUndici).to.match(/^0\.34\./);
