@@ -2,7 +2,7 @@
 // the section between the markers. `node --import tsx --conditions=source scripts/metric-reference.ts --write`.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { catalog, B1, B2, type MetricDefinition } from '../packages/core/src/index.js';
+import { catalog, B1, B2, clusterAggregationOf, type MetricDefinition } from '../packages/core/src/index.js';
 
 const START = '<!-- metric-reference:start (generated from packages/core/src/catalog by scripts/metric-reference.ts) -->';
 const END = '<!-- metric-reference:end -->';
@@ -14,6 +14,13 @@ function buckets(d: MetricDefinition): string {
   return d.buckets.join(', ');
 }
 
+/** A gauge's type with its node:cluster rule (counters and histograms are always summed). */
+function type(d: MetricDefinition): string {
+  if (d.type !== 'gauge') return d.type;
+  const rule = clusterAggregationOf(d);
+  return `gauge (cluster: ${rule === 'perWorker' ? 'per worker' : rule})`;
+}
+
 function labels(d: MetricDefinition): string {
   const l = [...d.labels];
   for (const o of d.optionalLabels ?? []) l.push(`${o} (optional)`);
@@ -23,14 +30,14 @@ function labels(d: MetricDefinition): string {
 export function renderReference(): string {
   const families = [...new Set(catalog.map((d) => d.family))];
   let out = `${START}\n`;
-  out += `B1 = ${B1.join(', ')} (ms and bytes). B2 = ${B2.join(', ')} (ns).\n\n`;
+  out += `B1 = ${B1.join(', ')} (ms and bytes). B2 = ${B2.join(', ')} (ns). Under node:cluster, counters and histograms are summed over the workers and each gauge follows its rule (see "Running under node:cluster").\n\n`;
   for (const fam of families) {
     const defs = catalog.filter((d) => d.family === fam);
     const ext = defs.every((d) => d.extension) ? ' (extension, beyond the Tuist docs)' : '';
     out += `#### ${fam}${ext}\n\n| name | type | unit | labels | buckets | description |\n|---|---|---|---|---|---|\n`;
     for (const d of defs) {
       const name = '`' + d.name + '`' + (d.serverName ? ` (server profile: \`${d.serverName}\`)` : '') + (d.extension && !ext ? ' *(extension)*' : '');
-      out += `| ${name} | ${d.type} | ${d.unit ?? ''} | ${labels(d)} | ${buckets(d)} | ${d.description.replace(/\|/g, '\\|')} |\n`;
+      out += `| ${name} | ${type(d)} | ${d.unit ?? ''} | ${labels(d)} | ${buckets(d)} | ${d.description.replace(/\|/g, '\\|')} |\n`;
     }
     out += '\n';
   }

@@ -45,6 +45,8 @@ console.log(
   'READY ' +
     JSON.stringify({
       url: t.url ?? null,
+      // Not the no-op one: NodeSDK registered its MeterProvider as the global (app instruments reach it).
+      globalMeterProvider: metrics.getMeterProvider().constructor.name,
       versions: runtimeVersions(appDir),
       instrumentations: tuist.map((i) => i.instrumentationName),
     }),

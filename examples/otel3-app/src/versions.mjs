@@ -30,6 +30,8 @@ export function runtimeVersions(appDir) {
   return {
     node: process.versions.node,
     api: resolved('@opentelemetry/api', appDir).version,
+    // The API core itself resolves (its 2.x SDK's peer range stops below 1.10, so it can be a second copy).
+    apiOfCore: resolved('@opentelemetry/api', resolved('@tuist-telemetry/core', appDir).dir).version,
     sdkNode: sdkNode.version,
     sdkMetricsOfSdkNode: resolved('@opentelemetry/sdk-metrics', sdkNode.dir).version,
     sdkMetricsOfApp: resolved('@opentelemetry/sdk-metrics', appDir).version,

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,7 @@ const quiet = { OTEL_TRACES_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none', OTEL_N
 
 interface Ready {
   url: string | null;
+  globalMeterProvider: string;
   instrumentations: string[];
   versions: Record<string, string>;
 }
@@ -108,11 +109,15 @@ describe('examples: a NodeSDK app on OpenTelemetry JS 3.x (sdk-node 0.301, sdk-m
   it('really runs the 3.x line: NodeSDK on sdk-metrics 3.x, instrumentation-pg 0.77, instrumentation-undici 0.34', async () => {
     const app = startApp({ DATABASE_URL: db.url, OTEL_METRICS_EXPORTER: 'none' });
     try {
-      const { versions, instrumentations } = await app.ready;
+      const { versions, instrumentations, globalMeterProvider } = await app.ready;
       expect(versions.sdkNode, app.output()).to.match(/^0\.30\d\./);
       expect(versions.sdkMetricsOfSdkNode, 'the sdk-metrics NodeSDK builds its MeterProvider from').to.match(/^3\./);
       expect(versions.sdkMetricsOfApp, 'the app resolves the same sdk-metrics as NodeSDK (one 3.x copy)').to.equal(versions.sdkMetricsOfSdkNode);
       expect(versions.api).to.match(/^1\.10\./);
+      // Core may resolve a second API copy (1.9 here, for its 2.x SDK); NodeSDK's MeterProvider must still be the
+      // global one, so the app's own instruments are not no-ops.
+      expect(versions.apiOfCore).to.match(/^1\.(9|10)\./);
+      expect(globalMeterProvider).to.not.equal('NoopMeterProvider');
       expect(versions.instrumentationPg).to.match(/^0\.77\./);
       expect(versions.instrumentationOfPg).to.match(/^0\.30\d\./);
       expect(versions.instrumentationUndici).to.match(/^0\.34\./);
@@ -152,6 +157,14 @@ describe('examples: a NodeSDK app on OpenTelemetry JS 3.x (sdk-node 0.301, sdk-m
       await app.stop();
       await rx.close();
     }
+  });
+
+  it('startTelemetry() here (its own MeterProvider under an older API copy) says once that the app should use NodeSDK', () => {
+    const r = spawnSync(process.execPath, ['test/fixtures/start-telemetry.mjs'], { cwd: appDir, env: { ...process.env, ...quiet }, encoding: 'utf8' });
+    expect(r.stdout, r.stderr).to.contain('DONE');
+    const said = r.stderr.split('\n').filter((l) => l.includes('TUIST_TELEMETRY_UNSUPPORTED'));
+    expect(said, r.stderr).to.have.length(1);
+    expect(said[0]).to.match(/unsupported combination: .*use new NodeSDK\(\{ metricReaders: \[createMetricReader\(\)\] \}\) instead of startTelemetry\(\)/);
   });
 
   it('OTEL_METRICS_EXPORTER=prometheus serves the same on one /metrics', async () => {

@@ -19,7 +19,7 @@ import { MetricsEndpoint } from './prometheus/endpoint.js';
 import { escapeLabelValue } from './prometheus/format.js';
 import { PrometheusRenderer } from './prometheus/render.js';
 import { startRuntimeMetrics } from './runtime/index.js';
-import { checkSupport } from './support.js';
+import { apiCopies, checkSupport } from './support.js';
 import { MetricStore } from './store.js';
 
 const log = logger('core');
@@ -102,7 +102,14 @@ export class Telemetry {
   /** @internal use `startTelemetry` (or `createMetricReader`, which passes the host's reader) */
   constructor(options?: TelemetryOptions, hostReader?: HostMetricReader) {
     // Before anything can fail: a busy port or a failing exporter must be seen when the host installed no logger.
-    installDefaultDiagLogger(options?.env ?? process.env);
+    // With the host's reader (NodeSDK), only once its MeterProvider took the reader and NodeSDK registered its
+    // globals: the first registration fixes the API version of the global registry, and on OpenTelemetry JS 3.x the
+    // app's API (1.10) can differ from the one core resolves (the 2.x SDK's peer range stops below 1.10); a logger
+    // registered first through core's would make NodeSDK's setGlobalMeterProvider fail (measured: the app's
+    // instruments went to a no-op MeterProvider).
+    const diagEnv = options?.env ?? process.env;
+    if (hostReader) hostReader.whenBound(() => installDefaultDiagLogger(diagEnv));
+    else installDefaultDiagLogger(diagEnv);
     const config = resolveConfig(options);
     this.config = config;
     this.warnings = new WarnOnce(log);
@@ -330,7 +337,7 @@ export function startTelemetry(options?: TelemetryOptions): Telemetry {
 
 /** @internal `startTelemetry`, optionally with the host's reader (see `createMetricReader`). */
 export function startTelemetryWith(options: TelemetryOptions | undefined, hostReader?: HostMetricReader): Telemetry {
-  checkSupport();
+  checkSupport(undefined, undefined, undefined, () => apiCopies(hostReader !== undefined));
   const t = new Telemetry(options, hostReader);
   setRunning(t, t.hasEndpoint ? (t.port !== undefined ? 'listening' : 'pending') : 'none');
   return t;

@@ -35,6 +35,8 @@ describe('core: cluster snapshots (protocol and merge rules)', () => {
     expect(rule('tuist_http_queue_in_use_connections')).to.equal('sum');
     expect(rule('process_resident_memory_bytes')).to.equal('perWorker');
     expect(rule('nodejs_eventloop_lag_p99_seconds')).to.equal('perWorker');
+    // The cluster view adds a `worker` label to per-worker families: none may have one already.
+    for (const d of catalog) if (clusterAggregationOf(d) === 'perWorker') expect([...d.labels, ...(d.optionalLabels ?? [])], d.name).to.not.include('worker');
   });
 
   for (const advanced of [false, true]) {

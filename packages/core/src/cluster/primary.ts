@@ -94,6 +94,8 @@ export class ClusterPrimary {
       );
     }
     done?.();
+    // A final snapshot read after the channel closed (should the disconnect come first): retire the worker now.
+    if (msg.type === 'final' && !worker.isConnected()) this.onDisconnect(worker);
   };
 
   /** A worker that disconnected can send nothing more: its counts become part of every later scrape. */
@@ -143,8 +145,8 @@ export class ClusterPrimary {
   render(serialize: (store: MetricStore) => Promise<Buffer>): Promise<Buffer> {
     if (this.entries.size === 0 && !this.view.hasRetired) return serialize(this.own);
     const run = this.queue.then(async () => {
-      const entries = [...this.entries.values()];
-      await Promise.all(entries.map((e) => this.ask(e)));
+      // After close() (telemetry shut down) the last snapshots stand; nobody would hear the answers.
+      if (!this.closed) await Promise.all([...this.entries.values()].map((e) => this.ask(e)));
       const live = [...this.entries.values()].map((e) => ({ id: String(e.worker.id), snapshots: e.snapshots }));
       return serialize(this.view.build(this.own, live));
     });

@@ -31,8 +31,27 @@ export class HostMetricReader extends MetricReader {
     return this.bound;
   }
 
+  private readonly boundCallbacks: (() => void)[] = [];
+
+  /** Runs `fn` once after a MeterProvider took this reader, after the code that created it (NodeSDK's start) ran. */
+  whenBound(fn: () => void): void {
+    this.boundCallbacks.push(fn);
+  }
+
   protected override onInitialized(): void {
     this.bound = true;
+    const callbacks = this.boundCallbacks.splice(0);
+    if (callbacks.length) {
+      queueMicrotask(() => {
+        for (const fn of callbacks) {
+          try {
+            fn();
+          } catch {
+            /* never throw into the host's MeterProvider */
+          }
+        }
+      });
+    }
   }
 
   /**
