@@ -38,7 +38,8 @@ export class HistogramSeries extends Series {
   readonly counts: Float64Array;
   sum = 0;
   count = 0;
-  exemplars: (Exemplar | undefined)[] | undefined = undefined; // per bucket: the latest value in a sampled span
+  /** Per bucket, the latest value recorded inside a sampled span (allocated on the first one; see exemplars.ts). */
+  exemplars: (Exemplar | undefined)[] | undefined = undefined;
   constructor(labelValues: readonly string[], buckets: number) {
     super(labelValues);
     this.counts = new Float64Array(buckets + 1);
