@@ -1,5 +1,6 @@
 import { type MetricDefinition, type NamingProfile, exposedName } from './catalog/types.js';
 import { describe, describeError, type WarnOnce } from './diag.js';
+import { keepExemplar, tracingPossible, type Exemplar } from './exemplars.js';
 import { LABEL_OVERFLOW_METRIC, LabelBound, effectiveLabels, isBounded } from './labels/policy.js';
 import { compileLookup, noLookup, type Lookup, type Node } from './store-lookup.js';
 
@@ -37,6 +38,8 @@ export class HistogramSeries extends Series {
   readonly counts: Float64Array;
   sum = 0;
   count = 0;
+  /** Per bucket, the latest value recorded inside a sampled span (allocated on the first one; see exemplars.ts). */
+  exemplars: (Exemplar | undefined)[] | undefined = undefined;
   constructor(labelValues: readonly string[], buckets: number) {
     super(labelValues);
     this.counts = new Float64Array(buckets + 1);
@@ -292,6 +295,7 @@ export class HistogramFamily extends MetricFamily<HistogramSeries> {
       s.counts[i] = s.counts[i]! + 1;
       s.sum += value;
       s.count++;
+      if (tracingPossible()) keepExemplar(s, i, value);
     } catch (err) {
       this.recordFailed(err);
     }
