@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -157,6 +157,14 @@ describe('examples: a NodeSDK app on OpenTelemetry JS 3.x (sdk-node 0.301, sdk-m
       await app.stop();
       await rx.close();
     }
+  });
+
+  it('startTelemetry() here (its own MeterProvider under an older API copy) says once that the app should use NodeSDK', () => {
+    const r = spawnSync(process.execPath, ['test/fixtures/start-telemetry.mjs'], { cwd: appDir, env: { ...process.env, ...quiet }, encoding: 'utf8' });
+    expect(r.stdout, r.stderr).to.contain('DONE');
+    const said = r.stderr.split('\n').filter((l) => l.includes('TUIST_TELEMETRY_UNSUPPORTED'));
+    expect(said, r.stderr).to.have.length(1);
+    expect(said[0]).to.match(/unsupported combination: .*use new NodeSDK\(\{ metricReaders: \[createMetricReader\(\)\] \}\) instead of startTelemetry\(\)/);
   });
 
   it('OTEL_METRICS_EXPORTER=prometheus serves the same on one /metrics', async () => {

@@ -1,6 +1,7 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { logger } from './diag.js';
 import { appDirectories } from './instrumentations/load.js';
 
@@ -23,8 +24,19 @@ export function nodeSupported(version: string): boolean {
  * What is wrong with running on Node `node` with `@opentelemetry/sdk-metrics` `sdkMetrics` (undefined when the app
  * has none of its own: core's then serves, which is always supported). Empty when the combination is supported.
  */
-export function supportProblems(node: string, sdkMetrics: string | undefined): string[] {
+export function supportProblems(node: string, sdkMetrics: string | undefined, api?: ApiCopies): string[] {
   const problems: string[] = [];
+  if (api && !api.host && api.app && api.core) {
+    const [appMajor, appMinor] = parse(api.app);
+    const [coreMajor, coreMinor] = parse(api.core);
+    // The API reads globals registered by the same or a newer minor only: the app's newer copy sees none of core's.
+    if (appMajor === coreMajor && appMinor > coreMinor) {
+      problems.push(
+        `the app's @opentelemetry/api ${api.app} is newer than the one core registers its MeterProvider with (${api.core}), so the app's own ` +
+          'instruments would be no-ops; with OpenTelemetry JS 3.x use new NodeSDK({ metricReaders: [createMetricReader()] }) instead of startTelemetry()',
+      );
+    }
+  }
   if (!nodeSupported(node)) problems.push(`Node.js ${node} is not a supported line (supported: ${SUPPORTED_NODE})`);
   if (sdkMetrics !== undefined) {
     const [major, minor] = parse(sdkMetrics);
@@ -39,19 +51,35 @@ export function supportProblems(node: string, sdkMetrics: string | undefined): s
   return problems;
 }
 
+/** The `@opentelemetry/api` versions of the app and of core, and whether the host's MeterProvider (NodeSDK) serves. */
+export interface ApiCopies {
+  app?: string;
+  core?: string;
+  host: boolean;
+}
+
+/** The `@opentelemetry/api` versions the app and core resolve (they can differ: see `supportProblems`). */
+export function apiCopies(host: boolean, dirs: readonly string[] = appDirectories()): ApiCopies {
+  return { host, app: versionFrom(dirs, '@opentelemetry/api'), core: versionFrom([path.dirname(fileURLToPath(import.meta.url))], '@opentelemetry/api') };
+}
+
 /** The version of `@opentelemetry/sdk-metrics` the app resolves (where NodeSDK's MeterProvider comes from), if any. */
 export function appSdkMetricsVersion(dirs: readonly string[] = appDirectories()): string | undefined {
+  return versionFrom(dirs, '@opentelemetry/sdk-metrics');
+}
+
+function versionFrom(dirs: readonly string[], name: string): string | undefined {
   for (const dir of dirs) {
     let file: string;
     try {
-      file = realpathSync(createRequire(path.join(dir, '__tuist_telemetry_resolve__.js')).resolve('@opentelemetry/sdk-metrics'));
+      file = realpathSync(createRequire(path.join(dir, '__tuist_telemetry_resolve__.js')).resolve(name));
     } catch {
       continue;
     }
     for (let d = path.dirname(file); d !== path.dirname(d); d = path.dirname(d)) {
       try {
         const pkg = JSON.parse(readFileSync(path.join(d, 'package.json'), 'utf8')) as { name?: string; version?: string };
-        if (pkg.name === '@opentelemetry/sdk-metrics') return pkg.version;
+        if (pkg.name === name) return pkg.version;
       } catch {
         /* no package.json here */
       }
@@ -71,10 +99,11 @@ export function checkSupport(
   node: string = process.versions.node,
   sdkMetrics: () => string | undefined = appSdkMetricsVersion,
   emit: (message: string) => void = (m) => process.emitWarning(m, { code: 'TUIST_TELEMETRY_UNSUPPORTED' }),
+  api: () => ApiCopies | undefined = () => undefined,
 ): string[] {
   let problems: string[] = [];
   try {
-    problems = supportProblems(node, sdkMetrics());
+    problems = supportProblems(node, sdkMetrics(), api());
     if (problems.length && !said) {
       said = true;
       const message = `@tuist-telemetry: unsupported combination: ${problems.join('; ')}. Telemetry starts anyway; expect failures.`;

@@ -19,7 +19,7 @@ import { MetricsEndpoint } from './prometheus/endpoint.js';
 import { escapeLabelValue } from './prometheus/format.js';
 import { PrometheusRenderer } from './prometheus/render.js';
 import { startRuntimeMetrics } from './runtime/index.js';
-import { checkSupport } from './support.js';
+import { apiCopies, checkSupport } from './support.js';
 import { MetricStore } from './store.js';
 
 const log = logger('core');
@@ -337,7 +337,7 @@ export function startTelemetry(options?: TelemetryOptions): Telemetry {
 
 /** @internal `startTelemetry`, optionally with the host's reader (see `createMetricReader`). */
 export function startTelemetryWith(options: TelemetryOptions | undefined, hostReader?: HostMetricReader): Telemetry {
-  checkSupport();
+  checkSupport(undefined, undefined, undefined, () => apiCopies(hostReader !== undefined));
   const t = new Telemetry(options, hostReader);
   setRunning(t, t.hasEndpoint ? (t.port !== undefined ? 'listening' : 'pending') : 'none');
   return t;

@@ -68,3 +68,14 @@ describe('core: supported Node.js and OpenTelemetry JS lines', () => {
     }
   });
 });
+
+describe('core: an app API newer than core\'s (OpenTelemetry JS 3.x next to core\'s 2.x SDK)', () => {
+  it('is a problem with core\'s own MeterProvider (startTelemetry), not with the host\'s (NodeSDK + createMetricReader)', () => {
+    expect(supportProblems('24.22.3', '3.1.0', { app: '1.10.0', core: '1.9.0', host: false })[0]).to.match(
+      /@opentelemetry\/api 1\.10\.0 is newer than .*\(1\.9\.0\).*use new NodeSDK\(\{ metricReaders: \[createMetricReader\(\)\] \}\)/,
+    );
+    expect(supportProblems('24.22.3', '3.1.0', { app: '1.10.0', core: '1.9.0', host: true })).to.deep.equal([]);
+    expect(supportProblems('24.22.3', '3.1.0', { app: '1.10.0', core: '1.10.0', host: false }), 'one copy').to.deep.equal([]);
+    expect(supportProblems('20.20.2', '2.12.1', { app: '1.9.0', core: '1.10.0', host: false }), 'an older app API reads newer globals').to.deep.equal([]);
+  });
+});
