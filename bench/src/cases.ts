@@ -1,6 +1,6 @@
 /** The table of the benchmark: which processes to run and how each row is computed from their results. */
 
-export type Impl = 'ours' | 'ours-recordRun' | 'prom-client' | 'stock' | 'plain' | 'instrumented' | 'instrumentation' | 'stock-instr';
+export type Impl = 'ours' | 'ours-recordRun' | 'ours-span' | 'prom-client' | 'stock' | 'plain' | 'instrumented' | 'instrumentation' | 'stock-instr';
 
 export interface Run {
   caseId: string;
@@ -41,7 +41,7 @@ export interface CaseSpec {
 
 export const CASES: CaseSpec[] = [
   { id: 'counter', impls: ['ours', 'ours-recordRun', 'prom-client', 'stock'] },
-  { id: 'histogram', impls: ['ours', 'prom-client', 'stock'] },
+  { id: 'histogram', impls: ['ours', 'ours-span', 'prom-client', 'stock'] },
   { id: 'scrape', impls: ['ours', 'prom-client', 'stock'] },
   // The stock exporter serves no gzip.
   { id: 'gzip', impls: ['ours', 'prom-client'] },
@@ -135,6 +135,7 @@ export function rows(r: Results, series: number, pending: Partial<Record<string,
     vsProm(r, '1', 'counter inc, 3 labels (store.counter().add)', 'ns/op', 'counter', 'ns', 0.5, '<= 0.5x prom-client'),
     vsProm(r, '1b', 'counter inc, 3 labels (metrics.recordRun, no duration)', 'ns/op', 'counter', 'ns', 0.5, '<= 0.5x prom-client', { oursImpl: 'ours-recordRun' }),
     vsProm(r, '2', 'histogram record, 3 labels, B1 (15 buckets)', 'ns/op', 'histogram', 'ns', 0.5, '<= 0.5x prom-client'),
+    vsProm(r, '2b', '  the same inside an active sampled span (keeps the exemplar)', 'ns/op', 'histogram', 'ns', Infinity, '—', { oursImpl: 'ours-span' }),
     vsProm(r, '3', `scrape of ${k} histogram series over HTTP`, 'ms/scrape', 'scrape', 'ms', 0.25, '<= 0.25x prom-client'),
     vsProm(r, '3b', `  body size of that scrape`, 'MB', 'scrape', 'bytes', Infinity, '—', { scale: MB }),
     vsProm(r, '3c', `  longest event-loop block during that scrape`, 'ms', 'scrape', 'blockMs', Infinity, '—'),

@@ -138,7 +138,7 @@ for (const [caseId, byImpl] of Object.entries(collected)) {
 }
 
 const table = rows(results, params.series, pending).filter((r) => {
-  const caseOf: Record<string, string> = { '1': 'counter', '1b': 'counter', '2': 'histogram', '3': 'scrape', '3b': 'scrape', '3c': 'scrape', '3d': 'gzip', '3e': 'gzip', '3f': 'gzip', '4': 'undici', '4b': 'undici', '4c': 'undici', '4d': 'undici', '5': 'pg', '5b': 'pg', '5c': 'pg', '5d': 'pg', '6': 'memory', '6b': 'memory', '6c': 'memory', '7': 'cluster', '7b': 'cluster', '7c': 'cluster' };
+  const caseOf: Record<string, string> = { '1': 'counter', '1b': 'counter', '2': 'histogram', '2b': 'histogram', '3': 'scrape', '3b': 'scrape', '3c': 'scrape', '3d': 'gzip', '3e': 'gzip', '3f': 'gzip', '4': 'undici', '4b': 'undici', '4c': 'undici', '4d': 'undici', '5': 'pg', '5b': 'pg', '5c': 'pg', '5d': 'pg', '6': 'memory', '6b': 'memory', '6c': 'memory', '7': 'cluster', '7b': 'cluster', '7c': 'cluster' };
   return !only || only.has(caseOf[r.id]!);
 });
 const errors = outcomes.filter((o) => o.error).map((o) => o.error!);
@@ -187,7 +187,9 @@ Aims beyond the bars: ${aims}.
    (1b) against prom-client \`Counter.inc(labels, 1)\` and a stock sdk-metrics \`Counter.add(1, labels)\`; 16 prebuilt
    label sets (name × is_ci × status) in turn. ${params.ops.batches} timed batches of ${params.ops.ops.toLocaleString('en-US')} calls after ${params.ops.warmup.toLocaleString('en-US')} warm-up calls; the median batch.
 2. **Histogram**: \`tuist_runs_duration_milliseconds\` with the B1 buckets (15 bounds) in all three; values spread over
-   every bucket.
+   every bucket. 2b: this SDK again with every record inside an active sampled span (an
+   \`AsyncLocalStorageContextManager\` as NodeSDK registers, a sampled span context), so each record keeps its bucket's
+   exemplar; 2b minus 2 is the exemplar cost with a span (row 2 itself pays the check for a context manager).
 3. **Scrape**: ${params.series.toLocaleString('en-US')} series of \`tuist_storage_get_object_size_size_bytes\` (one \`object_key\` label each, high-cardinality
    labels on, B1 buckets), three values per series; median of ${params.scrapes} scrapes (after two warm-up scrapes) over a keep-alive
    HTTP connection by a scraper in another process (as Prometheus would), timed from request to the last body byte.

@@ -1,11 +1,13 @@
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { context, ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { Counter, Histogram, Registry } from 'prom-client';
 import { B1, catalogViews, findMetric, startTelemetry } from '@tuist-telemetry/core';
 import { DURATIONS, RUN_LABELS, RUNS } from './fixtures.js';
 import { nsPerOp, type OpsPlan } from './timing.js';
 
-export type RecordingImpl = 'ours' | 'ours-recordRun' | 'prom-client' | 'stock';
+export type RecordingImpl = 'ours' | 'ours-recordRun' | 'ours-span' | 'prom-client' | 'stock';
 
 const COUNTER = 'tuist_runs_total';
 const HISTOGRAM = 'tuist_runs_duration_milliseconds';
@@ -65,13 +67,24 @@ export async function histogramCase(impl: RecordingImpl, plan: OpsPlan): Promise
   const values = DURATIONS;
   let batch: (n: number) => void;
   let close = async () => {};
-  if (impl === 'ours') {
+  if (impl === 'ours' || impl === 'ours-span') {
     const t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, setGlobalMeterProvider: false });
     close = () => t.shutdown();
     const h = t.store.histogram(HISTOGRAM);
     batch = (n) => {
       for (let i = 0; i < n; i++) h.record(values[i & 1023]!, labels[i & 15]);
     };
+    if (impl === 'ours-span') {
+      // Every record inside an active sampled span (what a traced request looks like): the exemplar path. The
+      // context manager is the one NodeSDK registers; the span context is what a sampled SDK span carries.
+      const cm = new AsyncLocalStorageContextManager().enable();
+      context.setGlobalContextManager(cm);
+      const span = trace.wrapSpanContext({ traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: TraceFlags.SAMPLED });
+      const ns = context.with(trace.setSpan(ROOT_CONTEXT, span), () => nsPerOp(batch, plan));
+      context.disable();
+      await close();
+      return { ns };
+    }
   } else if (impl === 'prom-client') {
     const h = new Histogram({ name: HISTOGRAM, help: help(HISTOGRAM), labelNames: ['name', 'is_ci', 'status'], buckets: [...B1], registers: [new Registry()] });
     batch = (n) => {

@@ -1,6 +1,8 @@
 import { type MetricDefinition, type NamingProfile, exposedName } from './catalog/types.js';
 import { describe, describeError, type WarnOnce } from './diag.js';
+import { keepExemplar, tracingPossible, type Exemplar } from './exemplars.js';
 import { LABEL_OVERFLOW_METRIC, LabelBound, effectiveLabels, isBounded } from './labels/policy.js';
+import { compileLookup, noLookup, type Lookup, type Node } from './store-lookup.js';
 
 import {
   type LabelValue,
@@ -36,43 +38,11 @@ export class HistogramSeries extends Series {
   readonly counts: Float64Array;
   sum = 0;
   count = 0;
+  /** Per bucket, the latest value recorded inside a sampled span (allocated on the first one; see exemplars.ts). */
+  exemplars: (Exemplar | undefined)[] | undefined = undefined;
   constructor(labelValues: readonly string[], buckets: number) {
     super(labelValues);
     this.counts = new Float64Array(buckets + 1);
-  }
-}
-
-type Node<S> = Map<string, Node<S> | S>;
-/** Finds an existing series for plain string label values; `undefined` sends the caller down the general path. */
-type Lookup<S> = (labels: Labels | undefined) => S | undefined;
-
-const noLookup = (): undefined => undefined;
-
-/**
- * Compiles a family's hit path: its label names become constant property names (`labels["name"]`), so each family
- * has its own monomorphic property loads instead of one megamorphic keyed load shared by every family (3 of those
- * cost more than the rest of a recording). It only answers when every value is a string within the length limit (or
- * an unset optional label) and the series already exists; everything else (new series, bounded labels, numbers,
- * normalisation, warnings) goes through `MetricFamily.resolve`'s general path, unchanged. It needs no well-formedness
- * check: the trie only ever holds normalised (well-formed) keys, so a string with an unpaired surrogate finds nothing
- * here and is normalised on the general path. Where code generation is
- * disallowed (`--disallow-code-generation-from-strings`) every call takes the general path.
- */
-function compileLookup<S>(root: Node<S>, names: readonly string[], optionalFrom: number): Lookup<S> {
-  const last = names.length - 1;
-  let body = 'return function lookup(labels) {\n  if (labels === undefined || labels === null) return undefined;\n';
-  for (let i = 0; i <= last; i++) {
-    body += `  let v${i} = labels[${JSON.stringify(names[i])}];\n`;
-    if (i >= optionalFrom) body += `  if (v${i} === undefined || v${i} === null) v${i} = '';\n  else`;
-    body += `  if (typeof v${i} !== 'string' || v${i}.length > max) return undefined;\n`;
-  }
-  body += '  let node = root;\n';
-  for (let i = 0; i < last; i++) body += `  node = node.get(v${i});\n  if (node === undefined) return undefined;\n`;
-  body += `  return node.get(v${last});\n};`;
-  try {
-    return new Function('root', 'max', body)(root, MAX_LABEL_VALUE_LENGTH) as Lookup<S>;
-  } catch {
-    return noLookup;
   }
 }
 
@@ -218,13 +188,16 @@ export abstract class MetricFamily<S extends Series = Series> {
   /** Forgets one series (gauges whose object went away, e.g. a closed pool). */
   remove(labels: Labels | undefined): void {
     if (this.single !== undefined) return;
+    const keys: string[] = [];
+    try {
+      for (let j = 0; j < this.labelNames.length; j++) keys.push(this.valueAt(labels, j));
+    } catch (err) {
+      return this.recordFailed(err);
+    }
     const path: Node<S>[] = [];
     let node: Node<S> | S = this.root;
-    const keys: string[] = [];
-    for (let j = 0; j < this.labelNames.length; j++) {
-      const v = this.valueAt(labels, j);
+    for (const v of keys) {
       path.push(node as Node<S>);
-      keys.push(v);
       const next: Node<S> | S | undefined = (node as Node<S>).get(v);
       if (next === undefined) return;
       node = next;
@@ -322,6 +295,7 @@ export class HistogramFamily extends MetricFamily<HistogramSeries> {
       s.counts[i] = s.counts[i]! + 1;
       s.sum += value;
       s.count++;
+      if (tracingPossible()) keepExemplar(s, i, value);
     } catch (err) {
       this.recordFailed(err);
     }

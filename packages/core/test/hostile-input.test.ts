@@ -124,6 +124,8 @@ describe('core: hostile input (issue 15 items 1, 2, 4)', () => {
     expect(() => m.recordRun!({ name: Symbol('n'), isCi: Symbol('c'), status: Symbol('s') })).to.not.throw();
     expect(() => m.recordRun!({ name: 'build', isCi: true, status: evilType })).to.not.throw();
     expect(() => t.store.counter('tuist_cache_events_total').add(1, throwingRecord() as never)).to.not.throw();
+    expect(() => t.store.gauge('tuist_repo_pool_db_connection_connected' as never)).to.throw(/not a gauge/);
+    expect(() => t.store.gauge('tuist_application_info').remove(throwingRecord() as never)).to.not.throw();
     // A throwing getter on `durationMs` drops the whole run: no count without its duration.
     const exp = parseExposition(await t.renderPrometheus());
     expect(value(exp, 'tuist_runs_total', run)).to.equal(runsBefore);

@@ -138,6 +138,16 @@ export class PrometheusServer {
     return r.result;
   }
 
+  /** Exemplars of `expr` over the last `seconds` (`/api/v1/query_exemplars`). */
+  async exemplars(expr: string, seconds = 300): Promise<{ seriesLabels: Record<string, string>; exemplars: { labels: Record<string, string>; value: string; timestamp: number }[] }[]> {
+    const end = Date.now() / 1000;
+    const params = new URLSearchParams({ query: expr, start: String(end - seconds), end: String(end + 60) });
+    const res = await fetch(`${this.url}/api/v1/query_exemplars?${params}`);
+    const body = (await res.json()) as { status: string; data?: unknown; error?: string };
+    if (body.status !== 'success') throw new Error(`query_exemplars ${expr}: ${body.error ?? res.status}`);
+    return body.data as never;
+  }
+
   /** Metric names that have at least one series (`/api/v1/label/__name__/values`). */
   async metricNames(): Promise<string[]> {
     const res = await fetch(`${this.url}/api/v1/label/__name__/values`);

@@ -1,6 +1,7 @@
 import type { Attributes, AttributeValue } from '@opentelemetry/api';
 import { DataPointType, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { resourceFromAttributes } from '@opentelemetry/resources';
+import { attributeText } from './values.js';
 
 /**
  * The label policy for third-party instruments (anything created on `telemetry.meterProvider`): their attributes
@@ -45,7 +46,7 @@ type WellFormed = string & { isWellFormed(): boolean; toWellFormed(): string };
 /** The label value an attribute value is written as (undefined: no label). */
 function labelValue(v: AttributeValue | undefined): string | undefined {
   if (v === undefined || v === null) return undefined;
-  const s = typeof v === 'string' ? v : Array.isArray(v) ? JSON.stringify(v) : String(v);
+  const s = attributeText(v);
   return s === '' ? undefined : (s as WellFormed).toWellFormed();
 }
 

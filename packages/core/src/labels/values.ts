@@ -51,3 +51,19 @@ export function labelValueProblem(raw: unknown, optional: boolean): LabelValuePr
   if (typeof raw === 'object' || typeof raw === 'function' || typeof raw === 'symbol') return 'invalid';
   return undefined;
 }
+
+/**
+ * The text of an OpenTelemetry attribute value as a label carries it, never throwing: strings as they are, numbers
+ * and booleans as `String` spells them, arrays as JSON (as exporter-prometheus writes them); anything a caller slipped
+ * past the API's types (an object whose `toJSON` or `toString` throws) is `invalid`.
+ */
+export function attributeText(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  try {
+    const s: unknown = JSON.stringify(v);
+    return typeof s === 'string' ? s : 'invalid';
+  } catch {
+    return 'invalid';
+  }
+}

@@ -2,7 +2,7 @@ import type { Attributes } from '@opentelemetry/api';
 import { AggregationType, createAllowListAttributesProcessor, type ViewOptions } from '@opentelemetry/sdk-metrics';
 import { catalog, exposedName, HIGH_CARDINALITY_LABELS, type NamingProfile } from '../catalog/index.js';
 import { DEFAULT_MAX_LABEL_VALUES, LabelBound, effectiveLabels, isBounded } from '../labels/policy.js';
-import { OVERFLOW_VALUE } from '../labels/values.js';
+import { OVERFLOW_VALUE, attributeText } from '../labels/values.js';
 
 export interface CatalogViewsOptions {
   /** High-cardinality labels to keep (`object_key`, `upload_id`, `part_number`) or `all`; default none, like the store. */
@@ -25,7 +25,7 @@ function boundedValues(metric: string, names: readonly string[], max: number, on
         const bound = bounds.get(k);
         const v = incoming[k];
         if (bound === undefined || v === undefined || v === null) continue;
-        const key = typeof v === 'string' ? v : String(v);
+        const key = attributeText(v);
         if (bound.admit(key) === key) continue;
         out ??= { ...incoming };
         out[k] = OVERFLOW_VALUE;
@@ -91,7 +91,7 @@ export function thirdPartyBoundView(max: number, onOverflow?: (label: string) =>
         }
         const v = incoming[k];
         if (v === undefined || v === null) continue;
-        const key = typeof v === 'string' ? v : String(v);
+        const key = attributeText(v);
         if (bound.admit(key) === key) continue;
         out ??= { ...incoming };
         out[k] = OVERFLOW_VALUE;

@@ -1,3 +1,4 @@
+import type { Exemplar } from '../exemplars.js';
 import { CounterFamily, GaugeFamily, HistogramFamily, type MetricStore } from '../store.js';
 import { bucketLabels, lastSize, rememberSize, seriesLabelText } from './caches.js';
 import { familyHeader, formatValue, type ExpositionFormat } from './format.js';
@@ -75,6 +76,14 @@ function writeNumber(buf: Buffer, pos: number, v: number): number {
   return pos + len;
 }
 
+/** ` # {trace_id="<32 hex>",span_id="<16 hex>"} <value> <seconds>`: ids of well-formed spans are hex, numbers latin1. */
+const MAX_EXEMPLAR_BYTES = 48 + 32 + 16 + 2 * MAX_NUMBER_BYTES;
+
+function exemplarText(e: Exemplar): string {
+  const id = (s: string, n: number) => (/^[0-9a-f]+$/.test(s) ? s.slice(0, n) : '0'.repeat(n));
+  return ' # {trace_id="' + id(e.traceId, 32) + '",span_id="' + id(e.spanId, 16) + '"} ' + formatValue(e.value) + ' ' + (e.timestamp / 1000).toFixed(3);
+}
+
 /** Bytes written between two yields of `writeStore` (about a millisecond or two of work each). */
 const SLICE_BYTES = 1 << 20;
 
@@ -106,7 +115,9 @@ function* writeStore(w: ByteWriter, store: MetricStore, extra: string | undefine
         }
         const plen = w.pos - start;
         // Room for every line of the series: the bucket lines, then _sum and _count (shorter heads, same labels).
-        w.reserve((plen + longestLe + MAX_NUMBER_BYTES + 1) * (lines + 2));
+        // OpenMetrics carries the buckets' exemplars (` # {trace_id="…",span_id="…"} value timestamp`).
+        const exemplars = format === 'openmetrics' ? s.exemplars : undefined;
+        w.reserve((plen + longestLe + MAX_NUMBER_BYTES + 1 + (exemplars !== undefined ? MAX_EXEMPLAR_BYTES : 0)) * (lines + 2));
         const buf = w.buf;
         let pos = w.pos;
         const counts = s.counts;
@@ -122,6 +133,8 @@ function* writeStore(w: ByteWriter, store: MetricStore, extra: string | undefine
           // The last line is +Inf: every observation, however the buckets add up.
           cum = i < lines - 1 ? cum + counts[i]! : s.count;
           pos = writeNumber(buf, pos, cum);
+          const ex = exemplars?.[i];
+          if (ex !== undefined) pos += buf.write(exemplarText(ex), pos, 'latin1');
           buf[pos++] = NEWLINE;
         }
         // `name_sum{labels} ` and `name_count{labels} `: the label bytes are copied from the prefix written above.

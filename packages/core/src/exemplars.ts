@@ -1,0 +1,81 @@
+import { trace, TraceFlags, type Context } from '@opentelemetry/api';
+
+/** The latest observation of a histogram bucket made inside a sampled span. */
+export interface Exemplar {
+  traceId: string;
+  spanId: string;
+  value: number;
+  /** Milliseconds since the epoch (within CLOCK_MS of the observation). */
+  timestamp: number;
+}
+
+/** Where `@opentelemetry/api` 1.x keeps its globals (the context manager among them). */
+const API_KEY = Symbol.for('opentelemetry.js.api.1');
+const registry = globalThis as { [API_KEY]?: { context?: { active(): Context } } };
+
+/**
+ * Whether a span can be active at all: only once a context manager is registered (a TracerProvider or NodeSDK
+ * with tracing). Two property loads, so recording without tracing pays almost nothing for exemplars.
+ */
+export function tracingPossible(): boolean {
+  const api = registry[API_KEY];
+  return api !== undefined && api.context !== undefined;
+}
+
+/**
+ * Exemplar timestamps: `Date.now()` costs about 37 ns here, most of the budget of a record inside a span, so they
+ * come from a clock refreshed every CLOCK_MS by an unref'd timer. The timer runs only while exemplars are being kept:
+ * a tick with no exemplar since the last one stops it, and the next exemplar reads the time afresh.
+ */
+const CLOCK_MS = 250;
+let clockNow = 0;
+let clockUsed = false;
+let clockTimer: ReturnType<typeof setInterval> | undefined;
+
+function tick(): void {
+  if (!clockUsed) {
+    clearInterval(clockTimer);
+    clockTimer = undefined;
+    return;
+  }
+  clockUsed = false;
+  clockNow = Date.now();
+}
+
+/** Milliseconds since the epoch, at most CLOCK_MS old. */
+function coarseNow(): number {
+  clockUsed = true;
+  if (clockTimer === undefined) {
+    clockNow = Date.now();
+    clockTimer = setInterval(tick, CLOCK_MS);
+    clockTimer.unref();
+  }
+  return clockNow;
+}
+
+/**
+ * Keeps `value` as bucket i's exemplar of a histogram series when a sampled span is active. Called by the store
+ * only when `tracingPossible()`, and kept out of its `record` so that one stays small enough to inline.
+ */
+export function keepExemplar(s: { exemplars: (Exemplar | undefined)[] | undefined; readonly counts: Float64Array }, i: number, value: number): void {
+  try {
+    const cm = registry[API_KEY]?.context;
+    if (cm === undefined) return;
+    const span = trace.getSpan(cm.active());
+    if (span === undefined) return;
+    const sc = span.spanContext();
+    if ((sc.traceFlags & TraceFlags.SAMPLED) === 0) return;
+    const all = (s.exemplars ??= new Array<Exemplar | undefined>(s.counts.length));
+    const e = all[i];
+    // Updated in place: no allocation per record once a bucket has an exemplar.
+    if (e === undefined) all[i] = { traceId: sc.traceId, spanId: sc.spanId, value, timestamp: coarseNow() };
+    else {
+      e.traceId = sc.traceId;
+      e.spanId = sc.spanId;
+      e.value = value;
+      e.timestamp = coarseNow();
+    }
+  } catch {
+    // A broken context manager or span never reaches the host: the record itself is already counted.
+  }
+}

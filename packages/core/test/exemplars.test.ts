@@ -1,0 +1,107 @@
+import { expect } from 'chai';
+import { context, propagation, trace } from '@opentelemetry/api';
+import { AlwaysOffSampler, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { findPrometheus, requireService, startPrometheus } from '@tuist-telemetry/testing';
+import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
+
+
+/** A registered tracer provider (context manager included) for the duration of `fn`. */
+async function withTracing<T>(provider: NodeTracerProvider, fn: () => Promise<T>): Promise<T> {
+  provider.register();
+  try {
+    return await fn();
+  } finally {
+    await provider.shutdown();
+    trace.disable();
+    context.disable();
+    propagation.disable();
+  }
+}
+
+function bucketLines(body: string, metric: string): string[] {
+  return body.split('\n').filter((l) => l.startsWith(`${metric}_bucket{`));
+}
+
+describe('core: exemplars on catalog histograms (OpenMetrics)', () => {
+  let t: Telemetry;
+  beforeEach(async () => {
+    t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, setGlobalMeterProvider: false });
+    await t.ready();
+  });
+  afterEach(() => t.shutdown());
+
+  it('a value recorded inside a sampled span becomes its bucket exemplar (trace id, span id, value, timestamp)', async () => {
+    const ids = await withTracing(new NodeTracerProvider(), async () =>
+      trace.getTracer('test').startActiveSpan('run', (span) => {
+        t.metrics.recordRun({ name: 'build', isCi: false, status: 0, durationMs: 150 });
+        span.end();
+        return span.spanContext();
+      }),
+    );
+    t.metrics.recordRun({ name: 'build', isCi: false, status: 0, durationMs: 170 }); // no span: no exemplar
+    const om = await t.renderPrometheus({ openMetrics: true });
+    const withExemplar = bucketLines(om, 'tuist_runs_duration_milliseconds').filter((l) => l.includes(' # {'));
+    expect(withExemplar).to.have.length(1);
+    const m = /le="200"\} 2 # \{trace_id="([0-9a-f]{32})",span_id="([0-9a-f]{16})"\} 150 (\d+\.\d{3})$/.exec(withExemplar[0]!);
+    expect(m, withExemplar[0]).to.not.equal(null);
+    expect(m![1]).to.equal(ids.traceId);
+    expect(m![2]).to.equal(ids.spanId);
+    expect(Math.abs(Number(m![3]) * 1000 - Date.now())).to.be.lessThan(60_000);
+    // Text 0.0.4 has no exemplars.
+    expect(await t.renderPrometheus()).to.not.contain(' # {');
+  });
+
+  it('no exemplar without a sampled span: unsampled spans and no tracing at all', async () => {
+    await withTracing(new NodeTracerProvider({ sampler: new AlwaysOffSampler() }), async () =>
+      trace.getTracer('test').startActiveSpan('run', (span) => {
+        t.metrics.recordRun({ name: 'build', isCi: false, status: 0, durationMs: 150 });
+        span.end();
+      }),
+    );
+    t.metrics.recordRun({ name: 'build', isCi: false, status: 0, durationMs: 150 });
+    expect(await t.renderPrometheus({ openMetrics: true })).to.not.contain(' # {');
+  });
+
+  it('the latest exemplar of a bucket wins', async () => {
+    const last = await withTracing(new NodeTracerProvider(), async () => {
+      const tracer = trace.getTracer('test');
+      let sc = tracer.startActiveSpan('a', (s) => (t.metrics.recordRun({ name: 'x', isCi: true, status: 0, durationMs: 120 }), s.end(), s.spanContext()));
+      sc = tracer.startActiveSpan('b', (s) => (t.metrics.recordRun({ name: 'x', isCi: true, status: 0, durationMs: 130 }), s.end(), s.spanContext()));
+      return sc;
+    });
+    const line = bucketLines(await t.renderPrometheus({ openMetrics: true }), 'tuist_runs_duration_milliseconds').find((l) => l.includes(' # {'))!;
+    expect(line).to.contain(`span_id="${last.spanId}"`);
+    expect(line).to.match(/\} 130 \d+\.\d{3}$/);
+  });
+});
+
+describe('core: a real Prometheus stores the exemplars (--enable-feature=exemplar-storage)', function () {
+  this.timeout(90_000);
+
+  it('query_exemplars returns the trace id recorded inside the span', async function () {
+    requireService(this, 'Prometheus', findPrometheus() !== undefined, 'apt-get install prometheus, or set PROMETHEUS_BIN');
+    const t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, setGlobalMeterProvider: false });
+    await t.ready();
+    const prom = await withTracing(new NodeTracerProvider(), async () => {
+      const sc = trace.getTracer('test').startActiveSpan('run', (span) => {
+        t.metrics.recordRun({ name: 'build', isCi: false, status: 0, durationMs: 150 });
+        span.end();
+        return span.spanContext();
+      });
+      const p = await startPrometheus({ targets: [`127.0.0.1:${t.port}`], flags: ['--enable-feature=exemplar-storage'] });
+      return { p, sc };
+    });
+    try {
+      let found: string[] = [];
+      for (let i = 0; i < 40 && found.length === 0; i++) {
+        const r = await prom.p.exemplars('tuist_runs_duration_milliseconds_bucket');
+        found = r.flatMap((s) => s.exemplars.map((e) => e.labels.trace_id!));
+        if (found.length === 0) await new Promise((res) => setTimeout(res, 250));
+      }
+      expect(found).to.include(prom.sc.traceId);
+    } finally {
+      await prom.p.stop();
+      await t.shutdown();
+    }
+  });
+});
