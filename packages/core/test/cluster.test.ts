@@ -82,6 +82,16 @@ describe('core: node:cluster (primary serves one /metrics for every worker)', fu
     expect(runs(await scrape(app.metricsUrl), 'disconnect')).to.equal(12);
   });
 
+  it('a worker that dies without a word (SIGKILL) keeps what the last scrape saw of it', async () => {
+    for (let i = 0; i < 9; i++) await app.get('/run?name=crash');
+    expect(runs(await scrape(app.metricsUrl), 'crash')).to.equal(9);
+    const replaced = app.waitFor(/LISTENING 6/);
+    app.command('kill 3 SIGKILL');
+    await app.waitFor(/EXITED 3 null SIGKILL/, true);
+    await replaced;
+    expect(runs(await scrape(app.metricsUrl), 'crash')).to.equal(9);
+  });
+
   it('a hung worker cannot hang the scrape: it is served with its previous values and counted as missed', async () => {
     for (let i = 0; i < 6; i++) await app.get('/run?name=hang');
     expect(runs(await scrape(app.metricsUrl), 'hang')).to.equal(6);
