@@ -17,6 +17,8 @@ async function run(caseId: string, impl: string, p: CaseParams): Promise<Record<
       return scrapeCase(impl as SeriesImpl, p.series, p.scrapes);
     case 'gzip':
       return scrapeCase(impl as SeriesImpl, p.series, p.scrapes, true);
+    case 'concurrent':
+      return scrapeCase(impl as SeriesImpl, p.series, p.scrapes, false, 20);
     case 'memory':
       return memoryCase(impl as SeriesImpl, p.series);
     case 'undici':

@@ -138,7 +138,7 @@ for (const [caseId, byImpl] of Object.entries(collected)) {
 }
 
 const table = rows(results, params.series, pending).filter((r) => {
-  const caseOf: Record<string, string> = { '1': 'counter', '1b': 'counter', '2': 'histogram', '2b': 'histogram', '3': 'scrape', '3b': 'scrape', '3c': 'scrape', '3d': 'gzip', '3e': 'gzip', '3f': 'gzip', '4': 'undici', '4b': 'undici', '4c': 'undici', '4d': 'undici', '5': 'pg', '5b': 'pg', '5c': 'pg', '5d': 'pg', '6': 'memory', '6b': 'memory', '6c': 'memory', '7': 'cluster', '7b': 'cluster', '7c': 'cluster' };
+  const caseOf: Record<string, string> = { '1': 'counter', '1b': 'counter', '2': 'histogram', '2b': 'histogram', '3': 'scrape', '3b': 'scrape', '3c': 'scrape', '3d': 'gzip', '3e': 'gzip', '3f': 'gzip', '3g': 'concurrent', '3h': 'concurrent', '4': 'undici', '4b': 'undici', '4c': 'undici', '4d': 'undici', '5': 'pg', '5b': 'pg', '5c': 'pg', '5d': 'pg', '6': 'memory', '6b': 'memory', '6c': 'memory', '7': 'cluster', '7b': 'cluster', '7c': 'cluster' };
   return !only || only.has(caseOf[r.id]!);
 });
 const errors = outcomes.filter((o) => o.error).map((o) => o.error!);
@@ -198,7 +198,9 @@ Aims beyond the bars: ${aims}.
    slices of about 1 MB and lets the event loop run in between. 3d-3f: the same scrape asking for gzip, as
    Prometheus always does, timed to the last decompressed byte: this SDK streams its body through zlib's
    \`createGzip\` (level 1) in 64 KB slices; prom-client's body goes through \`zlib.createGzip()\` at the default
-   level, which is what the \`compression\` middleware does (the stock exporter serves no gzip).
+   level, which is what the \`compression\` middleware does (the stock exporter serves no gzip). 3g-3h: 20 scrapes
+   sent at once on 20 connections (this SDK's cap raised to 20 for it; its default is 10): concurrent scrapes share
+   one render here, prom-client renders once per scrape.
 4. **undici**: ${params.requests.toLocaleString('en-US')} requests, ${params.concurrency} in flight, against a keep-alive server in another process; a plain
    \`undici.Agent\` against \`createInstrumentedAgent()\` of @tuist-telemetry/http (core telemetry runs in both). 4b is the
    client process's CPU time per request, which the server's share of the two cores does not blur. 4c is the same

@@ -6,8 +6,31 @@
 import http from 'node:http';
 import { createGunzip } from 'node:zlib';
 
+// With `concurrent: N` it sends N requests at once on N connections and answers when all are read (ms: until the last).
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-process.on('message', ({ url, gzip }) => {
+const wide = new http.Agent({ keepAlive: true, maxSockets: 64 });
+process.on('message', ({ url, gzip, concurrent = 1 }) => {
+  if (concurrent > 1) {
+    const t0 = process.hrtime.bigint();
+    let left = concurrent;
+    let failed;
+    for (let i = 0; i < concurrent; i++) {
+      http
+        .get(url, { agent: wide }, (res) => {
+          let bytes = 0;
+          if (res.statusCode !== 200) failed ??= `HTTP ${res.statusCode}`;
+          res.on('data', (chunk) => (bytes += chunk.length));
+          res.on('end', () => {
+            if (--left === 0) {
+              if (failed) process.send({ error: failed });
+              else process.send({ ms: Number(process.hrtime.bigint() - t0) / 1e6, bytes, decoded: bytes, gzip: false, status: 200 });
+            }
+          });
+        })
+        .on('error', (err) => process.send({ error: String(err) }));
+    }
+    return;
+  }
   const t0 = process.hrtime.bigint();
   http
     .get(url, { agent, headers: gzip ? { 'Accept-Encoding': 'gzip' } : {} }, (res) => {

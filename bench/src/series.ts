@@ -37,10 +37,11 @@ function closeServer(server: http.Server): Promise<void> {
   });
 }
 
-export async function seriesTarget(impl: SeriesImpl, capacity: number): Promise<SeriesTarget> {
+export async function seriesTarget(impl: SeriesImpl, capacity: number, concurrent = 1): Promise<SeriesTarget> {
   if (impl === 'ours') {
     const t = startTelemetry({
-      prometheus: { port: 0, host: '127.0.0.1' },
+      // The endpoint serves 10 scrapes at once by default; the concurrent case asks for more.
+      prometheus: { port: 0, host: '127.0.0.1', maxConcurrentScrapes: Math.max(10, concurrent) },
       runtimeMetrics: false,
       setGlobalMeterProvider: false,
       highCardinalityLabels: ['object_key'],
@@ -119,7 +120,7 @@ interface ScrapeReply {
 }
 
 /** A scraper in its own process (scraper.mjs): `scrape()` has it scrape once and returns its timing. */
-export function remoteScraper(url: string, gzip = false): { scrape: () => Promise<{ ms: number; bytes: number; decoded: number }>; close: () => void } {
+export function remoteScraper(url: string, gzip = false, concurrent = 1): { scrape: () => Promise<{ ms: number; bytes: number; decoded: number }>; close: () => void } {
   const child = fork(fileURLToPath(new URL('./scraper.mjs', import.meta.url)), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return {
     scrape: () =>
@@ -129,7 +130,7 @@ export function remoteScraper(url: string, gzip = false): { scrape: () => Promis
           else if (m.gzip !== gzip) reject(new Error(`scrape of ${url}: asked gzip=${gzip}, got gzip=${m.gzip}`));
           else resolve({ ms: m.ms!, bytes: m.bytes!, decoded: m.decoded! });
         });
-        child.send({ url, gzip });
+        child.send({ url, gzip, concurrent });
       }),
     close: () => child.disconnect(),
   };
@@ -140,10 +141,10 @@ export function remoteScraper(url: string, gzip = false): { scrape: () => Promis
  * Prometheus would), the body size, and the longest event-loop block in the measured process during a scrape (what
  * every other request of the host waits for).
  */
-export async function scrapeCase(impl: SeriesImpl, n: number, scrapes: number, gzip = false): Promise<Record<string, number>> {
-  const target = await seriesTarget(impl, n);
+export async function scrapeCase(impl: SeriesImpl, n: number, scrapes: number, gzip = false, concurrent = 1): Promise<Record<string, number>> {
+  const target = await seriesTarget(impl, n, concurrent);
   target.addSeries(0, n);
-  const scraper = remoteScraper(target.url, gzip);
+  const scraper = remoteScraper(target.url, gzip, concurrent);
   const delay = monitorEventLoopDelay({ resolution: 1 });
   try {
     await scraper.scrape(); // first scrape: builds caches, warms up
