@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { escapeHelp, escapeLabelValue } from '@tuist-telemetry/core';
-import { familyHeader, formatValue, labelText } from '../src/prometheus/format.js';
+import { familyHeader, formatValue, labelText, negotiateFormat, textToOpenMetrics } from '../src/prometheus/format.js';
 import { stockName } from '../src/prometheus/third-party.js';
 import { AggregationTemporality, DataPointType, type MetricData } from '@opentelemetry/sdk-metrics';
 import { ValueType } from '@opentelemetry/api';
@@ -62,6 +62,48 @@ describe('prometheus format: escaping, numbers, label text', () => {
     expect(familyHeader('g', 'gauge', 'd', 'openmetrics')).to.equal('# HELP g d\n# TYPE g gauge\n');
     // Every header line is one line: no raw line feed survives inside HELP.
     for (const line of familyHeader('x', 'gauge', 'a\nb\r\nc', 'text').trimEnd().split('\n')) expect(line).to.match(/^# (HELP|TYPE) x /);
+  });
+});
+
+describe('prometheus format: Accept negotiation and OpenMetrics rewriting of third-party text', () => {
+  it('reads q values (after the "q="), spaces around ranges, the best of repeated ranges, and ties go to OpenMetrics', () => {
+    expect(negotiateFormat('text/plain;q=0.5, application/openmetrics-text;q=0.9')).to.equal('openmetrics');
+    expect(negotiateFormat('application/openmetrics-text;q=0.9,text/plain;q=0.5')).to.equal('openmetrics');
+    expect(negotiateFormat('application/openmetrics-text;q=0.3,text/plain;q=0.5')).to.equal('text');
+    // The best q of the ranges that match counts, not the last one.
+    expect(negotiateFormat('application/openmetrics-text;q=0.9, application/openmetrics-text;version=1.0.0;q=0.1, text/plain;q=0.5')).to.equal('openmetrics');
+    expect(negotiateFormat('text/plain;q=0.9, text/plain;version=0.0.4;q=0.1, application/openmetrics-text;q=0.5')).to.equal('text');
+    // A q that is not a number is ignored, as is a version this endpoint does not serve.
+    expect(negotiateFormat('application/openmetrics-text;q=abc')).to.equal('text');
+    expect(negotiateFormat('application/openmetrics-text;version=0.0.1, text/plain;q=0.1')).to.equal('text');
+    // "At least as much as the text format": a tie is OpenMetrics; a wildcard is not the text format.
+    expect(negotiateFormat('application/openmetrics-text;q=0.5,text/plain;q=0.5')).to.equal('openmetrics');
+    expect(negotiateFormat('application/openmetrics-text;q=0.5,*/*;q=0.9')).to.equal('openmetrics');
+  });
+
+  it('textToOpenMetrics renames counter families only on HELP/TYPE lines, also with an empty HELP', () => {
+    const text = [
+      '# HELP jobs_total',
+      '# TYPE jobs_total counter',
+      'jobs_total{note="a # HELP jobs_total b"} 1',
+      '# HELP weird_total see # TYPE weird_total counter',
+      '# TYPE weird_total gauge',
+      'weird_total 2',
+      '# UNIT weird_total seconds',
+      '',
+    ].join('\n');
+    expect(textToOpenMetrics(text)).to.equal(
+      [
+        '# HELP jobs',
+        '# TYPE jobs counter',
+        'jobs_total{note="a # HELP jobs_total b"} 1',
+        '# HELP weird_total see # TYPE weird_total counter',
+        '# TYPE weird_total gauge',
+        'weird_total 2',
+        '',
+      ].join('\n'),
+    );
+    expect(textToOpenMetrics('')).to.equal('');
   });
 });
 
