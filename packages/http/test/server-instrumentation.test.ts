@@ -106,7 +106,7 @@ describe('http: TuistHttpServerInstrumentation on real Express 5 and Fastify 5 s
     app.use(/^\/legacy\/\d+/, legacy);
     app.get(/^\/files\/.+$/, (_req, res) => void res.send('file'));
     const root = express.Router();
-    root.get('/health', (_req, res) => void res.send('ok'));
+    root.get('/status', (_req, res) => void res.send('ok'));
     app.use(root);
     app.use((_req: unknown, res: express.Response) => void res.status(404).send('none'));
     const server = app.listen(0, '127.0.0.1');
@@ -123,7 +123,7 @@ describe('http: TuistHttpServerInstrumentation on real Express 5 and Fastify 5 s
       ['/v1/items/6', 200, '/v1/items,/v2/items/:id'],
       ['/legacy/42/info', 200, String(/^\/legacy\/\d+/) + '/info'],
       ['/files/a/b.txt', 200, String(/^\/files\/.+$/)],
-      ['/health', 200, '/health'],
+      ['/status', 200, '/status'],
     ];
     const before = await metrics();
     for (const [path, status] of expected) expect(await get(port, path), path).to.equal(status);
