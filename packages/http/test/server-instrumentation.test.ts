@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { diag, DiagLogLevel } from '@opentelemetry/api';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
@@ -217,6 +218,30 @@ describe('http: TuistHttpServerInstrumentation on real Express 5 and Fastify 5 s
     await get(portOf(server), '/a');
     await get(portOf(server), '/b');
     expect(await count({ route: '/explicit' })).to.equal(2);
+  });
+
+  it('an unsupported router (or something else named router) is skipped with one diag message and left unchanged', () => {
+    const lines: string[] = [];
+    const push = (...a: unknown[]): number => lines.push(a.map(String).join(' '));
+    diag.setLogger({ error: push, warn: push, info: () => {}, debug: () => {}, verbose: () => {} }, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
+    try {
+      const routerDef = (i: TuistHttpServerInstrumentation) => i.getModuleDefinitions().find((m) => m.name === 'router')!;
+      const OldRouter = function Router(): void {};
+      const use = (): void => {};
+      OldRouter.prototype.use = use;
+      OldRouter.prototype.route = use;
+      const def = routerDef(new TuistHttpServerInstrumentation({ enabled: false }));
+      expect(def.patch!(OldRouter, '1.3.8')).to.equal(OldRouter);
+      expect(def.patch!(OldRouter, '1.3.8')).to.equal(OldRouter);
+      expect(OldRouter.prototype.use).to.equal(use);
+      expect(lines.filter((l) => l.includes('router 1.3.8 is not supported'))).to.have.length(1);
+      const notARouter = { hello: 'world' };
+      expect(routerDef(new TuistHttpServerInstrumentation({ enabled: false })).patch!(notARouter, '2.0.0')).to.equal(notARouter);
+      expect(lines.filter((l) => l.includes('router 2.0.0 does not look like router 2.x'))).to.have.length(1);
+      expect(lines).to.have.length(2);
+    } finally {
+      diag.disable();
+    }
   });
 
   it('disable and enable are idempotent; while disabled nothing is counted', async () => {
