@@ -1,9 +1,7 @@
 import { InstrumentationBase, InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
-import { activeTelemetry, callHook } from '@tuist-telemetry/core/internal';
+import { callHook } from '@tuist-telemetry/core/internal';
 import { createRequire } from 'node:module';
-import type { Callback } from './internal-types.js';
-import { warnShared } from './instrument.js';
-import { bindingOf, instrumentPool, type MarkedPool } from './pool.js';
+import { patchProto, restorePoolClass, standInFor, swapPoolClass, unpatchProto, type Proto } from './patch.js';
 import { enabledInstrumentations as active } from './state.js';
 import type { PgPool, TuistPgInstrumentationConfig } from './types.js';
 import { supportedMajor } from './utils.js';
@@ -14,25 +12,16 @@ const VERSION = (createRequire(import.meta.url)('../package.json') as { version:
 const PG_MAJORS = [8, 8] as const;
 const POOL_MAJORS = [2, 3] as const;
 
-/** What a patched `Pool.prototype` keeps: the methods it had and the wrappers put in their place. */
-interface ProtoPatch {
-  readonly originals: { connect: Callback; query: Callback };
-  readonly wrappers: { connect: Callback; query: Callback };
-}
-
-/** On pg-pool's `Pool.prototype`; `Symbol.for` so that two copies of this package patch it once. */
-const PATCH = Symbol.for('@tuist-telemetry/db.TuistPgInstrumentation');
-type Proto = Record<'connect' | 'query', Callback> & { [PATCH]?: ProtoPatch };
-
 /**
  * Every node-postgres pool (pg 8, pg-pool 2/3) used after `enable()`, by anyone (an ORM, a query builder, a job
  * library), records `tuist_repo_pool_*` and `tuist_repo_query_*` into the running telemetry, as `instrumentPgPool`
- * does. A pool is instrumented when it is first used (`connect` or `query`); one `instrumentPgPool` call on it
- * sets its name and telemetry and never makes it count twice.
+ * does. A pool is instrumented when it is constructed (so an idle pool has its gauges), or, for a pool made before
+ * `enable()`, when it is first used (`connect` or `query`); one `instrumentPgPool` call on it sets its name and
+ * telemetry and never makes it count twice.
  *
- * It patches `Pool.prototype.connect` and `.query` of pg-pool (reached through `pg` and `pg-pool`, CJS `require`
- * and ESM `import` with the loader hook), with plain wrappers that never unwrap anyone else's: it runs next to
- * `@opentelemetry/instrumentation-pg`, in either order.
+ * It puts a stand-in in place of the exported `Pool` class of `pg` and `pg-pool` (see `standInFor`) and patches
+ * `Pool.prototype.connect` and `.query` of pg-pool (CJS `require` and ESM `import` with the loader hook), with plain
+ * wrappers that never unwrap anyone else's: it runs next to `@opentelemetry/instrumentation-pg`, in either order.
  */
 export class TuistPgInstrumentation extends InstrumentationBase<TuistPgInstrumentationConfig> {
   /** The short name `OTEL_NODE_ENABLED_INSTRUMENTATIONS` / `OTEL_NODE_DISABLED_INSTRUMENTATIONS` take. */
@@ -60,14 +49,14 @@ export class TuistPgInstrumentation extends InstrumentationBase<TuistPgInstrumen
       new InstrumentationNodeModuleDefinition(
         'pg',
         ['*'],
-        (exports: unknown, version?: string) => this.patchModule(exports, version, 'pg', PG_MAJORS, poolProtoOfPg),
-        (exports: unknown) => this.unpatchModule(exports, poolProtoOfPg),
+        (exports: unknown, version?: string) => this.patchModule(exports, version, 'pg', PG_MAJORS, poolProtoOfPg, swapPg),
+        (exports: unknown) => this.unpatchModule(exports, poolProtoOfPg, restorePg),
       ),
       new InstrumentationNodeModuleDefinition(
         'pg-pool',
         ['*'],
-        (exports: unknown, version?: string) => this.patchModule(exports, version, 'pg-pool', POOL_MAJORS, poolProtoOfPgPool),
-        (exports: unknown) => this.unpatchModule(exports, poolProtoOfPgPool),
+        (exports: unknown, version?: string) => this.patchModule(exports, version, 'pg-pool', POOL_MAJORS, poolProtoOfPgPool, swapPgPool),
+        (exports: unknown) => this.unpatchModule(exports, poolProtoOfPgPool, restorePgPool),
       ),
     ];
   }
@@ -91,7 +80,14 @@ export class TuistPgInstrumentation extends InstrumentationBase<TuistPgInstrumen
     }
   }
 
-  private patchModule(exports: unknown, version: string | undefined, name: string, [min, max]: readonly [number, number], protoOf: (e: unknown) => Proto | undefined): unknown {
+  private patchModule(
+    exports: unknown,
+    version: string | undefined,
+    name: string,
+    [min, max]: readonly [number, number],
+    protoOf: (e: unknown) => Proto | undefined,
+    swap: (e: unknown) => unknown,
+  ): unknown {
     try {
       if (!supportedMajor(version, min, max)) {
         this.warnVersion(`${name} ${String(version)} is not supported (${name} ${min === max ? min : `${min}-${max}`}.x are); its pools are not instrumented`);
@@ -103,17 +99,19 @@ export class TuistPgInstrumentation extends InstrumentationBase<TuistPgInstrumen
         return exports;
       }
       patchProto(proto);
+      return swap(exports);
     } catch (err) {
       this._diag.error(`patching ${name} failed; its pools are not instrumented`, err);
     }
     return exports;
   }
 
-  private unpatchModule(exports: unknown, protoOf: (e: unknown) => Proto | undefined): void {
+  private unpatchModule(exports: unknown, protoOf: (e: unknown) => Proto | undefined, restore: (e: unknown) => void): void {
     try {
       if (active.length > 0) return; // another instance still wants the patch
       const proto = protoOf(exports);
       if (proto !== undefined) unpatchProto(proto);
+      restore(exports);
     } catch (err) {
       this._diag.error('unpatching failed', err);
     }
@@ -155,51 +153,30 @@ function poolProtoOfPg(exports: unknown): Proto | undefined {
   return isProto(proto) ? proto : undefined;
 }
 
-/** Instruments a pool the first time it is used while an instrumentation is enabled. */
-function adopt(pool: MarkedPool): void {
-  const owner = active[0];
-  if (owner === undefined || bindingOf(pool) !== undefined || typeof pool.on !== 'function') return;
-  const name = owner.nameOf(pool);
-  const sharing = instrumentPool(pool, { name, telemetry: undefined, auto: true, cache: undefined });
-  const t = activeTelemetry();
-  if (t !== undefined) warnShared(sharing, name, t);
+/** pg (CJS exports or ESM namespace): `Pool`, and `default.Pool` of a namespace (`import pg from 'pg'`). */
+function swapPg(exports: unknown): unknown {
+  swapPoolClass(exports, 'Pool');
+  const def = (exports as { default?: unknown } | undefined)?.default;
+  if (def !== exports) swapPoolClass(def, 'Pool');
+  return exports;
 }
 
-function patchProto(proto: Proto): void {
-  if (proto[PATCH] !== undefined) {
-    // Patched before (and maybe unpatched by disable while someone else's wrapper sat on top): put ours back if gone.
-    const p = proto[PATCH];
-    for (const key of ['connect', 'query'] as const) if (proto[key] === p.originals[key]) proto[key] = p.wrappers[key];
-    return;
-  }
-  const originals = { connect: proto.connect, query: proto.query };
-  const wrap = (key: 'connect' | 'query'): Callback =>
-    function (this: unknown, ...args: unknown[]): unknown {
-      const pool = this as MarkedPool;
-      if (active.length > 0 && typeof pool === 'object' && pool !== null && bindingOf(pool) === undefined) {
-        try {
-          adopt(pool);
-        } catch {
-          // never into the host: the call goes on uninstrumented
-        }
-        // The pool's own wrapper now times this call; it comes back here (marked) for the original.
-        const own = Object.getOwnPropertyDescriptor(pool, key)?.value as Callback | undefined;
-        if (typeof own === 'function' && own !== wrappers[key]) return own.apply(pool, args);
-      }
-      return originals[key].apply(this, args);
-    };
-  const wrappers = { connect: wrap('connect'), query: wrap('query') };
-  Object.defineProperty(proto, PATCH, { value: { originals, wrappers } satisfies ProtoPatch, configurable: true });
-  proto.connect = wrappers.connect;
-  proto.query = wrappers.query;
+function restorePg(exports: unknown): void {
+  restorePoolClass(exports, 'Pool');
+  const def = (exports as { default?: unknown } | undefined)?.default;
+  if (def !== exports) restorePoolClass(def, 'Pool');
 }
 
 /**
- * Restores the prototype's methods when ours are still on top; when another instrumentation wrapped them since,
- * ours stay in place under theirs (unwrapping would remove theirs) and pass calls straight through while disabled.
+ * pg-pool: CJS exports are the class itself, replaced by returning the stand-in (require-in-the-middle keeps it
+ * for every later `require`; it stays after `disable()`, constructing plainly); an ESM namespace has it as `default`.
  */
-function unpatchProto(proto: Proto): void {
-  const p = proto[PATCH];
-  if (p === undefined) return;
-  for (const key of ['connect', 'query'] as const) if (proto[key] === p.wrappers[key]) proto[key] = p.originals[key];
+function swapPgPool(exports: unknown): unknown {
+  if (typeof exports === 'function') return standInFor(exports as new () => object);
+  swapPoolClass(exports, 'default');
+  return exports;
+}
+
+function restorePgPool(exports: unknown): void {
+  if (typeof exports !== 'function') restorePoolClass(exports, 'default');
 }

@@ -146,11 +146,52 @@ describe('db: TuistPgInstrumentation', function () {
         d.stop();
       }
     });
+    it('a pool created after enable and never used has its pool series on a scrape (pg.Pool, a subclass, pg-pool)', async () => {
+      inst.setConfig({ poolName: (pool) => pool.options?.application_name as string | undefined });
+      const idle = newPool({ max: 4, application_name: 'idle' });
+      class OrmPool extends pg.Pool {}
+      const sub = new OrmPool({ connectionString: url, max: 2, application_name: 'idle-sub' });
+      const PgPool = require('pg-pool') as new (config: object) => pgTypes.Pool;
+      const direct = new PgPool({ connectionString: url, max: 3, application_name: 'idle-pg-pool', Client: pg.Client });
+      pools.push(sub, direct);
+      expect(idle).to.be.instanceOf(pg.Pool);
+      expect(sub).to.be.instanceOf(OrmPool).and.instanceOf(pg.Pool).and.instanceOf(PgPool);
+      let exp = await metrics();
+      for (const [repo, max] of [['idle', 4], ['idle-sub', 2], ['idle-pg-pool', 3]] as const) {
+        expect(value(exp, 'tuist_repo_pool_size', { repo }), repo).to.equal(max);
+        expect(value(exp, 'tuist_repo_pool_ready_conn_count', { repo }), repo).to.equal(0);
+        expect(value(exp, 'tuist_repo_pool_checkout_queue_length', { repo }), repo).to.equal(0);
+        expect(value(exp, 'tuist_repo_pool_db_connection_connected', { repo }), repo).to.equal(0);
+        expect(value(exp, 'tuist_repo_pool_db_connection_disconnected', { repo }), repo).to.equal(0);
+      }
+      // Found at construction, then named explicitly: counted once, under the explicit name only.
+      instrumentPgPool(idle, { name: 'idle-explicit' });
+      await idle.query('SELECT 1');
+      exp = await metrics();
+      expect(value(exp, 'tuist_repo_query_count', { repo: 'idle-explicit', result: 'ok' })).to.equal(1);
+      expect(value(exp, 'tuist_repo_pool_db_connection_connected', { repo: 'idle-explicit' })).to.equal(1);
+      expect(value(exp, 'tuist_repo_pool_size', { repo: 'idle-explicit' })).to.equal(4);
+      expect(samples(exp, 'tuist_repo_pool_size', { repo: 'idle' })).to.have.length(0);
+    });
+
+    it('a pool made while disabled is not picked up at construction, but at its first use once enabled', async () => {
+      inst.setConfig({ poolName: (pool) => pool.options?.application_name as string | undefined });
+      inst.disable();
+      const early = newPool({ max: 5, application_name: 'early' });
+      expect(samples(await metrics(), 'tuist_repo_pool_size', { repo: 'early' })).to.have.length(0);
+      inst.enable();
+      expect(samples(await metrics(), 'tuist_repo_pool_size', { repo: 'early' })).to.have.length(0);
+      await early.query('SELECT 1');
+      const exp = await metrics();
+      expect(value(exp, 'tuist_repo_pool_size', { repo: 'early' })).to.equal(5);
+      expect(value(exp, 'tuist_repo_query_count', { repo: 'early', result: 'ok' })).to.equal(1);
+    });
   });
 
   describe('ESM: import pg from "pg" in a child process with the loader hook', () => {
-    it('an app that imports no @tuist-telemetry package gets pool and query series', async () => {
-      const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', '--import', './test/fixtures/register-pg.ts', './test/fixtures/esm-app.mjs'], {
+    /** Runs an ESM fixture app with the loader hook and TuistPgInstrumentation; returns what it printed. */
+    async function runApp(app: string): Promise<{ out: string; exp: Exposition }> {
+      const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', '--import', './test/fixtures/register-pg.ts', app], {
         cwd: dbDir,
         env: { ...process.env, DATABASE_URL: url, POOL_NAME: 'esm' },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -160,7 +201,22 @@ describe('db: TuistPgInstrumentation', function () {
       child.stderr.on('data', (c: Buffer) => (out += c.toString()));
       const code = await new Promise<number | null>((r) => child.on('exit', r));
       expect(code, out).to.equal(0);
-      const exp = parseExposition(out.slice(out.indexOf('EXPOSITION\n') + 11));
+      return { out, exp: parseExposition(out.slice(out.indexOf('EXPOSITION\n') + 11)) };
+    }
+
+    it('pools created through pg-pool, pg\'s default and named exports and never used have their pool series', async () => {
+      const { out, exp } = await runApp('./test/fixtures/esm-idle-app.mjs');
+      expect(JSON.parse(/^CHECKS (.*)$/m.exec(out)![1]!), out).to.deep.equal({ instanceOfPgPool: true, instanceOfPg: true });
+      for (const [repo, max] of [['esm-pg-pool', 4], ['esm-default', 2], ['esm-named', 3]] as const) {
+        expect(value(exp, 'tuist_repo_pool_size', { repo }), `${repo}\n${out}`).to.equal(max);
+        expect(value(exp, 'tuist_repo_pool_ready_conn_count', { repo }), repo).to.equal(0);
+        expect(value(exp, 'tuist_repo_pool_checkout_queue_length', { repo }), repo).to.equal(0);
+        expect(value(exp, 'tuist_repo_pool_db_connection_connected', { repo }), repo).to.equal(0);
+      }
+    });
+
+    it('an app that imports no @tuist-telemetry package gets pool and query series', async () => {
+      const { out, exp } = await runApp('./test/fixtures/esm-app.mjs');
       expect(value(exp, 'tuist_repo_query_count', { repo: 'esm', result: 'ok' }), out).to.equal(3);
       expect(value(exp, 'tuist_repo_query_count', { repo: 'esm', result: 'error' })).to.equal(1);
       expect(value(exp, 'tuist_repo_pool_size', { repo: 'esm' })).to.equal(2);

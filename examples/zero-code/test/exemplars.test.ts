@@ -1,0 +1,70 @@
+import { expect } from 'chai';
+import { findPrometheus, freePort, requireService, startPostgres, startPrometheus, startS3Server, type Postgres, type PrometheusServer, type S3Server } from '@tuist-telemetry/testing';
+import { runApp } from './run-app.js';
+import { traceReceiver } from './trace-receiver.js';
+
+interface ExemplarSeries {
+  seriesLabels: Record<string, string>;
+  exemplars: { labels: Record<string, string>; value: string; timestamp: number }[];
+}
+
+/** `/api/v1/query_exemplars` over the last five minutes. */
+async function exemplars(prom: PrometheusServer, query: string): Promise<ExemplarSeries[]> {
+  const now = Date.now() / 1000;
+  const params = new URLSearchParams({ query, start: String(now - 300), end: String(now + 60) });
+  const res = await fetch(`${prom.url}/api/v1/query_exemplars?${params}`);
+  const body = (await res.json()) as { status: string; data?: ExemplarSeries[]; error?: string };
+  if (body.status !== 'success') throw new Error(`query_exemplars ${query}: ${body.error}`);
+  return body.data ?? [];
+}
+
+const TRACE_ID = /^[0-9a-f]{32}$/;
+
+describe('exemplars end to end: a real Prometheus with exemplar storage scraping the zero-code app with traces on', () => {
+  let postgres: Postgres;
+  let s3: S3Server;
+  before(async function () {
+    requireService(this, 'Prometheus', findPrometheus() !== undefined, 'set PROMETHEUS_BIN or apt-get install prometheus');
+    [postgres, s3] = await Promise.all([startPostgres({ from: import.meta.url }), startS3Server({ from: import.meta.url })]);
+  });
+  after(async () => {
+    await Promise.all([postgres?.stop(), s3?.stop()]);
+  });
+
+  it('query_exemplars returns trace ids that the local OTLP trace receiver received as spans', async () => {
+    const rx = await traceReceiver();
+    const port = await freePort();
+    const app = runApp('esm/app.mjs', {
+      DATABASE_URL: postgres.url,
+      S3_ENDPOINT: s3.endpoint,
+      OTEL_EXPORTER_PROMETHEUS_PORT: String(port),
+      OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
+      OTEL_TRACES_EXPORTER: 'otlp',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_EXPORTER_OTLP_ENDPOINT: rx.url,
+      OTEL_BSP_SCHEDULE_DELAY: '100',
+    });
+    let prom: PrometheusServer | undefined;
+    try {
+      await app.ready;
+      prom = await startPrometheus({ targets: [`127.0.0.1:${port}`], flags: ['--enable-feature=exemplar-storage'] });
+      const deadline = Date.now() + 30_000;
+      let found: ExemplarSeries[] = [];
+      while (Date.now() < deadline) {
+        found = await exemplars(prom, '{__name__=~"tuist_.+_bucket"}');
+        if (found.length > 0) break;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      const ids = new Set(found.flatMap((s) => s.exemplars.flatMap((e) => Object.values(e.labels).filter((v) => TRACE_ID.test(v)))));
+      expect(ids.size, `exemplars of the tuist histograms:\n${JSON.stringify(found).slice(0, 2000)}\n${app.output()}`).to.be.greaterThan(0);
+      const families = new Set(found.map((s) => s.seriesLabels.__name__));
+      expect([...families].some((n) => n!.startsWith('tuist_http_server_request_duration')), [...families].join(', ')).to.equal(true);
+      const received = new Set(rx.spans.map((s) => s.traceId.toLowerCase()));
+      for (const id of ids) expect(received.has(id), `trace ${id} reached the receiver`).to.equal(true);
+    } finally {
+      await prom?.stop();
+      await app.stop();
+      await rx.close();
+    }
+  });
+});

@@ -1,0 +1,190 @@
+import { expect } from 'chai';
+import { DiagLogLevel, diag } from '@opentelemetry/api';
+import { MetricStore, WarnOnce, logger, type MetricDefinition } from '@tuist-telemetry/core';
+
+// Survivors of `npm run mutate` in store.ts: series creation and normalisation, the label bound and its overflow
+// series and self-metric, remove/clear, bucket placement, start-up series and collection callbacks.
+
+const OVERFLOW_METRIC = 'tuist_telemetry_label_overflow_total';
+
+const defs: MetricDefinition[] = [
+  { name: OVERFLOW_METRIC, type: 'counter', family: 'telemetry', description: 'overflow', labels: ['metric', 'label'] },
+  { name: 'test_jobs_total', type: 'counter', family: 'test', description: 'jobs', labels: ['queue', 'state'] },
+  { name: 'test_level', type: 'gauge', family: 'test', description: 'level', labels: [] },
+  { name: 'test_pool', type: 'gauge', family: 'test', description: 'pool', labels: [], optionalLabels: ['repo'] },
+  { name: 'test_started_total', type: 'counter', family: 'test', description: 'initial', labels: ['kind'], initialSeries: [{ kind: 'a' }, { kind: 'b' }] },
+  { name: 'test_size_bytes', type: 'histogram', family: 'test', description: 'size', labels: ['op'], buckets: [1, 10, 100] },
+  { name: 'test_nobuckets', type: 'histogram', family: 'test', description: 'no buckets', labels: [] },
+];
+
+interface Warned {
+  key: string;
+  message: string;
+}
+
+function store(maxLabelValues = 1000): { s: MetricStore; warned: Warned[] } {
+  const warned: Warned[] = [];
+  const warn = new WarnOnce(logger('test'));
+  const orig = warn.warn.bind(warn);
+  warn.warn = (key: string, message: string, ...rest: unknown[]) => {
+    warned.push({ key, message });
+    return (orig as (...a: unknown[]) => void)(key, message, ...rest);
+  };
+  const s = new MetricStore(defs, { naming: 'docs', highCardinality: new Set(), enabledHighCardinality: new Set(), maxLabelValues, warn });
+  return { s, warned };
+}
+
+const values = (s: MetricStore, name: string) =>
+  [...(s.counter(name) as unknown as { series: Set<{ labelValues: string[]; value: number }> }).series].map((x) => `${x.labelValues.join(',')}=${x.value}`).sort();
+
+describe('core store: series, normalisation, bound, remove/clear', () => {
+  before(() => diag.setLogger({ error() {}, warn() {}, info() {}, debug() {}, verbose() {} }, { logLevel: DiagLogLevel.NONE, suppressOverrideMessage: true }));
+  after(() => diag.disable());
+
+  it('one series per label set; numbers and booleans are the same series as their string spelling', () => {
+    const { s } = store();
+    const c = s.counter('test_jobs_total');
+    c.add(1, { queue: 'q', state: 'ok' });
+    c.add(2, { queue: 'q', state: 'ok' });
+    c.add(1, { queue: '5', state: 'true' });
+    c.add(1, { queue: 5, state: true });
+    c.add(1, { queue: 5n, state: 'true' });
+    expect(values(s, 'test_jobs_total')).to.deep.equal(['5,true=3', 'q,ok=3']);
+  });
+
+  it('a missing required label is recorded as "unknown" and warned once per metric and label', () => {
+    const { s, warned } = store();
+    const c = s.counter('test_jobs_total');
+    c.add(1, { queue: 'q' });
+    c.add(1, { queue: 'q', state: null });
+    c.add(1, undefined);
+    expect(values(s, 'test_jobs_total')).to.deep.equal(['q,unknown=2', 'unknown,unknown=1']);
+    expect(warned.map((w) => w.key)).to.include('label-missing:test_jobs_total:state');
+    expect(warned.find((w) => w.key === 'label-missing:test_jobs_total:state')!.message).to.contain('"state" is missing');
+  });
+
+  it('an object label value is recorded as "invalid" with a warning naming the label', () => {
+    const { s, warned } = store();
+    s.counter('test_jobs_total').add(1, { queue: {} as never, state: Symbol('x') as never });
+    expect(values(s, 'test_jobs_total')).to.deep.equal(['invalid,invalid=1']);
+    expect(warned.map((w) => w.key)).to.include.members(['label-invalid:test_jobs_total:queue', 'label-invalid:test_jobs_total:state']);
+  });
+
+  it('a value over the length limit is truncated into one series, with a warning', () => {
+    const { s, warned } = store();
+    const c = s.counter('test_jobs_total');
+    c.add(1, { queue: 'x'.repeat(2000), state: 'ok' });
+    c.add(1, { queue: 'x'.repeat(3000), state: 'ok' });
+    c.add(1, { queue: 'x'.repeat(1024), state: 'ok' });
+    expect(values(s, 'test_jobs_total')).to.deep.equal([`${'x'.repeat(1024)},ok=3`]);
+    expect(warned.map((w) => w.key)).to.include('label-too-long');
+  });
+
+  it('past maxLabelValues distinct values a label records __overflow__, counted per metric and label', () => {
+    const { s, warned } = store(2);
+    const c = s.counter('test_jobs_total');
+    for (const q of ['a', 'b', 'c', 'd', 'a']) c.add(1, { queue: q, state: 'ok' });
+    expect(values(s, 'test_jobs_total')).to.deep.equal(['__overflow__,ok=2', 'a,ok=2', 'b,ok=1']);
+    expect(values(s, OVERFLOW_METRIC)).to.deep.equal(['test_jobs_total,queue=2']);
+    const w = warned.find((x) => x.key === 'overflow:test_jobs_total:queue');
+    expect(w, 'overflow warning').to.not.equal(undefined);
+    expect(w!.message).to.contain('reached 2 distinct values').and.contain('__overflow__');
+    // remove() of an overflowed value finds the overflow series, as a recording of it would.
+    s.counter('test_jobs_total').remove({ queue: 'zzz', state: 'ok' });
+    expect(values(s, 'test_jobs_total')).to.deep.equal(['a,ok=2', 'b,ok=1']);
+  });
+
+  it('clear() forgets labelled series and the bound; an unlabelled series stays at its value', () => {
+    const { s } = store(2);
+    const c = s.counter('test_jobs_total');
+    for (const q of ['a', 'b', 'c']) c.add(1, { queue: q, state: 'ok' });
+    c.clear();
+    expect(values(s, 'test_jobs_total')).to.deep.equal([]);
+    for (const q of ['c', 'd']) c.add(1, { queue: q, state: 'ok' });
+    expect(values(s, 'test_jobs_total')).to.deep.equal(['c,ok=1', 'd,ok=1']);
+    const g = s.gauge('test_level');
+    g.set(4);
+    g.clear();
+    g.remove(undefined);
+    expect([...g.series].map((x) => x.value)).to.deep.equal([4]);
+  });
+
+  it('unlabelled counters/gauges with only optional labels and initialSeries exist from start-up at 0', () => {
+    const { s } = store();
+    expect([...s.gauge('test_pool').series].map((x) => `${x.labelValues.join(',')}=${x.value}`)).to.deep.equal(['=0']);
+    expect(values(s, 'test_started_total')).to.deep.equal(['a=0', 'b=0']);
+    expect(values(s, 'test_jobs_total')).to.deep.equal([]);
+    expect([...s.histogram('test_size_bytes').series]).to.have.length(0);
+    s.gauge('test_pool').set(3, { repo: 'r' });
+    s.gauge('test_pool').set(5, {});
+    expect([...s.gauge('test_pool').series].map((x) => `${x.labelValues.join(',')}=${x.value}`).sort()).to.deep.equal(['=5', 'r=3']);
+  });
+
+  it('bad values are dropped with a warning; counters and histograms refuse negatives, gauges take them', () => {
+    const { s, warned } = store();
+    const c = s.counter('test_jobs_total');
+    for (const v of [-1, NaN, Infinity, -Infinity, '5' as never]) c.add(v, { queue: 'q', state: 'ok' });
+    c.add(0, { queue: 'q', state: 'ok' });
+    expect(values(s, 'test_jobs_total')).to.deep.equal(['q,ok=0']);
+    const g = s.gauge('test_level');
+    g.set(-3);
+    for (const v of [NaN, Infinity, -Infinity]) g.set(v);
+    expect([...g.series].map((x) => x.value)).to.deep.equal([-3]);
+    const h = s.histogram('test_size_bytes');
+    for (const v of [-1, NaN, Infinity]) h.record(v, { op: 'x' });
+    expect([...h.series]).to.have.length(0);
+    expect(warned.map((w) => w.key)).to.include.members(['bad-value:test_jobs_total', 'bad-value:test_level', 'bad-value:test_size_bytes']);
+  });
+
+  it('histogram buckets: upper bounds inclusive, past the last bound only in +Inf; no buckets means one +Inf count', () => {
+    const { s } = store();
+    const h = s.histogram('test_size_bytes');
+    for (const v of [0, 1, 1.0001, 10, 11, 100, 101, 1e9]) h.record(v, { op: 'w' });
+    const [series] = [...h.series];
+    expect([...series!.counts]).to.deep.equal([2, 2, 2, 2]);
+    expect(series!.count).to.equal(8);
+    expect(series!.sum).to.equal(0 + 1 + 1.0001 + 10 + 11 + 100 + 101 + 1e9);
+    expect(h.buckets).to.deep.equal([1, 10, 100]);
+    const n = s.histogram('test_nobuckets');
+    n.record(3);
+    n.record(0);
+    const [ns] = [...n.series];
+    expect([...ns!.counts]).to.deep.equal([2]);
+  });
+
+  it('a label object whose getter throws drops the recording with a warning, never throws', () => {
+    const { s, warned } = store();
+    const labels = {
+      queue: 'q',
+      get state(): string {
+        throw new Error('boom');
+      },
+    };
+    expect(() => s.counter('test_jobs_total').add(1, labels)).to.not.throw();
+    expect(() => s.counter('test_jobs_total').remove(labels)).to.not.throw();
+    expect(values(s, 'test_jobs_total')).to.deep.equal([]);
+    const w = warned.find((x) => x.key === 'record-failed:test_jobs_total');
+    expect(w!.message).to.contain('boom');
+  });
+
+  it('onCollect callbacks run on every collection until unsubscribed; a throwing one does not stop the others', () => {
+    const { s } = store();
+    const calls: string[] = [];
+    const offA = s.onCollect(() => calls.push('a'));
+    s.onCollect(() => {
+      throw new Error('x');
+    });
+    s.onCollect(() => calls.push('c'));
+    s.runCollectCallbacks();
+    offA();
+    s.runCollectCallbacks();
+    expect(calls).to.deep.equal(['a', 'c', 'c']);
+  });
+
+  it('family lookups by name check the type', () => {
+    const { s } = store();
+    expect(() => s.counter('test_level')).to.throw(/"test_level" is not a counter of the catalog/);
+    expect(() => s.gauge('nope')).to.throw(/not a gauge/);
+    expect(() => s.histogram('test_level')).to.throw(/not a histogram/);
+  });
+});

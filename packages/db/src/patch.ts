@@ -1,0 +1,115 @@
+import { activeTelemetry } from '@tuist-telemetry/core/internal';
+import type { Callback } from './internal-types.js';
+import { warnShared } from './instrument.js';
+import { bindingOf, instrumentPool, type MarkedPool } from './pool.js';
+import { enabledInstrumentations as active } from './state.js';
+
+/** What a patched `Pool.prototype` keeps: the methods it had and the wrappers put in their place. */
+interface ProtoPatch {
+  readonly originals: { connect: Callback; query: Callback };
+  readonly wrappers: { connect: Callback; query: Callback };
+}
+
+/** On pg-pool's `Pool.prototype`; `Symbol.for` so that two copies of this package patch it once. */
+const PATCH = Symbol.for('@tuist-telemetry/db.TuistPgInstrumentation');
+export type Proto = Record<'connect' | 'query', Callback> & { [PATCH]?: ProtoPatch };
+
+type PoolClass = abstract new (...args: never[]) => object;
+
+/** The stand-in of each Pool class, and the class behind each stand-in. */
+const standIns = new WeakMap<PoolClass, PoolClass>();
+const originalOf = new WeakMap<PoolClass, PoolClass>();
+
+/** Instruments a pool (created or first used) while an instrumentation is enabled, unless it is instrumented already. */
+function adopt(pool: MarkedPool): void {
+  const owner = active[0];
+  if (owner === undefined || bindingOf(pool) !== undefined || typeof pool.on !== 'function') return;
+  const name = owner.nameOf(pool);
+  const sharing = instrumentPool(pool, { name, telemetry: undefined, auto: true, cache: undefined });
+  const t = activeTelemetry();
+  if (t !== undefined) warnShared(sharing, name, t);
+}
+
+/**
+ * The stand-in for a Pool class that instruments every pool it constructs while an instrumentation is enabled
+ * (and constructs plainly otherwise), so that a pool created and never used still has its gauges. A Proxy rather
+ * than a subclass: `prototype`, statics, `instanceof` (for pools made before and after) and `extends` behave as
+ * the class's own; a subclass constructing through `super()` is caught too, once.
+ */
+export function standInFor(Pool: PoolClass): PoolClass {
+  if (originalOf.has(Pool)) return Pool;
+  let standIn = standIns.get(Pool);
+  if (standIn === undefined) {
+    standIn = new Proxy(Pool, {
+      construct(target, args, newTarget): object {
+        const pool = Reflect.construct(target, args, newTarget) as MarkedPool;
+        if (active.length > 0) {
+          try {
+            adopt(pool);
+          } catch {
+            // never into the host: the pool works uninstrumented (its first use tries again)
+          }
+        }
+        return pool;
+      },
+    });
+    standIns.set(Pool, standIn);
+    originalOf.set(standIn, Pool);
+  }
+  return standIn;
+}
+
+/** `obj[key]` becomes the stand-in of the Pool class it holds (no-op when it holds none or one already). */
+export function swapPoolClass(obj: unknown, key: string): void {
+  if (typeof obj !== 'object' || obj === null) return;
+  const Pool = (obj as Record<string, unknown>)[key];
+  if (typeof Pool !== 'function' || originalOf.has(Pool as PoolClass)) return;
+  (obj as Record<string, unknown>)[key] = standInFor(Pool as PoolClass);
+}
+
+/** Puts the original class back where `obj[key]` still holds our stand-in. */
+export function restorePoolClass(obj: unknown, key: string): void {
+  if (typeof obj !== 'object' || obj === null) return;
+  const original = originalOf.get((obj as Record<string, unknown>)[key] as PoolClass);
+  if (original !== undefined) (obj as Record<string, unknown>)[key] = original;
+}
+
+export function patchProto(proto: Proto): void {
+  if (proto[PATCH] !== undefined) {
+    // Patched before (and maybe unpatched by disable while someone else's wrapper sat on top): put ours back if gone.
+    const p = proto[PATCH];
+    for (const key of ['connect', 'query'] as const) if (proto[key] === p.originals[key]) proto[key] = p.wrappers[key];
+    return;
+  }
+  const originals = { connect: proto.connect, query: proto.query };
+  // A pool made before enable() (or through a class we could not reach) is instrumented when first used.
+  const wrap = (key: 'connect' | 'query'): Callback =>
+    function (this: unknown, ...args: unknown[]): unknown {
+      const pool = this as MarkedPool;
+      if (active.length > 0 && typeof pool === 'object' && pool !== null && bindingOf(pool) === undefined) {
+        try {
+          adopt(pool);
+        } catch {
+          // never into the host: the call goes on uninstrumented
+        }
+        // The pool's own wrapper now times this call; it comes back here (marked) for the original.
+        const own = Object.getOwnPropertyDescriptor(pool, key)?.value as Callback | undefined;
+        if (typeof own === 'function' && own !== wrappers[key]) return own.apply(pool, args);
+      }
+      return originals[key].apply(this, args);
+    };
+  const wrappers = { connect: wrap('connect'), query: wrap('query') };
+  Object.defineProperty(proto, PATCH, { value: { originals, wrappers } satisfies ProtoPatch, configurable: true });
+  proto.connect = wrappers.connect;
+  proto.query = wrappers.query;
+}
+
+/**
+ * Restores the prototype's methods when ours are still on top; when another instrumentation wrapped them since,
+ * ours stay in place under theirs (unwrapping would remove theirs) and pass calls straight through while disabled.
+ */
+export function unpatchProto(proto: Proto): void {
+  const p = proto[PATCH];
+  if (p === undefined) return;
+  for (const key of ['connect', 'query'] as const) if (proto[key] === p.wrappers[key]) proto[key] = p.originals[key];
+}
