@@ -239,6 +239,13 @@ describe('http: TuistHttpServerInstrumentation on real Express 5 and Fastify 5 s
       expect(routerDef(new TuistHttpServerInstrumentation({ enabled: false })).patch!(notARouter, '2.0.0')).to.equal(notARouter);
       expect(lines.filter((l) => l.includes('router 2.0.0 does not look like router 2.x'))).to.have.length(1);
       expect(lines).to.have.length(2);
+      // The real router 2.x, as CJS exports and as an ESM namespace (`import Router from 'router'`): no message.
+      const Router = createRequire(createRequire(import.meta.url).resolve('express'))('router') as unknown;
+      const fresh = routerDef(new TuistHttpServerInstrumentation({ enabled: false }));
+      expect(fresh.patch!(Router, '2.3.0')).to.equal(Router);
+      const namespace = { default: Router };
+      expect(fresh.patch!(namespace, '2.3.0')).to.equal(namespace);
+      expect(lines).to.have.length(2);
     } finally {
       diag.disable();
     }
