@@ -108,10 +108,18 @@ describe('http: TuistHttpServerInstrumentation on real Express 5 and Fastify 5 s
     legacy.get('/info', (_req, res) => void res.send('legacy'));
     app.use(/^\/legacy\/\d+/, legacy);
     app.get(/^\/files\/.+$/, (_req, res) => void res.send('file'));
+    // A sub-app mounted with a parameter, and a route that fails into the app's error handler.
+    const admin = express();
+    admin.get('/users/:user', (_req, res) => void res.send('user'));
+    admin.get('/boom/:n', () => {
+      throw new Error('boom');
+    });
+    app.use('/admin/:tenant', admin);
     const root = express.Router();
     root.get('/status', (_req, res) => void res.send('ok'));
     app.use(root);
     app.use((_req: unknown, res: express.Response) => void res.status(404).send('none'));
+    app.use((_err: unknown, _req: unknown, res: express.Response, _next: unknown) => void res.status(500).send('failed'));
     const server = app.listen(0, '127.0.0.1');
     servers.push(server);
     await new Promise((r) => server.once('listening', r));
@@ -127,6 +135,8 @@ describe('http: TuistHttpServerInstrumentation on real Express 5 and Fastify 5 s
       ['/legacy/42/info', 200, String(/^\/legacy\/\d+/) + '/info'],
       ['/files/a/b.txt', 200, String(/^\/files\/.+$/)],
       ['/status', 200, '/status'],
+      ['/admin/t1/users/u1', 200, '/admin/:tenant/users/:user'],
+      ['/admin/t1/boom/3', 500, '/admin/:tenant/boom/:n'],
     ];
     const before = await metrics();
     for (const [path, status] of expected) expect(await get(port, path), path).to.equal(status);
@@ -138,7 +148,7 @@ describe('http: TuistHttpServerInstrumentation on real Express 5 and Fastify 5 s
       const was = samples(before, REQUESTS, { method: 'GET', route, status }).reduce((a, x) => a + x.value, 0);
       expect(value(exp, REQUESTS, { method: 'GET', route, status }) - was, key).to.equal(n);
     }
-    for (const sample of samples(exp, REQUESTS)) expect(sample.labels.route).to.not.match(/acme|zeta|p1|p2|\/42|\/5$|b\.txt/);
+    for (const sample of samples(exp, REQUESTS)) expect(sample.labels.route).to.not.match(/acme|zeta|p1|p2|\/42|\/5$|b\.txt|t1|u1/);
   });
 
   it('Express: a route under a mount path the router patch did not see is unmatched, not the raw path', async () => {
