@@ -12,7 +12,7 @@ import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { createAddHookMessageChannel } from 'import-in-the-middle';
-import { register } from 'node:module';
+import module from 'node:module';
 
 /**
  * Enables the stock http, undici and pg instrumentations. Must run before `pg` and `node:http` are imported by the
@@ -20,7 +20,13 @@ import { register } from 'node:module';
  */
 export async function enableTracingInstrumentations(): Promise<Instrumentation[]> {
   const { registerOptions, waitForAllMessagesAcknowledged } = createAddHookMessageChannel();
-  register('import-in-the-middle/hook.mjs', import.meta.url, registerOptions);
+  // Node's synchronous in-thread hooks where import-in-the-middle supports them (Node >= 22.22.3, >= 24.11.1, 26:
+  // `module.register()` is deprecated on 26, DEP0205), else the off-thread `module.register()` loader (Node 20).
+  // (`registerHooks` is missing from @types/node 20, the line this builds against.)
+  const hasRegisterHooks = typeof (module as { registerHooks?: unknown }).registerHooks === 'function';
+  const sync = hasRegisterHooks ? await import('import-in-the-middle/register-hooks.mjs') : undefined;
+  if (sync?.supportsSyncHooks()) sync.register(registerOptions.data);
+  else module.register('import-in-the-middle/hook.mjs', import.meta.url, registerOptions);
   const instrumentations = [
     // The scrapes of /metrics are not traced: they are Prometheus' requests, not the demo's work.
     new HttpInstrumentation({ ignoreIncomingRequestHook: (req) => req.url === '/metrics' || req.url?.startsWith('/metrics?') === true }),

@@ -114,5 +114,7 @@ describe('examples: the demo with OTEL_TRACES_EXPORTER=otlp, scraped by a real P
     const scrapes = rx!.spans.filter((s) => s.kind === SERVER && /"\/metrics"/.test(JSON.stringify(s.attributes ?? [])));
     expect(scrapes.map((s) => s.name)).to.deep.equal([]);
     expect(demo!.output()).to.include(`Traces     otlp to ${rx!.url}/v1/traces (http/json)`);
+    // Node 26 deprecates module.register() (DEP0205): the loader hook takes registerHooks there (test-lines runs this).
+    expect(demo!.output()).to.not.include('DEP0205');
   });
 });
