@@ -220,6 +220,10 @@ describe('packed packages installed with npm in a fresh app (README snippets, ES
     const copies = otelCopies(nodeSdkApp);
     for (const name of [...ONE_COPY, '@opentelemetry/sdk-node']) expect(copies.get(name), `${name} in the NodeSDK app`).to.have.length(1);
     for (const [name, where] of copies) expect(where, `${name} in the NodeSDK app: ${where.join(', ')}`).to.have.length(1);
+    // A 0.223.1 trace exporter pins the 2.12.1 SDK: npm refuses it (core's peer range) instead of adding a second copy.
+    const patch = run('npm', ['install', '--dry-run', '--no-audit', '--no-fund', '@opentelemetry/exporter-trace-otlp-proto@0.223.1'], nodeSdkApp);
+    expect(patch.status, output(patch)).to.not.equal(0);
+    expect(patch.stderr, output(patch)).to.contain('ERESOLVE').and.contain('peerOptional @opentelemetry/exporter-trace-otlp-proto@"0.223.0 || ^0.301.0"');
   });
 
   it('the README snippets type-check under tsc --strict without skipLibCheck', () => {
