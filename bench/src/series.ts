@@ -91,7 +91,8 @@ export async function seriesTarget(impl: SeriesImpl, capacity: number, concurren
   }
   // The stock SDK with the catalog's Views (high-cardinality label kept) and the cardinality limit raised so that
   // every series is exported (the default limit, 2000, would fold the rest into one overflow series).
-  const views = catalogViews('docs', { highCardinalityLabels: ['object_key'] }).map((v) => ({ ...v, aggregationCardinalityLimit: capacity + 10 }));
+  // The label bound is raised as well (its default, 1000 values per label, would fold the rest into __overflow__).
+  const views = catalogViews('docs', { highCardinalityLabels: ['object_key'], maxLabelValues: Math.max(capacity, 1) }).map((v) => ({ ...v, aggregationCardinalityLimit: capacity + 10 }));
   const { provider, exporter } = stockProvider(views);
   const h = provider.getMeter('bench').createHistogram(SERIES_METRIC, { unit: 'By' });
   const { server, url } = await listen((req, res) => exporter.getMetricsRequestHandler(req, res));

@@ -20,7 +20,8 @@ export type { MetricDefinition, MetricType, NamingProfile, CacheEventType, Clust
 export { MetricStore, CounterFamily, GaugeFamily, HistogramFamily, OVERFLOW_VALUE, MAX_LABEL_VALUE_LENGTH } from './store.js';
 export type { Labels, LabelValue, AnyFamily } from './store.js';
 export { WarnOnce, logger, installDefaultDiagLogger } from './diag.js';
-export { CONTENT_TYPE, escapeLabelValue, escapeHelp } from './prometheus/format.js';
+export { CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE, escapeLabelValue, escapeHelp } from './prometheus/format.js';
+export type { ScrapeAuth } from './prometheus/auth.js';
 export { startRuntimeMetrics } from './runtime/index.js';
 export { catalogViews, type CatalogViewsOptions } from './otel/views.js';
 export { createMetricReader } from './sdk.js';

@@ -1,9 +1,10 @@
-import { InstrumentationBase } from '@opentelemetry/instrumentation';
+import { InstrumentationBase, InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
 import http from 'node:http';
 import https from 'node:https';
 import { createRequire } from 'node:module';
 import { reportFailure } from '@tuist-telemetry/core/internal';
 import type { TuistHttpServerInstrumentationConfig } from '../types.js';
+import { patchRouter, unpatchRouter } from './express.js';
 import { isInstrumentedServer, trackRequest } from './http-server.js';
 import { subscribeFrameworkRoutes } from './routes.js';
 
@@ -40,13 +41,48 @@ export class TuistHttpServerInstrumentation extends InstrumentationBase<TuistHtt
   static readonly shortName = 'http';
   readonly shortName = TuistHttpServerInstrumentation.shortName;
   declare private release: (() => void) | undefined;
+  declare private warnedRouter: boolean | undefined;
 
   constructor(config: TuistHttpServerInstrumentationConfig = {}) {
     super('@tuist-telemetry/http/server', VERSION, config);
   }
 
-  protected init(): [] {
-    return [];
+  /** The `router` package (Express 5's router): route templates through mounted routers (see express.ts). */
+  protected init(): InstrumentationNodeModuleDefinition[] {
+    return [
+      new InstrumentationNodeModuleDefinition(
+        'router',
+        ['*'],
+        (exports: unknown, version?: string) => this.patchRouterModule(exports, version),
+        (exports: unknown) => this.unpatchRouterModule(exports),
+      ),
+    ];
+  }
+
+  private patchRouterModule(exports: unknown, version: string | undefined): unknown {
+    try {
+      const Router = routerOf(exports);
+      const major = typeof version === 'string' ? Number(/^(\d+)\./.exec(version)?.[1]) : undefined;
+      if (major !== undefined && major !== 2) return this.warnRouter(`router ${version} is not supported (router 2.x, Express 5's, is); routes under mount paths are not named`, exports);
+      if (!patchRouter(Router, () => active.length > 0)) return this.warnRouter(`router${version ? ` ${version}` : ''} does not look like router 2.x; routes under mount paths are not named`, exports);
+    } catch (err) {
+      this._diag.error('patching router failed; routes under mount paths are not named', err);
+    }
+    return exports;
+  }
+
+  private unpatchRouterModule(exports: unknown): void {
+    try {
+      if (active.length === 0) unpatchRouter(routerOf(exports));
+    } catch (err) {
+      this._diag.error('unpatching router failed', err);
+    }
+  }
+
+  private warnRouter(message: string, exports: unknown): unknown {
+    if (!this.warnedRouter) this._diag.warn(message);
+    this.warnedRouter = true;
+    return exports;
   }
 
   override setConfig(config: TuistHttpServerInstrumentationConfig = {}): void {
@@ -66,6 +102,7 @@ export class TuistHttpServerInstrumentation extends InstrumentationBase<TuistHtt
       this.release = subscribeFrameworkRoutes();
       active.push(this);
       for (const proto of protos()) patchProto(proto);
+      super.enable();
     } catch (err) {
       this._diag.error('enable failed; servers are not instrumented', err);
     }
@@ -80,6 +117,7 @@ export class TuistHttpServerInstrumentation extends InstrumentationBase<TuistHtt
       const i = active.indexOf(this);
       if (i >= 0) active.splice(i, 1);
       if (active.length === 0) for (const proto of protos()) unpatchProto(proto);
+      super.disable();
     } catch (err) {
       this._diag.error('disable failed', err);
     }
@@ -88,6 +126,11 @@ export class TuistHttpServerInstrumentation extends InstrumentationBase<TuistHtt
   override isEnabled(): boolean {
     return this.release !== undefined;
   }
+}
+
+/** The `router` module: the Router function itself (CJS), or under `default` (an ESM namespace). */
+function routerOf(exports: unknown): unknown {
+  return typeof exports === 'function' ? exports : (exports as { default?: unknown } | undefined)?.default;
 }
 
 function protos(): Proto[] {

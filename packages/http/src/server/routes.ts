@@ -1,9 +1,13 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import type { IncomingMessage } from 'node:http';
+import { expressTemplate } from './express.js';
 
 /*
  * The `route` label without user code, from the frameworks' own routing results:
- * - Express (4 and 5) puts the matched route on the request (`req.route.path`, under the router's `req.baseUrl`).
+ * - Express puts the matched route on the request (`req.route.path`), but only the concrete mount path
+ *   (`req.baseUrl`): the whole template comes from the `router` patch (express.ts, Express 5 with
+ *   TuistHttpServerInstrumentation enabled before Express loads). Without it, a route under a mount path is not
+ *   named (its `baseUrl` may hold parameter values): `routeFor`, else `unmatched`.
  * - Fastify (4.x late, 5) publishes each routed request on the `tracing:fastify.request.handler` channel with its
  *   route template; the raw request is remembered here until the response is recorded.
  */
@@ -49,12 +53,14 @@ interface ExpressRequest {
 
 /** The route template a framework matched for `req`; `undefined` when none did (or no framework is in use). */
 export function frameworkRoute(req: IncomingMessage): string | undefined {
+  const template = expressTemplate(req);
+  if (template !== undefined) return template === false ? undefined : template;
   const express = req as IncomingMessage & ExpressRequest;
   const path = express.route?.path;
   if (typeof path === 'string') {
+    // Not seen by the router patch: only a route of the top-level router is known to be a template.
     const base = typeof express.baseUrl === 'string' ? express.baseUrl : '';
-    const route = base + path;
-    return route === '' ? '/' : route;
+    return base === '' ? path || '/' : undefined;
   }
   return fastifyRoutes.get(req);
 }
