@@ -8,6 +8,8 @@ export const lineSpecs = [
   'packages/core/test/**/*.test.ts',
   'examples/zero-code/test/**/*.test.ts',
   'examples/tuist-server/test/prometheus.test.ts',
+  // the demo with traces on: its loader hook (module.register or registerHooks) and the stock instrumentations
+  'examples/tuist-server/test/exemplars.test.ts',
   ...OTEL3_SPECS,
 ];
 
