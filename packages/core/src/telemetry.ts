@@ -204,6 +204,7 @@ export class Telemetry {
         maxConcurrentScrapes: p.maxConcurrentScrapes,
         auth: p.auth,
         render: this.renderer.render,
+        release: this.renderer.release,
         onRenderError: (err) => this.warnings.error('scrape', '@tuist-telemetry/core: a scrape failed', err),
       });
       this.readyPromise = this.endpoint.listening.then(
@@ -258,7 +259,10 @@ export class Telemetry {
    * instruments as last collected.
    */
   async renderPrometheus(options?: { openMetrics?: boolean }): Promise<string> {
-    return (await this.renderer.render(options?.openMetrics ? 'openmetrics' : 'text')).toString('utf8');
+    const body = await this.renderer.render(options?.openMetrics ? 'openmetrics' : 'text');
+    const text = body.toString('utf8');
+    this.renderer.release(body);
+    return text;
   }
 
   /**
