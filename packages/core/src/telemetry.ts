@@ -204,7 +204,6 @@ export class Telemetry {
         maxConcurrentScrapes: p.maxConcurrentScrapes,
         auth: p.auth,
         render: this.renderer.render,
-        release: this.renderer.release,
         onRenderError: (err) => this.warnings.error('scrape', '@tuist-telemetry/core: a scrape failed', err),
       });
       this.readyPromise = this.endpoint.listening.then(
@@ -259,10 +258,7 @@ export class Telemetry {
    * instruments as last collected.
    */
   async renderPrometheus(options?: { openMetrics?: boolean }): Promise<string> {
-    const body = await this.renderer.render(options?.openMetrics ? 'openmetrics' : 'text');
-    const text = body.toString('utf8');
-    this.renderer.release(body);
-    return text;
+    return (await this.renderer.render(options?.openMetrics ? 'openmetrics' : 'text')).toString('utf8');
   }
 
   /**

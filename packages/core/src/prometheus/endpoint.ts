@@ -24,8 +24,6 @@ export interface EndpointOptions extends EndpointLimits {
    * Content-Length). Concurrent calls are expected to share one body (see `singleFlight`).
    */
   render: (format: ExpositionFormat) => Promise<Buffer>;
-  /** Called once a body from `render` has been written (or the response ended): its memory may be reused. */
-  release?: (body: Buffer) => void;
   onRenderError: (err: unknown) => void;
   /** Credentials a scrape must carry; undefined: open. */
   auth?: ScrapeAuth;
@@ -168,14 +166,10 @@ export class MetricsEndpoint {
       res.writeHead(200, { 'Content-Type': contentType, 'Content-Encoding': 'gzip', Vary: 'Accept, Accept-Encoding' });
       const gzip = createGzip({ level: zlibConstants.Z_BEST_SPEED });
       pipeline(Readable.from(slices(body)), gzip, res, (err) => {
-        // After an error gzip may still be reading a slice on the thread pool: that body is never handed back.
         if (err) res.destroy();
-        else this.opts.release?.(body);
       });
       return;
     }
-    // 'close' follows 'finish' (every byte handed to the kernel) or the socket's end: nobody reads the body after it.
-    res.once('close', () => this.opts.release?.(body));
     res.writeHead(200, { 'Content-Type': contentType, 'Content-Length': body.byteLength, Vary: 'Accept, Accept-Encoding' });
     res.end(req.method === 'HEAD' ? undefined : body);
   }

@@ -4,6 +4,7 @@ import type { ResolvedConfig } from '../config.js';
 import type { WarnOnce } from '../diag.js';
 import { fixResourceMetrics } from '../labels/attributes.js';
 import type { MetricStore } from '../store.js';
+import { singleFlight } from './endpoint.js';
 import { textToOpenMetrics, type ExpositionFormat } from './format.js';
 import { serializeStoreBytesAsync } from './serialize.js';
 import { ThirdPartyWriter } from './third-party.js';
@@ -29,13 +30,6 @@ export interface RendererOptions {
   renderStore?: (serialize: (store: MetricStore) => Promise<Buffer>) => Promise<Buffer>;
 }
 
-/** One render shared by the callers that asked for it while it ran. */
-interface Flight {
-  readers: number;
-  body: Buffer | undefined;
-  done: Promise<Buffer>;
-}
-
 /**
  * The Prometheus exposition of one telemetry: catalog (fast writer, serialize.ts) followed by third-party instruments
  * (stock serializer, third-party.ts) and `target_info` when asked for. Concurrent renders share one body. After
@@ -45,57 +39,12 @@ export class PrometheusRenderer {
   private readonly thirdParty: ThirdPartyWriter;
   private lastThirdParty: string | undefined;
   private collecting = true;
-  private readonly flights: Record<ExpositionFormat, Flight | undefined> = { text: undefined, openmetrics: undefined };
-  /** Bodies handed out and not all released yet, with their readers. */
-  private readonly leases = new WeakMap<Buffer, Flight>();
-  /** Bodies this renderer's serializer wrote (only those are ever reused). */
-  private readonly produced = new WeakSet<Buffer>();
-  /**
-   * The memory of a body nobody reads any more, written into by the next render. Allocating a fresh body per scrape
-   * (22 MB for 10k histogram series) makes Node 24's V8 run a full mark-compact on most scrapes (external memory
-   * pressure; measured 8-10 per 21 renders against 0 with reuse), which doubled the render and its event-loop blocks.
-   */
-  private spare: Buffer | undefined;
-  /**
-   * The exposition as UTF-8 bytes in `format`; concurrent calls for one format share one render. A caller that
-   * calls `release(body)` once done with it lets the next render reuse its memory; a caller that never does only
-   * costs that reuse.
-   */
-  readonly render = (format: ExpositionFormat = 'text'): Promise<Buffer> => {
-    let f = this.flights[format];
-    if (f === undefined) {
-      const flight: Flight = { readers: 0, body: undefined, done: Promise.resolve(Buffer.alloc(0)) };
-      // Cleared before any caller resumes, so nobody joins a flight whose body may already be released.
-      flight.done = this.renderOnce(format).finally(() => {
-        if (this.flights[format] === flight) this.flights[format] = undefined;
-      });
-      this.flights[format] = f = flight;
-    }
-    const flight = f;
-    flight.readers++;
-    return flight.done.then(
-      (body) => {
-        flight.body = body;
-        this.leases.set(body, flight);
-        return body;
-      },
-      (err: unknown) => {
-        flight.readers--;
-        throw err;
-      },
-    );
+  private readonly flights = {
+    text: singleFlight(() => this.renderOnce('text')),
+    openmetrics: singleFlight(() => this.renderOnce('openmetrics')),
   };
-
-  /** The caller of `render()` no longer reads `body`: once every caller that shared it said so, its memory is reused. */
-  readonly release = (body: Buffer): void => {
-    const flight = this.leases.get(body);
-    if (flight === undefined || --flight.readers > 0) return;
-    this.leases.delete(body);
-    // Only a body this renderer's serializer wrote, alone in its memory (never a slice of Node's shared pool).
-    if (!this.produced.has(body) || body.byteOffset !== 0) return;
-    const whole = Buffer.from(body.buffer, 0, body.buffer.byteLength);
-    if (this.spare === undefined || whole.length > this.spare.length) this.spare = whole;
-  };
+  /** The exposition as UTF-8 bytes in `format`; concurrent calls for one format share one render. */
+  readonly render = (format: ExpositionFormat = 'text'): Promise<Buffer> => this.flights[format]();
 
   constructor(private readonly opts: RendererOptions) {
     const reserved = new Set(
@@ -156,13 +105,7 @@ export class PrometheusRenderer {
     const { store, config, scope } = this.opts;
     store.runCollectCallbacks();
     const scopeLabels = config.withScopeLabels ? `otel_scope_name="${scope.name}",otel_scope_version="${scope.version}"` : undefined;
-    const serialize = async (s: MetricStore) => {
-      const spare = this.spare;
-      this.spare = undefined;
-      const body = await serializeStoreBytesAsync(s, { scopeLabels, format, spare }, tail);
-      this.produced.add(body);
-      return body;
-    };
+    const serialize = (s: MetricStore) => serializeStoreBytesAsync(s, { scopeLabels, format }, tail);
     return this.opts.renderStore ? this.opts.renderStore(serialize) : serialize(store);
   }
 }

@@ -8,8 +8,6 @@ export interface SerializeOptions {
   scopeLabels?: string;
   /** Text 0.0.4 (default) or OpenMetrics 1.0 (HELP/TYPE per its rules; the caller's tail ends with `# EOF`). */
   format?: ExpositionFormat;
-  /** A buffer nobody reads any more (the body of an earlier scrape), written into when large enough. */
-  spare?: Buffer;
 }
 
 const NEWLINE = 10;
@@ -25,8 +23,8 @@ const CLOSE_BRACE = 125;
 class ByteWriter {
   buf: Buffer;
   pos = 0;
-  constructor(size: number, spare?: Buffer) {
-    this.buf = spare !== undefined && spare.length >= size ? spare : Buffer.allocUnsafe(Math.max(size, 4096));
+  constructor(size: number) {
+    this.buf = Buffer.allocUnsafe(Math.max(size, 4096));
   }
   reserve(n: number): void {
     if (this.pos + n <= this.buf.length) return;
@@ -187,7 +185,7 @@ function* writeStore(w: ByteWriter, store: MetricStore, extra: string | undefine
  * work by a slice at a time instead of the whole body.
  */
 export async function serializeStoreBytesAsync(store: MetricStore, opts: SerializeOptions = {}, tail = ''): Promise<Buffer> {
-  const w = new ByteWriter(lastSize(store) + 1024 + tail.length * 3, opts.spare);
+  const w = new ByteWriter(lastSize(store) + 1024 + tail.length * 3);
   for (const _ of writeStore(w, store, opts.scopeLabels, opts.format ?? 'text')) await new Promise<void>((resolve) => setImmediate(resolve));
   return finish(w, store, tail);
 }
