@@ -170,7 +170,7 @@ packages are measured built (their \`dist/\`), as users run them.
 
 - Date: ${startedAt.toISOString()}
 - Machine: ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, ${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}
-- Node.js: ${process.version}; prom-client 15.1.3; @opentelemetry/sdk-metrics 2.12.1 + exporter-prometheus 0.223.0
+- Node.js: ${process.version}; prom-client 15.1.3; @opentelemetry/sdk-metrics 2.12.0 + exporter-prometheus 0.223.0
 - Load average (1, 5, 15 min) before: ${fmtLoad(loadBefore)}; after: ${fmtLoad(loadAfter)}${smoke ? '\n- SMOKE RUN: tiny iteration counts, the numbers mean nothing' : ''}
 
 ${markdownTable(table)}

@@ -33,6 +33,33 @@ function workspaceVersions(): Map<string, string> {
   return versions;
 }
 
+/**
+ * Every installed copy of each @opentelemetry package under an app's node_modules (nested ones included), as
+ * `version path`: npm puts a second copy in a nested node_modules when two dependants pin different versions.
+ */
+function otelCopies(app: string): Map<string, string[]> {
+  const copies = new Map<string, string[]>();
+  const walk = (nodeModules: string): void => {
+    if (!existsSync(nodeModules)) return;
+    for (const entry of readdirSync(nodeModules)) {
+      if (entry.startsWith('.')) continue;
+      const dirs = entry.startsWith('@') ? readdirSync(path.join(nodeModules, entry)).map((d) => path.join(nodeModules, entry, d)) : [path.join(nodeModules, entry)];
+      for (const dir of dirs) {
+        const manifest = path.join(dir, 'package.json');
+        if (!existsSync(manifest)) continue;
+        const { name, version } = JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string; version?: string };
+        if (name?.startsWith('@opentelemetry/')) copies.set(name, [...(copies.get(name) ?? []), `${version} ${path.relative(app, dir)}`]);
+        walk(path.join(dir, 'node_modules'));
+      }
+    }
+  };
+  walk(path.join(app, 'node_modules'));
+  return copies;
+}
+
+/** The SDK packages a stock 0.223 package (exporter-prometheus, sdk-node, the OTLP exporters) pins exactly. */
+const ONE_COPY = ['@opentelemetry/sdk-metrics', '@opentelemetry/core', '@opentelemetry/resources'];
+
 /** The README's sections under "## Packages": their `npm install` lines and their TypeScript snippets. */
 function readmePackages(): { installs: string[]; snippets: Map<string, string> } {
   const part = readme.slice(readme.indexOf('\n## Packages'), readme.indexOf('\n## Environment variables'));
@@ -176,6 +203,27 @@ describe('packed packages installed with npm in a fresh app (README snippets, ES
     for (const dep of ['@grpc/grpc-js', 'protobufjs', ...exporters]) {
       expect(existsSync(path.join(app, 'node_modules', dep)), dep).to.equal(false);
     }
+  });
+
+  it('one copy each of sdk-metrics, core and resources (exporter-prometheus 0.223 pins them exactly), in the README app and in a NodeSDK app', function () {
+    this.timeout(180_000);
+    const readmeCopies = otelCopies(app);
+    for (const name of ONE_COPY) expect(readmeCopies.get(name), `${name} in the README app: ${readmeCopies.get(name)?.join(', ')}`).to.have.length(1);
+    // A NodeSDK user: sdk-node and an OTLP metrics exporter of the 2.x line next to our packages.
+    const nodeSdkApp = path.join(tmp, 'nodesdk-app');
+    mkdirSync(nodeSdkApp);
+    writeFileSync(path.join(nodeSdkApp, 'package.json'), JSON.stringify({ name: 'nodesdk-app', private: true, type: 'module' }));
+    const versions = workspaceVersions();
+    const stock = ['@opentelemetry/api', '@opentelemetry/sdk-node', '@opentelemetry/exporter-metrics-otlp-proto', '@opentelemetry/instrumentation-pg'];
+    const installed = run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs, ...stock.map((n) => `${n}@${versions.get(n)}`)], nodeSdkApp);
+    expect(installed.status, output(installed)).to.equal(0);
+    const copies = otelCopies(nodeSdkApp);
+    for (const name of [...ONE_COPY, '@opentelemetry/sdk-node']) expect(copies.get(name), `${name} in the NodeSDK app`).to.have.length(1);
+    for (const [name, where] of copies) expect(where, `${name} in the NodeSDK app: ${where.join(', ')}`).to.have.length(1);
+    // A 0.223.1 trace exporter pins the 2.12.1 SDK: npm refuses it (core's peer range) instead of adding a second copy.
+    const patch = run('npm', ['install', '--dry-run', '--no-audit', '--no-fund', '@opentelemetry/exporter-trace-otlp-proto@0.223.1'], nodeSdkApp);
+    expect(patch.status, output(patch)).to.not.equal(0);
+    expect(patch.stderr, output(patch)).to.contain('ERESOLVE').and.contain('peerOptional @opentelemetry/exporter-trace-otlp-proto@"0.223.0 || ^0.301.0"');
   });
 
   it('the README snippets type-check under tsc --strict without skipLibCheck', () => {

@@ -4,6 +4,7 @@
  */
 import type { Telemetry } from '@tuist-telemetry/core';
 import type pg from 'pg';
+import { inSpan } from './spans.js';
 
 export interface Jobs {
   stop(): void;
@@ -11,8 +12,9 @@ export interface Jobs {
 
 export function startJobs(telemetry: Telemetry, pool: pg.Pool, intervalMs = 5000): Jobs {
   let running = false;
-  async function run(): Promise<void> {
-    if (running) return;
+  // Each run is a span of its own (with traces on): its query and its recording keep it as their exemplar.
+  const run = (): Promise<void> => (running ? Promise.resolve() : inSpan('RefreshDashboardStatsWorker', work));
+  async function work(): Promise<void> {
     running = true;
     const started = performance.now();
     let state = 'success';

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { request, type Dispatcher } from 'undici';
+import { inSpan } from './spans.js';
 
 export interface LoadOptions {
   /** The demo's base URL, e.g. http://127.0.0.1:8080 */
@@ -146,7 +147,9 @@ export function startLoad(o: LoadOptions): LoadGenerator {
     let n = index;
     while (!stopped) {
       try {
-        await iteration(n);
+        // One trace per iteration (with traces on): a CLI session whose requests carry its trace context.
+        const i = n;
+        await inSpan('load iteration', () => iteration(i));
         iterations++;
       } catch (err) {
         if (stopped) break;

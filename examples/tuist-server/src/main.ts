@@ -1,6 +1,7 @@
 /** `npm run demo`: the Tuist-like demo server with its embedded services and load generator. */
-import { startDemo, type Demo, type Progress } from './demo.js';
+import type { Demo, Progress } from './demo.js';
 import { DemoOptionsError, parseOptions, USAGE } from './options.js';
+import { tracesRequested } from './spans.js';
 
 const tty = process.stdout.isTTY === true;
 const dim = (s: string) => (tty ? `\x1b[2m${s}\x1b[0m` : s);
@@ -68,6 +69,13 @@ process.stderr.on('error', () => {});
 console.log(bold('Tuist telemetry demo'));
 const started = performance.now();
 try {
+  // With traces on, the stock http, undici and pg instrumentations are enabled before the demo (and so pg and
+  // node:http) is imported: ES module imports are patched only when the loader hook knows them beforehand.
+  if (tracesRequested(process.env)) {
+    const { enableTracingInstrumentations } = await import('./tracing.js');
+    await enableTracingInstrumentations();
+  }
+  const { startDemo } = await import('./demo.js');
   startup = startDemo(options, process.env, progress);
   demo = (await startup)!;
 } catch (err) {
@@ -81,6 +89,9 @@ if (demo.metricsUrl) console.log(`  Metrics    ${demo.metricsUrl}   ${dim('(poin
 else console.log(`  Metrics    pushed with ${demo.telemetry.config.exporters.join(', ') || 'no exporter'} (OTEL_METRICS_EXPORTER)`);
 console.log(`  Pages      ${demo.url}/  ${dim('marketing')}   ${demo.url}/dashboard  ${dim('dashboard')}   ${demo.url}/api/docs  ${dim('api-docs')}`);
 console.log(`  API        ${demo.url}/api/runs, /api/cache/events, /api/projects/:account/:project/...`);
+const traces = demo.telemetry.config.traces;
+if (traces.exporter === 'none') console.log(`  Traces     off ${dim('(OTEL_TRACES_EXPORTER=otlp turns them on, with exemplars on /metrics)')}`);
+else console.log(`  Traces     ${traces.exporter}${traces.exporter === 'otlp' ? ` to ${traces.url ?? 'the default endpoint'} (${traces.protocol})` : ''} ${dim('(http, undici, pg, jobs, load; exemplars on the latency histograms)')}`);
 console.log(`  Load       ${demo.load ? `on ${dim('(--no-load turns it off)')}` : 'off'}`);
 console.log(dim('Press Ctrl+C to stop.'));
 

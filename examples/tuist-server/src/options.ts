@@ -36,7 +36,12 @@ export const USAGE = `Usage: npm run demo -- [options]
 Environment: S3_ENDPOINT, S3_BUCKET, S3_REGION, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (unset S3_ENDPOINT starts a
 local S3 server); DATABASE_URL (unset starts a throwaway PostgreSQL); TUIST_POSTHOG_API_KEY + TUIST_POSTHOG_URL
 (both set: server-side analytics); OTEL_METRICS_EXPORTER (prometheus, otlp, console, none) and the other OTEL_*
-variables; WEBHOOK_URL.`;
+variables; WEBHOOK_URL.
+
+Traces: OTEL_TRACES_EXPORTER=otlp (or console; default none) traces the demo's HTTP requests, pg queries, jobs and
+load iterations (stock http, undici and pg instrumentations), sends the spans to OTEL_EXPORTER_OTLP_ENDPOINT
+(OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: http/protobuf by default, http/json, grpc), and every latency histogram keeps
+a sampled span as its exemplar on /metrics (Prometheus: --enable-feature=exemplar-storage).`;
 
 function port(name: string, raw: string): number {
   if (!/^\d+$/.test(raw.trim()) || Number(raw) > 65535) throw new DemoOptionsError(`${name} must be a port number from 0 to 65535, got ${JSON.stringify(raw)}`);

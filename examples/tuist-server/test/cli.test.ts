@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseOptions, DemoOptionsError } from '../src/options.js';
+import { tracesRequested } from '../src/spans.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const env: NodeJS.ProcessEnv = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
@@ -23,6 +24,29 @@ describe('examples: the demo command line', function () {
     expect(() => parseOptions([], { PORT: 'http' })).to.throw(DemoOptionsError, /PORT must be a port number/);
     expect(() => parseOptions(['--load-interval-ms', '0'], {})).to.throw(DemoOptionsError, /positive integer/);
     expect(() => parseOptions(['--port'], {})).to.throw(DemoOptionsError, /--port needs a value/);
+  });
+
+  it('--help documents OTEL_TRACES_EXPORTER; traces are on for any exporter but none', () => {
+    const r = demo('--help');
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stdout).to.include('OTEL_TRACES_EXPORTER=otlp').and.include('exemplar-storage');
+    expect(tracesRequested({})).to.equal(false);
+    expect(tracesRequested({ OTEL_TRACES_EXPORTER: 'none' })).to.equal(false);
+    expect(tracesRequested({ OTEL_TRACES_EXPORTER: ' ' })).to.equal(false);
+    expect(tracesRequested({ OTEL_TRACES_EXPORTER: 'otlp' })).to.equal(true);
+    expect(tracesRequested({ OTEL_TRACES_EXPORTER: 'console,none' })).to.equal(true);
+  });
+
+  it('an unknown OTEL_TRACES_EXPORTER exits 1 listing the valid values, before starting any service', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--conditions=source', 'examples/tuist-server/src/main.ts', '--port', '0', '--metrics-port', '0'], {
+      cwd: root,
+      env: { ...env, OTEL_TRACES_EXPORTER: 'zipkin' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.status, r.stdout + r.stderr).to.equal(1);
+    expect(r.stderr).to.include('OTEL_TRACES_EXPORTER').and.include('zipkin').and.include('otlp');
+    expect(r.stdout).to.not.include('PostgreSQL');
   });
 
   it('an unknown option exits 2 with the usage', () => {

@@ -1,7 +1,6 @@
 import { expect } from 'chai';
-import { findPrometheus, freePort, requireService, startPostgres, startPrometheus, startS3Server, type Postgres, type PrometheusServer, type S3Server } from '@tuist-telemetry/testing';
+import { findPrometheus, freePort, requireService, startPostgres, startPrometheus, startS3Server, traceReceiver, type Postgres, type PrometheusServer, type S3Server } from '@tuist-telemetry/testing';
 import { runApp } from './run-app.js';
-import { traceReceiver } from './trace-receiver.js';
 
 interface ExemplarSeries {
   seriesLabels: Record<string, string>;

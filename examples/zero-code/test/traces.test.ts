@@ -1,7 +1,6 @@
 import { expect } from 'chai';
-import { startPostgres, startS3Server, type Postgres, type S3Server } from '@tuist-telemetry/testing';
+import { startPostgres, startS3Server, traceReceiver, type Postgres, type S3Server } from '@tuist-telemetry/testing';
 import { runApp } from './run-app.js';
-import { traceReceiver } from './trace-receiver.js';
 
 const SERVER = 2;
 const CLIENT = 3;

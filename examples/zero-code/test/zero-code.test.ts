@@ -62,6 +62,10 @@ describe('zero code: node --import @tuist-telemetry/core/register on apps that i
         for (const r of routes) expect(['/projects/:handle', '/builds/:id', 'unmatched']).to.include(r);
       });
 
+      it('the start prints no deprecation warning (Node 26 deprecates module.register(): the sync hooks are used there)', () => {
+        expect(output).to.not.match(/DeprecationWarning|DEP0\d+/);
+      });
+
       it('S3 commands of a plain S3Client are recorded', () => {
         for (const name of ['tuist_storage_command_count', 'tuist_storage_command_duration_milliseconds']) expect(has(exp, name), name).to.equal(true);
         const commands = new Set(samples(exp, 'tuist_storage_command_count').map((s) => s.labels.command));

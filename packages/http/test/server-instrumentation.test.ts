@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { diag, DiagLogLevel } from '@opentelemetry/api';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
@@ -107,10 +108,18 @@ describe('http: TuistHttpServerInstrumentation on real Express 5 and Fastify 5 s
     legacy.get('/info', (_req, res) => void res.send('legacy'));
     app.use(/^\/legacy\/\d+/, legacy);
     app.get(/^\/files\/.+$/, (_req, res) => void res.send('file'));
+    // A sub-app mounted with a parameter, and a route that fails into the app's error handler.
+    const admin = express();
+    admin.get('/users/:user', (_req, res) => void res.send('user'));
+    admin.get('/boom/:n', () => {
+      throw new Error('boom');
+    });
+    app.use('/admin/:tenant', admin);
     const root = express.Router();
     root.get('/status', (_req, res) => void res.send('ok'));
     app.use(root);
     app.use((_req: unknown, res: express.Response) => void res.status(404).send('none'));
+    app.use((_err: unknown, _req: unknown, res: express.Response, _next: unknown) => void res.status(500).send('failed'));
     const server = app.listen(0, '127.0.0.1');
     servers.push(server);
     await new Promise((r) => server.once('listening', r));
@@ -126,6 +135,8 @@ describe('http: TuistHttpServerInstrumentation on real Express 5 and Fastify 5 s
       ['/legacy/42/info', 200, String(/^\/legacy\/\d+/) + '/info'],
       ['/files/a/b.txt', 200, String(/^\/files\/.+$/)],
       ['/status', 200, '/status'],
+      ['/admin/t1/users/u1', 200, '/admin/:tenant/users/:user'],
+      ['/admin/t1/boom/3', 500, '/admin/:tenant/boom/:n'],
     ];
     const before = await metrics();
     for (const [path, status] of expected) expect(await get(port, path), path).to.equal(status);
@@ -137,7 +148,7 @@ describe('http: TuistHttpServerInstrumentation on real Express 5 and Fastify 5 s
       const was = samples(before, REQUESTS, { method: 'GET', route, status }).reduce((a, x) => a + x.value, 0);
       expect(value(exp, REQUESTS, { method: 'GET', route, status }) - was, key).to.equal(n);
     }
-    for (const sample of samples(exp, REQUESTS)) expect(sample.labels.route).to.not.match(/acme|zeta|p1|p2|\/42|\/5$|b\.txt/);
+    for (const sample of samples(exp, REQUESTS)) expect(sample.labels.route).to.not.match(/acme|zeta|p1|p2|\/42|\/5$|b\.txt|t1|u1/);
   });
 
   it('Express: a route under a mount path the router patch did not see is unmatched, not the raw path', async () => {
@@ -217,6 +228,37 @@ describe('http: TuistHttpServerInstrumentation on real Express 5 and Fastify 5 s
     await get(portOf(server), '/a');
     await get(portOf(server), '/b');
     expect(await count({ route: '/explicit' })).to.equal(2);
+  });
+
+  it('an unsupported router (or something else named router) is skipped with one diag message and left unchanged', () => {
+    const lines: string[] = [];
+    const push = (...a: unknown[]): number => lines.push(a.map(String).join(' '));
+    diag.setLogger({ error: push, warn: push, info: () => {}, debug: () => {}, verbose: () => {} }, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
+    try {
+      const routerDef = (i: TuistHttpServerInstrumentation) => i.getModuleDefinitions().find((m) => m.name === 'router')!;
+      const OldRouter = function Router(): void {};
+      const use = (): void => {};
+      OldRouter.prototype.use = use;
+      OldRouter.prototype.route = use;
+      const def = routerDef(new TuistHttpServerInstrumentation({ enabled: false }));
+      expect(def.patch!(OldRouter, '1.3.8')).to.equal(OldRouter);
+      expect(def.patch!(OldRouter, '1.3.8')).to.equal(OldRouter);
+      expect(OldRouter.prototype.use).to.equal(use);
+      expect(lines.filter((l) => l.includes('router 1.3.8 is not supported'))).to.have.length(1);
+      const notARouter = { hello: 'world' };
+      expect(routerDef(new TuistHttpServerInstrumentation({ enabled: false })).patch!(notARouter, '2.0.0')).to.equal(notARouter);
+      expect(lines.filter((l) => l.includes('router 2.0.0 does not look like router 2.x'))).to.have.length(1);
+      expect(lines).to.have.length(2);
+      // The real router 2.x, as CJS exports and as an ESM namespace (`import Router from 'router'`): no message.
+      const Router = createRequire(createRequire(import.meta.url).resolve('express'))('router') as unknown;
+      const fresh = routerDef(new TuistHttpServerInstrumentation({ enabled: false }));
+      expect(fresh.patch!(Router, '2.3.0')).to.equal(Router);
+      const namespace = { default: Router };
+      expect(fresh.patch!(namespace, '2.3.0')).to.equal(namespace);
+      expect(lines).to.have.length(2);
+    } finally {
+      diag.disable();
+    }
   });
 
   it('disable and enable are idempotent; while disabled nothing is counted', async () => {

@@ -3,3 +3,4 @@ export * from './services.js';
 export * from './prometheus.js';
 export * from './s3.js';
 export * from './postgres.js';
+export * from './trace-receiver.js';

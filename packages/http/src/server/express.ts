@@ -110,28 +110,38 @@ export function patchRouter(Router: unknown, isOn: () => boolean): boolean {
   install(layerProto as LayerProto & Patched, {
     handleRequest: function (this: unknown, ...args: unknown[]): unknown {
       const [req, res, next] = args;
-      const layer = this as LayerLike;
       if (!isOn() || typeof req !== 'object' || req === null || typeof next !== 'function') return handleRequest.call(this, req, res, next);
-      let state = states.get(req);
-      if (state === undefined) states.set(req, (state = { mounts: [], route: undefined }));
-      if (typeof layer.route === 'object' && layer.route !== null) {
-        const own = templateOf(layer.route.path);
-        const parts = [...state.mounts, own];
-        state.route = parts.every((p) => p !== undefined) ? parts.join('') || '/' : false;
-        return handleRequest.call(this, req, res, next);
+      let onward = next as Fn;
+      try {
+        onward = enter(this as LayerLike, req, onward);
+      } catch {
+        // never into the host: the request goes on, its route possibly unnamed
       }
-      // A mount (a router, a sub-app, path-scoped middleware): inside it until it calls next.
-      const s = state;
-      const depth = s.mounts.length;
-      s.mounts.push(mountPart(patternOf(layer)));
-      const leave = function (this: unknown, ...args: unknown[]): unknown {
-        s.mounts.length = depth;
-        return (next as Fn).apply(this, args);
-      };
-      return handleRequest.call(this, req, res, leave);
+      return handleRequest.call(this, req, res, onward);
     },
   });
   return true;
+}
+
+/**
+ * A layer takes the request: a route layer stores the whole template; a mount (a router, a sub-app, path-scoped
+ * middleware) adds its pattern until it calls `next`. Returns the `next` to hand the layer.
+ */
+function enter(layer: LayerLike, req: object, next: Fn): Fn {
+  let state = states.get(req);
+  if (state === undefined) states.set(req, (state = { mounts: [], route: undefined }));
+  if (typeof layer.route === 'object' && layer.route !== null) {
+    const parts = [...state.mounts, templateOf(layer.route.path)];
+    state.route = parts.every((p) => p !== undefined) ? parts.join('') || '/' : false;
+    return next;
+  }
+  const mounts = state.mounts;
+  const depth = mounts.length;
+  mounts.push(mountPart(patternOf(layer)));
+  return function (this: unknown, ...args: unknown[]): unknown {
+    mounts.length = depth;
+    return next.apply(this, args);
+  };
 }
 
 /** Restores the originals where our wrappers are still on top (under someone else's they stay, passing through). */

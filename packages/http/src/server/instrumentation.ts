@@ -61,9 +61,10 @@ export class TuistHttpServerInstrumentation extends InstrumentationBase<TuistHtt
 
   private patchRouterModule(exports: unknown, version: string | undefined): unknown {
     try {
+      const Router = routerOf(exports);
       const major = typeof version === 'string' ? Number(/^(\d+)\./.exec(version)?.[1]) : undefined;
       if (major !== undefined && major !== 2) return this.warnRouter(`router ${version} is not supported (router 2.x, Express 5's, is); routes under mount paths are not named`, exports);
-      if (!patchRouter(exports, () => active.length > 0)) return this.warnRouter(`router${version ? ` ${version}` : ''} does not look like router 2.x; routes under mount paths are not named`, exports);
+      if (!patchRouter(Router, () => active.length > 0)) return this.warnRouter(`router${version ? ` ${version}` : ''} does not look like router 2.x; routes under mount paths are not named`, exports);
     } catch (err) {
       this._diag.error('patching router failed; routes under mount paths are not named', err);
     }
@@ -72,7 +73,7 @@ export class TuistHttpServerInstrumentation extends InstrumentationBase<TuistHtt
 
   private unpatchRouterModule(exports: unknown): void {
     try {
-      if (active.length === 0) unpatchRouter(exports);
+      if (active.length === 0) unpatchRouter(routerOf(exports));
     } catch (err) {
       this._diag.error('unpatching router failed', err);
     }
@@ -125,6 +126,11 @@ export class TuistHttpServerInstrumentation extends InstrumentationBase<TuistHtt
   override isEnabled(): boolean {
     return this.release !== undefined;
   }
+}
+
+/** The `router` module: the Router function itself (CJS), or under `default` (an ESM namespace). */
+function routerOf(exports: unknown): unknown {
+  return typeof exports === 'function' ? exports : (exports as { default?: unknown } | undefined)?.default;
 }
 
 function protos(): Proto[] {

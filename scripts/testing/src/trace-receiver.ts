@@ -10,7 +10,7 @@ export interface Span {
   attributes?: { key: string }[];
 }
 
-/** A local OTLP/HTTP JSON trace receiver. */
+/** A local OTLP/HTTP JSON trace receiver on a free port of 127.0.0.1: `spans` collects every span posted to /v1/traces. */
 export async function traceReceiver(): Promise<{ url: string; spans: Span[]; close(): Promise<void> }> {
   const spans: Span[] = [];
   const server = http.createServer((req, res) => {
