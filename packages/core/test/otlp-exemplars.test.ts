@@ -1,11 +1,14 @@
 import { expect } from 'chai';
-import { context, propagation, trace, type SpanContext } from '@opentelemetry/api';
+import { context, diag, DiagLogLevel, propagation, trace, type SpanContext } from '@opentelemetry/api';
+import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { AlwaysOffSampler, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
 import { createRequire } from 'node:module';
+import { pointExemplars, withExemplars } from '../src/otel/otlp-exemplars.js';
 import { otlpReceiver, protobufHistogramPoints, type DecodedHistogramPoint } from './helpers/otlp.js';
 
 const METRIC = 'tuist_runs_duration_milliseconds';
+const silent = { verbose() {}, debug() {}, info() {}, warn() {}, error() {} };
 
 /** A registered tracer provider (context manager included) for the duration of `fn`. */
 async function withTracing<T>(provider: NodeTracerProvider, fn: () => T | Promise<T>): Promise<T> {
@@ -220,3 +223,21 @@ for (const [protocol, { contentType, decode }] of Object.entries(PROTOCOLS)) {
     });
   });
 }
+
+describe('core: exemplars never cost an OTLP export', () => {
+  it('bytes the exemplar writer cannot read are sent as the stock serializer wrote them, with one diag error', () => {
+    const point = {};
+    pointExemplars.set(point, [{ value: 1, timestamp: Date.now(), traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331' }]);
+    const request = { resource: {}, scopeMetrics: [{ scope: { name: 's' }, metrics: [{ dataPoints: [point] }] }] } as unknown as ResourceMetrics;
+    const odd = Uint8Array.of(0x0b); // field 1, wire type 3 (a group): not something OTLP metrics use
+    const errors: string[] = [];
+    diag.setLogger({ ...silent, error: (...args: unknown[]) => errors.push(args.map(String).join(' ')) }, DiagLogLevel.ERROR);
+    try {
+      const out = withExemplars({ serializeRequest: () => odd, deserializeResponse: () => ({}) }, 'protobuf').serializeRequest(request);
+      expect(out).to.equal(odd);
+      expect(errors.join('\n')).to.contain('could not add exemplars to an OTLP export');
+    } finally {
+      diag.disable();
+    }
+  });
+});
