@@ -38,7 +38,9 @@ for (const major of majors) {
   const json = valueOf('--json') ? suffixed(valueOf('--json'), major) : undefined;
   console.log(`\n==> bench on Node ${major} (${node})`);
   const extra = [...(out ? ['--out', out] : []), ...(json ? ['--json', json] : [])];
-  status ||= bench(node, extra, envFor(node));
+  // The scrape cases' client (bench/src/scraper.mjs, the Prometheus stand-in) stays on the machine's Node: only the
+  // measured process changes line, so the numbers compare the endpoint, not two HTTP clients.
+  status ||= bench(node, extra, { ...envFor(node), TUIST_BENCH_SCRAPER_NODE: process.env.TUIST_BENCH_SCRAPER_NODE || process.execPath });
   // One report for all lines: the other line's tables and bars follow the first's, the case notes are not repeated.
   if (out && mainOut && existsSync(out) && existsSync(mainOut)) {
     const other = readFileSync(out, 'utf8').split('\n## What each case does')[0].replace(/^# Benchmarks\n/, '').replace(/^## /gm, '### ');

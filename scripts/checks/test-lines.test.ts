@@ -3,7 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 // @ts-expect-error plain JavaScript module of the test runner, without type declarations
-import { lineSpecs, OTEL3_SPECS, supportsOtel3 } from '../test-lines.mjs';
+import { lineSpecs, NODE26_SPECS, OTEL3_SPECS, specsForLine, supportsOtel3 } from '../test-lines.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -28,6 +28,14 @@ describe('npm test on the other Node lines (scripts/test-lines.mjs)', () => {
     }
     expect(files.some((f) => f.startsWith('examples/zero-code/test/'))).to.equal(true);
     expect(OTEL3_SPECS).to.not.be.empty;
+  });
+
+  it('Node 26 runs the loader-hook suites (register, ES module patching, no DEP0205), every one of which exists', () => {
+    const files = (specsForLine('26') as string[]).flatMap(filesOf);
+    expect(files).to.have.length((NODE26_SPECS as string[]).length);
+    for (const f of ['packages/core/test/register-instrumentations.test.ts', 'examples/zero-code/test/zero-code.test.ts']) expect(files, f).to.include(f);
+    expect(specsForLine('24')).to.equal(lineSpecs);
+    expect(specsForLine('22')).to.equal(lineSpecs);
   });
 
   it('leaves the OpenTelemetry 3.x app out only where OTel 3 cannot run (Node < 22.15)', () => {

@@ -1,6 +1,8 @@
 import { createRequire } from 'node:module';
 import { ConsoleMetricExporter, PeriodicExportingMetricReader, type MetricProducer, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import { TelemetryConfigError, type OtlpProtocol, type ResolvedConfig, type TemporalityPreference } from './config.js';
+import { withExemplars, type MetricsSerializer } from './otel/otlp-exemplars.js';
+import { logger } from './diag.js';
 
 const require = createRequire(import.meta.url);
 
@@ -55,7 +57,51 @@ export function otlpExporter(
         `(or choose another protocol with OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: ${Object.keys(OTLP_EXPORTER_PACKAGES).join(', ')})`,
     );
   }
-  return new mod.OTLPMetricExporter({ ...(url ? { url } : {}), ...(temporality ? { temporalityPreference: TEMPORALITY[temporality] } : {}) });
+  const options = { ...(url ? { url } : {}), ...(temporality ? { temporalityPreference: TEMPORALITY[temporality] } : {}) };
+  return exporterWithExemplars(protocol, pkg, options) ?? new mod.OTLPMetricExporter(options);
+}
+
+type Delegate = unknown;
+interface ExporterParts {
+  OTLPMetricExporterBase: new (delegate: Delegate, config: object) => PushMetricExporter;
+  JsonMetricsSerializer: MetricsSerializer;
+  ProtobufMetricsSerializer: MetricsSerializer;
+  MetricsExporterMetricsHelper: unknown;
+  convertLegacyHttpOptions(config: object, signal: string, path: string, headers: Record<string, string>): unknown;
+  createOtlpHttpExportDelegate(options: unknown, serializer: MetricsSerializer, component: string, helper: unknown, meterProvider: undefined): Delegate;
+  convertLegacyOtlpGrpcOptions(config: object, signal: string): unknown;
+  createOtlpGrpcExportDelegate(options: unknown, serializer: MetricsSerializer, component: string, helper: unknown, meterProvider: undefined, service: string, method: string): Delegate;
+}
+
+/**
+ * The OTLP exporter of `protocol` built as its package builds it (otlp-exporter-base's export delegate around an
+ * otlp-transformer serializer, in exporter-metrics-otlp-http's OTLPMetricExporterBase; read in their 0.223 code),
+ * with one change: the serializer also writes the catalog's histogram exemplars, which the stock one drops (see
+ * otel/otlp-exemplars.ts). The parts are loaded from the exporter package's own dependencies, so they are the
+ * copies it would use. If a future version moved them, the stock exporter is used instead, without exemplars.
+ */
+function exporterWithExemplars(protocol: OtlpProtocol, pkg: string, config: object): PushMetricExporter | undefined {
+  try {
+    const from = createRequire(require.resolve(pkg));
+    const base = protocol === 'grpc' ? '@opentelemetry/otlp-grpc-exporter-base' : '@opentelemetry/otlp-exporter-base/node-http';
+    const httpExporter = protocol === 'http/json' ? from(pkg) : from('@opentelemetry/exporter-metrics-otlp-http');
+    const p = { ...(from('@opentelemetry/otlp-transformer') as object), ...(from(base) as object), ...(httpExporter as object) } as ExporterParts;
+    let delegate: Delegate;
+    if (protocol === 'grpc') {
+      const serializer = withExemplars(p.ProtobufMetricsSerializer, 'protobuf');
+      const options = p.convertLegacyOtlpGrpcOptions(config, 'METRICS');
+      delegate = p.createOtlpGrpcExportDelegate(options, serializer, 'otlp_grpc_metric_exporter', p.MetricsExporterMetricsHelper, undefined, 'MetricsExportService', '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export');
+    } else {
+      const json = protocol === 'http/json';
+      const serializer = withExemplars(json ? p.JsonMetricsSerializer : p.ProtobufMetricsSerializer, json ? 'json' : 'protobuf');
+      const options = p.convertLegacyHttpOptions(config, 'METRICS', 'v1/metrics', { 'Content-Type': json ? 'application/json' : 'application/x-protobuf' });
+      delegate = p.createOtlpHttpExportDelegate(options, serializer, 'otlp_http_metric_exporter', p.MetricsExporterMetricsHelper, undefined);
+    }
+    return new p.OTLPMetricExporterBase(delegate, config);
+  } catch (err) {
+    logger('core').warn(`OTLP metric exports will carry no exemplars: ${pkg} is not laid out as version ${OTLP_EXPORTER_VERSION} (${String(err)})`);
+    return undefined;
+  }
 }
 
 /** One periodic reader per push exporter, each reading core's store through `producer`. */

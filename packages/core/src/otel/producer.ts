@@ -9,6 +9,8 @@ import {
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { TemporalityPreference } from '../config.js';
 import { CounterFamily, GaugeFamily, HistogramFamily, type AnyFamily, type MetricStore } from '../store.js';
+import type { Exemplar } from '../exemplars.js';
+import { pointExemplars, type PointExemplar } from './otlp-exemplars.js';
 
 function hrTime(ms: number): HrTime {
   const sec = Math.floor(ms / 1000);
@@ -31,6 +33,26 @@ interface Last {
   counts?: Float64Array;
   sum?: number;
   count?: number;
+  /** The bucket exemplars seen at that collection (see `exemplarsSince`). */
+  exemplars?: string[];
+}
+
+const exemplarKey = (e: Exemplar | undefined): string => (e ? `${e.spanId}/${e.value}/${e.timestamp}` : '');
+
+/**
+ * The bucket exemplars a histogram point carries over OTLP: cumulative, every bucket's latest one (as /metrics
+ * serves them); delta, only those kept since the previous collection (an exemplar belongs to the interval of its
+ * measurement). Read from the store at collection time; the recording path is unchanged.
+ */
+function exemplarsSince(all: readonly (Exemplar | undefined)[] | undefined, seen: string[] | undefined): PointExemplar[] {
+  const out: PointExemplar[] = [];
+  if (all) {
+    for (let i = 0; i < all.length; i++) {
+      const e = all[i];
+      if (e && (!seen || seen[i] !== exemplarKey(e))) out.push({ value: e.value, timestamp: e.timestamp, traceId: e.traceId, spanId: e.spanId });
+    }
+  }
+  return out;
 }
 
 /**
@@ -74,16 +96,22 @@ export class StoreMetricProducer implements MetricProducer {
         const dataPoints = [];
         for (const s of f.series) {
           const last = delta ? this.last.get(s) : undefined;
-          if (delta) this.last.set(s, { at: nowMs, value: 0, counts: Float64Array.from(s.counts), sum: s.sum, count: s.count });
+          if (delta) {
+            const exemplars = s.exemplars ? Array.from(s.exemplars, exemplarKey) : undefined;
+            this.last.set(s, { at: nowMs, value: 0, counts: Float64Array.from(s.counts), sum: s.sum, count: s.count, ...(exemplars ? { exemplars } : {}) });
+          }
           const count = s.count - (last?.count ?? 0);
           if (delta && count === 0) continue;
           const counts = last ? Array.from(s.counts, (c, i) => c - last.counts![i]!) : Array.from(s.counts);
-          dataPoints.push({
+          const point = {
             startTime: hrTime(last?.at ?? s.start),
             endTime: now,
             attributes: attributes(f, s.labelValues),
             value: { buckets: { boundaries, counts }, sum: s.sum - (last?.sum ?? 0), count },
-          });
+          };
+          const exemplars = exemplarsSince(s.exemplars, last?.exemplars);
+          if (exemplars.length) pointExemplars.set(point, exemplars);
+          dataPoints.push(point);
         }
         if (dataPoints.length) metrics.push({ descriptor, aggregationTemporality, dataPointType: DataPointType.HISTOGRAM, dataPoints });
       } else {

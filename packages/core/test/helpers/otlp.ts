@@ -113,3 +113,49 @@ export function protobufResources(body: Buffer): Record<string, string>[] {
 export function protobufMetricNames(body: Buffer): string[] {
   return fields(body, 1).flatMap((rm) => fields(rm, 2).flatMap((sm) => fields(sm, 2).map((m) => fields(m, 1)[0]!.toString('utf8'))));
 }
+
+export interface DecodedExemplar {
+  timeUnixNano: bigint;
+  value: number;
+  spanId: string;
+  traceId: string;
+}
+export interface DecodedHistogramPoint {
+  attributes: Record<string, string>;
+  count: number;
+  exemplars: DecodedExemplar[];
+}
+
+/** The fixed64 fields `n` of a message, as unsigned 64-bit integers (rawFields reads wire type 1 as a double). */
+function fixed64(buf: Buffer, n: number): bigint[] {
+  return rawFields(buf, n).map((v) => {
+    const b = Buffer.alloc(8);
+    b.writeDoubleLE(v as number);
+    return b.readBigUInt64LE();
+  });
+}
+
+/**
+ * The points of histogram `name` in an ExportMetricsServiceRequest: metric (name 1, histogram 9) >
+ * HistogramDataPoint (1): count (4, fixed64), exemplars (8), attributes (9); Exemplar: time_unix_nano (2),
+ * as_double (3), span_id (4), trace_id (5).
+ */
+export function protobufHistogramPoints(body: Buffer, name: string): DecodedHistogramPoint[] {
+  const metrics = fields(body, 1).flatMap((rm) => fields(rm, 2).flatMap((sm) => fields(sm, 2)));
+  const metric = metrics.find((m) => fields(m, 1)[0]!.toString('utf8') === name);
+  if (!metric) return [];
+  return fields(fields(metric, 9)[0]!, 1).map((p) => {
+    const attributes: Record<string, string> = {};
+    for (const kv of fields(p, 9)) {
+      const str = fields(fields(kv, 2)[0] ?? Buffer.alloc(0), 1)[0];
+      if (str) attributes[fields(kv, 1)[0]!.toString('utf8')] = str.toString('utf8');
+    }
+    const exemplars = fields(p, 8).map((e) => ({
+      timeUnixNano: fixed64(e, 2)[0]!,
+      value: rawFields(e, 3)[0] as number,
+      spanId: fields(e, 4)[0]!.toString('hex'),
+      traceId: fields(e, 5)[0]!.toString('hex'),
+    }));
+    return { attributes, count: Number(fixed64(p, 4)[0]), exemplars };
+  });
+}
