@@ -94,14 +94,26 @@ describe('core store: series, normalisation, bound, remove/clear', () => {
     expect(values(s, 'test_jobs_total')).to.deep.equal(['a,ok=2', 'b,ok=1']);
   });
 
+  it('without the overflow self-metric in the definitions, overflow still records __overflow__', () => {
+    const warn = new WarnOnce(logger('test'));
+    const s = new MetricStore(
+      defs.filter((d) => d.name !== OVERFLOW_METRIC),
+      { naming: 'docs', highCardinality: new Set(), enabledHighCardinality: new Set(), maxLabelValues: 1, warn },
+    );
+    const c = s.counter('test_jobs_total');
+    for (const q of ['a', 'b', 'c']) c.add(1, { queue: q, state: 'ok' });
+    expect(values(s, 'test_jobs_total')).to.deep.equal(['__overflow__,ok=2', 'a,ok=1']);
+  });
+
   it('clear() forgets labelled series and the bound; an unlabelled series stays at its value', () => {
     const { s } = store(2);
     const c = s.counter('test_jobs_total');
     for (const q of ['a', 'b', 'c']) c.add(1, { queue: q, state: 'ok' });
     c.clear();
     expect(values(s, 'test_jobs_total')).to.deep.equal([]);
-    for (const q of ['c', 'd']) c.add(1, { queue: q, state: 'ok' });
-    expect(values(s, 'test_jobs_total')).to.deep.equal(['c,ok=1', 'd,ok=1']);
+    // A value seen before clear() starts a fresh series, and the bound has room for two new values again.
+    for (const q of ['a', 'c']) c.add(1, { queue: q, state: 'ok' });
+    expect(values(s, 'test_jobs_total')).to.deep.equal(['a,ok=1', 'c,ok=1']);
     const g = s.gauge('test_level');
     g.set(4);
     g.clear();
