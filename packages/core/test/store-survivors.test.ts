@@ -15,6 +15,7 @@ const defs: MetricDefinition[] = [
   { name: 'test_started_total', type: 'counter', family: 'test', description: 'initial', labels: ['kind'], initialSeries: [{ kind: 'a' }, { kind: 'b' }] },
   { name: 'test_size_bytes', type: 'histogram', family: 'test', description: 'size', labels: ['op'], buckets: [1, 10, 100] },
   { name: 'test_nobuckets', type: 'histogram', family: 'test', description: 'no buckets', labels: [] },
+  { name: 'test_opt_seconds', type: 'histogram', family: 'test', description: 'optional only', labels: [], optionalLabels: ['repo'], buckets: [1] },
 ];
 
 interface Warned {
@@ -59,6 +60,12 @@ describe('core store: series, normalisation, bound, remove/clear', () => {
     c.add(1, { queue: 'q', state: null });
     c.add(1, undefined);
     expect(values(s, 'test_jobs_total')).to.deep.equal(['q,unknown=2', 'unknown,unknown=1']);
+    c.add(1, null as never);
+    expect(values(s, 'test_jobs_total')).to.deep.equal(['q,unknown=2', 'unknown,unknown=2']);
+    // remove() finds a series by the same normalisation.
+    c.remove(null as never);
+    c.remove({ queue: 'q' });
+    expect(values(s, 'test_jobs_total')).to.deep.equal([]);
     expect(warned.map((w) => w.key)).to.include('label-missing:test_jobs_total:state');
     expect(warned.find((w) => w.key === 'label-missing:test_jobs_total:state')!.message).to.contain('"state" is missing');
   });
@@ -127,6 +134,8 @@ describe('core store: series, normalisation, bound, remove/clear', () => {
     expect(values(s, 'test_started_total')).to.deep.equal(['a=0', 'b=0']);
     expect(values(s, 'test_jobs_total')).to.deep.equal([]);
     expect([...s.histogram('test_size_bytes').series]).to.have.length(0);
+    // Histograms never get a start-up series: an empty one would be served as zero observations.
+    expect([...s.histogram('test_opt_seconds').series]).to.have.length(0);
     s.gauge('test_pool').set(3, { repo: 'r' });
     s.gauge('test_pool').set(5, {});
     expect([...s.gauge('test_pool').series].map((x) => `${x.labelValues.join(',')}=${x.value}`).sort()).to.deep.equal(['=5', 'r=3']);
@@ -160,6 +169,7 @@ describe('core store: series, normalisation, bound, remove/clear', () => {
     const n = s.histogram('test_nobuckets');
     n.record(3);
     n.record(0);
+    expect(n.buckets).to.deep.equal([]);
     const [ns] = [...n.series];
     expect([...ns!.counts]).to.deep.equal([2]);
   });
@@ -173,6 +183,8 @@ describe('core store: series, normalisation, bound, remove/clear', () => {
       },
     };
     expect(() => s.counter('test_jobs_total').add(1, labels)).to.not.throw();
+    expect(warned.map((x) => x.key)).to.include('record-failed:test_jobs_total');
+    warned.length = 0;
     expect(() => s.counter('test_jobs_total').remove(labels)).to.not.throw();
     expect(values(s, 'test_jobs_total')).to.deep.equal([]);
     const w = warned.find((x) => x.key === 'record-failed:test_jobs_total');
