@@ -51,14 +51,22 @@ const MAX_CACHED_ORIGINS = 1000;
 /** `parseOrigin` with a small cache for string origins: a service talks to a handful of hosts. */
 export class OriginCache {
   private readonly cache = new Map<string, Origin | undefined>();
+  // The origin of the previous call: undici hands a freshly built origin string to every dispatch, and a Map lookup
+  // must hash it each time (about 0.2 µs per request on Node 24 in a `--cpu-prof` of the undici bench); comparing it
+  // with the last one is a length check and a short memcmp.
+  private lastKey: string | undefined;
+  private lastValue: Origin | undefined;
   get(origin: unknown): Origin | undefined {
     if (typeof origin !== 'string') return parseOrigin(origin);
+    if (origin === this.lastKey) return this.lastValue;
     let o = this.cache.get(origin);
     if (o === undefined && !this.cache.has(origin)) {
       o = parseOrigin(origin);
       if (this.cache.size >= MAX_CACHED_ORIGINS) this.cache.clear();
       this.cache.set(origin, o);
     }
+    this.lastKey = origin;
+    this.lastValue = o;
     return o;
   }
 }

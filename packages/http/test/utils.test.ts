@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { methodLabel, poolSizeLabel, statusLabel } from '@tuist-telemetry/http';
-import { parseOrigin } from '../src/utils.js';
+import { OriginCache, parseOrigin } from '../src/utils.js';
 
 describe('http: label helpers', () => {
   it('keeps the standard methods and maps every other one to _OTHER', () => {
@@ -23,5 +23,18 @@ describe('http: label helpers', () => {
     expect(parseOrigin(new URL('http://[::1]:8080'))).to.deep.equal({ origin: 'http://[::1]:8080', host: '::1' });
     expect(parseOrigin('not a url')).to.equal(undefined);
     expect(parseOrigin(undefined)).to.equal(undefined);
+  });
+
+  it('origin cache: alternating origins (the last-origin shortcut) each get their own parse, invalid ones stay undefined', () => {
+    const cache = new OriginCache();
+    const a = ['http://', '127.0.0.1:8080'].join('');
+    for (let round = 0; round < 2; round++) {
+      expect(cache.get(a)).to.deep.equal({ origin: 'http://127.0.0.1:8080', host: '127.0.0.1' });
+      expect(cache.get(a)).to.deep.equal({ origin: 'http://127.0.0.1:8080', host: '127.0.0.1' });
+      expect(cache.get('https://b.example')).to.deep.equal({ origin: 'https://b.example', host: 'b.example' });
+      expect(cache.get('not a url')).to.equal(undefined);
+      expect(cache.get('not a url')).to.equal(undefined);
+      expect(cache.get(new URL('http://c.example:81'))).to.deep.equal({ origin: 'http://c.example:81', host: 'c.example' });
+    }
   });
 });
