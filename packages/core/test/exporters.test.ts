@@ -1,44 +1,12 @@
 import { expect } from 'chai';
-import http from 'node:http';
 import net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { freePort, scrape, value } from '@tuist-telemetry/testing';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { startTelemetry, TelemetryConfigError, type Telemetry } from '@tuist-telemetry/core';
 import { OTLP_EXPORTER_PACKAGES, otlpExporter } from '../src/exporters.js';
-
-interface Received {
-  path: string;
-  contentType: string | undefined;
-  body: Buffer;
-}
-
-/** A local stand-in for an OTLP/HTTP receiver (an OpenTelemetry Collector). */
-async function otlpReceiver(): Promise<{ url: string; received: Received[]; close(): Promise<void>; next(): Promise<Received> }> {
-  const received: Received[] = [];
-  const waiters: ((r: Received) => void)[] = [];
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const r = { path: req.url ?? '', contentType: req.headers['content-type'], body: Buffer.concat(chunks) };
-      received.push(r);
-      waiters.splice(0).forEach((w) => w(r));
-      const json = (r.contentType ?? '').includes('json');
-      res.writeHead(200, { 'Content-Type': json ? 'application/json' : 'application/x-protobuf' }).end(json ? '{}' : '');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    received,
-    next: () => new Promise((r) => waiters.push(r)),
-    close: () => new Promise((r) => server.close(() => r())),
-  };
-}
+import { otlpReceiver } from './helpers/otlp.js';
 
 interface OtlpJsonMetric {
   name: string;
