@@ -2,7 +2,7 @@ import type { MetricReader, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { Resource } from '@opentelemetry/resources';
 import type { ResolvedConfig } from '../config.js';
 import type { WarnOnce } from '../diag.js';
-import { fixResourceMetrics } from '../labels/attributes.js';
+import { fixResourceMetrics, type FixOptions } from '../labels/attributes.js';
 import type { MetricStore } from '../store.js';
 import { singleFlight } from './endpoint.js';
 import { textToOpenMetrics, type ExpositionFormat } from './format.js';
@@ -37,6 +37,10 @@ export interface RendererOptions {
  */
 export class PrometheusRenderer {
   private readonly thirdParty: ThirdPartyWriter;
+  /** The label policy's options for third-party attributes; the same for every scrape. */
+  private readonly fixOptions: FixOptions;
+  /** The catalog's scope label text (`otel_scope_name="…",…`) when scope labels are on. */
+  private readonly scopeLabels: string | undefined;
   private lastThirdParty: string | undefined;
   private collecting = true;
   private readonly flights = {
@@ -57,6 +61,11 @@ export class PrometheusRenderer {
       withTargetInfo: opts.config.withTargetInfo,
       skipped: (name) => opts.warnings.warn(`skip:${name}`, `@tuist-telemetry/core: metric "${name}" was not exported (name collision or unsupported aggregation)`),
     });
+    this.fixOptions = {
+      reservedLabels: opts.config.withScopeLabels ? ['otel_scope_name', 'otel_scope_version'] : [],
+      report: (metric, kind, detail) => opts.warnings.warn(`attr-${kind}:${metric}`, `@tuist-telemetry/core: metric "${metric}": ${detail}`),
+    };
+    this.scopeLabels = opts.config.withScopeLabels ? `otel_scope_name="${opts.scope.name}",otel_scope_version="${opts.scope.version}"` : undefined;
   }
 
   /** From now on the reader is not asked again (it is shutting down); the last collection stands. */
@@ -69,14 +78,7 @@ export class PrometheusRenderer {
    * policy (labels/attributes.ts) runs before the stock serializer: every attribute becomes a valid, unique label.
    */
   private thirdPartyText(scopeMetrics: ResourceMetrics['scopeMetrics']): string {
-    const fixed = fixResourceMetrics(
-      { resource: this.opts.resource, scopeMetrics },
-      {
-        reservedLabels: this.opts.config.withScopeLabels ? ['otel_scope_name', 'otel_scope_version'] : [],
-        report: (metric, kind, detail) => this.opts.warnings.warn(`attr-${kind}:${metric}`, `@tuist-telemetry/core: metric "${metric}": ${detail}`),
-      },
-    );
-    return this.thirdParty.write(fixed);
+    return this.thirdParty.write(fixResourceMetrics({ resource: this.opts.resource, scopeMetrics }, this.fixOptions));
   }
 
   private async collectThirdParty(): Promise<string> {
@@ -102,10 +104,9 @@ export class PrometheusRenderer {
   private async renderOnce(format: ExpositionFormat): Promise<Buffer> {
     const thirdParty = await this.collectThirdParty();
     const tail = format === 'openmetrics' ? textToOpenMetrics(thirdParty) + '# EOF\n' : thirdParty;
-    const { store, config, scope } = this.opts;
+    const { store } = this.opts;
     store.runCollectCallbacks();
-    const scopeLabels = config.withScopeLabels ? `otel_scope_name="${scope.name}",otel_scope_version="${scope.version}"` : undefined;
-    const serialize = (s: MetricStore) => serializeStoreBytesAsync(s, { scopeLabels, format }, tail);
+    const serialize = (s: MetricStore) => serializeStoreBytesAsync(s, { scopeLabels: this.scopeLabels, format }, tail);
     return this.opts.renderStore ? this.opts.renderStore(serialize) : serialize(store);
   }
 }
