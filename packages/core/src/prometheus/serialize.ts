@@ -79,9 +79,13 @@ function writeNumber(buf: Buffer, pos: number, v: number): number {
 /** ` # {trace_id="<32 hex>",span_id="<16 hex>"} <value> <seconds>`: ids of well-formed spans are hex, numbers latin1. */
 const MAX_EXEMPLAR_BYTES = 48 + 32 + 16 + 2 * MAX_NUMBER_BYTES;
 
+/** A span or trace id as written: its first n hex digits, or n zeros when it is not hex. */
+function exemplarId(s: string, n: number): string {
+  return /^[0-9a-f]+$/.test(s) ? s.slice(0, n) : '0'.repeat(n);
+}
+
 function exemplarText(e: Exemplar): string {
-  const id = (s: string, n: number) => (/^[0-9a-f]+$/.test(s) ? s.slice(0, n) : '0'.repeat(n));
-  return ' # {trace_id="' + id(e.traceId, 32) + '",span_id="' + id(e.spanId, 16) + '"} ' + formatValue(e.value) + ' ' + (e.timestamp / 1000).toFixed(3);
+  return ' # {trace_id="' + exemplarId(e.traceId, 32) + '",span_id="' + exemplarId(e.spanId, 16) + '"} ' + formatValue(e.value) + ' ' + (e.timestamp / 1000).toFixed(3);
 }
 
 /** Bytes written between two yields of `writeStore` (about a millisecond or two of work each). */
