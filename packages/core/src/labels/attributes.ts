@@ -76,13 +76,13 @@ function keyMap(keys: ReadonlySet<string>, reserved: ReadonlySet<string>, metric
       report?.(metric, 'dropped-key', 'an attribute with an empty key was dropped');
       continue;
     }
-    let base = sanitizeLabelKey(k);
-    if (reserved.has(base)) base = 'exported_' + base;
+    const sanitized = sanitizeLabelKey(k);
+    const base = reserved.has(sanitized) ? 'exported_' + sanitized : sanitized;
     let name = base;
     for (let n = 2; taken.has(name) || reserved.has(name); n++) name = `${base}_${n}`;
     taken.add(name);
     map.set(k, name);
-    if (name !== sanitizeLabelKey(k)) report?.(metric, 'renamed-key', `attribute ${JSON.stringify(k)} is exported as label "${name}"`);
+    if (name !== sanitized) report?.(metric, 'renamed-key', `attribute ${JSON.stringify(k)} is exported as label "${name}"`);
   }
   return map;
 }
