@@ -53,10 +53,6 @@ export class LabelBound {
     return this.values.has(value) || this.values.size < this.max ? value : OVERFLOW_VALUE;
   }
 
-  get size(): number {
-    return this.values.size;
-  }
-
   clear(): void {
     this.values.clear();
   }
