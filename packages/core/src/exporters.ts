@@ -56,14 +56,14 @@ export function loadOtlpPackage<M>(
   }
 }
 
+/** The exporters' `AggregationTemporalityPreference` values (a numeric enum of exporter-metrics-otlp-http). */
+const TEMPORALITY: Readonly<Record<TemporalityPreference, number>> = { delta: 0, cumulative: 1, lowmemory: 2 };
+
 /**
  * Loads only the OTLP exporter that the protocol needs (grpc pulls in @grpc/grpc-js), synchronously, so that
  * `startTelemetry` stays synchronous: sdk-metrics 2.x takes its readers only in the MeterProvider constructor.
  * A missing package is a configuration mistake: it throws a TelemetryConfigError naming what to install.
  */
-/** The exporters' `AggregationTemporalityPreference` values (a numeric enum of exporter-metrics-otlp-http). */
-const TEMPORALITY: Readonly<Record<TemporalityPreference, number>> = { delta: 0, cumulative: 1, lowmemory: 2 };
-
 export function otlpExporter(
   protocol: OtlpProtocol,
   url: string | undefined,
