@@ -22,7 +22,7 @@ export const OTLP_EXPORTER_VERSION = '0.223.0';
 type Load = (pkg: string) => unknown;
 
 /** True when `err` says that `pkg` itself (not something it imports) cannot be found. */
-export function isMissing(err: unknown, pkg: string): boolean {
+function isMissing(err: unknown, pkg: string): boolean {
   const e = err as { code?: unknown; message?: unknown } | null;
   return (
     !!e &&
@@ -33,13 +33,37 @@ export function isMissing(err: unknown, pkg: string): boolean {
 }
 
 /**
+ * Loads the OTLP exporter package `packages[protocol]` of one signal (metrics: `OTEL_METRICS_EXPORTER`, traces:
+ * `OTEL_TRACES_EXPORTER`) synchronously; a missing package is a TelemetryConfigError naming what to install and
+ * the variable (`protocolVariable`) that picks another protocol.
+ */
+export function loadOtlpPackage<M>(
+  protocol: OtlpProtocol,
+  packages: Readonly<Record<OtlpProtocol, string>>,
+  exporterVariable: string,
+  protocolVariable: string,
+  load: Load,
+): M {
+  const pkg = packages[protocol];
+  try {
+    return load(pkg) as M;
+  } catch (err) {
+    if (!isMissing(err, pkg)) throw err;
+    throw new TelemetryConfigError(
+      `${exporterVariable}=otlp with protocol ${protocol} needs ${pkg}: npm install ${pkg}@${OTLP_EXPORTER_VERSION} ` +
+        `(or choose another protocol with ${protocolVariable}: ${Object.keys(packages).join(', ')})`,
+    );
+  }
+}
+
+/** The exporters' `AggregationTemporalityPreference` values (a numeric enum of exporter-metrics-otlp-http). */
+const TEMPORALITY: Readonly<Record<TemporalityPreference, number>> = { delta: 0, cumulative: 1, lowmemory: 2 };
+
+/**
  * Loads only the OTLP exporter that the protocol needs (grpc pulls in @grpc/grpc-js), synchronously, so that
  * `startTelemetry` stays synchronous: sdk-metrics 2.x takes its readers only in the MeterProvider constructor.
  * A missing package is a configuration mistake: it throws a TelemetryConfigError naming what to install.
  */
-/** The exporters' `AggregationTemporalityPreference` values (a numeric enum of exporter-metrics-otlp-http). */
-const TEMPORALITY: Readonly<Record<TemporalityPreference, number>> = { delta: 0, cumulative: 1, lowmemory: 2 };
-
 export function otlpExporter(
   protocol: OtlpProtocol,
   url: string | undefined,
@@ -47,16 +71,13 @@ export function otlpExporter(
   temporality?: TemporalityPreference,
 ): PushMetricExporter {
   const pkg = OTLP_EXPORTER_PACKAGES[protocol];
-  let mod: { OTLPMetricExporter: new (c?: { url?: string; temporalityPreference?: number }) => PushMetricExporter };
-  try {
-    mod = load(pkg) as typeof mod;
-  } catch (err) {
-    if (!isMissing(err, pkg)) throw err;
-    throw new TelemetryConfigError(
-      `OTEL_METRICS_EXPORTER=otlp with protocol ${protocol} needs ${pkg}: npm install ${pkg}@${OTLP_EXPORTER_VERSION} ` +
-        `(or choose another protocol with OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: ${Object.keys(OTLP_EXPORTER_PACKAGES).join(', ')})`,
-    );
-  }
+  const mod = loadOtlpPackage<{ OTLPMetricExporter: new (c?: { url?: string; temporalityPreference?: number }) => PushMetricExporter }>(
+    protocol,
+    OTLP_EXPORTER_PACKAGES,
+    'OTEL_METRICS_EXPORTER',
+    'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL',
+    load,
+  );
   const options = { ...(url ? { url } : {}), ...(temporality ? { temporalityPreference: TEMPORALITY[temporality] } : {}) };
   return exporterWithExemplars(protocol, pkg, options) ?? new mod.OTLPMetricExporter(options);
 }

@@ -13,8 +13,8 @@ import {
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-node';
 import { createRequire } from 'node:module';
-import { TelemetryConfigError, type OtlpProtocol, type ResolvedOtelSettings } from '../config.js';
-import { isMissing, OTLP_EXPORTER_VERSION } from '../exporters.js';
+import type { OtlpProtocol, ResolvedOtelSettings } from '../config.js';
+import { loadOtlpPackage } from '../exporters.js';
 
 const require = createRequire(import.meta.url);
 
@@ -29,17 +29,13 @@ type Load = (pkg: string) => unknown;
 
 /** Loads the OTLP trace exporter of `protocol` synchronously; a missing package is a TelemetryConfigError naming it. */
 export function otlpTraceExporter(protocol: OtlpProtocol, url: string | undefined, load: Load = require): SpanExporter {
-  const pkg = OTLP_TRACE_EXPORTER_PACKAGES[protocol];
-  let mod: { OTLPTraceExporter: new (c?: { url?: string }) => SpanExporter };
-  try {
-    mod = load(pkg) as typeof mod;
-  } catch (err) {
-    if (!isMissing(err, pkg)) throw err;
-    throw new TelemetryConfigError(
-      `OTEL_TRACES_EXPORTER=otlp with protocol ${protocol} needs ${pkg}: npm install ${pkg}@${OTLP_EXPORTER_VERSION} ` +
-        `(or choose another protocol with OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: ${Object.keys(OTLP_TRACE_EXPORTER_PACKAGES).join(', ')})`,
-    );
-  }
+  const mod = loadOtlpPackage<{ OTLPTraceExporter: new (c?: { url?: string }) => SpanExporter }>(
+    protocol,
+    OTLP_TRACE_EXPORTER_PACKAGES,
+    'OTEL_TRACES_EXPORTER',
+    'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL',
+    load,
+  );
   return new mod.OTLPTraceExporter(url ? { url } : {});
 }
 
