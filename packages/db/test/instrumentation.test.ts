@@ -4,9 +4,10 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type pgTypes from 'pg';
 import { diag, DiagLogLevel } from '@opentelemetry/api';
-import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
-import { parseExposition, requireService, samples, scrape, sum, value, type Exposition, type Postgres, startPostgres } from '@tuist-telemetry/testing';
+import type { Telemetry } from '@tuist-telemetry/core';
+import { parseExposition, samples, scrape, sum, value, type Exposition } from '@tuist-telemetry/testing';
 import { instrumentPgPool, TuistPgInstrumentation } from '@tuist-telemetry/db';
+import { startPgSuite, type PgSuite } from './fixture.js';
 
 const require = createRequire(import.meta.url);
 const dbDir = fileURLToPath(new URL('..', import.meta.url));
@@ -20,28 +21,18 @@ function captureDiag(): { lines: string[]; stop: () => void } {
 }
 
 describe('db: TuistPgInstrumentation', function () {
-  let postgres: Postgres | undefined;
+  let suite: PgSuite | undefined;
   let url: string;
   let t: Telemetry;
   const pools: pgTypes.Pool[] = [];
   const metrics = (): Promise<Exposition> => scrape(t.url!);
 
   before(async function () {
-    try {
-      postgres = await startPostgres({ from: import.meta.url });
-    } catch (err) {
-      requireService(this, 'PostgreSQL', false, (err as Error).message);
-    }
-    url = postgres!.url;
-    t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false });
-    await t.ready();
+    suite = await startPgSuite(this, pools);
+    ({ url, telemetry: t } = suite);
   });
 
-  after(async () => {
-    await Promise.all(pools.filter((p) => !p.ending).map((p) => p.end()));
-    await t?.shutdown();
-    await postgres?.stop();
-  });
+  after(() => suite?.stop());
 
   describe('CJS: require("pg") in this process', () => {
     let inst: TuistPgInstrumentation;

@@ -1,9 +1,10 @@
 import { expect } from 'chai';
 import { once } from 'node:events';
 import pg from 'pg';
-import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
-import { freePort, requireService, samples, scrape, sum, value, type Exposition, type Postgres, startPostgres } from '@tuist-telemetry/testing';
+import type { Telemetry } from '@tuist-telemetry/core';
+import { freePort, samples, scrape, sum, value, type Exposition } from '@tuist-telemetry/testing';
 import { instrumentPgPool } from '@tuist-telemetry/db';
+import { startPgSuite, type PgSuite } from './fixture.js';
 
 const QUERY_COUNT = 'tuist_repo_query_count';
 const QUEUE_TIME = 'tuist_repo_query_queue_time_milliseconds';
@@ -58,7 +59,7 @@ async function plainError(url: string, text: string): Promise<Error & { code?: s
 
 describe('db: instrumentPgPool on a real PostgreSQL', function () {
   let t: Telemetry;
-  let postgres: Postgres | undefined;
+  let suite: PgSuite | undefined;
   let url: string;
   const pools: pg.Pool[] = [];
 
@@ -72,21 +73,11 @@ describe('db: instrumentPgPool on a real PostgreSQL', function () {
   const metrics = (): Promise<Exposition> => scrape(t.url!);
 
   before(async function () {
-    try {
-      postgres = await startPostgres({ from: import.meta.url });
-    } catch (err) {
-      requireService(this, 'PostgreSQL', false, (err as Error).message);
-    }
-    url = postgres!.url;
-    t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false });
-    await t.ready();
+    suite = await startPgSuite(this, pools);
+    ({ url, telemetry: t } = suite);
   });
 
-  after(async () => {
-    await Promise.all(pools.filter((p) => !p.ending).map((p) => p.end()));
-    await t?.shutdown();
-    await postgres?.stop();
-  });
+  after(() => suite?.stop());
 
   it('returns the same pool and rejects wrong arguments with a message that says what to pass', () => {
     const pool = newPool();
