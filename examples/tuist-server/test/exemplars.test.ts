@@ -1,21 +1,6 @@
 import { expect } from 'chai';
-import { findPrometheus, requireService, startPrometheus, traceReceiver, type PrometheusServer, type Span } from '@tuist-telemetry/testing';
+import { findPrometheus, requireService, startPrometheus, traceReceiver, type ExemplarSeries, type PrometheusServer, type Span } from '@tuist-telemetry/testing';
 import { eventually, startDemoProcess, type DemoProcess } from './demo-process.js';
-
-interface ExemplarSeries {
-  seriesLabels: Record<string, string>;
-  exemplars: { labels: Record<string, string>; value: string; timestamp: number }[];
-}
-
-/** `/api/v1/query_exemplars` over the last five minutes. */
-async function exemplars(prom: PrometheusServer, query: string): Promise<ExemplarSeries[]> {
-  const now = Date.now() / 1000;
-  const params = new URLSearchParams({ query, start: String(now - 300), end: String(now + 60) });
-  const res = await fetch(`${prom.url}/api/v1/query_exemplars?${params}`);
-  const body = (await res.json()) as { status: string; data?: ExemplarSeries[]; error?: string };
-  if (body.status !== 'success') throw new Error(`query_exemplars ${query}: ${body.error}`);
-  return body.data ?? [];
-}
 
 const TRACE_ID = /^[0-9a-f]{32}$/;
 const SPAN_ID = /^[0-9a-f]{16}$/;
@@ -65,7 +50,7 @@ describe('examples: the demo with OTEL_TRACES_EXPORTER=otlp, scraped by a real P
       async () => {
         const byFamily = {} as Record<Family, ExemplarSeries[]>;
         for (const [family, query] of Object.entries(FAMILIES) as [Family, string][]) {
-          byFamily[family] = (await exemplars(prom!, query)).filter((s) => s.exemplars.length > 0);
+          byFamily[family] = (await prom!.exemplars(query)).filter((s) => s.exemplars.length > 0);
         }
         without = (Object.keys(FAMILIES) as Family[]).filter((f) => byFamily[f].length === 0);
         return without.length === 0 ? byFamily : undefined;

@@ -1,21 +1,6 @@
 import { expect } from 'chai';
-import { findPrometheus, freePort, requireService, startPostgres, startPrometheus, startS3Server, traceReceiver, type Postgres, type PrometheusServer, type S3Server } from '@tuist-telemetry/testing';
+import { findPrometheus, freePort, requireService, startPostgres, startPrometheus, startS3Server, traceReceiver, type ExemplarSeries, type Postgres, type PrometheusServer, type S3Server } from '@tuist-telemetry/testing';
 import { runApp } from './run-app.js';
-
-interface ExemplarSeries {
-  seriesLabels: Record<string, string>;
-  exemplars: { labels: Record<string, string>; value: string; timestamp: number }[];
-}
-
-/** `/api/v1/query_exemplars` over the last five minutes. */
-async function exemplars(prom: PrometheusServer, query: string): Promise<ExemplarSeries[]> {
-  const now = Date.now() / 1000;
-  const params = new URLSearchParams({ query, start: String(now - 300), end: String(now + 60) });
-  const res = await fetch(`${prom.url}/api/v1/query_exemplars?${params}`);
-  const body = (await res.json()) as { status: string; data?: ExemplarSeries[]; error?: string };
-  if (body.status !== 'success') throw new Error(`query_exemplars ${query}: ${body.error}`);
-  return body.data ?? [];
-}
 
 const TRACE_ID = /^[0-9a-f]{32}$/;
 
@@ -50,7 +35,7 @@ describe('exemplars end to end: a real Prometheus with exemplar storage scraping
       const deadline = Date.now() + 30_000;
       let found: ExemplarSeries[] = [];
       while (Date.now() < deadline) {
-        found = await exemplars(prom, '{__name__=~"tuist_.+_bucket"}');
+        found = await prom.exemplars('{__name__=~"tuist_.+_bucket"}');
         if (found.length > 0) break;
         await new Promise((r) => setTimeout(r, 500));
       }

@@ -9,34 +9,43 @@ export function logger(component: string): DiagLogger {
 const WINDOW_MS = 60_000;
 
 /**
+ * The per-kind window behind both `WarnOnce` and the default `StderrDiagLogger`: `admit(kind)` lets one message of a
+ * kind through per minute and returns how many of that kind it held back meanwhile, or undefined when it holds this
+ * one back. With `maxKinds`, the memory of kinds is forgotten once it holds that many.
+ */
+class PerKindWindow {
+  private readonly last = new Map<string, { at: number; suppressed: number }>();
+  constructor(private readonly maxKinds = Infinity) {}
+
+  admit(kind: string): number | undefined {
+    const now = Date.now();
+    const entry = this.last.get(kind);
+    if (entry && now - entry.at < WINDOW_MS) {
+      entry.suppressed++;
+      return undefined;
+    }
+    if (this.last.size >= this.maxKinds) this.last.clear();
+    this.last.set(kind, { at: now, suppressed: 0 });
+    return entry?.suppressed ?? 0;
+  }
+}
+
+/**
  * Rate-limited warnings: at most one `diag.warn` per kind per minute, so a caller that sends NaN on every request
  * cannot flood the logs. The next warning of that kind says how many were suppressed meanwhile.
  */
 export class WarnOnce {
-  private readonly last = new Map<string, { at: number; suppressed: number }>();
+  private readonly window = new PerKindWindow();
   constructor(private readonly log: DiagLogger) {}
 
   warn(kind: string, message: string): void {
-    const now = Date.now();
-    const entry = this.last.get(kind);
-    if (entry && now - entry.at < WINDOW_MS) {
-      entry.suppressed++;
-      return;
-    }
-    const extra = entry && entry.suppressed > 0 ? ` (${entry.suppressed} similar warnings suppressed)` : '';
-    this.last.set(kind, { at: now, suppressed: 0 });
-    this.log.warn(message + extra);
+    const suppressed = this.window.admit(kind);
+    if (suppressed === undefined) return;
+    this.log.warn(message + (suppressed > 0 ? ` (${suppressed} similar warnings suppressed)` : ''));
   }
 
   error(kind: string, message: string, err?: unknown): void {
-    const now = Date.now();
-    const entry = this.last.get(kind);
-    if (entry && now - entry.at < WINDOW_MS) {
-      entry.suppressed++;
-      return;
-    }
-    this.last.set(kind, { at: now, suppressed: 0 });
-    this.log.error(message, err);
+    if (this.window.admit(kind) !== undefined) this.log.error(message, err);
   }
 }
 
@@ -111,7 +120,7 @@ function formatArg(a: unknown): string {
  * that fails on every request is seen without flooding the log. Info and below pass through as they come.
  */
 export class StderrDiagLogger implements DiagLogger {
-  private readonly seen = new Map<string, { at: number; suppressed: number }>();
+  private readonly window = new PerKindWindow(1000);
 
   error(...args: unknown[]): void {
     this.write('error', args, true);
@@ -135,16 +144,9 @@ export class StderrDiagLogger implements DiagLogger {
     try {
       let text = args.map(formatArg).join(' ');
       if (dedupe) {
-        const kind = level + ':' + text.replace(/[0-9]+/g, '#').slice(0, 200);
-        const now = Date.now();
-        const entry = this.seen.get(kind);
-        if (entry && now - entry.at < WINDOW_MS) {
-          entry.suppressed++;
-          return;
-        }
-        if (this.seen.size >= 1000) this.seen.clear();
-        if (entry && entry.suppressed > 0) text += ` (${entry.suppressed} similar suppressed)`;
-        this.seen.set(kind, { at: now, suppressed: 0 });
+        const suppressed = this.window.admit(level + ':' + text.replace(/[0-9]+/g, '#').slice(0, 200));
+        if (suppressed === undefined) return;
+        if (suppressed > 0) text += ` (${suppressed} similar suppressed)`;
       }
       process.stderr.write(`${level}: ${text}\n`);
     } catch {

@@ -1,9 +1,8 @@
 import { readFileSync, realpathSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { logger } from './diag.js';
-import { appDirectories } from './instrumentations/load.js';
+import { appDirectories, requireFrom } from './instrumentations/load.js';
 
 /** The Node.js lines every package supports (their `engines`). */
 export const SUPPORTED_NODE = '^20.20.0 || >=22.22.0';
@@ -72,7 +71,7 @@ function versionFrom(dirs: readonly string[], name: string): string | undefined 
   for (const dir of dirs) {
     let file: string;
     try {
-      file = realpathSync(createRequire(path.join(dir, '__tuist_telemetry_resolve__.js')).resolve(name));
+      file = realpathSync(requireFrom(dir).resolve(name));
     } catch {
       continue;
     }

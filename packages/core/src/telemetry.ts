@@ -107,9 +107,9 @@ export class Telemetry {
     // app's API (1.10) can differ from the one core resolves (the 2.x SDK's peer range stops below 1.10); a logger
     // registered first through core's would make NodeSDK's setGlobalMeterProvider fail (measured: the app's
     // instruments went to a no-op MeterProvider).
-    const diagEnv = options?.env ?? process.env;
-    if (hostReader) hostReader.whenBound(() => installDefaultDiagLogger(diagEnv));
-    else installDefaultDiagLogger(diagEnv);
+    const env = options?.env ?? process.env;
+    if (hostReader) hostReader.whenBound(() => installDefaultDiagLogger(env));
+    else installDefaultDiagLogger(env);
     const config = resolveConfig(options);
     this.config = config;
     this.warnings = new WarnOnce(log);
@@ -125,7 +125,6 @@ export class Telemetry {
     this.poller = new Poller(config.pollIntervalMs, this.warnings);
     this.metrics = new TuistMetrics(this.store, this.poller, this.warnings);
 
-    const env = options?.env ?? process.env;
     this.resource = buildResource(config, env);
 
     const readers = pushReaders(config, () => new StoreMetricProducer(this.store, config.temporalityPreference));

@@ -1,11 +1,10 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type pgTypes from 'pg';
 import { diag, DiagLogLevel } from '@opentelemetry/api';
 import type { Telemetry } from '@tuist-telemetry/core';
-import { parseExposition, samples, scrape, sum, value, type Exposition } from '@tuist-telemetry/testing';
+import { parseExposition, runTsxChild, samples, scrape, sum, value, type Exposition } from '@tuist-telemetry/testing';
 import { instrumentPgPool, TuistPgInstrumentation } from '@tuist-telemetry/db';
 import { startPgSuite, type PgSuite } from './fixture.js';
 
@@ -182,15 +181,7 @@ describe('db: TuistPgInstrumentation', function () {
   describe('ESM: import pg from "pg" in a child process with the loader hook', () => {
     /** Runs an ESM fixture app with the loader hook and TuistPgInstrumentation; returns what it printed. */
     async function runApp(app: string): Promise<{ out: string; exp: Exposition }> {
-      const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', '--import', './test/fixtures/register-pg.ts', app], {
-        cwd: dbDir,
-        env: { ...process.env, DATABASE_URL: url, POOL_NAME: 'esm' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let out = '';
-      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-      child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-      const code = await new Promise<number | null>((r) => child.on('exit', r));
+      const { code, output: out } = await runTsxChild(['--import', './test/fixtures/register-pg.ts', app], { cwd: dbDir, env: { DATABASE_URL: url, POOL_NAME: 'esm' } });
       expect(code, out).to.equal(0);
       return { out, exp: parseExposition(out.slice(out.indexOf('EXPOSITION\n') + 11)) };
     }

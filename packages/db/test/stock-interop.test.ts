@@ -1,26 +1,11 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { parseExposition, requireService, samples, value, type Postgres, startPostgres } from '@tuist-telemetry/testing';
+import { parseExposition, requireService, runResultChild, samples, value, type Postgres, startPostgres } from '@tuist-telemetry/testing';
 
 const dbDir = fileURLToPath(new URL('..', import.meta.url));
 
 function runChild(env: Record<string, string>): Promise<{ body: string; querySpans: number; errors: string[] }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', './test/fixtures/stock-pg.ts'], {
-    cwd: dbDir,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-  return new Promise((resolve, reject) =>
-    child.on('exit', (code) => {
-      const line = /^RESULT (.*)$/m.exec(out);
-      if (code !== 0 || !line) reject(new Error(`child exited ${code}:\n${out}`));
-      else resolve(JSON.parse(line[1]!));
-    }),
-  );
+  return runResultChild(['./test/fixtures/stock-pg.ts'], { cwd: dbDir, env });
 }
 
 describe('db: next to @opentelemetry/instrumentation-pg in one process', function () {

@@ -1,6 +1,5 @@
 import { expect } from 'chai';
 import { diag, DiagLogLevel } from '@opentelemetry/api';
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
 import Fastify from 'fastify';
@@ -9,7 +8,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { parseExposition, scrape, samples, value, type Exposition } from '@tuist-telemetry/testing';
+import { parseExposition, runTsxChild, scrape, samples, value, type Exposition } from '@tuist-telemetry/testing';
 import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
 import { instrumentHttpServer, TuistHttpServerInstrumentation } from '@tuist-telemetry/http';
 
@@ -280,14 +279,7 @@ describe('http: TuistHttpServerInstrumentation on real Express 5 and Fastify 5 s
 describe('http: TuistHttpServerInstrumentation in an ESM Express 5 app (child process, loader hook)', () => {
   it('nested routers with parameters give templates; a 404 inside a mounted router is unmatched', async () => {
     const cwd = fileURLToPath(new URL('..', import.meta.url));
-    const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', '--import', './test/fixtures/register-http.ts', './test/fixtures/express-app.mjs'], {
-      cwd,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-    const code = await new Promise<number | null>((r) => child.on('exit', r));
+    const { code, output: out } = await runTsxChild(['--import', './test/fixtures/register-http.ts', './test/fixtures/express-app.mjs'], { cwd });
     expect(code, out).to.equal(0);
     const exp = parseExposition(out.slice(out.indexOf('EXPOSITION\n') + 11));
     expect(value(exp, REQUESTS, { method: 'GET', route: '/orgs/:org/projects/:project/runs/:run', status: '200' }), out).to.equal(2);

@@ -1,26 +1,11 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { parseExposition, samples, value } from '@tuist-telemetry/testing';
+import { parseExposition, runResultChild, samples, value } from '@tuist-telemetry/testing';
 
 const httpDir = fileURLToPath(new URL('..', import.meta.url));
 
 function runChild<R = { body: string; clientSpans: number; errors: string[] }>(order: string, fixture = './test/fixtures/stock-undici.ts'): Promise<R> {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', fixture], {
-    cwd: httpDir,
-    env: { ...process.env, ORDER: order },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-  return new Promise((resolve, reject) =>
-    child.on('exit', (code) => {
-      const line = /^RESULT (.*)$/m.exec(out);
-      if (code !== 0 || !line) reject(new Error(`child exited ${code}:\n${out}`));
-      else resolve(JSON.parse(line[1]!));
-    }),
-  );
+  return runResultChild<R>([fixture], { cwd: httpDir, env: { ORDER: order } });
 }
 
 describe('http: next to @opentelemetry/instrumentation-undici in one process', () => {

@@ -65,6 +65,12 @@ export type PromResult =
   | { resultType: 'scalar' | 'string'; result: [number, string] };
 
 /** Raised when Prometheus rejects a query (`status: "error"`): `errorType` is e.g. `bad_data` for a parse error. */
+/** One series of `/api/v1/query_exemplars` with its exemplars. */
+export interface ExemplarSeries {
+  seriesLabels: Record<string, string>;
+  exemplars: { labels: Record<string, string>; value: string; timestamp: number }[];
+}
+
 export class PromQueryError extends Error {
   override name = 'PromQueryError';
   constructor(
@@ -139,13 +145,13 @@ export class PrometheusServer {
   }
 
   /** Exemplars of `expr` over the last `seconds` (`/api/v1/query_exemplars`). */
-  async exemplars(expr: string, seconds = 300): Promise<{ seriesLabels: Record<string, string>; exemplars: { labels: Record<string, string>; value: string; timestamp: number }[] }[]> {
+  async exemplars(expr: string, seconds = 300): Promise<ExemplarSeries[]> {
     const end = Date.now() / 1000;
     const params = new URLSearchParams({ query: expr, start: String(end - seconds), end: String(end + 60) });
     const res = await fetch(`${this.url}/api/v1/query_exemplars?${params}`);
     const body = (await res.json()) as { status: string; data?: unknown; error?: string };
     if (body.status !== 'success') throw new Error(`query_exemplars ${expr}: ${body.error ?? res.status}`);
-    return body.data as never;
+    return (body.data ?? []) as ExemplarSeries[];
   }
 
   /** Metric names that have at least one series (`/api/v1/label/__name__/values`). */

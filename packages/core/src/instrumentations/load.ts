@@ -26,7 +26,8 @@ export function appDirectories(): string[] {
   return [...new Set(dirs)];
 }
 
-function requireFrom(dir: string): Require {
+/** A `require` that resolves as a module in `dir` would. */
+export function requireFrom(dir: string): Require {
   // createRequire takes a file; the file itself need not exist.
   return createRequire(path.join(dir, '__tuist_telemetry_resolve__.js'));
 }
