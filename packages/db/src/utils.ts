@@ -53,7 +53,7 @@ export function userCallback(source: 'callback' | 'values' | 'config', args: rea
 }
 
 /** The major version of a `x.y.z` version string; `undefined` when it cannot be read. */
-export function majorVersion(version: string | undefined): number | undefined {
+function majorVersion(version: string | undefined): number | undefined {
   const m = typeof version === 'string' ? /^(\d+)\./.exec(version) : null;
   return m ? Number(m[1]) : undefined;
 }

@@ -191,7 +191,7 @@ export function splitOptions(options: InstrumentedAgentOptions | undefined, fn: 
 }
 
 /** An instrumented agent; it holds undici's diagnostics channels until it is closed or destroyed. */
-export function newInstrumentedAgent(agentOptions: Agent.Options, telemetry: Telemetry | undefined, ignore: IgnoreRequest | undefined): Agent {
+function newInstrumentedAgent(agentOptions: Agent.Options, telemetry: Telemetry | undefined, ignore: IgnoreRequest | undefined): Agent {
   return new InstrumentedAgent(agentOptions, telemetry, ignore, subscribeChannels());
 }
 

@@ -2,11 +2,11 @@ import { StorageInputError } from './errors.js';
 import type { UploadedPart } from './types.js';
 
 /** S3's limit on a key, in UTF-8 bytes. */
-export const MAX_KEY_BYTES = 1024;
+const MAX_KEY_BYTES = 1024;
 /** S3's limit on a presigned URL's lifetime (SigV4): 7 days. */
-export const MAX_EXPIRES_IN_SECONDS = 7 * 24 * 60 * 60;
-export const DEFAULT_EXPIRES_IN_SECONDS = 3600;
-export const MAX_PART_NUMBER = 10_000;
+const MAX_EXPIRES_IN_SECONDS = 7 * 24 * 60 * 60;
+const DEFAULT_EXPIRES_IN_SECONDS = 3600;
+const MAX_PART_NUMBER = 10_000;
 /** DeleteObjects takes at most this many keys per request. */
 export const DELETE_BATCH_SIZE = 1000;
 

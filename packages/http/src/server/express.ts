@@ -35,7 +35,7 @@ const patterns = new WeakMap<object, unknown>();
 const states = new WeakMap<object, RequestState>();
 
 /** The label form of a registered path: a string as given, a RegExp as written, an array joined with `,`. */
-export function templateOf(path: unknown): string | undefined {
+function templateOf(path: unknown): string | undefined {
   if (typeof path === 'string') return path;
   if (path instanceof RegExp) return String(path);
   if (Array.isArray(path)) {

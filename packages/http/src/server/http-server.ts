@@ -25,7 +25,7 @@ const familiesOf = perTelemetry((t) => ({
 }));
 
 /** The `method` label: a standard HTTP method as sent, anything else `_OTHER` (bounded cardinality). */
-export function serverMethodLabel(method: string | undefined): string {
+function serverMethodLabel(method: string | undefined): string {
   return method !== undefined && METHODS.has(method) ? method : OTHER_METHOD;
 }
 
