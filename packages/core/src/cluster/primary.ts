@@ -10,6 +10,8 @@ export interface ClusterPrimaryOptions {
   warnings: WarnOnce;
   /** The options of the primary's own store (the cluster view is built alike). */
   storeOptions: StoreOptions;
+  /** How often to collect between scrapes (default SNAPSHOT_INTERVAL_MS). */
+  snapshotIntervalMs?: number;
 }
 
 /**
@@ -28,7 +30,7 @@ interface Entry {
   snapshots: WorkerSnapshots;
   /** Collect requests waiting for their answer, by request number. */
   readonly pending: Map<number, () => void>;
-  /** Puts the worker's own `disconnect` back. */
+  /** Puts the worker's own `disconnect`, `kill` and `destroy` back. */
   readonly unwrap: () => void;
 }
 
@@ -63,7 +65,7 @@ export class ClusterPrimary {
     this.missed = own.counter('tuist_telemetry_cluster_scrape_missed_total');
     cluster.on('message', this.onMessage);
     cluster.on('disconnect', this.onDisconnect);
-    this.refresher = setInterval(this.refresh, SNAPSHOT_INTERVAL_MS);
+    this.refresher = setInterval(this.refresh, opts.snapshotIntervalMs ?? SNAPSHOT_INTERVAL_MS);
     this.refresher.unref();
     // Workers forked before this primary started telemetry said hello to nobody: ask them again.
     for (const w of Object.values(cluster.workers ?? {})) if (w?.isConnected()) this.trySend(w, { tuistTelemetry: PROTOCOL, type: 'probe' });
@@ -78,35 +80,53 @@ export class ClusterPrimary {
     let e = this.entries.get(worker.id);
     if (e === undefined) {
       const pending = new Map<number, () => void>();
-      e = { worker, incarnation: undefined, snapshots: new WorkerSnapshots(), pending, unwrap: this.wrapDisconnect(worker) };
+      e = { worker, incarnation: undefined, snapshots: new WorkerSnapshots(), pending, unwrap: this.wrapWorker(worker) };
       this.entries.set(worker.id, e);
     }
     return e;
   }
 
   /**
-   * `worker.disconnect()` (which `worker.kill()` and `cluster.disconnect()` call) first collects the worker's last
-   * snapshot, then does what it always does. The wait is bounded by `timeoutMs`; `exitedAfterDisconnect` is set at
-   * once, as Node does, so the app's 'disconnect' and 'exit' handlers see what they would.
+   * `worker.disconnect()` (which `cluster.disconnect()` calls) and `worker.kill()`/`worker.destroy()` (a signal to the
+   * worker) first collect the worker's last snapshot, then do what they always do. The wait is bounded by
+   * `timeoutMs`; `exitedAfterDisconnect` is set at once, as Node's `disconnect()` does, so the app's 'disconnect' and
+   * 'exit' handlers see what they would. Returns what puts the worker's own methods back.
    */
-  private wrapDisconnect(worker: Worker): () => void {
-    const original = worker.disconnect;
-    const own = Object.prototype.hasOwnProperty.call(worker, 'disconnect');
+  private wrapWorker(worker: Worker): () => void {
     const primary = this;
-    const wrapped = function disconnect(this: Worker): Worker {
-      const e = primary.entries.get(worker.id);
-      if (this !== worker || e === undefined || e.worker !== worker || primary.closed || !worker.isConnected()) return original.call(this);
-      this.exitedAfterDisconnect = true;
-      void primary.ask(e, false).then(() => {
-        if (worker.isConnected()) original.call(worker);
-      });
-      return this;
-    };
-    worker.disconnect = wrapped;
+    // Set while an original runs: Node's kill() calls destroy(), which must not wait a second time.
+    let inner = false;
+    const restores = (['disconnect', 'kill', 'destroy'] as const).map((name) => {
+      const original = worker[name] as (this: Worker, ...args: unknown[]) => unknown;
+      if (typeof original !== 'function') return () => {};
+      const own = Object.prototype.hasOwnProperty.call(worker, name);
+      const run = (args: unknown[]) => {
+        inner = true;
+        try {
+          return original.apply(worker, args);
+        } finally {
+          inner = false;
+        }
+      };
+      const wrapped = function (this: Worker, ...args: unknown[]): unknown {
+        const e = primary.entries.get(worker.id);
+        if (inner || this !== worker || e?.worker !== worker || primary.closed || !worker.isConnected()) return original.apply(this, args);
+        if (name === 'disconnect') worker.exitedAfterDisconnect = true;
+        void primary.ask(e, false).then(() => {
+          // A worker that went meanwhile needs no disconnect; a signal still goes to its process.
+          if (name !== 'disconnect' || worker.isConnected()) run(args);
+        });
+        return name === 'disconnect' ? worker : undefined;
+      };
+      (worker as unknown as Record<string, unknown>)[name] = wrapped;
+      return () => {
+        if ((worker as unknown as Record<string, unknown>)[name] !== wrapped) return;
+        if (own) (worker as unknown as Record<string, unknown>)[name] = original;
+        else delete (worker as unknown as Record<string, unknown>)[name];
+      };
+    });
     return () => {
-      if (worker.disconnect !== wrapped) return;
-      if (own) worker.disconnect = original;
-      else delete (worker as Partial<Worker>).disconnect;
+      for (const restore of restores) restore();
     };
   }
 
