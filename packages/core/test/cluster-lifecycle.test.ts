@@ -89,6 +89,21 @@ describe('core: node:cluster lifecycle (signals, worker.kill(), restarted teleme
     });
   }
 
+  for (const call of ['disconnect', 'kill'] as const) {
+    it(`a worker that calls cluster.worker.${call}() itself hands over everything it counted`, async () => {
+      app = await startClusterApp({ WORKERS: '2', COUNT_DIR: dir });
+      expect(samples(await scrape(app.metricsUrl), 'tuist_runs_total', { name: `self-${call}` })).to.deep.equal([]);
+      app.command(`record 1 100 self-${call}`);
+      await app.waitFor(/RECORDED 1 100/, true);
+      const replaced = app.waitFor(/LISTENING 3/);
+      app.command(`self 1 ${call}`);
+      await app.waitFor(/EXITED 1 0 /, true);
+      await replaced;
+      expect(runs(await scrape(app.metricsUrl), `self-${call}`)).to.equal(100);
+      expect(sinceReady(app), 'no stack, no error').to.not.match(/ERR_|Error|\n\s+at /);
+    });
+  }
+
   it('a worker that shuts its telemetry down and starts a new one: the primary keeps the old counts and adds the new', async () => {
     app = await startClusterApp({ WORKERS: '2', COUNT_DIR: dir });
     app.command('record 1 100 restart');

@@ -1,3 +1,4 @@
+import cluster, { type Worker } from 'node:cluster';
 import { randomUUID } from 'node:crypto';
 import type { WarnOnce } from '../diag.js';
 import type { MetricStore } from '../store.js';
@@ -25,11 +26,14 @@ export class ClusterWorkerAgent {
   /** Tells this telemetry's series from those of an earlier one in the same worker (see `Hello`). */
   private readonly incarnation = randomUUID();
   private readonly welcomeTimer: NodeJS.Timeout;
+  /** Puts `cluster.worker`'s own `disconnect` and `destroy` back. */
+  private readonly unwrap: () => void;
 
   constructor(
     private readonly store: MetricStore,
     private readonly warnings: WarnOnce,
     private readonly proc: NodeJS.Process = process,
+    self: Worker | undefined = cluster.worker,
   ) {
     this.encoder = new SnapshotEncoder(store, proc.env.NODE_CHANNEL_SERIALIZATION_MODE === 'advanced', this.incarnation);
     ClusterWorkerAgent.current = this;
@@ -45,8 +49,37 @@ export class ClusterWorkerAgent {
     }, WELCOME_BOUND_MS);
     this.welcomeTimer.unref();
     // No hook on `process.disconnect()`: Node calls it itself when the channel ends (the primary is gone) and tears
-    // the channel down right after; delaying that call broke Node's own teardown (ERR_INTERNAL_ASSERTION). A
-    // disconnect or kill the primary orders is preceded by a collect request instead (see ClusterPrimary).
+    // the channel down right after; delaying that call broke Node's own teardown (ERR_INTERNAL_ASSERTION), and a
+    // message written then could be cut off. A disconnect or kill the primary orders is preceded by a collect
+    // request instead (see ClusterPrimary); one the worker makes itself, by its final snapshot here.
+    this.unwrap = self === undefined ? () => {} : this.wrapSelf(self);
+  }
+
+  /**
+   * `cluster.worker.disconnect()` and `cluster.worker.kill()`/`destroy()` in the worker send the final snapshot first.
+   * Both then send Node's own goodbye to the primary and close the channel only once it is written; messages are
+   * written in order, so the final snapshot is through by then.
+   */
+  private wrapSelf(self: Worker): () => void {
+    const agent = this;
+    const restores = (['disconnect', 'destroy'] as const).map((name) => {
+      const original = self[name] as (this: Worker, ...args: unknown[]) => unknown;
+      if (typeof original !== 'function') return () => {};
+      const own = Object.prototype.hasOwnProperty.call(self, name);
+      const wrapped = function (this: Worker, ...args: unknown[]): unknown {
+        if (this === self && !agent.stopped && ClusterWorkerAgent.current === agent && agent.proc.connected) agent.snapshot('final', -1, agent.known);
+        return original.apply(this, args);
+      };
+      (self as unknown as Record<string, unknown>)[name] = wrapped;
+      return () => {
+        if ((self as unknown as Record<string, unknown>)[name] !== wrapped) return;
+        if (own) (self as unknown as Record<string, unknown>)[name] = original;
+        else delete (self as unknown as Record<string, unknown>)[name];
+      };
+    });
+    return () => {
+      for (const restore of restores) restore();
+    };
   }
 
   private readonly onMessage = (msg: unknown): void => {
@@ -109,6 +142,7 @@ export class ClusterWorkerAgent {
     this.stopped = true;
     this.proc.off('message', this.onMessage);
     clearTimeout(this.welcomeTimer);
+    this.unwrap();
     await new Promise<void>((resolve) => this.final(resolve));
   }
 }
