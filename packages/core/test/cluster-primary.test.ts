@@ -42,6 +42,15 @@ describe('core: node:cluster primary (late, missing and unasked snapshots)', fun
     expect(r.out).to.not.contain('WARNED');
   });
 
+  it('a new telemetry in a worker while a scrape waits: its answer to the old request is not taken, nothing is malformed', async () => {
+    const r = await scenario<{ first: Scrape; during: Scrape; after: Scrape; warned: string[] }>('restart-during-scrape');
+    expect(r.first).to.deep.equal({ runs: 10, timeouts: 0, malformed: 0 });
+    // The old telemetry's 10 are kept; the waiting scrape ends with the hello, the next one adds the new 3.
+    expect(r.during).to.deep.equal({ runs: 10, timeouts: 0, malformed: 0 });
+    expect(r.after).to.deep.equal({ runs: 13, timeouts: 0, malformed: 0 });
+    expect(r.warned).to.deep.equal([]);
+  });
+
   it('between scrapes the primary collects on its own, so a worker killed without a word keeps what it had answered', async () => {
     const r = await scenario<{ after: Scrape; warned: string[] }>('periodic', { INTERVAL_MS: '200' });
     expect(r.after).to.deep.equal({ runs: 7, timeouts: 0, malformed: 0 });

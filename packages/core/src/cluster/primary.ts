@@ -142,6 +142,8 @@ export class ClusterPrimary {
           this.view.retire(e.snapshots);
           e.snapshots = new WorkerSnapshots();
         }
+        // Requests sent before told what the primary knew of the old one: their answers are not taken.
+        for (const done of [...e.pending.values()]) done();
         e.incarnation = typeof msg.incarnation === 'string' ? msg.incarnation : undefined;
       }
       this.trySend(worker, { tuistTelemetry: PROTOCOL, type: 'welcome' });
