@@ -12,6 +12,8 @@ import { startClusterApp, type ClusterApp } from './cluster-harness.js';
 
 /** The app's output after it was ready (before, the fixture's primary replaces register's diag logger: OTel warns). */
 const sinceReady = (app: ClusterApp) => app.output().slice(app.output().indexOf('READY '));
+/** Answers come in milliseconds; a generous bound keeps a busy machine from turning one into a timeout. */
+const patient = { TUIST_TELEMETRY_CLUSTER_TIMEOUT_MS: '10000' };
 const runs = (exp: Exposition, name: string) => value(exp, 'tuist_runs_total', { name, is_ci: 'false', status: '0' });
 
 describe('core: node:cluster lifecycle (signals, worker.kill(), restarted telemetry)', function () {
@@ -45,6 +47,7 @@ describe('core: node:cluster lifecycle (signals, worker.kill(), restarted teleme
       app = await startClusterApp({
         WORKERS: '3',
         COUNT_DIR: dir,
+        ...patient,
         OTEL_METRICS_EXPORTER: 'prometheus,otlp',
         OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
         OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(rx.address() as AddressInfo).port}`,
@@ -72,7 +75,7 @@ describe('core: node:cluster lifecycle (signals, worker.kill(), restarted teleme
   for (const call of ['worker.kill', 'worker.disconnect'] as const) {
     it(`${call}() from the primary keeps everything both workers counted before the call`, async () => {
       // Workers that SIGTERM (what worker.kill() sends) ends at once: nothing of theirs sends a last snapshot.
-      app = await startClusterApp({ WORKERS: '2', COUNT_DIR: dir, WORKER_SIGTERM: 'default' });
+      app = await startClusterApp({ WORKERS: '2', COUNT_DIR: dir, WORKER_SIGTERM: 'default', ...patient });
       expect(samples(await scrape(app.metricsUrl), 'tuist_runs_total', { name: call })).to.deep.equal([]);
       // Nothing scrapes between these runs and the call: only what the primary collects on the call carries them.
       for (const id of [1, 2]) {
@@ -91,7 +94,7 @@ describe('core: node:cluster lifecycle (signals, worker.kill(), restarted teleme
 
   for (const call of ['disconnect', 'kill'] as const) {
     it(`a worker that calls cluster.worker.${call}() itself hands over everything it counted`, async () => {
-      app = await startClusterApp({ WORKERS: '2', COUNT_DIR: dir });
+      app = await startClusterApp({ WORKERS: '2', COUNT_DIR: dir, ...patient });
       expect(samples(await scrape(app.metricsUrl), 'tuist_runs_total', { name: `self-${call}` })).to.deep.equal([]);
       app.command(`record 1 100 self-${call}`);
       await app.waitFor(/RECORDED 1 100/, true);
@@ -105,7 +108,7 @@ describe('core: node:cluster lifecycle (signals, worker.kill(), restarted teleme
   }
 
   it('a worker that shuts its telemetry down and starts a new one: the primary keeps the old counts and adds the new', async () => {
-    app = await startClusterApp({ WORKERS: '2', COUNT_DIR: dir });
+    app = await startClusterApp({ WORKERS: '2', COUNT_DIR: dir, ...patient });
     app.command('record 1 100 restart');
     await app.waitFor(/RECORDED 1 100/, true);
     expect(runs(await scrape(app.metricsUrl), 'restart')).to.equal(100);
