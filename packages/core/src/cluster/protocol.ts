@@ -7,6 +7,11 @@
  * already knows (`known`), and the worker describes only the series with a higher id. A reply that is lost (a
  * timeout) leaves `known` where it was, so the next reply describes those series again.
  *
+ * Series ids belong to one telemetry of a worker (an incarnation, named in its hello and snapshots): a telemetry
+ * started again in the same worker numbers from 0, and the primary keeps what the earlier one counted. Within one,
+ * what the primary serves of a counter or histogram never goes back: a series that ends, whose id is described as
+ * another series, or whose values go back hands its last values to the primary's kept sum (`RetireSeries`).
+ *
  * Under the channel's default JSON serialization the Float64Array goes as a base64 string of its bytes; with
  * `cluster.setupPrimary({ serialization: 'advanced' })` it goes as it is.
  */
