@@ -52,7 +52,8 @@ export class ClusterPrimary {
   /** Scrapes of the view run one at a time (it is rebuilt in place). */
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
-  private readonly refresher: NodeJS.Timeout;
+  /** Started with the first worker (a process without workers runs no timer). */
+  private refresher: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly own: MetricStore,
@@ -65,8 +66,6 @@ export class ClusterPrimary {
     this.missed = own.counter('tuist_telemetry_cluster_scrape_missed_total');
     cluster.on('message', this.onMessage);
     cluster.on('disconnect', this.onDisconnect);
-    this.refresher = setInterval(this.refresh, opts.snapshotIntervalMs ?? SNAPSHOT_INTERVAL_MS);
-    this.refresher.unref();
     // Workers forked before this primary started telemetry said hello to nobody: ask them again.
     for (const w of Object.values(cluster.workers ?? {})) if (w?.isConnected()) this.trySend(w, { tuistTelemetry: PROTOCOL, type: 'probe' });
   }
@@ -82,6 +81,10 @@ export class ClusterPrimary {
       const pending = new Map<number, () => void>();
       e = { worker, incarnation: undefined, snapshots: new WorkerSnapshots(), pending, unwrap: this.wrapWorker(worker) };
       this.entries.set(worker.id, e);
+      if (this.refresher === undefined) {
+        this.refresher = setInterval(this.refresh, this.opts.snapshotIntervalMs ?? SNAPSHOT_INTERVAL_MS);
+        this.refresher.unref();
+      }
     }
     return e;
   }
