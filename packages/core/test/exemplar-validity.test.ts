@@ -1,0 +1,164 @@
+import { expect } from 'chai';
+import { context, propagation, trace, TraceFlags, type SpanContext } from '@opentelemetry/api';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
+import { expectStrictOpenMetrics } from './openmetrics-strict.js';
+import { expectPromtoolParses } from './promtool.js';
+
+/** What Prometheus 2.42 sends (it asks for OpenMetrics first). */
+const PROMETHEUS_ACCEPT = 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
+const METRIC = 'tuist_runs_duration_milliseconds';
+
+/** A registered tracer provider (context manager included) for the duration of `fn`. */
+async function withTracing<T>(provider: NodeTracerProvider, fn: () => T | Promise<T>): Promise<T> {
+  provider.register();
+  try {
+    return await fn();
+  } finally {
+    await provider.shutdown();
+    trace.disable();
+    context.disable();
+    propagation.disable();
+  }
+}
+
+/** Runs `fn` with a non-recording span of `sc` active (what `trace.wrapSpanContext` gives any caller). */
+function inContext<T>(sc: unknown, fn: () => T): T {
+  return context.with(trace.setSpan(context.active(), trace.wrapSpanContext(sc as SpanContext)), fn);
+}
+
+async function scrape(t: Telemetry, accept: string): Promise<string> {
+  const res = await fetch(t.url!, { headers: { Accept: accept } });
+  const body = await res.text();
+  expect(res.status, body.slice(0, 300)).to.equal(200);
+  return body;
+}
+
+/** Every exemplar of the body: [series line start, trace_id, span_id]. */
+function exemplars(body: string): { line: string; traceId: string; spanId: string; value: string; ts: number }[] {
+  const out = [];
+  for (const line of body.split('\n')) {
+    const m = / # \{trace_id="([^"]*)",span_id="([^"]*)"\} (\S+) (\S+)$/.exec(line);
+    if (m) out.push({ line, traceId: m[1]!, spanId: m[2]!, value: m[3]!, ts: Number(m[4]) * 1000 });
+    else expect(line, 'an exemplar in another shape').to.not.contain(' # {');
+  }
+  return out;
+}
+
+const SAMPLED = TraceFlags.SAMPLED;
+const TRACE = '0af7651916cd43dd8448eb211c80319c';
+const SPAN = 'b7ad6b7169203331';
+
+describe('core: an exemplar only for a valid span context (issue 20 item 4)', () => {
+  let t: Telemetry;
+  beforeEach(async () => {
+    t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, setGlobalMeterProvider: false });
+    await t.ready();
+  });
+  afterEach(() => t.shutdown());
+
+  it('a real SDK tracer whose id generator gives numbers and objects: every scrape is served, with no exemplar', async function () {
+    // A third-party tracer: the stock SDK with an id generator that does not give hex strings.
+    const idGenerator = { generateTraceId: () => 1234567 as unknown as string, generateSpanId: () => ({ id: 7 }) as unknown as string };
+    await withTracing(new NodeTracerProvider({ idGenerator }), () =>
+      trace.getTracer('test').startActiveSpan('run', (span) => {
+        expect(typeof span.spanContext().traceId).to.equal('number');
+        t.metrics.recordRun({ name: 'build', isCi: false, status: 0, durationMs: 150 });
+        span.end();
+      }),
+    );
+    const om = await scrape(t, PROMETHEUS_ACCEPT);
+    expect(om).to.contain(`${METRIC}_bucket{name="build",is_ci="false",status="0",le="200"} 1\n`);
+    expect(exemplars(om)).to.deep.equal([]);
+    expectStrictOpenMetrics(om);
+    expectPromtoolParses(this, om);
+    expectPromtoolParses(this, await scrape(t, 'text/plain'));
+  });
+
+  it('hand-made contexts: only 32/16 hex digits, not all zero, give an exemplar; upper case is served lower-cased', async function () {
+    const bad: [string, unknown][] = [
+      ['number', { traceId: 1234, spanId: 5678, traceFlags: SAMPLED }],
+      ['object', { traceId: { id: TRACE }, spanId: [SPAN], traceFlags: SAMPLED }],
+      ['bigint', { traceId: 12345678901234567890123456789012n, spanId: 1234567890123456n, traceFlags: SAMPLED }],
+      ['tostring', { traceId: { toString: () => TRACE }, spanId: { toString: () => SPAN }, traceFlags: SAMPLED }],
+      ['short', { traceId: 'abc', spanId: 'def', traceFlags: SAMPLED }],
+      ['long', { traceId: TRACE + '0', spanId: SPAN + '0', traceFlags: SAMPLED }],
+      ['nonhex', { traceId: 'g' + TRACE.slice(1), spanId: SPAN, traceFlags: SAMPLED }],
+      ['nonhexspan', { traceId: TRACE, spanId: SPAN.slice(1) + 'z', traceFlags: SAMPLED }],
+      ['unicode', { traceId: TRACE.slice(1) + '٣', spanId: SPAN, traceFlags: SAMPLED }],
+      ['zerotrace', { traceId: '0'.repeat(32), spanId: SPAN, traceFlags: SAMPLED }],
+      ['zerospan', { traceId: TRACE, spanId: '0'.repeat(16), traceFlags: SAMPLED }],
+      ['missing', { traceFlags: SAMPLED }],
+    ];
+    await withTracing(new NodeTracerProvider(), () => {
+      for (const [name, sc] of bad) {
+        // A valid context's exemplar, then the bad context in the same bucket: the bad one must not replace it.
+        inContext({ traceId: TRACE, spanId: SPAN, traceFlags: SAMPLED }, () => t.metrics.recordRun({ name, isCi: false, status: 0, durationMs: 150 }));
+        inContext(sc, () => t.metrics.recordRun({ name, isCi: false, status: 0, durationMs: 160 }));
+        // In a bucket of its own: no exemplar at all.
+        inContext(sc, () => t.metrics.recordRun({ name, isCi: false, status: 0, durationMs: 300 }));
+      }
+      // A valid upper-case context: served lower-cased.
+      inContext({ traceId: TRACE.toUpperCase(), spanId: SPAN.toUpperCase(), traceFlags: SAMPLED }, () =>
+        t.metrics.recordRun({ name: 'upper', isCi: false, status: 0, durationMs: 150 }),
+      );
+    });
+    const om = await scrape(t, PROMETHEUS_ACCEPT);
+    for (const [name] of bad) {
+      expect(om, name).to.contain(`${METRIC}_bucket{name="${name}",is_ci="false",status="0",le="200"} 2 # {`);
+      expect(om, name).to.contain(`${METRIC}_bucket{name="${name}",is_ci="false",status="0",le="400"} 3\n`);
+    }
+    const got = exemplars(om);
+    expect(got.map((e) => /name="([^"]+)"/.exec(e.line)![1]).sort()).to.deep.equal([...bad.map(([name]) => name), 'upper'].sort());
+    for (const e of got) {
+      expect(e.line).to.contain('le="200"');
+      expect([e.traceId, e.spanId, e.value]).to.deep.equal([TRACE, SPAN, '150']);
+    }
+    expectStrictOpenMetrics(om);
+    // promtool reads text 0.0.4 (exemplars are OpenMetrics only).
+    expectPromtoolParses(this, await scrape(t, 'text/plain'));
+  });
+});
+
+describe('core: exemplar timestamps (issue 26)', () => {
+  let t: Telemetry;
+  before(async () => {
+    t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, setGlobalMeterProvider: false });
+    await t.ready();
+  });
+  after(() => t.shutdown());
+
+  const recordAt = (name: string, durationMs: number) =>
+    inContext({ traceId: TRACE, spanId: SPAN, traceFlags: SAMPLED }, () => t.metrics.recordRun({ name, isCi: false, status: 0, durationMs }));
+  const exemplarOf = async (name: string) => exemplars(await scrape(t, PROMETHEUS_ACCEPT)).find((e) => e.line.includes(`name="${name}"`))!;
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('is the time of the observation, in seconds with milliseconds, also after the clock stopped for lack of exemplars', async () => {
+    await withTracing(new NodeTracerProvider(), async () => {
+      // First exemplars after a long pause (the 250 ms clock has stopped): the time is read afresh.
+      await sleep(1500);
+      const before = Date.now();
+      recordAt('first', 150);
+      const after = Date.now();
+      const e = await exemplarOf('first');
+      expect(/ \d+\.\d{3}$/.test(e.line), e.line).to.equal(true);
+      expect(e.ts, `${e.ts} not within ${before - 1000}..${after}`).to.be.within(before - 1000, after);
+    });
+  });
+
+  it('follows the clock while exemplars keep being recorded (refreshed, not frozen at the first one)', async () => {
+    await withTracing(new NodeTracerProvider(), async () => {
+      const start = Date.now();
+      recordAt('steady', 150);
+      // Keep recording every 50 ms for 2.5 s: the clock must keep moving.
+      while (Date.now() - start < 2500) {
+        await sleep(50);
+        recordAt('steady', 150);
+      }
+      const last = Date.now();
+      const e = await exemplarOf('steady');
+      expect(e.ts, `${e.ts} is not within 1 s before the last record (${last})`).to.be.within(last - 1000, last);
+      expect(e.ts - start).to.be.greaterThan(1000);
+    });
+  });
+});
