@@ -1,11 +1,12 @@
 import { expect } from 'chai';
 import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
-import { AggregationTemporality, DataPointType, MeterProvider, type MetricProducer } from '@opentelemetry/sdk-metrics';
+import { AggregationTemporality, DataPointType, MeterProvider, type MetricProducer, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
 import { resolveConfig } from '../src/config.js';
 import { WarnOnce } from '../src/diag.js';
 import { PullMetricReader } from '../src/prometheus/reader.js';
 import { PrometheusRenderer } from '../src/prometheus/render.js';
+import { ThirdPartyWriter } from '../src/prometheus/third-party.js';
 import { expectStrictOpenMetrics } from './openmetrics-strict.js';
 import { expectPromtoolParses } from './promtool.js';
 
@@ -145,3 +146,22 @@ describe('core: a third-party metric the stock serializer throws on is left out,
     }
   });
 });
+
+describe('core: ThirdPartyWriter isolates target_info too', () => {
+  it('a resource the stock serializer throws on: target_info is left out (reported), the metrics are written', async () => {
+    const reader = new PullMetricReader();
+    const mp = new MeterProvider({ readers: [reader] });
+    mp.getMeter('lib').createCounter('lib.requests').add(3);
+    const { resourceMetrics } = await reader.collect();
+    const failed: string[] = [];
+    const writer = new ThirdPartyWriter({ reserved: new Set(), withScopeLabels: false, withTargetInfo: true, skipped: () => {}, failed: (name) => failed.push(name) });
+    // A BigInt attribute (not an OpenTelemetry attribute type, but nothing stops a caller): JSON.stringify throws on it.
+    const resource = { attributes: { 'service.name': 1n } } as unknown as ResourceMetrics['resource'];
+    const text = writer.write({ resource, scopeMetrics: resourceMetrics.scopeMetrics });
+    expect(failed).to.deep.equal(['target_info']);
+    expect(text).to.not.contain('target_info');
+    expect(text).to.contain('\nlib_requests_total 3\n');
+    await mp.shutdown();
+  });
+});
+

@@ -68,7 +68,14 @@ export class ThirdPartyWriter {
    */
   write(rm: ResourceMetrics): string {
     const scopeMetrics = this.keep(rm.scopeMetrics);
-    let text = this.targetInfo ? strip(this.targetInfo.serialize({ resource: rm.resource, scopeMetrics: [] })) : '';
+    let text = '';
+    if (this.targetInfo) {
+      try {
+        text = strip(this.targetInfo.serialize({ resource: rm.resource, scopeMetrics: [] }));
+      } catch (err) {
+        this.opts.failed('target_info', err);
+      }
+    }
     for (const sm of scopeMetrics) {
       for (const m of sm.metrics) {
         try {
