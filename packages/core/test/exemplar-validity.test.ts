@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { context, propagation, trace, TraceFlags, type SpanContext } from '@opentelemetry/api';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { findPrometheus, requireService, startPrometheus } from '@tuist-telemetry/testing';
 import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
 import { expectStrictOpenMetrics } from './openmetrics-strict.js';
 import { expectPromtoolParses } from './promtool.js';
@@ -117,6 +118,42 @@ describe('core: an exemplar only for a valid span context (issue 20 item 4)', ()
     expectStrictOpenMetrics(om);
     // promtool reads text 0.0.4 (exemplars are OpenMetrics only).
     expectPromtoolParses(this, await scrape(t, 'text/plain'));
+  });
+});
+
+describe('core: a real Prometheus scrapes a process whose tracer gives bad ids (OpenMetrics, exemplar storage)', function () {
+  this.timeout(90_000);
+
+  it('the target is up, the samples are stored, and only the valid span context is stored as an exemplar', async function () {
+    requireService(this, 'Prometheus', findPrometheus() !== undefined, 'apt-get install prometheus, or set PROMETHEUS_BIN');
+    const t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, setGlobalMeterProvider: false });
+    await t.ready();
+    const valid = await withTracing(new NodeTracerProvider(), () => {
+      for (const sc of [{ traceId: '0'.repeat(32), spanId: SPAN }, { traceId: 'abc', spanId: 'def' }, { traceId: 7, spanId: 8 }]) {
+        inContext({ ...sc, traceFlags: SAMPLED }, () => t.metrics.recordRun({ name: 'bad', isCi: false, status: 0, durationMs: 150 }));
+      }
+      return trace.getTracer('test').startActiveSpan('run', (span) => {
+        t.metrics.recordRun({ name: 'good', isCi: false, status: 0, durationMs: 150 });
+        span.end();
+        return span.spanContext();
+      });
+    });
+    let prom: Awaited<ReturnType<typeof startPrometheus>> | undefined;
+    try {
+      // startPrometheus waits until the target is up: a scrape answered 500 would never be.
+      prom = await startPrometheus({ targets: [`127.0.0.1:${t.port}`], flags: ['--enable-feature=exemplar-storage'] });
+      const counts = await prom.vector(`${METRIC}_count`);
+      expect(counts.map((s) => [s.metric['name'], s.value[1]]).sort()).to.deep.equal([['bad', '3'], ['good', '1']]);
+      let found: { trace_id?: string; span_id?: string }[] = [];
+      for (let i = 0; i < 40 && found.length === 0; i++) {
+        found = (await prom.exemplars(`${METRIC}_bucket`)).flatMap((s) => s.exemplars.map((e) => e.labels));
+        if (found.length === 0) await new Promise((r) => setTimeout(r, 250));
+      }
+      expect(found.map((l) => [l.trace_id, l.span_id])).to.deep.equal([[valid.traceId, valid.spanId]]);
+    } finally {
+      await prom?.stop();
+      await t.shutdown();
+    }
   });
 });
 
