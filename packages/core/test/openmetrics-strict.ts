@@ -84,10 +84,11 @@ export function openMetricsProblems(body: string): string[] {
   if (!body.endsWith('# EOF\n') && !body.endsWith('# EOF')) problems.push('the exposition does not end with "# EOF"');
   const lines = body.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
-  const done = new Set<string>();
+  /** Families already closed: name -> type. */
+  const done = new Map<string, string>();
   let fam: Family | undefined;
   const open = (name: string, type: string, line: number): Family => {
-    if (fam) done.add(fam.name);
+    if (fam) done.set(fam.name, fam.type);
     if (done.has(name)) problems.push(`line ${line}: family ${name} appears twice (families must not be interleaved)`);
     fam = { name, type, seen: new Set(), buckets: new Map(), samples: 0, descriptors: new Set() };
     return fam;
@@ -164,6 +165,9 @@ export function openMetricsProblems(body: string): string[] {
     const fits = (f: Family): string | undefined => SUFFIXES[f.type]?.find((s) => sampleName === f.name + s);
     let suffix = fam ? fits(fam) : undefined;
     if (!fam || suffix === undefined) {
+      for (const [name, type] of done) {
+        if (SUFFIXES[type]?.some((s) => sampleName === name + s)) problems.push(`line ${n}: ${sampleName} belongs to family ${name}, which appeared earlier (families must not be interleaved)`);
+      }
       closeHistogram(fam);
       open(sampleName, 'unknown', n);
       suffix = '';
