@@ -1,8 +1,10 @@
 import { expect } from 'chai';
-import { context, propagation, trace, TraceFlags, type SpanContext } from '@opentelemetry/api';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
+import { randomBytes } from 'node:crypto';
+import { context, propagation, ROOT_CONTEXT, trace, TraceFlags, type Context, type ContextManager, type SpanContext } from '@opentelemetry/api';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { findPrometheus, requireService, startPrometheus } from '@tuist-telemetry/testing';
-import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
+import { catalog, logger, MetricStore, startTelemetry, WarnOnce, type Telemetry } from '@tuist-telemetry/core';
 import { expectStrictOpenMetrics } from './openmetrics-strict.js';
 import { expectPromtoolParses } from './promtool.js';
 
@@ -118,6 +120,46 @@ describe('core: an exemplar only for a valid span context (issue 20 item 4)', ()
     expectStrictOpenMetrics(om);
     // promtool reads text 0.0.4 (exemplars are OpenMetrics only).
     expectPromtoolParses(this, await scrape(t, 'text/plain'));
+  });
+});
+
+describe('core: checking span contexts allocates nothing per record', () => {
+  it('records inside a span context that changes on every call (valid, upper-case and invalid ids): no minor GC', async () => {
+    // A context manager (the API's extension point) whose active context changes on every call, as on a server that
+    // interleaves requests: every record checks new ids. Real span contexts, built once.
+    const contexts: Context[] = Array.from({ length: 1024 }, (_, i) => {
+      const traceId = i % 7 === 0 ? 'abc' : randomBytes(16).toString('hex');
+      return trace.setSpan(ROOT_CONTEXT, trace.wrapSpanContext({ traceId: i % 3 === 0 ? traceId.toUpperCase() : traceId, spanId: randomBytes(8).toString('hex'), traceFlags: SAMPLED }));
+    });
+    let k = 0;
+    const manager = {
+      active: () => contexts[k++ & 1023]!,
+      with: (_c: Context, fn: (...a: unknown[]) => unknown, self?: unknown, ...args: unknown[]) => fn.call(self, ...args),
+      bind: (_c: Context, target: unknown) => target,
+      enable() { return this; },
+      disable() { return this; },
+    } as unknown as ContextManager;
+    context.setGlobalContextManager(manager);
+    try {
+      const store = new MetricStore(catalog, { naming: 'docs', highCardinality: new Set(), enabledHighCardinality: new Set(), maxLabelValues: 10, warn: new WarnOnce(logger('test')) });
+      const h = store.histogram(METRIC);
+      const labels = { name: 'build', is_ci: 'false', status: '0' };
+      const values = Array.from({ length: 1024 }, (_, i) => (i * 997) % 3_000_000);
+      for (let i = 0; i < 200_000; i++) h.record(values[i & 1023]!, labels); // warm: every bucket has its exemplar
+      let minor = 0;
+      const gcs = new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) if ((e.detail as { kind?: number } | null)?.kind === constants.NODE_PERFORMANCE_GC_MINOR) minor++;
+      });
+      gcs.observe({ entryTypes: ['gc'] });
+      // 5 million records: 16 bytes each would be 80 MB, several minor GCs (a planted allocation gave 10).
+      for (let i = 0; i < 5_000_000; i++) h.record(values[i & 1023]!, labels);
+      await new Promise((r) => setTimeout(r, 100));
+      gcs.disconnect();
+      expect(minor, 'minor GCs during 5M records').to.be.at.most(2);
+      expect([...h.series][0]!.exemplars!.some((e) => e !== undefined)).to.equal(true);
+    } finally {
+      context.disable();
+    }
   });
 });
 
