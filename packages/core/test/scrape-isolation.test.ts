@@ -87,6 +87,29 @@ describe('core: a family that cannot be written is left out, the rest of the scr
   });
 });
 
+describe('core: a diag logger that throws does not turn a skipped family into a failed scrape', () => {
+  it('the scrape is served without the family', async () => {
+    const throwing = () => {
+      throw new Error('logger down');
+    };
+    diag.setLogger({ error: throwing, warn: throwing, info() {}, debug() {}, verbose() {} }, DiagLogLevel.WARN);
+    const t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, setGlobalMeterProvider: false });
+    try {
+      await t.ready();
+      t.metrics.recordRun({ name: 'build', isCi: true, status: 0, durationMs: 120 });
+      const series = [...t.store.histogram(HISTOGRAM).series][0]!;
+      Object.defineProperty(series, 'count', { configurable: true, get: () => { throw new TypeError('corrupt series'); } });
+      const body = await scrape(t, PROMETHEUS_ACCEPT);
+      expect(linesOf(body, HISTOGRAM)).to.deep.equal([]);
+      expect(body).to.contain('\ntuist_runs_total{name="build",is_ci="true",status="0"} 1\n');
+      expectStrictOpenMetrics(body);
+    } finally {
+      await t.shutdown();
+      diag.disable();
+    }
+  });
+});
+
 describe('core: a third-party metric the stock serializer throws on is left out, the others are served', () => {
   it('a MetricProducer giving a histogram point without buckets: text and OpenMetrics served without it', async function () {
     const log = capture();

@@ -75,9 +75,13 @@ export class PrometheusRenderer {
    * per minute, and `tuist_telemetry_render_errors_total{metric}` counts each scrape it was left out of.
    */
   private readonly familyFailed = (name: string, err: unknown): void => {
-    const counter = this.opts.store.families.find((f) => f.name === RENDER_ERRORS_METRIC);
-    if (counter instanceof CounterFamily) counter.add(1, { metric: name });
-    this.opts.warnings.error(`render:${name}`, `@tuist-telemetry/core: metric "${name}" could not be written and was left out of the scrape`, err);
+    try {
+      const counter = this.opts.store.families.find((f) => f.name === RENDER_ERRORS_METRIC);
+      if (counter instanceof CounterFamily) counter.add(1, { metric: name });
+      this.opts.warnings.error(`render:${name}`, `@tuist-telemetry/core: metric "${name}" could not be written and was left out of the scrape`, err);
+    } catch {
+      // A diag logger that throws must not turn the skipped family into a failed scrape.
+    }
   };
 
   /** From now on the reader is not asked again (it is shutting down); the last collection stands. */
