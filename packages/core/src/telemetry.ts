@@ -119,6 +119,7 @@ export class Telemetry {
       highCardinality: new Set(HIGH_CARDINALITY_LABELS),
       enabledHighCardinality: config.highCardinality,
       maxLabelValues: config.maxLabelValues,
+      maxSeriesPerMetric: config.maxSeriesPerMetric,
       warn: this.warnings,
     };
     this.store = new MetricStore(config.runtimeMetrics ? catalog : catalog.filter((d) => d.family !== 'runtime'), storeOptions);

@@ -8,12 +8,19 @@ import { OVERFLOW_VALUE } from './values.js';
  *   dropped), then its optional labels (`effectiveLabels`);
  * - a bound on every one of them: at most `maxLabelValues` distinct values per label per metric
  *   (`TUIST_TELEMETRY_MAX_LABEL_VALUES`, default 1000); later values are recorded as `__overflow__`, so nothing is
- *   lost from the totals and memory stays bounded however many routes, hosts, versions or names arrive (`LabelBound`).
+ *   lost from the totals and memory stays bounded however many routes, hosts, versions or names arrive (`LabelBound`);
+ * - a bound on the series of each metric, since label values multiply (1,000 queues x 300 workers): at most
+ *   `maxSeriesPerMetric` (`TUIST_TELEMETRY_MAX_SERIES_PER_METRIC`, default 2000); a later new label set is recorded in
+ *   the one series whose labels are all `__overflow__`, counted with `label="__series__"` (store.ts).
  * Value normalisation (length, well-formed UTF-16) is in values.ts; third-party attribute names in attributes.ts.
  */
 
 /** The default of `TUIST_TELEMETRY_MAX_LABEL_VALUES`. */
 export const DEFAULT_MAX_LABEL_VALUES = 1000;
+/** The default of `TUIST_TELEMETRY_MAX_SERIES_PER_METRIC` (OpenTelemetry's default cardinality limit). */
+export const DEFAULT_MAX_SERIES_PER_METRIC = 2000;
+/** The `label` the overflow self-metric reports for a label set recorded in the all-`__overflow__` series. */
+export const SERIES_OVERFLOW_LABEL = '__series__';
 
 export { LABEL_OVERFLOW_METRIC };
 
