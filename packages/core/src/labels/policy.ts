@@ -21,6 +21,10 @@ export const DEFAULT_MAX_LABEL_VALUES = 1000;
 export const DEFAULT_MAX_SERIES_PER_METRIC = 2000;
 /** The `label` the overflow self-metric reports for a label set recorded in the all-`__overflow__` series. */
 export const SERIES_OVERFLOW_LABEL = '__series__';
+/** What the overflow self-metric reports for a third-party metric or label name past its bound. */
+export const OTHER_NAME = '__other__';
+/** Distinct (metric, label) pairs the overflow self-metric reports for instruments outside the catalog. */
+export const MAX_REPORTED_THIRD_PARTY_LABELS = 1000;
 
 export { LABEL_OVERFLOW_METRIC };
 
@@ -62,5 +66,29 @@ export class LabelBound {
 
   clear(): void {
     this.values.clear();
+  }
+}
+
+/**
+ * The bound on the overflow self-metric's own labels for instruments outside the catalog, whose instrument names and
+ * attribute keys are not known in advance (catalog metrics report their own names, a fixed set, and bypass it). The
+ * first `max` distinct (metric, label) pairs are reported as they are; a later pair as (metric, `__other__`) when
+ * its metric was reported before, else as (`__other__`, `__other__`): at most 2 * max + 1 series.
+ */
+export class ReportedNames {
+  private readonly labels = new Map<string, Set<string>>();
+  private pairs = 0;
+  constructor(readonly max: number) {}
+
+  name(metric: string, label: string): [metric: string, label: string] {
+    let known = this.labels.get(metric);
+    if (known?.has(label)) return [metric, label];
+    if (this.pairs < this.max) {
+      if (known === undefined) this.labels.set(metric, (known = new Set()));
+      known.add(label);
+      this.pairs++;
+      return [metric, label];
+    }
+    return [known !== undefined ? metric : OTHER_NAME, OTHER_NAME];
   }
 }

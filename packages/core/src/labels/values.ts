@@ -31,19 +31,19 @@ export type LabelValueProblem = 'too-long' | 'ill-formed' | 'missing' | 'invalid
  * optional label and `'unknown'` otherwise; anything else (objects, symbols, functions) `'invalid'`.
  */
 export function normaliseLabelValue(raw: unknown, optional: boolean): string {
-  if (typeof raw === 'string') {
-    let s = raw;
-    if (s.length > MAX_LABEL_VALUE_LENGTH) {
-      // Do not leave the high half of a pair at the end: it would become U+FFFD below.
-      const cut = MAX_LABEL_VALUE_LENGTH;
-      const c = s.charCodeAt(cut - 1);
-      s = s.slice(0, c >= 0xd800 && c <= 0xdbff ? cut - 1 : cut);
-    }
-    return (s as WellFormed).toWellFormed();
-  }
+  if (typeof raw === 'string') return (truncateLabelValue(raw) as WellFormed).toWellFormed();
   if (typeof raw === 'number' || typeof raw === 'boolean' || typeof raw === 'bigint') return String(raw);
   if (raw === undefined || raw === null) return optional ? '' : 'unknown';
   return 'invalid';
+}
+
+/** `s` cut to MAX_LABEL_VALUE_LENGTH UTF-16 units, never between the two halves of a surrogate pair. */
+export function truncateLabelValue(s: string): string {
+  if (s.length <= MAX_LABEL_VALUE_LENGTH) return s;
+  // Do not leave the high half of a pair at the end: it would become U+FFFD when made well-formed.
+  const cut = MAX_LABEL_VALUE_LENGTH;
+  const c = s.charCodeAt(cut - 1);
+  return s.slice(0, c >= 0xd800 && c <= 0xdbff ? cut - 1 : cut);
 }
 
 /** Which warning `normaliseLabelValue` deserves (undefined: a silent, expected conversion). */
