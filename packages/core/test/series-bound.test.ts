@@ -66,7 +66,7 @@ describe('core: a bound on series per catalog metric (issue 20 item 5)', () => {
       try {
         const runs = t.store.counter('tuist_runs_total');
         // name x is_ci x status: 6 names (2 kept, the rest __overflow__) x 2 x 2 = 24 runs.
-        for (let i = 0; i < 6; i++) for (const isCi of [false, true]) for (const status of [0, 1]) t.metrics.recordRun({ name: `run-${i}`, isCi, status, durationMs: 1 });
+        for (let i = 0; i < 6; i++) for (const isCi of [false, true]) for (const status of [0, 1] as const) t.metrics.recordRun({ name: `run-${i}`, isCi, status, durationMs: 1 });
         expect(runs.series.size).to.equal(11);
         const exp = parseExposition(await t.renderPrometheus());
         const got = samples(exp, 'tuist_runs_total');
