@@ -141,14 +141,15 @@ export class Telemetry {
       this.meterProvider = otelMetrics;
     } else {
       if (config.exporters.includes('prometheus')) this.pullReader = new PullMetricReader();
-      const onOverflow = thirdPartyOverflowReporter(this.store.counter(LABEL_OVERFLOW_METRIC), this.warnings, config.maxLabelValues);
+      const limits = { maxLabelValues: config.maxLabelValues, maxSeries: config.maxSeriesPerMetric };
+      const bounds = { ...limits, onOverflow: thirdPartyOverflowReporter(this.store.counter(LABEL_OVERFLOW_METRIC), this.warnings, limits) };
       this.ownProvider = new MeterProvider({
         resource: this.resource,
         readers: this.pullReader ? [this.pullReader, ...readers] : readers,
         // The label policy's bound for third-party instruments, per instrument (otel/third-party-bound.ts).
-        views: [thirdPartyBoundView(config.maxLabelValues, onOverflow)],
+        views: [thirdPartyBoundView(bounds)],
       });
-      boundPerInstrument(this.ownProvider, config.maxLabelValues, onOverflow);
+      boundPerInstrument(this.ownProvider, bounds);
       this.meterProvider = this.ownProvider;
     }
 

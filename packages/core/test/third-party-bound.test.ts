@@ -63,7 +63,7 @@ describe('core: the third-party label bound is per instrument (issue 20 item 7)'
       ]);
       expect(value(exp, OVERFLOW, { metric: 'noisy.requests', label: 'http.route' })).to.equal(500);
       expect(samples(exp, OVERFLOW).filter((s) => s.labels.metric !== 'noisy.requests')).to.deep.equal([]);
-      expect(warnings.filter((w) => w.includes('attribute "http.route" of instrument "noisy.requests"'))).to.have.length(1);
+      expect(warnings.filter((w) => w.includes('instrument "noisy.requests" on the MeterProvider: attribute "http.route" reached 1000 distinct values'))).to.have.length(1);
     } finally {
       await t.shutdown();
     }
@@ -89,6 +89,56 @@ describe('core: the third-party label bound is per instrument (issue 20 item 7)'
       expect(value(exp, OVERFLOW, { metric: 'wide.requests', label: 'c' })).to.equal(2);
       expect(value(exp, OVERFLOW, { metric: 'wide.requests', label: 'd' })).to.equal(1);
       expect(warnings.filter((w) => w.includes('instrument "wide.requests" on the MeterProvider reached 2 distinct attribute keys'))).to.have.length(1);
+    } finally {
+      await t.shutdown();
+    }
+  });
+});
+
+describe('core: a bound on series per third-party instrument (issue 20 item 5)', () => {
+  beforeEach(() => {
+    warnings.length = 0;
+    diag.setLogger(capture, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
+  });
+  afterEach(() => diag.disable());
+
+  it('1,000 queues x 300 workers keep 2,000 series plus OpenTelemetry\'s overflow series, with no count lost', async () => {
+    const t = start();
+    try {
+      const jobs = t.meterProvider.getMeter('app').createCounter('app.jobs');
+      for (let q = 0; q < 1000; q++) for (let w = 0; w < 300; w++) jobs.add(1, { queue: `q${q}`, worker: `w${w}` });
+      const exp = await exposition(t);
+      const got = samples(exp, 'app_jobs_total');
+      expect(got).to.have.length(2001);
+      expect(total(exp, 'app_jobs_total')).to.equal(300_000);
+      expect(value(exp, 'app_jobs_total', { otel_metric_overflow: 'true' })).to.equal(298_000);
+      expect(value(exp, 'app_jobs_total', { queue: 'q0', worker: 'w299' })).to.equal(1);
+      expect(value(exp, OVERFLOW, { metric: 'app.jobs', label: '__series__' })).to.equal(298_000);
+      expect(warnings.filter((w) => w.includes('instrument "app.jobs" on the MeterProvider reached 2000 series (TUIST_TELEMETRY_MAX_SERIES_PER_METRIC)'))).to.have.length(1);
+    } finally {
+      await t.shutdown();
+    }
+  });
+
+  it('an attribute set in another key order is the same series; existing sets keep recording past the bound', async () => {
+    const t = start({ maxSeriesPerMetric: 2 });
+    try {
+      const c = t.meterProvider.getMeter('app').createCounter('app.ordered');
+      for (let round = 0; round < 3; round++) {
+        c.add(1, { a: '1', b: '1' });
+        c.add(1, { b: '1', a: '1' });
+        c.add(1, { b: '2', a: '2' });
+        c.add(1, { a: '2', b: '2' });
+      }
+      c.add(5, { a: '3', b: '3' });
+      c.add(1, { b: '2', a: '2' });
+      const exp = await exposition(t);
+      expect(samples(exp, 'app_ordered_total').map((s) => [JSON.stringify(Object.entries(s.labels).sort()), s.value]).sort()).to.deep.equal([
+        ['[["a","1"],["b","1"]]', 6],
+        ['[["a","2"],["b","2"]]', 7],
+        ['[["otel_metric_overflow","true"]]', 5],
+      ]);
+      expect(value(exp, OVERFLOW, { metric: 'app.ordered', label: '__series__' })).to.equal(1);
     } finally {
       await t.shutdown();
     }
