@@ -63,7 +63,7 @@ export interface TelemetryOptions extends OtelSdkOptions {
   highCardinalityLabels?: readonly string[] | 'all';
   /** Distinct values each label keeps per metric before `__overflow__`; default `TUIST_TELEMETRY_MAX_LABEL_VALUES`, else 1000. */
   maxLabelValues?: number;
-  /** Series each catalog metric keeps before new label sets go to its all-`__overflow__` series; default `TUIST_TELEMETRY_MAX_SERIES_PER_METRIC`, else 2000. */
+  /** Series each catalog metric (and each instrument on the MeterProvider) keeps before new label sets overflow; default `TUIST_TELEMETRY_MAX_SERIES_PER_METRIC`, else 2000. */
   maxSeriesPerMetric?: number;
   /** How often polled totals are refreshed; default `TUIST_TELEMETRY_POLL_INTERVAL_MS`, else 600000 (10 minutes). */
   pollIntervalMs?: number;
