@@ -8,8 +8,9 @@ import { MAX_LABEL_VALUE_LENGTH, attributeText, truncateLabelValue } from './val
  * become Prometheus labels, and an attribute key OpenTelemetry allows can make the whole exposition unparsable
  * (`''`, `a.b` next to `a_b`, `le` on a histogram, `__name__`). `fixResourceMetrics` rewrites a collected
  * ResourceMetrics so that every attribute key is already a valid, unique, unreserved Prometheus label name and every
- * value a well-formed string of at most MAX_LABEL_VALUE_LENGTH characters (truncated as catalog values are): any serializer (core's, or exporter-prometheus' PrometheusSerializer, which sanitises
- * names the same way) then writes each label once and never empty. Renames are reported, once per metric and kind.
+ * value a well-formed string of at most MAX_LABEL_VALUE_LENGTH characters (truncated as catalog values are): any
+ * serializer (core's, or exporter-prometheus' PrometheusSerializer, which sanitises names the same way) then writes
+ * each label once and never empty. Renames are reported, once per metric and kind.
  *
  * Renaming is per metric and per collection: the keys of all data points of a metric are mapped together (keys that
  * are valid keep their names; the others are sanitised, and get `exported_` when reserved and `_2`, `_3`, ... when
