@@ -101,7 +101,9 @@ describe('core: an exemplar only for a valid span context (issue 20 item 4)', ()
         // In a bucket of its own: no exemplar at all.
         inContext(sc, () => t.metrics.recordRun({ name, isCi: false, status: 0, durationMs: 300 }));
       }
-      // A valid upper-case context: served lower-cased.
+      // A valid upper-case context (after another valid one of another trace in the same bucket, which it replaces
+      // whole): served lower-cased.
+      inContext({ traceId: 'f'.repeat(32), spanId: 'e'.repeat(16), traceFlags: SAMPLED }, () => t.metrics.recordRun({ name: 'upper', isCi: false, status: 0, durationMs: 120 }));
       inContext({ traceId: TRACE.toUpperCase(), spanId: SPAN.toUpperCase(), traceFlags: SAMPLED }, () =>
         t.metrics.recordRun({ name: 'upper', isCi: false, status: 0, durationMs: 150 }),
       );
