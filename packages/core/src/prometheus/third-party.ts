@@ -22,12 +22,17 @@ function strip(text: string): string {
   return text.endsWith(NOTHING) ? text.slice(0, -NOTHING.length) : text;
 }
 
+/** The stock serializer's rule for metric and label names: `[^a-zA-Z0-9_]` becomes `_`, runs of `_` collapse. */
+export function sanitize(name: string): string {
+  return name.replace(/[^a-z0-9_]/gi, '_').replace(/_{2,}/g, '_');
+}
+
 /**
  * The name the stock serializer gives an instrument (it does not export its naming functions): characters other than
  * `[a-zA-Z0-9_]` become `_`, runs of `_` collapse, a leading digit gets a `_`, and monotonic sums end in `_total`.
  */
 export function stockName(m: MetricData): string {
-  let name = m.descriptor.name.replace(/[^a-z0-9_]/gi, '_').replace(/_{2,}/g, '_');
+  let name = sanitize(m.descriptor.name);
   if (name[0]! >= '0' && name[0]! <= '9') name = '_' + name;
   if (m.dataPointType === DataPointType.SUM && m.isMonotonic && !name.endsWith('_total')) name += '_total';
   return name;
@@ -86,6 +91,14 @@ export class ThirdPartyWriter {
       }
     }
     return text;
+  }
+
+  /**
+   * The metrics `write` would serve of `rm` (the same selection, reported the same way), for the protobuf writer
+   * (third-party-protobuf.ts).
+   */
+  select(rm: ResourceMetrics): ScopeMetrics[] {
+    return this.keep(rm.scopeMetrics);
   }
 
   private keep(scopes: readonly ScopeMetrics[]): ScopeMetrics[] {
