@@ -1,5 +1,6 @@
 import type { ScrapeAuth } from './prometheus/auth.js';
 import { HIGH_CARDINALITY_LABELS, NAMING_PROFILES, type NamingProfile } from './catalog/index.js';
+import { NATIVE_DEFAULTS, type NativeHistogramSettings } from './native-histogram.js';
 
 export const EXPORTER_NAMES = ['prometheus', 'otlp', 'console', 'none'] as const;
 export type ExporterName = (typeof EXPORTER_NAMES)[number];
@@ -69,6 +70,8 @@ export interface TelemetryOptions extends OtelSdkOptions {
   pollIntervalMs?: number;
   /** Node runtime metrics; default `TUIST_TELEMETRY_RUNTIME_METRICS` (anything but `false` is on). */
   runtimeMetrics?: boolean;
+  /** Native histogram buckets beside the classic ones (served in protobuf); default `TUIST_TELEMETRY_NATIVE_HISTOGRAMS`, else off. */
+  nativeHistograms?: boolean | Partial<NativeHistogramSettings>;
   /** Makes the MeterProvider the global one when none is set yet; default true. */
   setGlobalMeterProvider?: boolean;
   /** Running under `node:cluster` or PM2's cluster mode (see the README). */
@@ -92,6 +95,7 @@ export interface ResolvedConfig extends ResolvedOtelSettings {
   maxSeriesPerMetric: number;
   pollIntervalMs: number;
   runtimeMetrics: boolean;
+  nativeHistograms: NativeHistogramSettings | undefined;
   setGlobalMeterProvider: boolean;
   cluster: Required<ClusterOptions>;
 }
@@ -129,6 +133,17 @@ function intSetting(
   if (option[1] !== undefined) return integer(option[0], option[1], min, max);
   const raw = nonEmpty(env[envName]);
   return raw !== undefined ? integer(envName, raw, min, max) : fallback;
+}
+
+/** Native histogram settings from the option or `TUIST_TELEMETRY_NATIVE_HISTOGRAMS`; undefined: off. */
+function nativeSettings(option: boolean | Partial<NativeHistogramSettings> | undefined, raw: string | undefined): NativeHistogramSettings | undefined {
+  const on = option !== undefined ? option !== false : nonEmpty(raw) ? bool('TUIST_TELEMETRY_NATIVE_HISTOGRAMS', raw!) : false;
+  if (!on) return undefined;
+  const s = { ...NATIVE_DEFAULTS, ...(typeof option === 'object' ? option : {}) };
+  if (!(s.bucketFactor > 1 && s.bucketFactor <= 65536)) throw new TelemetryConfigError(`options.nativeHistograms.bucketFactor must be a number above 1, got ${s.bucketFactor}`);
+  integer('options.nativeHistograms.maxBuckets', s.maxBuckets, 1, 1_000_000);
+  if (!(s.zeroThreshold >= 0 && s.zeroThreshold < 1)) throw new TelemetryConfigError(`options.nativeHistograms.zeroThreshold must be from 0 to below 1, got ${s.zeroThreshold}`);
+  return s;
 }
 
 function bool(source: string, raw: string): boolean {
@@ -275,6 +290,7 @@ export function resolveConfig(options: TelemetryOptions = {}): ResolvedConfig {
     maxSeriesPerMetric,
     pollIntervalMs,
     runtimeMetrics,
+    nativeHistograms: nativeSettings(options.nativeHistograms, env.TUIST_TELEMETRY_NATIVE_HISTOGRAMS),
     setGlobalMeterProvider: options.setGlobalMeterProvider ?? true,
     cluster: { mode: clusterMode, timeoutMs: clusterTimeoutMs },
     ...resolveOtelSettings(options, env),

@@ -120,6 +120,9 @@ export class Telemetry {
       enabledHighCardinality: config.highCardinality,
       maxLabelValues: config.maxLabelValues,
       maxSeriesPerMetric: config.maxSeriesPerMetric,
+      // Native buckets are not carried by node:cluster snapshots (the primary's merged view has classic buckets
+      // only), so a worker does not keep them.
+      nativeHistograms: clusterRole(config.cluster.mode, env).kind === 'worker' ? undefined : config.nativeHistograms,
       warn: this.warnings,
     };
     this.store = new MetricStore(config.runtimeMetrics ? catalog : catalog.filter((d) => d.family !== 'runtime'), storeOptions);

@@ -1,4 +1,5 @@
 import { isValidId, type Exemplar } from '../exemplars.js';
+import type { NativeBuckets } from '../native-histogram.js';
 import { CounterFamily, GaugeFamily, HistogramFamily, type AnyFamily, type MetricStore, type Series } from '../store.js';
 import { lastSize, rememberSize } from './caches.js';
 import { FIXED64, LEN, ProtoWriter, encodeLabels, key } from './pb-writer.js';
@@ -30,6 +31,15 @@ const HISTOGRAM_BUCKET = 3;
 const BUCKET_COUNT = 1;
 const BUCKET_BOUND = 2;
 const BUCKET_EXEMPLAR = 3;
+/** Native histogram fields (of Histogram) and BucketSpan's. */
+const NATIVE_SCHEMA = 5;
+const NATIVE_ZERO_THRESHOLD = 6;
+const NATIVE_ZERO_COUNT = 7;
+const NATIVE_POSITIVE_SPAN = 12;
+const NATIVE_POSITIVE_DELTA = 13;
+const NATIVE_EXEMPLARS = 16;
+const SPAN_OFFSET = 1;
+const SPAN_LENGTH = 2;
 const EXEMPLAR_LABEL = 1;
 const EXEMPLAR_VALUE = 2;
 const EXEMPLAR_TIMESTAMP = 3;
@@ -65,6 +75,26 @@ function writeExemplar(w: ProtoWriter, field: number, e: Exemplar): void {
   w.double(EXEMPLAR_VALUE, e.value);
   writeTimestamp(w, EXEMPLAR_TIMESTAMP, e.timestamp);
   w.close(start);
+}
+
+/**
+ * The native half of a Histogram message: schema, zero bucket, positive spans and deltas (each delta its own field,
+ * as proto2 repeated fields are unpacked), and the classic buckets' exemplars again in `exemplars`, where native
+ * histograms look for theirs.
+ */
+function writeNative(w: ProtoWriter, n: NativeBuckets, exemplars: readonly (Exemplar | undefined)[] | undefined): void {
+  w.sint(NATIVE_SCHEMA, n.schema);
+  w.double(NATIVE_ZERO_THRESHOLD, n.settings.zeroThreshold);
+  w.uint(NATIVE_ZERO_COUNT, n.zeroCount);
+  const { spans, deltas } = n.spans();
+  for (const [offset, length] of spans) {
+    const span = w.open(NATIVE_POSITIVE_SPAN);
+    w.sint(SPAN_OFFSET, offset);
+    w.uint(SPAN_LENGTH, length);
+    w.close(span);
+  }
+  for (const d of deltas) w.sint(NATIVE_POSITIVE_DELTA, d);
+  if (exemplars !== undefined) for (const e of exemplars) if (e !== undefined) writeExemplar(w, NATIVE_EXEMPLARS, e);
 }
 
 /** A `google.protobuf.Timestamp` field from milliseconds since the epoch. */
@@ -139,6 +169,7 @@ function* writeFamily(w: ProtoWriter, f: AnyFamily, extra: ProtobufOptions['scop
           w.close(b);
         }
       }
+      if (s.native !== undefined) writeNative(w, s.native, exemplars);
       w.close(h);
       w.close(metric);
       if (w.pos >= slice.next) {
