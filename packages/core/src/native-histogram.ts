@@ -30,6 +30,60 @@ export function schemaForFactor(factor: number): number {
   return Math.max(MIN_SCHEMA, Math.min(MAX_SCHEMA, s));
 }
 
+/** A double's bytes (little-endian, as every platform Node runs on), for its exponent and mantissa. */
+const F64 = new Float64Array(1);
+const U32 = new Uint32Array(F64.buffer);
+
+/** Per schema 1..8: the bounds 2^(j/2^schema) of the sub-buckets of [1, 2], and a first guess per mantissa slice. */
+const tables: { bounds: Float64Array; guess: Uint16Array }[] = [];
+
+function tableFor(schema: number): { bounds: Float64Array; guess: Uint16Array } {
+  let t = tables[schema];
+  if (t === undefined) {
+    const scale = 2 ** schema;
+    const bounds = new Float64Array(scale + 1);
+    for (let j = 0; j <= scale; j++) bounds[j] = 2 ** (j / scale);
+    // guess[m]: the first sub-bucket whose bound reaches 1 + m/256, the lowest mantissa of slice m: never past the
+    // right one, at most a step or two before it.
+    const guess = new Uint16Array(256);
+    for (let m = 0, j = 0; m < 256; m++) {
+      while (bounds[j]! < 1 + m / 256) j++;
+      guess[m] = j;
+    }
+    t = tables[schema] = { bounds, guess };
+  }
+  return t;
+}
+
+/**
+ * The index of the bucket holding v > 0 at `schema`: ceil(log2(v) * 2^schema), without a logarithm. v = 2^k * M with
+ * M in [1, 2) read from its bits; for schema > 0 the sub-bucket of M is found from a table (its bound
+ * 2^(j/2^schema) is the first not below M); for schema <= 0 the bounds are powers of two and k decides. Subnormal
+ * values take the logarithm.
+ */
+export function bucketIndex(v: number, schema: number): number {
+  F64[0] = v;
+  const hi = U32[1]!;
+  const e = (hi >>> 20) & 0x7ff;
+  if (e === 0) return Math.ceil(Math.log2(v) * 2 ** schema);
+  const k = e - 1023;
+  const mantissa = hi & 0xfffff;
+  const exact = mantissa === 0 && U32[0] === 0;
+  if (schema > 0) {
+    const scale = 1 << schema;
+    if (exact) return k * scale;
+    const t = tables[schema] ?? tableFor(schema);
+    const bounds = t.bounds;
+    const guess = t.guess;
+    U32[1] = mantissa | 0x3ff00000;
+    const m = F64[0]!;
+    let j = guess[mantissa >>> 12]!;
+    while (m > bounds[j]!) j++;
+    return k * scale + j;
+  }
+  return Math.ceil((exact ? k : k + 1) / 2 ** -schema);
+}
+
 /**
  * The dense window of bucket counts beyond which the resolution is halved as well (however few buckets are
  * populated): bounds the memory of a series whose values span an extreme range.
@@ -38,8 +92,6 @@ const MAX_WINDOW = 4096;
 
 export class NativeBuckets {
   schema: number;
-  /** 2^schema: the index of v is ceil(log2(v) * scale). */
-  private scale: number;
   zeroCount = 0;
   /** Counts of buckets offset, offset+1, …; grown (and moved) when a value falls outside. */
   counts: Float64Array = new Float64Array(0);
@@ -47,22 +99,27 @@ export class NativeBuckets {
   /** Buckets with a count above 0. */
   populated = 0;
 
+  /** The settings' zero threshold and bucket limit, kept on the instance for the record path. */
+  private readonly zeroThreshold: number;
+  private readonly maxBuckets: number;
+
   constructor(
     readonly settings: NativeHistogramSettings,
     schema: number,
   ) {
     this.schema = schema;
-    this.scale = 2 ** schema;
+    this.zeroThreshold = settings.zeroThreshold;
+    this.maxBuckets = settings.maxBuckets;
   }
 
   /** The bucket index of v > 0 at the current schema. */
   index(v: number): number {
-    return Math.ceil(Math.log2(v) * this.scale);
+    return bucketIndex(v, this.schema);
   }
 
   /** Counts a value (finite, >= 0). */
   observe(v: number): void {
-    if (v <= this.settings.zeroThreshold) {
+    if (v <= this.zeroThreshold) {
       this.zeroCount++;
       return;
     }
@@ -72,9 +129,10 @@ export class NativeBuckets {
       // Growing may have halved the resolution: the index again, at the schema now in force.
       k = this.index(v) - this.offset;
     }
-    const c = this.counts[k]!;
-    this.counts[k] = c + 1;
-    if (c === 0 && ++this.populated > this.settings.maxBuckets) this.reduce();
+    const counts = this.counts;
+    const c = counts[k]!;
+    counts[k] = c + 1;
+    if (c === 0 && ++this.populated > this.maxBuckets) this.reduce();
   }
 
   /** Widens the window to hold index i (with room to spare), halving the resolution when it would get too wide. */
@@ -123,8 +181,7 @@ export class NativeBuckets {
     this.offset = lo;
     this.populated = populated;
     this.schema--;
-    this.scale = 2 ** this.schema;
-    if (populated > this.settings.maxBuckets) this.reduce();
+    if (populated > this.maxBuckets) this.reduce();
   }
 
   /**

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { findPrometheus, requireService, startPrometheus, type PrometheusServer } from '@tuist-telemetry/testing';
 import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
 import { resolveConfig } from '../src/config.js';
-import { NATIVE_DEFAULTS, NativeBuckets, schemaForFactor } from '../src/native-histogram.js';
+import { NATIVE_DEFAULTS, NativeBuckets, bucketIndex, schemaForFactor } from '../src/native-histogram.js';
 import { PROMETHEUS_PROTOBUF_ACCEPT, decodeFamilies, get, protobufSamples, textSamples, type PbHistogram } from './helpers/protobuf.js';
 
 const HISTOGRAM = 'tuist_runs_duration_milliseconds';
@@ -53,6 +53,24 @@ describe('core: native histograms (issue 21 item 2)', () => {
     expect(schemaForFactor(1.09)).to.equal(4);
     expect(schemaForFactor(1.00001)).to.equal(8);
     expect(schemaForFactor(65536)).to.equal(-4);
+  });
+
+  it('the bucket index (from the bits, no logarithm) is the definition\'s at every schema, on and next to the bounds', () => {
+    let seed = 42;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    // Subnormals (below any zero threshold but 0) take the logarithm; the smallest is 2^-1074.
+    expect(bucketIndex(5e-324, 0)).to.equal(-1074);
+    expect(bucketIndex(5e-324, 3)).to.equal(-1074 * 8);
+    const values: number[] = [2 ** -1022, 1, 2, 0.5, 3, 1.5, Number.MAX_VALUE];
+    for (let i = 0; i < 3000; i++) values.push(2 ** (random() * 80 - 40), 1 + random());
+    for (let schema = -4; schema <= 8; schema++) {
+      // Every bound of the schema around 1 and a little above and below it.
+      for (let i = -20; i <= 20; i++) {
+        const b = 2 ** (i * 2 ** -schema);
+        values.push(b, b * (1 + 2 ** -50), b * (1 - 2 ** -50));
+      }
+      for (const v of values) expect(bucketIndex(v, schema), `${v} at schema ${schema}`).to.equal(bucketOf(v, schema));
+    }
   });
 
   it('each value lands in the bucket whose bounds hold it; zero and tiny values in the zero bucket', () => {
