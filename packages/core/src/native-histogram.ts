@@ -71,7 +71,7 @@ export function bucketIndex(v: number, schema: number): number {
   const exact = mantissa === 0 && U32[0] === 0;
   if (schema > 0) {
     const scale = 1 << schema;
-    if (exact) return k * scale;
+    // M = 1 (v a power of two) finds sub-bucket 0 by the same search.
     const t = tables[schema] ?? tableFor(schema);
     const bounds = t.bounds;
     const guess = t.guess;
