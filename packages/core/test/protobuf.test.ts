@@ -6,7 +6,7 @@ import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
 import { negotiateExposition } from '../src/prometheus/format.js';
 import { startClusterApp, type ClusterApp } from './cluster-harness.js';
-import { PROMETHEUS_PROTOBUF_ACCEPT, PROTOBUF_TYPE, decodeFamilies, get, protobufSamples, textSamples, type PbFamily } from './helpers/protobuf.js';
+import { PROMETHEUS_PROTOBUF_ACCEPT, PROTOBUF_TYPE, decodeFamilies, get, protobufSamples, textSamples, timestampMs, type PbFamily } from './helpers/protobuf.js';
 
 const HISTOGRAM = 'tuist_runs_duration_milliseconds';
 
@@ -161,6 +161,36 @@ describe('core: protobuf exposition (issue 21 item 1)', () => {
       expect(b.exemplar!.value).to.equal(150);
       const ts = b.exemplar!.timestamp!;
       expect((ts.seconds ?? 0) + (ts.nanos ?? 0) / 1e9).to.be.closeTo(omTs, 0.0005);
+    } finally {
+      await t.shutdown();
+    }
+  });
+
+  it('created timestamps (issue 21 item 3): start-up for series that exist from start-up, else their first record', async () => {
+    const before = Date.now();
+    const t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, setGlobalMeterProvider: false });
+    const started = Date.now();
+    try {
+      await t.ready();
+      await new Promise((r) => setTimeout(r, 50));
+      const recorded = Date.now();
+      t.metrics.recordRun({ name: 'build', isCi: true, status: 0, durationMs: 120 });
+      t.metrics.recordCacheUpload(5);
+      const counter = t.meterProvider.getMeter('lib').createCounter('lib.requests');
+      counter.add(3);
+      t.meterProvider.getMeter('lib').createHistogram('lib.latency').record(4);
+      const after = Date.now();
+      const families = decodeFamilies((await get(t.url!, { Accept: PROMETHEUS_PROTOBUF_ACCEPT })).body);
+      const first = (name: string) => families.find((f) => f.name === name)!.metric![0]!;
+      // Unlabelled counters exist from start-up; labelled series are created by their first record.
+      expect(timestampMs(first('tuist_cache_uploaded_bytes').counter!.createdTimestamp)).to.be.within(before, started);
+      expect(timestampMs(first('tuist_runs_total').counter!.createdTimestamp)).to.be.within(recorded, after);
+      expect(timestampMs(first(HISTOGRAM).histogram!.createdTimestamp)).to.be.within(recorded, after);
+      // A third-party counter: its data point's start time.
+      expect(timestampMs(first('lib_requests_total').counter!.createdTimestamp)).to.be.within(before, after);
+      expect(timestampMs(first('lib_latency').histogram!.createdTimestamp)).to.be.within(before, after);
+      // Gauges have none (the field does not exist for them).
+      expect(first('tuist_application_info').gauge).to.not.have.property('createdTimestamp');
     } finally {
       await t.shutdown();
     }

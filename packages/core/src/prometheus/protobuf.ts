@@ -28,6 +28,8 @@ const METRIC_HISTOGRAM = 7;
 const HISTOGRAM_COUNT = 1;
 const HISTOGRAM_SUM = 2;
 const HISTOGRAM_BUCKET = 3;
+const HISTOGRAM_CREATED = 15;
+const COUNTER_CREATED = 3;
 const BUCKET_COUNT = 1;
 const BUCKET_BOUND = 2;
 const BUCKET_EXEMPLAR = 3;
@@ -100,7 +102,7 @@ function writeNative(w: ProtoWriter, n: NativeBuckets, exemplars: readonly (Exem
 /** A `google.protobuf.Timestamp` field from milliseconds since the epoch. */
 export function writeTimestamp(w: ProtoWriter, field: number, ms: number): void {
   const seconds = Math.floor(ms / 1000);
-  const nanos = Math.round((ms - seconds * 1000) * 1e6);
+  const nanos = Math.min(999_999_999, Math.round((ms - seconds * 1000) * 1e6));
   const start = w.open(field);
   if (seconds !== 0) w.uint(1, seconds);
   if (nanos !== 0) w.uint(2, nanos);
@@ -170,6 +172,7 @@ function* writeFamily(w: ProtoWriter, f: AnyFamily, extra: ProtobufOptions['scop
         }
       }
       if (s.native !== undefined) writeNative(w, s.native, exemplars);
+      writeTimestamp(w, HISTOGRAM_CREATED, s.start);
       w.close(h);
       w.close(metric);
       if (w.pos >= slice.next) {
@@ -184,6 +187,9 @@ function* writeFamily(w: ProtoWriter, f: AnyFamily, extra: ProtobufOptions['scop
       w.bytes(seriesLabels(f.labelNames, s, extra));
       const v = w.open(field);
       w.double(1, s.value);
+      // A counter's start (Prometheus' created timestamp): when its series was created, start-up for the ones that
+      // exist from start-up.
+      if (field === METRIC_COUNTER) writeTimestamp(w, COUNTER_CREATED, s.start);
       w.close(v);
       w.close(metric);
       if (w.pos >= slice.next) {

@@ -1,7 +1,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import { DataPointType, type MetricData, type ResourceMetrics, type ScopeMetrics } from '@opentelemetry/sdk-metrics';
 import { ProtoWriter, encodeLabels } from './pb-writer.js';
-import { METRIC_TYPE } from './protobuf.js';
+import { METRIC_TYPE, writeTimestamp } from './protobuf.js';
 import { sanitize, stockName } from './third-party.js';
 
 /*
@@ -29,6 +29,11 @@ function pairs(attributes: Attributes, extra: Pairs): Pairs {
   }
   for (const p of extra) if (p[1] !== '') out.push(p);
   return out;
+}
+
+/** Milliseconds since the epoch of an HrTime. */
+function hrMs(t: readonly [number, number]): number {
+  return t[0] * 1000 + t[1] / 1e6;
 }
 
 function scopePairs(sm: ScopeMetrics): Pairs {
@@ -63,17 +68,20 @@ function writeMetric(w: ProtoWriter, m: MetricData, extra: Pairs): void {
         w.double(2, bound === undefined ? Infinity : bound);
         w.close(b);
       }
+      writeTimestamp(w, 15, hrMs(dp.startTime));
       w.close(h);
       w.close(metric);
     }
   } else {
     const counter = m.dataPointType === DataPointType.SUM && m.isMonotonic;
     w.uint(3, counter ? METRIC_TYPE.counter : METRIC_TYPE.gauge);
-    for (const dp of m.dataPoints as { attributes: Attributes; value: number }[]) {
+    for (const dp of m.dataPoints as { attributes: Attributes; value: number; startTime: [number, number] }[]) {
       const metric = w.open(4);
       w.bytes(encodeLabels(1, pairs(dp.attributes, extra)));
       const v = w.open(counter ? 3 : 2);
       w.double(1, dp.value);
+      // A counter's created timestamp: its data point's start time (cumulative: when the series began).
+      if (counter) writeTimestamp(w, 3, hrMs(dp.startTime));
       w.close(v);
       w.close(metric);
     }

@@ -15,6 +15,14 @@ export interface PbLabel {
   name: string;
   value: string;
 }
+export interface PbTimestamp {
+  seconds?: number;
+  nanos?: number;
+}
+/** Milliseconds since the epoch of a decoded Timestamp. */
+export function timestampMs(t: PbTimestamp | undefined): number | undefined {
+  return t === undefined ? undefined : (t.seconds ?? 0) * 1000 + (t.nanos ?? 0) / 1e6;
+}
 export interface PbExemplar {
   label: PbLabel[];
   value: number;
@@ -41,11 +49,12 @@ export interface PbHistogram {
   negativeSpan?: PbSpan[];
   negativeDelta?: number[];
   exemplars?: PbExemplar[];
+  createdTimestamp?: PbTimestamp;
 }
 export interface PbMetric {
   label?: PbLabel[];
   gauge?: { value?: number };
-  counter?: { value?: number };
+  counter?: { value?: number; createdTimestamp?: PbTimestamp };
   untyped?: { value?: number };
   histogram?: PbHistogram;
 }
