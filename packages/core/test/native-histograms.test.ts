@@ -1,6 +1,8 @@
 import { expect } from 'chai';
+import { diag, DiagLogLevel } from '@opentelemetry/api';
+import { AggregationType, MeterProvider } from '@opentelemetry/sdk-metrics';
 import { findPrometheus, requireService, startPrometheus, type PrometheusServer } from '@tuist-telemetry/testing';
-import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
+import { createMetricReader, getTelemetry, startTelemetry, type Telemetry } from '@tuist-telemetry/core';
 import { resolveConfig } from '../src/config.js';
 import { NATIVE_DEFAULTS, NativeBuckets, bucketIndex, schemaForFactor } from '../src/native-histogram.js';
 import { PROMETHEUS_PROTOBUF_ACCEPT, decodeFamilies, get, protobufSamples, textSamples, type PbHistogram } from './helpers/protobuf.js';
@@ -140,6 +142,51 @@ describe('core: native histograms (issue 21 item 2)', () => {
       const pb = protobufSamples(families);
       expect(Object.fromEntries([...pb].sort())).to.deep.equal(Object.fromEntries([...text].sort()));
     });
+  });
+
+  it('a third-party histogram whose View asks for exponential buckets is served as a native histogram (protobuf only)', async () => {
+    const warnings: string[] = [];
+    const keep = (...a: unknown[]) => warnings.push(a.map(String).join(' '));
+    diag.setLogger({ error: keep, warn: keep, info() {}, debug() {}, verbose() {} }, DiagLogLevel.WARN);
+    const reader = createMetricReader({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, env: {} });
+    const provider = new MeterProvider({
+      readers: [reader],
+      views: [{ instrumentName: 'lib.exp*', aggregation: { type: AggregationType.EXPONENTIAL_HISTOGRAM } }],
+    });
+    const t = getTelemetry()!;
+    try {
+      await t.ready();
+      const values = [0, 1, 2, 3, 100, 1000, 0.001, 7.5];
+      const h = provider.getMeter('lib').createHistogram('lib.exp');
+      for (const v of values) h.record(v, { op: 'read' });
+      // Values this close keep OpenTelemetry at its finest scale, 20.
+      const narrow = [1, 1.0001, 1.001, 1.002];
+      const hn = provider.getMeter('lib').createHistogram('lib.exp_narrow');
+      for (const v of narrow) hn.record(v);
+      const families = decodeFamilies((await get(t.url!, { Accept: PROMETHEUS_PROTOBUF_ACCEPT })).body);
+      const f = families.find((x) => x.name === 'lib_exp')!;
+      expect(f.type).to.equal('HISTOGRAM');
+      expect(f.metric![0]!.label).to.deep.equal([{ name: 'op', value: 'read' }]);
+      const nh = f.metric![0]!.histogram!;
+      // OpenTelemetry's 160 buckets over 20 binary orders: scale 3, Prometheus' schema 3.
+      expect(nh.schema).to.equal(3);
+      expect(nh.zeroCount).to.equal(1);
+      expect(nh.sampleCount).to.equal(values.length);
+      expect(nh.sampleSum).to.be.closeTo(values.reduce((a, b) => a + b, 0), 1e-9);
+      expect(sorted(nativeCounts(nh))).to.deep.equal(sorted(expectedCounts(values, 3)));
+      // A scale finer than 8 is merged down to Prometheus' finest schema, 8.
+      const nn = families.find((x) => x.name === 'lib_exp_narrow')!.metric![0]!.histogram!;
+      expect(nn.schema).to.equal(8);
+      expect(sorted(nativeCounts(nn))).to.deep.equal(sorted(expectedCounts(narrow, 8)));
+      // The text formats cannot carry it: left out there, with a warning.
+      const text = (await get(t.url!, { Accept: 'text/plain' })).body.toString();
+      expect(text).to.not.contain('lib_exp');
+      expect(warnings.some((w) => w.includes('"lib_exp" was not exported'))).to.equal(true);
+    } finally {
+      await provider.shutdown();
+      await t.shutdown();
+      diag.disable();
+    }
   });
 
   it('off by default: no native fields, no native state on the series', async () => {

@@ -43,11 +43,77 @@ function scopePairs(sm: ScopeMetrics): Pairs {
   return out;
 }
 
+/** Prometheus' finest native schema: finer OpenTelemetry scales are merged down to it. */
+const MAX_SCHEMA = 8;
+/** Prometheus' coarsest native schema: a coarser OpenTelemetry scale cannot be served. */
+const MIN_SCHEMA = -4;
+
+/**
+ * OpenTelemetry exponential buckets as Prometheus spans and deltas (Histogram fields `spanField` and
+ * `spanField + 1`). OpenTelemetry's bucket i holds (base^i, base^(i+1)], Prometheus' bucket i holds
+ * (base^(i-1), base^i]: the index is one more. Buckets of a scale finer than 8 are merged first (i >> shift).
+ */
+function writeExponentialBuckets(w: ProtoWriter, spanField: number, b: { offset: number; bucketCounts: number[] }, shift: number): void {
+  const merged = new Map<number, number>();
+  for (let k = 0; k < b.bucketCounts.length; k++) {
+    const c = b.bucketCounts[k]!;
+    if (c !== 0) {
+      const i = Math.floor((b.offset + k) / 2 ** shift) + 1;
+      merged.set(i, (merged.get(i) ?? 0) + c);
+    }
+  }
+  const spans: [number, number][] = [];
+  const deltas: number[] = [];
+  let prev = 0;
+  let end = 0;
+  for (const i of [...merged.keys()].sort((x, y) => x - y)) {
+    if (spans.length > 0 && i === end) spans[spans.length - 1]![1]++;
+    else spans.push([spans.length === 0 ? i : i - end, 1]);
+    const c = merged.get(i)!;
+    deltas.push(c - prev);
+    prev = c;
+    end = i + 1;
+  }
+  for (const [offset, length] of spans) {
+    const span = w.open(spanField);
+    w.sint(1, offset);
+    w.uint(2, length);
+    w.close(span);
+  }
+  for (const d of deltas) w.sint(spanField + 1, d);
+}
+
+/** An exponential histogram's data points as native histograms (schema, zero bucket, negative and positive buckets). */
+function writeExponential(w: ProtoWriter, m: MetricData, extra: Pairs): void {
+  if (m.dataPointType !== DataPointType.EXPONENTIAL_HISTOGRAM) return;
+  for (const dp of m.dataPoints) {
+    const v = dp.value;
+    if (v.scale < MIN_SCHEMA) throw new Error(`exponential histogram scale ${v.scale} is coarser than Prometheus' schema ${MIN_SCHEMA}`);
+    const shift = Math.max(0, v.scale - MAX_SCHEMA);
+    const metric = w.open(4);
+    w.bytes(encodeLabels(1, pairs(dp.attributes, extra)));
+    const h = w.open(7);
+    w.uint(1, v.count);
+    if (v.sum != null) w.double(2, v.sum);
+    w.sint(5, v.scale - shift);
+    w.double(6, 0);
+    w.uint(7, v.zeroCount);
+    writeExponentialBuckets(w, 9, v.negative, shift);
+    writeExponentialBuckets(w, 12, v.positive, shift);
+    writeTimestamp(w, 15, hrMs(dp.startTime));
+    w.close(h);
+    w.close(metric);
+  }
+}
+
 function writeMetric(w: ProtoWriter, m: MetricData, extra: Pairs): void {
   const family = w.open(0);
   w.string(1, stockName(m));
   w.string(2, m.descriptor.description || 'description missing');
-  if (m.dataPointType === DataPointType.HISTOGRAM) {
+  if (m.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM) {
+    w.uint(3, METRIC_TYPE.histogram);
+    writeExponential(w, m, extra);
+  } else if (m.dataPointType === DataPointType.HISTOGRAM) {
     w.uint(3, METRIC_TYPE.histogram);
     for (const dp of m.dataPoints) {
       const metric = w.open(4);

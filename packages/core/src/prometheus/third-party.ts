@@ -40,7 +40,7 @@ export function stockName(m: MetricData): string {
 
 /** Every sample name a metric is written with. */
 function sampleNames(name: string, m: MetricData): string[] {
-  return m.dataPointType === DataPointType.HISTOGRAM ? [name, `${name}_bucket`, `${name}_sum`, `${name}_count`] : [name];
+  return m.dataPointType === DataPointType.HISTOGRAM || m.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM ? [name, `${name}_bucket`, `${name}_sum`, `${name}_count`] : [name];
 }
 
 /**
@@ -98,10 +98,11 @@ export class ThirdPartyWriter {
    * (third-party-protobuf.ts).
    */
   select(rm: ResourceMetrics): ScopeMetrics[] {
-    return this.keep(rm.scopeMetrics);
+    return this.keep(rm.scopeMetrics, true);
   }
 
-  private keep(scopes: readonly ScopeMetrics[]): ScopeMetrics[] {
+  /** The metrics to serve; exponential histograms only when the format can carry them (protobuf, as native). */
+  private keep(scopes: readonly ScopeMetrics[], exponential = false): ScopeMetrics[] {
     const seen = new Set<string>();
     const out: ScopeMetrics[] = [];
     for (const sm of scopes) {
@@ -110,7 +111,7 @@ export class ThirdPartyWriter {
         const t = m.dataPointType;
         const name = stockName(m);
         const names = sampleNames(name, m);
-        const supported = t === DataPointType.SUM || t === DataPointType.GAUGE || t === DataPointType.HISTOGRAM;
+        const supported = t === DataPointType.SUM || t === DataPointType.GAUGE || t === DataPointType.HISTOGRAM || (exponential && t === DataPointType.EXPONENTIAL_HISTOGRAM);
         if (!supported || name === '' || name === '_' || names.some((n) => this.opts.reserved.has(n) || seen.has(n))) {
           this.opts.skipped(name);
           continue;
