@@ -73,7 +73,8 @@ function writeExemplar(w: ProtoWriter, field: number, e: Exemplar): void {
   const { traceId, spanId } = e;
   if (!isValidId(traceId, 32) || !isValidId(spanId, 16)) return;
   const start = w.open(field);
-  w.bytes(encodeLabels(EXEMPLAR_LABEL, [['trace_id', traceId.toLowerCase()], ['span_id', spanId.toLowerCase()]]));
+  writeLabel(w, 'trace_id', traceId.toLowerCase());
+  writeLabel(w, 'span_id', spanId.toLowerCase());
   w.double(EXEMPLAR_VALUE, e.value);
   writeTimestamp(w, EXEMPLAR_TIMESTAMP, e.timestamp);
   w.close(start);
@@ -97,6 +98,14 @@ function writeNative(w: ProtoWriter, n: NativeBuckets, exemplars: readonly (Exem
   }
   for (const d of deltas) w.sint(NATIVE_POSITIVE_DELTA, d);
   if (exemplars !== undefined) for (const e of exemplars) if (e !== undefined) writeExemplar(w, NATIVE_EXEMPLARS, e);
+}
+
+/** One exemplar label (a LabelPair), written in place. */
+function writeLabel(w: ProtoWriter, name: string, value: string): void {
+  const pair = w.open(EXEMPLAR_LABEL);
+  w.string(1, name);
+  w.string(2, value);
+  w.close(pair);
 }
 
 /** A `google.protobuf.Timestamp` field from milliseconds since the epoch. */
