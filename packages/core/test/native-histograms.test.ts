@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { diag, DiagLogLevel } from '@opentelemetry/api';
+import { context, diag, DiagLogLevel, propagation, trace } from '@opentelemetry/api';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { AggregationType, MeterProvider } from '@opentelemetry/sdk-metrics';
 import { findPrometheus, requireService, startPrometheus, type PrometheusServer } from '@tuist-telemetry/testing';
 import { createMetricReader, getTelemetry, startTelemetry, type Telemetry } from '@tuist-telemetry/core';
@@ -45,6 +46,24 @@ function expectedCounts(values: readonly number[], schema: number): Map<number, 
 }
 
 const sorted = (m: Map<number, number>) => [...m].sort((a, b) => a[0] - b[0]);
+
+/** Runs `fn` inside a sampled span of a registered tracer provider; returns the span's context. */
+async function traced(fn: () => void): Promise<{ traceId: string; spanId: string }> {
+  const provider = new NodeTracerProvider();
+  provider.register();
+  try {
+    return trace.getTracer('test').startActiveSpan('run', (span) => {
+      fn();
+      span.end();
+      return span.spanContext();
+    });
+  } finally {
+    await provider.shutdown();
+    trace.disable();
+    context.disable();
+    propagation.disable();
+  }
+}
 
 describe('core: native histograms (issue 21 item 2)', () => {
   it('the schema is the finest whose growth factor stays within the bucket factor (-4..8)', () => {
@@ -122,11 +141,13 @@ describe('core: native histograms (issue 21 item 2)', () => {
   describe('served in the protobuf Histogram beside the classic buckets', () => {
     let t: Telemetry;
     const values = Array.from({ length: 500 }, (_, i) => (i * 7919) % 3001 + 0.25);
+    let sc: { traceId: string; spanId: string };
     before(async () => {
       t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, setGlobalMeterProvider: false, env: { TUIST_TELEMETRY_NATIVE_HISTOGRAMS: 'true' } });
       await t.ready();
       for (const v of values) t.metrics.recordRun({ name: 'build', isCi: true, status: 0, durationMs: v });
       t.metrics.recordRun({ name: 'build', isCi: true, status: 0, durationMs: 0 });
+      sc = await traced(() => t.metrics.recordRun({ name: 'traced', isCi: true, status: 0, durationMs: 42 }));
     });
     after(() => t.shutdown());
 
@@ -137,7 +158,14 @@ describe('core: native histograms (issue 21 item 2)', () => {
       expect(h.zeroThreshold).to.equal(2 ** -128);
       expect(h.zeroCount).to.equal(1);
       expect(h.sampleCount).to.equal(501);
+      expect(h.schema).to.equal(3);
       expect(sorted(nativeCounts(h))).to.deep.equal(sorted(expectedCounts(values, 3)));
+      // The bucket exemplars again in `exemplars` (field 16, a two-byte key), where native histograms keep theirs.
+      const tracedH = families.find((f) => f.name === HISTOGRAM)!.metric!.find((m) => m.label!.some((l) => l.value === 'traced'))!.histogram!;
+      expect(tracedH.exemplars!.map((e) => [e.label, e.value])).to.deep.equal([
+        [[{ name: 'trace_id', value: sc.traceId }, { name: 'span_id', value: sc.spanId }], 42],
+      ]);
+      expect(h.exemplars).to.equal(undefined);
       const text = textSamples((await get(t.url!, { Accept: 'text/plain' })).body.toString()).samples;
       const pb = protobufSamples(families);
       expect(Object.fromEntries([...pb].sort())).to.deep.equal(Object.fromEntries([...text].sort()));
@@ -223,7 +251,8 @@ describe('core: a real Prometheus 2.42 stores the native histograms', function (
     const values = Array.from({ length: 1001 }, (_, i) => 10 ** (i / 250));
     for (const v of values) t.metrics.recordRun({ name: 'native', isCi: false, status: 0, durationMs: v });
     const median = [...values].sort((a, b) => a - b)[500]!;
-    prom = await startPrometheus({ targets: [`127.0.0.1:${t.port}`], flags: ['--enable-feature=native-histograms'] });
+    const sc = await traced(() => t!.metrics.recordRun({ name: 'traced', isCi: false, status: 0, durationMs: 150 }));
+    prom = await startPrometheus({ targets: [`127.0.0.1:${t.port}`], flags: ['--enable-feature=native-histograms', '--enable-feature=exemplar-storage'] });
     const sel = `${HISTOGRAM}{name="native"}`;
     let count: number | undefined;
     for (let i = 0; i < 40 && count === undefined; i++) {
@@ -240,5 +269,10 @@ describe('core: a real Prometheus 2.42 stores the native histograms', function (
     expect(estimate).to.be.within(median / base, median * base);
     const sum = await prom.vector(`histogram_sum(${sel})`);
     expect(Number(sum[0]!.value[1])).to.be.closeTo(values.reduce((a, b) => a + b, 0), 1e-6);
+    // With exemplar storage on, the exemplar of a record inside a sampled span arrives on the native series.
+    const ex = await prom.exemplars(`${HISTOGRAM}{name="traced"}`);
+    expect(ex.flatMap((e) => e.exemplars.map((x) => [e.seriesLabels.__name__, x.labels.trace_id, x.labels.span_id, x.value]))).to.deep.equal([
+      [HISTOGRAM, sc.traceId, sc.spanId, '150'],
+    ]);
   });
 });

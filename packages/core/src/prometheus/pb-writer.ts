@@ -10,7 +10,7 @@ export const VARINT = 0;
 export const FIXED64 = 1;
 export const LEN = 2;
 
-/** The field key of `field` with wire type `wire`: (field << 3) | wire (fields below 16 fit one byte). */
+/** The field key of `field` with wire type `wire`: (field << 3) | wire (one varint byte for fields below 16). */
 export function key(field: number, wire: number): number {
   return (field << 3) | wire;
 }
@@ -55,29 +55,31 @@ export class ProtoWriter {
     this.pos = pos;
   }
 
-  /** A one-byte field key (field below 16). */
-  byte(b: number): void {
-    this.reserve(1);
-    this.buf[this.pos++] = b;
+  /** The key of `field` with wire type `wire`, as a varint (fields from 16 on take two bytes). */
+  tag(field: number, wire: number): void {
+    const k = key(field, wire);
+    this.reserve(2);
+    if (k < 128) this.buf[this.pos++] = k;
+    else this.varint(k);
   }
 
   /** A `double` field: its key and 8 little-endian bytes. */
   double(field: number, v: number): void {
-    this.reserve(9);
-    this.buf[this.pos++] = key(field, FIXED64);
+    this.tag(field, FIXED64);
+    this.reserve(8);
     this.buf.writeDoubleLE(v, this.pos);
     this.pos += 8;
   }
 
   /** A `uint64`/`int64` (non-negative) or `uint32` field. */
   uint(field: number, v: number): void {
-    this.byte(key(field, VARINT));
+    this.tag(field, VARINT);
     this.varint(v);
   }
 
   /** A `sint32`/`sint64` field (zigzag), for values within ±2^52. */
   sint(field: number, v: number): void {
-    this.byte(key(field, VARINT));
+    this.tag(field, VARINT);
     this.varint(v >= 0 ? v * 2 : -v * 2 - 1);
   }
 
@@ -98,8 +100,8 @@ export class ProtoWriter {
 
   /** Opens a length-delimited field (`field` 0: a bare length prefix, as `encoding=delimited` frames messages). */
   open(field: number): number {
-    this.reserve(2);
-    if (field !== 0) this.buf[this.pos++] = key(field, LEN);
+    if (field !== 0) this.tag(field, LEN);
+    this.reserve(1);
     const start = this.pos;
     this.buf[this.pos++] = 0;
     return start;
