@@ -5,6 +5,8 @@ import { context, diag, DiagLogLevel, propagation, trace } from '@opentelemetry/
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
 import { negotiateExposition } from '../src/prometheus/format.js';
+import { ProtoWriter } from '../src/prometheus/pb-writer.js';
+import protobuf from 'protobufjs';
 import { startClusterApp, type ClusterApp } from './cluster-harness.js';
 import { PROMETHEUS_PROTOBUF_ACCEPT, PROTOBUF_TYPE, decodeFamilies, get, protobufSamples, textSamples, timestampMs, type PbFamily } from './helpers/protobuf.js';
 
@@ -61,6 +63,35 @@ describe('core: protobuf exposition (issue 21 item 1)', () => {
     // Without protobuf in Accept, exactly the text negotiation (Prometheus without native histograms).
     expect(negotiateExposition('application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5')).to.equal('openmetrics');
     expect(negotiateExposition(undefined)).to.equal('text');
+  });
+
+  it('the byte writer: nested lengths of every varint size, keys of fields from 16 on, zigzag and 2^53 integers', () => {
+    const w = new ProtoWriter(16);
+    const sizes = [0, 1, 127, 128, 16383, 16384, 2_097_152];
+    for (const n of sizes) {
+      const outer = w.open(0);
+      const inner = w.open(16);
+      w.string(1, 'x'.repeat(n));
+      w.close(inner);
+      w.sint(2, -n - 1);
+      w.uint(3, 2 ** 53 - 1 - n);
+      w.close(outer);
+    }
+    const r = protobuf.Reader.create(w.buf.subarray(0, w.pos));
+    for (const n of sizes) {
+      const end = r.uint32() + r.pos;
+      expect(r.uint32()).to.equal((16 << 3) | 2);
+      const innerEnd = r.uint32() + r.pos;
+      expect(r.uint32()).to.equal((1 << 3) | 2);
+      expect(r.string()).to.equal('x'.repeat(n));
+      expect(r.pos).to.equal(innerEnd);
+      expect(r.uint32()).to.equal(2 << 3);
+      expect(r.sint64().toNumber()).to.equal(-n - 1);
+      expect(r.uint32()).to.equal(3 << 3);
+      expect(r.uint64().toNumber()).to.equal(2 ** 53 - 1 - n);
+      expect(r.pos).to.equal(end);
+    }
+    expect(r.pos).to.equal(r.len);
   });
 
   describe('one app, every family', () => {
