@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+// `npm run release [-- --dry-run]`: versions the public packages from the pending changesets (`changeset version`:
+// new versions, CHANGELOG.md entries, the changeset files consumed), then publishes every public package whose new
+// version is not on the registry yet, to the registry npm is configured with (`npm config get registry`, e.g.
+// `npm_config_registry`), with npm's own credentials (`npm login`, or a token in the npmrc npm reads).
+// Each package is packed by pnpm first (its `prepack` builds dist/; `workspace:` ranges become versions; the `source`
+// export condition is left out through publishConfig), then that tarball is what `npm publish` sends. Only the five
+// packages under packages/ are published: the root, bench, examples and scripts/testing are private.
+// Commit what `changeset version` changed (and tag it) yourself: this script neither commits nor pushes.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bootstrap } from './bootstrap.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** In dependency order: core first, so a registry never serves a package whose core is missing. */
+export const PUBLIC_PACKAGES = ['core', 'storage', 'http', 'db', 'analytics'];
+const dryRun = process.argv.includes('--dry-run');
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', ...opts });
+  if (r.status !== 0) {
+    console.error(`release: ${cmd} ${args.join(' ')} failed (exit ${r.status ?? r.signal})`);
+    process.exit(r.status || 1);
+  }
+  return r;
+}
+
+bootstrap();
+const registry = spawnSync('npm', ['config', 'get', 'registry'], { cwd: root, encoding: 'utf8' }).stdout.trim();
+console.log(`==> Releasing to ${registry}${dryRun ? ' (dry run: nothing is published)' : ''}`);
+
+console.log('==> Versions from the pending changesets (changeset version)');
+run(process.execPath, ['scripts/pnpm.mjs', 'exec', 'changeset', 'version']);
+
+const work = mkdtempSync(path.join(os.tmpdir(), 'tuist-telemetry-release-'));
+const published = [];
+try {
+  for (const dir of PUBLIC_PACKAGES) {
+    const manifest = JSON.parse(readFileSync(path.join(root, 'packages', dir, 'package.json'), 'utf8'));
+    const spec = `${manifest.name}@${manifest.version}`;
+    if (manifest.private) throw new Error(`packages/${dir} is private: it cannot be released`);
+    const seen = spawnSync('npm', ['view', spec, 'version'], { cwd: root, encoding: 'utf8' });
+    if (seen.status === 0 && seen.stdout.trim() === manifest.version) {
+      console.log(`==> ${spec} is on ${registry} already: skipped`);
+      continue;
+    }
+    console.log(`==> Packing and publishing ${spec}`);
+    const out = path.join(work, dir);
+    run(process.execPath, [path.join(root, 'scripts/pnpm.mjs'), '-r', '--filter', `./packages/${dir}`, 'pack', '--pack-destination', out]);
+    const [tarball] = readdirSync(out).filter((f) => f.endsWith('.tgz'));
+    run('npm', ['publish', path.join(out, tarball), '--access', 'public', ...(dryRun ? ['--dry-run'] : [])]);
+    published.push(spec);
+  }
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+console.log(published.length ? `==> ${dryRun ? 'Would have published' : 'Published'}: ${published.join(', ')}` : '==> Nothing to publish: every version is on the registry');
