@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bootstrap } from './bootstrap.mjs';
+import { changeset } from './changeset.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** In dependency order: core first, so a registry never serves a package whose core is missing. */
@@ -33,7 +34,10 @@ const registry = spawnSync('npm', ['config', 'get', 'registry'], { cwd: root, en
 console.log(`==> Releasing to ${registry}${dryRun ? ' (dry run: nothing is published)' : ''}`);
 
 console.log('==> Versions from the pending changesets (changeset version)');
-run(process.execPath, ['scripts/pnpm.mjs', 'exec', 'changeset', 'version']);
+if ((await changeset(['version'])) !== 0) {
+  console.error('release: changeset version failed');
+  process.exit(1);
+}
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'tuist-telemetry-release-'));
 const published = [];
