@@ -23,6 +23,7 @@ const dryRun = process.argv.includes('--dry-run');
 function run(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', ...opts });
   if (r.status !== 0) {
+    if (opts.stdio === 'pipe') process.stderr.write(`${r.stdout}${r.stderr}`);
     console.error(`release: ${cmd} ${args.join(' ')} failed (exit ${r.status ?? r.signal})`);
     process.exit(r.status || 1);
   }
@@ -33,32 +34,43 @@ bootstrap();
 const registry = spawnSync('npm', ['config', 'get', 'registry'], { cwd: root, encoding: 'utf8' }).stdout.trim();
 console.log(`==> Releasing to ${registry}${dryRun ? ' (dry run: nothing is published)' : ''}`);
 
-console.log('==> Versions from the pending changesets (changeset version)');
-if ((await changeset(['version'])) !== 0) {
-  console.error('release: changeset version failed');
-  process.exit(1);
+const pending = readdirSync(path.join(root, '.changeset')).filter((f) => f.endsWith('.md') && f !== 'README.md');
+if (!pending.length) {
+  console.log('==> No pending changesets: the versions stay as they are');
+} else {
+  console.log(`==> Versions from the pending changesets (changeset version: ${pending.join(', ')})`);
+  if ((await changeset(['version'])) !== 0) {
+    console.error('release: changeset version failed');
+    process.exit(1);
+  }
+}
+
+// What the registry lacks: a version already there is never published twice (so a failed release can be re-run).
+const todo = [];
+for (const dir of PUBLIC_PACKAGES) {
+  const manifest = JSON.parse(readFileSync(path.join(root, 'packages', dir, 'package.json'), 'utf8'));
+  const spec = `${manifest.name}@${manifest.version}`;
+  if (manifest.private) throw new Error(`packages/${dir} is private: it cannot be released`);
+  const seen = spawnSync('npm', ['view', spec, 'version'], { cwd: root, encoding: 'utf8' });
+  if (seen.status === 0 && seen.stdout.trim() === manifest.version) console.log(`==> ${spec} is on ${registry} already: skipped`);
+  else todo.push({ dir, spec, tarball: `${manifest.name.replace(/^@/, '').replace('/', '-')}-${manifest.version}.tgz` });
+}
+if (!todo.length) {
+  console.log('==> Nothing to publish: every version is on the registry');
+  process.exit(0);
 }
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'tuist-telemetry-release-'));
-const published = [];
 try {
-  for (const dir of PUBLIC_PACKAGES) {
-    const manifest = JSON.parse(readFileSync(path.join(root, 'packages', dir, 'package.json'), 'utf8'));
-    const spec = `${manifest.name}@${manifest.version}`;
-    if (manifest.private) throw new Error(`packages/${dir} is private: it cannot be released`);
-    const seen = spawnSync('npm', ['view', spec, 'version'], { cwd: root, encoding: 'utf8' });
-    if (seen.status === 0 && seen.stdout.trim() === manifest.version) {
-      console.log(`==> ${spec} is on ${registry} already: skipped`);
-      continue;
-    }
-    console.log(`==> Packing and publishing ${spec}`);
-    const out = path.join(work, dir);
-    run(process.execPath, [path.join(root, 'scripts/pnpm.mjs'), '-r', '--filter', `./packages/${dir}`, 'pack', '--pack-destination', out]);
-    const [tarball] = readdirSync(out).filter((f) => f.endsWith('.tgz'));
-    run('npm', ['publish', path.join(out, tarball), '--access', 'public', ...(dryRun ? ['--dry-run'] : [])]);
-    published.push(spec);
+  console.log(`==> Packing ${todo.map((t) => t.spec).join(', ')} (each builds on prepack)`);
+  const filters = todo.flatMap((t) => ['--filter', `./packages/${t.dir}`]);
+  // pnpm lists every file it packs: shown only when packing fails.
+  run(process.execPath, [path.join(root, 'scripts/pnpm.mjs'), '-r', ...filters, 'pack', '--pack-destination', work], { stdio: 'pipe', encoding: 'utf8' });
+  for (const t of todo) {
+    console.log(`==> Publishing ${t.spec}`);
+    run('npm', ['publish', path.join(work, t.tarball), '--access', 'public', ...(dryRun ? ['--dry-run'] : [])]);
   }
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
-console.log(published.length ? `==> ${dryRun ? 'Would have published' : 'Published'}: ${published.join(', ')}` : '==> Nothing to publish: every version is on the registry');
+console.log(`==> ${dryRun ? 'Would have published' : 'Published'}: ${todo.map((t) => t.spec).join(', ')}`);
