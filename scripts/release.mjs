@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run release [-- --dry-run]`: versions the public packages from the pending changesets (`changeset version`:
+// `npm run release [-- --dry-run]` (a dry run changes no file and publishes nothing): versions the public packages from the pending changesets (`changeset version`:
 // new versions, CHANGELOG.md entries, the changeset files consumed), then publishes every public package whose new
 // version is not on the registry yet, to the registry npm is configured with (`npm config get registry`, e.g.
 // `npm_config_registry`), with npm's own credentials (`npm login`, or a token in the npmrc npm reads).
@@ -20,12 +20,12 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const PUBLIC_PACKAGES = ['core', 'storage', 'http', 'db', 'analytics'];
 const dryRun = process.argv.includes('--dry-run');
 
+/** Runs a step; a failed step throws (so the temporary folder is still removed), and the release exits 1. */
 function run(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', ...opts });
   if (r.status !== 0) {
     if (opts.stdio === 'pipe') process.stderr.write(`${r.stdout}${r.stderr}`);
-    console.error(`release: ${cmd} ${args.join(' ')} failed (exit ${r.status ?? r.signal})`);
-    process.exit(r.status || 1);
+    throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.status ?? r.signal})`);
   }
   return r;
 }
@@ -37,6 +37,8 @@ console.log(`==> Releasing to ${registry}${dryRun ? ' (dry run: nothing is publi
 const pending = readdirSync(path.join(root, '.changeset')).filter((f) => f.endsWith('.md') && f !== 'README.md');
 if (!pending.length) {
   console.log('==> No pending changesets: the versions stay as they are');
+} else if (dryRun) {
+  console.log(`==> Dry run: the pending changesets (${pending.join(', ')}) are not applied; the current versions are packed`);
 } else {
   console.log(`==> Versions from the pending changesets (changeset version: ${pending.join(', ')})`);
   if ((await changeset(['version'])) !== 0) {
@@ -70,7 +72,11 @@ try {
     console.log(`==> Publishing ${t.spec}`);
     run('npm', ['publish', path.join(work, t.tarball), '--access', 'public', ...(dryRun ? ['--dry-run'] : [])]);
   }
+} catch (err) {
+  console.error(`release: ${err.message}`);
+  process.exitCode = 1;
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
+if (process.exitCode) process.exit();
 console.log(`==> ${dryRun ? 'Would have published' : 'Published'}: ${todo.map((t) => t.spec).join(', ')}`);
