@@ -1,21 +1,23 @@
 #!/usr/bin/env node
 // What every documented script (`npm test`, `npm run demo`, `build`, `pack:public`, `release`, `bench`, `mutate`,
 // `changeset`) does first, so each works on a fresh clone with only Node.js and npm: install the workspace's
-// dependencies (the pinned pnpm through npx, frozen lockfile) when node_modules is missing or older than the
-// lockfile. `node scripts/bootstrap.mjs` runs it alone (package.json scripts chain it with `&&`).
+// dependencies (the pinned pnpm through npx, frozen lockfile) when node_modules is missing or was installed from
+// another pnpm-lock.yaml (a digest of the lockfile of the last install is kept in node_modules/.tuist-bootstrap). `node scripts/bootstrap.mjs` runs it alone (package.json scripts chain it with `&&`).
 import { spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Why the dependencies must be installed, or undefined when node_modules matches the lockfile. */
+const stamp = path.join(root, 'node_modules', '.tuist-bootstrap');
+const lockDigest = () => createHash('sha256').update(readFileSync(path.join(root, 'pnpm-lock.yaml'))).digest('hex');
+
+/** Why the dependencies must be installed, or undefined when node_modules was installed from this lockfile. */
 export function installNeeded() {
-  // pnpm writes node_modules/.pnpm/lock.yaml (the lockfile it installed) at the end of every install.
-  const installed = path.join(root, 'node_modules', '.pnpm', 'lock.yaml');
-  if (!existsSync(installed) || !existsSync(path.join(root, 'node_modules', '.modules.yaml'))) return 'no node_modules yet';
-  if (statSync(path.join(root, 'pnpm-lock.yaml')).mtimeMs > statSync(installed).mtimeMs) return 'pnpm-lock.yaml changed since the last install';
+  if (!existsSync(path.join(root, 'node_modules', '.modules.yaml'))) return 'no node_modules yet';
+  if (!existsSync(stamp) || readFileSync(stamp, 'utf8').trim() !== lockDigest()) return 'pnpm-lock.yaml differs from the last install';
   return undefined;
 }
 
@@ -29,6 +31,7 @@ export function bootstrap({ always = false } = {}) {
     console.error(`installing the dependencies failed (exit ${r.status ?? r.signal}): see pnpm's message above`);
     process.exit(r.status || 1);
   }
+  writeFileSync(stamp, `${lockDigest()}\n`);
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) bootstrap();
