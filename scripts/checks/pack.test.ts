@@ -63,10 +63,13 @@ function readmeInstalls(): string[] {
   return [...part.matchAll(/^npm install (.+)$/gm)].flatMap((m) => m[1]!.replace(/#.*/, '').trim().split(/\s+/)).filter((w) => !w.startsWith('-'));
 }
 
-/** The environment of a user who configured nothing, with the endpoint on a free local port. */
+/**
+ * The environment of a user who configured nothing, with the endpoint on a free local port. Without NODE_PATH: pnpm's
+ * bin shims (`npx mocha`) set it to the workspace's packages, where `require()` would find the OTLP exporters.
+ */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^(OTEL_|TUIST_|DATABASE_URL|S3_|NODE_OPTIONS)/.test(k)) env[k] = v;
+  for (const [k, v] of Object.entries(process.env)) if (!/^(OTEL_|TUIST_|DATABASE_URL|S3_|NODE_OPTIONS|NODE_PATH$)/.test(k)) env[k] = v;
   return { ...env, OTEL_EXPORTER_PROMETHEUS_PORT: '0', OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1', ...extra };
 }
 

@@ -48,7 +48,7 @@ function importsOf(code: string): string[] {
 /** A user's environment: nothing of this workspace's test run, plus the local services. */
 function userEnv(services: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^(npm_|OTEL_|TUIST_|DATABASE_URL|S3_|AWS_|NODE_OPTIONS$)/i.test(k)) env[k] = v;
+  for (const [k, v] of Object.entries(process.env)) if (!/^(npm_|OTEL_|TUIST_|DATABASE_URL|S3_|AWS_|NODE_OPTIONS$|NODE_PATH$)/i.test(k)) env[k] = v;
   return { ...env, OTEL_EXPORTER_PROMETHEUS_PORT: '0', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...services };
 }
 

@@ -35,7 +35,7 @@ function copyRepository(to: string): void {
 /** The user environment without this workspace's npm/pnpm run context (npm_config_*, npm_package_*, OTEL_*). */
 function userEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^(npm_|pnpm_|OTEL_|TUIST_|NODE_OPTIONS$|INIT_CWD$)/i.test(k)) env[k] = v;
+  for (const [k, v] of Object.entries(process.env)) if (!/^(npm_|pnpm_|OTEL_|TUIST_|NODE_OPTIONS$|NODE_PATH$|INIT_CWD$)/i.test(k)) env[k] = v;
   return { ...env, ...extra };
 }
 
