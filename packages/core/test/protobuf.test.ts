@@ -12,6 +12,9 @@ import { PROMETHEUS_PROTOBUF_ACCEPT, PROTOBUF_TYPE, decodeFamilies, get, protobu
 
 const HISTOGRAM = 'tuist_runs_duration_milliseconds';
 
+/** A 64-bit integer protobufjs read (a Long, or its own LongBits without the long package) as a number. */
+const asNumber = (v: unknown): number => (v as { toNumber(): number }).toNumber();
+
 /** A protobuf scrape as Prometheus takes it (gzip), decoded; and the text 0.0.4 scrape of the same state. */
 async function scrapeBoth(url: string): Promise<{ families: PbFamily[]; text: string }> {
   const pb = await get(url, { Accept: PROMETHEUS_PROTOBUF_ACCEPT, 'Accept-Encoding': 'gzip' });
@@ -86,9 +89,9 @@ describe('core: protobuf exposition (issue 21 item 1)', () => {
       expect(r.string()).to.equal('x'.repeat(n));
       expect(r.pos).to.equal(innerEnd);
       expect(r.uint32()).to.equal(2 << 3);
-      expect(r.sint64().toNumber()).to.equal(-n - 1);
+      expect(asNumber(r.sint64())).to.equal(-n - 1);
       expect(r.uint32()).to.equal(3 << 3);
-      expect(r.uint64().toNumber()).to.equal(2 ** 53 - 1 - n);
+      expect(asNumber(r.uint64())).to.equal(2 ** 53 - 1 - n);
       expect(r.pos).to.equal(end);
     }
     expect(r.pos).to.equal(r.len);
