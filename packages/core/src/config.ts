@@ -16,6 +16,8 @@ export interface PrometheusOptions {
   withScopeLabels?: boolean;
   /** Serves a `target_info` series with the resource attributes (off by default). */
   withTargetInfo?: boolean;
+  /** `_created` samples of counters and histograms in OpenMetrics; default `TUIST_TELEMETRY_OPENMETRICS_CREATED`, else off. */
+  withCreated?: boolean;
   /** A scrape response not fully written within this many ms is aborted; default 30000. */
   writeTimeoutMs?: number;
   /** A connection with no traffic (a client that stopped reading, too) is closed after this many ms; default 30000. */
@@ -224,6 +226,7 @@ export function resolveConfig(options: TelemetryOptions = {}): ResolvedConfig {
   const host = p.host ?? nonEmpty(env.OTEL_EXPORTER_PROMETHEUS_HOST);
   const withScopeLabels = p.withScopeLabels ?? (nonEmpty(env.TUIST_TELEMETRY_PROMETHEUS_SCOPE_LABELS) ? bool('TUIST_TELEMETRY_PROMETHEUS_SCOPE_LABELS', env.TUIST_TELEMETRY_PROMETHEUS_SCOPE_LABELS!) : false);
   const withTargetInfo = p.withTargetInfo ?? (nonEmpty(env.TUIST_TELEMETRY_PROMETHEUS_TARGET_INFO) ? bool('TUIST_TELEMETRY_PROMETHEUS_TARGET_INFO', env.TUIST_TELEMETRY_PROMETHEUS_TARGET_INFO!) : false);
+  const withCreated = p.withCreated ?? (nonEmpty(env.TUIST_TELEMETRY_OPENMETRICS_CREATED) ? bool('TUIST_TELEMETRY_OPENMETRICS_CREATED', env.TUIST_TELEMETRY_OPENMETRICS_CREATED!) : false);
 
   const writeTimeoutMs = intSetting(['options.prometheus.writeTimeoutMs', p.writeTimeoutMs], {}, '', 1, MAX_MS, 30_000);
   const idleTimeoutMs = intSetting(['options.prometheus.idleTimeoutMs', p.idleTimeoutMs], {}, '', 1, MAX_MS, 30_000);
@@ -277,7 +280,7 @@ export function resolveConfig(options: TelemetryOptions = {}): ResolvedConfig {
 
   return {
     exporters,
-    prometheus: { host, port, withScopeLabels, withTargetInfo, writeTimeoutMs, idleTimeoutMs, maxConcurrentScrapes, auth },
+    prometheus: { host, port, withScopeLabels, withTargetInfo, withCreated, writeTimeoutMs, idleTimeoutMs, maxConcurrentScrapes, auth },
     otlpProtocol: protoRaw as OtlpProtocol,
     otlpUrl,
     exportIntervalMs,

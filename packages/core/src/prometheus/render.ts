@@ -142,7 +142,8 @@ export class PrometheusRenderer {
     const thirdParty = this.thirdParty.write(collected);
     const tail = format === 'openmetrics' ? textToOpenMetrics(thirdParty) + '# EOF\n' : thirdParty;
     store.runCollectCallbacks();
-    const serialize = (s: MetricStore) => serializeStoreBytesAsync(s, { scopeLabels: this.scopeLabels, format, familyFailed: this.familyFailed }, tail);
+    const withCreated = this.opts.config.withCreated;
+    const serialize = (s: MetricStore) => serializeStoreBytesAsync(s, { scopeLabels: this.scopeLabels, format, familyFailed: this.familyFailed, withCreated }, tail);
     return this.opts.renderStore ? this.opts.renderStore(serialize) : serialize(store);
   }
 }
