@@ -145,6 +145,20 @@ describe('core: protobuf exposition (issue 21 item 1)', () => {
     });
   });
 
+  it('the server naming profile: the same names in protobuf as in text', async () => {
+    const t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, naming: 'server', runtimeMetrics: false, setGlobalMeterProvider: false });
+    try {
+      await t.ready();
+      t.metrics.recordRun({ name: 'build', isCi: true, status: 0, durationMs: 120 });
+      t.metrics.recordCacheUpload(7);
+      const { families, text } = await scrapeBoth(t.url!);
+      expectSameAsText(families, text);
+      expect(families.map((f) => f.name)).to.include(t.nameOf('tuist_cache_uploaded_bytes'));
+    } finally {
+      await t.shutdown();
+    }
+  });
+
   it('scope labels and target_info (opt-in) are the same series in protobuf', async () => {
     const t = startTelemetry({
       prometheus: { port: 0, host: '127.0.0.1', withScopeLabels: true, withTargetInfo: true },
