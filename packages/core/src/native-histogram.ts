@@ -139,8 +139,8 @@ export class NativeBuckets {
   private grow(i: number): void {
     const old = this.counts;
     if (old.length === 0) {
-      this.counts = new Float64Array(16);
-      this.offset = i - 8;
+      this.counts = new Float64Array(8);
+      this.offset = i - 4;
       return;
     }
     const lo = Math.min(this.offset, i);
@@ -153,7 +153,7 @@ export class NativeBuckets {
       return;
     }
     // Room on the side that grew, so a slowly widening range does not reallocate on every new bucket.
-    const pad = Math.max(8, span >> 1);
+    const pad = Math.max(4, span >> 3);
     const offset = i < this.offset ? lo - pad : lo;
     const next = new Float64Array(span + pad);
     next.set(old, this.offset - offset);
@@ -168,7 +168,7 @@ export class NativeBuckets {
     const oldOffset = this.offset;
     const lo = Math.ceil(oldOffset / 2);
     const hi = Math.ceil((oldOffset + old.length - 1) / 2);
-    const next = new Float64Array(Math.max(16, hi - lo + 1));
+    const next = new Float64Array(Math.max(8, hi - lo + 1));
     let populated = 0;
     for (let k = 0; k < old.length; k++) {
       const c = old[k]!;
