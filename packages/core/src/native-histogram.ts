@@ -6,7 +6,7 @@
  */
 
 export interface NativeHistogramSettings {
-  /** The largest growth factor from one bucket boundary to the next; the schema is the coarsest one within it. */
+  /** The largest growth factor from one bucket boundary to the next; the schema is the finest one within it. */
   bucketFactor: number;
   /** Populated buckets a series keeps; past it the resolution is halved (schema - 1) until it fits again. */
   maxBuckets: number;
