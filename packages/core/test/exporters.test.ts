@@ -166,6 +166,18 @@ describe('core: exporters chosen by OTEL_METRICS_EXPORTER', () => {
     }
   });
 
+  it('none anywhere in OTEL_METRICS_EXPORTER means no exporter (as OpenTelemetry reads it); a blank list means the default', () => {
+    const exporters = (raw: string) => {
+      const t = startTelemetry({ runtimeMetrics: false, prometheus: { port: 0, host: '127.0.0.1' }, env: { OTEL_METRICS_EXPORTER: raw } });
+      void t.shutdown();
+      return t.config.exporters;
+    };
+    expect(exporters('prometheus,none')).to.deep.equal([]);
+    expect(exporters('none , otlp')).to.deep.equal([]);
+    expect(exporters('prometheus,prometheus')).to.deep.equal(['prometheus']);
+    expect(exporters(' , ')).to.deep.equal(['prometheus']);
+  });
+
   it('otlp over grpc loads its exporter and shuts down cleanly when no collector answers', async () => {
     const port = await freePort();
     const t = startTelemetry({ runtimeMetrics: false, exportIntervalMs: 600_000, env: { OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_METRIC_EXPORT_TIMEOUT: '2000' } });

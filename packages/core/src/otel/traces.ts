@@ -63,17 +63,18 @@ export interface Tracing {
 }
 
 /**
- * Traces from the environment (`OTEL_TRACES_EXPORTER`: otlp, console; `none` by default): a NodeTracerProvider of
- * @opentelemetry/sdk-trace-node with a batch span processor, the sampler `OTEL_TRACES_SAMPLER` names, and W3C
+ * Traces from the environment (`OTEL_TRACES_EXPORTER`: otlp, console or both; `none` by default): a NodeTracerProvider
+ * of @opentelemetry/sdk-trace-node with a batch span processor per exporter, the sampler `OTEL_TRACES_SAMPLER` names, and W3C
  * trace-context (plus baggage) propagation, registered globally so the stock instrumentations (http, undici, pg)
  * produce spans and propagate context. Undefined with `none`. An app that registered a TracerProvider of its own
  * keeps it (a warning says so).
  */
 export function startTracing(settings: ResolvedOtelSettings, resource: Resource, warn: (message: string) => void): Tracing | undefined {
   const t = settings.traces;
-  if (t.exporter === 'none') return undefined;
-  const exporter = t.exporter === 'console' ? new ConsoleSpanExporter() : otlpTraceExporter(t.protocol, t.url);
-  const provider = new NodeTracerProvider({ resource, sampler: sampler(t), spanProcessors: [new BatchSpanProcessor(exporter)] });
+  if (t.exporters.length === 0) return undefined;
+  // One batch processor per exporter named (`otlp,console`), as OpenTelemetry's Node SDK does.
+  const spanProcessors = t.exporters.map((name) => new BatchSpanProcessor(name === 'console' ? new ConsoleSpanExporter() : otlpTraceExporter(t.protocol, t.url)));
+  const provider = new NodeTracerProvider({ resource, sampler: sampler(t), spanProcessors });
   provider.register({ propagator: new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }) });
   // The global TracerProvider is a proxy over the registered one; registering refuses (logging) when one is set.
   const global = (trace.getTracerProvider() as { getDelegate?: () => unknown }).getDelegate?.() === provider;
