@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { AggregationType, DataPointType, MeterProvider, MetricReader, type HistogramMetricData } from '@opentelemetry/sdk-metrics';
-import { B1, catalog, catalogViews, findMetric } from '@tuist-telemetry/core';
+import { parseExposition, samples, value } from '@tuist-telemetry/testing';
+import { B1, catalog, catalogViews, findMetric, startTelemetry } from '@tuist-telemetry/core';
 
 class TestReader extends MetricReader {
   protected override async onShutdown(): Promise<void> {}
@@ -60,6 +61,29 @@ describe('core: catalogViews() for the stock sdk-metrics', () => {
       } finally {
         await provider.shutdown();
       }
+    }
+  });
+});
+
+describe('core: the third-party View bounds attribute keys as well as values (issue 26)', () => {
+  it('past maxLabelValues distinct keys, a new key is dropped (and counted) on every instrument; known keys stay', async () => {
+    const t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, setGlobalMeterProvider: false, maxLabelValues: 3, env: { OTEL_LOG_LEVEL: 'none' } });
+    try {
+      const meter = t.meterProvider.getMeter('app');
+      // Five keys on one recording: the first three seen are kept, d and e are dropped.
+      meter.createCounter('app.jobs').add(2, { a: '1', b: '1', c: '1', d: '1', e: '1' });
+      // Another instrument: the bound is shared, so c is still known and f is a fourth key, dropped.
+      meter.createCounter('app.retries').add(1, { c: 'x', f: 'y' });
+      const exp = parseExposition(await t.renderPrometheus());
+      expect(samples(exp, 'app_jobs_total').map((s) => s.labels)).to.deep.equal([{ a: '1', b: '1', c: '1' }]);
+      expect(value(exp, 'app_jobs_total')).to.equal(2);
+      expect(samples(exp, 'app_retries_total').map((s) => s.labels)).to.deep.equal([{ c: 'x' }]);
+      for (const label of ['d', 'e', 'f']) {
+        expect(value(exp, 'tuist_telemetry_label_overflow_total', { metric: 'third_party', label }), label).to.equal(1);
+      }
+      expect(samples(exp, 'tuist_telemetry_label_overflow_total').filter((s) => ['a', 'b', 'c'].includes(s.labels.label!))).to.deep.equal([]);
+    } finally {
+      await t.shutdown();
     }
   });
 });
