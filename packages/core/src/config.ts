@@ -83,6 +83,8 @@ export interface ResolvedConfig extends ResolvedOtelSettings {
   prometheus: Required<Omit<PrometheusOptions, 'host' | 'auth'>> & { host: string | undefined; auth: ScrapeAuth | undefined };
   otlpProtocol: OtlpProtocol;
   otlpUrl: string | undefined;
+  /** Where `otlpUrl` and `otlpProtocol` came from (an option or a variable; undefined = the default), for messages. */
+  otlpSources: { url: string | undefined; protocol: string | undefined };
   exportIntervalMs: number;
   exportTimeoutMs: number;
   serviceName: string;
@@ -165,14 +167,20 @@ export function resolveConfig(options: TelemetryOptions = {}): ResolvedConfig {
 
   const auth = scrapeAuth(p.auth, env);
 
-  const protoRaw = options.otlp?.protocol ?? envVar(env, 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL') ?? envVar(env, 'OTEL_EXPORTER_OTLP_PROTOCOL') ?? 'http/protobuf';
+  const protoFrom =
+    options.otlp?.protocol !== undefined ? 'options.otlp.protocol'
+    : envVar(env, 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL') ? 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL'
+    : envVar(env, 'OTEL_EXPORTER_OTLP_PROTOCOL') ? 'OTEL_EXPORTER_OTLP_PROTOCOL'
+    : undefined;
+  const protoRaw = options.otlp?.protocol ?? (protoFrom ? envVar(env, protoFrom)! : 'http/protobuf');
   if (!(OTLP_PROTOCOLS as readonly string[]).includes(protoRaw)) {
-    throw new TelemetryConfigError(`OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: unknown protocol ${JSON.stringify(protoRaw)}; valid values are ${OTLP_PROTOCOLS.join(', ')}`);
+    throw new TelemetryConfigError(`${protoFrom}: unknown protocol ${JSON.stringify(protoRaw)}; valid values are ${OTLP_PROTOCOLS.join(', ')}`);
   }
 
   // Resolved here (not left to the exporter) so `options.env` is honoured like process.env.
   const metricsEndpoint = envVar(env, 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT');
   const baseEndpoint = envVar(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
+  const urlFrom = options.otlp?.url !== undefined ? 'options.otlp.url' : metricsEndpoint ? 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT' : baseEndpoint ? 'OTEL_EXPORTER_OTLP_ENDPOINT' : undefined;
   const otlpUrl =
     options.otlp?.url ??
     metricsEndpoint ??
@@ -213,6 +221,7 @@ export function resolveConfig(options: TelemetryOptions = {}): ResolvedConfig {
     prometheus: { host, port, withScopeLabels, withTargetInfo, writeTimeoutMs, idleTimeoutMs, maxConcurrentScrapes, auth },
     otlpProtocol: protoRaw as OtlpProtocol,
     otlpUrl,
+    otlpSources: { url: urlFrom, protocol: protoFrom },
     exportIntervalMs,
     exportTimeoutMs: Math.min(timeoutRaw, exportIntervalMs),
     serviceName: options.serviceName ?? envVar(env, 'OTEL_SERVICE_NAME') ?? 'tuist-server',

@@ -127,7 +127,7 @@ export class Telemetry {
 
     this.resource = buildResource(config, env);
 
-    const readers = pushReaders(config, () => new StoreMetricProducer(this.store, config.temporalityPreference));
+    const readers = pushReaders(config, () => new StoreMetricProducer(this.store, config.temporalityPreference), this.warnings);
     this.hostReader = hostReader;
     this.tracing = hostReader ? undefined : startTracing(config, this.resource, (m) => log.warn(m));
     if (hostReader) {

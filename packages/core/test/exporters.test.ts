@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { diag, DiagLogLevel } from '@opentelemetry/api';
 import net from 'node:net';
 import { freePort, scrape, value } from '@tuist-telemetry/testing';
 import { createRequire } from 'node:module';
@@ -178,12 +179,21 @@ describe('core: exporters chosen by OTEL_METRICS_EXPORTER', () => {
     expect(exporters(' , ')).to.deep.equal(['prometheus']);
   });
 
-  it('otlp over grpc loads its exporter and shuts down cleanly when no collector answers', async () => {
+  it('otlp over grpc loads its exporter and shuts down cleanly when no collector answers, saying so in one line', async () => {
     const port = await freePort();
-    const t = startTelemetry({ runtimeMetrics: false, exportIntervalMs: 600_000, env: { OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_METRIC_EXPORT_TIMEOUT: '2000' } });
-    expect(t.config.otlpProtocol).to.equal('grpc');
-    record(t);
-    await t.shutdown();
+    const lines: string[] = [];
+    const push = (...args: unknown[]) => void lines.push(args.map(String).join(' '));
+    diag.setLogger({ error: push, warn: push, info: () => {}, debug: () => {}, verbose: () => {} }, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
+    try {
+      const t = startTelemetry({ runtimeMetrics: false, exportIntervalMs: 600_000, env: { OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_METRIC_EXPORT_TIMEOUT: '2000' } });
+      expect(t.config.otlpProtocol).to.equal('grpc');
+      record(t);
+      await t.shutdown();
+    } finally {
+      diag.disable();
+    }
+    expect(lines).to.have.length(1);
+    expect(lines[0]).to.contain(`OTLP metrics export to http://127.0.0.1:${port} failed: connection refused (ECONNREFUSED)`);
   });
 
   it('unset means prometheus only (as the Tuist server does)', () => {
