@@ -287,7 +287,15 @@ export interface ResolvedOtelSettings {
   serviceInstanceId: string | undefined;
   temporalityPreference: TemporalityPreference;
   /** `exporters`: one span processor each, in the order named; empty means no traces. */
-  traces: { exporters: Exclude<TracesExporterName, 'none'>[]; sampler: TracesSampler; samplerArg: number; url: string | undefined; protocol: OtlpProtocol };
+  traces: {
+    exporters: Exclude<TracesExporterName, 'none'>[];
+    sampler: TracesSampler;
+    samplerArg: number;
+    url: string | undefined;
+    protocol: OtlpProtocol;
+    /** The option or variable that set `url` and `protocol` (undefined = the default), for messages. */
+    sources: { url: string | undefined; protocol: string | undefined };
+  };
 }
 
 /** As the Node SDK reads `OTEL_NODE_RESOURCE_DETECTORS`: `all` wins, then `none`, else the names listed. */
@@ -322,14 +330,21 @@ export function resolveOtelSettings(options: OtelSdkOptions, env: Readonly<Recor
       throw new TelemetryConfigError(`${t.samplerArg !== undefined ? 'options.traces.samplerArg' : 'OTEL_TRACES_SAMPLER_ARG'} must be a ratio from 0 to 1, got ${JSON.stringify(argRaw)}`);
     }
   }
-  const protocol = oneOf(OTLP_PROTOCOLS, t.protocol ?? envVar(env, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ?? envVar(env, 'OTEL_EXPORTER_OTLP_PROTOCOL') ?? 'http/protobuf', 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL');
+  const protocolFrom =
+    t.protocol !== undefined ? 'options.traces.protocol'
+    : envVar(env, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'
+    : envVar(env, 'OTEL_EXPORTER_OTLP_PROTOCOL') ? 'OTEL_EXPORTER_OTLP_PROTOCOL'
+    : undefined;
+  const protocol = oneOf(OTLP_PROTOCOLS, t.protocol ?? (protocolFrom ? envVar(env, protocolFrom)! : 'http/protobuf'), protocolFrom ?? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL');
   const base = envVar(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
-  const url = t.url ?? envVar(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') ?? (base ? (protocol === 'grpc' ? base : base.replace(/\/+$/, '') + '/v1/traces') : undefined);
+  const tracesEndpoint = envVar(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
+  const url = t.url ?? tracesEndpoint ?? (base ? (protocol === 'grpc' ? base : base.replace(/\/+$/, '') + '/v1/traces') : undefined);
+  const urlFrom = t.url !== undefined ? 'options.traces.url' : tracesEndpoint ? 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT' : base ? 'OTEL_EXPORTER_OTLP_ENDPOINT' : undefined;
 
   return {
     resourceDetectors,
     serviceInstanceId: options.serviceInstanceId ?? undefined,
     temporalityPreference,
-    traces: { exporters, sampler, samplerArg, url, protocol },
+    traces: { exporters, sampler, samplerArg, url, protocol, sources: { url: urlFrom, protocol: protocolFrom } },
   };
 }

@@ -159,7 +159,8 @@ export function pushReaders(
     let failures: OtlpFailures | undefined;
     if (name === 'otlp') {
       const target = {
-        url: config.otlpUrl ?? defaultOtlpUrl(config.otlpProtocol),
+        signal: 'metrics' as const,
+        url: config.otlpUrl ?? defaultOtlpUrl(config.otlpProtocol, 'metrics'),
         protocol: config.otlpProtocol,
         urlFrom: config.otlpSources.url,
         protocolFrom: config.otlpSources.protocol,

@@ -75,8 +75,10 @@ describe('core: failures are visible by default through a diag logger core insta
       OTEL_METRIC_EXPORT_INTERVAL: '100',
     });
     await p.ready;
-    // The exporter retries a refused connection until the export times out, and says so.
-    await p.line(/error: .*(ECONNREFUSED|export).*\n/);
+    // The first refused attempt is reported at once, as one line naming the URL, the protocol and the variables.
+    const [line] = await p.line(/error: .*(ECONNREFUSED|export).*\n/);
+    expect(line).to.contain(`OTLP metrics export to http://127.0.0.1:${refused}/v1/metrics failed: connection refused (ECONNREFUSED)`);
+    expect(line).to.contain('set by OTEL_EXPORTER_OTLP_ENDPOINT').and.contain('the protocol, http/json, is set by OTEL_EXPORTER_OTLP_PROTOCOL');
     // Several more exports fail meanwhile; the same error is not printed again within the minute.
     await new Promise((r) => setTimeout(r, 1000));
     p.child.kill('SIGKILL');

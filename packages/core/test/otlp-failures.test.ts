@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { diag, DiagLogLevel } from '@opentelemetry/api';
+import { diag, DiagLogLevel, trace } from '@opentelemetry/api';
 import { startTelemetry, type Telemetry, type TelemetryOptions } from '@tuist-telemetry/core';
 import { refusedPort, silentReceiver } from './helpers/otlp.js';
 
@@ -112,6 +112,29 @@ describe('core: OTLP export failures are reported early, readably, once; shutdow
       expect(took).to.be.below(3500);
       await new Promise((r) => setTimeout(r, 1500));
       expect(rx.requests(), 'no retry after shutdown either').to.equal(1);
+    } finally {
+      await rx.close();
+    }
+  });
+
+  it('traces too: a refused OTLP traces endpoint is one line naming the traces variables, and shutdown stays bounded', async () => {
+    const port = await refusedPort();
+    const rx = await silentReceiver();
+    try {
+      const { lines, result } = await captured(async (lines) => {
+        const refused = startTelemetry({ runtimeMetrics: false, exporters: 'none', env: { OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `http://127.0.0.1:${port}/v1/traces`, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' } });
+        trace.getTracer('test').startSpan('refused').end();
+        const refusedTook = await timedShutdown(refused);
+        await lineMatching(lines, /OTLP traces export/);
+        const silent = startTelemetry({ runtimeMetrics: false, exporters: 'none', env: { OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: rx.url } });
+        trace.getTracer('test').startSpan('silent').end();
+        return [refusedTook, await timedShutdown(silent)];
+      });
+      expect(lines, lines.join('\n')).to.have.length(2);
+      expect(lines[0]).to.contain(`OTLP traces export to http://127.0.0.1:${port}/v1/traces failed: connection refused (ECONNREFUSED)`).and.contain('The URL is set by OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;');
+      expect(lines[1]).to.match(new RegExp(`OTLP traces export to ${rx.url}/v1/traces failed: no answer within \\d+ ms\\. The URL is set by OTEL_EXPORTER_OTLP_ENDPOINT \\(plus /v1/traces\\); OTEL_EXPORTER_OTLP_TRACES_ENDPOINT sets a full URL`));
+      for (const took of result) expect(took).to.be.below(3500);
+      expect(rx.requests()).to.equal(1);
     } finally {
       await rx.close();
     }

@@ -1,5 +1,4 @@
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import type { PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { OtlpProtocol } from '../config.js';
 import { describeError, type WarnOnce } from '../diag.js';
 
@@ -10,8 +9,9 @@ export const FINAL_FLUSH_BOUND_MS = 2000;
 const MAX_FIRST_RETRY_MS = 1200;
 const MAX_RETRY_MS = 5000;
 
-/** What a failure message names: where the export went and which setting chose each part. */
+/** What a failure message names: the signal, where the export went and which setting chose each part. */
 export interface OtlpTarget {
+  signal: 'metrics' | 'traces';
   /** The URL the exporter posts to (its default when none was configured). */
   url: string;
   protocol: OtlpProtocol;
@@ -20,9 +20,18 @@ export interface OtlpTarget {
   protocolFrom: string | undefined;
 }
 
-/** The URL an OTLP metrics exporter of `protocol` uses when nothing sets one (the exporters' own default). */
-export function defaultOtlpUrl(protocol: OtlpProtocol): string {
-  return protocol === 'grpc' ? 'http://localhost:4317' : 'http://localhost:4318/v1/metrics';
+/** The URL an OTLP exporter of `signal` over `protocol` uses when nothing sets one (the exporters' own default). */
+export function defaultOtlpUrl(protocol: OtlpProtocol, signal: OtlpTarget['signal']): string {
+  return protocol === 'grpc' ? 'http://localhost:4317' : `http://localhost:4318/v1/${signal}`;
+}
+
+/** What OtlpFailures.exporter wraps: a PushMetricExporter or a SpanExporter. */
+interface AnyExporter {
+  export(items: never, done: (result: ExportResult) => void): void;
+  forceFlush?(): Promise<void>;
+  shutdown(): Promise<void>;
+  selectAggregationTemporality?: unknown;
+  selectAggregation?: unknown;
 }
 
 /** What the attempt wrapper answers, without sending, once an export's time is spent (its cause was reported). */
@@ -77,15 +86,16 @@ function reason(err: unknown, waitedMs: number): { kind: string; text: string } 
 }
 
 /**
- * Makes an OTLP metrics exporter's failures readable and its final flush bounded (issue 24 item 5):
+ * Makes an OTLP exporter's failures readable and its final flush bounded (issue 24 item 5):
  * - the first failed attempt of an export (a refused connection, an HTTP error, no answer in time) is reported at
  *   once, as one line naming the URL, the protocol and the option or variable that chose each, at most once a
  *   minute per kind (`warnings`), instead of a JSON dump of a stack after all retries (seconds later, once the
  *   reader's timeout passed);
- * - an export ends within the reader's timeout (`budgetMs`): attempts are cut to what is left of it, and no retry
- *   starts past it, so the reader never reports a bare `metrics export timed out` and exports do not pile up;
- * - once the reader shuts down (`close()`), the last export gets `FINAL_FLUSH_BOUND_MS` and no retry.
- * A reported failure reaches the reader as handled (SUCCESS): the reader would only log it again, as that dump.
+ * - an export ends within `budgetMs` (a metric reader's timeout): attempts are cut to what is left of it, and no
+ *   retry starts past it, so the reader never reports a bare `metrics export timed out` and exports do not pile up;
+ * - once shutting down (`close()`), the last export gets `FINAL_FLUSH_BOUND_MS` and no retry.
+ * A reported failure reaches the reader or span processor as handled (SUCCESS): it would only log it again, as
+ * that dump.
  */
 export class OtlpFailures {
   private deadline: number | undefined;
@@ -104,16 +114,17 @@ export class OtlpFailures {
     this.lastReportAt = Date.now();
     const { kind, text } = reason(err, waitedMs);
     const t = this.target;
+    const full = `OTEL_EXPORTER_OTLP_${t.signal.toUpperCase()}_ENDPOINT`;
     const address =
       t.urlFrom === undefined
-        ? 'the default: set OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, the full URL) to your collector'
+        ? `the default: set OTEL_EXPORTER_OTLP_ENDPOINT (or ${full}, the full URL) to your collector`
         : t.urlFrom === 'OTEL_EXPORTER_OTLP_ENDPOINT'
-          ? `set by OTEL_EXPORTER_OTLP_ENDPOINT${t.protocol === 'grpc' ? '' : ' (plus /v1/metrics)'}; OTEL_EXPORTER_OTLP_METRICS_ENDPOINT sets a full URL`
+          ? `set by OTEL_EXPORTER_OTLP_ENDPOINT${t.protocol === 'grpc' ? '' : ` (plus /v1/${t.signal})`}; ${full} sets a full URL`
           : `set by ${t.urlFrom}`;
     const protocol = t.protocolFrom === undefined ? 'the default (OTEL_EXPORTER_OTLP_PROTOCOL sets it)' : `set by ${t.protocolFrom}`;
     this.warnings.error(
-      `otlp-export:${t.url}:${kind}`,
-      `OTLP metrics export to ${t.url} failed: ${text}${text.endsWith('?') ? '' : '.'} The URL is ${address}; the protocol, ${t.protocol}, is ${protocol}. Reported once a minute while it lasts`,
+      `otlp-export:${t.signal}:${t.url}:${kind}`,
+      `OTLP ${t.signal} export to ${t.url} failed: ${text}${text.endsWith('?') ? '' : '.'} The URL is ${address}; the protocol, ${t.protocol}, is ${protocol}. Reported once a minute while it lasts`,
     );
   }
 
@@ -145,10 +156,10 @@ export class OtlpFailures {
     };
   }
 
-  /** Wraps the exporter the reader calls: an export ends in time, whatever its transport does. */
-  exporter(inner: PushMetricExporter): PushMetricExporter {
-    const wrapped: PushMetricExporter = {
-      export: (metrics: ResourceMetrics, done: (result: ExportResult) => void) => {
+  /** Wraps the exporter the reader (or span processor) calls: an export ends in time, whatever its transport does. */
+  exporter<E extends AnyExporter>(inner: E): E {
+    const wrapped: AnyExporter = {
+      export: (items: never, done: (result: ExportResult) => void) => {
         const startedAt = Date.now();
         let settled = false;
         let timer: NodeJS.Timeout | undefined;
@@ -174,7 +185,7 @@ export class OtlpFailures {
         until(this.deadline ?? Infinity);
         this.pending.add(until);
         try {
-          inner.export(metrics, (result) => {
+          inner.export(items, (result) => {
             if (result.code !== ExportResultCode.SUCCESS) this.report(result.error, Date.now() - startedAt);
             settle({ code: ExportResultCode.SUCCESS });
           });
@@ -183,12 +194,14 @@ export class OtlpFailures {
           settle({ code: ExportResultCode.SUCCESS });
         }
       },
-      forceFlush: () => this.bounded(inner.forceFlush()),
+      forceFlush: () => this.bounded(inner.forceFlush?.() ?? Promise.resolve()),
       shutdown: () => this.bounded(inner.shutdown()),
     };
-    if (inner.selectAggregationTemporality) wrapped.selectAggregationTemporality = inner.selectAggregationTemporality.bind(inner);
-    if (inner.selectAggregation) wrapped.selectAggregation = inner.selectAggregation.bind(inner);
-    return wrapped;
+    for (const k of ['selectAggregationTemporality', 'selectAggregation'] as const) {
+      const f = inner[k];
+      if (typeof f === 'function') wrapped[k] = f.bind(inner);
+    }
+    return wrapped as E;
   }
 
   /** The reader shuts down: what is left (the exports in flight, the last one) ends within FINAL_FLUSH_BOUND_MS. */
