@@ -146,12 +146,15 @@ export class Telemetry {
         readers: this.pullReader ? [this.pullReader, ...readers] : readers,
         // The label policy's bound for third-party instruments (otel/views.ts).
         views: [
-          thirdPartyBoundView(config.maxLabelValues, (label) => {
+          thirdPartyBoundView(config.maxLabelValues, (label, what) => {
             overflow.add(1, { metric: THIRD_PARTY_METRIC, label });
             this.warnings.warn(
-              `overflow:${THIRD_PARTY_METRIC}:${label}`,
-              `@tuist-telemetry/core: attribute "${label}" of instruments on the MeterProvider reached ${config.maxLabelValues} distinct values ` +
-                '(TUIST_TELEMETRY_MAX_LABEL_VALUES); further values are recorded as "__overflow__"',
+              what === 'key' ? `overflow-keys:${THIRD_PARTY_METRIC}` : `overflow:${THIRD_PARTY_METRIC}:${label}`,
+              what === 'key'
+                ? `@tuist-telemetry/core: instruments on the MeterProvider used ${config.maxLabelValues} distinct attribute keys ` +
+                    `(TUIST_TELEMETRY_MAX_LABEL_VALUES); further keys are dropped, first "${label}"`
+                : `@tuist-telemetry/core: attribute "${label}" of instruments on the MeterProvider reached ${config.maxLabelValues} distinct values ` +
+                    '(TUIST_TELEMETRY_MAX_LABEL_VALUES); further values are recorded as "__overflow__"',
             );
           }),
         ],

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { diag, DiagLogLevel } from '@opentelemetry/api';
 import { AggregationType, DataPointType, MeterProvider, MetricReader, type HistogramMetricData } from '@opentelemetry/sdk-metrics';
 import { parseExposition, samples, value } from '@tuist-telemetry/testing';
 import { B1, catalog, catalogViews, findMetric, startTelemetry } from '@tuist-telemetry/core';
@@ -67,7 +68,10 @@ describe('core: catalogViews() for the stock sdk-metrics', () => {
 
 describe('core: the third-party View bounds attribute keys as well as values (issue 26)', () => {
   it('past maxLabelValues distinct keys, a new key is dropped (and counted) on every instrument; known keys stay', async () => {
-    const t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, setGlobalMeterProvider: false, maxLabelValues: 3, env: { OTEL_LOG_LEVEL: 'none' } });
+    const warnings: string[] = [];
+    const push = (...args: unknown[]) => void warnings.push(args.map(String).join(' '));
+    diag.setLogger({ error: push, warn: push, info: () => {}, debug: () => {}, verbose: () => {} }, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
+    const t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, setGlobalMeterProvider: false, maxLabelValues: 3 });
     try {
       const meter = t.meterProvider.getMeter('app');
       // Five keys on one recording: the first three seen are kept, d and e are dropped.
@@ -82,7 +86,11 @@ describe('core: the third-party View bounds attribute keys as well as values (is
         expect(value(exp, 'tuist_telemetry_label_overflow_total', { metric: 'third_party', label }), label).to.equal(1);
       }
       expect(samples(exp, 'tuist_telemetry_label_overflow_total').filter((s) => ['a', 'b', 'c'].includes(s.labels.label!))).to.deep.equal([]);
+      // One warning for the keys (not one per key, nor one claiming a key reached 3 values).
+      expect(warnings).to.have.length(1);
+      expect(warnings[0]).to.contain('used 3 distinct attribute keys (TUIST_TELEMETRY_MAX_LABEL_VALUES); further keys are dropped, first "d"');
     } finally {
+      diag.disable();
       await t.shutdown();
     }
   });

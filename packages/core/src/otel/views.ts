@@ -71,9 +71,9 @@ export const THIRD_PARTY_METRIC = 'third_party';
  * later ones become `__overflow__` before sdk-metrics aggregates them, so its cumulative state stays bounded (its own
  * cardinality limit only caps each collection). An attributes processor does not know its instrument, so the bound is
  * per attribute key across all of them (stricter than the catalog's per-metric bound), and attribute keys past `max`
- * distinct ones are dropped.
+ * distinct ones are dropped (`onOverflow` tells which of the two happened).
  */
-export function thirdPartyBoundView(max: number, onOverflow?: (label: string) => void): ViewOptions {
+export function thirdPartyBoundView(max: number, onOverflow?: (label: string, what: 'value' | 'key') => void): ViewOptions {
   const bounds = new Map<string, LabelBound>();
   const processor: AttributesProcessor = {
     process(incoming: Attributes): Attributes {
@@ -84,7 +84,7 @@ export function thirdPartyBoundView(max: number, onOverflow?: (label: string) =>
           if (bounds.size >= max) {
             out ??= { ...incoming };
             delete out[k];
-            onOverflow?.(k);
+            onOverflow?.(k, 'key');
             continue;
           }
           bounds.set(k, (bound = new LabelBound(max)));
@@ -95,7 +95,7 @@ export function thirdPartyBoundView(max: number, onOverflow?: (label: string) =>
         if (bound.admit(key) === key) continue;
         out ??= { ...incoming };
         out[k] = OVERFLOW_VALUE;
-        onOverflow?.(k);
+        onOverflow?.(k, 'value');
       }
       return out ?? incoming;
     },
