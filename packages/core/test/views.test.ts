@@ -1,8 +1,6 @@
 import { expect } from 'chai';
-import { diag, DiagLogLevel } from '@opentelemetry/api';
 import { AggregationType, DataPointType, MeterProvider, MetricReader, type HistogramMetricData } from '@opentelemetry/sdk-metrics';
-import { parseExposition, samples, value } from '@tuist-telemetry/testing';
-import { B1, catalog, catalogViews, findMetric, startTelemetry } from '@tuist-telemetry/core';
+import { B1, catalog, catalogViews, findMetric } from '@tuist-telemetry/core';
 
 class TestReader extends MetricReader {
   protected override async onShutdown(): Promise<void> {}
@@ -62,36 +60,6 @@ describe('core: catalogViews() for the stock sdk-metrics', () => {
       } finally {
         await provider.shutdown();
       }
-    }
-  });
-});
-
-describe('core: the third-party View bounds attribute keys as well as values (issue 26)', () => {
-  it('past maxLabelValues distinct keys, a new key is dropped (and counted) on every instrument; known keys stay', async () => {
-    const warnings: string[] = [];
-    const push = (...args: unknown[]) => void warnings.push(args.map(String).join(' '));
-    diag.setLogger({ error: push, warn: push, info: () => {}, debug: () => {}, verbose: () => {} }, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
-    const t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, setGlobalMeterProvider: false, maxLabelValues: 3 });
-    try {
-      const meter = t.meterProvider.getMeter('app');
-      // Five keys on one recording: the first three seen are kept, d and e are dropped.
-      meter.createCounter('app.jobs').add(2, { a: '1', b: '1', c: '1', d: '1', e: '1' });
-      // Another instrument: the bound is shared, so c is still known and f is a fourth key, dropped.
-      meter.createCounter('app.retries').add(1, { c: 'x', f: 'y' });
-      const exp = parseExposition(await t.renderPrometheus());
-      expect(samples(exp, 'app_jobs_total').map((s) => s.labels)).to.deep.equal([{ a: '1', b: '1', c: '1' }]);
-      expect(value(exp, 'app_jobs_total')).to.equal(2);
-      expect(samples(exp, 'app_retries_total').map((s) => s.labels)).to.deep.equal([{ c: 'x' }]);
-      for (const label of ['d', 'e', 'f']) {
-        expect(value(exp, 'tuist_telemetry_label_overflow_total', { metric: 'third_party', label }), label).to.equal(1);
-      }
-      expect(samples(exp, 'tuist_telemetry_label_overflow_total').filter((s) => ['a', 'b', 'c'].includes(s.labels.label!))).to.deep.equal([]);
-      // One warning for the keys (not one per key, nor one claiming a key reached 3 values).
-      expect(warnings).to.have.length(1);
-      expect(warnings[0]).to.contain('used 3 distinct attribute keys (TUIST_TELEMETRY_MAX_LABEL_VALUES); further keys are dropped, first "d"');
-    } finally {
-      diag.disable();
-      await t.shutdown();
     }
   });
 });
