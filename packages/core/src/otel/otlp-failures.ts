@@ -102,6 +102,8 @@ export class OtlpFailures {
   /** When a failure was last reported: an export whose attempt failed already needs no second line at its timeout. */
   private lastReportAt = 0;
   private readonly pending = new Set<(deadline: number) => void>();
+  /** Whether `transport` wraps the exporter's attempts (then each failed attempt reports itself, timeouts included). */
+  private seesAttempts = false;
 
   constructor(
     private readonly target: OtlpTarget,
@@ -130,6 +132,7 @@ export class OtlpFailures {
 
   /** Wraps the transport one attempt goes through (below the exporter's retries): sees and bounds each attempt. */
   transport(inner: Transport): Transport {
+    this.seesAttempts = true;
     // The retrying transport sends the same bytes again: their first attempt is where the export's budget started.
     const tries = new WeakMap<Uint8Array, { started: number; count: number }>();
     return {
@@ -173,8 +176,9 @@ export class OtlpFailures {
         const arm = (at: number): void => {
           clearTimeout(timer);
           timer = setTimeout(() => {
-            // Cut off: a failed attempt of this export was reported already, else say that nothing answered.
-            if (this.lastReportAt < startedAt) this.report(undefined, Date.now() - startedAt);
+            // Cut off. A failed attempt has reported already; one still running ends (and reports) by itself at the
+            // same budget, but not before shutdown() returns; without sight of the attempts, say that nothing answered.
+            if (this.lastReportAt < startedAt && (!this.seesAttempts || this.deadline !== undefined)) this.report(undefined, Date.now() - startedAt);
             settle({ code: ExportResultCode.SUCCESS });
           }, Math.max(0, at - Date.now()));
           timer.unref();
