@@ -46,7 +46,7 @@ export interface ClusterOptions {
 }
 
 export interface TelemetryOptions extends OtelSdkOptions {
-  /** Exporters to run; default `OTEL_METRICS_EXPORTER` (comma list), else `prometheus`. */
+  /** Exporters to run; default `OTEL_METRICS_EXPORTER` (comma list), else `prometheus`. `none` anywhere: no exporter. */
   exporters?: readonly ExporterName[] | string;
   prometheus?: PrometheusOptions;
   otlp?: {
