@@ -35,6 +35,27 @@ describe('core: numbers and text from the environment are read strictly (issue 2
     });
   }
 
+  it('digits out of range name the range without the syntax hint; the error is a TelemetryConfigError by name too', () => {
+    let err: Error | undefined;
+    try {
+      startTelemetry({ ...base, exporters: 'none', env: { OTEL_METRIC_EXPORT_INTERVAL: ' 0 ' } });
+    } catch (e) {
+      err = e as Error;
+    }
+    expect(err!.name).to.equal('TelemetryConfigError');
+    expect(err!.message).to.equal('OTEL_METRIC_EXPORT_INTERVAL must be an integer from 1 to 2147483647, got "0"');
+  });
+
+  it('true/false variables take true, false, 1 or 0 in any case, blanks around', () => {
+    for (const [raw, on] of [['TRUE', true], [' 1 ', true], ['False', false], ['0', false]] as const) {
+      const t = startTelemetry({ prometheus: base.prometheus, exporters: 'none', env: { TUIST_TELEMETRY_RUNTIME_METRICS: raw, TUIST_TELEMETRY_PROMETHEUS_TARGET_INFO: raw } });
+      void t.shutdown();
+      expect(t.config.runtimeMetrics, raw).to.equal(on);
+      expect(t.config.prometheus.withTargetInfo, raw).to.equal(on);
+    }
+    expect(() => startTelemetry({ prometheus: base.prometheus, env: { TUIST_TELEMETRY_RUNTIME_METRICS: 'yes' } })).to.throw(TelemetryConfigError, /^TUIST_TELEMETRY_RUNTIME_METRICS must be true or false, got "yes"$/);
+  });
+
   it('the same for every integer variable (port, label values, poll interval, cluster timeout)', () => {
     for (const name of ['OTEL_EXPORTER_PROMETHEUS_PORT', 'TUIST_TELEMETRY_MAX_LABEL_VALUES', 'TUIST_TELEMETRY_POLL_INTERVAL_MS', 'TUIST_TELEMETRY_CLUSTER_TIMEOUT_MS', 'OTEL_METRIC_EXPORT_TIMEOUT']) {
       expect(() => startTelemetry({ ...base, exporters: 'none', prometheus: {}, env: { [name]: '0x10' } }), name).to.throw(TelemetryConfigError, new RegExp(`^${name} must be an integer`));
