@@ -140,6 +140,24 @@ describe('core: OTLP export failures are reported early, readably, once; shutdow
     }
   });
 
+  it('an endpoint that is not an OTLP receiver (HTTP 404): the status and what to check, once', async () => {
+    const rx = await silentReceiver(404);
+    try {
+      const { lines } = await captured(async (lines) => {
+        const t = otlp({ OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: `${rx.url}/wrong` }, { exportIntervalMs: 200 });
+        record(t);
+        await lineMatching(lines, /OTLP metrics export/);
+        await new Promise((r) => setTimeout(r, 600));
+        await t.shutdown();
+      });
+      expect(rx.requests(), 'several exports, no retry of a 404').to.be.greaterThan(1);
+      expect(lines, lines.join('\n')).to.have.length(1);
+      expect(lines[0]).to.contain(`OTLP metrics export to ${rx.url}/wrong failed: HTTP 404 Not Found (is this an OTLP receiver, and the path right?). The URL is set by OTEL_EXPORTER_OTLP_METRICS_ENDPOINT;`);
+    } finally {
+      await rx.close();
+    }
+  });
+
   it('grpc to a refused port: the same one line, naming grpc', async () => {
     const port = await refusedPort();
     const { lines, result: took } = await captured(async (lines) => {
