@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { diag, DiagLogLevel, trace } from '@opentelemetry/api';
 import { startTelemetry, type Telemetry, type TelemetryOptions } from '@tuist-telemetry/core';
-import { refusedPort, silentReceiver } from './helpers/otlp.js';
+import { otlpReceiver, refusedPort, silentReceiver } from './helpers/otlp.js';
 
 /** Everything core reports at warn or error while `fn` runs, one string per call. */
 async function captured<T>(fn: (lines: string[]) => Promise<T>): Promise<{ lines: string[]; result: T }> {
@@ -153,6 +153,39 @@ describe('core: OTLP export failures are reported early, readably, once; shutdow
       expect(rx.requests(), 'several exports, no retry of a 404').to.be.greaterThan(1);
       expect(lines, lines.join('\n')).to.have.length(1);
       expect(lines[0]).to.contain(`OTLP metrics export to ${rx.url}/wrong failed: HTTP 404 Not Found (is this an OTLP receiver, and the path right?). The URL is set by OTEL_EXPORTER_OTLP_METRICS_ENDPOINT;`);
+    } finally {
+      await rx.close();
+    }
+  });
+
+  it('a working collector: nothing is reported, every export arrives', async () => {
+    const rx = await otlpReceiver();
+    try {
+      const { lines } = await captured(async () => {
+        const t = otlp({ OTEL_EXPORTER_OTLP_ENDPOINT: rx.url }, { exportIntervalMs: 200 });
+        record(t);
+        while (rx.received.length < 3) await rx.next();
+        await t.shutdown();
+      });
+      expect(lines).to.deep.equal([]);
+    } finally {
+      await rx.close();
+    }
+  });
+
+  it('the first failed attempt is reported at once, before the exporter retries it', async () => {
+    // 503 is retryable: with 3 s for the export, the exporter tries again about a second later.
+    const rx = await silentReceiver(503);
+    try {
+      const { result: requestsAtLine } = await captured(async (lines) => {
+        const t = otlp({ OTEL_EXPORTER_OTLP_ENDPOINT: rx.url }, { exportIntervalMs: 3000 });
+        record(t);
+        await lineMatching(lines, /OTLP metrics export/);
+        const seen = rx.requests();
+        await t.shutdown();
+        return seen;
+      });
+      expect(requestsAtLine, 'the line came with the first attempt, not after the retries').to.equal(1);
     } finally {
       await rx.close();
     }
