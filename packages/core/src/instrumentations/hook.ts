@@ -1,6 +1,8 @@
 import { registerInstrumentations, type Instrumentation } from '@opentelemetry/instrumentation';
 import { createAddHookMessageChannel } from 'import-in-the-middle';
 import module from 'node:module';
+import { hostRuntime } from '../runtime/which.js';
+import { enableWithoutLoaderHook } from './preload.js';
 import type { FoundInstrumentation } from './load.js';
 
 /**
@@ -17,6 +19,8 @@ import type { FoundInstrumentation } from './load.js';
  */
 export async function enableWithLoaderHook(found: readonly FoundInstrumentation[]): Promise<Instrumentation[]> {
   if (found.length === 0) return [];
+  const runtime = hostRuntime();
+  if (runtime.name !== 'node') return enableWithoutLoaderHook(found, runtime);
   const { registerOptions, waitForAllMessagesAcknowledged } = createAddHookMessageChannel();
   // Loaded only where Node has registerHooks: it brings the loader itself (and its parsers) into the app's thread.
   // (`registerHooks` is missing from @types/node 20, the line this builds against.)
@@ -32,3 +36,4 @@ export async function enableWithLoaderHook(found: readonly FoundInstrumentation[
   await waitForAllMessagesAcknowledged();
   return instrumentations;
 }
+
