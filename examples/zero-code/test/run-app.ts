@@ -3,10 +3,13 @@ import { fileURLToPath } from 'node:url';
 
 const dir = fileURLToPath(new URL('..', import.meta.url));
 
-/** Runs one app with `--import @tuist-telemetry/core/register` and nothing else; resolves once it said READY. */
-export function runApp(entry: string, env: Record<string, string>, args = ['--import', '@tuist-telemetry/core/register']) {
+/**
+ * Runs one app with `--import @tuist-telemetry/core/register` and nothing else; resolves once it said READY.
+ * `command` is the runtime's binary (this Node by default; Bun or Deno with their own preload `args`).
+ */
+export function runApp(entry: string, env: Record<string, string>, args = ['--import', '@tuist-telemetry/core/register'], command = process.execPath) {
   // Plain node on the built packages, as a user runs it (no tsx, no source condition).
-  const child = spawn(process.execPath, [...args, entry], {
+  const child = spawn(command, [...args, entry], {
     cwd: dir,
     env: { ...process.env, NODE_OPTIONS: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

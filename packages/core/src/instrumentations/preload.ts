@@ -50,7 +50,9 @@ async function patchNow(def: Def, dirs: readonly string[], runtime: HostRuntime,
       const esm = esmEntry(manifest, runtime);
       if (esm !== undefined) {
         const ns = (await import(pathToFileURL(path.join(path.dirname(manifestFile), esm)).href)) as Record<string, unknown>;
-        apply(def, ns, version);
+        // A module namespace is read-only (an assignment throws): the patch gets a copy of its bindings, so what it
+        // changes in place (the classes' prototypes) reaches the app, and what it would swap stays in the copy.
+        apply(def, { ...ns }, version);
         if (typeof ns.default === 'object' && ns.default !== null) apply(def, ns.default, version);
       }
     } catch (err) {

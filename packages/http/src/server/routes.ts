@@ -34,15 +34,42 @@ function onFastifyHandler(message: unknown): void {
 }
 
 let holders = 0;
+/**
+ * Held here, not subscribed by name: Bun (1.4) keeps channels weakly, and a channel subscribed by name alone is
+ * collected with its subscribers, so Fastify's channel, made later, has none.
+ */
+const fastifyStart = diagnosticsChannel.channel(FASTIFY_HANDLER_START);
+
+/**
+ * Bun's `TracingChannel` (1.4) has no `hasSubscribers`, and Fastify publishes only when it is true: the missing
+ * getter is added with Node's meaning (any of the five channels has a subscriber). A runtime that has it is left alone.
+ */
+function addMissingHasSubscribers(): void {
+  try {
+    const proto = Object.getPrototypeOf(diagnosticsChannel.tracingChannel('tuist-telemetry.probe')) as object | null;
+    if (proto === null || 'hasSubscribers' in proto) return;
+    Object.defineProperty(proto, 'hasSubscribers', {
+      configurable: true,
+      get(this: Record<'start' | 'end' | 'asyncStart' | 'asyncEnd' | 'error', { hasSubscribers?: boolean } | undefined>): boolean {
+        return [this.start, this.end, this.asyncStart, this.asyncEnd, this.error].some((c) => c?.hasSubscribers === true);
+      },
+    });
+  } catch {
+    // no tracing channels here: Fastify's routes stay unnamed
+  }
+}
 
 /** Listens to Fastify's routing while at least one holder needs it; returns the release function. */
 export function subscribeFrameworkRoutes(): () => void {
-  if (holders++ === 0) diagnosticsChannel.subscribe(FASTIFY_HANDLER_START, onFastifyHandler);
+  if (holders++ === 0) {
+    addMissingHasSubscribers();
+    fastifyStart.subscribe(onFastifyHandler);
+  }
   let held = true;
   return () => {
     if (!held) return;
     held = false;
-    if (--holders === 0) diagnosticsChannel.unsubscribe(FASTIFY_HANDLER_START, onFastifyHandler);
+    if (--holders === 0) fastifyStart.unsubscribe(onFastifyHandler);
   };
 }
 

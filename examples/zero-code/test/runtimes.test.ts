@@ -1,0 +1,91 @@
+import { expect } from 'chai';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { catalog } from '@tuist-telemetry/core';
+import { freePort, samples, scrape, startPostgres, startS3Server, type Exposition, type Postgres, type S3Server } from '@tuist-telemetry/testing';
+import { runApp } from './run-app.js';
+
+const root = fileURLToPath(new URL('../../..', import.meta.url));
+const families = (family: string) => catalog.filter((d) => d.family === family).map((d) => d.name);
+const has = (exp: Exposition, name: string): boolean => samples(exp, name).length + samples(exp, `${name}_count`).length > 0;
+
+/** The Bun or Deno binary from the per-user cache (npm packages, downloaded once like the Node lines). */
+async function binary(name: 'bun' | 'deno'): Promise<string> {
+  const lines = (await import(pathToFileURL(path.join(root, 'scripts', 'node-lines.mjs')).href)) as { runtimeBinary(name: string): Promise<string> };
+  return lines.runtimeBinary(name);
+}
+
+/** The documented zero-code commands (README "Bun and Deno"): each runtime's own preload flag. */
+const RUNTIMES = [
+  { name: 'bun', version: '1.4.5', args: ['--preload', '@tuist-telemetry/core/register'] },
+  { name: 'deno', version: '2.9.6', args: ['run', '-A', '--preload', './node_modules/@tuist-telemetry/core/dist/register.js'] },
+] as const;
+
+describe('zero code on Bun and Deno: each runtime preloads @tuist-telemetry/core/register into the same apps', function () {
+  this.timeout(120_000);
+  let postgres: Postgres;
+  before(async () => {
+    postgres = await startPostgres({ from: import.meta.url });
+  });
+  after(async () => {
+    await postgres?.stop();
+  });
+
+  for (const runtime of RUNTIMES) {
+    for (const [kind, entry] of [
+      ['ES module', 'esm/app.mjs'],
+      ['CommonJS', 'cjs/app.cjs'],
+    ] as const) {
+      describe(`${runtime.name} ${runtime.args.join(' ')} ${entry} (${kind})`, () => {
+        let exp: Exposition;
+        let output = '';
+        before(async () => {
+          // A store of its own: every app creates the same bucket.
+          const s3: S3Server = await startS3Server({ from: import.meta.url });
+          const port = await freePort();
+          const app = runApp(
+            entry,
+            {
+              DATABASE_URL: postgres.url,
+              S3_ENDPOINT: s3.endpoint,
+              OTEL_EXPORTER_PROMETHEUS_PORT: String(port),
+              OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
+              DENO_NO_UPDATE_CHECK: '1',
+            },
+            [...runtime.args],
+            await binary(runtime.name),
+          );
+          try {
+            await app.ready;
+            exp = await scrape(`http://127.0.0.1:${port}/metrics`);
+          } finally {
+            output = app.output();
+            await app.stop();
+            await s3.stop();
+          }
+        });
+
+        it('starts without a hang, a stack or an error', () => {
+          expect(output).to.match(/^READY /m);
+          expect(output, output).to.not.match(/^\s+at |error|exception|DeprecationWarning/im);
+        });
+
+        it('every documented pool family has samples, from its own pool and the one pg-boss creates inside itself', () => {
+          for (const name of families('database')) expect(has(exp, name), `${name}\n${output}`).to.equal(true);
+          const ok = samples(exp, 'tuist_repo_query_count', { result: 'ok' }).reduce((a, s) => a + s.value, 0);
+          expect(ok).to.be.greaterThan(10);
+        });
+
+        it('S3 commands of a plain S3Client are recorded', () => {
+          const commands = new Set(samples(exp, 'tuist_storage_command_count').map((s) => s.labels.command));
+          for (const c of ['PutObject', 'GetObject', 'HeadObject', 'ListObjectsV2']) expect(commands, output).to.include(c);
+        });
+
+        it('Express and Fastify requests are recorded with their route templates', () => {
+          const routes = new Set(samples(exp, 'tuist_http_server_requests_total').map((s) => s.labels.route));
+          expect([...routes].sort()).to.deep.equal(['/builds/:id', '/projects/:handle', 'unmatched']);
+        });
+      });
+    }
+  }
+});
