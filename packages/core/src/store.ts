@@ -231,8 +231,9 @@ export abstract class MetricFamily<S extends Series = Series> {
     }
   }
 
-  /** Forgets every labelled series (an unlabelled one stays, at its value). */
-  clear(): void {
+  /** Forgets every labelled series; an unlabelled one stays, at its value, unless `all` (a metric the runtime lacks). */
+  clear(all = false): void {
+    if (this.single !== undefined && all) this.series.delete(this.single);
     if (this.single !== undefined) return;
     this.root.clear();
     this.series.clear();

@@ -52,8 +52,8 @@ function busyWait(ms: number): void {
 }
 
 const runtimeDefs = catalog.filter((d) => d.family === 'runtime');
-const BEYOND_PROM_CLIENT = new Set(['nodejs_eventloop_utilization_ratio']);
-const isRuntimeName = (name: string): boolean => name.startsWith('process_') || name.startsWith('nodejs_');
+const BEYOND_PROM_CLIENT = new Set(['nodejs_eventloop_utilization_ratio', 'tuist_runtime_info']);
+const isRuntimeName = (name: string): boolean => name.startsWith('process_') || name.startsWith('nodejs_') || name === 'tuist_runtime_info';
 
 describe('core: runtime metrics side by side with prom-client 15 (child process, --expose-gc)', () => {
   let report: ChildReport;

@@ -78,6 +78,9 @@ export const runtime = [
   // Version and GC (prom-client: version, gc)
   { name: 'nodejs_version_info', type: 'gauge', family: 'runtime', labels: ['version', 'major', 'minor', 'patch'], extension: true, clusterAggregation: 'once',
     description: 'Node.js version info.' },
+  // Which runtime (ours: Bun and Deno report a Node.js compatibility version in nodejs_version_info)
+  { name: 'tuist_runtime_info', type: 'gauge', family: 'runtime', labels: ['runtime', 'version'], extension: true, clusterAggregation: 'once',
+    description: 'The JavaScript runtime the runtime metrics measure (node, bun or deno) and its own version; nodejs_version_info is the Node.js version it is compatible with.' },
   { name: 'nodejs_gc_duration_seconds', type: 'histogram', family: 'runtime', unit: 's', buckets: GC_BUCKETS, labels: ['kind'], extension: true,
     description: 'Garbage collection duration by kind, one of major, minor, incremental or weakcb.' },
 ] as const satisfies readonly MetricDefinition[];

@@ -10,7 +10,8 @@ export const EVENT_LOOP_RESOLUTION_MS = 10;
  * collection are read and the monitor is reset, as prom-client does; `nodejs_eventloop_lag_seconds` is the time a
  * `setImmediate` scheduled at the previous collection waited (so it lags one collection behind, like prom-client).
  */
-export function startEventLoopMetrics(store: MetricStore): () => void {
+export function startEventLoopMetrics(store: MetricStore, options: { utilization?: boolean } = {}): () => void {
+  const measureUtilization = options.utilization ?? true;
   const lag = store.gauge('nodejs_eventloop_lag_seconds');
   const min = store.gauge('nodejs_eventloop_lag_min_seconds');
   const max = store.gauge('nodejs_eventloop_lag_max_seconds');
@@ -57,6 +58,7 @@ export function startEventLoopMetrics(store: MetricStore): () => void {
       histogram.reset();
     }
 
+    if (!measureUtilization) return;
     const now = performance.eventLoopUtilization();
     const u = performance.eventLoopUtilization(now, lastElu).utilization;
     lastElu = now;

@@ -2,8 +2,12 @@ import { getHeapSpaceStatistics } from 'node:v8';
 import type { MetricStore } from '../store.js';
 import { heapSpaceLabel } from './utils.js';
 
-/** V8 heap sizes (`process.memoryUsage()`) and per-space sizes (`v8.getHeapSpaceStatistics()`), read at collection time. */
-export function startHeapMetrics(store: MetricStore): () => void {
+/**
+ * V8 heap sizes (`process.memoryUsage()`) and per-space sizes (`v8.getHeapSpaceStatistics()`), read at collection
+ * time; without `spaces` (a runtime whose engine has no V8 spaces) the per-space gauges are left out.
+ */
+export function startHeapMetrics(store: MetricStore, options: { spaces?: boolean } = {}): () => void {
+  const spaces = options.spaces ?? true;
   const total = store.gauge('nodejs_heap_size_total_bytes');
   const used = store.gauge('nodejs_heap_size_used_bytes');
   const external = store.gauge('nodejs_external_memory_bytes');
@@ -20,6 +24,7 @@ export function startHeapMetrics(store: MetricStore): () => void {
     } catch {
       // process.memoryUsage can throw on some platforms; keep the previous values.
     }
+    if (!spaces) return;
     for (const s of getHeapSpaceStatistics()) {
       const labels = { space: heapSpaceLabel(s.space_name) };
       spaceTotal.set(s.space_size, labels);
