@@ -81,6 +81,20 @@ describe('zero code on Bun and Deno: each runtime preloads @tuist-telemetry/core
           for (const c of ['PutObject', 'GetObject', 'HeadObject', 'ListObjectsV2']) expect(commands, output).to.include(c);
         });
 
+        it(`${runtime.name}'s own fetch is measured: tuist_http_request_count and its duration, by status, method and host`, () => {
+          // The app fetches /projects/tuist, /projects/other, /no/such/page (404) and /builds/1, /builds/2.
+          const count = (status: string) => samples(exp, 'tuist_http_request_count', { response_status: status, request_method: 'GET', request_host: '127.0.0.1' }).reduce((a, s) => a + s.value, 0);
+          expect(count('200'), output).to.equal(4);
+          expect(count('404')).to.equal(1);
+          expect(samples(exp, 'tuist_http_request_duration_nanosecond_count').reduce((a, s) => a + s.value, 0)).to.equal(5);
+        });
+
+        it('runtime metrics say which runtime they measure, and leave out what it cannot measure', () => {
+          expect(samples(exp, 'tuist_runtime_info').map((s) => s.labels)).to.deep.equal([{ runtime: runtime.name, version: runtime.version }]);
+          expect(samples(exp, 'nodejs_eventloop_utilization_ratio'), 'always 0 on both runtimes').to.deep.equal([]);
+          expect(has(exp, 'process_cpu_seconds_total') && has(exp, 'nodejs_heap_size_used_bytes') && has(exp, 'nodejs_eventloop_lag_p99_seconds')).to.equal(true);
+        });
+
         it('Express and Fastify requests are recorded with their route templates', () => {
           const routes = new Set(samples(exp, 'tuist_http_server_requests_total').map((s) => s.labels.route));
           expect([...routes].sort()).to.deep.equal(['/builds/:id', '/projects/:handle', 'unmatched']);

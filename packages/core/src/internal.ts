@@ -18,6 +18,7 @@ export type { Telemetry };
 export type { CounterFamily, GaugeFamily, HistogramFamily, Labels, LabelValue } from './store.js';
 export { TelemetryConfigError } from './config.js';
 export { logger, WarnOnce } from './diag.js';
+export { hostRuntime, type HostRuntime } from './runtime/which.js';
 
 /** The catalog counter `name` of a telemetry (a name outside the catalog's counters does not compile). */
 export function counter(t: Telemetry, name: CounterName): CounterFamily {

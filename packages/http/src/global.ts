@@ -1,6 +1,7 @@
 import { getGlobalDispatcher, setGlobalDispatcher } from 'undici';
-import { logger } from '@tuist-telemetry/core/internal';
+import { hostRuntime, logger } from '@tuist-telemetry/core/internal';
 import { createInstrumentedAgent, splitOptions } from './agent.js';
+import { instrumentFetch } from './fetch.js';
 import { reportInternalError } from './report.js';
 import type { InstrumentedAgentOptions, Uninstall } from './types.js';
 
@@ -9,17 +10,20 @@ const log = logger('http');
 /**
  * Installs an instrumented Agent as undici's global dispatcher. undici's `setGlobalDispatcher` also sets the
  * dispatcher of Node's built-in `fetch`, so `fetch()` and undici calls without a `dispatcher` are measured.
- * Returns a function that restores the previous global dispatcher and closes the instrumented one.
+ * On Bun and Deno, whose `fetch` is not undici, the runtime's `fetch` is wrapped too (`instrumentFetch`).
+ * Returns a function that restores the previous global dispatcher (and `fetch`) and closes the instrumented agent.
  */
 export function instrumentUndici(options?: InstrumentedAgentOptions): Uninstall {
-  splitOptions(options, 'instrumentUndici');
+  const { telemetry, ignore } = splitOptions(options, 'instrumentUndici');
   const agent = createInstrumentedAgent(options);
   const previous = getGlobalDispatcher();
   setGlobalDispatcher(agent);
+  const restoreFetch = hostRuntime().name === 'node' ? undefined : instrumentFetch({ telemetry, ignore });
   let installed = true;
   return () => {
     if (!installed) return;
     installed = false;
+    restoreFetch?.();
     if (getGlobalDispatcher() !== agent) {
       // Someone installed another dispatcher on top: replacing it would undo their change.
       log.warn('instrumentUndici: the global dispatcher was replaced after instrumentUndici(); it was left as it is');

@@ -1,5 +1,6 @@
 export { createInstrumentedAgent } from './agent.js';
 export { instrumentUndici } from './global.js';
+export { instrumentFetch } from './fetch.js';
 export { TuistUndiciInstrumentation } from './instrumentation.js';
 export { instrumentHttpServer, UNMATCHED_ROUTE, ABORTED_STATUS } from './server/http-server.js';
 export { TuistHttpServerInstrumentation } from './server/instrumentation.js';
