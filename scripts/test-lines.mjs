@@ -25,6 +25,12 @@ export const NODE26_SPECS = [
   'examples/zero-code/test/zero-code.test.ts',
 ];
 
+/**
+ * The suites that run Bun and Deno (from the per-user cache, scripts/node-lines.mjs): on the machine's Node only,
+ * never again on each matrix line (`lineSpecs` matches them through the zero-code glob).
+ */
+export const RUNTIME_SPECS = ['examples/zero-code/test/runtimes.test.ts'];
+
 /** The suites a matrix line runs. */
 export function specsForLine(major) {
   return Number(major) >= 26 ? NODE26_SPECS : lineSpecs;

