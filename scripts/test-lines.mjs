@@ -26,10 +26,11 @@ export const NODE26_SPECS = [
 ];
 
 /**
- * The suites that run Bun and Deno (from the per-user cache, scripts/node-lines.mjs): on the machine's Node only,
+ * The suites that run Bun and Deno (the zero-code apps; the README's Quick start), from the per-user cache
+ * (scripts/node-lines.mjs): on the machine's Node only,
  * never again on each matrix line (`lineSpecs` matches them through the zero-code glob).
  */
-export const RUNTIME_SPECS = ['examples/zero-code/test/runtimes.test.ts'];
+export const RUNTIME_SPECS = ['examples/zero-code/test/runtimes.test.ts', 'scripts/checks/readme-snippets.test.ts'];
 
 /** The suites a matrix line runs. */
 export function specsForLine(major) {

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { builtinModules } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startPostgres, type Postgres } from '../testing/src/postgres.js';
 import { startS3Server, type S3Server } from '../testing/src/s3.js';
 import { workspaceVersions } from './packages.js';
@@ -52,8 +52,8 @@ function userEnv(services: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, OTEL_EXPORTER_PROMETHEUS_PORT: '0', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...services };
 }
 
-async function runProgram(program: string, cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [program], { cwd, env });
+async function runProgram(program: string, cwd: string, env: NodeJS.ProcessEnv, command = process.execPath, args: string[] = []): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
+  const child = spawn(command, [...args, program], { cwd, env });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -144,6 +144,23 @@ describe('README code blocks run as pasted against the packed packages (TypeScri
     // Errors name the block's file: readme_190.ts is README.md's block at line 190, packages_db_readme_93.ts packages/db/README.md's.
     expect(tscResult.status, output(tscResult)).to.equal(0);
   });
+
+  // The Quick start on Bun and Deno (the README's "Bun and Deno"): the same program prints what the README shows.
+  const quickStart = runnable.find((b) => b.file === 'README.md' && b.lang === 'js');
+  const printed = blocks.find((b) => b.file === 'README.md' && b.lang === 'text' && quickStart !== undefined && b.line > quickStart.line);
+  for (const [runtime, args] of [
+    ['bun', []],
+    ['deno', ['run', '-A']],
+  ] as const) {
+    it(`README.md Quick start runs as pasted on ${runtime} and prints what the README shows`, async function () {
+      this.timeout(120_000);
+      const lines = (await import(pathToFileURL(path.join(root, 'scripts', 'node-lines.mjs')).href)) as { runtimeBinary(name: string): Promise<string> };
+      const r = await runProgram(programOf(quickStart!), app, { ...env, DENO_NO_UPDATE_CHECK: '1' }, await lines.runtimeBinary(runtime), [...args]);
+      expect(r.code, `${r.stdout}\n${r.stderr}`).to.equal(0);
+      expect(r.stdout.trim()).to.equal(printed!.code.trim());
+      expect(r.stderr).to.equal('');
+    });
+  }
 
   for (const b of runnable) {
     it(`${where(b)} (${b.lang}) runs and ends by itself`, async function () {
