@@ -101,5 +101,32 @@ describe('zero code on Bun and Deno: each runtime preloads @tuist-telemetry/core
         });
       });
     }
+
+    describe(`${runtime.name} ${runtime.args.join(' ')} native/app.mjs (the runtime's own server, ${runtime.name === 'bun' ? 'Bun.serve' : 'Deno.serve'})`, () => {
+      let exp: Exposition;
+      let output = '';
+      before(async () => {
+        const port = await freePort();
+        const app = runApp('native/app.mjs', { OTEL_EXPORTER_PROMETHEUS_PORT: String(port), OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1', DENO_NO_UPDATE_CHECK: '1' }, [...runtime.args], await binary(runtime.name));
+        try {
+          await app.ready;
+          exp = await scrape(`http://127.0.0.1:${port}/metrics`);
+        } finally {
+          output = app.output();
+          await app.stop();
+        }
+      });
+
+      it('every request is recorded once, by method, route and status', () => {
+        const got = samples(exp, 'tuist_http_server_requests_total').map((s) => `${s.labels.method} ${s.labels.route} ${s.labels.status} ${s.value}`).sort();
+        // Bun.serve's routes are templates; Deno.serve has one handler: unmatched.
+        const want =
+          runtime.name === 'bun'
+            ? ['GET /builds/:id 200 2', 'GET /projects/:handle 200 1', 'GET unmatched 404 1', 'POST /projects/:handle 201 1']
+            : ['GET unmatched 200 2', 'GET unmatched 404 2', 'POST unmatched 404 1'];
+        expect(got, output).to.deep.equal(want);
+        expect(samples(exp, 'tuist_http_server_request_duration_milliseconds_count').reduce((a, s) => a + s.value, 0)).to.equal(5);
+      });
+    });
   }
 });

@@ -40,6 +40,18 @@ function routeOf(t: Telemetry, req: IncomingMessage, routeFor: RouteFor | undefi
   return typeof r === 'string' && r !== '' ? r : UNMATCHED_ROUTE;
 }
 
+/** Records one served request (the runtimes' own servers, `Bun.serve` and `Deno.serve`: see native.ts). */
+export function recordServed(t: Telemetry, method: string | undefined, route: string, status: string, start: number): void {
+  try {
+    const labels = { method: serverMethodLabel(method), route, status };
+    const f = familiesOf(t);
+    f.requests.add(1, labels);
+    f.duration.record(performance.now() - start, labels);
+  } catch (err) {
+    reportFailure('http-server:record', '@tuist-telemetry/http: could not record a served request', err, t);
+  }
+}
+
 /** Whether `instrumentHttpServer` took this server. */
 export function isInstrumentedServer(server: object): boolean {
   return instrumented.has(server);

@@ -6,6 +6,7 @@ import { reportFailure } from '@tuist-telemetry/core/internal';
 import type { TuistHttpServerInstrumentationConfig } from '../types.js';
 import { patchRouter, unpatchRouter } from './express.js';
 import { isInstrumentedServer, trackRequest } from './http-server.js';
+import { patchNativeServe } from './native.js';
 import { subscribeFrameworkRoutes } from './routes.js';
 
 const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
@@ -102,6 +103,7 @@ export class TuistHttpServerInstrumentation extends InstrumentationBase<TuistHtt
       this.release = subscribeFrameworkRoutes();
       active.push(this);
       for (const proto of protos()) patchProto(proto);
+      patchNativeServe(() => active.length > 0); // Bun.serve, Deno.serve
       super.enable();
     } catch (err) {
       this._diag.error('enable failed; servers are not instrumented', err);
