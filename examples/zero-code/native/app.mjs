@@ -10,6 +10,9 @@ if (globalThis.Bun) {
     hostname: '127.0.0.1',
     routes: {
       '/builds/:id': (req) => new Response(`build ${req.params.id}`),
+      '/boom': () => {
+        throw new Error('boom (expected: a handler that throws)');
+      },
       '/projects/:handle': { GET: (req) => new Response(`project ${req.params.handle}`), POST: async () => new Response('created', { status: 201 }) },
     },
     fetch: () => new Response('not found', { status: 404 }),
@@ -19,12 +22,13 @@ if (globalThis.Bun) {
 } else {
   const server = Deno.serve({ port: 0, hostname: '127.0.0.1', onListen() {} }, async (req) => {
     const path = new URL(req.url).pathname;
+    if (path === '/boom') throw new Error('boom (expected: a handler that throws)');
     return new Response(path, { status: path.startsWith('/builds/') ? 200 : 404 });
   });
   url = `http://127.0.0.1:${server.addr.port}`;
   stop = () => server.shutdown();
 }
-for (const [path, method] of [['/builds/1', 'GET'], ['/builds/2', 'GET'], ['/projects/tuist', 'GET'], ['/projects/tuist', 'POST'], ['/nothing', 'GET']]) {
+for (const [path, method] of [['/builds/1', 'GET'], ['/builds/2', 'GET'], ['/projects/tuist', 'GET'], ['/projects/tuist', 'POST'], ['/nothing', 'GET'], ['/boom', 'GET']]) {
   await (await fetch(url + path, { method })).text();
 }
 console.log('READY ' + JSON.stringify({ url }));

@@ -117,15 +117,15 @@ describe('zero code on Bun and Deno: each runtime preloads @tuist-telemetry/core
         }
       });
 
-      it('every request is recorded once, by method, route and status', () => {
+      it('every request is recorded once, by method, route and status (a handler that throws: 500)', () => {
         const got = samples(exp, 'tuist_http_server_requests_total').map((s) => `${s.labels.method} ${s.labels.route} ${s.labels.status} ${s.value}`).sort();
         // Bun.serve's routes are templates; Deno.serve has one handler: unmatched.
         const want =
           runtime.name === 'bun'
-            ? ['GET /builds/:id 200 2', 'GET /projects/:handle 200 1', 'GET unmatched 404 1', 'POST /projects/:handle 201 1']
-            : ['GET unmatched 200 2', 'GET unmatched 404 2', 'POST unmatched 404 1'];
+            ? ['GET /boom 500 1', 'GET /builds/:id 200 2', 'GET /projects/:handle 200 1', 'GET unmatched 404 1', 'POST /projects/:handle 201 1']
+            : ['GET unmatched 200 2', 'GET unmatched 404 2', 'GET unmatched 500 1', 'POST unmatched 404 1'];
         expect(got, output).to.deep.equal(want);
-        expect(samples(exp, 'tuist_http_server_request_duration_milliseconds_count').reduce((a, s) => a + s.value, 0)).to.equal(5);
+        expect(samples(exp, 'tuist_http_server_request_duration_milliseconds_count').reduce((a, s) => a + s.value, 0)).to.equal(6);
       });
     });
   }
