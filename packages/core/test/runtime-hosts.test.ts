@@ -4,6 +4,7 @@ import { parseExposition, samples, scrape, type Exposition } from '@tuist-teleme
 import { serializeStoreBytesAsync } from '../src/prometheus/serialize.js';
 import { RUNTIME_GAPS } from '../src/runtime/index.js';
 import { hostRuntime, type HostRuntime } from '../src/runtime/which.js';
+import { esmEntry } from '../src/instrumentations/preload.js';
 
 const newStore = (): MetricStore =>
   new MetricStore(catalog, {
@@ -72,5 +73,23 @@ describe('core: runtime metrics say which runtime they measure (Node, Bun, Deno)
     expect(RUNTIME_GAPS.node).to.deep.equal([]);
     const served = names(await exposition({ name: 'node', version: process.versions.node }));
     for (const kept of ['nodejs_eventloop_utilization_ratio', 'nodejs_active_handles_total', 'nodejs_heap_space_size_used_bytes']) expect(served, kept).to.include(kept);
+  });
+
+  it('register on Bun and Deno patches the ES module build the runtime\'s import resolves to (esmEntry)', () => {
+    const bun: HostRuntime = { name: 'bun', version: '1.4.5' };
+    const deno: HostRuntime = { name: 'deno', version: '2.9.6' };
+    // pg 8: an exports map with import and require.
+    const pg = { exports: { '.': { import: './esm/index.mjs', require: './lib/index.js', default: './lib/index.js' }, './package.json': './package.json' } };
+    expect(esmEntry(pg, bun)).to.equal('./esm/index.mjs');
+    expect(esmEntry(pg, deno)).to.equal('./esm/index.mjs');
+    // @aws-sdk/client-s3 3.x: main and module, no exports map: Bun imports `module`, Deno (like Node) `main`.
+    const s3 = { main: './dist-cjs/index.js', module: './dist-es/index.js' };
+    expect(esmEntry(s3, bun)).to.equal('./dist-es/index.js');
+    expect(esmEntry(s3, deno)).to.equal(undefined);
+    // Nested conditions, a runtime's own condition first.
+    expect(esmEntry({ exports: { import: { types: './x.d.ts', default: './x.mjs' } } }, deno)).to.equal('./x.mjs');
+    expect(esmEntry({ exports: { bun: './bun.js', import: './x.mjs' } }, bun)).to.equal('./bun.js');
+    expect(esmEntry({ exports: './only.js' }, bun), 'one entry for both: the require build is it').to.equal(undefined);
+    expect(esmEntry({ exports: { '.': { require: './c.js' } }, module: './m.js' }, bun), 'an exports map wins over module').to.equal(undefined);
   });
 });
