@@ -1,12 +1,13 @@
 import { expect } from 'chai';
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startPostgres, type Postgres } from '../testing/src/postgres.js';
 import { startS3Server, type S3Server } from '../testing/src/s3.js';
+import { freePort } from '../testing/src/prometheus.js';
 import { workspaceVersions } from './packages.js';
 import { allBlocks, OTHER_LANGS, RUN_LANGS, where, type Block } from './readme-blocks.js';
 
@@ -158,6 +159,32 @@ describe('README code blocks run as pasted against the packed packages (TypeScri
       const r = await runProgram(programOf(quickStart!), app, { ...env, DENO_NO_UPDATE_CHECK: '1' }, await lines.runtimeBinary(runtime), [...args]);
       expect(r.code, `${r.stdout}\n${r.stderr}`).to.equal(0);
       expect(r.stdout.trim()).to.equal(printed!.code.trim());
+      expect(r.stderr).to.equal('');
+    });
+  }
+
+  // The README's zero-code commands for Bun and Deno, as written, on an app of the packed install.
+  const runtimeCommands = blocks.find((b) => b.file === 'README.md' && b.lang === 'sh' && b.heading.includes('Bun and Deno'));
+  for (const command of runtimeCommands?.code.trim().split('\n') ?? []) {
+    it(`README.md "Bun and Deno": ${command} starts the telemetry in an app of the packed packages`, async function () {
+      this.timeout(120_000);
+      const [runtime, ...args] = command.split(' ');
+      expect(args.at(-1)).to.equal('app.mjs');
+      writeFileSync(
+        path.join(app, 'app.mjs'),
+        "const r = await fetch(`http://127.0.0.1:${process.env.OTEL_EXPORTER_PROMETHEUS_PORT}/metrics`);\n" +
+          "console.log((await r.text()).split('\\n').filter((l) => l.startsWith('tuist_runtime_info')).join('\\n'));\nprocess.exit(0);\n",
+      );
+      // `npm:` needs a version range in package.json, as an install from a registry writes it (here: tarballs).
+      const manifest = path.join(app, 'package.json');
+      const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as { dependencies: Record<string, string> };
+      for (const name of Object.keys(pkg.dependencies)) if (name.startsWith('@tuist-telemetry/')) pkg.dependencies[name] = `^${workspaceVersions().get(name) ?? '0.1.0'}`;
+      writeFileSync(manifest, JSON.stringify(pkg));
+      const lines = (await import(pathToFileURL(path.join(root, 'scripts', 'node-lines.mjs')).href)) as { runtimeBinary(name: string): Promise<string> };
+      const port = String(await freePort());
+      const r = await runProgram(args.pop()!, app, { ...env, OTEL_EXPORTER_PROMETHEUS_PORT: port, DENO_NO_UPDATE_CHECK: '1' }, await lines.runtimeBinary(runtime!), args);
+      expect(r.code, `${r.stdout}\n${r.stderr}`).to.equal(0);
+      expect(r.stdout.trim()).to.equal(`tuist_runtime_info{runtime="${runtime}",version="${runtime === 'bun' ? '1.4.5' : '2.9.6'}"} 1`);
       expect(r.stderr).to.equal('');
     });
   }
