@@ -7,3 +7,4 @@ export * from './trace-receiver.js';
 export * from './child.js';
 export * from './ports.js';
 export * from './cleanup.js';
+export * from './diag.js';
