@@ -36,12 +36,14 @@ describe('analytics: PostHog down or hanging', function () {
   it('refusing connections: calls do not throw, shutdown is bounded and counts what was not sent', async function () {
     const host = `http://127.0.0.1:${await closedPort()}`;
     const before = await dropped('shutdown');
+    const d = collectDiag();
     const analytics = createAnalytics({ ...fast, host, telemetry });
     for (let i = 0; i < 3; i++) analytics.capture({ event: 'e', section: 'marketing', distinctId: 'u' });
     const started = Date.now();
-    await analytics.shutdown();
+    await analytics.shutdown().finally(() => d.restore());
     expect(Date.now() - started).to.be.below(1500 + SLACK_MS);
     expect(await dropped('shutdown')).to.equal(before + 3);
+    expect(d.messages.filter((m) => m.includes(`could not send events to ${host}`)), d.messages.join('\n')).to.have.length(1);
   });
 
   it('never answering: shutdown returns within shutdownTimeoutMs, aborts the request and counts the events', async function () {
