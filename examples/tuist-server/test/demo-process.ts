@@ -64,9 +64,10 @@ export async function startDemoProcess(options: DemoProcessOptions = {}): Promis
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   for (;;) {
     if (exitCode !== undefined) throw new Error(`the demo exited (code ${exitCode}) before it was ready:\n${out}`);
-    // `✓ HTTP server   http://127.0.0.1:PORT (N ms)` and `Metrics    http://127.0.0.1:PORT/metrics` (not a TTY: no colours).
+    // `✓ HTTP server   http://127.0.0.1:PORT (N ms)` and `Metrics    http://127.0.0.1:PORT/metrics` (not a TTY: no
+    // colours), read once the last line of the start-up summary has arrived (output comes in chunks).
     const server = /HTTP server\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
-    if (server && out.includes('Ready')) {
+    if (server && out.includes('Press Ctrl+C to stop.')) {
       demo.url = server;
       const metrics = /Metrics\s+(http:\/\/127\.0\.0\.1:(\d+)\/metrics)/.exec(out);
       demo.metricsUrl = metrics?.[1];
