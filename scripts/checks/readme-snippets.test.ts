@@ -7,7 +7,6 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startPostgres, type Postgres } from '../testing/src/postgres.js';
 import { startS3Server, type S3Server } from '../testing/src/s3.js';
-import { freePort } from '../testing/src/prometheus.js';
 import { workspaceVersions } from './packages.js';
 import { allBlocks, OTHER_LANGS, RUN_LANGS, where, type Block } from './readme-blocks.js';
 
@@ -172,7 +171,8 @@ describe('README code blocks run as pasted against the packed packages (TypeScri
       expect(args.at(-1)).to.equal('app.mjs');
       writeFileSync(
         path.join(app, 'app.mjs'),
-        "const r = await fetch(`http://127.0.0.1:${process.env.OTEL_EXPORTER_PROMETHEUS_PORT}/metrics`);\n" +
+        // The endpoint listens on port 0: the telemetry the preload started says where.
+        "import { getTelemetry } from '@tuist-telemetry/core';\nconst t = getTelemetry();\nawait t.ready();\nconst r = await fetch(t.url);\n" +
           "console.log((await r.text()).split('\\n').filter((l) => l.startsWith('tuist_runtime_info')).join('\\n'));\nprocess.exit(0);\n",
       );
       // `npm:` needs a version range in package.json, as an install from a registry writes it (here: tarballs).
@@ -181,8 +181,7 @@ describe('README code blocks run as pasted against the packed packages (TypeScri
       for (const name of Object.keys(pkg.dependencies)) if (name.startsWith('@tuist-telemetry/')) pkg.dependencies[name] = `^${workspaceVersions().get(name) ?? '0.1.0'}`;
       writeFileSync(manifest, JSON.stringify(pkg));
       const lines = (await import(pathToFileURL(path.join(root, 'scripts', 'node-lines.mjs')).href)) as { runtimeBinary(name: string): Promise<string> };
-      const port = String(await freePort());
-      const r = await runProgram(args.pop()!, app, { ...env, OTEL_EXPORTER_PROMETHEUS_PORT: port, DENO_NO_UPDATE_CHECK: '1' }, await lines.runtimeBinary(runtime!), args);
+      const r = await runProgram(args.pop()!, app, { ...env, DENO_NO_UPDATE_CHECK: '1' }, await lines.runtimeBinary(runtime!), args);
       expect(r.code, `${r.stdout}\n${r.stderr}`).to.equal(0);
       expect(r.stdout.trim()).to.equal(`tuist_runtime_info{runtime="${runtime}",version="${runtime === 'bun' ? '1.4.5' : '2.9.6'}"} 1`);
       expect(r.stderr).to.equal('');

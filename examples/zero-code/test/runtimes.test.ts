@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { catalog } from '@tuist-telemetry/core';
-import { freePort, samples, scrape, startPostgres, startS3Server, type Exposition, type Postgres, type S3Server } from '@tuist-telemetry/testing';
+import { samples, scrape, startPostgres, startS3Server, type Exposition, type Postgres, type S3Server } from '@tuist-telemetry/testing';
 import { runApp } from './run-app.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
@@ -42,13 +42,12 @@ describe('zero code on Bun and Deno: each runtime preloads @tuist-telemetry/core
         before(async () => {
           // A store of its own: every app creates the same bucket.
           const s3: S3Server = await startS3Server({ from: import.meta.url });
-          const port = await freePort();
           const app = runApp(
             entry,
             {
               DATABASE_URL: postgres.url,
               S3_ENDPOINT: s3.endpoint,
-              OTEL_EXPORTER_PROMETHEUS_PORT: String(port),
+              OTEL_EXPORTER_PROMETHEUS_PORT: '0',
               OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
               DENO_NO_UPDATE_CHECK: '1',
             },
@@ -57,7 +56,7 @@ describe('zero code on Bun and Deno: each runtime preloads @tuist-telemetry/core
           );
           try {
             await app.ready;
-            exp = await scrape(`http://127.0.0.1:${port}/metrics`);
+            exp = await scrape(`http://127.0.0.1:${await app.metricsPort()}/metrics`);
           } finally {
             output = app.output();
             await app.stop();
@@ -106,11 +105,10 @@ describe('zero code on Bun and Deno: each runtime preloads @tuist-telemetry/core
       let exp: Exposition;
       let output = '';
       before(async () => {
-        const port = await freePort();
-        const app = runApp('native/app.mjs', { OTEL_EXPORTER_PROMETHEUS_PORT: String(port), OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1', DENO_NO_UPDATE_CHECK: '1' }, [...runtime.args], await binary(runtime.name));
+        const app = runApp('native/app.mjs', { OTEL_EXPORTER_PROMETHEUS_PORT: '0', OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1', DENO_NO_UPDATE_CHECK: '1' }, [...runtime.args], await binary(runtime.name));
         try {
           await app.ready;
-          exp = await scrape(`http://127.0.0.1:${port}/metrics`);
+          exp = await scrape(`http://127.0.0.1:${await app.metricsPort()}/metrics`);
         } finally {
           output = app.output();
           await app.stop();
