@@ -13,9 +13,10 @@ const instrumentationPath = createRequire(path.join(coreDir, 'package.json')).re
 /**
  * A throwaway app folder laid out as npm would: @tuist-telemetry/core (linked to this package's build), a stand-in
  * @tuist-telemetry/db whose TuistPgInstrumentation (a real InstrumentationBase) marks `Pool.prototype`, and a
- * stand-in `pg` that is an ES module only, so only the ESM loader hook can patch it.
+ * stand-in `pg` that is an ES module only, so only the ESM loader hook can patch it (`app.mjs`); with `cjs`, a
+ * CommonJS `pg` and a CommonJS app (`app.cjs`), patched through `require`.
  */
-function app(opts: { withPg: boolean }): string {
+function app(opts: { withPg: boolean; cjs?: boolean }): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tuist-register-'));
   const nm = path.join(dir, 'node_modules');
   mkdirSync(path.join(nm, '@tuist-telemetry', 'db'), { recursive: true });
@@ -33,7 +34,12 @@ export class TuistPgInstrumentation extends InstrumentationBase {
 }
 `,
   );
-  if (opts.withPg) {
+  if (opts.cjs) {
+    mkdirSync(path.join(nm, 'pg'));
+    writeFileSync(path.join(nm, 'pg', 'package.json'), JSON.stringify({ name: 'pg', version: '8.99.0', main: './index.js' }));
+    writeFileSync(path.join(nm, 'pg', 'index.js'), 'exports.Pool = class Pool {};\n');
+    writeFileSync(path.join(dir, 'app.cjs'), "const { Pool } = require('pg');\nconsole.log('READY ' + (Pool.prototype.patchedByTuist === true));\n");
+  } else if (opts.withPg) {
     mkdirSync(path.join(nm, 'pg'));
     writeFileSync(path.join(nm, 'pg', 'package.json'), JSON.stringify({ name: 'pg', version: '8.99.0', type: 'module', exports: './index.js' }));
     writeFileSync(path.join(nm, 'pg', 'index.js'), 'export class Pool {}\n');
@@ -44,8 +50,8 @@ export class TuistPgInstrumentation extends InstrumentationBase {
   return dir;
 }
 
-async function run(dir: string, env: Record<string, string> = {}): Promise<{ ready: string; output: string }> {
-  const p = startApp(['--import', '@tuist-telemetry/core/register', 'app.mjs'], { cwd: dir, env: { NODE_OPTIONS: '', OTEL_METRICS_EXPORTER: 'none', ...env } });
+async function run(dir: string, env: Record<string, string> = {}, preload = '--import', entry = 'app.mjs'): Promise<{ ready: string; output: string }> {
+  const p = startApp([preload, '@tuist-telemetry/core/register', entry], { cwd: dir, env: { NODE_OPTIONS: '', OTEL_METRICS_EXPORTER: 'none', ...env } });
   const ready = await p.ready;
   await p.exit;
   return { ready, output: p.output() };
@@ -61,6 +67,36 @@ describe('core: register enables the Tuist instrumentations installed in the app
     const { ready, output } = await run(dir);
     expect(ready, output).to.equal('true');
     expect(output.replace(/READY.*\n/, ''), 'nothing else printed').to.equal('');
+  });
+
+  // NODE_OPTIONS=--require … is how many images and PaaS set preloads: register must load that way too (no top-level
+  // await on its graph), and the loader hook it registers from there must still patch an ES module app.
+  it('--require: an ES module app gets its ES-module-only library patched too', async () => {
+    const dir = app({ withPg: true });
+    dirs.push(dir);
+    const { ready, output } = await run(dir, {}, '--require');
+    expect(ready, output).to.equal('true');
+    expect(output.replace(/READY.*\n/, ''), 'nothing else printed').to.equal('');
+  });
+
+  for (const preload of ['--import', '--require']) {
+    it(`${preload}: a CommonJS app requiring a CommonJS library gets it patched`, async () => {
+      const dir = app({ withPg: true, cjs: true });
+      dirs.push(dir);
+      const { ready, output } = await run(dir, {}, preload, 'app.cjs');
+      expect(ready, output).to.equal('true');
+      expect(output.replace(/READY.*\n/, ''), 'nothing else printed').to.equal('');
+    });
+  }
+
+  it('where Node cannot require an ES module, --require prints one line saying to use --import and the app runs', async () => {
+    const dir = app({ withPg: true, cjs: true });
+    dirs.push(dir);
+    const { ready, output } = await run(dir, { NODE_OPTIONS: '--no-experimental-require-module' }, '--require', 'app.cjs');
+    expect(ready, output).to.equal('false');
+    const lines = output.replace(/READY.*\n/, '').split('\n').filter(Boolean);
+    expect(lines, output).to.have.length(1);
+    expect(lines[0]).to.match(/^error: @tuist-telemetry\/core\/register: .*use --import|node --import @tuist-telemetry\/core\/register instead/);
   });
 
   it('OTEL_NODE_DISABLED_INSTRUMENTATIONS=pg leaves it alone; an unknown name is warned about once, listing the valid ones', async () => {
