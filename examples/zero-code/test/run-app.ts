@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 
 const dir = fileURLToPath(new URL('..', import.meta.url));
 
-/** Runs one app with `--import @tuist-telemetry/core/register` and nothing else; resolves once it said READY. */
+/** Runs one app with `--import @tuist-telemetry/core/register` (or the preload `args` given) and nothing else; resolves once it said READY. */
 export function runApp(entry: string, env: Record<string, string>, args = ['--import', '@tuist-telemetry/core/register']) {
   // Plain node on the built packages, as a user runs it (no tsx, no source condition).
   const child = spawn(process.execPath, [...args, entry], {
