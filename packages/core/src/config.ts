@@ -1,4 +1,4 @@
-import type { ScrapeAuth } from './prometheus/auth.js';
+import { scrapeAuthProblem, type ScrapeAuth } from './prometheus/auth.js';
 import { HIGH_CARDINALITY_LABELS, NAMING_PROFILES, type NamingProfile } from './catalog/index.js';
 
 export const EXPORTER_NAMES = ['prometheus', 'otlp', 'console', 'none'] as const;
@@ -212,6 +212,9 @@ export function resolveConfig(options: TelemetryOptions = {}): ResolvedConfig {
   const maxConcurrentScrapes = intSetting(['options.prometheus.maxConcurrentScrapes', p.maxConcurrentScrapes], {}, '', 1, 10_000, 10);
 
   const auth = scrapeAuth(p.auth, env);
+  // Credentials no client could send (non-ASCII token, longer than Node's header limit): refused here.
+  const authProblem = auth && scrapeAuthProblem(auth, p.auth !== undefined);
+  if (authProblem) throw new TelemetryConfigError(authProblem);
 
   const protoRaw = options.otlp?.protocol ?? nonEmpty(env.OTEL_EXPORTER_OTLP_METRICS_PROTOCOL) ?? nonEmpty(env.OTEL_EXPORTER_OTLP_PROTOCOL) ?? 'http/protobuf';
   if (!(OTLP_PROTOCOLS as readonly string[]).includes(protoRaw)) {
