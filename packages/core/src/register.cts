@@ -7,9 +7,10 @@
  * line saying to use `--import` and the app runs without telemetry: a preload never stops the app.
  */
 function load(): unknown {
-  // Node runs `--require` preloads in its loader thread too: nothing to do there (LOADER_THREAD_MARK, hook.ts).
-  const threads = require('node:worker_threads') as typeof import('node:worker_threads');
-  if (!threads.isMainThread && threads.getEnvironmentData('@tuist-telemetry/core:loader-thread') === true) return {};
+  // Node runs `--require` preloads in its loader thread too: nothing to do there (inInternalThread, hook.ts). It
+  // is tested here as well, before `register.js` and its dependencies are loaded into that thread.
+  const threads = require('node:worker_threads') as typeof import('node:worker_threads') & { isInternalThread?: boolean };
+  if (threads.isInternalThread === true || (!threads.isMainThread && threads.parentPort === null)) return {};
   try {
     return require('./register.js');
   } catch (err) {

@@ -16,15 +16,14 @@
  * No top-level await on the way (a `--require` of an ES module graph with one fails): everything here is synchronous.
  */
 import type { Instrumentation } from '@opentelemetry/instrumentation';
-import { getEnvironmentData, isMainThread } from 'node:worker_threads';
 import { installDefaultDiagLogger, logger } from './diag.js';
 import { findInstrumentations } from './instrumentations/index.js';
-import { enableWithLoaderHook, LOADER_THREAD_MARK } from './instrumentations/hook.js';
+import { enableWithLoaderHook, inInternalThread } from './instrumentations/hook.js';
 import { startFromEnvironment } from './register-start.js';
 import type { Telemetry } from './telemetry.js';
 
-// Node's loader thread runs `--require` preloads too: nothing to do there (see LOADER_THREAD_MARK).
-const inLoaderThread = !isMainThread && getEnvironmentData(LOADER_THREAD_MARK) === true;
+// Node's loader thread runs `--require` preloads too: nothing to do there (see inInternalThread).
+const inLoaderThread = inInternalThread();
 
 // Core's default diag logger (stderr, OTEL_LOG_LEVEL, once per kind; see diag.ts), unless the app has its own.
 if (!inLoaderThread) installDefaultDiagLogger(process.env);

@@ -1,7 +1,10 @@
 import { expect } from 'chai';
 import { fileURLToPath } from 'node:url';
 import { startTelemetry, TelemetryConfigError } from '@tuist-telemetry/core';
-import { startApp } from './helpers/child-app.js';
+import { startApp, type ChildApp } from './helpers/child-app.js';
+
+/** Apps started by the test running now; a hung one is killed when the test ends (failed by its timeout). */
+const started: ChildApp[] = [];
 
 const coreDir = fileURLToPath(new URL('..', import.meta.url));
 const app = fileURLToPath(new URL('./fixtures/register-config-app.ts', import.meta.url));
@@ -15,6 +18,7 @@ async function run(env: Record<string, string>, preload: string[] = []): Promise
     cwd: coreDir,
     env: { ...clean, NODE_OPTIONS: '', OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1', OTEL_EXPORTER_PROMETHEUS_PORT: '0', ...env },
   });
+  started.push(p);
   const { code } = await p.exit;
   const output = p.output();
   const ready = /READY (.*)\n/.exec(output)?.[1] ?? '';
@@ -22,6 +26,9 @@ async function run(env: Record<string, string>, preload: string[] = []): Promise
 }
 
 describe('core: zero code never stops the app (issue 24 item 6)', () => {
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((a) => a.stop()));
+  });
   it('OTEL_TRACES_EXPORTER=bogus: one error line naming it, traces stay off, metrics run, the app runs and exits 0', async () => {
     const r = await run({ OTEL_TRACES_EXPORTER: 'bogus' });
     expect(r.code, r.output).to.equal(0);

@@ -4,7 +4,10 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startApp } from './helpers/child-app.js';
+import { startApp, type ChildApp } from './helpers/child-app.js';
+
+/** Apps started by the test running now; a hung one is killed when the test ends (failed by its timeout). */
+const started: ChildApp[] = [];
 
 const coreDir = fileURLToPath(new URL('..', import.meta.url));
 // The real @opentelemetry/instrumentation core depends on (so it shares import-in-the-middle with the hook).
@@ -50,14 +53,18 @@ export class TuistPgInstrumentation extends InstrumentationBase {
   return dir;
 }
 
-async function run(dir: string, env: Record<string, string> = {}, preload = '--import', entry = 'app.mjs'): Promise<{ ready: string; output: string }> {
-  const p = startApp([preload, '@tuist-telemetry/core/register', entry], { cwd: dir, env: { NODE_OPTIONS: '', OTEL_METRICS_EXPORTER: 'none', ...env } });
+async function run(dir: string, env: Record<string, string> = {}, preload = '--import', entry = 'app.mjs', before: string[] = []): Promise<{ ready: string; output: string }> {
+  const p = startApp([...before, preload, '@tuist-telemetry/core/register', entry], { cwd: dir, env: { NODE_OPTIONS: '', OTEL_METRICS_EXPORTER: 'none', ...env } });
+  started.push(p);
   const ready = await p.ready;
   await p.exit;
   return { ready, output: p.output() };
 }
 
 describe('core: register enables the Tuist instrumentations installed in the app (ESM loader hook included)', () => {
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((a) => a.stop()));
+  });
   const dirs: string[] = [];
   after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
@@ -75,6 +82,17 @@ describe('core: register enables the Tuist instrumentations installed in the app
     const dir = app({ withPg: true });
     dirs.push(dir);
     const { ready, output } = await run(dir, {}, '--require');
+    expect(ready, output).to.equal('true');
+    expect(output.replace(/READY.*\n/, ''), 'nothing else printed').to.equal('');
+  });
+
+  // Node runs `--require` preloads in its loader thread too (started here by another loader, as OpenTelemetry's docs
+  // have ESM apps do): register must stay out of that thread, or the app hangs.
+  it('--require next to another loader (--experimental-loader): the app starts and its library is patched', async () => {
+    const dir = app({ withPg: true });
+    dirs.push(dir);
+    writeFileSync(path.join(dir, 'hooks.mjs'), 'export async function resolve(s, c, next) { return next(s, c); }\n');
+    const { ready, output } = await run(dir, {}, '--require', 'app.mjs', ['--no-warnings', '--experimental-loader', './hooks.mjs']);
     expect(ready, output).to.equal('true');
     expect(output.replace(/READY.*\n/, ''), 'nothing else printed').to.equal('');
   });

@@ -1,18 +1,22 @@
 import { registerInstrumentations, type Instrumentation } from '@opentelemetry/instrumentation';
 import { createAddHookMessageChannel } from 'import-in-the-middle';
 import module, { createRequire } from 'node:module';
-import { setEnvironmentData } from 'node:worker_threads';
+import threads from 'node:worker_threads';
 import type { FoundInstrumentation } from './load.js';
 
 const require = createRequire(import.meta.url);
 
 /**
- * Set (as worker environment data) while `module.register()` starts Node's loader thread. Node runs `--require`
- * preloads in that thread too, so register would start there again (and a `module.register()` from the loader
- * thread ends the process with exit 1): register does nothing in a thread that sees this mark. Removed once the
- * loader thread started, so the app's own worker threads never see it. (Also written in register.cts.)
+ * Whether this code runs in one of Node's internal threads, such as the loader thread of `module.register()` or
+ * `--experimental-loader`: Node runs `--require` preloads there too, and register must do nothing there (it would
+ * start a second telemetry, and a `module.register()` from the loader thread hangs or ends the process).
+ * `isInternalThread` says so from Node 22.14; before, an internal thread is the worker without a `parentPort`
+ * (every worker the app creates has one). Same test in register.cts.
  */
-export const LOADER_THREAD_MARK = '@tuist-telemetry/core:loader-thread';
+export function inInternalThread(): boolean {
+  const t = threads as typeof threads & { isInternalThread?: boolean };
+  return t.isInternalThread === true || (!t.isMainThread && t.parentPort === null);
+}
 
 /**
  * Creates and enables the found instrumentations so that both CommonJS and ES module apps are patched: for ESM,
@@ -50,12 +54,7 @@ export function enableWithLoaderHook(found: readonly FoundInstrumentation[]): In
   if (sync?.supportsSyncHooks()) {
     sync.register(registerOptions.data);
   } else {
-    setEnvironmentData(LOADER_THREAD_MARK, true);
-    try {
-      module.register('import-in-the-middle/hook.mjs', import.meta.url, registerOptions);
-    } finally {
-      setEnvironmentData(LOADER_THREAD_MARK, undefined);
-    }
+    module.register('import-in-the-middle/hook.mjs', import.meta.url, registerOptions);
   }
   return instrumentations;
 }
