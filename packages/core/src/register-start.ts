@@ -22,32 +22,48 @@ export function capEcho(message: string): string {
 }
 
 /**
+ * The smaller starts tried after a configuration mistake, in order, and what each leaves off: traces alone, then
+ * the push exporters when `OTEL_METRICS_EXPORTER` also names `prometheus` (the endpoint keeps serving), then both.
+ */
+function fallbacks(env: NodeJS.ProcessEnv): [TelemetryOptions, string][] {
+  const out: [TelemetryOptions, string][] = [[TRACES_OFF, 'traces stay off; metrics run']];
+  const metricsExporters = (env.OTEL_METRICS_EXPORTER ?? '').split(',').map((s) => s.trim().toLowerCase());
+  if (metricsExporters.includes('prometheus') && metricsExporters.some((e) => e !== 'prometheus' && e !== '')) {
+    out.push(
+      [{ exporters: ['prometheus'] }, 'metrics are served on the Prometheus endpoint only (no push exporter)'],
+      [{ ...TRACES_OFF, exporters: ['prometheus'] }, 'metrics are served on the Prometheus endpoint only (no push exporter) and traces stay off'],
+    );
+  }
+  return out;
+}
+
+/**
  * `startTelemetry()` for a preload, which must never stop the app: a configuration mistake is reported as one line
- * and the part it concerns stays off. When starting again with traces off succeeds, the mistake was in the traces
- * settings (`OTEL_TRACES_EXPORTER=bogus`, or `otlp` without its exporter package) and metrics run; otherwise
- * telemetry stays off. Any other failure also leaves telemetry off with one line. `startTelemetry()` called from
- * code still throws.
+ * (the first mistake, its echoed values cut by `capEcho`) and the part it concerns stays off. The first of the
+ * `fallbacks` that starts says which part that was: traces (`OTEL_TRACES_EXPORTER=bogus`, or `otlp` without its
+ * exporter package), or a push exporter next to `prometheus`. When none starts, telemetry stays off. Any other
+ * failure also leaves telemetry off with one line. `startTelemetry()` called from code still throws.
  */
 export function startFromEnvironment(log: DiagLogger): Telemetry | undefined {
   try {
     return startTelemetry();
   } catch (err) {
     const what = capEcho(describeError(err));
-    if (err instanceof TelemetryConfigError) {
-      let t: Telemetry | undefined;
-      try {
-        t = startTelemetry(TRACES_OFF);
-      } catch {
-        /* not (only) a traces mistake: reported below */
-      }
-      if (t) {
-        log.error(`${what}; traces stay off, metrics run and so does the app`);
-        return t;
-      }
-      log.error(`${what}; telemetry stays off and the app runs without it`);
+    if (!(err instanceof TelemetryConfigError)) {
+      log.error(`telemetry could not start (${what}); the app runs without it`);
       return undefined;
     }
-    log.error(`telemetry could not start (${what}); the app runs without it`);
+    for (const [options, off] of fallbacks(process.env)) {
+      let t: Telemetry | undefined;
+      try {
+        t = startTelemetry(options);
+      } catch {
+        continue; // not (only) that part: try the next, else reported below
+      }
+      log.error(`${what}; ${off}, and the app runs`);
+      return t;
+    }
+    log.error(`${what}; telemetry stays off and the app runs without it`);
     return undefined;
   }
 }

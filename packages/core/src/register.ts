@@ -7,8 +7,8 @@
  * - with traces on (`OTEL_TRACES_EXPORTER`), also enables OpenTelemetry's own http, undici and pg instrumentations
  *   when the app has them installed, so its requests and queries produce spans;
  * - reports through core's default diag logger (stderr) at `OTEL_LOG_LEVEL` (default warn) unless the app sets its own;
- * - never stops the app: a configuration mistake is one error line, and the part it concerns stays off (traces when
- *   it is a traces setting, else telemetry as a whole) while the app runs;
+ * - never stops the app: a configuration mistake is one error line, and the part it concerns stays off (traces, a
+ *   push exporter next to `prometheus`, else telemetry as a whole) while the app runs (see register-start.ts);
  * - shuts down on SIGTERM/SIGINT, flushing push exporters. The host's own signal handling is left alone: when the
  *   host has listeners of its own they decide what happens next; when it has none, the signal's default action
  *   (exit) is restored and the signal raised again once telemetry has shut down (or after a 5 s bound).

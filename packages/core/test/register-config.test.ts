@@ -34,7 +34,7 @@ describe('core: zero code never stops the app (issue 24 item 6)', () => {
     expect(r.code, r.output).to.equal(0);
     expect(r.ready).to.match(/^http:\/\/127\.0\.0\.1:\d+\/metrics traces=none$/);
     expect(r.lines, r.output).to.have.length(1);
-    expect(r.lines[0]).to.match(/^error: @tuist-telemetry\/core\/register OTEL_TRACES_EXPORTER: unknown value "bogus".*; traces stay off, metrics run/);
+    expect(r.lines[0]).to.match(/^error: @tuist-telemetry\/core\/register OTEL_TRACES_EXPORTER: unknown value "bogus".*; traces stay off; metrics run, and the app runs$/);
   });
 
   it('OTEL_TRACES_EXPORTER=otlp without its exporter package: one line naming the package to install, traces off, the app runs', async () => {
@@ -43,6 +43,14 @@ describe('core: zero code never stops the app (issue 24 item 6)', () => {
     expect(r.ready).to.match(/metrics traces=none$/);
     expect(r.lines, r.output).to.have.length(1);
     expect(r.lines[0]).to.match(/^error: .*OTEL_TRACES_EXPORTER=otlp .*npm install @opentelemetry\/exporter-trace-otlp-proto.*; traces stay off/);
+  });
+
+  it('OTEL_METRICS_EXPORTER=prometheus,otlp without the OTLP package: one line naming it, the endpoint keeps serving', async () => {
+    const r = await run({ OTEL_METRICS_EXPORTER: 'prometheus,otlp', HIDE_PACKAGES: '@opentelemetry/exporter-metrics-otlp-proto' }, ['--require', hide]);
+    expect(r.code, r.output).to.equal(0);
+    expect(r.ready).to.match(/^http:\/\/127\.0\.0\.1:\d+\/metrics traces=none$/);
+    expect(r.lines, r.output).to.have.length(1);
+    expect(r.lines[0]).to.match(/^error: .*OTEL_METRICS_EXPORTER=otlp .*npm install @opentelemetry\/exporter-metrics-otlp-proto.*; metrics are served on the Prometheus endpoint only \(no push exporter\), and the app runs$/);
   });
 
   it('a mistake outside traces (OTEL_METRICS_EXPORTER of 10 KB): one line of bounded length, telemetry off, the app runs', async () => {
