@@ -59,6 +59,7 @@ describe('core endpoint: methods, paths and schemes with credentials on', () => 
       expect((await send(t.url!, { headers: { Authorization: authorization } })).status, authorization).to.equal(401);
     }
     expect((await send(t.url!, { headers: { Authorization: 'BEARER tok-123' } })).status, 'the scheme is case-insensitive').to.equal(200);
+    expect((await send(t.url!, { headers: { Authorization: 'Bearer   tok-123' } })).status, 'one or more spaces after the scheme (RFC 9110)').to.equal(200);
   });
 
   it('/metrics?x=1 is /metrics (the query string is not part of the path); other paths stay 404', async () => {
@@ -140,6 +141,8 @@ describe('core endpoint: credentials a client can actually send (issue 20 item 1
   });
 
   it('a token longer than Node accepts in a header is refused at start-up; the longest allowed one is served', async () => {
+    // Node's limit less 1 KB for the other headers, less `Authorization: ` (15345 with the default 16 KB).
+    expect(maxAuthorizationLength()).to.equal(http.maxHeaderSize - 1024 - 'Authorization: '.length);
     const longest = 'a'.repeat(maxAuthorizationLength() - 'Bearer '.length);
     expect(longest.length).to.be.within(10_000, http.maxHeaderSize);
     expect(() => startTelemetry({ env: { TUIST_TELEMETRY_PROMETHEUS_BEARER_TOKEN: longest + 'a' }, prometheus: { port: 0 } })).to.throw(
@@ -159,6 +162,22 @@ describe('core endpoint: credentials a client can actually send (issue 20 item 1
     }
   });
 
+  it('the longest basic credentials allowed are served; 3 bytes more (one more base64 group) are refused, from options too', async () => {
+    // `Basic ` and the base64 of user:password (4 characters per 3 bytes, padded) must fit.
+    const groups = Math.floor((maxAuthorizationLength() - 'Basic '.length) / 4);
+    const password = 'p'.repeat(groups * 3 - 'prom:'.length);
+    expect(() => startTelemetry({ prometheus: { port: 0, auth: { basic: { username: 'prom', password: password + 'ppp' } } } })).to.throw(
+      TelemetryConfigError,
+      /^options\.prometheus\.auth\.basic makes an Authorization header/,
+    );
+    const t = await start({ prometheus: { auth: { basic: { username: 'prom', password } } } });
+    try {
+      expect((await send(t.url!, { headers: { Authorization: `Basic ${b64(`prom:${password}`)}` } })).status).to.equal(200);
+    } finally {
+      await t.shutdown();
+    }
+  });
+
   it('basic credentials are decoded as strict base64: junk, the base64url alphabet and missing padding are refused', async () => {
     // `>>>???` encodes to `Pj4+Pz8/`: its base64url spelling differs (`-` and `_`).
     const t = await start({ prometheus: { auth: { basic: { username: 'prom', password: 'pä>>>???' } } } });
@@ -170,6 +189,13 @@ describe('core endpoint: credentials a client can actually send (issue 20 item 1
       for (const bad of [`${good}!!!`, good.replace(/\+/g, '-').replace(/\//g, '_'), good.replace(/=+$/, ''), `${good.slice(0, 4)} ${good.slice(4)}`, `${good}AAAA`]) {
         expect((await send(t.url!, { headers: { Authorization: `Basic ${bad}` } })).status, bad).to.equal(401);
       }
+      // Non-zero bits after the last byte spell the same bytes another way: not canonical, refused.
+      const last = good.replace(/=+$/, '').slice(-1);
+      const sloppy = good.replace(/.(=+)$/, (_, pad: string) => 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'.charAt('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'.indexOf(last) + 1) + pad);
+      expect(Buffer.from(sloppy, 'base64').equals(Buffer.from(good, 'base64')), 'the same bytes').to.equal(true);
+      expect((await send(t.url!, { headers: { Authorization: `Basic ${sloppy}` } })).status, sloppy).to.equal(401);
+      // The right credentials under another scheme are refused.
+      for (const scheme of ['Bearer', 'Token']) expect((await send(t.url!, { headers: { Authorization: `${scheme} ${good}` } })).status, scheme).to.equal(401);
     } finally {
       await t.shutdown();
     }

@@ -104,6 +104,27 @@ describe('prometheus format: Accept negotiation and OpenMetrics rewriting of thi
     expect(negotiateFormat('text/plain;note="application/openmetrics-text"')).to.equal('text');
   });
 
+  it('parseAccept: escaped quotes, names and values trimmed, malformed parameters and weights (mutation survivors)', () => {
+    const one = (accept: string) => parseAccept(accept).map((r) => [r.type, Object.fromEntries(r.params), r.q]);
+    // An escaped quote does not end the quoted string: the comma after it is still inside.
+    expect(one('a/b;x="p\\"q,r";q=0.5, c/d')).to.deep.equal([['a/b', { x: 'p"q,r' }, 0.5], ['c/d', {}, 1]]);
+    expect(one('a/b;x=""')).to.deep.equal([['a/b', { x: '' }, 1]]);
+    // Half-quoted values stay as they are.
+    expect(one('a/b;x="abc')).to.deep.equal([['a/b', { x: '"abc' }, 1]]);
+    expect(one('a/b;x=abc"')).to.deep.equal([['a/b', { x: 'abc"' }, 1]]);
+    expect(one('a/b;x="')).to.deep.equal([['a/b', { x: '"' }, 1]]);
+    // Names are trimmed (so ` version=0.0.1` is a version), values too; no name or no `=`: ignored.
+    expect(one('a/b ; Name = v ;=5;qq;q')).to.deep.equal([['a/b', { name: 'v' }, 1]]);
+    expect(negotiateFormat('application/openmetrics-text; version=0.0.1')).to.equal('text');
+    expect(negotiateFormat('application/openmetrics-text;qq, text/plain;q=0.5')).to.equal('openmetrics');
+    // A malformed weight leaves the whole range out.
+    expect(one('a/b;q=2, c/d;q=0.5')).to.deep.equal([['c/d', {}, 0.5]]);
+    expect(negotiateFormat('application/openmetrics-text;q=10, text/plain;q=0.5')).to.equal('text');
+    // `1` and `0` need no decimals.
+    expect(negotiateFormat('text/plain;q=1, application/openmetrics-text;q=0.9')).to.equal('text');
+    expect(one('a/b;q=0, c/d;q=1, e/f;q=1., g/h;q=0.')).to.deep.equal([['a/b', {}, 0], ['c/d', {}, 1], ['e/f', {}, 1], ['g/h', {}, 0]]);
+  });
+
   it('Accept-Encoding: codings and q case-insensitive, the best of repeated codings, `*` only when gzip is not listed', () => {
     expect(acceptsGzip('GZIP')).to.equal(true);
     expect(acceptsGzip('gzip;Q=0')).to.equal(false);
@@ -114,6 +135,11 @@ describe('prometheus format: Accept negotiation and OpenMetrics rewriting of thi
     expect(acceptsGzip('*;q=0')).to.equal(false);
     expect(acceptsGzip('gzip;q=0, *')).to.equal(false);
     expect(acceptsGzip('br, identity')).to.equal(false);
+    // Only a parameter named q is a weight (any other is ignored), read whole, with optional spaces around `=`.
+    expect(acceptsGzip('gzip;level=1')).to.equal(true);
+    expect(acceptsGzip('gzip;xq=0')).to.equal(true);
+    expect(acceptsGzip('gzip;q=0.000')).to.equal(false);
+    expect(acceptsGzip('gzip;q =0')).to.equal(false);
   });
 
   it('textToOpenMetrics renames counter families only on HELP/TYPE lines, also with an empty HELP', () => {

@@ -61,14 +61,14 @@ export function scrapeAuthProblem(auth: ScrapeAuth, fromOptions: boolean): strin
   return undefined;
 }
 
-/** Canonical base64 (RFC 4648 section 4, padded): the only form `Basic` credentials are decoded from. */
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
-/** The bytes of a base64 string, or undefined when it is not strict base64 (other alphabet, junk, bad padding). */
+/**
+ * The bytes of a base64 string, or undefined unless it is canonical base64 (RFC 4648 section 4: the standard
+ * alphabet, padded, no other character, zero bits past the last byte). Node's decoder skips what it does not know
+ * (`…!!!`) and takes the base64url alphabet too; a string is canonical exactly when encoding its bytes again gives
+ * it back.
+ */
 export function strictBase64(text: string): Buffer | undefined {
-  if (!BASE64.test(text)) return undefined;
   const bytes = Buffer.from(text, 'base64');
-  // Non-zero bits past the last byte (`QR==` for `QQ==`): another string decoding to the same bytes.
   return bytes.toString('base64') === text ? bytes : undefined;
 }
 

@@ -44,20 +44,19 @@ function splitOutsideQuotes(s: string, sep: string): string[] {
  * The media ranges of an `Accept` header as RFC 9110 (section 12.5.1) reads them: types, subtypes and parameter
  * names are case-insensitive (lowercased here), whitespace around `,` and `;` is optional, a parameter value may be
  * a quoted string, and the weight is `q` (any case) with a qvalue of at most three decimals from 0 to 1. A range
- * with a malformed weight, or that is not `type/subtype`, is left out.
+ * with a malformed weight is left out; a parameter without `=` or without a name is ignored.
  */
 export function parseAccept(accept: string): MediaRange[] {
   const ranges: MediaRange[] = [];
   for (const range of splitOutsideQuotes(accept, ',')) {
     const [rawType = '', ...rawParams] = splitOutsideQuotes(range, ';');
     const type = rawType.trim().toLowerCase();
-    if (!/^[^\s/]+\/[^\s/]+$/.test(type)) continue;
     const params = new Map<string, string>();
     let q = 1;
     let valid = true;
     for (const p of rawParams) {
       const eq = p.indexOf('=');
-      if (eq < 0) continue;
+      if (eq <= 0) continue; // not a parameter (no name): ignored
       const name = p.slice(0, eq).trim().toLowerCase();
       let value = p.slice(eq + 1).trim();
       if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1).replace(/\\(.)/g, '$1');
