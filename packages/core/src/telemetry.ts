@@ -6,7 +6,7 @@ import { catalog, HIGH_CARDINALITY_LABELS, LABEL_OVERFLOW_METRIC, exposedName } 
 import { boundPerInstrument, thirdPartyBoundView, thirdPartyOverflowReporter } from './otel/third-party-bound.js';
 import { ClusterPrimary, ClusterWorkerAgent, clusterRole } from './cluster/index.js';
 import { resolveConfig, type ResolvedConfig, type TelemetryOptions } from './config.js';
-import { installDefaultDiagLogger, logger, WarnOnce } from './diag.js';
+import { installDefaultDiagLogger, logger, releaseDefaultDiagLogger, WarnOnce } from './diag.js';
 import { pushReaders } from './exporters.js';
 import { TuistMetrics } from './metrics.js';
 import type { HostMetricReader } from './otel/host-reader.js';
@@ -120,6 +120,9 @@ export class Telemetry {
       enabledHighCardinality: config.highCardinality,
       maxLabelValues: config.maxLabelValues,
       maxSeriesPerMetric: config.maxSeriesPerMetric,
+      // Native buckets are not carried by node:cluster snapshots (the primary's merged view has classic buckets
+      // only), so a worker does not keep them.
+      nativeHistograms: clusterRole(config.cluster.mode, env).kind === 'worker' ? undefined : config.nativeHistograms,
       warn: this.warnings,
     };
     this.store = new MetricStore(config.runtimeMetrics ? catalog : catalog.filter((d) => d.family !== 'runtime'), storeOptions);
@@ -128,9 +131,9 @@ export class Telemetry {
 
     this.resource = buildResource(config, env);
 
-    const readers = pushReaders(config, () => new StoreMetricProducer(this.store, config.temporalityPreference));
+    const readers = pushReaders(config, () => new StoreMetricProducer(this.store, config.temporalityPreference), this.warnings);
     this.hostReader = hostReader;
-    this.tracing = hostReader ? undefined : startTracing(config, this.resource, (m) => log.warn(m));
+    this.tracing = hostReader ? undefined : startTracing(config, this.resource, (m) => log.warn(m), this.warnings);
     if (hostReader) {
       // One MeterProvider in the process, the host's: core makes none, takes no global, and its push readers
       // collect the host's instruments through the host's reader (plus the catalog through `producer`).
@@ -292,6 +295,7 @@ export class Telemetry {
 
   /** Flushes push exporters, closes the endpoint, stops pollers. Idempotent: later calls return the same promise. */
   shutdown(): Promise<void> {
+    releaseDefaultDiagLogger(); // what the default logger still holds is printed before a signal ends the process
     // From now on getTelemetry() answers another running instance (or none); recordings already made are flushed.
     if (this.shutdownPromise === undefined) setRunning(this, undefined);
     this.shutdownPromise ??= this.doShutdown();
@@ -307,6 +311,7 @@ export class Telemetry {
     this.stopRuntime?.();
     await Promise.allSettled([...this.shutdownHooks].map(async (fn) => fn()));
     const flush = this.ownProvider ? this.ownProvider.shutdown() : Promise.all(this.hostPushReaders.map((r) => r.shutdown()));
+    this.tracing?.close();
     const spans = this.tracing?.global ? this.tracing.provider.shutdown() : this.tracing?.provider.forceFlush();
     await Promise.allSettled([this.endpoint?.close(), flush.catch((err) => log.error('flush on shutdown failed', err)), spans?.catch((err) => log.error('span flush on shutdown failed', err))]);
     if (this.ownsGlobal) otelMetrics.disable();

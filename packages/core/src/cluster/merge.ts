@@ -46,7 +46,7 @@ export class ClusterView {
     const defs = definitions.map((d) => (clusterAggregationOf(d) === 'perWorker' ? { ...d, labels: [...d.labels, WORKER_LABEL] } : d));
     // Each process bounds its own labels; the view only has to hold their union (plus what exited workers left).
     const maxSeriesPerMetric = (opts.maxSeriesPerMetric ?? DEFAULT_MAX_SERIES_PER_METRIC) * 16;
-    this.merged = new MetricStore(defs, { ...opts, maxLabelValues: opts.maxLabelValues * 16, maxSeriesPerMetric });
+    this.merged = new MetricStore(defs, { ...opts, nativeHistograms: undefined, maxLabelValues: opts.maxLabelValues * 16, maxSeriesPerMetric });
     for (const f of this.merged.families) {
       this.byName.set(f.def.name, f);
       this.rules.set(f, clusterAggregationOf(f.def));
@@ -112,22 +112,26 @@ export class ClusterView {
     return this.merged;
   }
 
-  /** Keeps an exited worker's last counter and histogram values in every later build. */
+  /** Keeps an exited worker's (or a worker's ended telemetry's) last counter and histogram values in every later build. */
   retire(snapshots: WorkerSnapshots): void {
     const data = snapshots.last;
     if (data === undefined) return;
     for (let p = 0; p < data.length; ) {
       const def = snapshots.defs.get(data[p]!)!;
-      const mf = def.family;
-      if (mf !== undefined && !(mf instanceof GaugeFamily)) {
-        const target = this.targetOf(mf, def);
-        let acc = this.retired.get(target);
-        if (acc === undefined) this.retired.set(target, (acc = new Float64Array(def.width)));
-        for (let k = 0; k < def.width; k++) acc[k] += data[p + 1 + k]!;
-      }
+      this.retireSeries(def, data, p);
       p += 1 + def.width;
     }
   }
+
+  /** Keeps one series' last counter or histogram values (at `p` in `data`, as in a snapshot) in every later build. */
+  readonly retireSeries = (def: SeriesDef, data: Float64Array, p: number): void => {
+    const mf = def.family;
+    if (mf === undefined || mf instanceof GaugeFamily) return;
+    const target = this.targetOf(mf, def);
+    let acc = this.retired.get(target);
+    if (acc === undefined) this.retired.set(target, (acc = new Float64Array(def.width)));
+    for (let k = 0; k < def.width; k++) acc[k] += data[p + 1 + k]!;
+  };
 
   private targetOf(mf: AnyFamily, def: SeriesDef): Series {
     let target = this.defTarget.get(def);

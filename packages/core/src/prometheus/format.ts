@@ -3,8 +3,10 @@
 export const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
 
-/** The two formats `/metrics` serves. */
-export type ExpositionFormat = 'text' | 'openmetrics';
+export const PROTOBUF_CONTENT_TYPE = 'application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited';
+
+/** The formats `/metrics` serves. */
+export type ExpositionFormat = 'text' | 'openmetrics' | 'protobuf';
 
 /** A media range of an `Accept` header: type and subtype lowercased, parameter names lowercased, values unquoted. */
 export interface MediaRange {
@@ -93,6 +95,29 @@ export function negotiateFormat(accept: string | undefined): ExpositionFormat {
   }
   if (om === 0) return 'text';
   return om >= text ? 'openmetrics' : 'text';
+}
+
+/**
+ * The format for an `Accept` header, protobuf included: length-delimited `io.prometheus.client.MetricFamily` messages
+ * when the client asks for them (`application/vnd.google.protobuf` with `proto=io.prometheus.client.MetricFamily` and
+ * `encoding=delimited`) at least as much as for the text format `negotiateFormat` picks; else that one.
+ */
+export function negotiateExposition(accept: string | undefined): ExpositionFormat {
+  const text = negotiateFormat(accept);
+  if (!accept || !/protobuf/i.test(accept)) return text;
+  const textType = text === 'openmetrics' ? 'application/openmetrics-text' : 'text/plain';
+  let pb = 0;
+  let other = 0;
+  for (const r of parseAccept(accept)) {
+    if (r.type === 'application/vnd.google.protobuf') {
+      const delimitedFamilies = r.params.get('proto')?.toLowerCase() === 'io.prometheus.client.metricfamily' && r.params.get('encoding')?.toLowerCase() === 'delimited';
+      if (delimitedFamilies && r.q > pb) pb = r.q;
+    } else if (r.type === textType && r.q > other) {
+      other = r.q;
+    }
+  }
+  if (pb === 0) return text;
+  return pb >= other ? 'protobuf' : text;
 }
 
 /**
