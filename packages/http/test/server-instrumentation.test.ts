@@ -48,7 +48,8 @@ describe('http: TuistHttpServerInstrumentation on real Express 5 and Fastify 5 s
   before(async () => {
     t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, env: {}, setGlobalMeterProvider: false });
     await t.ready();
-    inst = new TuistHttpServerInstrumentation({ routeFor: (req) => (req.url?.startsWith('/plain/') ? '/plain/:id' : undefined) });
+    // '' for /empty: an empty answer is no answer (`unmatched`).
+    inst = new TuistHttpServerInstrumentation({ routeFor: (req) => (req.url?.startsWith('/plain/') ? '/plain/:id' : req.url === '/empty' ? '' : undefined) });
     // Express was imported above, before enabling: requiring its `router` again lets the module hook patch it, as
     // loading Express after enabling does (the child-process test loads it after).
     createRequire(createRequire(import.meta.url).resolve('express'))('router');
@@ -190,15 +191,16 @@ describe('http: TuistHttpServerInstrumentation on real Express 5 and Fastify 5 s
     expect((await count({ route: 'unmatched', status: '404' })) - unmatched).to.equal(1);
   });
 
-  it('a plain server: the routeFor config, else unmatched; scrapes of the endpoint itself are not counted', async () => {
+  it('a plain server: the routeFor config, else (undefined or \'\') unmatched; scrapes of the endpoint itself are not counted', async () => {
     const server = http.createServer((_req, res) => res.end('plain'));
     servers.push(server);
     await listen(server);
     const before = await count({ route: 'unmatched', status: '200' });
     expect(await get(portOf(server), '/plain/1')).to.equal(200);
     expect(await get(portOf(server), '/other')).to.equal(200);
+    expect(await get(portOf(server), '/empty')).to.equal(200);
     expect(await count({ route: '/plain/:id' })).to.equal(1);
-    expect((await count({ route: 'unmatched', status: '200' })) - before).to.equal(1);
+    expect((await count({ route: 'unmatched', status: '200' })) - before).to.equal(2);
   });
 
   it('an https server is measured too (https.Server is not an http.Server)', async () => {
