@@ -60,6 +60,12 @@ describe('storage: several TuistS3Instrumentation instances and hand-instrumente
     b.enable();
     a.disable();
     expect(await measured(newClient()), 'b again, a off').to.equal(1);
+    a.enable();
+    a.enable(); // enabling twice is once: one disable() turns it off
+    b.disable();
+    a.disable();
+    expect(await measured(old), 'both off again: old client').to.equal(0);
+    expect(await measured(newClient()), 'both off again: new client').to.equal(0);
   });
 
   it('an instance first enabled after another one was disabled reaches clients made after it', async () => {
