@@ -12,13 +12,14 @@
 //   npm run mutate -- --list                        the shards and their files
 //   npm run mutate -- --shard core-cluster,db       those shards
 //   npm run mutate -- --jobs 1                      one shard at a time
+//   npm run mutate -- --dryRunOnly                  only each shard's first test run (checks the set-up, counts mutants)
 //   npm run mutate -- --shard core-config --mutate packages/core/src/config.ts:40-80
 //                                                   anything else goes to `stryker run` (here: part of one file)
 import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ensureServices } from './services.mjs';
 import { letPostgresUserReach } from './postgres-access.mjs';
 import { envFor, nodeBinary } from './node-lines.mjs';
@@ -29,6 +30,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outRoot = path.join(root, '.tmp', 'mutation');
 
 const { names, jobs, list, strykerArgs } = parseArgs(process.argv.slice(2));
+const dryRunOnly = strykerArgs.includes('--dryRunOnly');
 if (list) {
   for (const s of shards) console.log(`${s.name}\n  mutate: ${s.mutate.join(' ')}\n  tests:  ${s.spec.join(' ')}`);
   process.exit(0);
@@ -56,6 +58,10 @@ await Promise.all(Array.from({ length: Math.min(jobs, selected.length) }, async 
   for (let s = queue.shift(); s !== undefined; s = queue.shift()) results.push(await runShard(s));
 }));
 
+if (dryRunOnly) {
+  for (const r of results) console.log(`  shard ${r.shard.name}: dry run ${r.status === 0 ? 'passed' : `FAILED (exit ${r.status})`} in ${formatMinutes(r.minutes)}`);
+  process.exit(results.every((r) => r.status === 0) ? 0 : 1);
+}
 step('Scores per file');
 const done = results.filter((r) => r.report !== undefined);
 const rows = done.flatMap((r) => fileRows(r.report, r.shard.name));
@@ -78,6 +84,8 @@ function runShard(shard) {
     ...base,
     mutate: shard.mutate,
     mochaOptions: { ...base.mochaOptions, spec: shard.spec },
+    // Child processes the tests start run the active mutant too (see the file).
+    testRunnerNodeArgs: [...(base.testRunnerNodeArgs ?? []), `--import=${pathToFileURL(path.join(root, 'scripts', 'mutation-child-env.mjs')).href}`],
     // Its own sandbox; the other shards' sandboxes and the Node binaries under .tmp stay out of it.
     tempDirName: path.join('.tmp', 'stryker', shard.name),
     ignorePatterns: [...(base.ignorePatterns ?? []), '/.tmp'],
@@ -106,11 +114,11 @@ function runShard(shard) {
       const minutes = (Date.now() - started) / 60_000;
       let report;
       try {
-        report = status === 0 ? JSON.parse(readFileSync(path.join(dir, 'report.json'), 'utf8')) : undefined;
+        report = status === 0 && !dryRunOnly ? JSON.parse(readFileSync(path.join(dir, 'report.json'), 'utf8')) : undefined;
       } catch {
         report = undefined;
       }
-      if (log) console.log(`  ${shard.name}: ${report ? 'done' : `FAILED (exit ${status})`} in ${formatMinutes(minutes)}`);
+      if (log) console.log(`  ${shard.name}: ${status === 0 ? 'done' : `FAILED (exit ${status})`} in ${formatMinutes(minutes)}`);
       resolve({ shard, status, minutes, report, log });
     });
   });
