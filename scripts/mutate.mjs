@@ -88,8 +88,8 @@ function runShard(shard) {
     ...base,
     mutate: shard.mutate,
     mochaOptions: { ...base.mochaOptions, spec: shard.spec },
-    // Child processes the tests start run the active mutant too (see the file).
-    testRunnerNodeArgs: [...(base.testRunnerNodeArgs ?? []), `--import=${pathToFileURL(path.join(root, 'scripts', 'mutation-child-env.mjs')).href}`],
+    // Child processes run the active mutant; setup in `before` hooks is covered by its suite's tests (see the file).
+    testRunnerNodeArgs: [...(base.testRunnerNodeArgs ?? []), `--import=${pathToFileURL(path.join(root, 'scripts', 'stryker-preload.mjs')).href}`],
     // Its own sandbox; the other shards' sandboxes and the Node binaries under .tmp stay out of it.
     tempDirName: path.join('.tmp', 'stryker', shard.name),
     ignorePatterns: [...(base.ignorePatterns ?? []), '/.tmp'],
