@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { diag, DiagLogLevel } from '@opentelemetry/api';
 import { createRequire } from 'node:module';
 import type * as S3 from '@aws-sdk/client-s3';
 import { scrape, samples, value } from '@tuist-telemetry/testing';
@@ -74,11 +75,26 @@ describe('storage: TuistS3Instrumentation (module patching of @aws-sdk/client-s3
     expect(await count('ListObjectsV2')).to.equal(3);
   });
 
-  it('an unsupported client-s3 major is skipped with one diag message', () => {
-    const other = new TuistS3Instrumentation({ enabled: false });
-    const fake = { S3Client: class {} };
-    const def = other.getModuleDefinitions()[0]!;
-    expect(def.patch!(fake, '4.0.0')).to.equal(fake);
-    expect(Object.prototype.hasOwnProperty.call(fake.S3Client.prototype, 'send')).to.equal(false);
+  it('an unsupported client-s3 major, or one without S3Client.prototype.send, is skipped with one diag message', () => {
+    const lines: string[] = [];
+    const push = (...a: unknown[]): number => lines.push(a.map(String).join(' '));
+    diag.setLogger({ error: push, warn: push, info: () => {}, debug: () => {}, verbose: () => {} }, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
+    try {
+      const other = new TuistS3Instrumentation({ enabled: false });
+      const fake = { S3Client: class {} };
+      const def = other.getModuleDefinitions()[0]!;
+      expect(def.name).to.equal('@aws-sdk/client-s3');
+      expect(def.patch!(fake, '4.0.0')).to.equal(fake);
+      expect(def.patch!(fake, '4.1.0')).to.equal(fake);
+      expect(Object.prototype.hasOwnProperty.call(fake.S3Client.prototype, 'send')).to.equal(false);
+      expect(lines.filter((l) => l.includes('@aws-sdk/client-s3 4.0.0 is not supported (3.x is)'))).to.have.length(1);
+      expect(lines).to.have.length(1);
+      const noSend = new TuistS3Instrumentation({ enabled: false });
+      const odd = { default: { S3Client: class {} } };
+      expect(noSend.getModuleDefinitions()[0]!.patch!(odd, '3.1.0')).to.equal(odd);
+      expect(lines.filter((l) => l.includes('has no S3Client.prototype.send'))).to.have.length(1);
+    } finally {
+      diag.disable();
+    }
   });
 });
