@@ -15,6 +15,7 @@ if (impl === 'ours') {
     setGlobalMeterProvider: false,
     highCardinalityLabels: ['object_key'],
     maxLabelValues: Math.max(series, 1),
+    maxSeriesPerMetric: Math.max(series, 1),
     env: {},
   });
   const h = t.store.histogram(SERIES_METRIC);

@@ -48,6 +48,7 @@ export async function clusterCase(impl: ClusterImpl, series: number, scrapes: nu
       setGlobalMeterProvider: false,
       highCardinalityLabels: ['object_key'],
       maxLabelValues: Math.max(series, 1),
+      maxSeriesPerMetric: Math.max(series, 1),
       env: {},
     });
     await t.ready();

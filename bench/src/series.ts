@@ -46,6 +46,7 @@ export async function seriesTarget(impl: SeriesImpl, capacity: number, concurren
       setGlobalMeterProvider: false,
       highCardinalityLabels: ['object_key'],
       maxLabelValues: Math.max(capacity, 1),
+      maxSeriesPerMetric: Math.max(capacity, 1),
     });
     await t.ready();
     const h = t.store.histogram(SERIES_METRIC);

@@ -63,6 +63,8 @@ export interface TelemetryOptions extends OtelSdkOptions {
   highCardinalityLabels?: readonly string[] | 'all';
   /** Distinct values each label keeps per metric before `__overflow__`; default `TUIST_TELEMETRY_MAX_LABEL_VALUES`, else 1000. */
   maxLabelValues?: number;
+  /** Series each catalog metric (and each instrument on the MeterProvider) keeps before new label sets overflow; default `TUIST_TELEMETRY_MAX_SERIES_PER_METRIC`, else 2000. */
+  maxSeriesPerMetric?: number;
   /** How often polled totals are refreshed; default `TUIST_TELEMETRY_POLL_INTERVAL_MS`, else 600000 (10 minutes). */
   pollIntervalMs?: number;
   /** Node runtime metrics; default `TUIST_TELEMETRY_RUNTIME_METRICS` (anything but `false` is on). */
@@ -87,6 +89,7 @@ export interface ResolvedConfig extends ResolvedOtelSettings {
   naming: NamingProfile;
   highCardinality: Set<string>;
   maxLabelValues: number;
+  maxSeriesPerMetric: number;
   pollIntervalMs: number;
   runtimeMetrics: boolean;
   setGlobalMeterProvider: boolean;
@@ -246,6 +249,7 @@ export function resolveConfig(options: TelemetryOptions = {}): ResolvedConfig {
   }
 
   const maxLabelValues = intSetting(['options.maxLabelValues', options.maxLabelValues], env, 'TUIST_TELEMETRY_MAX_LABEL_VALUES', 1, 1_000_000, 1000);
+  const maxSeriesPerMetric = intSetting(['options.maxSeriesPerMetric', options.maxSeriesPerMetric], env, 'TUIST_TELEMETRY_MAX_SERIES_PER_METRIC', 1, 10_000_000, 2000);
   const pollIntervalMs = intSetting(['options.pollIntervalMs', options.pollIntervalMs], env, 'TUIST_TELEMETRY_POLL_INTERVAL_MS', 1, MAX_MS, 600_000);
   const runtimeMetrics =
     options.runtimeMetrics ?? (nonEmpty(env.TUIST_TELEMETRY_RUNTIME_METRICS) ? bool('TUIST_TELEMETRY_RUNTIME_METRICS', env.TUIST_TELEMETRY_RUNTIME_METRICS!) : true);
@@ -268,6 +272,7 @@ export function resolveConfig(options: TelemetryOptions = {}): ResolvedConfig {
     naming,
     highCardinality,
     maxLabelValues,
+    maxSeriesPerMetric,
     pollIntervalMs,
     runtimeMetrics,
     setGlobalMeterProvider: options.setGlobalMeterProvider ?? true,

@@ -1,7 +1,14 @@
 import { type MetricDefinition, type NamingProfile, exposedName } from './catalog/types.js';
 import { describe, describeError, type WarnOnce } from './diag.js';
 import { keepExemplar, tracingPossible, type Exemplar } from './exemplars.js';
-import { LABEL_OVERFLOW_METRIC, LabelBound, effectiveLabels, isBounded } from './labels/policy.js';
+import {
+  DEFAULT_MAX_SERIES_PER_METRIC,
+  LABEL_OVERFLOW_METRIC,
+  LabelBound,
+  SERIES_OVERFLOW_LABEL,
+  effectiveLabels,
+  isBounded,
+} from './labels/policy.js';
 import { compileLookup, noLookup, type Lookup, type Node } from './store-lookup.js';
 
 import {
@@ -9,8 +16,8 @@ import {
   MAX_LABEL_VALUE_LENGTH,
   OVERFLOW_VALUE,
   isStoredAsIs,
-  labelValueProblem,
   normaliseLabelValue,
+  normaliseReported,
 } from './labels/values.js';
 
 export { type LabelValue, MAX_LABEL_VALUE_LENGTH, OVERFLOW_VALUE };
@@ -24,6 +31,8 @@ export interface StoreOptions {
   highCardinality: ReadonlySet<string>;
   /** Distinct values kept per label per family before `__overflow__` (every label; labels/policy.ts). */
   maxLabelValues: number;
+  /** Series kept per family before new label sets go to the all-`__overflow__` series; default 2000 (labels/policy.ts). */
+  maxSeriesPerMetric?: number;
   warn: WarnOnce;
 }
 
@@ -58,6 +67,8 @@ export abstract class MetricFamily<S extends Series = Series> {
   private readonly optionalFrom: number;
   /** The bound on each label's distinct values (labels/policy.ts); none for the overflow counter itself. */
   private readonly bounded: (LabelBound | undefined)[];
+  /** The bound on this family's series (labels/policy.ts); Infinity for the overflow counter itself. */
+  private readonly maxSeries: number;
   /** Counts a recording whose value of a label became `__overflow__` (set by the store). */
   overflowSink: ((family: string, label: string) => void) | undefined;
   private readonly single: S | undefined;
@@ -74,6 +85,7 @@ export abstract class MetricFamily<S extends Series = Series> {
     this.labelNames = effective.names;
     const bounded = isBounded(def);
     this.bounded = this.labelNames.map(() => (bounded ? new LabelBound(opts.maxLabelValues) : undefined));
+    this.maxSeries = bounded ? (opts.maxSeriesPerMetric ?? DEFAULT_MAX_SERIES_PER_METRIC) : Infinity;
     if (this.labelNames.length === 0) {
       this.single = this.create([]);
       this.series.add(this.single);
@@ -95,41 +107,72 @@ export abstract class MetricFamily<S extends Series = Series> {
   }
 
   /**
-   * Every label in turn: normalises values, bounds high-cardinality labels, creates the series when new. Each label
-   * is read once (a getter may answer differently on a second read) and the series keeps exactly the values of its
-   * trie path, so two paths can never carry the same label values.
+   * Every label in turn: normalises values and bounds each label; then, for a label set not seen before, creates its
+   * series, or records it in the overflow series when the metric holds `maxSeriesPerMetric` series already. Each
+   * label is read once (a getter may answer differently on a second read) and the series keeps exactly the values of
+   * its trie path, so two paths can never carry the same label values.
    */
   private resolveSlow(labels: Labels | undefined): S {
     const names = this.labelNames;
-    const last = names.length - 1;
     const values: string[] = [];
-    let node = this.root;
-    for (let i = 0; ; i++) {
+    let overflowed: string[] | undefined;
+    let node: Node<S> | S | undefined = this.root;
+    for (let i = 0; i < names.length; i++) {
       const raw = labels === undefined || labels === null ? undefined : labels[names[i]!];
       let v = isStoredAsIs(raw) ? raw : this.normalise(raw, i);
-      let next = node.get(v);
+      let next: Node<S> | S | undefined = (node as Node<S> | undefined)?.get(v);
       if (next === undefined) {
         const bound = this.bounded[i];
-        if (bound !== undefined && bound.admit(v) !== v) {
-          this.overflowed(names[i]!);
+        if (bound !== undefined && bound.peek(v) !== v) {
+          (overflowed ??= []).push(names[i]!);
           v = OVERFLOW_VALUE;
-          next = node.get(v);
+          next = (node as Node<S> | undefined)?.get(v);
         }
       }
       values.push(v);
-      if (next === undefined) {
-        if (i === last) {
-          const s = this.create(values);
-          node.set(v, s);
-          this.series.add(s);
-          return s;
-        }
-        next = new Map();
-        node.set(v, next);
-      }
-      if (i === last) return next as S;
-      node = next as Node<S>;
+      node = next;
     }
+    if (node === undefined) {
+      // A new label set: the series bound (checked only here, never on the path of an existing series).
+      if (this.series.size >= this.maxSeries) return this.overflowSeries();
+      for (let i = 0; i < names.length; i++) this.bounded[i]?.admit(values[i]!);
+      node = this.insert(values);
+    }
+    if (overflowed !== undefined) for (const l of overflowed) this.overflowed(l);
+    return node as S;
+  }
+
+  /** Creates the series of `values` along its trie path. */
+  private insert(values: readonly string[]): S {
+    const last = values.length - 1;
+    let node = this.root;
+    for (let i = 0; i < last; i++) {
+      let next = node.get(values[i]!) as Node<S> | undefined;
+      if (next === undefined) node.set(values[i]!, (next = new Map()));
+      node = next;
+    }
+    const s = this.create(values);
+    node.set(values[last]!, s);
+    this.series.add(s);
+    return s;
+  }
+
+  /**
+   * The series whose labels are all `__overflow__`, where a new label set goes once the metric holds `maxSeries`
+   * series (it may be one more than that); warned once per metric, counted with `label="__series__"`. It lives in the
+   * trie like any series, so a label set that the label bounds turn into all `__overflow__` is this same series.
+   */
+  private overflowSeries(): S {
+    this.opts.warn.warn(
+      `overflow:${this.name}:${SERIES_OVERFLOW_LABEL}`,
+      `${this.name}: reached ${this.maxSeries} series (TUIST_TELEMETRY_MAX_SERIES_PER_METRIC); recordings of further label sets go to ` +
+        `the series whose labels are all "${OVERFLOW_VALUE}"`,
+    );
+    this.overflowSink?.(this.name, SERIES_OVERFLOW_LABEL);
+    const all = this.labelNames.map(() => OVERFLOW_VALUE);
+    let node: Node<S> | S | undefined = this.root;
+    for (const v of all) node = (node as Node<S> | undefined)?.get(v);
+    return node !== undefined ? (node as S) : this.insert(all);
   }
 
   /** The stored value of label j as `resolve` would choose it for an existing series (overflow included). */
@@ -141,33 +184,7 @@ export abstract class MetricFamily<S extends Series = Series> {
   }
 
   private normalise(raw: unknown, i: number): string {
-    const name = this.labelNames[i];
-    const optional = i >= this.optionalFrom;
-    switch (labelValueProblem(raw, optional)) {
-      case 'too-long':
-        this.opts.warn.warn(
-          'label-too-long',
-          `${this.name}: a value of label "${name}" is longer than ${MAX_LABEL_VALUE_LENGTH} characters; it was truncated`,
-        );
-        break;
-      case 'ill-formed':
-        this.opts.warn.warn(
-          'label-ill-formed',
-          `${this.name}: a value of label "${name}" has an unpaired UTF-16 surrogate; it was replaced by U+FFFD, as the exposition encodes it`,
-        );
-        break;
-      case 'missing':
-        this.opts.warn.warn(`label-missing:${this.name}:${name}`, `${this.name}: label "${name}" is missing; recorded as "unknown"`);
-        break;
-      case 'invalid':
-        this.opts.warn.warn(
-          `label-invalid:${this.name}:${name}`,
-          `${this.name}: label "${name}" got a ${typeof raw}; label values must be strings, numbers or booleans (recorded as "invalid")`,
-        );
-        break;
-      default:
-    }
-    return normaliseLabelValue(raw, optional);
+    return normaliseReported(raw, i >= this.optionalFrom, this.name, this.labelNames[i]!, this.opts.warn);
   }
 
   /** A value past the label's bound: warned once per metric and label, counted in the overflow self-metric. */

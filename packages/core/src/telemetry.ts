@@ -3,7 +3,7 @@ import { MeterProvider, type MetricReader, type PeriodicExportingMetricReader } 
 import type { Resource } from '@opentelemetry/resources';
 import type { AddressInfo } from 'node:net';
 import { catalog, HIGH_CARDINALITY_LABELS, LABEL_OVERFLOW_METRIC, exposedName } from './catalog/index.js';
-import { THIRD_PARTY_METRIC, thirdPartyBoundView } from './otel/views.js';
+import { boundPerInstrument, thirdPartyBoundView, thirdPartyOverflowReporter } from './otel/third-party-bound.js';
 import { ClusterPrimary, ClusterWorkerAgent, clusterRole } from './cluster/index.js';
 import { resolveConfig, type ResolvedConfig, type TelemetryOptions } from './config.js';
 import { installDefaultDiagLogger, logger, WarnOnce } from './diag.js';
@@ -119,6 +119,7 @@ export class Telemetry {
       highCardinality: new Set(HIGH_CARDINALITY_LABELS),
       enabledHighCardinality: config.highCardinality,
       maxLabelValues: config.maxLabelValues,
+      maxSeriesPerMetric: config.maxSeriesPerMetric,
       warn: this.warnings,
     };
     this.store = new MetricStore(config.runtimeMetrics ? catalog : catalog.filter((d) => d.family !== 'runtime'), storeOptions);
@@ -140,22 +141,15 @@ export class Telemetry {
       this.meterProvider = otelMetrics;
     } else {
       if (config.exporters.includes('prometheus')) this.pullReader = new PullMetricReader();
-      const overflow = this.store.counter(LABEL_OVERFLOW_METRIC);
+      const limits = { maxLabelValues: config.maxLabelValues, maxSeries: config.maxSeriesPerMetric };
+      const bounds = { ...limits, onOverflow: thirdPartyOverflowReporter(this.store.counter(LABEL_OVERFLOW_METRIC), this.warnings, limits) };
       this.ownProvider = new MeterProvider({
         resource: this.resource,
         readers: this.pullReader ? [this.pullReader, ...readers] : readers,
-        // The label policy's bound for third-party instruments (otel/views.ts).
-        views: [
-          thirdPartyBoundView(config.maxLabelValues, (label) => {
-            overflow.add(1, { metric: THIRD_PARTY_METRIC, label });
-            this.warnings.warn(
-              `overflow:${THIRD_PARTY_METRIC}:${label}`,
-              `@tuist-telemetry/core: attribute "${label}" of instruments on the MeterProvider reached ${config.maxLabelValues} distinct values ` +
-                '(TUIST_TELEMETRY_MAX_LABEL_VALUES); further values are recorded as "__overflow__"',
-            );
-          }),
-        ],
+        // The label policy's bound for third-party instruments, per instrument (otel/third-party-bound.ts).
+        views: [thirdPartyBoundView(bounds)],
       });
+      boundPerInstrument(this.ownProvider, bounds);
       this.meterProvider = this.ownProvider;
     }
 

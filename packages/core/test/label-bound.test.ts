@@ -120,10 +120,11 @@ describe('core: the label bound for instruments on telemetry.meterProvider (issu
       expect(got).to.have.length(51);
       expect(got.reduce((a, s) => a + s.value, 0)).to.equal(1000);
       expect(value(exp, 'app_requests_total', { http_route: OVERFLOW_VALUE })).to.equal(950);
-      // The bound is per attribute key across instruments: the histogram's routes are the same 50 values.
+      // The bound is per instrument (issue 20 item 7): the histogram keeps its own 50 routes.
       expect(samples(exp, 'app_latency_count')).to.have.length(51);
       expect(value(exp, 'app_latency_bucket', { http_route: '/r/0', le: '10' })).to.equal(1);
-      expect(value(exp, 'tuist_telemetry_label_overflow_total', { metric: 'third_party', label: 'http.route' })).to.equal(1900);
+      expect(value(exp, 'tuist_telemetry_label_overflow_total', { metric: 'app.requests', label: 'http.route' })).to.equal(950);
+      expect(value(exp, 'tuist_telemetry_label_overflow_total', { metric: 'app.latency', label: 'http.route' })).to.equal(950);
     } finally {
       await t.shutdown();
     }

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { context, diag, DiagLogLevel, propagation, trace, type SpanContext } from '@opentelemetry/api';
+import { context, diag, DiagLogLevel, propagation, trace, TraceFlags, type SpanContext } from '@opentelemetry/api';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { AlwaysOffSampler, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
@@ -171,6 +171,21 @@ for (const [protocol, { contentType, decode }] of Object.entries(PROTOCOLS)) {
       expect(point(points, 'test')!.exemplars).to.deep.equal([]);
     });
 
+    it('ids are sent as lower-case hex (OTLP/JSON: hex strings); a context with invalid ids sends none', async () => {
+      start();
+      const [traceId, spanId] = ['0AF7651916CD43DD8448EB211C80319C', 'B7AD6B7169203331'];
+      const inContext = (sc: object, fn: () => void) => context.with(trace.setSpan(context.active(), trace.wrapSpanContext(sc as SpanContext)), fn);
+      await withTracing(new NodeTracerProvider(), () => {
+        inContext({ traceId, spanId, traceFlags: TraceFlags.SAMPLED }, () => run('upper', 150));
+        inContext({ traceId: 123, spanId: { id: 1 }, traceFlags: TraceFlags.SAMPLED }, () => run('bad', 150));
+        inContext({ traceId: '0'.repeat(32), spanId, traceFlags: TraceFlags.SAMPLED }, () => run('zero', 150));
+      });
+      const points = await push();
+      expect(point(points, 'upper')!.exemplars.map((e) => [e.traceId, e.spanId])).to.deep.equal([[traceId.toLowerCase(), spanId.toLowerCase()]]);
+      expect(point(points, 'bad')!.exemplars).to.deep.equal([]);
+      expect(point(points, 'zero')!.exemplars).to.deep.equal([]);
+    });
+
     it('an unsampled span gives no exemplar', async () => {
       start();
       await withTracing(new NodeTracerProvider({ sampler: new AlwaysOffSampler() }), () =>
@@ -225,6 +240,22 @@ for (const [protocol, { contentType, decode }] of Object.entries(PROTOCOLS)) {
 }
 
 describe('core: exemplars never cost an OTLP export', () => {
+  it('exemplars the store did not validate are checked again: only valid ids are sent, lower-cased, as hex strings in JSON', () => {
+    const point = {};
+    pointExemplars.set(point, [
+      { value: 1, timestamp: 1_700_000_000_123, traceId: 42 as unknown as string, spanId: 'b7ad6b7169203331' },
+      { value: 2, timestamp: 1_700_000_000_123, traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'abc' },
+      { value: 3, timestamp: 1_700_000_000_123, traceId: '0AF7651916CD43DD8448EB211C80319C', spanId: 'B7AD6B7169203331' },
+    ]);
+    const request = { resource: {}, scopeMetrics: [{ scope: { name: 's' }, metrics: [{ dataPoints: [point] }] }] } as unknown as ResourceMetrics;
+    const stockJson = JSON.stringify({ resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name: 'm', histogram: { dataPoints: [{ count: 3 }] } }] }] }] });
+    const out = withExemplars({ serializeRequest: () => new TextEncoder().encode(stockJson), deserializeResponse: () => ({}) }, 'json').serializeRequest(request)!;
+    const doc = JSON.parse(new TextDecoder().decode(out)) as { resourceMetrics: { scopeMetrics: { metrics: { histogram: { dataPoints: JsonPoint[] } }[] }[] }[] };
+    expect(doc.resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!.histogram.dataPoints[0]!.exemplars).to.deep.equal([
+      { timeUnixNano: '1700000000123000000', asDouble: 3, spanId: 'b7ad6b7169203331', traceId: '0af7651916cd43dd8448eb211c80319c' },
+    ]);
+  });
+
   it('bytes the exemplar writer cannot read are sent as the stock serializer wrote them, with one diag error', () => {
     const point = {};
     pointExemplars.set(point, [{ value: 1, timestamp: Date.now(), traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331' }]);

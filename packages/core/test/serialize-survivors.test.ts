@@ -20,6 +20,7 @@ function store(): MetricStore {
     highCardinality: new Set(),
     enabledHighCardinality: new Set(),
     maxLabelValues: 100000,
+    maxSeriesPerMetric: 100000,
     warn: new WarnOnce(logger('test')),
   });
 }

@@ -99,3 +99,45 @@ describe('core: third-party attributes are made valid Prometheus labels (issue 1
     });
   }
 });
+
+describe('core: attribute keys that sanitise to one label name, and keys with "__" (issue 26)', () => {
+  const warnings: string[] = [];
+  let t: Telemetry;
+  before(async () => {
+    diag.setLogger(
+      { error: () => {}, warn: (...a: unknown[]) => warnings.push(a.map(String).join(' ')), info: () => {}, debug: () => {}, verbose: () => {} },
+      { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
+    );
+    t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, setGlobalMeterProvider: false });
+    await t.ready();
+    const c = t.meterProvider.getMeter('keys').createCounter('keys.requests');
+    // Two invalid keys that both sanitise to x_y: the first in sort order ('x-y') takes x_y, the other x_y_2.
+    c.add(1, { 'x.y': 'dot', 'x-y': 'dash' });
+    // `a__b` is a valid name but both serializers collapse `__`: next to a valid a_b it must not become a_b too.
+    c.add(2, { a__b: 'double', a_b: 'single' });
+    // Runs of `_` made by sanitising collapse as well: `p.__q` is p_q, taken by p_q.
+    c.add(3, { 'p.__q': 'odd', p_q: 'plain' });
+    // Names starting with `__` are reserved in Prometheus: served as `_…`.
+    c.add(4, { __private: 'p', ___triple: 't', __: 'u' });
+  });
+  after(async () => {
+    await t.shutdown();
+    diag.disable();
+  });
+
+  it('serves each attribute under its own valid, unreserved label name, with its own value', async function () {
+    const text = await body(t.url!);
+    expectPromtoolParses(this, text);
+    const got = samples(parseExposition(text), 'keys_requests_total').map((s) => [s.value, s.labels]);
+    expect(got.sort((a, b) => (a[0] as number) - (b[0] as number))).to.deep.equal([
+      [1, { x_y: 'dash', x_y_2: 'dot' }],
+      [2, { a_b: 'single', a_b_2: 'double' }],
+      [3, { p_q: 'plain', p_q_2: 'odd' }],
+      [4, { _private: 'p', _triple: 't', _: 'u' }],
+    ]);
+    // One warning per metric and kind: the first rename in sort order.
+    const renames = warnings.filter((w) => w.includes('metric "keys.requests": attribute'));
+    expect(renames).to.have.length(1);
+    expect(renames[0]).to.include('metric "keys.requests": attribute "a__b" is exported as label "a_b_2"');
+  });
+});

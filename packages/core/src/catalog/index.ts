@@ -12,23 +12,26 @@ import { application, httpServer, jobs, analytics } from './application.js';
 import { runtime } from './runtime.js';
 import { cluster } from './cluster.js';
 import { labelPolicy } from './labels.js';
+import { exposition } from './exposition.js';
 
 export * from './types.js';
 export * from './buckets.js';
 export { CACHE_EVENT_TYPES, type CacheEventType } from './cache.js';
 export { LABEL_OVERFLOW_METRIC } from './labels.js';
+export { RENDER_ERRORS_METRIC } from './exposition.js';
 
 /** The whole catalog, in exposition order: documented families first, then extensions. */
 export const catalog: readonly MetricDefinition[] = Object.freeze([
   ...runs, ...cache, ...previews, ...storage, ...authentication, ...projects, ...accounts, ...database, ...http,
-  ...application, ...httpServer, ...jobs, ...analytics, ...runtime, ...cluster, ...labelPolicy,
+  ...application, ...httpServer, ...jobs, ...analytics, ...runtime, ...cluster, ...labelPolicy, ...exposition,
 ]);
 
 type Declared =
   | (typeof runs)[number] | (typeof cache)[number] | (typeof previews)[number] | (typeof storage)[number]
   | (typeof authentication)[number] | (typeof projects)[number] | (typeof accounts)[number] | (typeof database)[number]
   | (typeof http)[number] | (typeof application)[number] | (typeof httpServer)[number] | (typeof jobs)[number]
-  | (typeof analytics)[number] | (typeof runtime)[number] | (typeof cluster)[number] | (typeof labelPolicy)[number];
+  | (typeof analytics)[number] | (typeof runtime)[number] | (typeof cluster)[number] | (typeof labelPolicy)[number]
+  | (typeof exposition)[number];
 
 /** The documented names of the catalog's metrics of one type (a misspelled name does not compile). */
 export type CatalogName<T extends MetricType = MetricType> = Extract<Declared, { readonly type: T }>['name'];

@@ -10,6 +10,7 @@ import {
   type ValueSeries,
 } from '../store.js';
 import type { SeriesDef, WorkerSnapshots } from './protocol.js';
+import { DEFAULT_MAX_SERIES_PER_METRIC } from '../labels/policy.js';
 
 /** The `worker` label value of the primary's own per-process series. */
 export const PRIMARY_WORKER = 'primary';
@@ -44,7 +45,8 @@ export class ClusterView {
   constructor(definitions: readonly MetricDefinition[], opts: StoreOptions) {
     const defs = definitions.map((d) => (clusterAggregationOf(d) === 'perWorker' ? { ...d, labels: [...d.labels, WORKER_LABEL] } : d));
     // Each process bounds its own labels; the view only has to hold their union (plus what exited workers left).
-    this.merged = new MetricStore(defs, { ...opts, maxLabelValues: opts.maxLabelValues * 16 });
+    const maxSeriesPerMetric = (opts.maxSeriesPerMetric ?? DEFAULT_MAX_SERIES_PER_METRIC) * 16;
+    this.merged = new MetricStore(defs, { ...opts, maxLabelValues: opts.maxLabelValues * 16, maxSeriesPerMetric });
     for (const f of this.merged.families) {
       this.byName.set(f.def.name, f);
       this.rules.set(f, clusterAggregationOf(f.def));

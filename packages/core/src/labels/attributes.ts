@@ -1,15 +1,16 @@
 import type { Attributes, AttributeValue } from '@opentelemetry/api';
 import { DataPointType, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { attributeText } from './values.js';
+import { MAX_LABEL_VALUE_LENGTH, attributeText, truncateLabelValue } from './values.js';
 
 /**
  * The label policy for third-party instruments (anything created on `telemetry.meterProvider`): their attributes
  * become Prometheus labels, and an attribute key OpenTelemetry allows can make the whole exposition unparsable
  * (`''`, `a.b` next to `a_b`, `le` on a histogram, `__name__`). `fixResourceMetrics` rewrites a collected
  * ResourceMetrics so that every attribute key is already a valid, unique, unreserved Prometheus label name and every
- * value a well-formed string: any serializer (core's, or exporter-prometheus' PrometheusSerializer, which sanitises
- * names the same way) then writes each label once and never empty. Renames are reported, once per metric and kind.
+ * value a well-formed string of at most MAX_LABEL_VALUE_LENGTH characters (truncated as catalog values are): any
+ * serializer (core's, or exporter-prometheus' PrometheusSerializer, which sanitises names the same way) then writes
+ * each label once and never empty. Renames are reported, once per metric and kind.
  *
  * Renaming is per metric and per collection: the keys of all data points of a metric are mapped together (keys that
  * are valid keep their names; the others are sanitised, and get `exported_` when reserved and `_2`, `_3`, ... when
@@ -43,18 +44,18 @@ export function sanitizeLabelKey(key: string): string {
 
 type WellFormed = string & { isWellFormed(): boolean; toWellFormed(): string };
 
-/** The label value an attribute value is written as (undefined: no label). */
+/** The label value an attribute value is written as, truncated as catalog values are (undefined: no label). */
 function labelValue(v: AttributeValue | undefined): string | undefined {
   if (v === undefined || v === null) return undefined;
   const s = attributeText(v);
-  return s === '' ? undefined : (s as WellFormed).toWellFormed();
+  return s === '' ? undefined : (truncateLabelValue(s) as WellFormed).toWellFormed();
 }
 
 function needsFix(attrs: Attributes, reserved: ReadonlySet<string>): boolean {
   for (const k in attrs) {
     if (!isCanonical(k) || reserved.has(k)) return true;
     const v = attrs[k];
-    if (typeof v !== 'string' || v === '' || !(v as WellFormed).isWellFormed()) return true;
+    if (typeof v !== 'string' || v === '' || v.length > MAX_LABEL_VALUE_LENGTH || !(v as WellFormed).isWellFormed()) return true;
   }
   return false;
 }

@@ -1,3 +1,5 @@
+import type { WarnOnce } from '../diag.js';
+
 /**
  * Label values as the exposition and OTLP carry them: strings of at most MAX_LABEL_VALUE_LENGTH UTF-16 units that
  * are well-formed UTF-16. Every value the store keeps goes through here, so two inputs that would be the same bytes
@@ -29,19 +31,19 @@ export type LabelValueProblem = 'too-long' | 'ill-formed' | 'missing' | 'invalid
  * optional label and `'unknown'` otherwise; anything else (objects, symbols, functions) `'invalid'`.
  */
 export function normaliseLabelValue(raw: unknown, optional: boolean): string {
-  if (typeof raw === 'string') {
-    let s = raw;
-    if (s.length > MAX_LABEL_VALUE_LENGTH) {
-      // Do not leave the high half of a pair at the end: it would become U+FFFD below.
-      const cut = MAX_LABEL_VALUE_LENGTH;
-      const c = s.charCodeAt(cut - 1);
-      s = s.slice(0, c >= 0xd800 && c <= 0xdbff ? cut - 1 : cut);
-    }
-    return (s as WellFormed).toWellFormed();
-  }
+  if (typeof raw === 'string') return (truncateLabelValue(raw) as WellFormed).toWellFormed();
   if (typeof raw === 'number' || typeof raw === 'boolean' || typeof raw === 'bigint') return String(raw);
   if (raw === undefined || raw === null) return optional ? '' : 'unknown';
   return 'invalid';
+}
+
+/** `s` cut to MAX_LABEL_VALUE_LENGTH UTF-16 units, never between the two halves of a surrogate pair. */
+export function truncateLabelValue(s: string): string {
+  if (s.length <= MAX_LABEL_VALUE_LENGTH) return s;
+  // Do not leave the high half of a pair at the end: it would become U+FFFD when made well-formed.
+  const cut = MAX_LABEL_VALUE_LENGTH;
+  const c = s.charCodeAt(cut - 1);
+  return s.slice(0, c >= 0xd800 && c <= 0xdbff ? cut - 1 : cut);
 }
 
 /** Which warning `normaliseLabelValue` deserves (undefined: a silent, expected conversion). */
@@ -50,6 +52,32 @@ export function labelValueProblem(raw: unknown, optional: boolean): LabelValuePr
   if (raw === undefined || raw === null) return optional ? undefined : 'missing';
   if (typeof raw === 'object' || typeof raw === 'function' || typeof raw === 'symbol') return 'invalid';
   return undefined;
+}
+
+/** `normaliseLabelValue`, warning (once per kind, through `warn`) when the value was not stored as it came. */
+export function normaliseReported(raw: unknown, optional: boolean, metric: string, label: string, warn: WarnOnce): string {
+  switch (labelValueProblem(raw, optional)) {
+    case 'too-long':
+      warn.warn('label-too-long', `${metric}: a value of label "${label}" is longer than ${MAX_LABEL_VALUE_LENGTH} characters; it was truncated`);
+      break;
+    case 'ill-formed':
+      warn.warn(
+        'label-ill-formed',
+        `${metric}: a value of label "${label}" has an unpaired UTF-16 surrogate; it was replaced by U+FFFD, as the exposition encodes it`,
+      );
+      break;
+    case 'missing':
+      warn.warn(`label-missing:${metric}:${label}`, `${metric}: label "${label}" is missing; recorded as "unknown"`);
+      break;
+    case 'invalid':
+      warn.warn(
+        `label-invalid:${metric}:${label}`,
+        `${metric}: label "${label}" got a ${typeof raw}; label values must be strings, numbers or booleans (recorded as "invalid")`,
+      );
+      break;
+    default:
+  }
+  return normaliseLabelValue(raw, optional);
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { logger, WarnOnce } from '../diag.js';
+import { isValidId } from '../exemplars.js';
 
 const warn = new WarnOnce(logger('core'));
 
@@ -50,6 +51,18 @@ function exemplarsOf(rm: ResourceMetrics): (Points | undefined)[][] | undefined 
 
 const nanos = (ms: number): bigint => BigInt(Math.round(ms)) * 1_000_000n;
 
+/**
+ * The exemplars of a point that can be sent: those with a valid span context (32 and 16 hex digits, not all zero;
+ * the store keeps only such, this writer does not rely on it), ids lower-cased.
+ */
+function sendable(ex: readonly PointExemplar[] | undefined): PointExemplar[] {
+  const out: PointExemplar[] = [];
+  for (const e of ex ?? []) {
+    if (isValidId(e.traceId, 32) && isValidId(e.spanId, 16)) out.push({ ...e, traceId: e.traceId.toLowerCase(), spanId: e.spanId.toLowerCase() });
+  }
+  return out;
+}
+
 // ---- http/json: the stock JSON body, parsed, given `exemplars` on the histogram points, and written again. ----
 
 interface JsonPoint {
@@ -67,9 +80,9 @@ function addToJson(bytes: Uint8Array, plan: (Points | undefined)[][]): Uint8Arra
       const points = plan[si]?.[mi];
       if (!points || !m.histogram) return;
       m.histogram.dataPoints.forEach((p, pi) => {
-        const ex = pointExemplars.get(points[pi]!);
+        const ex = sendable(pointExemplars.get(points[pi]!));
         // OTLP/JSON: ids as hex strings, 64-bit integers as decimal strings.
-        if (ex?.length) p.exemplars = ex.map((e) => ({ timeUnixNano: nanos(e.timestamp).toString(), asDouble: e.value, spanId: e.spanId, traceId: e.traceId }));
+        if (ex.length) p.exemplars = ex.map((e) => ({ timeUnixNano: nanos(e.timestamp).toString(), asDouble: e.value, spanId: e.spanId, traceId: e.traceId }));
       });
     }),
   );
@@ -169,8 +182,8 @@ function addToProtobuf(bytes: Uint8Array, plan: (Points | undefined)[][]): Uint8
                   f !== 9
                     ? histogram
                     : mapMessage(histogram, (f, point, pi) => {
-                        const ex = f === 1 ? pointExemplars.get(points[pi]!) : undefined;
-                        if (!ex?.length) return point;
+                        const ex = f === 1 ? sendable(pointExemplars.get(points[pi]!)) : [];
+                        if (!ex.length) return point;
                         return concat([point, ...ex.flatMap((e) => [Uint8Array.of((8 << 3) | 2, EXEMPLAR_BYTES), encodeExemplar(e)])]);
                       }),
                 );

@@ -3,7 +3,8 @@ import type { Resource } from '@opentelemetry/resources';
 import type { ResolvedConfig } from '../config.js';
 import type { WarnOnce } from '../diag.js';
 import { fixResourceMetrics, type FixOptions } from '../labels/attributes.js';
-import type { MetricStore } from '../store.js';
+import { RENDER_ERRORS_METRIC } from '../catalog/exposition.js';
+import { CounterFamily, type MetricStore } from '../store.js';
 import { singleFlight } from './endpoint.js';
 import { textToOpenMetrics, type ExpositionFormat } from './format.js';
 import { serializeStoreBytesAsync } from './serialize.js';
@@ -60,6 +61,7 @@ export class PrometheusRenderer {
       withScopeLabels: opts.config.withScopeLabels,
       withTargetInfo: opts.config.withTargetInfo,
       skipped: (name) => opts.warnings.warn(`skip:${name}`, `@tuist-telemetry/core: metric "${name}" was not exported (name collision or unsupported aggregation)`),
+      failed: this.familyFailed,
     });
     this.fixOptions = {
       reservedLabels: opts.config.withScopeLabels ? ['otel_scope_name', 'otel_scope_version'] : [],
@@ -67,6 +69,20 @@ export class PrometheusRenderer {
     };
     this.scopeLabels = opts.config.withScopeLabels ? `otel_scope_name="${opts.scope.name}",otel_scope_version="${opts.scope.version}"` : undefined;
   }
+
+  /**
+   * A family the writer could not write was left out of the scrape (the rest is served): one diag error per metric
+   * per minute, and `tuist_telemetry_render_errors_total{metric}` counts each scrape it was left out of.
+   */
+  private readonly familyFailed = (name: string, err: unknown): void => {
+    try {
+      const counter = this.opts.store.families.find((f) => f.name === RENDER_ERRORS_METRIC);
+      if (counter instanceof CounterFamily) counter.add(1, { metric: name });
+      this.opts.warnings.error(`render:${name}`, `@tuist-telemetry/core: metric "${name}" could not be written and was left out of the scrape`, err);
+    } catch {
+      // A diag logger that throws must not turn the skipped family into a failed scrape.
+    }
+  };
 
   /** From now on the reader is not asked again (it is shutting down); the last collection stands. */
   stopCollecting(): void {
@@ -106,7 +122,7 @@ export class PrometheusRenderer {
     const tail = format === 'openmetrics' ? textToOpenMetrics(thirdParty) + '# EOF\n' : thirdParty;
     const { store } = this.opts;
     store.runCollectCallbacks();
-    const serialize = (s: MetricStore) => serializeStoreBytesAsync(s, { scopeLabels: this.scopeLabels, format }, tail);
+    const serialize = (s: MetricStore) => serializeStoreBytesAsync(s, { scopeLabels: this.scopeLabels, format, familyFailed: this.familyFailed }, tail);
     return this.opts.renderStore ? this.opts.renderStore(serialize) : serialize(store);
   }
 }

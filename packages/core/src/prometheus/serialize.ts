@@ -1,5 +1,5 @@
-import type { Exemplar } from '../exemplars.js';
-import { CounterFamily, GaugeFamily, HistogramFamily, type MetricStore } from '../store.js';
+import { isValidId, type Exemplar } from '../exemplars.js';
+import { CounterFamily, GaugeFamily, HistogramFamily, type AnyFamily, type MetricStore } from '../store.js';
 import { bucketLabels, lastSize, rememberSize, seriesLabelText } from './caches.js';
 import { familyHeader, formatValue, type ExpositionFormat } from './format.js';
 
@@ -8,6 +8,11 @@ export interface SerializeOptions {
   scopeLabels?: string;
   /** Text 0.0.4 (default) or OpenMetrics 1.0 (HELP/TYPE per its rules; the caller's tail ends with `# EOF`). */
   format?: ExpositionFormat;
+  /**
+   * Told about a family that could not be written (the body holds none of it, and the rest is written); without
+   * it, the error is thrown.
+   */
+  familyFailed?: (name: string, err: unknown) => void;
 }
 
 const NEWLINE = 10;
@@ -79,13 +84,14 @@ function writeNumber(buf: Buffer, pos: number, v: number): number {
 /** ` # {trace_id="<32 hex>",span_id="<16 hex>"} <value> <seconds>`: ids of well-formed spans are hex, numbers latin1. */
 const MAX_EXEMPLAR_BYTES = 48 + 32 + 16 + 2 * MAX_NUMBER_BYTES;
 
-/** A span or trace id as written: its first n hex digits, or n zeros when it is not hex. */
-function exemplarId(s: string, n: number): string {
-  return /^[0-9a-f]+$/.test(s) ? s.slice(0, n) : '0'.repeat(n);
-}
-
+/**
+ * An exemplar's text, or '' when its ids are not a valid span context (the store keeps only valid ones; this writer
+ * does not rely on it): ids lower-cased, the timestamp in seconds with milliseconds.
+ */
 function exemplarText(e: Exemplar): string {
-  return ' # {trace_id="' + exemplarId(e.traceId, 32) + '",span_id="' + exemplarId(e.spanId, 16) + '"} ' + formatValue(e.value) + ' ' + (e.timestamp / 1000).toFixed(3);
+  const { traceId, spanId } = e;
+  if (!isValidId(traceId, 32) || !isValidId(spanId, 16)) return '';
+  return ' # {trace_id="' + traceId.toLowerCase() + '",span_id="' + spanId.toLowerCase() + '"} ' + formatValue(e.value) + ' ' + (e.timestamp / 1000).toFixed(3);
 }
 
 /** Bytes written between two yields of `writeStore` (about a millisecond or two of work each). */
@@ -95,87 +101,101 @@ const SLICE_BYTES = 1 << 20;
  * Writes the store into `w`, yielding after about every SLICE_BYTES so that an async caller can let the event loop
  * run between slices (a scrape of a large store then never blocks it for long). Each series is written whole.
  */
-function* writeStore(w: ByteWriter, store: MetricStore, extra: string | undefined, format: ExpositionFormat): Generator<void, void, void> {
-  let next = w.pos + SLICE_BYTES;
+function* writeStore(w: ByteWriter, store: MetricStore, opts: SerializeOptions): Generator<void, void, void> {
+  const slice = { next: w.pos + SLICE_BYTES };
   for (const f of store.families) {
-    const name = f.name;
-    w.text(familyHeader(name, f.def.type, f.def.description, format));
-    if (f instanceof HistogramFamily) {
-      const les = bucketLabels(f);
-      const lines = les.length;
-      let longestLe = 0;
-      for (const le of les) longestLe = Math.max(longestLe, le.length);
-      const open = Buffer.from(name + '_bucket{');
-      const sumOpen = Buffer.from(name + '_sum{');
-      const countOpen = Buffer.from(name + '_count{');
-      for (const s of f.series) {
-        const lt = seriesLabelText(f.labelNames, s, extra);
-        // The first line's `name_bucket{labels,` is written once and copied for the other lines of the series.
-        const start = w.pos;
-        w.bytes(open);
-        if (lt !== '') {
-          w.text(lt);
-          w.byte(COMMA);
-        }
-        const plen = w.pos - start;
-        // Room for every line of the series: the bucket lines, then _sum and _count (shorter heads, same labels).
-        // OpenMetrics carries the buckets' exemplars (` # {trace_id="…",span_id="…"} value timestamp`).
-        const exemplars = format === 'openmetrics' ? s.exemplars : undefined;
-        w.reserve((plen + longestLe + MAX_NUMBER_BYTES + 1 + (exemplars !== undefined ? MAX_EXEMPLAR_BYTES : 0)) * (lines + 2));
-        const buf = w.buf;
-        let pos = w.pos;
-        const counts = s.counts;
-        let cum = 0;
-        for (let i = 0; i < lines; i++) {
-          if (i > 0) {
-            buf.copyWithin(pos, start, start + plen);
-            pos += plen;
-          }
-          const le = les[i]!;
-          for (let j = 0; j < le.length; j++) buf[pos + j] = le[j]!;
-          pos += le.length;
-          // The last line is +Inf: every observation, however the buckets add up.
-          cum = i < lines - 1 ? cum + counts[i]! : s.count;
-          pos = writeNumber(buf, pos, cum);
-          const ex = exemplars?.[i];
-          if (ex !== undefined) pos += buf.write(exemplarText(ex), pos, 'latin1');
-          buf[pos++] = NEWLINE;
-        }
-        // `name_sum{labels} ` and `name_count{labels} `: the label bytes are copied from the prefix written above.
-        const ltStart = start + open.length;
-        const ltEnd = start + plen - 1; // before the comma
-        for (let k = 0; k < 2; k++) {
-          const head = k === 0 ? sumOpen : countOpen;
-          if (lt === '') {
-            for (let j = 0; j < head.length - 1; j++) buf[pos + j] = head[j]!;
-            pos += head.length - 1;
-          } else {
-            for (let j = 0; j < head.length; j++) buf[pos + j] = head[j]!;
-            pos += head.length;
-            buf.copyWithin(pos, ltStart, ltEnd);
-            pos += ltEnd - ltStart;
-            buf[pos++] = CLOSE_BRACE;
-          }
-          buf[pos++] = SPACE;
-          pos = writeNumber(buf, pos, k === 0 ? s.sum : s.count);
-          buf[pos++] = NEWLINE;
-        }
-        w.pos = pos;
-        if (pos >= next) {
-          yield;
-          next = w.pos + SLICE_BYTES;
-        }
+    // Each family is written whole or not at all: one that throws (a value the writer cannot handle) is taken out
+    // of the body again and reported, and the scrape goes on with the next. One try per family, none per sample.
+    const start = w.pos;
+    try {
+      yield* writeFamily(w, f, opts.scopeLabels, opts.format ?? 'text', slice);
+    } catch (err) {
+      w.pos = start;
+      if (!opts.familyFailed) throw err;
+      opts.familyFailed(f.name, err);
+    }
+  }
+}
+
+/** Writes one family (HELP, TYPE, every series), yielding after about every SLICE_BYTES. */
+function* writeFamily(w: ByteWriter, f: AnyFamily, extra: string | undefined, format: ExpositionFormat, slice: { next: number }): Generator<void, void, void> {
+  const name = f.name;
+  w.text(familyHeader(name, f.def.type, f.def.description, format));
+  if (f instanceof HistogramFamily) {
+    const les = bucketLabels(f);
+    const lines = les.length;
+    let longestLe = 0;
+    for (const le of les) longestLe = Math.max(longestLe, le.length);
+    const open = Buffer.from(name + '_bucket{');
+    const sumOpen = Buffer.from(name + '_sum{');
+    const countOpen = Buffer.from(name + '_count{');
+    for (const s of f.series) {
+      const lt = seriesLabelText(f.labelNames, s, extra);
+      // The first line's `name_bucket{labels,` is written once and copied for the other lines of the series.
+      const start = w.pos;
+      w.bytes(open);
+      if (lt !== '') {
+        w.text(lt);
+        w.byte(COMMA);
       }
-    } else if (f instanceof CounterFamily || f instanceof GaugeFamily) {
-      for (const s of f.series) {
-        const lt = seriesLabelText(f.labelNames, s, extra);
-        w.text(lt === '' ? name + ' ' : name + '{' + lt + '} ');
-        w.number(s.value);
-        w.byte(NEWLINE);
-        if (w.pos >= next) {
-          yield;
-          next = w.pos + SLICE_BYTES;
+      const plen = w.pos - start;
+      // Room for every line of the series: the bucket lines, then _sum and _count (shorter heads, same labels).
+      // OpenMetrics carries the buckets' exemplars (` # {trace_id="…",span_id="…"} value timestamp`).
+      const exemplars = format === 'openmetrics' ? s.exemplars : undefined;
+      w.reserve((plen + longestLe + MAX_NUMBER_BYTES + 1 + (exemplars !== undefined ? MAX_EXEMPLAR_BYTES : 0)) * (lines + 2));
+      const buf = w.buf;
+      let pos = w.pos;
+      const counts = s.counts;
+      let cum = 0;
+      for (let i = 0; i < lines; i++) {
+        if (i > 0) {
+          buf.copyWithin(pos, start, start + plen);
+          pos += plen;
         }
+        const le = les[i]!;
+        for (let j = 0; j < le.length; j++) buf[pos + j] = le[j]!;
+        pos += le.length;
+        // The last line is +Inf: every observation, however the buckets add up.
+        cum = i < lines - 1 ? cum + counts[i]! : s.count;
+        pos = writeNumber(buf, pos, cum);
+        const ex = exemplars?.[i];
+        if (ex !== undefined) pos += buf.write(exemplarText(ex), pos, 'latin1');
+        buf[pos++] = NEWLINE;
+      }
+      // `name_sum{labels} ` and `name_count{labels} `: the label bytes are copied from the prefix written above.
+      const ltStart = start + open.length;
+      const ltEnd = start + plen - 1; // before the comma
+      for (let k = 0; k < 2; k++) {
+        const head = k === 0 ? sumOpen : countOpen;
+        if (lt === '') {
+          for (let j = 0; j < head.length - 1; j++) buf[pos + j] = head[j]!;
+          pos += head.length - 1;
+        } else {
+          for (let j = 0; j < head.length; j++) buf[pos + j] = head[j]!;
+          pos += head.length;
+          buf.copyWithin(pos, ltStart, ltEnd);
+          pos += ltEnd - ltStart;
+          buf[pos++] = CLOSE_BRACE;
+        }
+        buf[pos++] = SPACE;
+        pos = writeNumber(buf, pos, k === 0 ? s.sum : s.count);
+        buf[pos++] = NEWLINE;
+      }
+      w.pos = pos;
+      if (pos >= slice.next) {
+        yield;
+        slice.next = w.pos + SLICE_BYTES;
+      }
+    }
+  } else if (f instanceof CounterFamily || f instanceof GaugeFamily) {
+    for (const s of f.series) {
+      const lt = seriesLabelText(f.labelNames, s, extra);
+      w.text(lt === '' ? name + ' ' : name + '{' + lt + '} ');
+      w.number(s.value);
+      w.byte(NEWLINE);
+      if (w.pos >= slice.next) {
+        yield;
+        slice.next = w.pos + SLICE_BYTES;
       }
     }
   }
@@ -190,7 +210,7 @@ function* writeStore(w: ByteWriter, store: MetricStore, extra: string | undefine
  */
 export async function serializeStoreBytesAsync(store: MetricStore, opts: SerializeOptions = {}, tail = ''): Promise<Buffer> {
   const w = new ByteWriter(lastSize(store) + 1024 + tail.length * 3);
-  for (const _ of writeStore(w, store, opts.scopeLabels, opts.format ?? 'text')) await new Promise<void>((resolve) => setImmediate(resolve));
+  for (const _ of writeStore(w, store, opts)) await new Promise<void>((resolve) => setImmediate(resolve));
   return finish(w, store, tail);
 }
 

@@ -10,10 +10,17 @@ export interface ThirdPartyOptions {
   withTargetInfo: boolean;
   /** Told once per scrape about each metric left out (name collision or unsupported aggregation). */
   skipped: (name: string) => void;
+  /** Told about a metric the stock serializer threw on: it is left out and the others are written. */
+  failed: (name: string, err: unknown) => void;
 }
 
 /** What the stock serializer writes when it has nothing to write. */
 const NOTHING = '# no registered metrics';
+
+/** The stock serializer's output without its "nothing to write" comment. */
+function strip(text: string): string {
+  return text.endsWith(NOTHING) ? text.slice(0, -NOTHING.length) : text;
+}
 
 /**
  * The name the stock serializer gives an instrument (it does not export its naming functions): characters other than
@@ -44,21 +51,40 @@ function sampleNames(name: string, m: MetricData): string[] {
  * scope labels and `target_info` stay off unless asked for.
  */
 export class ThirdPartyWriter {
+  /** Writes one metric at a time (no target_info), so that a metric it throws on costs only that metric. */
   private readonly serializer: PrometheusSerializer;
+  /** Writes `target_info` alone (when asked for). */
+  private readonly targetInfo: PrometheusSerializer | undefined;
 
   constructor(private readonly opts: ThirdPartyOptions) {
-    this.serializer = new PrometheusSerializer(undefined, false, undefined, !opts.withTargetInfo, !opts.withScopeLabels);
+    this.serializer = new PrometheusSerializer(undefined, false, undefined, true, !opts.withScopeLabels);
+    this.targetInfo = opts.withTargetInfo ? new PrometheusSerializer(undefined, false, undefined, false, true) : undefined;
   }
 
   /**
    * The exposition text of `rm`'s metrics and, when asked for, `target_info` from its resource; '' when there is
-   * nothing to serve. Attributes must already be valid labels (the label policy, labels/attributes.ts).
+   * nothing to serve. Attributes must already be valid labels (the label policy, labels/attributes.ts). A metric
+   * the stock serializer throws on is left out (reported through `failed`).
    */
   write(rm: ResourceMetrics): string {
     const scopeMetrics = this.keep(rm.scopeMetrics);
-    if (scopeMetrics.length === 0 && !this.opts.withTargetInfo) return '';
-    let text = this.serializer.serialize({ resource: rm.resource, scopeMetrics });
-    if (text.endsWith(NOTHING)) text = text.slice(0, -NOTHING.length);
+    let text = '';
+    if (this.targetInfo) {
+      try {
+        text = strip(this.targetInfo.serialize({ resource: rm.resource, scopeMetrics: [] }));
+      } catch (err) {
+        this.opts.failed('target_info', err);
+      }
+    }
+    for (const sm of scopeMetrics) {
+      for (const m of sm.metrics) {
+        try {
+          text += strip(this.serializer.serialize({ resource: rm.resource, scopeMetrics: [{ scope: sm.scope, metrics: [m] }] }));
+        } catch (err) {
+          this.opts.failed(stockName(m), err);
+        }
+      }
+    }
     return text;
   }
 
