@@ -21,7 +21,7 @@ export const shards = [
     name: 'core-store',
     minutes: 11,
     mutate: ['packages/core/src/store.ts'],
-    spec: core('store-survivors', 'store-remove', 'conformance', 'hot-paths', 'format', 'serialize-survivors', 'label-bound', 'polling'),
+    spec: core('store-survivors', 'store-remove', 'conformance', 'hot-paths', 'format', 'serialize-survivors', 'label-bound', 'series-bound', 'polling'),
   },
   {
     name: 'core-cluster-merge',
@@ -40,25 +40,25 @@ export const shards = [
     name: 'core-endpoint',
     minutes: 7,
     mutate: ['packages/core/src/prometheus/auth.ts', 'packages/core/src/prometheus/endpoint.ts'],
-    spec: core('endpoint', 'endpoint-auth-gzip', 'endpoint-limits', 'running'),
+    spec: core('endpoint', 'endpoint-auth-gzip', 'endpoint-limits', 'scrape-isolation', 'running'),
   },
   {
     name: 'core-serialize',
     minutes: 12,
     mutate: ['packages/core/src/prometheus/format.ts', 'packages/core/src/prometheus/serialize.ts'],
-    spec: core('format', 'serialize-survivors', 'conformance', 'exemplars', 'hostile-input', 'bad-input', 'endpoint', 'store-survivors'),
+    spec: core('format', 'serialize-survivors', 'conformance', 'openmetrics-strict', 'exemplars', 'exemplar-validity', 'scrape-isolation', 'hostile-input', 'bad-input', 'endpoint', 'store-survivors'),
   },
   {
     name: 'core-labels',
     minutes: 13,
     mutate: ['packages/core/src/labels/**/*.ts', 'packages/core/src/exemplars.ts'],
-    spec: core('label-bound', 'third-party-labels', 'hostile-input', 'bad-input', 'exemplars', 'otlp-exemplars', 'conformance', 'hot-paths'),
+    spec: core('label-bound', 'series-bound', 'third-party-labels', 'third-party-bound', 'hostile-input', 'bad-input', 'exemplars', 'exemplar-validity', 'otlp-exemplars', 'conformance', 'hot-paths'),
   },
   {
     name: 'core-otel',
     minutes: 12,
     mutate: ['packages/core/src/otel/**/*.ts'],
-    spec: core('views', 'temporality', 'resource', 'traces', 'otlp-exemplars', 'third-party', 'third-party-labels', 'exporters', 'nodesdk'),
+    spec: core('views', 'temporality', 'resource', 'traces', 'otlp-exemplars', 'exemplar-validity', 'third-party', 'third-party-labels', 'third-party-bound', 'exporters', 'nodesdk'),
   },
   {
     name: 'core-config',
