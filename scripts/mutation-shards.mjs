@@ -83,7 +83,7 @@ export const shards = [
     name: 'storage',
     minutes: 2,
     mutate: ['packages/storage/src/instrumentation.ts', 'packages/storage/src/instrument.ts'],
-    spec: ['packages/storage/test/instrumentation.test.ts', 'packages/storage/test/instrumentation-instances.test.ts', 'packages/storage/test/instrument.test.ts'],
+    spec: ['packages/storage/test/instrumentation.test.ts', 'packages/storage/test/instrumentation-instances.test.ts', 'packages/storage/test/instrument.test.ts', 'packages/storage/test/no-telemetry.test.ts'],
   },
   {
     name: 'db',
