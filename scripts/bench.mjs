@@ -12,8 +12,10 @@ import { fileURLToPath } from 'node:url';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { letPostgresUserReach } from './postgres-access.mjs';
 import { envFor, nodeBinary } from './node-lines.mjs';
+import { bootstrap } from './bootstrap.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+bootstrap();
 const measured = ['packages/core', 'packages/http', 'packages/db'];
 const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-b', ...measured], { cwd: root, stdio: 'inherit' });
 if (build.status !== 0) {
@@ -33,7 +35,7 @@ const valueOf = (flag) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : 
 const suffixed = (file, major) => file.replace(/(\.[a-z]+)?$/, (ext) => `-node${major}${ext}`);
 const mainOut = valueOf('--out') ?? (smoke ? undefined : path.join(root, 'BENCHMARKS.md'));
 for (const major of majors) {
-  const node = nodeBinary(major);
+  const node = await nodeBinary(major);
   const out = mainOut ? suffixed(mainOut, major) : undefined;
   const json = valueOf('--json') ? suffixed(valueOf('--json'), major) : undefined;
   console.log(`\n==> bench on Node ${major} (${node})`);

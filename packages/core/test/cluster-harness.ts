@@ -16,6 +16,10 @@ export interface ClusterApp {
   /** Resolves when a stdout line matches (searching from the output's current end unless `fromStart`). */
   waitFor(re: RegExp, fromStart?: boolean, timeoutMs?: number): Promise<RegExpExecArray>;
   command(line: string): void;
+  /** The primary's exit. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resolves once stdout and stderr are closed: the primary and every worker (they share both) are gone. */
+  ended: Promise<void>;
   /** One request to the app on a fresh connection (the cluster hands each connection to the next worker). */
   get(path: string): Promise<string>;
   stop(): Promise<void>;
@@ -43,7 +47,8 @@ export async function startClusterApp(env: Record<string, string>): Promise<Clus
   };
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
+  const ended = Promise.all([child.stdout!, child.stderr!].map((s) => new Promise<void>((r) => s.once('close', () => r())))).then(() => {});
   const waitFor = (re: RegExp, fromStart = false, timeoutMs = 60_000): Promise<RegExpExecArray> => {
     const from = fromStart ? 0 : out.length;
     return new Promise((resolve, reject) => {
@@ -75,6 +80,8 @@ export async function startClusterApp(env: Record<string, string>): Promise<Clus
     output: () => out,
     waitFor,
     command: (line) => child.stdin!.write(line + '\n'),
+    exited,
+    ended,
     get: (path) =>
       new Promise((resolve, reject) => {
         const req = http.get({ host: '127.0.0.1', port: appPort, path, agent: false }, (res) => {

@@ -112,22 +112,26 @@ export class ClusterView {
     return this.merged;
   }
 
-  /** Keeps an exited worker's last counter and histogram values in every later build. */
+  /** Keeps an exited worker's (or a worker's ended telemetry's) last counter and histogram values in every later build. */
   retire(snapshots: WorkerSnapshots): void {
     const data = snapshots.last;
     if (data === undefined) return;
     for (let p = 0; p < data.length; ) {
       const def = snapshots.defs.get(data[p]!)!;
-      const mf = def.family;
-      if (mf !== undefined && !(mf instanceof GaugeFamily)) {
-        const target = this.targetOf(mf, def);
-        let acc = this.retired.get(target);
-        if (acc === undefined) this.retired.set(target, (acc = new Float64Array(def.width)));
-        for (let k = 0; k < def.width; k++) acc[k] += data[p + 1 + k]!;
-      }
+      this.retireSeries(def, data, p);
       p += 1 + def.width;
     }
   }
+
+  /** Keeps one series' last counter or histogram values (at `p` in `data`, as in a snapshot) in every later build. */
+  readonly retireSeries = (def: SeriesDef, data: Float64Array, p: number): void => {
+    const mf = def.family;
+    if (mf === undefined || mf instanceof GaugeFamily) return;
+    const target = this.targetOf(mf, def);
+    let acc = this.retired.get(target);
+    if (acc === undefined) this.retired.set(target, (acc = new Float64Array(def.width)));
+    for (let k = 0; k < def.width; k++) acc[k] += data[p + 1 + k]!;
+  };
 
   private targetOf(mf: AnyFamily, def: SeriesDef): Series {
     let target = this.defTarget.get(def);

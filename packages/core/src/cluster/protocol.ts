@@ -7,6 +7,11 @@
  * already knows (`known`), and the worker describes only the series with a higher id. A reply that is lost (a
  * timeout) leaves `known` where it was, so the next reply describes those series again.
  *
+ * Series ids belong to one telemetry of a worker (an incarnation, named in its hello and snapshots): a telemetry
+ * started again in the same worker numbers from 0, and the primary keeps what the earlier one counted. Within one,
+ * what the primary serves of a counter or histogram never goes back: a series that ends, whose id is described as
+ * another series, or whose values go back hands its last values to the primary's kept sum (`RetireSeries`).
+ *
  * Under the channel's default JSON serialization the Float64Array goes as a base64 string of its bytes; with
  * `cluster.setupPrimary({ serialization: 'advanced' })` it goes as it is.
  */
@@ -34,6 +39,11 @@ export interface ProbeRequest {
 export interface Hello {
   readonly tuistTelemetry: typeof PROTOCOL;
   readonly type: 'hello';
+  /**
+   * Which telemetry of the worker this is: a worker that shuts telemetry down and starts it again numbers its series
+   * from 0 again, so the primary keeps what the previous incarnation counted and starts afresh.
+   */
+  readonly incarnation?: string;
 }
 
 /** Primary -> worker: the answer to a hello (a worker that gets none warns: nobody serves its metrics). */
@@ -48,6 +58,8 @@ export interface Snapshot {
   readonly type: 'snapshot' | 'final';
   /** The request answered (-1 for `final`). */
   readonly req: number;
+  /** The sender's incarnation (see `Hello`). */
+  readonly incarnation?: string;
   /** Every series id below this has been described to the primary by this or an earlier snapshot. */
   readonly next: number;
   /** The families the series descriptions refer to: `[documented name, label names, values per series]`. */
@@ -79,6 +91,7 @@ export class SnapshotEncoder {
     private readonly store: MetricStore,
     /** Whether the channel carries typed arrays (`serialization: 'advanced'`); else the data goes as base64. */
     private readonly advanced: boolean,
+    private readonly incarnation?: string,
   ) {}
 
   encode(type: 'snapshot' | 'final', req: number, known: number): Snapshot {
@@ -119,7 +132,7 @@ export class SnapshotEncoder {
     }
     const values = buf.slice(0, p);
     const data = this.advanced ? values : Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64');
-    return { tuistTelemetry: PROTOCOL, type, req, next: this.nextId, families, defs, data };
+    return { tuistTelemetry: PROTOCOL, type, req, incarnation: this.incarnation, next: this.nextId, families, defs, data };
   }
 }
 
@@ -131,6 +144,13 @@ export interface SeriesDef {
   readonly labels: Readonly<Record<string, string>>;
 }
 
+/**
+ * Told the last values (at `p` in `data`) of a worker's counter or histogram series that a snapshot ends: the series
+ * is gone, its id now names another series, or its values went back (a reset). The primary keeps them in its sum, so
+ * that no served counter goes back.
+ */
+export type RetireSeries = (def: SeriesDef, data: Float64Array, p: number) => void;
+
 /** Primary side: the series a worker has described and its last good values. */
 export class WorkerSnapshots {
   /** Series ids below this are described in `defs`. */
@@ -138,19 +158,21 @@ export class WorkerSnapshots {
   readonly defs = new Map<number, SeriesDef>();
   /** The last valid snapshot's data (flat `id, values...`). */
   last: Float64Array | undefined;
+  /** Where each series id starts in `last`. */
+  private lastAt = new Map<number, number>();
 
   /**
-   * Validates a snapshot and, only when all of it is valid, takes it as the worker's last values. Returns why it was
-   * rejected (then nothing of it is taken).
+   * Validates a snapshot and, only when all of it is valid, takes it as the worker's last values (handing `retire`
+   * the counts of the counter and histogram series it ends). Returns why it was rejected (then nothing of it is taken).
    */
-  apply(msg: Snapshot, familyOf: (name: string) => AnyFamily | undefined): string | undefined {
-    const problem = this.tryApply(msg, familyOf);
+  apply(msg: Snapshot, familyOf: (name: string) => AnyFamily | undefined, retire?: RetireSeries): string | undefined {
+    const problem = this.tryApply(msg, familyOf, retire);
     // The descriptions kept still match `last`; the worker describes every series again next time.
     if (problem !== undefined) this.known = 0;
     return problem;
   }
 
-  private tryApply(msg: Snapshot, familyOf: (name: string) => AnyFamily | undefined): string | undefined {
+  private tryApply(msg: Snapshot, familyOf: (name: string) => AnyFamily | undefined, retire: RetireSeries | undefined): string | undefined {
     if (!Number.isSafeInteger(msg.next) || msg.next < 0) return 'bad "next"';
     if (!Array.isArray(msg.families) || !Array.isArray(msg.defs)) return 'families or defs missing';
     const fams: { family: AnyFamily | undefined; names: readonly string[]; width: number }[] = [];
@@ -181,13 +203,13 @@ export class WorkerSnapshots {
     }
     const data = toFloat64(msg.data);
     if (data === undefined) return 'bad data';
-    const present = new Set<number>();
+    const at = new Map<number, number>();
     for (let p = 0; p < data.length; ) {
       const id = data[p]!;
       const def = fresh.get(id) ?? this.defs.get(id);
       if (def === undefined) return `series ${id} was never described`;
-      if (present.has(id)) return `series ${id} appears twice`;
-      present.add(id);
+      if (at.has(id)) return `series ${id} appears twice`;
+      at.set(id, p);
       if (p + 1 + def.width > data.length) return 'data ends inside a series';
       const counterLike = def.family === undefined || def.family.def.type !== 'gauge';
       for (let k = p + 1; k <= p + def.width; k++) {
@@ -196,13 +218,43 @@ export class WorkerSnapshots {
       }
       p += 1 + def.width;
     }
-    for (const [id, def] of fresh) this.defs.set(id, def);
-    // Every live series is in every snapshot and ids are never reused: a described series missing here is gone.
-    if (this.defs.size > present.size) for (const id of this.defs.keys()) if (!present.has(id)) this.defs.delete(id);
+    // Valid: what this snapshot ends of the previous one is kept by the primary.
+    const last = this.last;
+    if (retire !== undefined && last !== undefined) {
+      for (const [id, p] of this.lastAt) {
+        const old = this.defs.get(id)!;
+        if (old.family === undefined || old.family.def.type === 'gauge') continue;
+        const q = at.get(id);
+        const now = q === undefined ? undefined : (fresh.get(id) ?? old);
+        if (now === undefined || !sameSeries(old, now) || wentBack(last, p, data, q!, old.width)) retire(old, last, p);
+      }
+    }
+    for (const [id, def] of fresh) {
+      const old = this.defs.get(id);
+      // A description of a series the primary already knows keeps the known one (the view caches its target by it).
+      if (old === undefined || !sameSeries(old, def)) this.defs.set(id, def);
+    }
+    // Every live series is in every snapshot: a described series missing here is gone.
+    if (this.defs.size > at.size) for (const id of this.defs.keys()) if (!at.has(id)) this.defs.delete(id);
     this.known = Math.max(this.known, msg.next);
     this.last = data;
+    this.lastAt = at;
     return undefined;
   }
+}
+
+function sameSeries(a: SeriesDef, b: SeriesDef): boolean {
+  if (a.family !== b.family || a.width !== b.width) return false;
+  const ka = Object.keys(a.labels);
+  if (ka.length !== Object.keys(b.labels).length) return false;
+  for (const k of ka) if (a.labels[k] !== b.labels[k]) return false;
+  return true;
+}
+
+/** Whether any value of a series is lower than before (a counter or histogram that restarted). */
+function wentBack(before: Float64Array, p: number, now: Float64Array, q: number, width: number): boolean {
+  for (let k = 1; k <= width; k++) if (now[q + k]! < before[p + k]!) return true;
+  return false;
 }
 
 function toFloat64(data: unknown): Float64Array | undefined {

@@ -1,3 +1,5 @@
+import cluster, { type Worker } from 'node:cluster';
+import { randomUUID } from 'node:crypto';
 import type { WarnOnce } from '../diag.js';
 import type { MetricStore } from '../store.js';
 import { isOurs, PROTOCOL, SnapshotEncoder, type Message } from './protocol.js';
@@ -10,7 +12,8 @@ const WELCOME_BOUND_MS = 5000;
 /**
  * The worker side of a `node:cluster` app: instead of binding a metrics port, the worker answers its primary's
  * collect requests with snapshots of its store, and on shutdown sends its final values once, so that what it
- * counted since the last scrape is kept too.
+ * counted since the last scrape is kept too. Each agent is a new incarnation for the primary: one started after
+ * `shutdown()` in the same worker numbers its series afresh, and the primary keeps what the earlier one counted.
  */
 export class ClusterWorkerAgent {
   /** The agent of the telemetry started last: only it answers (two would describe their series under one id space). */
@@ -20,18 +23,22 @@ export class ClusterWorkerAgent {
   /** The highest `known` a request carried: the primary knows at least these series when it gets a final snapshot. */
   private known = 0;
   private stopped = false;
-  private readonly restoreDisconnect: () => void;
+  /** Tells this telemetry's series from those of an earlier one in the same worker (see `Hello`). */
+  private readonly incarnation = randomUUID();
   private readonly welcomeTimer: NodeJS.Timeout;
+  /** Puts `cluster.worker`'s own `disconnect` and `destroy` back. */
+  private readonly unwrap: () => void;
 
   constructor(
     private readonly store: MetricStore,
     private readonly warnings: WarnOnce,
     private readonly proc: NodeJS.Process = process,
+    self: Worker | undefined = cluster.worker,
   ) {
-    this.encoder = new SnapshotEncoder(store, proc.env.NODE_CHANNEL_SERIALIZATION_MODE === 'advanced');
+    this.encoder = new SnapshotEncoder(store, proc.env.NODE_CHANNEL_SERIALIZATION_MODE === 'advanced', this.incarnation);
     ClusterWorkerAgent.current = this;
     proc.on('message', this.onMessage);
-    this.send({ tuistTelemetry: PROTOCOL, type: 'hello' });
+    this.send({ tuistTelemetry: PROTOCOL, type: 'hello', incarnation: this.incarnation });
     this.welcomeTimer = setTimeout(() => {
       this.warnings.warn(
         'cluster-no-primary',
@@ -41,26 +48,44 @@ export class ClusterWorkerAgent {
       );
     }, WELCOME_BOUND_MS);
     this.welcomeTimer.unref();
-    // `worker.disconnect()` and `worker.kill()` in the primary (and cluster.disconnect()) make the worker close its
-    // servers, wait for their connections, then call process.disconnect(): the last moment the channel still works.
-    // The final snapshot goes out first, so that what the worker counted since the last scrape is kept.
-    const original = proc.disconnect;
+    // No hook on `process.disconnect()`: Node calls it itself when the channel ends (the primary is gone) and tears
+    // the channel down right after; delaying that call broke Node's own teardown (ERR_INTERNAL_ASSERTION), and a
+    // message written then could be cut off. A disconnect or kill the primary orders is preceded by a collect
+    // request instead (see ClusterPrimary); one the worker makes itself, by its final snapshot here.
+    this.unwrap = self === undefined ? () => {} : this.wrapSelf(self);
+  }
+
+  /**
+   * `cluster.worker.disconnect()` and `cluster.worker.kill()`/`destroy()` in the worker send the final snapshot first.
+   * Both then send Node's own goodbye to the primary and close the channel only once it is written; messages are
+   * written in order, so the final snapshot is through by then.
+   */
+  private wrapSelf(self: Worker): () => void {
     const agent = this;
-    const patched = function disconnect(this: unknown): void {
-      agent.final(() => {
-        if (proc.connected) original.call(proc);
-      });
-    };
-    if (typeof original === 'function') proc.disconnect = patched;
-    this.restoreDisconnect = () => {
-      if (proc.disconnect === patched) proc.disconnect = original;
+    const restores = (['disconnect', 'destroy'] as const).map((name) => {
+      const original = self[name] as (this: Worker, ...args: unknown[]) => unknown;
+      if (typeof original !== 'function') return () => {};
+      const own = Object.prototype.hasOwnProperty.call(self, name);
+      const wrapped = function (this: Worker, ...args: unknown[]): unknown {
+        if (this === self && !agent.stopped && ClusterWorkerAgent.current === agent && agent.proc.connected) agent.snapshot('final', -1, agent.known);
+        return original.apply(this, args);
+      };
+      (self as unknown as Record<string, unknown>)[name] = wrapped;
+      return () => {
+        if ((self as unknown as Record<string, unknown>)[name] !== wrapped) return;
+        if (own) (self as unknown as Record<string, unknown>)[name] = original;
+        else delete (self as unknown as Record<string, unknown>)[name];
+      };
+    });
+    return () => {
+      for (const restore of restores) restore();
     };
   }
 
   private readonly onMessage = (msg: unknown): void => {
     if (this.stopped || ClusterWorkerAgent.current !== this || !isOurs(msg)) return;
     if (msg.type === 'welcome' || msg.type === 'collect') clearTimeout(this.welcomeTimer);
-    if (msg.type === 'probe') this.send({ tuistTelemetry: PROTOCOL, type: 'hello' });
+    if (msg.type === 'probe') this.send({ tuistTelemetry: PROTOCOL, type: 'hello', incarnation: this.incarnation });
     else if (msg.type === 'collect') {
       const known = Number.isSafeInteger(msg.known) && msg.known >= 0 ? msg.known : 0;
       this.known = Math.max(this.known, known);
@@ -117,7 +142,7 @@ export class ClusterWorkerAgent {
     this.stopped = true;
     this.proc.off('message', this.onMessage);
     clearTimeout(this.welcomeTimer);
-    this.restoreDisconnect();
+    this.unwrap();
     await new Promise<void>((resolve) => this.final(resolve));
   }
 }
