@@ -28,14 +28,15 @@ export const shards = [
     name: 'core-cluster-merge',
     minutes: 1,
     mutate: ['packages/core/src/cluster/merge.ts', 'packages/core/src/cluster/protocol.ts'],
-    spec: core('cluster-protocol'),
+    spec: core('cluster-protocol', 'cluster-merge'),
   },
   {
-    // Mostly runs inside the node:cluster apps cluster.test.ts starts: those mutants show as not covered.
+    // Mostly runs inside the node:cluster apps that cluster.test.ts, cluster-primary and cluster-lifecycle start:
+    // those mutants show as not covered (the suites that only talk to child processes are left out).
     name: 'core-cluster-process',
     minutes: 5,
     mutate: ['packages/core/src/cluster/index.ts', 'packages/core/src/cluster/primary.ts', 'packages/core/src/cluster/worker.ts'],
-    spec: core('cluster-protocol', 'cluster'),
+    spec: core('cluster-protocol', 'cluster-merge', 'cluster'),
   },
   {
     name: 'core-endpoint',
