@@ -92,6 +92,9 @@ function runShard(shard) {
     testRunnerNodeArgs: [...(base.testRunnerNodeArgs ?? []), `--import=${pathToFileURL(path.join(root, 'scripts', 'stryker-preload.mjs')).href}`],
     // Its own sandbox; the other shards' sandboxes and the Node binaries under .tmp stay out of it.
     tempDirName: path.join('.tmp', 'stryker', shard.name),
+    // A fresh test process after this many mutants (shards that patch prototypes: a mutant there can leave them
+    // broken for every later mutant of the process, which then "dies" of it).
+    ...(shard.restartEvery ? { maxTestRunnerReuse: shard.restartEvery } : {}),
     ignorePatterns: [...(base.ignorePatterns ?? []), '/.tmp'],
     htmlReporter: { fileName: rel('index.html') },
     jsonReporter: { fileName: rel('report.json') },

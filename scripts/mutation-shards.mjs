@@ -15,7 +15,10 @@ const core = (...files) => files.map((f) => `${CORE}/${f}.test.ts`);
  * 2026-12-07 for core-endpoint, core-config, core-instrumentations, http, storage and db; estimated for the others
  * from their mutant counts and dry-run times); the longest start first. Correct them from MUTATION.md's shard
  * table after a full run. core-endpoint and db mostly wait (timeouts, sockets, PostgreSQL), not compute.
- * @type {{ name: string, minutes: number, mutate: string[], spec: string[] }[]}
+ * `restartEvery`: a fresh test process after that many mutants, for the instrumentations: their mutants patch and
+ * unpatch shared prototypes (http.Server, S3Client, pg-pool's Pool), and one that leaves a prototype broken made every
+ * later mutant of the same process fail its tests, counted as killed.
+ * @type {{ name: string, minutes: number, restartEvery?: number, mutate: string[], spec: string[] }[]}
  */
 export const shards = [
   {
@@ -76,18 +79,21 @@ export const shards = [
   },
   {
     name: 'http',
+    restartEvery: 1,
     minutes: 1,
     mutate: ['packages/http/src/server/instrumentation.ts', 'packages/http/src/server/routes.ts'],
     spec: ['packages/http/test/server-instrumentation.test.ts', 'packages/http/test/http-server.test.ts'],
   },
   {
     name: 'storage',
+    restartEvery: 1,
     minutes: 2,
     mutate: ['packages/storage/src/instrumentation.ts', 'packages/storage/src/instrument.ts'],
     spec: ['packages/storage/test/instrumentation.test.ts', 'packages/storage/test/instrumentation-instances.test.ts', 'packages/storage/test/instrument.test.ts', 'packages/storage/test/no-telemetry.test.ts'],
   },
   {
     name: 'db',
+    restartEvery: 1,
     minutes: 9,
     mutate: ['packages/db/src/instrumentation.ts', 'packages/db/src/patch.ts'],
     spec: ['packages/db/test/instrumentation.test.ts', 'packages/db/test/instrumentation-instances.test.ts'],
