@@ -1,6 +1,6 @@
 /** The table of the benchmark: which processes to run and how each row is computed from their results. */
 
-export type Impl = 'ours' | 'ours-recordRun' | 'ours-span' | 'prom-client' | 'stock' | 'plain' | 'instrumented' | 'instrumentation' | 'stock-instr';
+export type Impl = 'ours' | 'ours-recordRun' | 'ours-span' | 'ours-native' | 'ours-protobuf' | 'prom-client' | 'stock' | 'plain' | 'instrumented' | 'instrumentation' | 'stock-instr';
 
 export interface Run {
   caseId: string;
@@ -41,10 +41,10 @@ export interface CaseSpec {
 
 export const CASES: CaseSpec[] = [
   { id: 'counter', impls: ['ours', 'ours-recordRun', 'prom-client', 'stock'] },
-  { id: 'histogram', impls: ['ours', 'ours-span', 'prom-client', 'stock'] },
-  { id: 'scrape', impls: ['ours', 'prom-client', 'stock'] },
+  { id: 'histogram', impls: ['ours', 'ours-span', 'ours-native', 'prom-client', 'stock'] },
+  { id: 'scrape', impls: ['ours', 'ours-protobuf', 'prom-client', 'stock'] },
   // The stock exporter serves no gzip.
-  { id: 'gzip', impls: ['ours', 'prom-client'] },
+  { id: 'gzip', impls: ['ours', 'ours-protobuf', 'prom-client'] },
   { id: 'concurrent', impls: ['ours', 'prom-client'] },
   { id: 'undici', impls: ['plain', 'instrumented', 'instrumentation', 'stock-instr'], needs: 'http' },
   { id: 'pg', impls: ['plain', 'instrumented', 'instrumentation', 'stock-instr'], needs: 'db' },
@@ -137,6 +137,7 @@ export function rows(r: Results, series: number, pending: Partial<Record<string,
     vsProm(r, '1b', 'counter inc, 3 labels (metrics.recordRun, no duration)', 'ns/op', 'counter', 'ns', 0.5, '<= 0.5x prom-client', { oursImpl: 'ours-recordRun' }),
     vsProm(r, '2', 'histogram record, 3 labels, B1 (15 buckets)', 'ns/op', 'histogram', 'ns', 0.5, '<= 0.5x prom-client'),
     vsProm(r, '2b', '  the same inside an active sampled span (keeps the exemplar)', 'ns/op', 'histogram', 'ns', Infinity, '—', { oursImpl: 'ours-span' }),
+    vsProm(r, '2c', '  the same with native histograms on (TUIST_TELEMETRY_NATIVE_HISTOGRAMS)', 'ns/op', 'histogram', 'ns', Infinity, '—', { oursImpl: 'ours-native' }),
     vsProm(r, '3', `scrape of ${k} histogram series over HTTP`, 'ms/scrape', 'scrape', 'ms', 0.25, '<= 0.25x prom-client'),
     vsProm(r, '3b', `  body size of that scrape`, 'MB', 'scrape', 'bytes', Infinity, '—', { scale: MB }),
     vsProm(r, '3c', `  longest event-loop block during that scrape`, 'ms', 'scrape', 'blockMs', Infinity, '—'),
@@ -145,6 +146,9 @@ export function rows(r: Results, series: number, pending: Partial<Record<string,
     vsProm(r, '3f', `  longest event-loop block during a gzip scrape`, 'ms', 'gzip', 'blockMs', Infinity, '—'),
     vsProm(r, '3g', `  20 concurrent scrapes of it, until the last body is read`, 'ms', 'concurrent', 'ms', Infinity, '—'),
     vsProm(r, '3h', `  longest event-loop block during those 20 scrapes`, 'ms', 'concurrent', 'blockMs', Infinity, '—'),
+    vsProm(r, '3i', `  the scrape of row 3 in protobuf (Prometheus with native histograms asks for it)`, 'ms/scrape', 'scrape', 'ms', Infinity, '—', { oursImpl: 'ours-protobuf' }),
+    vsProm(r, '3j', `  body size of the protobuf scrape`, 'MB', 'scrape', 'bytes', Infinity, '—', { scale: MB, oursImpl: 'ours-protobuf' }),
+    vsProm(r, '3k', `  bytes on the wire of the protobuf scrape with gzip`, 'MB', 'gzip', 'bytes', Infinity, '—', { scale: MB, oursImpl: 'ours-protobuf' }),
     vsNone(r, '4', 'undici requests, keep-alive local server', 'req/s', 'undici', 'rps'),
     vsNone(r, '4b', '  client CPU per request', 'µs', 'undici', 'cpuUs', false),
     vsNone(r, '4c', 'undici requests via TuistUndiciInstrumentation (global dispatcher)', 'req/s', 'undici', 'rps', true, 'instrumentation'),

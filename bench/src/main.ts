@@ -138,7 +138,7 @@ for (const [caseId, byImpl] of Object.entries(collected)) {
 }
 
 const table = rows(results, params.series, pending).filter((r) => {
-  const caseOf: Record<string, string> = { '1': 'counter', '1b': 'counter', '2': 'histogram', '2b': 'histogram', '3': 'scrape', '3b': 'scrape', '3c': 'scrape', '3d': 'gzip', '3e': 'gzip', '3f': 'gzip', '3g': 'concurrent', '3h': 'concurrent', '4': 'undici', '4b': 'undici', '4c': 'undici', '4d': 'undici', '5': 'pg', '5b': 'pg', '5c': 'pg', '5d': 'pg', '6': 'memory', '6b': 'memory', '6c': 'memory', '7': 'cluster', '7b': 'cluster', '7c': 'cluster' };
+  const caseOf: Record<string, string> = { '1': 'counter', '1b': 'counter', '2': 'histogram', '2b': 'histogram', '2c': 'histogram', '3': 'scrape', '3b': 'scrape', '3c': 'scrape', '3d': 'gzip', '3e': 'gzip', '3f': 'gzip', '3g': 'concurrent', '3h': 'concurrent', '3i': 'scrape', '3j': 'scrape', '3k': 'gzip', '4': 'undici', '4b': 'undici', '4c': 'undici', '4d': 'undici', '5': 'pg', '5b': 'pg', '5c': 'pg', '5d': 'pg', '6': 'memory', '6b': 'memory', '6c': 'memory', '7': 'cluster', '7b': 'cluster', '7c': 'cluster' };
   return !only || only.has(caseOf[r.id]!);
 });
 const errors = outcomes.filter((o) => o.error).map((o) => o.error!);

@@ -7,7 +7,7 @@ import { B1, catalogViews, findMetric, startTelemetry } from '@tuist-telemetry/c
 import { DURATIONS, RUN_LABELS, RUNS } from './fixtures.js';
 import { nsPerOp, type OpsPlan } from './timing.js';
 
-export type RecordingImpl = 'ours' | 'ours-recordRun' | 'ours-span' | 'prom-client' | 'stock';
+export type RecordingImpl = 'ours' | 'ours-recordRun' | 'ours-span' | 'ours-native' | 'prom-client' | 'stock';
 
 const COUNTER = 'tuist_runs_total';
 const HISTOGRAM = 'tuist_runs_duration_milliseconds';
@@ -67,8 +67,13 @@ export async function histogramCase(impl: RecordingImpl, plan: OpsPlan): Promise
   const values = DURATIONS;
   let batch: (n: number) => void;
   let close = async () => {};
-  if (impl === 'ours' || impl === 'ours-span') {
-    const t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, setGlobalMeterProvider: false });
+  if (impl === 'ours' || impl === 'ours-span' || impl === 'ours-native') {
+    const t = startTelemetry({
+      prometheus: { port: 0, host: '127.0.0.1' },
+      runtimeMetrics: false,
+      setGlobalMeterProvider: false,
+      nativeHistograms: impl === 'ours-native',
+    });
     close = () => t.shutdown();
     const h = t.store.histogram(HISTOGRAM);
     batch = (n) => {

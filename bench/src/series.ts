@@ -10,7 +10,10 @@ import { objectKey, SERIES_METRIC } from './fixtures.js';
 import { stockProvider } from './recording.js';
 import { median } from './utils.js';
 
-export type SeriesImpl = 'ours' | 'prom-client' | 'stock';
+export type SeriesImpl = 'ours' | 'ours-protobuf' | 'prom-client' | 'stock';
+
+/** What Prometheus with native histograms sends first: the protobuf exposition. */
+const PROTOBUF_ACCEPT = 'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited';
 
 /** One implementation serving `/metrics` over HTTP on 127.0.0.1, with a way to add histogram series. */
 export interface SeriesTarget {
@@ -38,7 +41,7 @@ function closeServer(server: http.Server): Promise<void> {
 }
 
 export async function seriesTarget(impl: SeriesImpl, capacity: number, concurrent = 1): Promise<SeriesTarget> {
-  if (impl === 'ours') {
+  if (impl === 'ours' || impl === 'ours-protobuf') {
     const t = startTelemetry({
       // The endpoint serves 10 scrapes at once by default; the concurrent case asks for more.
       prometheus: { port: 0, host: '127.0.0.1', maxConcurrentScrapes: Math.max(10, concurrent) },
@@ -129,7 +132,7 @@ interface ScrapeReply {
  * from the same server; raw net.Socket reads take 10 ms on both), which made the 10k-series scrape look 2x slower
  * on Node 24 although the endpoint served curl equally fast on both lines.
  */
-export function remoteScraper(url: string, gzip = false, concurrent = 1): { scrape: () => Promise<{ ms: number; bytes: number; decoded: number }>; close: () => void } {
+export function remoteScraper(url: string, gzip = false, concurrent = 1, accept?: string): { scrape: () => Promise<{ ms: number; bytes: number; decoded: number }>; close: () => void } {
   const execPath = process.env.TUIST_BENCH_SCRAPER_NODE || process.execPath;
   const child = fork(fileURLToPath(new URL('./scraper.mjs', import.meta.url)), [], { execPath, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return {
@@ -140,7 +143,7 @@ export function remoteScraper(url: string, gzip = false, concurrent = 1): { scra
           else if (m.gzip !== gzip) reject(new Error(`scrape of ${url}: asked gzip=${gzip}, got gzip=${m.gzip}`));
           else resolve({ ms: m.ms!, bytes: m.bytes!, decoded: m.decoded! });
         });
-        child.send({ url, gzip, concurrent });
+        child.send({ url, gzip, concurrent, accept });
       }),
     close: () => child.disconnect(),
   };
@@ -154,7 +157,7 @@ export function remoteScraper(url: string, gzip = false, concurrent = 1): { scra
 export async function scrapeCase(impl: SeriesImpl, n: number, scrapes: number, gzip = false, concurrent = 1): Promise<Record<string, number>> {
   const target = await seriesTarget(impl, n, concurrent);
   target.addSeries(0, n);
-  const scraper = remoteScraper(target.url, gzip, concurrent);
+  const scraper = remoteScraper(target.url, gzip, concurrent, impl === 'ours-protobuf' ? PROTOBUF_ACCEPT : undefined);
   const delay = monitorEventLoopDelay({ resolution: 1 });
   try {
     await scraper.scrape(); // first scrape: builds caches, warms up

@@ -45,7 +45,9 @@ export class WarnOnce {
   }
 
   error(kind: string, message: string, err?: unknown): void {
-    if (this.window.admit(kind) !== undefined) this.log.error(message, err);
+    if (this.window.admit(kind) === undefined) return;
+    if (err === undefined) this.log.error(message);
+    else this.log.error(message, err);
   }
 }
 

@@ -27,7 +27,7 @@ telemetry.ready().catch(() => {
 
 let instrumentations: Awaited<ReturnType<typeof enableWithLoaderHook>> = [];
 try {
-  instrumentations = await enableWithLoaderHook(findInstrumentations({ stock: telemetry.config.traces.exporter !== 'none' }));
+  instrumentations = await enableWithLoaderHook(findInstrumentations({ stock: telemetry.config.traces.exporters.length > 0 }));
 } catch (err) {
   log.error('the instrumentations could not be enabled; the app runs uninstrumented', err);
 }

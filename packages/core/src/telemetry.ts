@@ -120,6 +120,9 @@ export class Telemetry {
       enabledHighCardinality: config.highCardinality,
       maxLabelValues: config.maxLabelValues,
       maxSeriesPerMetric: config.maxSeriesPerMetric,
+      // Native buckets are not carried by node:cluster snapshots (the primary's merged view has classic buckets
+      // only), so a worker does not keep them.
+      nativeHistograms: clusterRole(config.cluster.mode, env).kind === 'worker' ? undefined : config.nativeHistograms,
       warn: this.warnings,
     };
     this.store = new MetricStore(config.runtimeMetrics ? catalog : catalog.filter((d) => d.family !== 'runtime'), storeOptions);
@@ -128,9 +131,9 @@ export class Telemetry {
 
     this.resource = buildResource(config, env);
 
-    const readers = pushReaders(config, () => new StoreMetricProducer(this.store, config.temporalityPreference));
+    const readers = pushReaders(config, () => new StoreMetricProducer(this.store, config.temporalityPreference), this.warnings);
     this.hostReader = hostReader;
-    this.tracing = hostReader ? undefined : startTracing(config, this.resource, (m) => log.warn(m));
+    this.tracing = hostReader ? undefined : startTracing(config, this.resource, (m) => log.warn(m), this.warnings);
     if (hostReader) {
       // One MeterProvider in the process, the host's: core makes none, takes no global, and its push readers
       // collect the host's instruments through the host's reader (plus the catalog through `producer`).
@@ -307,6 +310,7 @@ export class Telemetry {
     this.stopRuntime?.();
     await Promise.allSettled([...this.shutdownHooks].map(async (fn) => fn()));
     const flush = this.ownProvider ? this.ownProvider.shutdown() : Promise.all(this.hostPushReaders.map((r) => r.shutdown()));
+    this.tracing?.close();
     const spans = this.tracing?.global ? this.tracing.provider.shutdown() : this.tracing?.provider.forceFlush();
     await Promise.allSettled([this.endpoint?.close(), flush.catch((err) => log.error('flush on shutdown failed', err)), spans?.catch((err) => log.error('span flush on shutdown failed', err))]);
     if (this.ownsGlobal) otelMetrics.disable();

@@ -3,7 +3,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { Readable, pipeline } from 'node:stream';
 import { constants as zlibConstants, createGzip } from 'node:zlib';
 import { ScrapeAuthenticator, type ScrapeAuth } from './auth.js';
-import { CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE, negotiateFormat, type ExpositionFormat } from './format.js';
+import { CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE, negotiateExposition, type ExpositionFormat } from './format.js';
 
 export interface EndpointLimits {
   /** A response not fully written this long after its first byte is aborted (its socket destroyed). */
@@ -140,9 +140,9 @@ export class MetricsEndpoint {
       this.active--;
       this.busy.delete(socket);
     });
-    // OpenMetrics when asked for (Prometheus asks for it first), else text 0.0.4, never an error.
-    const format = negotiateFormat(req.headers.accept);
-    const contentType = format === 'openmetrics' ? OPENMETRICS_CONTENT_TYPE : CONTENT_TYPE;
+    // Protobuf or OpenMetrics when asked for (Prometheus asks for one of them first), else text 0.0.4, never an error.
+    const format = negotiateExposition(req.headers.accept);
+    const contentType = format === 'protobuf' ? PROTOBUF_CONTENT_TYPE : format === 'openmetrics' ? OPENMETRICS_CONTENT_TYPE : CONTENT_TYPE;
     let body: Buffer;
     try {
       body = await this.opts.render(format);

@@ -3,8 +3,10 @@
 export const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
 
-/** The two formats `/metrics` serves. */
-export type ExpositionFormat = 'text' | 'openmetrics';
+export const PROTOBUF_CONTENT_TYPE = 'application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited';
+
+/** The formats `/metrics` serves. */
+export type ExpositionFormat = 'text' | 'openmetrics' | 'protobuf';
 
 /** The q of the media ranges in `accept` that `matches`; 0 when none. */
 function quality(accept: string, matches: (type: string, params: string[]) => boolean): number {
@@ -30,6 +32,20 @@ export function negotiateFormat(accept: string | undefined): ExpositionFormat {
   if (om === 0) return 'text';
   const text = quality(accept, (t) => t === 'text/plain');
   return om >= text ? 'openmetrics' : 'text';
+}
+
+/**
+ * The format for an `Accept` header, protobuf included: length-delimited `io.prometheus.client.MetricFamily` messages
+ * when the client asks for them (`application/vnd.google.protobuf` with `proto=io.prometheus.client.MetricFamily` and
+ * `encoding=delimited`) at least as much as for the text format `negotiateFormat` picks; else that one.
+ */
+export function negotiateExposition(accept: string | undefined): ExpositionFormat {
+  const text = negotiateFormat(accept);
+  if (!accept || !/protobuf/i.test(accept)) return text;
+  const pb = quality(accept, (t, p) => t === 'application/vnd.google.protobuf' && p.includes('proto=io.prometheus.client.metricfamily') && p.includes('encoding=delimited'));
+  if (pb === 0) return text;
+  const other = quality(accept, (t) => (text === 'openmetrics' ? t === 'application/openmetrics-text' : t === 'text/plain'));
+  return pb >= other ? 'protobuf' : text;
 }
 
 /**

@@ -7,7 +7,9 @@ import { RENDER_ERRORS_METRIC } from '../catalog/exposition.js';
 import { CounterFamily, type MetricStore } from '../store.js';
 import { singleFlight } from './endpoint.js';
 import { textToOpenMetrics, type ExpositionFormat } from './format.js';
+import { serializeStoreProtobufAsync } from './protobuf.js';
 import { serializeStoreBytesAsync } from './serialize.js';
+import { encodeThirdParty } from './third-party-protobuf.js';
 import { ThirdPartyWriter } from './third-party.js';
 
 /** The instrumentation scope of the catalog (the `otel_scope_*` labels when scope labels are on). */
@@ -42,11 +44,15 @@ export class PrometheusRenderer {
   private readonly fixOptions: FixOptions;
   /** The catalog's scope label text (`otel_scope_name="…",…`) when scope labels are on. */
   private readonly scopeLabels: string | undefined;
-  private lastThirdParty: string | undefined;
+  /** The last collection of third-party instruments, labelled by the label policy (undefined: none yet). */
+  private lastThirdParty: ResourceMetrics | undefined;
+  /** The catalog's scope labels as pairs, for the protobuf writer. */
+  private readonly scopePairs: [string, string][] | undefined;
   private collecting = true;
   private readonly flights = {
     text: singleFlight(() => this.renderOnce('text')),
     openmetrics: singleFlight(() => this.renderOnce('openmetrics')),
+    protobuf: singleFlight(() => this.renderOnce('protobuf')),
   };
   /** The exposition as UTF-8 bytes in `format`; concurrent calls for one format share one render. */
   readonly render = (format: ExpositionFormat = 'text'): Promise<Buffer> => this.flights[format]();
@@ -68,6 +74,12 @@ export class PrometheusRenderer {
       report: (metric, kind, detail) => opts.warnings.warn(`attr-${kind}:${metric}`, `@tuist-telemetry/core: metric "${metric}": ${detail}`),
     };
     this.scopeLabels = opts.config.withScopeLabels ? `otel_scope_name="${opts.scope.name}",otel_scope_version="${opts.scope.version}"` : undefined;
+    this.scopePairs = opts.config.withScopeLabels
+      ? [
+          ['otel_scope_name', opts.scope.name],
+          ['otel_scope_version', opts.scope.version],
+        ]
+      : undefined;
   }
 
   /**
@@ -90,14 +102,14 @@ export class PrometheusRenderer {
   }
 
   /**
-   * Third-party metrics (and target_info, from this telemetry's resource) as exposition text. The one place the label
-   * policy (labels/attributes.ts) runs before the stock serializer: every attribute becomes a valid, unique label.
+   * Third-party metrics (and target_info, from this telemetry's resource) labelled for the exposition. The one place
+   * the label policy (labels/attributes.ts) runs before the writers: every attribute becomes a valid, unique label.
    */
-  private thirdPartyText(scopeMetrics: ResourceMetrics['scopeMetrics']): string {
-    return this.thirdParty.write(fixResourceMetrics({ resource: this.opts.resource, scopeMetrics }, this.fixOptions));
+  private fix(scopeMetrics: ResourceMetrics['scopeMetrics']): ResourceMetrics {
+    return fixResourceMetrics({ resource: this.opts.resource, scopeMetrics }, this.fixOptions);
   }
 
-  private async collectThirdParty(): Promise<string> {
+  private async collectThirdParty(): Promise<ResourceMetrics> {
     // Detectors that finish asynchronously (host) must have settled before target_info reads the attributes.
     if (this.opts.resource.asyncAttributesPending) await this.opts.resource.waitForAsyncAttributes?.();
     const reader = this.opts.reader;
@@ -105,7 +117,7 @@ export class PrometheusRenderer {
       try {
         const { resourceMetrics, errors } = await reader.collect();
         for (const e of errors) this.opts.warnings.error('collect', '@tuist-telemetry/core: an instrument failed during collection', e);
-        this.lastThirdParty = this.thirdPartyText(resourceMetrics.scopeMetrics);
+        this.lastThirdParty = this.fix(resourceMetrics.scopeMetrics);
       } catch (err) {
         // A reader shut down meanwhile says "MetricReader is shutdown": expected, the last collection stands.
         if (this.collecting) {
@@ -114,15 +126,24 @@ export class PrometheusRenderer {
       }
     }
     // Before the first collection (or without a reader) target_info is still served when asked for.
-    return (this.lastThirdParty ??= this.thirdPartyText([]));
+    return (this.lastThirdParty ??= this.fix([]));
   }
 
   private async renderOnce(format: ExpositionFormat): Promise<Buffer> {
-    const thirdParty = await this.collectThirdParty();
-    const tail = format === 'openmetrics' ? textToOpenMetrics(thirdParty) + '# EOF\n' : thirdParty;
+    const collected = await this.collectThirdParty();
     const { store } = this.opts;
+    if (format === 'protobuf') {
+      const { withScopeLabels, withTargetInfo } = this.opts.config;
+      const tail = encodeThirdParty(collected, this.thirdParty.select(collected), { withScopeLabels, withTargetInfo, failed: this.familyFailed });
+      store.runCollectCallbacks();
+      const serialize = (s: MetricStore) => serializeStoreProtobufAsync(s, { scopeLabels: this.scopePairs, familyFailed: this.familyFailed }, tail);
+      return this.opts.renderStore ? this.opts.renderStore(serialize) : serialize(store);
+    }
+    const thirdParty = this.thirdParty.write(collected);
+    const tail = format === 'openmetrics' ? textToOpenMetrics(thirdParty) + '# EOF\n' : thirdParty;
     store.runCollectCallbacks();
-    const serialize = (s: MetricStore) => serializeStoreBytesAsync(s, { scopeLabels: this.scopeLabels, format, familyFailed: this.familyFailed }, tail);
+    const withCreated = this.opts.config.withCreated;
+    const serialize = (s: MetricStore) => serializeStoreBytesAsync(s, { scopeLabels: this.scopeLabels, format, familyFailed: this.familyFailed, withCreated }, tail);
     return this.opts.renderStore ? this.opts.renderStore(serialize) : serialize(store);
   }
 }

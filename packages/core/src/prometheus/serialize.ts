@@ -13,6 +13,8 @@ export interface SerializeOptions {
    * it, the error is thrown.
    */
   familyFailed?: (name: string, err: unknown) => void;
+  /** In OpenMetrics, a `_created` sample (the series' creation, seconds) after each counter and histogram series. */
+  withCreated?: boolean;
 }
 
 const NEWLINE = 10;
@@ -108,7 +110,7 @@ function* writeStore(w: ByteWriter, store: MetricStore, opts: SerializeOptions):
     // of the body again and reported, and the scrape goes on with the next. One try per family, none per sample.
     const start = w.pos;
     try {
-      yield* writeFamily(w, f, opts.scopeLabels, opts.format ?? 'text', slice);
+      yield* writeFamily(w, f, opts.scopeLabels, opts.format ?? 'text', slice, opts.withCreated === true);
     } catch (err) {
       w.pos = start;
       if (!opts.familyFailed) throw err;
@@ -118,9 +120,26 @@ function* writeStore(w: ByteWriter, store: MetricStore, opts: SerializeOptions):
 }
 
 /** Writes one family (HELP, TYPE, every series), yielding after about every SLICE_BYTES. */
-function* writeFamily(w: ByteWriter, f: AnyFamily, extra: string | undefined, format: ExpositionFormat, slice: { next: number }): Generator<void, void, void> {
+function* writeFamily(
+  w: ByteWriter,
+  f: AnyFamily,
+  extra: string | undefined,
+  format: ExpositionFormat,
+  slice: { next: number },
+  withCreated: boolean,
+): Generator<void, void, void> {
   const name = f.name;
   w.text(familyHeader(name, f.def.type, f.def.description, format));
+  // `<family>_created`: OpenMetrics counters (a documented counter without `_total` is served untyped, which has no
+  // `_created`) and histograms, on request.
+  const created =
+    withCreated && format === 'openmetrics'
+      ? f instanceof HistogramFamily
+        ? name + '_created'
+        : f instanceof CounterFamily && name.endsWith('_total')
+          ? name.slice(0, -'_total'.length) + '_created'
+          : undefined
+      : undefined;
   if (f instanceof HistogramFamily) {
     const les = bucketLabels(f);
     const lines = les.length;
@@ -182,6 +201,7 @@ function* writeFamily(w: ByteWriter, f: AnyFamily, extra: string | undefined, fo
         buf[pos++] = NEWLINE;
       }
       w.pos = pos;
+      if (created !== undefined) writeCreated(w, created, lt, s.start);
       if (pos >= slice.next) {
         yield;
         slice.next = w.pos + SLICE_BYTES;
@@ -193,12 +213,18 @@ function* writeFamily(w: ByteWriter, f: AnyFamily, extra: string | undefined, fo
       w.text(lt === '' ? name + ' ' : name + '{' + lt + '} ');
       w.number(s.value);
       w.byte(NEWLINE);
+      if (created !== undefined) writeCreated(w, created, lt, s.start);
       if (w.pos >= slice.next) {
         yield;
         slice.next = w.pos + SLICE_BYTES;
       }
     }
   }
+}
+
+/** `name{labels} <seconds>` (milliseconds as decimals): a series' `_created` sample. */
+function writeCreated(w: ByteWriter, name: string, lt: string, startMs: number): void {
+  w.text((lt === '' ? name + ' ' : name + '{' + lt + '} ') + (startMs / 1000).toFixed(3) + '\n');
 }
 
 /**

@@ -22,12 +22,17 @@ function strip(text: string): string {
   return text.endsWith(NOTHING) ? text.slice(0, -NOTHING.length) : text;
 }
 
+/** The stock serializer's rule for metric and label names: `[^a-zA-Z0-9_]` becomes `_`, runs of `_` collapse. */
+export function sanitize(name: string): string {
+  return name.replace(/[^a-z0-9_]/gi, '_').replace(/_{2,}/g, '_');
+}
+
 /**
  * The name the stock serializer gives an instrument (it does not export its naming functions): characters other than
  * `[a-zA-Z0-9_]` become `_`, runs of `_` collapse, a leading digit gets a `_`, and monotonic sums end in `_total`.
  */
 export function stockName(m: MetricData): string {
-  let name = m.descriptor.name.replace(/[^a-z0-9_]/gi, '_').replace(/_{2,}/g, '_');
+  let name = sanitize(m.descriptor.name);
   if (name[0]! >= '0' && name[0]! <= '9') name = '_' + name;
   if (m.dataPointType === DataPointType.SUM && m.isMonotonic && !name.endsWith('_total')) name += '_total';
   return name;
@@ -35,7 +40,7 @@ export function stockName(m: MetricData): string {
 
 /** Every sample name a metric is written with. */
 function sampleNames(name: string, m: MetricData): string[] {
-  return m.dataPointType === DataPointType.HISTOGRAM ? [name, `${name}_bucket`, `${name}_sum`, `${name}_count`] : [name];
+  return m.dataPointType === DataPointType.HISTOGRAM || m.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM ? [name, `${name}_bucket`, `${name}_sum`, `${name}_count`] : [name];
 }
 
 /**
@@ -88,7 +93,16 @@ export class ThirdPartyWriter {
     return text;
   }
 
-  private keep(scopes: readonly ScopeMetrics[]): ScopeMetrics[] {
+  /**
+   * The metrics `write` would serve of `rm` (the same selection, reported the same way), for the protobuf writer
+   * (third-party-protobuf.ts).
+   */
+  select(rm: ResourceMetrics): ScopeMetrics[] {
+    return this.keep(rm.scopeMetrics, true);
+  }
+
+  /** The metrics to serve; exponential histograms only when the format can carry them (protobuf, as native). */
+  private keep(scopes: readonly ScopeMetrics[], exponential = false): ScopeMetrics[] {
     const seen = new Set<string>();
     const out: ScopeMetrics[] = [];
     for (const sm of scopes) {
@@ -97,7 +111,7 @@ export class ThirdPartyWriter {
         const t = m.dataPointType;
         const name = stockName(m);
         const names = sampleNames(name, m);
-        const supported = t === DataPointType.SUM || t === DataPointType.GAUGE || t === DataPointType.HISTOGRAM;
+        const supported = t === DataPointType.SUM || t === DataPointType.GAUGE || t === DataPointType.HISTOGRAM || (exponential && t === DataPointType.EXPONENTIAL_HISTOGRAM);
         if (!supported || name === '' || name === '_' || names.some((n) => this.opts.reserved.has(n) || seen.has(n))) {
           this.opts.skipped(name);
           continue;

@@ -32,6 +32,39 @@ export async function otlpReceiver(): Promise<{ url: string; received: Received[
   };
 }
 
+/** A port nothing listens on: bound on 127.0.0.1, read back, closed (a connection to it is refused). */
+export async function refusedPort(): Promise<number> {
+  const server = http.createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+/**
+ * An OTLP/HTTP receiver that reads every request and never answers (an overloaded or wedged collector), or with
+ * `status`, answers each with that status (503: a collector shedding load, which exporters retry).
+ */
+export async function silentReceiver(status?: number): Promise<{ url: string; requests(): number; connections(): Promise<number>; close(): Promise<void> }> {
+  let requests = 0;
+  const server = http.createServer((req, res) => {
+    requests++;
+    req.resume();
+    if (status) req.on('end', () => res.writeHead(status).end());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests: () => requests,
+    connections: () => new Promise((resolve, reject) => server.getConnections((err, n) => (err ? reject(err) : resolve(n)))),
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((r) => server.close(() => r()));
+    },
+  };
+}
+
 export interface JsonAttr {
   key: string;
   value: { stringValue?: string; intValue?: string | number };
