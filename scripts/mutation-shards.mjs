@@ -51,7 +51,7 @@ export const shards = [
     name: 'core-serialize',
     minutes: 6,
     mutate: ['packages/core/src/prometheus/format.ts', 'packages/core/src/prometheus/serialize.ts'],
-    spec: core('format', 'serialize-survivors', 'conformance', 'openmetrics-strict', 'exemplars', 'exemplar-validity', 'scrape-isolation', 'hostile-input', 'bad-input', 'endpoint', 'store-survivors'),
+    spec: core('format', 'serialize-survivors', 'conformance', 'openmetrics-strict', 'openmetrics-created', 'protobuf', 'exemplars', 'exemplar-validity', 'scrape-isolation', 'hostile-input', 'bad-input', 'endpoint', 'store-survivors'),
   },
   {
     name: 'core-labels',
@@ -63,13 +63,13 @@ export const shards = [
     name: 'core-otel',
     minutes: 4,
     mutate: ['packages/core/src/otel/**/*.ts'],
-    spec: core('views', 'temporality', 'resource', 'traces', 'otlp-exemplars', 'exemplar-validity', 'third-party', 'third-party-labels', 'third-party-bound', 'exporters', 'nodesdk'),
+    spec: core('views', 'temporality', 'resource', 'traces', 'otlp-exemplars', 'exemplar-validity', 'third-party', 'third-party-labels', 'third-party-bound', 'exporters', 'otlp-failures', 'nodesdk'),
   },
   {
     name: 'core-config',
     minutes: 1,
     mutate: ['packages/core/src/config.ts'],
-    spec: core('config', 'bad-input', 'exporters', 'resource', 'traces', 'running'),
+    spec: core('config', 'bad-input', 'exporters', 'resource', 'traces', 'running', 'openmetrics-created', 'native-histograms'),
   },
   {
     name: 'core-instrumentations',
