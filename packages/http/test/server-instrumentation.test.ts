@@ -262,19 +262,46 @@ describe('http: TuistHttpServerInstrumentation on real Express 5 and Fastify 5 s
     }
   });
 
-  it('disable and enable are idempotent; while disabled nothing is counted', async () => {
-    const server = http.createServer((_req, res) => res.end('x'));
-    servers.push(server);
-    await listen(server);
-    inst.disable();
-    inst.disable();
-    expect(Object.prototype.hasOwnProperty.call(http.Server.prototype, 'emit')).to.equal(false);
-    await get(portOf(server), '/plain/off');
-    expect(await count({ route: '/plain/:id' })).to.equal(2);
-    inst.enable();
-    inst.enable();
-    await get(portOf(server), '/plain/on');
-    expect(await count({ route: '/plain/:id' })).to.equal(3);
+  it('disable and enable are idempotent (and quiet); while disabled nothing is counted', async () => {
+    const lines: string[] = [];
+    const push = (...a: unknown[]): number => lines.push(a.map(String).join(' '));
+    diag.setLogger({ error: push, warn: push, info: () => {}, debug: () => {}, verbose: () => {} }, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
+    try {
+      const server = http.createServer((_req, res) => res.end('x'));
+      servers.push(server);
+      await listen(server);
+      inst.disable();
+      inst.disable();
+      expect(Object.prototype.hasOwnProperty.call(http.Server.prototype, 'emit')).to.equal(false);
+      await get(portOf(server), '/plain/off');
+      expect(await count({ route: '/plain/:id' })).to.equal(2);
+      inst.enable();
+      inst.enable();
+      await get(portOf(server), '/plain/on');
+      expect(await count({ route: '/plain/:id' })).to.equal(3);
+      expect(lines).to.deep.equal([]);
+    } finally {
+      diag.disable();
+    }
+  });
+
+  it('setConfig: a routeFor that is not a function is dropped with a warning; null is an empty config', () => {
+    const lines: string[] = [];
+    const push = (...a: unknown[]): number => lines.push(a.map(String).join(' '));
+    diag.setLogger({ error: push, warn: push, info: () => {}, debug: () => {}, verbose: () => {} }, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
+    try {
+      const other = new TuistHttpServerInstrumentation({ enabled: false });
+      const routeFor = (): string => '/x';
+      other.setConfig({ routeFor });
+      expect(other.getConfig().routeFor).to.equal(routeFor);
+      other.setConfig({ routeFor: 'x' as never });
+      expect(other.getConfig().routeFor).to.equal(undefined);
+      expect(lines.filter((l) => l.includes('routeFor must be a function'))).to.have.length(1);
+      expect(() => other.setConfig(null as never)).not.to.throw();
+      expect(other.getConfig().routeFor).to.equal(undefined);
+    } finally {
+      diag.disable();
+    }
   });
 });
 
