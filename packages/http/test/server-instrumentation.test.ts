@@ -191,6 +191,18 @@ describe('http: TuistHttpServerInstrumentation on real Express 5 and Fastify 5 s
     expect((await count({ route: 'unmatched', status: '404' })) - unmatched).to.equal(1);
   });
 
+  it('a second instance enabled and disabled leaves the first one naming Fastify routes', async () => {
+    const second = new TuistHttpServerInstrumentation();
+    second.disable();
+    second.disable();
+    const app = Fastify();
+    fastifies.push(app);
+    app.get('/twice/:id', async () => 'ok');
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    expect(await get(portOf(app.server), '/twice/1')).to.equal(200);
+    expect(await count({ route: '/twice/:id' })).to.equal(1);
+  });
+
   it('a plain server: the routeFor config, else (undefined or \'\') unmatched; scrapes of the endpoint itself are not counted', async () => {
     const server = http.createServer((_req, res) => res.end('plain'));
     servers.push(server);
