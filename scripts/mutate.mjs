@@ -95,6 +95,7 @@ function runShard(shard) {
     // A fresh test process after this many mutants (shards that patch prototypes: a mutant there can leave them
     // broken for every later mutant of the process, which then "dies" of it).
     ...(shard.restartEvery ? { maxTestRunnerReuse: shard.restartEvery } : {}),
+    ...(shard.timeoutMS ? { timeoutMS: shard.timeoutMS } : {}),
     ignorePatterns: [...(base.ignorePatterns ?? []), '/.tmp'],
     htmlReporter: { fileName: rel('index.html') },
     jsonReporter: { fileName: rel('report.json') },
