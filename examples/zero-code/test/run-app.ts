@@ -5,8 +5,9 @@ import { newListeningPort } from '@tuist-telemetry/testing';
 const dir = fileURLToPath(new URL('..', import.meta.url));
 
 /**
- * Runs one app with `--import @tuist-telemetry/core/register` and nothing else; resolves once it said READY.
- * `command` is the runtime's binary (this Node by default; Bun or Deno with their own preload `args`).
+ * Runs one app with `--import @tuist-telemetry/core/register` (or the preload `args` given) and nothing else;
+ * resolves once it said READY. `command` is the runtime's binary (this Node by default; Bun or Deno with their own
+ * preload `args`).
  */
 export function runApp(entry: string, env: Record<string, string>, args = ['--import', '@tuist-telemetry/core/register'], command = process.execPath) {
   // Plain node on the built packages, as a user runs it (no tsx, no source condition).

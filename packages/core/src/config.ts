@@ -1,4 +1,4 @@
-import type { ScrapeAuth } from './prometheus/auth.js';
+import { scrapeAuthProblem, type ScrapeAuth } from './prometheus/auth.js';
 import { HIGH_CARDINALITY_LABELS, NAMING_PROFILES, type NamingProfile } from './catalog/index.js';
 import { TelemetryConfigError, MAX_MS, bool, envVar, exporterList, intSetting, integer, oneOf } from './config-values.js';
 import { NATIVE_DEFAULTS, type NativeHistogramSettings } from './native-histogram.js';
@@ -188,6 +188,9 @@ export function resolveConfig(options: TelemetryOptions = {}): ResolvedConfig {
   const maxConcurrentScrapes = intSetting(['options.prometheus.maxConcurrentScrapes', p.maxConcurrentScrapes], {}, '', 1, 10_000, 10);
 
   const auth = scrapeAuth(p.auth, env);
+  // Credentials no client could send (non-ASCII token, longer than Node's header limit): refused here.
+  const authProblem = auth && scrapeAuthProblem(auth, p.auth !== undefined);
+  if (authProblem) throw new TelemetryConfigError(authProblem);
 
   const protoFrom =
     options.otlp?.protocol !== undefined ? 'options.otlp.protocol'

@@ -1,13 +1,14 @@
 import type { DiagLogger } from '@opentelemetry/api';
 import { registerInstrumentations, type Instrumentation, type InstrumentationModuleDefinition } from '@opentelemetry/instrumentation';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { logger } from '../diag.js';
 import type { HostRuntime } from '../runtime/which.js';
 import { appDirectories, requireFrom, type FoundInstrumentation } from './load.js';
 
 const log = logger('instrumentations');
+const require = createRequire(import.meta.url);
 
 /**
  * Bun and Deno (`bun --preload`, `deno run --preload`): no loader hook. Bun's `module.register` is a stub that never
@@ -19,14 +20,14 @@ const log = logger('instrumentations');
  * `import` or `require` of the same files gets the patched classes. require-in-the-middle stays registered for
  * libraries the app requires later. Never throws: a library that cannot be loaded is left unpatched (debug message).
  */
-export async function enableWithoutLoaderHook(found: readonly FoundInstrumentation[], runtime: HostRuntime): Promise<Instrumentation[]> {
+export function enableWithoutLoaderHook(found: readonly FoundInstrumentation[], runtime: HostRuntime): Instrumentation[] {
   const instrumentations = found.flatMap((f) => f.create() ?? []);
   registerInstrumentations({ instrumentations });
   const dirs = appDirectories();
   for (const instrumentation of instrumentations) {
     const withModules = instrumentation as Partial<{ getModuleDefinitions(): Def[] }>;
     for (const definition of withModules.getModuleDefinitions?.() ?? []) {
-      await patchNow(definition, dirs, runtime, log);
+      patchNow(definition, dirs, runtime, log);
     }
   }
   return instrumentations;
@@ -34,7 +35,7 @@ export async function enableWithoutLoaderHook(found: readonly FoundInstrumentati
 
 type Def = InstrumentationModuleDefinition;
 
-async function patchNow(def: Def, dirs: readonly string[], runtime: HostRuntime, diag: DiagLogger): Promise<void> {
+function patchNow(def: Def, dirs: readonly string[], runtime: HostRuntime, diag: DiagLogger): void {
   for (const dir of dirs) {
     const req = requireFrom(dir);
     let manifestFile: string;
@@ -49,7 +50,9 @@ async function patchNow(def: Def, dirs: readonly string[], runtime: HostRuntime,
       apply(def, req(def.name), version);
       const esm = esmEntry(manifest, runtime);
       if (esm !== undefined) {
-        const ns = (await import(pathToFileURL(path.join(path.dirname(manifestFile), esm)).href)) as Record<string, unknown>;
+        // `require` of the ES module (both runtimes can), so register stays synchronous (no top-level await, for
+        // `--require`); it is the same module instance the app's `import` gets.
+        const ns = require(path.join(path.dirname(manifestFile), esm)) as Record<string, unknown>;
         // A module namespace is read-only (an assignment throws): the patch gets a copy of its bindings, so what it
         // changes in place (the classes' prototypes) reaches the app, and what it would swap stays in the copy.
         apply(def, { ...ns }, version);

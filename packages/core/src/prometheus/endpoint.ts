@@ -3,7 +3,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { Readable, pipeline } from 'node:stream';
 import { constants as zlibConstants, createGzip } from 'node:zlib';
 import { ScrapeAuthenticator, type ScrapeAuth } from './auth.js';
-import { CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE, negotiateExposition, type ExpositionFormat } from './format.js';
+import { CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE, negotiateExposition, qvalue, type ExpositionFormat } from './format.js';
 
 export interface EndpointLimits {
   /** A response not fully written this long after its first byte is aborted (its socket destroyed). */
@@ -35,16 +35,26 @@ const RETRY_AFTER_S = 1;
 /** Bytes handed to gzip at a time: each slice is compressed on libuv's thread pool, never on the event loop. */
 const GZIP_SLICE = 64 * 1024;
 
-/** Whether an `Accept-Encoding` header accepts gzip (`gzip` or `x-gzip`, with no `q=0`). */
+/**
+ * Whether an `Accept-Encoding` header accepts gzip (RFC 9110 section 12.5.3): `gzip` or `x-gzip` (any case) with a
+ * weight above 0, or, when neither is listed, `*` with a weight above 0. A malformed weight counts as 0.
+ */
 export function acceptsGzip(header: string | undefined): boolean {
   if (!header) return false;
+  let gzip: number | undefined;
+  let any: number | undefined;
   for (const part of header.split(',')) {
-    const [coding, ...params] = part.split(';').map((x) => x.trim().toLowerCase());
-    if (coding !== 'gzip' && coding !== 'x-gzip') continue;
-    const q = params.find((x) => x.startsWith('q='));
-    return q === undefined || Number(q.slice(2)) > 0;
+    const [coding = '', ...params] = part.split(';').map((x) => x.trim());
+    let q = 1;
+    for (const p of params) {
+      const m = /^q\s*=\s*(.*)$/i.exec(p);
+      if (m) q = qvalue(m[1]!) ?? 0;
+    }
+    const c = coding.toLowerCase();
+    if (c === 'gzip' || c === 'x-gzip') gzip = Math.max(gzip ?? 0, q);
+    else if (c === '*') any = q;
   }
-  return false;
+  return (gzip ?? any ?? 0) > 0;
 }
 
 function* slices(body: Buffer): Generator<Buffer> {
@@ -160,7 +170,8 @@ export class MetricsEndpoint {
     }, this.opts.writeTimeoutMs);
     deadline.unref();
     res.once('close', () => clearTimeout(deadline));
-    if (req.method === 'GET' && acceptsGzip(req.headers['accept-encoding'])) {
+    // gzip only for a response with a body: HEAD and an empty body get none (and no Content-Encoding).
+    if (req.method === 'GET' && body.byteLength > 0 && acceptsGzip(req.headers['accept-encoding'])) {
       // Streamed: the shared body is fed to gzip a slice at a time (compressed on the thread pool) and the output
       // is written with backpressure, so no compressed copy of the whole body is built per scrape.
       res.writeHead(200, { 'Content-Type': contentType, 'Content-Encoding': 'gzip', Vary: 'Accept, Accept-Encoding' });
