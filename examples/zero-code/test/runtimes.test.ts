@@ -97,6 +97,8 @@ describe('zero code on Bun and Deno: each runtime preloads @tuist-telemetry/core
         it('Express and Fastify requests are recorded with their route templates', () => {
           const routes = new Set(samples(exp, 'tuist_http_server_requests_total').map((s) => s.labels.route));
           expect([...routes].sort()).to.deep.equal(['/builds/:id', '/projects/:handle', 'unmatched']);
+          // Five requests, each once (Bun's node:http is not counted again as Bun.serve).
+          expect(samples(exp, 'tuist_http_server_requests_total').reduce((a, s) => a + s.value, 0)).to.equal(5);
         });
       });
     }
