@@ -2,11 +2,13 @@ import { expect } from 'chai';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { catalog } from '@tuist-telemetry/core';
-import { samples, scrape, startPostgres, startS3Server, type Exposition, type Postgres, type S3Server } from '@tuist-telemetry/testing';
+import { samples, scrape, startPostgres, startS3Server, traceReceiver, type Exposition, type Postgres, type S3Server } from '@tuist-telemetry/testing';
 import { runApp } from './run-app.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const families = (family: string) => catalog.filter((d) => d.family === family).map((d) => d.name);
+const SERVER = 2;
+const CLIENT = 3;
 const has = (exp: Exposition, name: string): boolean => samples(exp, name).length + samples(exp, `${name}_count`).length > 0;
 
 /** The Bun or Deno binary from the per-user cache (npm packages, downloaded once like the Node lines). */
@@ -102,6 +104,35 @@ describe('zero code on Bun and Deno: each runtime preloads @tuist-telemetry/core
         });
       });
     }
+
+    it(`${runtime.name}: with OTEL_TRACES_EXPORTER=otlp, OpenTelemetry's own instrumentations give ${runtime.name === 'bun' ? 'pg and node:http (server and client) spans; fetch has none' : 'pg spans only'}`, async () => {
+      const s3: S3Server = await startS3Server({ from: import.meta.url });
+      const rx = await traceReceiver();
+      const env = { DATABASE_URL: postgres.url, S3_ENDPOINT: s3.endpoint, OTEL_METRICS_EXPORTER: 'none', OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_ENDPOINT: rx.url, OTEL_BSP_SCHEDULE_DELAY: '100', DENO_NO_UPDATE_CHECK: '1' };
+      const app = runApp('esm/app.mjs', env, [...runtime.args], await binary(runtime.name));
+      const count = (kind: number) => rx.spans.filter((s) => s.kind === kind).length;
+      const db = () => rx.spans.filter((s) => s.attributes?.some((a) => a.key.startsWith('db.'))).length;
+      try {
+        await app.ready;
+        // What each runtime gives, waited for (the exporter sends every 100 ms).
+        const until = Date.now() + 20_000;
+        while (Date.now() < until && (db() === 0 || (runtime.name === 'bun' && count(SERVER) < 5))) await new Promise((r) => setTimeout(r, 100));
+        await new Promise((r) => setTimeout(r, 500)); // and the batch after it
+      } finally {
+        await app.stop();
+        await rx.close();
+        await s3.stop();
+      }
+      const seen = rx.spans.map((s) => `${s.kind} ${s.name}`).join('\n');
+      expect(db(), seen).to.be.greaterThan(0);
+      if (runtime.name === 'bun') {
+        expect(count(SERVER), seen).to.equal(5); // Express and Fastify
+        expect(rx.spans.some((s) => s.kind === CLIENT && /^(PUT|GET|HEAD)$/.test(s.name)), 'S3 over node:http').to.equal(true);
+        expect(rx.spans.filter((s) => s.kind === SERVER && rx.spans.some((c) => c.spanId === s.parentSpanId)), 'no fetch span to be the parent').to.deep.equal([]);
+      } else {
+        expect(count(SERVER), seen).to.equal(0);
+      }
+    });
 
     describe(`${runtime.name} ${runtime.args.join(' ')} native/app.mjs (the runtime's own server, ${runtime.name === 'bun' ? 'Bun.serve' : 'Deno.serve'})`, () => {
       let exp: Exposition;
