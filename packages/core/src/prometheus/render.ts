@@ -31,6 +31,8 @@ export interface RendererOptions {
   /** Whether `reader` can collect now (a host reader nobody has bound yet cannot). */
   canCollect: () => boolean;
   warnings: WarnOnce;
+  /** Leave the store's native buckets out of protobuf scrapes (kept for OTLP exponential histograms only). */
+  withoutNative?: boolean;
   /** Writes the catalog part: `serialize(store)` by default; the cluster primary passes its merged view instead. */
   renderStore?: (serialize: (store: MetricStore) => Promise<Buffer>) => Promise<Buffer>;
 }
@@ -152,7 +154,7 @@ export class PrometheusRenderer {
       const selected = this.thirdParty.select(collected, escaping);
       const tail = encodeThirdParty(collected, selected, { withScopeLabels, withTargetInfo, failed: this.familyFailed, escaping });
       store.runCollectCallbacks();
-      const serialize = (s: MetricStore) => serializeStoreProtobufAsync(s, { scopeLabels: this.scopePairs, familyFailed: this.familyFailed }, tail);
+      const serialize = (s: MetricStore) => serializeStoreProtobufAsync(s, { scopeLabels: this.scopePairs, familyFailed: this.familyFailed, withoutNative: this.opts.withoutNative }, tail);
       return this.opts.renderStore ? this.opts.renderStore(serialize) : serialize(store);
     }
     let tail: string;
