@@ -160,16 +160,20 @@ for (const protocol of ['http/protobuf', 'http/json', 'grpc'] as const) {
     it('delta: each push carries the buckets gained since the previous one; a series with nothing new is left out', async () => {
       await start({ ...EXP, OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'delta' });
       for (const v of BUILD) run('build', v);
+      run('build', 0);
+      run('build', 0);
       for (const v of TEST) run('test', v);
       const first = (await push()).find((m) => m.name === METRIC && m.exponentialHistogram)!;
       expect(Number(first.exponentialHistogram!.aggregationTemporality)).to.equal(1);
       expect(buckets(first.exponentialHistogram!.dataPoints.find((p) => byName(p) === 'build')!)).to.deep.equal(expectedBuckets(BUILD, 3));
       run('build', 7.1);
       run('build', 5000);
+      run('build', 0);
       const second = (await push()).find((m) => m.name === METRIC && m.exponentialHistogram)!;
       expect(second.exponentialHistogram!.dataPoints.map(byName)).to.deep.equal(['build']);
       const p = second.exponentialHistogram!.dataPoints[0]!;
-      expect(p.count).to.equal(2);
+      expect(p.count).to.equal(3);
+      expect(p.zeroCount).to.equal(1);
       expect(buckets(p)).to.deep.equal(expectedBuckets([7.1, 5000], 3));
     });
 
