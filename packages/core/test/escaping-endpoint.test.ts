@@ -68,6 +68,15 @@ describe('core: /metrics with Prometheus 3 name escaping (issue 21 item 4)', () 
       ].join('\n'),
     );
     expect(catalog(text)).to.deep.equal(catalog((await scrape(undefined)).body.toString('utf8')));
+    // OpenMetrics: the counter family without `_total` (its sample keeps it), no UNIT, `# EOF` last.
+    const om = await scrape(OM('allow-utf-8'));
+    expect(om.type).to.equal('application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=allow-utf-8');
+    const omText = om.body.toString('utf8');
+    expect(omText).to.contain('# HELP "http.server.requests" description missing\n# TYPE "http.server.requests" counter\n{"http.server.requests_total","http.route"="/a"} 3\n');
+    expect(omText).to.contain('# TYPE "http.server.request.duration" histogram\n{"http.server.request.duration_count","http.route"="/a"} 2\n');
+    expect(omText).to.not.contain('# UNIT');
+    expect(omText.endsWith('# EOF\n')).to.equal(true);
+    expect(catalog(omText)).to.deep.equal(catalog((await scrape('application/openmetrics-text;version=1.0.0')).body.toString('utf8')));
   });
 
   it('writes the syntax of prometheus/common text_create_test case 2 (quoted metric and label names, escaped values)', async () => {
