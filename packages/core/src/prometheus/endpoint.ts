@@ -3,7 +3,9 @@ import type { AddressInfo, Socket } from 'node:net';
 import { Readable, pipeline } from 'node:stream';
 import { constants as zlibConstants, createGzip } from 'node:zlib';
 import { ScrapeAuthenticator, type ScrapeAuth } from './auth.js';
-import { CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE, negotiateExposition, qvalue, type ExpositionFormat } from './format.js';
+import type { EscapingScheme } from '../labels/escaping.js';
+import { qvalue, type ExpositionFormat } from './format.js';
+import { negotiateScrape } from './negotiate.js';
 
 export interface EndpointLimits {
   /** A response not fully written this long after its first byte is aborted (its socket destroyed). */
@@ -21,9 +23,10 @@ export interface EndpointOptions extends EndpointLimits {
   exclusive?: boolean;
   /**
    * Builds the exposition body (its UTF-8 bytes); called once per GET or HEAD (HEAD builds it too, for an honest
-   * Content-Length). Concurrent calls are expected to share one body (see `singleFlight`).
+   * Content-Length). Concurrent calls are expected to share one body (see `singleFlight`). `escaping`: the name
+   * escaping the scraper asked for (undefined: none).
    */
-  render: (format: ExpositionFormat) => Promise<Buffer>;
+  render: (format: ExpositionFormat, escaping?: EscapingScheme) => Promise<Buffer>;
   onRenderError: (err: unknown) => void;
   /** Credentials a scrape must carry; undefined: open. */
   auth?: ScrapeAuth;
@@ -150,12 +153,12 @@ export class MetricsEndpoint {
       this.active--;
       this.busy.delete(socket);
     });
-    // Protobuf or OpenMetrics when asked for (Prometheus asks for one of them first), else text 0.0.4, never an error.
-    const format = negotiateExposition(req.headers.accept);
-    const contentType = format === 'protobuf' ? PROTOBUF_CONTENT_TYPE : format === 'openmetrics' ? OPENMETRICS_CONTENT_TYPE : CONTENT_TYPE;
+    // Protobuf or OpenMetrics when asked for (Prometheus asks for one of them first), else text, never an error; with
+    // the name escaping asked for (Prometheus 3's `escaping=`), echoed in the Content-Type.
+    const { format, escaping, contentType } = negotiateScrape(req.headers.accept);
     let body: Buffer;
     try {
-      body = await this.opts.render(format);
+      body = await this.opts.render(format, escaping);
     } catch (err) {
       this.opts.onRenderError(err);
       if (!res.destroyed) res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Error while collecting metrics\n');
