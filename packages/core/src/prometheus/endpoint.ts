@@ -160,7 +160,11 @@ export class MetricsEndpoint {
     try {
       body = await this.opts.render(format, escaping);
     } catch (err) {
-      this.opts.onRenderError(err);
+      try {
+        this.opts.onRenderError(err);
+      } catch {
+        // a diag logger that throws must not leave the scraper waiting: the 500 below is still written
+      }
       if (!res.destroyed) res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Error while collecting metrics\n');
       return;
     }
