@@ -3,6 +3,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { Readable, pipeline } from 'node:stream';
 import { constants as zlibConstants, createGzip } from 'node:zlib';
 import { ScrapeAuthenticator, type ScrapeAuth } from './auth.js';
+import { writeGzipMembers } from './compress.js';
 import { CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE, negotiateExposition, type ExpositionFormat } from './format.js';
 
 export interface EndpointLimits {
@@ -24,6 +25,8 @@ export interface EndpointOptions extends EndpointLimits {
    * Content-Length). Concurrent calls are expected to share one body (see `singleFlight`).
    */
   render: (format: ExpositionFormat) => Promise<Buffer>;
+  /** The body as gzip members (compress.ts), for a GET that accepts gzip; without it, `render`'s body is streamed through gzip. */
+  renderGzip?: (format: ExpositionFormat) => Promise<Buffer[]>;
   onRenderError: (err: unknown) => void;
   /** Credentials a scrape must carry; undefined: open. */
   auth?: ScrapeAuth;
@@ -143,9 +146,10 @@ export class MetricsEndpoint {
     // Protobuf or OpenMetrics when asked for (Prometheus asks for one of them first), else text 0.0.4, never an error.
     const format = negotiateExposition(req.headers.accept);
     const contentType = format === 'protobuf' ? PROTOBUF_CONTENT_TYPE : format === 'openmetrics' ? OPENMETRICS_CONTENT_TYPE : CONTENT_TYPE;
-    let body: Buffer;
+    const gzipped = req.method === 'GET' && acceptsGzip(req.headers['accept-encoding']);
+    let body: Buffer | Buffer[];
     try {
-      body = await this.opts.render(format);
+      body = gzipped && this.opts.renderGzip ? await this.opts.renderGzip(format) : await this.opts.render(format);
     } catch (err) {
       this.opts.onRenderError(err);
       if (!res.destroyed) res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Error while collecting metrics\n');
@@ -160,7 +164,11 @@ export class MetricsEndpoint {
     }, this.opts.writeTimeoutMs);
     deadline.unref();
     res.once('close', () => clearTimeout(deadline));
-    if (req.method === 'GET' && acceptsGzip(req.headers['accept-encoding'])) {
+    if (Array.isArray(body)) {
+      writeGzipMembers(res, { 'Content-Type': contentType, Vary: 'Accept, Accept-Encoding' }, body);
+      return;
+    }
+    if (gzipped) {
       // Streamed: the shared body is fed to gzip a slice at a time (compressed on the thread pool) and the output
       // is written with backpressure, so no compressed copy of the whole body is built per scrape.
       res.writeHead(200, { 'Content-Type': contentType, 'Content-Encoding': 'gzip', Vary: 'Accept, Accept-Encoding' });

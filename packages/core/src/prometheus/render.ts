@@ -8,7 +8,8 @@ import { CounterFamily, type MetricStore } from '../store.js';
 import { singleFlight } from './endpoint.js';
 import { textToOpenMetrics, type ExpositionFormat } from './format.js';
 import { serializeStoreProtobufAsync } from './protobuf.js';
-import { serializeStoreBytesAsync } from './serialize.js';
+import { gzipBody, gzipStoreMembers } from './compress.js';
+import { serializeStoreBytesAsync, type SerializeOptions } from './serialize.js';
 import { encodeThirdParty } from './third-party-protobuf.js';
 import { ThirdPartyWriter } from './third-party.js';
 
@@ -30,7 +31,7 @@ export interface RendererOptions {
   canCollect: () => boolean;
   warnings: WarnOnce;
   /** Writes the catalog part: `serialize(store)` by default; the cluster primary passes its merged view instead. */
-  renderStore?: (serialize: (store: MetricStore) => Promise<Buffer>) => Promise<Buffer>;
+  renderStore?: <T>(serialize: (store: MetricStore) => Promise<T>) => Promise<T>;
 }
 
 /**
@@ -54,8 +55,16 @@ export class PrometheusRenderer {
     openmetrics: singleFlight(() => this.renderOnce('openmetrics')),
     protobuf: singleFlight(() => this.renderOnce('protobuf')),
   };
+  private readonly gzipFlights = {
+    text: singleFlight(() => this.renderGzipOnce('text')),
+    openmetrics: singleFlight(() => this.renderGzipOnce('openmetrics')),
+    // Protobuf is cut into members after its render (shared with the plain scrapes), not cached.
+    protobuf: singleFlight(async () => gzipBody(await this.render('protobuf'))),
+  };
   /** The exposition as UTF-8 bytes in `format`; concurrent calls for one format share one render. */
   readonly render = (format: ExpositionFormat = 'text'): Promise<Buffer> => this.flights[format]();
+  /** The exposition in `format` as gzip members (compress.ts); concurrent calls for one format share one render. */
+  readonly renderGzip = (format: ExpositionFormat = 'text'): Promise<Buffer[]> => this.gzipFlights[format]();
 
   constructor(private readonly opts: RendererOptions) {
     const reserved = new Set(
@@ -130,20 +139,33 @@ export class PrometheusRenderer {
   }
 
   private async renderOnce(format: ExpositionFormat): Promise<Buffer> {
+    if (format === 'protobuf') return this.renderProtobuf();
+    return this.renderText(format, serializeStoreBytesAsync);
+  }
+
+  private renderGzipOnce(format: 'text' | 'openmetrics'): Promise<Buffer[]> {
+    return this.renderText(format, gzipStoreMembers);
+  }
+
+  /** Text 0.0.4 or OpenMetrics: the catalog through `write` (whole bytes or gzip members), third-party as its tail. */
+  private async renderText<T>(format: 'text' | 'openmetrics', write: (store: MetricStore, opts: SerializeOptions, tail: string) => Promise<T>): Promise<T> {
     const collected = await this.collectThirdParty();
     const { store } = this.opts;
-    if (format === 'protobuf') {
-      const { withScopeLabels, withTargetInfo } = this.opts.config;
-      const tail = encodeThirdParty(collected, this.thirdParty.select(collected), { withScopeLabels, withTargetInfo, failed: this.familyFailed });
-      store.runCollectCallbacks();
-      const serialize = (s: MetricStore) => serializeStoreProtobufAsync(s, { scopeLabels: this.scopePairs, familyFailed: this.familyFailed }, tail);
-      return this.opts.renderStore ? this.opts.renderStore(serialize) : serialize(store);
-    }
     const thirdParty = this.thirdParty.write(collected);
     const tail = format === 'openmetrics' ? textToOpenMetrics(thirdParty) + '# EOF\n' : thirdParty;
     store.runCollectCallbacks();
     const withCreated = this.opts.config.withCreated;
-    const serialize = (s: MetricStore) => serializeStoreBytesAsync(s, { scopeLabels: this.scopeLabels, format, familyFailed: this.familyFailed, withCreated }, tail);
+    const serialize = (s: MetricStore) => write(s, { scopeLabels: this.scopeLabels, format, familyFailed: this.familyFailed, withCreated }, tail);
+    return this.opts.renderStore ? this.opts.renderStore(serialize) : serialize(store);
+  }
+
+  private async renderProtobuf(): Promise<Buffer> {
+    const collected = await this.collectThirdParty();
+    const { store } = this.opts;
+    const { withScopeLabels, withTargetInfo } = this.opts.config;
+    const tail = encodeThirdParty(collected, this.thirdParty.select(collected), { withScopeLabels, withTargetInfo, failed: this.familyFailed });
+    store.runCollectCallbacks();
+    const serialize = (s: MetricStore) => serializeStoreProtobufAsync(s, { scopeLabels: this.scopePairs, familyFailed: this.familyFailed }, tail);
     return this.opts.renderStore ? this.opts.renderStore(serialize) : serialize(store);
   }
 }

@@ -1,0 +1,160 @@
+import os from 'node:os';
+import { constants as zlibConstants, gzip } from 'node:zlib';
+import type http from 'node:http';
+import { HistogramFamily, type AnyFamily, type HistogramSeries, type MetricStore, type Series, type ValueSeries } from '../store.js';
+import { serializeSeriesBytes, type SerializeOptions } from './serialize.js';
+
+/*
+ * Gzip responses as a sequence of gzip members (RFC 1952 §2.2: a gzip file is a series of members; Go's and Node's
+ * readers decode the concatenation as one stream). Each member is compressed on libuv's thread pool, a few at once,
+ * while the event loop renders the next piece; and the catalog's members are kept between scrapes, so a piece of
+ * series that did not change since the last gzip scrape costs a comparison instead of a render and a compression.
+ */
+
+/** Plain bytes per gzip member, about (a piece of series is sized for it once; a protobuf body is cut at it). */
+const MEMBER_BYTES = 128 * 1024;
+/** Plain bytes rendered between two yields to the event loop. */
+const YIELD_BYTES = 512 * 1024;
+/** Members compressed at once: the machine's cores, leaving one of the pool's four threads to the host's fs and dns. */
+const PARALLEL = Math.max(1, Math.min(3, os.availableParallelism()));
+
+const waiting: (() => void)[] = [];
+let running = 0;
+
+/** `input` as one gzip member (level 1, as today's stream), compressed on the thread pool, PARALLEL at a time. */
+export function gzipMember(input: Uint8Array): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    const run = () => {
+      running++;
+      gzip(input, { level: zlibConstants.Z_BEST_SPEED }, (err, out) => {
+        running--;
+        waiting.shift()?.();
+        if (err) reject(err);
+        else resolve(out);
+      });
+    };
+    if (running < PARALLEL) run();
+    else waiting.push(run);
+  });
+}
+
+/** A whole body (protobuf) as members of about MEMBER_BYTES, compressed in parallel; never zero members. */
+export function gzipBody(body: Buffer): Promise<Buffer[]> {
+  const members: Promise<Buffer>[] = [];
+  for (let i = 0; i < body.length; i += MEMBER_BYTES) members.push(gzipMember(body.subarray(i, i + MEMBER_BYTES)));
+  if (members.length === 0) members.push(gzipMember(body));
+  return Promise.all(members);
+}
+
+/** One cached piece: consecutive series of a family, what their values were, and their member. */
+interface Piece {
+  series: Series[];
+  /** Per series: histograms `count, sum`; counters and gauges `value`. Every record changes one of them. */
+  marks: Float64Array;
+  member: Promise<Buffer>;
+}
+
+interface FamilyPieces {
+  /** Series per piece, fixed at the family's first gzip scrape so that pieces keep their boundaries. */
+  per: number;
+  pieces: (Piece | undefined)[];
+}
+
+/** Per family, per options key (format, scope labels, `_created`): the pieces of its last gzip scrape. */
+const cache = new WeakMap<AnyFamily, Map<string, FamilyPieces>>();
+
+function marksOf(f: AnyFamily, series: readonly Series[]): Float64Array {
+  if (f instanceof HistogramFamily) {
+    const m = new Float64Array(series.length * 2);
+    for (let i = 0; i < series.length; i++) {
+      const s = series[i] as HistogramSeries;
+      m[2 * i] = s.count;
+      m[2 * i + 1] = s.sum;
+    }
+    return m;
+  }
+  const m = new Float64Array(series.length);
+  for (let i = 0; i < series.length; i++) m[i] = (series[i] as ValueSeries).value;
+  return m;
+}
+
+function unchanged(p: Piece, series: readonly Series[], marks: Float64Array): boolean {
+  if (p.series.length !== series.length) return false;
+  for (let i = 0; i < series.length; i++) if (p.series[i] !== series[i]) return false;
+  // Object.is: NaN equals NaN, 0 and -0 differ (they are written differently).
+  for (let i = 0; i < marks.length; i++) if (!Object.is(p.marks[i], marks[i])) return false;
+  return true;
+}
+
+/** Series per piece so that a piece renders to about MEMBER_BYTES (label text ~100 bytes a line, a guess kept). */
+function seriesPerPiece(f: AnyFamily, withCreated: boolean): number {
+  const lines = (f instanceof HistogramFamily ? f.buckets.length + 3 : 1) + (withCreated ? 1 : 0);
+  return Math.max(1, Math.floor(MEMBER_BYTES / (128 * lines)));
+}
+
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * The store followed by `tail`, as gzip members whose concatenation decompresses to exactly what
+ * `serializeStoreBytesAsync(store, opts, tail)` writes. Pieces whose series and values are those of the last gzip
+ * scrape reuse its member. A family that throws is left out (and reported through `opts.familyFailed`).
+ */
+export async function gzipStoreMembers(store: MetricStore, opts: SerializeOptions, tail: string): Promise<Buffer[]> {
+  const key = `${opts.format ?? 'text'}|${opts.withCreated === true}|${opts.scopeLabels ?? ''}`;
+  const withCreated = opts.withCreated === true && opts.format === 'openmetrics';
+  const members: Promise<Buffer>[] = [];
+  let rendered = 0;
+  for (const f of store.families) {
+    let byKey = cache.get(f);
+    if (byKey === undefined) cache.set(f, (byKey = new Map()));
+    let fp = byKey.get(key);
+    if (fp === undefined) byKey.set(key, (fp = { per: seriesPerPiece(f, withCreated), pieces: [] }));
+    const all: Series[] = [...f.series];
+    const count = Math.max(1, Math.ceil(all.length / fp.per));
+    const own: Promise<Buffer>[] = [];
+    try {
+      for (let i = 0; i < count; i++) {
+        const series = all.slice(i * fp.per, (i + 1) * fp.per);
+        const marks = marksOf(f, series);
+        const cached = fp.pieces[i];
+        if (cached !== undefined && unchanged(cached, series, marks)) {
+          own.push(cached.member);
+          continue;
+        }
+        const bytes = serializeSeriesBytes(f, series, i === 0, opts, MEMBER_BYTES + 4096);
+        const piece: Piece = { series, marks, member: gzipMember(bytes) };
+        const pieces = fp.pieces;
+        piece.member.catch(() => {
+          if (pieces[i] === piece) pieces[i] = undefined;
+        });
+        pieces[i] = piece;
+        own.push(piece.member);
+        rendered += bytes.length;
+        if (rendered >= YIELD_BYTES) {
+          rendered = 0;
+          await yieldToLoop();
+        }
+      }
+      fp.pieces.length = count;
+    } catch (err) {
+      byKey.delete(key);
+      if (!opts.familyFailed) throw err;
+      opts.familyFailed(f.name, err);
+      continue;
+    }
+    members.push(...own);
+  }
+  if (tail !== '' || members.length === 0) members.push(gzipMember(Buffer.from(tail)));
+  return Promise.all(members);
+}
+
+/** Writes a gzip body of `members` (with its Content-Length) and ends the response. */
+export function writeGzipMembers(res: http.ServerResponse, headers: http.OutgoingHttpHeaders, members: readonly Buffer[]): void {
+  let length = 0;
+  for (const m of members) length += m.byteLength;
+  res.writeHead(200, { ...headers, 'Content-Encoding': 'gzip', 'Content-Length': length });
+  res.cork();
+  for (const m of members) res.write(m);
+  res.end();
+  res.uncork();
+}
