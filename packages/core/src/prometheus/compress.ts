@@ -12,9 +12,11 @@ import { serializeSeriesBytes, type SerializeOptions } from './serialize.js';
  */
 
 /** Plain bytes per gzip member, about (a piece of series is sized for it once; a protobuf body is cut at it). */
-const MEMBER_BYTES = 128 * 1024;
+const MEMBER_BYTES = 64 * 1024;
 /** Plain bytes rendered between two yields to the event loop. */
 const YIELD_BYTES = 512 * 1024;
+/** Series compared with the last scrape's between two yields (a few milliseconds of work). */
+const YIELD_SERIES = 100_000;
 /** Members compressed at once: the machine's cores, leaving one of the pool's four threads to the host's fs and dns. */
 const PARALLEL = Math.max(1, Math.min(3, os.availableParallelism()));
 
@@ -52,6 +54,8 @@ interface Piece {
   /** Per series: histograms `count, sum`; counters and gauges `value`. Every record changes one of them. */
   marks: Float64Array;
   member: Promise<Buffer>;
+  /** The member's size once compressed. */
+  size: number;
 }
 
 interface FamilyPieces {
@@ -78,11 +82,22 @@ function marksOf(f: AnyFamily, series: readonly Series[]): Float64Array {
   return m;
 }
 
-function unchanged(p: Piece, series: readonly Series[], marks: Float64Array): boolean {
-  if (p.series.length !== series.length) return false;
-  for (let i = 0; i < series.length; i++) if (p.series[i] !== series[i]) return false;
+/** Whether `all[from..to)` are the series of `p` with the values they had then (no allocation). */
+function unchanged(f: AnyFamily, p: Piece, all: readonly Series[], from: number, to: number): boolean {
+  const { series, marks } = p;
+  if (series.length !== to - from) return false;
   // Object.is: NaN equals NaN, 0 and -0 differ (they are written differently).
-  for (let i = 0; i < marks.length; i++) if (!Object.is(p.marks[i], marks[i])) return false;
+  if (f instanceof HistogramFamily) {
+    for (let i = 0; i < series.length; i++) {
+      const s = all[from + i] as HistogramSeries;
+      if (series[i] !== s || !Object.is(marks[2 * i], s.count) || !Object.is(marks[2 * i + 1], s.sum)) return false;
+    }
+    return true;
+  }
+  for (let i = 0; i < series.length; i++) {
+    const s = all[from + i] as ValueSeries;
+    if (series[i] !== s || !Object.is(marks[i], s.value)) return false;
+  }
   return true;
 }
 
@@ -104,6 +119,7 @@ export async function gzipStoreMembers(store: MetricStore, opts: SerializeOption
   const withCreated = opts.withCreated === true && opts.format === 'openmetrics';
   const members: Promise<Buffer>[] = [];
   let rendered = 0;
+  let compared = 0;
   for (const f of store.families) {
     let byKey = cache.get(f);
     if (byKey === undefined) cache.set(f, (byKey = new Map()));
@@ -114,24 +130,31 @@ export async function gzipStoreMembers(store: MetricStore, opts: SerializeOption
     const own: Promise<Buffer>[] = [];
     try {
       for (let i = 0; i < count; i++) {
-        const series = all.slice(i * fp.per, (i + 1) * fp.per);
-        const marks = marksOf(f, series);
+        const from = i * fp.per;
+        const to = Math.min(all.length, from + fp.per);
         const cached = fp.pieces[i];
-        if (cached !== undefined && unchanged(cached, series, marks)) {
+        compared += to - from;
+        if (cached !== undefined && unchanged(f, cached, all, from, to)) {
           own.push(cached.member);
-          continue;
+        } else {
+          const series = all.slice(from, to);
+          const marks = marksOf(f, series);
+          const bytes = serializeSeriesBytes(f, series, i === 0, opts, MEMBER_BYTES + 4096);
+          const piece: Piece = { series, marks, member: gzipMember(bytes), size: 0 };
+          const pieces = fp.pieces;
+          piece.member.then(
+            (m) => (piece.size = m.byteLength),
+            () => {
+              if (pieces[i] === piece) pieces[i] = undefined;
+            },
+          );
+          pieces[i] = piece;
+          own.push(piece.member);
+          rendered += bytes.length;
         }
-        const bytes = serializeSeriesBytes(f, series, i === 0, opts, MEMBER_BYTES + 4096);
-        const piece: Piece = { series, marks, member: gzipMember(bytes) };
-        const pieces = fp.pieces;
-        piece.member.catch(() => {
-          if (pieces[i] === piece) pieces[i] = undefined;
-        });
-        pieces[i] = piece;
-        own.push(piece.member);
-        rendered += bytes.length;
-        if (rendered >= YIELD_BYTES) {
+        if (rendered >= YIELD_BYTES || compared >= YIELD_SERIES) {
           rendered = 0;
+          compared = 0;
           await yieldToLoop();
         }
       }
@@ -146,6 +169,23 @@ export async function gzipStoreMembers(store: MetricStore, opts: SerializeOption
   }
   if (tail !== '' || members.length === 0) members.push(gzipMember(Buffer.from(tail)));
   return Promise.all(members);
+}
+
+/**
+ * Bytes the cache of `store`'s families holds (members, series references at 8 bytes, values), for the bench's
+ * memory rows and the README's statement of the cost.
+ */
+export function gzipCacheBytes(store: MetricStore): number {
+  let bytes = 0;
+  for (const f of store.families) {
+    for (const fp of cache.get(f)?.values() ?? []) {
+      for (const p of fp.pieces) {
+        if (p === undefined) continue;
+        bytes += p.size + p.series.length * 8 + p.marks.byteLength + 64;
+      }
+    }
+  }
+  return bytes;
 }
 
 /** Writes a gzip body of `members` (with its Content-Length) and ends the response. */
