@@ -57,6 +57,11 @@ class Compressor {
   }
 }
 
+/** Scratch buffers pieces are rendered into, back once their member is compressed (kept while compressors are). */
+const SCRATCH_BYTES = MEMBER_BYTES + 16 * 1024;
+const MAX_SCRATCH = 8;
+const scratch: Buffer[] = [];
+
 const idle: Compressor[] = [];
 const waiting: ((c: Compressor) => void)[] = [];
 let created = 0;
@@ -90,6 +95,7 @@ function sweep(): void {
     }
   }
   if (idle.length > 0) sweeper = setTimeout(sweep, IDLE_MS).unref();
+  else scratch.length = 0;
 }
 
 /** `input` as one gzip member (level 1, as before), compressed on the thread pool, PARALLEL members at a time. */
@@ -206,8 +212,16 @@ export async function gzipStoreMembers(store: MetricStore, opts: SerializeOption
         } else {
           const series = all.slice(from, to);
           const marks = marksOf(f, series);
-          const bytes = serializeSeriesBytes(f, series, i === 0, opts, MEMBER_BYTES + 4096);
-          const piece: Piece = { series, marks, member: gzipMember(bytes), size: 0 };
+          const into = scratch.pop() ?? Buffer.allocUnsafe(SCRATCH_BYTES);
+          const bytes = serializeSeriesBytes(f, series, i === 0, opts, SCRATCH_BYTES, into);
+          const member = gzipMember(bytes);
+          // Back to the scratch list once compressed, unless the piece outgrew it (then `bytes` is another buffer).
+          if (bytes.buffer === into.buffer && bytes.byteOffset === into.byteOffset) {
+            void member.finally(() => {
+              if (scratch.length < MAX_SCRATCH) scratch.push(into);
+            }).catch(() => {});
+          }
+          const piece: Piece = { series, marks, member, size: 0 };
           const pieces = fp.pieces;
           piece.member.then(
             (m) => (piece.size = m.byteLength),

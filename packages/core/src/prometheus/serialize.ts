@@ -30,8 +30,8 @@ const CLOSE_BRACE = 125;
 class ByteWriter {
   buf: Buffer;
   pos = 0;
-  constructor(size: number) {
-    this.buf = Buffer.allocUnsafe(Math.max(size, 4096));
+  constructor(size: number, into?: Buffer) {
+    this.buf = into ?? Buffer.allocUnsafe(Math.max(size, 4096));
   }
   reserve(n: number): void {
     if (this.pos + n <= this.buf.length) return;
@@ -244,11 +244,11 @@ export async function serializeStoreBytesAsync(store: MetricStore, opts: Seriali
 
 /**
  * The bytes of `series` (consecutive series of family `f`), with the family's HELP and TYPE first when `header`:
- * one piece of the body `serializeStoreBytesAsync` writes, for a writer that caches pieces (compress.ts). Throws
- * what the family's writer throws.
+ * one piece of the body `serializeStoreBytesAsync` writes, for a writer that caches pieces (compress.ts); written
+ * into `into` while it has room (a scratch buffer the caller reuses). Throws what the family's writer throws.
  */
-export function serializeSeriesBytes(f: AnyFamily, series: readonly Series[], header: boolean, opts: SerializeOptions, sizeHint: number): Buffer {
-  const w = new ByteWriter(sizeHint);
+export function serializeSeriesBytes(f: AnyFamily, series: readonly Series[], header: boolean, opts: SerializeOptions, sizeHint: number, into?: Buffer): Buffer {
+  const w = new ByteWriter(sizeHint, into);
   const slice = { next: Infinity };
   for (const _ of writeFamily(w, f, series, header, opts.scopeLabels, opts.format ?? 'text', slice, opts.withCreated === true));
   return w.buf.subarray(0, w.pos);
