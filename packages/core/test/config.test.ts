@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import net from 'node:net';
-import { scrape, samples, value } from '@tuist-telemetry/testing';
+import { diag } from '@opentelemetry/api';
+import { captureDiag, scrape, samples, value } from '@tuist-telemetry/testing';
 import { startTelemetry, getTelemetry, TelemetryConfigError } from '@tuist-telemetry/core';
 
 const base = { prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false } as const;
@@ -135,6 +136,7 @@ describe('core: lifecycle', () => {
     const blocker = net.createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
     const port = (blocker.address() as net.AddressInfo).port;
+    const logged = captureDiag(diag);
     try {
       const t = startTelemetry({ ...base, prometheus: { host: '127.0.0.1', port } });
       let err: Error | undefined;
@@ -144,7 +146,10 @@ describe('core: lifecycle', () => {
       // Recording still works and never throws.
       t.metrics.recordRun({ name: 'build', isCi: false, status: 0, durationMs: 1 });
       await t.shutdown();
+      expect(logged.lines, 'reported once through diag').to.have.length(1);
+      expect(logged.lines[0]).to.match(/^error: .*cannot listen on 127\.0\.0\.1:\d+/);
     } finally {
+      logged.restore();
       blocker.close();
     }
   });
@@ -233,6 +238,7 @@ describe('core: high-cardinality labels are off by default and bounded when on',
 
   it('keeps at most TUIST_TELEMETRY_MAX_LABEL_VALUES values per label and maps the rest to one overflow value', async () => {
     const t = startTelemetry({ ...base, env: { TUIST_TELEMETRY_HIGH_CARDINALITY_LABELS: 'all', TUIST_TELEMETRY_MAX_LABEL_VALUES: '100' } });
+    const logged = captureDiag(diag);
     try {
       await t.ready();
       const h = t.store.histogram('tuist_storage_get_object_as_string_duration_milliseconds');
@@ -243,7 +249,11 @@ describe('core: high-cardinality labels are off by default and bounded when on',
       expect(counts.reduce((a, s) => a + s.value, 0), 'nothing recorded is lost').to.equal(20_000);
       expect(value(exp, 'tuist_storage_get_object_as_string_duration_milliseconds_count', { object_key: '__overflow__' })).to.equal(19_900);
       expect(h.series.size).to.equal(101);
+      expect(logged.lines).to.deep.equal([
+        'warn: @tuist-telemetry/core tuist_storage_get_object_as_string_duration_milliseconds: label "object_key" reached 100 distinct values (TUIST_TELEMETRY_MAX_LABEL_VALUES); further values are recorded as "__overflow__"',
+      ]);
     } finally {
+      logged.restore();
       await t.shutdown();
     }
   });

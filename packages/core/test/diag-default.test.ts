@@ -134,4 +134,25 @@ describe('core: failures are visible by default through a diag logger core insta
     await p.exit;
     expect(stderrLines(p), p.output()).to.deep.equal([]);
   });
+
+  it("a start-up failure before the host's logger is set goes to that logger, not to stderr (issue 24 item 8)", async () => {
+    // The host sets its logger only after the endpoint failed to listen: the failure surely came first, as it does
+    // when the host's modules take longer to load than the failure takes to happen (a busy machine).
+    const p = started({ OWN_LOGGER: 'after-start', OTEL_EXPORTER_PROMETHEUS_PORT: String(busyPort) });
+    await p.ready;
+    const [line] = await p.line(/OWN error .*cannot listen.*\n/);
+    expect(line).to.contain(String(busyPort));
+    p.child.kill('SIGTERM');
+    await p.exit;
+    expect(stderrLines(p), p.output()).to.deep.equal([]);
+  });
+
+  it('what the default logger still holds is printed when a signal ends the app during the hold', async () => {
+    const p = started({ WAIT_START: '1', OTEL_EXPORTER_PROMETHEUS_PORT: String(busyPort) });
+    await p.ready; // the endpoint has failed by now, well within the hold
+    p.child.kill('SIGTERM');
+    const { signal } = await p.exit;
+    expect(signal, p.output()).to.equal('SIGTERM');
+    expect(stderrLines(p).filter((l) => l.includes('cannot listen')), p.output()).to.have.length(1);
+  });
 });

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { createRequire } from 'node:module';
 import type * as S3 from '@aws-sdk/client-s3';
-import { scrape, samples, value } from '@tuist-telemetry/testing';
+import { diag } from '@opentelemetry/api';
+import { captureDiag, scrape, samples, value } from '@tuist-telemetry/testing';
 import { instrumentS3Client, TuistS3Instrumentation } from '@tuist-telemetry/storage';
 import { BUCKET, startFixture, type Fixture } from './fixture.js';
 
@@ -78,7 +79,13 @@ describe('storage: TuistS3Instrumentation (module patching of @aws-sdk/client-s3
     const other = new TuistS3Instrumentation({ enabled: false });
     const fake = { S3Client: class {} };
     const def = other.getModuleDefinitions()[0]!;
-    expect(def.patch!(fake, '4.0.0')).to.equal(fake);
+    const logged = captureDiag(diag);
+    try {
+      expect(def.patch!(fake, '4.0.0')).to.equal(fake);
+    } finally {
+      logged.restore();
+    }
     expect(Object.prototype.hasOwnProperty.call(fake.S3Client.prototype, 'send')).to.equal(false);
+    expect(logged.lines).to.deep.equal(['warn: @tuist-telemetry/storage @aws-sdk/client-s3 4.0.0 is not supported (3.x is); S3 clients are not instrumented']);
   });
 });
