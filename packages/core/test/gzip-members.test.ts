@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { diag, DiagLogLevel } from '@opentelemetry/api';
 import http from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { findPrometheus, requireService, startPrometheus } from '@tuist-telemetry/testing';
@@ -155,6 +156,38 @@ describe('core: gzip scrapes as gzip members (issue 22 item 1)', () => {
     const cut = await gzipBody(big);
     expect(cut.length).to.be.greaterThan(1);
     expect(gunzipSync(Buffer.concat(cut)).equals(big)).to.equal(true);
+  });
+});
+
+describe('core: a family that cannot be written is left out of a gzip scrape too, and comes back', () => {
+  it('OpenMetrics with gzip: served without the family, counted, then with it once it can be written', async () => {
+    const errors: string[] = [];
+    const keep = (...args: unknown[]) => errors.push(args.map((a) => (a instanceof Error ? a.message : String(a))).join(' '));
+    diag.setLogger({ error: keep, warn: keep, info() {}, debug() {}, verbose() {} }, DiagLogLevel.WARN);
+    const t = await start();
+    try {
+      fill(t, 0, 500);
+      const om = { Accept: 'application/openmetrics-text;version=1.0.0', 'Accept-Encoding': 'gzip' };
+      const before = gunzipSync((await request(t.url!, om)).body).toString();
+      expect(before).to.contain(`\n${HIST}_sum{object_key="${key(300)}"} 300\n`);
+      const series = [...t.store.histogram(HIST).series][300]!;
+      const sum = series.sum;
+      Object.defineProperty(series, 'sum', { configurable: true, get: () => { throw new TypeError('corrupt series'); } });
+      const during = gunzipSync((await request(t.url!, om)).body).toString();
+      expect(during).not.to.contain(`${HIST}_`);
+      expect(during).to.contain(`\n${COUNTER}{object_key="${key(300)}"} 1\n`);
+      expect(during).to.contain(`\ntuist_telemetry_render_errors_total{metric="${HIST}"} 1\n`);
+      expect(during.endsWith('# EOF\n')).to.equal(true);
+      expect(errors.filter((e) => e.includes(HIST))).to.have.length(1);
+      Object.defineProperty(series, 'sum', { configurable: true, writable: true, enumerable: true, value: sum });
+      const after = gunzipSync((await request(t.url!, om)).body);
+      expect(after.toString()).to.contain(`\n${HIST}_sum{object_key="${key(300)}"} 300\n`);
+      const plain = await request(t.url!, { Accept: om.Accept });
+      expect(after.equals(plain.body)).to.equal(true);
+    } finally {
+      await t.shutdown();
+      diag.disable();
+    }
   });
 });
 
