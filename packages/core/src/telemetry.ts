@@ -205,6 +205,7 @@ export class Telemetry {
         maxConcurrentScrapes: p.maxConcurrentScrapes,
         auth: p.auth,
         render: this.renderer.render,
+        renderGzip: this.renderer.renderGzip,
         onRenderError: (err) => this.warnings.error('scrape', '@tuist-telemetry/core: a scrape failed', err),
       });
       this.readyPromise = this.endpoint.listening.then(

@@ -3,6 +3,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { Readable, pipeline } from 'node:stream';
 import { constants as zlibConstants, createGzip } from 'node:zlib';
 import { ScrapeAuthenticator, type ScrapeAuth } from './auth.js';
+import { writeGzipMembers } from './compress.js';
 import type { EscapingScheme } from '../labels/escaping.js';
 import { qvalue, type ExpositionFormat } from './format.js';
 import { negotiateScrape } from './negotiate.js';
@@ -27,6 +28,11 @@ export interface EndpointOptions extends EndpointLimits {
    * escaping the scraper asked for (undefined: none).
    */
   render: (format: ExpositionFormat, escaping?: EscapingScheme) => Promise<Buffer>;
+  /**
+   * The body as gzip members (compress.ts), for a GET that accepts gzip and asks for no `escaping=`; without it (or
+   * with a scheme asked for), `render`'s body is streamed through gzip.
+   */
+  renderGzip?: (format: ExpositionFormat) => Promise<Buffer[]>;
   onRenderError: (err: unknown) => void;
   /** Credentials a scrape must carry; undefined: open. */
   auth?: ScrapeAuth;
@@ -156,9 +162,10 @@ export class MetricsEndpoint {
     // Protobuf or OpenMetrics when asked for (Prometheus asks for one of them first), else text, never an error; with
     // the name escaping asked for (Prometheus 3's `escaping=`), echoed in the Content-Type.
     const { format, escaping, contentType } = negotiateScrape(req.headers.accept);
-    let body: Buffer;
+    const gzipped = req.method === 'GET' && acceptsGzip(req.headers['accept-encoding']);
+    let body: Buffer | Buffer[];
     try {
-      body = await this.opts.render(format, escaping);
+      body = gzipped && escaping === undefined && this.opts.renderGzip ? await this.opts.renderGzip(format) : await this.opts.render(format, escaping);
     } catch (err) {
       try {
         this.opts.onRenderError(err);
@@ -177,8 +184,12 @@ export class MetricsEndpoint {
     }, this.opts.writeTimeoutMs);
     deadline.unref();
     res.once('close', () => clearTimeout(deadline));
+    if (Array.isArray(body)) {
+      writeGzipMembers(res, { 'Content-Type': contentType, Vary: 'Accept, Accept-Encoding' }, body);
+      return;
+    }
     // gzip only for a response with a body: HEAD and an empty body get none (and no Content-Encoding).
-    if (req.method === 'GET' && body.byteLength > 0 && acceptsGzip(req.headers['accept-encoding'])) {
+    if (gzipped && body.byteLength > 0) {
       // Streamed: the shared body is fed to gzip a slice at a time (compressed on the thread pool) and the output
       // is written with backpressure, so no compressed copy of the whole body is built per scrape.
       res.writeHead(200, { 'Content-Type': contentType, 'Content-Encoding': 'gzip', Vary: 'Accept, Accept-Encoding' });

@@ -9,7 +9,8 @@ import { CounterFamily, type MetricStore } from '../store.js';
 import { singleFlight } from './endpoint.js';
 import { textToOpenMetrics, type ExpositionFormat } from './format.js';
 import { serializeStoreProtobufAsync } from './protobuf.js';
-import { serializeStoreBytesAsync } from './serialize.js';
+import { gzipBody, gzipStoreMembers } from './compress.js';
+import { serializeStoreBytesAsync, type SerializeOptions } from './serialize.js';
 import { encodeThirdParty } from './third-party-protobuf.js';
 import { writeThirdPartyText } from './third-party-text.js';
 import { ThirdPartyWriter } from './third-party.js';
@@ -34,7 +35,7 @@ export interface RendererOptions {
   /** Leave the store's native buckets out of protobuf scrapes (kept for OTLP exponential histograms only). */
   withoutNative?: boolean;
   /** Writes the catalog part: `serialize(store)` by default; the cluster primary passes its merged view instead. */
-  renderStore?: (serialize: (store: MetricStore) => Promise<Buffer>) => Promise<Buffer>;
+  renderStore?: <T>(serialize: (store: MetricStore) => Promise<T>) => Promise<T>;
 }
 
 /**
@@ -70,6 +71,18 @@ export class PrometheusRenderer {
     }
     return flight();
   };
+  private readonly gzipFlights = {
+    text: singleFlight(() => this.renderText('text', undefined, gzipStoreMembers)),
+    openmetrics: singleFlight(() => this.renderText('openmetrics', undefined, gzipStoreMembers)),
+    // Protobuf is cut into members after its render (shared with the plain scrapes), not cached.
+    protobuf: singleFlight(async () => gzipBody(await this.render('protobuf'))),
+  };
+  /**
+   * The exposition in `format` as gzip members (compress.ts), names as the stock serializer gives them (no
+   * `escaping=`: a scrape asking for a scheme gets `render`'s body streamed through gzip); concurrent calls for one
+   * format share one render.
+   */
+  readonly renderGzip = (format: ExpositionFormat = 'text'): Promise<Buffer[]> => this.gzipFlights[format]();
 
   constructor(private readonly opts: RendererOptions) {
     const reserved = new Set(
@@ -145,18 +158,26 @@ export class PrometheusRenderer {
   }
 
   private async renderOnce(format: ExpositionFormat, escaping: EscapingScheme | undefined): Promise<Buffer> {
-    let collected = await this.collectThirdParty();
-    // A scheme asked for: the label policy of that scheme over the same collection (catalog names never change).
-    if (escaping !== undefined) collected = fixResourceMetrics({ resource: this.opts.resource, scopeMetrics: this.lastRaw }, { ...this.fixOptions, escaping });
+    if (format === 'protobuf') return this.renderProtobuf(escaping);
+    return this.renderText(format, escaping, serializeStoreBytesAsync);
+  }
+
+  /** The third-party collection, under the label policy of `escaping` when one is asked for (catalog names never change). */
+  private async collectFor(escaping: EscapingScheme | undefined): Promise<ResourceMetrics> {
+    const collected = await this.collectThirdParty();
+    if (escaping === undefined) return collected;
+    return fixResourceMetrics({ resource: this.opts.resource, scopeMetrics: this.lastRaw }, { ...this.fixOptions, escaping });
+  }
+
+  /** Text 0.0.4 or OpenMetrics: the catalog through `write` (whole bytes or gzip members), third-party as its tail. */
+  private async renderText<T>(
+    format: 'text' | 'openmetrics',
+    escaping: EscapingScheme | undefined,
+    write: (store: MetricStore, opts: SerializeOptions, tail: string) => Promise<T>,
+  ): Promise<T> {
+    const collected = await this.collectFor(escaping);
     const { store } = this.opts;
     const { withScopeLabels, withTargetInfo } = this.opts.config;
-    if (format === 'protobuf') {
-      const selected = this.thirdParty.select(collected, escaping);
-      const tail = encodeThirdParty(collected, selected, { withScopeLabels, withTargetInfo, failed: this.familyFailed, escaping });
-      store.runCollectCallbacks();
-      const serialize = (s: MetricStore) => serializeStoreProtobufAsync(s, { scopeLabels: this.scopePairs, familyFailed: this.familyFailed, withoutNative: this.opts.withoutNative }, tail);
-      return this.opts.renderStore ? this.opts.renderStore(serialize) : serialize(store);
-    }
     let tail: string;
     if (escaping !== undefined) {
       const selected = this.thirdParty.selectText(collected, escaping);
@@ -167,7 +188,18 @@ export class PrometheusRenderer {
     }
     store.runCollectCallbacks();
     const withCreated = this.opts.config.withCreated;
-    const serialize = (s: MetricStore) => serializeStoreBytesAsync(s, { scopeLabels: this.scopeLabels, format, familyFailed: this.familyFailed, withCreated }, tail);
+    const serialize = (s: MetricStore) => write(s, { scopeLabels: this.scopeLabels, format, familyFailed: this.familyFailed, withCreated }, tail);
+    return this.opts.renderStore ? this.opts.renderStore(serialize) : serialize(store);
+  }
+
+  private async renderProtobuf(escaping: EscapingScheme | undefined): Promise<Buffer> {
+    const collected = await this.collectFor(escaping);
+    const { store } = this.opts;
+    const { withScopeLabels, withTargetInfo } = this.opts.config;
+    const selected = this.thirdParty.select(collected, escaping);
+    const tail = encodeThirdParty(collected, selected, { withScopeLabels, withTargetInfo, failed: this.familyFailed, escaping });
+    store.runCollectCallbacks();
+    const serialize = (s: MetricStore) => serializeStoreProtobufAsync(s, { scopeLabels: this.scopePairs, familyFailed: this.familyFailed, withoutNative: this.opts.withoutNative }, tail);
     return this.opts.renderStore ? this.opts.renderStore(serialize) : serialize(store);
   }
 }
