@@ -271,6 +271,8 @@ export const RESOURCE_DETECTOR_NAMES = ['env', 'host', 'os', 'process', 'service
 export type ResourceDetectorName = (typeof RESOURCE_DETECTOR_NAMES)[number];
 export const TEMPORALITY_PREFERENCES = ['cumulative', 'delta', 'lowmemory'] as const;
 export type TemporalityPreference = (typeof TEMPORALITY_PREFERENCES)[number];
+export const HISTOGRAM_AGGREGATIONS = ['explicit_bucket_histogram', 'base2_exponential_bucket_histogram'] as const;
+export type HistogramAggregation = (typeof HISTOGRAM_AGGREGATIONS)[number];
 export const TRACES_EXPORTER_NAMES = ['otlp', 'console', 'none'] as const;
 export type TracesExporterName = (typeof TRACES_EXPORTER_NAMES)[number];
 export const TRACES_SAMPLERS = [
@@ -293,6 +295,12 @@ export interface OtelSdkOptions {
   serviceInstanceId?: string;
   /** OTLP temporality of the catalog; default `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`, else `cumulative`. */
   temporalityPreference?: TemporalityPreference;
+  /**
+   * `base2_exponential_bucket_histogram`: pushes also carry each catalog histogram as an OTLP ExponentialHistogram
+   * (from native buckets, turned on for it); default `OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION`, else
+   * `explicit_bucket_histogram` (the documented buckets only).
+   */
+  histogramAggregation?: HistogramAggregation;
   traces?: {
     /**
      * `otlp`, `console` or both (a list, or a comma list as `OTEL_TRACES_EXPORTER` takes), or `none`; default
@@ -314,6 +322,7 @@ export interface ResolvedOtelSettings {
   resourceDetectors: ResourceDetectorName[];
   serviceInstanceId: string | undefined;
   temporalityPreference: TemporalityPreference;
+  histogramAggregation: HistogramAggregation;
   /** `exporters`: one span processor each, in the order named; empty means no traces. */
   traces: {
     exporters: Exclude<TracesExporterName, 'none'>[];
@@ -345,6 +354,9 @@ export function resolveOtelSettings(options: OtelSdkOptions, env: Readonly<Recor
   const tempRaw = options.temporalityPreference ?? envVar(env, 'OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE') ?? 'cumulative';
   const temporalityPreference = oneOf(TEMPORALITY_PREFERENCES, tempRaw, options.temporalityPreference !== undefined ? 'options.temporalityPreference' : 'OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE');
 
+  const aggSource = options.histogramAggregation !== undefined ? 'options.histogramAggregation' : 'OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION';
+  const histogramAggregation = oneOf(HISTOGRAM_AGGREGATIONS, options.histogramAggregation ?? envVar(env, aggSource) ?? 'explicit_bucket_histogram', aggSource);
+
   const t = options.traces ?? {};
   const exportersRaw = t.exporter ?? envVar(env, 'OTEL_TRACES_EXPORTER');
   const exporters = exportersRaw === undefined ? [] : (exporterList(TRACES_EXPORTER_NAMES, exportersRaw, t.exporter !== undefined ? 'options.traces.exporter' : 'OTEL_TRACES_EXPORTER') ?? []);
@@ -373,6 +385,7 @@ export function resolveOtelSettings(options: OtelSdkOptions, env: Readonly<Recor
     resourceDetectors,
     serviceInstanceId: options.serviceInstanceId ?? undefined,
     temporalityPreference,
+    histogramAggregation,
     traces: { exporters, sampler, samplerArg, url, protocol, sources: { url: urlFrom, protocol: protocolFrom } },
   };
 }

@@ -16,6 +16,7 @@ import { SCOPE, StoreMetricProducer } from './otel/producer.js';
 import { PullMetricReader } from './prometheus/reader.js';
 import { Poller } from './polling.js';
 import { MetricsEndpoint } from './prometheus/endpoint.js';
+import { NATIVE_DEFAULTS } from './native-histogram.js';
 import { escapeLabelValue } from './prometheus/format.js';
 import { PrometheusRenderer } from './prometheus/render.js';
 import { startRuntimeMetrics } from './runtime/index.js';
@@ -113,6 +114,9 @@ export class Telemetry {
     const config = resolveConfig(options);
     this.config = config;
     this.warnings = new WarnOnce(log);
+    // Exponential OTLP histograms are made from native buckets: pushing them turns those on (with their defaults).
+    const exponential = config.histogramAggregation === 'base2_exponential_bucket_histogram' && config.exporters.some((e) => e !== 'prometheus');
+    const nativeHistograms = config.nativeHistograms ?? (exponential ? NATIVE_DEFAULTS : undefined);
     // With runtime metrics off their families are left out, so no zero-valued process_*/nodejs_* series appear.
     const storeOptions = {
       naming: config.naming,
@@ -122,7 +126,7 @@ export class Telemetry {
       maxSeriesPerMetric: config.maxSeriesPerMetric,
       // Native buckets are not carried by node:cluster snapshots (the primary's merged view has classic buckets
       // only), so a worker does not keep them.
-      nativeHistograms: clusterRole(config.cluster.mode, env).kind === 'worker' ? undefined : config.nativeHistograms,
+      nativeHistograms: clusterRole(config.cluster.mode, env).kind === 'worker' ? undefined : nativeHistograms,
       warn: this.warnings,
     };
     this.store = new MetricStore(config.runtimeMetrics ? catalog : catalog.filter((d) => d.family !== 'runtime'), storeOptions);
@@ -131,7 +135,7 @@ export class Telemetry {
 
     this.resource = buildResource(config, env);
 
-    const readers = pushReaders(config, () => new StoreMetricProducer(this.store, config.temporalityPreference), this.warnings);
+    const readers = pushReaders(config, () => new StoreMetricProducer(this.store, config.temporalityPreference, exponential), this.warnings);
     this.hostReader = hostReader;
     this.tracing = hostReader ? undefined : startTracing(config, this.resource, (m) => log.warn(m), this.warnings);
     if (hostReader) {
@@ -183,6 +187,7 @@ export class Telemetry {
       canCollect: () => this.hostReader === undefined || this.pullReader !== this.hostReader || this.hostReader.isBound,
       warnings: this.warnings,
       renderStore: primary ? (serialize) => primary.render(serialize) : undefined,
+      withoutNative: config.nativeHistograms === undefined,
     });
     if (this.pullReader && role.kind === 'worker') {
       // A node:cluster worker binds no port: the primary asks it for snapshots and serves the cluster's /metrics.
@@ -200,6 +205,7 @@ export class Telemetry {
         maxConcurrentScrapes: p.maxConcurrentScrapes,
         auth: p.auth,
         render: this.renderer.render,
+        renderGzip: this.renderer.renderGzip,
         onRenderError: (err) => this.warnings.error('scrape', '@tuist-telemetry/core: a scrape failed', err),
       });
       this.readyPromise = this.endpoint.listening.then(

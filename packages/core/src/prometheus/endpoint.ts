@@ -3,7 +3,10 @@ import type { AddressInfo, Socket } from 'node:net';
 import { Readable, pipeline } from 'node:stream';
 import { constants as zlibConstants, createGzip } from 'node:zlib';
 import { ScrapeAuthenticator, type ScrapeAuth } from './auth.js';
-import { CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE, negotiateExposition, qvalue, type ExpositionFormat } from './format.js';
+import { writeGzipMembers } from './compress.js';
+import type { EscapingScheme } from '../labels/escaping.js';
+import { qvalue, type ExpositionFormat } from './format.js';
+import { negotiateScrape } from './negotiate.js';
 
 export interface EndpointLimits {
   /** A response not fully written this long after its first byte is aborted (its socket destroyed). */
@@ -21,9 +24,15 @@ export interface EndpointOptions extends EndpointLimits {
   exclusive?: boolean;
   /**
    * Builds the exposition body (its UTF-8 bytes); called once per GET or HEAD (HEAD builds it too, for an honest
-   * Content-Length). Concurrent calls are expected to share one body (see `singleFlight`).
+   * Content-Length). Concurrent calls are expected to share one body (see `singleFlight`). `escaping`: the name
+   * escaping the scraper asked for (undefined: none).
    */
-  render: (format: ExpositionFormat) => Promise<Buffer>;
+  render: (format: ExpositionFormat, escaping?: EscapingScheme) => Promise<Buffer>;
+  /**
+   * The body as gzip members (compress.ts), for a GET that accepts gzip and asks for no `escaping=`; without it (or
+   * with a scheme asked for), `render`'s body is streamed through gzip.
+   */
+  renderGzip?: (format: ExpositionFormat) => Promise<Buffer[]>;
   onRenderError: (err: unknown) => void;
   /** Credentials a scrape must carry; undefined: open. */
   auth?: ScrapeAuth;
@@ -150,14 +159,19 @@ export class MetricsEndpoint {
       this.active--;
       this.busy.delete(socket);
     });
-    // Protobuf or OpenMetrics when asked for (Prometheus asks for one of them first), else text 0.0.4, never an error.
-    const format = negotiateExposition(req.headers.accept);
-    const contentType = format === 'protobuf' ? PROTOBUF_CONTENT_TYPE : format === 'openmetrics' ? OPENMETRICS_CONTENT_TYPE : CONTENT_TYPE;
-    let body: Buffer;
+    // Protobuf or OpenMetrics when asked for (Prometheus asks for one of them first), else text, never an error; with
+    // the name escaping asked for (Prometheus 3's `escaping=`), echoed in the Content-Type.
+    const { format, escaping, contentType } = negotiateScrape(req.headers.accept);
+    const gzipped = req.method === 'GET' && acceptsGzip(req.headers['accept-encoding']);
+    let body: Buffer | Buffer[];
     try {
-      body = await this.opts.render(format);
+      body = gzipped && escaping === undefined && this.opts.renderGzip ? await this.opts.renderGzip(format) : await this.opts.render(format, escaping);
     } catch (err) {
-      this.opts.onRenderError(err);
+      try {
+        this.opts.onRenderError(err);
+      } catch {
+        // a diag logger that throws must not leave the scraper waiting: the 500 below is still written
+      }
       if (!res.destroyed) res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Error while collecting metrics\n');
       return;
     }
@@ -170,8 +184,12 @@ export class MetricsEndpoint {
     }, this.opts.writeTimeoutMs);
     deadline.unref();
     res.once('close', () => clearTimeout(deadline));
+    if (Array.isArray(body)) {
+      writeGzipMembers(res, { 'Content-Type': contentType, Vary: 'Accept, Accept-Encoding' }, body);
+      return;
+    }
     // gzip only for a response with a body: HEAD and an empty body get none (and no Content-Encoding).
-    if (req.method === 'GET' && body.byteLength > 0 && acceptsGzip(req.headers['accept-encoding'])) {
+    if (gzipped && body.byteLength > 0) {
       // Streamed: the shared body is fed to gzip a slice at a time (compressed on the thread pool) and the output
       // is written with backpressure, so no compressed copy of the whole body is built per scrape.
       res.writeHead(200, { 'Content-Type': contentType, 'Content-Encoding': 'gzip', Vary: 'Accept, Accept-Encoding' });

@@ -51,6 +51,8 @@ export interface ProtobufOptions {
   scopeLabels?: readonly (readonly [string, string])[];
   /** Told about a family that could not be written (the body holds none of it); without it, the error is thrown. */
   familyFailed?: (name: string, err: unknown) => void;
+  /** Leave native buckets out (the store keeps them for OTLP exponential histograms only); default: served. */
+  withoutNative?: boolean;
 }
 
 /** The encoded `label` fields of a series (empty values left out, as the text formats do), built once and kept. */
@@ -130,7 +132,7 @@ function* writeStore(w: ProtoWriter, store: MetricStore, opts: ProtobufOptions):
     // Whole or not at all, as the text writer: a family that throws is taken out again and reported.
     const start = w.pos;
     try {
-      yield* writeFamily(w, f, opts.scopeLabels, slice);
+      yield* writeFamily(w, f, opts.scopeLabels, slice, opts.withoutNative === true);
     } catch (err) {
       w.pos = start;
       if (!opts.familyFailed) throw err;
@@ -144,7 +146,13 @@ function* writeStore(w: ProtoWriter, store: MetricStore, opts: ProtobufOptions):
  * `_count` to Prometheus either way, and a catalog counter documented without `_total` keeps its name, as protobuf
  * counters are not renamed).
  */
-function* writeFamily(w: ProtoWriter, f: AnyFamily, extra: ProtobufOptions['scopeLabels'], slice: { next: number }): Generator<void, void, void> {
+function* writeFamily(
+  w: ProtoWriter,
+  f: AnyFamily,
+  extra: ProtobufOptions['scopeLabels'],
+  slice: { next: number },
+  withoutNative: boolean,
+): Generator<void, void, void> {
   const family = w.open(0);
   w.string(FAMILY_NAME, f.name);
   w.string(FAMILY_HELP, f.def.description);
@@ -180,7 +188,7 @@ function* writeFamily(w: ProtoWriter, f: AnyFamily, extra: ProtobufOptions['scop
           w.close(b);
         }
       }
-      if (s.native !== undefined) writeNative(w, s.native, exemplars);
+      if (s.native !== undefined && !withoutNative) writeNative(w, s.native, exemplars);
       writeTimestamp(w, HISTOGRAM_CREATED, s.start);
       w.close(h);
       w.close(metric);

@@ -2,7 +2,8 @@ import type { Attributes } from '@opentelemetry/api';
 import { DataPointType, type MetricData, type ResourceMetrics, type ScopeMetrics } from '@opentelemetry/sdk-metrics';
 import { ProtoWriter, encodeLabels } from './pb-writer.js';
 import { METRIC_TYPE, writeTimestamp } from './protobuf.js';
-import { sanitize, stockName } from './third-party.js';
+import type { EscapingScheme } from '../labels/escaping.js';
+import { metricName, sanitize } from './third-party.js';
 
 /*
  * Third-party instruments and target_info as protobuf MetricFamily messages, shaped as the stock text serializer
@@ -16,16 +17,24 @@ export interface ThirdPartyProtobufOptions {
   withTargetInfo: boolean;
   /** Told about a metric that could not be written: it is left out and the others are written. */
   failed: (name: string, err: unknown) => void;
+  /**
+   * The scraper's name escaping: metric names as `metricName` gives them, and attribute keys as they are (the label
+   * policy already made them label names of that scheme); undefined: the stock serializer's names.
+   */
+  escaping?: EscapingScheme;
 }
 
 type Pairs = [string, string][];
 
-/** The label pairs of `attributes` (and `extra`) as the stock serializer writes them; empty values are no label. */
-function pairs(attributes: Attributes, extra: Pairs): Pairs {
+/**
+ * The label pairs of `attributes` (and `extra`) as the stock serializer writes them (keys sanitised unless `asIs`);
+ * empty values are no label.
+ */
+export function pairs(attributes: Attributes, extra: Pairs, asIs = false): Pairs {
   const out: Pairs = [];
   for (const [k, v] of Object.entries(attributes)) {
     const value = v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v);
-    if (value !== '') out.push([sanitize(k), value]);
+    if (value !== '') out.push([asIs ? k : sanitize(k), value]);
   }
   for (const p of extra) if (p[1] !== '') out.push(p);
   return out;
@@ -36,7 +45,7 @@ function hrMs(t: readonly [number, number]): number {
   return t[0] * 1000 + t[1] / 1e6;
 }
 
-function scopePairs(sm: ScopeMetrics): Pairs {
+export function scopePairs(sm: ScopeMetrics): Pairs {
   const out: Pairs = [['otel_scope_name', sm.scope.name]];
   if (sm.scope.schemaUrl) out.push(['otel_scope_schema_url', sm.scope.schemaUrl]);
   if (sm.scope.version) out.push(['otel_scope_version', sm.scope.version]);
@@ -84,14 +93,14 @@ function writeExponentialBuckets(w: ProtoWriter, spanField: number, b: { offset:
 }
 
 /** An exponential histogram's data points as native histograms (schema, zero bucket, negative and positive buckets). */
-function writeExponential(w: ProtoWriter, m: MetricData, extra: Pairs): void {
+function writeExponential(w: ProtoWriter, m: MetricData, extra: Pairs, asIs: boolean): void {
   if (m.dataPointType !== DataPointType.EXPONENTIAL_HISTOGRAM) return;
   for (const dp of m.dataPoints) {
     const v = dp.value;
     if (v.scale < MIN_SCHEMA) throw new Error(`exponential histogram scale ${v.scale} is coarser than Prometheus' schema ${MIN_SCHEMA}`);
     const shift = Math.max(0, v.scale - MAX_SCHEMA);
     const metric = w.open(4);
-    w.bytes(encodeLabels(1, pairs(dp.attributes, extra)));
+    w.bytes(encodeLabels(1, pairs(dp.attributes, extra, asIs)));
     const h = w.open(7);
     w.uint(1, v.count);
     if (v.sum != null) w.double(2, v.sum);
@@ -106,18 +115,19 @@ function writeExponential(w: ProtoWriter, m: MetricData, extra: Pairs): void {
   }
 }
 
-function writeMetric(w: ProtoWriter, m: MetricData, extra: Pairs): void {
+function writeMetric(w: ProtoWriter, m: MetricData, extra: Pairs, escaping: EscapingScheme | undefined): void {
+  const asIs = escaping !== undefined;
   const family = w.open(0);
-  w.string(1, stockName(m));
+  w.string(1, metricName(m, escaping));
   w.string(2, m.descriptor.description || 'description missing');
   if (m.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM) {
     w.uint(3, METRIC_TYPE.histogram);
-    writeExponential(w, m, extra);
+    writeExponential(w, m, extra, asIs);
   } else if (m.dataPointType === DataPointType.HISTOGRAM) {
     w.uint(3, METRIC_TYPE.histogram);
     for (const dp of m.dataPoints) {
       const metric = w.open(4);
-      w.bytes(encodeLabels(1, pairs(dp.attributes, extra)));
+      w.bytes(encodeLabels(1, pairs(dp.attributes, extra, asIs)));
       const h = w.open(7);
       const { count, sum, buckets } = dp.value;
       w.uint(1, count);
@@ -143,7 +153,7 @@ function writeMetric(w: ProtoWriter, m: MetricData, extra: Pairs): void {
     w.uint(3, counter ? METRIC_TYPE.counter : METRIC_TYPE.gauge);
     for (const dp of m.dataPoints as { attributes: Attributes; value: number; startTime: [number, number] }[]) {
       const metric = w.open(4);
-      w.bytes(encodeLabels(1, pairs(dp.attributes, extra)));
+      w.bytes(encodeLabels(1, pairs(dp.attributes, extra, asIs)));
       const v = w.open(counter ? 3 : 2);
       w.double(1, dp.value);
       // A counter's created timestamp: its data point's start time (cumulative: when the series began).
@@ -169,7 +179,7 @@ export function encodeThirdParty(rm: ResourceMetrics, scopeMetrics: readonly Sco
       w.string(2, 'Target metadata');
       w.uint(3, METRIC_TYPE.gauge);
       const metric = w.open(4);
-      w.bytes(encodeLabels(1, pairs(rm.resource.attributes, [])));
+      w.bytes(encodeLabels(1, pairs(rm.resource.attributes, [], opts.escaping !== undefined)));
       const g = w.open(2);
       w.double(1, 1);
       w.close(g);
@@ -187,10 +197,10 @@ export function encodeThirdParty(rm: ResourceMetrics, scopeMetrics: readonly Sco
       if (m.dataPoints.length === 0) continue;
       const start = w.pos;
       try {
-        writeMetric(w, m, extra);
+        writeMetric(w, m, extra, opts.escaping);
       } catch (err) {
         w.pos = start;
-        opts.failed(stockName(m), err);
+        opts.failed(metricName(m, opts.escaping), err);
       }
     }
   }

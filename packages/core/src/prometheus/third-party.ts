@@ -1,5 +1,6 @@
 import { PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { DataPointType, type MetricData, type ResourceMetrics, type ScopeMetrics } from '@opentelemetry/sdk-metrics';
+import { exposedName, type EscapingScheme } from '../labels/escaping.js';
 
 export interface ThirdPartyOptions {
   /** Names the exposition already holds (the catalog's, with the `_bucket`/`_sum`/`_count` of its histograms). */
@@ -36,6 +37,21 @@ export function stockName(m: MetricData): string {
   if (name[0]! >= '0' && name[0]! <= '9') name = '_' + name;
   if (m.dataPointType === DataPointType.SUM && m.isMonotonic && !name.endsWith('_total')) name += '_total';
   return name;
+}
+
+type WellFormed = string & { toWellFormed(): string };
+
+/**
+ * The name a third-party instrument is served under: without escaping asked for, `stockName` (as today and as stock
+ * exporters serve it); with a scheme (labels/escaping.ts), the instrument's own name (`_total` added to monotonic
+ * sums as the stock serializer does, ill-formed UTF-16 made well-formed) exposed by that scheme, so `allow-utf-8`
+ * keeps its dots.
+ */
+export function metricName(m: MetricData, escaping: EscapingScheme | undefined): string {
+  if (escaping === undefined) return stockName(m);
+  let name = (m.descriptor.name as WellFormed).toWellFormed();
+  if (name !== '' && m.dataPointType === DataPointType.SUM && m.isMonotonic && !name.endsWith('_total')) name += '_total';
+  return exposedName(name, escaping);
 }
 
 /** Every sample name a metric is written with. */
@@ -97,19 +113,27 @@ export class ThirdPartyWriter {
    * The metrics `write` would serve of `rm` (the same selection, reported the same way), for the protobuf writer
    * (third-party-protobuf.ts).
    */
-  select(rm: ResourceMetrics): ScopeMetrics[] {
-    return this.keep(rm.scopeMetrics, true);
+  select(rm: ResourceMetrics, escaping?: EscapingScheme): ScopeMetrics[] {
+    return this.keep(rm.scopeMetrics, true, escaping);
+  }
+
+  /**
+   * The metrics a text format serves of `rm` when the scraper asked for `escaping` (named by that scheme; written by
+   * third-party-text.ts, since the stock serializer only knows its own names).
+   */
+  selectText(rm: ResourceMetrics, escaping: EscapingScheme): ScopeMetrics[] {
+    return this.keep(rm.scopeMetrics, false, escaping);
   }
 
   /** The metrics to serve; exponential histograms only when the format can carry them (protobuf, as native). */
-  private keep(scopes: readonly ScopeMetrics[], exponential = false): ScopeMetrics[] {
+  private keep(scopes: readonly ScopeMetrics[], exponential = false, escaping?: EscapingScheme): ScopeMetrics[] {
     const seen = new Set<string>();
     const out: ScopeMetrics[] = [];
     for (const sm of scopes) {
       const metrics: MetricData[] = [];
       for (const m of sm.metrics) {
         const t = m.dataPointType;
-        const name = stockName(m);
+        const name = metricName(m, escaping);
         const names = sampleNames(name, m);
         const supported = t === DataPointType.SUM || t === DataPointType.GAUGE || t === DataPointType.HISTOGRAM || (exponential && t === DataPointType.EXPONENTIAL_HISTOGRAM);
         if (!supported || name === '' || name === '_' || names.some((n) => this.opts.reserved.has(n) || seen.has(n))) {
