@@ -41,6 +41,15 @@ export interface EndpointOptions extends EndpointLimits {
 /** Seconds a client told 503 should wait. */
 const RETRY_AFTER_S = 1;
 
+/**
+ * Whether the client decodes a gzip body of several members (RFC 1952 section 2.2). Deno's `fetch` (2.9) decodes only
+ * the first member and drops the rest without an error, so a scrape from Deno (`User-Agent: Deno/…`) gets one gzip
+ * stream instead.
+ */
+export function readsGzipMembers(userAgent: string | undefined): boolean {
+  return userAgent === undefined || !userAgent.startsWith('Deno/');
+}
+
 /** Bytes handed to gzip at a time: each slice is compressed on libuv's thread pool, never on the event loop. */
 const GZIP_SLICE = 64 * 1024;
 
@@ -165,7 +174,8 @@ export class MetricsEndpoint {
     const gzipped = req.method === 'GET' && acceptsGzip(req.headers['accept-encoding']);
     let body: Buffer | Buffer[];
     try {
-      body = gzipped && escaping === undefined && this.opts.renderGzip ? await this.opts.renderGzip(format) : await this.opts.render(format, escaping);
+      const members = gzipped && escaping === undefined && this.opts.renderGzip !== undefined && readsGzipMembers(req.headers['user-agent']);
+      body = members ? await this.opts.renderGzip!(format) : await this.opts.render(format, escaping);
     } catch (err) {
       try {
         this.opts.onRenderError(err);
