@@ -1,27 +1,33 @@
 import { fork } from 'node:child_process';
 import http from 'node:http';
-import { createGzip } from 'node:zlib';
+import { gzip } from 'node:zlib';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { Histogram, Registry } from 'prom-client';
 import { B1, catalogViews, findMetric, startTelemetry } from '@tuist-telemetry/core';
-import { objectKey, SERIES_METRIC } from './fixtures.js';
+import { COUNTER_SERIES_METRIC, objectKey, SERIES_METRIC } from './fixtures.js';
+import { isAnchor, loadAnchor, type Anchor } from './anchors.js';
 import { stockProvider } from './recording.js';
 import { median } from './utils.js';
 
-export type SeriesImpl = 'ours' | 'prom-client' | 'stock';
+export type SeriesImpl = 'ours' | Anchor | 'stock';
 
-/** One implementation serving `/metrics` over HTTP on 127.0.0.1, with a way to add histogram series. */
+/** What each series is: a B1 histogram (cases 3, 6, 7) or a counter (the load case, 8). */
+export type SeriesKind = 'histogram' | 'counter';
+
+/** One implementation serving `/metrics` over HTTP on 127.0.0.1, with a way to add series. */
 export interface SeriesTarget {
   url: string;
-  /** Adds series `from .. to-1` (one `object_key` each, three values recorded). */
+  /** Adds series `from .. to-1` (one `object_key` each; three histogram values or one counter increment each). */
   addSeries(from: number, to: number): void;
   close(): Promise<void>;
 }
 
-function values(i: number): [number, number, number] {
-  return [(i * 37) % 2_000_000, (i * 7919) % 50_000, 150];
+/** Records one value into the series of `labels` (setup only: never timed). */
+type Record_ = (v: number, labels: Record<string, string>) => void;
+
+function values(i: number, kind: SeriesKind): readonly number[] {
+  return kind === 'histogram' ? [(i * 37) % 2_000_000, (i * 7919) % 50_000, 150] : [1 + (i % 7)];
 }
 
 async function listen(handler: http.RequestListener): Promise<{ server: http.Server; url: string }> {
@@ -37,7 +43,7 @@ function closeServer(server: http.Server): Promise<void> {
   });
 }
 
-export async function seriesTarget(impl: SeriesImpl, capacity: number, concurrent = 1): Promise<SeriesTarget> {
+export async function seriesTarget(impl: SeriesImpl, capacity: number, concurrent = 1, kind: SeriesKind = 'histogram'): Promise<SeriesTarget> {
   if (impl === 'ours') {
     const t = startTelemetry({
       // The endpoint serves 10 scrapes at once by default; the concurrent case asks for more.
@@ -49,31 +55,42 @@ export async function seriesTarget(impl: SeriesImpl, capacity: number, concurren
       maxSeriesPerMetric: Math.max(capacity, 1),
     });
     await t.ready();
-    const h = t.store.histogram(SERIES_METRIC);
+    const store = t.store;
+    const record: Record_ =
+      kind === 'histogram'
+        ? ((h) => (v, labels) => h.record(v, labels))(store.histogram(SERIES_METRIC))
+        : ((c) => (v, labels) => c.add(v, labels))(store.counter(COUNTER_SERIES_METRIC));
     return {
       url: t.url!,
       addSeries(from, to) {
         for (let i = from; i < to; i++) {
           const labels = { object_key: objectKey(i) };
-          for (const v of values(i)) h.record(v, labels);
+          for (const v of values(i, kind)) record(v, labels);
         }
       },
       close: () => t.shutdown(),
     };
   }
-  if (impl === 'prom-client') {
+  if (isAnchor(impl)) {
+    const { Counter, Histogram, Registry } = await loadAnchor(impl);
     const registry = new Registry();
-    const h = new Histogram({ name: SERIES_METRIC, help: findMetric(SERIES_METRIC)!.description, labelNames: ['object_key'], buckets: [...B1], registers: [registry] });
+    const name = kind === 'histogram' ? SERIES_METRIC : COUNTER_SERIES_METRIC;
+    const common = { name, help: findMetric(name)!.description, labelNames: ['object_key'] as const, registers: [registry] };
+    const record: Record_ =
+      kind === 'histogram'
+        ? ((h) => (v, labels) => h.observe(labels, v))(new Histogram({ ...common, buckets: [...B1] }))
+        : ((c) => (v, labels) => c.inc(labels, v))(new Counter(common));
     const { server, url } = await listen((req, res) => {
-      registry.metrics().then(
+      // prom-client 15 returns a promise, @platformatic/prom-client may return the string itself.
+      Promise.resolve(registry.metrics()).then(
         (body) => {
-          // What the \`compression\` middleware does for a gzip-accepting client: pipe the body through
-          // zlib.createGzip() at zlib's default level.
+          // For a gzip-accepting client (Prometheus always is one) the handler compresses the whole body with
+          // zlib.gzip at level 1 (the level this SDK uses), which runs on libuv's thread pool.
           if (/\bgzip\b/.test(req.headers['accept-encoding'] ?? '')) {
-            res.writeHead(200, { 'Content-Type': registry.contentType, 'Content-Encoding': 'gzip', Vary: 'Accept-Encoding' });
-            const gz = createGzip();
-            gz.pipe(res);
-            gz.end(body);
+            gzip(body, { level: 1 }, (err, zipped) => {
+              if (err) res.writeHead(500).end();
+              else res.writeHead(200, { 'Content-Type': registry.contentType, 'Content-Encoding': 'gzip', 'Content-Length': zipped.length, Vary: 'Accept-Encoding' }).end(zipped);
+            });
           } else res.writeHead(200, { 'Content-Type': registry.contentType }).end(body);
         },
         () => res.writeHead(500).end(),
@@ -84,7 +101,7 @@ export async function seriesTarget(impl: SeriesImpl, capacity: number, concurren
       addSeries(from, to) {
         for (let i = from; i < to; i++) {
           const labels = { object_key: objectKey(i) };
-          for (const v of values(i)) h.observe(labels, v);
+          for (const v of values(i, kind)) record(v, labels);
         }
       },
       close: () => closeServer(server),
@@ -95,14 +112,18 @@ export async function seriesTarget(impl: SeriesImpl, capacity: number, concurren
   // The label bound is raised as well (its default, 1000 values per label, would fold the rest into __overflow__).
   const views = catalogViews('docs', { highCardinalityLabels: ['object_key'], maxLabelValues: Math.max(capacity, 1) }).map((v) => ({ ...v, aggregationCardinalityLimit: capacity + 10 }));
   const { provider, exporter } = stockProvider(views);
-  const h = provider.getMeter('bench').createHistogram(SERIES_METRIC, { unit: 'By' });
+  const meter = provider.getMeter('bench');
+  const record: Record_ =
+    kind === 'histogram'
+      ? ((h) => (v, labels) => h.record(v, labels))(meter.createHistogram(SERIES_METRIC, { unit: 'By' }))
+      : ((c) => (v, labels) => c.add(v, labels))(meter.createCounter(COUNTER_SERIES_METRIC));
   const { server, url } = await listen((req, res) => exporter.getMetricsRequestHandler(req, res));
   return {
     url,
     addSeries(from, to) {
       for (let i = from; i < to; i++) {
         const labels = { object_key: objectKey(i) };
-        for (const v of values(i)) h.record(v, labels);
+        for (const v of values(i, kind)) record(v, labels);
       }
     },
     close: async () => {
