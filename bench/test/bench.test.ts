@@ -56,7 +56,7 @@ describe('bench: `npm run bench -- --smoke` (the benchmark code keeps working; n
     }
     // The gzip scrape compares with the JS clients behind level-1 zlib.gzip (the stock exporter serves no gzip); the
     // bytes on the wire are fewer than the uncompressed body's.
-    for (const id of ['3d', '3e', '3g']) {
+    for (const id of ['3d', '3e', '3g', '3i', '6d']) {
       const r = byId.get(id);
       expect(r, `row ${id}`).to.not.equal(undefined);
       expect(r!.ours, `row ${id}: this SDK`).to.be.a('number').and.to.be.above(0);
@@ -107,6 +107,6 @@ describe('bench: `npm run bench -- --smoke` (the benchmark code keeps working; n
 
   it('prints the table', () => {
     expect(stdout).to.match(/^#\s+case\s+unit\s+this SDK\s+prom-client\s+@prometheus-io\/client\s+@platformatic\/prom-client\s+stock OTel/m);
-    for (const id of ['1', '1b', '2', '2b', '3', '3b', '3c', '3d', '3e', '3f', '3g', '3h', '4', '4b', '4c', '4d', '5', '5b', '5c', '5d', '6', '6b', '6c', '7', '7b', '7c', '8', '8b', '8c', '8d', '8e', '8f']) expect(stdout).to.match(new RegExp(`^${id}\\s`, 'm'));
+    for (const id of ['1', '1b', '2', '2b', '3', '3b', '3c', '3d', '3e', '3f', '3i', '3g', '3h', '4', '4b', '4c', '4d', '5', '5b', '5c', '5d', '6', '6b', '6c', '6d', '7', '7b', '7c', '8', '8b', '8c', '8d', '8e', '8f']) expect(stdout).to.match(new RegExp(`^${id}\\s`, 'm'));
   });
 });
