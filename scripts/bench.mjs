@@ -86,7 +86,8 @@ const mainOut = valueOf('--out') ?? (light ? undefined : path.join(root, 'BENCHM
 for (const major of others) {
   const out = mainOut ? suffixed(mainOut, major) : undefined;
   const json = valueOf('--json') ? suffixed(valueOf('--json'), major) : undefined;
-  status ||= bench(binaryOf(major), [...(out ? ['--out', out] : []), ...(json ? ['--json', json] : [])]);
+  // A failed cell on one line does not keep the other lines from running.
+  status = bench(binaryOf(major), [...(out ? ['--out', out] : []), ...(json ? ['--json', json] : [])]) || status;
   // One report for all lines: the other line's tables and bars follow the reference's, the case notes are not repeated.
   if (out && mainOut && existsSync(out) && existsSync(mainOut)) {
     const other = readFileSync(out, 'utf8').split('\n## What each case does')[0].replace(/^# Benchmarks\n/, '').replace(/^## /gm, '### ');

@@ -31,9 +31,18 @@ process.on('message', ({ url, gzip, concurrent = 1 }) => {
     }
     return;
   }
+  scrapeOnce(url, gzip, false);
+});
+
+// A keep-alive connection the server closes as idle (its keepAliveTimeout) while the next request is being sent fails
+// that request with "socket hang up"; as Node's documentation advises, such a request on a reused socket is retried
+// once (on a new connection), and timed from the retry.
+function scrapeOnce(url, gzip, retried) {
   const t0 = process.hrtime.bigint();
-  http
+  let responded = false;
+  const req = http
     .get(url, { agent, headers: gzip ? { 'Accept-Encoding': 'gzip' } : {} }, (res) => {
+      responded = true;
       let bytes = 0;
       let decoded = 0;
       res.on('data', (chunk) => (bytes += chunk.length));
@@ -45,6 +54,9 @@ process.on('message', ({ url, gzip, concurrent = 1 }) => {
       );
       body.on('error', (err) => process.send({ error: String(err) }));
     })
-    .on('error', (err) => process.send({ error: String(err) }));
-});
+    .on('error', (err) => {
+      if (req.reusedSocket && !responded && !retried && err.code === 'ECONNRESET') scrapeOnce(url, gzip, true);
+      else process.send({ error: String(err) });
+    });
+}
 process.on('disconnect', () => process.exit(0));
