@@ -18,13 +18,20 @@ describe('bench scraper (the Prometheus stand-in of the scrape, memory and load 
     });
     server.on('connection', () => connections++);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const scraper = remoteScraper(`http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`);
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`;
+    const scraper = remoteScraper(url);
+    // The concurrent case's scrapes (here 2 at once on 2 connections) are retried alike.
+    const wide = remoteScraper(url, false, 2);
     try {
       expect((await scraper.scrape()).bytes).to.equal(5);
       expect((await scraper.scrape()).bytes).to.equal(5);
       expect(connections).to.equal(2);
+      expect((await wide.scrape()).bytes).to.equal(5);
+      expect((await wide.scrape()).bytes).to.equal(5);
+      expect(connections).to.equal(6);
     } finally {
       scraper.close();
+      wide.close();
       server.closeAllConnections();
       server.close();
     }
