@@ -18,8 +18,10 @@ export function missingServices(env = process.env) {
   return { missing, canInstall: isRoot && existsSync('/usr/bin/apt-get') };
 }
 
-export async function ensureServices() {
-  const { missing, canInstall } = missingServices();
+/** Installs what is missing of `only` (package names; default: all) and returns the `*_BIN` variables. */
+export async function ensureServices(only = wanted.map((w) => w.pkg)) {
+  const { missing: all, canInstall } = missingServices();
+  const missing = all.filter((w) => only.includes(w.pkg));
   if (missing.length && canInstall) {
     console.log(`Installing with apt: ${missing.map((m) => m.pkg).join(', ')}`);
     const aptEnv = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };

@@ -22,6 +22,7 @@ export const lineSpecs = [
 export const NODE26_SPECS = [
   'packages/core/test/register.test.ts',
   'packages/core/test/register-instrumentations.test.ts',
+  'packages/core/test/register-config.test.ts',
   'examples/zero-code/test/zero-code.test.ts',
 ];
 

@@ -1,7 +1,7 @@
 /** The table of the benchmark: which processes to run and how each row is computed from their results. */
 import { ANCHORS, type Anchor } from './anchors.js';
 
-export type Impl = 'ours' | 'ours-recordRun' | 'ours-span' | Anchor | 'stock' | 'plain' | 'instrumented' | 'instrumentation' | 'stock-instr';
+export type Impl = 'ours' | 'ours-recordRun' | 'ours-span' | 'ours-native' | 'ours-protobuf' | Anchor | 'stock' | 'plain' | 'instrumented' | 'instrumentation' | 'stock-instr';
 
 export interface Run {
   caseId: string;
@@ -46,10 +46,10 @@ export interface CaseSpec {
 
 export const CASES: CaseSpec[] = [
   { id: 'counter', impls: ['ours', 'ours-recordRun', ...ANCHORS, 'stock'] },
-  { id: 'histogram', impls: ['ours', 'ours-span', ...ANCHORS, 'stock'] },
-  { id: 'scrape', impls: ['ours', ...ANCHORS, 'stock'] },
+  { id: 'histogram', impls: ['ours', 'ours-span', 'ours-native', ...ANCHORS, 'stock'] },
+  { id: 'scrape', impls: ['ours', 'ours-protobuf', ...ANCHORS, 'stock'] },
   // The stock exporter serves no gzip.
-  { id: 'gzip', impls: ['ours', ...ANCHORS] },
+  { id: 'gzip', impls: ['ours', 'ours-protobuf', ...ANCHORS] },
   // The scrape under app traffic: this SDK and the JS clients (gzip, as Prometheus asks).
   { id: 'load', impls: ['ours', ...ANCHORS] },
   { id: 'concurrent', impls: ['ours', 'prom-client'] },
@@ -171,15 +171,19 @@ export function rows(r: Results, p: { series: number; loadSeries: number; loadRp
     vsAnchors(r, '1b', 'counter inc, 3 labels (metrics.recordRun, no duration)', 'ns/op', 'counter', 'ns', 0.5, '<= 0.5x the fastest JS client', { oursImpl: 'ours-recordRun' }),
     vsAnchors(r, '2', 'histogram record, 3 labels, B1 (15 buckets)', 'ns/op', 'histogram', 'ns', 0.5, '<= 0.5x the fastest JS client'),
     vsAnchors(r, '2b', '  the same inside an active sampled span (keeps the exemplar)', 'ns/op', 'histogram', 'ns', Infinity, '—', { oursImpl: 'ours-span' }),
+    vsAnchors(r, '2c', '  the same with native histograms on (TUIST_TELEMETRY_NATIVE_HISTOGRAMS)', 'ns/op', 'histogram', 'ns', Infinity, '—', { oursImpl: 'ours-native' }),
     vsAnchors(r, '3', `scrape of ${k} histogram series over HTTP`, 'ms/scrape', 'scrape', 'ms', 0.15, '<= 0.15x the fastest JS client'),
     vsAnchors(r, '3b', `  body size of that scrape`, 'MB', 'scrape', 'bytes', Infinity, '—', { scale: MB }),
     vsAnchors(r, '3c', `  longest event-loop block during that scrape`, 'ms', 'scrape', 'blockMs', Infinity, '—'),
     vsAnchors(r, '3d', `  the same scrape with Accept-Encoding: gzip (to the last decompressed byte)`, 'ms/scrape', 'gzip', 'ms', 0.25, '<= 0.25x the fastest JS client'),
     vsAnchors(r, '3e', `  bytes on the wire with gzip`, 'MB', 'gzip', 'bytes', Infinity, '—', { scale: MB }),
     vsAnchors(r, '3f', `  longest event-loop block during a gzip scrape`, 'ms', 'gzip', 'blockMs', Infinity, '—'),
-    vsAnchors(r, '3i', `  gzip scrape when 1% of the series changed since the last scrape`, 'ms/scrape', 'gzip', 'msChanged1', Infinity, '—'),
+    vsAnchors(r, '3l', `  gzip scrape when 1% of the series changed since the last scrape`, 'ms/scrape', 'gzip', 'msChanged1', Infinity, '—'),
     vsAnchors(r, '3g', `  20 concurrent scrapes of it, until the last body is read`, 'ms', 'concurrent', 'ms', Infinity, '—', { versus: 'prom-client' }),
     vsAnchors(r, '3h', `  longest event-loop block during those 20 scrapes`, 'ms', 'concurrent', 'blockMs', Infinity, '—', { versus: 'prom-client' }),
+    vsAnchors(r, '3i', `  the scrape of row 3 in protobuf (Prometheus with native histograms asks for it)`, 'ms/scrape', 'scrape', 'ms', Infinity, '—', { oursImpl: 'ours-protobuf' }),
+    vsAnchors(r, '3j', `  body size of the protobuf scrape`, 'MB', 'scrape', 'bytes', Infinity, '—', { scale: MB, oursImpl: 'ours-protobuf' }),
+    vsAnchors(r, '3k', `  bytes on the wire of the protobuf scrape with gzip`, 'MB', 'gzip', 'bytes', Infinity, '—', { scale: MB, oursImpl: 'ours-protobuf' }),
     vsNone(r, '4', 'undici requests, keep-alive local server', 'req/s', 'undici', 'rps'),
     vsNone(r, '4b', '  client CPU per request', 'µs', 'undici', 'cpuUs', false),
     vsNone(r, '4c', 'undici requests via TuistUndiciInstrumentation (global dispatcher)', 'req/s', 'undici', 'rps', true, 'instrumentation'),

@@ -7,7 +7,7 @@ import { DURATIONS, RUN_LABELS, RUNS } from './fixtures.js';
 import { nsPerOp, type OpsPlan } from './timing.js';
 import { isAnchor, loadAnchor, type Anchor } from './anchors.js';
 
-export type RecordingImpl = 'ours' | 'ours-recordRun' | 'ours-span' | Anchor | 'stock';
+export type RecordingImpl = 'ours' | 'ours-recordRun' | 'ours-span' | 'ours-native' | Anchor | 'stock';
 
 const COUNTER = 'tuist_runs_total';
 const HISTOGRAM = 'tuist_runs_duration_milliseconds';
@@ -69,8 +69,13 @@ export async function histogramCase(impl: RecordingImpl, plan: OpsPlan): Promise
   const values = DURATIONS;
   let batch: (n: number) => void;
   let close = async () => {};
-  if (impl === 'ours' || impl === 'ours-span') {
-    const t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, setGlobalMeterProvider: false });
+  if (impl === 'ours' || impl === 'ours-span' || impl === 'ours-native') {
+    const t = startTelemetry({
+      prometheus: { port: 0, host: '127.0.0.1' },
+      runtimeMetrics: false,
+      setGlobalMeterProvider: false,
+      nativeHistograms: impl === 'ours-native',
+    });
     close = () => t.shutdown();
     const h = t.store.histogram(HISTOGRAM);
     batch = (n) => {

@@ -2,14 +2,14 @@
 // and reading 20 MB there would add the client's work to the server's event loop). On each `{ url }` message it
 // scrapes once over a keep-alive connection, streaming the body, and answers `{ ms, bytes, status }`. With
 // `{ url, gzip: true }` it asks for gzip as Prometheus does and decompresses as it reads (timed to the last
-// decompressed byte); `bytes` is then what crossed the wire, `decoded` the body's size.
+// decompressed byte); `bytes` is then what crossed the wire, `decoded` the body's size. `accept` is sent as `Accept`.
 import http from 'node:http';
 import { createGunzip } from 'node:zlib';
 
 // With `concurrent: N` it sends N requests at once on N connections and answers when all are read (ms: until the last).
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 const wide = new http.Agent({ keepAlive: true, maxSockets: 64 });
-process.on('message', ({ url, gzip, concurrent = 1 }) => {
+process.on('message', ({ url, gzip, concurrent = 1, accept }) => {
   if (concurrent > 1) {
     const t0 = process.hrtime.bigint();
     let left = concurrent;
@@ -29,7 +29,7 @@ process.on('message', ({ url, gzip, concurrent = 1 }) => {
     }
     return;
   }
-  scrapeOnce(url, gzip);
+  scrapeOnce(url, gzip, accept);
 });
 
 // A keep-alive connection the server closes as idle (its keepAliveTimeout) while the next request is being sent fails
@@ -48,9 +48,9 @@ function get(url, options, onResponse, onError, retried = false) {
 }
 
 /** One scrape, timed from the request (a retried request: from the first attempt, which failed at once). */
-function scrapeOnce(url, gzip) {
+function scrapeOnce(url, gzip, accept) {
   const t0 = process.hrtime.bigint();
-  get(url, { agent, headers: gzip ? { 'Accept-Encoding': 'gzip' } : {} }, (res) => {
+  get(url, { agent, headers: { ...(gzip ? { 'Accept-Encoding': 'gzip' } : {}), ...(accept ? { Accept: accept } : {}) } }, (res) => {
     let bytes = 0;
     let decoded = 0;
     res.on('data', (chunk) => (bytes += chunk.length));

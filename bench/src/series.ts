@@ -10,7 +10,10 @@ import { isAnchor, loadAnchor, type Anchor } from './anchors.js';
 import { stockProvider } from './recording.js';
 import { median } from './utils.js';
 
-export type SeriesImpl = 'ours' | Anchor | 'stock';
+export type SeriesImpl = 'ours' | 'ours-protobuf' | Anchor | 'stock';
+
+/** What Prometheus with native histograms sends first: the protobuf exposition. */
+const PROTOBUF_ACCEPT = 'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited';
 
 /** What each series is: a B1 histogram (cases 3, 6, 7) or a counter (the load case, 8). */
 export type SeriesKind = 'histogram' | 'counter';
@@ -48,7 +51,7 @@ export async function seriesTarget(impl: SeriesImpl, capacity: number, concurren
   // scrape): the garbage of building them would otherwise be collected during the scrape and counted as its cost.
   const labelSets: Record<string, string>[] = [];
   const labelsOf = (i: number) => (labelSets[i] ??= { object_key: objectKey(i) });
-  if (impl === 'ours') {
+  if (impl === 'ours' || impl === 'ours-protobuf') {
     const t = startTelemetry({
       // The endpoint serves 10 scrapes at once by default; the concurrent case asks for more.
       prometheus: { port: 0, host: '127.0.0.1', maxConcurrentScrapes: Math.max(10, concurrent) },
@@ -154,7 +157,7 @@ interface ScrapeReply {
  * from the same server; raw net.Socket reads take 10 ms on both), which made the 10k-series scrape look 2x slower
  * on Node 24 although the endpoint served curl equally fast on both lines.
  */
-export function remoteScraper(url: string, gzip = false, concurrent = 1): { scrape: () => Promise<{ ms: number; bytes: number; decoded: number }>; close: () => void } {
+export function remoteScraper(url: string, gzip = false, concurrent = 1, accept?: string): { scrape: () => Promise<{ ms: number; bytes: number; decoded: number }>; close: () => void } {
   const execPath = process.env.TUIST_BENCH_SCRAPER_NODE || process.execPath;
   const child = fork(fileURLToPath(new URL('./scraper.mjs', import.meta.url)), [], { execPath, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return {
@@ -165,7 +168,7 @@ export function remoteScraper(url: string, gzip = false, concurrent = 1): { scra
           else if (m.gzip !== gzip) reject(new Error(`scrape of ${url}: asked gzip=${gzip}, got gzip=${m.gzip}`));
           else resolve({ ms: m.ms!, bytes: m.bytes!, decoded: m.decoded! });
         });
-        child.send({ url, gzip, concurrent });
+        child.send({ url, gzip, concurrent, accept });
       }),
     close: () => child.disconnect(),
   };
@@ -179,7 +182,7 @@ export function remoteScraper(url: string, gzip = false, concurrent = 1): { scra
 export async function scrapeCase(impl: SeriesImpl, n: number, scrapes: number, gzip = false, concurrent = 1): Promise<Record<string, number>> {
   const target = await seriesTarget(impl, n, concurrent);
   target.addSeries(0, n);
-  const scraper = remoteScraper(target.url, gzip, concurrent);
+  const scraper = remoteScraper(target.url, gzip, concurrent, impl === 'ours-protobuf' ? PROTOBUF_ACCEPT : undefined);
   const delay = monitorEventLoopDelay({ resolution: 1 });
   try {
     await scraper.scrape(); // first scrape: builds caches, warms up

@@ -43,7 +43,7 @@ describe('bench: `npm run bench -- --smoke` (the benchmark code keeps working; n
 
   it('produces a table row with numbers for every case', () => {
     const byId = new Map(report.rows.map((r) => [r.id, r]));
-    for (const id of ['1', '1b', '2', '2b', '3', '3b', '3c', '6', '6b', '6c']) {
+    for (const id of ['1', '1b', '2', '2b', '2c', '3', '3b', '3c', '3i', '3j', '6', '6b', '6c']) {
       const r = byId.get(id);
       expect(r, `row ${id}`).to.not.equal(undefined);
       // RSS growth of a few hundred series can be negative (the allocator returns memory), and a short scrape may
@@ -56,13 +56,16 @@ describe('bench: `npm run bench -- --smoke` (the benchmark code keeps working; n
     }
     // The gzip scrape compares with the JS clients behind level-1 zlib.gzip (the stock exporter serves no gzip); the
     // bytes on the wire are fewer than the uncompressed body's.
-    for (const id of ['3d', '3e', '3g', '3i', '6d']) {
+    for (const id of ['3d', '3e', '3g', '3k', '3l', '6d']) {
       const r = byId.get(id);
       expect(r, `row ${id}`).to.not.equal(undefined);
       expect(r!.ours, `row ${id}: this SDK`).to.be.a('number').and.to.be.above(0);
       expect(r!.prom, `row ${id}: prom-client`).to.be.a('number').and.to.be.above(0);
     }
     expect(byId.get('3e')!.ours!).to.be.below(byId.get('3b')!.ours!);
+    // The protobuf body is smaller than the text one, and smaller again with gzip.
+    expect(byId.get('3j')!.ours!).to.be.below(byId.get('3b')!.ours!);
+    expect(byId.get('3k')!.ours!).to.be.below(byId.get('3j')!.ours!);
     // The cluster case compares with prom-client's AggregatorRegistry only.
     for (const id of ['7', '7b', '7c']) {
       const r = byId.get(id);
@@ -107,6 +110,6 @@ describe('bench: `npm run bench -- --smoke` (the benchmark code keeps working; n
 
   it('prints the table', () => {
     expect(stdout).to.match(/^#\s+case\s+unit\s+this SDK\s+prom-client\s+@prometheus-io\/client\s+@platformatic\/prom-client\s+stock OTel/m);
-    for (const id of ['1', '1b', '2', '2b', '3', '3b', '3c', '3d', '3e', '3f', '3i', '3g', '3h', '4', '4b', '4c', '4d', '5', '5b', '5c', '5d', '6', '6b', '6c', '6d', '7', '7b', '7c', '8', '8b', '8c', '8d', '8e', '8f']) expect(stdout).to.match(new RegExp(`^${id}\\s`, 'm'));
+    for (const id of ['1', '1b', '2', '2b', '2c', '3', '3b', '3c', '3d', '3e', '3f', '3l', '3g', '3h', '3i', '3j', '3k', '4', '4b', '4c', '4d', '5', '5b', '5c', '5d', '6', '6b', '6c', '6d', '7', '7b', '7c', '8', '8b', '8c', '8d', '8e', '8f']) expect(stdout).to.match(new RegExp(`^${id}\\s`, 'm'));
   });
 });

@@ -214,6 +214,18 @@ describe('packed packages installed with npm in a fresh app (README install line
     expect([...specifiers].filter((s) => /posthog|express/.test(s))).to.deep.equal([]);
   });
 
+  it('the zero-code preload of the packed core loads with --require too (NODE_OPTIONS), in a CommonJS and an ES module app', async () => {
+    const apps = { 'preload-app.cjs': "const { getTelemetry } = require('@tuist-telemetry/core');", 'preload-app.mjs': "import { getTelemetry } from '@tuist-telemetry/core';" };
+    for (const [file, load] of Object.entries(apps)) {
+      const body = "const t = getTelemetry();\nPromise.resolve(t?.ready()).then(() => {\n  console.log('READY ' + (t?.url ?? 'none'));\n  return t?.shutdown();\n});\n";
+      writeFileSync(path.join(app, file), `${load}\n${body}`);
+      const r = await runNode([file], app, cleanEnv({ NODE_OPTIONS: '--require @tuist-telemetry/core/register' }));
+      expect(r.code, `${file}\n${r.stdout}\n${r.stderr}`).to.equal(0);
+      expect(r.stdout, file).to.match(/^READY http:\/\/127\.0\.0\.1:\d+\/metrics$/m);
+      expect(r.stderr, file).to.equal('');
+    }
+  });
+
   for (const kind of ['esm', 'cjs'] as const) {
     it(kind === 'esm' ? 'import from ESM: every package loads, core serves /metrics, otlp without its exporter names the package' : "require() from CommonJS does the same (as the README says)", async () => {
       const file = kind === 'esm' ? 'smoke.mjs' : 'smoke.cjs';

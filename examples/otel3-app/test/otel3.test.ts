@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { freePort, scrape, startPostgres, value, type Postgres } from '@tuist-telemetry/testing';
+import { scrape, startPostgres, value, type Postgres } from '@tuist-telemetry/testing';
 
 // OpenTelemetry JS 3.x needs Node >= 22.15; `npm test` runs this suite on its Node 22 and 24 lines only.
 const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
@@ -168,11 +168,10 @@ describe('examples: a NodeSDK app on OpenTelemetry JS 3.x (sdk-node 0.301, sdk-m
   });
 
   it('OTEL_METRICS_EXPORTER=prometheus serves the same on one /metrics', async () => {
-    const port = await freePort();
-    const app = startApp({ DATABASE_URL: db.url, OTEL_METRICS_EXPORTER: 'prometheus', OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1', OTEL_EXPORTER_PROMETHEUS_PORT: String(port) });
+    const app = startApp({ DATABASE_URL: db.url, OTEL_METRICS_EXPORTER: 'prometheus', OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1', OTEL_EXPORTER_PROMETHEUS_PORT: '0' });
     try {
       const ready = await app.ready;
-      expect(ready.url).to.equal(`http://127.0.0.1:${port}/metrics`);
+      expect(ready.url).to.match(/^http:\/\/127\.0\.0\.1:[1-9]\d*\/metrics$/);
       const exp = await scrape(ready.url!);
       expect(value(exp, 'tuist_runs_total', { name: 'otel3' })).to.equal(1);
       expect(value(exp, 'app_orders_total', { kind: 'book' })).to.equal(2);

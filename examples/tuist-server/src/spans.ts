@@ -5,10 +5,10 @@
  */
 import { SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 
-/** Whether `OTEL_TRACES_EXPORTER` asks for traces (core reads the first name of the list; `none` is the default). */
+/** Whether `OTEL_TRACES_EXPORTER` asks for traces, as core reads it: a name listed, and `none` nowhere (the default). */
 export function tracesRequested(env: Readonly<Record<string, string | undefined>>): boolean {
-  const first = env.OTEL_TRACES_EXPORTER?.split(',')[0]?.trim();
-  return first !== undefined && first !== '' && first !== 'none';
+  const names = (env.OTEL_TRACES_EXPORTER ?? '').split(',').map((n) => n.trim().toLowerCase()).filter(Boolean);
+  return names.length > 0 && !names.includes('none');
 }
 
 const tracer = trace.getTracer('tuist-demo');

@@ -26,7 +26,7 @@ describe('examples: the demo command line', function () {
     expect(() => parseOptions(['--port'], {})).to.throw(DemoOptionsError, /--port needs a value/);
   });
 
-  it('--help documents OTEL_TRACES_EXPORTER; traces are on for any exporter but none', () => {
+  it('--help documents OTEL_TRACES_EXPORTER; traces are on for any exporter listed, unless none is listed too', () => {
     const r = demo('--help');
     expect(r.status, r.stderr).to.equal(0);
     expect(r.stdout).to.include('OTEL_TRACES_EXPORTER=otlp').and.include('exemplar-storage');
@@ -34,7 +34,8 @@ describe('examples: the demo command line', function () {
     expect(tracesRequested({ OTEL_TRACES_EXPORTER: 'none' })).to.equal(false);
     expect(tracesRequested({ OTEL_TRACES_EXPORTER: ' ' })).to.equal(false);
     expect(tracesRequested({ OTEL_TRACES_EXPORTER: 'otlp' })).to.equal(true);
-    expect(tracesRequested({ OTEL_TRACES_EXPORTER: 'console,none' })).to.equal(true);
+    expect(tracesRequested({ OTEL_TRACES_EXPORTER: 'console,none' })).to.equal(false);
+    expect(tracesRequested({ OTEL_TRACES_EXPORTER: 'otlp,console' })).to.equal(true);
   });
 
   it('an unknown OTEL_TRACES_EXPORTER exits 1 listing the valid values, before starting any service', () => {

@@ -2,15 +2,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '@tuist-telemetry/testing';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 export interface DemoProcess {
   url: string;
-  /** `http://127.0.0.1:PORT/metrics` (also when the prometheus exporter is off: then nothing listens there). */
-  metricsUrl: string;
-  metricsPort: number;
+  /** `http://127.0.0.1:PORT/metrics` as the demo printed it; undefined when it runs no Prometheus endpoint. */
+  metricsUrl: string | undefined;
+  metricsPort: number | undefined;
   child: ChildProcess;
   /** Everything the demo printed so far. */
   output(): string;
@@ -25,14 +24,16 @@ export interface DemoProcessOptions {
   timeoutMs?: number;
 }
 
+/**
+ * Starts the demo on port 0 for both its server and /metrics (a port found free and passed on could be taken by
+ * another process before the demo binds it) and reads the ports back from what it prints once ready.
+ */
 export async function startDemoProcess(options: DemoProcessOptions = {}): Promise<DemoProcess> {
-  const port = await freePort();
-  const metricsPort = await freePort();
   const env: Record<string, string | undefined> = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...options.env };
   delete env.NODE_OPTIONS; // mocha's tsx loader options are passed explicitly below
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', '--conditions=source', 'examples/tuist-server/src/main.ts', '--port', String(port), '--metrics-port', String(metricsPort), ...(options.args ?? [])],
+    ['--import', 'tsx', '--conditions=source', 'examples/tuist-server/src/main.ts', '--port', '0', '--metrics-port', '0', ...(options.args ?? [])],
     { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] }, // ipc: the demo stops if this process dies
   );
   let out = '';
@@ -44,11 +45,10 @@ export async function startDemoProcess(options: DemoProcessOptions = {}): Promis
   let exitCode: number | null | undefined;
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve((exitCode = code))));
 
-  const url = `http://127.0.0.1:${port}`;
   const demo: DemoProcess = {
-    url,
-    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
-    metricsPort,
+    url: '',
+    metricsUrl: undefined,
+    metricsPort: undefined,
     child,
     output: () => out,
     async stop() {
@@ -64,10 +64,21 @@ export async function startDemoProcess(options: DemoProcessOptions = {}): Promis
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   for (;;) {
     if (exitCode !== undefined) throw new Error(`the demo exited (code ${exitCode}) before it was ready:\n${out}`);
+    // `✓ HTTP server   http://127.0.0.1:PORT (N ms)` and `Metrics    http://127.0.0.1:PORT/metrics` (not a TTY: no
+    // colours), read once the last line of the start-up summary has arrived (output comes in chunks).
+    const server = /HTTP server\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
+    if (server && out.includes('Press Ctrl+C to stop.')) {
+      demo.url = server;
+      const metrics = /Metrics\s+(http:\/\/127\.0\.0\.1:(\d+)\/metrics)/.exec(out);
+      demo.metricsUrl = metrics?.[1];
+      demo.metricsPort = metrics ? Number(metrics[2]) : undefined;
+    }
     try {
-      const res = await fetch(`${url}/healthz`);
-      await res.arrayBuffer();
-      if (res.status === 200 && out.includes('Ready')) return demo;
+      if (demo.url) {
+        const res = await fetch(`${demo.url}/healthz`);
+        await res.arrayBuffer();
+        if (res.status === 200) return demo;
+      }
     } catch {
       // not listening yet
     }

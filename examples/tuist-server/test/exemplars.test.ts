@@ -35,7 +35,9 @@ describe('examples: the demo with OTEL_TRACES_EXPORTER=otlp, scraped by a real P
         OTEL_METRICS_EXPORTER: 'prometheus',
       },
     });
-    prom = await startPrometheus({ targets: [`127.0.0.1:${demo.metricsPort}`], scrapeIntervalSeconds: 1, flags: ['--enable-feature=exemplar-storage'] });
+    prom = await startPrometheus({ targets: [`127.0.0.1:${demo.metricsPort!}`], scrapeIntervalSeconds: 1, flags: ['--enable-feature=exemplar-storage'] }).catch((err: Error) => {
+      throw new Error(`${err.message.slice(0, 2000)}\n--- the demo (exit code ${demo!.child.exitCode}) ---\n${demo!.output().slice(-3000)}`);
+    });
   });
   after(async () => {
     await prom?.stop();

@@ -38,7 +38,7 @@ describe('examples: the demo scraped by a real Prometheus; Grafana dashboards ch
   before(async function () {
     requireService(this, 'Prometheus', findPrometheus() !== undefined, 'apt-get install prometheus, or set PROMETHEUS_BIN');
     demo = await startDemoProcess({ args: ['--load-interval-ms', '50'] });
-    prom = await startPrometheus({ targets: [`127.0.0.1:${demo.metricsPort}`], scrapeIntervalSeconds: 1 });
+    prom = await startPrometheus({ targets: [`127.0.0.1:${demo.metricsPort!}`], scrapeIntervalSeconds: 1 });
   });
   after(async () => {
     await prom?.stop();

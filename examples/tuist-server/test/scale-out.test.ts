@@ -24,7 +24,7 @@ describe('examples: three demo instances, one Prometheus scraping all of them', 
     [s3, pg] = await Promise.all([startS3Server({ from: import.meta.url, buckets: ['tuist'] }), startPostgres({ from: import.meta.url })]);
     const env = { S3_ENDPOINT: s3.endpoint, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', DATABASE_URL: pg.url };
     instances = await Promise.all(RUNS.map(() => startDemoProcess({ args: ['--no-load'], env })));
-    prom = await startPrometheus({ targets: instances.map((d) => `127.0.0.1:${d.metricsPort}`), scrapeIntervalSeconds: 1 });
+    prom = await startPrometheus({ targets: instances.map((d) => `127.0.0.1:${d.metricsPort!}`), scrapeIntervalSeconds: 1 });
 
     await Promise.all(
       instances.map(async (d, i) => {
@@ -42,7 +42,7 @@ describe('examples: three demo instances, one Prometheus scraping all of them', 
   });
 
   it('each instance serves exactly the runs it recorded on its own /metrics', async () => {
-    const own = await Promise.all(instances.map(async (d) => sum(await scrape(d.metricsUrl), 'tuist_runs_total')));
+    const own = await Promise.all(instances.map(async (d) => sum(await scrape(d.metricsUrl!), 'tuist_runs_total')));
     expect(own).to.deep.equal(RUNS);
   });
 
@@ -56,7 +56,7 @@ describe('examples: three demo instances, one Prometheus scraping all of them', 
   it('per-instance series stay apart by the instance label', async () => {
     const byInstance = await prom!.vector('sum by (instance) (tuist_runs_total)');
     const got = Object.fromEntries(byInstance.map((s) => [s.metric.instance, Number(s.value[1])]));
-    const want = Object.fromEntries(instances.map((d, i) => [`127.0.0.1:${d.metricsPort}`, RUNS[i]]));
+    const want = Object.fromEntries(instances.map((d, i) => [`127.0.0.1:${d.metricsPort!}`, RUNS[i]]));
     expect(got).to.deep.equal(want);
     // The same label set recorded on three instances is three series, not one.
     const same = await prom!.vector('tuist_runs_total{name="build",is_ci="true",status="0"}');

@@ -3,7 +3,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '@tuist-telemetry/testing';
 import { eventually } from './demo-process.js';
 
 /**
@@ -55,11 +54,9 @@ const running = (p: Proc): boolean => {
 };
 
 async function startNpmDemo(): Promise<{ npm: ChildProcess; url: string; output: () => string }> {
-  const port = await freePort();
-  const metricsPort = await freePort();
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.NODE_OPTIONS;
-  const npm = spawn('npm', ['run', 'demo', '--', '--no-load', '--port', String(port), '--metrics-port', String(metricsPort)], {
+  const npm = spawn('npm', ['run', 'demo', '--', '--no-load', '--port', '0', '--metrics-port', '0'], {
     cwd: root,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -67,14 +64,16 @@ async function startNpmDemo(): Promise<{ npm: ChildProcess; url: string; output:
   let out = '';
   npm.stdout!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
   npm.stderr!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
-  const url = `http://127.0.0.1:${port}`;
-  await eventually(
-    `npm run demo ready on ${url}`,
+  // Port 0 for both; the server's port is read back from what the demo prints.
+  const url = await eventually(
+    'npm run demo ready',
     async () => {
       if (npm.exitCode !== null) throw new Error(`npm exited ${npm.exitCode}:\n${out}`);
+      const url = /HTTP server\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
+      if (!url || !out.includes('Ready')) return undefined;
       const res = await fetch(`${url}/healthz`);
       await res.arrayBuffer();
-      return res.status === 200 && out.includes('Ready') ? true : undefined;
+      return res.status === 200 ? url : undefined;
     },
     90_000,
     300,

@@ -10,7 +10,7 @@ const express = require('express');
 const Fastify = require('fastify');
 
 async function main() {
-  const { DATABASE_URL, S3_ENDPOINT } = process.env;
+  const { DATABASE_URL, S3_ENDPOINT, S3_BUCKET = 'zero-code-cjs' } = process.env;
 
   // The app's own pool. Idle connections close after 100 ms, so the pool also opens and closes connections.
   const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 2, idleTimeoutMillis: 100 });
@@ -32,12 +32,12 @@ async function main() {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
-  await s3.send(new CreateBucketCommand({ Bucket: 'zero-code-cjs' }));
-  await s3.send(new PutObjectCommand({ Bucket: 'zero-code-cjs', Key: 'a.txt', Body: 'hello' }));
-  await s3.send(new HeadObjectCommand({ Bucket: 'zero-code-cjs', Key: 'a.txt' }));
-  await (await s3.send(new GetObjectCommand({ Bucket: 'zero-code-cjs', Key: 'a.txt' }))).Body.transformToString();
-  await s3.send(new HeadObjectCommand({ Bucket: 'zero-code-cjs', Key: 'missing.txt' })).catch(() => {});
-  await s3.send(new ListObjectsV2Command({ Bucket: 'zero-code-cjs' }));
+  await s3.send(new CreateBucketCommand({ Bucket: S3_BUCKET }));
+  await s3.send(new PutObjectCommand({ Bucket: S3_BUCKET, Key: 'a.txt', Body: 'hello' }));
+  await s3.send(new HeadObjectCommand({ Bucket: S3_BUCKET, Key: 'a.txt' }));
+  await (await s3.send(new GetObjectCommand({ Bucket: S3_BUCKET, Key: 'a.txt' }))).Body.transformToString();
+  await s3.send(new HeadObjectCommand({ Bucket: S3_BUCKET, Key: 'missing.txt' })).catch(() => {});
+  await s3.send(new ListObjectsV2Command({ Bucket: S3_BUCKET }));
 
   const app = express();
   app.get('/projects/:handle', (req, res) => res.send(`project ${req.params.handle}`));

@@ -9,7 +9,7 @@ import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2
 import express from 'express';
 import Fastify from 'fastify';
 
-const { DATABASE_URL, S3_ENDPOINT } = process.env;
+const { DATABASE_URL, S3_ENDPOINT, S3_BUCKET = 'zero-code-esm' } = process.env;
 
 // The app's own pool. Idle connections close after 100 ms, so the pool also opens and closes connections.
 const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 2, idleTimeoutMillis: 100 });
@@ -31,12 +31,12 @@ const s3 = new S3Client({
   requestChecksumCalculation: 'WHEN_REQUIRED',
   responseChecksumValidation: 'WHEN_REQUIRED',
 });
-await s3.send(new CreateBucketCommand({ Bucket: 'zero-code-esm' }));
-await s3.send(new PutObjectCommand({ Bucket: 'zero-code-esm', Key: 'a.txt', Body: 'hello' }));
-await s3.send(new HeadObjectCommand({ Bucket: 'zero-code-esm', Key: 'a.txt' }));
-await (await s3.send(new GetObjectCommand({ Bucket: 'zero-code-esm', Key: 'a.txt' }))).Body.transformToString();
-await s3.send(new HeadObjectCommand({ Bucket: 'zero-code-esm', Key: 'missing.txt' })).catch(() => {});
-await s3.send(new ListObjectsV2Command({ Bucket: 'zero-code-esm' }));
+await s3.send(new CreateBucketCommand({ Bucket: S3_BUCKET }));
+await s3.send(new PutObjectCommand({ Bucket: S3_BUCKET, Key: 'a.txt', Body: 'hello' }));
+await s3.send(new HeadObjectCommand({ Bucket: S3_BUCKET, Key: 'a.txt' }));
+await (await s3.send(new GetObjectCommand({ Bucket: S3_BUCKET, Key: 'a.txt' }))).Body.transformToString();
+await s3.send(new HeadObjectCommand({ Bucket: S3_BUCKET, Key: 'missing.txt' })).catch(() => {});
+await s3.send(new ListObjectsV2Command({ Bucket: S3_BUCKET }));
 
 const app = express();
 app.get('/projects/:handle', (req, res) => res.send(`project ${req.params.handle}`));

@@ -23,7 +23,7 @@ async function main() {
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${server.address().port}/health`;
   for (let i = 0; i < 3; i++) await (await fetch(url)).text();
-  console.log('READY ' + JSON.stringify({ instrumentations: tuist.map((i) => i.instrumentationName) }));
+  console.log('READY ' + JSON.stringify({ instrumentations: tuist.map((i) => i.instrumentationName), health: url }));
   process.on('SIGTERM', async () => {
     await pool.end();
     server.close();

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { findPrometheus, freePort, requireService, startPostgres, startPrometheus, startS3Server, traceReceiver, type ExemplarSeries, type Postgres, type PrometheusServer, type S3Server } from '@tuist-telemetry/testing';
+import { findPrometheus, requireService, startPostgres, startPrometheus, startS3Server, traceReceiver, type ExemplarSeries, type Postgres, type PrometheusServer, type S3Server } from '@tuist-telemetry/testing';
 import { runApp } from './run-app.js';
 
 const TRACE_ID = /^[0-9a-f]{32}$/;
@@ -17,11 +17,10 @@ describe('exemplars end to end: a real Prometheus with exemplar storage scraping
 
   it('query_exemplars returns trace ids that the local OTLP trace receiver received as spans', async () => {
     const rx = await traceReceiver();
-    const port = await freePort();
     const app = runApp('esm/app.mjs', {
       DATABASE_URL: postgres.url,
       S3_ENDPOINT: s3.endpoint,
-      OTEL_EXPORTER_PROMETHEUS_PORT: String(port),
+      OTEL_EXPORTER_PROMETHEUS_PORT: '0',
       OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
       OTEL_TRACES_EXPORTER: 'otlp',
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
@@ -31,6 +30,7 @@ describe('exemplars end to end: a real Prometheus with exemplar storage scraping
     let prom: PrometheusServer | undefined;
     try {
       await app.ready;
+      const port = await app.metricsPort();
       prom = await startPrometheus({ targets: [`127.0.0.1:${port}`], flags: ['--enable-feature=exemplar-storage'] });
       const deadline = Date.now() + 30_000;
       let found: ExemplarSeries[] = [];

@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { newListeningPort } from '@tuist-telemetry/testing';
 
 const dir = fileURLToPath(new URL('..', import.meta.url));
 
-/** Runs one app with `--import @tuist-telemetry/core/register` and nothing else; resolves once it said READY. */
+/** Runs one app with `--import @tuist-telemetry/core/register` (or the preload `args` given) and nothing else; resolves once it said READY. */
 export function runApp(entry: string, env: Record<string, string>, args = ['--import', '@tuist-telemetry/core/register']) {
   // Plain node on the built packages, as a user runs it (no tsx, no source condition).
   const child = spawn(process.execPath, [...args, entry], {
@@ -25,6 +26,14 @@ export function runApp(entry: string, env: Record<string, string>, args = ['--im
   });
   return {
     ready,
+    /**
+     * The port of /metrics, for an app started with OTEL_EXPORTER_PROMETHEUS_PORT=0: the one port it listens on
+     * besides those of the URLs in its READY line (the app knows nothing of telemetry, so it cannot print it).
+     */
+    metricsPort: async (): Promise<number> => {
+      const known = [...(await ready).matchAll(/:\/\/[^:/"]+:(\d+)/g)].map((m) => Number(m[1]));
+      return newListeningPort(child.pid!, known);
+    },
     output: () => out,
     stop: async () => {
       child.kill('SIGTERM');

@@ -1,13 +1,13 @@
 import { expect } from 'chai';
 import { catalog } from '@tuist-telemetry/core';
-import { freePort, samples, scrape, startPostgres, startS3Server, type Exposition, type Postgres, type S3Server } from '@tuist-telemetry/testing';
+import { samples, scrape, startPostgres, startS3Server, type Exposition, type Postgres, type S3Server } from '@tuist-telemetry/testing';
 import { runApp } from './run-app.js';
 
 const families = (family: string) => catalog.filter((d) => d.family === family).map((d) => d.name);
 const has = (exp: Exposition, name: string): boolean =>
   samples(exp, name).length + samples(exp, `${name}_count`).length > 0;
 
-describe('zero code: node --import @tuist-telemetry/core/register on apps that import no @tuist-telemetry package', function () {
+describe('zero code: node --import (or --require) @tuist-telemetry/core/register on apps that import no @tuist-telemetry package', function () {
   let postgres: Postgres;
   let s3: S3Server;
   before(async () => {
@@ -17,24 +17,34 @@ describe('zero code: node --import @tuist-telemetry/core/register on apps that i
     await Promise.all([postgres?.stop(), s3?.stop()]);
   });
 
-  for (const [kind, entry] of [
-    ['ES module', 'esm/app.mjs'],
-    ['CommonJS', 'cjs/app.cjs'],
+  // `--require` (how NODE_OPTIONS preloads are often set) as well as `--import`, on both kinds of app.
+  const REGISTER = '@tuist-telemetry/core/register';
+  for (const [kind, entry, preload] of [
+    ['ES module', 'esm/app.mjs', { args: ['--import', REGISTER] }],
+    ['CommonJS', 'cjs/app.cjs', { args: ['--import', REGISTER] }],
+    ['ES module, --require', 'esm/app.mjs', { args: ['--require', REGISTER] }],
+    ['CommonJS, NODE_OPTIONS=--require', 'cjs/app.cjs', { args: [], env: { NODE_OPTIONS: `--require ${REGISTER}` } }],
   ] as const) {
     describe(`${kind} app (${entry})`, () => {
       let exp: Exposition;
       let output = '';
       before(async () => {
-        const port = await freePort();
-        const app = runApp(entry, {
-          DATABASE_URL: postgres.url,
-          S3_ENDPOINT: s3.endpoint,
-          OTEL_EXPORTER_PROMETHEUS_PORT: String(port),
-          OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
-        });
+        const app = runApp(
+          entry,
+          {
+            DATABASE_URL: postgres.url,
+            S3_ENDPOINT: s3.endpoint,
+            OTEL_EXPORTER_PROMETHEUS_PORT: '0',
+            OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
+            // Each run its own bucket (the same app runs under both preloads against one S3 server).
+            S3_BUCKET: `zero-code-${preload.args[0]?.slice(2) ?? 'node-options'}-${entry.slice(0, 3)}`,
+            ...('env' in preload ? preload.env : {}),
+          },
+          [...preload.args],
+        );
         try {
           await app.ready;
-          exp = await scrape(`http://127.0.0.1:${port}/metrics`);
+          exp = await scrape(`http://127.0.0.1:${await app.metricsPort()}/metrics`);
         } finally {
           output = app.output();
           await app.stop();
@@ -78,12 +88,11 @@ describe('zero code: node --import @tuist-telemetry/core/register on apps that i
     let exp: Exposition;
     let ready: { instrumentations: string[] };
     before(async () => {
-      const port = await freePort();
       const app = runApp(
         'nodesdk/app.cjs',
         {
           DATABASE_URL: postgres.url,
-          OTEL_EXPORTER_PROMETHEUS_PORT: String(port),
+          OTEL_EXPORTER_PROMETHEUS_PORT: '0',
           OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
           OTEL_TRACES_EXPORTER: 'none',
           OTEL_LOGS_EXPORTER: 'none',
@@ -92,7 +101,7 @@ describe('zero code: node --import @tuist-telemetry/core/register on apps that i
       );
       try {
         ready = JSON.parse(await app.ready) as typeof ready;
-        exp = await scrape(`http://127.0.0.1:${port}/metrics`);
+        exp = await scrape(`http://127.0.0.1:${await app.metricsPort()}/metrics`);
       } finally {
         await app.stop();
       }

@@ -206,14 +206,19 @@ describe('analytics: gating on TUIST_POSTHOG_API_KEY and TUIST_POSTHOG_URL', fun
     await analytics.shutdown();
   }
 
-  for (const [name, env] of [
-    ['only the key', (_url: string) => ({ TUIST_POSTHOG_API_KEY: 'phc_key' })],
-    ['only the URL', (url: string) => ({ TUIST_POSTHOG_URL: url })],
-    ['a blank key', (url: string) => ({ TUIST_POSTHOG_API_KEY: '  ', TUIST_POSTHOG_URL: url })],
+  for (const [name, env, warning] of [
+    ['only the key', (_url: string) => ({ TUIST_POSTHOG_API_KEY: 'phc_key' }), /TUIST_POSTHOG_API_KEY \(options\.apiKey\) is set but TUIST_POSTHOG_URL/],
+    ['only the URL', (url: string) => ({ TUIST_POSTHOG_URL: url }), /TUIST_POSTHOG_URL \(options\.host\) is set but TUIST_POSTHOG_API_KEY/],
+    ['a blank key', (url: string) => ({ TUIST_POSTHOG_API_KEY: '  ', TUIST_POSTHOG_URL: url }), undefined],
   ] as const) {
     it(`is disabled with ${name}: same API, no connection, no timer, empty snippet`, async function () {
       const timersBefore = timers();
+      const d = collectDiag();
       const analytics = createAnalytics({ env: env(ingestion.url), telemetry: null });
+      d.restore();
+      // Half a configuration says which half is missing, once.
+      if (warning) expect(d.messages.length === 1 && warning.test(d.messages[0]!), d.messages.join('\n')).to.equal(true);
+      else expect(d.messages).to.deep.equal([]);
       expect(analytics.enabled).to.equal(false);
       expect(analytics.origin).to.equal(undefined);
       expect(analytics.ignoreRequest(ingestion.url, '/batch/')).to.equal(false);

@@ -1,5 +1,9 @@
-import type { ScrapeAuth } from './prometheus/auth.js';
+import { scrapeAuthProblem, type ScrapeAuth } from './prometheus/auth.js';
 import { HIGH_CARDINALITY_LABELS, NAMING_PROFILES, type NamingProfile } from './catalog/index.js';
+import { TelemetryConfigError, MAX_MS, bool, envVar, exporterList, intSetting, integer, oneOf } from './config-values.js';
+import { NATIVE_DEFAULTS, type NativeHistogramSettings } from './native-histogram.js';
+
+export { TelemetryConfigError };
 
 export const EXPORTER_NAMES = ['prometheus', 'otlp', 'console', 'none'] as const;
 export type ExporterName = (typeof EXPORTER_NAMES)[number];
@@ -15,6 +19,8 @@ export interface PrometheusOptions {
   withScopeLabels?: boolean;
   /** Serves a `target_info` series with the resource attributes (off by default). */
   withTargetInfo?: boolean;
+  /** `_created` samples of counters and histograms in OpenMetrics; default `TUIST_TELEMETRY_OPENMETRICS_CREATED`, else off. */
+  withCreated?: boolean;
   /** A scrape response not fully written within this many ms is aborted; default 30000. */
   writeTimeoutMs?: number;
   /** A connection with no traffic (a client that stopped reading, too) is closed after this many ms; default 30000. */
@@ -43,7 +49,7 @@ export interface ClusterOptions {
 }
 
 export interface TelemetryOptions extends OtelSdkOptions {
-  /** Exporters to run; default `OTEL_METRICS_EXPORTER` (comma list), else `prometheus`. */
+  /** Exporters to run; default `OTEL_METRICS_EXPORTER` (comma list), else `prometheus`. `none` anywhere: no exporter. */
   exporters?: readonly ExporterName[] | string;
   prometheus?: PrometheusOptions;
   otlp?: {
@@ -69,6 +75,8 @@ export interface TelemetryOptions extends OtelSdkOptions {
   pollIntervalMs?: number;
   /** Node runtime metrics; default `TUIST_TELEMETRY_RUNTIME_METRICS` (anything but `false` is on). */
   runtimeMetrics?: boolean;
+  /** Native histogram buckets beside the classic ones (served in protobuf); default `TUIST_TELEMETRY_NATIVE_HISTOGRAMS`, else off. */
+  nativeHistograms?: boolean | Partial<NativeHistogramSettings>;
   /** Makes the MeterProvider the global one when none is set yet; default true. */
   setGlobalMeterProvider?: boolean;
   /** Running under `node:cluster` or PM2's cluster mode (see the README). */
@@ -82,6 +90,8 @@ export interface ResolvedConfig extends ResolvedOtelSettings {
   prometheus: Required<Omit<PrometheusOptions, 'host' | 'auth'>> & { host: string | undefined; auth: ScrapeAuth | undefined };
   otlpProtocol: OtlpProtocol;
   otlpUrl: string | undefined;
+  /** Where `otlpUrl` and `otlpProtocol` came from (an option or a variable; undefined = the default), for messages. */
+  otlpSources: { url: string | undefined; protocol: string | undefined };
   exportIntervalMs: number;
   exportTimeoutMs: number;
   serviceName: string;
@@ -92,63 +102,25 @@ export interface ResolvedConfig extends ResolvedOtelSettings {
   maxSeriesPerMetric: number;
   pollIntervalMs: number;
   runtimeMetrics: boolean;
+  nativeHistograms: NativeHistogramSettings | undefined;
   setGlobalMeterProvider: boolean;
   cluster: Required<ClusterOptions>;
 }
 
-/** A configuration mistake; thrown by `startTelemetry` with what to change. */
-export class TelemetryConfigError extends Error {
-  override name = 'TelemetryConfigError';
-}
-
-/** The largest delay setTimeout/setInterval take. */
-const MAX_MS = 2 ** 31 - 1;
-
-function nonEmpty(v: string | undefined): string | undefined {
-  const t = v?.trim();
-  return t ? t : undefined;
-}
-
-function integer(source: string, raw: unknown, min: number, max: number): number {
-  const n = typeof raw === 'string' ? (/^\s*-?\d+\s*$/.test(raw) ? Number(raw) : NaN) : (raw as number);
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
-    throw new TelemetryConfigError(`${source} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
-  }
-  return n;
-}
-
-/** An integer setting: the option when given, else the environment variable when set, else the default. */
-function intSetting(
-  option: [name: string, value: unknown],
-  env: Readonly<Record<string, string | undefined>>,
-  envName: string,
-  min: number,
-  max: number,
-  fallback: number,
-): number {
-  if (option[1] !== undefined) return integer(option[0], option[1], min, max);
-  const raw = nonEmpty(env[envName]);
-  return raw !== undefined ? integer(envName, raw, min, max) : fallback;
-}
-
-function bool(source: string, raw: string): boolean {
-  const v = raw.trim().toLowerCase();
-  if (v === 'true' || v === '1') return true;
-  if (v === 'false' || v === '0') return false;
-  throw new TelemetryConfigError(`${source} must be true or false, got ${JSON.stringify(raw)}`);
+/** Native histogram settings from the option or `TUIST_TELEMETRY_NATIVE_HISTOGRAMS`; undefined: off. */
+function nativeSettings(option: boolean | Partial<NativeHistogramSettings> | undefined, env: Readonly<Record<string, string | undefined>>): NativeHistogramSettings | undefined {
+  const raw = envVar(env, 'TUIST_TELEMETRY_NATIVE_HISTOGRAMS');
+  const on = option !== undefined ? option !== false : raw !== undefined ? bool('TUIST_TELEMETRY_NATIVE_HISTOGRAMS', raw) : false;
+  if (!on) return undefined;
+  const s = { ...NATIVE_DEFAULTS, ...(typeof option === 'object' ? option : {}) };
+  if (!(s.bucketFactor > 1 && s.bucketFactor <= 65536)) throw new TelemetryConfigError(`options.nativeHistograms.bucketFactor must be a number above 1, got ${s.bucketFactor}`);
+  integer('options.nativeHistograms.maxBuckets', s.maxBuckets, 1, 1_000_000);
+  if (!(s.zeroThreshold >= 0 && s.zeroThreshold < 1)) throw new TelemetryConfigError(`options.nativeHistograms.zeroThreshold must be from 0 to below 1, got ${s.zeroThreshold}`);
+  return s;
 }
 
 export function parseExporters(raw: readonly string[] | string, source: string): ExporterName[] {
-  const list = (typeof raw === 'string' ? raw.split(',') : [...raw]).map((s) => String(s).trim().toLowerCase()).filter(Boolean);
-  for (const e of list) {
-    if (!(EXPORTER_NAMES as readonly string[]).includes(e)) {
-      throw new TelemetryConfigError(`${source}: unknown exporter ${JSON.stringify(e)}; valid values are ${EXPORTER_NAMES.join(', ')} (comma-separated)`);
-    }
-  }
-  const unique = [...new Set(list)] as ExporterName[];
-  // `none` alongside real exporters means nothing: the real ones win (as the OTel SDK does).
-  const real = unique.filter((e) => e !== 'none');
-  return real.length ? real : unique.length ? [] : ['prometheus'];
+  return exporterList(EXPORTER_NAMES, raw, source) ?? ['prometheus'];
 }
 
 /** A credential: a non-empty string without control characters (and without spaces unless `spaces`). */
@@ -200,30 +172,40 @@ export function resolveConfig(options: TelemetryOptions = {}): ResolvedConfig {
   const exporters =
     options.exporters !== undefined
       ? parseExporters(options.exporters, 'options.exporters')
-      : nonEmpty(env.OTEL_METRICS_EXPORTER)
+      : envVar(env, 'OTEL_METRICS_EXPORTER')
         ? parseExporters(env.OTEL_METRICS_EXPORTER!, 'OTEL_METRICS_EXPORTER')
         : ['prometheus' as const];
 
   const p = options.prometheus ?? {};
   const port = intSetting(['options.prometheus.port', p.port], env, 'OTEL_EXPORTER_PROMETHEUS_PORT', 0, 65535, 9091);
-  const host = p.host ?? nonEmpty(env.OTEL_EXPORTER_PROMETHEUS_HOST);
-  const withScopeLabels = p.withScopeLabels ?? (nonEmpty(env.TUIST_TELEMETRY_PROMETHEUS_SCOPE_LABELS) ? bool('TUIST_TELEMETRY_PROMETHEUS_SCOPE_LABELS', env.TUIST_TELEMETRY_PROMETHEUS_SCOPE_LABELS!) : false);
-  const withTargetInfo = p.withTargetInfo ?? (nonEmpty(env.TUIST_TELEMETRY_PROMETHEUS_TARGET_INFO) ? bool('TUIST_TELEMETRY_PROMETHEUS_TARGET_INFO', env.TUIST_TELEMETRY_PROMETHEUS_TARGET_INFO!) : false);
+  const host = p.host ?? envVar(env, 'OTEL_EXPORTER_PROMETHEUS_HOST');
+  const withScopeLabels = p.withScopeLabels ?? (envVar(env, 'TUIST_TELEMETRY_PROMETHEUS_SCOPE_LABELS') ? bool('TUIST_TELEMETRY_PROMETHEUS_SCOPE_LABELS', env.TUIST_TELEMETRY_PROMETHEUS_SCOPE_LABELS!) : false);
+  const withTargetInfo = p.withTargetInfo ?? (envVar(env, 'TUIST_TELEMETRY_PROMETHEUS_TARGET_INFO') ? bool('TUIST_TELEMETRY_PROMETHEUS_TARGET_INFO', env.TUIST_TELEMETRY_PROMETHEUS_TARGET_INFO!) : false);
+  const withCreated = p.withCreated ?? (envVar(env, 'TUIST_TELEMETRY_OPENMETRICS_CREATED') ? bool('TUIST_TELEMETRY_OPENMETRICS_CREATED', env.TUIST_TELEMETRY_OPENMETRICS_CREATED!) : false);
 
   const writeTimeoutMs = intSetting(['options.prometheus.writeTimeoutMs', p.writeTimeoutMs], {}, '', 1, MAX_MS, 30_000);
   const idleTimeoutMs = intSetting(['options.prometheus.idleTimeoutMs', p.idleTimeoutMs], {}, '', 1, MAX_MS, 30_000);
   const maxConcurrentScrapes = intSetting(['options.prometheus.maxConcurrentScrapes', p.maxConcurrentScrapes], {}, '', 1, 10_000, 10);
 
   const auth = scrapeAuth(p.auth, env);
+  // Credentials no client could send (non-ASCII token, longer than Node's header limit): refused here.
+  const authProblem = auth && scrapeAuthProblem(auth, p.auth !== undefined);
+  if (authProblem) throw new TelemetryConfigError(authProblem);
 
-  const protoRaw = options.otlp?.protocol ?? nonEmpty(env.OTEL_EXPORTER_OTLP_METRICS_PROTOCOL) ?? nonEmpty(env.OTEL_EXPORTER_OTLP_PROTOCOL) ?? 'http/protobuf';
+  const protoFrom =
+    options.otlp?.protocol !== undefined ? 'options.otlp.protocol'
+    : envVar(env, 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL') ? 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL'
+    : envVar(env, 'OTEL_EXPORTER_OTLP_PROTOCOL') ? 'OTEL_EXPORTER_OTLP_PROTOCOL'
+    : undefined;
+  const protoRaw = options.otlp?.protocol ?? (protoFrom ? envVar(env, protoFrom)! : 'http/protobuf');
   if (!(OTLP_PROTOCOLS as readonly string[]).includes(protoRaw)) {
-    throw new TelemetryConfigError(`OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: unknown protocol ${JSON.stringify(protoRaw)}; valid values are ${OTLP_PROTOCOLS.join(', ')}`);
+    throw new TelemetryConfigError(`${protoFrom}: unknown protocol ${JSON.stringify(protoRaw)}; valid values are ${OTLP_PROTOCOLS.join(', ')}`);
   }
 
   // Resolved here (not left to the exporter) so `options.env` is honoured like process.env.
-  const metricsEndpoint = nonEmpty(env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT);
-  const baseEndpoint = nonEmpty(env.OTEL_EXPORTER_OTLP_ENDPOINT);
+  const metricsEndpoint = envVar(env, 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT');
+  const baseEndpoint = envVar(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
+  const urlFrom = options.otlp?.url !== undefined ? 'options.otlp.url' : metricsEndpoint ? 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT' : baseEndpoint ? 'OTEL_EXPORTER_OTLP_ENDPOINT' : undefined;
   const otlpUrl =
     options.otlp?.url ??
     metricsEndpoint ??
@@ -232,12 +214,12 @@ export function resolveConfig(options: TelemetryOptions = {}): ResolvedConfig {
   const exportIntervalMs = intSetting(['options.exportIntervalMs', options.exportIntervalMs], env, 'OTEL_METRIC_EXPORT_INTERVAL', 1, MAX_MS, 60000);
   const timeoutRaw = intSetting(['', undefined], env, 'OTEL_METRIC_EXPORT_TIMEOUT', 1, MAX_MS, 30000);
 
-  const naming = (options.naming ?? nonEmpty(env.TUIST_TELEMETRY_NAMING) ?? 'docs') as NamingProfile;
+  const naming = (options.naming ?? envVar(env, 'TUIST_TELEMETRY_NAMING') ?? 'docs') as NamingProfile;
   if (!NAMING_PROFILES.includes(naming)) {
     throw new TelemetryConfigError(`${options.naming !== undefined ? 'options.naming' : 'TUIST_TELEMETRY_NAMING'}: unknown naming profile ${JSON.stringify(naming)}; valid values are ${NAMING_PROFILES.join(', ')}`);
   }
 
-  const hcRaw = options.highCardinalityLabels ?? nonEmpty(env.TUIST_TELEMETRY_HIGH_CARDINALITY_LABELS) ?? [];
+  const hcRaw = options.highCardinalityLabels ?? envVar(env, 'TUIST_TELEMETRY_HIGH_CARDINALITY_LABELS') ?? [];
   const hcSource = options.highCardinalityLabels !== undefined ? 'options.highCardinalityLabels' : 'TUIST_TELEMETRY_HIGH_CARDINALITY_LABELS';
   const hcList = typeof hcRaw === 'string' ? hcRaw.split(',').map((s) => s.trim()).filter(Boolean) : [...hcRaw];
   const highCardinality = new Set<string>();
@@ -252,9 +234,9 @@ export function resolveConfig(options: TelemetryOptions = {}): ResolvedConfig {
   const maxSeriesPerMetric = intSetting(['options.maxSeriesPerMetric', options.maxSeriesPerMetric], env, 'TUIST_TELEMETRY_MAX_SERIES_PER_METRIC', 1, 10_000_000, 2000);
   const pollIntervalMs = intSetting(['options.pollIntervalMs', options.pollIntervalMs], env, 'TUIST_TELEMETRY_POLL_INTERVAL_MS', 1, MAX_MS, 600_000);
   const runtimeMetrics =
-    options.runtimeMetrics ?? (nonEmpty(env.TUIST_TELEMETRY_RUNTIME_METRICS) ? bool('TUIST_TELEMETRY_RUNTIME_METRICS', env.TUIST_TELEMETRY_RUNTIME_METRICS!) : true);
+    options.runtimeMetrics ?? (envVar(env, 'TUIST_TELEMETRY_RUNTIME_METRICS') ? bool('TUIST_TELEMETRY_RUNTIME_METRICS', env.TUIST_TELEMETRY_RUNTIME_METRICS!) : true);
 
-  const clusterMode = (options.cluster?.mode ?? nonEmpty(env.TUIST_TELEMETRY_CLUSTER)?.toLowerCase() ?? 'auto') as ClusterMode;
+  const clusterMode = (options.cluster?.mode ?? envVar(env, 'TUIST_TELEMETRY_CLUSTER')?.toLowerCase() ?? 'auto') as ClusterMode;
   if (!CLUSTER_MODES.includes(clusterMode)) {
     throw new TelemetryConfigError(`${options.cluster?.mode !== undefined ? 'options.cluster.mode' : 'TUIST_TELEMETRY_CLUSTER'}: unknown mode ${JSON.stringify(clusterMode)}; valid values are ${CLUSTER_MODES.join(', ')}`);
   }
@@ -262,12 +244,13 @@ export function resolveConfig(options: TelemetryOptions = {}): ResolvedConfig {
 
   return {
     exporters,
-    prometheus: { host, port, withScopeLabels, withTargetInfo, writeTimeoutMs, idleTimeoutMs, maxConcurrentScrapes, auth },
+    prometheus: { host, port, withScopeLabels, withTargetInfo, withCreated, writeTimeoutMs, idleTimeoutMs, maxConcurrentScrapes, auth },
     otlpProtocol: protoRaw as OtlpProtocol,
     otlpUrl,
+    otlpSources: { url: urlFrom, protocol: protoFrom },
     exportIntervalMs,
     exportTimeoutMs: Math.min(timeoutRaw, exportIntervalMs),
-    serviceName: options.serviceName ?? nonEmpty(env.OTEL_SERVICE_NAME) ?? 'tuist-server',
+    serviceName: options.serviceName ?? envVar(env, 'OTEL_SERVICE_NAME') ?? 'tuist-server',
     serviceVersion: options.serviceVersion,
     naming,
     highCardinality,
@@ -275,6 +258,7 @@ export function resolveConfig(options: TelemetryOptions = {}): ResolvedConfig {
     maxSeriesPerMetric,
     pollIntervalMs,
     runtimeMetrics,
+    nativeHistograms: nativeSettings(options.nativeHistograms, env),
     setGlobalMeterProvider: options.setGlobalMeterProvider ?? true,
     cluster: { mode: clusterMode, timeoutMs: clusterTimeoutMs },
     ...resolveOtelSettings(options, env),
@@ -287,6 +271,8 @@ export const RESOURCE_DETECTOR_NAMES = ['env', 'host', 'os', 'process', 'service
 export type ResourceDetectorName = (typeof RESOURCE_DETECTOR_NAMES)[number];
 export const TEMPORALITY_PREFERENCES = ['cumulative', 'delta', 'lowmemory'] as const;
 export type TemporalityPreference = (typeof TEMPORALITY_PREFERENCES)[number];
+export const HISTOGRAM_AGGREGATIONS = ['explicit_bucket_histogram', 'base2_exponential_bucket_histogram'] as const;
+export type HistogramAggregation = (typeof HISTOGRAM_AGGREGATIONS)[number];
 export const TRACES_EXPORTER_NAMES = ['otlp', 'console', 'none'] as const;
 export type TracesExporterName = (typeof TRACES_EXPORTER_NAMES)[number];
 export const TRACES_SAMPLERS = [
@@ -309,9 +295,18 @@ export interface OtelSdkOptions {
   serviceInstanceId?: string;
   /** OTLP temporality of the catalog; default `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`, else `cumulative`. */
   temporalityPreference?: TemporalityPreference;
+  /**
+   * `base2_exponential_bucket_histogram`: pushes also carry each catalog histogram as an OTLP ExponentialHistogram
+   * (from native buckets, turned on for it); default `OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION`, else
+   * `explicit_bucket_histogram` (the documented buckets only).
+   */
+  histogramAggregation?: HistogramAggregation;
   traces?: {
-    /** `otlp`, `console` or `none`; default `OTEL_TRACES_EXPORTER`, else `none`. */
-    exporter?: TracesExporterName;
+    /**
+     * `otlp`, `console` or both (a list, or a comma list as `OTEL_TRACES_EXPORTER` takes), or `none`; default
+     * `OTEL_TRACES_EXPORTER`, else `none`. `none` anywhere in a list means no traces, as OpenTelemetry reads it.
+     */
+    exporter?: TracesExporterName | readonly TracesExporterName[] | string;
     /** Default `OTEL_TRACES_SAMPLER`, else `parentbased_always_on`. */
     sampler?: TracesSampler;
     /** Ratio for the `*traceidratio` samplers; default `OTEL_TRACES_SAMPLER_ARG`, else 1. */
@@ -327,13 +322,17 @@ export interface ResolvedOtelSettings {
   resourceDetectors: ResourceDetectorName[];
   serviceInstanceId: string | undefined;
   temporalityPreference: TemporalityPreference;
-  traces: { exporter: TracesExporterName; sampler: TracesSampler; samplerArg: number; url: string | undefined; protocol: OtlpProtocol };
-}
-
-function oneOf<T extends string>(valid: readonly T[], raw: string, source: string): T {
-  const v = raw.trim().toLowerCase();
-  if (!(valid as readonly string[]).includes(v)) throw new TelemetryConfigError(`${source}: unknown value ${JSON.stringify(raw)}; valid values are ${valid.join(', ')}`);
-  return v as T;
+  histogramAggregation: HistogramAggregation;
+  /** `exporters`: one span processor each, in the order named; empty means no traces. */
+  traces: {
+    exporters: Exclude<TracesExporterName, 'none'>[];
+    sampler: TracesSampler;
+    samplerArg: number;
+    url: string | undefined;
+    protocol: OtlpProtocol;
+    /** The option or variable that set `url` and `protocol` (undefined = the default), for messages. */
+    sources: { url: string | undefined; protocol: string | undefined };
+  };
 }
 
 /** As the Node SDK reads `OTEL_NODE_RESOURCE_DETECTORS`: `all` wins, then `none`, else the names listed. */
@@ -346,34 +345,47 @@ export function parseResourceDetectors(raw: readonly string[] | string, source: 
 }
 
 export function resolveOtelSettings(options: OtelSdkOptions, env: Readonly<Record<string, string | undefined>>): ResolvedOtelSettings {
-  const detectorsRaw = options.resourceDetectors ?? nonEmpty(env.OTEL_NODE_RESOURCE_DETECTORS);
+  const detectorsRaw = options.resourceDetectors ?? envVar(env, 'OTEL_NODE_RESOURCE_DETECTORS');
   const resourceDetectors =
     detectorsRaw === undefined
       ? (['env', 'serviceinstance'] as ResourceDetectorName[])
       : parseResourceDetectors(detectorsRaw, options.resourceDetectors !== undefined ? 'options.resourceDetectors' : 'OTEL_NODE_RESOURCE_DETECTORS');
 
-  const tempRaw = options.temporalityPreference ?? nonEmpty(env.OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE) ?? 'cumulative';
+  const tempRaw = options.temporalityPreference ?? envVar(env, 'OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE') ?? 'cumulative';
   const temporalityPreference = oneOf(TEMPORALITY_PREFERENCES, tempRaw, options.temporalityPreference !== undefined ? 'options.temporalityPreference' : 'OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE');
 
+  const aggSource = options.histogramAggregation !== undefined ? 'options.histogramAggregation' : 'OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION';
+  const histogramAggregation = oneOf(HISTOGRAM_AGGREGATIONS, options.histogramAggregation ?? envVar(env, aggSource) ?? 'explicit_bucket_histogram', aggSource);
+
   const t = options.traces ?? {};
-  const exporter = oneOf(TRACES_EXPORTER_NAMES, t.exporter ?? nonEmpty(env.OTEL_TRACES_EXPORTER)?.split(',')[0] ?? 'none', t.exporter !== undefined ? 'options.traces.exporter' : 'OTEL_TRACES_EXPORTER');
-  const sampler = oneOf(TRACES_SAMPLERS, t.sampler ?? nonEmpty(env.OTEL_TRACES_SAMPLER) ?? 'parentbased_always_on', t.sampler !== undefined ? 'options.traces.sampler' : 'OTEL_TRACES_SAMPLER');
-  const argRaw: unknown = t.samplerArg ?? nonEmpty(env.OTEL_TRACES_SAMPLER_ARG);
+  const exportersRaw = t.exporter ?? envVar(env, 'OTEL_TRACES_EXPORTER');
+  const exporters = exportersRaw === undefined ? [] : (exporterList(TRACES_EXPORTER_NAMES, exportersRaw, t.exporter !== undefined ? 'options.traces.exporter' : 'OTEL_TRACES_EXPORTER') ?? []);
+  const sampler = oneOf(TRACES_SAMPLERS, t.sampler ?? envVar(env, 'OTEL_TRACES_SAMPLER') ?? 'parentbased_always_on', t.sampler !== undefined ? 'options.traces.sampler' : 'OTEL_TRACES_SAMPLER');
+  const argRaw: unknown = t.samplerArg ?? envVar(env, 'OTEL_TRACES_SAMPLER_ARG');
   let samplerArg = 1;
   if (argRaw !== undefined && sampler.endsWith('traceidratio')) {
-    samplerArg = typeof argRaw === 'number' ? argRaw : Number(argRaw);
+    // Decimal notation only (`0.25`, `.5`, `1e-2`); Number() would also take `0x1` and `0b1`.
+    samplerArg = typeof argRaw === 'number' ? argRaw : /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(String(argRaw)) ? Number(argRaw) : NaN;
     if (!Number.isFinite(samplerArg) || samplerArg < 0 || samplerArg > 1) {
       throw new TelemetryConfigError(`${t.samplerArg !== undefined ? 'options.traces.samplerArg' : 'OTEL_TRACES_SAMPLER_ARG'} must be a ratio from 0 to 1, got ${JSON.stringify(argRaw)}`);
     }
   }
-  const protocol = oneOf(OTLP_PROTOCOLS, t.protocol ?? nonEmpty(env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL) ?? nonEmpty(env.OTEL_EXPORTER_OTLP_PROTOCOL) ?? 'http/protobuf', 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL');
-  const base = nonEmpty(env.OTEL_EXPORTER_OTLP_ENDPOINT);
-  const url = t.url ?? nonEmpty(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) ?? (base ? (protocol === 'grpc' ? base : base.replace(/\/+$/, '') + '/v1/traces') : undefined);
+  const protocolFrom =
+    t.protocol !== undefined ? 'options.traces.protocol'
+    : envVar(env, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'
+    : envVar(env, 'OTEL_EXPORTER_OTLP_PROTOCOL') ? 'OTEL_EXPORTER_OTLP_PROTOCOL'
+    : undefined;
+  const protocol = oneOf(OTLP_PROTOCOLS, t.protocol ?? (protocolFrom ? envVar(env, protocolFrom)! : 'http/protobuf'), protocolFrom ?? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL');
+  const base = envVar(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
+  const tracesEndpoint = envVar(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
+  const url = t.url ?? tracesEndpoint ?? (base ? (protocol === 'grpc' ? base : base.replace(/\/+$/, '') + '/v1/traces') : undefined);
+  const urlFrom = t.url !== undefined ? 'options.traces.url' : tracesEndpoint ? 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT' : base ? 'OTEL_EXPORTER_OTLP_ENDPOINT' : undefined;
 
   return {
     resourceDetectors,
     serviceInstanceId: options.serviceInstanceId ?? undefined,
     temporalityPreference,
-    traces: { exporter, sampler, samplerArg, url, protocol },
+    histogramAggregation,
+    traces: { exporters, sampler, samplerArg, url, protocol, sources: { url: urlFrom, protocol: protocolFrom } },
   };
 }

@@ -45,7 +45,9 @@ export class WarnOnce {
   }
 
   error(kind: string, message: string, err?: unknown): void {
-    if (this.window.admit(kind) !== undefined) this.log.error(message, err);
+    if (this.window.admit(kind) === undefined) return;
+    if (err === undefined) this.log.error(message);
+    else this.log.error(message, err);
   }
 }
 
@@ -98,11 +100,22 @@ const LEVELS: Readonly<Record<string, DiagLogLevel>> = {
 /** Where @opentelemetry/api 1.x keeps its globals; `diag` is set there once any diag logger is registered. */
 const OTEL_API_GLOBAL = Symbol.for('opentelemetry.js.api.1');
 
+/** The registered diag logger (OTel's wrapper around it), or undefined. */
+const registeredDiag = (): unknown => (globalThis as unknown as Record<symbol, { diag?: unknown } | undefined>)[OTEL_API_GLOBAL]?.diag;
+
 /** Whether a diag logger is registered (by the host, by NodeSDK, or by an earlier `installDefaultDiagLogger`). */
 export function diagLoggerInstalled(): boolean {
-  const api = (globalThis as unknown as Record<symbol, { diag?: unknown } | undefined>)[OTEL_API_GLOBAL];
-  return api?.diag !== undefined;
+  return registeredDiag() !== undefined;
 }
+
+/**
+ * How long the default logger holds what it would print after it is installed: a host sets its own logger in its
+ * first lines, which run only after `--import …/register` (or its `startTelemetry()` call) and after its modules
+ * load; what failed meanwhile (a busy port, an export) then goes to the host's logger, not to stderr.
+ */
+export const DEFAULT_LOGGER_HOLD_MS = 2000;
+/** At most this many messages are held; later ones in the hold are dropped. */
+const MAX_HELD = 100;
 
 function formatArg(a: unknown): string {
   if (typeof a === 'string') return a;
@@ -121,13 +134,21 @@ function formatArg(a: unknown): string {
  */
 export class StderrDiagLogger implements DiagLogger {
   private readonly window = new PerKindWindow(1000);
+  private held: { level: 'error' | 'warn' | 'info' | 'debug' | 'verbose'; args: unknown[] }[] | undefined;
+  private registered: unknown;
+  private holdTimer: NodeJS.Timeout | undefined;
+  private readonly releaseNow = (): void => this.release();
 
   error(...args: unknown[]): void {
     this.write('error', args, true);
   }
   warn(...args: unknown[]): void {
     // setLogger tells the logger it replaces; the host taking over from this default is expected, not news.
-    if (typeof args[0] === 'string' && args[0].startsWith('Current logger will be overwritten')) return;
+    if (typeof args[0] === 'string' && args[0].startsWith('Current logger will be overwritten')) {
+      // The host's logger is registered right after this call: what this one held goes to it.
+      if (this.held) queueMicrotask(this.releaseNow);
+      return;
+    }
     this.write('warn', args, true);
   }
   info(...args: unknown[]): void {
@@ -140,7 +161,39 @@ export class StderrDiagLogger implements DiagLogger {
     this.write('verbose', args, false);
   }
 
-  private write(level: string, args: unknown[], dedupe: boolean): void {
+  /**
+   * Holds what this logger (registered just now) would print for `ms`, until the host replaces it, or until the
+   * process exits, whichever comes first; see `DEFAULT_LOGGER_HOLD_MS`.
+   */
+  hold(ms: number): void {
+    this.held = [];
+    this.registered = registeredDiag();
+    this.holdTimer = setTimeout(this.releaseNow, ms).unref();
+    process.once('exit', this.releaseNow);
+  }
+
+  /**
+   * Ends the hold: the held messages are printed when this logger is still the registered one, or passed, in
+   * order, to the logger that replaced it (through `diag`, at that logger's level).
+   */
+  release(): void {
+    const held = this.held;
+    if (!held) return;
+    this.held = undefined;
+    clearTimeout(this.holdTimer);
+    process.removeListener('exit', this.releaseNow);
+    const replaced = registeredDiag() !== this.registered;
+    for (const { level, args } of held) {
+      if (replaced) diag[level](...(args as [string, ...unknown[]]));
+      else this.write(level, args, level === 'error' || level === 'warn');
+    }
+  }
+
+  private write(level: 'error' | 'warn' | 'info' | 'debug' | 'verbose', args: unknown[], dedupe: boolean): void {
+    if (this.held) {
+      if (this.held.length < MAX_HELD) this.held.push({ level, args });
+      return;
+    }
     try {
       let text = args.map(formatArg).join(' ');
       if (dedupe) {
@@ -155,18 +208,30 @@ export class StderrDiagLogger implements DiagLogger {
   }
 }
 
+let heldDefault: StderrDiagLogger | undefined;
+
+/** Prints (or hands to the host's logger) what the default logger still holds: at shutdown, before a signal ends the process. */
+export function releaseDefaultDiagLogger(): void {
+  heldDefault?.release();
+  heldDefault = undefined;
+}
+
 /**
  * When no diag logger is registered, installs `StderrDiagLogger` at the level of `OTEL_LOG_LEVEL` (none, error,
  * warn, info, debug, verbose, all; default warn), so start-up failures (a busy port) and export failures (a refused
  * OTLP endpoint) are visible by default; `OTEL_LOG_LEVEL=none` installs nothing. A logger the host registers, before
- * or after, wins.
+ * or after, wins: what the default would print in its first `DEFAULT_LOGGER_HOLD_MS` goes to a logger the host
+ * registers meanwhile (its first lines run only after register and its imports), not to stderr.
  */
 export function installDefaultDiagLogger(env: Readonly<Record<string, string | undefined>>): void {
   if (diagLoggerInstalled()) return;
   const raw = env.OTEL_LOG_LEVEL?.trim().toLowerCase();
   const level = raw ? LEVELS[raw] : undefined;
   if (level === DiagLogLevel.NONE) return;
-  diag.setLogger(new StderrDiagLogger(), { logLevel: level ?? DiagLogLevel.WARN, suppressOverrideMessage: true });
+  const stderr = new StderrDiagLogger();
+  diag.setLogger(stderr, { logLevel: level ?? DiagLogLevel.WARN, suppressOverrideMessage: true });
+  stderr.hold(DEFAULT_LOGGER_HOLD_MS);
+  heldDefault = stderr;
   if (raw && level === undefined) {
     diag.warn(`@tuist-telemetry/core: OTEL_LOG_LEVEL=${JSON.stringify(raw)} is not a level (none, error, warn, info, debug, verbose, all); using warn`);
   }

@@ -2,7 +2,8 @@ import { createRequire } from 'node:module';
 import { ConsoleMetricExporter, PeriodicExportingMetricReader, type MetricProducer, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import { TelemetryConfigError, type OtlpProtocol, type ResolvedConfig, type TemporalityPreference } from './config.js';
 import { withExemplars, type MetricsSerializer } from './otel/otlp-exemplars.js';
-import { logger } from './diag.js';
+import { defaultOtlpUrl, observeAttempts, OtlpFailures } from './otel/otlp-failures.js';
+import { logger, WarnOnce } from './diag.js';
 
 const require = createRequire(import.meta.url);
 
@@ -69,6 +70,7 @@ export function otlpExporter(
   url: string | undefined,
   load: Load = require,
   temporality?: TemporalityPreference,
+  failures?: OtlpFailures,
 ): PushMetricExporter {
   const pkg = OTLP_EXPORTER_PACKAGES[protocol];
   const mod = loadOtlpPackage<{ OTLPMetricExporter: new (c?: { url?: string; temporalityPreference?: number }) => PushMetricExporter }>(
@@ -79,7 +81,8 @@ export function otlpExporter(
     load,
   );
   const options = { ...(url ? { url } : {}), ...(temporality ? { temporalityPreference: TEMPORALITY[temporality] } : {}) };
-  return exporterWithExemplars(protocol, pkg, options) ?? new mod.OTLPMetricExporter(options);
+  const exporter = exporterWithExemplars(protocol, pkg, options, failures) ?? new mod.OTLPMetricExporter(options);
+  return failures ? failures.exporter(exporter) : exporter;
 }
 
 type Delegate = unknown;
@@ -101,7 +104,7 @@ interface ExporterParts {
  * otel/otlp-exemplars.ts). The parts are loaded from the exporter package's own dependencies, so they are the
  * copies it would use. If a future version moved them, the stock exporter is used instead, without exemplars.
  */
-function exporterWithExemplars(protocol: OtlpProtocol, pkg: string, config: object): PushMetricExporter | undefined {
+function exporterWithExemplars(protocol: OtlpProtocol, pkg: string, config: object, failures: OtlpFailures | undefined): PushMetricExporter | undefined {
   try {
     const from = createRequire(require.resolve(pkg));
     const base = protocol === 'grpc' ? '@opentelemetry/otlp-grpc-exporter-base' : '@opentelemetry/otlp-exporter-base/node-http';
@@ -118,6 +121,7 @@ function exporterWithExemplars(protocol: OtlpProtocol, pkg: string, config: obje
       const options = p.convertLegacyHttpOptions(config, 'METRICS', 'v1/metrics', { 'Content-Type': json ? 'application/json' : 'application/x-protobuf' });
       delegate = p.createOtlpHttpExportDelegate(options, serializer, 'otlp_http_metric_exporter', p.MetricsExporterMetricsHelper, undefined);
     }
+    if (failures) observeAttempts(delegate, failures);
     return new p.OTLPMetricExporterBase(delegate, config);
   } catch (err) {
     logger('core').warn(`OTLP metric exports will carry no exemplars: ${pkg} is not laid out as version ${OTLP_EXPORTER_VERSION} (${String(err)})`);
@@ -125,25 +129,58 @@ function exporterWithExemplars(protocol: OtlpProtocol, pkg: string, config: obje
   }
 }
 
-/** One periodic reader per push exporter, each reading core's store through `producer`. */
-export function pushReaders(config: ResolvedConfig, producer: MetricProducer | (() => MetricProducer)): PeriodicExportingMetricReader[] {
+/** A periodic reader whose OTLP exporter's last export is bounded when it shuts down (see OtlpFailures). */
+class PushReader extends PeriodicExportingMetricReader {
+  constructor(
+    options: ConstructorParameters<typeof PeriodicExportingMetricReader>[0],
+    private readonly failures: OtlpFailures | undefined,
+  ) {
+    super(options);
+  }
+
+  protected override async onShutdown(): Promise<void> {
+    this.failures?.close();
+    await super.onShutdown();
+  }
+}
+
+/**
+ * One periodic reader per push exporter, each reading core's store through `producer`. OTLP failures are reported
+ * through `warnings` (one readable line per kind per minute) and the final flush is bounded (otel/otlp-failures.ts).
+ */
+export function pushReaders(
+  config: ResolvedConfig,
+  producer: MetricProducer | (() => MetricProducer),
+  warnings: WarnOnce = new WarnOnce(logger('core')),
+): PeriodicExportingMetricReader[] {
   const readers: PeriodicExportingMetricReader[] = [];
   for (const name of config.exporters) {
     let exporter: PushMetricExporter | undefined;
-    // The temporality preference applies to the MeterProvider's own instruments too (the catalog's producer
-    // follows it by itself), also when it comes from options rather than the environment the exporter reads.
-    if (name === 'otlp') exporter = otlpExporter(config.otlpProtocol, config.otlpUrl, require, config.temporalityPreference);
-    else if (name === 'console') exporter = new ConsoleMetricExporter();
+    let failures: OtlpFailures | undefined;
+    if (name === 'otlp') {
+      const target = {
+        signal: 'metrics' as const,
+        url: config.otlpUrl ?? defaultOtlpUrl(config.otlpProtocol, 'metrics'),
+        protocol: config.otlpProtocol,
+        urlFrom: config.otlpSources.url,
+        protocolFrom: config.otlpSources.protocol,
+      };
+      // An export ends a little before the reader's timeout, so the reader never cuts one off unexplained.
+      const budgetMs = Math.max(1, config.exportTimeoutMs - Math.min(50, Math.floor(config.exportTimeoutMs / 10)));
+      failures = new OtlpFailures(target, budgetMs, warnings);
+      // The temporality preference applies to the MeterProvider's own instruments too (the catalog's producer
+      // follows it by itself), also when it comes from options rather than the environment the exporter reads.
+      exporter = otlpExporter(config.otlpProtocol, config.otlpUrl, require, config.temporalityPreference, failures);
+    } else if (name === 'console') exporter = new ConsoleMetricExporter();
     if (!exporter) continue;
-    readers.push(
-      new PeriodicExportingMetricReader({
-        exporter,
-        exportIntervalMillis: config.exportIntervalMs,
-        exportTimeoutMillis: config.exportTimeoutMs,
-        // One producer per reader: a delta producer remembers what its reader exported last.
-        metricProducers: [typeof producer === 'function' ? producer() : producer],
-      }),
-    );
+    const options = {
+      exporter,
+      exportIntervalMillis: config.exportIntervalMs,
+      exportTimeoutMillis: config.exportTimeoutMs,
+      // One producer per reader: a delta producer remembers what its reader exported last.
+      metricProducers: [typeof producer === 'function' ? producer() : producer],
+    };
+    readers.push(new PushReader(options, failures));
   }
   return readers;
 }

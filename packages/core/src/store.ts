@@ -1,6 +1,7 @@
 import { type MetricDefinition, type NamingProfile, exposedName } from './catalog/types.js';
 import { describe, describeError, type WarnOnce } from './diag.js';
 import { keepExemplar, tracingPossible, type Exemplar } from './exemplars.js';
+import { NativeBuckets, schemaForFactor, type NativeHistogramSettings } from './native-histogram.js';
 import {
   DEFAULT_MAX_SERIES_PER_METRIC,
   LABEL_OVERFLOW_METRIC,
@@ -33,6 +34,8 @@ export interface StoreOptions {
   maxLabelValues: number;
   /** Series kept per family before new label sets go to the all-`__overflow__` series; default 2000 (labels/policy.ts). */
   maxSeriesPerMetric?: number;
+  /** Native histogram buckets beside the classic ones on every catalog histogram (native-histogram.ts); off when unset. */
+  nativeHistograms?: NativeHistogramSettings;
   warn: WarnOnce;
 }
 
@@ -49,6 +52,8 @@ export class HistogramSeries extends Series {
   count = 0;
   /** Per bucket, the latest value recorded inside a sampled span (allocated on the first one; see exemplars.ts). */
   exemplars: (Exemplar | undefined)[] | undefined = undefined;
+  /** Native histogram buckets, when they are on. */
+  native: NativeBuckets | undefined = undefined;
   constructor(labelValues: readonly string[], buckets: number) {
     super(labelValues);
     this.counts = new Float64Array(buckets + 1);
@@ -291,7 +296,10 @@ export class HistogramFamily extends MetricFamily<HistogramSeries> {
     this.half = size >> 1;
   }
   protected create(values: readonly string[]): HistogramSeries {
-    return new HistogramSeries(values, this.def.buckets?.length ?? 0);
+    const s = new HistogramSeries(values, this.def.buckets?.length ?? 0);
+    const native = this.opts.nativeHistograms;
+    if (native !== undefined) s.native = new NativeBuckets(native, schemaForFactor(native.bucketFactor));
+    return s;
   }
   /** Records a finite value >= 0 (durations and sizes); anything else is dropped with a warning. */
   record(value: number, labels?: Labels): void {
@@ -312,6 +320,8 @@ export class HistogramFamily extends MetricFamily<HistogramSeries> {
       s.counts[i] = s.counts[i]! + 1;
       s.sum += value;
       s.count++;
+      const native = s.native;
+      if (native !== undefined) native.observe(value);
       if (tracingPossible()) keepExemplar(s, i, value);
     } catch (err) {
       this.recordFailed(err);

@@ -6,7 +6,7 @@ import { catalog, HIGH_CARDINALITY_LABELS, LABEL_OVERFLOW_METRIC, exposedName } 
 import { boundPerInstrument, thirdPartyBoundView, thirdPartyOverflowReporter } from './otel/third-party-bound.js';
 import { ClusterPrimary, ClusterWorkerAgent, clusterRole } from './cluster/index.js';
 import { resolveConfig, type ResolvedConfig, type TelemetryOptions } from './config.js';
-import { installDefaultDiagLogger, logger, WarnOnce } from './diag.js';
+import { installDefaultDiagLogger, logger, releaseDefaultDiagLogger, WarnOnce } from './diag.js';
 import { pushReaders } from './exporters.js';
 import { TuistMetrics } from './metrics.js';
 import type { HostMetricReader } from './otel/host-reader.js';
@@ -16,6 +16,7 @@ import { SCOPE, StoreMetricProducer } from './otel/producer.js';
 import { PullMetricReader } from './prometheus/reader.js';
 import { Poller } from './polling.js';
 import { MetricsEndpoint } from './prometheus/endpoint.js';
+import { NATIVE_DEFAULTS } from './native-histogram.js';
 import { escapeLabelValue } from './prometheus/format.js';
 import { PrometheusRenderer } from './prometheus/render.js';
 import { startRuntimeMetrics } from './runtime/index.js';
@@ -113,6 +114,9 @@ export class Telemetry {
     const config = resolveConfig(options);
     this.config = config;
     this.warnings = new WarnOnce(log);
+    // Exponential OTLP histograms are made from native buckets: pushing them turns those on (with their defaults).
+    const exponential = config.histogramAggregation === 'base2_exponential_bucket_histogram' && config.exporters.some((e) => e !== 'prometheus');
+    const nativeHistograms = config.nativeHistograms ?? (exponential ? NATIVE_DEFAULTS : undefined);
     // With runtime metrics off their families are left out, so no zero-valued process_*/nodejs_* series appear.
     const storeOptions = {
       naming: config.naming,
@@ -120,6 +124,9 @@ export class Telemetry {
       enabledHighCardinality: config.highCardinality,
       maxLabelValues: config.maxLabelValues,
       maxSeriesPerMetric: config.maxSeriesPerMetric,
+      // Native buckets are not carried by node:cluster snapshots (the primary's merged view has classic buckets
+      // only), so a worker does not keep them.
+      nativeHistograms: clusterRole(config.cluster.mode, env).kind === 'worker' ? undefined : nativeHistograms,
       warn: this.warnings,
     };
     this.store = new MetricStore(config.runtimeMetrics ? catalog : catalog.filter((d) => d.family !== 'runtime'), storeOptions);
@@ -128,9 +135,9 @@ export class Telemetry {
 
     this.resource = buildResource(config, env);
 
-    const readers = pushReaders(config, () => new StoreMetricProducer(this.store, config.temporalityPreference));
+    const readers = pushReaders(config, () => new StoreMetricProducer(this.store, config.temporalityPreference, exponential), this.warnings);
     this.hostReader = hostReader;
-    this.tracing = hostReader ? undefined : startTracing(config, this.resource, (m) => log.warn(m));
+    this.tracing = hostReader ? undefined : startTracing(config, this.resource, (m) => log.warn(m), this.warnings);
     if (hostReader) {
       // One MeterProvider in the process, the host's: core makes none, takes no global, and its push readers
       // collect the host's instruments through the host's reader (plus the catalog through `producer`).
@@ -180,6 +187,7 @@ export class Telemetry {
       canCollect: () => this.hostReader === undefined || this.pullReader !== this.hostReader || this.hostReader.isBound,
       warnings: this.warnings,
       renderStore: primary ? (serialize) => primary.render(serialize) : undefined,
+      withoutNative: config.nativeHistograms === undefined,
     });
     if (this.pullReader && role.kind === 'worker') {
       // A node:cluster worker binds no port: the primary asks it for snapshots and serves the cluster's /metrics.
@@ -197,6 +205,7 @@ export class Telemetry {
         maxConcurrentScrapes: p.maxConcurrentScrapes,
         auth: p.auth,
         render: this.renderer.render,
+        renderGzip: this.renderer.renderGzip,
         onRenderError: (err) => this.warnings.error('scrape', '@tuist-telemetry/core: a scrape failed', err),
       });
       this.readyPromise = this.endpoint.listening.then(
@@ -292,6 +301,7 @@ export class Telemetry {
 
   /** Flushes push exporters, closes the endpoint, stops pollers. Idempotent: later calls return the same promise. */
   shutdown(): Promise<void> {
+    releaseDefaultDiagLogger(); // what the default logger still holds is printed before a signal ends the process
     // From now on getTelemetry() answers another running instance (or none); recordings already made are flushed.
     if (this.shutdownPromise === undefined) setRunning(this, undefined);
     this.shutdownPromise ??= this.doShutdown();
@@ -307,6 +317,7 @@ export class Telemetry {
     this.stopRuntime?.();
     await Promise.allSettled([...this.shutdownHooks].map(async (fn) => fn()));
     const flush = this.ownProvider ? this.ownProvider.shutdown() : Promise.all(this.hostPushReaders.map((r) => r.shutdown()));
+    this.tracing?.close();
     const spans = this.tracing?.global ? this.tracing.provider.shutdown() : this.tracing?.provider.forceFlush();
     await Promise.allSettled([this.endpoint?.close(), flush.catch((err) => log.error('flush on shutdown failed', err)), spans?.catch((err) => log.error('span flush on shutdown failed', err))]);
     if (this.ownsGlobal) otelMetrics.disable();

@@ -2,7 +2,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '@tuist-telemetry/testing';
 
 const coreDir = fileURLToPath(new URL('..', import.meta.url));
 const app = fileURLToPath(new URL('./fixtures/cluster-app.ts', import.meta.url));
@@ -26,15 +25,14 @@ export interface ClusterApp {
 }
 
 export async function startClusterApp(env: Record<string, string>): Promise<ClusterApp> {
-  const appPort = await freePort();
-  const metricsPort = await freePort();
+  // Port 0 for both (the workers share one random port): the app's from its LISTENING lines, /metrics from READY.
   const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', '--import', '@tuist-telemetry/core/register', app], {
     cwd: coreDir,
     env: {
       ...process.env,
-      OTEL_EXPORTER_PROMETHEUS_PORT: String(metricsPort),
+      OTEL_EXPORTER_PROMETHEUS_PORT: '0',
       OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
-      APP_PORT: String(appPort),
+      APP_PORT: '0',
       ...env,
     },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -73,10 +71,14 @@ export async function startClusterApp(env: Record<string, string>): Promise<Clus
     throw new Error(`cluster app exited before ready:\n${out}`);
   });
   const m = await Promise.race([ready, failed]);
+  // The port of the latest worker that started listening (a replacement gets the same one while others still listen).
+  const appPort = (): number => Number([...out.matchAll(/LISTENING \d+ port=(\d+)/g)].at(-1)![1]);
   return {
     child,
     metricsUrl: m[1]!,
-    appPort,
+    get appPort() {
+      return appPort();
+    },
     output: () => out,
     waitFor,
     command: (line) => child.stdin!.write(line + '\n'),
@@ -84,7 +86,7 @@ export async function startClusterApp(env: Record<string, string>): Promise<Clus
     ended,
     get: (path) =>
       new Promise((resolve, reject) => {
-        const req = http.get({ host: '127.0.0.1', port: appPort, path, agent: false }, (res) => {
+        const req = http.get({ host: '127.0.0.1', port: appPort(), path, agent: false }, (res) => {
           let body = '';
           res.on('data', (c: Buffer) => (body += c.toString()));
           res.on('end', () => resolve(body));

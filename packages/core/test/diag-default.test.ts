@@ -75,8 +75,10 @@ describe('core: failures are visible by default through a diag logger core insta
       OTEL_METRIC_EXPORT_INTERVAL: '100',
     });
     await p.ready;
-    // The exporter retries a refused connection until the export times out, and says so.
-    await p.line(/error: .*(ECONNREFUSED|export).*\n/);
+    // The first refused attempt is reported at once, as one line naming the URL, the protocol and the variables.
+    const [line] = await p.line(/error: .*(ECONNREFUSED|export).*\n/);
+    expect(line).to.contain(`OTLP metrics export to http://127.0.0.1:${refused}/v1/metrics failed: connection refused (ECONNREFUSED)`);
+    expect(line).to.contain('set by OTEL_EXPORTER_OTLP_ENDPOINT').and.contain('the protocol, http/json, is set by OTEL_EXPORTER_OTLP_PROTOCOL');
     // Several more exports fail meanwhile; the same error is not printed again within the minute.
     await new Promise((r) => setTimeout(r, 1000));
     p.child.kill('SIGKILL');
@@ -115,17 +117,42 @@ describe('core: failures are visible by default through a diag logger core insta
 
   it("the host's own diag logger wins: failures go to it, and core's default prints nothing", async () => {
     const refused = await freePort();
+    // The only export is the app's, after it installed its logger: with a short interval, the first periodic export
+    // could fail before the app (loaded after register) installs it, and core's default would rightly print that.
     const p = started({
       OWN_LOGGER: '1',
+      FLUSH: '1',
       OTEL_METRICS_EXPORTER: 'otlp',
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
       OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${refused}`,
-      OTEL_METRIC_EXPORT_INTERVAL: '100',
+      OTEL_METRIC_EXPORT_INTERVAL: '600000',
     });
     await p.ready;
-    await p.line(/OWN error .*(ECONNREFUSED|export).*\n/);
+    const [line] = await p.line(/OWN error .*(ECONNREFUSED|export).*\n/);
+    expect(line).to.contain(`OTLP metrics export to http://127.0.0.1:${refused}/v1/metrics failed: connection refused (ECONNREFUSED)`);
     p.child.kill('SIGKILL');
     await p.exit;
     expect(stderrLines(p), p.output()).to.deep.equal([]);
+  });
+
+  it("a start-up failure before the host's logger is set goes to that logger, not to stderr (issue 24 item 8)", async () => {
+    // The host sets its logger only after the endpoint failed to listen: the failure surely came first, as it does
+    // when the host's modules take longer to load than the failure takes to happen (a busy machine).
+    const p = started({ OWN_LOGGER: 'after-start', OTEL_EXPORTER_PROMETHEUS_PORT: String(busyPort) });
+    await p.ready;
+    const [line] = await p.line(/OWN error .*cannot listen.*\n/);
+    expect(line).to.contain(String(busyPort));
+    p.child.kill('SIGTERM');
+    await p.exit;
+    expect(stderrLines(p), p.output()).to.deep.equal([]);
+  });
+
+  it('what the default logger still holds is printed when a signal ends the app during the hold', async () => {
+    const p = started({ WAIT_START: '1', OTEL_EXPORTER_PROMETHEUS_PORT: String(busyPort) });
+    await p.ready; // the endpoint has failed by now, well within the hold
+    p.child.kill('SIGTERM');
+    const { signal } = await p.exit;
+    expect(signal, p.output()).to.equal('SIGTERM');
+    expect(stderrLines(p).filter((l) => l.includes('cannot listen')), p.output()).to.have.length(1);
   });
 });

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import http from 'node:http';
 import { gunzipSync } from 'node:zlib';
-import { findPrometheus, parseExposition, requireService, startPrometheus, value } from '@tuist-telemetry/testing';
+import { diag } from '@opentelemetry/api';
+import { captureDiag, findPrometheus, parseExposition, requireService, startPrometheus, value } from '@tuist-telemetry/testing';
 import { startTelemetry, TelemetryConfigError, type Telemetry, type TelemetryOptions } from '@tuist-telemetry/core';
 import { acceptsGzip } from '../src/prometheus/endpoint.js';
 
@@ -34,10 +35,13 @@ async function start(options: TelemetryOptions = {}): Promise<Telemetry> {
 describe('core: gzip scrapes', () => {
   it('Accept-Encoding: gzip gets a gzip body that decompresses to the plain one', async () => {
     const t = await start({ highCardinalityLabels: ['object_key'] });
+    const logged = captureDiag(diag);
     try {
-      // Enough series for a body of several slices.
+      // Enough series for a body of several slices (past the 1000-value label bound, which warns once).
       const h = t.store.histogram('tuist_storage_get_object_size_size_bytes');
       for (let i = 0; i < 3000; i++) h.record(i, { object_key: `projects/acme/app/cache/${i}.zip` });
+      expect(logged.lines).to.have.length(1);
+      expect(logged.lines[0]).to.contain('label "object_key" reached 1000 distinct values');
       const plain = await get(t.url!);
       const zipped = await get(t.url!, { 'Accept-Encoding': 'gzip, deflate' });
       expect(plain.headers['content-encoding']).to.equal(undefined);
@@ -50,6 +54,7 @@ describe('core: gzip scrapes', () => {
       expect(unzipped.equals(plain.body)).to.equal(true);
       expect(value(parseExposition(unzipped.toString('utf8')), 'tuist_storage_get_object_size_size_bytes_count', { object_key: 'projects/acme/app/cache/7.zip' })).to.equal(1);
     } finally {
+      logged.restore();
       await t.shutdown();
     }
   });

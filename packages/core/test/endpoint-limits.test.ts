@@ -206,3 +206,29 @@ describe('core: rendering through the telemetry', () => {
     expect(after).to.contain('lib_requests_total 3');
   });
 });
+
+describe('core: a failed render is answered even when reporting it throws', () => {
+  it('answers 500 when the render rejects and the error report itself throws (a throwing diag logger)', async () => {
+    let reported = 0;
+    const e = new MetricsEndpoint({
+      host: '127.0.0.1',
+      port: 0,
+      writeTimeoutMs: 60_000,
+      idleTimeoutMs: 60_000,
+      maxConcurrentScrapes: 10,
+      render: () => Promise.reject(new Error('render failed')),
+      onRenderError: () => {
+        reported++;
+        throw new Error('the logger throws');
+      },
+    });
+    const { port } = await e.listening;
+    try {
+      const r = await get(port);
+      expect(r.status).to.equal(500);
+      expect(reported).to.equal(1);
+    } finally {
+      await e.close();
+    }
+  });
+});

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import http from 'node:http';
-import { parseExposition, scrape, value, samples } from '@tuist-telemetry/testing';
+import { diag } from '@opentelemetry/api';
+import { captureDiag, parseExposition, scrape, value, samples } from '@tuist-telemetry/testing';
 import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
 
 function request(url: string, method: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
@@ -106,7 +107,9 @@ describe('core: the Prometheus endpoint', () => {
 
   it('a third-party instrument that collides with a catalog name is not served twice', async () => {
     t.meterProvider.getMeter('rogue').createCounter('tuist_runs_total').add(100);
-    const exp = await scrape(t.url!);
+    const logged = captureDiag(diag);
+    const exp = await scrape(t.url!).finally(() => logged.restore());
+    expect(logged.matching(/^warn: .*"tuist_runs_total"/), 'the collision is reported').to.have.length(1);
     const types = exp.get('tuist_runs_total')!;
     expect(types.type).to.equal('counter');
     expect(samples(exp, 'tuist_runs_total').every((s) => s.value < 100)).to.equal(true);

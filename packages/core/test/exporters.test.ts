@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { diag, DiagLogLevel } from '@opentelemetry/api';
 import net from 'node:net';
 import { freePort, scrape, value } from '@tuist-telemetry/testing';
 import { createRequire } from 'node:module';
@@ -166,12 +167,33 @@ describe('core: exporters chosen by OTEL_METRICS_EXPORTER', () => {
     }
   });
 
-  it('otlp over grpc loads its exporter and shuts down cleanly when no collector answers', async () => {
+  it('none anywhere in OTEL_METRICS_EXPORTER means no exporter (as OpenTelemetry reads it); a blank list means the default', () => {
+    const exporters = (raw: string) => {
+      const t = startTelemetry({ runtimeMetrics: false, prometheus: { port: 0, host: '127.0.0.1' }, env: { OTEL_METRICS_EXPORTER: raw } });
+      void t.shutdown();
+      return t.config.exporters;
+    };
+    expect(exporters('prometheus,none')).to.deep.equal([]);
+    expect(exporters('none , otlp')).to.deep.equal([]);
+    expect(exporters('prometheus,prometheus')).to.deep.equal(['prometheus']);
+    expect(exporters(' , ')).to.deep.equal(['prometheus']);
+  });
+
+  it('otlp over grpc loads its exporter and shuts down cleanly when no collector answers, saying so in one line', async () => {
     const port = await freePort();
-    const t = startTelemetry({ runtimeMetrics: false, exportIntervalMs: 600_000, env: { OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_METRIC_EXPORT_TIMEOUT: '2000' } });
-    expect(t.config.otlpProtocol).to.equal('grpc');
-    record(t);
-    await t.shutdown();
+    const lines: string[] = [];
+    const push = (...args: unknown[]) => void lines.push(args.map(String).join(' '));
+    diag.setLogger({ error: push, warn: push, info: () => {}, debug: () => {}, verbose: () => {} }, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
+    try {
+      const t = startTelemetry({ runtimeMetrics: false, exportIntervalMs: 600_000, env: { OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_METRIC_EXPORT_TIMEOUT: '2000' } });
+      expect(t.config.otlpProtocol).to.equal('grpc');
+      record(t);
+      await t.shutdown();
+    } finally {
+      diag.disable();
+    }
+    expect(lines).to.have.length(1);
+    expect(lines[0]).to.contain(`OTLP metrics export to http://127.0.0.1:${port} failed: connection refused (ECONNREFUSED)`);
   });
 
   it('unset means prometheus only (as the Tuist server does)', () => {
@@ -219,7 +241,7 @@ describe('core: exporters chosen by OTEL_METRICS_EXPORTER', () => {
     it('installed (as in this workspace), each protocol loads only its own package', () => {
       for (const protocol of ['grpc', 'http/json', 'http/protobuf'] as const) {
         const loaded: string[] = [];
-        const exporter = otlpExporter(protocol, 'http://127.0.0.1:1/v1/metrics', (pkg) => (loaded.push(pkg), createRequire(import.meta.url)(pkg)));
+        const exporter = otlpExporter(protocol, protocol === 'grpc' ? 'http://127.0.0.1:1' : 'http://127.0.0.1:1/v1/metrics', (pkg) => (loaded.push(pkg), createRequire(import.meta.url)(pkg)));
         expect(loaded).to.deep.equal([OTLP_EXPORTER_PACKAGES[protocol]]);
         void exporter.shutdown();
       }

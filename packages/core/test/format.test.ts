@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { escapeHelp, escapeLabelValue } from '@tuist-telemetry/core';
-import { familyHeader, formatValue, labelText, negotiateFormat, textToOpenMetrics } from '../src/prometheus/format.js';
+import { familyHeader, formatValue, labelText, negotiateFormat, parseAccept, textToOpenMetrics } from '../src/prometheus/format.js';
+import { acceptsGzip } from '../src/prometheus/endpoint.js';
 import { stockName } from '../src/prometheus/third-party.js';
 import { AggregationTemporality, DataPointType, type MetricData } from '@opentelemetry/sdk-metrics';
 import { ValueType } from '@opentelemetry/api';
@@ -79,6 +80,66 @@ describe('prometheus format: Accept negotiation and OpenMetrics rewriting of thi
     // "At least as much as the text format": a tie is OpenMetrics; a wildcard is not the text format.
     expect(negotiateFormat('application/openmetrics-text;q=0.5,text/plain;q=0.5')).to.equal('openmetrics');
     expect(negotiateFormat('application/openmetrics-text;q=0.5,*/*;q=0.9')).to.equal('openmetrics');
+  });
+
+  it('media types, parameter names and q are case-insensitive; quoted values and optional whitespace as RFC 9110 (issue 20 item 11)', () => {
+    expect(negotiateFormat('APPLICATION/OPENMETRICS-TEXT; VERSION=1.0.0')).to.equal('openmetrics');
+    expect(negotiateFormat('Application/OpenMetrics-Text;Version=1.0.0;Q=0.9, Text/Plain;Q=0.5')).to.equal('openmetrics');
+    expect(negotiateFormat('application/openmetrics-text ; version="1.0.0" ; q=0.8 , text/plain ; q=0.5')).to.equal('openmetrics');
+    expect(negotiateFormat('TEXT/PLAIN;q=0.9, application/openmetrics-text;q=0.5')).to.equal('text');
+    // Another version, quoted or not, in any case, is not served as OpenMetrics 1.0.
+    expect(negotiateFormat('APPLICATION/OPENMETRICS-TEXT;VERSION="0.0.1"')).to.equal('text');
+    // A q that is not an RFC 9110 qvalue (above 1, more than three decimals, a sign) leaves its range out.
+    expect(negotiateFormat('application/openmetrics-text;q=2, text/plain;q=0.5')).to.equal('text');
+    expect(negotiateFormat('application/openmetrics-text;q=0.5555, text/plain;q=0.5')).to.equal('text');
+    expect(negotiateFormat('application/openmetrics-text;q=-1')).to.equal('text');
+    expect(negotiateFormat('application/openmetrics-text;q=1.000, text/plain')).to.equal('openmetrics');
+    expect(negotiateFormat('application/openmetrics-text;q=0')).to.equal('text');
+    // A comma or semicolon inside a quoted value does not split ranges or parameters.
+    expect(parseAccept('a/b;x="1,2;3";q=0.5, c/d').map((r) => [r.type, r.params.get('x'), r.q])).to.deep.equal([
+      ['a/b', '1,2;3', 0.5],
+      ['c/d', undefined, 1],
+    ]);
+    expect(negotiateFormat('text/plain;note="openmetrics, yes";q=0.1, application/openmetrics-text;q=0.2')).to.equal('openmetrics');
+    expect(negotiateFormat('text/plain;note="application/openmetrics-text"')).to.equal('text');
+  });
+
+  it('parseAccept: escaped quotes, names and values trimmed, malformed parameters and weights (mutation survivors)', () => {
+    const one = (accept: string) => parseAccept(accept).map((r) => [r.type, Object.fromEntries(r.params), r.q]);
+    // An escaped quote does not end the quoted string: the comma after it is still inside.
+    expect(one('a/b;x="p\\"q,r";q=0.5, c/d')).to.deep.equal([['a/b', { x: 'p"q,r' }, 0.5], ['c/d', {}, 1]]);
+    expect(one('a/b;x=""')).to.deep.equal([['a/b', { x: '' }, 1]]);
+    // Half-quoted values stay as they are.
+    expect(one('a/b;x="abc')).to.deep.equal([['a/b', { x: '"abc' }, 1]]);
+    expect(one('a/b;x=abc"')).to.deep.equal([['a/b', { x: 'abc"' }, 1]]);
+    expect(one('a/b;x="')).to.deep.equal([['a/b', { x: '"' }, 1]]);
+    // Names are trimmed (so ` version=0.0.1` is a version), values too; no name or no `=`: ignored.
+    expect(one('a/b ; Name = v ;=5;qq;q')).to.deep.equal([['a/b', { name: 'v' }, 1]]);
+    expect(negotiateFormat('application/openmetrics-text; version=0.0.1')).to.equal('text');
+    expect(negotiateFormat('application/openmetrics-text;qq, text/plain;q=0.5')).to.equal('openmetrics');
+    // A malformed weight leaves the whole range out.
+    expect(one('a/b;q=2, c/d;q=0.5')).to.deep.equal([['c/d', {}, 0.5]]);
+    expect(negotiateFormat('application/openmetrics-text;q=10, text/plain;q=0.5')).to.equal('text');
+    // `1` and `0` need no decimals.
+    expect(negotiateFormat('text/plain;q=1, application/openmetrics-text;q=0.9')).to.equal('text');
+    expect(one('a/b;q=0, c/d;q=1, e/f;q=1., g/h;q=0.')).to.deep.equal([['a/b', {}, 0], ['c/d', {}, 1], ['e/f', {}, 1], ['g/h', {}, 0]]);
+  });
+
+  it('Accept-Encoding: codings and q case-insensitive, the best of repeated codings, `*` only when gzip is not listed', () => {
+    expect(acceptsGzip('GZIP')).to.equal(true);
+    expect(acceptsGzip('gzip;Q=0')).to.equal(false);
+    expect(acceptsGzip('gzip ; q=0.001')).to.equal(true);
+    expect(acceptsGzip('gzip;q=2')).to.equal(false);
+    expect(acceptsGzip('gzip;q=0, x-gzip;q=0.5')).to.equal(true);
+    expect(acceptsGzip('*')).to.equal(true);
+    expect(acceptsGzip('*;q=0')).to.equal(false);
+    expect(acceptsGzip('gzip;q=0, *')).to.equal(false);
+    expect(acceptsGzip('br, identity')).to.equal(false);
+    // Only a parameter named q is a weight (any other is ignored), read whole, with optional spaces around `=`.
+    expect(acceptsGzip('gzip;level=1')).to.equal(true);
+    expect(acceptsGzip('gzip;xq=0')).to.equal(true);
+    expect(acceptsGzip('gzip;q=0.000')).to.equal(false);
+    expect(acceptsGzip('gzip;q =0')).to.equal(false);
   });
 
   it('textToOpenMetrics renames counter families only on HELP/TYPE lines, also with an empty HELP', () => {

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { scrape, samples, value, type Exposition } from '@tuist-telemetry/testing';
+import { diag } from '@opentelemetry/api';
+import { captureDiag, scrape, samples, value, type Exposition } from '@tuist-telemetry/testing';
 import {
   B1,
   catalog,
@@ -23,8 +24,10 @@ describe('core: recording and scrape fast paths behave like the general paths', 
   let exp: Exposition;
   const runs = 'tuist_runs_total';
   const duration = 'tuist_runs_duration_milliseconds';
+  let warnings: string[] = [];
 
   before(async () => {
+    const logged = captureDiag(diag);
     t = startTelemetry({
       prometheus: { port: 0, host: '127.0.0.1' },
       runtimeMetrics: false,
@@ -65,10 +68,20 @@ describe('core: recording and scrape fast paths behave like the general paths', 
     h.record(B1[0]! + 0.5, labels);
     h.record(B1[B1.length - 1]! + 1, labels);
     exp = await scrape(t.url!);
+    logged.restore();
+    warnings = logged.lines;
   });
 
   after(async () => {
     await t.shutdown();
+  });
+
+  it('warns once for each kind of bad label (missing, too long, past the bound)', () => {
+    expect(warnings).to.deep.equal([
+      'warn: @tuist-telemetry/core tuist_runs_total: label "status" is missing; recorded as "unknown"',
+      `warn: @tuist-telemetry/core tuist_runs_total: a value of label "name" is longer than ${MAX_LABEL_VALUE_LENGTH} characters; it was truncated`,
+      'warn: @tuist-telemetry/core tuist_storage_get_object_size_size_bytes: label "object_key" reached 8 distinct values (TUIST_TELEMETRY_MAX_LABEL_VALUES); further values are recorded as "__overflow__"',
+    ]);
   });
 
   it('counts string, number and boolean label values into one series', () => {

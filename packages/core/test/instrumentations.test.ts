@@ -54,6 +54,9 @@ describe('core: tuistInstrumentations() finds the installed ones from the app', 
       expect(tuistInstrumentations({ appDirectories: [app], env: { OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'pg' } })).to.have.length(0);
       expect(tuistInstrumentations({ appDirectories: [app], env: { OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http,undici' } })).to.have.length(0);
       expect(tuistInstrumentations({ appDirectories: [app], env: { OTEL_NODE_ENABLED_INSTRUMENTATIONS: ' pg , express' } })).to.have.length(1);
+      // Named in both: disabled wins, as OpenTelemetry's auto-instrumentations decide.
+      expect(tuistInstrumentations({ appDirectories: [app], env: { OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'pg,http', OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'pg' } })).to.have.length(0);
+      expect(tuistInstrumentations({ appDirectories: [app], env: { OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'pg', OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'http' } })).to.have.length(1);
       expect(d.messages).to.have.length(1);
       expect(d.messages[0]).to.contain('"express"').and.contain('pg, undici, aws-sdk, http');
     } finally {

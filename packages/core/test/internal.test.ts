@@ -6,7 +6,8 @@ import { activeTelemetry, callHook, counter, gauge, histogram, perTelemetry, rep
 describe('core/internal: what the sibling packages share', () => {
   const started: Telemetry[] = [];
   const start = (): Telemetry => {
-    const t = startTelemetry({ exporters: [], runtimeMetrics: false });
+    // No exporter (an empty list would mean the default: Prometheus on :9091, maybe busy on a shared machine).
+    const t = startTelemetry({ exporters: 'none', runtimeMetrics: false });
     started.push(t);
     return t;
   };

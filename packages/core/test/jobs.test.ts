@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { samples, scrape, value } from '@tuist-telemetry/testing';
+import { diag } from '@opentelemetry/api';
+import { captureDiag, samples, scrape, value } from '@tuist-telemetry/testing';
 import { JOB_BUCKETS, startTelemetry, type JobRecord, type Telemetry } from '@tuist-telemetry/core';
 
 const JOBS = 'tuist_job_processing_duration_milliseconds';
@@ -76,8 +77,20 @@ describe('core: application info and background jobs', () => {
       { queue: 'q', worker: 'w', state: 'success', durationMs: -1 },
       { queue: 'q', worker: 'w', state: 'success', durationMs: Infinity },
     ];
-    for (const job of bad) expect(() => t.metrics.recordJob(job as JobRecord)).to.not.throw();
-    t.metrics.recordJob({ worker: 'w', durationMs: 5 } as unknown as JobRecord);
+    const logged = captureDiag(diag);
+    try {
+      for (const job of bad) expect(() => t.metrics.recordJob(job as JobRecord)).to.not.throw();
+      t.metrics.recordJob({ worker: 'w', durationMs: 5 } as unknown as JobRecord);
+    } finally {
+      logged.restore();
+    }
+    // Once per kind: the malformed records, the first bad duration, each missing label.
+    expect(logged.lines).to.deep.equal([
+      'warn: @tuist-telemetry/core recordJob: expected { queue, worker, state, durationMs }; dropped',
+      'warn: @tuist-telemetry/core tuist_job_processing_duration_milliseconds: dropped a value of NaN (histograms here take finite numbers >= 0)',
+      'warn: @tuist-telemetry/core tuist_job_processing_duration_milliseconds: label "queue" is missing; recorded as "unknown"',
+      'warn: @tuist-telemetry/core tuist_job_processing_duration_milliseconds: label "state" is missing; recorded as "unknown"',
+    ]);
     const exp = await scrape(t.url!);
     expect(count(exp)).to.equal(count(before) + 1);
     expect(value(exp, `${JOBS}_count`, { queue: 'unknown', worker: 'w', state: 'unknown' })).to.equal(1);

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { fileURLToPath } from 'node:url';
-import { freePort, scrape, value } from '@tuist-telemetry/testing';
+import { scrape, value } from '@tuist-telemetry/testing';
 import { createMetricReader, getTelemetry, startTelemetry, TelemetryConfigError } from '@tuist-telemetry/core';
 import { startApp } from './helpers/child-app.js';
 import { jsonMetrics, otlpReceiver } from './helpers/otlp.js';
@@ -18,11 +18,10 @@ interface Ready {
 
 describe('core: createMetricReader() in a real NodeSDK app (child process, built packages)', () => {
   it('one /metrics serves the catalog, the app instrument and instrumentation-undici, with NodeSDK the only MeterProvider', async () => {
-    const port = await freePort();
-    const p = startApp([app], { cwd: coreDir, env: { ...quiet, OTEL_EXPORTER_PROMETHEUS_PORT: String(port), OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1' } });
+    const p = startApp([app], { cwd: coreDir, env: { ...quiet, OTEL_EXPORTER_PROMETHEUS_PORT: '0', OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1' } });
     try {
       const ready = JSON.parse(await p.ready) as Ready;
-      expect(ready.url).to.equal(`http://127.0.0.1:${port}/metrics`);
+      expect(ready.url).to.match(/^http:\/\/127\.0\.0\.1:[1-9]\d*\/metrics$/);
       expect(ready.globalIsSdk, 'the global MeterProvider is NodeSDK\'s').to.equal(true);
       const exp = await scrape(ready.url!);
       expect(value(exp, 'tuist_runs_total', { name: 'nodesdk' }), 'catalog via getTelemetry()').to.equal(1);

@@ -3,9 +3,8 @@ import { context, diag, DiagLogLevel, propagation, trace, TraceFlags, type SpanC
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { AlwaysOffSampler, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
-import { createRequire } from 'node:module';
 import { pointExemplars, withExemplars } from '../src/otel/otlp-exemplars.js';
-import { otlpReceiver, protobufHistogramPoints, type DecodedHistogramPoint } from './helpers/otlp.js';
+import { grpcReceiver, otlpReceiver, protobufHistogramPoints, type DecodedHistogramPoint } from './helpers/otlp.js';
 
 const METRIC = 'tuist_runs_duration_milliseconds';
 const silent = { verbose() {}, debug() {}, info() {}, warn() {}, error() {} };
@@ -45,43 +44,6 @@ const PROTOCOLS = {
   'http/json': { contentType: 'application/json', decode: jsonHistogramPoints },
   'http/protobuf': { contentType: 'application/x-protobuf', decode: protobufHistogramPoints },
 } as const;
-
-/** The part of @grpc/grpc-js (not a dependency of core: the gRPC exporter's) this receiver uses. */
-interface GrpcJs {
-  Server: new () => {
-    addService(service: object, handlers: object): void;
-    bindAsync(address: string, credentials: unknown, cb: (err: Error | null, port: number) => void): void;
-    tryShutdown(cb: () => void): void;
-  };
-  ServerCredentials: { createInsecure(): unknown };
-}
-
-/**
- * A local OTLP/gRPC metrics receiver with @grpc/grpc-js (the copy the gRPC exporter itself uses): keeps each
- * ExportMetricsServiceRequest as raw protobuf and answers an empty ExportMetricsServiceResponse.
- */
-async function grpcReceiver(): Promise<{ url: string; next(): Promise<Buffer>; close(): Promise<void> }> {
-  const fromExporter = createRequire(createRequire(import.meta.url).resolve('@opentelemetry/exporter-metrics-otlp-grpc'));
-  const grpc = createRequire(fromExporter.resolve('@opentelemetry/otlp-grpc-exporter-base'))('@grpc/grpc-js') as GrpcJs;
-  const waiters: ((b: Buffer) => void)[] = [];
-  const raw = (b: Buffer) => b;
-  const server = new grpc.Server();
-  server.addService(
-    { Export: { path: '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export', requestStream: false, responseStream: false, requestSerialize: raw, requestDeserialize: raw, responseSerialize: raw, responseDeserialize: raw } },
-    {
-      Export: (call: { request: Buffer }, cb: (err: null, res: Buffer) => void) => {
-        waiters.splice(0).forEach((w) => w(call.request));
-        cb(null, Buffer.alloc(0));
-      },
-    },
-  );
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
-  return {
-    url: `http://127.0.0.1:${port}`,
-    next: () => new Promise((r) => waiters.push(r)),
-    close: () => new Promise<void>((r) => server.tryShutdown(() => r())),
-  };
-}
 
 describe('core: exemplars on OTLP histogram points over grpc (decoded export)', () => {
   it('a value recorded inside a sampled span is carried as its point exemplar; outside a span, none', async () => {

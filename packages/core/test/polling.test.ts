@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { mock } from 'node:test';
-import { scrape, value } from '@tuist-telemetry/testing';
+import { diag } from '@opentelemetry/api';
+import { captureDiag, scrape, value } from '@tuist-telemetry/testing';
 import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
 
 const flush = () => new Promise((r) => setImmediate(r));
@@ -55,13 +56,20 @@ describe('core: polled totals (projects, accounts)', () => {
       expect(value(exp, 'tuist_accounts_organizations_total')).to.equal(orgs);
     };
     await check(7, 3);
-    for (const m of ['throw', 'reject', 'garbage'] as const) {
-      mode = m;
-      mock.timers.tick(600_000);
-      await flush();
-      await flush();
-      await check(7, 3);
+    const logged = captureDiag(diag);
+    try {
+      for (const m of ['throw', 'reject', 'garbage'] as const) {
+        mode = m;
+        mock.timers.tick(600_000);
+        await flush();
+        await flush();
+        await check(7, 3);
+      }
+    } finally {
+      logged.restore();
     }
+    expect(logged.lines[0]).to.equal('warn: @tuist-telemetry/core observeAccountsTotals: the callback failed (db down); the previous value is kept');
+    expect(logged.lines.every((l) => l.includes('observeAccountsTotals')), logged.lines.join('\n')).to.equal(true);
   });
 
   it('honours pollIntervalMs and stops polling on shutdown', async () => {

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { freePort, scrape, value } from '@tuist-telemetry/testing';
+import { scrape, value } from '@tuist-telemetry/testing';
 
 const coreDir = fileURLToPath(new URL('..', import.meta.url));
 const app = fileURLToPath(new URL('./fixtures/register-app.ts', import.meta.url));
@@ -31,10 +31,10 @@ function start(env: Record<string, string>): { child: ChildProcess; ready: Promi
 
 describe('core: node --import @tuist-telemetry/core/register', () => {
   it('starts from the environment alone and exits on SIGTERM like an uninstrumented host would', async () => {
-    const port = await freePort();
-    const p = start({ OTEL_EXPORTER_PROMETHEUS_PORT: String(port), OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1' });
+    // Port 0: the app says where the endpoint listens (a free port passed on could be taken before it binds).
+    const p = start({ OTEL_EXPORTER_PROMETHEUS_PORT: '0', OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1' });
     const url = await p.ready;
-    expect(url).to.equal(`http://127.0.0.1:${port}/metrics`);
+    expect(url).to.match(/^http:\/\/127\.0\.0\.1:[1-9]\d*\/metrics$/);
     const exp = await scrape(url);
     expect(value(exp, 'tuist_runs_total', { name: 'registered' })).to.equal(1);
     p.child.kill('SIGTERM');

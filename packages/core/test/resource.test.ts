@@ -7,6 +7,7 @@ import { otlpReceiver, protobufMetricNames, protobufResources } from './helpers/
 
 const coreDir = fileURLToPath(new URL('..', import.meta.url));
 const instance = fileURLToPath(new URL('./fixtures/otlp-instance.mjs', import.meta.url));
+const registerApp = fileURLToPath(new URL('./fixtures/register-app.ts', import.meta.url));
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 async function targetInfo(env: Record<string, string>, extra: Parameters<typeof startTelemetry>[0] = {}): Promise<Record<string, string>> {
@@ -48,6 +49,28 @@ describe('core: resource identity (service.instance.id, OTEL_NODE_RESOURCE_DETEC
     expect((await targetInfo({})).service_instance_id).to.match(UUID);
     expect((await targetInfo({ OTEL_RESOURCE_ATTRIBUTES: 'service.instance.id=pod-7,deployment.environment=prod' })).service_instance_id).to.equal('pod-7');
     expect((await targetInfo({}, { serviceInstanceId: 'from-option' })).service_instance_id).to.equal('from-option');
+  });
+
+  it('under --import …/register (the real process.env): service.instance.id of OTEL_RESOURCE_ATTRIBUTES wins over the random one', async () => {
+    // The runner's own OTEL_*/TUIST_* variables must not leak into the app.
+    const env: Record<string, string | undefined> = {};
+    for (const k of Object.keys(process.env)) if (/^(OTEL_|TUIST_)/.test(k)) env[k] = undefined;
+    Object.assign(env, {
+      OTEL_RESOURCE_ATTRIBUTES: 'service.instance.id=pod-7,deployment.environment=prod',
+      OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
+      OTEL_EXPORTER_PROMETHEUS_PORT: '0',
+      TUIST_TELEMETRY_PROMETHEUS_TARGET_INFO: 'true',
+    });
+    const app = startApp(['--import', 'tsx', '--conditions=source', '--import', '@tuist-telemetry/core/register', registerApp], { cwd: coreDir, env });
+    try {
+      const url = await app.ready;
+      const found = samples(await scrape(url), 'target_info');
+      expect(found, app.output()).to.have.length(1);
+      expect(found[0]!.labels.service_instance_id).to.equal('pod-7');
+      expect(found[0]!.labels.deployment_environment).to.equal('prod');
+    } finally {
+      await app.stop();
+    }
   });
 
   it('OTEL_NODE_RESOURCE_DETECTORS selects the stock detectors: none, all, a list; an unknown one fails start-up', async () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { diag } from '@opentelemetry/api';
-import { scrape, value } from '@tuist-telemetry/testing';
+import { captureDiag, scrape, value } from '@tuist-telemetry/testing';
 import { getTelemetry, startTelemetry, type Telemetry, type TelemetryOptions } from '@tuist-telemetry/core';
 
 const base: TelemetryOptions = { runtimeMetrics: false, setGlobalMeterProvider: false, env: {} };
@@ -22,12 +22,15 @@ describe('core: getTelemetry() answers the running telemetry that serves (issue 
   it('a second startTelemetry() whose port is busy never replaces the one that serves', async () => {
     const a = start(onPort(0));
     await a.ready();
+    const logged = captureDiag(diag);
     const b = start(onPort(a.port!));
     // While b's endpoint is still starting, a (which serves) keeps the answer.
     expect(getTelemetry()).to.equal(a);
     let failed = false;
     await b.ready().catch(() => (failed = true));
+    logged.restore();
     expect(failed).to.equal(true);
+    expect(logged.matching(/^error: .*cannot listen on 127\.0\.0\.1:/), logged.lines.join('\n')).to.have.length(1);
     expect(getTelemetry()).to.equal(a);
     // What records through getTelemetry() lands where Prometheus scrapes.
     getTelemetry()!.metrics.recordRun({ name: 'served', isCi: false, status: 0 });
@@ -60,8 +63,11 @@ describe('core: getTelemetry() answers the running telemetry that serves (issue 
   it('an instance without an endpoint serves (push exporters); one whose port is busy is the answer only when nothing serves', async () => {
     const a = start(onPort(0));
     await a.ready();
+    const logged = captureDiag(diag);
     const lone = start(onPort(a.port!));
     await lone.ready().catch(() => {});
+    logged.restore();
+    expect(logged.matching(/^error: .*cannot listen on 127\.0\.0\.1:/), logged.lines.join('\n')).to.have.length(1);
     await a.shutdown();
     // Nothing serves: the busy one still records (and its push exporters would export), so it is the answer.
     expect(getTelemetry()).to.equal(lone);

@@ -83,6 +83,60 @@ describe('core: OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE for the catalo
     }
   });
 
+  it('delta: a series at zero is in the first export (so the backend knows it) and left out later until it moves', async () => {
+    const p = await pushing('delta');
+    try {
+      // Unlabelled counters exist at 0 from start-up; a labelled series at 0 once something added 0 to it.
+      p.t.store.counter('tuist_runs_total').add(0, { name: 'idle', is_ci: 'false', status: '0' });
+      const first = await p.push();
+      const uploads = first.get('tuist_cache_uploads_total')!.sum!;
+      expect(uploads.aggregationTemporality).to.equal(DELTA);
+      expect(uploads.dataPoints).to.have.length(1);
+      expect(uploads.dataPoints[0]!.asDouble ?? 0).to.equal(0);
+      expect(runs(first)!.dataPoints.map((d) => d.asDouble ?? 0)).to.deep.equal([0]);
+      const second = await p.push();
+      expect(second.has('tuist_cache_uploads_total'), 'still zero: no point').to.equal(false);
+      expect(runs(second)).to.equal(undefined);
+      p.t.metrics.recordCacheUpload(10);
+      const third = await p.push();
+      expect(third.get('tuist_cache_uploads_total')!.sum!.dataPoints[0]!.asDouble).to.equal(1);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('delta: each point starts where the previous export of its series ended; cumulative points keep the series start', async () => {
+    type Timed = { startTimeUnixNano: string | number; timeUnixNano: string | number };
+    const times = (m: Map<string, JsonMetric>, name: string): { start: bigint; end: bigint } => {
+      const metric = m.get(name)!;
+      const point = (metric.sum ?? metric.histogram)!.dataPoints[0] as unknown as Timed;
+      return { start: BigInt(String(point.startTimeUnixNano)), end: BigInt(String(point.timeUnixNano)) };
+    };
+    for (const preference of ['delta', 'cumulative'] as const) {
+      const p = await pushing(preference);
+      try {
+        // Waits keep the series start, the first export and the second in distinct milliseconds (the store's clock).
+        const pause = () => new Promise((r) => setTimeout(r, 20));
+        run(p.t, 100);
+        await pause();
+        const first = await p.push();
+        await pause();
+        run(p.t, 200);
+        const second = await p.push();
+        for (const name of ['tuist_runs_total', 'tuist_runs_duration_milliseconds']) {
+          const a = times(first, name);
+          const b = times(second, name);
+          expect(a.start < a.end, `${preference} ${name}: the first point starts at the series start`).to.equal(true);
+          expect(b.end > a.end, `${preference} ${name}`).to.equal(true);
+          if (preference === 'delta') expect(b.start, `${preference} ${name}: starts at the previous end`).to.equal(a.end);
+          else expect(b.start, `${preference} ${name}: the series start`).to.equal(a.start);
+        }
+      } finally {
+        await p.close();
+      }
+    }
+  });
+
   it('lowmemory: synchronous counters and histograms delta, counters observed at collection (runtime) cumulative', async () => {
     const p = await pushing('lowmemory', true);
     try {

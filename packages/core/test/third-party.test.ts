@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { parseExposition, samples, value } from '@tuist-telemetry/testing';
+import { diag } from '@opentelemetry/api';
+import { captureDiag, parseExposition, samples, value } from '@tuist-telemetry/testing';
 import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
 import { expectPromtoolParses } from './promtool.js';
 
@@ -49,7 +50,9 @@ describe('core: third-party instruments on /metrics', () => {
     // tuist_storage_get_object_size_count is a documented counter (no _total).
     t.meterProvider.getMeter('rogue').createHistogram('tuist_storage_get_object_size').record(3);
     t.meterProvider.getMeter('lib').createCounter('lib.kept').add(2);
-    const exp = parseExposition(await t.renderPrometheus());
+    const logged = captureDiag(diag);
+    const exp = parseExposition(await t.renderPrometheus().finally(() => logged.restore()));
+    expect(logged.matching(/^warn: .*"tuist_storage_get_object_size"/), logged.lines.join('\n')).to.have.length(1);
     expect(exp.has('tuist_storage_get_object_size')).to.equal(false);
     expect(exp.get('tuist_storage_get_object_size_count')!.type).to.equal('counter');
     expect(value(exp, 'tuist_storage_get_object_size_count')).to.equal(0);
@@ -59,7 +62,9 @@ describe('core: third-party instruments on /metrics', () => {
   it('two third-party instruments with the same exposed name are served once', async () => {
     t.meterProvider.getMeter('a').createCounter('dup.requests').add(1);
     t.meterProvider.getMeter('b').createCounter('dup_requests').add(5);
-    const body = await t.renderPrometheus();
+    const logged = captureDiag(diag);
+    const body = await t.renderPrometheus().finally(() => logged.restore());
+    expect(logged.matching(/^warn: .*"dup_requests_total"/), logged.lines.join('\n')).to.have.length(1);
     expect(body.match(/^# TYPE dup_requests_total /gm)).to.have.length(1);
     expect(samples(parseExposition(body), 'dup_requests_total')).to.have.length(1);
   });

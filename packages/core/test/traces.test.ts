@@ -40,6 +40,45 @@ describe('core: traces from the environment (OTEL_TRACES_EXPORTER)', () => {
     expect(trace.getTracer('after').startSpan('x').isRecording(), 'shutdown gives the global back').to.equal(false);
   });
 
+  it('otlp,console starts both exporters, as OpenTelemetry does: the span reaches the receiver and the console', async () => {
+    const rx = await otlpReceiver();
+    const printed: unknown[] = [];
+    const original = console.dir;
+    console.dir = (obj: unknown) => void printed.push(obj);
+    try {
+      const t = startTelemetry({
+        runtimeMetrics: false,
+        exporters: 'none',
+        env: { OTEL_TRACES_EXPORTER: ' otlp , console ', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_ENDPOINT: rx.url },
+      });
+      expect(t.config.traces.exporters).to.deep.equal(['otlp', 'console']);
+      trace.getTracer('test').startSpan('both').end();
+      await t.shutdown();
+    } finally {
+      console.dir = original;
+      await rx.close();
+    }
+    const viaOtlp = rx.received.filter((r) => r.path === '/v1/traces').flatMap((r) => spansOf(r.body));
+    expect(viaOtlp.map((s) => s.name)).to.deep.equal(['both']);
+    expect(printed.map((p) => (p as { name?: string }).name)).to.deep.equal(['both']);
+  });
+
+  it('none anywhere in the list means no traces (OpenTelemetry reads it so); a name twice counts once', async () => {
+    for (const list of ['otlp,none', 'none,console', 'console,none,otlp']) {
+      const t = startTelemetry({ runtimeMetrics: false, exporters: 'none', env: { OTEL_TRACES_EXPORTER: list } });
+      try {
+        expect(t.config.traces.exporters, list).to.deep.equal([]);
+        expect(trace.getTracer('test').startSpan('s').isRecording(), list).to.equal(false);
+      } finally {
+        await t.shutdown();
+      }
+    }
+    const t = startTelemetry({ runtimeMetrics: false, exporters: 'none', traces: { exporter: ['console', 'console'] } });
+    expect(t.config.traces.exporters).to.deep.equal(['console']);
+    await t.shutdown();
+    expect(() => startTelemetry({ env: { OTEL_TRACES_EXPORTER: 'otlp,jaeger' } })).to.throw(TelemetryConfigError, /OTEL_TRACES_EXPORTER: unknown exporter "jaeger"/);
+  });
+
   it('OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG choose the sampler', async () => {
     for (const [sampler, arg, recording] of [
       ['always_off', undefined, false],
@@ -76,7 +115,7 @@ describe('core: traces from the environment (OTEL_TRACES_EXPORTER)', () => {
 
   it('an unknown exporter, sampler or ratio fails start-up listing the valid values', () => {
     expect(() => startTelemetry({ env: { OTEL_TRACES_EXPORTER: 'jaeger' } })).to.throw(TelemetryConfigError, /OTEL_TRACES_EXPORTER.*"jaeger".*otlp, console, none/);
-    expect(() => startTelemetry({ env: { OTEL_TRACES_EXPORTER: 'console', OTEL_TRACES_SAMPLER: 'sometimes' } })).to.throw(TelemetryConfigError, /OTEL_TRACES_SAMPLER.*always_on/);
+    expect(() => startTelemetry({ env: { OTEL_TRACES_EXPORTER: 'console', OTEL_TRACES_SAMPLER: 'sometimes' } })).to.throw(TelemetryConfigError, /^OTEL_TRACES_SAMPLER: unknown value "sometimes"; valid values are always_on, always_off, traceidratio, /);
     expect(() => startTelemetry({ env: { OTEL_TRACES_EXPORTER: 'console', OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '2' } })).to.throw(TelemetryConfigError, /OTEL_TRACES_SAMPLER_ARG/);
   });
 });

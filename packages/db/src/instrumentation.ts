@@ -12,6 +12,21 @@ const VERSION = (createRequire(import.meta.url)('../package.json') as { version:
 const PG_MAJORS = [8, 8] as const;
 const POOL_MAJORS = [2, 3] as const;
 
+/** A loaded `pg` or `pg-pool` module an instance patched: what enabling and disabling acts on. */
+interface Loaded {
+  readonly exports: unknown;
+  readonly proto: Proto;
+  readonly swap: (e: unknown) => unknown;
+  readonly restore: (e: unknown) => void;
+}
+/**
+ * Every module an instance patched. An instance enabled after `pg` was loaded never sees it (require-in-the-middle
+ * calls a module's hooks once, on its first load after the hooks exist, and hands later `require`s the cached
+ * exports without asking a new hook), so enabling any instance patches these again, and the last one disabled
+ * restores them.
+ */
+const loaded: Loaded[] = [];
+
 /**
  * Every node-postgres pool (pg 8, pg-pool 2/3) used after `enable()`, by anyone (an ORM, a query builder, a job
  * library), records `tuist_repo_pool_*` and `tuist_repo_query_*` into the running telemetry, as `instrumentPgPool`
@@ -49,13 +64,13 @@ export class TuistPgInstrumentation extends InstrumentationBase<TuistPgInstrumen
       new InstrumentationNodeModuleDefinition(
         'pg',
         ['*'],
-        (exports: unknown, version?: string) => this.patchModule(exports, version, 'pg', PG_MAJORS, poolProtoOfPg, swapPg),
+        (exports: unknown, version?: string) => this.patchModule(exports, version, 'pg', PG_MAJORS, poolProtoOfPg, swapPg, restorePg),
         (exports: unknown) => this.unpatchModule(exports, poolProtoOfPg, restorePg),
       ),
       new InstrumentationNodeModuleDefinition(
         'pg-pool',
         ['*'],
-        (exports: unknown, version?: string) => this.patchModule(exports, version, 'pg-pool', POOL_MAJORS, poolProtoOfPgPool, swapPgPool),
+        (exports: unknown, version?: string) => this.patchModule(exports, version, 'pg-pool', POOL_MAJORS, poolProtoOfPgPool, swapPgPool, restorePgPool),
         (exports: unknown) => this.unpatchModule(exports, poolProtoOfPgPool, restorePgPool),
       ),
     ];
@@ -65,6 +80,10 @@ export class TuistPgInstrumentation extends InstrumentationBase<TuistPgInstrumen
     try {
       if (!active.includes(this)) active.push(this);
       super.enable();
+      for (const m of loaded) {
+        patchProto(m.proto);
+        m.swap(m.exports);
+      }
     } catch (err) {
       this._diag.error('enable failed; pools are not instrumented', err);
     }
@@ -75,6 +94,8 @@ export class TuistPgInstrumentation extends InstrumentationBase<TuistPgInstrumen
       const i = active.indexOf(this);
       if (i >= 0) active.splice(i, 1);
       super.disable();
+      // Also when this instance never saw the modules itself (then OpenTelemetry does not call `unpatch`).
+      if (active.length === 0) for (const m of loaded) unpatchLoaded(m.exports, m.proto, m.restore);
     } catch (err) {
       this._diag.error('disable failed', err);
     }
@@ -87,6 +108,7 @@ export class TuistPgInstrumentation extends InstrumentationBase<TuistPgInstrumen
     [min, max]: readonly [number, number],
     protoOf: (e: unknown) => Proto | undefined,
     swap: (e: unknown) => unknown,
+    restore: (e: unknown) => void,
   ): unknown {
     try {
       if (!supportedMajor(version, min, max)) {
@@ -98,6 +120,7 @@ export class TuistPgInstrumentation extends InstrumentationBase<TuistPgInstrumen
         this.warnVersion(`${name}${version ? ` ${version}` : ''} does not look like node-postgres (no Pool.prototype.connect/query); not instrumented`);
         return exports;
       }
+      if (!loaded.some((m) => m.exports === exports)) loaded.push({ exports, proto, swap, restore });
       patchProto(proto);
       return swap(exports);
     } catch (err) {
@@ -109,9 +132,7 @@ export class TuistPgInstrumentation extends InstrumentationBase<TuistPgInstrumen
   private unpatchModule(exports: unknown, protoOf: (e: unknown) => Proto | undefined, restore: (e: unknown) => void): void {
     try {
       if (active.length > 0) return; // another instance still wants the patch
-      const proto = protoOf(exports);
-      if (proto !== undefined) unpatchProto(proto);
-      restore(exports);
+      unpatchLoaded(exports, protoOf(exports), restore);
     } catch (err) {
       this._diag.error('unpatching failed', err);
     }
@@ -130,6 +151,11 @@ export class TuistPgInstrumentation extends InstrumentationBase<TuistPgInstrumen
     const name = callHook('db:poolName', '@tuist-telemetry/db: the poolName option', () => hook(pool as unknown as PgPool), undefined);
     return typeof name === 'string' && name !== '' ? name : undefined;
   }
+}
+
+function unpatchLoaded(exports: unknown, proto: Proto | undefined, restore: (e: unknown) => void): void {
+  if (proto !== undefined) unpatchProto(proto);
+  restore(exports);
 }
 
 function isProto(value: unknown): value is Proto {

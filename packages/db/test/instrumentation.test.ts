@@ -101,6 +101,9 @@ describe('db: TuistPgInstrumentation', function () {
         expect(d.lines.filter((l) => l.includes('poolName option threw'))).to.have.length(1);
         inst.setConfig({ poolName: 'not a function' as never });
         expect(d.lines.some((l) => l.includes('poolName must be a function'))).to.equal(true);
+        expect(inst.getConfig().poolName).to.equal(undefined);
+        expect(() => inst.setConfig(null as never)).not.to.throw();
+        expect(inst.getConfig().poolName).to.equal(undefined);
       } finally {
         d.stop();
         inst.setConfig({ poolName: () => 'auto' });
@@ -131,7 +134,11 @@ describe('db: TuistPgInstrumentation', function () {
           expect(def.patch!(fake, '9.0.0')).to.equal(fake);
           expect(def.patch!(fake, '9.1.0')).to.equal(fake);
         }
-        expect(d.lines.filter((l) => l.includes('pg 9.0.0 is not supported'))).to.have.length(1);
+        expect(d.lines.filter((l) => l.includes('pg 9.0.0 is not supported (pg 8.x are)'))).to.have.length(1);
+        expect(d.lines, 'one message per instance').to.have.length(1);
+        const pool = new TuistPgInstrumentation({ enabled: false }).getModuleDefinitions().find((m) => m.name === 'pg-pool')!;
+        expect(pool.patch!(fake, '4.0.0')).to.equal(fake);
+        expect(d.lines.filter((l) => l.includes('pg-pool 4.0.0 is not supported (pg-pool 2-3.x are)'))).to.have.length(1);
       } finally {
         d.stop();
       }

@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import { once } from 'node:events';
 import pg from 'pg';
+import { diag } from '@opentelemetry/api';
 import type { Telemetry } from '@tuist-telemetry/core';
-import { freePort, samples, scrape, sum, value, type Exposition } from '@tuist-telemetry/testing';
+import { captureDiag, freePort, samples, scrape, sum, value, type Exposition } from '@tuist-telemetry/testing';
 import { instrumentPgPool } from '@tuist-telemetry/db';
 import { startPgSuite, type PgSuite } from './fixture.js';
 
@@ -286,9 +287,16 @@ describe('db: instrumentPgPool on a real PostgreSQL', function () {
 
   it('instrumenting a pool twice counts once', async () => {
     const pool = newPool({ max: 1 });
-    instrumentPgPool(pool, { name: 'twice' });
-    expect(instrumentPgPool(pool, { name: 'twice' })).to.equal(pool);
-    instrumentPgPool(pool, { name: 'other-name' }); // ignored (with a warning)
+    const logged = captureDiag(diag);
+    try {
+      instrumentPgPool(pool, { name: 'twice' });
+      expect(instrumentPgPool(pool, { name: 'twice' })).to.equal(pool);
+      instrumentPgPool(pool, { name: 'other-name' }); // ignored (with a warning)
+    } finally {
+      logged.restore();
+    }
+    expect(logged.lines).to.have.length(1);
+    expect(logged.lines[0]).to.contain('this pool is instrumented already (name "twice"); the second call was ignored');
     for (let i = 0; i < 3; i++) await pool.query('SELECT $1::int AS i', [i]);
     const client = await pool.connect();
     await client.query('SELECT 1');

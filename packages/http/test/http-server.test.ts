@@ -13,6 +13,7 @@ const DURATION = 'tuist_http_server_request_duration_milliseconds';
 function routeFor(req: http.IncomingMessage): string | undefined {
   const path = (req.url ?? '').split('?')[0]!;
   if (path === '/route-throws') throw new Error('router exploded');
+  if (path === '/route-empty') return '';
   if (/^\/api\/projects\/\d+$/.test(path)) return '/api/projects/:id';
   if (path === '/api/projects') return '/api/projects';
   if (['/slow', '/boom', '/stream', '/hang'].includes(path)) return path;
@@ -189,6 +190,17 @@ describe('http: instrumentHttpServer against a real node:http server', () => {
     const exp = await scrapeT();
     expect(value(exp, REQUESTS, { method: 'GET', route: 'unmatched', status: '200' })).to.equal(2);
     expect(warnings.filter((w) => w.includes('routeFor threw'))).to.have.length(1);
+  });
+
+  it('a routeFor that answers an empty string gives `unmatched`, never an empty route label', async () => {
+    const before = await scrapeT();
+    expect(await call(app, 'GET', '/route-empty')).to.equal(404);
+    expect(await call(app, 'GET', '/route-empty?x=1')).to.equal(404);
+    const exp = await scrapeT();
+    const labels = { method: 'GET', route: 'unmatched', status: '404' };
+    expect(sum(exp, REQUESTS, labels) - sum(before, REQUESTS, labels)).to.equal(2);
+    expect(sum(exp, `${DURATION}_count`, labels) - sum(before, `${DURATION}_count`, labels)).to.equal(2);
+    for (const s of samples(exp, REQUESTS)) expect(s.labels.route, JSON.stringify(s.labels)).to.be.a('string').and.not.equal('');
   });
 
   it('records into an explicit `telemetry` option instead of the running one', async () => {

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { getGlobalDispatcher, request } from 'undici';
-import { scrape, samples, value } from '@tuist-telemetry/testing';
+import { diag } from '@opentelemetry/api';
+import { captureDiag, scrape, samples, value } from '@tuist-telemetry/testing';
 import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
 import { TuistUndiciInstrumentation } from '@tuist-telemetry/http';
 import { startServer, type TestServer } from './helpers.js';
@@ -64,7 +65,15 @@ describe('http: TuistUndiciInstrumentation', () => {
 
   it('a bad option does not throw into the host: it is reported and nothing is installed', () => {
     const previous = getGlobalDispatcher();
-    const bad = new TuistUndiciInstrumentation({ connections: -1 });
+    const logged = captureDiag(diag);
+    let bad: TuistUndiciInstrumentation;
+    try {
+      bad = new TuistUndiciInstrumentation({ connections: -1 });
+    } finally {
+      logged.restore();
+    }
+    expect(logged.lines).to.have.length(1);
+    expect(logged.lines[0]).to.match(/^error: @tuist-telemetry\/http\/undici not enabled: .*"connections" must be a whole number/);
     expect(bad.isEnabled()).to.equal(false);
     expect(getGlobalDispatcher()).to.equal(previous);
     expect(() => bad.disable()).to.not.throw();

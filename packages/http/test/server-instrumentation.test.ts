@@ -48,7 +48,8 @@ describe('http: TuistHttpServerInstrumentation on real Express 5 and Fastify 5 s
   before(async () => {
     t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, env: {}, setGlobalMeterProvider: false });
     await t.ready();
-    inst = new TuistHttpServerInstrumentation({ routeFor: (req) => (req.url?.startsWith('/plain/') ? '/plain/:id' : undefined) });
+    // '' for /empty: an empty answer is no answer (`unmatched`).
+    inst = new TuistHttpServerInstrumentation({ routeFor: (req) => (req.url?.startsWith('/plain/') ? '/plain/:id' : req.url === '/empty' ? '' : undefined) });
     // Express was imported above, before enabling: requiring its `router` again lets the module hook patch it, as
     // loading Express after enabling does (the child-process test loads it after).
     createRequire(createRequire(import.meta.url).resolve('express'))('router');
@@ -190,15 +191,28 @@ describe('http: TuistHttpServerInstrumentation on real Express 5 and Fastify 5 s
     expect((await count({ route: 'unmatched', status: '404' })) - unmatched).to.equal(1);
   });
 
-  it('a plain server: the routeFor config, else unmatched; scrapes of the endpoint itself are not counted', async () => {
+  it('a second instance enabled and disabled leaves the first one naming Fastify routes', async () => {
+    const second = new TuistHttpServerInstrumentation();
+    second.disable();
+    second.disable();
+    const app = Fastify();
+    fastifies.push(app);
+    app.get('/twice/:id', async () => 'ok');
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    expect(await get(portOf(app.server), '/twice/1')).to.equal(200);
+    expect(await count({ route: '/twice/:id' })).to.equal(1);
+  });
+
+  it('a plain server: the routeFor config, else (undefined or \'\') unmatched; scrapes of the endpoint itself are not counted', async () => {
     const server = http.createServer((_req, res) => res.end('plain'));
     servers.push(server);
     await listen(server);
     const before = await count({ route: 'unmatched', status: '200' });
     expect(await get(portOf(server), '/plain/1')).to.equal(200);
     expect(await get(portOf(server), '/other')).to.equal(200);
+    expect(await get(portOf(server), '/empty')).to.equal(200);
     expect(await count({ route: '/plain/:id' })).to.equal(1);
-    expect((await count({ route: 'unmatched', status: '200' })) - before).to.equal(1);
+    expect((await count({ route: 'unmatched', status: '200' })) - before).to.equal(2);
   });
 
   it('an https server is measured too (https.Server is not an http.Server)', async () => {
@@ -260,19 +274,46 @@ describe('http: TuistHttpServerInstrumentation on real Express 5 and Fastify 5 s
     }
   });
 
-  it('disable and enable are idempotent; while disabled nothing is counted', async () => {
-    const server = http.createServer((_req, res) => res.end('x'));
-    servers.push(server);
-    await listen(server);
-    inst.disable();
-    inst.disable();
-    expect(Object.prototype.hasOwnProperty.call(http.Server.prototype, 'emit')).to.equal(false);
-    await get(portOf(server), '/plain/off');
-    expect(await count({ route: '/plain/:id' })).to.equal(2);
-    inst.enable();
-    inst.enable();
-    await get(portOf(server), '/plain/on');
-    expect(await count({ route: '/plain/:id' })).to.equal(3);
+  it('disable and enable are idempotent (and quiet); while disabled nothing is counted', async () => {
+    const lines: string[] = [];
+    const push = (...a: unknown[]): number => lines.push(a.map(String).join(' '));
+    diag.setLogger({ error: push, warn: push, info: () => {}, debug: () => {}, verbose: () => {} }, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
+    try {
+      const server = http.createServer((_req, res) => res.end('x'));
+      servers.push(server);
+      await listen(server);
+      inst.disable();
+      inst.disable();
+      expect(Object.prototype.hasOwnProperty.call(http.Server.prototype, 'emit')).to.equal(false);
+      await get(portOf(server), '/plain/off');
+      expect(await count({ route: '/plain/:id' })).to.equal(2);
+      inst.enable();
+      inst.enable();
+      await get(portOf(server), '/plain/on');
+      expect(await count({ route: '/plain/:id' })).to.equal(3);
+      expect(lines).to.deep.equal([]);
+    } finally {
+      diag.disable();
+    }
+  });
+
+  it('setConfig: a routeFor that is not a function is dropped with a warning; null is an empty config', () => {
+    const lines: string[] = [];
+    const push = (...a: unknown[]): number => lines.push(a.map(String).join(' '));
+    diag.setLogger({ error: push, warn: push, info: () => {}, debug: () => {}, verbose: () => {} }, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
+    try {
+      const other = new TuistHttpServerInstrumentation({ enabled: false });
+      const routeFor = (): string => '/x';
+      other.setConfig({ routeFor });
+      expect(other.getConfig().routeFor).to.equal(routeFor);
+      other.setConfig({ routeFor: 'x' as never });
+      expect(other.getConfig().routeFor).to.equal(undefined);
+      expect(lines.filter((l) => l.includes('routeFor must be a function'))).to.have.length(1);
+      expect(() => other.setConfig(null as never)).not.to.throw();
+      expect(other.getConfig().routeFor).to.equal(undefined);
+    } finally {
+      diag.disable();
+    }
   });
 });
 

@@ -21,6 +21,12 @@ type Proto = { send: Send; [PATCH]?: SendPatch };
 /** Enabled instances; clients found by any of them record while at least one is enabled. */
 let enabledCount = 0;
 const isActive = (): boolean => enabledCount > 0;
+/**
+ * Every `S3Client.prototype` an instance patched. An instance enabled after the module was loaded never sees it:
+ * require-in-the-middle calls each module's hooks once, on its first load after the hooks exist, and hands the
+ * cached exports to later `require`s without asking the new hook. Enabling any instance patches these again.
+ */
+const knownProtos = new Set<Proto>();
 
 /**
  * Every `S3Client` of `@aws-sdk/client-s3` (v3) that sends a command after `enable()`, whoever created it, records
@@ -58,6 +64,7 @@ export class TuistS3Instrumentation extends InstrumentationBase<TuistS3Instrumen
         enabledCount++;
       }
       super.enable();
+      for (const proto of knownProtos) patchProto(proto);
     } catch (err) {
       this._diag.error('enable failed; S3 clients are not instrumented', err);
     }
@@ -70,6 +77,8 @@ export class TuistS3Instrumentation extends InstrumentationBase<TuistS3Instrumen
         enabledCount--;
       }
       super.disable();
+      // Also when this instance never saw the module itself (then OpenTelemetry does not call `unpatch`).
+      if (enabledCount === 0) for (const proto of knownProtos) unpatchProto(proto);
     } catch (err) {
       this._diag.error('disable failed', err);
     }
@@ -87,6 +96,7 @@ export class TuistS3Instrumentation extends InstrumentationBase<TuistS3Instrumen
         this.warnOnce('@aws-sdk/client-s3 has no S3Client.prototype.send; S3 clients are not instrumented');
         return exports;
       }
+      knownProtos.add(proto);
       patchProto(proto);
     } catch (err) {
       this._diag.error('patching @aws-sdk/client-s3 failed; S3 clients are not instrumented', err);

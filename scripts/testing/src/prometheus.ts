@@ -212,26 +212,38 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
   const dir = await mkdtemp(path.join(tmpdir(), 'tuist-prom-'));
   const configFile = path.join(dir, 'prometheus.yml');
   await writeFile(configFile, prometheusConfig(options.targets, options.job, options.scrapeIntervalSeconds ?? 1, options));
-  const port = await freePort();
+  // Port 0, read back from Prometheus' own `msg="Listening on" address=127.0.0.1:PORT` line (info level): a port
+  // found free and passed on could be taken by another process before Prometheus binds it.
   const child = spawn(
     bin,
     [
       `--config.file=${configFile}`,
       `--storage.tsdb.path=${path.join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
+      '--web.listen-address=127.0.0.1:0',
       // The Debian build serves consoles from /etc/prometheus; point them at the temp dir so nothing is read.
       `--web.console.templates=${dir}`,
       `--web.console.libraries=${dir}`,
-      '--log.level=warn',
+      '--log.level=info',
       ...(options.flags ?? []),
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let log = '';
+  let port: number | undefined;
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (d: string) => {
-    log = (log + d).slice(-8000);
+    log = (log + d).slice(-20_000);
+    port ??= Number(/msg="Listening on" address=127\.0\.0\.1:(\d+)/.exec(log)?.[1]) || undefined;
   });
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  while (port === undefined && child.exitCode === null && child.signalCode === null && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  if (port === undefined) {
+    child.kill('SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+    throw new Error(`Prometheus did not say where it listens:\n${log}`);
+  }
   const server = new PrometheusServer(`http://127.0.0.1:${port}`, child, dir, () => log);
   try {
     const count = options.targets.length + (options.extraJobs ?? []).reduce((n, j) => n + j.targets.length, 0);

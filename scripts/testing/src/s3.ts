@@ -11,11 +11,12 @@
  * caller (`from: import.meta.url`): suites that never start it do not need it installed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { onProcessEnd } from './cleanup.js';
 
 export interface S3ServerOptions {
   /** `import.meta.url` of the calling suite: where `s3rver` is resolved from. */
@@ -37,6 +38,8 @@ export interface S3ClientSettings {
 export interface S3Server {
   endpoint: string;
   port: number;
+  /** The server's folder (buckets and objects), removed by stop() or when the test process ends. */
+  directory: string;
   clientSettings: S3ClientSettings;
   /**
    * Seeds objects with plain unsigned PUTs (s3rver accepts anonymous requests), `concurrency` at a time: about
@@ -87,12 +90,18 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     env,
   });
+  // A test process that ends without stop() (Ctrl+C, SIGTERM, a crash) still removes the folder and its objects.
+  const forget = onProcessEnd(() => {
+    child.kill('SIGKILL');
+    rmSync(directory, { recursive: true, force: true });
+  });
   let port: number;
   try {
     port = await waitForPort(child);
   } catch (err) {
     child.kill('SIGKILL');
     await rm(directory, { recursive: true, force: true });
+    forget();
     throw err;
   }
   const exited = new Promise<void>((resolve) => {
@@ -104,6 +113,7 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
   return {
     endpoint,
     port,
+    directory,
     clientSettings: {
       endpoint,
       region: 'us-east-1',
@@ -133,6 +143,7 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
         await exited;
         clearTimeout(timer);
         await rm(directory, { recursive: true, force: true });
+        forget();
       })();
       return stopped;
     },

@@ -231,7 +231,7 @@ export class ClusterPrimary {
   };
 
   /** The body of a scrape: `serialize` of the own store alone, or of the cluster view once workers took part. */
-  render(serialize: (store: MetricStore) => Promise<Buffer>): Promise<Buffer> {
+  render<T>(serialize: (store: MetricStore) => Promise<T>): Promise<T> {
     if (this.entries.size === 0 && !this.view.hasRetired) return serialize(this.own);
     const run = this.queue.then(async () => {
       // After close() (telemetry shut down) the last snapshots stand; nobody would hear the answers.

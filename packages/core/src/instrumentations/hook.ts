@@ -1,34 +1,60 @@
 import { registerInstrumentations, type Instrumentation } from '@opentelemetry/instrumentation';
 import { createAddHookMessageChannel } from 'import-in-the-middle';
-import module from 'node:module';
+import module, { createRequire } from 'node:module';
+import threads from 'node:worker_threads';
 import type { FoundInstrumentation } from './load.js';
+
+const require = createRequire(import.meta.url);
+
+/**
+ * Whether this code runs in one of Node's internal threads, such as the loader thread of `module.register()` or
+ * `--experimental-loader`: Node runs `--require` preloads there too, and register must do nothing there (it would
+ * start a second telemetry, and a `module.register()` from the loader thread hangs or ends the process).
+ * `isInternalThread` says so from Node 22.14; before, an internal thread is the worker without a `parentPort`
+ * (every worker the app creates has one). Same test in register.cts.
+ */
+export function inInternalThread(): boolean {
+  const t = threads as typeof threads & { isInternalThread?: boolean };
+  return t.isInternalThread === true || (!t.isMainThread && t.parentPort === null);
+}
 
 /**
  * Creates and enables the found instrumentations so that both CommonJS and ES module apps are patched: for ESM,
- * import-in-the-middle's loader hook is registered first, and it is told which modules to wrap as the
- * instrumentations declare them (so no other module pays for the hook). Must run before the app imports the
- * libraries: from an `--import` module. Resolves once the loader acknowledged every module.
+ * import-in-the-middle's loader hook is registered with the modules to wrap (the ones the instrumentations declare,
+ * so no other module pays for the hook). Must run before the app imports the libraries: from a preload
+ * (`--import` or `--require`).
+ *
+ * Synchronous, with no top-level await anywhere on the way, so `--require` can load register (require of an ES
+ * module fails on a graph with top-level await): the modules to wrap are handed to the loader in its initial data,
+ * which Node delivers before `module.register()` returns (the loader thread runs `initialize` first), instead of
+ * over the message channel that would have to be awaited. The channel stays open for instrumentations the app
+ * enables later.
  *
  * Which hook API: where Node's synchronous in-thread hooks (`module.registerHooks`) can run import-in-the-middle's
  * loader (`supportsSyncHooks()`: Node >= 22.22.3, >= 24.11.1, >= 26), its `register-hooks.mjs` entry is used.
  * That is the only way on Node 26, where `module.register()` is deprecated (DEP0205, a warning on every start).
  * Older lines (Node 20, early 22/24) keep the off-thread `module.register()` loader, which is not deprecated there.
- * Both take the same message channel: on the synchronous path its messages stay in this thread.
  */
-export async function enableWithLoaderHook(found: readonly FoundInstrumentation[]): Promise<Instrumentation[]> {
+export function enableWithLoaderHook(found: readonly FoundInstrumentation[]): Instrumentation[] {
   if (found.length === 0) return [];
-  const { registerOptions, waitForAllMessagesAcknowledged } = createAddHookMessageChannel();
+  const { registerOptions } = createAddHookMessageChannel();
+  const instrumentations = found.flatMap((f) => f.create() ?? []);
+  registerInstrumentations({ instrumentations });
+  const include = registerOptions.data.include as string[];
+  for (const i of instrumentations) {
+    // Every InstrumentationBase has it (the interface does not declare it); the names are those it hooks.
+    const modules = (i as { getModuleDefinitions?: () => readonly { name: string }[] }).getModuleDefinitions?.() ?? [];
+    for (const m of modules) if (!include.includes(m.name)) include.push(m.name);
+  }
   // Loaded only where Node has registerHooks: it brings the loader itself (and its parsers) into the app's thread.
-  // (`registerHooks` is missing from @types/node 20, the line this builds against.)
+  // (`registerHooks` is missing from @types/node 20, the line this builds against.) A require of an ES module
+  // without top-level await, which every supported line can do.
   const hasRegisterHooks = typeof (module as { registerHooks?: unknown }).registerHooks === 'function';
-  const sync = hasRegisterHooks ? await import('import-in-the-middle/register-hooks.mjs') : undefined;
+  const sync = hasRegisterHooks ? (require('import-in-the-middle/register-hooks.mjs') as typeof import('import-in-the-middle/register-hooks.mjs')) : undefined;
   if (sync?.supportsSyncHooks()) {
     sync.register(registerOptions.data);
   } else {
     module.register('import-in-the-middle/hook.mjs', import.meta.url, registerOptions);
   }
-  const instrumentations = found.flatMap((f) => f.create() ?? []);
-  registerInstrumentations({ instrumentations });
-  await waitForAllMessagesAcknowledged();
   return instrumentations;
 }

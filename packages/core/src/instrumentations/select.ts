@@ -8,6 +8,9 @@ function list(raw: string | undefined): string[] {
     .filter(Boolean);
 }
 
+/** The longest list of unknown names a warning echoes (a 10 KB variable must not become a 10 KB line). */
+const MAX_ECHO = 200;
+
 /**
  * Which instrumentations to turn on, as OpenTelemetry's auto-instrumentations read it: all of them, or only those
  * `OTEL_NODE_ENABLED_INSTRUMENTATIONS` names, minus those `OTEL_NODE_DISABLED_INSTRUMENTATIONS` names. Unknown
@@ -19,10 +22,11 @@ export function selectInstrumentations(env: Readonly<Record<string, string | und
   const disabled = list(env.OTEL_NODE_DISABLED_INSTRUMENTATIONS);
   const unknown = [...new Set([...enabled, ...disabled].filter((n) => !valid.has(n)))];
   if (unknown.length) {
+    const names = unknown.map((n) => JSON.stringify(n)).join(', ');
     log.warn(
-      `OTEL_NODE_ENABLED_INSTRUMENTATIONS / OTEL_NODE_DISABLED_INSTRUMENTATIONS: ignoring unknown instrumentation ${unknown
-        .map((n) => JSON.stringify(n))
-        .join(', ')}; the Tuist instrumentations are ${INSTRUMENTATION_NAMES.join(', ')}`,
+      `OTEL_NODE_ENABLED_INSTRUMENTATIONS / OTEL_NODE_DISABLED_INSTRUMENTATIONS: ignoring unknown instrumentation ${
+        names.length > MAX_ECHO ? names.slice(0, MAX_ECHO) + '…' : names
+      }; the Tuist instrumentations are ${INSTRUMENTATION_NAMES.join(', ')}`,
     );
   }
   const base = enabled.length ? enabled.filter((n) => valid.has(n)) : [...INSTRUMENTATION_NAMES];

@@ -1,6 +1,7 @@
 import type { Attributes, AttributeValue } from '@opentelemetry/api';
 import { DataPointType, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { resourceFromAttributes } from '@opentelemetry/resources';
+import { exposedName, type EscapingScheme } from './escaping.js';
 import { MAX_LABEL_VALUE_LENGTH, attributeText, truncateLabelValue } from './values.js';
 
 /**
@@ -26,13 +27,32 @@ export interface FixOptions {
   /** Label names the serializer adds to every sample (`otel_scope_name`, ... when scope labels are on). */
   reservedLabels?: readonly string[];
   report?: FixReport;
+  /**
+   * The scraper's name escaping (labels/escaping.ts); undefined: none asked for, keys become label names as
+   * exporter-prometheus sanitises them. `allow-utf-8` keeps every non-empty key (ill-formed UTF-16 made well-formed);
+   * the others escape a key that is not a legacy label name by their rule. In every scheme a key beginning with `__`
+   * (reserved by Prometheus) loses the extra leading underscores.
+   */
+  escaping?: EscapingScheme;
 }
 
 const VALID = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
-/** A label name both serializers keep as it is: valid, and no `__` (exporter-prometheus collapses it; `__` is reserved). */
-function isCanonical(key: string): boolean {
-  return VALID.test(key) && !key.includes('__');
+/**
+ * A label name the writers keep as it is. Without escaping: valid, and no `__` (exporter-prometheus collapses it;
+ * `__` is reserved); with a scheme, a key that scheme leaves unchanged and that does not begin with `__`.
+ */
+function isCanonical(key: string, escaping: EscapingScheme | undefined): boolean {
+  if (escaping === undefined) return VALID.test(key) && !key.includes('__');
+  if (key.startsWith('__')) return false;
+  return escaping === 'allow-utf-8' ? key !== '' && (key as WellFormed).isWellFormed() : VALID.test(key);
+}
+
+/** The label name of a key that is not canonical (see `isCanonical`). */
+function labelKey(key: string, escaping: EscapingScheme | undefined): string {
+  if (escaping === undefined) return sanitizeLabelKey(key);
+  const out = escaping === 'allow-utf-8' ? (key as WellFormed).toWellFormed() : exposedName(key, escaping, true);
+  return out.startsWith('__') ? out.replace(/^_+/, '_') : out;
 }
 
 /** The Prometheus label name of an attribute key (as exporter-prometheus sanitises, plus a leading digit fixed). */
@@ -51,9 +71,9 @@ function labelValue(v: AttributeValue | undefined): string | undefined {
   return s === '' ? undefined : (truncateLabelValue(s) as WellFormed).toWellFormed();
 }
 
-function needsFix(attrs: Attributes, reserved: ReadonlySet<string>): boolean {
+function needsFix(attrs: Attributes, reserved: ReadonlySet<string>, escaping: EscapingScheme | undefined): boolean {
   for (const k in attrs) {
-    if (!isCanonical(k) || reserved.has(k)) return true;
+    if (!isCanonical(k, escaping) || reserved.has(k)) return true;
     const v = attrs[k];
     if (typeof v !== 'string' || v === '' || v.length > MAX_LABEL_VALUE_LENGTH || !(v as WellFormed).isWellFormed()) return true;
   }
@@ -61,11 +81,12 @@ function needsFix(attrs: Attributes, reserved: ReadonlySet<string>): boolean {
 }
 
 /** The label name of every attribute key of one metric (undefined: the key is dropped). */
-function keyMap(keys: ReadonlySet<string>, reserved: ReadonlySet<string>, metric: string, report: FixReport | undefined): Map<string, string | undefined> {
+function keyMap(keys: ReadonlySet<string>, reserved: ReadonlySet<string>, metric: string, opts: FixOptions): Map<string, string | undefined> {
+  const { report, escaping } = opts;
   const map = new Map<string, string | undefined>();
   const taken = new Set<string>();
   for (const k of keys) {
-    if (isCanonical(k) && !reserved.has(k)) {
+    if (isCanonical(k, escaping) && !reserved.has(k)) {
       map.set(k, k);
       taken.add(k);
     }
@@ -77,7 +98,7 @@ function keyMap(keys: ReadonlySet<string>, reserved: ReadonlySet<string>, metric
       report?.(metric, 'dropped-key', 'an attribute with an empty key was dropped');
       continue;
     }
-    const sanitized = sanitizeLabelKey(k);
+    const sanitized = labelKey(k, escaping);
     const base = reserved.has(sanitized) ? 'exported_' + sanitized : sanitized;
     let name = base;
     for (let n = 2; taken.has(name) || reserved.has(name); n++) name = `${base}_${n}`;
@@ -88,12 +109,13 @@ function keyMap(keys: ReadonlySet<string>, reserved: ReadonlySet<string>, metric
   return map;
 }
 
-function fixMetric(m: MetricData, reservedAll: ReadonlySet<string>, reservedHistogram: ReadonlySet<string>, report: FixReport | undefined): MetricData {
+function fixMetric(m: MetricData, reservedAll: ReadonlySet<string>, reservedHistogram: ReadonlySet<string>, opts: FixOptions): MetricData {
+  const report = opts.report;
   const reserved = m.dataPointType === DataPointType.HISTOGRAM ? reservedHistogram : reservedAll;
   const dps = m.dataPoints as readonly { attributes: Attributes }[];
   let dirty = false;
   for (const dp of dps) {
-    if (needsFix(dp.attributes, reserved)) {
+    if (needsFix(dp.attributes, reserved, opts.escaping)) {
       dirty = true;
       break;
     }
@@ -101,7 +123,7 @@ function fixMetric(m: MetricData, reservedAll: ReadonlySet<string>, reservedHist
   if (!dirty) return m;
   const keys = new Set<string>();
   for (const dp of dps) for (const k in dp.attributes) keys.add(k);
-  const map = keyMap(keys, reserved, m.descriptor.name, report);
+  const map = keyMap(keys, reserved, m.descriptor.name, opts);
   const seen = new Set<string>();
   const out: { attributes: Attributes }[] = [];
   for (const dp of dps) {
@@ -133,18 +155,18 @@ export function fixResourceMetrics(rm: ResourceMetrics, opts: FixOptions = {}): 
   const reservedHistogram = new Set([...reservedAll, 'le']);
   let changed = false;
   const scopeMetrics = rm.scopeMetrics.map((sm) => {
-    const metrics = sm.metrics.map((m) => fixMetric(m, reservedAll, reservedHistogram, opts.report));
+    const metrics = sm.metrics.map((m) => fixMetric(m, reservedAll, reservedHistogram, opts));
     if (metrics.every((m, i) => m === sm.metrics[i])) return sm;
     changed = true;
     return { ...sm, metrics };
   });
   let resource = rm.resource;
-  if (needsFix(rm.resource.attributes, reservedAll)) {
+  if (needsFix(rm.resource.attributes, reservedAll, opts.escaping)) {
     const fixed = fixMetric(
       { descriptor: { name: 'target_info' }, dataPointType: DataPointType.GAUGE, dataPoints: [{ attributes: rm.resource.attributes }] } as unknown as MetricData,
       reservedAll,
       reservedAll,
-      opts.report,
+      opts,
     );
     resource = resourceFromAttributes(fixed.dataPoints[0]!.attributes);
     changed = true;

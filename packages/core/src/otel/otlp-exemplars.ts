@@ -69,7 +69,7 @@ interface JsonPoint {
   exemplars?: unknown[];
 }
 interface JsonRequest {
-  resourceMetrics: { scopeMetrics: { metrics: { histogram?: { dataPoints: JsonPoint[] } }[] }[] }[];
+  resourceMetrics: { scopeMetrics: { metrics: { histogram?: { dataPoints: JsonPoint[] }; exponentialHistogram?: { dataPoints: JsonPoint[] } }[] }[] }[];
 }
 
 function addToJson(bytes: Uint8Array, plan: (Points | undefined)[][]): Uint8Array {
@@ -78,8 +78,9 @@ function addToJson(bytes: Uint8Array, plan: (Points | undefined)[][]): Uint8Arra
   doc.resourceMetrics[0]!.scopeMetrics.forEach((sm, si) =>
     sm.metrics.forEach((m, mi) => {
       const points = plan[si]?.[mi];
-      if (!points || !m.histogram) return;
-      m.histogram.dataPoints.forEach((p, pi) => {
+      const h = m.histogram ?? m.exponentialHistogram;
+      if (!points || !h) return;
+      h.dataPoints.forEach((p, pi) => {
         const ex = sendable(pointExemplars.get(points[pi]!));
         // OTLP/JSON: ids as hex strings, 64-bit integers as decimal strings.
         if (ex.length) p.exemplars = ex.map((e) => ({ timeUnixNano: nanos(e.timestamp).toString(), asDouble: e.value, spanId: e.spanId, traceId: e.traceId }));
@@ -89,7 +90,8 @@ function addToJson(bytes: Uint8Array, plan: (Points | undefined)[][]): Uint8Arra
   return new TextEncoder().encode(JSON.stringify(doc));
 }
 
-// ---- protobuf (http/protobuf and grpc): field 8 (repeated Exemplar) appended to each HistogramDataPoint. ----
+// ---- protobuf (http/protobuf and grpc): the repeated Exemplar field appended to each histogram data point: ----
+// ---- HistogramDataPoint.exemplars (8), ExponentialHistogramDataPoint.exemplars (11). ----
 
 function varint(n: number): number[] {
   const out: number[] = [];
@@ -167,8 +169,9 @@ function encodeExemplar(e: PointExemplar): Uint8Array {
 }
 
 function addToProtobuf(bytes: Uint8Array, plan: (Points | undefined)[][]): Uint8Array {
-  // ExportMetricsServiceRequest.resource_metrics (1) > scope_metrics (2) > metrics (2) > histogram (9) >
-  // data_points (1): the stock serializer writes them in the order of the ResourceMetrics it was given.
+  // ExportMetricsServiceRequest.resource_metrics (1) > scope_metrics (2) > metrics (2) > histogram (9) or
+  // exponential_histogram (10) > data_points (1): the stock serializer writes them in the order of the
+  // ResourceMetrics it was given.
   return mapMessage(bytes, (f, rm) =>
     f !== 1
       ? rm
@@ -178,15 +181,15 @@ function addToProtobuf(bytes: Uint8Array, plan: (Points | undefined)[][]): Uint8
             : mapMessage(sm, (f, metric, mi) => {
                 const points = plan[si]?.[mi];
                 if (f !== 2 || !points) return metric;
-                return mapMessage(metric, (f, histogram) =>
-                  f !== 9
-                    ? histogram
-                    : mapMessage(histogram, (f, point, pi) => {
-                        const ex = f === 1 ? sendable(pointExemplars.get(points[pi]!)) : [];
-                        if (!ex.length) return point;
-                        return concat([point, ...ex.flatMap((e) => [Uint8Array.of((8 << 3) | 2, EXEMPLAR_BYTES), encodeExemplar(e)])]);
-                      }),
-                );
+                return mapMessage(metric, (f, histogram) => {
+                  if (f !== 9 && f !== 10) return histogram;
+                  const key = ((f === 9 ? 8 : 11) << 3) | 2;
+                  return mapMessage(histogram, (f, point, pi) => {
+                    const ex = f === 1 ? sendable(pointExemplars.get(points[pi]!)) : [];
+                    if (!ex.length) return point;
+                    return concat([point, ...ex.flatMap((e) => [Uint8Array.of(key, EXEMPLAR_BYTES), encodeExemplar(e)])]);
+                  });
+                });
               }),
         ),
   );

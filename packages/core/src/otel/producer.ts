@@ -10,6 +10,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { TemporalityPreference } from '../config.js';
 import { CounterFamily, GaugeFamily, HistogramFamily, type AnyFamily, type MetricStore } from '../store.js';
 import type { Exemplar } from '../exemplars.js';
+import { exponentialValue, snapshot, type NativeSnapshot } from './exponential-points.js';
 import { pointExemplars, type PointExemplar } from './otlp-exemplars.js';
 
 function hrTime(ms: number): HrTime {
@@ -35,6 +36,8 @@ interface Last {
   count?: number;
   /** The bucket exemplars seen at that collection (see `exemplarsSince`). */
   exemplars?: string[];
+  /** The native buckets at that collection (exponential points). */
+  native?: NativeSnapshot;
 }
 
 const exemplarKey = (e: Exemplar | undefined): string => (e ? `${e.spanId}/${e.value}/${e.timestamp}` : '');
@@ -66,6 +69,12 @@ function exemplarsSince(all: readonly (Exemplar | undefined)[] | undefined, seen
  * `lowmemory` makes the synchronous ones delta and keeps the counters observed at collection time (the runtime
  * family) cumulative. Gauges have no temporality. A series with nothing new since the last collection is left out
  * of a delta export, as the SDK does.
+ *
+ * With `exponential` (`OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION=base2_exponential_bucket_histogram`),
+ * each catalog histogram is also pushed as an ExponentialHistogram metric of the same name, from the native buckets
+ * the store keeps beside the documented ones (otel/exponential-points.ts), with the same temporality, start time and
+ * exemplars: a backend that reads it (Prometheus' OTLP receiver: a native histogram) gets the exponential view, and
+ * the documented explicit buckets stay exact in the Histogram metric.
  */
 export class StoreMetricProducer implements MetricProducer {
   private readonly last = new WeakMap<object, Last>();
@@ -73,6 +82,7 @@ export class StoreMetricProducer implements MetricProducer {
   constructor(
     private readonly store: MetricStore,
     private readonly preference: TemporalityPreference = 'cumulative',
+    private readonly exponential = false,
   ) {}
 
   private isDelta(f: AnyFamily): boolean {
@@ -94,11 +104,21 @@ export class StoreMetricProducer implements MetricProducer {
       if (f instanceof HistogramFamily) {
         const boundaries = [...f.buckets];
         const dataPoints = [];
+        const expPoints = [];
         for (const s of f.series) {
           const last = delta ? this.last.get(s) : undefined;
+          const native = this.exponential ? s.native : undefined;
           if (delta) {
             const exemplars = s.exemplars ? Array.from(s.exemplars, exemplarKey) : undefined;
-            this.last.set(s, { at: nowMs, value: 0, counts: Float64Array.from(s.counts), sum: s.sum, count: s.count, ...(exemplars ? { exemplars } : {}) });
+            this.last.set(s, {
+              at: nowMs,
+              value: 0,
+              counts: Float64Array.from(s.counts),
+              sum: s.sum,
+              count: s.count,
+              ...(exemplars ? { exemplars } : {}),
+              ...(native ? { native: snapshot(native) } : {}),
+            });
           }
           const count = s.count - (last?.count ?? 0);
           if (delta && count === 0) continue;
@@ -112,8 +132,14 @@ export class StoreMetricProducer implements MetricProducer {
           const exemplars = exemplarsSince(s.exemplars, last?.exemplars);
           if (exemplars.length) pointExemplars.set(point, exemplars);
           dataPoints.push(point);
+          if (native) {
+            const exp = { ...point, value: exponentialValue(native, last?.native, count, point.value.sum) };
+            if (exemplars.length) pointExemplars.set(exp, exemplars);
+            expPoints.push(exp);
+          }
         }
         if (dataPoints.length) metrics.push({ descriptor, aggregationTemporality, dataPointType: DataPointType.HISTOGRAM, dataPoints });
+        if (expPoints.length) metrics.push({ descriptor, aggregationTemporality, dataPointType: DataPointType.EXPONENTIAL_HISTOGRAM, dataPoints: expPoints });
       } else {
         const dataPoints = [];
         for (const s of f.series) {

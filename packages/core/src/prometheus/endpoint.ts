@@ -3,7 +3,10 @@ import type { AddressInfo, Socket } from 'node:net';
 import { Readable, pipeline } from 'node:stream';
 import { constants as zlibConstants, createGzip } from 'node:zlib';
 import { ScrapeAuthenticator, type ScrapeAuth } from './auth.js';
-import { CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE, negotiateFormat, type ExpositionFormat } from './format.js';
+import { writeGzipMembers } from './compress.js';
+import type { EscapingScheme } from '../labels/escaping.js';
+import { qvalue, type ExpositionFormat } from './format.js';
+import { negotiateScrape } from './negotiate.js';
 
 export interface EndpointLimits {
   /** A response not fully written this long after its first byte is aborted (its socket destroyed). */
@@ -21,9 +24,15 @@ export interface EndpointOptions extends EndpointLimits {
   exclusive?: boolean;
   /**
    * Builds the exposition body (its UTF-8 bytes); called once per GET or HEAD (HEAD builds it too, for an honest
-   * Content-Length). Concurrent calls are expected to share one body (see `singleFlight`).
+   * Content-Length). Concurrent calls are expected to share one body (see `singleFlight`). `escaping`: the name
+   * escaping the scraper asked for (undefined: none).
    */
-  render: (format: ExpositionFormat) => Promise<Buffer>;
+  render: (format: ExpositionFormat, escaping?: EscapingScheme) => Promise<Buffer>;
+  /**
+   * The body as gzip members (compress.ts), for a GET that accepts gzip and asks for no `escaping=`; without it (or
+   * with a scheme asked for), `render`'s body is streamed through gzip.
+   */
+  renderGzip?: (format: ExpositionFormat) => Promise<Buffer[]>;
   onRenderError: (err: unknown) => void;
   /** Credentials a scrape must carry; undefined: open. */
   auth?: ScrapeAuth;
@@ -35,16 +44,26 @@ const RETRY_AFTER_S = 1;
 /** Bytes handed to gzip at a time: each slice is compressed on libuv's thread pool, never on the event loop. */
 const GZIP_SLICE = 64 * 1024;
 
-/** Whether an `Accept-Encoding` header accepts gzip (`gzip` or `x-gzip`, with no `q=0`). */
+/**
+ * Whether an `Accept-Encoding` header accepts gzip (RFC 9110 section 12.5.3): `gzip` or `x-gzip` (any case) with a
+ * weight above 0, or, when neither is listed, `*` with a weight above 0. A malformed weight counts as 0.
+ */
 export function acceptsGzip(header: string | undefined): boolean {
   if (!header) return false;
+  let gzip: number | undefined;
+  let any: number | undefined;
   for (const part of header.split(',')) {
-    const [coding, ...params] = part.split(';').map((x) => x.trim().toLowerCase());
-    if (coding !== 'gzip' && coding !== 'x-gzip') continue;
-    const q = params.find((x) => x.startsWith('q='));
-    return q === undefined || Number(q.slice(2)) > 0;
+    const [coding = '', ...params] = part.split(';').map((x) => x.trim());
+    let q = 1;
+    for (const p of params) {
+      const m = /^q\s*=\s*(.*)$/i.exec(p);
+      if (m) q = qvalue(m[1]!) ?? 0;
+    }
+    const c = coding.toLowerCase();
+    if (c === 'gzip' || c === 'x-gzip') gzip = Math.max(gzip ?? 0, q);
+    else if (c === '*') any = q;
   }
-  return false;
+  return (gzip ?? any ?? 0) > 0;
 }
 
 function* slices(body: Buffer): Generator<Buffer> {
@@ -140,14 +159,19 @@ export class MetricsEndpoint {
       this.active--;
       this.busy.delete(socket);
     });
-    // OpenMetrics when asked for (Prometheus asks for it first), else text 0.0.4, never an error.
-    const format = negotiateFormat(req.headers.accept);
-    const contentType = format === 'openmetrics' ? OPENMETRICS_CONTENT_TYPE : CONTENT_TYPE;
-    let body: Buffer;
+    // Protobuf or OpenMetrics when asked for (Prometheus asks for one of them first), else text, never an error; with
+    // the name escaping asked for (Prometheus 3's `escaping=`), echoed in the Content-Type.
+    const { format, escaping, contentType } = negotiateScrape(req.headers.accept);
+    const gzipped = req.method === 'GET' && acceptsGzip(req.headers['accept-encoding']);
+    let body: Buffer | Buffer[];
     try {
-      body = await this.opts.render(format);
+      body = gzipped && escaping === undefined && this.opts.renderGzip ? await this.opts.renderGzip(format) : await this.opts.render(format, escaping);
     } catch (err) {
-      this.opts.onRenderError(err);
+      try {
+        this.opts.onRenderError(err);
+      } catch {
+        // a diag logger that throws must not leave the scraper waiting: the 500 below is still written
+      }
       if (!res.destroyed) res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Error while collecting metrics\n');
       return;
     }
@@ -160,7 +184,12 @@ export class MetricsEndpoint {
     }, this.opts.writeTimeoutMs);
     deadline.unref();
     res.once('close', () => clearTimeout(deadline));
-    if (req.method === 'GET' && acceptsGzip(req.headers['accept-encoding'])) {
+    if (Array.isArray(body)) {
+      writeGzipMembers(res, { 'Content-Type': contentType, Vary: 'Accept, Accept-Encoding' }, body);
+      return;
+    }
+    // gzip only for a response with a body: HEAD and an empty body get none (and no Content-Encoding).
+    if (gzipped && body.byteLength > 0) {
       // Streamed: the shared body is fed to gzip a slice at a time (compressed on the thread pool) and the output
       // is written with backpressure, so no compressed copy of the whole body is built per scrape.
       res.writeHead(200, { 'Content-Type': contentType, 'Content-Encoding': 'gzip', Vary: 'Accept, Accept-Encoding' });

@@ -3,33 +3,121 @@
 export const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
 
-/** The two formats `/metrics` serves. */
-export type ExpositionFormat = 'text' | 'openmetrics';
+export const PROTOBUF_CONTENT_TYPE = 'application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited';
 
-/** The q of the media ranges in `accept` that `matches`; 0 when none. */
-function quality(accept: string, matches: (type: string, params: string[]) => boolean): number {
-  let best = 0;
-  for (const range of accept.split(',')) {
-    const [type = '', ...params] = range.split(';').map((x) => x.trim().toLowerCase());
-    if (!matches(type, params)) continue;
-    const q = params.find((x) => x.startsWith('q='));
-    const v = q === undefined ? 1 : Number(q.slice(2));
-    if (Number.isFinite(v) && v > best) best = v;
+/** The formats `/metrics` serves. */
+export type ExpositionFormat = 'text' | 'openmetrics' | 'protobuf';
+
+/** A media range of an `Accept` header: type and subtype lowercased, parameter names lowercased, values unquoted. */
+export interface MediaRange {
+  type: string;
+  params: Map<string, string>;
+  /** The weight (`q`), 0 to 1; 1 when absent. */
+  q: number;
+}
+
+/** RFC 9110 qvalue: `0`, `0.` and up to three digits, `1`, or `1.` and up to three zeros. */
+const QVALUE = /^(?:0(?:\.\d{0,3})?|1(?:\.0{0,3})?)$/;
+
+/** The weight a qvalue (the text after `q=`) gives, 0 to 1; undefined when it is not a qvalue (`2`, `0.5x`, `abc`). */
+export function qvalue(raw: string): number | undefined {
+  return QVALUE.test(raw) ? Number(raw) : undefined;
+}
+
+/** Splits on `sep` outside double-quoted strings (a quoted parameter value may hold `,` or `;`). */
+function splitOutsideQuotes(s: string, sep: string): string[] {
+  const out: string[] = [];
+  let start = 0;
+  let quoted = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (quoted && c === '\\') i++;
+    else if (c === '"') quoted = !quoted;
+    else if (!quoted && c === sep) {
+      out.push(s.slice(start, i));
+      start = i + 1;
+    }
   }
-  return best;
+  out.push(s.slice(start));
+  return out;
+}
+
+/**
+ * The media ranges of an `Accept` header as RFC 9110 (section 12.5.1) reads them: types, subtypes and parameter
+ * names are case-insensitive (lowercased here), whitespace around `,` and `;` is optional, a parameter value may be
+ * a quoted string, and the weight is `q` (any case) with a qvalue of at most three decimals from 0 to 1. A range
+ * with a malformed weight is left out; a parameter without `=` or without a name is ignored.
+ */
+export function parseAccept(accept: string): MediaRange[] {
+  const ranges: MediaRange[] = [];
+  for (const range of splitOutsideQuotes(accept, ',')) {
+    const [rawType = '', ...rawParams] = splitOutsideQuotes(range, ';');
+    const type = rawType.trim().toLowerCase();
+    const params = new Map<string, string>();
+    let q = 1;
+    let valid = true;
+    for (const p of rawParams) {
+      const eq = p.indexOf('=');
+      if (eq <= 0) continue; // not a parameter (no name): ignored
+      const name = p.slice(0, eq).trim().toLowerCase();
+      let value = p.slice(eq + 1).trim();
+      if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1).replace(/\\(.)/g, '$1');
+      if (name === 'q') {
+        const w = qvalue(value);
+        if (w === undefined) valid = false;
+        else q = w;
+      } else {
+        params.set(name, value);
+      }
+    }
+    if (valid) ranges.push({ type, params, q });
+  }
+  return ranges;
 }
 
 /**
  * The format for an `Accept` header: OpenMetrics 1.0 when the client asks for `application/openmetrics-text`
  * (version 1.0.0 or unversioned) at least as much as for the text format; text 0.0.4 for anything else, including
- * formats this endpoint does not serve.
+ * formats this endpoint does not serve. Media types are matched case-insensitively (RFC 9110).
  */
 export function negotiateFormat(accept: string | undefined): ExpositionFormat {
-  if (!accept || !accept.includes('openmetrics')) return 'text';
-  const om = quality(accept, (t, p) => t === 'application/openmetrics-text' && p.every((x) => !x.startsWith('version=') || x === 'version=1.0.0'));
+  // Fast path for the common cases (no header, text only); the media type may be in any case.
+  if (!accept || !/openmetrics/i.test(accept)) return 'text';
+  let om = 0;
+  let text = 0;
+  for (const r of parseAccept(accept)) {
+    if (r.type === 'application/openmetrics-text') {
+      const version = r.params.get('version');
+      if ((version === undefined || version === '1.0.0') && r.q > om) om = r.q;
+    } else if (r.type === 'text/plain' && r.q > text) {
+      text = r.q;
+    }
+  }
   if (om === 0) return 'text';
-  const text = quality(accept, (t) => t === 'text/plain');
   return om >= text ? 'openmetrics' : 'text';
+}
+
+/**
+ * The format for an `Accept` header, protobuf included: length-delimited `io.prometheus.client.MetricFamily` messages
+ * when the client asks for them (`application/vnd.google.protobuf` with `proto=io.prometheus.client.MetricFamily` and
+ * `encoding=delimited`) at least as much as for the text format `negotiateFormat` picks; else that one.
+ */
+export function negotiateExposition(accept: string | undefined): ExpositionFormat {
+  const text = negotiateFormat(accept);
+  if (!accept || !/protobuf/i.test(accept)) return text;
+  const textType = text === 'openmetrics' ? 'application/openmetrics-text' : 'text/plain';
+  let pb = 0;
+  let other = 0;
+  for (const r of parseAccept(accept)) {
+    if (r.type === 'application/vnd.google.protobuf') {
+      const delimitedFamilies = r.params.get('proto')?.toLowerCase() === 'io.prometheus.client.metricfamily' && r.params.get('encoding')?.toLowerCase() === 'delimited';
+      if (delimitedFamilies && r.q > pb) pb = r.q;
+    } else if (r.type === textType && r.q > other) {
+      other = r.q;
+    }
+  }
+  if (pb === 0) return text;
+  return pb >= other ? 'protobuf' : text;
 }
 
 /**

@@ -3,11 +3,16 @@ import type { Resource } from '@opentelemetry/resources';
 import type { ResolvedConfig } from '../config.js';
 import type { WarnOnce } from '../diag.js';
 import { fixResourceMetrics, type FixOptions } from '../labels/attributes.js';
+import type { EscapingScheme } from '../labels/escaping.js';
 import { RENDER_ERRORS_METRIC } from '../catalog/exposition.js';
 import { CounterFamily, type MetricStore } from '../store.js';
 import { singleFlight } from './endpoint.js';
 import { textToOpenMetrics, type ExpositionFormat } from './format.js';
-import { serializeStoreBytesAsync } from './serialize.js';
+import { serializeStoreProtobufAsync } from './protobuf.js';
+import { gzipBody, gzipStoreMembers } from './compress.js';
+import { serializeStoreBytesAsync, type SerializeOptions } from './serialize.js';
+import { encodeThirdParty } from './third-party-protobuf.js';
+import { writeThirdPartyText } from './third-party-text.js';
 import { ThirdPartyWriter } from './third-party.js';
 
 /** The instrumentation scope of the catalog (the `otel_scope_*` labels when scope labels are on). */
@@ -27,8 +32,10 @@ export interface RendererOptions {
   /** Whether `reader` can collect now (a host reader nobody has bound yet cannot). */
   canCollect: () => boolean;
   warnings: WarnOnce;
+  /** Leave the store's native buckets out of protobuf scrapes (kept for OTLP exponential histograms only). */
+  withoutNative?: boolean;
   /** Writes the catalog part: `serialize(store)` by default; the cluster primary passes its merged view instead. */
-  renderStore?: (serialize: (store: MetricStore) => Promise<Buffer>) => Promise<Buffer>;
+  renderStore?: <T>(serialize: (store: MetricStore) => Promise<T>) => Promise<T>;
 }
 
 /**
@@ -42,14 +49,40 @@ export class PrometheusRenderer {
   private readonly fixOptions: FixOptions;
   /** The catalog's scope label text (`otel_scope_name="…",…`) when scope labels are on. */
   private readonly scopeLabels: string | undefined;
-  private lastThirdParty: string | undefined;
+  /** The last collection of third-party instruments, labelled by the label policy (undefined: none yet). */
+  private lastThirdParty: ResourceMetrics | undefined;
+  /** The same collection as collected, for the label policy of a scrape that asks for a name escaping scheme. */
+  private lastRaw: ResourceMetrics['scopeMetrics'] = [];
+  /** The catalog's scope labels as pairs, for the protobuf writer. */
+  private readonly scopePairs: [string, string][] | undefined;
   private collecting = true;
-  private readonly flights = {
-    text: singleFlight(() => this.renderOnce('text')),
-    openmetrics: singleFlight(() => this.renderOnce('openmetrics')),
+  /** One single-flight render per format and escaping scheme asked for (at most 3 x 5). */
+  private readonly flights = new Map<string, () => Promise<Buffer>>();
+  /**
+   * The exposition as UTF-8 bytes in `format`, third-party names escaped as `escaping` says (undefined: as the stock
+   * serializer names them); concurrent calls for one format and scheme share one render.
+   */
+  readonly render = (format: ExpositionFormat = 'text', escaping?: EscapingScheme): Promise<Buffer> => {
+    const key = escaping === undefined ? format : format + ';' + escaping;
+    let flight = this.flights.get(key);
+    if (flight === undefined) {
+      flight = singleFlight(() => this.renderOnce(format, escaping));
+      this.flights.set(key, flight);
+    }
+    return flight();
   };
-  /** The exposition as UTF-8 bytes in `format`; concurrent calls for one format share one render. */
-  readonly render = (format: ExpositionFormat = 'text'): Promise<Buffer> => this.flights[format]();
+  private readonly gzipFlights = {
+    text: singleFlight(() => this.renderText('text', undefined, gzipStoreMembers)),
+    openmetrics: singleFlight(() => this.renderText('openmetrics', undefined, gzipStoreMembers)),
+    // Protobuf is cut into members after its render (shared with the plain scrapes), not cached.
+    protobuf: singleFlight(async () => gzipBody(await this.render('protobuf'))),
+  };
+  /**
+   * The exposition in `format` as gzip members (compress.ts), names as the stock serializer gives them (no
+   * `escaping=`: a scrape asking for a scheme gets `render`'s body streamed through gzip); concurrent calls for one
+   * format share one render.
+   */
+  readonly renderGzip = (format: ExpositionFormat = 'text'): Promise<Buffer[]> => this.gzipFlights[format]();
 
   constructor(private readonly opts: RendererOptions) {
     const reserved = new Set(
@@ -68,6 +101,12 @@ export class PrometheusRenderer {
       report: (metric, kind, detail) => opts.warnings.warn(`attr-${kind}:${metric}`, `@tuist-telemetry/core: metric "${metric}": ${detail}`),
     };
     this.scopeLabels = opts.config.withScopeLabels ? `otel_scope_name="${opts.scope.name}",otel_scope_version="${opts.scope.version}"` : undefined;
+    this.scopePairs = opts.config.withScopeLabels
+      ? [
+          ['otel_scope_name', opts.scope.name],
+          ['otel_scope_version', opts.scope.version],
+        ]
+      : undefined;
   }
 
   /**
@@ -90,14 +129,14 @@ export class PrometheusRenderer {
   }
 
   /**
-   * Third-party metrics (and target_info, from this telemetry's resource) as exposition text. The one place the label
-   * policy (labels/attributes.ts) runs before the stock serializer: every attribute becomes a valid, unique label.
+   * Third-party metrics (and target_info, from this telemetry's resource) labelled for the exposition. The one place
+   * the label policy (labels/attributes.ts) runs before the writers: every attribute becomes a valid, unique label.
    */
-  private thirdPartyText(scopeMetrics: ResourceMetrics['scopeMetrics']): string {
-    return this.thirdParty.write(fixResourceMetrics({ resource: this.opts.resource, scopeMetrics }, this.fixOptions));
+  private fix(scopeMetrics: ResourceMetrics['scopeMetrics']): ResourceMetrics {
+    return fixResourceMetrics({ resource: this.opts.resource, scopeMetrics }, this.fixOptions);
   }
 
-  private async collectThirdParty(): Promise<string> {
+  private async collectThirdParty(): Promise<ResourceMetrics> {
     // Detectors that finish asynchronously (host) must have settled before target_info reads the attributes.
     if (this.opts.resource.asyncAttributesPending) await this.opts.resource.waitForAsyncAttributes?.();
     const reader = this.opts.reader;
@@ -105,7 +144,8 @@ export class PrometheusRenderer {
       try {
         const { resourceMetrics, errors } = await reader.collect();
         for (const e of errors) this.opts.warnings.error('collect', '@tuist-telemetry/core: an instrument failed during collection', e);
-        this.lastThirdParty = this.thirdPartyText(resourceMetrics.scopeMetrics);
+        this.lastThirdParty = this.fix(resourceMetrics.scopeMetrics);
+        this.lastRaw = resourceMetrics.scopeMetrics;
       } catch (err) {
         // A reader shut down meanwhile says "MetricReader is shutdown": expected, the last collection stands.
         if (this.collecting) {
@@ -114,15 +154,52 @@ export class PrometheusRenderer {
       }
     }
     // Before the first collection (or without a reader) target_info is still served when asked for.
-    return (this.lastThirdParty ??= this.thirdPartyText([]));
+    return (this.lastThirdParty ??= this.fix([]));
   }
 
-  private async renderOnce(format: ExpositionFormat): Promise<Buffer> {
-    const thirdParty = await this.collectThirdParty();
-    const tail = format === 'openmetrics' ? textToOpenMetrics(thirdParty) + '# EOF\n' : thirdParty;
+  private async renderOnce(format: ExpositionFormat, escaping: EscapingScheme | undefined): Promise<Buffer> {
+    if (format === 'protobuf') return this.renderProtobuf(escaping);
+    return this.renderText(format, escaping, serializeStoreBytesAsync);
+  }
+
+  /** The third-party collection, under the label policy of `escaping` when one is asked for (catalog names never change). */
+  private async collectFor(escaping: EscapingScheme | undefined): Promise<ResourceMetrics> {
+    const collected = await this.collectThirdParty();
+    if (escaping === undefined) return collected;
+    return fixResourceMetrics({ resource: this.opts.resource, scopeMetrics: this.lastRaw }, { ...this.fixOptions, escaping });
+  }
+
+  /** Text 0.0.4 or OpenMetrics: the catalog through `write` (whole bytes or gzip members), third-party as its tail. */
+  private async renderText<T>(
+    format: 'text' | 'openmetrics',
+    escaping: EscapingScheme | undefined,
+    write: (store: MetricStore, opts: SerializeOptions, tail: string) => Promise<T>,
+  ): Promise<T> {
+    const collected = await this.collectFor(escaping);
     const { store } = this.opts;
+    const { withScopeLabels, withTargetInfo } = this.opts.config;
+    let tail: string;
+    if (escaping !== undefined) {
+      const selected = this.thirdParty.selectText(collected, escaping);
+      tail = writeThirdPartyText(collected, selected, { escaping, format, withScopeLabels, withTargetInfo, failed: this.familyFailed });
+    } else {
+      const thirdParty = this.thirdParty.write(collected);
+      tail = format === 'openmetrics' ? textToOpenMetrics(thirdParty) + '# EOF\n' : thirdParty;
+    }
     store.runCollectCallbacks();
-    const serialize = (s: MetricStore) => serializeStoreBytesAsync(s, { scopeLabels: this.scopeLabels, format, familyFailed: this.familyFailed }, tail);
+    const withCreated = this.opts.config.withCreated;
+    const serialize = (s: MetricStore) => write(s, { scopeLabels: this.scopeLabels, format, familyFailed: this.familyFailed, withCreated }, tail);
+    return this.opts.renderStore ? this.opts.renderStore(serialize) : serialize(store);
+  }
+
+  private async renderProtobuf(escaping: EscapingScheme | undefined): Promise<Buffer> {
+    const collected = await this.collectFor(escaping);
+    const { store } = this.opts;
+    const { withScopeLabels, withTargetInfo } = this.opts.config;
+    const selected = this.thirdParty.select(collected, escaping);
+    const tail = encodeThirdParty(collected, selected, { withScopeLabels, withTargetInfo, failed: this.familyFailed, escaping });
+    store.runCollectCallbacks();
+    const serialize = (s: MetricStore) => serializeStoreProtobufAsync(s, { scopeLabels: this.scopePairs, familyFailed: this.familyFailed, withoutNative: this.opts.withoutNative }, tail);
     return this.opts.renderStore ? this.opts.renderStore(serialize) : serialize(store);
   }
 }

@@ -1,5 +1,5 @@
 import { isValidId, type Exemplar } from '../exemplars.js';
-import { CounterFamily, GaugeFamily, HistogramFamily, type AnyFamily, type MetricStore } from '../store.js';
+import { CounterFamily, GaugeFamily, HistogramFamily, type AnyFamily, type HistogramSeries, type MetricStore, type Series, type ValueSeries } from '../store.js';
 import { bucketLabels, lastSize, rememberSize, seriesLabelText } from './caches.js';
 import { familyHeader, formatValue, type ExpositionFormat } from './format.js';
 
@@ -13,6 +13,8 @@ export interface SerializeOptions {
    * it, the error is thrown.
    */
   familyFailed?: (name: string, err: unknown) => void;
+  /** In OpenMetrics, a `_created` sample (the series' creation, seconds) after each counter and histogram series. */
+  withCreated?: boolean;
 }
 
 const NEWLINE = 10;
@@ -28,8 +30,8 @@ const CLOSE_BRACE = 125;
 class ByteWriter {
   buf: Buffer;
   pos = 0;
-  constructor(size: number) {
-    this.buf = Buffer.allocUnsafe(Math.max(size, 4096));
+  constructor(size: number, into?: Buffer) {
+    this.buf = into ?? Buffer.allocUnsafe(Math.max(size, 4096));
   }
   reserve(n: number): void {
     if (this.pos + n <= this.buf.length) return;
@@ -108,7 +110,7 @@ function* writeStore(w: ByteWriter, store: MetricStore, opts: SerializeOptions):
     // of the body again and reported, and the scrape goes on with the next. One try per family, none per sample.
     const start = w.pos;
     try {
-      yield* writeFamily(w, f, opts.scopeLabels, opts.format ?? 'text', slice);
+      yield* writeFamily(w, f, f.series, true, opts.scopeLabels, opts.format ?? 'text', slice, opts.withCreated === true);
     } catch (err) {
       w.pos = start;
       if (!opts.familyFailed) throw err;
@@ -117,10 +119,29 @@ function* writeStore(w: ByteWriter, store: MetricStore, opts: SerializeOptions):
   }
 }
 
-/** Writes one family (HELP, TYPE, every series), yielding after about every SLICE_BYTES. */
-function* writeFamily(w: ByteWriter, f: AnyFamily, extra: string | undefined, format: ExpositionFormat, slice: { next: number }): Generator<void, void, void> {
+/** Writes one family (HELP and TYPE when `header`, then `series`), yielding after about every SLICE_BYTES. */
+function* writeFamily(
+  w: ByteWriter,
+  f: AnyFamily,
+  series: Iterable<Series>,
+  header: boolean,
+  extra: string | undefined,
+  format: ExpositionFormat,
+  slice: { next: number },
+  withCreated: boolean,
+): Generator<void, void, void> {
   const name = f.name;
-  w.text(familyHeader(name, f.def.type, f.def.description, format));
+  if (header) w.text(familyHeader(name, f.def.type, f.def.description, format));
+  // `<family>_created`: OpenMetrics counters (a documented counter without `_total` is served untyped, which has no
+  // `_created`) and histograms, on request.
+  const created =
+    withCreated && format === 'openmetrics'
+      ? f instanceof HistogramFamily
+        ? name + '_created'
+        : f instanceof CounterFamily && name.endsWith('_total')
+          ? name.slice(0, -'_total'.length) + '_created'
+          : undefined
+      : undefined;
   if (f instanceof HistogramFamily) {
     const les = bucketLabels(f);
     const lines = les.length;
@@ -129,7 +150,7 @@ function* writeFamily(w: ByteWriter, f: AnyFamily, extra: string | undefined, fo
     const open = Buffer.from(name + '_bucket{');
     const sumOpen = Buffer.from(name + '_sum{');
     const countOpen = Buffer.from(name + '_count{');
-    for (const s of f.series) {
+    for (const s of series as Iterable<HistogramSeries>) {
       const lt = seriesLabelText(f.labelNames, s, extra);
       // The first line's `name_bucket{labels,` is written once and copied for the other lines of the series.
       const start = w.pos;
@@ -182,23 +203,30 @@ function* writeFamily(w: ByteWriter, f: AnyFamily, extra: string | undefined, fo
         buf[pos++] = NEWLINE;
       }
       w.pos = pos;
+      if (created !== undefined) writeCreated(w, created, lt, s.start);
       if (pos >= slice.next) {
         yield;
         slice.next = w.pos + SLICE_BYTES;
       }
     }
   } else if (f instanceof CounterFamily || f instanceof GaugeFamily) {
-    for (const s of f.series) {
+    for (const s of series as Iterable<ValueSeries>) {
       const lt = seriesLabelText(f.labelNames, s, extra);
       w.text(lt === '' ? name + ' ' : name + '{' + lt + '} ');
       w.number(s.value);
       w.byte(NEWLINE);
+      if (created !== undefined) writeCreated(w, created, lt, s.start);
       if (w.pos >= slice.next) {
         yield;
         slice.next = w.pos + SLICE_BYTES;
       }
     }
   }
+}
+
+/** `name{labels} <seconds>` (milliseconds as decimals): a series' `_created` sample. */
+function writeCreated(w: ByteWriter, name: string, lt: string, startMs: number): void {
+  w.text((lt === '' ? name + ' ' : name + '{' + lt + '} ') + (startMs / 1000).toFixed(3) + '\n');
 }
 
 /**
@@ -212,6 +240,18 @@ export async function serializeStoreBytesAsync(store: MetricStore, opts: Seriali
   const w = new ByteWriter(lastSize(store) + 1024 + tail.length * 3);
   for (const _ of writeStore(w, store, opts)) await new Promise<void>((resolve) => setImmediate(resolve));
   return finish(w, store, tail);
+}
+
+/**
+ * The bytes of `series` (consecutive series of family `f`), with the family's HELP and TYPE first when `header`:
+ * one piece of the body `serializeStoreBytesAsync` writes, for a writer that caches pieces (compress.ts); written
+ * into `into` while it has room (a scratch buffer the caller reuses). Throws what the family's writer throws.
+ */
+export function serializeSeriesBytes(f: AnyFamily, series: readonly Series[], header: boolean, opts: SerializeOptions, sizeHint: number, into?: Buffer): Buffer {
+  const w = new ByteWriter(sizeHint, into);
+  const slice = { next: Infinity };
+  for (const _ of writeFamily(w, f, series, header, opts.scopeLabels, opts.format ?? 'text', slice, opts.withCreated === true));
+  return w.buf.subarray(0, w.pos);
 }
 
 function finish(w: ByteWriter, store: MetricStore, tail: string): Buffer {

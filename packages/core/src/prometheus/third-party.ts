@@ -1,5 +1,6 @@
 import { PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { DataPointType, type MetricData, type ResourceMetrics, type ScopeMetrics } from '@opentelemetry/sdk-metrics';
+import { exposedName, type EscapingScheme } from '../labels/escaping.js';
 
 export interface ThirdPartyOptions {
   /** Names the exposition already holds (the catalog's, with the `_bucket`/`_sum`/`_count` of its histograms). */
@@ -22,20 +23,40 @@ function strip(text: string): string {
   return text.endsWith(NOTHING) ? text.slice(0, -NOTHING.length) : text;
 }
 
+/** The stock serializer's rule for metric and label names: `[^a-zA-Z0-9_]` becomes `_`, runs of `_` collapse. */
+export function sanitize(name: string): string {
+  return name.replace(/[^a-z0-9_]/gi, '_').replace(/_{2,}/g, '_');
+}
+
 /**
  * The name the stock serializer gives an instrument (it does not export its naming functions): characters other than
  * `[a-zA-Z0-9_]` become `_`, runs of `_` collapse, a leading digit gets a `_`, and monotonic sums end in `_total`.
  */
 export function stockName(m: MetricData): string {
-  let name = m.descriptor.name.replace(/[^a-z0-9_]/gi, '_').replace(/_{2,}/g, '_');
+  let name = sanitize(m.descriptor.name);
   if (name[0]! >= '0' && name[0]! <= '9') name = '_' + name;
   if (m.dataPointType === DataPointType.SUM && m.isMonotonic && !name.endsWith('_total')) name += '_total';
   return name;
 }
 
+type WellFormed = string & { toWellFormed(): string };
+
+/**
+ * The name a third-party instrument is served under: without escaping asked for, `stockName` (as today and as stock
+ * exporters serve it); with a scheme (labels/escaping.ts), the instrument's own name (`_total` added to monotonic
+ * sums as the stock serializer does, ill-formed UTF-16 made well-formed) exposed by that scheme, so `allow-utf-8`
+ * keeps its dots.
+ */
+export function metricName(m: MetricData, escaping: EscapingScheme | undefined): string {
+  if (escaping === undefined) return stockName(m);
+  let name = (m.descriptor.name as WellFormed).toWellFormed();
+  if (name !== '' && m.dataPointType === DataPointType.SUM && m.isMonotonic && !name.endsWith('_total')) name += '_total';
+  return exposedName(name, escaping);
+}
+
 /** Every sample name a metric is written with. */
 function sampleNames(name: string, m: MetricData): string[] {
-  return m.dataPointType === DataPointType.HISTOGRAM ? [name, `${name}_bucket`, `${name}_sum`, `${name}_count`] : [name];
+  return m.dataPointType === DataPointType.HISTOGRAM || m.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM ? [name, `${name}_bucket`, `${name}_sum`, `${name}_count`] : [name];
 }
 
 /**
@@ -88,16 +109,33 @@ export class ThirdPartyWriter {
     return text;
   }
 
-  private keep(scopes: readonly ScopeMetrics[]): ScopeMetrics[] {
+  /**
+   * The metrics `write` would serve of `rm` (the same selection, reported the same way), for the protobuf writer
+   * (third-party-protobuf.ts).
+   */
+  select(rm: ResourceMetrics, escaping?: EscapingScheme): ScopeMetrics[] {
+    return this.keep(rm.scopeMetrics, true, escaping);
+  }
+
+  /**
+   * The metrics a text format serves of `rm` when the scraper asked for `escaping` (named by that scheme; written by
+   * third-party-text.ts, since the stock serializer only knows its own names).
+   */
+  selectText(rm: ResourceMetrics, escaping: EscapingScheme): ScopeMetrics[] {
+    return this.keep(rm.scopeMetrics, false, escaping);
+  }
+
+  /** The metrics to serve; exponential histograms only when the format can carry them (protobuf, as native). */
+  private keep(scopes: readonly ScopeMetrics[], exponential = false, escaping?: EscapingScheme): ScopeMetrics[] {
     const seen = new Set<string>();
     const out: ScopeMetrics[] = [];
     for (const sm of scopes) {
       const metrics: MetricData[] = [];
       for (const m of sm.metrics) {
         const t = m.dataPointType;
-        const name = stockName(m);
+        const name = metricName(m, escaping);
         const names = sampleNames(name, m);
-        const supported = t === DataPointType.SUM || t === DataPointType.GAUGE || t === DataPointType.HISTOGRAM;
+        const supported = t === DataPointType.SUM || t === DataPointType.GAUGE || t === DataPointType.HISTOGRAM || (exponential && t === DataPointType.EXPONENTIAL_HISTOGRAM);
         if (!supported || name === '' || name === '_' || names.some((n) => this.opts.reserved.has(n) || seen.has(n))) {
           this.opts.skipped(name);
           continue;

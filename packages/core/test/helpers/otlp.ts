@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 
 export interface Received {
@@ -29,6 +30,39 @@ export async function otlpReceiver(): Promise<{ url: string; received: Received[
     received,
     next: () => new Promise((r) => waiters.push(r)),
     close: () => new Promise((r) => server.close(() => r())),
+  };
+}
+
+/** A port nothing listens on: bound on 127.0.0.1, read back, closed (a connection to it is refused). */
+export async function refusedPort(): Promise<number> {
+  const server = http.createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+/**
+ * An OTLP/HTTP receiver that reads every request and never answers (an overloaded or wedged collector), or with
+ * `status`, answers each with that status (503: a collector shedding load, which exporters retry).
+ */
+export async function silentReceiver(status?: number): Promise<{ url: string; requests(): number; connections(): Promise<number>; close(): Promise<void> }> {
+  let requests = 0;
+  const server = http.createServer((req, res) => {
+    requests++;
+    req.resume();
+    if (status) req.on('end', () => res.writeHead(status).end());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests: () => requests,
+    connections: () => new Promise((resolve, reject) => server.getConnections((err, n) => (err ? reject(err) : resolve(n)))),
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((r) => server.close(() => r()));
+    },
   };
 }
 
@@ -159,3 +193,41 @@ export function protobufHistogramPoints(body: Buffer, name: string): DecodedHist
     return { attributes, count: Number(fixed64(p, 4)[0]), exemplars };
   });
 }
+
+/** The part of @grpc/grpc-js (not a dependency of core: the gRPC exporter's) this receiver uses. */
+interface GrpcJs {
+  Server: new () => {
+    addService(service: object, handlers: object): void;
+    bindAsync(address: string, credentials: unknown, cb: (err: Error | null, port: number) => void): void;
+    tryShutdown(cb: () => void): void;
+  };
+  ServerCredentials: { createInsecure(): unknown };
+}
+
+/**
+ * A local OTLP/gRPC metrics receiver with @grpc/grpc-js (the copy the gRPC exporter itself uses): keeps each
+ * ExportMetricsServiceRequest as raw protobuf and answers an empty ExportMetricsServiceResponse.
+ */
+export async function grpcReceiver(): Promise<{ url: string; next(): Promise<Buffer>; close(): Promise<void> }> {
+  const fromExporter = createRequire(createRequire(import.meta.url).resolve('@opentelemetry/exporter-metrics-otlp-grpc'));
+  const grpc = createRequire(fromExporter.resolve('@opentelemetry/otlp-grpc-exporter-base'))('@grpc/grpc-js') as GrpcJs;
+  const waiters: ((b: Buffer) => void)[] = [];
+  const raw = (b: Buffer) => b;
+  const server = new grpc.Server();
+  server.addService(
+    { Export: { path: '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export', requestStream: false, responseStream: false, requestSerialize: raw, requestDeserialize: raw, responseSerialize: raw, responseDeserialize: raw } },
+    {
+      Export: (call: { request: Buffer }, cb: (err: null, res: Buffer) => void) => {
+        waiters.splice(0).forEach((w) => w(call.request));
+        cb(null, Buffer.alloc(0));
+      },
+    },
+  );
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+  return {
+    url: `http://127.0.0.1:${port}`,
+    next: () => new Promise((r) => waiters.push(r)),
+    close: () => new Promise<void>((r) => server.tryShutdown(() => r())),
+  };
+}
+

@@ -1,0 +1,281 @@
+import os from 'node:os';
+import { constants as zlibConstants, createGzip } from 'node:zlib';
+import type http from 'node:http';
+import { HistogramFamily, type AnyFamily, type HistogramSeries, type MetricStore, type Series, type ValueSeries } from '../store.js';
+import { serializeSeriesBytes, type SerializeOptions } from './serialize.js';
+
+/*
+ * Gzip responses as a sequence of gzip members (RFC 1952 §2.2: a gzip file is a series of members; Go's and Node's
+ * readers decode the concatenation as one stream). Each member is compressed on libuv's thread pool, a few at once,
+ * while the event loop renders the next piece; and the catalog's members are kept between scrapes, so a piece of
+ * series that did not change since the last gzip scrape costs a comparison instead of a render and a compression.
+ */
+
+/** Plain bytes per gzip member, about (a piece of series is sized for it once; a protobuf body is cut at it). */
+const MEMBER_BYTES = 64 * 1024;
+/** Plain bytes rendered between two yields to the event loop. */
+const YIELD_BYTES = 512 * 1024;
+/** Series compared with the last scrape's between two yields (a few milliseconds of work). */
+const YIELD_SERIES = 100_000;
+/** Members compressed at once: the machine's cores, leaving one of the pool's four threads to the host's fs and dns. */
+const PARALLEL = Math.max(1, Math.min(3, os.availableParallelism()));
+
+/** Compressed bytes the zlib stream hands out at a time: a member of MEMBER_BYTES in one piece, most of the time. */
+const OUT_CHUNK = 64 * 1024;
+/** Idle compressors are closed after this long (each holds zlib's state, about 300 KB). */
+const IDLE_MS = 2000;
+
+/**
+ * A gzip stream reused for member after member: each write is finished as a whole member (`flush: Z_FINISH`) and
+ * the stream is reset for the next. One `zlib.gzip()` per member costs about ten times the compression itself
+ * (a new stream and zlib state each time); a reused stream about 1.3 times one long stream.
+ */
+class Compressor {
+  private readonly gz = createGzip({ level: zlibConstants.Z_BEST_SPEED, chunkSize: OUT_CHUNK, flush: zlibConstants.Z_FINISH });
+  private out: Buffer[] = [];
+  failed: unknown = undefined;
+  lastUsed = 0;
+  constructor() {
+    this.gz.on('data', (c: Buffer) => this.out.push(c));
+    this.gz.on('error', (err) => (this.failed = err));
+  }
+  compress(input: Uint8Array): Promise<Buffer> {
+    return new Promise<Buffer>((resolve, reject) => {
+      this.gz.write(input, (err) => {
+        const out = this.out;
+        this.out = [];
+        const failure = err ?? this.failed;
+        if (failure) return reject(failure instanceof Error ? failure : new Error(String(failure)));
+        // deflateReset: the same state, a new member next (typed on Deflate only, present on every zlib stream).
+        (this.gz as unknown as { reset(): void }).reset();
+        resolve(out.length === 1 ? out[0]! : Buffer.concat(out));
+      });
+    });
+  }
+  close(): void {
+    this.gz.close();
+  }
+}
+
+/** Scratch buffers pieces are rendered into, back once their member is compressed (kept while compressors are). */
+const SCRATCH_BYTES = MEMBER_BYTES + 16 * 1024;
+const MAX_SCRATCH = 8;
+const scratch: Buffer[] = [];
+
+const idle: Compressor[] = [];
+const waiting: ((c: Compressor) => void)[] = [];
+let created = 0;
+let sweeper: NodeJS.Timeout | undefined;
+
+function release(c: Compressor): void {
+  if (c.failed !== undefined) {
+    c.close();
+    created--;
+    // A replacement for the work still waiting.
+    if (waiting.length > 0) {
+      created++;
+      waiting.shift()!(new Compressor());
+    }
+    return;
+  }
+  const next = waiting.shift();
+  if (next) return next(c);
+  c.lastUsed = Date.now();
+  idle.push(c);
+  sweeper ??= setTimeout(sweep, IDLE_MS).unref();
+}
+
+function sweep(): void {
+  sweeper = undefined;
+  const now = Date.now();
+  for (let i = idle.length - 1; i >= 0; i--) {
+    if (now - idle[i]!.lastUsed >= IDLE_MS) {
+      idle.splice(i, 1)[0]!.close();
+      created--;
+    }
+  }
+  if (idle.length > 0) sweeper = setTimeout(sweep, IDLE_MS).unref();
+  else scratch.length = 0;
+}
+
+/** `input` as one gzip member (level 1, as before), compressed on the thread pool, PARALLEL members at a time. */
+export function gzipMember(input: Uint8Array): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    const run = (c: Compressor) => {
+      c.compress(input).then(resolve, reject).finally(() => release(c));
+    };
+    const c = idle.pop();
+    if (c) run(c);
+    else if (created < PARALLEL) {
+      created++;
+      run(new Compressor());
+    } else waiting.push(run);
+  });
+}
+
+/** A whole body (protobuf) as members of about MEMBER_BYTES, compressed in parallel; never zero members. */
+export function gzipBody(body: Buffer): Promise<Buffer[]> {
+  const members: Promise<Buffer>[] = [];
+  for (let i = 0; i < body.length; i += MEMBER_BYTES) members.push(gzipMember(body.subarray(i, i + MEMBER_BYTES)));
+  if (members.length === 0) members.push(gzipMember(body));
+  return Promise.all(members);
+}
+
+/** One cached piece: consecutive series of a family, what their values were, and their member. */
+interface Piece {
+  series: Series[];
+  /** Per series: histograms `count, sum`; counters and gauges `value`. Every record changes one of them. */
+  marks: Float64Array;
+  member: Promise<Buffer>;
+  /** The member's size once compressed. */
+  size: number;
+}
+
+interface FamilyPieces {
+  /** Series per piece, fixed at the family's first gzip scrape so that pieces keep their boundaries. */
+  per: number;
+  pieces: (Piece | undefined)[];
+}
+
+/** Per family, per options key (format, scope labels, `_created`): the pieces of its last gzip scrape. */
+const cache = new WeakMap<AnyFamily, Map<string, FamilyPieces>>();
+
+function marksOf(f: AnyFamily, series: readonly Series[]): Float64Array {
+  if (f instanceof HistogramFamily) {
+    const m = new Float64Array(series.length * 2);
+    for (let i = 0; i < series.length; i++) {
+      const s = series[i] as HistogramSeries;
+      m[2 * i] = s.count;
+      m[2 * i + 1] = s.sum;
+    }
+    return m;
+  }
+  const m = new Float64Array(series.length);
+  for (let i = 0; i < series.length; i++) m[i] = (series[i] as ValueSeries).value;
+  return m;
+}
+
+/** Whether `all[from..to)` are the series of `p` with the values they had then (no allocation). */
+function unchanged(f: AnyFamily, p: Piece, all: readonly Series[], from: number, to: number): boolean {
+  const { series, marks } = p;
+  if (series.length !== to - from) return false;
+  // Object.is: NaN equals NaN, 0 and -0 differ (they are written differently).
+  if (f instanceof HistogramFamily) {
+    for (let i = 0; i < series.length; i++) {
+      const s = all[from + i] as HistogramSeries;
+      if (series[i] !== s || !Object.is(marks[2 * i], s.count) || !Object.is(marks[2 * i + 1], s.sum)) return false;
+    }
+    return true;
+  }
+  for (let i = 0; i < series.length; i++) {
+    const s = all[from + i] as ValueSeries;
+    if (series[i] !== s || !Object.is(marks[i], s.value)) return false;
+  }
+  return true;
+}
+
+/** Series per piece so that a piece renders to about MEMBER_BYTES (label text ~100 bytes a line, a guess kept). */
+function seriesPerPiece(f: AnyFamily, withCreated: boolean): number {
+  const lines = (f instanceof HistogramFamily ? f.buckets.length + 3 : 1) + (withCreated ? 1 : 0);
+  return Math.max(1, Math.floor(MEMBER_BYTES / (128 * lines)));
+}
+
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * The store followed by `tail`, as gzip members whose concatenation decompresses to exactly what
+ * `serializeStoreBytesAsync(store, opts, tail)` writes. Pieces whose series and values are those of the last gzip
+ * scrape reuse its member. A family that throws is left out (and reported through `opts.familyFailed`).
+ */
+export async function gzipStoreMembers(store: MetricStore, opts: SerializeOptions, tail: string): Promise<Buffer[]> {
+  const key = `${opts.format ?? 'text'}|${opts.withCreated === true}|${opts.scopeLabels ?? ''}`;
+  const withCreated = opts.withCreated === true && opts.format === 'openmetrics';
+  const members: Promise<Buffer>[] = [];
+  let rendered = 0;
+  let compared = 0;
+  for (const f of store.families) {
+    let byKey = cache.get(f);
+    if (byKey === undefined) cache.set(f, (byKey = new Map()));
+    let fp = byKey.get(key);
+    if (fp === undefined) byKey.set(key, (fp = { per: seriesPerPiece(f, withCreated), pieces: [] }));
+    const all: Series[] = [...f.series];
+    const count = Math.max(1, Math.ceil(all.length / fp.per));
+    const own: Promise<Buffer>[] = [];
+    try {
+      for (let i = 0; i < count; i++) {
+        const from = i * fp.per;
+        const to = Math.min(all.length, from + fp.per);
+        const cached = fp.pieces[i];
+        compared += to - from;
+        if (cached !== undefined && unchanged(f, cached, all, from, to)) {
+          own.push(cached.member);
+        } else {
+          const series = all.slice(from, to);
+          const marks = marksOf(f, series);
+          const into = scratch.pop() ?? Buffer.allocUnsafe(SCRATCH_BYTES);
+          const bytes = serializeSeriesBytes(f, series, i === 0, opts, SCRATCH_BYTES, into);
+          const member = gzipMember(bytes);
+          // Back to the scratch list once compressed, unless the piece outgrew it (then `bytes` is another buffer).
+          if (bytes.buffer === into.buffer && bytes.byteOffset === into.byteOffset) {
+            void member.finally(() => {
+              if (scratch.length < MAX_SCRATCH) scratch.push(into);
+            }).catch(() => {});
+          }
+          const piece: Piece = { series, marks, member, size: 0 };
+          const pieces = fp.pieces;
+          piece.member.then(
+            (m) => (piece.size = m.byteLength),
+            () => {
+              if (pieces[i] === piece) pieces[i] = undefined;
+            },
+          );
+          pieces[i] = piece;
+          own.push(piece.member);
+          rendered += bytes.length;
+        }
+        if (rendered >= YIELD_BYTES || compared >= YIELD_SERIES) {
+          rendered = 0;
+          compared = 0;
+          await yieldToLoop();
+        }
+      }
+      fp.pieces.length = count;
+    } catch (err) {
+      byKey.delete(key);
+      if (!opts.familyFailed) throw err;
+      opts.familyFailed(f.name, err);
+      continue;
+    }
+    members.push(...own);
+  }
+  if (tail !== '' || members.length === 0) members.push(gzipMember(Buffer.from(tail)));
+  return Promise.all(members);
+}
+
+/**
+ * Bytes the cache of `store`'s families holds (members, series references at 8 bytes, values), for the bench's
+ * memory rows and the README's statement of the cost.
+ */
+export function gzipCacheBytes(store: MetricStore): number {
+  let bytes = 0;
+  for (const f of store.families) {
+    for (const fp of cache.get(f)?.values() ?? []) {
+      for (const p of fp.pieces) {
+        if (p === undefined) continue;
+        bytes += p.size + p.series.length * 8 + p.marks.byteLength + 64;
+      }
+    }
+  }
+  return bytes;
+}
+
+/** Writes a gzip body of `members` (with its Content-Length) and ends the response. */
+export function writeGzipMembers(res: http.ServerResponse, headers: http.OutgoingHttpHeaders, members: readonly Buffer[]): void {
+  let length = 0;
+  for (const m of members) length += m.byteLength;
+  res.writeHead(200, { ...headers, 'Content-Encoding': 'gzip', 'Content-Length': length });
+  res.cork();
+  for (const m of members) res.write(m);
+  res.end();
+  res.uncork();
+}

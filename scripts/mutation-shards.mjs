@@ -1,0 +1,112 @@
+// The scope of `npm run mutate` (scripts/mutate.mjs), cut into shards that run as separate Stryker runs, several at
+// a time. Each shard mutates a few files and runs only the test files that exercise them in-process. Stryker runs
+// every test of the shard once first (the dry run); a mutant is then tried against the tests that reached it, and a
+// "static" one (code that runs while the first test file loads or in the first `before` hook) against all of them
+// after a restart, so a shard's spec must stay fast: suites that mostly wait on child processes or on a real
+// Prometheus are left out where faster in-process tests cover the same code. A test file left out cannot kill its
+// shard's mutants: when a survivor looks killable, check whether a test outside the spec would kill it before
+// writing a new one, and name new test files here.
+
+const CORE = 'packages/core/test';
+const core = (...files) => files.map((f) => `${CORE}/${f}.test.ts`);
+
+/**
+ * `minutes`: the shard's expected wall-clock time on a busy shared 2-core machine (measured on 2026-12-07, with two
+ * other shards and other work running, for core-endpoint, core-config, core-instrumentations, http and storage;
+ * db from a partial run; the others estimated from their mutant counts and dry-run times); the longest start
+ * first. Correct them from MUTATION.md's shard table after a full run. core-endpoint mostly waits (timeouts).
+ * `restartEvery`: a fresh test process after that many mutants, for the instrumentations: their mutants patch and
+ * unpatch shared prototypes (http.Server, S3Client, pg-pool's Pool), and one that leaves a prototype broken made every
+ * later mutant of the same process fail its tests, counted as killed.
+ * `timeoutMS`: instead of stryker.config.json's, where a restarted test process starts PostgreSQL before the
+ * mutant's tests (a partial db run with 5000 counted a quarter of its mutants as timed out).
+ * @type {{ name: string, minutes: number, restartEvery?: number, timeoutMS?: number, mutate: string[], spec: string[] }[]}
+ */
+export const shards = [
+  {
+    name: 'core-store',
+    minutes: 5,
+    mutate: ['packages/core/src/store.ts'],
+    spec: core('store-survivors', 'store-remove', 'conformance', 'hot-paths', 'format', 'serialize-survivors', 'label-bound', 'series-bound', 'polling'),
+  },
+  {
+    name: 'core-cluster-merge',
+    minutes: 1,
+    mutate: ['packages/core/src/cluster/merge.ts', 'packages/core/src/cluster/protocol.ts'],
+    spec: core('cluster-protocol', 'cluster-merge'),
+  },
+  {
+    // Mostly runs inside the node:cluster apps that cluster.test.ts, cluster-primary and cluster-lifecycle start:
+    // those mutants show as not covered (the suites that only talk to child processes are left out).
+    name: 'core-cluster-process',
+    minutes: 5,
+    mutate: ['packages/core/src/cluster/index.ts', 'packages/core/src/cluster/primary.ts', 'packages/core/src/cluster/worker.ts'],
+    spec: core('cluster-protocol', 'cluster-merge', 'cluster'),
+  },
+  {
+    name: 'core-endpoint',
+    minutes: 18,
+    mutate: ['packages/core/src/prometheus/auth.ts', 'packages/core/src/prometheus/endpoint.ts'],
+    spec: core('endpoint', 'endpoint-auth-gzip', 'endpoint-limits', 'scrape-isolation', 'running'),
+  },
+  {
+    name: 'core-serialize',
+    minutes: 8,
+    mutate: ['packages/core/src/prometheus/format.ts', 'packages/core/src/prometheus/serialize.ts'],
+    spec: core('format', 'serialize-survivors', 'conformance', 'openmetrics-strict', 'openmetrics-created', 'protobuf', 'exemplars', 'exemplar-validity', 'scrape-isolation', 'hostile-input', 'bad-input', 'endpoint', 'store-survivors'),
+  },
+  {
+    name: 'core-labels',
+    minutes: 6,
+    mutate: ['packages/core/src/labels/**/*.ts', 'packages/core/src/exemplars.ts'],
+    spec: core('label-bound', 'series-bound', 'third-party-labels', 'third-party-bound', 'hostile-input', 'bad-input', 'exemplars', 'exemplar-validity', 'otlp-exemplars', 'conformance', 'hot-paths'),
+  },
+  {
+    name: 'core-otel',
+    minutes: 6,
+    mutate: ['packages/core/src/otel/**/*.ts'],
+    spec: core('views', 'temporality', 'resource', 'traces', 'otlp-exemplars', 'exemplar-validity', 'third-party', 'third-party-labels', 'third-party-bound', 'exporters', 'otlp-failures', 'nodesdk'),
+  },
+  {
+    name: 'core-config',
+    minutes: 2,
+    mutate: ['packages/core/src/config.ts'],
+    spec: core('config', 'bad-input', 'exporters', 'resource', 'traces', 'running', 'openmetrics-created', 'native-histograms'),
+  },
+  {
+    name: 'core-instrumentations',
+    minutes: 2,
+    mutate: ['packages/core/src/instrumentations/**/*.ts'],
+    spec: core('instrumentations', 'register-instrumentations', 'register'),
+  },
+  {
+    name: 'http',
+    restartEvery: 1,
+    minutes: 17,
+    mutate: ['packages/http/src/server/instrumentation.ts', 'packages/http/src/server/routes.ts'],
+    spec: ['packages/http/test/server-instrumentation.test.ts', 'packages/http/test/http-server.test.ts'],
+  },
+  {
+    name: 'storage',
+    restartEvery: 1,
+    minutes: 20,
+    mutate: ['packages/storage/src/instrumentation.ts', 'packages/storage/src/instrument.ts'],
+    spec: ['packages/storage/test/instrumentation.test.ts', 'packages/storage/test/instrumentation-instances.test.ts', 'packages/storage/test/instrument.test.ts', 'packages/storage/test/no-telemetry.test.ts'],
+  },
+  {
+    name: 'db',
+    restartEvery: 1,
+    timeoutMS: 15000,
+    minutes: 28,
+    mutate: ['packages/db/src/instrumentation.ts'],
+    spec: ['packages/db/test/instrumentation.test.ts', 'packages/db/test/instrumentation-instances.test.ts'],
+  },
+  {
+    name: 'db-patch',
+    restartEvery: 1,
+    timeoutMS: 15000,
+    minutes: 17,
+    mutate: ['packages/db/src/patch.ts'],
+    spec: ['packages/db/test/instrumentation.test.ts', 'packages/db/test/instrumentation-instances.test.ts'],
+  },
+];
