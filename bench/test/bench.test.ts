@@ -56,13 +56,16 @@ describe('bench: `npm run bench -- --smoke` (the benchmark code keeps working; n
     }
     // The gzip scrape compares with the JS clients behind level-1 zlib.gzip (the stock exporter serves no gzip); the
     // bytes on the wire are fewer than the uncompressed body's.
-    for (const id of ['3d', '3e', '3g', '3k', '3l', '6d']) {
+    for (const id of ['3d', '3e', '3g', '3k', '3l']) {
       const r = byId.get(id);
       expect(r, `row ${id}`).to.not.equal(undefined);
       expect(r!.ours, `row ${id}: this SDK`).to.be.a('number').and.to.be.above(0);
       expect(r!.prom, `row ${id}: prom-client`).to.be.a('number').and.to.be.above(0);
     }
     expect(byId.get('3e')!.ours!).to.be.below(byId.get('3b')!.ours!);
+    // Heap after a gzip scrape too (6d): measured for this SDK and the JS clients (a few hundred series' growth can be
+    // negative, like 6b's).
+    for (const col of ['ours', 'prom', 'platformatic'] as const) expect(byId.get('6d')![col], `row 6d: ${col}`).to.be.a('number');
     // The protobuf body is smaller than the text one, and smaller again with gzip.
     expect(byId.get('3j')!.ours!).to.be.below(byId.get('3b')!.ours!);
     expect(byId.get('3k')!.ours!).to.be.below(byId.get('3j')!.ours!);
