@@ -4,7 +4,8 @@
 // steady request rate to the app, and the scraper (scraper.mjs) scrapes with gzip as Prometheus does. Measured in
 // the app's process: the event-loop delay (`monitorEventLoopDelay`, 1 ms resolution) during each scrape, its 99th
 // percentile and maximum; from the load generator: the 99th percentile latency of the app's requests in that
-// window. The same windows without a scrape (as long as the scrape before) give the load's own baseline.
+// window. Before each scrape every series is incremented (outside the window), so that a scrape renders series that
+// all changed. The same windows without a scrape (as long as the scrape before) give the load's own baseline.
 import { fork } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -88,6 +89,9 @@ export async function loadCase(impl: SeriesImpl, n: number, scrapes: number, rps
     const without = { elP99: [] as number[], appP99: [] as number[] };
     delay.enable();
     for (let i = 0; i < scrapes; i++) {
+      // Every series changes between two scrapes, as in case 3: the scrape renders all of them.
+      target.addSeries(0, n);
+      await sleep(20);
       delay.reset();
       await load.mark();
       const r = await scraper.scrape();

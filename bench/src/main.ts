@@ -256,7 +256,7 @@ Aims beyond the bars: ${aims}.
    requests queue while the loop is blocked) while the scraper scrapes with gzip, as Prometheus does (JS clients as in
    3d). 8 is the 99th percentile of the app's event-loop delay during a scrape (\`monitorEventLoopDelay\`, 1 ms
    resolution), 8b its maximum, 8c the 99th percentile latency of the app requests completed meanwhile, 8d the scrape
-   time; 8e and 8f are the same load for as long without a scrape. Medians over ${params.scrapes} scrapes (after two warm-up scrapes).
+   time; 8e and 8f are the same load for as long without a scrape. Every series is incremented before each scrape. Medians over ${params.scrapes} scrapes (after two warm-up scrapes).
 
 The stock OpenTelemetry SDK is set up as its users would, with the Views \`catalogViews()\` derives from the catalog
 (names, B1 buckets, label allow-list), and in its most favourable exporter configuration (\`withoutScopeInfo\`,
