@@ -5,6 +5,7 @@ import { memoryCase, scrapeCase, type SeriesImpl } from './series.js';
 import { undiciCase, type UndiciImpl } from './undici.js';
 import { pgCase, type PgImpl } from './pg.js';
 import type { CaseParams } from './plan.js';
+import { loadCase } from './load.js';
 import { clusterCase, CLUSTER_WORKERS, type ClusterImpl } from './cluster.js';
 
 async function run(caseId: string, impl: string, p: CaseParams): Promise<Record<string, number>> {
@@ -19,6 +20,8 @@ async function run(caseId: string, impl: string, p: CaseParams): Promise<Record<
       return scrapeCase(impl as SeriesImpl, p.series, p.scrapes, true);
     case 'concurrent':
       return scrapeCase(impl as SeriesImpl, p.series, p.scrapes, false, 20);
+    case 'load':
+      return loadCase(impl as SeriesImpl, p.loadSeries, p.scrapes, p.loadRps);
     case 'memory':
       return memoryCase(impl as SeriesImpl, p.series);
     case 'undici':

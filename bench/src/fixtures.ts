@@ -30,3 +30,6 @@ export function objectKey(i: number): string {
 
 /** The histogram of the scrape and memory cases: one `object_key` label, B1 buckets. */
 export const SERIES_METRIC = 'tuist_storage_get_object_size_size_bytes';
+
+/** The counter of the load case (8): one `object_key` label, one series per key. */
+export const COUNTER_SERIES_METRIC = 'tuist_storage_get_object_size_count';

@@ -13,6 +13,9 @@ export interface CaseParams {
   queries: number;
   /** Requests or queries in flight at once. */
   concurrency: number;
+  /** Counter series of the load case (8), and the app requests per second sent while it is scraped. */
+  loadSeries: number;
+  loadRps: number;
 }
 
 export const FULL: CaseParams = {
@@ -22,6 +25,17 @@ export const FULL: CaseParams = {
   requests: 30_000,
   queries: 20_000,
   concurrency: 16,
+  loadSeries: 100_000,
+  loadRps: 1_000,
+};
+
+/** `--quick`: the full workloads (series, bodies, request rates) with fewer iterations: a check that takes minutes. */
+export const QUICK: CaseParams = {
+  ...FULL,
+  ops: { warmup: 100_000, batches: 3, ops: 200_000 },
+  scrapes: 3,
+  requests: 5_000,
+  queries: 3_000,
 };
 
 export const SMOKE: CaseParams = {
@@ -31,4 +45,6 @@ export const SMOKE: CaseParams = {
   requests: 300,
   queries: 200,
   concurrency: 4,
+  loadSeries: 1_000,
+  loadRps: 200,
 };

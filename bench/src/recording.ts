@@ -2,12 +2,12 @@ import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { context, ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { Counter, Histogram, Registry } from 'prom-client';
 import { B1, catalogViews, findMetric, startTelemetry } from '@tuist-telemetry/core';
 import { DURATIONS, RUN_LABELS, RUNS } from './fixtures.js';
 import { nsPerOp, type OpsPlan } from './timing.js';
+import { isAnchor, loadAnchor, type Anchor } from './anchors.js';
 
-export type RecordingImpl = 'ours' | 'ours-recordRun' | 'ours-span' | 'ours-native' | 'prom-client' | 'stock';
+export type RecordingImpl = 'ours' | 'ours-recordRun' | 'ours-span' | 'ours-native' | Anchor | 'stock';
 
 const COUNTER = 'tuist_runs_total';
 const HISTOGRAM = 'tuist_runs_duration_milliseconds';
@@ -23,7 +23,7 @@ export function stockProvider(views = catalogViews()): { provider: MeterProvider
   return { provider, exporter };
 }
 
-/** Case 1: one counter increment with 3 labels (`recordRun`-shaped). */
+/** Case 1: one counter increment with 3 labels (`recordRun`-shaped); the anchors through `Counter.inc(labels, 1)`. */
 export async function counterCase(impl: RecordingImpl, plan: OpsPlan): Promise<Record<string, number>> {
   const labels = RUN_LABELS;
   let batch: (n: number) => void;
@@ -43,7 +43,9 @@ export async function counterCase(impl: RecordingImpl, plan: OpsPlan): Promise<R
         for (let i = 0; i < n; i++) m.recordRun(runs[i & 15]!);
       };
     }
-  } else if (impl === 'prom-client') {
+  } else if (isAnchor(impl)) {
+    // prom-client and the two clients that keep its API, each with its own registry.
+    const { Counter, Registry } = await loadAnchor(impl);
     const c = new Counter({ name: COUNTER, help: help(COUNTER), labelNames: ['name', 'is_ci', 'status'], registers: [new Registry()] });
     batch = (n) => {
       for (let i = 0; i < n; i++) c.inc(labels[i & 15]!, 1);
@@ -90,7 +92,8 @@ export async function histogramCase(impl: RecordingImpl, plan: OpsPlan): Promise
       await close();
       return { ns };
     }
-  } else if (impl === 'prom-client') {
+  } else if (isAnchor(impl)) {
+    const { Histogram, Registry } = await loadAnchor(impl);
     const h = new Histogram({ name: HISTOGRAM, help: help(HISTOGRAM), labelNames: ['name', 'is_ci', 'status'], buckets: [...B1], registers: [new Registry()] });
     batch = (n) => {
       for (let i = 0; i < n; i++) h.observe(labels[i & 15]!, values[i & 1023]!);

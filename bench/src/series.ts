@@ -1,30 +1,36 @@
 import { fork } from 'node:child_process';
 import http from 'node:http';
-import { createGzip } from 'node:zlib';
+import { gzip } from 'node:zlib';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { Histogram, Registry } from 'prom-client';
 import { B1, catalogViews, findMetric, startTelemetry } from '@tuist-telemetry/core';
-import { objectKey, SERIES_METRIC } from './fixtures.js';
+import { COUNTER_SERIES_METRIC, objectKey, SERIES_METRIC } from './fixtures.js';
+import { isAnchor, loadAnchor, type Anchor } from './anchors.js';
 import { stockProvider } from './recording.js';
 import { median } from './utils.js';
 
-export type SeriesImpl = 'ours' | 'ours-protobuf' | 'prom-client' | 'stock';
+export type SeriesImpl = 'ours' | 'ours-protobuf' | Anchor | 'stock';
 
 /** What Prometheus with native histograms sends first: the protobuf exposition. */
 const PROTOBUF_ACCEPT = 'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited';
 
-/** One implementation serving `/metrics` over HTTP on 127.0.0.1, with a way to add histogram series. */
+/** What each series is: a B1 histogram (cases 3, 6, 7) or a counter (the load case, 8). */
+export type SeriesKind = 'histogram' | 'counter';
+
+/** One implementation serving `/metrics` over HTTP on 127.0.0.1, with a way to add series. */
 export interface SeriesTarget {
   url: string;
-  /** Adds series `from .. to-1` (one `object_key` each, three values recorded). */
+  /** Adds series `from .. to-1` (one `object_key` each; three histogram values or one counter increment each). */
   addSeries(from: number, to: number): void;
   close(): Promise<void>;
 }
 
-function values(i: number): [number, number, number] {
-  return [(i * 37) % 2_000_000, (i * 7919) % 50_000, 150];
+/** Records one value into the series of `labels` (setup only: never timed). */
+type Record_ = (v: number, labels: Record<string, string>) => void;
+
+function values(i: number, kind: SeriesKind): readonly number[] {
+  return kind === 'histogram' ? [(i * 37) % 2_000_000, (i * 7919) % 50_000, 150] : [1 + (i % 7)];
 }
 
 async function listen(handler: http.RequestListener): Promise<{ server: http.Server; url: string }> {
@@ -40,7 +46,11 @@ function closeServer(server: http.Server): Promise<void> {
   });
 }
 
-export async function seriesTarget(impl: SeriesImpl, capacity: number, concurrent = 1): Promise<SeriesTarget> {
+export async function seriesTarget(impl: SeriesImpl, capacity: number, concurrent = 1, kind: SeriesKind = 'histogram'): Promise<SeriesTarget> {
+  // Each series' label object is built once and reused when the series is recorded into again (before each timed
+  // scrape): the garbage of building them would otherwise be collected during the scrape and counted as its cost.
+  const labelSets: Record<string, string>[] = [];
+  const labelsOf = (i: number) => (labelSets[i] ??= { object_key: objectKey(i) });
   if (impl === 'ours' || impl === 'ours-protobuf') {
     const t = startTelemetry({
       // The endpoint serves 10 scrapes at once by default; the concurrent case asks for more.
@@ -52,31 +62,42 @@ export async function seriesTarget(impl: SeriesImpl, capacity: number, concurren
       maxSeriesPerMetric: Math.max(capacity, 1),
     });
     await t.ready();
-    const h = t.store.histogram(SERIES_METRIC);
+    const store = t.store;
+    const record: Record_ =
+      kind === 'histogram'
+        ? ((h) => (v, labels) => h.record(v, labels))(store.histogram(SERIES_METRIC))
+        : ((c) => (v, labels) => c.add(v, labels))(store.counter(COUNTER_SERIES_METRIC));
     return {
       url: t.url!,
       addSeries(from, to) {
         for (let i = from; i < to; i++) {
-          const labels = { object_key: objectKey(i) };
-          for (const v of values(i)) h.record(v, labels);
+          const labels = labelsOf(i);
+          for (const v of values(i, kind)) record(v, labels);
         }
       },
       close: () => t.shutdown(),
     };
   }
-  if (impl === 'prom-client') {
+  if (isAnchor(impl)) {
+    const { Counter, Histogram, Registry } = await loadAnchor(impl);
     const registry = new Registry();
-    const h = new Histogram({ name: SERIES_METRIC, help: findMetric(SERIES_METRIC)!.description, labelNames: ['object_key'], buckets: [...B1], registers: [registry] });
+    const name = kind === 'histogram' ? SERIES_METRIC : COUNTER_SERIES_METRIC;
+    const common = { name, help: findMetric(name)!.description, labelNames: ['object_key'] as const, registers: [registry] };
+    const record: Record_ =
+      kind === 'histogram'
+        ? ((h) => (v, labels) => h.observe(labels, v))(new Histogram({ ...common, buckets: [...B1] }))
+        : ((c) => (v, labels) => c.inc(labels, v))(new Counter(common));
     const { server, url } = await listen((req, res) => {
-      registry.metrics().then(
+      // prom-client 15 returns a promise, @platformatic/prom-client may return the string itself.
+      Promise.resolve(registry.metrics()).then(
         (body) => {
-          // What the \`compression\` middleware does for a gzip-accepting client: pipe the body through
-          // zlib.createGzip() at zlib's default level.
+          // For a gzip-accepting client (Prometheus always is one) the handler compresses the whole body with
+          // zlib.gzip at level 1 (the level this SDK uses), which runs on libuv's thread pool.
           if (/\bgzip\b/.test(req.headers['accept-encoding'] ?? '')) {
-            res.writeHead(200, { 'Content-Type': registry.contentType, 'Content-Encoding': 'gzip', Vary: 'Accept-Encoding' });
-            const gz = createGzip();
-            gz.pipe(res);
-            gz.end(body);
+            gzip(body, { level: 1 }, (err, zipped) => {
+              if (err) res.writeHead(500).end();
+              else res.writeHead(200, { 'Content-Type': registry.contentType, 'Content-Encoding': 'gzip', 'Content-Length': zipped.length, Vary: 'Accept-Encoding' }).end(zipped);
+            });
           } else res.writeHead(200, { 'Content-Type': registry.contentType }).end(body);
         },
         () => res.writeHead(500).end(),
@@ -86,8 +107,8 @@ export async function seriesTarget(impl: SeriesImpl, capacity: number, concurren
       url,
       addSeries(from, to) {
         for (let i = from; i < to; i++) {
-          const labels = { object_key: objectKey(i) };
-          for (const v of values(i)) h.observe(labels, v);
+          const labels = labelsOf(i);
+          for (const v of values(i, kind)) record(v, labels);
         }
       },
       close: () => closeServer(server),
@@ -98,14 +119,18 @@ export async function seriesTarget(impl: SeriesImpl, capacity: number, concurren
   // The label bound is raised as well (its default, 1000 values per label, would fold the rest into __overflow__).
   const views = catalogViews('docs', { highCardinalityLabels: ['object_key'], maxLabelValues: Math.max(capacity, 1) }).map((v) => ({ ...v, aggregationCardinalityLimit: capacity + 10 }));
   const { provider, exporter } = stockProvider(views);
-  const h = provider.getMeter('bench').createHistogram(SERIES_METRIC, { unit: 'By' });
+  const meter = provider.getMeter('bench');
+  const record: Record_ =
+    kind === 'histogram'
+      ? ((h) => (v, labels) => h.record(v, labels))(meter.createHistogram(SERIES_METRIC, { unit: 'By' }))
+      : ((c) => (v, labels) => c.add(v, labels))(meter.createCounter(COUNTER_SERIES_METRIC));
   const { server, url } = await listen((req, res) => exporter.getMetricsRequestHandler(req, res));
   return {
     url,
     addSeries(from, to) {
       for (let i = from; i < to; i++) {
-        const labels = { object_key: objectKey(i) };
-        for (const v of values(i)) h.record(v, labels);
+        const labels = labelsOf(i);
+        for (const v of values(i, kind)) record(v, labels);
       }
     },
     close: async () => {
@@ -168,6 +193,10 @@ export async function scrapeCase(impl: SeriesImpl, n: number, scrapes: number, g
     let decoded = 0;
     delay.enable();
     for (let i = 0; i < scrapes; i++) {
+      // Every series changes between two scrapes (as between Prometheus's scrapes of a busy server), so a timed
+      // scrape costs a full render whatever an implementation keeps of series that did not change.
+      target.addSeries(0, n);
+      await settle();
       delay.reset();
       const r = await scraper.scrape();
       blocks.push(delay.max / 1e6);
@@ -175,12 +204,31 @@ export async function scrapeCase(impl: SeriesImpl, n: number, scrapes: number, g
       bytes = r.bytes;
       decoded = r.decoded;
     }
-    return { ms: median(times), bytes, decoded, blockMs: median(blocks) };
+    const out: Record<string, number> = { ms: median(times), bytes, decoded, blockMs: median(blocks) };
+    if (gzip && concurrent === 1) {
+      // 3i: the same gzip scrape when only 1% of the series changed since the last one (a rotating slice): what a
+      // scrape costs in proportion to what changed.
+      const slice = Math.max(1, Math.round(n / 100));
+      const partial: number[] = [];
+      for (let i = 0; i < scrapes; i++) {
+        const from = (i * slice) % n;
+        target.addSeries(from, Math.min(n, from + slice));
+        await settle();
+        partial.push((await scraper.scrape()).ms);
+      }
+      out.msChanged1 = median(partial);
+    }
+    return out;
   } finally {
     delay.disable();
     scraper.close();
     await target.close();
   }
+}
+
+/** Lets the recording before a scrape finish its own event-loop turn, so that the scrape's block is measured alone. */
+function settle(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 20));
 }
 
 function gc(): void {
@@ -201,28 +249,38 @@ async function usage(): Promise<{ heap: number; rss: number }> {
   return { heap: m.heapUsed + m.arrayBuffers, rss: m.rss };
 }
 
-/** Case 6: heap and RSS growth per 10,000 series (series created, recorded into and scraped once). */
+/**
+ * Case 6: heap and RSS growth per 10,000 series (series created, recorded into and scraped once; then scraped with
+ * gzip once, 6d, which counts what an implementation keeps of a compressed scrape).
+ */
 export async function memoryCase(impl: SeriesImpl, n: number): Promise<Record<string, number>> {
   const target = await seriesTarget(impl, n);
   const scraper = remoteScraper(target.url);
+  // The stock exporter serves no gzip: no 6d for it.
+  const gzipScraper = impl === 'stock' ? undefined : remoteScraper(target.url, true);
   try {
     target.addSeries(0, 1); // the implementation's one-off structures are not per-series costs
     await scraper.scrape();
+    // (No gzip scrape before this: its transient buffers, freed later, made rows 6-6c of a few series negative. 6d
+    // therefore includes the gzip path's one-off state, a few hundred KB.)
     const before = await usage();
     target.addSeries(1, n + 1);
     const created = await usage();
     await scraper.scrape();
     const after = await usage();
+    const afterGzip = gzipScraper ? (await gzipScraper.scrape(), await usage()) : undefined;
     const scale = 10_000 / n;
     return {
       // Heap after a scrape: includes what a scrape caches per series (label text).
       heap: (after.heap - before.heap) * scale,
+      ...(afterGzip ? { heapGzip: (afterGzip.heap - before.heap) * scale } : {}),
       // RSS once the series exist, and again after a scrape, whose transient buffers the allocator may keep.
       rss: (created.rss - before.rss) * scale,
       rssScraped: (after.rss - before.rss) * scale,
     };
   } finally {
     scraper.close();
+    gzipScraper?.close();
     await target.close();
   }
 }
