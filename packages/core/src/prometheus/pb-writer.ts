@@ -5,6 +5,8 @@
  * sized in a first pass and no intermediate buffers are built.
  */
 
+import { GrowableBuffer } from './byte-buffer.js';
+
 /** Wire types. */
 export const VARINT = 0;
 export const FIXED64 = 1;
@@ -25,21 +27,7 @@ export function varintSize(v: number): number {
   return n;
 }
 
-export class ProtoWriter {
-  buf: Buffer;
-  pos = 0;
-  constructor(size: number) {
-    this.buf = Buffer.allocUnsafe(Math.max(size, 4096));
-  }
-
-  reserve(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.pos + n) size *= 2;
-    const next = Buffer.allocUnsafe(size);
-    this.buf.copy(next, 0, 0, this.pos);
-    this.buf = next;
-  }
+export class ProtoWriter extends GrowableBuffer {
 
   /** A non-negative integer below 2^53 as a varint (uint64 fields, lengths, keys). */
   varint(v: number): void {

@@ -1,4 +1,5 @@
 import { isValidId, type Exemplar } from '../exemplars.js';
+import { GrowableBuffer } from './byte-buffer.js';
 import { CounterFamily, GaugeFamily, HistogramFamily, type AnyFamily, type HistogramSeries, type MetricStore, type Series, type ValueSeries } from '../store.js';
 import { bucketLabels, lastSize, rememberSize, seriesLabelText } from './caches.js';
 import { familyHeader, formatValue, type ExpositionFormat } from './format.js';
@@ -23,24 +24,8 @@ const COMMA = 44;
 const ZERO = 48;
 const CLOSE_BRACE = 125;
 
-/**
- * A growable byte buffer the exposition is written into: no string of the whole body is built, flattened and then
- * encoded again for the socket.
- */
-class ByteWriter {
-  buf: Buffer;
-  pos = 0;
-  constructor(size: number, into?: Buffer) {
-    this.buf = into ?? Buffer.allocUnsafe(Math.max(size, 4096));
-  }
-  reserve(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.pos + n) size *= 2;
-    const next = Buffer.allocUnsafe(size);
-    this.buf.copy(next, 0, 0, this.pos);
-    this.buf = next;
-  }
+/** The text exposition's writer: UTF-8 text, bytes and numbers into the shared growable buffer. */
+class ByteWriter extends GrowableBuffer {
   /** UTF-8 text (at most 3 bytes per UTF-16 unit). */
   text(s: string): void {
     this.reserve(s.length * 3);
