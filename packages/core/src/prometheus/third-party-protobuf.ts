@@ -3,7 +3,7 @@ import { DataPointType, type MetricData, type ResourceMetrics, type ScopeMetrics
 import { ProtoWriter, encodeLabels } from './pb-writer.js';
 import { METRIC_TYPE, writeTimestamp } from './protobuf.js';
 import type { EscapingScheme } from '../labels/escaping.js';
-import { metricName, sanitize } from './third-party.js';
+import { forEachCumulativeBucket, metricName, sanitize } from './third-party.js';
 
 /*
  * Third-party instruments and target_info as protobuf MetricFamily messages, shaped as the stock text serializer
@@ -132,18 +132,12 @@ function writeMetric(w: ProtoWriter, m: MetricData, extra: Pairs, escaping: Esca
       const { count, sum, buckets } = dp.value;
       w.uint(1, count);
       if (sum != null) w.double(2, sum);
-      let cum = 0;
-      let infinite = false;
-      for (let i = 0; i < buckets.counts.length; i++) {
-        const bound = buckets.boundaries[i];
-        if (bound === undefined && infinite) break;
-        if (bound === Infinity) infinite = true;
-        cum += buckets.counts[i]!;
+      forEachCumulativeBucket(buckets, (bound, cum) => {
         const b = w.open(3);
         w.uint(1, cum);
-        w.double(2, bound === undefined ? Infinity : bound);
+        w.double(2, bound);
         w.close(b);
-      }
+      });
       writeTimestamp(w, 15, hrMs(dp.startTime));
       w.close(h);
       w.close(metric);

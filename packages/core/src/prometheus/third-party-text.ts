@@ -1,7 +1,7 @@
 import { DataPointType, type MetricData, type ResourceMetrics, type ScopeMetrics } from '@opentelemetry/sdk-metrics';
 import { quoteName, type EscapingScheme } from '../labels/escaping.js';
 import { escapeHelp, escapeLabelValue, formatValue } from './format.js';
-import { metricName } from './third-party.js';
+import { forEachCumulativeBucket, metricName } from './third-party.js';
 import { pairs, scopePairs } from './third-party-protobuf.js';
 
 /*
@@ -56,16 +56,9 @@ function writeMetric(m: MetricData, extra: Pairs, opts: ThirdPartyTextOptions): 
       const { count, sum, buckets } = dp.value;
       out += sample(name + '_count', labels, count);
       if (sum != null) out += sample(name + '_sum', labels, sum);
-      let cum = 0;
-      let infinite = false;
-      for (let i = 0; i < buckets.counts.length; i++) {
-        const bound = buckets.boundaries[i];
-        if (bound === undefined && infinite) break;
-        if (bound === Infinity) infinite = true;
-        cum += buckets.counts[i]!;
-        const le = bound === undefined || bound === Infinity ? '+Inf' : String(bound);
-        out += sample(name + '_bucket', [...labels, ['le', le]], cum);
-      }
+      forEachCumulativeBucket(buckets, (bound, cum) => {
+        out += sample(name + '_bucket', [...labels, ['le', bound === Infinity ? '+Inf' : String(bound)]], cum);
+      });
     }
   } else if (m.dataPointType === DataPointType.SUM || m.dataPointType === DataPointType.GAUGE) {
     for (const dp of m.dataPoints) out += sample(name, pairs(dp.attributes, extra, true), dp.value);

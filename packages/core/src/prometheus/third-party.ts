@@ -23,6 +23,23 @@ function strip(text: string): string {
   return text.endsWith(NOTHING) ? text.slice(0, -NOTHING.length) : text;
 }
 
+/**
+ * Calls `fn` with each cumulative bucket of an OpenTelemetry histogram point, the last one with bound Infinity (a
+ * point may or may not list Infinity among its boundaries: it is visited once either way). Shared by the text and
+ * protobuf writers of third-party histograms.
+ */
+export function forEachCumulativeBucket(buckets: { boundaries: number[]; counts: number[] }, fn: (bound: number, cumulative: number) => void): void {
+  let cum = 0;
+  let infinite = false;
+  for (let i = 0; i < buckets.counts.length; i++) {
+    const bound = buckets.boundaries[i];
+    if (bound === undefined && infinite) break;
+    if (bound === Infinity) infinite = true;
+    cum += buckets.counts[i]!;
+    fn(bound === undefined ? Infinity : bound, cum);
+  }
+}
+
 /** The stock serializer's rule for metric and label names: `[^a-zA-Z0-9_]` becomes `_`, runs of `_` collapse. */
 export function sanitize(name: string): string {
   return name.replace(/[^a-z0-9_]/gi, '_').replace(/_{2,}/g, '_');
