@@ -51,7 +51,11 @@ function gated(body: Buffer): { render: () => Promise<Buffer>; open: () => void 
 /** A body far larger than the loopback socket buffers, so a reader that never reads really stalls the write. */
 const BIG = Buffer.alloc(32 * 1024 * 1024, 'x');
 
-async function endpoint(limits: Partial<EndpointLimits>, render: () => Promise<Buffer>): Promise<{ e: MetricsEndpoint; port: number }> {
+async function endpoint(
+  limits: Partial<EndpointLimits>,
+  render: () => Promise<Buffer>,
+  onRenderError: (err: unknown) => void = () => {},
+): Promise<{ e: MetricsEndpoint; port: number }> {
   const e = new MetricsEndpoint({
     host: '127.0.0.1',
     port: 0,
@@ -60,7 +64,7 @@ async function endpoint(limits: Partial<EndpointLimits>, render: () => Promise<B
     maxConcurrentScrapes: 10,
     ...limits,
     render,
-    onRenderError: () => {},
+    onRenderError,
   });
   return { e, port: (await e.listening).port };
 }
@@ -210,19 +214,10 @@ describe('core: rendering through the telemetry', () => {
 describe('core: a failed render is answered even when reporting it throws', () => {
   it('answers 500 when the render rejects and the error report itself throws (a throwing diag logger)', async () => {
     let reported = 0;
-    const e = new MetricsEndpoint({
-      host: '127.0.0.1',
-      port: 0,
-      writeTimeoutMs: 60_000,
-      idleTimeoutMs: 60_000,
-      maxConcurrentScrapes: 10,
-      render: () => Promise.reject(new Error('render failed')),
-      onRenderError: () => {
-        reported++;
-        throw new Error('the logger throws');
-      },
+    const { e, port } = await endpoint({}, () => Promise.reject(new Error('render failed')), () => {
+      reported++;
+      throw new Error('the logger throws');
     });
-    const { port } = await e.listening;
     try {
       const r = await get(port);
       expect(r.status).to.equal(500);
