@@ -77,6 +77,7 @@ export abstract class MetricFamily<S extends Series = Series> {
   /** Counts a recording whose value of a label became `__overflow__` (set by the store). */
   overflowSink: ((family: string, label: string) => void) | undefined;
   private readonly single: S | undefined;
+  private allOverflow: S | undefined; // the all-`__overflow__` series, once overflowSeries() found or made it
   private readonly root: Node<S> = new Map();
   private readonly lookup: Lookup<S>;
 
@@ -168,16 +169,16 @@ export abstract class MetricFamily<S extends Series = Series> {
    * trie like any series, so a label set that the label bounds turn into all `__overflow__` is this same series.
    */
   private overflowSeries(): S {
-    this.opts.warn.warn(
-      `overflow:${this.name}:${SERIES_OVERFLOW_LABEL}`,
-      `${this.name}: reached ${this.maxSeries} series (TUIST_TELEMETRY_MAX_SERIES_PER_METRIC); recordings of further label sets go to ` +
-        `the series whose labels are all "${OVERFLOW_VALUE}"`,
-    );
     this.overflowSink?.(this.name, SERIES_OVERFLOW_LABEL);
+    // Found once and kept (found again only after a remove or clear): a record past the bound allocates nothing.
+    if (this.allOverflow !== undefined && this.series.has(this.allOverflow)) return this.allOverflow;
     const all = this.labelNames.map(() => OVERFLOW_VALUE);
+    const note = `recordings of further label sets go to the series whose labels are all "${OVERFLOW_VALUE}"`;
+    const what = `${this.name}: reached ${this.maxSeries} series (TUIST_TELEMETRY_MAX_SERIES_PER_METRIC)`;
+    this.opts.warn.warn(`overflow:${this.name}:${SERIES_OVERFLOW_LABEL}`, `${what}; ${note}`);
     let node: Node<S> | S | undefined = this.root;
     for (const v of all) node = (node as Node<S> | undefined)?.get(v);
-    return node !== undefined ? (node as S) : this.insert(all);
+    return (this.allOverflow = node !== undefined ? (node as S) : this.insert(all));
   }
 
   /** The stored value of label j as `resolve` would choose it for an existing series (overflow included). */
