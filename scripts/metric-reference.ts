@@ -4,7 +4,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { catalog, B1, B2, clusterAggregationOf, type MetricDefinition } from '../packages/core/src/index.js';
 
-const START = '<!-- metric-reference:start (generated from packages/core/src/catalog by scripts/metric-reference.ts) -->';
+const START =
+  '<!-- metric-reference:start (generated from packages/core/src/catalog by scripts/metric-reference.ts) -->';
 const END = '<!-- metric-reference:end -->';
 
 function buckets(d: MetricDefinition): string {
@@ -36,7 +37,12 @@ export function renderReference(): string {
     const ext = defs.every((d) => d.extension) ? ' (extension, beyond the Tuist docs)' : '';
     out += `#### ${fam}${ext}\n\n| name | type | unit | labels | buckets | description |\n|---|---|---|---|---|---|\n`;
     for (const d of defs) {
-      const name = '`' + d.name + '`' + (d.serverName ? ` (server profile: \`${d.serverName}\`)` : '') + (d.extension && !ext ? ' *(extension)*' : '');
+      const name =
+        '`' +
+        d.name +
+        '`' +
+        (d.serverName ? ` (server profile: \`${d.serverName}\`)` : '') +
+        (d.extension && !ext ? ' *(extension)*' : '');
       out += `| ${name} | ${type(d)} | ${d.unit ?? ''} | ${labels(d)} | ${buckets(d)} | ${d.description.replace(/\|/g, '\\|')} |\n`;
     }
     out += '\n';

@@ -19,7 +19,8 @@ function watchDiagLines(runner) {
   const write = process.stderr.write;
   process.stderr.write = function (chunk, ...rest) {
     try {
-      for (const line of String(chunk).split('\n')) if (/^(warn|error): /.test(line)) seen.push(`${current}: ${line.slice(0, 160)}`);
+      for (const line of String(chunk).split('\n'))
+        if (/^(warn|error): /.test(line)) seen.push(`${current}: ${line.slice(0, 160)}`);
     } catch {
       // counting must never break the output
     }
@@ -36,14 +37,19 @@ class TuistReporter extends Spec {
       const s = runner.stats;
       const skipped = s.pending ? `, ${s.pending} skipped` : '';
       const summary = process.env.TUIST_TEST_SUMMARY;
-      if (summary) fs.writeFileSync(summary, JSON.stringify({ passed: s.passes, failed: s.failures, skipped: s.pending }));
+      if (summary)
+        fs.writeFileSync(summary, JSON.stringify({ passed: s.passes, failed: s.failures, skipped: s.pending }));
       // Printed after the spec summary so it is the last line of the run.
       process.nextTick(() => {
         if (diagLines.length > 0) {
-          console.log(`\n${diagLines.length} diag warn/error line(s) on stderr that no test captured (a test that provokes one should capture and assert it: captureDiag in @tuist-telemetry/testing):`);
+          console.log(
+            `\n${diagLines.length} diag warn/error line(s) on stderr that no test captured (a test that provokes one should capture and assert it: captureDiag in @tuist-telemetry/testing):`,
+          );
           for (const l of diagLines.slice(0, 20)) console.log(`  ${l}`);
         }
-        console.log(`tests: ${s.passes} passed, ${s.failures} failed${skipped}${diagLines.length ? `, ${diagLines.length} uncaptured diag lines` : ''}`);
+        console.log(
+          `tests: ${s.passes} passed, ${s.failures} failed${skipped}${diagLines.length ? `, ${diagLines.length} uncaptured diag lines` : ''}`,
+        );
       });
     });
   }

@@ -33,12 +33,20 @@ const outRoot = path.join(root, '.tmp', 'mutation');
 const { names, jobs, list, strykerArgs } = parseArgs(process.argv.slice(2));
 const dryRunOnly = strykerArgs.includes('--dryRunOnly');
 if (list) {
-  for (const s of shards) console.log(`${s.name} (about ${s.minutes} min)\n  mutate: ${s.mutate.join(' ')}\n  tests:  ${s.spec.join(' ')}`);
+  for (const s of shards)
+    console.log(`${s.name} (about ${s.minutes} min)\n  mutate: ${s.mutate.join(' ')}\n  tests:  ${s.spec.join(' ')}`);
   const total = shards.reduce((a, s) => a + s.minutes, 0);
-  console.log(`\nAll ${shards.length} shards: about ${total} min on one core, about ${Math.ceil(total / 2)} min on 2 cores (--jobs 2).`);
+  console.log(
+    `\nAll ${shards.length} shards: about ${total} min on one core, about ${Math.ceil(total / 2)} min on 2 cores (--jobs 2).`,
+  );
   process.exit(0);
 }
-const selected = names === undefined ? shards : names.map((n) => shards.find((s) => s.name === n) ?? fail(`unknown shard ${n}; npm run mutate -- --list shows them`));
+const selected =
+  names === undefined
+    ? shards
+    : names.map(
+        (n) => shards.find((s) => s.name === n) ?? fail(`unknown shard ${n}; npm run mutate -- --list shows them`),
+      );
 
 const step = (msg) => console.log(`\n==> ${msg}`);
 bootstrap({ always: true });
@@ -58,22 +66,37 @@ const results = [];
 // The longest first, so that the last ones to finish are short.
 const queue = [...selected].sort((a, b) => b.minutes - a.minutes);
 const alone = selected.length === 1 || jobs === 1;
-await Promise.all(Array.from({ length: Math.min(jobs, selected.length) }, async () => {
-  for (let s = queue.shift(); s !== undefined; s = queue.shift()) results.push(await runShard(s));
-}));
+await Promise.all(
+  Array.from({ length: Math.min(jobs, selected.length) }, async () => {
+    for (let s = queue.shift(); s !== undefined; s = queue.shift()) results.push(await runShard(s));
+  }),
+);
 
 if (dryRunOnly) {
-  for (const r of results) console.log(`  shard ${r.shard.name}: dry run ${r.status === 0 ? 'passed' : `FAILED (exit ${r.status})`} in ${formatMinutes(r.minutes)}`);
+  for (const r of results)
+    console.log(
+      `  shard ${r.shard.name}: dry run ${r.status === 0 ? 'passed' : `FAILED (exit ${r.status})`} in ${formatMinutes(r.minutes)}`,
+    );
   process.exit(results.every((r) => r.status === 0) ? 0 : 1);
 }
 step('Scores per file');
 const done = results.filter((r) => r.report !== undefined);
 const rows = done.flatMap((r) => fileRows(r.report, r.shard.name));
 const when = new Date().toISOString().slice(0, 10);
-updateScoreFile(path.join(root, 'MUTATION.md'), rows, done.map((r) => ({ name: r.shard.name, minutes: r.minutes, files: fileRows(r.report, r.shard.name).length })), when);
-for (const r of rows) console.log(`  ${r.file.padEnd(48)} ${r.score.padStart(6)} (${r.killed + r.timeout}/${r.total}, ${r.survived} survived, ${r.noCoverage} not covered)`);
+updateScoreFile(
+  path.join(root, 'MUTATION.md'),
+  rows,
+  done.map((r) => ({ name: r.shard.name, minutes: r.minutes, files: fileRows(r.report, r.shard.name).length })),
+  when,
+);
+for (const r of rows)
+  console.log(
+    `  ${r.file.padEnd(48)} ${r.score.padStart(6)} (${r.killed + r.timeout}/${r.total}, ${r.survived} survived, ${r.noCoverage} not covered)`,
+  );
 for (const r of results) {
-  console.log(`  shard ${r.shard.name}: ${r.report ? 'done' : `FAILED (exit ${r.status}; see ${path.relative(root, r.log ?? outRoot)})`} in ${formatMinutes(r.minutes)}`);
+  console.log(
+    `  shard ${r.shard.name}: ${r.report ? 'done' : `FAILED (exit ${r.status}; see ${path.relative(root, r.log ?? outRoot)})`} in ${formatMinutes(r.minutes)}`,
+  );
 }
 console.log('\nMUTATION.md updated for the files above (the other rows are kept from earlier runs).');
 process.exit(results.every((r) => r.report !== undefined) ? 0 : 1);
@@ -89,7 +112,10 @@ function runShard(shard) {
     mutate: shard.mutate,
     mochaOptions: { ...base.mochaOptions, spec: shard.spec },
     // Child processes run the active mutant; setup in `before` hooks is covered by its suite's tests (see the file).
-    testRunnerNodeArgs: [...(base.testRunnerNodeArgs ?? []), `--import=${pathToFileURL(path.join(root, 'scripts', 'stryker-preload.mjs')).href}`],
+    testRunnerNodeArgs: [
+      ...(base.testRunnerNodeArgs ?? []),
+      `--import=${pathToFileURL(path.join(root, 'scripts', 'stryker-preload.mjs')).href}`,
+    ],
     // Its own sandbox; the other shards' sandboxes and the Node binaries under .tmp stay out of it.
     tempDirName: path.join('.tmp', 'stryker', shard.name),
     // A fresh test process after this many mutants (shards that patch prototypes: a mutant there can leave them
@@ -122,11 +148,15 @@ function runShard(shard) {
       const minutes = (Date.now() - started) / 60_000;
       let report;
       try {
-        report = status === 0 && !dryRunOnly ? JSON.parse(readFileSync(path.join(dir, 'report.json'), 'utf8')) : undefined;
+        report =
+          status === 0 && !dryRunOnly ? JSON.parse(readFileSync(path.join(dir, 'report.json'), 'utf8')) : undefined;
       } catch {
         report = undefined;
       }
-      if (log) console.log(`  ${shard.name}: ${status === 0 ? 'done' : `FAILED (exit ${status})`} in ${formatMinutes(minutes)}`);
+      if (log)
+        console.log(
+          `  ${shard.name}: ${status === 0 ? 'done' : `FAILED (exit ${status})`} in ${formatMinutes(minutes)}`,
+        );
       resolve({ shard, status, minutes, report, log });
     });
   });
@@ -140,10 +170,18 @@ function parseArgs(args) {
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     const value = () => args[++i] ?? fail(`${a} needs a value`);
-    if (a === '--shard' || a === '--shards') names = [...(names ?? []), ...value().split(',').map((n) => n.trim()).filter(Boolean)];
+    if (a === '--shard' || a === '--shards')
+      names = [
+        ...(names ?? []),
+        ...value()
+          .split(',')
+          .map((n) => n.trim())
+          .filter(Boolean),
+      ];
     else if (a === '--jobs') {
       jobs = Number(value());
-      if (!Number.isInteger(jobs) || jobs < 1) fail('--jobs takes a whole number of shards to run at a time (1 or more)');
+      if (!Number.isInteger(jobs) || jobs < 1)
+        fail('--jobs takes a whole number of shards to run at a time (1 or more)');
     } else if (a === '--list') list = true;
     else strykerArgs.push(a);
   }

@@ -6,7 +6,10 @@ import path from 'node:path';
 
 const FILES = ['<!-- mutation-files:start -->', '<!-- mutation-files:end -->'];
 const SHARDS = ['<!-- mutation-shards:start -->', '<!-- mutation-shards:end -->'];
-const FILE_HEADER = ['| File | Score | Score (covered code) | Killed | Timed out | Survived | Not covered | Shard | Measured |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |'];
+const FILE_HEADER = [
+  '| File | Score | Score (covered code) | Killed | Timed out | Survived | Not covered | Shard | Measured |',
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |',
+];
 const SHARD_HEADER = ['| Shard | Files | Minutes | Measured |', '| --- | ---: | ---: | --- |'];
 
 export const formatMinutes = (m) => `${m.toFixed(1)} min`;
@@ -42,7 +45,8 @@ export function fileRows(report, shard) {
 export function updateScoreFile(file, rows, shardRuns, date) {
   let text = existsSync(file) ? readFileSync(file, 'utf8') : skeleton();
   const fileLines = rows.map(
-    (r) => `| \`${r.file}\` | ${r.score} | ${r.covered} | ${r.killed} | ${r.timeout} | ${r.survived} | ${r.noCoverage} | ${r.shard} | ${date} |`,
+    (r) =>
+      `| \`${r.file}\` | ${r.score} | ${r.covered} | ${r.killed} | ${r.timeout} | ${r.survived} | ${r.noCoverage} | ${r.shard} | ${date} |`,
   );
   text = replaceRows(text, FILES, FILE_HEADER, fileLines, new Set(rows.map((r) => `\`${r.file}\``)));
   const shardLines = shardRuns.map((s) => `| ${s.name} | ${s.files} | ${s.minutes.toFixed(1)} | ${date} |`);

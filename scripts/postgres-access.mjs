@@ -13,7 +13,9 @@ export function letPostgresUserReach(dir) {
       const { mode } = statSync(d);
       if ((mode & 0o001) === 0) {
         chmodSync(d, (mode & 0o7777) | 0o001);
-        console.log(`(made ${d} searchable by others so that embedded PostgreSQL's postgres user can reach its binaries)`);
+        console.log(
+          `(made ${d} searchable by others so that embedded PostgreSQL's postgres user can reach its binaries)`,
+        );
       }
     } catch {
       // Not ours to change: the start of PostgreSQL will say what failed.

@@ -38,7 +38,9 @@ const pending = readdirSync(path.join(root, '.changeset')).filter((f) => f.endsW
 if (!pending.length) {
   console.log('==> No pending changesets: the versions stay as they are');
 } else if (dryRun) {
-  console.log(`==> Dry run: the pending changesets (${pending.join(', ')}) are not applied; the current versions are packed`);
+  console.log(
+    `==> Dry run: the pending changesets (${pending.join(', ')}) are not applied; the current versions are packed`,
+  );
 } else {
   console.log(`==> Versions from the pending changesets (changeset version: ${pending.join(', ')})`);
   if ((await changeset(['version'])) !== 0) {
@@ -54,8 +56,10 @@ for (const dir of PUBLIC_PACKAGES) {
   const spec = `${manifest.name}@${manifest.version}`;
   if (manifest.private) throw new Error(`packages/${dir} is private: it cannot be released`);
   const seen = spawnSync('npm', ['view', spec, 'version'], { cwd: root, encoding: 'utf8' });
-  if (seen.status === 0 && seen.stdout.trim() === manifest.version) console.log(`==> ${spec} is on ${registry} already: skipped`);
-  else todo.push({ dir, spec, tarball: `${manifest.name.replace(/^@/, '').replace('/', '-')}-${manifest.version}.tgz` });
+  if (seen.status === 0 && seen.stdout.trim() === manifest.version)
+    console.log(`==> ${spec} is on ${registry} already: skipped`);
+  else
+    todo.push({ dir, spec, tarball: `${manifest.name.replace(/^@/, '').replace('/', '-')}-${manifest.version}.tgz` });
 }
 if (!todo.length) {
   console.log('==> Nothing to publish: every version is on the registry');
@@ -67,7 +71,10 @@ try {
   console.log(`==> Packing ${todo.map((t) => t.spec).join(', ')} (each builds on prepack)`);
   const filters = todo.flatMap((t) => ['--filter', `./packages/${t.dir}`]);
   // pnpm lists every file it packs: shown only when packing fails.
-  run(process.execPath, [path.join(root, 'scripts/pnpm.mjs'), '-r', ...filters, 'pack', '--pack-destination', work], { stdio: 'pipe', encoding: 'utf8' });
+  run(process.execPath, [path.join(root, 'scripts/pnpm.mjs'), '-r', ...filters, 'pack', '--pack-destination', work], {
+    stdio: 'pipe',
+    encoding: 'utf8',
+  });
   for (const t of todo) {
     console.log(`==> Publishing ${t.spec}`);
     run('npm', ['publish', path.join(work, t.tarball), '--access', 'public', ...(dryRun ? ['--dry-run'] : [])]);

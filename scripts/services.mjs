@@ -8,7 +8,13 @@ import { spawnSync } from 'node:child_process';
 // Prometheus without them (they would add exporters nobody runs here).
 const wanted = [
   { pkg: 'prometheus', bin: '/usr/bin/prometheus', env: 'PROMETHEUS_BIN', recommends: false, size: 'about 100 MB' },
-  { pkg: 'chromium', bin: '/usr/bin/chromium', env: 'CHROMIUM_BIN', recommends: true, size: 'about 400 MB with its recommended packages' },
+  {
+    pkg: 'chromium',
+    bin: '/usr/bin/chromium',
+    env: 'CHROMIUM_BIN',
+    recommends: true,
+    size: 'about 400 MB with its recommended packages',
+  },
 ];
 
 /** The programs that are missing, and whether this process may install them (root with apt-get). */

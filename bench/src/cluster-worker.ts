@@ -23,7 +23,13 @@ if (impl === 'ours') {
 } else {
   // Constructing one installs prom-client's worker-side listener (it answers with the global registry as JSON).
   new AggregatorRegistry();
-  const h = new Histogram({ name: SERIES_METRIC, help: findMetric(SERIES_METRIC)!.description, labelNames: ['object_key'], buckets: [...B1], registers: [register] });
+  const h = new Histogram({
+    name: SERIES_METRIC,
+    help: findMetric(SERIES_METRIC)!.description,
+    labelNames: ['object_key'],
+    buckets: [...B1],
+    registers: [register],
+  });
   for (let i = 0; i < series; i++) for (const v of values(i)) h.observe({ object_key: objectKey(i) }, v);
 }
 process.send!({ ready: true });

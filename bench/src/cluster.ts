@@ -14,23 +14,37 @@ export type ClusterImpl = 'ours' | 'prom-client';
 export const CLUSTER_WORKERS = 4;
 
 async function forkWorkers(impl: ClusterImpl, series: number): Promise<Worker[]> {
-  cluster.setupPrimary({ exec: fileURLToPath(new URL('./cluster-worker.ts', import.meta.url)), args: [impl, String(series)], silent: false });
+  cluster.setupPrimary({
+    exec: fileURLToPath(new URL('./cluster-worker.ts', import.meta.url)),
+    args: [impl, String(series)],
+    silent: false,
+  });
   const workers = Array.from({ length: CLUSTER_WORKERS }, () => cluster.fork());
-  await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
-    w.on('message', (m: { ready?: boolean }) => {
-      if (m?.ready === true) resolve();
-    });
-    w.once('exit', (code) => reject(new Error(`bench cluster worker exited with ${code}`)));
-  })));
+  await Promise.all(
+    workers.map(
+      (w) =>
+        new Promise<void>((resolve, reject) => {
+          w.on('message', (m: { ready?: boolean }) => {
+            if (m?.ready === true) resolve();
+          });
+          w.once('exit', (code) => reject(new Error(`bench cluster worker exited with ${code}`)));
+        }),
+    ),
+  );
   return workers;
 }
 
 async function stopWorkers(workers: Worker[]): Promise<void> {
-  await Promise.all(workers.map((w) => new Promise<void>((resolve) => {
-    if (w.isDead()) return resolve();
-    w.once('exit', () => resolve());
-    w.process.kill('SIGKILL');
-  })));
+  await Promise.all(
+    workers.map(
+      (w) =>
+        new Promise<void>((resolve) => {
+          if (w.isDead()) return resolve();
+          w.once('exit', () => resolve());
+          w.process.kill('SIGKILL');
+        }),
+    ),
+  );
 }
 
 /**
@@ -64,10 +78,11 @@ export async function clusterCase(impl: ClusterImpl, series: number, scrapes: nu
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`;
-    close = () => new Promise((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    close = () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
   }
   const workers = await forkWorkers(impl, series);
   const scraper = remoteScraper(url);

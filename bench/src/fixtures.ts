@@ -8,9 +8,11 @@ export const RUN_LABELS: readonly Readonly<Record<string, string>>[] = NAMES.fla
 );
 
 /** The same 16 runs as `recordRun` takes them. */
-export const RUNS: readonly { name: string; isCi: boolean; status: 0 | 1 }[] = RUN_LABELS.map((l) =>
-  ({ name: l.name!, isCi: l.is_ci === "true", status: l.status === "1" ? 1 : 0 }),
-);
+export const RUNS: readonly { name: string; isCi: boolean; status: 0 | 1 }[] = RUN_LABELS.map((l) => ({
+  name: l.name!,
+  isCi: l.is_ci === 'true',
+  status: l.status === '1' ? 1 : 0,
+}));
 
 /** 1024 durations spread log-uniformly over 1 ms .. 2,000,000 ms (all B1 buckets); index with `i & 1023`. */
 export const DURATIONS: Float64Array = (() => {
@@ -25,7 +27,7 @@ export const DURATIONS: Float64Array = (() => {
 
 /** A realistic S3 object key for series `i` (the high-cardinality label of the scrape and memory cases). */
 export function objectKey(i: number): string {
-  return `cache/tuist/ios-app/builds/${(i * 2654435761 >>> 0).toString(16).padStart(8, '0')}/artifact-${i}.zip`;
+  return `cache/tuist/ios-app/builds/${((i * 2654435761) >>> 0).toString(16).padStart(8, '0')}/artifact-${i}.zip`;
 }
 
 /** The histogram of the scrape and memory cases: one `object_key` label, B1 buckets. */

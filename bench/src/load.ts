@@ -42,7 +42,10 @@ async function appServer(): Promise<{ url: string; close: () => Promise<void> }>
 /** The load generator's process (on the scraper's Node, like the scraper: the client side stays the same per line). */
 function remoteLoad(url: string, rps: number) {
   const execPath = process.env.TUIST_BENCH_SCRAPER_NODE || process.execPath;
-  const child = fork(fileURLToPath(new URL('./loadgen.mjs', import.meta.url)), [], { execPath, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(fileURLToPath(new URL('./loadgen.mjs', import.meta.url)), [], {
+    execPath,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   let error: string | undefined;
   let waiting: { key: string; resolve: (m: never) => void; reject: (e: Error) => void } | undefined;
   child.on('message', (m: Record<string, unknown>) => {
@@ -73,7 +76,12 @@ function remoteLoad(url: string, rps: number) {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function loadCase(impl: SeriesImpl, n: number, scrapes: number, rps: number): Promise<Record<string, number>> {
+export async function loadCase(
+  impl: SeriesImpl,
+  n: number,
+  scrapes: number,
+  rps: number,
+): Promise<Record<string, number>> {
   const target = await seriesTarget(impl, n, 1, 'counter');
   target.addSeries(0, n);
   const app = await appServer();

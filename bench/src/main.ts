@@ -42,7 +42,8 @@ const runs = Number(args.runs ?? (smoke || quick ? 1 : 5));
 const jobs = Number(args.jobs ?? (smoke ? 2 : 1));
 const only = args.only ? new Set(args.only.split(',')) : undefined;
 const outFile = args.out ?? (smoke || quick ? undefined : path.join(root, 'BENCHMARKS.md'));
-if (!Number.isInteger(runs) || runs < 1 || !Number.isInteger(jobs) || jobs < 1) throw new Error('--runs and --jobs take positive integers');
+if (!Number.isInteger(runs) || runs < 1 || !Number.isInteger(jobs) || jobs < 1)
+  throw new Error('--runs and --jobs take positive integers');
 
 interface Outcome {
   run: Run;
@@ -51,7 +52,15 @@ interface Outcome {
 }
 
 function runChild(run: Run, env: NodeJS.ProcessEnv): Promise<Outcome> {
-  const argv = [...(run.nodeFlags ?? []), '--import', 'tsx', path.join(here, 'child.ts'), run.caseId, run.impls.join(','), JSON.stringify(params)];
+  const argv = [
+    ...(run.nodeFlags ?? []),
+    '--import',
+    'tsx',
+    path.join(here, 'child.ts'),
+    run.caseId,
+    run.impls.join(','),
+    JSON.stringify(params),
+  ];
   return new Promise((resolve) => {
     const child = spawn(process.execPath, argv, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -84,10 +93,17 @@ async function runAll(list: Run[], env: NodeJS.ProcessEnv): Promise<Outcome[]> {
       done++;
       const shown = o.results
         ? Object.entries(o.results)
-            .map(([impl, r]) => `${impl} ${Object.entries(r!).map(([k, v]) => `${k}=${v.toPrecision(4)}`).join(' ')}`)
+            .map(
+              ([impl, r]) =>
+                `${impl} ${Object.entries(r!)
+                  .map(([k, v]) => `${k}=${v.toPrecision(4)}`)
+                  .join(' ')}`,
+            )
             .join('; ')
         : 'FAILED';
-      process.stderr.write(`[${done}/${list.length}] ${run.caseId}: ${shown} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
+      process.stderr.write(
+        `[${done}/${list.length}] ${run.caseId}: ${shown} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`,
+      );
     }
   };
   await Promise.all(Array.from({ length: jobs }, worker));
@@ -123,10 +139,14 @@ for (let rep = 0; rep < runs; rep++) {
 }
 
 // The clients of the scrape and load cases run on one Node for every line (scripts/bench.mjs sets it).
-const clientNode = process.env.TUIST_BENCH_SCRAPER_NODE ? execFileSync(process.env.TUIST_BENCH_SCRAPER_NODE, ['--version']).toString().trim() : process.version;
+const clientNode = process.env.TUIST_BENCH_SCRAPER_NODE
+  ? execFileSync(process.env.TUIST_BENCH_SCRAPER_NODE, ['--version']).toString().trim()
+  : process.version;
 const startedAt = new Date();
 const loadBefore = os.loadavg();
-const postgres = active.some((c) => c.id === 'pg') ? await startPostgres({ from: import.meta.url, embedded: true }) : undefined;
+const postgres = active.some((c) => c.id === 'pg')
+  ? await startPostgres({ from: import.meta.url, embedded: true })
+  : undefined;
 let outcomes: Outcome[];
 try {
   outcomes = await runAll(list, { ...process.env, ...(postgres ? { BENCH_PG_URL: postgres.url } : {}) });
@@ -152,12 +172,49 @@ for (const [caseId, byImpl] of Object.entries(collected)) {
 }
 
 const table = rows(results, params, pending).filter((r) => {
-  const caseOf: Record<string, string> = { '1': 'counter', '1b': 'counter', '2': 'histogram', '2b': 'histogram', '2c': 'histogram', '3': 'scrape', '3b': 'scrape', '3c': 'scrape', '3d': 'gzip', '3e': 'gzip', '3f': 'gzip', '3l': 'gzip', '3g': 'concurrent', '3h': 'concurrent', '3i': 'scrape', '3j': 'scrape', '3k': 'gzip', '4': 'undici', '4b': 'undici', '4c': 'undici', '4d': 'undici', '5': 'pg', '5b': 'pg', '5c': 'pg', '5d': 'pg', '6': 'memory', '6b': 'memory', '6c': 'memory', '6d': 'memory', '7': 'cluster', '7b': 'cluster', '7c': 'cluster' };
+  const caseOf: Record<string, string> = {
+    '1': 'counter',
+    '1b': 'counter',
+    '2': 'histogram',
+    '2b': 'histogram',
+    '2c': 'histogram',
+    '3': 'scrape',
+    '3b': 'scrape',
+    '3c': 'scrape',
+    '3d': 'gzip',
+    '3e': 'gzip',
+    '3f': 'gzip',
+    '3l': 'gzip',
+    '3g': 'concurrent',
+    '3h': 'concurrent',
+    '3i': 'scrape',
+    '3j': 'scrape',
+    '3k': 'gzip',
+    '4': 'undici',
+    '4b': 'undici',
+    '4c': 'undici',
+    '4d': 'undici',
+    '5': 'pg',
+    '5b': 'pg',
+    '5c': 'pg',
+    '5d': 'pg',
+    '6': 'memory',
+    '6b': 'memory',
+    '6c': 'memory',
+    '6d': 'memory',
+    '7': 'cluster',
+    '7b': 'cluster',
+    '7c': 'cluster',
+  };
   return !only || only.has(caseOf[r.id] ?? (r.id.startsWith('8') ? 'load' : ''));
 });
 const errors = outcomes.filter((o) => o.error).map((o) => o.error!);
 
-const kind = smoke ? 'SMOKE RUN (tiny iteration counts: the numbers mean nothing)' : quick ? 'QUICK RUN (one process per cell, few iterations: a check, not a result)' : 'Benchmarks';
+const kind = smoke
+  ? 'SMOKE RUN (tiny iteration counts: the numbers mean nothing)'
+  : quick
+    ? 'QUICK RUN (one process per cell, few iterations: a check, not a result)'
+    : 'Benchmarks';
 console.log(`\n${kind} on Node ${process.version}: medians of ${runs} process(es) per cell\n`);
 console.log(textTable(table));
 for (const why of skipped) console.log(`not measured on this line: ${why}`);

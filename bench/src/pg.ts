@@ -35,7 +35,11 @@ async function drive(pool: pgTypes.Pool, total: number, concurrency: number): Pr
 export async function pgCase(impl: PgImpl, queries: number, concurrency: number): Promise<Record<string, number>> {
   const url = process.env.BENCH_PG_URL;
   if (!url) throw new Error('BENCH_PG_URL is not set (the bench runner starts PostgreSQL and sets it)');
-  const t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, setGlobalMeterProvider: false });
+  const t = startTelemetry({
+    prometheus: { port: 0, host: '127.0.0.1' },
+    runtimeMetrics: false,
+    setGlobalMeterProvider: false,
+  });
   // Instrumentations patch pg when it is loaded: enable them first, then load pg.
   let instrumentation: { disable(): void } | undefined;
   if (impl === 'instrumentation') {

@@ -18,7 +18,11 @@ function help(name: string): string {
 
 /** The stock OpenTelemetry SDK as a user would set it up: sdk-metrics with the catalog's Views, exporter-prometheus. */
 export function stockProvider(views = catalogViews()): { provider: MeterProvider; exporter: PrometheusExporter } {
-  const exporter = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true, withoutTargetInfo: true });
+  const exporter = new PrometheusExporter({
+    preventServerStart: true,
+    withoutScopeInfo: true,
+    withoutTargetInfo: true,
+  });
   const provider = new MeterProvider({ readers: [exporter], views });
   return { provider, exporter };
 }
@@ -29,7 +33,11 @@ export async function counterCase(impl: RecordingImpl, plan: OpsPlan): Promise<R
   let batch: (n: number) => void;
   let close = async () => {};
   if (impl === 'ours' || impl === 'ours-recordRun') {
-    const t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, setGlobalMeterProvider: false });
+    const t = startTelemetry({
+      prometheus: { port: 0, host: '127.0.0.1' },
+      runtimeMetrics: false,
+      setGlobalMeterProvider: false,
+    });
     close = () => t.shutdown();
     if (impl === 'ours') {
       const c = t.store.counter(COUNTER);
@@ -46,7 +54,12 @@ export async function counterCase(impl: RecordingImpl, plan: OpsPlan): Promise<R
   } else if (isAnchor(impl)) {
     // prom-client and the two clients that keep its API, each with its own registry.
     const { Counter, Registry } = await loadAnchor(impl);
-    const c = new Counter({ name: COUNTER, help: help(COUNTER), labelNames: ['name', 'is_ci', 'status'], registers: [new Registry()] });
+    const c = new Counter({
+      name: COUNTER,
+      help: help(COUNTER),
+      labelNames: ['name', 'is_ci', 'status'],
+      registers: [new Registry()],
+    });
     batch = (n) => {
       for (let i = 0; i < n; i++) c.inc(labels[i & 15]!, 1);
     };
@@ -86,7 +99,11 @@ export async function histogramCase(impl: RecordingImpl, plan: OpsPlan): Promise
       // context manager is the one NodeSDK registers; the span context is what a sampled SDK span carries.
       const cm = new AsyncLocalStorageContextManager().enable();
       context.setGlobalContextManager(cm);
-      const span = trace.wrapSpanContext({ traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: TraceFlags.SAMPLED });
+      const span = trace.wrapSpanContext({
+        traceId: '0af7651916cd43dd8448eb211c80319c',
+        spanId: 'b7ad6b7169203331',
+        traceFlags: TraceFlags.SAMPLED,
+      });
       const ns = context.with(trace.setSpan(ROOT_CONTEXT, span), () => nsPerOp(batch, plan));
       context.disable();
       await close();
@@ -94,7 +111,13 @@ export async function histogramCase(impl: RecordingImpl, plan: OpsPlan): Promise
     }
   } else if (isAnchor(impl)) {
     const { Histogram, Registry } = await loadAnchor(impl);
-    const h = new Histogram({ name: HISTOGRAM, help: help(HISTOGRAM), labelNames: ['name', 'is_ci', 'status'], buckets: [...B1], registers: [new Registry()] });
+    const h = new Histogram({
+      name: HISTOGRAM,
+      help: help(HISTOGRAM),
+      labelNames: ['name', 'is_ci', 'status'],
+      buckets: [...B1],
+      registers: [new Registry()],
+    });
     batch = (n) => {
       for (let i = 0; i < n; i++) h.observe(labels[i & 15]!, values[i & 1023]!);
     };

@@ -1,7 +1,21 @@
 import type { Row } from './cases.js';
 import { formatNumber, formatRatio } from './utils.js';
 
-const HEAD = ['#', 'case', 'unit', 'this SDK', 'prom-client', '@prometheus-io/client', '@platformatic/prom-client', 'stock OTel', 'uninstrumented', 'ratio', 'this / stock', 'bar', 'met'];
+const HEAD = [
+  '#',
+  'case',
+  'unit',
+  'this SDK',
+  'prom-client',
+  '@prometheus-io/client',
+  '@platformatic/prom-client',
+  'stock OTel',
+  'uninstrumented',
+  'ratio',
+  'this / stock',
+  'bar',
+  'met',
+];
 /** Columns holding numbers (right-aligned). */
 const NUMBERS = [3, 4, 5, 6, 7, 8];
 
@@ -29,7 +43,11 @@ function cells(r: Row): string[] {
 export function textTable(rows: readonly Row[]): string {
   const all = [HEAD, ...rows.map(cells)];
   const widths = HEAD.map((_, i) => Math.max(...all.map((c) => c[i]!.length)));
-  const line = (c: string[]) => c.map((x, i) => (NUMBERS.includes(i) ? x.padStart(widths[i]!) : x.padEnd(widths[i]!))).join('  ').trimEnd();
+  const line = (c: string[]) =>
+    c
+      .map((x, i) => (NUMBERS.includes(i) ? x.padStart(widths[i]!) : x.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(HEAD), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map((r) => line(cells(r)))].join('\n');
 }
 

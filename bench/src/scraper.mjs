@@ -15,17 +15,29 @@ process.on('message', ({ url, gzip, concurrent = 1, accept }) => {
     let left = concurrent;
     let failed;
     for (let i = 0; i < concurrent; i++) {
-      get(url, { agent: wide }, (res) => {
-        let bytes = 0;
-        if (res.statusCode !== 200) failed ??= `HTTP ${res.statusCode}`;
-        res.on('data', (chunk) => (bytes += chunk.length));
-        res.on('end', () => {
-          if (--left === 0) {
-            if (failed) process.send({ error: failed });
-            else process.send({ ms: Number(process.hrtime.bigint() - t0) / 1e6, bytes, decoded: bytes, gzip: false, status: 200 });
-          }
-        });
-      }, (err) => process.send({ error: String(err) }));
+      get(
+        url,
+        { agent: wide },
+        (res) => {
+          let bytes = 0;
+          if (res.statusCode !== 200) failed ??= `HTTP ${res.statusCode}`;
+          res.on('data', (chunk) => (bytes += chunk.length));
+          res.on('end', () => {
+            if (--left === 0) {
+              if (failed) process.send({ error: failed });
+              else
+                process.send({
+                  ms: Number(process.hrtime.bigint() - t0) / 1e6,
+                  bytes,
+                  decoded: bytes,
+                  gzip: false,
+                  status: 200,
+                });
+            }
+          });
+        },
+        (err) => process.send({ error: String(err) }),
+      );
     }
     return;
   }
@@ -42,7 +54,8 @@ function get(url, options, onResponse, onError, retried = false) {
     onResponse(res);
   });
   req.on('error', (err) => {
-    if (req.reusedSocket && !responded && !retried && err.code === 'ECONNRESET') get(url, options, onResponse, onError, true);
+    if (req.reusedSocket && !responded && !retried && err.code === 'ECONNRESET')
+      get(url, options, onResponse, onError, true);
     else onError(err);
   });
 }
@@ -50,17 +63,28 @@ function get(url, options, onResponse, onError, retried = false) {
 /** One scrape, timed from the request (a retried request: from the first attempt, which failed at once). */
 function scrapeOnce(url, gzip, accept) {
   const t0 = process.hrtime.bigint();
-  get(url, { agent, headers: { ...(gzip ? { 'Accept-Encoding': 'gzip' } : {}), ...(accept ? { Accept: accept } : {}) } }, (res) => {
-    let bytes = 0;
-    let decoded = 0;
-    res.on('data', (chunk) => (bytes += chunk.length));
-    const zipped = res.headers['content-encoding'] === 'gzip';
-    const body = zipped ? res.pipe(createGunzip()) : res;
-    if (zipped) body.on('data', (chunk) => (decoded += chunk.length));
-    body.on('end', () =>
-      process.send({ ms: Number(process.hrtime.bigint() - t0) / 1e6, bytes, decoded: zipped ? decoded : bytes, gzip: zipped, status: res.statusCode }),
-    );
-    body.on('error', (err) => process.send({ error: String(err) }));
-  }, (err) => process.send({ error: String(err) }));
+  get(
+    url,
+    { agent, headers: { ...(gzip ? { 'Accept-Encoding': 'gzip' } : {}), ...(accept ? { Accept: accept } : {}) } },
+    (res) => {
+      let bytes = 0;
+      let decoded = 0;
+      res.on('data', (chunk) => (bytes += chunk.length));
+      const zipped = res.headers['content-encoding'] === 'gzip';
+      const body = zipped ? res.pipe(createGunzip()) : res;
+      if (zipped) body.on('data', (chunk) => (decoded += chunk.length));
+      body.on('end', () =>
+        process.send({
+          ms: Number(process.hrtime.bigint() - t0) / 1e6,
+          bytes,
+          decoded: zipped ? decoded : bytes,
+          gzip: zipped,
+          status: res.statusCode,
+        }),
+      );
+      body.on('error', (err) => process.send({ error: String(err) }));
+    },
+    (err) => process.send({ error: String(err) }),
+  );
 }
 process.on('disconnect', () => process.exit(0));

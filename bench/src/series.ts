@@ -46,7 +46,12 @@ function closeServer(server: http.Server): Promise<void> {
   });
 }
 
-export async function seriesTarget(impl: SeriesImpl, capacity: number, concurrent = 1, kind: SeriesKind = 'histogram'): Promise<SeriesTarget> {
+export async function seriesTarget(
+  impl: SeriesImpl,
+  capacity: number,
+  concurrent = 1,
+  kind: SeriesKind = 'histogram',
+): Promise<SeriesTarget> {
   // Each series' label object is built once and reused when the series is recorded into again (before each timed
   // scrape): the garbage of building them would otherwise be collected during the scrape and counted as its cost.
   const labelSets: Record<string, string>[] = [];
@@ -65,8 +70,14 @@ export async function seriesTarget(impl: SeriesImpl, capacity: number, concurren
     const store = t.store;
     const record: Record_ =
       kind === 'histogram'
-        ? ((h) => (v, labels) => h.record(v, labels))(store.histogram(SERIES_METRIC))
-        : ((c) => (v, labels) => c.add(v, labels))(store.counter(COUNTER_SERIES_METRIC));
+        ? (
+            (h) => (v, labels) =>
+              h.record(v, labels)
+          )(store.histogram(SERIES_METRIC))
+        : (
+            (c) => (v, labels) =>
+              c.add(v, labels)
+          )(store.counter(COUNTER_SERIES_METRIC));
     return {
       url: t.url!,
       addSeries(from, to) {
@@ -82,11 +93,22 @@ export async function seriesTarget(impl: SeriesImpl, capacity: number, concurren
     const { Counter, Histogram, Registry } = await loadAnchor(impl);
     const registry = new Registry();
     const name = kind === 'histogram' ? SERIES_METRIC : COUNTER_SERIES_METRIC;
-    const common = { name, help: findMetric(name)!.description, labelNames: ['object_key'] as const, registers: [registry] };
+    const common = {
+      name,
+      help: findMetric(name)!.description,
+      labelNames: ['object_key'] as const,
+      registers: [registry],
+    };
     const record: Record_ =
       kind === 'histogram'
-        ? ((h) => (v, labels) => h.observe(labels, v))(new Histogram({ ...common, buckets: [...B1] }))
-        : ((c) => (v, labels) => c.inc(labels, v))(new Counter(common));
+        ? (
+            (h) => (v, labels) =>
+              h.observe(labels, v)
+          )(new Histogram({ ...common, buckets: [...B1] }))
+        : (
+            (c) => (v, labels) =>
+              c.inc(labels, v)
+          )(new Counter(common));
     const { server, url } = await listen((req, res) => {
       // prom-client 15 returns a promise, @platformatic/prom-client may return the string itself.
       Promise.resolve(registry.metrics()).then(
@@ -96,7 +118,15 @@ export async function seriesTarget(impl: SeriesImpl, capacity: number, concurren
           if (/\bgzip\b/.test(req.headers['accept-encoding'] ?? '')) {
             gzip(body, { level: 1 }, (err, zipped) => {
               if (err) res.writeHead(500).end();
-              else res.writeHead(200, { 'Content-Type': registry.contentType, 'Content-Encoding': 'gzip', 'Content-Length': zipped.length, Vary: 'Accept-Encoding' }).end(zipped);
+              else
+                res
+                  .writeHead(200, {
+                    'Content-Type': registry.contentType,
+                    'Content-Encoding': 'gzip',
+                    'Content-Length': zipped.length,
+                    Vary: 'Accept-Encoding',
+                  })
+                  .end(zipped);
             });
           } else res.writeHead(200, { 'Content-Type': registry.contentType }).end(body);
         },
@@ -117,13 +147,22 @@ export async function seriesTarget(impl: SeriesImpl, capacity: number, concurren
   // The stock SDK with the catalog's Views (high-cardinality label kept) and the cardinality limit raised so that
   // every series is exported (the default limit, 2000, would fold the rest into one overflow series).
   // The label bound is raised as well (its default, 1000 values per label, would fold the rest into __overflow__).
-  const views = catalogViews('docs', { highCardinalityLabels: ['object_key'], maxLabelValues: Math.max(capacity, 1) }).map((v) => ({ ...v, aggregationCardinalityLimit: capacity + 10 }));
+  const views = catalogViews('docs', {
+    highCardinalityLabels: ['object_key'],
+    maxLabelValues: Math.max(capacity, 1),
+  }).map((v) => ({ ...v, aggregationCardinalityLimit: capacity + 10 }));
   const { provider, exporter } = stockProvider(views);
   const meter = provider.getMeter('bench');
   const record: Record_ =
     kind === 'histogram'
-      ? ((h) => (v, labels) => h.record(v, labels))(meter.createHistogram(SERIES_METRIC, { unit: 'By' }))
-      : ((c) => (v, labels) => c.add(v, labels))(meter.createCounter(COUNTER_SERIES_METRIC));
+      ? (
+          (h) => (v, labels) =>
+            h.record(v, labels)
+        )(meter.createHistogram(SERIES_METRIC, { unit: 'By' }))
+      : (
+          (c) => (v, labels) =>
+            c.add(v, labels)
+        )(meter.createCounter(COUNTER_SERIES_METRIC));
   const { server, url } = await listen((req, res) => exporter.getMetricsRequestHandler(req, res));
   return {
     url,
@@ -157,14 +196,23 @@ interface ScrapeReply {
  * from the same server; raw net.Socket reads take 10 ms on both), which made the 10k-series scrape look 2x slower
  * on Node 24 although the endpoint served curl equally fast on both lines.
  */
-export function remoteScraper(url: string, gzip = false, concurrent = 1, accept?: string): { scrape: () => Promise<{ ms: number; bytes: number; decoded: number }>; close: () => void } {
+export function remoteScraper(
+  url: string,
+  gzip = false,
+  concurrent = 1,
+  accept?: string,
+): { scrape: () => Promise<{ ms: number; bytes: number; decoded: number }>; close: () => void } {
   const execPath = process.env.TUIST_BENCH_SCRAPER_NODE || process.execPath;
-  const child = fork(fileURLToPath(new URL('./scraper.mjs', import.meta.url)), [], { execPath, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(fileURLToPath(new URL('./scraper.mjs', import.meta.url)), [], {
+    execPath,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   return {
     scrape: () =>
       new Promise((resolve, reject) => {
         child.once('message', (m: ScrapeReply) => {
-          if (m.error !== undefined || m.status !== 200) reject(new Error(`scrape of ${url} failed: ${m.error ?? m.status}`));
+          if (m.error !== undefined || m.status !== 200)
+            reject(new Error(`scrape of ${url} failed: ${m.error ?? m.status}`));
           else if (m.gzip !== gzip) reject(new Error(`scrape of ${url}: asked gzip=${gzip}, got gzip=${m.gzip}`));
           else resolve({ ms: m.ms!, bytes: m.bytes!, decoded: m.decoded! });
         });
@@ -179,7 +227,13 @@ export function remoteScraper(url: string, gzip = false, concurrent = 1, accept?
  * Prometheus would), the body size, and the longest event-loop block in the measured process during a scrape (what
  * every other request of the host waits for).
  */
-export async function scrapeCase(impl: SeriesImpl, n: number, scrapes: number, gzip = false, concurrent = 1): Promise<Record<string, number>> {
+export async function scrapeCase(
+  impl: SeriesImpl,
+  n: number,
+  scrapes: number,
+  gzip = false,
+  concurrent = 1,
+): Promise<Record<string, number>> {
   const target = await seriesTarget(impl, n, concurrent);
   target.addSeries(0, n);
   const scraper = remoteScraper(target.url, gzip, concurrent, impl === 'ours-protobuf' ? PROTOBUF_ACCEPT : undefined);

@@ -26,7 +26,9 @@ export async function loadInstrumentedAgent(): Promise<CreateInstrumentedAgent |
 }
 
 async function startUpstream(): Promise<{ url: string; stop: () => void }> {
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./upstream.mjs', import.meta.url))], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./upstream.mjs', import.meta.url))], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const [chunk] = (await once(child.stdout!, 'data')) as [Buffer];
   const port = Number(chunk.toString().trim());
   return { url: `http://127.0.0.1:${port}/artifact`, stop: () => child.stdin!.end() };
@@ -49,9 +51,17 @@ async function drive(url: string, dispatcher: Dispatcher, total: number, concurr
  * Case 4: requests per second through a keep-alive Agent against a local server, with and without the SDK's
  * undici instrumentation. Telemetry runs in both variants: only the instrumentation differs.
  */
-export async function undiciCase(impl: UndiciImpl, requests: number, concurrency: number): Promise<Record<string, number>> {
+export async function undiciCase(
+  impl: UndiciImpl,
+  requests: number,
+  concurrency: number,
+): Promise<Record<string, number>> {
   const upstream = await startUpstream();
-  const t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, setGlobalMeterProvider: false });
+  const t = startTelemetry({
+    prometheus: { port: 0, host: '127.0.0.1' },
+    runtimeMetrics: false,
+    setGlobalMeterProvider: false,
+  });
   let agent: Dispatcher;
   let instrumentation: Enableable | undefined;
   if (impl === 'instrumented') {

@@ -5,7 +5,9 @@ import http from 'node:http';
 const body = JSON.stringify({ ok: true, artifact: 'cache/tuist/ios-app/builds/artifact.zip' });
 const server = http.createServer((req, res) => {
   req.resume();
-  req.on('end', () => res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) }).end(body));
+  req.on('end', () =>
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) }).end(body),
+  );
 });
 server.keepAliveTimeout = 60_000;
 server.listen(0, '127.0.0.1', () => process.stdout.write(`${server.address().port}\n`));

@@ -9,7 +9,17 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 
 interface SmokeReport {
   smoke: boolean;
-  rows: { id: string; ours: number | null; prom: number | null; promIo: number | null; platformatic: number | null; stock: number | null; none: number | null; ratioLabel: string; pending?: string }[];
+  rows: {
+    id: string;
+    ours: number | null;
+    prom: number | null;
+    promIo: number | null;
+    platformatic: number | null;
+    stock: number | null;
+    none: number | null;
+    ratioLabel: string;
+    pending?: string;
+  }[];
   errors: string[];
 }
 
@@ -24,7 +34,10 @@ describe('bench: `npm run bench -- --smoke` (the benchmark code keeps working; n
   before(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'tuist-bench-smoke-'));
     const json = path.join(dir, 'smoke.json');
-    const child = spawn(process.execPath, ['scripts/bench.mjs', '--smoke', '--json', json], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['scripts/bench.mjs', '--smoke', '--json', json], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -49,7 +62,11 @@ describe('bench: `npm run bench -- --smoke` (the benchmark code keeps working; n
       // RSS growth of a few hundred series can be negative (the allocator returns memory), and a short scrape may
       // not delay the event loop at all (3c); every other number is positive.
       const positive = !['3c', '6b', '6c'].includes(id);
-      for (const [col, v] of [['this SDK', r!.ours], ['prom-client', r!.prom], ['stock OTel', r!.stock]] as const) {
+      for (const [col, v] of [
+        ['this SDK', r!.ours],
+        ['prom-client', r!.prom],
+        ['stock OTel', r!.stock],
+      ] as const) {
         expect(v, `row ${id}: ${col}`).to.be.a('number');
         if (positive) expect(v, `row ${id}: ${col}`).to.be.above(0);
       }
@@ -65,7 +82,8 @@ describe('bench: `npm run bench -- --smoke` (the benchmark code keeps working; n
     expect(byId.get('3e')!.ours!).to.be.below(byId.get('3b')!.ours!);
     // Heap after a gzip scrape too (6d): measured for this SDK and the JS clients (a few hundred series' growth can be
     // negative, like 6b's).
-    for (const col of ['ours', 'prom', 'platformatic'] as const) expect(byId.get('6d')![col], `row 6d: ${col}`).to.be.a('number');
+    for (const col of ['ours', 'prom', 'platformatic'] as const)
+      expect(byId.get('6d')![col], `row 6d: ${col}`).to.be.a('number');
     // The protobuf body is smaller than the text one, and smaller again with gzip.
     expect(byId.get('3j')!.ours!).to.be.below(byId.get('3b')!.ours!);
     expect(byId.get('3k')!.ours!).to.be.below(byId.get('3j')!.ours!);
@@ -99,20 +117,70 @@ describe('bench: `npm run bench -- --smoke` (the benchmark code keeps working; n
       if (promIoRuns) expect(r.promIo, `row ${id}: @prometheus-io/client`).to.be.a('number').and.to.be.above(0);
       else expect(r.promIo, `row ${id}: @prometheus-io/client`).to.equal(null);
     }
-    if (!promIoRuns) expect(stdout).to.include('not measured on this line: @prometheus-io/client 0.16.1 needs Node >= 22');
+    if (!promIoRuns)
+      expect(stdout).to.include('not measured on this line: @prometheus-io/client 0.16.1 needs Node >= 22');
     // The scrape bars divide by the smallest anchor number of the run, and the label names that anchor.
     for (const id of ['1', '2', '3', '3d', '8']) {
       const r = byId.get(id)!;
-      const anchors = { 'prom-client': r.prom, '@prometheus-io/client': r.promIo, '@platformatic/prom-client': r.platformatic };
-      const fastest = Object.entries(anchors).filter(([, v]) => typeof v === 'number').sort((a, b) => a[1]! - b[1]!)[0]![0];
+      const anchors = {
+        'prom-client': r.prom,
+        '@prometheus-io/client': r.promIo,
+        '@platformatic/prom-client': r.platformatic,
+      };
+      const fastest = Object.entries(anchors)
+        .filter(([, v]) => typeof v === 'number')
+        .sort((a, b) => a[1]! - b[1]!)[0]![0];
       expect(r.ratioLabel, `row ${id}`).to.equal(`this / fastest JS client: ${fastest}`);
     }
     // The load case measures this SDK too, and the load's own baseline.
-    for (const id of ['8', '8b', '8c', '8d', '8e', '8f']) expect(byId.get(id)!.ours, `row ${id}: this SDK`).to.be.a('number').and.to.be.above(0);
+    for (const id of ['8', '8b', '8c', '8d', '8e', '8f'])
+      expect(byId.get(id)!.ours, `row ${id}: this SDK`).to.be.a('number').and.to.be.above(0);
   });
 
   it('prints the table', () => {
-    expect(stdout).to.match(/^#\s+case\s+unit\s+this SDK\s+prom-client\s+@prometheus-io\/client\s+@platformatic\/prom-client\s+stock OTel/m);
-    for (const id of ['1', '1b', '2', '2b', '2c', '3', '3b', '3c', '3d', '3e', '3f', '3l', '3g', '3h', '3i', '3j', '3k', '4', '4b', '4c', '4d', '5', '5b', '5c', '5d', '6', '6b', '6c', '6d', '7', '7b', '7c', '8', '8b', '8c', '8d', '8e', '8f']) expect(stdout).to.match(new RegExp(`^${id}\\s`, 'm'));
+    expect(stdout).to.match(
+      /^#\s+case\s+unit\s+this SDK\s+prom-client\s+@prometheus-io\/client\s+@platformatic\/prom-client\s+stock OTel/m,
+    );
+    for (const id of [
+      '1',
+      '1b',
+      '2',
+      '2b',
+      '2c',
+      '3',
+      '3b',
+      '3c',
+      '3d',
+      '3e',
+      '3f',
+      '3l',
+      '3g',
+      '3h',
+      '3i',
+      '3j',
+      '3k',
+      '4',
+      '4b',
+      '4c',
+      '4d',
+      '5',
+      '5b',
+      '5c',
+      '5d',
+      '6',
+      '6b',
+      '6c',
+      '6d',
+      '7',
+      '7b',
+      '7c',
+      '8',
+      '8b',
+      '8c',
+      '8d',
+      '8e',
+      '8f',
+    ])
+      expect(stdout).to.match(new RegExp(`^${id}\\s`, 'm'));
   });
 });

@@ -16,28 +16,58 @@ const p95 = (m, by = '') => `histogram_quantile(0.95, sum by (le${by ? `, ${by}`
 const p50 = (m, by = '') => `histogram_quantile(0.5, sum by (le${by ? `, ${by}` : ''}) (${rate(`${m}_bucket`)}))`;
 
 /** One panel: `t` targets as [expr, legend]; `w`/`h` grid size. */
-const ts = (title, unit, t, { w = 12, h = 8, description, stack = false } = {}) => ({ kind: 'timeseries', title, unit, t, w, h, description, stack });
-const stat = (title, unit, t, { w = 6, h = 4, description } = {}) => ({ kind: 'stat', title, unit, t, w, h, description });
+const ts = (title, unit, t, { w = 12, h = 8, description, stack = false } = {}) => ({
+  kind: 'timeseries',
+  title,
+  unit,
+  t,
+  w,
+  h,
+  description,
+  stack,
+});
+const stat = (title, unit, t, { w = 6, h = 4, description } = {}) => ({
+  kind: 'stat',
+  title,
+  unit,
+  t,
+  w,
+  h,
+  description,
+});
 const row = (title) => ({ kind: 'row', title });
 
 const dashboards = [
   {
     uid: 'tuist-runs-cache',
     title: 'Tuist · Runs, cache and previews',
-    description: 'Runs reported by the CLI, binary cache events and transfers, previews, token refresh errors, projects and accounts.',
+    description:
+      'Runs reported by the CLI, binary cache events and transfers, previews, token refresh errors, projects and accounts.',
     panels: [
       row('Runs'),
       ts('Runs per second by command', 'reqps', [[`sum by (name) (${rate('tuist_runs_total')})`, '{{name}}']]),
-      ts('Run failure ratio', 'percentunit', [[`sum(${rate('tuist_runs_total', 'status="1"')}) / sum(${rate('tuist_runs_total')})`, 'failed / all']]),
-      ts('Runs on CI and locally', 'reqps', [[`sum by (is_ci) (${rate('tuist_runs_total')})`, 'is_ci={{is_ci}}']], { stack: true }),
+      ts('Run failure ratio', 'percentunit', [
+        [`sum(${rate('tuist_runs_total', 'status="1"')}) / sum(${rate('tuist_runs_total')})`, 'failed / all'],
+      ]),
+      ts('Runs on CI and locally', 'reqps', [[`sum by (is_ci) (${rate('tuist_runs_total')})`, 'is_ci={{is_ci}}']], {
+        stack: true,
+      }),
       ts('Run duration by command (p50, p95)', 'ms', [
         [p50('tuist_runs_duration_milliseconds', 'name'), 'p50 {{name}}'],
         [p95('tuist_runs_duration_milliseconds', 'name'), 'p95 {{name}}'],
       ]),
       row('Binary cache'),
-      ts('Cache events by type', 'ops', [[`sum by (event_type) (${rate('tuist_cache_events_total')})`, '{{event_type}}']], { stack: true }),
+      ts(
+        'Cache events by type',
+        'ops',
+        [[`sum by (event_type) (${rate('tuist_cache_events_total')})`, '{{event_type}}']],
+        { stack: true },
+      ),
       ts('Cache hit ratio', 'percentunit', [
-        [`sum(${rate('tuist_cache_events_total', 'event_type=~"local_hit|remote_hit"')}) / sum(${rate('tuist_cache_events_total')})`, 'hits / all'],
+        [
+          `sum(${rate('tuist_cache_events_total', 'event_type=~"local_hit|remote_hit"')}) / sum(${rate('tuist_cache_events_total')})`,
+          'hits / all',
+        ],
       ]),
       ts('Cache uploads and downloads', 'ops', [
         [`sum(${rate('tuist_cache_uploads_total')})`, 'uploads'],
@@ -53,11 +83,18 @@ const dashboards = [
         [`sum(${rate('tuist_previews_downloads_total')})`, 'downloads'],
       ]),
       ts('Token refresh errors by reason and CLI version', 'ops', [
-        [`sum by (reason, cli_version) (${rate('tuist_authentication_token_refresh_error_total')})`, '{{reason}} ({{cli_version}})'],
+        [
+          `sum by (reason, cli_version) (${rate('tuist_authentication_token_refresh_error_total')})`,
+          '{{reason}} ({{cli_version}})',
+        ],
       ]),
       row('Projects and accounts'),
       // Every instance counts the same database: take the largest value, never the sum.
-      stat('Projects', 'short', [[`max(tuist_projects_total{${I}})`, 'projects']], { w: 8, description: 'Polled from the database every 10 minutes; every instance reports the same total, so it is max(), not sum().' }),
+      stat('Projects', 'short', [[`max(tuist_projects_total{${I}})`, 'projects']], {
+        w: 8,
+        description:
+          'Polled from the database every 10 minutes; every instance reports the same total, so it is max(), not sum().',
+      }),
       stat('Users', 'short', [[`max(tuist_accounts_users_total{${I}})`, 'users']], { w: 8 }),
       stat('Organizations', 'short', [[`max(tuist_accounts_organizations_total{${I}})`, 'organizations']], { w: 8 }),
     ],
@@ -65,28 +102,42 @@ const dashboards = [
   {
     uid: 'tuist-storage',
     title: 'Tuist · Storage (S3)',
-    description: 'Every storage operation of the Tuist server (tuist_storage_*) and, beyond the docs, every S3 command.',
+    description:
+      'Every storage operation of the Tuist server (tuist_storage_*) and, beyond the docs, every S3 command.',
     panels: [
       row('Operations'),
-      ts('Operations per second', 'ops', [
-        [`sum(${rate('tuist_storage_check_object_existence_count')})`, 'check object existence'],
-        [`sum(${rate('tuist_storage_get_object_size_count')})`, 'get object size'],
-        [`sum(${rate('tuist_storage_get_object_as_string_count')})`, 'get object as string'],
-        [`sum(${rate('tuist_storage_generate_download_presigned_url_count')})`, 'presign download'],
-        [`sum(${rate('tuist_storage_multipart_start_upload_duration_count')})`, 'multipart start'],
-        [`sum(${rate('tuist_storage_multipart_generate_upload_part_presigned_url_count')})`, 'presign part upload'],
-        [`sum(${rate('tuist_storage_multipart_complete_upload_count')})`, 'multipart complete'],
-        [`sum(${rate('tuist_storage_delete_all_objects_count')})`, 'delete all objects'],
-      ], { w: 24, stack: true }),
-      ts('Operation duration (p95)', 'ms', [
-        [p95('tuist_storage_check_object_existence_duration_milliseconds'), 'check object existence'],
-        [p95('tuist_storage_get_object_size_duration_miliseconds'), 'get object size'],
-        [p95('tuist_storage_get_object_as_string_duration_milliseconds'), 'get object as string'],
-        [p95('tuist_storage_generate_download_presigned_url_duration_milliseconds'), 'presign download'],
-        [p95('tuist_storage_multipart_start_upload_duration_milliseconds'), 'multipart start'],
-        [p95('tuist_storage_multipart_generate_upload_part_presigned_url_duration_milliseconds'), 'presign part upload'],
-        [p95('tuist_storage_multipart_complete_upload_duration_milliseconds'), 'multipart complete'],
-      ], { w: 24 }),
+      ts(
+        'Operations per second',
+        'ops',
+        [
+          [`sum(${rate('tuist_storage_check_object_existence_count')})`, 'check object existence'],
+          [`sum(${rate('tuist_storage_get_object_size_count')})`, 'get object size'],
+          [`sum(${rate('tuist_storage_get_object_as_string_count')})`, 'get object as string'],
+          [`sum(${rate('tuist_storage_generate_download_presigned_url_count')})`, 'presign download'],
+          [`sum(${rate('tuist_storage_multipart_start_upload_duration_count')})`, 'multipart start'],
+          [`sum(${rate('tuist_storage_multipart_generate_upload_part_presigned_url_count')})`, 'presign part upload'],
+          [`sum(${rate('tuist_storage_multipart_complete_upload_count')})`, 'multipart complete'],
+          [`sum(${rate('tuist_storage_delete_all_objects_count')})`, 'delete all objects'],
+        ],
+        { w: 24, stack: true },
+      ),
+      ts(
+        'Operation duration (p95)',
+        'ms',
+        [
+          [p95('tuist_storage_check_object_existence_duration_milliseconds'), 'check object existence'],
+          [p95('tuist_storage_get_object_size_duration_miliseconds'), 'get object size'],
+          [p95('tuist_storage_get_object_as_string_duration_milliseconds'), 'get object as string'],
+          [p95('tuist_storage_generate_download_presigned_url_duration_milliseconds'), 'presign download'],
+          [p95('tuist_storage_multipart_start_upload_duration_milliseconds'), 'multipart start'],
+          [
+            p95('tuist_storage_multipart_generate_upload_part_presigned_url_duration_milliseconds'),
+            'presign part upload',
+          ],
+          [p95('tuist_storage_multipart_complete_upload_duration_milliseconds'), 'multipart complete'],
+        ],
+        { w: 24 },
+      ),
       ts('Delete all objects of a project', 'ms', [
         [p95('tuist_storage_delete_all_objects_duration_milliseconds'), 'p95 duration'],
         [`sum(increase(tuist_storage_delete_all_objects_count{${I}}[${R}]))`, 'deletions'],
@@ -94,39 +145,76 @@ const dashboards = [
       ts('Object size (get object size)', 'bytes', [
         [p50('tuist_storage_get_object_size_size_bytes'), 'p50'],
         [p95('tuist_storage_get_object_size_size_bytes'), 'p95'],
-        [`sum(${rate('tuist_storage_get_object_size_size_bytes_sum')}) / sum(${rate('tuist_storage_get_object_size_size_bytes_count')})`, 'mean'],
+        [
+          `sum(${rate('tuist_storage_get_object_size_size_bytes_sum')}) / sum(${rate('tuist_storage_get_object_size_size_bytes_count')})`,
+          'mean',
+        ],
       ]),
       row('S3 commands (SDK extension)'),
-      ts('S3 commands by outcome', 'ops', [[`sum by (command, outcome) (${rate('tuist_storage_command_count')})`, '{{command}} {{outcome}}']]),
-      ts('S3 command duration (p95)', 'ms', [[p95('tuist_storage_command_duration_milliseconds', 'command'), '{{command}}']]),
+      ts('S3 commands by outcome', 'ops', [
+        [`sum by (command, outcome) (${rate('tuist_storage_command_count')})`, '{{command}} {{outcome}}'],
+      ]),
+      ts('S3 command duration (p95)', 'ms', [
+        [p95('tuist_storage_command_duration_milliseconds', 'command'), '{{command}}'],
+      ]),
     ],
   },
   {
     uid: 'tuist-http-client',
     title: 'Tuist · HTTP client',
-    description: 'Outgoing HTTP (undici and fetch) phase by phase: queue, idle time, connect, send, receive; pool connections.',
+    description:
+      'Outgoing HTTP (undici and fetch) phase by phase: queue, idle time, connect, send, receive; pool connections.',
     panels: [
       row('Requests'),
-      ts('Requests by host and status', 'reqps', [[`sum by (request_host, response_status) (${rate('tuist_http_request_count')})`, '{{request_host}} {{response_status}}']]),
+      ts('Requests by host and status', 'reqps', [
+        [
+          `sum by (request_host, response_status) (${rate('tuist_http_request_count')})`,
+          '{{request_host}} {{response_status}}',
+        ],
+      ]),
       ts('Request duration by host (p50, p95)', 'ns', [
         [p50('tuist_http_request_duration_nanosecond', 'request_host'), 'p50 {{request_host}}'],
         [p95('tuist_http_request_duration_nanosecond', 'request_host'), 'p95 {{request_host}}'],
       ]),
       row('Phases'),
-      ts('Waiting for a connection (p95)', 'ns', [[p95('tuist_http_queue_duration_nanoseconds', 'request_host'), '{{request_host}}']], { w: 8 }),
-      ts('Connection idle before reuse (p95)', 'ns', [[p95('tuist_http_queue_idle_time_nanoseconds', 'request_host'), '{{request_host}}']], { w: 8 }),
+      ts(
+        'Waiting for a connection (p95)',
+        'ns',
+        [[p95('tuist_http_queue_duration_nanoseconds', 'request_host'), '{{request_host}}']],
+        { w: 8 },
+      ),
+      ts(
+        'Connection idle before reuse (p95)',
+        'ns',
+        [[p95('tuist_http_queue_idle_time_nanoseconds', 'request_host'), '{{request_host}}']],
+        { w: 8 },
+      ),
       ts('Connecting (p95)', 'ns', [[p95('tuist_http_connection_duration_nanoseconds'), 'connect']], { w: 8 }),
-      ts('Sending (p95)', 'ns', [[p95('tuist_http_send_duration_nanoseconds', 'request_method'), '{{request_method}}']], { w: 8 }),
+      ts(
+        'Sending (p95)',
+        'ns',
+        [[p95('tuist_http_send_duration_nanoseconds', 'request_method'), '{{request_method}}']],
+        { w: 8 },
+      ),
       ts('Receiving (p95)', 'ns', [[p95('tuist_http_receive_duration_nanoseconds', 'status'), '{{status}}']], { w: 8 }),
-      ts('Phase rates', 'ops', [
-        [`sum(${rate('tuist_http_queue_count')})`, 'dequeued'],
-        [`sum(${rate('tuist_http_connection_count')})`, 'connections opened'],
-        [`sum(${rate('tuist_http_send_count')})`, 'sent'],
-        [`sum(${rate('tuist_http_receive_count')})`, 'received'],
-      ], { w: 8 }),
+      ts(
+        'Phase rates',
+        'ops',
+        [
+          [`sum(${rate('tuist_http_queue_count')})`, 'dequeued'],
+          [`sum(${rate('tuist_http_connection_count')})`, 'connections opened'],
+          [`sum(${rate('tuist_http_send_count')})`, 'sent'],
+          [`sum(${rate('tuist_http_receive_count')})`, 'received'],
+        ],
+        { w: 8 },
+      ),
       row('Connection pools'),
-      ts('Connections in use by origin', 'short', [[`sum by (url) (tuist_http_queue_in_use_connections{${I}})`, '{{url}}']]),
-      ts('Connections available by origin', 'short', [[`sum by (url) (tuist_http_queue_available_connections{${I}})`, '{{url}}']]),
+      ts('Connections in use by origin', 'short', [
+        [`sum by (url) (tuist_http_queue_in_use_connections{${I}})`, '{{url}}'],
+      ]),
+      ts('Connections available by origin', 'short', [
+        [`sum by (url) (tuist_http_queue_available_connections{${I}})`, '{{url}}'],
+      ]),
     ],
   },
   {
@@ -135,13 +223,28 @@ const dashboards = [
     description: 'The PostgreSQL connection pool (tuist_repo_pool_*) and, beyond the docs, query timings.',
     panels: [
       row('Pool'),
-      ts('Queries waiting for a connection', 'short', [[`sum by (instance) (tuist_repo_pool_checkout_queue_length{${I}})`, '{{instance}}']], { w: 8 }),
-      ts('Connections ready (idle)', 'short', [[`sum by (instance) (tuist_repo_pool_ready_conn_count{${I}})`, '{{instance}}']], { w: 8 }),
+      ts(
+        'Queries waiting for a connection',
+        'short',
+        [[`sum by (instance) (tuist_repo_pool_checkout_queue_length{${I}})`, '{{instance}}']],
+        { w: 8 },
+      ),
+      ts(
+        'Connections ready (idle)',
+        'short',
+        [[`sum by (instance) (tuist_repo_pool_ready_conn_count{${I}})`, '{{instance}}']],
+        { w: 8 },
+      ),
       ts('Pool size', 'short', [[`sum by (instance) (tuist_repo_pool_size{${I}})`, '{{instance}}']], { w: 8 }),
-      ts('Connections opened and closed', 'ops', [
-        [`sum(${rate('tuist_repo_pool_db_connection_connected')})`, 'opened'],
-        [`sum(${rate('tuist_repo_pool_db_connection_disconnected')})`, 'closed'],
-      ], { w: 24 }),
+      ts(
+        'Connections opened and closed',
+        'ops',
+        [
+          [`sum(${rate('tuist_repo_pool_db_connection_connected')})`, 'opened'],
+          [`sum(${rate('tuist_repo_pool_db_connection_disconnected')})`, 'closed'],
+        ],
+        { w: 24 },
+      ),
       row('Queries (SDK extension)'),
       ts('Queries by result', 'ops', [[`sum by (result) (${rate('tuist_repo_query_count')})`, '{{result}}']]),
       ts('Query time (p95)', 'ms', [
@@ -160,11 +263,24 @@ const dashboards = [
       stat('Uptime', 's', [[`max(time() - process_start_time_seconds{${I}})`, 'uptime']]),
       stat('Instances', 'short', [[`count(tuist_application_info{${I}})`, 'instances']]),
       stat('Node.js version', 'short', [[`count by (version) (nodejs_version_info{${I}})`, '{{version}}']]),
-      stat('Open file descriptors (max share)', 'percentunit', [[`max(process_open_fds{${I}} / process_max_fds{${I}})`, 'fds']]),
-      ts('HTTP requests served by route and status', 'reqps', [[`sum by (route, status) (${rate('tuist_http_server_requests_total')})`, '{{route}} {{status}}']]),
-      ts('HTTP request duration by route (p95)', 'ms', [[p95('tuist_http_server_request_duration_milliseconds', 'route'), '{{route}}']]),
-      ts('Background jobs by worker and state', 'ops', [[`sum by (worker, state) (${rate('tuist_job_processing_duration_milliseconds_count')})`, '{{worker}} {{state}}']]),
-      ts('Background job duration (p95)', 'ms', [[p95('tuist_job_processing_duration_milliseconds', 'worker'), '{{worker}}']]),
+      stat('Open file descriptors (max share)', 'percentunit', [
+        [`max(process_open_fds{${I}} / process_max_fds{${I}})`, 'fds'],
+      ]),
+      ts('HTTP requests served by route and status', 'reqps', [
+        [`sum by (route, status) (${rate('tuist_http_server_requests_total')})`, '{{route}} {{status}}'],
+      ]),
+      ts('HTTP request duration by route (p95)', 'ms', [
+        [p95('tuist_http_server_request_duration_milliseconds', 'route'), '{{route}}'],
+      ]),
+      ts('Background jobs by worker and state', 'ops', [
+        [
+          `sum by (worker, state) (${rate('tuist_job_processing_duration_milliseconds_count')})`,
+          '{{worker}} {{state}}',
+        ],
+      ]),
+      ts('Background job duration (p95)', 'ms', [
+        [p95('tuist_job_processing_duration_milliseconds', 'worker'), '{{worker}}'],
+      ]),
       row('CPU and event loop'),
       ts('CPU', 'percentunit', [
         [`sum by (instance) (${rate('process_cpu_user_seconds_total')})`, 'user {{instance}}'],
@@ -200,7 +316,9 @@ const dashboards = [
         [`sum by (space) (nodejs_heap_space_size_total_bytes{${I}})`, 'size {{space}}'],
         [`sum by (space) (nodejs_heap_space_size_available_bytes{${I}})`, 'available {{space}}'],
       ]),
-      ts('Time in garbage collection by kind', 'percentunit', [[`sum by (kind) (${rate('nodejs_gc_duration_seconds_sum')})`, '{{kind}}']]),
+      ts('Time in garbage collection by kind', 'percentunit', [
+        [`sum by (kind) (${rate('nodejs_gc_duration_seconds_sum')})`, '{{kind}}'],
+      ]),
       ts('GC pauses (p95)', 's', [[p95('nodejs_gc_duration_seconds', 'kind'), '{{kind}}']]),
       ts('Active handles, requests and resources', 'short', [
         [`sum by (instance) (nodejs_active_handles_total{${I}})`, 'handles {{instance}}'],
@@ -225,7 +343,14 @@ function layout(panels) {
       if (x > 0) y += rowHeight;
       x = 0;
       rowHeight = 0;
-      const panel = { id: id++, type: 'row', title: p.title, collapsed: false, gridPos: { h: 1, w: 24, x: 0, y }, panels: [] };
+      const panel = {
+        id: id++,
+        type: 'row',
+        title: p.title,
+        collapsed: false,
+        gridPos: { h: 1, w: 24, x: 0, y },
+        panels: [],
+      };
       y += 1;
       return panel;
     }
@@ -252,8 +377,20 @@ function layout(panels) {
     if (p.kind === 'stat') {
       return {
         ...base,
-        fieldConfig: { defaults: { unit: p.unit, color: { mode: 'thresholds' }, thresholds: { mode: 'absolute', steps: [{ color: 'blue', value: null }] } }, overrides: [] },
-        options: { reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false }, colorMode: 'value', graphMode: 'area', textMode: 'auto' },
+        fieldConfig: {
+          defaults: {
+            unit: p.unit,
+            color: { mode: 'thresholds' },
+            thresholds: { mode: 'absolute', steps: [{ color: 'blue', value: null }] },
+          },
+          overrides: [],
+        },
+        options: {
+          reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false },
+          colorMode: 'value',
+          graphMode: 'area',
+          textMode: 'auto',
+        },
       };
     }
     return {
@@ -261,11 +398,20 @@ function layout(panels) {
       fieldConfig: {
         defaults: {
           unit: p.unit,
-          custom: { drawStyle: 'line', lineWidth: 1, fillOpacity: p.stack ? 30 : 10, showPoints: 'never', stacking: { mode: p.stack ? 'normal' : 'none', group: 'A' } },
+          custom: {
+            drawStyle: 'line',
+            lineWidth: 1,
+            fillOpacity: p.stack ? 30 : 10,
+            showPoints: 'never',
+            stacking: { mode: p.stack ? 'normal' : 'none', group: 'A' },
+          },
         },
         overrides: [],
       },
-      options: { legend: { displayMode: 'list', placement: 'bottom', showLegend: true }, tooltip: { mode: 'multi', sort: 'desc' } },
+      options: {
+        legend: { displayMode: 'list', placement: 'bottom', showLegend: true },
+        tooltip: { mode: 'multi', sort: 'desc' },
+      },
     };
   });
 }
@@ -285,7 +431,17 @@ function dashboard(d) {
     time: { from: 'now-1h', to: 'now' },
     templating: {
       list: [
-        { name: 'datasource', label: 'Data source', type: 'datasource', query: 'prometheus', current: {}, hide: 0, refresh: 1, regex: '', options: [] },
+        {
+          name: 'datasource',
+          label: 'Data source',
+          type: 'datasource',
+          query: 'prometheus',
+          current: {},
+          hide: 0,
+          refresh: 1,
+          regex: '',
+          options: [],
+        },
         {
           name: 'instance',
           label: 'Instance',
@@ -305,7 +461,16 @@ function dashboard(d) {
       ],
     },
     annotations: { list: [] },
-    links: [{ title: 'Tuist dashboards', type: 'dashboards', tags: ['tuist-telemetry'], asDropdown: true, includeVars: true, keepTime: true }],
+    links: [
+      {
+        title: 'Tuist dashboards',
+        type: 'dashboards',
+        tags: ['tuist-telemetry'],
+        asDropdown: true,
+        includeVars: true,
+        keepTime: true,
+      },
+    ],
     panels: layout(d.panels),
   };
 }

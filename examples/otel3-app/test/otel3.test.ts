@@ -28,7 +28,11 @@ interface App {
 }
 
 function startApp(env: Record<string, string>): App {
-  const child = spawn(process.execPath, ['src/app.mjs'], { cwd: appDir, env: { ...process.env, ...quiet, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['src/app.mjs'], {
+    cwd: appDir,
+    env: { ...process.env, ...quiet, ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let out = '';
   const exited = new Promise<void>((r) => child.on('exit', () => r()));
   const line = (re: RegExp): Promise<void> =>
@@ -78,25 +82,35 @@ async function otlpReceiver(): Promise<{ url: string; bodies: string[]; close():
 
 interface OtlpMetric {
   name: string;
-  sum?: { dataPoints: { asDouble?: number; asInt?: string | number; attributes?: { key: string; value: { stringValue?: string } }[] }[] };
+  sum?: {
+    dataPoints: {
+      asDouble?: number;
+      asInt?: string | number;
+      attributes?: { key: string; value: { stringValue?: string } }[];
+    }[];
+  };
   histogram?: { dataPoints: { count: string | number }[] };
 }
 
 function otlpMetrics(body: string): Map<string, OtlpMetric> {
   const doc = JSON.parse(body) as { resourceMetrics: { scopeMetrics: { metrics: OtlpMetric[] }[] }[] };
   const out = new Map<string, OtlpMetric>();
-  for (const rm of doc.resourceMetrics) for (const sm of rm.scopeMetrics) for (const m of sm.metrics) out.set(m.name, m);
+  for (const rm of doc.resourceMetrics)
+    for (const sm of rm.scopeMetrics) for (const m of sm.metrics) out.set(m.name, m);
   return out;
 }
 
-const histogramCount = (m: OtlpMetric | undefined): number => (m?.histogram?.dataPoints ?? []).reduce((n, p) => n + Number(p.count), 0);
+const histogramCount = (m: OtlpMetric | undefined): number =>
+  (m?.histogram?.dataPoints ?? []).reduce((n, p) => n + Number(p.count), 0);
 
 describe('examples: a NodeSDK app on OpenTelemetry JS 3.x (sdk-node 0.301, sdk-metrics 3.x) with core, Tuist and stock instrumentations', function () {
   let db: Postgres;
 
   before(async function () {
     if (!otel3Node) {
-      console.warn(`  SKIPPED: OpenTelemetry JS 3.x needs Node >= 22.15, this is ${process.versions.node} (npm test runs it on Node 22 and 24)`);
+      console.warn(
+        `  SKIPPED: OpenTelemetry JS 3.x needs Node >= 22.15, this is ${process.versions.node} (npm test runs it on Node 22 and 24)`,
+      );
       this.skip();
     }
     db = await startPostgres({ from: import.meta.url });
@@ -112,7 +126,9 @@ describe('examples: a NodeSDK app on OpenTelemetry JS 3.x (sdk-node 0.301, sdk-m
       const { versions, instrumentations, globalMeterProvider } = await app.ready;
       expect(versions.sdkNode, app.output()).to.match(/^0\.30\d\./);
       expect(versions.sdkMetricsOfSdkNode, 'the sdk-metrics NodeSDK builds its MeterProvider from').to.match(/^3\./);
-      expect(versions.sdkMetricsOfApp, 'the app resolves the same sdk-metrics as NodeSDK (one 3.x copy)').to.equal(versions.sdkMetricsOfSdkNode);
+      expect(versions.sdkMetricsOfApp, 'the app resolves the same sdk-metrics as NodeSDK (one 3.x copy)').to.equal(
+        versions.sdkMetricsOfSdkNode,
+      );
       expect(versions.api).to.match(/^1\.10\./);
       // Core may resolve a second API copy (1.9 here, for its 2.x SDK); NodeSDK's MeterProvider must still be the
       // global one, so the app's own instruments are not no-ops.
@@ -160,15 +176,26 @@ describe('examples: a NodeSDK app on OpenTelemetry JS 3.x (sdk-node 0.301, sdk-m
   });
 
   it('startTelemetry() here (its own MeterProvider under an older API copy) says once that the app should use NodeSDK', () => {
-    const r = spawnSync(process.execPath, ['test/fixtures/start-telemetry.mjs'], { cwd: appDir, env: { ...process.env, ...quiet }, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['test/fixtures/start-telemetry.mjs'], {
+      cwd: appDir,
+      env: { ...process.env, ...quiet },
+      encoding: 'utf8',
+    });
     expect(r.stdout, r.stderr).to.contain('DONE');
     const said = r.stderr.split('\n').filter((l) => l.includes('TUIST_TELEMETRY_UNSUPPORTED'));
     expect(said, r.stderr).to.have.length(1);
-    expect(said[0]).to.match(/unsupported combination: .*use new NodeSDK\(\{ metricReaders: \[createMetricReader\(\)\] \}\) instead of startTelemetry\(\)/);
+    expect(said[0]).to.match(
+      /unsupported combination: .*use new NodeSDK\(\{ metricReaders: \[createMetricReader\(\)\] \}\) instead of startTelemetry\(\)/,
+    );
   });
 
   it('OTEL_METRICS_EXPORTER=prometheus serves the same on one /metrics', async () => {
-    const app = startApp({ DATABASE_URL: db.url, OTEL_METRICS_EXPORTER: 'prometheus', OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1', OTEL_EXPORTER_PROMETHEUS_PORT: '0' });
+    const app = startApp({
+      DATABASE_URL: db.url,
+      OTEL_METRICS_EXPORTER: 'prometheus',
+      OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
+      OTEL_EXPORTER_PROMETHEUS_PORT: '0',
+    });
     try {
       const ready = await app.ready;
       expect(ready.url).to.match(/^http:\/\/127\.0\.0\.1:[1-9]\d*\/metrics$/);
@@ -176,9 +203,18 @@ describe('examples: a NodeSDK app on OpenTelemetry JS 3.x (sdk-node 0.301, sdk-m
       expect(value(exp, 'tuist_runs_total', { name: 'otel3' })).to.equal(1);
       expect(value(exp, 'app_orders_total', { kind: 'book' })).to.equal(2);
       const keys = [...exp.keys()];
-      expect(keys.some((k) => k === 'tuist_repo_query_total_time_milliseconds'), keys.join('\n')).to.equal(true);
-      expect(keys.some((k) => k.startsWith('db_client_operation_duration')), keys.join('\n')).to.equal(true);
-      expect(keys.some((k) => k.startsWith('http_client_request_duration')), keys.join('\n')).to.equal(true);
+      expect(
+        keys.some((k) => k === 'tuist_repo_query_total_time_milliseconds'),
+        keys.join('\n'),
+      ).to.equal(true);
+      expect(
+        keys.some((k) => k.startsWith('db_client_operation_duration')),
+        keys.join('\n'),
+      ).to.equal(true);
+      expect(
+        keys.some((k) => k.startsWith('http_client_request_duration')),
+        keys.join('\n'),
+      ).to.equal(true);
     } finally {
       await app.stop();
     }

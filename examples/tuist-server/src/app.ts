@@ -40,7 +40,8 @@ const cacheKey = (p: Project, hash: string): string => `${p.slug}/cache/${hash}`
 const previewKey = (p: Project, id: string, file: string): string => `${p.slug}/previews/${id}/${file}`;
 
 function validHash(hash: string | undefined): string {
-  if (!hash || !/^[A-Za-z0-9._-]{1,128}$/.test(hash)) throw new HttpError(400, 'hash must be 1 to 128 letters, digits, dots, dashes or underscores');
+  if (!hash || !/^[A-Za-z0-9._-]{1,128}$/.test(hash))
+    throw new HttpError(400, 'hash must be 1 to 128 letters, digits, dots, dashes or underscores');
   return hash;
 }
 
@@ -56,7 +57,9 @@ export function createApp(o: AppOptions): App {
   /** The signed-in user of a page request (the dashboard signs in as the demo user). */
   const users = new WeakMap<IncomingMessage, RequestUser>();
   // (The cast: analytics' RequestLike types `socket` as `{ encrypted?: boolean }`, which node's Socket does not declare.)
-  const pageviews = o.analytics.middleware<RequestLike>({ userFor: (req) => users.get(req as unknown as IncomingMessage) });
+  const pageviews = o.analytics.middleware<RequestLike>({
+    userFor: (req) => users.get(req as unknown as IncomingMessage),
+  });
   let bundle: Promise<Buffer> | undefined;
 
   async function project(ctx: RequestContext): Promise<Project> {
@@ -67,26 +70,44 @@ export function createApp(o: AppOptions): App {
 
   // Pages
   // Pages: each carries the PostHog browser snippet of its section ('' when analytics is off).
-  router.add('GET', '/', ({ res }) => sendHtml(res, marketingPage(o.analytics.browserSnippet({ section: 'marketing' }))));
+  router.add('GET', '/', ({ res }) =>
+    sendHtml(res, marketingPage(o.analytics.browserSnippet({ section: 'marketing' }))),
+  );
   router.add('GET', '/dashboard', async ({ req, res }) => {
     const me = await findAccount(o.pool, 'marek');
     const org = await findAccount(o.pool, 'tuist');
     const app = await findProject(o.pool, 'tuist', 'app');
-    const r = await o.pool.query<{ slug: string }>("SELECT a.name || '/' || p.name AS slug FROM projects p JOIN accounts a ON a.id = p.account_id ORDER BY 1 LIMIT 20");
+    const r = await o.pool.query<{ slug: string }>(
+      "SELECT a.name || '/' || p.name AS slug FROM projects p JOIN accounts a ON a.id = p.account_id ORDER BY 1 LIMIT 20",
+    );
     const user = me ? { id: me.id, email: me.email ?? undefined, accountName: me.name } : undefined;
     const project = app ? { id: app.id, name: app.slug } : undefined;
     const organization = org ? { id: org.id, name: org.name } : undefined;
     if (user) users.set(req, { ...user, project, organization });
     const snippet = o.analytics.browserSnippet({ section: 'dashboard', user, project, organization });
-    sendHtml(res, dashboardPage({ user: { name: me?.name ?? 'unknown', email: me?.email ?? null }, projects: r.rows.map((x) => x.slug) }, snippet));
+    sendHtml(
+      res,
+      dashboardPage(
+        { user: { name: me?.name ?? 'unknown', email: me?.email ?? null }, projects: r.rows.map((x) => x.slug) },
+        snippet,
+      ),
+    );
   });
-  router.add('GET', '/api/docs', ({ res }) => sendHtml(res, apiDocsPage(o.analytics.browserSnippet({ section: 'api-docs' }))));
+  router.add('GET', '/api/docs', ({ res }) =>
+    sendHtml(res, apiDocsPage(o.analytics.browserSnippet({ section: 'api-docs' }))),
+  );
   router.add('GET', '/assets/posthog.js', async ({ res }) => {
     const body = await (bundle ??= posthogBundle());
-    res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'content-length': body.length, 'cache-control': 'public, max-age=3600' });
+    res.writeHead(200, {
+      'content-type': 'text/javascript; charset=utf-8',
+      'content-length': body.length,
+      'cache-control': 'public, max-age=3600',
+    });
     res.end(body);
   });
-  router.add('GET', '/metrics-info', ({ res }) => sendHtml(res, metricsInfoPage(o.metricsUrl(), o.telemetry.config.exporters.join(', ') || 'none')));
+  router.add('GET', '/metrics-info', ({ res }) =>
+    sendHtml(res, metricsInfoPage(o.metricsUrl(), o.telemetry.config.exporters.join(', ') || 'none')),
+  );
   router.add('GET', '/healthz', ({ res }) => sendJson(res, 200, { ok: true }));
 
   // Runs and cache events, as the CLI reports them.
@@ -102,9 +123,14 @@ export function createApp(o: AppOptions): App {
     const b = await readJson<{ events?: { event_type?: string; count?: number }[] }>(req);
     if (!Array.isArray(b.events)) throw new HttpError(400, 'events must be a list of {event_type, count}');
     for (const e of b.events) {
-      if (!e || !cacheEventTypes.has(e.event_type ?? '')) throw new HttpError(400, 'event_type must be local_hit, remote_hit or miss');
+      if (!e || !cacheEventTypes.has(e.event_type ?? ''))
+        throw new HttpError(400, 'event_type must be local_hit, remote_hit or miss');
     }
-    for (const e of b.events) o.telemetry.metrics.recordCacheEvent(e.event_type as CacheEventType, Number.isInteger(e.count) && e.count! > 0 ? e.count : 1);
+    for (const e of b.events)
+      o.telemetry.metrics.recordCacheEvent(
+        e.event_type as CacheEventType,
+        Number.isInteger(e.count) && e.count! > 0 ? e.count : 1,
+      );
     sendEmpty(res, 204);
   });
 
@@ -134,15 +160,25 @@ export function createApp(o: AppOptions): App {
     const part = Number(ctx.params.part);
     if (!uploadId) throw new HttpError(400, 'upload_id is required');
     if (!Number.isInteger(part) || part < 1 || part > 10000) throw new HttpError(400, 'part must be 1 to 10000');
-    const url = await o.storage.multipartGenerateUploadPartUrl(cacheKey(p, validHash(ctx.params.hash)), uploadId, part, { expiresIn: 600 });
+    const url = await o.storage.multipartGenerateUploadPartUrl(
+      cacheKey(p, validHash(ctx.params.hash)),
+      uploadId,
+      part,
+      { expiresIn: 600 },
+    );
     sendJson(ctx.res, 200, { url });
   });
   router.add('POST', `${artifact}/multipart/complete`, async (ctx) => {
     const p = await project(ctx);
     const key = cacheKey(p, validHash(ctx.params.hash));
     const b = await readJson<{ upload_id?: string; parts?: { part_number: number; etag: string }[] }>(ctx.req);
-    if (!b.upload_id || !Array.isArray(b.parts) || b.parts.length === 0) throw new HttpError(400, 'upload_id and parts are required');
-    await o.storage.multipartComplete(key, b.upload_id, b.parts.map((x) => ({ partNumber: x.part_number, etag: x.etag })));
+    if (!b.upload_id || !Array.isArray(b.parts) || b.parts.length === 0)
+      throw new HttpError(400, 'upload_id and parts are required');
+    await o.storage.multipartComplete(
+      key,
+      b.upload_id,
+      b.parts.map((x) => ({ partNumber: x.part_number, etag: x.etag })),
+    );
     const size = await o.storage.getObjectSize(key);
     o.telemetry.metrics.recordCacheUpload(size);
     sendJson(ctx.res, 200, { size });
@@ -156,18 +192,33 @@ export function createApp(o: AppOptions): App {
     const id = randomUUID();
     const manifest = JSON.stringify({ id, project: p.slug, size: body.length, uploaded_at: new Date().toISOString() });
     await o.s3.send(new PutObjectCommand({ Bucket: o.bucket, Key: previewKey(p, id, 'app.zip'), Body: body }));
-    await o.s3.send(new PutObjectCommand({ Bucket: o.bucket, Key: previewKey(p, id, 'manifest.json'), Body: manifest, ContentType: 'application/json' }));
+    await o.s3.send(
+      new PutObjectCommand({
+        Bucket: o.bucket,
+        Key: previewKey(p, id, 'manifest.json'),
+        Body: manifest,
+        ContentType: 'application/json',
+      }),
+    );
     o.telemetry.metrics.recordPreviewUpload();
     o.analytics.previewUploaded({ project: { id: p.id, name: p.slug }, previewId: id });
-    const hook = await fetch(o.webhookUrl(), { method: 'POST', headers: { 'content-type': 'application/json' }, body: manifest }).catch(() => undefined);
+    const hook = await fetch(o.webhookUrl(), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: manifest,
+    }).catch(() => undefined);
     await hook?.body?.cancel();
     sendJson(ctx.res, 201, { id });
   });
   router.add('GET', '/api/projects/:account/:project/previews/:id', async (ctx) => {
     const p = await project(ctx);
     const id = validHash(ctx.params.id);
-    if (!(await o.storage.objectExists(previewKey(p, id, 'manifest.json')))) throw new HttpError(404, 'preview not found');
-    const manifest = JSON.parse(await o.storage.getObjectAsString(previewKey(p, id, 'manifest.json'))) as Record<string, unknown>;
+    if (!(await o.storage.objectExists(previewKey(p, id, 'manifest.json'))))
+      throw new HttpError(404, 'preview not found');
+    const manifest = JSON.parse(await o.storage.getObjectAsString(previewKey(p, id, 'manifest.json'))) as Record<
+      string,
+      unknown
+    >;
     const url = await o.storage.generateDownloadUrl(previewKey(p, id, 'app.zip'), { expiresIn: 600 });
     o.telemetry.metrics.recordPreviewDownload();
     o.analytics.previewDownloaded({ project: { id: p.id, name: p.slug }, previewId: id });
@@ -181,7 +232,8 @@ export function createApp(o: AppOptions): App {
   // Projects.
   router.add('POST', '/api/projects', async ({ req, res }) => {
     const b = await readJson<{ account?: string; name?: string }>(req);
-    if (!b.account || !b.name || !/^[a-z0-9-]{1,64}$/.test(b.name)) throw new HttpError(400, 'account and name (a-z, 0-9, -) are required');
+    if (!b.account || !b.name || !/^[a-z0-9-]{1,64}$/.test(b.name))
+      throw new HttpError(400, 'account and name (a-z, 0-9, -) are required');
     const p = await createProject(o.pool, b.account, b.name);
     if (!p) throw new HttpError(404, `account ${b.account} not found`);
     sendJson(res, 201, p);

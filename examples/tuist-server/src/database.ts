@@ -59,7 +59,9 @@ export async function findProject(pool: pg.Pool, account: string, name: string):
     [account, name],
   );
   const row = r.rows[0];
-  return row ? { id: Number(row.id), account: row.account, name: row.name, slug: `${row.account}/${row.name}` } : undefined;
+  return row
+    ? { id: Number(row.id), account: row.account, name: row.name, slug: `${row.account}/${row.name}` }
+    : undefined;
 }
 
 /** Creates (or finds) a project under an existing account. */

@@ -53,12 +53,20 @@ async function settledBoth<T extends readonly unknown[]>(promises: { [K in keyof
   return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }
 
-const hostForUrl = (a: AddressInfo): string => (a.address === '0.0.0.0' || a.address === '::' ? '127.0.0.1' : a.family === 'IPv6' ? `[${a.address}]` : a.address);
+const hostForUrl = (a: AddressInfo): string =>
+  a.address === '0.0.0.0' || a.address === '::' ? '127.0.0.1' : a.family === 'IPv6' ? `[${a.address}]` : a.address;
 
-export async function startDemo(options: DemoOptions, env: NodeJS.ProcessEnv = process.env, progress: Progress = quiet): Promise<Demo> {
+export async function startDemo(
+  options: DemoOptions,
+  env: NodeJS.ProcessEnv = process.env,
+  progress: Progress = quiet,
+): Promise<Demo> {
   const cleanups: (() => Promise<unknown> | unknown)[] = [];
   const cleanup = async () => {
-    for (const fn of cleanups.reverse()) await Promise.resolve().then(fn).catch(() => {});
+    for (const fn of cleanups.reverse())
+      await Promise.resolve()
+        .then(fn)
+        .catch(() => {});
     cleanups.length = 0;
   };
   try {
@@ -138,10 +146,17 @@ export async function startDemo(options: DemoOptions, env: NodeJS.ProcessEnv = p
 
     // The pool reports queue length, ready connections, connects/disconnects and query timings.
     // Connections are recycled after 50 queries (pg-pool's maxUses), so connects and disconnects show up.
-    const pool = instrumentPgPool(new pg.Pool({ connectionString: databaseUrl, max: 5, idleTimeoutMillis: 10_000, maxUses: 50 }));
+    const pool = instrumentPgPool(
+      new pg.Pool({ connectionString: databaseUrl, max: 5, idleTimeoutMillis: 10_000, maxUses: 50 }),
+    );
     pool.on('error', () => {}); // an idle connection dropped by the server; the pool replaces it
     cleanups.push(() => pool.end());
-    await timed(progress, 'database schema', () => prepareDatabase(pool), () => 'accounts, projects');
+    await timed(
+      progress,
+      'database schema',
+      () => prepareDatabase(pool),
+      () => 'accounts, projects',
+    );
     telemetry.metrics.observeProjectsTotal(() => countProjects(pool));
     telemetry.metrics.observeAccountsTotals(() => countAccounts(pool));
     const jobs = startJobs(telemetry, pool);
@@ -179,7 +194,11 @@ export async function startDemo(options: DemoOptions, env: NodeJS.ProcessEnv = p
       () =>
         new Promise<void>((resolve, reject) => {
           server.once('error', (err: NodeJS.ErrnoException) =>
-            reject(err.code === 'EADDRINUSE' ? new Error(`port ${options.port} is in use\n  -> choose another port with --port <n> or PORT`) : err),
+            reject(
+              err.code === 'EADDRINUSE'
+                ? new Error(`port ${options.port} is in use\n  -> choose another port with --port <n> or PORT`)
+                : err,
+            ),
           );
           server.listen(options.port, options.host, () => resolve());
         }),
@@ -189,18 +208,22 @@ export async function startDemo(options: DemoOptions, env: NodeJS.ProcessEnv = p
         return base;
       },
     );
-    cleanups.push(
-      () =>
-        new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        }).then(() => app.idle()),
+    cleanups.push(() =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }).then(() => app.idle()),
     );
 
     // 6. Load.
     let load: LoadGenerator | undefined;
     if (options.load) {
-      load = startLoad({ baseUrl: base, dispatcher: agent, intervalMs: options.loadIntervalMs, onError: (e) => progress.info(`load: ${e.message}`) });
+      load = startLoad({
+        baseUrl: base,
+        dispatcher: agent,
+        intervalMs: options.loadIntervalMs,
+        onError: (e) => progress.info(`load: ${e.message}`),
+      });
       cleanups.push(() => load!.stop());
     }
 

@@ -19,11 +19,18 @@ export function startJobs(telemetry: Telemetry, pool: pg.Pool, intervalMs = 5000
     const started = performance.now();
     let state = 'success';
     try {
-      await pool.query("SELECT a.kind, count(p.id) FROM accounts a LEFT JOIN projects p ON p.account_id = a.id GROUP BY a.kind");
+      await pool.query(
+        'SELECT a.kind, count(p.id) FROM accounts a LEFT JOIN projects p ON p.account_id = a.id GROUP BY a.kind',
+      );
     } catch {
       state = 'failure';
     } finally {
-      telemetry.metrics.recordJob({ queue: 'maintenance', worker: 'RefreshDashboardStatsWorker', state, durationMs: performance.now() - started });
+      telemetry.metrics.recordJob({
+        queue: 'maintenance',
+        worker: 'RefreshDashboardStatsWorker',
+        state,
+        durationMs: performance.now() - started,
+      });
       running = false;
     }
   }

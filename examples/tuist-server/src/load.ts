@@ -31,7 +31,12 @@ const COMMANDS = ['build', 'test', 'generate', 'cache', 'share'];
 const HASHES = Array.from({ length: 12 }, (_, i) => `artifact-${i.toString(16).padStart(4, '0')}`);
 
 const PAGES = ['/', '/dashboard', '/api/docs'];
-const BROWSER = { accept: 'text/html,application/xhtml+xml', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document', 'user-agent': 'Mozilla/5.0 (tuist-demo load generator)' };
+const BROWSER = {
+  accept: 'text/html,application/xhtml+xml',
+  'sec-fetch-mode': 'navigate',
+  'sec-fetch-dest': 'document',
+  'user-agent': 'Mozilla/5.0 (tuist-demo load generator)',
+};
 const pick = <T>(list: readonly T[]): T => list[Math.floor(Math.random() * list.length)]!;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
@@ -46,13 +51,26 @@ export function startLoad(o: LoadOptions): LoadGenerator {
   const seenErrors = new Set<string>();
   const abort = new AbortController();
 
-  async function call(method: Dispatcher.HttpMethod, url: string, body?: unknown, raw?: Buffer, extraHeaders: Record<string, string> = {}): Promise<Reply> {
+  async function call(
+    method: Dispatcher.HttpMethod,
+    url: string,
+    body?: unknown,
+    raw?: Buffer,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<Reply> {
     const full = url.startsWith('http') ? url : `${o.baseUrl}${url}`;
     const res = await request(full, {
       method,
       dispatcher: o.dispatcher,
       signal: abort.signal,
-      headers: { ...(raw ? { 'content-type': 'application/octet-stream' } : body !== undefined ? { 'content-type': 'application/json' } : {}), ...extraHeaders },
+      headers: {
+        ...(raw
+          ? { 'content-type': 'application/octet-stream' }
+          : body !== undefined
+            ? { 'content-type': 'application/json' }
+            : {}),
+        ...extraHeaders,
+      },
       body: raw ?? (body !== undefined ? JSON.stringify(body) : undefined),
     });
     const text = await res.body.text();
@@ -77,9 +95,17 @@ export function startLoad(o: LoadOptions): LoadGenerator {
     const uploadId = (body as { upload_id: string }).upload_id;
     const parts: { part_number: number; etag: string }[] = [];
     for (const partNumber of [1, 2]) {
-      const { body: u } = await expect(call('POST', `${base}/multipart/parts/${partNumber}?upload_id=${encodeURIComponent(uploadId)}`), 200);
+      const { body: u } = await expect(
+        call('POST', `${base}/multipart/parts/${partNumber}?upload_id=${encodeURIComponent(uploadId)}`),
+        200,
+      );
       const data = randomBytes(512 + Math.floor(Math.random() * 64 * 1024));
-      const put = await request((u as { url: string }).url, { method: 'PUT', body: data, dispatcher: o.dispatcher, signal: abort.signal });
+      const put = await request((u as { url: string }).url, {
+        method: 'PUT',
+        body: data,
+        dispatcher: o.dispatcher,
+        signal: abort.signal,
+      });
       await put.body.dump();
       if (put.statusCode === 404) return; // the upload was removed with its project meanwhile
       if (put.statusCode !== 200) throw new Error(`part upload answered HTTP ${put.statusCode}`);
@@ -94,11 +120,21 @@ export function startLoad(o: LoadOptions): LoadGenerator {
     const isCi = Math.random() < 0.5;
 
     // The CLI reports a run and its cache events.
-    await expect(call('POST', '/api/runs', { name: pick(COMMANDS), is_ci: isCi, status: Math.random() < 0.9 ? 0 : 1, duration_ms: Math.round(50 + Math.random() ** 2 * 60_000) }), 201);
+    await expect(
+      call('POST', '/api/runs', {
+        name: pick(COMMANDS),
+        is_ci: isCi,
+        status: Math.random() < 0.9 ? 0 : 1,
+        duration_ms: Math.round(50 + Math.random() ** 2 * 60_000),
+      }),
+      201,
+    );
 
     // Binary cache: look the artifact up, upload it on a miss, download it on a hit.
     const hash = pick(HASHES);
-    const events: { event_type: string; count: number }[] = [{ event_type: 'local_hit', count: 1 + Math.floor(Math.random() * 5) }];
+    const events: { event_type: string; count: number }[] = [
+      { event_type: 'local_hit', count: 1 + Math.floor(Math.random() * 5) },
+    ];
     const head = await expect(call('HEAD', `/api/projects/${project}/cache/${hash}`), 200, 404);
     if (head.status === 404) {
       events.push({ event_type: 'miss', count: 1 });
@@ -116,7 +152,15 @@ export function startLoad(o: LoadOptions): LoadGenerator {
 
     // Previews: upload one, download it.
     if (n % 2 === 0) {
-      const { body } = await expect(call('POST', `/api/projects/${project}/previews`, undefined, randomBytes(256 + Math.floor(Math.random() * 4096))), 201);
+      const { body } = await expect(
+        call(
+          'POST',
+          `/api/projects/${project}/previews`,
+          undefined,
+          randomBytes(256 + Math.floor(Math.random() * 4096)),
+        ),
+        201,
+      );
       const id = (body as { id: string }).id;
       const { status, body: meta } = await expect(call('GET', `/api/projects/${project}/previews/${id}`), 200, 404);
       if (status === 200) {
@@ -128,7 +172,10 @@ export function startLoad(o: LoadOptions): LoadGenerator {
     // A CLI with an expired or wrong token.
     if (n % 3 === 0) {
       const token = Math.random() < 0.5 ? 'expired-token' : 'tuist_access_0123456789';
-      await expect(call('POST', '/api/auth/refresh', { refresh_token: token, cli_version: pick(['4.40.0', '4.41.2', '4.43.1']) }), 401);
+      await expect(
+        call('POST', '/api/auth/refresh', { refresh_token: token, cli_version: pick(['4.40.0', '4.41.2', '4.43.1']) }),
+        401,
+      );
     }
 
     // Browsers navigating to the three page sections (the headers a browser sends for a page navigation).

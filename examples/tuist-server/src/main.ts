@@ -10,11 +10,12 @@ const green = (s: string) => (tty ? `\x1b[32m${s}\x1b[0m` : s);
 
 const progress: Progress = {
   step: (label) => console.log(dim(`  … starting ${label}`)),
-  done: (label, detail, ms) => console.log(`  ${green('✓')} ${label.padEnd(42)} ${detail} ${dim(`(${Math.round(ms)} ms)`)}`),
+  done: (label, detail, ms) =>
+    console.log(`  ${green('✓')} ${label.padEnd(42)} ${detail} ${dim(`(${Math.round(ms)} ms)`)}`),
   info: (line) => console.log(dim(`  ${line}`)),
 };
 
-let options;
+let options: ReturnType<typeof parseOptions>;
 try {
   options = parseOptions(process.argv.slice(2), process.env);
 } catch (err) {
@@ -85,13 +86,25 @@ try {
 if (stopping) await new Promise(() => {}); // stop() exits the process
 
 console.log(`\n${bold('Ready')} in ${(performance.now() - started).toFixed(0)} ms`);
-if (demo.metricsUrl) console.log(`  Metrics    ${demo.metricsUrl}   ${dim('(point Prometheus here: examples/prometheus/prometheus.yml)')}`);
-else console.log(`  Metrics    pushed with ${demo.telemetry.config.exporters.join(', ') || 'no exporter'} (OTEL_METRICS_EXPORTER)`);
-console.log(`  Pages      ${demo.url}/  ${dim('marketing')}   ${demo.url}/dashboard  ${dim('dashboard')}   ${demo.url}/api/docs  ${dim('api-docs')}`);
+if (demo.metricsUrl)
+  console.log(
+    `  Metrics    ${demo.metricsUrl}   ${dim('(point Prometheus here: examples/prometheus/prometheus.yml)')}`,
+  );
+else
+  console.log(
+    `  Metrics    pushed with ${demo.telemetry.config.exporters.join(', ') || 'no exporter'} (OTEL_METRICS_EXPORTER)`,
+  );
+console.log(
+  `  Pages      ${demo.url}/  ${dim('marketing')}   ${demo.url}/dashboard  ${dim('dashboard')}   ${demo.url}/api/docs  ${dim('api-docs')}`,
+);
 console.log(`  API        ${demo.url}/api/runs, /api/cache/events, /api/projects/:account/:project/...`);
 const traces = demo.telemetry.config.traces;
-if (traces.exporters.length === 0) console.log(`  Traces     off ${dim('(OTEL_TRACES_EXPORTER=otlp turns them on, with exemplars on /metrics)')}`);
-else console.log(`  Traces     ${traces.exporters.map((e) => (e === 'otlp' ? `otlp to ${traces.url ?? 'the default endpoint'} (${traces.protocol})` : e)).join(', ')} ${dim('(http, undici, pg, jobs, load; exemplars on the latency histograms)')}`);
+if (traces.exporters.length === 0)
+  console.log(`  Traces     off ${dim('(OTEL_TRACES_EXPORTER=otlp turns them on, with exemplars on /metrics)')}`);
+else
+  console.log(
+    `  Traces     ${traces.exporters.map((e) => (e === 'otlp' ? `otlp to ${traces.url ?? 'the default endpoint'} (${traces.protocol})` : e)).join(', ')} ${dim('(http, undici, pg, jobs, load; exemplars on the latency histograms)')}`,
+  );
 console.log(`  Load       ${demo.load ? `on ${dim('(--no-load turns it off)')}` : 'off'}`);
 console.log(dim('Press Ctrl+C to stop.'));
 

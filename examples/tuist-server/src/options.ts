@@ -44,25 +44,34 @@ load iterations (stock http, undici and pg instrumentations), sends the spans to
 a sampled span as its exemplar on /metrics (Prometheus: --enable-feature=exemplar-storage).`;
 
 function port(name: string, raw: string): number {
-  if (!/^\d+$/.test(raw.trim()) || Number(raw) > 65535) throw new DemoOptionsError(`${name} must be a port number from 0 to 65535, got ${JSON.stringify(raw)}`);
+  if (!/^\d+$/.test(raw.trim()) || Number(raw) > 65535)
+    throw new DemoOptionsError(`${name} must be a port number from 0 to 65535, got ${JSON.stringify(raw)}`);
   return Number(raw);
 }
 
 function positive(name: string, raw: string): number {
-  if (!/^\d+$/.test(raw.trim()) || Number(raw) < 1) throw new DemoOptionsError(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+  if (!/^\d+$/.test(raw.trim()) || Number(raw) < 1)
+    throw new DemoOptionsError(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
   return Number(raw);
 }
 
-const set = (v: string | undefined): string | undefined => (v && v.trim() ? v.trim() : undefined);
+const set = (v: string | undefined): string | undefined => (v?.trim() ? v.trim() : undefined);
 
 /** Parses `argv` (without node and the script) and `env`. Returns `undefined` when `--help` was asked. */
-export function parseOptions(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): DemoOptions | undefined {
+export function parseOptions(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): DemoOptions | undefined {
   const o: DemoOptions = {
     host: set(env.HOST) ?? '127.0.0.1',
     port: set(env.PORT) ? port('PORT', env.PORT!) : 8080,
-    metricsPort: set(env.OTEL_EXPORTER_PROMETHEUS_PORT) ? port('OTEL_EXPORTER_PROMETHEUS_PORT', env.OTEL_EXPORTER_PROMETHEUS_PORT!) : undefined,
+    metricsPort: set(env.OTEL_EXPORTER_PROMETHEUS_PORT)
+      ? port('OTEL_EXPORTER_PROMETHEUS_PORT', env.OTEL_EXPORTER_PROMETHEUS_PORT!)
+      : undefined,
     load: true,
-    loadIntervalMs: set(env.DEMO_LOAD_INTERVAL_MS) ? positive('DEMO_LOAD_INTERVAL_MS', env.DEMO_LOAD_INTERVAL_MS!) : 200,
+    loadIntervalMs: set(env.DEMO_LOAD_INTERVAL_MS)
+      ? positive('DEMO_LOAD_INTERVAL_MS', env.DEMO_LOAD_INTERVAL_MS!)
+      : 200,
     s3Endpoint: set(env.S3_ENDPOINT),
     s3Bucket: set(env.S3_BUCKET) ?? 'tuist',
     s3Region: set(env.S3_REGION) ?? set(env.AWS_REGION) ?? 'us-east-1',
@@ -71,7 +80,9 @@ export function parseOptions(argv: readonly string[], env: Readonly<Record<strin
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const [flag, inline] = arg.includes('=')
+      ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+      : [arg, undefined];
     const next = (): string => {
       const v = inline ?? argv[++i];
       if (v === undefined) throw new DemoOptionsError(`${flag} needs a value`);

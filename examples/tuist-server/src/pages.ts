@@ -1,16 +1,17 @@
 /** The demo's three kinds of pages, one per PostHog page section, each carrying the analytics browser snippet. */
 export type Section = 'marketing' | 'dashboard' | 'api-docs';
 
-const escape = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-const NAV = '<nav><a href="/">Home</a> · <a href="/dashboard">Dashboard</a> · <a href="/api/docs">API docs</a> · <a href="/metrics-info">Metrics</a></nav>';
+const NAV =
+  '<nav><a href="/">Home</a> · <a href="/dashboard">Dashboard</a> · <a href="/api/docs">API docs</a> · <a href="/metrics-info">Metrics</a></nav>';
 
 function layout(title: string, section: Section, body: string, snippet: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<title>${escape(title)} · Tuist demo</title>
+<title>${escapeHtml(title)} · Tuist demo</title>
 ${snippet}
 </head>
 <body data-section="${section}">
@@ -24,7 +25,12 @@ ${body}
 }
 
 export function marketingPage(snippet: string): string {
-  return layout('Tuist', 'marketing', '<h1>Build faster with Tuist</h1><p>A demo server: every request you see here is measured.</p>', snippet);
+  return layout(
+    'Tuist',
+    'marketing',
+    '<h1>Build faster with Tuist</h1><p>A demo server: every request you see here is measured.</p>',
+    snippet,
+  );
 }
 
 export interface DashboardData {
@@ -33,8 +39,13 @@ export interface DashboardData {
 }
 
 export function dashboardPage(data: DashboardData, snippet: string): string {
-  const items = data.projects.map((p) => `<li>${escape(p)}</li>`).join('');
-  return layout('Dashboard', 'dashboard', `<h1>Dashboard</h1><p>Signed in as ${escape(data.user.name)}</p><ul>${items}</ul>`, snippet);
+  const items = data.projects.map((p) => `<li>${escapeHtml(p)}</li>`).join('');
+  return layout(
+    'Dashboard',
+    'dashboard',
+    `<h1>Dashboard</h1><p>Signed in as ${escapeHtml(data.user.name)}</p><ul>${items}</ul>`,
+    snippet,
+  );
 }
 
 export function apiDocsPage(snippet: string): string {
@@ -52,12 +63,17 @@ export function apiDocsPage(snippet: string): string {
     'DELETE /api/projects/:account/:project',
     'POST /api/auth/refresh {refresh_token, cli_version}',
   ];
-  return layout('API documentation', 'api-docs', `<h1>API</h1><ul>${routes.map((r) => `<li><code>${escape(r)}</code></li>`).join('')}</ul>`, snippet);
+  return layout(
+    'API documentation',
+    'api-docs',
+    `<h1>API</h1><ul>${routes.map((r) => `<li><code>${escapeHtml(r)}</code></li>`).join('')}</ul>`,
+    snippet,
+  );
 }
 
 export function metricsInfoPage(metricsUrl: string | undefined, exporters: string): string {
   const body = metricsUrl
-    ? `<h1>Metrics</h1><p>Prometheus scrapes <a href="${escape(metricsUrl)}">${escape(metricsUrl)}</a>.</p>`
-    : `<h1>Metrics</h1><p>Metrics are exported with: ${escape(exporters)}.</p>`;
+    ? `<h1>Metrics</h1><p>Prometheus scrapes <a href="${escapeHtml(metricsUrl)}">${escapeHtml(metricsUrl)}</a>.</p>`
+    : `<h1>Metrics</h1><p>Metrics are exported with: ${escapeHtml(exporters)}.</p>`;
   return layout('Metrics', 'marketing', body, '');
 }

@@ -96,7 +96,16 @@ export async function startLocalPostgres(): Promise<LocalService> {
     createPostgresUser: isRoot,
     // A throwaway demo database: durability is not needed, start-up speed is.
     initdbFlags: ['--no-sync'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'unix_socket_directories='],
+    postgresFlags: [
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'fsync=off',
+      '-c',
+      'synchronous_commit=off',
+      '-c',
+      'unix_socket_directories=',
+    ],
     onLog: () => {},
     onError: () => {},
   });

@@ -7,7 +7,10 @@ import { SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 
 /** Whether `OTEL_TRACES_EXPORTER` asks for traces, as core reads it: a name listed, and `none` nowhere (the default). */
 export function tracesRequested(env: Readonly<Record<string, string | undefined>>): boolean {
-  const names = (env.OTEL_TRACES_EXPORTER ?? '').split(',').map((n) => n.trim().toLowerCase()).filter(Boolean);
+  const names = (env.OTEL_TRACES_EXPORTER ?? '')
+    .split(',')
+    .map((n) => n.trim().toLowerCase())
+    .filter(Boolean);
   return names.length > 0 && !names.includes('none');
 }
 

@@ -29,7 +29,9 @@ export async function enableTracingInstrumentations(): Promise<Instrumentation[]
   else module.register('import-in-the-middle/hook.mjs', import.meta.url, registerOptions);
   const instrumentations = [
     // The scrapes of /metrics are not traced: they are Prometheus' requests, not the demo's work.
-    new HttpInstrumentation({ ignoreIncomingRequestHook: (req) => req.url === '/metrics' || req.url?.startsWith('/metrics?') === true }),
+    new HttpInstrumentation({
+      ignoreIncomingRequestHook: (req) => req.url === '/metrics' || req.url?.startsWith('/metrics?') === true,
+    }),
     new UndiciInstrumentation(),
     new PgInstrumentation(),
   ];

@@ -28,7 +28,12 @@ function run(command: string[], extraEnv: Record<string, string> = {}, detached 
   const tmp = mkdtempSync(path.join(tmpdir(), 'tuist-cleanup-test-'));
   chmodSync(tmp, 0o755); // as root, PostgreSQL runs as `postgres`, and initdb reads its password file from TMPDIR
   // The embedded services (S3_ENDPOINT and DATABASE_URL unset) unless the test sets them.
-  const env: NodeJS.ProcessEnv = { ...process.env, S3_ENDPOINT: undefined, DATABASE_URL: undefined, NODE_OPTIONS: undefined };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    S3_ENDPOINT: undefined,
+    DATABASE_URL: undefined,
+    NODE_OPTIONS: undefined,
+  };
   Object.assign(env, { TMPDIR: tmp, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }, extraEnv);
   for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
   // detached: a process group of its own, as a terminal gives `npm run demo`, so Ctrl+C can be sent to the group.
@@ -36,7 +41,9 @@ function run(command: string[], extraEnv: Record<string, string> = {}, detached 
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
   child.stderr!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   return { child, tmp, output: () => out, exit };
 }
 
@@ -54,13 +61,20 @@ async function ready(r: Run): Promise<string[]> {
     200,
   );
   const folders = demoFolders(r.tmp);
-  expect(folders.some((f) => f.startsWith('tuist-demo-pg-')), folders.join(', ')).to.equal(true);
-  expect(folders.some((f) => f.startsWith('tuist-demo-s3-')), folders.join(', ')).to.equal(true);
+  expect(
+    folders.some((f) => f.startsWith('tuist-demo-pg-')),
+    folders.join(', '),
+  ).to.equal(true);
+  expect(
+    folders.some((f) => f.startsWith('tuist-demo-s3-')),
+    folders.join(', '),
+  ).to.equal(true);
   return folders;
 }
 
 /** The PostgreSQL port the demo printed (its URL with the password masked). */
-const postgresPort = (out: string): number => Number(/postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:(\d+)\/tuist/.exec(out)![1]);
+const postgresPort = (out: string): number =>
+  Number(/postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:(\d+)\/tuist/.exec(out)![1]);
 
 /** Whether a TCP connection to 127.0.0.1:port is refused (nothing listens there any more). */
 function refused(port: number): Promise<boolean> {
@@ -102,7 +116,17 @@ describe('examples: the demo removes what it created on Ctrl+C, SIGTERM and a fa
   });
 
   it('SIGTERM to the demo process alone: prints `stopped`, exits 0, no folder left', async () => {
-    const r = run(['--import', 'tsx', '--conditions=source', 'examples/tuist-server/src/main.ts', '--no-load', '--port', '0', '--metrics-port', '0']);
+    const r = run([
+      '--import',
+      'tsx',
+      '--conditions=source',
+      'examples/tuist-server/src/main.ts',
+      '--no-load',
+      '--port',
+      '0',
+      '--metrics-port',
+      '0',
+    ]);
     runs.push(r);
     await ready(r);
     const pgPort = postgresPort(r.output());
@@ -120,12 +144,25 @@ describe('examples: the demo removes what it created on Ctrl+C, SIGTERM and a fa
     await new Promise<void>((resolve) => broken.listen(0, '127.0.0.1', resolve));
     const s3Port = (broken.address() as { port: number }).port;
     try {
-      const r = run(['--import', 'tsx', '--conditions=source', 'examples/tuist-server/src/main.ts', '--no-load', '--port', '0', '--metrics-port', '0'], {
-        S3_ENDPOINT: `http://127.0.0.1:${s3Port}`,
-        AWS_ACCESS_KEY_ID: 'x',
-        AWS_SECRET_ACCESS_KEY: 'x',
-        AWS_MAX_ATTEMPTS: '1',
-      });
+      const r = run(
+        [
+          '--import',
+          'tsx',
+          '--conditions=source',
+          'examples/tuist-server/src/main.ts',
+          '--no-load',
+          '--port',
+          '0',
+          '--metrics-port',
+          '0',
+        ],
+        {
+          S3_ENDPOINT: `http://127.0.0.1:${s3Port}`,
+          AWS_ACCESS_KEY_ID: 'x',
+          AWS_SECRET_ACCESS_KEY: 'x',
+          AWS_MAX_ATTEMPTS: '1',
+        },
+      );
       runs.push(r);
       const { code } = await r.exit;
       expect(code, r.output()).to.equal(1);

@@ -10,14 +10,31 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
 const env: NodeJS.ProcessEnv = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
 delete env.NODE_OPTIONS;
 const demo = (...args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', '--conditions=source', 'examples/tuist-server/src/main.ts', ...args], { cwd: root, env, encoding: 'utf8', timeout: 60_000 });
+  spawnSync(
+    process.execPath,
+    ['--import', 'tsx', '--conditions=source', 'examples/tuist-server/src/main.ts', ...args],
+    { cwd: root, env, encoding: 'utf8', timeout: 60_000 },
+  );
 
 describe('examples: the demo command line', function () {
   this.timeout(90_000);
 
   it('reads flags over the environment and keeps port 0', () => {
-    const o = parseOptions(['--port', '0', '--metrics-port=9300', '--no-load'], { PORT: '8081', OTEL_EXPORTER_PROMETHEUS_PORT: '9200', DEMO_LOAD_INTERVAL_MS: '75', S3_ENDPOINT: ' ' })!;
-    expect(o).to.include({ port: 0, metricsPort: 9300, load: false, loadIntervalMs: 75, s3Endpoint: undefined, s3Bucket: 'tuist', host: '127.0.0.1' });
+    const o = parseOptions(['--port', '0', '--metrics-port=9300', '--no-load'], {
+      PORT: '8081',
+      OTEL_EXPORTER_PROMETHEUS_PORT: '9200',
+      DEMO_LOAD_INTERVAL_MS: '75',
+      S3_ENDPOINT: ' ',
+    })!;
+    expect(o).to.include({
+      port: 0,
+      metricsPort: 9300,
+      load: false,
+      loadIntervalMs: 75,
+      s3Endpoint: undefined,
+      s3Bucket: 'tuist',
+      host: '127.0.0.1',
+    });
     expect(parseOptions([], { PORT: '8081' })!.port).to.equal(8081);
     expect(parseOptions(['--help'], {})).to.equal(undefined);
     expect(() => parseOptions(['--port', '70000'], {})).to.throw(DemoOptionsError, /--port must be a port number/);
@@ -39,12 +56,25 @@ describe('examples: the demo command line', function () {
   });
 
   it('an unknown OTEL_TRACES_EXPORTER exits 1 listing the valid values, before starting any service', () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--conditions=source', 'examples/tuist-server/src/main.ts', '--port', '0', '--metrics-port', '0'], {
-      cwd: root,
-      env: { ...env, OTEL_TRACES_EXPORTER: 'zipkin' },
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--conditions=source',
+        'examples/tuist-server/src/main.ts',
+        '--port',
+        '0',
+        '--metrics-port',
+        '0',
+      ],
+      {
+        cwd: root,
+        env: { ...env, OTEL_TRACES_EXPORTER: 'zipkin' },
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
     expect(r.status, r.stdout + r.stderr).to.equal(1);
     expect(r.stderr).to.include('OTEL_TRACES_EXPORTER').and.include('zipkin').and.include('otlp');
     expect(r.stdout).to.not.include('PostgreSQL');

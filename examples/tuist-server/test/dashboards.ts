@@ -20,7 +20,10 @@ interface Panel {
   panels?: Panel[];
 }
 
-export function readDashboards(): { file: string; json: { uid: string; title: string; panels: Panel[]; templating: { list: { name: string; query: unknown }[] } } }[] {
+export function readDashboards(): {
+  file: string;
+  json: { uid: string; title: string; panels: Panel[]; templating: { list: { name: string; query: unknown }[] } };
+}[] {
   return readdirSync(DASHBOARD_DIR)
     .filter((f) => f.endsWith('.json'))
     .sort()
@@ -51,9 +54,34 @@ export function resolveVariables(expr: string, rateWindow: string): string {
 
 const NOT_METRICS = new Set([
   // aggregation operators and keywords
-  'sum', 'min', 'max', 'avg', 'group', 'stddev', 'stdvar', 'count', 'count_values', 'bottomk', 'topk', 'quantile',
-  'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'and', 'or', 'unless', 'bool', 'offset', 'atan2',
-  'inf', 'nan', 'Inf', 'NaN',
+  'sum',
+  'min',
+  'max',
+  'avg',
+  'group',
+  'stddev',
+  'stdvar',
+  'count',
+  'count_values',
+  'bottomk',
+  'topk',
+  'quantile',
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'and',
+  'or',
+  'unless',
+  'bool',
+  'offset',
+  'atan2',
+  'inf',
+  'nan',
+  'Inf',
+  'NaN',
 ]);
 
 /** Metric names an expression selects (functions, aggregations, labels, strings, ranges and numbers removed). */

@@ -29,11 +29,25 @@ export interface DemoProcessOptions {
  * another process before the demo binds it) and reads the ports back from what it prints once ready.
  */
 export async function startDemoProcess(options: DemoProcessOptions = {}): Promise<DemoProcess> {
-  const env: Record<string, string | undefined> = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...options.env };
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    ...options.env,
+  };
   delete env.NODE_OPTIONS; // mocha's tsx loader options are passed explicitly below
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', '--conditions=source', 'examples/tuist-server/src/main.ts', '--port', '0', '--metrics-port', '0', ...(options.args ?? [])],
+    [
+      '--import',
+      'tsx',
+      '--conditions=source',
+      'examples/tuist-server/src/main.ts',
+      '--port',
+      '0',
+      '--metrics-port',
+      '0',
+      ...(options.args ?? []),
+    ],
     { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] }, // ipc: the demo stops if this process dies
   );
   let out = '';
@@ -91,7 +105,12 @@ export async function startDemoProcess(options: DemoProcessOptions = {}): Promis
 }
 
 /** Polls `fn` until it returns a value other than undefined; throws with `what` and the last error on timeout. */
-export async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000, everyMs = 500): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  fn: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+  everyMs = 500,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -101,7 +120,10 @@ export async function eventually<T>(what: string, fn: () => Promise<T | undefine
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${timeoutMs} ms${last ? ` (last error: ${last instanceof Error ? last.message : String(last)})` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `${what}: not reached within ${timeoutMs} ms${last ? ` (last error: ${last instanceof Error ? last.message : String(last)})` : ''}`,
+      );
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }

@@ -1,5 +1,13 @@
 import { expect } from 'chai';
-import { findPrometheus, requireService, startPrometheus, traceReceiver, type ExemplarSeries, type PrometheusServer, type Span } from '@tuist-telemetry/testing';
+import {
+  findPrometheus,
+  requireService,
+  startPrometheus,
+  traceReceiver,
+  type ExemplarSeries,
+  type PrometheusServer,
+  type Span,
+} from '@tuist-telemetry/testing';
 import { eventually, startDemoProcess, type DemoProcess } from './demo-process.js';
 
 const TRACE_ID = /^[0-9a-f]{32}$/;
@@ -23,7 +31,12 @@ describe('examples: the demo with OTEL_TRACES_EXPORTER=otlp, scraped by a real P
   let prom: PrometheusServer | undefined;
 
   before(async function () {
-    requireService(this, 'Prometheus', findPrometheus() !== undefined, 'apt-get install prometheus, or set PROMETHEUS_BIN');
+    requireService(
+      this,
+      'Prometheus',
+      findPrometheus() !== undefined,
+      'apt-get install prometheus, or set PROMETHEUS_BIN',
+    );
     rx = await traceReceiver();
     demo = await startDemoProcess({
       args: ['--load-interval-ms', '100'],
@@ -35,8 +48,14 @@ describe('examples: the demo with OTEL_TRACES_EXPORTER=otlp, scraped by a real P
         OTEL_METRICS_EXPORTER: 'prometheus',
       },
     });
-    prom = await startPrometheus({ targets: [`127.0.0.1:${demo.metricsPort!}`], scrapeIntervalSeconds: 1, flags: ['--enable-feature=exemplar-storage'] }).catch((err: Error) => {
-      throw new Error(`${err.message.slice(0, 2000)}\n--- the demo (exit code ${demo!.child.exitCode}) ---\n${demo!.output().slice(-3000)}`);
+    prom = await startPrometheus({
+      targets: [`127.0.0.1:${demo.metricsPort!}`],
+      scrapeIntervalSeconds: 1,
+      flags: ['--enable-feature=exemplar-storage'],
+    }).catch((err: Error) => {
+      throw new Error(
+        `${err.message.slice(0, 2000)}\n--- the demo (exit code ${demo!.child.exitCode}) ---\n${demo!.output().slice(-3000)}`,
+      );
     });
   });
   after(async () => {
@@ -75,30 +94,52 @@ describe('examples: the demo with OTEL_TRACES_EXPORTER=otlp, scraped by a real P
       const received = new Set(rx!.spans.map(spanKey));
       return all.filter((e) => !received.has(spanKey({ traceId: e.labels.trace_id!, spanId: e.labels.span_id! })));
     };
-    await eventually('every exemplar span at the receiver', async () => (missing().length === 0 ? true : undefined), 15_000, 250).catch(() => undefined);
-    expect(missing().map((e) => e.labels), 'exemplars whose span the receiver never got').to.deep.equal([]);
+    await eventually(
+      'every exemplar span at the receiver',
+      async () => (missing().length === 0 ? true : undefined),
+      15_000,
+      250,
+    ).catch(() => undefined);
+    expect(
+      missing().map((e) => e.labels),
+      'exemplars whose span the receiver never got',
+    ).to.deep.equal([]);
 
     // The spans behind the exemplars are the ones that explain the numbers: a server request for the HTTP server
     // histogram, the job's own span for the job histogram.
-    const spanOf = (e: ExemplarSeries['exemplars'][number]) => rx!.spans.find((s) => spanKey(s) === spanKey({ traceId: e.labels.trace_id!, spanId: e.labels.span_id! }))!;
+    const spanOf = (e: ExemplarSeries['exemplars'][number]) =>
+      rx!.spans.find((s) => spanKey(s) === spanKey({ traceId: e.labels.trace_id!, spanId: e.labels.span_id! }))!;
     const SERVER = 2;
-    for (const s of found['HTTP server']) for (const e of s.exemplars) expect(spanOf(e).kind, JSON.stringify(spanOf(e))).to.equal(SERVER);
-    for (const s of found.jobs) for (const e of s.exemplars) expect(spanOf(e).name).to.equal('RefreshDashboardStatsWorker');
+    for (const s of found['HTTP server'])
+      for (const e of s.exemplars) expect(spanOf(e).kind, JSON.stringify(spanOf(e))).to.equal(SERVER);
+    for (const s of found.jobs)
+      for (const e of s.exemplars) expect(spanOf(e).name).to.equal('RefreshDashboardStatsWorker');
     // Storage operations happen in several routes: more than one storage histogram has exemplars.
-    expect(new Set(found.storage.map((s) => s.seriesLabels.__name__)).size, found.storage.map((s) => s.seriesLabels.__name__).join(', ')).to.be.greaterThan(1);
+    expect(
+      new Set(found.storage.map((s) => s.seriesLabels.__name__)).size,
+      found.storage.map((s) => s.seriesLabels.__name__).join(', '),
+    ).to.be.greaterThan(1);
   });
 
   it('the spans carry trace context across the demo: pg query spans and server spans of one load iteration share its trace', () => {
     const names = new Set(rx!.spans.map((s) => s.name));
-    expect([...names].some((n) => n.startsWith('pg.query')), [...names].slice(0, 40).join(', ')).to.equal(true);
+    expect(
+      [...names].some((n) => n.startsWith('pg.query')),
+      [...names].slice(0, 40).join(', '),
+    ).to.equal(true);
     const iterations = rx!.spans.filter((s) => s.name === 'load iteration');
     expect(iterations.length).to.be.greaterThan(0);
     const traced = new Set(iterations.map((s) => s.traceId));
     const SERVER = 2;
     const serverSpansInIterations = rx!.spans.filter((s) => s.kind === SERVER && traced.has(s.traceId));
-    expect(serverSpansInIterations.length, 'server spans joined to a load iteration through traceparent').to.be.greaterThan(0);
+    expect(
+      serverSpansInIterations.length,
+      'server spans joined to a load iteration through traceparent',
+    ).to.be.greaterThan(0);
     // Prometheus' scrapes of /metrics are not the demo's work: no span for them.
-    const scrapes = rx!.spans.filter((s) => s.kind === SERVER && /"\/metrics"/.test(JSON.stringify(s.attributes ?? [])));
+    const scrapes = rx!.spans.filter(
+      (s) => s.kind === SERVER && /"\/metrics"/.test(JSON.stringify(s.attributes ?? [])),
+    );
     expect(scrapes.map((s) => s.name)).to.deep.equal([]);
     expect(demo!.output()).to.include(`Traces     otlp to ${rx!.url}/v1/traces (http/json)`);
     // Node 26 deprecates module.register() (DEP0205): the loader hook takes registerHooks there (test-lines runs this).

@@ -11,15 +11,24 @@ import { eventually } from './demo-process.js';
 const cwd = fileURLToPath(new URL('..', import.meta.url));
 const fixture = fileURLToPath(new URL('./fixtures/harness-child.ts', import.meta.url));
 
-async function runAndEnd(end: 'SIGINT to the group' | 'SIGTERM' | 'crash'): Promise<{ folders: string[]; output: string; code: number | null; signal: string | null }> {
+async function runAndEnd(
+  end: 'SIGINT to the group' | 'SIGTERM' | 'crash',
+): Promise<{ folders: string[]; output: string; code: number | null; signal: string | null }> {
   const env: NodeJS.ProcessEnv = { ...process.env, HARNESS_CRASH: end === 'crash' ? '1' : '0' };
   delete env.NODE_OPTIONS;
   delete env.TEST_DATABASE_URL;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', fixture], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', fixture], {
+    cwd,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   try {
     const folders = await eventually(
       'the harnesses started',
@@ -31,7 +40,10 @@ async function runAndEnd(end: 'SIGINT to the group' | 'SIGTERM' | 'crash'): Prom
       90_000,
       100,
     );
-    expect(folders.every((f) => existsSync(f)), out).to.equal(true);
+    expect(
+      folders.every((f) => existsSync(f)),
+      out,
+    ).to.equal(true);
     expect(readdirSync(folders[0]!), 'the bucket is in the s3rver folder').to.include('b');
     if (end === 'SIGINT to the group') process.kill(-child.pid!, 'SIGINT');
     else if (end === 'SIGTERM') child.kill('SIGTERM');

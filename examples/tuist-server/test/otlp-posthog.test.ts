@@ -47,11 +47,15 @@ class Receiver {
       try {
         if (req.method === 'POST' && path === '/v1/metrics') {
           const data = JSON.parse(body.toString('utf8')) as {
-            resourceMetrics: { resource?: { attributes?: { key: string; value: Record<string, unknown> }[] }; scopeMetrics: { metrics: { name: string }[] }[] }[];
+            resourceMetrics: {
+              resource?: { attributes?: { key: string; value: Record<string, unknown> }[] };
+              scopeMetrics: { metrics: { name: string }[] }[];
+            }[];
           };
           this.exports++;
           for (const rm of data.resourceMetrics) {
-            for (const a of rm.resource?.attributes ?? []) this.resourceAttributes.set(a.key, Object.values(a.value)[0]);
+            for (const a of rm.resource?.attributes ?? [])
+              this.resourceAttributes.set(a.key, Object.values(a.value)[0]);
             for (const sm of rm.scopeMetrics) for (const m of sm.metrics) this.metricNames.add(m.name);
           }
           res.writeHead(200, { 'content-type': 'application/json' });
@@ -111,13 +115,22 @@ describe('examples: the demo pushing OTLP (OTEL_METRICS_EXPORTER=otlp) and sendi
   it('every documented metric name arrives at the OTLP receiver', async () => {
     const documented = catalog.filter((d) => !d.extension).map((d) => d.name);
     const missing = () => documented.filter((n) => !receiver.metricNames.has(n));
-    await eventually('every documented name pushed', async () => (missing().length === 0 ? true : undefined), 40_000).catch(() => undefined);
-    expect(missing(), `not received over OTLP after ${receiver.exports} exports\n${demo!.output().slice(-1500)}`).to.deep.equal([]);
+    await eventually(
+      'every documented name pushed',
+      async () => (missing().length === 0 ? true : undefined),
+      40_000,
+    ).catch(() => undefined);
+    expect(
+      missing(),
+      `not received over OTLP after ${receiver.exports} exports\n${demo!.output().slice(-1500)}`,
+    ).to.deep.equal([]);
     expect(receiver.resourceAttributes.get('service.name')).to.equal('tuist-demo-otlp');
   });
 
   it('extension metrics arrive too, and nothing listens on the Prometheus port', async () => {
-    const missing = catalog.filter((d) => d.extension && !NOT_IN_DEMO.has(d.name) && !receiver.metricNames.has(d.name)).map((d) => d.name);
+    const missing = catalog
+      .filter((d) => d.extension && !NOT_IN_DEMO.has(d.name) && !receiver.metricNames.has(d.name))
+      .map((d) => d.name);
     expect(missing).to.deep.equal([]);
     // Started with --metrics-port 0: the Prometheus endpoint, were it on, would be printed with the port it got.
     expect(demo!.metricsUrl, 'the Prometheus endpoint must be off when OTEL_METRICS_EXPORTER=otlp').to.equal(undefined);
@@ -127,7 +140,11 @@ describe('examples: the demo pushing OTLP (OTEL_METRICS_EXPORTER=otlp) and sendi
   it('the three page sections carry the PostHog browser snippet, served with the local posthog-js bundle', async () => {
     const page = async (p: string) => (await fetch(`${demo!.url}${p}`)).text();
     const [marketing, dashboard, docs] = await Promise.all([page('/'), page('/dashboard'), page('/api/docs')]);
-    for (const [html, section] of [[marketing, 'marketing'], [dashboard, 'dashboard'], [docs, 'api-docs']] as const) {
+    for (const [html, section] of [
+      [marketing, 'marketing'],
+      [dashboard, 'dashboard'],
+      [docs, 'api-docs'],
+    ] as const) {
       expect(html, section).to.include('/assets/posthog.js');
       expect(html, section).to.include('phc_demo_key');
       expect(html, section).to.include(`"${section}"`);
@@ -142,18 +159,31 @@ describe('examples: the demo pushing OTLP (OTEL_METRICS_EXPORTER=otlp) and sendi
   it('server-side analytics events reach PostHog with their page section', async () => {
     const want = ['$pageview', 'preview_upload', 'preview_download', 'authentication_token_refresh_error'];
     const missing = () => want.filter((e) => !receiver.events.some((x) => x.event === e));
-    await eventually('analytics events received', async () => (missing().length === 0 ? true : undefined), 30_000).catch(() => undefined);
+    await eventually(
+      'analytics events received',
+      async () => (missing().length === 0 ? true : undefined),
+      30_000,
+    ).catch(() => undefined);
     expect(missing()).to.deep.equal([]);
     expect([...receiver.apiKeys]).to.deep.equal(['phc_demo_key']);
-    const sections = new Set(receiver.events.filter((e) => e.event === '$pageview').map((e) => e.properties?.page_section));
-    await eventually('page views of the three sections', async () => {
-      for (const e of receiver.events) if (e.event === '$pageview') sections.add(e.properties?.page_section);
-      return sections.size === 3 ? true : undefined;
-    }, 20_000).catch(() => undefined);
+    const sections = new Set(
+      receiver.events.filter((e) => e.event === '$pageview').map((e) => e.properties?.page_section),
+    );
+    await eventually(
+      'page views of the three sections',
+      async () => {
+        for (const e of receiver.events) if (e.event === '$pageview') sections.add(e.properties?.page_section);
+        return sections.size === 3 ? true : undefined;
+      },
+      20_000,
+    ).catch(() => undefined);
     expect([...sections].sort()).to.deep.equal(['api-docs', 'dashboard', 'marketing']);
-    for (const e of receiver.events) expect(e.properties?.page_section, e.event).to.be.oneOf(['marketing', 'dashboard', 'api-docs']);
+    for (const e of receiver.events)
+      expect(e.properties?.page_section, e.event).to.be.oneOf(['marketing', 'dashboard', 'api-docs']);
     // The dashboard visitor is the signed-in demo user; marketing visitors are anonymous.
-    const dashboardViews = receiver.events.filter((e) => e.event === '$pageview' && e.properties?.page_section === 'dashboard');
+    const dashboardViews = receiver.events.filter(
+      (e) => e.event === '$pageview' && e.properties?.page_section === 'dashboard',
+    );
     expect(new Set(dashboardViews.map((e) => e.distinct_id)).size).to.equal(1);
   });
 });

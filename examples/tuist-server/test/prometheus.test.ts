@@ -4,7 +4,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { catalog } from '@tuist-telemetry/core';
-import { findPrometheus, requireService, startPrometheus, type PrometheusServer, type PromSeries } from '@tuist-telemetry/testing';
+import {
+  findPrometheus,
+  requireService,
+  startPrometheus,
+  type PrometheusServer,
+  type PromSeries,
+} from '@tuist-telemetry/testing';
 import { catalogEntryFor, dashboardQueries, metricNamesIn, readDashboards, resolveVariables } from './dashboards.js';
 import { eventually, startDemoProcess, type DemoProcess } from './demo-process.js';
 
@@ -36,7 +42,12 @@ describe('examples: the demo scraped by a real Prometheus; Grafana dashboards ch
   let prom: PrometheusServer | undefined;
 
   before(async function () {
-    requireService(this, 'Prometheus', findPrometheus() !== undefined, 'apt-get install prometheus, or set PROMETHEUS_BIN');
+    requireService(
+      this,
+      'Prometheus',
+      findPrometheus() !== undefined,
+      'apt-get install prometheus, or set PROMETHEUS_BIN',
+    );
     demo = await startDemoProcess({ args: ['--load-interval-ms', '50'] });
     prom = await startPrometheus({ targets: [`127.0.0.1:${demo.metricsPort!}`], scrapeIntervalSeconds: 1 });
   });
@@ -52,8 +63,15 @@ describe('examples: the demo scraped by a real Prometheus; Grafana dashboards ch
       const names = new Set(await prom!.metricNames());
       return documented.filter((d) => !sampleNamesOf(d.name).every((n) => names.has(n))).map((d) => d.name);
     };
-    await eventually('every documented metric in Prometheus', async () => ((await missingNow()).length === 0 ? true : undefined), 40_000).catch(() => undefined);
-    expect(await missingNow(), `documented metrics without a series in Prometheus\n${demo!.output().slice(-2000)}`).to.deep.equal([]);
+    await eventually(
+      'every documented metric in Prometheus',
+      async () => ((await missingNow()).length === 0 ? true : undefined),
+      40_000,
+    ).catch(() => undefined);
+    expect(
+      await missingNow(),
+      `documented metrics without a series in Prometheus\n${demo!.output().slice(-2000)}`,
+    ).to.deep.equal([]);
 
     // Gauges may legitimately be 0 (an empty checkout queue); counters and histograms must have counted.
     const counted = documented.filter((d) => d.type !== 'gauge');
@@ -65,7 +83,11 @@ describe('examples: the demo scraped by a real Prometheus; Grafana dashboards ch
       }
       return zero;
     };
-    await eventually('every documented counter and histogram above 0', async () => ((await zeroNow()).length === 0 ? true : undefined), 30_000).catch(() => undefined);
+    await eventually(
+      'every documented counter and histogram above 0',
+      async () => ((await zeroNow()).length === 0 ? true : undefined),
+      30_000,
+    ).catch(() => undefined);
     expect(await zeroNow(), 'documented counters/histograms still at 0').to.deep.equal([]);
   });
 
@@ -80,7 +102,9 @@ describe('examples: the demo scraped by a real Prometheus; Grafana dashboards ch
     const queries = dashboardQueries();
     expect(queries.length).to.be.greaterThan(60);
     // A window that spans everything since the demo started: every series that ever changed has a rate.
-    const pending = new Map(queries.map((q) => [`${q.dashboard} / ${q.panel}: ${q.expr}`, resolveVariables(q.expr, '5m')]));
+    const pending = new Map(
+      queries.map((q) => [`${q.dashboard} / ${q.panel}: ${q.expr}`, resolveVariables(q.expr, '5m')]),
+    );
     const rejected: string[] = [];
     await eventually(
       'every dashboard expression returns data',
@@ -118,25 +142,48 @@ describe('examples: the demo scraped by a real Prometheus; Grafana dashboards ch
     expect(unknown, 'metrics missing from the catalog').to.deep.equal([]);
     // Each documented family is charted somewhere.
     const families = new Set(catalog.filter((d) => used.has(d.name)).map((d) => d.family));
-    for (const f of ['runs', 'cache', 'previews', 'storage', 'authentication', 'projects', 'accounts', 'database', 'http', 'runtime']) {
+    for (const f of [
+      'runs',
+      'cache',
+      'previews',
+      'storage',
+      'authentication',
+      'projects',
+      'accounts',
+      'database',
+      'http',
+      'runtime',
+    ]) {
       expect(families, `family ${f}`).to.include(f);
     }
   });
 
   it('the name check catches a metric outside the catalog (and reads names the way PromQL does)', () => {
-    const expr = 'histogram_quantile(0.95, sum by (le, name) (rate(tuist_runs_duration_milliseconds_bucket{instance=~"$instance",name!="x_total"}[$__rate_interval]))) / 1e9 + on(instance) group_left tuist_made_up_total';
+    const expr =
+      'histogram_quantile(0.95, sum by (le, name) (rate(tuist_runs_duration_milliseconds_bucket{instance=~"$instance",name!="x_total"}[$__rate_interval]))) / 1e9 + on(instance) group_left tuist_made_up_total';
     expect(metricNamesIn(expr)).to.deep.equal(['tuist_runs_duration_milliseconds_bucket', 'tuist_made_up_total']);
-    expect(catalogEntryFor('tuist_runs_duration_milliseconds_bucket', catalog)?.name).to.equal('tuist_runs_duration_milliseconds');
+    expect(catalogEntryFor('tuist_runs_duration_milliseconds_bucket', catalog)?.name).to.equal(
+      'tuist_runs_duration_milliseconds',
+    );
     expect(catalogEntryFor('tuist_storage_get_object_size_count', catalog)?.type).to.equal('counter');
     expect(catalogEntryFor('tuist_made_up_total', catalog)).to.equal(undefined);
     expect(catalogEntryFor('tuist_runs_total_bucket', catalog)).to.equal(undefined);
   });
 
   it('the dashboard files are what build-dashboards.mjs writes, with unique panel ids and the two variables', () => {
-    const r = spawnSync(process.execPath, ['examples/grafana/build-dashboards.mjs', '--check'], { cwd: root, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['examples/grafana/build-dashboards.mjs', '--check'], {
+      cwd: root,
+      encoding: 'utf8',
+    });
     expect(r.status, r.stderr).to.equal(0);
     const dashboards = readDashboards();
-    expect(dashboards.map((d) => d.file)).to.deep.equal(['tuist-database.json', 'tuist-http-client.json', 'tuist-node-runtime.json', 'tuist-runs-cache.json', 'tuist-storage.json']);
+    expect(dashboards.map((d) => d.file)).to.deep.equal([
+      'tuist-database.json',
+      'tuist-http-client.json',
+      'tuist-node-runtime.json',
+      'tuist-runs-cache.json',
+      'tuist-storage.json',
+    ]);
     for (const d of dashboards) {
       const ids = d.json.panels.map((p) => p.id);
       expect(new Set(ids).size, d.file).to.equal(ids.length);
@@ -164,7 +211,10 @@ describe('examples: the demo scraped by a real Prometheus; Grafana dashboards ch
   it('examples/prometheus/prometheus.yml is a valid Prometheus configuration scraping :9091 every 15 s', function () {
     const promtool = path.join(path.dirname(findPrometheus()!), 'promtool');
     requireService(this, 'promtool', existsSync(promtool), `not found next to ${findPrometheus()}`);
-    const r = spawnSync(promtool, ['check', 'config', 'examples/prometheus/prometheus.yml'], { cwd: root, encoding: 'utf8' });
+    const r = spawnSync(promtool, ['check', 'config', 'examples/prometheus/prometheus.yml'], {
+      cwd: root,
+      encoding: 'utf8',
+    });
     expect(r.status, r.stdout + r.stderr).to.equal(0);
     const text = readFileSync(path.join(root, 'examples/prometheus/prometheus.yml'), 'utf8');
     expect(text).to.match(/scrape_interval: 15s/);

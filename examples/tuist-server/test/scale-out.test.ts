@@ -1,12 +1,30 @@
 import { expect } from 'chai';
-import { findPrometheus, requireService, scrape, startPostgres, startPrometheus, startS3Server, sum, type Postgres, type PrometheusServer, type S3Server } from '@tuist-telemetry/testing';
+import {
+  findPrometheus,
+  requireService,
+  scrape,
+  startPostgres,
+  startPrometheus,
+  startS3Server,
+  sum,
+  type Postgres,
+  type PrometheusServer,
+  type S3Server,
+} from '@tuist-telemetry/testing';
 import { eventually, startDemoProcess, type DemoProcess } from './demo-process.js';
 
 /** Runs each instance records: instance i reports RUNS[i] runs (the same label sets on every instance). */
 const RUNS = [3, 5, 7];
 
-async function postRun(base: string, run: { name: string; is_ci: boolean; status: 0 | 1; duration_ms: number }): Promise<void> {
-  const res = await fetch(`${base}/api/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(run) });
+async function postRun(
+  base: string,
+  run: { name: string; is_ci: boolean; status: 0 | 1; duration_ms: number },
+): Promise<void> {
+  const res = await fetch(`${base}/api/runs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(run),
+  });
   await res.arrayBuffer();
   if (res.status !== 201) throw new Error(`POST /api/runs answered ${res.status}`);
 }
@@ -19,18 +37,44 @@ describe('examples: three demo instances, one Prometheus scraping all of them', 
   let prom: PrometheusServer | undefined;
 
   before(async function () {
-    requireService(this, 'Prometheus', findPrometheus() !== undefined, 'apt-get install prometheus, or set PROMETHEUS_BIN');
+    requireService(
+      this,
+      'Prometheus',
+      findPrometheus() !== undefined,
+      'apt-get install prometheus, or set PROMETHEUS_BIN',
+    );
     // One storage and one database shared by the fleet, as in production.
-    [s3, pg] = await Promise.all([startS3Server({ from: import.meta.url, buckets: ['tuist'] }), startPostgres({ from: import.meta.url })]);
-    const env = { S3_ENDPOINT: s3.endpoint, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', DATABASE_URL: pg.url };
+    [s3, pg] = await Promise.all([
+      startS3Server({ from: import.meta.url, buckets: ['tuist'] }),
+      startPostgres({ from: import.meta.url }),
+    ]);
+    const env = {
+      S3_ENDPOINT: s3.endpoint,
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      DATABASE_URL: pg.url,
+    };
     instances = await Promise.all(RUNS.map(() => startDemoProcess({ args: ['--no-load'], env })));
-    prom = await startPrometheus({ targets: instances.map((d) => `127.0.0.1:${d.metricsPort!}`), scrapeIntervalSeconds: 1 });
+    prom = await startPrometheus({
+      targets: instances.map((d) => `127.0.0.1:${d.metricsPort!}`),
+      scrapeIntervalSeconds: 1,
+    });
 
     await Promise.all(
       instances.map(async (d, i) => {
         for (let n = 0; n < RUNS[i]!; n++) {
           // Every instance records the same label set first, then instance-specific ones.
-          await postRun(d.url, n === 0 ? { name: 'build', is_ci: true, status: 0, duration_ms: 1200 } : { name: n % 2 ? 'test' : 'generate', is_ci: n % 3 === 0, status: n === 4 ? 1 : 0, duration_ms: 100 * n });
+          await postRun(
+            d.url,
+            n === 0
+              ? { name: 'build', is_ci: true, status: 0, duration_ms: 1200 }
+              : {
+                  name: n % 2 ? 'test' : 'generate',
+                  is_ci: n % 3 === 0,
+                  status: n === 4 ? 1 : 0,
+                  duration_ms: 100 * n,
+                },
+          );
         }
       }),
     );
@@ -49,7 +93,11 @@ describe('examples: three demo instances, one Prometheus scraping all of them', 
   it('sum(tuist_runs_total) in Prometheus equals the total the three instances recorded', async () => {
     const total = RUNS.reduce((a, b) => a + b, 0);
     const value = async () => Number((await prom!.vector('sum(tuist_runs_total)'))[0]?.value[1] ?? NaN);
-    await eventually('Prometheus has scraped every run', async () => ((await value()) === total ? true : undefined), 30_000).catch(() => undefined);
+    await eventually(
+      'Prometheus has scraped every run',
+      async () => ((await value()) === total ? true : undefined),
+      30_000,
+    ).catch(() => undefined);
     expect(await value()).to.equal(total);
   });
 

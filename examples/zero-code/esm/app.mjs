@@ -5,7 +5,14 @@
 // Settings: DATABASE_URL, S3_ENDPOINT (an S3-compatible store; the demo credentials of s3rver by default).
 import pg from 'pg';
 import PgBoss from 'pg-boss';
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import express from 'express';
 import Fastify from 'fastify';
 
@@ -49,7 +56,13 @@ await fastify.listen({ port: 0, host: '127.0.0.1' });
 
 const expressUrl = `http://127.0.0.1:${expressServer.address().port}`;
 const fastifyUrl = `http://127.0.0.1:${fastify.server.address().port}`;
-for (const url of [`${expressUrl}/projects/tuist`, `${expressUrl}/projects/other`, `${expressUrl}/no/such/page`, `${fastifyUrl}/builds/1`, `${fastifyUrl}/builds/2`]) {
+for (const url of [
+  `${expressUrl}/projects/tuist`,
+  `${expressUrl}/projects/other`,
+  `${expressUrl}/no/such/page`,
+  `${fastifyUrl}/builds/1`,
+  `${fastifyUrl}/builds/2`,
+]) {
   await (await fetch(url)).text();
 }
 

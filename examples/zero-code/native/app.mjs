@@ -13,7 +13,10 @@ if (globalThis.Bun) {
       '/boom': () => {
         throw new Error('boom (expected: a handler that throws)');
       },
-      '/projects/:handle': { GET: (req) => new Response(`project ${req.params.handle}`), POST: async () => new Response('created', { status: 201 }) },
+      '/projects/:handle': {
+        GET: (req) => new Response(`project ${req.params.handle}`),
+        POST: async () => new Response('created', { status: 201 }),
+      },
     },
     fetch: () => new Response('not found', { status: 404 }),
   });
@@ -28,7 +31,14 @@ if (globalThis.Bun) {
   url = `http://127.0.0.1:${server.addr.port}`;
   stop = () => server.shutdown();
 }
-for (const [path, method] of [['/builds/1', 'GET'], ['/builds/2', 'GET'], ['/projects/tuist', 'GET'], ['/projects/tuist', 'POST'], ['/nothing', 'GET'], ['/boom', 'GET']]) {
+for (const [path, method] of [
+  ['/builds/1', 'GET'],
+  ['/builds/2', 'GET'],
+  ['/projects/tuist', 'GET'],
+  ['/projects/tuist', 'POST'],
+  ['/nothing', 'GET'],
+  ['/boom', 'GET'],
+]) {
   await (await fetch(url + path, { method })).text();
 }
 console.log('READY ' + JSON.stringify({ url }));

@@ -6,7 +6,10 @@ const { UndiciInstrumentation } = require('@opentelemetry/instrumentation-undici
 const { createMetricReader, tuistInstrumentations } = require('@tuist-telemetry/core');
 
 const tuist = tuistInstrumentations();
-const sdk = new NodeSDK({ metricReader: createMetricReader(), instrumentations: [new UndiciInstrumentation(), ...tuist] });
+const sdk = new NodeSDK({
+  metricReader: createMetricReader(),
+  instrumentations: [new UndiciInstrumentation(), ...tuist],
+});
 sdk.start();
 
 // Libraries are loaded after sdk.start(), as NodeSDK asks.

@@ -1,5 +1,16 @@
 import { expect } from 'chai';
-import { findPrometheus, requireService, startPostgres, startPrometheus, startS3Server, traceReceiver, type ExemplarSeries, type Postgres, type PrometheusServer, type S3Server } from '@tuist-telemetry/testing';
+import {
+  findPrometheus,
+  requireService,
+  startPostgres,
+  startPrometheus,
+  startS3Server,
+  traceReceiver,
+  type ExemplarSeries,
+  type Postgres,
+  type PrometheusServer,
+  type S3Server,
+} from '@tuist-telemetry/testing';
 import { runApp } from './run-app.js';
 
 const TRACE_ID = /^[0-9a-f]{32}$/;
@@ -8,8 +19,16 @@ describe('exemplars end to end: a real Prometheus with exemplar storage scraping
   let postgres: Postgres;
   let s3: S3Server;
   before(async function () {
-    requireService(this, 'Prometheus', findPrometheus() !== undefined, 'set PROMETHEUS_BIN or apt-get install prometheus');
-    [postgres, s3] = await Promise.all([startPostgres({ from: import.meta.url }), startS3Server({ from: import.meta.url })]);
+    requireService(
+      this,
+      'Prometheus',
+      findPrometheus() !== undefined,
+      'set PROMETHEUS_BIN or apt-get install prometheus',
+    );
+    [postgres, s3] = await Promise.all([
+      startPostgres({ from: import.meta.url }),
+      startS3Server({ from: import.meta.url }),
+    ]);
   });
   after(async () => {
     await Promise.all([postgres?.stop(), s3?.stop()]);
@@ -39,10 +58,18 @@ describe('exemplars end to end: a real Prometheus with exemplar storage scraping
         if (found.length > 0) break;
         await new Promise((r) => setTimeout(r, 500));
       }
-      const ids = new Set(found.flatMap((s) => s.exemplars.flatMap((e) => Object.values(e.labels).filter((v) => TRACE_ID.test(v)))));
-      expect(ids.size, `exemplars of the tuist histograms:\n${JSON.stringify(found).slice(0, 2000)}\n${app.output()}`).to.be.greaterThan(0);
+      const ids = new Set(
+        found.flatMap((s) => s.exemplars.flatMap((e) => Object.values(e.labels).filter((v) => TRACE_ID.test(v)))),
+      );
+      expect(
+        ids.size,
+        `exemplars of the tuist histograms:\n${JSON.stringify(found).slice(0, 2000)}\n${app.output()}`,
+      ).to.be.greaterThan(0);
       const families = new Set(found.map((s) => s.seriesLabels.__name__));
-      expect([...families].some((n) => n!.startsWith('tuist_http_server_request_duration')), [...families].join(', ')).to.equal(true);
+      expect(
+        [...families].some((n) => n!.startsWith('tuist_http_server_request_duration')),
+        [...families].join(', '),
+      ).to.equal(true);
       const received = new Set(rx.spans.map((s) => s.traceId.toLowerCase()));
       for (const id of ids) expect(received.has(id), `trace ${id} reached the receiver`).to.equal(true);
     } finally {

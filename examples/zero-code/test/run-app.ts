@@ -9,7 +9,12 @@ const dir = fileURLToPath(new URL('..', import.meta.url));
  * resolves once it said READY. `command` is the runtime's binary (this Node by default; Bun or Deno with their own
  * preload `args`).
  */
-export function runApp(entry: string, env: Record<string, string>, args = ['--import', '@tuist-telemetry/core/register'], command = process.execPath) {
+export function runApp(
+  entry: string,
+  env: Record<string, string>,
+  args = ['--import', '@tuist-telemetry/core/register'],
+  command = process.execPath,
+) {
   // Plain node on the built packages, as a user runs it (no tsx, no source condition).
   const child = spawn(command, [...args, entry], {
     cwd: dir,
@@ -45,4 +50,3 @@ export function runApp(entry: string, env: Record<string, string>, args = ['--im
     },
   };
 }
-

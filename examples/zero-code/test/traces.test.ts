@@ -9,7 +9,10 @@ describe('zero code with traces: OTEL_TRACES_EXPORTER=otlp and the stock instrum
   let postgres: Postgres;
   let s3: S3Server;
   before(async () => {
-    [postgres, s3] = await Promise.all([startPostgres({ from: import.meta.url }), startS3Server({ from: import.meta.url })]);
+    [postgres, s3] = await Promise.all([
+      startPostgres({ from: import.meta.url }),
+      startS3Server({ from: import.meta.url }),
+    ]);
   });
   after(async () => {
     await Promise.all([postgres?.stop(), s3?.stop()]);
@@ -30,12 +33,25 @@ describe('zero code with traces: OTEL_TRACES_EXPORTER=otlp and the stock instrum
       await app.ready;
       const until = Date.now() + 20_000;
       const pairs = () =>
-        rx.spans.filter((s) => s.kind === SERVER && rx.spans.some((c) => c.kind === CLIENT && c.spanId === s.parentSpanId && c.traceId === s.traceId));
-      while (Date.now() < until && (pairs().length < 5 || !rx.spans.some((s) => s.attributes?.some((a) => a.key.startsWith('db.'))))) {
+        rx.spans.filter(
+          (s) =>
+            s.kind === SERVER &&
+            rx.spans.some((c) => c.kind === CLIENT && c.spanId === s.parentSpanId && c.traceId === s.traceId),
+        );
+      while (
+        Date.now() < until &&
+        (pairs().length < 5 || !rx.spans.some((s) => s.attributes?.some((a) => a.key.startsWith('db.'))))
+      ) {
         await new Promise((r) => setTimeout(r, 100));
       }
-      expect(pairs().length, `server spans whose parent is a fetch span, of:\n${rx.spans.map((s) => `${s.kind} ${s.name}`).join('\n')}\n${app.output()}`).to.be.at.least(5);
-      expect(rx.spans.some((s) => s.attributes?.some((a) => a.key.startsWith('db.'))), 'instrumentation-pg spans').to.equal(true);
+      expect(
+        pairs().length,
+        `server spans whose parent is a fetch span, of:\n${rx.spans.map((s) => `${s.kind} ${s.name}`).join('\n')}\n${app.output()}`,
+      ).to.be.at.least(5);
+      expect(
+        rx.spans.some((s) => s.attributes?.some((a) => a.key.startsWith('db.'))),
+        'instrumentation-pg spans',
+      ).to.equal(true);
     } finally {
       await app.stop();
       await rx.close();

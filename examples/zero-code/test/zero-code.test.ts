@@ -1,6 +1,14 @@
 import { expect } from 'chai';
 import { catalog } from '@tuist-telemetry/core';
-import { samples, scrape, startPostgres, startS3Server, type Exposition, type Postgres, type S3Server } from '@tuist-telemetry/testing';
+import {
+  samples,
+  scrape,
+  startPostgres,
+  startS3Server,
+  type Exposition,
+  type Postgres,
+  type S3Server,
+} from '@tuist-telemetry/testing';
 import { runApp } from './run-app.js';
 
 const families = (family: string) => catalog.filter((d) => d.family === family).map((d) => d.name);
@@ -11,7 +19,10 @@ describe('zero code: node --import (or --require) @tuist-telemetry/core/register
   let postgres: Postgres;
   let s3: S3Server;
   before(async () => {
-    [postgres, s3] = await Promise.all([startPostgres({ from: import.meta.url }), startS3Server({ from: import.meta.url })]);
+    [postgres, s3] = await Promise.all([
+      startPostgres({ from: import.meta.url }),
+      startS3Server({ from: import.meta.url }),
+    ]);
   });
   after(async () => {
     await Promise.all([postgres?.stop(), s3?.stop()]);
@@ -56,7 +67,9 @@ describe('zero code: node --import (or --require) @tuist-telemetry/core/register
         const ok = samples(exp, 'tuist_repo_query_count', { result: 'ok' }).reduce((a, s) => a + s.value, 0);
         // The app's own pool ran 3 queries that succeeded; pg-boss ran its schema set-up and the job through its own.
         expect(ok, 'queries of the pg-boss pool are counted too').to.be.greaterThan(10);
-        expect(samples(exp, 'tuist_repo_query_count', { result: 'error' }).reduce((a, s) => a + s.value, 0)).to.be.greaterThan(0);
+        expect(
+          samples(exp, 'tuist_repo_query_count', { result: 'error' }).reduce((a, s) => a + s.value, 0),
+        ).to.be.greaterThan(0);
       });
 
       it('every documented HTTP client family has samples from fetch', () => {
@@ -77,7 +90,8 @@ describe('zero code: node --import (or --require) @tuist-telemetry/core/register
       });
 
       it('S3 commands of a plain S3Client are recorded', () => {
-        for (const name of ['tuist_storage_command_count', 'tuist_storage_command_duration_milliseconds']) expect(has(exp, name), name).to.equal(true);
+        for (const name of ['tuist_storage_command_count', 'tuist_storage_command_duration_milliseconds'])
+          expect(has(exp, name), name).to.equal(true);
         const commands = new Set(samples(exp, 'tuist_storage_command_count').map((s) => s.labels.command));
         for (const c of ['PutObject', 'GetObject', 'HeadObject', 'ListObjectsV2']) expect(commands).to.include(c);
       });
@@ -112,7 +126,8 @@ describe('zero code: node --import (or --require) @tuist-telemetry/core/register
     });
 
     it('one /metrics: catalog (counted once), the stock instrumentation and the app instrument', () => {
-      const total = (name: string, labels: Record<string, string> = {}) => samples(exp, name, labels).reduce((a, s) => a + s.value, 0);
+      const total = (name: string, labels: Record<string, string> = {}) =>
+        samples(exp, name, labels).reduce((a, s) => a + s.value, 0);
       expect(total('tuist_repo_query_count', { result: 'ok' })).to.equal(2);
       expect(total('tuist_http_request_count')).to.equal(3);
       expect(total('tuist_http_server_requests_total')).to.equal(3);

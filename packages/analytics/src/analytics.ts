@@ -80,7 +80,11 @@ export class Analytics {
     if (this.enabled) {
       this.transport = new PostHogTransport(this.config, {
         dropped: (reason, count) => this.countDropped(reason, count),
-        sendFailed: (err) => this.warnings.warn('send', `@tuist-telemetry/analytics: could not send events to ${this.origin}: ${messageOf(err)}`),
+        sendFailed: (err) =>
+          this.warnings.warn(
+            'send',
+            `@tuist-telemetry/analytics: could not send events to ${this.origin}: ${messageOf(err)}`,
+          ),
       });
       this.attachTelemetry();
     }
@@ -134,7 +138,11 @@ export class Analytics {
           continue;
         }
         if (this.enabled) this.users.upsert(id).groups[type] = key;
-        this.send('$groupidentify', section, id, { $group_type: type, $group_key: key, $group_set: ref.name !== undefined ? { name: String(ref.name) } : {} });
+        this.send('$groupidentify', section, id, {
+          $group_type: type,
+          $group_key: key,
+          $group_set: ref.name !== undefined ? { name: String(ref.name) } : {},
+        });
       }
     });
   }
@@ -142,7 +150,8 @@ export class Analytics {
   /** A custom event. Without `distinctId` it is anonymous: random in-memory id, `$process_person_profile: false`. */
   capture(input: CaptureInput): void {
     this.guard(() => {
-      if (typeof input?.event !== 'string' || input.event.trim() === '') return this.invalid('capture() needs an event name');
+      if (typeof input?.event !== 'string' || input.event.trim() === '')
+        return this.invalid('capture() needs an event name');
       this.send(input.event, input.section, input.distinctId, input.properties, input.groups);
     });
   }
@@ -175,7 +184,10 @@ export class Analytics {
         this.rejectSection(options?.section);
         return '';
       }
-      return renderSnippet({ apiKey: this.config.apiKey!, host: this.config.host!, scriptSrc: this.config.scriptSrc! }, options);
+      return renderSnippet(
+        { apiKey: this.config.apiKey!, host: this.config.host!, scriptSrc: this.config.scriptSrc! },
+        options,
+      );
     } catch (err) {
       this.warnings.warn('snippet', `@tuist-telemetry/analytics: browserSnippet() failed: ${messageOf(err)}`);
       return '';
@@ -209,7 +221,12 @@ export class Analytics {
 
   /** `authentication_token_refresh_error` */
   tokenRefreshError(input: TokenRefreshErrorInput = {}): void {
-    this.serverEvent(TUIST_EVENTS.tokenRefreshError, input, input?.userId, input?.reason !== undefined ? { reason: String(input.reason) } : {});
+    this.serverEvent(
+      TUIST_EVENTS.tokenRefreshError,
+      input,
+      input?.userId,
+      input?.reason !== undefined ? { reason: String(input.reason) } : {},
+    );
   }
 
   /**
@@ -248,7 +265,11 @@ export class Analytics {
       if (id !== undefined && user && identify) this.rememberUser(id, user);
       this.pageview({ url, section, distinctId: id, referrer });
     },
-    hookFailed: (hook, err) => this.warnings.warn(`hook:${hook}`, `@tuist-telemetry/analytics: ${hook} threw; no page view recorded: ${messageOf(err)}`),
+    hookFailed: (hook, err) =>
+      this.warnings.warn(
+        `hook:${hook}`,
+        `@tuist-telemetry/analytics: ${hook} threw; no page view recorded: ${messageOf(err)}`,
+      ),
   };
 
   /** Identifies a request's user the first time (or when their email/alias changed) and follows their groups. */
@@ -272,7 +293,13 @@ export class Analytics {
     if (any) this.group({ distinctId: id, ...changed });
   }
 
-  private serverEvent(event: string, input: { section?: PageSection; properties?: Readonly<Properties> } | undefined, userId: unknown, props: Properties, refs?: { project?: GroupRef; organization?: GroupRef }): void {
+  private serverEvent(
+    event: string,
+    input: { section?: PageSection; properties?: Readonly<Properties> } | undefined,
+    userId: unknown,
+    props: Properties,
+    refs?: { project?: GroupRef; organization?: GroupRef },
+  ): void {
     this.guard(() => {
       const groups: Record<string, string> = {};
       for (const type of GROUP_TYPES) {
@@ -280,7 +307,12 @@ export class Analytics {
         if (key !== undefined) groups[type] = key;
       }
       const distinctId = idOf(userId);
-      if (event !== TUIST_EVENTS.previewDownloaded && event !== TUIST_EVENTS.previewUploaded && event !== TUIST_EVENTS.tokenRefreshError && distinctId === undefined) {
+      if (
+        event !== TUIST_EVENTS.previewDownloaded &&
+        event !== TUIST_EVENTS.previewUploaded &&
+        event !== TUIST_EVENTS.tokenRefreshError &&
+        distinctId === undefined
+      ) {
         return this.invalid(`${event}: userId is missing`);
       }
       this.send(event, input?.section ?? 'dashboard', distinctId, { ...input?.properties, ...props }, groups);
@@ -293,12 +325,21 @@ export class Analytics {
   }
 
   /** The one path every event takes: validation, `page_section`, anonymous handling, remembered groups. */
-  private send(event: string, section: unknown, distinctId: unknown, properties?: Readonly<Properties>, groups?: Groups): void {
+  private send(
+    event: string,
+    section: unknown,
+    distinctId: unknown,
+    properties?: Readonly<Properties>,
+    groups?: Groups,
+  ): void {
     if (!isPageSection(section)) return this.rejectSection(section);
     const transport = this.transport;
     if (!transport) return;
     if (this.closed) {
-      this.warnings.warn('closed', `@tuist-telemetry/analytics: "${event}" was captured after shutdown() and was dropped`);
+      this.warnings.warn(
+        'closed',
+        `@tuist-telemetry/analytics: "${event}" was captured after shutdown() and was dropped`,
+      );
       return this.countDropped('shutdown', 1);
     }
     if (this.registeredWith === undefined) this.attachTelemetry();
@@ -318,7 +359,12 @@ export class Analytics {
         if (k !== undefined) merged[type] = k;
       }
     }
-    transport.capture({ distinctId: id, event, properties: props, ...(Object.keys(merged).length ? { groups: merged } : {}) });
+    transport.capture({
+      distinctId: id,
+      event,
+      properties: props,
+      ...(Object.keys(merged).length ? { groups: merged } : {}),
+    });
   }
 
   private rejectSection(section: unknown): void {

@@ -33,7 +33,9 @@ function nonEmpty(v: string | undefined): string | undefined {
 function integer(source: string, raw: unknown, min: number, max: number, fallback: number): number {
   if (raw === undefined) return fallback;
   if (typeof raw !== 'number' || !Number.isInteger(raw) || raw < min || raw > max) {
-    throw new AnalyticsConfigError(`createAnalytics: ${source} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+    throw new AnalyticsConfigError(
+      `createAnalytics: ${source} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`,
+    );
   }
   return raw;
 }
@@ -43,7 +45,9 @@ function httpUrl(source: string, raw: string): URL {
   try {
     url = new URL(raw);
   } catch {
-    throw new AnalyticsConfigError(`${source} must be an absolute http(s) URL such as https://eu.i.posthog.com, got ${JSON.stringify(raw)}`);
+    throw new AnalyticsConfigError(
+      `${source} must be an absolute http(s) URL such as https://eu.i.posthog.com, got ${JSON.stringify(raw)}`,
+    );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new AnalyticsConfigError(`${source} must use http or https, got ${JSON.stringify(raw)}`);
@@ -57,7 +61,9 @@ const halfConfiguredWarned = new Set<string>();
 
 /** Only one of the two PostHog settings: analytics stays off, and says so once per process (a typo, usually). */
 function warnHalfConfigured(missingKey: boolean, env: Readonly<Record<string, string | undefined>>): void {
-  const [set, missing] = missingKey ? ['TUIST_POSTHOG_URL (options.host)', 'TUIST_POSTHOG_API_KEY (options.apiKey)'] : ['TUIST_POSTHOG_API_KEY (options.apiKey)', 'TUIST_POSTHOG_URL (options.host)'];
+  const [set, missing] = missingKey
+    ? ['TUIST_POSTHOG_URL (options.host)', 'TUIST_POSTHOG_API_KEY (options.apiKey)']
+    : ['TUIST_POSTHOG_API_KEY (options.apiKey)', 'TUIST_POSTHOG_URL (options.host)'];
   if (halfConfiguredWarned.has(missing)) return;
   halfConfiguredWarned.add(missing);
   installDefaultDiagLogger(env);
@@ -65,7 +71,8 @@ function warnHalfConfigured(missingKey: boolean, env: Readonly<Record<string, st
 }
 
 export function resolveConfig(options: AnalyticsOptions = {}): ResolvedAnalyticsConfig {
-  if (options === null || typeof options !== 'object') throw new AnalyticsConfigError('createAnalytics(options): options must be an object');
+  if (options === null || typeof options !== 'object')
+    throw new AnalyticsConfigError('createAnalytics(options): options must be an object');
   const env = options.env ?? process.env;
   const apiKey = nonEmpty(options.apiKey) ?? nonEmpty(env.TUIST_POSTHOG_API_KEY);
   const rawHost = nonEmpty(options.host) ?? nonEmpty(env.TUIST_POSTHOG_URL);
@@ -75,13 +82,17 @@ export function resolveConfig(options: AnalyticsOptions = {}): ResolvedAnalytics
 
   const scriptSrc = nonEmpty(options.scriptSrc);
   if (scriptSrc !== undefined && !/^(https?:\/\/|\/)/.test(scriptSrc)) {
-    throw new AnalyticsConfigError(`options.scriptSrc must be an absolute http(s) URL or a path starting with "/", got ${JSON.stringify(options.scriptSrc)}`);
+    throw new AnalyticsConfigError(
+      `options.scriptSrc must be an absolute http(s) URL or a path starting with "/", got ${JSON.stringify(options.scriptSrc)}`,
+    );
   }
 
   const flushAt = integer('options.flushAt', options.flushAt, 1, 10_000, 20);
   const maxQueueSize = integer('options.maxQueueSize', options.maxQueueSize, 1, 10_000_000, 1000);
   if (maxQueueSize < flushAt) {
-    throw new AnalyticsConfigError(`createAnalytics: options.maxQueueSize (${maxQueueSize}) must be at least options.flushAt (${flushAt})`);
+    throw new AnalyticsConfigError(
+      `createAnalytics: options.maxQueueSize (${maxQueueSize}) must be at least options.flushAt (${flushAt})`,
+    );
   }
 
   if ((apiKey === undefined) !== (host === undefined)) warnHalfConfigured(apiKey === undefined, env);

@@ -1,10 +1,23 @@
-import type { AnalyticsMiddleware, MiddlewareOptions, PageSection, RequestLike, RequestUser, ResponseLike } from './types.js';
+import type {
+  AnalyticsMiddleware,
+  MiddlewareOptions,
+  PageSection,
+  RequestLike,
+  RequestUser,
+  ResponseLike,
+} from './types.js';
 import { asksNotToTrack, defaultSectionFor, header, isHtmlPage, isPageNavigation, pageUrl, pathOf } from './utils.js';
 
 /** What the middleware needs from Analytics. */
 export interface PageviewSink {
   /** Records one server-rendered page view. */
-  pageviewFromRequest(input: { url: string; section: PageSection; user: RequestUser | undefined; referrer: string | undefined; identify: boolean }): void;
+  pageviewFromRequest(input: {
+    url: string;
+    section: PageSection;
+    user: RequestUser | undefined;
+    referrer: string | undefined;
+    identify: boolean;
+  }): void;
   /** Reports a failing user hook (never thrown into the host). */
   hookFailed(hook: string, err: unknown): void;
 }
@@ -21,7 +34,10 @@ function defaultUserFor(req: RequestLike): RequestUser | undefined {
  * Captures a `$pageview` for each page navigation (GET, HTML response, 2xx) once the response has finished, so
  * authentication middleware that runs later has set the user. Requests with `DNT: 1` or `Sec-GPC: 1` are skipped.
  */
-export function createMiddleware<Req extends RequestLike>(sink: PageviewSink | undefined, options: MiddlewareOptions<Req> = {}): AnalyticsMiddleware<Req> {
+export function createMiddleware<Req extends RequestLike>(
+  sink: PageviewSink | undefined,
+  options: MiddlewareOptions<Req> = {},
+): AnalyticsMiddleware<Req> {
   const honourDnt = options.honourDoNotTrack ?? true;
   const identify = options.identifyUsers ?? true;
   const userFor = options.userFor ?? defaultUserFor;
@@ -51,7 +67,13 @@ export function createMiddleware<Req extends RequestLike>(sink: PageviewSink | u
                   return;
                 }
               }
-              sink.pageviewFromRequest({ url: pageUrl(req), section, user, referrer: header(req.headers, 'referer'), identify });
+              sink.pageviewFromRequest({
+                url: pageUrl(req),
+                section,
+                user,
+                referrer: header(req.headers, 'referer'),
+                identify,
+              });
             } catch (err) {
               sink.hookFailed('middleware', err);
             }
@@ -89,8 +111,10 @@ function contentTypeOf(headers: unknown): unknown {
   if (headers === null || typeof headers !== 'object') return undefined;
   if (Array.isArray(headers)) {
     // Either [[name, value], …] or a flat [name, value, name, value, …].
-    if (Array.isArray(headers[0])) return (headers as unknown[][]).find((h) => String(h[0]).toLowerCase() === 'content-type')?.[1];
-    for (let i = 0; i + 1 < headers.length; i += 2) if (String(headers[i]).toLowerCase() === 'content-type') return headers[i + 1];
+    if (Array.isArray(headers[0]))
+      return (headers as unknown[][]).find((h) => String(h[0]).toLowerCase() === 'content-type')?.[1];
+    for (let i = 0; i + 1 < headers.length; i += 2)
+      if (String(headers[i]).toLowerCase() === 'content-type') return headers[i + 1];
     return undefined;
   }
   for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === 'content-type') return v;

@@ -33,7 +33,13 @@ async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boo
     timer.unref();
   });
   try {
-    return await Promise.race([promise.then(() => true, () => true), timeout]);
+    return await Promise.race([
+      promise.then(
+        () => true,
+        () => true,
+      ),
+      timeout,
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -101,7 +107,10 @@ export class PostHogTransport extends PostHog {
     super.enqueue(...args);
   }
 
-  protected override async sendBatch(batch: BatchMessages, ...rest: Parameters<PostHog['sendBatch']> extends [unknown, ...infer R] ? R : never): Promise<void> {
+  protected override async sendBatch(
+    batch: BatchMessages,
+    ...rest: Parameters<PostHog['sendBatch']> extends [unknown, ...infer R] ? R : never
+  ): Promise<void> {
     try {
       await super.sendBatch(batch, ...rest);
     } catch (err) {

@@ -127,7 +127,11 @@ export interface MiddlewareOptions<Req extends RequestLike = RequestLike> {
 }
 
 /** Connect/Express-style middleware; also callable as `middleware(req, res)` from a node:http handler. */
-export type AnalyticsMiddleware<Req extends RequestLike = RequestLike> = (req: Req, res: ResponseLike, next?: (err?: unknown) => void) => void;
+export type AnalyticsMiddleware<Req extends RequestLike = RequestLike> = (
+  req: Req,
+  res: ResponseLike,
+  next?: (err?: unknown) => void,
+) => void;
 
 export interface SnippetOptions {
   section: PageSection;

@@ -19,7 +19,8 @@ export function defaultSectionFor(path: string, signedIn: boolean): PageSection 
  */
 export function defaultScriptSrc(host: string): string {
   const url = new URL(host);
-  if (url.hostname.endsWith('.i.posthog.com')) url.hostname = url.hostname.replace(/\.i\.posthog\.com$/, '-assets.i.posthog.com');
+  if (url.hostname.endsWith('.i.posthog.com'))
+    url.hostname = url.hostname.replace(/\.i\.posthog\.com$/, '-assets.i.posthog.com');
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}/static/array.js`;
 }
 
@@ -39,7 +40,13 @@ export function inlineScriptJson(value: unknown): string {
   return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => SCRIPT_ESCAPES[c]!);
 }
 
-const ATTRIBUTE_ESCAPES: Record<string, string> = { '&': '&amp;', '"': '&quot;', "'": '&#39;', '<': '&lt;', '>': '&gt;' };
+const ATTRIBUTE_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '"': '&quot;',
+  "'": '&#39;',
+  '<': '&lt;',
+  '>': '&gt;',
+};
 
 /** A value for a double-quoted HTML attribute. */
 export function htmlAttribute(value: string): string {
@@ -91,7 +98,13 @@ export function pathOf(target: string | undefined): string {
  */
 export function pageUrl(req: RequestLike): string {
   const forwardedProto = header(req.headers, 'x-forwarded-proto')?.split(',')[0]?.trim();
-  const proto = forwardedProto === 'https' || forwardedProto === 'http' ? forwardedProto : (req.socket as { encrypted?: boolean } | null | undefined)?.encrypted ? 'https' : 'http';
-  const host = header(req.headers, 'x-forwarded-host')?.split(',')[0]?.trim() || header(req.headers, 'host') || 'localhost';
+  const proto =
+    forwardedProto === 'https' || forwardedProto === 'http'
+      ? forwardedProto
+      : (req.socket as { encrypted?: boolean } | null | undefined)?.encrypted
+        ? 'https'
+        : 'http';
+  const host =
+    header(req.headers, 'x-forwarded-host')?.split(',')[0]?.trim() || header(req.headers, 'host') || 'localhost';
   return `${proto}://${host}${pathOf(req.originalUrl ?? req.url)}`;
 }

@@ -26,7 +26,11 @@ describe('analytics: events sent to PostHog', function () {
   });
 
   function analyticsFor(extra: Parameters<typeof createAnalytics>[0] = {}): Analytics {
-    return createAnalytics({ env: { TUIST_POSTHOG_API_KEY: 'phc_key', TUIST_POSTHOG_URL: ingestion.url }, telemetry, ...extra });
+    return createAnalytics({
+      env: { TUIST_POSTHOG_API_KEY: 'phc_key', TUIST_POSTHOG_URL: ingestion.url },
+      telemetry,
+      ...extra,
+    });
   }
 
   it('identifies by id with the email, aliases the account name, and sends groups on later events', async function () {
@@ -37,7 +41,13 @@ describe('analytics: events sent to PostHog', function () {
     await analytics.shutdown();
 
     const events = ingestion.events;
-    expect(events.map((e) => e.event)).to.deep.equal(['$identify', '$create_alias', '$groupidentify', '$groupidentify', 'run_viewed']);
+    expect(events.map((e) => e.event)).to.deep.equal([
+      '$identify',
+      '$create_alias',
+      '$groupidentify',
+      '$groupidentify',
+      'run_viewed',
+    ]);
     for (const e of events) {
       expect(e.source).to.equal('node');
       expect(e.api_key).to.equal('phc_key');
@@ -45,11 +55,25 @@ describe('analytics: events sent to PostHog', function () {
       expect(e.properties.page_section).to.equal('dashboard');
       expect(e.properties).not.to.have.property('$process_person_profile');
     }
-    const [identify, alias, project, organization, run] = events as [typeof events[0], typeof events[0], typeof events[0], typeof events[0], typeof events[0]];
+    const [identify, alias, project, organization, run] = events as [
+      (typeof events)[0],
+      (typeof events)[0],
+      (typeof events)[0],
+      (typeof events)[0],
+      (typeof events)[0],
+    ];
     expect(identify.properties.$set).to.deep.equal({ email: 'ada@tuist.dev' });
     expect(alias.properties).to.include({ distinct_id: '42', alias: 'ada' });
-    expect(project.properties).to.deep.include({ $group_type: 'project', $group_key: '7', $group_set: { name: 'App' } });
-    expect(organization.properties).to.deep.include({ $group_type: 'organization', $group_key: '3', $group_set: { name: 'Tuist' } });
+    expect(project.properties).to.deep.include({
+      $group_type: 'project',
+      $group_key: '7',
+      $group_set: { name: 'App' },
+    });
+    expect(organization.properties).to.deep.include({
+      $group_type: 'organization',
+      $group_key: '3',
+      $group_set: { name: 'Tuist' },
+    });
     expect(run.properties.run).to.equal('r1');
     expect(run.properties.$groups).to.deep.equal({ project: '7', organization: '3' });
   });
@@ -90,7 +114,11 @@ describe('analytics: events sent to PostHog', function () {
 
   it('sends $pageview with the URL, host, path and referrer', async function () {
     const analytics = analyticsFor();
-    analytics.pageview({ url: 'https://tuist.dev/docs/api/runs', section: 'api-docs', referrer: 'https://google.com/' });
+    analytics.pageview({
+      url: 'https://tuist.dev/docs/api/runs',
+      section: 'api-docs',
+      referrer: 'https://google.com/',
+    });
     analytics.pageview({ url: 'https://tuist.dev/tuist/app', section: 'dashboard', distinctId: 'u1' });
     await analytics.shutdown();
     const [anon, user] = ingestion.named('$pageview');
@@ -127,8 +155,14 @@ describe('analytics: events sent to PostHog', function () {
     expect(byName.get('user_create')!.distinct_id).to.equal('1');
     expect(byName.get('user_authenticate')!.properties).to.include({ method: 'github', page_section: 'dashboard' });
     expect(byName.get('organization_create')!.properties.$groups).to.deep.equal({ organization: '10' });
-    expect(byName.get('preview_upload')!.properties).to.deep.include({ preview_id: 'pv1', $groups: { project: '5', organization: '10' } });
-    expect(byName.get('preview_download')!.properties).to.include({ $process_person_profile: false, page_section: 'marketing' });
+    expect(byName.get('preview_upload')!.properties).to.deep.include({
+      preview_id: 'pv1',
+      $groups: { project: '5', organization: '10' },
+    });
+    expect(byName.get('preview_download')!.properties).to.include({
+      $process_person_profile: false,
+      page_section: 'marketing',
+    });
     expect(byName.get('authentication_token_refresh_error')!.properties).to.include({ reason: 'expired' });
   });
 
@@ -207,8 +241,16 @@ describe('analytics: gating on TUIST_POSTHOG_API_KEY and TUIST_POSTHOG_URL', fun
   }
 
   for (const [name, env, warning] of [
-    ['only the key', (_url: string) => ({ TUIST_POSTHOG_API_KEY: 'phc_key' }), /TUIST_POSTHOG_API_KEY \(options\.apiKey\) is set but TUIST_POSTHOG_URL/],
-    ['only the URL', (url: string) => ({ TUIST_POSTHOG_URL: url }), /TUIST_POSTHOG_URL \(options\.host\) is set but TUIST_POSTHOG_API_KEY/],
+    [
+      'only the key',
+      (_url: string) => ({ TUIST_POSTHOG_API_KEY: 'phc_key' }),
+      /TUIST_POSTHOG_API_KEY \(options\.apiKey\) is set but TUIST_POSTHOG_URL/,
+    ],
+    [
+      'only the URL',
+      (url: string) => ({ TUIST_POSTHOG_URL: url }),
+      /TUIST_POSTHOG_URL \(options\.host\) is set but TUIST_POSTHOG_API_KEY/,
+    ],
     ['a blank key', (url: string) => ({ TUIST_POSTHOG_API_KEY: '  ', TUIST_POSTHOG_URL: url }), undefined],
   ] as const) {
     it(`is disabled with ${name}: same API, no connection, no timer, empty snippet`, async function () {
@@ -217,7 +259,8 @@ describe('analytics: gating on TUIST_POSTHOG_API_KEY and TUIST_POSTHOG_URL', fun
       const analytics = createAnalytics({ env: env(ingestion.url), telemetry: null });
       d.restore();
       // Half a configuration says which half is missing, once.
-      if (warning) expect(d.messages.length === 1 && warning.test(d.messages[0]!), d.messages.join('\n')).to.equal(true);
+      if (warning)
+        expect(d.messages.length === 1 && warning.test(d.messages[0]!), d.messages.join('\n')).to.equal(true);
       else expect(d.messages).to.deep.equal([]);
       expect(analytics.enabled).to.equal(false);
       expect(analytics.origin).to.equal(undefined);
@@ -232,7 +275,10 @@ describe('analytics: gating on TUIST_POSTHOG_API_KEY and TUIST_POSTHOG_URL', fun
   }
 
   it('is enabled with both, from the environment or from options', async function () {
-    const fromEnv = createAnalytics({ env: { TUIST_POSTHOG_API_KEY: 'phc_env', TUIST_POSTHOG_URL: ingestion.url + '/' }, telemetry: null });
+    const fromEnv = createAnalytics({
+      env: { TUIST_POSTHOG_API_KEY: 'phc_env', TUIST_POSTHOG_URL: ingestion.url + '/' },
+      telemetry: null,
+    });
     expect(fromEnv.enabled).to.equal(true);
     expect(fromEnv.origin).to.equal(ingestion.url);
     expect(fromEnv.ignoreRequest(ingestion.url, '/batch/')).to.equal(true);
@@ -246,10 +292,20 @@ describe('analytics: gating on TUIST_POSTHOG_API_KEY and TUIST_POSTHOG_URL', fun
   });
 
   it('throws at start-up on a malformed URL or option, saying what to change', function () {
-    expect(() => createAnalytics({ env: { TUIST_POSTHOG_API_KEY: 'k', TUIST_POSTHOG_URL: 'eu.i.posthog.com' } }))
-      .to.throw(AnalyticsConfigError, /TUIST_POSTHOG_URL must be an absolute http\(s\) URL/);
-    expect(() => createAnalytics({ env: {}, host: 'ftp://x' })).to.throw(AnalyticsConfigError, /options.host must use http or https/);
-    expect(() => createAnalytics({ env: {}, shutdownTimeoutMs: -1 })).to.throw(AnalyticsConfigError, /shutdownTimeoutMs must be an integer/);
-    expect(() => createAnalytics({ env: {}, flushAt: 50, maxQueueSize: 10 })).to.throw(AnalyticsConfigError, /maxQueueSize \(10\) must be at least options.flushAt \(50\)/);
+    expect(() =>
+      createAnalytics({ env: { TUIST_POSTHOG_API_KEY: 'k', TUIST_POSTHOG_URL: 'eu.i.posthog.com' } }),
+    ).to.throw(AnalyticsConfigError, /TUIST_POSTHOG_URL must be an absolute http\(s\) URL/);
+    expect(() => createAnalytics({ env: {}, host: 'ftp://x' })).to.throw(
+      AnalyticsConfigError,
+      /options.host must use http or https/,
+    );
+    expect(() => createAnalytics({ env: {}, shutdownTimeoutMs: -1 })).to.throw(
+      AnalyticsConfigError,
+      /shutdownTimeoutMs must be an integer/,
+    );
+    expect(() => createAnalytics({ env: {}, flushAt: 50, maxQueueSize: 10 })).to.throw(
+      AnalyticsConfigError,
+      /maxQueueSize \(10\) must be at least options.flushAt \(50\)/,
+    );
   });
 });

@@ -12,12 +12,16 @@ function run(env: Record<string, string>): { status: number | null; stderr: stri
   `;
   const clean: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!/^(OTEL_|TUIST_)/.test(k)) clean[k] = v;
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--conditions=source', '--input-type=module', '-e', script], {
-    cwd: dir,
-    env: { ...clean, ...env },
-    encoding: 'utf8',
-    timeout: 30_000,
-  });
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', '--conditions=source', '--input-type=module', '-e', script],
+    {
+      cwd: dir,
+      env: { ...clean, ...env },
+      encoding: 'utf8',
+      timeout: 30_000,
+    },
+  );
   return { status: r.status, stderr: r.stderr };
 }
 
@@ -27,7 +31,9 @@ describe('analytics: a half-configured PostHog says so once (issue 15 item 8)', 
     expect(r.status, r.stderr).to.equal(0);
     const lines = r.stderr.split('\n').filter(Boolean);
     expect(lines, r.stderr).to.have.length(1);
-    expect(lines[0]).to.match(/^warn: @tuist-telemetry\/analytics TUIST_POSTHOG_API_KEY .* is set but TUIST_POSTHOG_URL .* is not/);
+    expect(lines[0]).to.match(
+      /^warn: @tuist-telemetry\/analytics TUIST_POSTHOG_API_KEY .* is set but TUIST_POSTHOG_URL .* is not/,
+    );
   });
 
   it('only TUIST_POSTHOG_URL: one warning naming TUIST_POSTHOG_API_KEY', () => {

@@ -55,7 +55,9 @@ describe('analytics: PostHog traffic stays out of the tuist_http_* metrics', fun
     await (await fetch(`http://127.0.0.1:${(other.address() as AddressInfo).port}/`)).text();
     expect(sum(await scrape(telemetry.url!), 'tuist_http_request_count')).to.equal(before + 1);
     // After shutdown the exclusion is gone: the same host is measured like any other.
-    await fetch(`${ingestion.url}/decide/`).then((r) => r.text()).catch(() => '');
+    await fetch(`${ingestion.url}/decide/`)
+      .then((r) => r.text())
+      .catch(() => '');
     // (+1 for the scrape just above, which went through the instrumented global fetch too.)
     expect(sum(await scrape(telemetry.url!), 'tuist_http_request_count')).to.equal(before + 3);
   });

@@ -79,7 +79,11 @@ export class Ingestion {
       };
       const timer = setTimeout(() => {
         this.waiters.delete(check);
-        reject(new Error(`timed out; events seen: ${JSON.stringify(this.events.map((e) => [e.source, e.event, e.distinct_id]))}`));
+        reject(
+          new Error(
+            `timed out; events seen: ${JSON.stringify(this.events.map((e) => [e.source, e.event, e.distinct_id]))}`,
+          ),
+        );
       }, timeoutMs);
       this.waiters.add(check);
     });
@@ -132,18 +136,21 @@ export class Ingestion {
         this.requests.push({ method: 'UNDECODABLE', path: `${url.pathname}: ${(err as Error).message}` });
       }
       // Any other endpoint (flags, remote config): an empty JSON answer.
-      res.writeHead(200, { 'content-type': 'application/json' }).end(url.pathname.startsWith('/flags') ? '{"featureFlags":{},"flags":{}}' : '{"status":1}');
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(url.pathname.startsWith('/flags') ? '{"featureFlags":{},"flags":{}}' : '{"status":1}');
     });
   }
 
-  private record(url: URL, req: IncomingMessage, body: Buffer): void {
+  private record(url: URL, _req: IncomingMessage, body: Buffer): void {
     const isBatch = url.pathname === '/batch/';
     const isBrowserEvents = /^\/(e|i\/v0\/e)\/?$/.test(url.pathname);
     if (!isBatch && !isBrowserEvents) return;
     let raw = body;
     if (raw[0] === 0x1f && raw[1] === 0x8b) raw = gunzipSync(raw); // gzip (posthog-node, posthog-js gzip-js or native)
     let text = raw.toString('utf8');
-    if (text.startsWith('data=')) text = Buffer.from(decodeURIComponent(new URLSearchParams(text).get('data') ?? ''), 'base64').toString('utf8');
+    if (text.startsWith('data='))
+      text = Buffer.from(decodeURIComponent(new URLSearchParams(text).get('data') ?? ''), 'base64').toString('utf8');
     const parsed = JSON.parse(text) as unknown;
     const payload = parsed as { api_key?: string; batch?: unknown[] };
     const list = Array.isArray(parsed) ? parsed : Array.isArray(payload.batch) ? payload.batch : [parsed];

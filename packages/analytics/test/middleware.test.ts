@@ -5,7 +5,11 @@ import { createAnalytics, type Analytics, type MiddlewareOptions, type RequestUs
 import { Ingestion } from './ingestion.js';
 import { collectDiag } from './helpers.js';
 
-const NAVIGATE = { accept: 'text/html,application/xhtml+xml', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' };
+const NAVIGATE = {
+  accept: 'text/html,application/xhtml+xml',
+  'sec-fetch-mode': 'navigate',
+  'sec-fetch-dest': 'document',
+};
 
 describe('analytics: middleware', function () {
   let ingestion: Ingestion;
@@ -21,7 +25,10 @@ describe('analytics: middleware', function () {
   });
 
   /** A node:http app: the middleware, then a handler answering HTML (or JSON under /api/, 404 under /missing). */
-  async function app(analytics: Analytics, options?: MiddlewareOptions<IncomingMessage & { user?: RequestUser }>): Promise<number> {
+  async function app(
+    analytics: Analytics,
+    options?: MiddlewareOptions<IncomingMessage & { user?: RequestUser }>,
+  ): Promise<number> {
     const middleware = analytics.middleware(options);
     server = createServer((req, res) => {
       middleware(req, res, () => {
@@ -42,7 +49,12 @@ describe('analytics: middleware', function () {
     return (server.address() as AddressInfo).port;
   }
 
-  function get(port: number, path: string, headers: Record<string, string>, method = 'GET'): Promise<IncomingMessage['headers']> {
+  function get(
+    port: number,
+    path: string,
+    headers: Record<string, string>,
+    method = 'GET',
+  ): Promise<IncomingMessage['headers']> {
     return new Promise((resolve, reject) => {
       request({ host: '127.0.0.1', port, path, method, headers }, (res) => {
         res.resume();
@@ -60,7 +72,11 @@ describe('analytics: middleware', function () {
   it('captures a $pageview per HTML page navigation with the default sections; skips the rest', async function () {
     const analytics = analyticsFor();
     const port = await app(analytics);
-    const answer = await get(port, '/pricing?token=secret', { ...NAVIGATE, host: 'tuist.dev', referer: 'https://google.com/' });
+    const answer = await get(port, '/pricing?token=secret', {
+      ...NAVIGATE,
+      host: 'tuist.dev',
+      referer: 'https://google.com/',
+    });
     expect(answer).not.to.have.property('set-cookie'); // anonymous visitors get no cookie
     await get(port, '/api/docs/runs', { accept: 'text/html' }); // no fetch metadata: Accept decides
     await get(port, '/docs/api', { ...NAVIGATE, host: 'tuist.dev', 'x-forwarded-proto': 'https' });
@@ -82,14 +98,26 @@ describe('analytics: middleware', function () {
       [`http://127.0.0.1:${port}/dashboard/settings`, 'dashboard'],
     ]);
     const first = ingestion.named('$pageview')[0]!;
-    expect(first.properties).to.include({ $referrer: 'https://google.com/', $process_person_profile: false, $pathname: '/pricing' });
+    expect(first.properties).to.include({
+      $referrer: 'https://google.com/',
+      $process_person_profile: false,
+      $pathname: '/pricing',
+    });
     expect(ingestion.events.filter((e) => e.event !== '$pageview')).to.deep.equal([]);
   });
 
   it('attributes pages to the signed-in user, identifies them once and follows their groups', async function () {
     const analytics = analyticsFor();
     const port = await app(analytics, {
-      userFor: (req) => (req.headers['x-user'] ? { id: String(req.headers['x-user']), email: 'ada@tuist.dev', accountName: 'ada', project: { id: 7, name: 'App' } } : undefined),
+      userFor: (req) =>
+        req.headers['x-user']
+          ? {
+              id: String(req.headers['x-user']),
+              email: 'ada@tuist.dev',
+              accountName: 'ada',
+              project: { id: 7, name: 'App' },
+            }
+          : undefined,
     });
     await get(port, '/tuist/app', { ...NAVIGATE, 'x-user': '42' });
     await get(port, '/tuist/app/runs', { ...NAVIGATE, 'x-user': '42' });
@@ -125,8 +153,12 @@ describe('analytics: middleware', function () {
       await get(port, '/handbook/intro', { ...NAVIGATE, dnt: '1' });
       await get(port, '/boom', NAVIGATE);
       await analytics.shutdown();
-      expect(ingestion.named('$pageview').map((e) => [e.properties.$pathname, e.properties.page_section])).to.deep.equal([['/handbook/intro', 'api-docs']]);
-      expect(diag.messages.some((m) => m.includes('sectionFor threw') && m.includes('sectionFor exploded'))).to.equal(true);
+      expect(
+        ingestion.named('$pageview').map((e) => [e.properties.$pathname, e.properties.page_section]),
+      ).to.deep.equal([['/handbook/intro', 'api-docs']]);
+      expect(diag.messages.some((m) => m.includes('sectionFor threw') && m.includes('sectionFor exploded'))).to.equal(
+        true,
+      );
     } finally {
       diag.restore();
     }
@@ -145,13 +177,19 @@ describe('analytics: middleware', function () {
     await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
     await get((server.address() as AddressInfo).port, '/anything', NAVIGATE);
     await enabled.shutdown();
-    expect(ingestion.named('$pageview').map((e) => [e.distinct_id, e.properties.page_section])).to.deep.equal([['u7', 'dashboard']]);
+    expect(ingestion.named('$pageview').map((e) => [e.distinct_id, e.properties.page_section])).to.deep.equal([
+      ['u7', 'dashboard'],
+    ]);
 
     const disabled = createAnalytics({ env: {}, telemetry: null });
     let nextCalled = false;
-    disabled.middleware()({ method: 'GET', url: '/', headers: NAVIGATE }, { statusCode: 200, getHeader: () => 'text/html', once: () => undefined }, () => {
-      nextCalled = true;
-    });
+    disabled.middleware()(
+      { method: 'GET', url: '/', headers: NAVIGATE },
+      { statusCode: 200, getHeader: () => 'text/html', once: () => undefined },
+      () => {
+        nextCalled = true;
+      },
+    );
     expect(nextCalled).to.equal(true);
   });
   it('sees the Content-Type of pages written with res.writeHead(status, headers), in every header form', async function () {
@@ -169,6 +207,10 @@ describe('analytics: middleware', function () {
     const port = (server.address() as AddressInfo).port;
     for (const path of ['/object', '/reason-flat', '/pairs', '/json']) await get(port, path, NAVIGATE);
     await analytics.shutdown();
-    expect(ingestion.named('$pageview').map((e) => e.properties.$pathname)).to.deep.equal(['/object', '/reason-flat', '/pairs']);
+    expect(ingestion.named('$pageview').map((e) => e.properties.$pathname)).to.deep.equal([
+      '/object',
+      '/reason-flat',
+      '/pairs',
+    ]);
   });
 });

@@ -22,7 +22,13 @@ function timers(): number {
 
 describe('analytics: PostHog down or hanging', function () {
   let telemetry: Telemetry;
-  const fast: AnalyticsOptions = { apiKey: 'phc_key', env: {}, shutdownTimeoutMs: 1500, requestTimeoutMs: 400, fetchRetryDelayMs: 100 };
+  const fast: AnalyticsOptions = {
+    apiKey: 'phc_key',
+    env: {},
+    shutdownTimeoutMs: 1500,
+    requestTimeoutMs: 400,
+    fetchRetryDelayMs: 100,
+  };
 
   before(async function () {
     telemetry = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, env: {} });
@@ -46,7 +52,10 @@ describe('analytics: PostHog down or hanging', function () {
     await analytics.shutdown().finally(() => d.restore());
     expect(Date.now() - started).to.be.below(1500 + SLACK_MS);
     expect(await dropped('shutdown')).to.equal(before + 3);
-    expect(d.messages.filter((m) => m.includes(`could not send events to ${host}`)), d.messages.join('\n')).to.have.length(1);
+    expect(
+      d.messages.filter((m) => m.includes(`could not send events to ${host}`)),
+      d.messages.join('\n'),
+    ).to.have.length(1);
   });
 
   it('never answering: shutdown returns within shutdownTimeoutMs, aborts the request and counts the events', async function () {
@@ -71,7 +80,14 @@ describe('analytics: PostHog down or hanging', function () {
     const host = `http://127.0.0.1:${await closedPort()}`;
     const beforeFull = await dropped('queue_full');
     const beforeShutdown = await dropped('shutdown');
-    const analytics = createAnalytics({ ...fast, host, telemetry, maxQueueSize: 5, flushAt: 5, flushIntervalMs: 60_000 });
+    const analytics = createAnalytics({
+      ...fast,
+      host,
+      telemetry,
+      maxQueueSize: 5,
+      flushAt: 5,
+      flushIntervalMs: 60_000,
+    });
     for (let i = 0; i < 12; i++) analytics.capture({ event: `e${i}`, section: 'marketing' });
     await analytics.shutdown();
     const full = (await dropped('queue_full')) - beforeFull;
@@ -110,10 +126,19 @@ describe('analytics: PostHog down or hanging', function () {
       const ingestion = mode === 'hanging' ? await Ingestion.start('hang') : undefined;
       try {
         const host = ingestion?.url ?? `http://127.0.0.1:${await closedPort()}`;
-        const child = runFixture('shutdown.ts', { HOST: host, SHUTDOWN_TIMEOUT_MS: '1500', REQUEST_TIMEOUT_MS: '20000', FLUSH_INTERVAL_MS: '50', WAIT_BEFORE_SHUTDOWN_MS: '300' });
+        const child = runFixture('shutdown.ts', {
+          HOST: host,
+          SHUTDOWN_TIMEOUT_MS: '1500',
+          REQUEST_TIMEOUT_MS: '20000',
+          FLUSH_INTERVAL_MS: '50',
+          WAIT_BEFORE_SHUTDOWN_MS: '300',
+        });
         const result = await child.exited;
         expect(result.code, result.stderr).to.equal(0);
-        const { shutdownMs, endedAt } = JSON.parse(result.stdout.trim().split('\n').pop()!) as { shutdownMs: number; endedAt: number };
+        const { shutdownMs, endedAt } = JSON.parse(result.stdout.trim().split('\n').pop()!) as {
+          shutdownMs: number;
+          endedAt: number;
+        };
         expect(shutdownMs).to.be.below(1500 + SLACK_MS);
         // Nothing kept the process alive after shutdown(): a leftover request (20 s timeout) would show here.
         expect(result.exitedAt - endedAt).to.be.below(SLACK_MS);
@@ -127,7 +152,11 @@ describe('analytics: PostHog down or hanging', function () {
   it('flushes analytics on SIGTERM when telemetry is registered (@tuist-telemetry/core/register)', async function () {
     const ingestion = await Ingestion.start();
     try {
-      const child = runFixture('sigterm.ts', { HOST: ingestion.url, OTEL_EXPORTER_PROMETHEUS_PORT: '0', OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1' });
+      const child = runFixture('sigterm.ts', {
+        HOST: ingestion.url,
+        OTEL_EXPORTER_PROMETHEUS_PORT: '0',
+        OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
+      });
       await child.waitForOutput('ready');
       expect(ingestion.events).to.have.length(0);
       child.kill('SIGTERM');
@@ -144,11 +173,22 @@ describe('analytics: PostHog down or hanging', function () {
     const home = mkdtempSync(join(tmpdir(), 'analytics-home-'));
     const cwd = mkdtempSync(join(tmpdir(), 'analytics-cwd-'));
     try {
-      const child = runFixture('no-disk.ts', { HOME: home, TUIST_POSTHOG_API_KEY: 'phc_key', TUIST_POSTHOG_URL: ingestion.url }, cwd);
+      const child = runFixture(
+        'no-disk.ts',
+        { HOME: home, TUIST_POSTHOG_API_KEY: 'phc_key', TUIST_POSTHOG_URL: ingestion.url },
+        cwd,
+      );
       const result = await child.exited;
       expect(result.code, result.stderr).to.equal(0);
       expect(result.stdout).to.include('done');
-      expect(ingestion.events.map((e) => e.event)).to.include.members(['$identify', '$create_alias', '$groupidentify', 'anon', '$pageview', 'user_authenticate']);
+      expect(ingestion.events.map((e) => e.event)).to.include.members([
+        '$identify',
+        '$create_alias',
+        '$groupidentify',
+        'anon',
+        '$pageview',
+        'user_authenticate',
+      ]);
       expect(readdirSync(home)).to.deep.equal([]);
       expect(readdirSync(cwd)).to.deep.equal([]);
     } finally {

@@ -22,7 +22,12 @@ const EVIL = '</script><script>window.__pwned = 1</script><!--\u2028"\'';
 
 describe('analytics: browserSnippet', function () {
   it('escapes every value for an inline script', function () {
-    const analytics = createAnalytics({ apiKey: 'phc_"</script>', host: 'https://eu.i.posthog.com', env: {}, telemetry: null });
+    const analytics = createAnalytics({
+      apiKey: 'phc_"</script>',
+      host: 'https://eu.i.posthog.com',
+      env: {},
+      telemetry: null,
+    });
     const html = analytics.browserSnippet({
       section: 'dashboard',
       user: { id: 'u1', email: 'a@b.c', accountName: EVIL },
@@ -39,11 +44,19 @@ describe('analytics: browserSnippet', function () {
   });
 
   it('loads posthog-js from scriptSrc when given', function () {
-    const analytics = createAnalytics({ apiKey: 'k', host: 'https://posthog.example.com', scriptSrc: '/assets/posthog.js', env: {}, telemetry: null });
+    const analytics = createAnalytics({
+      apiKey: 'k',
+      host: 'https://posthog.example.com',
+      scriptSrc: '/assets/posthog.js',
+      env: {},
+      telemetry: null,
+    });
     expect(analytics.browserSnippet({ section: 'marketing' })).to.include('"src":"/assets/posthog.js"');
     expect(analytics.browserSnippet({ section: 'marketing', scriptSrc: '/other.js' })).to.include('"src":"/other.js"');
     const selfHosted = createAnalytics({ apiKey: 'k', host: 'https://posthog.example.com/', env: {}, telemetry: null });
-    expect(selfHosted.browserSnippet({ section: 'marketing' })).to.include('"src":"https://posthog.example.com/static/array.js"');
+    expect(selfHosted.browserSnippet({ section: 'marketing' })).to.include(
+      '"src":"https://posthog.example.com/static/array.js"',
+    );
   });
 });
 
@@ -55,7 +68,12 @@ describe('analytics: browserSnippet in headless Chromium with posthog-js', funct
   let userAgent: string;
 
   before(async function () {
-    requireService(this, 'Chromium', existsSync(CHROMIUM), `${CHROMIUM} not found; install Debian's chromium or set CHROMIUM_BIN`);
+    requireService(
+      this,
+      'Chromium',
+      existsSync(CHROMIUM),
+      `${CHROMIUM} not found; install Debian's chromium or set CHROMIUM_BIN`,
+    );
     // Playwright gives every launch a fresh temporary --user-data-dir of its own.
     browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true });
     // posthog-js drops events from bot-like user agents, headless Chromium's included: present a regular one.
@@ -77,7 +95,11 @@ describe('analytics: browserSnippet in headless Chromium with posthog-js', funct
     await ingestion.close();
   });
 
-  async function open(path: string, html: string, headers?: Record<string, string>): Promise<{ page: Page; errors: string[] }> {
+  async function open(
+    path: string,
+    html: string,
+    headers?: Record<string, string>,
+  ): Promise<{ page: Page; errors: string[] }> {
     const url = ingestion.page(path, { html, headers });
     context = await browser.newContext({ userAgent });
     const page = await context.newPage();
@@ -93,11 +115,17 @@ describe('analytics: browserSnippet in headless Chromium with posthog-js', funct
   it('anonymous visitor: events carry page_section; no cookie, no localStorage or sessionStorage entry (CSP nonce)', async function () {
     const nonce = 'r4nd0mN0nce';
     const snippet = analytics.browserSnippet({ section: 'marketing', nonce });
-    const { page, errors } = await open('/pricing', `<!doctype html><html><head>${snippet}</head><body><h1>Pricing</h1></body></html>`, {
-      'content-security-policy': `script-src 'nonce-${nonce}'`,
-    });
+    const { page, errors } = await open(
+      '/pricing',
+      `<!doctype html><html><head>${snippet}</head><body><h1>Pricing</h1></body></html>`,
+      {
+        'content-security-policy': `script-src 'nonce-${nonce}'`,
+      },
+    );
     await ingestion.waitFor((events) => events.some((e) => e.event === '$pageview' && e.source === 'browser'));
-    await page.evaluate(() => (window as unknown as { posthog: { capture(e: string): void } }).posthog.capture('cta_clicked'));
+    await page.evaluate(() =>
+      (window as unknown as { posthog: { capture(e: string): void } }).posthog.capture('cta_clicked'),
+    );
     await ingestion.waitFor((events) => events.some((e) => e.event === 'cta_clicked'));
 
     const browserEvents = ingestion.events.filter((e) => e.source === 'browser');
@@ -111,7 +139,11 @@ describe('analytics: browserSnippet in headless Chromium with posthog-js', funct
     expect(browserEvents.map((e) => e.event)).not.to.include.members(['$identify', '$create_alias', '$groupidentify']);
 
     expect(await context!.cookies()).to.deep.equal([]);
-    const storage = await page.evaluate(() => ({ local: localStorage.length, session: sessionStorage.length, cookie: document.cookie }));
+    const storage = await page.evaluate(() => ({
+      local: localStorage.length,
+      session: sessionStorage.length,
+      cookie: document.cookie,
+    }));
     expect(storage).to.deep.equal({ local: 0, session: 0, cookie: '' });
     expect(errors.filter((e) => /Content Security Policy/i.test(e))).to.deep.equal([]);
   });
@@ -123,7 +155,10 @@ describe('analytics: browserSnippet in headless Chromium with posthog-js', funct
       project: { id: 7, name: 'App' },
       organization: { id: 3, name: EVIL },
     });
-    const { page } = await open('/tuist/app', `<!doctype html><html><head>${snippet}</head><body><h1>Dashboard</h1></body></html>`);
+    const { page } = await open(
+      '/tuist/app',
+      `<!doctype html><html><head>${snippet}</head><body><h1>Dashboard</h1></body></html>`,
+    );
     await ingestion.waitFor(
       (events) =>
         events.some((e) => e.event === '$create_alias') &&
@@ -137,11 +172,15 @@ describe('analytics: browserSnippet in headless Chromium with posthog-js', funct
       expect(e.distinct_id, e.event).to.equal('user-42');
     }
     // With bootstrap.distinctID already the user's id, posthog-js sends the email as a $set (not $identify).
-    const personUpdate = browserEvents.find((e) => (e.event === '$identify' || e.event === '$set') && e.properties.$set?.email);
+    const personUpdate = browserEvents.find(
+      (e) => (e.event === '$identify' || e.event === '$set') && e.properties.$set?.email,
+    );
     expect(personUpdate, JSON.stringify(browserEvents.map((e) => e.event))).to.not.equal(undefined);
     expect(personUpdate!.properties.$set.email).to.equal('ada@tuist.dev');
     expect(ingestion.named('$create_alias')[0]!.properties.alias).to.equal(EVIL);
-    const groups = ingestion.named('$groupidentify').map((e) => [e.properties.$group_type, e.properties.$group_key, e.properties.$group_set?.name]);
+    const groups = ingestion
+      .named('$groupidentify')
+      .map((e) => [e.properties.$group_type, e.properties.$group_key, e.properties.$group_set?.name]);
     expect(groups).to.deep.include.members([
       ['project', '7', 'App'],
       ['organization', '3', EVIL],
@@ -151,7 +190,9 @@ describe('analytics: browserSnippet in headless Chromium with posthog-js', funct
 
     expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).to.equal(undefined);
     // The only inline script is the snippet itself: the injected markup did not become an element.
-    const inline = await page.evaluate(() => [...document.querySelectorAll('script:not([src])')].map((s) => s.textContent ?? ''));
+    const inline = await page.evaluate(() =>
+      [...document.querySelectorAll('script:not([src])')].map((s) => s.textContent ?? ''),
+    );
     expect(inline).to.have.length(1);
     expect(inline[0]).to.include('\\u003c/script\\u003e\\u003cscript\\u003ewindow.__pwned = 1');
   });

@@ -1,5 +1,15 @@
 import { expect } from 'chai';
-import { asksNotToTrack, defaultScriptSrc, defaultSectionFor, htmlAttribute, inlineScriptJson, isHtmlPage, isPageNavigation, pageUrl, pathOf } from '../src/utils.js';
+import {
+  asksNotToTrack,
+  defaultScriptSrc,
+  defaultSectionFor,
+  htmlAttribute,
+  inlineScriptJson,
+  isHtmlPage,
+  isPageNavigation,
+  pageUrl,
+  pathOf,
+} from '../src/utils.js';
 import { UserMemory } from '../src/user-memory.js';
 import { createAnalytics } from '@tuist-telemetry/analytics';
 
@@ -48,8 +58,15 @@ describe('analytics: utils', function () {
     expect(pathOf('/a/b?token=1#x')).to.equal('/a/b');
     expect(pathOf(undefined)).to.equal('/');
     expect(pageUrl({ url: '/p?token=1', headers: { host: 'tuist.dev' } })).to.equal('http://tuist.dev/p');
-    expect(pageUrl({ url: '/p', headers: { host: 'internal:8080', 'x-forwarded-host': 'tuist.dev', 'x-forwarded-proto': 'https' } })).to.equal('https://tuist.dev/p');
-    expect(pageUrl({ url: '/p', headers: { host: 'tuist.dev' }, socket: { encrypted: true } })).to.equal('https://tuist.dev/p');
+    expect(
+      pageUrl({
+        url: '/p',
+        headers: { host: 'internal:8080', 'x-forwarded-host': 'tuist.dev', 'x-forwarded-proto': 'https' },
+      }),
+    ).to.equal('https://tuist.dev/p');
+    expect(pageUrl({ url: '/p', headers: { host: 'tuist.dev' }, socket: { encrypted: true } })).to.equal(
+      'https://tuist.dev/p',
+    );
   });
 
   it('UserMemory forgets the least recently seen user', function () {

@@ -36,7 +36,9 @@ export function integer(source: string, raw: unknown, min: number, max: number):
   const syntax = typeof raw !== 'string' || DECIMAL_INTEGER.test(raw);
   const n = typeof raw === 'string' ? (syntax ? Number(raw) : NaN) : (raw as number);
   if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
-    throw new TelemetryConfigError(`${source} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}${syntax ? '' : ' (decimal digits only)'}`);
+    throw new TelemetryConfigError(
+      `${source} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}${syntax ? '' : ' (decimal digits only)'}`,
+    );
   }
   return n;
 }
@@ -64,7 +66,10 @@ export function bool(source: string, raw: string): boolean {
 
 export function oneOf<T extends string>(valid: readonly T[], raw: string, source: string): T {
   const v = raw.trim().toLowerCase();
-  if (!(valid as readonly string[]).includes(v)) throw new TelemetryConfigError(`${source}: unknown value ${JSON.stringify(raw)}; valid values are ${valid.join(', ')}`);
+  if (!(valid as readonly string[]).includes(v))
+    throw new TelemetryConfigError(
+      `${source}: unknown value ${JSON.stringify(raw)}; valid values are ${valid.join(', ')}`,
+    );
   return v as T;
 }
 
@@ -73,11 +78,19 @@ export function oneOf<T extends string>(valid: readonly T[], raw: string, source
  * valid, a repeated one counts once, and `none` anywhere in it means no exporter at all, as OpenTelemetry's Node SDK
  * reads these variables. Undefined when the list names nothing (blank entries only): the caller's default applies.
  */
-export function exporterList<T extends string>(valid: readonly T[], raw: readonly string[] | string, source: string): Exclude<T, 'none'>[] | undefined {
-  const list = (typeof raw === 'string' ? raw.split(',') : [...raw]).map((s) => String(s).trim().toLowerCase()).filter(Boolean);
+export function exporterList<T extends string>(
+  valid: readonly T[],
+  raw: readonly string[] | string,
+  source: string,
+): Exclude<T, 'none'>[] | undefined {
+  const list = (typeof raw === 'string' ? raw.split(',') : [...raw])
+    .map((s) => String(s).trim().toLowerCase())
+    .filter(Boolean);
   for (const e of list) {
     if (!(valid as readonly string[]).includes(e)) {
-      throw new TelemetryConfigError(`${source}: unknown exporter ${JSON.stringify(e)}; valid values are ${valid.join(', ')} (comma-separated)`);
+      throw new TelemetryConfigError(
+        `${source}: unknown exporter ${JSON.stringify(e)}; valid values are ${valid.join(', ')} (comma-separated)`,
+      );
     }
   }
   if (list.length === 0) return undefined;

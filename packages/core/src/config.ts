@@ -1,6 +1,15 @@
 import { scrapeAuthProblem, type ScrapeAuth } from './prometheus/auth.js';
 import { HIGH_CARDINALITY_LABELS, NAMING_PROFILES, type NamingProfile } from './catalog/index.js';
-import { TelemetryConfigError, MAX_MS, bool, envVar, exporterList, intSetting, integer, oneOf } from './config-values.js';
+import {
+  TelemetryConfigError,
+  MAX_MS,
+  bool,
+  envVar,
+  exporterList,
+  intSetting,
+  integer,
+  oneOf,
+} from './config-values.js';
 import { NATIVE_DEFAULTS, type NativeHistogramSettings } from './native-histogram.js';
 
 export { TelemetryConfigError };
@@ -87,7 +96,10 @@ export interface TelemetryOptions extends OtelSdkOptions {
 
 export interface ResolvedConfig extends ResolvedOtelSettings {
   exporters: ExporterName[];
-  prometheus: Required<Omit<PrometheusOptions, 'host' | 'auth'>> & { host: string | undefined; auth: ScrapeAuth | undefined };
+  prometheus: Required<Omit<PrometheusOptions, 'host' | 'auth'>> & {
+    host: string | undefined;
+    auth: ScrapeAuth | undefined;
+  };
   otlpProtocol: OtlpProtocol;
   otlpUrl: string | undefined;
   /** Where `otlpUrl` and `otlpProtocol` came from (an option or a variable; undefined = the default), for messages. */
@@ -108,14 +120,28 @@ export interface ResolvedConfig extends ResolvedOtelSettings {
 }
 
 /** Native histogram settings from the option or `TUIST_TELEMETRY_NATIVE_HISTOGRAMS`; undefined: off. */
-function nativeSettings(option: boolean | Partial<NativeHistogramSettings> | undefined, env: Readonly<Record<string, string | undefined>>): NativeHistogramSettings | undefined {
+function nativeSettings(
+  option: boolean | Partial<NativeHistogramSettings> | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): NativeHistogramSettings | undefined {
   const raw = envVar(env, 'TUIST_TELEMETRY_NATIVE_HISTOGRAMS');
-  const on = option !== undefined ? option !== false : raw !== undefined ? bool('TUIST_TELEMETRY_NATIVE_HISTOGRAMS', raw) : false;
+  const on =
+    option !== undefined
+      ? option !== false
+      : raw !== undefined
+        ? bool('TUIST_TELEMETRY_NATIVE_HISTOGRAMS', raw)
+        : false;
   if (!on) return undefined;
   const s = { ...NATIVE_DEFAULTS, ...(typeof option === 'object' ? option : {}) };
-  if (!(s.bucketFactor > 1 && s.bucketFactor <= 65536)) throw new TelemetryConfigError(`options.nativeHistograms.bucketFactor must be a number above 1, got ${s.bucketFactor}`);
+  if (!(s.bucketFactor > 1 && s.bucketFactor <= 65536))
+    throw new TelemetryConfigError(
+      `options.nativeHistograms.bucketFactor must be a number above 1, got ${s.bucketFactor}`,
+    );
   integer('options.nativeHistograms.maxBuckets', s.maxBuckets, 1, 1_000_000);
-  if (!(s.zeroThreshold >= 0 && s.zeroThreshold < 1)) throw new TelemetryConfigError(`options.nativeHistograms.zeroThreshold must be from 0 to below 1, got ${s.zeroThreshold}`);
+  if (!(s.zeroThreshold >= 0 && s.zeroThreshold < 1))
+    throw new TelemetryConfigError(
+      `options.nativeHistograms.zeroThreshold must be from 0 to below 1, got ${s.zeroThreshold}`,
+    );
   return s;
 }
 
@@ -126,24 +152,35 @@ export function parseExporters(raw: readonly string[] | string, source: string):
 /** A credential: a non-empty string without control characters (and without spaces unless `spaces`). */
 function credential(source: string, raw: unknown, spaces = false): string {
   if (typeof raw !== 'string' || raw.trim() === '' || /[\x00-\x1f\x7f]/.test(raw) || (!spaces && /\s/.test(raw))) {
-    throw new TelemetryConfigError(`${source} must be a non-empty string without ${spaces ? '' : 'spaces or '}control characters`);
+    throw new TelemetryConfigError(
+      `${source} must be a non-empty string without ${spaces ? '' : 'spaces or '}control characters`,
+    );
   }
   return raw;
 }
 
 /** The credentials of `/metrics`: the option when given, else the environment; undefined = open. */
-function scrapeAuth(option: ScrapeAuth | undefined, env: Readonly<Record<string, string | undefined>>): ScrapeAuth | undefined {
+function scrapeAuth(
+  option: ScrapeAuth | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): ScrapeAuth | undefined {
   if (option !== undefined) {
-    if (option === null || typeof option !== 'object') throw new TelemetryConfigError('options.prometheus.auth must be { bearerToken } or { basic: { username, password } }');
+    if (option === null || typeof option !== 'object')
+      throw new TelemetryConfigError(
+        'options.prometheus.auth must be { bearerToken } or { basic: { username, password } }',
+      );
     const auth: ScrapeAuth = {};
-    if (option.bearerToken !== undefined) auth.bearerToken = credential('options.prometheus.auth.bearerToken', option.bearerToken);
+    if (option.bearerToken !== undefined)
+      auth.bearerToken = credential('options.prometheus.auth.bearerToken', option.bearerToken);
     if (option.basic !== undefined) {
       const b = option.basic as Partial<ScrapeAuth['basic']> | null;
       const username = credential('options.prometheus.auth.basic.username', b?.username);
-      if (username.includes(':')) throw new TelemetryConfigError('options.prometheus.auth.basic.username must not contain ":"');
+      if (username.includes(':'))
+        throw new TelemetryConfigError('options.prometheus.auth.basic.username must not contain ":"');
       auth.basic = { username, password: credential('options.prometheus.auth.basic.password', b?.password, true) };
     }
-    if (!auth.bearerToken && !auth.basic) throw new TelemetryConfigError('options.prometheus.auth must set bearerToken or basic: { username, password }');
+    if (!auth.bearerToken && !auth.basic)
+      throw new TelemetryConfigError('options.prometheus.auth must set bearerToken or basic: { username, password }');
     return auth;
   }
   const token = env.TUIST_TELEMETRY_PROMETHEUS_BEARER_TOKEN;
@@ -166,7 +203,8 @@ function scrapeAuth(option: ScrapeAuth | undefined, env: Readonly<Record<string,
 }
 
 export function resolveConfig(options: TelemetryOptions = {}): ResolvedConfig {
-  if (options === null || typeof options !== 'object') throw new TelemetryConfigError('startTelemetry(options): options must be an object');
+  if (options === null || typeof options !== 'object')
+    throw new TelemetryConfigError('startTelemetry(options): options must be an object');
   const env = options.env ?? process.env;
 
   const exporters =
@@ -179,13 +217,32 @@ export function resolveConfig(options: TelemetryOptions = {}): ResolvedConfig {
   const p = options.prometheus ?? {};
   const port = intSetting(['options.prometheus.port', p.port], env, 'OTEL_EXPORTER_PROMETHEUS_PORT', 0, 65535, 9091);
   const host = p.host ?? envVar(env, 'OTEL_EXPORTER_PROMETHEUS_HOST');
-  const withScopeLabels = p.withScopeLabels ?? (envVar(env, 'TUIST_TELEMETRY_PROMETHEUS_SCOPE_LABELS') ? bool('TUIST_TELEMETRY_PROMETHEUS_SCOPE_LABELS', env.TUIST_TELEMETRY_PROMETHEUS_SCOPE_LABELS!) : false);
-  const withTargetInfo = p.withTargetInfo ?? (envVar(env, 'TUIST_TELEMETRY_PROMETHEUS_TARGET_INFO') ? bool('TUIST_TELEMETRY_PROMETHEUS_TARGET_INFO', env.TUIST_TELEMETRY_PROMETHEUS_TARGET_INFO!) : false);
-  const withCreated = p.withCreated ?? (envVar(env, 'TUIST_TELEMETRY_OPENMETRICS_CREATED') ? bool('TUIST_TELEMETRY_OPENMETRICS_CREATED', env.TUIST_TELEMETRY_OPENMETRICS_CREATED!) : false);
+  const withScopeLabels =
+    p.withScopeLabels ??
+    (envVar(env, 'TUIST_TELEMETRY_PROMETHEUS_SCOPE_LABELS')
+      ? bool('TUIST_TELEMETRY_PROMETHEUS_SCOPE_LABELS', env.TUIST_TELEMETRY_PROMETHEUS_SCOPE_LABELS!)
+      : false);
+  const withTargetInfo =
+    p.withTargetInfo ??
+    (envVar(env, 'TUIST_TELEMETRY_PROMETHEUS_TARGET_INFO')
+      ? bool('TUIST_TELEMETRY_PROMETHEUS_TARGET_INFO', env.TUIST_TELEMETRY_PROMETHEUS_TARGET_INFO!)
+      : false);
+  const withCreated =
+    p.withCreated ??
+    (envVar(env, 'TUIST_TELEMETRY_OPENMETRICS_CREATED')
+      ? bool('TUIST_TELEMETRY_OPENMETRICS_CREATED', env.TUIST_TELEMETRY_OPENMETRICS_CREATED!)
+      : false);
 
   const writeTimeoutMs = intSetting(['options.prometheus.writeTimeoutMs', p.writeTimeoutMs], {}, '', 1, MAX_MS, 30_000);
   const idleTimeoutMs = intSetting(['options.prometheus.idleTimeoutMs', p.idleTimeoutMs], {}, '', 1, MAX_MS, 30_000);
-  const maxConcurrentScrapes = intSetting(['options.prometheus.maxConcurrentScrapes', p.maxConcurrentScrapes], {}, '', 1, 10_000, 10);
+  const maxConcurrentScrapes = intSetting(
+    ['options.prometheus.maxConcurrentScrapes', p.maxConcurrentScrapes],
+    {},
+    '',
+    1,
+    10_000,
+    10,
+  );
 
   const auth = scrapeAuth(p.auth, env);
   // Credentials no client could send (non-ASCII token, longer than Node's header limit): refused here.
@@ -193,58 +250,140 @@ export function resolveConfig(options: TelemetryOptions = {}): ResolvedConfig {
   if (authProblem) throw new TelemetryConfigError(authProblem);
 
   const protoFrom =
-    options.otlp?.protocol !== undefined ? 'options.otlp.protocol'
-    : envVar(env, 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL') ? 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL'
-    : envVar(env, 'OTEL_EXPORTER_OTLP_PROTOCOL') ? 'OTEL_EXPORTER_OTLP_PROTOCOL'
-    : undefined;
+    options.otlp?.protocol !== undefined
+      ? 'options.otlp.protocol'
+      : envVar(env, 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL')
+        ? 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL'
+        : envVar(env, 'OTEL_EXPORTER_OTLP_PROTOCOL')
+          ? 'OTEL_EXPORTER_OTLP_PROTOCOL'
+          : undefined;
   const protoRaw = options.otlp?.protocol ?? (protoFrom ? envVar(env, protoFrom)! : 'http/protobuf');
   if (!(OTLP_PROTOCOLS as readonly string[]).includes(protoRaw)) {
-    throw new TelemetryConfigError(`${protoFrom}: unknown protocol ${JSON.stringify(protoRaw)}; valid values are ${OTLP_PROTOCOLS.join(', ')}`);
+    throw new TelemetryConfigError(
+      `${protoFrom}: unknown protocol ${JSON.stringify(protoRaw)}; valid values are ${OTLP_PROTOCOLS.join(', ')}`,
+    );
   }
 
   // Resolved here (not left to the exporter) so `options.env` is honoured like process.env.
   const metricsEndpoint = envVar(env, 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT');
   const baseEndpoint = envVar(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
-  const urlFrom = options.otlp?.url !== undefined ? 'options.otlp.url' : metricsEndpoint ? 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT' : baseEndpoint ? 'OTEL_EXPORTER_OTLP_ENDPOINT' : undefined;
+  const urlFrom =
+    options.otlp?.url !== undefined
+      ? 'options.otlp.url'
+      : metricsEndpoint
+        ? 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT'
+        : baseEndpoint
+          ? 'OTEL_EXPORTER_OTLP_ENDPOINT'
+          : undefined;
   const otlpUrl =
     options.otlp?.url ??
     metricsEndpoint ??
-    (baseEndpoint ? (protoRaw === 'grpc' ? baseEndpoint : baseEndpoint.replace(/\/+$/, '') + '/v1/metrics') : undefined);
+    (baseEndpoint
+      ? protoRaw === 'grpc'
+        ? baseEndpoint
+        : baseEndpoint.replace(/\/+$/, '') + '/v1/metrics'
+      : undefined);
 
-  const exportIntervalMs = intSetting(['options.exportIntervalMs', options.exportIntervalMs], env, 'OTEL_METRIC_EXPORT_INTERVAL', 1, MAX_MS, 60000);
+  const exportIntervalMs = intSetting(
+    ['options.exportIntervalMs', options.exportIntervalMs],
+    env,
+    'OTEL_METRIC_EXPORT_INTERVAL',
+    1,
+    MAX_MS,
+    60000,
+  );
   const timeoutRaw = intSetting(['', undefined], env, 'OTEL_METRIC_EXPORT_TIMEOUT', 1, MAX_MS, 30000);
 
   const naming = (options.naming ?? envVar(env, 'TUIST_TELEMETRY_NAMING') ?? 'docs') as NamingProfile;
   if (!NAMING_PROFILES.includes(naming)) {
-    throw new TelemetryConfigError(`${options.naming !== undefined ? 'options.naming' : 'TUIST_TELEMETRY_NAMING'}: unknown naming profile ${JSON.stringify(naming)}; valid values are ${NAMING_PROFILES.join(', ')}`);
+    throw new TelemetryConfigError(
+      `${options.naming !== undefined ? 'options.naming' : 'TUIST_TELEMETRY_NAMING'}: unknown naming profile ${JSON.stringify(naming)}; valid values are ${NAMING_PROFILES.join(', ')}`,
+    );
   }
 
   const hcRaw = options.highCardinalityLabels ?? envVar(env, 'TUIST_TELEMETRY_HIGH_CARDINALITY_LABELS') ?? [];
-  const hcSource = options.highCardinalityLabels !== undefined ? 'options.highCardinalityLabels' : 'TUIST_TELEMETRY_HIGH_CARDINALITY_LABELS';
-  const hcList = typeof hcRaw === 'string' ? hcRaw.split(',').map((s) => s.trim()).filter(Boolean) : [...hcRaw];
+  const hcSource =
+    options.highCardinalityLabels !== undefined
+      ? 'options.highCardinalityLabels'
+      : 'TUIST_TELEMETRY_HIGH_CARDINALITY_LABELS';
+  const hcList =
+    typeof hcRaw === 'string'
+      ? hcRaw
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : [...hcRaw];
   const highCardinality = new Set<string>();
   for (const l of hcList) {
     if (l === 'all') HIGH_CARDINALITY_LABELS.forEach((x) => highCardinality.add(x));
     else if (l === 'none') continue;
     else if (HIGH_CARDINALITY_LABELS.includes(l)) highCardinality.add(l);
-    else throw new TelemetryConfigError(`${hcSource}: unknown label ${JSON.stringify(l)}; valid values are ${HIGH_CARDINALITY_LABELS.join(', ')}, all or none`);
+    else
+      throw new TelemetryConfigError(
+        `${hcSource}: unknown label ${JSON.stringify(l)}; valid values are ${HIGH_CARDINALITY_LABELS.join(', ')}, all or none`,
+      );
   }
 
-  const maxLabelValues = intSetting(['options.maxLabelValues', options.maxLabelValues], env, 'TUIST_TELEMETRY_MAX_LABEL_VALUES', 1, 1_000_000, 1000);
-  const maxSeriesPerMetric = intSetting(['options.maxSeriesPerMetric', options.maxSeriesPerMetric], env, 'TUIST_TELEMETRY_MAX_SERIES_PER_METRIC', 1, 10_000_000, 2000);
-  const pollIntervalMs = intSetting(['options.pollIntervalMs', options.pollIntervalMs], env, 'TUIST_TELEMETRY_POLL_INTERVAL_MS', 1, MAX_MS, 600_000);
+  const maxLabelValues = intSetting(
+    ['options.maxLabelValues', options.maxLabelValues],
+    env,
+    'TUIST_TELEMETRY_MAX_LABEL_VALUES',
+    1,
+    1_000_000,
+    1000,
+  );
+  const maxSeriesPerMetric = intSetting(
+    ['options.maxSeriesPerMetric', options.maxSeriesPerMetric],
+    env,
+    'TUIST_TELEMETRY_MAX_SERIES_PER_METRIC',
+    1,
+    10_000_000,
+    2000,
+  );
+  const pollIntervalMs = intSetting(
+    ['options.pollIntervalMs', options.pollIntervalMs],
+    env,
+    'TUIST_TELEMETRY_POLL_INTERVAL_MS',
+    1,
+    MAX_MS,
+    600_000,
+  );
   const runtimeMetrics =
-    options.runtimeMetrics ?? (envVar(env, 'TUIST_TELEMETRY_RUNTIME_METRICS') ? bool('TUIST_TELEMETRY_RUNTIME_METRICS', env.TUIST_TELEMETRY_RUNTIME_METRICS!) : true);
+    options.runtimeMetrics ??
+    (envVar(env, 'TUIST_TELEMETRY_RUNTIME_METRICS')
+      ? bool('TUIST_TELEMETRY_RUNTIME_METRICS', env.TUIST_TELEMETRY_RUNTIME_METRICS!)
+      : true);
 
-  const clusterMode = (options.cluster?.mode ?? envVar(env, 'TUIST_TELEMETRY_CLUSTER')?.toLowerCase() ?? 'auto') as ClusterMode;
+  const clusterMode = (options.cluster?.mode ??
+    envVar(env, 'TUIST_TELEMETRY_CLUSTER')?.toLowerCase() ??
+    'auto') as ClusterMode;
   if (!CLUSTER_MODES.includes(clusterMode)) {
-    throw new TelemetryConfigError(`${options.cluster?.mode !== undefined ? 'options.cluster.mode' : 'TUIST_TELEMETRY_CLUSTER'}: unknown mode ${JSON.stringify(clusterMode)}; valid values are ${CLUSTER_MODES.join(', ')}`);
+    throw new TelemetryConfigError(
+      `${options.cluster?.mode !== undefined ? 'options.cluster.mode' : 'TUIST_TELEMETRY_CLUSTER'}: unknown mode ${JSON.stringify(clusterMode)}; valid values are ${CLUSTER_MODES.join(', ')}`,
+    );
   }
-  const clusterTimeoutMs = intSetting(['options.cluster.timeoutMs', options.cluster?.timeoutMs], env, 'TUIST_TELEMETRY_CLUSTER_TIMEOUT_MS', 1, 600_000, 1000);
+  const clusterTimeoutMs = intSetting(
+    ['options.cluster.timeoutMs', options.cluster?.timeoutMs],
+    env,
+    'TUIST_TELEMETRY_CLUSTER_TIMEOUT_MS',
+    1,
+    600_000,
+    1000,
+  );
 
   return {
     exporters,
-    prometheus: { host, port, withScopeLabels, withTargetInfo, withCreated, writeTimeoutMs, idleTimeoutMs, maxConcurrentScrapes, auth },
+    prometheus: {
+      host,
+      port,
+      withScopeLabels,
+      withTargetInfo,
+      withCreated,
+      writeTimeoutMs,
+      idleTimeoutMs,
+      maxConcurrentScrapes,
+      auth,
+    },
     otlpProtocol: protoRaw as OtlpProtocol,
     otlpUrl,
     otlpSources: { url: urlFrom, protocol: protoFrom },
@@ -337,49 +476,106 @@ export interface ResolvedOtelSettings {
 
 /** As the Node SDK reads `OTEL_NODE_RESOURCE_DETECTORS`: `all` wins, then `none`, else the names listed. */
 export function parseResourceDetectors(raw: readonly string[] | string, source: string): ResourceDetectorName[] {
-  const list = (typeof raw === 'string' ? raw.split(',') : [...raw]).map((s) => String(s).trim().toLowerCase()).filter(Boolean);
+  const list = (typeof raw === 'string' ? raw.split(',') : [...raw])
+    .map((s) => String(s).trim().toLowerCase())
+    .filter(Boolean);
   for (const d of list) oneOf([...RESOURCE_DETECTOR_NAMES, 'all', 'none'], d, source);
   if (list.includes('all')) return [...RESOURCE_DETECTOR_NAMES];
   if (list.includes('none')) return [];
   return [...new Set(list)] as ResourceDetectorName[];
 }
 
-export function resolveOtelSettings(options: OtelSdkOptions, env: Readonly<Record<string, string | undefined>>): ResolvedOtelSettings {
+export function resolveOtelSettings(
+  options: OtelSdkOptions,
+  env: Readonly<Record<string, string | undefined>>,
+): ResolvedOtelSettings {
   const detectorsRaw = options.resourceDetectors ?? envVar(env, 'OTEL_NODE_RESOURCE_DETECTORS');
   const resourceDetectors =
     detectorsRaw === undefined
       ? (['env', 'serviceinstance'] as ResourceDetectorName[])
-      : parseResourceDetectors(detectorsRaw, options.resourceDetectors !== undefined ? 'options.resourceDetectors' : 'OTEL_NODE_RESOURCE_DETECTORS');
+      : parseResourceDetectors(
+          detectorsRaw,
+          options.resourceDetectors !== undefined ? 'options.resourceDetectors' : 'OTEL_NODE_RESOURCE_DETECTORS',
+        );
 
-  const tempRaw = options.temporalityPreference ?? envVar(env, 'OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE') ?? 'cumulative';
-  const temporalityPreference = oneOf(TEMPORALITY_PREFERENCES, tempRaw, options.temporalityPreference !== undefined ? 'options.temporalityPreference' : 'OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE');
+  const tempRaw =
+    options.temporalityPreference ?? envVar(env, 'OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE') ?? 'cumulative';
+  const temporalityPreference = oneOf(
+    TEMPORALITY_PREFERENCES,
+    tempRaw,
+    options.temporalityPreference !== undefined
+      ? 'options.temporalityPreference'
+      : 'OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE',
+  );
 
-  const aggSource = options.histogramAggregation !== undefined ? 'options.histogramAggregation' : 'OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION';
-  const histogramAggregation = oneOf(HISTOGRAM_AGGREGATIONS, options.histogramAggregation ?? envVar(env, aggSource) ?? 'explicit_bucket_histogram', aggSource);
+  const aggSource =
+    options.histogramAggregation !== undefined
+      ? 'options.histogramAggregation'
+      : 'OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION';
+  const histogramAggregation = oneOf(
+    HISTOGRAM_AGGREGATIONS,
+    options.histogramAggregation ?? envVar(env, aggSource) ?? 'explicit_bucket_histogram',
+    aggSource,
+  );
 
   const t = options.traces ?? {};
   const exportersRaw = t.exporter ?? envVar(env, 'OTEL_TRACES_EXPORTER');
-  const exporters = exportersRaw === undefined ? [] : (exporterList(TRACES_EXPORTER_NAMES, exportersRaw, t.exporter !== undefined ? 'options.traces.exporter' : 'OTEL_TRACES_EXPORTER') ?? []);
-  const sampler = oneOf(TRACES_SAMPLERS, t.sampler ?? envVar(env, 'OTEL_TRACES_SAMPLER') ?? 'parentbased_always_on', t.sampler !== undefined ? 'options.traces.sampler' : 'OTEL_TRACES_SAMPLER');
+  const exporters =
+    exportersRaw === undefined
+      ? []
+      : (exporterList(
+          TRACES_EXPORTER_NAMES,
+          exportersRaw,
+          t.exporter !== undefined ? 'options.traces.exporter' : 'OTEL_TRACES_EXPORTER',
+        ) ?? []);
+  const sampler = oneOf(
+    TRACES_SAMPLERS,
+    t.sampler ?? envVar(env, 'OTEL_TRACES_SAMPLER') ?? 'parentbased_always_on',
+    t.sampler !== undefined ? 'options.traces.sampler' : 'OTEL_TRACES_SAMPLER',
+  );
   const argRaw: unknown = t.samplerArg ?? envVar(env, 'OTEL_TRACES_SAMPLER_ARG');
   let samplerArg = 1;
   if (argRaw !== undefined && sampler.endsWith('traceidratio')) {
     // Decimal notation only (`0.25`, `.5`, `1e-2`); Number() would also take `0x1` and `0b1`.
-    samplerArg = typeof argRaw === 'number' ? argRaw : /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(String(argRaw)) ? Number(argRaw) : NaN;
+    samplerArg =
+      typeof argRaw === 'number'
+        ? argRaw
+        : /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(String(argRaw))
+          ? Number(argRaw)
+          : NaN;
     if (!Number.isFinite(samplerArg) || samplerArg < 0 || samplerArg > 1) {
-      throw new TelemetryConfigError(`${t.samplerArg !== undefined ? 'options.traces.samplerArg' : 'OTEL_TRACES_SAMPLER_ARG'} must be a ratio from 0 to 1, got ${JSON.stringify(argRaw)}`);
+      throw new TelemetryConfigError(
+        `${t.samplerArg !== undefined ? 'options.traces.samplerArg' : 'OTEL_TRACES_SAMPLER_ARG'} must be a ratio from 0 to 1, got ${JSON.stringify(argRaw)}`,
+      );
     }
   }
   const protocolFrom =
-    t.protocol !== undefined ? 'options.traces.protocol'
-    : envVar(env, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'
-    : envVar(env, 'OTEL_EXPORTER_OTLP_PROTOCOL') ? 'OTEL_EXPORTER_OTLP_PROTOCOL'
-    : undefined;
-  const protocol = oneOf(OTLP_PROTOCOLS, t.protocol ?? (protocolFrom ? envVar(env, protocolFrom)! : 'http/protobuf'), protocolFrom ?? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL');
+    t.protocol !== undefined
+      ? 'options.traces.protocol'
+      : envVar(env, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL')
+        ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'
+        : envVar(env, 'OTEL_EXPORTER_OTLP_PROTOCOL')
+          ? 'OTEL_EXPORTER_OTLP_PROTOCOL'
+          : undefined;
+  const protocol = oneOf(
+    OTLP_PROTOCOLS,
+    t.protocol ?? (protocolFrom ? envVar(env, protocolFrom)! : 'http/protobuf'),
+    protocolFrom ?? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL',
+  );
   const base = envVar(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
   const tracesEndpoint = envVar(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
-  const url = t.url ?? tracesEndpoint ?? (base ? (protocol === 'grpc' ? base : base.replace(/\/+$/, '') + '/v1/traces') : undefined);
-  const urlFrom = t.url !== undefined ? 'options.traces.url' : tracesEndpoint ? 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT' : base ? 'OTEL_EXPORTER_OTLP_ENDPOINT' : undefined;
+  const url =
+    t.url ??
+    tracesEndpoint ??
+    (base ? (protocol === 'grpc' ? base : base.replace(/\/+$/, '') + '/v1/traces') : undefined);
+  const urlFrom =
+    t.url !== undefined
+      ? 'options.traces.url'
+      : tracesEndpoint
+        ? 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'
+        : base
+          ? 'OTEL_EXPORTER_OTLP_ENDPOINT'
+          : undefined;
 
   return {
     resourceDetectors,

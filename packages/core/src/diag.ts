@@ -101,7 +101,8 @@ const LEVELS: Readonly<Record<string, DiagLogLevel>> = {
 const OTEL_API_GLOBAL = Symbol.for('opentelemetry.js.api.1');
 
 /** The registered diag logger (OTel's wrapper around it), or undefined. */
-const registeredDiag = (): unknown => (globalThis as unknown as Record<symbol, { diag?: unknown } | undefined>)[OTEL_API_GLOBAL]?.diag;
+const registeredDiag = (): unknown =>
+  (globalThis as unknown as Record<symbol, { diag?: unknown } | undefined>)[OTEL_API_GLOBAL]?.diag;
 
 /** Whether a diag logger is registered (by the host, by NodeSDK, or by an earlier `installDefaultDiagLogger`). */
 export function diagLoggerInstalled(): boolean {
@@ -233,6 +234,8 @@ export function installDefaultDiagLogger(env: Readonly<Record<string, string | u
   stderr.hold(DEFAULT_LOGGER_HOLD_MS);
   heldDefault = stderr;
   if (raw && level === undefined) {
-    diag.warn(`@tuist-telemetry/core: OTEL_LOG_LEVEL=${JSON.stringify(raw)} is not a level (none, error, warn, info, debug, verbose, all); using warn`);
+    diag.warn(
+      `@tuist-telemetry/core: OTEL_LOG_LEVEL=${JSON.stringify(raw)} is not a level (none, error, warn, info, debug, verbose, all); using warn`,
+    );
   }
 }

@@ -92,7 +92,11 @@ let validSpanId: unknown = NONE_YET;
  * Keeps `value` as bucket i's exemplar of a histogram series when a sampled span is active. Called by the store
  * only when `tracingPossible()`, and kept out of its `record` so that one stays small enough to inline.
  */
-export function keepExemplar(s: { exemplars: (Exemplar | undefined)[] | undefined; readonly counts: Float64Array }, i: number, value: number): void {
+export function keepExemplar(
+  s: { exemplars: (Exemplar | undefined)[] | undefined; readonly counts: Float64Array },
+  i: number,
+  value: number,
+): void {
   try {
     const cm = registry[API_KEY]?.context;
     if (cm === undefined) return;

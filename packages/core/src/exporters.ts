@@ -1,5 +1,10 @@
 import { createRequire } from 'node:module';
-import { ConsoleMetricExporter, PeriodicExportingMetricReader, type MetricProducer, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
+import {
+  ConsoleMetricExporter,
+  PeriodicExportingMetricReader,
+  type MetricProducer,
+  type PushMetricExporter,
+} from '@opentelemetry/sdk-metrics';
 import { TelemetryConfigError, type OtlpProtocol, type ResolvedConfig, type TemporalityPreference } from './config.js';
 import { withExemplars, type MetricsSerializer } from './otel/otlp-exemplars.js';
 import { defaultOtlpUrl, observeAttempts, OtlpFailures } from './otel/otlp-failures.js';
@@ -73,14 +78,13 @@ export function otlpExporter(
   failures?: OtlpFailures,
 ): PushMetricExporter {
   const pkg = OTLP_EXPORTER_PACKAGES[protocol];
-  const mod = loadOtlpPackage<{ OTLPMetricExporter: new (c?: { url?: string; temporalityPreference?: number }) => PushMetricExporter }>(
-    protocol,
-    OTLP_EXPORTER_PACKAGES,
-    'OTEL_METRICS_EXPORTER',
-    'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL',
-    load,
-  );
-  const options = { ...(url ? { url } : {}), ...(temporality ? { temporalityPreference: TEMPORALITY[temporality] } : {}) };
+  const mod = loadOtlpPackage<{
+    OTLPMetricExporter: new (c?: { url?: string; temporalityPreference?: number }) => PushMetricExporter;
+  }>(protocol, OTLP_EXPORTER_PACKAGES, 'OTEL_METRICS_EXPORTER', 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL', load);
+  const options = {
+    ...(url ? { url } : {}),
+    ...(temporality ? { temporalityPreference: TEMPORALITY[temporality] } : {}),
+  };
   const exporter = exporterWithExemplars(protocol, pkg, options, failures) ?? new mod.OTLPMetricExporter(options);
   return failures ? failures.exporter(exporter) : exporter;
 }
@@ -92,9 +96,23 @@ interface ExporterParts {
   ProtobufMetricsSerializer: MetricsSerializer;
   MetricsExporterMetricsHelper: unknown;
   convertLegacyHttpOptions(config: object, signal: string, path: string, headers: Record<string, string>): unknown;
-  createOtlpHttpExportDelegate(options: unknown, serializer: MetricsSerializer, component: string, helper: unknown, meterProvider: undefined): Delegate;
+  createOtlpHttpExportDelegate(
+    options: unknown,
+    serializer: MetricsSerializer,
+    component: string,
+    helper: unknown,
+    meterProvider: undefined,
+  ): Delegate;
   convertLegacyOtlpGrpcOptions(config: object, signal: string): unknown;
-  createOtlpGrpcExportDelegate(options: unknown, serializer: MetricsSerializer, component: string, helper: unknown, meterProvider: undefined, service: string, method: string): Delegate;
+  createOtlpGrpcExportDelegate(
+    options: unknown,
+    serializer: MetricsSerializer,
+    component: string,
+    helper: unknown,
+    meterProvider: undefined,
+    service: string,
+    method: string,
+  ): Delegate;
 }
 
 /**
@@ -104,27 +122,58 @@ interface ExporterParts {
  * otel/otlp-exemplars.ts). The parts are loaded from the exporter package's own dependencies, so they are the
  * copies it would use. If a future version moved them, the stock exporter is used instead, without exemplars.
  */
-function exporterWithExemplars(protocol: OtlpProtocol, pkg: string, config: object, failures: OtlpFailures | undefined): PushMetricExporter | undefined {
+function exporterWithExemplars(
+  protocol: OtlpProtocol,
+  pkg: string,
+  config: object,
+  failures: OtlpFailures | undefined,
+): PushMetricExporter | undefined {
   try {
     const from = createRequire(require.resolve(pkg));
-    const base = protocol === 'grpc' ? '@opentelemetry/otlp-grpc-exporter-base' : '@opentelemetry/otlp-exporter-base/node-http';
+    const base =
+      protocol === 'grpc' ? '@opentelemetry/otlp-grpc-exporter-base' : '@opentelemetry/otlp-exporter-base/node-http';
     const httpExporter = protocol === 'http/json' ? from(pkg) : from('@opentelemetry/exporter-metrics-otlp-http');
-    const p = { ...(from('@opentelemetry/otlp-transformer') as object), ...(from(base) as object), ...(httpExporter as object) } as ExporterParts;
+    const p = {
+      ...(from('@opentelemetry/otlp-transformer') as object),
+      ...(from(base) as object),
+      ...(httpExporter as object),
+    } as ExporterParts;
     let delegate: Delegate;
     if (protocol === 'grpc') {
       const serializer = withExemplars(p.ProtobufMetricsSerializer, 'protobuf');
       const options = p.convertLegacyOtlpGrpcOptions(config, 'METRICS');
-      delegate = p.createOtlpGrpcExportDelegate(options, serializer, 'otlp_grpc_metric_exporter', p.MetricsExporterMetricsHelper, undefined, 'MetricsExportService', '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export');
+      delegate = p.createOtlpGrpcExportDelegate(
+        options,
+        serializer,
+        'otlp_grpc_metric_exporter',
+        p.MetricsExporterMetricsHelper,
+        undefined,
+        'MetricsExportService',
+        '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export',
+      );
     } else {
       const json = protocol === 'http/json';
-      const serializer = withExemplars(json ? p.JsonMetricsSerializer : p.ProtobufMetricsSerializer, json ? 'json' : 'protobuf');
-      const options = p.convertLegacyHttpOptions(config, 'METRICS', 'v1/metrics', { 'Content-Type': json ? 'application/json' : 'application/x-protobuf' });
-      delegate = p.createOtlpHttpExportDelegate(options, serializer, 'otlp_http_metric_exporter', p.MetricsExporterMetricsHelper, undefined);
+      const serializer = withExemplars(
+        json ? p.JsonMetricsSerializer : p.ProtobufMetricsSerializer,
+        json ? 'json' : 'protobuf',
+      );
+      const options = p.convertLegacyHttpOptions(config, 'METRICS', 'v1/metrics', {
+        'Content-Type': json ? 'application/json' : 'application/x-protobuf',
+      });
+      delegate = p.createOtlpHttpExportDelegate(
+        options,
+        serializer,
+        'otlp_http_metric_exporter',
+        p.MetricsExporterMetricsHelper,
+        undefined,
+      );
     }
     if (failures) observeAttempts(delegate, failures);
     return new p.OTLPMetricExporterBase(delegate, config);
   } catch (err) {
-    logger('core').warn(`OTLP metric exports will carry no exemplars: ${pkg} is not laid out as version ${OTLP_EXPORTER_VERSION} (${String(err)})`);
+    logger('core').warn(
+      `OTLP metric exports will carry no exemplars: ${pkg} is not laid out as version ${OTLP_EXPORTER_VERSION} (${String(err)})`,
+    );
     return undefined;
   }
 }

@@ -1,6 +1,13 @@
 export { startTelemetry, getTelemetry, Telemetry } from './telemetry.js';
 export { TelemetryConfigError, EXPORTER_NAMES, OTLP_PROTOCOLS, CLUSTER_MODES } from './config.js';
-export type { TelemetryOptions, PrometheusOptions, ExporterName, OtlpProtocol, ClusterOptions, ClusterMode } from './config.js';
+export type {
+  TelemetryOptions,
+  PrometheusOptions,
+  ExporterName,
+  OtlpProtocol,
+  ClusterOptions,
+  ClusterMode,
+} from './config.js';
 export type { TuistMetrics, RunRecord, TokenRefreshError, JobRecord, AccountsTotals } from './metrics.js';
 export {
   catalog,
@@ -16,8 +23,21 @@ export {
   exponentialBuckets,
   clusterAggregationOf,
 } from './catalog/index.js';
-export type { MetricDefinition, MetricType, NamingProfile, CacheEventType, ClusterAggregation } from './catalog/index.js';
-export { MetricStore, CounterFamily, GaugeFamily, HistogramFamily, OVERFLOW_VALUE, MAX_LABEL_VALUE_LENGTH } from './store.js';
+export type {
+  MetricDefinition,
+  MetricType,
+  NamingProfile,
+  CacheEventType,
+  ClusterAggregation,
+} from './catalog/index.js';
+export {
+  MetricStore,
+  CounterFamily,
+  GaugeFamily,
+  HistogramFamily,
+  OVERFLOW_VALUE,
+  MAX_LABEL_VALUE_LENGTH,
+} from './store.js';
 export type { Labels, LabelValue, AnyFamily } from './store.js';
 export { WarnOnce, logger, installDefaultDiagLogger } from './diag.js';
 export { CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE, escapeLabelValue, escapeHelp } from './prometheus/format.js';

@@ -72,7 +72,12 @@ function warningsOf(t: Telemetry | undefined): WarnOnce {
  * Reports a failure of the SDK's own code (never the host's error): one rate-limited `diag.error` per `kind`
  * through the telemetry's WarnOnce. Never throws, whatever the logger does.
  */
-export function reportFailure(kind: string, message: string, err: unknown, telemetry: Telemetry | undefined = activeTelemetry()): void {
+export function reportFailure(
+  kind: string,
+  message: string,
+  err: unknown,
+  telemetry: Telemetry | undefined = activeTelemetry(),
+): void {
   try {
     warningsOf(telemetry).error(kind, message, err);
   } catch {
@@ -85,7 +90,13 @@ export function reportFailure(kind: string, message: string, err: unknown, telem
  * when it throws, with one rate-limited warning per `kind` naming `what` through the telemetry's WarnOnce. The
  * instrumented operation itself is never affected.
  */
-export function callHook<R>(kind: string, what: string, fn: () => R, fallback: R, telemetry: Telemetry | undefined = activeTelemetry()): R {
+export function callHook<R>(
+  kind: string,
+  what: string,
+  fn: () => R,
+  fallback: R,
+  telemetry: Telemetry | undefined = activeTelemetry(),
+): R {
   try {
     return fn();
   } catch (err) {

@@ -83,9 +83,13 @@ export class TuistMetrics {
         return;
       }
       const st = run.status as unknown;
-      const status = st === 0 || st === '0' || st === false ? '0' : st === 1 || st === '1' || st === true ? '1' : undefined;
+      const status =
+        st === 0 || st === '0' || st === false ? '0' : st === 1 || st === '1' || st === true ? '1' : undefined;
       if (status === undefined) {
-        this.warn.warn('run-status', `recordRun: status must be 0 (success) or 1 (failure), got ${describe(st)}; the run was dropped`);
+        this.warn.warn(
+          'run-status',
+          `recordRun: status must be 0 (success) or 1 (failure), got ${describe(st)}; the run was dropped`,
+        );
         return;
       }
       const ci = run.isCi as unknown;
@@ -101,7 +105,10 @@ export class TuistMetrics {
   /** Counts a binary cache event: `local_hit`, `remote_hit` or `miss`. */
   recordCacheEvent(eventType: CacheEventType, count = 1): void {
     if (!cacheEventTypes.has(eventType)) {
-      this.warn.warn('cache-event-type', `recordCacheEvent: unknown event type ${describe(eventType)} (use local_hit, remote_hit or miss); dropped`);
+      this.warn.warn(
+        'cache-event-type',
+        `recordCacheEvent: unknown event type ${describe(eventType)} (use local_hit, remote_hit or miss); dropped`,
+      );
       return;
     }
     this.cacheEvents.add(count, { event_type: eventType });

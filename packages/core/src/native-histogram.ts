@@ -15,7 +15,11 @@ export interface NativeHistogramSettings {
 }
 
 /** client_golang's defaults: factor 1.1 (schema 3), 160 buckets, zero threshold 2^-128. */
-export const NATIVE_DEFAULTS: NativeHistogramSettings = { bucketFactor: 1.1, maxBuckets: 160, zeroThreshold: 2 ** -128 };
+export const NATIVE_DEFAULTS: NativeHistogramSettings = {
+  bucketFactor: 1.1,
+  maxBuckets: 160,
+  zeroThreshold: 2 ** -128,
+};
 
 export const MIN_SCHEMA = -4;
 export const MAX_SCHEMA = 8;

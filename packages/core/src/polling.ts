@@ -52,7 +52,10 @@ export class Poller {
       const value = await job.fn();
       if (!this.stopped) job.apply(value);
     } catch (err) {
-      this.warn.warn(`poll-failed:${job.name}`, `${job.name}: the callback failed (${describeError(err)}); the previous value is kept`);
+      this.warn.warn(
+        `poll-failed:${job.name}`,
+        `${job.name}: the callback failed (${describeError(err)}); the previous value is kept`,
+      );
     } finally {
       job.running = false;
     }

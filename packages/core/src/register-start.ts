@@ -4,7 +4,9 @@ import { describeError } from './diag.js';
 import { startTelemetry, type Telemetry } from './telemetry.js';
 
 /** Traces off, whatever the environment says about them (every traces setting given, so none is read). */
-const TRACES_OFF: TelemetryOptions = { traces: { exporter: 'none', sampler: 'parentbased_always_on', protocol: 'http/protobuf' } };
+const TRACES_OFF: TelemetryOptions = {
+  traces: { exporter: 'none', sampler: 'parentbased_always_on', protocol: 'http/protobuf' },
+};
 
 /** The longest quoted value an error line echoes; longer ones are cut to this many characters and `…`. */
 export const MAX_ECHO = 200;
@@ -16,9 +18,7 @@ const LONG_QUOTED = new RegExp(`"((?:[^"\\\\]|\\\\.){${MAX_ECHO}})(?:[^"\\\\]|\\
  * a 10 KB log line), on one line.
  */
 export function capEcho(message: string): string {
-  return message
-    .replace(LONG_QUOTED, (_, head: string) => `"${head}…"`)
-    .replace(/[\r\n]+/g, ' ');
+  return message.replace(LONG_QUOTED, (_, head: string) => `"${head}…"`).replace(/[\r\n]+/g, ' ');
 }
 
 /**
@@ -31,7 +31,10 @@ function fallbacks(env: NodeJS.ProcessEnv): [TelemetryOptions, string][] {
   if (metricsExporters.includes('prometheus') && metricsExporters.some((e) => e !== 'prometheus' && e !== '')) {
     out.push(
       [{ exporters: ['prometheus'] }, 'metrics are served on the Prometheus endpoint only (no push exporter)'],
-      [{ ...TRACES_OFF, exporters: ['prometheus'] }, 'metrics are served on the Prometheus endpoint only (no push exporter) and traces stay off'],
+      [
+        { ...TRACES_OFF, exporters: ['prometheus'] },
+        'metrics are served on the Prometheus endpoint only (no push exporter) and traces stay off',
+      ],
     );
   }
   return out;

@@ -9,7 +9,9 @@
 function load(): unknown {
   // Node runs `--require` preloads in its loader thread too: nothing to do there (inInternalThread, hook.ts). It
   // is tested here as well, before `register.js` and its dependencies are loaded into that thread.
-  const threads = require('node:worker_threads') as typeof import('node:worker_threads') & { isInternalThread?: boolean };
+  const threads = require('node:worker_threads') as typeof import('node:worker_threads') & {
+    isInternalThread?: boolean;
+  };
   if (threads.isInternalThread === true || (!threads.isMainThread && threads.parentPort === null)) return {};
   try {
     return require('./register.js');

@@ -37,7 +37,9 @@ if (telemetry) {
     /* already reported through diag; the host keeps running */
   });
   try {
-    instrumentations = enableWithLoaderHook(findInstrumentations({ stock: telemetry.config.traces.exporters.length > 0 }));
+    instrumentations = enableWithLoaderHook(
+      findInstrumentations({ stock: telemetry.config.traces.exporters.length > 0 }),
+    );
   } catch (err) {
     log.error('the instrumentations could not be enabled; the app runs uninstrumented', err);
   }

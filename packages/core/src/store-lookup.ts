@@ -36,4 +36,3 @@ export function compileLookup<S>(root: Node<S>, names: readonly string[], option
     return noLookup;
   }
 }
-

@@ -205,7 +205,10 @@ export abstract class MetricFamily<S extends Series = Series> {
 
   /** A recording that threw (a label object whose getter or Proxy trap throws): dropped with a warning. */
   protected recordFailed(err: unknown): void {
-    this.opts.warn.warn(`record-failed:${this.name}`, `${this.name}: a recording was dropped, reading its labels threw (${describeError(err)})`);
+    this.opts.warn.warn(
+      `record-failed:${this.name}`,
+      `${this.name}: a recording was dropped, reading its labels threw (${describeError(err)})`,
+    );
   }
 
   /** Forgets one series (gauges whose object went away, e.g. a closed pool). */
@@ -250,7 +253,10 @@ export class CounterFamily extends MetricFamily<ValueSeries> {
   add(value: number, labels?: Labels): void {
     // typeof first: `'5' >= 0` and `[5] >= 0` hold, and `+=` would then turn the series into a string.
     if (typeof value !== 'number' || !(value >= 0 && value !== Infinity)) {
-      this.opts.warn.warn(`bad-value:${this.name}`, `${this.name}: dropped an increment of ${describe(value)} (counters take finite numbers >= 0)`);
+      this.opts.warn.warn(
+        `bad-value:${this.name}`,
+        `${this.name}: dropped an increment of ${describe(value)} (counters take finite numbers >= 0)`,
+      );
       return;
     }
     try {
@@ -268,7 +274,10 @@ export class GaugeFamily extends MetricFamily<ValueSeries> {
   /** Sets the last value; NaN and infinities are dropped with a warning. */
   set(value: number, labels?: Labels): void {
     if (!Number.isFinite(value)) {
-      this.opts.warn.warn(`bad-value:${this.name}`, `${this.name}: dropped a value of ${describe(value)} (gauges take finite numbers)`);
+      this.opts.warn.warn(
+        `bad-value:${this.name}`,
+        `${this.name}: dropped a value of ${describe(value)} (gauges take finite numbers)`,
+      );
       return;
     }
     try {
@@ -307,7 +316,10 @@ export class HistogramFamily extends MetricFamily<HistogramSeries> {
   record(value: number, labels?: Labels): void {
     // typeof first: a Symbol would throw in `>=`, and `'5' >= 0` holds.
     if (typeof value !== 'number' || !(value >= 0 && value !== Infinity)) {
-      this.opts.warn.warn(`bad-value:${this.name}`, `${this.name}: dropped a value of ${describe(value)} (histograms here take finite numbers >= 0)`);
+      this.opts.warn.warn(
+        `bad-value:${this.name}`,
+        `${this.name}: dropped a value of ${describe(value)} (histograms here take finite numbers >= 0)`,
+      );
       return;
     }
     try {
@@ -349,7 +361,11 @@ export class MetricStore {
     const fams: AnyFamily[] = [];
     for (const def of definitions) {
       const f =
-        def.type === 'counter' ? new CounterFamily(def, opts) : def.type === 'gauge' ? new GaugeFamily(def, opts) : new HistogramFamily(def, opts);
+        def.type === 'counter'
+          ? new CounterFamily(def, opts)
+          : def.type === 'gauge'
+            ? new GaugeFamily(def, opts)
+            : new HistogramFamily(def, opts);
       for (const init of def.initialSeries ?? []) f.resolve(init);
       // Unlabelled counters and gauges exist from start-up at 0, so rate() works from the first scrape.
       if (def.type !== 'histogram' && def.labels.length === 0 && def.optionalLabels?.length) f.resolve(undefined);
@@ -366,7 +382,9 @@ export class MetricStore {
   private get<T extends AnyFamily>(name: string, ctor: new (...a: never[]) => T): T {
     const f = this.byName.get(name);
     if (!(f instanceof ctor)) {
-      throw new Error(`@tuist-telemetry/core: "${name}" is not a ${ctor.name.replace('Family', '').toLowerCase()} of the catalog`);
+      throw new Error(
+        `@tuist-telemetry/core: "${name}" is not a ${ctor.name.replace('Family', '').toLowerCase()} of the catalog`,
+      );
     }
     return f;
   }
@@ -393,7 +411,11 @@ export class MetricStore {
       try {
         fn();
       } catch (err) {
-        this.opts.warn.error('collect-callback', '@tuist-telemetry/core: a collection callback threw; its values were kept', err);
+        this.opts.warn.error(
+          'collect-callback',
+          '@tuist-telemetry/core: a collection callback threw; its values were kept',
+          err,
+        );
       }
     }
   }

@@ -42,9 +42,13 @@ export function supportProblems(node: string, sdkMetrics: string | undefined, ap
     const otel2 = major === 2 && minor >= 12;
     const otel3 = major === 3 && minor >= 1;
     if (!otel2 && !otel3) {
-      problems.push(`@opentelemetry/sdk-metrics ${sdkMetrics} is not a supported OpenTelemetry JS line (supported: ${SUPPORTED_OTEL})`);
+      problems.push(
+        `@opentelemetry/sdk-metrics ${sdkMetrics} is not a supported OpenTelemetry JS line (supported: ${SUPPORTED_OTEL})`,
+      );
     } else if (otel3 && nodeSupported(node) && parse(node)[0] < 22) {
-      problems.push(`OpenTelemetry JS ${sdkMetrics} does not run on Node.js ${node}; use Node.js 22.22 or later, or the 2.x line`);
+      problems.push(
+        `OpenTelemetry JS ${sdkMetrics} does not run on Node.js ${node}; use Node.js 22.22 or later, or the 2.x line`,
+      );
     }
   }
   return problems;
@@ -59,7 +63,11 @@ export interface ApiCopies {
 
 /** The `@opentelemetry/api` versions the app and core resolve (they can differ: see `supportProblems`). */
 export function apiCopies(host: boolean, dirs: readonly string[] = appDirectories()): ApiCopies {
-  return { host, app: versionFrom(dirs, '@opentelemetry/api'), core: versionFrom([path.dirname(fileURLToPath(import.meta.url))], '@opentelemetry/api') };
+  return {
+    host,
+    app: versionFrom(dirs, '@opentelemetry/api'),
+    core: versionFrom([path.dirname(fileURLToPath(import.meta.url))], '@opentelemetry/api'),
+  };
 }
 
 /** The version of `@opentelemetry/sdk-metrics` the app resolves (where NodeSDK's MeterProvider comes from), if any. */
@@ -77,7 +85,10 @@ function versionFrom(dirs: readonly string[], name: string): string | undefined 
     }
     for (let d = path.dirname(file); d !== path.dirname(d); d = path.dirname(d)) {
       try {
-        const pkg = JSON.parse(readFileSync(path.join(d, 'package.json'), 'utf8')) as { name?: string; version?: string };
+        const pkg = JSON.parse(readFileSync(path.join(d, 'package.json'), 'utf8')) as {
+          name?: string;
+          version?: string;
+        };
         if (pkg.name === name) return pkg.version;
       } catch {
         /* no package.json here */

@@ -1,4 +1,10 @@
-import { context, metrics as otelMetrics, propagation, trace, type MeterProvider as ApiMeterProvider } from '@opentelemetry/api';
+import {
+  context,
+  metrics as otelMetrics,
+  propagation,
+  trace,
+  type MeterProvider as ApiMeterProvider,
+} from '@opentelemetry/api';
 import { MeterProvider, type MetricReader, type PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import type { Resource } from '@opentelemetry/resources';
 import type { AddressInfo } from 'node:net';
@@ -115,7 +121,9 @@ export class Telemetry {
     this.config = config;
     this.warnings = new WarnOnce(log);
     // Exponential OTLP histograms are made from native buckets: pushing them turns those on (with their defaults).
-    const exponential = config.histogramAggregation === 'base2_exponential_bucket_histogram' && config.exporters.some((e) => e !== 'prometheus');
+    const exponential =
+      config.histogramAggregation === 'base2_exponential_bucket_histogram' &&
+      config.exporters.some((e) => e !== 'prometheus');
     const nativeHistograms = config.nativeHistograms ?? (exponential ? NATIVE_DEFAULTS : undefined);
     // With runtime metrics off their families are left out, so no zero-valued process_*/nodejs_* series appear.
     const storeOptions = {
@@ -129,13 +137,20 @@ export class Telemetry {
       nativeHistograms: clusterRole(config.cluster.mode, env).kind === 'worker' ? undefined : nativeHistograms,
       warn: this.warnings,
     };
-    this.store = new MetricStore(config.runtimeMetrics ? catalog : catalog.filter((d) => d.family !== 'runtime'), storeOptions);
+    this.store = new MetricStore(
+      config.runtimeMetrics ? catalog : catalog.filter((d) => d.family !== 'runtime'),
+      storeOptions,
+    );
     this.poller = new Poller(config.pollIntervalMs, this.warnings);
     this.metrics = new TuistMetrics(this.store, this.poller, this.warnings);
 
     this.resource = buildResource(config, env);
 
-    const readers = pushReaders(config, () => new StoreMetricProducer(this.store, config.temporalityPreference, exponential), this.warnings);
+    const readers = pushReaders(
+      config,
+      () => new StoreMetricProducer(this.store, config.temporalityPreference, exponential),
+      this.warnings,
+    );
     this.hostReader = hostReader;
     this.tracing = hostReader ? undefined : startTracing(config, this.resource, (m) => log.warn(m), this.warnings);
     if (hostReader) {
@@ -149,7 +164,10 @@ export class Telemetry {
     } else {
       if (config.exporters.includes('prometheus')) this.pullReader = new PullMetricReader();
       const limits = { maxLabelValues: config.maxLabelValues, maxSeries: config.maxSeriesPerMetric };
-      const bounds = { ...limits, onOverflow: thirdPartyOverflowReporter(this.store.counter(LABEL_OVERFLOW_METRIC), this.warnings, limits) };
+      const bounds = {
+        ...limits,
+        onOverflow: thirdPartyOverflowReporter(this.store.counter(LABEL_OVERFLOW_METRIC), this.warnings, limits),
+      };
       this.ownProvider = new MeterProvider({
         resource: this.resource,
         readers: this.pullReader ? [this.pullReader, ...readers] : readers,
@@ -163,7 +181,8 @@ export class Telemetry {
     if (config.setGlobalMeterProvider && !hostReader) {
       // setGlobalMeterProvider refuses (and logs) when one is set already; only take it when free.
       const probe = otelMetrics.getMeterProvider() as ApiMeterProvider & { constructor: { name: string } };
-      if (probe.constructor.name === 'NoopMeterProvider') this.ownsGlobal = otelMetrics.setGlobalMeterProvider(this.meterProvider);
+      if (probe.constructor.name === 'NoopMeterProvider')
+        this.ownsGlobal = otelMetrics.setGlobalMeterProvider(this.meterProvider);
     }
 
     this.store.gauge('tuist_application_info').set(1, {
@@ -175,7 +194,11 @@ export class Telemetry {
 
     const role = clusterRole(config.cluster.mode, env);
     if (this.pullReader && role.kind === 'primary') {
-      this.clusterPrimary = new ClusterPrimary(this.store, { timeoutMs: config.cluster.timeoutMs, warnings: this.warnings, storeOptions });
+      this.clusterPrimary = new ClusterPrimary(this.store, {
+        timeoutMs: config.cluster.timeoutMs,
+        warnings: this.warnings,
+        storeOptions,
+      });
     }
     const primary = this.clusterPrimary;
     this.renderer = new PrometheusRenderer({
@@ -244,7 +267,14 @@ export class Telemetry {
   /** `http://host:port/metrics` once `ready()` resolved. */
   get url(): string | undefined {
     if (!this.address) return undefined;
-    const host = this.address.family === 'IPv6' ? (this.address.address === '::' ? '127.0.0.1' : `[${this.address.address}]`) : this.address.address === '0.0.0.0' ? '127.0.0.1' : this.address.address;
+    const host =
+      this.address.family === 'IPv6'
+        ? this.address.address === '::'
+          ? '127.0.0.1'
+          : `[${this.address.address}]`
+        : this.address.address === '0.0.0.0'
+          ? '127.0.0.1'
+          : this.address.address;
     return `http://${host}:${this.address.port}/metrics`;
   }
 
@@ -279,7 +309,11 @@ export class Telemetry {
       try {
         if (m(origin, path) === true) return true;
       } catch (err) {
-        this.warnings.error('http-exclusion', '@tuist-telemetry/core: an HTTP metrics exclusion threw; the request is measured', err);
+        this.warnings.error(
+          'http-exclusion',
+          '@tuist-telemetry/core: an HTTP metrics exclusion threw; the request is measured',
+          err,
+        );
       }
     }
     return false;
@@ -316,10 +350,16 @@ export class Telemetry {
     this.clusterPrimary?.close();
     this.stopRuntime?.();
     await Promise.allSettled([...this.shutdownHooks].map(async (fn) => fn()));
-    const flush = this.ownProvider ? this.ownProvider.shutdown() : Promise.all(this.hostPushReaders.map((r) => r.shutdown()));
+    const flush = this.ownProvider
+      ? this.ownProvider.shutdown()
+      : Promise.all(this.hostPushReaders.map((r) => r.shutdown()));
     this.tracing?.close();
     const spans = this.tracing?.global ? this.tracing.provider.shutdown() : this.tracing?.provider.forceFlush();
-    await Promise.allSettled([this.endpoint?.close(), flush.catch((err) => log.error('flush on shutdown failed', err)), spans?.catch((err) => log.error('span flush on shutdown failed', err))]);
+    await Promise.allSettled([
+      this.endpoint?.close(),
+      flush.catch((err) => log.error('flush on shutdown failed', err)),
+      spans?.catch((err) => log.error('span flush on shutdown failed', err)),
+    ]);
     if (this.ownsGlobal) otelMetrics.disable();
     if (this.tracing?.global) {
       // Lets a later telemetry (or the app) register again; these globals were ours.

@@ -55,7 +55,11 @@ describe('core: bad input never reaches the host as an exception', () => {
     m.recordCacheEvent('hit' as never);
     m.recordRun({ name: 'build', isCi: false, status: 7 as never, durationMs: 1 });
     const exp = await scrape(t.url!);
-    expect(samples(exp, 'tuist_cache_events_total').map((s) => s.labels.event_type).sort()).to.deep.equal(['local_hit', 'miss', 'remote_hit']);
+    expect(
+      samples(exp, 'tuist_cache_events_total')
+        .map((s) => s.labels.event_type)
+        .sort(),
+    ).to.deep.equal(['local_hit', 'miss', 'remote_hit']);
     expect(samples(exp, 'tuist_runs_total', { is_ci: 'false' })).to.have.length(0);
     expect(warnings.some((w) => w.includes('unknown event type "hit"'))).to.equal(true);
     expect(warnings.some((w) => w.includes('status must be 0 (success) or 1 (failure)'))).to.equal(true);
@@ -70,15 +74,23 @@ describe('core: bad input never reaches the host as an exception', () => {
     expect(() => m.recordRun(null as never)).to.not.throw();
     expect(() => m.recordJob('nope' as never)).to.not.throw();
     const exp = await scrape(t.url!);
-    expect(value(exp, 'tuist_authentication_token_refresh_error_total', { cli_version: '4', reason: 'invalid' })).to.equal(1);
-    expect(value(exp, 'tuist_authentication_token_refresh_error_total', { cli_version: 'unknown', reason: 'unknown' })).to.equal(1);
+    expect(
+      value(exp, 'tuist_authentication_token_refresh_error_total', { cli_version: '4', reason: 'invalid' }),
+    ).to.equal(1);
+    expect(
+      value(exp, 'tuist_authentication_token_refresh_error_total', { cli_version: 'unknown', reason: 'unknown' }),
+    ).to.equal(1);
     const long = samples(exp, 'tuist_authentication_token_refresh_error_total', { cli_version: '1.0.0' });
     expect(long).to.have.length(1);
     expect(long[0]!.labels.reason).to.have.length(1024);
   });
 
   it('label objects with throwing getters do not throw', () => {
-    const evil = Object.defineProperty({}, 'event_type', { get() { throw new Error('boom'); } });
+    const evil = Object.defineProperty({}, 'event_type', {
+      get() {
+        throw new Error('boom');
+      },
+    });
     expect(() => t.store.counter('tuist_cache_events_total').add(1, evil as never)).to.not.throw();
   });
 

@@ -26,17 +26,21 @@ export interface ClusterApp {
 
 export async function startClusterApp(env: Record<string, string>): Promise<ClusterApp> {
   // Port 0 for both (the workers share one random port): the app's from its LISTENING lines, /metrics from READY.
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', '--import', '@tuist-telemetry/core/register', app], {
-    cwd: coreDir,
-    env: {
-      ...process.env,
-      OTEL_EXPORTER_PROMETHEUS_PORT: '0',
-      OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
-      APP_PORT: '0',
-      ...env,
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--conditions=source', '--import', '@tuist-telemetry/core/register', app],
+    {
+      cwd: coreDir,
+      env: {
+        ...process.env,
+        OTEL_EXPORTER_PROMETHEUS_PORT: '0',
+        OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
+        APP_PORT: '0',
+        ...env,
+      },
+      stdio: ['pipe', 'pipe', 'pipe'],
     },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  );
   let out = '';
   const waiters = new Set<() => void>();
   const onData = (c: Buffer) => {
@@ -45,8 +49,12 @@ export async function startClusterApp(env: Record<string, string>): Promise<Clus
   };
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
-  const ended = Promise.all([child.stdout!, child.stderr!].map((s) => new Promise<void>((r) => s.once('close', () => r())))).then(() => {});
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+    child.once('exit', (code, signal) => r({ code, signal })),
+  );
+  const ended = Promise.all(
+    [child.stdout!, child.stderr!].map((s) => new Promise<void>((r) => s.once('close', () => r()))),
+  ).then(() => {});
   const waitFor = (re: RegExp, fromStart = false, timeoutMs = 60_000): Promise<RegExpExecArray> => {
     const from = fromStart ? 0 : out.length;
     return new Promise((resolve, reject) => {

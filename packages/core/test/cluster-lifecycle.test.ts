@@ -64,9 +64,13 @@ describe('core: node:cluster lifecycle (signals, worker.kill(), restarted teleme
       expect(signal, app.output()).to.equal('SIGTERM');
       // Every worker is gone once nobody holds the shared stdout and stderr any more.
       await app.ended;
-      for (const id of [1, 2, 3]) expect(await readFile(path.join(dir, `exit-${id}.txt`), 'utf8'), `worker ${id}: ${app.output()}`).to.equal('0');
+      for (const id of [1, 2, 3])
+        expect(await readFile(path.join(dir, `exit-${id}.txt`), 'utf8'), `worker ${id}: ${app.output()}`).to.equal('0');
       expect(sinceReady(app), 'no stack, no error').to.not.match(/ERR_INTERNAL_ASSERTION|Error|\n\s+at /);
-      expect(received.some((b) => b.includes('pushed-by-primary')), 'the primary pushed on shutdown').to.equal(true);
+      expect(
+        received.some((b) => b.includes('pushed-by-primary')),
+        'the primary pushed on shutdown',
+      ).to.equal(true);
     } finally {
       rx.close();
     }

@@ -20,7 +20,7 @@ function seriesOf(store: MetricStore, name: string, labels: Record<string, strin
   const f = store.families.find((x) => x.def.name === name)!;
   return [...f.series].find((s) => f.labelNames.every((l, i) => (labels[l] ?? '') === s.labelValues[i]));
 }
-function valueOf(store: MetricStore, name: string, labels: Record<string, string>): number | undefined {
+function valueIn(store: MetricStore, name: string, labels: Record<string, string>): number | undefined {
   const s = seriesOf(store, name, labels);
   return s === undefined ? undefined : 'value' in s ? (s.value as number) : (s as HistogramSeries).count;
 }
@@ -34,7 +34,10 @@ function worker(advanced = true) {
 }
 type W = ReturnType<typeof worker>;
 const collect = (view: ClusterView, ...ws: W[]) => {
-  for (const w of ws) expect(w.snaps.apply(w.enc.encode('snapshot', 1, w.snaps.known), view.familyOf, view.retireSeries)).to.equal(undefined);
+  for (const w of ws)
+    expect(w.snaps.apply(w.enc.encode('snapshot', 1, w.snaps.known), view.familyOf, view.retireSeries)).to.equal(
+      undefined,
+    );
 };
 const live = (...ws: W[]) => ws.map((w, i) => ({ id: String(i + 1), snapshots: w.snaps }));
 
@@ -68,27 +71,27 @@ describe('core: cluster merge (values of the served view)', () => {
     expect([again.count, again.sum, again.counts[last]]).to.deep.equal([7, merged.sum, 3]);
   });
 
-  it('serves a worker\'s (and the primary\'s) series first seen in a later scrape, in known and in new families', () => {
+  it("serves a worker's (and the primary's) series first seen in a later scrape, in known and in new families", () => {
     const view = new ClusterView(catalog, opts);
     const own = newStore();
     const a = worker();
     a.store.counter('tuist_runs_total').add(1, run);
     collect(view, a);
-    expect(valueOf(view.build(own, live(a)), 'tuist_runs_total', run)).to.equal(1);
+    expect(valueIn(view.build(own, live(a)), 'tuist_runs_total', run)).to.equal(1);
     a.store.counter('tuist_runs_total').add(2, { ...run, name: 'later' });
     a.store.counter('tuist_cache_uploads_total').add(3, {});
     a.store.histogram('tuist_runs_duration_milliseconds').record(9, { ...run, name: 'later' });
     own.counter('tuist_runs_total').add(4, { ...run, name: 'own-later' });
     collect(view, a);
     const m = view.build(own, live(a));
-    expect(valueOf(m, 'tuist_runs_total', run)).to.equal(1);
-    expect(valueOf(m, 'tuist_runs_total', { ...run, name: 'later' })).to.equal(2);
-    expect(valueOf(m, 'tuist_cache_uploads_total', {})).to.equal(3);
-    expect(valueOf(m, 'tuist_runs_duration_milliseconds', { ...run, name: 'later' })).to.equal(1);
-    expect(valueOf(m, 'tuist_runs_total', { ...run, name: 'own-later' })).to.equal(4);
+    expect(valueIn(m, 'tuist_runs_total', run)).to.equal(1);
+    expect(valueIn(m, 'tuist_runs_total', { ...run, name: 'later' })).to.equal(2);
+    expect(valueIn(m, 'tuist_cache_uploads_total', {})).to.equal(3);
+    expect(valueIn(m, 'tuist_runs_duration_milliseconds', { ...run, name: 'later' })).to.equal(1);
+    expect(valueIn(m, 'tuist_runs_total', { ...run, name: 'own-later' })).to.equal(4);
   });
 
-  it('skips the series of a family whose width does not match the primary\'s, and takes the rest of the snapshot', () => {
+  it("skips the series of a family whose width does not match the primary's, and takes the rest of the snapshot", () => {
     const view = new ClusterView(catalog, opts);
     const a = worker();
     a.store.counter('tuist_runs_total').add(6, run);
@@ -115,8 +118,10 @@ describe('core: cluster merge (values of the served view)', () => {
     const odd: Snapshot = { ...snap, families, data: Float64Array.from(out) };
     expect(a.snaps.apply(odd, view.familyOf, view.retireSeries)).to.equal(undefined);
     const m = view.build(newStore(), live(a));
-    expect(valueOf(m, 'tuist_runs_total', run)).to.equal(6);
-    expect(valueOf(m, 'tuist_runs_duration_milliseconds', run), 'not served in a shape it does not have').to.equal(undefined);
+    expect(valueIn(m, 'tuist_runs_total', run)).to.equal(6);
+    expect(valueIn(m, 'tuist_runs_duration_milliseconds', run), 'not served in a shape it does not have').to.equal(
+      undefined,
+    );
   });
 
   it('a well-formed snapshot that reuses an id for another series, or sends a lower count, never moves a served counter back', () => {
@@ -124,7 +129,7 @@ describe('core: cluster merge (values of the served view)', () => {
     const a = worker();
     a.store.counter('tuist_runs_total').add(100, { ...run, name: 'a' });
     collect(view, a);
-    expect(valueOf(view.build(newStore(), live(a)), 'tuist_runs_total', { ...run, name: 'a' })).to.equal(100);
+    expect(valueIn(view.build(newStore(), live(a)), 'tuist_runs_total', { ...run, name: 'a' })).to.equal(100);
     const fam = ['tuist_runs_total', ['name', 'is_ci', 'status'], 1] as const;
     const snap = (defs: (string | number)[], data: number[]): Snapshot => ({
       tuistTelemetry: 'tuist-telemetry/cluster/1',
@@ -136,23 +141,29 @@ describe('core: cluster merge (values of the served view)', () => {
       data: Float64Array.from(data),
     });
     // Id 0 now names the series name="b" (as a telemetry restarted without telling would send).
-    expect(a.snaps.apply(snap([0, 0, 'b', 'false', '0'], [0, 50]), view.familyOf, view.retireSeries)).to.equal(undefined);
+    expect(a.snaps.apply(snap([0, 0, 'b', 'false', '0'], [0, 50]), view.familyOf, view.retireSeries)).to.equal(
+      undefined,
+    );
     let m = view.build(newStore(), live(a));
-    expect(valueOf(m, 'tuist_runs_total', { ...run, name: 'a' })).to.equal(100);
-    expect(valueOf(m, 'tuist_runs_total', { ...run, name: 'b' })).to.equal(50);
+    expect(valueIn(m, 'tuist_runs_total', { ...run, name: 'a' })).to.equal(100);
+    expect(valueIn(m, 'tuist_runs_total', { ...run, name: 'b' })).to.equal(50);
     // The same series, a lower value: a reset. What was served stays, what comes next adds to it.
     expect(a.snaps.apply(snap([], [0, 30]), view.familyOf, view.retireSeries)).to.equal(undefined);
     m = view.build(newStore(), live(a));
-    expect(valueOf(m, 'tuist_runs_total', { ...run, name: 'b' })).to.equal(80);
+    expect(valueIn(m, 'tuist_runs_total', { ...run, name: 'b' })).to.equal(80);
     // The series is gone from the worker: its count stays.
     expect(a.snaps.apply(snap([], []), view.familyOf, view.retireSeries)).to.equal(undefined);
     m = view.build(newStore(), live(a));
-    expect(valueOf(m, 'tuist_runs_total', { ...run, name: 'a' })).to.equal(100);
-    expect(valueOf(m, 'tuist_runs_total', { ...run, name: 'b' })).to.equal(80);
+    expect(valueIn(m, 'tuist_runs_total', { ...run, name: 'a' })).to.equal(100);
+    expect(valueIn(m, 'tuist_runs_total', { ...run, name: 'b' })).to.equal(80);
     // A description repeated for the same series (a lost reply) changes nothing.
-    expect(a.snaps.apply(snap([0, 0, 'b', 'false', '0'], [0, 5]), view.familyOf, view.retireSeries)).to.equal(undefined);
-    expect(a.snaps.apply(snap([0, 0, 'b', 'false', '0'], [0, 7]), view.familyOf, view.retireSeries)).to.equal(undefined);
-    expect(valueOf(view.build(newStore(), live(a)), 'tuist_runs_total', { ...run, name: 'b' })).to.equal(87);
+    expect(a.snaps.apply(snap([0, 0, 'b', 'false', '0'], [0, 5]), view.familyOf, view.retireSeries)).to.equal(
+      undefined,
+    );
+    expect(a.snaps.apply(snap([0, 0, 'b', 'false', '0'], [0, 7]), view.familyOf, view.retireSeries)).to.equal(
+      undefined,
+    );
+    expect(valueIn(view.build(newStore(), live(a)), 'tuist_runs_total', { ...run, name: 'b' })).to.equal(87);
   });
 
   it('a histogram whose count goes back is kept too; gauges simply take the new value', () => {
@@ -173,6 +184,6 @@ describe('core: cluster merge (values of the served view)', () => {
     const m = view.build(newStore(), live(a));
     const merged = seriesOf(m, 'tuist_runs_duration_milliseconds', run) as HistogramSeries;
     expect([merged.count, merged.sum, merged.counts[0], merged.counts[2]]).to.deep.equal([3, 650, 1, 2]);
-    expect(valueOf(m, 'tuist_repo_pool_size', { repo: 'main' })).to.equal(4);
+    expect(valueIn(m, 'tuist_repo_pool_size', { repo: 'main' })).to.equal(4);
   });
 });

@@ -36,10 +36,16 @@ describe('core: PM2 cluster mode (each instance serves port + NODE_APP_INSTANCE;
   this.timeout(120_000);
   let home: string;
   const pm2 = (...args: string[]) =>
-    spawnSync(process.execPath, [pm2Bin, ...args], { cwd: coreDir, env: { ...process.env, PM2_HOME: home }, encoding: 'utf8', timeout: 60_000 });
+    spawnSync(process.execPath, [pm2Bin, ...args], {
+      cwd: coreDir,
+      env: { ...process.env, PM2_HOME: home },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
 
   before(async () => {
-    if (!existsSync(pm2Bin)) throw new Error(`pm2 is a devDependency of core but ${pm2Bin} is missing: run pnpm install`);
+    if (!existsSync(pm2Bin))
+      throw new Error(`pm2 is a devDependency of core but ${pm2Bin} is missing: run pnpm install`);
     home = await mkdtemp(path.join(tmpdir(), 'tuist-pm2-'));
   });
   after(async () => {
@@ -61,7 +67,12 @@ describe('core: PM2 cluster mode (each instance serves port + NODE_APP_INSTANCE;
         instances: INSTANCES,
         node_args: ['--import', 'tsx', '--conditions=source'],
         autorestart: false,
-        env: { OTEL_EXPORTER_PROMETHEUS_PORT: String(base), OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1', COUNT_DIR: home, RUNS: '5' },
+        env: {
+          OTEL_EXPORTER_PROMETHEUS_PORT: String(base),
+          OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
+          COUNT_DIR: home,
+          RUNS: '5',
+        },
       })}] };\n`,
     );
     const started = pm2('start', ecosystem);

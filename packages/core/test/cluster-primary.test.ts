@@ -7,13 +7,16 @@ import { runResultChild } from '@tuist-telemetry/testing';
 const coreDir = fileURLToPath(new URL('..', import.meta.url));
 const fixture = fileURLToPath(new URL('./fixtures/cluster-scenarios.ts', import.meta.url));
 type Scrape = { runs?: number; timeouts: number; malformed: number };
-const scenario = <R>(name: string, env: Record<string, string> = {}) => runResultChild<R>([fixture], { cwd: coreDir, env: { SCENARIO: name, ...env } });
+const scenario = <R>(name: string, env: Record<string, string> = {}) =>
+  runResultChild<R>([fixture], { cwd: coreDir, env: { SCENARIO: name, ...env } });
 
 describe('core: node:cluster primary (late, missing and unasked snapshots)', function () {
   this.timeout(120_000);
 
-  it('a snapshot that arrives after its scrape gave up does not stand in for the next scrape\'s answer', async () => {
-    const r = await scenario<{ first: Scrape; timedOut: Scrape; after: Scrape; warned: string[] }>('late', { TIMEOUT_MS: '5000' });
+  it("a snapshot that arrives after its scrape gave up does not stand in for the next scrape's answer", async () => {
+    const r = await scenario<{ first: Scrape; timedOut: Scrape; after: Scrape; warned: string[] }>('late', {
+      TIMEOUT_MS: '5000',
+    });
     expect(r.first).to.deep.equal({ runs: 5, timeouts: 0, malformed: 0 });
     // The held reply: the previous values are served, the miss counted and warned once.
     expect(r.timedOut).to.deep.equal({ runs: 5, timeouts: 1, malformed: 0 });
@@ -32,7 +35,10 @@ describe('core: node:cluster primary (late, missing and unasked snapshots)', fun
   });
 
   it('worker.disconnect() of a worker that never answers waits at most the timeout, then disconnects it as Node does', async () => {
-    const r = await scenario<{ returned: boolean; atOnce: boolean; exitedAfterDisconnect: boolean; warned: string[] }>('disconnect-hung', { TIMEOUT_MS: '300' });
+    const r = await scenario<{ returned: boolean; atOnce: boolean; exitedAfterDisconnect: boolean; warned: string[] }>(
+      'disconnect-hung',
+      { TIMEOUT_MS: '300' },
+    );
     expect(r).to.deep.equal({ returned: true, atOnce: true, exitedAfterDisconnect: true, warned: [] });
   });
 
@@ -43,7 +49,9 @@ describe('core: node:cluster primary (late, missing and unasked snapshots)', fun
   });
 
   it('a new telemetry in a worker while a scrape waits: its answer to the old request is not taken, nothing is malformed', async () => {
-    const r = await scenario<{ first: Scrape; during: Scrape; after: Scrape; warned: string[] }>('restart-during-scrape');
+    const r = await scenario<{ first: Scrape; during: Scrape; after: Scrape; warned: string[] }>(
+      'restart-during-scrape',
+    );
     expect(r.first).to.deep.equal({ runs: 10, timeouts: 0, malformed: 0 });
     // The old telemetry's 10 are kept; the waiting scrape ends with the hello, the next one adds the new 3.
     expect(r.during).to.deep.equal({ runs: 10, timeouts: 0, malformed: 0 });

@@ -12,7 +12,12 @@ describe('core: a real Prometheus scraping a 4-worker cluster under load while a
   let dir: string;
 
   before(function () {
-    requireService(this, 'Prometheus', findPrometheus() !== undefined, 'no prometheus binary (apt-get install prometheus or PROMETHEUS_BIN)');
+    requireService(
+      this,
+      'Prometheus',
+      findPrometheus() !== undefined,
+      'no prometheus binary (apt-get install prometheus or PROMETHEUS_BIN)',
+    );
   });
   after(async () => {
     await prom?.stop();

@@ -1,5 +1,12 @@
 import { expect } from 'chai';
-import { catalog, clusterAggregationOf, HIGH_CARDINALITY_LABELS, logger, MetricStore, WarnOnce } from '@tuist-telemetry/core';
+import {
+  catalog,
+  clusterAggregationOf,
+  HIGH_CARDINALITY_LABELS,
+  logger,
+  MetricStore,
+  WarnOnce,
+} from '@tuist-telemetry/core';
 import { ClusterView, PRIMARY_WORKER } from '../src/cluster/merge.js';
 import { SnapshotEncoder, WorkerSnapshots, type Snapshot } from '../src/cluster/protocol.js';
 import type { StoreOptions } from '../src/store.js';
@@ -14,7 +21,7 @@ const opts: StoreOptions = {
 const newStore = () => new MetricStore(catalog, opts);
 const run = { name: 'build', is_ci: 'false', status: '0' };
 
-function valueOf(store: MetricStore, name: string, labels: Record<string, string>): number | undefined {
+function valueIn(store: MetricStore, name: string, labels: Record<string, string>): number | undefined {
   const f = store.families.find((x) => x.def.name === name)!;
   for (const s of f.series) {
     if (f.labelNames.every((l, i) => (labels[l] ?? '') === s.labelValues[i])) return 'value' in s ? s.value : s.count;
@@ -36,7 +43,9 @@ describe('core: cluster snapshots (protocol and merge rules)', () => {
     expect(rule('process_resident_memory_bytes')).to.equal('perWorker');
     expect(rule('nodejs_eventloop_lag_p99_seconds')).to.equal('perWorker');
     // The cluster view adds a `worker` label to per-worker families: none may have one already.
-    for (const d of catalog) if (clusterAggregationOf(d) === 'perWorker') expect([...d.labels, ...(d.optionalLabels ?? [])], d.name).to.not.include('worker');
+    for (const d of catalog)
+      if (clusterAggregationOf(d) === 'perWorker')
+        expect([...d.labels, ...(d.optionalLabels ?? [])], d.name).to.not.include('worker');
   });
 
   for (const advanced of [false, true]) {
@@ -48,7 +57,8 @@ describe('core: cluster snapshots (protocol and merge rules)', () => {
       worker.counter('tuist_runs_total').add(2, run);
       worker.histogram('tuist_runs_duration_milliseconds').record(7, run);
       // What travels is what the channel carries: JSON text, or a structured clone.
-      const travel = (s: Snapshot): Snapshot => (advanced ? structuredClone(s) : (JSON.parse(JSON.stringify(s)) as Snapshot));
+      const travel = (s: Snapshot): Snapshot =>
+        advanced ? structuredClone(s) : (JSON.parse(JSON.stringify(s)) as Snapshot);
       const first = travel(enc.encode('snapshot', 1, snaps.known));
       expect(typeof first.data).to.equal(advanced ? 'object' : 'string');
       expect(first.defs.length).to.be.greaterThan(0);
@@ -59,8 +69,8 @@ describe('core: cluster snapshots (protocol and merge rules)', () => {
       expect(second.families).to.deep.equal([]);
       expect(snaps.apply(second, view.familyOf)).to.equal(undefined);
       const merged = view.build(newStore(), [{ id: '1', snapshots: snaps }]);
-      expect(valueOf(merged, 'tuist_runs_total', run)).to.equal(5);
-      expect(valueOf(merged, 'tuist_runs_duration_milliseconds', run)).to.equal(1);
+      expect(valueIn(merged, 'tuist_runs_total', run)).to.equal(5);
+      expect(valueIn(merged, 'tuist_runs_duration_milliseconds', run)).to.equal(1);
     });
   }
 
@@ -75,7 +85,9 @@ describe('core: cluster snapshots (protocol and merge rules)', () => {
     const third = enc.encode('snapshot', 3, snaps.known);
     expect(third.defs).to.include('new');
     expect(snaps.apply(third, view.familyOf)).to.equal(undefined);
-    expect(valueOf(view.build(newStore(), [{ id: '1', snapshots: snaps }]), 'tuist_runs_total', { ...run, name: 'new' })).to.equal(1);
+    expect(
+      valueIn(view.build(newStore(), [{ id: '1', snapshots: snaps }]), 'tuist_runs_total', { ...run, name: 'new' }),
+    ).to.equal(1);
   });
 
   it('rejects malformed snapshots whole, keeps the previous values and asks for every description again', () => {
@@ -103,7 +115,7 @@ describe('core: cluster snapshots (protocol and merge rules)', () => {
     for (const b of bad) {
       expect(snaps.apply(b, view.familyOf), JSON.stringify(b).slice(0, 200)).to.be.a('string');
       expect(snaps.known).to.equal(0);
-      expect(valueOf(view.build(newStore(), [{ id: '1', snapshots: snaps }]), 'tuist_runs_total', run)).to.equal(4);
+      expect(valueIn(view.build(newStore(), [{ id: '1', snapshots: snaps }]), 'tuist_runs_total', run)).to.equal(4);
     }
   });
 
@@ -119,7 +131,13 @@ describe('core: cluster snapshots (protocol and merge rules)', () => {
     for (let i = 0; i < 5; i++) pool.remove({ url: 'https://s3', size: '10', index: String(i) });
     expect(snaps.apply(enc.encode('snapshot', 2, snaps.known), view.familyOf)).to.equal(undefined);
     expect(snaps.defs.size).to.equal(described - 5);
-    expect(valueOf(view.build(newStore(), [{ id: '1', snapshots: snaps }]), 'tuist_http_queue_in_use_connections', { url: 'https://s3', size: '10', index: '0' })).to.equal(undefined);
+    expect(
+      valueIn(view.build(newStore(), [{ id: '1', snapshots: snaps }]), 'tuist_http_queue_in_use_connections', {
+        url: 'https://s3',
+        size: '10',
+        index: '0',
+      }),
+    ).to.equal(undefined);
   });
 
   it('merges by rule: counters summed with retired workers kept, gauges summed / once / per worker', () => {
@@ -136,25 +154,31 @@ describe('core: cluster snapshots (protocol and merge rules)', () => {
       w.gauge('process_resident_memory_bytes').set(1000 + i);
     });
     own.gauge('process_resident_memory_bytes').set(7);
-    const collect = () => workers.forEach((_, i) => expect(snaps[i]!.apply(encs[i]!.encode('snapshot', 1, snaps[i]!.known), view.familyOf)).to.equal(undefined));
+    const collect = () =>
+      workers.forEach((_, i) =>
+        expect(snaps[i]!.apply(encs[i]!.encode('snapshot', 1, snaps[i]!.known), view.familyOf)).to.equal(undefined),
+      );
     collect();
-    let m = view.build(own, snaps.map((s, i) => ({ id: String(i + 1), snapshots: s })));
-    expect(valueOf(m, 'tuist_runs_total', run)).to.equal(31);
-    expect(valueOf(m, 'tuist_repo_pool_size', { repo: 'main' })).to.equal(10);
-    expect(valueOf(m, 'tuist_projects_total', {})).to.equal(41);
-    expect(valueOf(m, 'process_resident_memory_bytes', { worker: '1' })).to.equal(1000);
-    expect(valueOf(m, 'process_resident_memory_bytes', { worker: '2' })).to.equal(1001);
-    expect(valueOf(m, 'process_resident_memory_bytes', { worker: PRIMARY_WORKER })).to.equal(7);
+    let m = view.build(
+      own,
+      snaps.map((s, i) => ({ id: String(i + 1), snapshots: s })),
+    );
+    expect(valueIn(m, 'tuist_runs_total', run)).to.equal(31);
+    expect(valueIn(m, 'tuist_repo_pool_size', { repo: 'main' })).to.equal(10);
+    expect(valueIn(m, 'tuist_projects_total', {})).to.equal(41);
+    expect(valueIn(m, 'process_resident_memory_bytes', { worker: '1' })).to.equal(1000);
+    expect(valueIn(m, 'process_resident_memory_bytes', { worker: '2' })).to.equal(1001);
+    expect(valueIn(m, 'process_resident_memory_bytes', { worker: PRIMARY_WORKER })).to.equal(7);
     // Worker 2 exits: its count stays, its gauges go.
     view.retire(snaps[1]!);
     m = view.build(own, [{ id: '1', snapshots: snaps[0]! }]);
-    expect(valueOf(m, 'tuist_runs_total', run)).to.equal(31);
-    expect(valueOf(m, 'tuist_repo_pool_size', { repo: 'main' })).to.equal(5);
-    expect(valueOf(m, 'tuist_projects_total', {})).to.equal(40);
-    expect(valueOf(m, 'process_resident_memory_bytes', { worker: '2' })).to.equal(undefined);
+    expect(valueIn(m, 'tuist_runs_total', run)).to.equal(31);
+    expect(valueIn(m, 'tuist_repo_pool_size', { repo: 'main' })).to.equal(5);
+    expect(valueIn(m, 'tuist_projects_total', {})).to.equal(40);
+    expect(valueIn(m, 'process_resident_memory_bytes', { worker: '2' })).to.equal(undefined);
     workers[0]!.counter('tuist_runs_total').add(1, run);
     collect.call(null);
     m = view.build(own, [{ id: '1', snapshots: snaps[0]! }]);
-    expect(valueOf(m, 'tuist_runs_total', run)).to.equal(32);
+    expect(valueIn(m, 'tuist_runs_total', run)).to.equal(32);
   });
 });

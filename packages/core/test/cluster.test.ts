@@ -36,23 +36,29 @@ describe('core: node:cluster (primary serves one /metrics for every worker)', fu
     expect(served.size, 'requests reached several workers').to.be.greaterThan(1);
     const exp = await scrape(app.metricsUrl);
     expect(runs(exp, 'sum')).to.equal(30);
-    expect(value(exp, 'tuist_runs_duration_milliseconds_count', { name: 'sum', is_ci: 'false', status: '0' })).to.equal(30);
-    expect(value(exp, 'tuist_runs_duration_milliseconds_sum', { name: 'sum', is_ci: 'false', status: '0' })).to.equal(150);
+    expect(value(exp, 'tuist_runs_duration_milliseconds_count', { name: 'sum', is_ci: 'false', status: '0' })).to.equal(
+      30,
+    );
+    expect(value(exp, 'tuist_runs_duration_milliseconds_sum', { name: 'sum', is_ci: 'false', status: '0' })).to.equal(
+      150,
+    );
     // Every later scrape (whichever worker a scrape would have reached before) sees the same total.
     for (let i = 0; i < 5; i++) expect(runs(await scrape(app.metricsUrl), 'sum')).to.equal(30);
   });
 
-  it('follows each gauge family\'s rule: pools summed, polled totals once, runtime gauges per worker', async () => {
+  it("follows each gauge family's rule: pools summed, polled totals once, runtime gauges per worker", async () => {
     const exp = await scrape(app.metricsUrl);
     expect(value(exp, 'tuist_repo_pool_size', { repo: 'main' })).to.equal(30);
     expect(value(exp, 'tuist_projects_total')).to.equal(42);
-    const workers = samples(exp, 'nodejs_heap_size_used_bytes').map((s) => s.labels.worker).sort();
+    const workers = samples(exp, 'nodejs_heap_size_used_bytes')
+      .map((s) => s.labels.worker)
+      .sort();
     expect(workers).to.deep.equal(['1', '2', '3', 'primary']);
     expect(samples(exp, 'tuist_application_info')).to.have.length(1);
     expect(value(exp, 'tuist_application_info')).to.equal(1);
   });
 
-  it('keeps the counts of a worker that exits, and adds its replacement\'s', async () => {
+  it("keeps the counts of a worker that exits, and adds its replacement's", async () => {
     for (let i = 0; i < 12; i++) await app.get('/run?name=exit');
     const before = runs(await scrape(app.metricsUrl), 'exit');
     expect(before).to.equal(12);
@@ -64,8 +70,12 @@ describe('core: node:cluster (primary serves one /metrics for every worker)', fu
     expect(counted, 'worker 1 recorded runs').to.be.greaterThan(0);
     let exp = await scrape(app.metricsUrl);
     expect(runs(exp, 'exit')).to.equal(12);
-    expect(samples(exp, 'nodejs_heap_size_used_bytes').map((s) => s.labels.worker).sort()).to.deep.equal(['2', '3', '4', 'primary']);
-    expect(value(exp, 'tuist_repo_pool_size', { repo: 'main' }), 'the exited worker\'s pool gauge is gone').to.equal(30);
+    expect(
+      samples(exp, 'nodejs_heap_size_used_bytes')
+        .map((s) => s.labels.worker)
+        .sort(),
+    ).to.deep.equal(['2', '3', '4', 'primary']);
+    expect(value(exp, 'tuist_repo_pool_size', { repo: 'main' }), "the exited worker's pool gauge is gone").to.equal(30);
     for (let i = 0; i < 9; i++) await app.get('/run?name=exit');
     exp = await scrape(app.metricsUrl);
     expect(runs(exp, 'exit')).to.equal(21);
@@ -156,9 +166,18 @@ describe('core: node:cluster set-up mistakes', function () {
   });
 
   it('TUIST_TELEMETRY_CLUSTER and TUIST_TELEMETRY_CLUSTER_TIMEOUT_MS are checked at start-up', () => {
-    expect(() => startTelemetry({ env: { TUIST_TELEMETRY_CLUSTER: 'sometimes' } })).to.throw(TelemetryConfigError, /TUIST_TELEMETRY_CLUSTER: unknown mode "sometimes"; valid values are auto, off/);
-    expect(() => startTelemetry({ env: { TUIST_TELEMETRY_CLUSTER_TIMEOUT_MS: '0' } })).to.throw(TelemetryConfigError, /TUIST_TELEMETRY_CLUSTER_TIMEOUT_MS must be an integer from 1/);
-    expect(() => startTelemetry({ cluster: { mode: 'x' as 'off' } })).to.throw(TelemetryConfigError, /options\.cluster\.mode/);
+    expect(() => startTelemetry({ env: { TUIST_TELEMETRY_CLUSTER: 'sometimes' } })).to.throw(
+      TelemetryConfigError,
+      /TUIST_TELEMETRY_CLUSTER: unknown mode "sometimes"; valid values are auto, off/,
+    );
+    expect(() => startTelemetry({ env: { TUIST_TELEMETRY_CLUSTER_TIMEOUT_MS: '0' } })).to.throw(
+      TelemetryConfigError,
+      /TUIST_TELEMETRY_CLUSTER_TIMEOUT_MS must be an integer from 1/,
+    );
+    expect(() => startTelemetry({ cluster: { mode: 'x' as 'off' } })).to.throw(
+      TelemetryConfigError,
+      /options\.cluster\.mode/,
+    );
   });
 
   it('`off` makes a process plain whatever it is; `auto` in a process that is no worker is a primary', () => {

@@ -23,7 +23,11 @@ describe('core: catalog conformance against the documented catalog (fixture)', (
   let exp: Exposition;
 
   before(async () => {
-    t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, highCardinalityLabels: 'all', runtimeMetrics: false });
+    t = startTelemetry({
+      prometheus: { port: 0, host: '127.0.0.1' },
+      highCardinalityLabels: 'all',
+      runtimeMetrics: false,
+    });
     await t.ready();
     const m = t.metrics;
     m.recordRun({ name: 'build', isCi: true, status: 0, durationMs: 150 });
@@ -38,7 +42,9 @@ describe('core: catalog conformance against the documented catalog (fixture)', (
     // Families owned by other packages: record through the store so every documented name has a series here too.
     for (const def of catalog) {
       if (!['storage', 'database', 'http'].includes(def.family) || def.extension) continue;
-      const labels = Object.fromEntries(def.labels.map((l) => [l, l === 'response_status' || l === 'status' ? '200' : `v-${l}`]));
+      const labels = Object.fromEntries(
+        def.labels.map((l) => [l, l === 'response_status' || l === 'status' ? '200' : `v-${l}`]),
+      );
       if (def.type === 'counter') t.store.counter(def.name).add(1, labels);
       else if (def.type === 'gauge') t.store.gauge(def.name).set(2, labels);
       else t.store.histogram(def.name).record(def.unit === 'ns' ? 3_000_000 : 150, labels);
@@ -75,7 +81,9 @@ describe('core: catalog conformance against the documented catalog (fixture)', (
         const found = samples(exp, series);
         expect(found.length, `series ${series}`).to.be.greaterThan(0);
         for (const s of found) {
-          const names = Object.keys(s.labels).filter((l) => l !== 'le').sort();
+          const names = Object.keys(s.labels)
+            .filter((l) => l !== 'le')
+            .sort();
           expect(names, series).to.deep.equal([...m.labels].sort());
         }
       }

@@ -17,7 +17,10 @@ function hostEnv(extra: Record<string, string>): Record<string, string | undefin
 }
 
 function run(env: Record<string, string>): ChildApp {
-  return startApp(['--import', 'tsx', '--conditions=source', '--import', '@tuist-telemetry/core/register', app], { cwd: coreDir, env: hostEnv(env) });
+  return startApp(['--import', 'tsx', '--conditions=source', '--import', '@tuist-telemetry/core/register', app], {
+    cwd: coreDir,
+    env: hostEnv(env),
+  });
 }
 
 async function listen(server: Server | http.Server): Promise<number> {
@@ -27,7 +30,10 @@ async function listen(server: Server | http.Server): Promise<number> {
 
 /** Lines the app wrote to stderr, read after it exited (startApp merges both streams; stdout lines are known). */
 function stderrLines(p: ChildApp): string[] {
-  return p.output().split('\n').filter((l) => l !== '' && l !== 'READY up' && !l.startsWith('OWN '));
+  return p
+    .output()
+    .split('\n')
+    .filter((l) => l !== '' && l !== 'READY up' && !l.startsWith('OWN '));
 }
 
 describe('core: failures are visible by default through a diag logger core installs (issue 15 item 8)', () => {
@@ -63,7 +69,10 @@ describe('core: failures are visible by default through a diag logger core insta
     expect(line).to.contain(String(busyPort));
     p.child.kill('SIGTERM');
     await p.exit;
-    expect(stderrLines(p).filter((l) => l.includes('cannot listen')), p.output()).to.have.length(1);
+    expect(
+      stderrLines(p).filter((l) => l.includes('cannot listen')),
+      p.output(),
+    ).to.have.length(1);
   });
 
   it('OTLP to a refused port prints an export error, once per kind however often it fails', async () => {
@@ -77,13 +86,20 @@ describe('core: failures are visible by default through a diag logger core insta
     await p.ready;
     // The first refused attempt is reported at once, as one line naming the URL, the protocol and the variables.
     const [line] = await p.line(/error: .*(ECONNREFUSED|export).*\n/);
-    expect(line).to.contain(`OTLP metrics export to http://127.0.0.1:${refused}/v1/metrics failed: connection refused (ECONNREFUSED)`);
-    expect(line).to.contain('set by OTEL_EXPORTER_OTLP_ENDPOINT').and.contain('the protocol, http/json, is set by OTEL_EXPORTER_OTLP_PROTOCOL');
+    expect(line).to.contain(
+      `OTLP metrics export to http://127.0.0.1:${refused}/v1/metrics failed: connection refused (ECONNREFUSED)`,
+    );
+    expect(line)
+      .to.contain('set by OTEL_EXPORTER_OTLP_ENDPOINT')
+      .and.contain('the protocol, http/json, is set by OTEL_EXPORTER_OTLP_PROTOCOL');
     // Several more exports fail meanwhile; the same error is not printed again within the minute.
     await new Promise((r) => setTimeout(r, 1000));
     p.child.kill('SIGKILL');
     await p.exit;
-    expect(stderrLines(p).filter((l) => /ECONNREFUSED|export/.test(l)), p.output()).to.have.length(1);
+    expect(
+      stderrLines(p).filter((l) => /ECONNREFUSED|export/.test(l)),
+      p.output(),
+    ).to.have.length(1);
   });
 
   it('OTLP to an endpoint that is not OTLP (HTTP 404) prints an export error', async () => {
@@ -129,7 +145,9 @@ describe('core: failures are visible by default through a diag logger core insta
     });
     await p.ready;
     const [line] = await p.line(/OWN error .*(ECONNREFUSED|export).*\n/);
-    expect(line).to.contain(`OTLP metrics export to http://127.0.0.1:${refused}/v1/metrics failed: connection refused (ECONNREFUSED)`);
+    expect(line).to.contain(
+      `OTLP metrics export to http://127.0.0.1:${refused}/v1/metrics failed: connection refused (ECONNREFUSED)`,
+    );
     p.child.kill('SIGKILL');
     await p.exit;
     expect(stderrLines(p), p.output()).to.deep.equal([]);
@@ -153,6 +171,9 @@ describe('core: failures are visible by default through a diag logger core insta
     p.child.kill('SIGTERM');
     const { signal } = await p.exit;
     expect(signal, p.output()).to.equal('SIGTERM');
-    expect(stderrLines(p).filter((l) => l.includes('cannot listen')), p.output()).to.have.length(1);
+    expect(
+      stderrLines(p).filter((l) => l.includes('cannot listen')),
+      p.output(),
+    ).to.have.length(1);
   });
 });

@@ -2,7 +2,14 @@ import { expect } from 'chai';
 import http from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { diag } from '@opentelemetry/api';
-import { captureDiag, findPrometheus, parseExposition, requireService, startPrometheus, value } from '@tuist-telemetry/testing';
+import {
+  captureDiag,
+  findPrometheus,
+  parseExposition,
+  requireService,
+  startPrometheus,
+  value,
+} from '@tuist-telemetry/testing';
 import { startTelemetry, TelemetryConfigError, type Telemetry, type TelemetryOptions } from '@tuist-telemetry/core';
 import { acceptsGzip } from '../src/prometheus/endpoint.js';
 
@@ -27,7 +34,12 @@ function get(url: string, headers: Record<string, string> = {}): Promise<Reply> 
 const basic = (user: string, password: string) => 'Basic ' + Buffer.from(`${user}:${password}`).toString('base64');
 
 async function start(options: TelemetryOptions = {}): Promise<Telemetry> {
-  const t = startTelemetry({ runtimeMetrics: false, setGlobalMeterProvider: false, ...options, prometheus: { port: 0, host: '127.0.0.1', ...options.prometheus } });
+  const t = startTelemetry({
+    runtimeMetrics: false,
+    setGlobalMeterProvider: false,
+    ...options,
+    prometheus: { port: 0, host: '127.0.0.1', ...options.prometheus },
+  });
   await t.ready();
   return t;
 }
@@ -52,7 +64,11 @@ describe('core: gzip scrapes', () => {
       expect(zipped.body.length).to.be.lessThan(plain.body.length / 5);
       const unzipped = gunzipSync(zipped.body);
       expect(unzipped.equals(plain.body)).to.equal(true);
-      expect(value(parseExposition(unzipped.toString('utf8')), 'tuist_storage_get_object_size_size_bytes_count', { object_key: 'projects/acme/app/cache/7.zip' })).to.equal(1);
+      expect(
+        value(parseExposition(unzipped.toString('utf8')), 'tuist_storage_get_object_size_size_bytes_count', {
+          object_key: 'projects/acme/app/cache/7.zip',
+        }),
+      ).to.equal(1);
     } finally {
       logged.restore();
       await t.shutdown();
@@ -118,16 +134,30 @@ describe('core: credentials on /metrics', () => {
       [{ TUIST_TELEMETRY_PROMETHEUS_BEARER_TOKEN: '' }, /TUIST_TELEMETRY_PROMETHEUS_BEARER_TOKEN/],
       [{ TUIST_TELEMETRY_PROMETHEUS_BEARER_TOKEN: 'two words' }, /TUIST_TELEMETRY_PROMETHEUS_BEARER_TOKEN/],
       [{ TUIST_TELEMETRY_PROMETHEUS_BASIC_AUTH: '' }, /TUIST_TELEMETRY_PROMETHEUS_BASIC_AUTH/],
-      [{ TUIST_TELEMETRY_PROMETHEUS_BASIC_AUTH: 'nopassword' }, /TUIST_TELEMETRY_PROMETHEUS_BASIC_AUTH must be user:password/],
+      [
+        { TUIST_TELEMETRY_PROMETHEUS_BASIC_AUTH: 'nopassword' },
+        /TUIST_TELEMETRY_PROMETHEUS_BASIC_AUTH must be user:password/,
+      ],
       [{ TUIST_TELEMETRY_PROMETHEUS_BASIC_AUTH: 'user:' }, /TUIST_TELEMETRY_PROMETHEUS_BASIC_AUTH/],
       [{ TUIST_TELEMETRY_PROMETHEUS_BASIC_AUTH: ':password' }, /TUIST_TELEMETRY_PROMETHEUS_BASIC_AUTH/],
     ];
     for (const [env, message] of bad) {
-      expect(() => startTelemetry({ env, prometheus: { port: 0 } }), JSON.stringify(env)).to.throw(TelemetryConfigError, message);
+      expect(() => startTelemetry({ env, prometheus: { port: 0 } }), JSON.stringify(env)).to.throw(
+        TelemetryConfigError,
+        message,
+      );
     }
-    expect(() => startTelemetry({ prometheus: { port: 0, auth: {} } })).to.throw(TelemetryConfigError, /options.prometheus.auth/);
-    expect(() => startTelemetry({ prometheus: { port: 0, auth: { bearerToken: '' } } })).to.throw(TelemetryConfigError, /bearerToken/);
-    expect(() => startTelemetry({ prometheus: { port: 0, auth: { basic: { username: 'a:b', password: 'x' } } } })).to.throw(TelemetryConfigError, /username/);
+    expect(() => startTelemetry({ prometheus: { port: 0, auth: {} } })).to.throw(
+      TelemetryConfigError,
+      /options.prometheus.auth/,
+    );
+    expect(() => startTelemetry({ prometheus: { port: 0, auth: { bearerToken: '' } } })).to.throw(
+      TelemetryConfigError,
+      /bearerToken/,
+    );
+    expect(() =>
+      startTelemetry({ prometheus: { port: 0, auth: { basic: { username: 'a:b', password: 'x' } } } }),
+    ).to.throw(TelemetryConfigError, /username/);
   });
 });
 
@@ -135,7 +165,12 @@ describe('core: a real Prometheus scrapes a protected endpoint, with gzip', func
   this.timeout(90_000);
 
   it('bearer (authorization) and basic_auth jobs are up and store the recorded values', async function () {
-    requireService(this, 'Prometheus', findPrometheus() !== undefined, 'apt-get install prometheus, or set PROMETHEUS_BIN');
+    requireService(
+      this,
+      'Prometheus',
+      findPrometheus() !== undefined,
+      'apt-get install prometheus, or set PROMETHEUS_BIN',
+    );
     const bearer = await start({ prometheus: { auth: { bearerToken: 'prom-token' } } });
     const basicT = await start({ prometheus: { auth: { basic: { username: 'prom', password: 'prom pass' } } } });
     bearer.metrics.recordCacheUpload(11);
@@ -145,15 +180,23 @@ describe('core: a real Prometheus scrapes a protected endpoint, with gzip', func
       targets: [hostOf(bearer)],
       job: 'bearer',
       jobConfig: ['authorization:', '  credentials: prom-token'],
-      extraJobs: [{ job: 'basic', targets: [hostOf(basicT)], config: ['basic_auth:', '  username: prom', '  password: prom pass'] }],
+      extraJobs: [
+        {
+          job: 'basic',
+          targets: [hostOf(basicT)],
+          config: ['basic_auth:', '  username: prom', '  password: prom pass'],
+        },
+      ],
     });
     try {
-      const byJob = async (job: string) => (await prom.vector(`tuist_cache_uploaded_bytes{job="${job}"}`)).map((s) => Number(s.value[1]));
+      const byJob = async (job: string) =>
+        (await prom.vector(`tuist_cache_uploaded_bytes{job="${job}"}`)).map((s) => Number(s.value[1]));
       expect(await byJob('bearer')).to.deep.equal([11]);
       expect(await byJob('basic')).to.deep.equal([22]);
       // Prometheus asks every target for gzip; the full exposition arrived intact.
       const names = await prom.metricNames();
-      for (const n of ['tuist_cache_events_total', 'tuist_application_info', 'tuist_projects_total']) expect(names).to.include(n);
+      for (const n of ['tuist_cache_events_total', 'tuist_application_info', 'tuist_projects_total'])
+        expect(names).to.include(n);
       const events = await prom.vector('tuist_cache_events_total{job="basic"}');
       expect(events.map((s) => s.metric.event_type).sort()).to.deep.equal(['local_hit', 'miss', 'remote_hit']);
     } finally {

@@ -157,7 +157,11 @@ describe('core: the endpoint cannot be used to exhaust the host', () => {
 
 describe('core: rendering through the telemetry', () => {
   it('concurrent renderPrometheus() calls run the collection once', async () => {
-    const t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, setGlobalMeterProvider: false });
+    const t = startTelemetry({
+      prometheus: { port: 0, host: '127.0.0.1' },
+      runtimeMetrics: false,
+      setGlobalMeterProvider: false,
+    });
     try {
       await t.ready();
       let collections = 0;
@@ -173,7 +177,11 @@ describe('core: rendering through the telemetry', () => {
   });
 
   it('a scrape leaves the store as it was: the writer keeps its caches outside the series', async () => {
-    const t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, setGlobalMeterProvider: false });
+    const t = startTelemetry({
+      prometheus: { port: 0, host: '127.0.0.1' },
+      runtimeMetrics: false,
+      setGlobalMeterProvider: false,
+    });
     try {
       t.metrics.recordRun({ name: 'build', isCi: true, status: 0, durationMs: 5 });
       const state = () => JSON.stringify(t.store.families.map((f) => [...f.series].map((s) => Object.entries(s))));
@@ -186,7 +194,11 @@ describe('core: rendering through the telemetry', () => {
   });
 
   it('the idle timeout option closes a connection that sends nothing', async () => {
-    const t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1', idleTimeoutMs: 200 }, runtimeMetrics: false, setGlobalMeterProvider: false });
+    const t = startTelemetry({
+      prometheus: { port: 0, host: '127.0.0.1', idleTimeoutMs: 200 },
+      runtimeMetrics: false,
+      setGlobalMeterProvider: false,
+    });
     try {
       await t.ready();
       const socket = net.connect(t.port!, '127.0.0.1');
@@ -198,7 +210,11 @@ describe('core: rendering through the telemetry', () => {
   });
 
   it('renderPrometheus() after shutdown returns the last state, third-party instruments included', async () => {
-    const t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, setGlobalMeterProvider: false });
+    const t = startTelemetry({
+      prometheus: { port: 0, host: '127.0.0.1' },
+      runtimeMetrics: false,
+      setGlobalMeterProvider: false,
+    });
     await t.ready();
     t.metrics.recordCacheUpload(7);
     t.meterProvider.getMeter('lib').createCounter('lib.requests').add(3);
@@ -214,10 +230,14 @@ describe('core: rendering through the telemetry', () => {
 describe('core: a failed render is answered even when reporting it throws', () => {
   it('answers 500 when the render rejects and the error report itself throws (a throwing diag logger)', async () => {
     let reported = 0;
-    const { e, port } = await endpoint({}, () => Promise.reject(new Error('render failed')), () => {
-      reported++;
-      throw new Error('the logger throws');
-    });
+    const { e, port } = await endpoint(
+      {},
+      () => Promise.reject(new Error('render failed')),
+      () => {
+        reported++;
+        throw new Error('the logger throws');
+      },
+    );
     try {
       const r = await get(port);
       expect(r.status).to.equal(500);

@@ -4,7 +4,10 @@ import { diag } from '@opentelemetry/api';
 import { captureDiag, parseExposition, scrape, value, samples } from '@tuist-telemetry/testing';
 import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
 
-function request(url: string, method: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+function request(
+  url: string,
+  method: string,
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method }, (res) => {
       let body = '';
@@ -50,10 +53,18 @@ describe('core: the Prometheus endpoint', () => {
 
   it('serves HELP and TYPE for every catalog metric and zeros for unlabelled counters and gauges from start-up', async () => {
     const exp = await scrape(t.url!);
-    for (const name of ['tuist_cache_uploads_total', 'tuist_cache_uploaded_bytes', 'tuist_previews_downloads_total', 'tuist_projects_total', 'tuist_accounts_users_total', 'tuist_repo_pool_db_connection_connected']) {
+    for (const name of [
+      'tuist_cache_uploads_total',
+      'tuist_cache_uploaded_bytes',
+      'tuist_previews_downloads_total',
+      'tuist_projects_total',
+      'tuist_accounts_users_total',
+      'tuist_repo_pool_db_connection_connected',
+    ]) {
       expect(value(exp, name), name).to.equal(0);
     }
-    for (const ev of ['local_hit', 'remote_hit', 'miss']) expect(value(exp, 'tuist_cache_events_total', { event_type: ev })).to.equal(0);
+    for (const ev of ['local_hit', 'remote_hit', 'miss'])
+      expect(value(exp, 'tuist_cache_events_total', { event_type: ev })).to.equal(0);
     expect(exp.get('tuist_runs_duration_milliseconds')!.type).to.equal('histogram');
     expect(exp.get('tuist_runs_total')!.help).to.equal('Total number of Tuist runs.');
   });
@@ -66,7 +77,8 @@ describe('core: the Prometheus endpoint', () => {
   });
 
   it('histograms are cumulative with +Inf, _sum and _count', async () => {
-    for (const ms of [50, 150, 150, 3000, 2_000_000]) t.metrics.recordRun({ name: 'generate', isCi: false, status: 0, durationMs: ms });
+    for (const ms of [50, 150, 150, 3000, 2_000_000])
+      t.metrics.recordRun({ name: 'generate', isCi: false, status: 0, durationMs: ms });
     const exp = await scrape(t.url!);
     const l = { name: 'generate', is_ci: 'false', status: '0' };
     expect(value(exp, 'tuist_runs_duration_milliseconds_bucket', { ...l, le: '100' })).to.equal(1);
@@ -101,7 +113,8 @@ describe('core: the Prometheus endpoint', () => {
     expect(value(exp, 'my_lib_inflight')).to.equal(-2);
     expect(exp.get('my_lib_inflight')!.type).to.equal('gauge');
     expect(value(exp, 'my_lib_temperature')).to.equal(21.5);
-    for (const f of exp.values()) for (const s of f.samples) expect(Object.keys(s.labels)).to.not.include('otel_scope_name');
+    for (const f of exp.values())
+      for (const s of f.samples) expect(Object.keys(s.labels)).to.not.include('otel_scope_name');
     expect(exp.has('target_info')).to.equal(false);
   });
 
@@ -127,7 +140,9 @@ describe('core: opt-in scope labels and target_info', () => {
       await t.ready();
       t.meterProvider.getMeter('lib-a', '9.9.9').createCounter('a.count').add(1);
       const exp = await scrape(t.url!);
-      expect(samples(exp, 'a_count_total', { otel_scope_name: 'lib-a', otel_scope_version: '9.9.9' })).to.have.length(1);
+      expect(samples(exp, 'a_count_total', { otel_scope_name: 'lib-a', otel_scope_version: '9.9.9' })).to.have.length(
+        1,
+      );
       expect(samples(exp, 'tuist_cache_uploads_total', { otel_scope_name: '@tuist-telemetry/core' })).to.have.length(1);
       expect(value(exp, 'target_info', { service_name: 'scoped' })).to.equal(1);
     } finally {

@@ -28,7 +28,10 @@ describe('core: /metrics with Prometheus 3 name escaping (issue 21 item 4)', () 
     url = t.url!;
     const meter = t.meterProvider.getMeter('lib');
     meter.createCounter('http.server.requests').add(3, { 'http.route': '/a' });
-    const h = meter.createHistogram('http.server.request.duration', { unit: 's', advice: { explicitBucketBoundaries: [1, 10] } });
+    const h = meter.createHistogram('http.server.request.duration', {
+      unit: 's',
+      advice: { explicitBucketBoundaries: [1, 10] },
+    });
     h.record(0.5, { 'http.route': '/a' });
     h.record(5, { 'http.route': '/a' });
   });
@@ -39,7 +42,10 @@ describe('core: /metrics with Prometheus 3 name escaping (issue 21 item 4)', () 
     if (gzip) headers['Accept-Encoding'] = 'gzip';
     const r = await get(url, headers);
     expect(r.status).to.equal(200);
-    return { type: String(r.headers['content-type']), body: r.headers['content-encoding'] === 'gzip' ? gunzipSync(r.body) : r.body };
+    return {
+      type: String(r.headers['content-type']),
+      body: r.headers['content-encoding'] === 'gzip' ? gunzipSync(r.body) : r.body,
+    };
   }
 
   /** The catalog's lines (HELP, TYPE, samples of `tuist_*`): the same in every scheme. */
@@ -72,11 +78,17 @@ describe('core: /metrics with Prometheus 3 name escaping (issue 21 item 4)', () 
     const om = await scrape(OM('allow-utf-8'));
     expect(om.type).to.equal('application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=allow-utf-8');
     const omText = om.body.toString('utf8');
-    expect(omText).to.contain('# HELP "http.server.requests" description missing\n# TYPE "http.server.requests" counter\n{"http.server.requests_total","http.route"="/a"} 3\n');
-    expect(omText).to.contain('# TYPE "http.server.request.duration" histogram\n{"http.server.request.duration_count","http.route"="/a"} 2\n');
+    expect(omText).to.contain(
+      '# HELP "http.server.requests" description missing\n# TYPE "http.server.requests" counter\n{"http.server.requests_total","http.route"="/a"} 3\n',
+    );
+    expect(omText).to.contain(
+      '# TYPE "http.server.request.duration" histogram\n{"http.server.request.duration_count","http.route"="/a"} 2\n',
+    );
     expect(omText).to.not.contain('# UNIT');
     expect(omText.endsWith('# EOF\n')).to.equal(true);
-    expect(catalog(omText)).to.deep.equal(catalog((await scrape('application/openmetrics-text;version=1.0.0')).body.toString('utf8')));
+    expect(catalog(omText)).to.deep.equal(
+      catalog((await scrape('application/openmetrics-text;version=1.0.0')).body.toString('utf8')),
+    );
   });
 
   it('writes the syntax of prometheus/common text_create_test case 2 (quoted metric and label names, escaped values)', async () => {
@@ -94,7 +106,11 @@ describe('core: /metrics with Prometheus 3 name escaping (issue 21 item 4)', () 
 
   it('underscores, dots and values: every name legacy-valid by the scheme; promtool parses text and OpenMetrics', async function () {
     const expected: Record<string, [string, string, string]> = {
-      underscores: ['http_server_requests_total{http_route="/a"} 3', 'http_server_request_duration_bucket{http_route="/a",le="10"} 2', 'service_name="api"'],
+      underscores: [
+        'http_server_requests_total{http_route="/a"} 3',
+        'http_server_request_duration_bucket{http_route="/a",le="10"} 2',
+        'service_name="api"',
+      ],
       dots: [
         'http_dot_server_dot_requests__total{http_dot_route="/a"} 3',
         'http_dot_server_dot_request_dot_duration_bucket{http_dot_route="/a",le="10"} 2',
@@ -111,7 +127,8 @@ describe('core: /metrics with Prometheus 3 name escaping (issue 21 item 4)', () 
       const { type, body } = await scrape(TEXT(scheme), true);
       expect(type).to.equal(`text/plain; version=1.0.0; charset=utf-8; escaping=${scheme}`);
       const text = body.toString('utf8');
-      const has = (body: string, l: string) => body.split('\n').some((x) => x === l || (l.endsWith('"api"') && x.startsWith('target_info{') && x.includes(l)));
+      const has = (body: string, l: string) =>
+        body.split('\n').some((x) => x === l || (l.endsWith('"api"') && x.startsWith('target_info{') && x.includes(l)));
       for (const l of lines) expect(has(text, l), `${scheme}: ${l}`).to.equal(true);
       expect(catalog(text), scheme).to.deep.equal(catalog(plain));
       expectPromtoolParses(this, text);
@@ -125,24 +142,39 @@ describe('core: /metrics with Prometheus 3 name escaping (issue 21 item 4)', () 
     }
     // For names whose sanitising agrees, `underscores` is what a scraper asking for nothing gets, byte for byte.
     expect((await scrape(TEXT('underscores'))).body.toString('utf8')).to.equal(plain);
-    expect((await scrape(OM('underscores'))).body.toString('utf8')).to.equal((await scrape('application/openmetrics-text;version=1.0.0')).body.toString('utf8'));
+    expect((await scrape(OM('underscores'))).body.toString('utf8')).to.equal(
+      (await scrape('application/openmetrics-text;version=1.0.0')).body.toString('utf8'),
+    );
   });
 
   it('protobuf carries the names of the scheme, and every sample equals the text scrape of the same scheme', async () => {
     const names = (families: PbFamily[]) => families.map((f) => f.name).filter((n) => !n.startsWith('tuist_'));
-    const labels = (families: PbFamily[], name: string) => families.find((f) => f.name === name)!.metric![0]!.label!.map((l) => l.name);
+    const labels = (families: PbFamily[], name: string) =>
+      families.find((f) => f.name === name)!.metric![0]!.label!.map((l) => l.name);
     const utf8 = await scrape(PB + ';escaping=allow-utf-8', true);
-    expect(utf8.type).to.equal('application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited; escaping=allow-utf-8');
+    expect(utf8.type).to.equal(
+      'application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited; escaping=allow-utf-8',
+    );
     const families = decodeFamilies(utf8.body);
-    expect(names(families)).to.deep.equal(['target_info', 'http.server.requests_total', 'http.server.request.duration']);
+    expect(names(families)).to.deep.equal([
+      'target_info',
+      'http.server.requests_total',
+      'http.server.request.duration',
+    ]);
     expect(labels(families, 'http.server.requests_total')).to.deep.equal(['http.route']);
     expect(labels(families, 'target_info')).to.include('service.name');
     for (const scheme of ['underscores', 'dots', 'values']) {
       const pb = decodeFamilies((await scrape(`${PB};escaping=${scheme}`)).body);
       const text = textSamples((await scrape(TEXT(scheme))).body.toString('utf8'));
-      expect(Object.fromEntries([...protobufSamples(pb)].sort()), scheme).to.deep.equal(Object.fromEntries([...text.samples].sort()));
+      expect(Object.fromEntries([...protobufSamples(pb)].sort()), scheme).to.deep.equal(
+        Object.fromEntries([...text.samples].sort()),
+      );
     }
     // No scheme asked for: the stock names, as before.
-    expect(names(decodeFamilies((await scrape(PB)).body))).to.deep.equal(['target_info', 'http_server_requests_total', 'http_server_request_duration']);
+    expect(names(decodeFamilies((await scrape(PB)).body))).to.deep.equal([
+      'target_info',
+      'http_server_requests_total',
+      'http_server_request_duration',
+    ]);
   });
 });

@@ -15,7 +15,12 @@ import { negotiateScrape } from '../src/prometheus/negotiate.js';
 const ESCAPE_CASES: [string, string, string, string][] = [
   ['', '', '', ''],
   ['no:escaping_required', 'no:escaping_required', 'no:escaping__required', 'no:escaping_required'],
-  ['mysystem.prod.west.cpu.load', 'mysystem_prod_west_cpu_load', 'mysystem_dot_prod_dot_west_dot_cpu_dot_load', 'U__mysystem_2e_prod_2e_west_2e_cpu_2e_load'],
+  [
+    'mysystem.prod.west.cpu.load',
+    'mysystem_prod_west_cpu_load',
+    'mysystem_dot_prod_dot_west_dot_cpu_dot_load',
+    'U__mysystem_2e_prod_2e_west_2e_cpu_2e_load',
+  ],
   [
     'mysystem.prod.west.cpu.load_total',
     'mysystem_prod_west_cpu_load_total',
@@ -32,7 +37,8 @@ const ESCAPE_CASES: [string, string, string, string][] = [
 const PROM3_DEFAULT =
   'application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2';
 const PROM3_PROTO_FIRST =
-  'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;escaping=allow-utf-8;q=0.7,' + PROM3_DEFAULT.replace('q=0.6', 'q=0.65');
+  'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;escaping=allow-utf-8;q=0.7,' +
+  PROM3_DEFAULT.replace('q=0.6', 'q=0.65');
 const PROM3_TEXT_DOTS = 'text/plain;version=1.0.0;escaping=dots;q=0.3,text/plain;version=0.0.4;q=0.2,*/*;q=0.1';
 
 describe('core: UTF-8 names and escaping schemes (issue 21 item 4)', () => {
@@ -78,20 +84,36 @@ describe('core: UTF-8 names and escaping schemes (issue 21 item 4)', () => {
     expect(negotiateScrape(PROM3_PROTO_FIRST)).to.deep.equal({
       format: 'protobuf',
       escaping: 'allow-utf-8',
-      contentType: 'application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited; escaping=allow-utf-8',
+      contentType:
+        'application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited; escaping=allow-utf-8',
     });
     expect(negotiateScrape(PROM3_TEXT_DOTS)).to.deep.equal({
       format: 'text',
       escaping: 'dots',
       contentType: 'text/plain; version=1.0.0; charset=utf-8; escaping=dots',
     });
-    expect(negotiateScrape('text/plain;version=1.0.0').contentType).to.equal('text/plain; version=1.0.0; charset=utf-8');
+    expect(negotiateScrape('text/plain;version=1.0.0').contentType).to.equal(
+      'text/plain; version=1.0.0; charset=utf-8',
+    );
     expect(negotiateScrape('TEXT/PLAIN;Version=1.0.0;ESCAPING=Values').escaping).to.equal('values');
     // Protobuf first without a scheme on its range: the text ranges' scheme does not apply to it.
-    expect(negotiateScrape(PROM3_PROTO_FIRST.replace(';escaping=allow-utf-8;q=0.7', ';q=0.7')).escaping).to.equal(undefined);
+    expect(negotiateScrape(PROM3_PROTO_FIRST.replace(';escaping=allow-utf-8;q=0.7', ';q=0.7')).escaping).to.equal(
+      undefined,
+    );
     // No parameter, an unknown one, or no Accept: names and Content-Type as before.
-    for (const accept of [undefined, '', '*/*', 'text/plain;version=0.0.4', 'text/plain;escaping=percent', 'application/json']) {
-      expect(negotiateScrape(accept), String(accept)).to.deep.equal({ format: 'text', escaping: undefined, contentType: 'text/plain; version=0.0.4; charset=utf-8' });
+    for (const accept of [
+      undefined,
+      '',
+      '*/*',
+      'text/plain;version=0.0.4',
+      'text/plain;escaping=percent',
+      'application/json',
+    ]) {
+      expect(negotiateScrape(accept), String(accept)).to.deep.equal({
+        format: 'text',
+        escaping: undefined,
+        contentType: 'text/plain; version=0.0.4; charset=utf-8',
+      });
     }
     expect(parseEscaping('allow-utf-8')).to.equal('allow-utf-8');
     expect(parseEscaping('utf-8')).to.equal(undefined);
@@ -104,18 +126,39 @@ describe('core: UTF-8 names and escaping schemes (issue 21 item 4)', () => {
       scopeMetrics: [
         {
           scope: { name: 'lib' },
-          metrics: [{ descriptor: { name: 'h' }, dataPointType: DataPointType.HISTOGRAM, dataPoints: [{ attributes: attrs }] } as unknown as MetricData],
+          metrics: [
+            {
+              descriptor: { name: 'h' },
+              dataPointType: DataPointType.HISTOGRAM,
+              dataPoints: [{ attributes: attrs }],
+            } as unknown as MetricData,
+          ],
         },
       ],
     };
     const keys = (escaping?: EscapingScheme) => {
       const fixed = fixResourceMetrics(rm, { escaping });
-      return [Object.keys(fixed.scopeMetrics[0]!.metrics[0]!.dataPoints[0]!.attributes).sort(), Object.keys(fixed.resource.attributes)];
+      return [
+        Object.keys(fixed.scopeMetrics[0]!.metrics[0]!.dataPoints[0]!.attributes).sort(),
+        Object.keys(fixed.resource.attributes),
+      ];
     };
     expect(keys()).to.deep.equal([['_secret', 'exported_le', 'http_route', 'http_route_2', 'plain'], ['service_name']]);
-    expect(keys('allow-utf-8')).to.deep.equal([['_secret', 'exported_le', 'http.route', 'http_route', 'plain'], ['service.name']]);
-    expect(keys('underscores')).to.deep.equal([['_secret', 'exported_le', 'http_route', 'http_route_2', 'plain'], ['service_name']]);
-    expect(keys('dots')).to.deep.equal([['_secret', 'exported_le', 'http_dot_route', 'http_route', 'plain'], ['service_dot_name']]);
-    expect(keys('values')).to.deep.equal([['U__http_2e_route', '_secret', 'exported_le', 'http_route', 'plain'], ['U__service_2e_name']]);
+    expect(keys('allow-utf-8')).to.deep.equal([
+      ['_secret', 'exported_le', 'http.route', 'http_route', 'plain'],
+      ['service.name'],
+    ]);
+    expect(keys('underscores')).to.deep.equal([
+      ['_secret', 'exported_le', 'http_route', 'http_route_2', 'plain'],
+      ['service_name'],
+    ]);
+    expect(keys('dots')).to.deep.equal([
+      ['_secret', 'exported_le', 'http_dot_route', 'http_route', 'plain'],
+      ['service_dot_name'],
+    ]);
+    expect(keys('values')).to.deep.equal([
+      ['U__http_2e_route', '_secret', 'exported_le', 'http_route', 'plain'],
+      ['U__service_2e_name'],
+    ]);
   });
 });

@@ -1,7 +1,16 @@
 import { expect } from 'chai';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
-import { context, propagation, ROOT_CONTEXT, trace, TraceFlags, type Context, type ContextManager, type SpanContext } from '@opentelemetry/api';
+import {
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  trace,
+  TraceFlags,
+  type Context,
+  type ContextManager,
+  type SpanContext,
+} from '@opentelemetry/api';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { findPrometheus, requireService, startPrometheus } from '@tuist-telemetry/testing';
 import { catalog, logger, MetricStore, startTelemetry, WarnOnce, type Telemetry } from '@tuist-telemetry/core';
@@ -9,7 +18,8 @@ import { expectStrictOpenMetrics } from './openmetrics-strict.js';
 import { expectPromtoolParses } from './promtool.js';
 
 /** What Prometheus 2.42 sends (it asks for OpenMetrics first). */
-const PROMETHEUS_ACCEPT = 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
+const PROMETHEUS_ACCEPT =
+  'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
 const METRIC = 'tuist_runs_duration_milliseconds';
 
 /** A registered tracer provider (context manager included) for the duration of `fn`. */
@@ -55,14 +65,21 @@ const SPAN = 'b7ad6b7169203331';
 describe('core: an exemplar only for a valid span context (issue 20 item 4)', () => {
   let t: Telemetry;
   beforeEach(async () => {
-    t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, setGlobalMeterProvider: false });
+    t = startTelemetry({
+      prometheus: { port: 0, host: '127.0.0.1' },
+      runtimeMetrics: false,
+      setGlobalMeterProvider: false,
+    });
     await t.ready();
   });
   afterEach(() => t.shutdown());
 
   it('a real SDK tracer whose id generator gives numbers and objects: every scrape is served, with no exemplar', async function () {
     // A third-party tracer: the stock SDK with an id generator that does not give hex strings.
-    const idGenerator = { generateTraceId: () => 1234567 as unknown as string, generateSpanId: () => ({ id: 7 }) as unknown as string };
+    const idGenerator = {
+      generateTraceId: () => 1234567 as unknown as string,
+      generateSpanId: () => ({ id: 7 }) as unknown as string,
+    };
     await withTracing(new NodeTracerProvider({ idGenerator }), () =>
       trace.getTracer('test').startActiveSpan('run', (span) => {
         expect(typeof span.spanContext().traceId).to.equal('number');
@@ -96,14 +113,18 @@ describe('core: an exemplar only for a valid span context (issue 20 item 4)', ()
     await withTracing(new NodeTracerProvider(), () => {
       for (const [name, sc] of bad) {
         // A valid context's exemplar, then the bad context in the same bucket: the bad one must not replace it.
-        inContext({ traceId: TRACE, spanId: SPAN, traceFlags: SAMPLED }, () => t.metrics.recordRun({ name, isCi: false, status: 0, durationMs: 150 }));
+        inContext({ traceId: TRACE, spanId: SPAN, traceFlags: SAMPLED }, () =>
+          t.metrics.recordRun({ name, isCi: false, status: 0, durationMs: 150 }),
+        );
         inContext(sc, () => t.metrics.recordRun({ name, isCi: false, status: 0, durationMs: 160 }));
         // In a bucket of its own: no exemplar at all.
         inContext(sc, () => t.metrics.recordRun({ name, isCi: false, status: 0, durationMs: 300 }));
       }
       // A valid upper-case context (after another valid one of another trace in the same bucket, which it replaces
       // whole): served lower-cased.
-      inContext({ traceId: 'f'.repeat(32), spanId: 'e'.repeat(16), traceFlags: SAMPLED }, () => t.metrics.recordRun({ name: 'upper', isCi: false, status: 0, durationMs: 120 }));
+      inContext({ traceId: 'f'.repeat(32), spanId: 'e'.repeat(16), traceFlags: SAMPLED }, () =>
+        t.metrics.recordRun({ name: 'upper', isCi: false, status: 0, durationMs: 120 }),
+      );
       inContext({ traceId: TRACE.toUpperCase(), spanId: SPAN.toUpperCase(), traceFlags: SAMPLED }, () =>
         t.metrics.recordRun({ name: 'upper', isCi: false, status: 0, durationMs: 150 }),
       );
@@ -114,7 +135,9 @@ describe('core: an exemplar only for a valid span context (issue 20 item 4)', ()
       expect(om, name).to.contain(`${METRIC}_bucket{name="${name}",is_ci="false",status="0",le="400"} 3\n`);
     }
     const got = exemplars(om);
-    expect(got.map((e) => /name="([^"]+)"/.exec(e.line)![1]).sort()).to.deep.equal([...bad.map(([name]) => name), 'upper'].sort());
+    expect(got.map((e) => /name="([^"]+)"/.exec(e.line)![1]).sort()).to.deep.equal(
+      [...bad.map(([name]) => name), 'upper'].sort(),
+    );
     for (const e of got) {
       expect(e.line).to.contain('le="200"');
       expect([e.traceId, e.spanId, e.value]).to.deep.equal([TRACE, SPAN, '150']);
@@ -134,26 +157,45 @@ describe('core: checking span contexts allocates nothing per record', () => {
     // interleaves requests: every record checks new ids. Real span contexts, built once.
     const contexts: Context[] = Array.from({ length: 1024 }, (_, i) => {
       const traceId = i % 7 === 0 ? 'abc' : randomBytes(16).toString('hex');
-      return trace.setSpan(ROOT_CONTEXT, trace.wrapSpanContext({ traceId: i % 3 === 0 ? traceId.toUpperCase() : traceId, spanId: randomBytes(8).toString('hex'), traceFlags: SAMPLED }));
+      return trace.setSpan(
+        ROOT_CONTEXT,
+        trace.wrapSpanContext({
+          traceId: i % 3 === 0 ? traceId.toUpperCase() : traceId,
+          spanId: randomBytes(8).toString('hex'),
+          traceFlags: SAMPLED,
+        }),
+      );
     });
     let k = 0;
     const manager = {
       active: () => contexts[k++ & 1023]!,
-      with: (_c: Context, fn: (...a: unknown[]) => unknown, self?: unknown, ...args: unknown[]) => fn.call(self, ...args),
+      with: (_c: Context, fn: (...a: unknown[]) => unknown, self?: unknown, ...args: unknown[]) =>
+        fn.call(self, ...args),
       bind: (_c: Context, target: unknown) => target,
-      enable() { return this; },
-      disable() { return this; },
+      enable() {
+        return this;
+      },
+      disable() {
+        return this;
+      },
     } as unknown as ContextManager;
     context.setGlobalContextManager(manager);
     try {
-      const store = new MetricStore(catalog, { naming: 'docs', highCardinality: new Set(), enabledHighCardinality: new Set(), maxLabelValues: 10, warn: new WarnOnce(logger('test')) });
+      const store = new MetricStore(catalog, {
+        naming: 'docs',
+        highCardinality: new Set(),
+        enabledHighCardinality: new Set(),
+        maxLabelValues: 10,
+        warn: new WarnOnce(logger('test')),
+      });
       const h = store.histogram(METRIC);
       const labels = { name: 'build', is_ci: 'false', status: '0' };
       const values = Array.from({ length: 1024 }, (_, i) => (i * 997) % 3_000_000);
       for (let i = 0; i < 200_000; i++) h.record(values[i & 1023]!, labels); // warm: every bucket has its exemplar
       let minor = 0;
       const gcs = new PerformanceObserver((list) => {
-        for (const e of list.getEntries()) if ((e.detail as { kind?: number } | null)?.kind === constants.NODE_PERFORMANCE_GC_MINOR) minor++;
+        for (const e of list.getEntries())
+          if ((e.detail as { kind?: number } | null)?.kind === constants.NODE_PERFORMANCE_GC_MINOR) minor++;
       });
       gcs.observe({ entryTypes: ['gc'] });
       // 5 million records: 16 bytes each would be 80 MB, several minor GCs (a planted allocation gave 10).
@@ -172,12 +214,27 @@ describe('core: a real Prometheus scrapes a process whose tracer gives bad ids (
   this.timeout(90_000);
 
   it('the target is up, the samples are stored, and only the valid span context is stored as an exemplar', async function () {
-    requireService(this, 'Prometheus', findPrometheus() !== undefined, 'apt-get install prometheus, or set PROMETHEUS_BIN');
-    const t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, setGlobalMeterProvider: false });
+    requireService(
+      this,
+      'Prometheus',
+      findPrometheus() !== undefined,
+      'apt-get install prometheus, or set PROMETHEUS_BIN',
+    );
+    const t = startTelemetry({
+      prometheus: { port: 0, host: '127.0.0.1' },
+      runtimeMetrics: false,
+      setGlobalMeterProvider: false,
+    });
     await t.ready();
     const valid = await withTracing(new NodeTracerProvider(), () => {
-      for (const sc of [{ traceId: '0'.repeat(32), spanId: SPAN }, { traceId: 'abc', spanId: 'def' }, { traceId: 7, spanId: 8 }]) {
-        inContext({ ...sc, traceFlags: SAMPLED }, () => t.metrics.recordRun({ name: 'bad', isCi: false, status: 0, durationMs: 150 }));
+      for (const sc of [
+        { traceId: '0'.repeat(32), spanId: SPAN },
+        { traceId: 'abc', spanId: 'def' },
+        { traceId: 7, spanId: 8 },
+      ]) {
+        inContext({ ...sc, traceFlags: SAMPLED }, () =>
+          t.metrics.recordRun({ name: 'bad', isCi: false, status: 0, durationMs: 150 }),
+        );
       }
       return trace.getTracer('test').startActiveSpan('run', (span) => {
         t.metrics.recordRun({ name: 'good', isCi: false, status: 0, durationMs: 150 });
@@ -190,7 +247,10 @@ describe('core: a real Prometheus scrapes a process whose tracer gives bad ids (
       // startPrometheus waits until the target is up: a scrape answered 500 would never be.
       prom = await startPrometheus({ targets: [`127.0.0.1:${t.port}`], flags: ['--enable-feature=exemplar-storage'] });
       const counts = await prom.vector(`${METRIC}_count`);
-      expect(counts.map((s) => [s.metric['name'], s.value[1]]).sort()).to.deep.equal([['bad', '3'], ['good', '1']]);
+      expect(counts.map((s) => [s.metric.name, s.value[1]]).sort()).to.deep.equal([
+        ['bad', '3'],
+        ['good', '1'],
+      ]);
       let found: { trace_id?: string; span_id?: string }[] = [];
       for (let i = 0; i < 40 && found.length === 0; i++) {
         found = (await prom.exemplars(`${METRIC}_bucket`)).flatMap((s) => s.exemplars.map((e) => e.labels));
@@ -207,14 +267,21 @@ describe('core: a real Prometheus scrapes a process whose tracer gives bad ids (
 describe('core: exemplar timestamps (issue 26)', () => {
   let t: Telemetry;
   before(async () => {
-    t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, setGlobalMeterProvider: false });
+    t = startTelemetry({
+      prometheus: { port: 0, host: '127.0.0.1' },
+      runtimeMetrics: false,
+      setGlobalMeterProvider: false,
+    });
     await t.ready();
   });
   after(() => t.shutdown());
 
   const recordAt = (name: string, durationMs: number) =>
-    inContext({ traceId: TRACE, spanId: SPAN, traceFlags: SAMPLED }, () => t.metrics.recordRun({ name, isCi: false, status: 0, durationMs }));
-  const exemplarOf = async (name: string) => exemplars(await scrape(t, PROMETHEUS_ACCEPT)).find((e) => e.line.includes(`name="${name}"`))!;
+    inContext({ traceId: TRACE, spanId: SPAN, traceFlags: SAMPLED }, () =>
+      t.metrics.recordRun({ name, isCi: false, status: 0, durationMs }),
+    );
+  const exemplarOf = async (name: string) =>
+    exemplars(await scrape(t, PROMETHEUS_ACCEPT)).find((e) => e.line.includes(`name="${name}"`))!;
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
   it('is the time of the observation, in seconds with milliseconds, also after the clock stopped for lack of exemplars', async () => {

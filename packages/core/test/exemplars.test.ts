@@ -4,7 +4,6 @@ import { AlwaysOffSampler, NodeTracerProvider } from '@opentelemetry/sdk-trace-n
 import { findPrometheus, requireService, startPrometheus } from '@tuist-telemetry/testing';
 import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
 
-
 /** A registered tracer provider (context manager included) for the duration of `fn`. */
 async function withTracing<T>(provider: NodeTracerProvider, fn: () => Promise<T>): Promise<T> {
   provider.register();
@@ -25,7 +24,11 @@ function bucketLines(body: string, metric: string): string[] {
 describe('core: exemplars on catalog histograms (OpenMetrics)', () => {
   let t: Telemetry;
   beforeEach(async () => {
-    t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, setGlobalMeterProvider: false });
+    t = startTelemetry({
+      prometheus: { port: 0, host: '127.0.0.1' },
+      runtimeMetrics: false,
+      setGlobalMeterProvider: false,
+    });
     await t.ready();
   });
   afterEach(() => t.shutdown());
@@ -42,7 +45,9 @@ describe('core: exemplars on catalog histograms (OpenMetrics)', () => {
     const om = await t.renderPrometheus({ openMetrics: true });
     const withExemplar = bucketLines(om, 'tuist_runs_duration_milliseconds').filter((l) => l.includes(' # {'));
     expect(withExemplar).to.have.length(1);
-    const m = /le="200"\} 2 # \{trace_id="([0-9a-f]{32})",span_id="([0-9a-f]{16})"\} 150 (\d+\.\d{3})$/.exec(withExemplar[0]!);
+    const m = /le="200"\} 2 # \{trace_id="([0-9a-f]{32})",span_id="([0-9a-f]{16})"\} 150 (\d+\.\d{3})$/.exec(
+      withExemplar[0]!,
+    );
     expect(m, withExemplar[0]).to.not.equal(null);
     expect(m![1]).to.equal(ids.traceId);
     expect(m![2]).to.equal(ids.spanId);
@@ -65,11 +70,19 @@ describe('core: exemplars on catalog histograms (OpenMetrics)', () => {
   it('the latest exemplar of a bucket wins', async () => {
     const last = await withTracing(new NodeTracerProvider(), async () => {
       const tracer = trace.getTracer('test');
-      let sc = tracer.startActiveSpan('a', (s) => (t.metrics.recordRun({ name: 'x', isCi: true, status: 0, durationMs: 120 }), s.end(), s.spanContext()));
-      sc = tracer.startActiveSpan('b', (s) => (t.metrics.recordRun({ name: 'x', isCi: true, status: 0, durationMs: 130 }), s.end(), s.spanContext()));
+      let sc = tracer.startActiveSpan(
+        'a',
+        (s) => (t.metrics.recordRun({ name: 'x', isCi: true, status: 0, durationMs: 120 }), s.end(), s.spanContext()),
+      );
+      sc = tracer.startActiveSpan(
+        'b',
+        (s) => (t.metrics.recordRun({ name: 'x', isCi: true, status: 0, durationMs: 130 }), s.end(), s.spanContext()),
+      );
       return sc;
     });
-    const line = bucketLines(await t.renderPrometheus({ openMetrics: true }), 'tuist_runs_duration_milliseconds').find((l) => l.includes(' # {'))!;
+    const line = bucketLines(await t.renderPrometheus({ openMetrics: true }), 'tuist_runs_duration_milliseconds').find(
+      (l) => l.includes(' # {'),
+    )!;
     expect(line).to.contain(`span_id="${last.spanId}"`);
     expect(line).to.match(/\} 130 \d+\.\d{3}$/);
   });
@@ -79,8 +92,17 @@ describe('core: a real Prometheus stores the exemplars (--enable-feature=exempla
   this.timeout(90_000);
 
   it('query_exemplars returns the trace id recorded inside the span', async function () {
-    requireService(this, 'Prometheus', findPrometheus() !== undefined, 'apt-get install prometheus, or set PROMETHEUS_BIN');
-    const t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, setGlobalMeterProvider: false });
+    requireService(
+      this,
+      'Prometheus',
+      findPrometheus() !== undefined,
+      'apt-get install prometheus, or set PROMETHEUS_BIN',
+    );
+    const t = startTelemetry({
+      prometheus: { port: 0, host: '127.0.0.1' },
+      runtimeMetrics: false,
+      setGlobalMeterProvider: false,
+    });
     await t.ready();
     const prom = await withTracing(new NodeTracerProvider(), async () => {
       const sc = trace.getTracer('test').startActiveSpan('run', (span) => {
@@ -88,7 +110,10 @@ describe('core: a real Prometheus stores the exemplars (--enable-feature=exempla
         span.end();
         return span.spanContext();
       });
-      const p = await startPrometheus({ targets: [`127.0.0.1:${t.port}`], flags: ['--enable-feature=exemplar-storage'] });
+      const p = await startPrometheus({
+        targets: [`127.0.0.1:${t.port}`],
+        flags: ['--enable-feature=exemplar-storage'],
+      });
       return { p, sc };
     });
     try {

@@ -11,16 +11,24 @@ import { otlpReceiver } from './helpers/otlp.js';
 
 interface OtlpJsonMetric {
   name: string;
-  sum?: { dataPoints: { asDouble?: number; attributes?: { key: string; value: { stringValue?: string } }[] }[]; isMonotonic?: boolean };
+  sum?: {
+    dataPoints: { asDouble?: number; attributes?: { key: string; value: { stringValue?: string } }[] }[];
+    isMonotonic?: boolean;
+  };
   histogram?: { dataPoints: { explicitBounds: number[]; count: string | number }[] };
 }
 function jsonMetrics(body: Buffer): Map<string, OtlpJsonMetric> {
-  const doc = JSON.parse(body.toString('utf8')) as { resourceMetrics: { resource: { attributes: { key: string; value: { stringValue?: string } }[] }; scopeMetrics: { metrics: OtlpJsonMetric[] }[] }[] };
+  const doc = JSON.parse(body.toString('utf8')) as {
+    resourceMetrics: {
+      resource: { attributes: { key: string; value: { stringValue?: string } }[] };
+      scopeMetrics: { metrics: OtlpJsonMetric[] }[];
+    }[];
+  };
   const out = new Map<string, OtlpJsonMetric>();
-  for (const rm of doc.resourceMetrics) for (const sm of rm.scopeMetrics) for (const m of sm.metrics) out.set(m.name, m);
+  for (const rm of doc.resourceMetrics)
+    for (const sm of rm.scopeMetrics) for (const m of sm.metrics) out.set(m.name, m);
   return out;
 }
-
 
 /**
  * A minimal protobuf wire-format reader (written for this test: varints and length-delimited fields are all the
@@ -56,13 +64,17 @@ function fields(buf: Buffer, n: number): Buffer[] {
 
 /** Metric names of an ExportMetricsServiceRequest: resource_metrics(1) > scope_metrics(2) > metrics(2) > name(1). */
 function protobufMetricNames(body: Buffer): string[] {
-  return fields(body, 1).flatMap((rm) => fields(rm, 2).flatMap((sm) => fields(sm, 2).map((m) => fields(m, 1)[0]!.toString('utf8'))));
+  return fields(body, 1).flatMap((rm) =>
+    fields(rm, 2).flatMap((sm) => fields(sm, 2).map((m) => fields(m, 1)[0]!.toString('utf8'))),
+  );
 }
 
 function record(t: Telemetry): void {
   t.metrics.recordRun({ name: 'build', isCi: true, status: 0, durationMs: 1234 });
   t.metrics.recordCacheUpload(4096);
-  t.store.histogram('tuist_http_request_duration_nanosecond').record(3e6, { response_status: '200', request_method: 'GET', request_host: 'example.com' });
+  t.store
+    .histogram('tuist_http_request_duration_nanosecond')
+    .record(3e6, { response_status: '200', request_method: 'GET', request_host: 'example.com' });
 }
 
 describe('core: exporters chosen by OTEL_METRICS_EXPORTER', () => {
@@ -71,7 +83,12 @@ describe('core: exporters chosen by OTEL_METRICS_EXPORTER', () => {
     const t = startTelemetry({
       runtimeMetrics: false,
       exportIntervalMs: 200,
-      env: { OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_ENDPOINT: rx.url, OTEL_SERVICE_NAME: 'json-test' },
+      env: {
+        OTEL_METRICS_EXPORTER: 'otlp',
+        OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'http/json',
+        OTEL_EXPORTER_OTLP_ENDPOINT: rx.url,
+        OTEL_SERVICE_NAME: 'json-test',
+      },
     });
     try {
       record(t);
@@ -82,10 +99,16 @@ describe('core: exporters chosen by OTEL_METRICS_EXPORTER', () => {
       expect(m.has('tuist_cache_uploaded_bytes')).to.equal(true);
       expect(m.has('tuist_cache_uploaded_bytes_total')).to.equal(false);
       expect(m.get('tuist_cache_uploaded_bytes')!.sum!.dataPoints[0]!.asDouble).to.equal(4096);
-      expect(m.get('tuist_runs_duration_milliseconds')!.histogram!.dataPoints[0]!.explicitBounds).to.deep.equal([100, 200, 400, 800, 1600, 3200, 6400, 12800, 25600, 51200, 102400, 204800, 409600, 819200, 1638400]);
+      expect(m.get('tuist_runs_duration_milliseconds')!.histogram!.dataPoints[0]!.explicitBounds).to.deep.equal([
+        100, 200, 400, 800, 1600, 3200, 6400, 12800, 25600, 51200, 102400, 204800, 409600, 819200, 1638400,
+      ]);
       expect(m.has('tuist_http_request_duration_nanosecond')).to.equal(true);
-      const doc = JSON.parse(got.body.toString()) as { resourceMetrics: { resource: { attributes: { key: string; value: { stringValue?: string } }[] } }[] };
-      expect(doc.resourceMetrics[0]!.resource.attributes.find((a) => a.key === 'service.name')!.value.stringValue).to.equal('json-test');
+      const doc = JSON.parse(got.body.toString()) as {
+        resourceMetrics: { resource: { attributes: { key: string; value: { stringValue?: string } }[] } }[];
+      };
+      expect(
+        doc.resourceMetrics[0]!.resource.attributes.find((a) => a.key === 'service.name')!.value.stringValue,
+      ).to.equal('json-test');
       expect(t.url, 'no Prometheus endpoint when only otlp is chosen').to.equal(undefined);
     } finally {
       await t.shutdown();
@@ -95,7 +118,11 @@ describe('core: exporters chosen by OTEL_METRICS_EXPORTER', () => {
 
   it('otlp over http/protobuf (the default protocol) sends protobuf with the documented names, and flushes on shutdown', async () => {
     const rx = await otlpReceiver();
-    const t = startTelemetry({ runtimeMetrics: false, exportIntervalMs: 600_000, env: { OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: `${rx.url}/custom/path` } });
+    const t = startTelemetry({
+      runtimeMetrics: false,
+      exportIntervalMs: 600_000,
+      env: { OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: `${rx.url}/custom/path` },
+    });
     record(t);
     await t.shutdown();
     await rx.close();
@@ -104,7 +131,12 @@ describe('core: exporters chosen by OTEL_METRICS_EXPORTER', () => {
     expect(got.path).to.equal('/custom/path');
     expect(got.contentType).to.equal('application/x-protobuf');
     const names = protobufMetricNames(got.body);
-    for (const name of ['tuist_runs_total', 'tuist_runs_duration_milliseconds', 'tuist_cache_uploaded_bytes', 'tuist_http_request_duration_nanosecond']) {
+    for (const name of [
+      'tuist_runs_total',
+      'tuist_runs_duration_milliseconds',
+      'tuist_cache_uploaded_bytes',
+      'tuist_http_request_duration_nanosecond',
+    ]) {
       expect(names, name).to.include(name);
     }
     expect(names).to.not.include('tuist_cache_uploaded_bytes_total');
@@ -129,7 +161,14 @@ describe('core: exporters chosen by OTEL_METRICS_EXPORTER', () => {
 
   it('none starts no endpoint and nothing listens', async () => {
     const port = await freePort();
-    const t = startTelemetry({ runtimeMetrics: false, env: { OTEL_METRICS_EXPORTER: 'none', OTEL_EXPORTER_PROMETHEUS_PORT: String(port), OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1' } });
+    const t = startTelemetry({
+      runtimeMetrics: false,
+      env: {
+        OTEL_METRICS_EXPORTER: 'none',
+        OTEL_EXPORTER_PROMETHEUS_PORT: String(port),
+        OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
+      },
+    });
     try {
       await t.ready();
       expect(t.url).to.equal(undefined);
@@ -152,7 +191,11 @@ describe('core: exporters chosen by OTEL_METRICS_EXPORTER', () => {
       runtimeMetrics: false,
       exportIntervalMs: 200,
       prometheus: { port: 0, host: '127.0.0.1' },
-      env: { OTEL_METRICS_EXPORTER: ' prometheus , otlp ', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_ENDPOINT: rx.url },
+      env: {
+        OTEL_METRICS_EXPORTER: ' prometheus , otlp ',
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        OTEL_EXPORTER_OTLP_ENDPOINT: rx.url,
+      },
     });
     try {
       await t.ready();
@@ -169,7 +212,11 @@ describe('core: exporters chosen by OTEL_METRICS_EXPORTER', () => {
 
   it('none anywhere in OTEL_METRICS_EXPORTER means no exporter (as OpenTelemetry reads it); a blank list means the default', () => {
     const exporters = (raw: string) => {
-      const t = startTelemetry({ runtimeMetrics: false, prometheus: { port: 0, host: '127.0.0.1' }, env: { OTEL_METRICS_EXPORTER: raw } });
+      const t = startTelemetry({
+        runtimeMetrics: false,
+        prometheus: { port: 0, host: '127.0.0.1' },
+        env: { OTEL_METRICS_EXPORTER: raw },
+      });
       void t.shutdown();
       return t.config.exporters;
     };
@@ -183,9 +230,21 @@ describe('core: exporters chosen by OTEL_METRICS_EXPORTER', () => {
     const port = await freePort();
     const lines: string[] = [];
     const push = (...args: unknown[]) => void lines.push(args.map(String).join(' '));
-    diag.setLogger({ error: push, warn: push, info: () => {}, debug: () => {}, verbose: () => {} }, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
+    diag.setLogger(
+      { error: push, warn: push, info: () => {}, debug: () => {}, verbose: () => {} },
+      { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
+    );
     try {
-      const t = startTelemetry({ runtimeMetrics: false, exportIntervalMs: 600_000, env: { OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_METRIC_EXPORT_TIMEOUT: '2000' } });
+      const t = startTelemetry({
+        runtimeMetrics: false,
+        exportIntervalMs: 600_000,
+        env: {
+          OTEL_METRICS_EXPORTER: 'otlp',
+          OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'grpc',
+          OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+          OTEL_METRIC_EXPORT_TIMEOUT: '2000',
+        },
+      });
       expect(t.config.otlpProtocol).to.equal('grpc');
       record(t);
       await t.shutdown();
@@ -193,7 +252,9 @@ describe('core: exporters chosen by OTEL_METRICS_EXPORTER', () => {
       diag.disable();
     }
     expect(lines).to.have.length(1);
-    expect(lines[0]).to.contain(`OTLP metrics export to http://127.0.0.1:${port} failed: connection refused (ECONNREFUSED)`);
+    expect(lines[0]).to.contain(
+      `OTLP metrics export to http://127.0.0.1:${port} failed: connection refused (ECONNREFUSED)`,
+    );
   });
 
   it('unset means prometheus only (as the Tuist server does)', () => {
@@ -215,7 +276,9 @@ describe('core: exporters chosen by OTEL_METRICS_EXPORTER', () => {
           caught = err;
         }
         expect(caught).to.be.instanceOf(TelemetryConfigError);
-        expect((caught as Error).message).to.contain(`OTEL_METRICS_EXPORTER=otlp with protocol ${protocol} needs ${pkg}: npm install ${pkg}@`);
+        expect((caught as Error).message).to.contain(
+          `OTEL_METRICS_EXPORTER=otlp with protocol ${protocol} needs ${pkg}: npm install ${pkg}@`,
+        );
       });
     }
 
@@ -241,7 +304,11 @@ describe('core: exporters chosen by OTEL_METRICS_EXPORTER', () => {
     it('installed (as in this workspace), each protocol loads only its own package', () => {
       for (const protocol of ['grpc', 'http/json', 'http/protobuf'] as const) {
         const loaded: string[] = [];
-        const exporter = otlpExporter(protocol, protocol === 'grpc' ? 'http://127.0.0.1:1' : 'http://127.0.0.1:1/v1/metrics', (pkg) => (loaded.push(pkg), createRequire(import.meta.url)(pkg)));
+        const exporter = otlpExporter(
+          protocol,
+          protocol === 'grpc' ? 'http://127.0.0.1:1' : 'http://127.0.0.1:1/v1/metrics',
+          (pkg) => (loaded.push(pkg), createRequire(import.meta.url)(pkg)),
+        );
         expect(loaded).to.deep.equal([OTLP_EXPORTER_PACKAGES[protocol]]);
         void exporter.shutdown();
       }

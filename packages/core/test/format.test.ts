@@ -1,6 +1,13 @@
 import { expect } from 'chai';
 import { escapeHelp, escapeLabelValue } from '@tuist-telemetry/core';
-import { familyHeader, formatValue, labelText, negotiateFormat, parseAccept, textToOpenMetrics } from '../src/prometheus/format.js';
+import {
+  familyHeader,
+  formatValue,
+  labelText,
+  negotiateFormat,
+  parseAccept,
+  textToOpenMetrics,
+} from '../src/prometheus/format.js';
 import { acceptsGzip } from '../src/prometheus/endpoint.js';
 import { stockName } from '../src/prometheus/third-party.js';
 import { AggregationTemporality, DataPointType, type MetricData } from '@opentelemetry/sdk-metrics';
@@ -56,13 +63,16 @@ describe('prometheus format: escaping, numbers, label text', () => {
 
   it('familyHeader escapes HELP, and follows text 0.0.4 and OpenMetrics for counters', () => {
     const help = 'first\nsecond \\ third';
-    expect(familyHeader('x_seconds', 'histogram', help, 'text')).to.equal('# HELP x_seconds first\\nsecond \\\\ third\n# TYPE x_seconds histogram\n');
+    expect(familyHeader('x_seconds', 'histogram', help, 'text')).to.equal(
+      '# HELP x_seconds first\\nsecond \\\\ third\n# TYPE x_seconds histogram\n',
+    );
     expect(familyHeader('x_total', 'counter', 'd', 'text')).to.equal('# HELP x_total d\n# TYPE x_total counter\n');
     expect(familyHeader('x_total', 'counter', 'd\n', 'openmetrics')).to.equal('# HELP x d\\n\n# TYPE x counter\n');
     expect(familyHeader('x_bytes', 'counter', 'd', 'openmetrics')).to.equal('# HELP x_bytes d\n');
     expect(familyHeader('g', 'gauge', 'd', 'openmetrics')).to.equal('# HELP g d\n# TYPE g gauge\n');
     // Every header line is one line: no raw line feed survives inside HELP.
-    for (const line of familyHeader('x', 'gauge', 'a\nb\r\nc', 'text').trimEnd().split('\n')) expect(line).to.match(/^# (HELP|TYPE) x /);
+    for (const line of familyHeader('x', 'gauge', 'a\nb\r\nc', 'text').trimEnd().split('\n'))
+      expect(line).to.match(/^# (HELP|TYPE) x /);
   });
 });
 
@@ -72,8 +82,14 @@ describe('prometheus format: Accept negotiation and OpenMetrics rewriting of thi
     expect(negotiateFormat('application/openmetrics-text;q=0.9,text/plain;q=0.5')).to.equal('openmetrics');
     expect(negotiateFormat('application/openmetrics-text;q=0.3,text/plain;q=0.5')).to.equal('text');
     // The best q of the ranges that match counts, not the last one.
-    expect(negotiateFormat('application/openmetrics-text;q=0.9, application/openmetrics-text;version=1.0.0;q=0.1, text/plain;q=0.5')).to.equal('openmetrics');
-    expect(negotiateFormat('text/plain;q=0.9, text/plain;version=0.0.4;q=0.1, application/openmetrics-text;q=0.5')).to.equal('text');
+    expect(
+      negotiateFormat(
+        'application/openmetrics-text;q=0.9, application/openmetrics-text;version=1.0.0;q=0.1, text/plain;q=0.5',
+      ),
+    ).to.equal('openmetrics');
+    expect(
+      negotiateFormat('text/plain;q=0.9, text/plain;version=0.0.4;q=0.1, application/openmetrics-text;q=0.5'),
+    ).to.equal('text');
     // A q that is not a number is ignored, as is a version this endpoint does not serve.
     expect(negotiateFormat('application/openmetrics-text;q=abc')).to.equal('text');
     expect(negotiateFormat('application/openmetrics-text;version=0.0.1, text/plain;q=0.1')).to.equal('text');
@@ -84,8 +100,12 @@ describe('prometheus format: Accept negotiation and OpenMetrics rewriting of thi
 
   it('media types, parameter names and q are case-insensitive; quoted values and optional whitespace as RFC 9110 (issue 20 item 11)', () => {
     expect(negotiateFormat('APPLICATION/OPENMETRICS-TEXT; VERSION=1.0.0')).to.equal('openmetrics');
-    expect(negotiateFormat('Application/OpenMetrics-Text;Version=1.0.0;Q=0.9, Text/Plain;Q=0.5')).to.equal('openmetrics');
-    expect(negotiateFormat('application/openmetrics-text ; version="1.0.0" ; q=0.8 , text/plain ; q=0.5')).to.equal('openmetrics');
+    expect(negotiateFormat('Application/OpenMetrics-Text;Version=1.0.0;Q=0.9, Text/Plain;Q=0.5')).to.equal(
+      'openmetrics',
+    );
+    expect(negotiateFormat('application/openmetrics-text ; version="1.0.0" ; q=0.8 , text/plain ; q=0.5')).to.equal(
+      'openmetrics',
+    );
     expect(negotiateFormat('TEXT/PLAIN;q=0.9, application/openmetrics-text;q=0.5')).to.equal('text');
     // Another version, quoted or not, in any case, is not served as OpenMetrics 1.0.
     expect(negotiateFormat('APPLICATION/OPENMETRICS-TEXT;VERSION="0.0.1"')).to.equal('text');
@@ -100,14 +120,19 @@ describe('prometheus format: Accept negotiation and OpenMetrics rewriting of thi
       ['a/b', '1,2;3', 0.5],
       ['c/d', undefined, 1],
     ]);
-    expect(negotiateFormat('text/plain;note="openmetrics, yes";q=0.1, application/openmetrics-text;q=0.2')).to.equal('openmetrics');
+    expect(negotiateFormat('text/plain;note="openmetrics, yes";q=0.1, application/openmetrics-text;q=0.2')).to.equal(
+      'openmetrics',
+    );
     expect(negotiateFormat('text/plain;note="application/openmetrics-text"')).to.equal('text');
   });
 
   it('parseAccept: escaped quotes, names and values trimmed, malformed parameters and weights (mutation survivors)', () => {
     const one = (accept: string) => parseAccept(accept).map((r) => [r.type, Object.fromEntries(r.params), r.q]);
     // An escaped quote does not end the quoted string: the comma after it is still inside.
-    expect(one('a/b;x="p\\"q,r";q=0.5, c/d')).to.deep.equal([['a/b', { x: 'p"q,r' }, 0.5], ['c/d', {}, 1]]);
+    expect(one('a/b;x="p\\"q,r";q=0.5, c/d')).to.deep.equal([
+      ['a/b', { x: 'p"q,r' }, 0.5],
+      ['c/d', {}, 1],
+    ]);
     expect(one('a/b;x=""')).to.deep.equal([['a/b', { x: '' }, 1]]);
     // Half-quoted values stay as they are.
     expect(one('a/b;x="abc')).to.deep.equal([['a/b', { x: '"abc' }, 1]]);
@@ -122,7 +147,12 @@ describe('prometheus format: Accept negotiation and OpenMetrics rewriting of thi
     expect(negotiateFormat('application/openmetrics-text;q=10, text/plain;q=0.5')).to.equal('text');
     // `1` and `0` need no decimals.
     expect(negotiateFormat('text/plain;q=1, application/openmetrics-text;q=0.9')).to.equal('text');
-    expect(one('a/b;q=0, c/d;q=1, e/f;q=1., g/h;q=0.')).to.deep.equal([['a/b', {}, 0], ['c/d', {}, 1], ['e/f', {}, 1], ['g/h', {}, 0]]);
+    expect(one('a/b;q=0, c/d;q=1, e/f;q=1., g/h;q=0.')).to.deep.equal([
+      ['a/b', {}, 0],
+      ['c/d', {}, 1],
+      ['e/f', {}, 1],
+      ['g/h', {}, 0],
+    ]);
   });
 
   it('Accept-Encoding: codings and q case-insensitive, the best of repeated codings, `*` only when gzip is not listed', () => {
@@ -170,8 +200,20 @@ describe('prometheus format: Accept negotiation and OpenMetrics rewriting of thi
 
 function metric(name: string, dataPointType: DataPointType, isMonotonic = false): MetricData {
   const descriptor = { name, description: '', unit: '', valueType: ValueType.DOUBLE, type: 'COUNTER' as never };
-  if (dataPointType === DataPointType.SUM) return { descriptor, dataPointType, isMonotonic, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPoints: [] } as MetricData;
-  return { descriptor, dataPointType, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPoints: [] } as unknown as MetricData;
+  if (dataPointType === DataPointType.SUM)
+    return {
+      descriptor,
+      dataPointType,
+      isMonotonic,
+      aggregationTemporality: AggregationTemporality.CUMULATIVE,
+      dataPoints: [],
+    } as MetricData;
+  return {
+    descriptor,
+    dataPointType,
+    aggregationTemporality: AggregationTemporality.CUMULATIVE,
+    dataPoints: [],
+  } as unknown as MetricData;
 }
 
 describe('prometheus format: third-party metric names (stockName)', () => {

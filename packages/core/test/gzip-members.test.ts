@@ -59,7 +59,11 @@ describe('core: gzip scrapes as gzip members (issue 22 item 1)', () => {
     const t = await start();
     try {
       fill(t, 0, 3000);
-      for (const accept of [undefined, 'application/openmetrics-text;version=1.0.0', 'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited']) {
+      for (const accept of [
+        undefined,
+        'application/openmetrics-text;version=1.0.0',
+        'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited',
+      ]) {
         const h: Record<string, string> = accept ? { Accept: accept } : {};
         const plain = await request(t.url!, h);
         const zipped = await request(t.url!, { ...h, 'Accept-Encoding': 'gzip' });
@@ -78,7 +82,10 @@ describe('core: gzip scrapes as gzip members (issue 22 item 1)', () => {
     try {
       fill(t, 0, 100);
       t.meterProvider.getMeter('app').createCounter('app.dotted.requests').add(3, { 'http.route': '/a' });
-      for (const accept of ['text/plain;version=1.0.0;escaping=allow-utf-8', 'application/openmetrics-text;version=1.0.0;escaping=dots']) {
+      for (const accept of [
+        'text/plain;version=1.0.0;escaping=allow-utf-8',
+        'application/openmetrics-text;version=1.0.0;escaping=dots',
+      ]) {
         const plain = await request(t.url!, { Accept: accept });
         const zipped = await request(t.url!, { Accept: accept, 'Accept-Encoding': 'gzip' });
         expect(zipped.headers['content-encoding']).to.equal('gzip');
@@ -129,7 +136,11 @@ describe('core: gzip scrapes as gzip members (issue 22 item 1)', () => {
       // A different format has its own pieces.
       const om = await gzipStoreMembers(store, { format: 'openmetrics' }, '# EOF\n');
       expect(om.some((m) => first.includes(m) || changed.includes(m))).to.equal(false);
-      expect(gunzipSync(Buffer.concat(om)).equals(await serializeStoreBytesAsync(store, { format: 'openmetrics' }, '# EOF\n'))).to.equal(true);
+      expect(
+        gunzipSync(Buffer.concat(om)).equals(
+          await serializeStoreBytesAsync(store, { format: 'openmetrics' }, '# EOF\n'),
+        ),
+      ).to.equal(true);
     } finally {
       await t.shutdown();
     }
@@ -179,7 +190,8 @@ describe('core: gzip scrapes as gzip members (issue 22 item 1)', () => {
 describe('core: a family that cannot be written is left out of a gzip scrape too, and comes back', () => {
   it('OpenMetrics with gzip: served without the family, counted, then with it once it can be written', async () => {
     const errors: string[] = [];
-    const keep = (...args: unknown[]) => errors.push(args.map((a) => (a instanceof Error ? a.message : String(a))).join(' '));
+    const keep = (...args: unknown[]) =>
+      errors.push(args.map((a) => (a instanceof Error ? a.message : String(a))).join(' '));
     diag.setLogger({ error: keep, warn: keep, info() {}, debug() {}, verbose() {} }, DiagLogLevel.WARN);
     const t = await start();
     try {
@@ -189,7 +201,12 @@ describe('core: a family that cannot be written is left out of a gzip scrape too
       expect(before).to.contain(`\n${HIST}_sum{object_key="${key(300)}"} 300\n`);
       const series = [...t.store.histogram(HIST).series][300]!;
       const sum = series.sum;
-      Object.defineProperty(series, 'sum', { configurable: true, get: () => { throw new TypeError('corrupt series'); } });
+      Object.defineProperty(series, 'sum', {
+        configurable: true,
+        get: () => {
+          throw new TypeError('corrupt series');
+        },
+      });
       const during = gunzipSync((await request(t.url!, om)).body).toString();
       expect(during).not.to.contain(`${HIST}_`);
       expect(during).to.contain(`\n${COUNTER}{object_key="${key(300)}"} 1\n`);
@@ -212,7 +229,12 @@ describe('core: a real Prometheus scrapes a gzipped multi-member body (issue 22 
   this.timeout(90_000);
 
   it('stores every series of a body of many gzip members, and the changes of later scrapes', async function () {
-    requireService(this, 'Prometheus', findPrometheus() !== undefined, 'apt-get install prometheus, or set PROMETHEUS_BIN');
+    requireService(
+      this,
+      'Prometheus',
+      findPrometheus() !== undefined,
+      'apt-get install prometheus, or set PROMETHEUS_BIN',
+    );
     const t = await start();
     fill(t, 0, 3000);
     const prom = await startPrometheus({ targets: [`127.0.0.1:${t.port}`], scrapeIntervalSeconds: 2 });

@@ -20,10 +20,31 @@ function hostileValues(): unknown[] {
     Symbol('s'),
     5n,
     { valueOf: () => 5 },
-    { valueOf() { throw new Error('valueOf'); } },
-    { toString() { throw new Error('toString'); }, valueOf() { throw new Error('valueOf'); } },
+    {
+      valueOf() {
+        throw new Error('valueOf');
+      },
+    },
+    {
+      toString() {
+        throw new Error('toString');
+      },
+      valueOf() {
+        throw new Error('valueOf');
+      },
+    },
     Object.create(null),
-    new Proxy({}, { get() { throw new Error('trap'); }, getPrototypeOf() { throw new Error('trap'); } }),
+    new Proxy(
+      {},
+      {
+        get() {
+          throw new Error('trap');
+        },
+        getPrototypeOf() {
+          throw new Error('trap');
+        },
+      },
+    ),
     revoked.proxy,
     () => 5,
   ];
@@ -31,7 +52,17 @@ function hostileValues(): unknown[] {
 
 /** An object whose every property read throws (getters and Proxy traps alike). */
 function throwingRecord(): object {
-  return new Proxy({}, { get() { throw new Error('get trap'); }, has() { throw new Error('has trap'); } });
+  return new Proxy(
+    {},
+    {
+      get() {
+        throw new Error('get trap');
+      },
+      has() {
+        throw new Error('has trap');
+      },
+    },
+  );
 }
 
 describe('core: hostile input (issue 15 items 1, 2, 4)', () => {
@@ -71,7 +102,9 @@ describe('core: hostile input (issue 15 items 1, 2, 4)', () => {
       expect(() => m.recordRun!({ name: 'build', isCi: true, status: 0, durationMs: v })).to.not.throw();
       expect(() => m.recordJob!({ queue: 'q', worker: 'w', state: 'success', durationMs: v })).to.not.throw();
       expect(() => (counter.add as (...a: unknown[]) => void)(v, { event_type: 'miss' })).to.not.throw();
-      expect(() => (histogram.record as (...a: unknown[]) => void)(v, { name: 'build', is_ci: 'true', status: '0' })).to.not.throw();
+      expect(() =>
+        (histogram.record as (...a: unknown[]) => void)(v, { name: 'build', is_ci: 'true', status: '0' }),
+      ).to.not.throw();
       expect(() => (gauge.set as (...a: unknown[]) => void)(v)).to.not.throw();
     }
     // Correct calls after the bad ones still add up as numbers (on the old code '2.5' turned the series into text).
@@ -94,19 +127,38 @@ describe('core: hostile input (issue 15 items 1, 2, 4)', () => {
       expect(v, line).to.match(/^(-?[0-9.e+-]+|\+Inf|NaN)$/);
     }
     expectPromtoolParses(this, body);
-    expect(warnings.some((w) => w.includes('tuist_cache_uploaded_bytes: dropped an increment of "2.5"'))).to.equal(true);
-    expect(warnings.some((w) => w.includes('tuist_runs_duration_milliseconds: dropped a value of "2.5"'))).to.equal(true);
+    expect(warnings.some((w) => w.includes('tuist_cache_uploaded_bytes: dropped an increment of "2.5"'))).to.equal(
+      true,
+    );
+    expect(warnings.some((w) => w.includes('tuist_runs_duration_milliseconds: dropped a value of "2.5"'))).to.equal(
+      true,
+    );
   });
 
   it('never throws for records whose getters or Proxy traps throw, nor for an event type whose toString throws', async () => {
     const m = t.metrics as unknown as Record<string, (...a: unknown[]) => void>;
     const run = { name: 'build', is_ci: 'true', status: '0' };
     const runsBefore = value(parseExposition(await t.renderPrometheus()), 'tuist_runs_total', run);
-    const getter = (key: string) => Object.defineProperty({ name: 'build', isCi: true, status: 0, queue: 'q', worker: 'w', state: 's', durationMs: 1, cliVersion: '1', reason: 'r' }, key, {
-      get() {
-        throw new Error(`getter ${key}`);
-      },
-    });
+    const getter = (key: string) =>
+      Object.defineProperty(
+        {
+          name: 'build',
+          isCi: true,
+          status: 0,
+          queue: 'q',
+          worker: 'w',
+          state: 's',
+          durationMs: 1,
+          cliVersion: '1',
+          reason: 'r',
+        },
+        key,
+        {
+          get() {
+            throw new Error(`getter ${key}`);
+          },
+        },
+      );
     const keys: Record<string, string[]> = {
       recordRun: ['name', 'isCi', 'status', 'durationMs'],
       recordJob: ['queue', 'worker', 'state', 'durationMs'],
@@ -118,7 +170,14 @@ describe('core: hostile input (issue 15 items 1, 2, 4)', () => {
         expect(() => m[method]!(getter(key)), `${method} ${key}`).to.not.throw();
       }
     }
-    const evilType = { toString() { throw new Error('toString'); }, [Symbol.toPrimitive]() { throw new Error('toPrimitive'); } };
+    const evilType = {
+      toString() {
+        throw new Error('toString');
+      },
+      [Symbol.toPrimitive]() {
+        throw new Error('toPrimitive');
+      },
+    };
     expect(() => m.recordCacheEvent!(evilType)).to.not.throw();
     expect(() => m.recordCacheEvent!(Symbol('miss'))).to.not.throw();
     expect(() => m.recordRun!({ name: Symbol('n'), isCi: Symbol('c'), status: Symbol('s') })).to.not.throw();
@@ -137,15 +196,22 @@ describe('core: hostile input (issue 15 items 1, 2, 4)', () => {
     // The reads of one label, in order; past the script it answers 'fickle-z'.
     const script = ['fickle-x', 'fickle-y', 'fickle-z', 'fickle-q', 'fickle-z', 'fickle-z'];
     let n = 0;
-    const fickle = Object.defineProperty({ is_ci: 'false', status: '1' }, 'name', { get: () => script[n++] ?? 'fickle-z', enumerable: true });
+    const fickle = Object.defineProperty({ is_ci: 'false', status: '1' }, 'name', {
+      get: () => script[n++] ?? 'fickle-z',
+      enumerable: true,
+    });
     for (let i = 0; i < 10; i++) t.store.counter('tuist_runs_total').add(1, fickle as never);
-    const fickleSeries = [...t.store.counter('tuist_runs_total').series].filter((s) => s.labelValues[0]!.startsWith('fickle-'));
+    const fickleSeries = [...t.store.counter('tuist_runs_total').series].filter((s) =>
+      s.labelValues[0]!.startsWith('fickle-'),
+    );
     const names = fickleSeries.map((s) => s.labelValues.join(','));
     expect(names.length).to.be.within(1, 3);
     expect(new Set(names).size, names.join(' ')).to.equal(names.length);
     expect(fickleSeries.reduce((a, s) => a + s.value, 0)).to.equal(10);
     const body = await t.renderPrometheus();
-    expect(samples(parseExposition(body), 'tuist_runs_total', { is_ci: 'false', status: '1' })).to.have.length(names.length);
+    expect(samples(parseExposition(body), 'tuist_runs_total', { is_ci: 'false', status: '1' })).to.have.length(
+      names.length,
+    );
     expectPromtoolParses(this, body);
   });
 
@@ -155,7 +221,11 @@ describe('core: hostile input (issue 15 items 1, 2, 4)', () => {
     process.on('unhandledRejection', onUnhandled);
     try {
       const stop = t.metrics.observeProjectsTotal(() => {
-        throw { toString() { throw new Error('toString'); } };
+        throw {
+          toString() {
+            throw new Error('toString');
+          },
+        };
       });
       await new Promise((r) => setTimeout(r, 20));
       stop();
@@ -172,9 +242,13 @@ describe('core: hostile input (issue 15 items 1, 2, 4)', () => {
 
   it('label values that differ only in unpaired surrogates are one series (the bytes on the wire are the same)', async function () {
     const m = t.metrics;
-    for (const v of ['a\uD800', 'a\uDBFF', 'a\uFFFD', 'a\uDC00', 'a\uD800', 'a\uFFFD']) m.recordTokenRefreshError({ cliVersion: v, reason: 'surrogate' });
+    for (const v of ['a\uD800', 'a\uDBFF', 'a\uFFFD', 'a\uDC00', 'a\uD800', 'a\uFFFD'])
+      m.recordTokenRefreshError({ cliVersion: v, reason: 'surrogate' });
     // Straight into the store, where the fast path looks up raw strings.
-    for (let i = 0; i < 4; i++) t.store.counter('tuist_authentication_token_refresh_error_total').add(1, { cli_version: 'a\uDFFF', reason: 'surrogate' });
+    for (let i = 0; i < 4; i++)
+      t.store
+        .counter('tuist_authentication_token_refresh_error_total')
+        .add(1, { cli_version: 'a\uDFFF', reason: 'surrogate' });
     // A truncated value never ends in half a surrogate pair.
     const long = 'x'.repeat(1023) + '\u{1F600}';
     m.recordTokenRefreshError({ cliVersion: long, reason: 'surrogate-long' });
@@ -186,7 +260,11 @@ describe('core: hostile input (issue 15 items 1, 2, 4)', () => {
     const longs = samples(exp, 'tuist_authentication_token_refresh_error_total', { reason: 'surrogate-long' });
     expect(longs.map((s) => [s.labels.cli_version, s.value])).to.deep.equal([['x'.repeat(1023), 2]]);
     expect(t.store.counter('tuist_authentication_token_refresh_error_total').series.size).to.equal(
-      new Set([...t.store.counter('tuist_authentication_token_refresh_error_total').series].map((s) => s.labelValues.join('\u0000'))).size,
+      new Set(
+        [...t.store.counter('tuist_authentication_token_refresh_error_total').series].map((s) =>
+          s.labelValues.join('\u0000'),
+        ),
+      ).size,
     );
     expectPromtoolParses(this, body);
     expect(warnings.some((w) => w.includes('unpaired UTF-16 surrogate'))).to.equal(true);

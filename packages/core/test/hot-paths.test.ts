@@ -112,7 +112,9 @@ describe('core: recording and scrape fast paths behave like the general paths', 
     // Recorded: 0, every bound, 100.5 (in (100, 200]) and one above the last bound.
     expect(value(exp, `${duration}_bucket`, { ...labels, le: '100' })).to.equal(2);
     expect(value(exp, `${duration}_bucket`, { ...labels, le: '200' })).to.equal(4);
-    B1.forEach((b, i) => expect(value(exp, `${duration}_bucket`, { ...labels, le: String(b) }), `le=${b}`).to.equal(i === 0 ? 2 : i + 3));
+    B1.forEach((b, i) =>
+      expect(value(exp, `${duration}_bucket`, { ...labels, le: String(b) }), `le=${b}`).to.equal(i === 0 ? 2 : i + 3),
+    );
     expect(value(exp, `${duration}_bucket`, { ...labels, le: '+Inf' })).to.equal(B1.length + 3);
     expect(value(exp, `${duration}_count`, labels)).to.equal(B1.length + 3);
     const total = B1.reduce((a, b) => a + b, 0) + B1[0]! + 0.5 + B1[B1.length - 1]! + 1;
@@ -124,12 +126,31 @@ describe('core: recording and scrape fast paths behave like the general paths', 
     for (const d of catalog) if (d.type === 'histogram') layouts.set(JSON.stringify(d.buckets ?? []), d.buckets ?? []);
     layouts.set('[]', []);
     for (const [key, bounds] of layouts) {
-      const def: MetricDefinition = { name: 'bench_layout', type: 'histogram', family: 'test', description: 'x', labels: [], buckets: bounds };
-      const store = new MetricStore([def], { naming: 'docs', highCardinality: new Set(), enabledHighCardinality: new Set(), maxLabelValues: 10, warn: new WarnOnce(logger('test')) });
+      const def: MetricDefinition = {
+        name: 'bench_layout',
+        type: 'histogram',
+        family: 'test',
+        description: 'x',
+        labels: [],
+        buckets: bounds,
+      };
+      const store = new MetricStore([def], {
+        naming: 'docs',
+        highCardinality: new Set(),
+        enabledHighCardinality: new Set(),
+        maxLabelValues: 10,
+        warn: new WarnOnce(logger('test')),
+      });
       const h = store.histogram('bench_layout');
       const expected = new Array<number>(bounds.length + 1).fill(0);
-      const values = [0, ...bounds, ...bounds.map((b) => b + 0.5), ...bounds.map((b) => b - 0.5).filter((v) => v >= 0), 1e18];
-      for (let k = 0; k < 200; k++) values.push(Math.exp(((k * 7919) % 1000) / 1000 * Math.log(2e11)));
+      const values = [
+        0,
+        ...bounds,
+        ...bounds.map((b) => b + 0.5),
+        ...bounds.map((b) => b - 0.5).filter((v) => v >= 0),
+        1e18,
+      ];
+      for (let k = 0; k < 200; k++) values.push(Math.exp((((k * 7919) % 1000) / 1000) * Math.log(2e11)));
       for (const v of values) {
         let i = 0;
         while (i < bounds.length && v > bounds[i]!) i++;
@@ -191,10 +212,22 @@ describe('core: recording and scrape fast paths behave like the general paths', 
       console.log(JSON.stringify({ blocked, line: body.split('\\n').find((l) => l.startsWith('tuist_runs_total{')) }));
       await t.shutdown();
     `;
-    const r = spawnSync(process.execPath, ['--disallow-code-generation-from-strings', '--import', 'tsx', '--conditions=source', '--input-type=module', '-e', script], {
-      cwd: here,
-      encoding: 'utf8',
-    });
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--disallow-code-generation-from-strings',
+        '--import',
+        'tsx',
+        '--conditions=source',
+        '--input-type=module',
+        '-e',
+        script,
+      ],
+      {
+        cwd: here,
+        encoding: 'utf8',
+      },
+    );
     expect(r.status, r.stderr).to.equal(0);
     const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { blocked: boolean; line: string };
     expect(out.blocked).to.equal(true);

@@ -15,7 +15,10 @@ function captureDiag(): { messages: string[]; restore(): void } {
 }
 
 /** A throwaway app folder whose node_modules holds a fake @tuist-telemetry/db (and optionally pg). */
-function fakeApp(withPg: boolean, source = "exports.TuistPgInstrumentation = class { constructor() { this.instrumentationName = 'fake-pg'; } };"): string {
+function fakeApp(
+  withPg: boolean,
+  source = "exports.TuistPgInstrumentation = class { constructor() { this.instrumentationName = 'fake-pg'; } };",
+): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tuist-instr-'));
   const db = path.join(dir, 'node_modules', '@tuist-telemetry', 'db');
   mkdirSync(db, { recursive: true });
@@ -51,12 +54,28 @@ describe('core: tuistInstrumentations() finds the installed ones from the app', 
     const app = fakeApp(true);
     const d = captureDiag();
     try {
-      expect(tuistInstrumentations({ appDirectories: [app], env: { OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'pg' } })).to.have.length(0);
-      expect(tuistInstrumentations({ appDirectories: [app], env: { OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http,undici' } })).to.have.length(0);
-      expect(tuistInstrumentations({ appDirectories: [app], env: { OTEL_NODE_ENABLED_INSTRUMENTATIONS: ' pg , express' } })).to.have.length(1);
+      expect(
+        tuistInstrumentations({ appDirectories: [app], env: { OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'pg' } }),
+      ).to.have.length(0);
+      expect(
+        tuistInstrumentations({ appDirectories: [app], env: { OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http,undici' } }),
+      ).to.have.length(0);
+      expect(
+        tuistInstrumentations({ appDirectories: [app], env: { OTEL_NODE_ENABLED_INSTRUMENTATIONS: ' pg , express' } }),
+      ).to.have.length(1);
       // Named in both: disabled wins, as OpenTelemetry's auto-instrumentations decide.
-      expect(tuistInstrumentations({ appDirectories: [app], env: { OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'pg,http', OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'pg' } })).to.have.length(0);
-      expect(tuistInstrumentations({ appDirectories: [app], env: { OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'pg', OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'http' } })).to.have.length(1);
+      expect(
+        tuistInstrumentations({
+          appDirectories: [app],
+          env: { OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'pg,http', OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'pg' },
+        }),
+      ).to.have.length(0);
+      expect(
+        tuistInstrumentations({
+          appDirectories: [app],
+          env: { OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'pg', OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'http' },
+        }),
+      ).to.have.length(1);
       expect(d.messages).to.have.length(1);
       expect(d.messages[0]).to.contain('"express"').and.contain('pg, undici, aws-sdk, http');
     } finally {

@@ -1,7 +1,15 @@
 import { expect } from 'chai';
 import { diag, DiagLogLevel } from '@opentelemetry/api';
 import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
-import { activeTelemetry, callHook, counter, gauge, histogram, perTelemetry, reportFailure } from '@tuist-telemetry/core/internal';
+import {
+  activeTelemetry,
+  callHook,
+  counter,
+  gauge,
+  histogram,
+  perTelemetry,
+  reportFailure,
+} from '@tuist-telemetry/core/internal';
 
 describe('core/internal: what the sibling packages share', () => {
   const started: Telemetry[] = [];
@@ -20,7 +28,9 @@ describe('core/internal: what the sibling packages share', () => {
     const t = start();
     expect(counter(t, 'tuist_repo_query_count').name).to.equal('tuist_repo_query_count');
     expect(gauge(t, 'tuist_repo_pool_size').name).to.equal('tuist_repo_pool_size');
-    expect(histogram(t, 'tuist_repo_query_total_time_milliseconds').name).to.equal('tuist_repo_query_total_time_milliseconds');
+    expect(histogram(t, 'tuist_repo_query_total_time_milliseconds').name).to.equal(
+      'tuist_repo_query_total_time_milliseconds',
+    );
     // The type check (scripts/checks/typecheck.test.ts) fails if any of these compiles.
     // @ts-expect-error misspelled
     expect(() => counter(t, 'tuist_repo_query_cont')).to.throw(/not a counter/);
@@ -56,7 +66,13 @@ describe('core/internal: what the sibling packages share', () => {
     const t = start();
     const logged: string[] = [];
     diag.setLogger(
-      { error: (...a: unknown[]) => logged.push(a.join(" ")), warn: (...a: unknown[]) => logged.push(a.join(" ")), info: () => {}, debug: () => {}, verbose: () => {} },
+      {
+        error: (...a: unknown[]) => logged.push(a.join(' ')),
+        warn: (...a: unknown[]) => logged.push(a.join(' ')),
+        info: () => {},
+        debug: () => {},
+        verbose: () => {},
+      },
       { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
     );
     expect(callHook('k', 'hook', () => 'value', 'fallback', t)).to.equal('value');
@@ -67,7 +83,15 @@ describe('core/internal: what the sibling packages share', () => {
     expect(callHook('k', 'the poolName option', boom, 'fallback', t)).to.equal('fallback');
     expect(logged.filter((l) => l.includes('the poolName option threw'))).to.have.length(1);
     diag.setLogger(
-      { error: () => { throw new Error('logger broke'); }, warn: () => {}, info: () => {}, debug: () => {}, verbose: () => {} },
+      {
+        error: () => {
+          throw new Error('logger broke');
+        },
+        warn: () => {},
+        info: () => {},
+        debug: () => {},
+        verbose: () => {},
+      },
       { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
     );
     expect(() => reportFailure('x', 'failed', new Error('e'), t)).not.to.throw();

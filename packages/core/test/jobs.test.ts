@@ -25,7 +25,11 @@ describe('core: application info and background jobs', () => {
     expect(exp.get('tuist_application_info')!.type).to.equal('gauge');
     const s = samples(exp, 'tuist_application_info');
     expect(s).to.have.length(1);
-    expect(s[0]!.labels).to.deep.equal({ service_name: 'tuist-jobs-test', version: '4.2.0', node_version: process.versions.node });
+    expect(s[0]!.labels).to.deep.equal({
+      service_name: 'tuist-jobs-test',
+      version: '4.2.0',
+      node_version: process.versions.node,
+    });
     expect(s[0]!.value).to.equal(1);
   });
 
@@ -34,11 +38,20 @@ describe('core: application info and background jobs', () => {
       [{ npm_package_version: '1.2.3' }, '1.2.3'],
       [{}, 'unknown'],
     ] as const) {
-      const other = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, setGlobalMeterProvider: false, env });
+      const other = startTelemetry({
+        prometheus: { port: 0, host: '127.0.0.1' },
+        runtimeMetrics: false,
+        setGlobalMeterProvider: false,
+        env,
+      });
       try {
         await other.ready();
         const exp = await scrape(other.url!);
-        expect(samples(exp, 'tuist_application_info')[0]!.labels).to.deep.equal({ service_name: 'tuist-server', version, node_version: process.versions.node });
+        expect(samples(exp, 'tuist_application_info')[0]!.labels).to.deep.equal({
+          service_name: 'tuist-server',
+          version,
+          node_version: process.versions.node,
+        });
       } finally {
         await other.shutdown();
       }
@@ -48,7 +61,12 @@ describe('core: application info and background jobs', () => {
   it('recordJob times jobs by queue, worker and state with the job buckets', async () => {
     t.metrics.recordJob({ queue: 'default', worker: 'Tuist.Workers.CleanCache', state: 'success', durationMs: 50 });
     t.metrics.recordJob({ queue: 'default', worker: 'Tuist.Workers.CleanCache', state: 'success', durationMs: 45_000 });
-    t.metrics.recordJob({ queue: 'mailers', worker: 'Tuist.Workers.SendEmail', state: 'failure', durationMs: 2_000_000 });
+    t.metrics.recordJob({
+      queue: 'mailers',
+      worker: 'Tuist.Workers.SendEmail',
+      state: 'failure',
+      durationMs: 2_000_000,
+    });
     const exp = await scrape(t.url!);
     expect(exp.get(JOBS)!.type).to.equal('histogram');
     const ok = { queue: 'default', worker: 'Tuist.Workers.CleanCache', state: 'success' };
@@ -64,7 +82,8 @@ describe('core: application info and background jobs', () => {
     const les = samples(exp, `${JOBS}_bucket`, ok).map((s) => s.labels.le);
     expect(les).to.deep.equal([...JOB_BUCKETS.map(String), '+Inf']);
     expect(JOB_BUCKETS).to.deep.equal([10, 100, 500, 1000, 5000, 20000, 60000, 300000, 600000, 1800000]);
-    for (const s of samples(exp, `${JOBS}_count`)) expect(Object.keys(s.labels).sort()).to.deep.equal(['queue', 'state', 'worker']);
+    for (const s of samples(exp, `${JOBS}_count`))
+      expect(Object.keys(s.labels).sort()).to.deep.equal(['queue', 'state', 'worker']);
   });
 
   it('recordJob never throws: bad durations and records are dropped, missing labels become `unknown`', async () => {

@@ -23,7 +23,12 @@ describe('core: a bound on every label of every catalog metric (issue 13 item 5)
   let grewMb: number;
   before(() => {
     diag.disable();
-    t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, setGlobalMeterProvider: false, env: { OTEL_LOG_LEVEL: 'none' } });
+    t = startTelemetry({
+      prometheus: { port: 0, host: '127.0.0.1' },
+      runtimeMetrics: false,
+      setGlobalMeterProvider: false,
+      env: { OTEL_LOG_LEVEL: 'none' },
+    });
     const before = heapMb();
     const requests = t.store.counter('tuist_http_server_requests_total');
     const served = t.store.histogram('tuist_http_server_request_duration_milliseconds');
@@ -52,7 +57,10 @@ describe('core: a bound on every label of every catalog metric (issue 13 item 5)
       const family = t.store.families.find((f) => f.name === name)!;
       expect(family.series.size, name).to.equal(CAP + 1);
       const values = [...family.series].map((s) => s.labelValues[family.labelNames.indexOf(label)]);
-      expect(values.filter((v) => v === OVERFLOW_VALUE), name).to.have.length(1);
+      expect(
+        values.filter((v) => v === OVERFLOW_VALUE),
+        name,
+      ).to.have.length(1);
     }
     const exp = parseExposition(await t.renderPrometheus());
     const total = (name: string) => samples(exp, name).reduce((a, s) => a + s.value, 0);
@@ -67,7 +75,8 @@ describe('core: a bound on every label of every catalog metric (issue 13 item 5)
 
   it('counts every overflowed recording in tuist_telemetry_label_overflow_total{metric, label}', async () => {
     const exp = parseExposition(await t.renderPrometheus());
-    const overflow = (metric: string, label: string) => value(exp, 'tuist_telemetry_label_overflow_total', { metric, label });
+    const overflow = (metric: string, label: string) =>
+      value(exp, 'tuist_telemetry_label_overflow_total', { metric, label });
     expect(overflow('tuist_http_server_requests_total', 'route')).to.equal(N - CAP);
     expect(overflow('tuist_http_request_count', 'request_host')).to.equal(N - CAP);
     expect(overflow('tuist_authentication_token_refresh_error_total', 'cli_version')).to.equal(N - CAP);
@@ -87,9 +96,13 @@ describe('core: a bound on every label of every catalog metric (issue 13 item 5)
     }
     const reader = new Reader();
     const overflows: string[] = [];
-    const provider = new MeterProvider({ readers: [reader], views: catalogViews('docs', { maxLabelValues: 10, onOverflow: (m, l) => overflows.push(`${m}/${l}`) }) });
+    const provider = new MeterProvider({
+      readers: [reader],
+      views: catalogViews('docs', { maxLabelValues: 10, onOverflow: (m, l) => overflows.push(`${m}/${l}`) }),
+    });
     const runs = provider.getMeter('test').createCounter('tuist_runs_total');
-    for (let i = 0; i < 1000; i++) runs.add(1, { name: `command-${i}`, is_ci: 'false', status: '0', dropped: 'not a catalog label' });
+    for (let i = 0; i < 1000; i++)
+      runs.add(1, { name: `command-${i}`, is_ci: 'false', status: '0', dropped: 'not a catalog label' });
     const { resourceMetrics } = await reader.collect();
     const metric = resourceMetrics.scopeMetrics[0]!.metrics[0]!;
     expect(metric.dataPointType).to.equal(DataPointType.SUM);
@@ -106,7 +119,13 @@ describe('core: a bound on every label of every catalog metric (issue 13 item 5)
 
 describe('core: the label bound for instruments on telemetry.meterProvider (issue 13 item 5)', () => {
   it('each attribute keeps at most maxLabelValues values; the rest is __overflow__, counted, with no count lost', async () => {
-    const t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, setGlobalMeterProvider: false, maxLabelValues: 50, env: { OTEL_LOG_LEVEL: 'none' } });
+    const t = startTelemetry({
+      prometheus: { port: 0, host: '127.0.0.1' },
+      runtimeMetrics: false,
+      setGlobalMeterProvider: false,
+      maxLabelValues: 50,
+      env: { OTEL_LOG_LEVEL: 'none' },
+    });
     try {
       const meter = t.meterProvider.getMeter('app');
       const requests = meter.createCounter('app.requests');
@@ -123,8 +142,12 @@ describe('core: the label bound for instruments on telemetry.meterProvider (issu
       // The bound is per instrument (issue 20 item 7): the histogram keeps its own 50 routes.
       expect(samples(exp, 'app_latency_count')).to.have.length(51);
       expect(value(exp, 'app_latency_bucket', { http_route: '/r/0', le: '10' })).to.equal(1);
-      expect(value(exp, 'tuist_telemetry_label_overflow_total', { metric: 'app.requests', label: 'http.route' })).to.equal(950);
-      expect(value(exp, 'tuist_telemetry_label_overflow_total', { metric: 'app.latency', label: 'http.route' })).to.equal(950);
+      expect(
+        value(exp, 'tuist_telemetry_label_overflow_total', { metric: 'app.requests', label: 'http.route' }),
+      ).to.equal(950);
+      expect(
+        value(exp, 'tuist_telemetry_label_overflow_total', { metric: 'app.latency', label: 'http.route' }),
+      ).to.equal(950);
     } finally {
       await t.shutdown();
     }

@@ -6,7 +6,14 @@ import { findPrometheus, requireService, startPrometheus, type PrometheusServer 
 import { createMetricReader, getTelemetry, startTelemetry, type Telemetry } from '@tuist-telemetry/core';
 import { resolveConfig } from '../src/config.js';
 import { NATIVE_DEFAULTS, NativeBuckets, bucketIndex, schemaForFactor } from '../src/native-histogram.js';
-import { PROMETHEUS_PROTOBUF_ACCEPT, decodeFamilies, get, protobufSamples, textSamples, type PbHistogram } from './helpers/protobuf.js';
+import {
+  PROMETHEUS_PROTOBUF_ACCEPT,
+  decodeFamilies,
+  get,
+  protobufSamples,
+  textSamples,
+  type PbHistogram,
+} from './helpers/protobuf.js';
 
 const HISTOGRAM = 'tuist_runs_duration_milliseconds';
 
@@ -41,7 +48,8 @@ function nativeCounts(h: PbHistogram): Map<number, number> {
 /** What the buckets should hold for `values` at `schema` (none at or below the zero threshold). */
 function expectedCounts(values: readonly number[], schema: number): Map<number, number> {
   const out = new Map<number, number>();
-  for (const v of values) if (v > NATIVE_DEFAULTS.zeroThreshold) out.set(bucketOf(v, schema), (out.get(bucketOf(v, schema)) ?? 0) + 1);
+  for (const v of values)
+    if (v > NATIVE_DEFAULTS.zeroThreshold) out.set(bucketOf(v, schema), (out.get(bucketOf(v, schema)) ?? 0) + 1);
   return out;
 }
 
@@ -76,9 +84,9 @@ describe('core: native histograms (issue 21 item 2)', () => {
     expect(schemaForFactor(65536)).to.equal(-4);
   });
 
-  it('the bucket index (from the bits, no logarithm) is the definition\'s at every schema, on and next to the bounds', () => {
+  it("the bucket index (from the bits, no logarithm) is the definition's at every schema, on and next to the bounds", () => {
     let seed = 42;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     // Subnormals (below any zero threshold but 0) take the logarithm; the smallest is 2^-1074.
     expect(bucketIndex(5e-324, 0)).to.equal(-1074);
     expect(bucketIndex(5e-324, 3)).to.equal(-1074 * 8);
@@ -101,7 +109,10 @@ describe('core: native histograms (issue 21 item 2)', () => {
     expect(n.zeroCount).to.equal(2);
     expect(n.schema).to.equal(3);
     const { spans, deltas } = n.spans();
-    const got = nativeCounts({ positiveSpan: spans.map(([offset, length]) => ({ offset, length })), positiveDelta: deltas });
+    const got = nativeCounts({
+      positiveSpan: spans.map(([offset, length]) => ({ offset, length })),
+      positiveDelta: deltas,
+    });
     expect(sorted(got)).to.deep.equal(sorted(expectedCounts(values, 3)));
   });
 
@@ -112,7 +123,10 @@ describe('core: native histograms (issue 21 item 2)', () => {
     expect(n.schema).to.be.lessThan(3);
     expect(n.counts.length).to.be.at.most(4096 * 2);
     const { spans, deltas } = n.spans();
-    const got = nativeCounts({ positiveSpan: spans.map(([offset, length]) => ({ offset, length })), positiveDelta: deltas });
+    const got = nativeCounts({
+      positiveSpan: spans.map(([offset, length]) => ({ offset, length })),
+      positiveDelta: deltas,
+    });
     expect(sorted(got)).to.deep.equal(sorted(expectedCounts(values, n.schema)));
   });
 
@@ -123,27 +137,41 @@ describe('core: native histograms (issue 21 item 2)', () => {
     expect(n.schema).to.be.lessThan(3);
     expect(n.populated).to.be.at.most(5);
     const { spans, deltas } = n.spans();
-    const got = nativeCounts({ positiveSpan: spans.map(([offset, length]) => ({ offset, length })), positiveDelta: deltas });
+    const got = nativeCounts({
+      positiveSpan: spans.map(([offset, length]) => ({ offset, length })),
+      positiveDelta: deltas,
+    });
     expect(sorted(got)).to.deep.equal(sorted(expectedCounts(values, n.schema)));
     expect([...got.values()].reduce((a, b) => a + b, 0)).to.equal(200);
   });
 
   it('TUIST_TELEMETRY_NATIVE_HISTOGRAMS turns them on (off by default); bad settings fail start-up', () => {
     expect(resolveConfig({ env: {} }).nativeHistograms).to.equal(undefined);
-    expect(resolveConfig({ env: { TUIST_TELEMETRY_NATIVE_HISTOGRAMS: 'true' } }).nativeHistograms).to.deep.equal(NATIVE_DEFAULTS);
+    expect(resolveConfig({ env: { TUIST_TELEMETRY_NATIVE_HISTOGRAMS: 'true' } }).nativeHistograms).to.deep.equal(
+      NATIVE_DEFAULTS,
+    );
     expect(resolveConfig({ env: { TUIST_TELEMETRY_NATIVE_HISTOGRAMS: 'false' } }).nativeHistograms).to.equal(undefined);
-    expect(resolveConfig({ env: {}, nativeHistograms: { bucketFactor: 2 } }).nativeHistograms?.bucketFactor).to.equal(2);
-    expect(() => resolveConfig({ env: { TUIST_TELEMETRY_NATIVE_HISTOGRAMS: 'yes' } })).to.throw(/TUIST_TELEMETRY_NATIVE_HISTOGRAMS must be true or false/);
+    expect(resolveConfig({ env: {}, nativeHistograms: { bucketFactor: 2 } }).nativeHistograms?.bucketFactor).to.equal(
+      2,
+    );
+    expect(() => resolveConfig({ env: { TUIST_TELEMETRY_NATIVE_HISTOGRAMS: 'yes' } })).to.throw(
+      /TUIST_TELEMETRY_NATIVE_HISTOGRAMS must be true or false/,
+    );
     expect(() => resolveConfig({ env: {}, nativeHistograms: { bucketFactor: 1 } })).to.throw(/bucketFactor/);
     expect(() => resolveConfig({ env: {}, nativeHistograms: { maxBuckets: 0 } })).to.throw(/maxBuckets/);
   });
 
   describe('served in the protobuf Histogram beside the classic buckets', () => {
     let t: Telemetry;
-    const values = Array.from({ length: 500 }, (_, i) => (i * 7919) % 3001 + 0.25);
+    const values = Array.from({ length: 500 }, (_, i) => ((i * 7919) % 3001) + 0.25);
     let sc: { traceId: string; spanId: string };
     before(async () => {
-      t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, setGlobalMeterProvider: false, env: { TUIST_TELEMETRY_NATIVE_HISTOGRAMS: 'true' } });
+      t = startTelemetry({
+        prometheus: { port: 0, host: '127.0.0.1' },
+        runtimeMetrics: false,
+        setGlobalMeterProvider: false,
+        env: { TUIST_TELEMETRY_NATIVE_HISTOGRAMS: 'true' },
+      });
       await t.ready();
       for (const v of values) t.metrics.recordRun({ name: 'build', isCi: true, status: 0, durationMs: v });
       t.metrics.recordRun({ name: 'build', isCi: true, status: 0, durationMs: 0 });
@@ -161,9 +189,17 @@ describe('core: native histograms (issue 21 item 2)', () => {
       expect(h.schema).to.equal(3);
       expect(sorted(nativeCounts(h))).to.deep.equal(sorted(expectedCounts(values, 3)));
       // The bucket exemplars again in `exemplars` (field 16, a two-byte key), where native histograms keep theirs.
-      const tracedH = families.find((f) => f.name === HISTOGRAM)!.metric!.find((m) => m.label!.some((l) => l.value === 'traced'))!.histogram!;
+      const tracedH = families
+        .find((f) => f.name === HISTOGRAM)!
+        .metric!.find((m) => m.label!.some((l) => l.value === 'traced'))!.histogram!;
       expect(tracedH.exemplars!.map((e) => [e.label, e.value])).to.deep.equal([
-        [[{ name: 'trace_id', value: sc.traceId }, { name: 'span_id', value: sc.spanId }], 42],
+        [
+          [
+            { name: 'trace_id', value: sc.traceId },
+            { name: 'span_id', value: sc.spanId },
+          ],
+          42,
+        ],
       ]);
       expect(h.exemplars).to.equal(undefined);
       const text = textSamples((await get(t.url!, { Accept: 'text/plain' })).body.toString()).samples;
@@ -200,7 +236,10 @@ describe('core: native histograms (issue 21 item 2)', () => {
       expect(nh.schema).to.equal(3);
       expect(nh.zeroCount).to.equal(1);
       expect(nh.sampleCount).to.equal(values.length);
-      expect(nh.sampleSum).to.be.closeTo(values.reduce((a, b) => a + b, 0), 1e-9);
+      expect(nh.sampleSum).to.be.closeTo(
+        values.reduce((a, b) => a + b, 0),
+        1e-9,
+      );
       expect(sorted(nativeCounts(nh))).to.deep.equal(sorted(expectedCounts(values, 3)));
       // A scale finer than 8 is merged down to Prometheus' finest schema, 8.
       const nn = families.find((x) => x.name === 'lib_exp_narrow')!.metric![0]!.histogram!;
@@ -218,7 +257,12 @@ describe('core: native histograms (issue 21 item 2)', () => {
   });
 
   it('off by default: no native fields, no native state on the series', async () => {
-    const t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, setGlobalMeterProvider: false, env: {} });
+    const t = startTelemetry({
+      prometheus: { port: 0, host: '127.0.0.1' },
+      runtimeMetrics: false,
+      setGlobalMeterProvider: false,
+      env: {},
+    });
     try {
       await t.ready();
       t.metrics.recordRun({ name: 'build', isCi: true, status: 0, durationMs: 5 });
@@ -244,15 +288,28 @@ describe('core: a real Prometheus 2.42 stores the native histograms', function (
   });
 
   it('histogram_count is what was recorded; histogram_quantile(0.5) within the schema error of the true median', async function () {
-    requireService(this, 'Prometheus', findPrometheus() !== undefined, 'apt-get install prometheus, or set PROMETHEUS_BIN');
-    t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, setGlobalMeterProvider: false, env: { TUIST_TELEMETRY_NATIVE_HISTOGRAMS: 'true' } });
+    requireService(
+      this,
+      'Prometheus',
+      findPrometheus() !== undefined,
+      'apt-get install prometheus, or set PROMETHEUS_BIN',
+    );
+    t = startTelemetry({
+      prometheus: { port: 0, host: '127.0.0.1' },
+      runtimeMetrics: false,
+      setGlobalMeterProvider: false,
+      env: { TUIST_TELEMETRY_NATIVE_HISTOGRAMS: 'true' },
+    });
     await t.ready();
     // A known distribution: 1001 values, 1 ms to 10 s spread geometrically; the median is the 501st.
     const values = Array.from({ length: 1001 }, (_, i) => 10 ** (i / 250));
     for (const v of values) t.metrics.recordRun({ name: 'native', isCi: false, status: 0, durationMs: v });
     const median = [...values].sort((a, b) => a - b)[500]!;
     const sc = await traced(() => t!.metrics.recordRun({ name: 'traced', isCi: false, status: 0, durationMs: 150 }));
-    prom = await startPrometheus({ targets: [`127.0.0.1:${t.port}`], flags: ['--enable-feature=native-histograms', '--enable-feature=exemplar-storage'] });
+    prom = await startPrometheus({
+      targets: [`127.0.0.1:${t.port}`],
+      flags: ['--enable-feature=native-histograms', '--enable-feature=exemplar-storage'],
+    });
     const sel = `${HISTOGRAM}{name="native"}`;
     let count: number | undefined;
     for (let i = 0; i < 40 && count === undefined; i++) {
@@ -268,11 +325,16 @@ describe('core: a real Prometheus 2.42 stores the native histograms', function (
     const base = 2 ** (1 / 8);
     expect(estimate).to.be.within(median / base, median * base);
     const sum = await prom.vector(`histogram_sum(${sel})`);
-    expect(Number(sum[0]!.value[1])).to.be.closeTo(values.reduce((a, b) => a + b, 0), 1e-6);
+    expect(Number(sum[0]!.value[1])).to.be.closeTo(
+      values.reduce((a, b) => a + b, 0),
+      1e-6,
+    );
     // With exemplar storage on, the exemplar of a record inside a sampled span arrives on the native series.
     const ex = await prom.exemplars(`${HISTOGRAM}{name="traced"}`);
-    expect(ex.flatMap((e) => e.exemplars.map((x) => [e.seriesLabels.__name__, x.labels.trace_id, x.labels.span_id, x.value]))).to.deep.equal([
-      [HISTOGRAM, sc.traceId, sc.spanId, '150'],
-    ]);
+    expect(
+      ex.flatMap((e) =>
+        e.exemplars.map((x) => [e.seriesLabels.__name__, x.labels.trace_id, x.labels.span_id, x.value]),
+      ),
+    ).to.deep.equal([[HISTOGRAM, sc.traceId, sc.spanId, '150']]);
   });
 });

@@ -18,16 +18,21 @@ interface Ready {
 
 describe('core: createMetricReader() in a real NodeSDK app (child process, built packages)', () => {
   it('one /metrics serves the catalog, the app instrument and instrumentation-undici, with NodeSDK the only MeterProvider', async () => {
-    const p = startApp([app], { cwd: coreDir, env: { ...quiet, OTEL_EXPORTER_PROMETHEUS_PORT: '0', OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1' } });
+    const p = startApp([app], {
+      cwd: coreDir,
+      env: { ...quiet, OTEL_EXPORTER_PROMETHEUS_PORT: '0', OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1' },
+    });
     try {
       const ready = JSON.parse(await p.ready) as Ready;
       expect(ready.url).to.match(/^http:\/\/127\.0\.0\.1:[1-9]\d*\/metrics$/);
-      expect(ready.globalIsSdk, 'the global MeterProvider is NodeSDK\'s').to.equal(true);
+      expect(ready.globalIsSdk, "the global MeterProvider is NodeSDK's").to.equal(true);
       const exp = await scrape(ready.url!);
       expect(value(exp, 'tuist_runs_total', { name: 'nodesdk' }), 'catalog via getTelemetry()').to.equal(1);
       expect(value(exp, 'app_orders_total', { kind: 'book' }), "the app's own counter").to.equal(3);
       const undici = [...exp.keys()].filter((k) => k.startsWith('http_client_request_duration'));
-      expect(undici.length, `instrumentation-undici's histogram in:\n${[...exp.keys()].join('\n')}`).to.be.greaterThan(0);
+      expect(undici.length, `instrumentation-undici's histogram in:\n${[...exp.keys()].join('\n')}`).to.be.greaterThan(
+        0,
+      );
       expect(p.output()).to.not.match(/duplicate registration|can not be bound/i);
     } finally {
       await p.stop();
@@ -38,7 +43,13 @@ describe('core: createMetricReader() in a real NodeSDK app (child process, built
     const rx = await otlpReceiver();
     const p = startApp([app], {
       cwd: coreDir,
-      env: { ...quiet, OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_ENDPOINT: rx.url, OTEL_METRIC_EXPORT_INTERVAL: '600000' },
+      env: {
+        ...quiet,
+        OTEL_METRICS_EXPORTER: 'otlp',
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        OTEL_EXPORTER_OTLP_ENDPOINT: rx.url,
+        OTEL_METRIC_EXPORT_INTERVAL: '600000',
+      },
     });
     try {
       const ready = JSON.parse(await p.ready) as Ready;

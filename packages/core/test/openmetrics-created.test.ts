@@ -22,14 +22,23 @@ function sample(body: string, head: string): number {
 describe('core: OpenMetrics `_created` samples on request (issue 21 item 3)', () => {
   it('TUIST_TELEMETRY_OPENMETRICS_CREATED (or prometheus.withCreated) turns them on; off by default', () => {
     expect(resolveConfig({ env: {} }).prometheus.withCreated).to.equal(false);
-    expect(resolveConfig({ env: { TUIST_TELEMETRY_OPENMETRICS_CREATED: 'true' } }).prometheus.withCreated).to.equal(true);
+    expect(resolveConfig({ env: { TUIST_TELEMETRY_OPENMETRICS_CREATED: 'true' } }).prometheus.withCreated).to.equal(
+      true,
+    );
     expect(resolveConfig({ env: {}, prometheus: { withCreated: true } }).prometheus.withCreated).to.equal(true);
-    expect(() => resolveConfig({ env: { TUIST_TELEMETRY_OPENMETRICS_CREATED: 'on' } })).to.throw(/TUIST_TELEMETRY_OPENMETRICS_CREATED must be true or false/);
+    expect(() => resolveConfig({ env: { TUIST_TELEMETRY_OPENMETRICS_CREATED: 'on' } })).to.throw(
+      /TUIST_TELEMETRY_OPENMETRICS_CREATED must be true or false/,
+    );
   });
 
   it('counters with _total and histograms get `<family>_created` per series, in seconds; untyped counters and text 0.0.4 none', async function () {
     const before = Date.now();
-    const t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1', withCreated: true }, runtimeMetrics: false, setGlobalMeterProvider: false, env: {} });
+    const t = startTelemetry({
+      prometheus: { port: 0, host: '127.0.0.1', withCreated: true },
+      runtimeMetrics: false,
+      setGlobalMeterProvider: false,
+      env: {},
+    });
     const started = Date.now();
     try {
       await t.ready();
@@ -43,7 +52,10 @@ describe('core: OpenMetrics `_created` samples on request (issue 21 item 3)', ()
       expectPromtoolParses(this, om);
       const labels = '{name="build",is_ci="true",status="0"}';
       expect(sample(om, `tuist_runs_created${labels} `) * 1000).to.be.within(recorded - 1, after + 1);
-      expect(sample(om, `tuist_runs_duration_milliseconds_created${labels} `) * 1000).to.be.within(recorded - 1, after + 1);
+      expect(sample(om, `tuist_runs_duration_milliseconds_created${labels} `) * 1000).to.be.within(
+        recorded - 1,
+        after + 1,
+      );
       // An unlabelled counter that exists from start-up: created at start-up.
       expect(sample(om, 'tuist_cache_uploads_created ') * 1000).to.be.within(before - 1, started + 1);
       // A documented counter without `_total` is served untyped in OpenMetrics: no `_created`. Every `_created`
@@ -53,7 +65,11 @@ describe('core: OpenMetrics `_created` samples on request (issue 21 item 3)', ()
       const created = om.split('\n').filter((l) => /^\w+_created[{ ]/.test(l));
       for (const l of created) expect(['counter', 'histogram'], l).to.include(typed.get(/^(\w+)_created/.exec(l)![1]!));
       const series = om.split('\n').filter((l) => /^\w+_total[{ ]/.test(l) || /^\w+_count[{ ]/.test(l));
-      expect(created.length).to.equal(series.filter((l) => ['counter', 'histogram'].includes(typed.get(/^(\w+?)_(total|count)[{ ]/.exec(l)![1]!) ?? '')).length);
+      expect(created.length).to.equal(
+        series.filter((l) =>
+          ['counter', 'histogram'].includes(typed.get(/^(\w+?)_(total|count)[{ ]/.exec(l)![1]!) ?? ''),
+        ).length,
+      );
       expect(await scrape(t, 'text/plain')).to.not.contain('_created');
     } finally {
       await t.shutdown();
@@ -61,7 +77,12 @@ describe('core: OpenMetrics `_created` samples on request (issue 21 item 3)', ()
   });
 
   it('off: no `_created` sample', async () => {
-    const t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, setGlobalMeterProvider: false, env: {} });
+    const t = startTelemetry({
+      prometheus: { port: 0, host: '127.0.0.1' },
+      runtimeMetrics: false,
+      setGlobalMeterProvider: false,
+      env: {},
+    });
     try {
       await t.ready();
       t.metrics.recordRun({ name: 'build', isCi: true, status: 0, durationMs: 120 });

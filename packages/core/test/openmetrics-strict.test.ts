@@ -35,13 +35,17 @@ describe('test helper: the strict OpenMetrics checker', () => {
       ['no +Inf bucket', GOOD.replace('h_bucket{le="+Inf"} 2', 'h_bucket{le="2"} 2'), /\+Inf/],
       ['+Inf differs from _count', GOOD.replace('h_count 2', 'h_count 3'), /differs from _count/],
       ['exemplar on a gauge-like sample', GOOD.replace('u 5', 'u 5 # {trace_id="a"} 1'), /exemplar on u/],
-      ['exemplar labels over 128 characters', GOOD.replace('trace_id="0af7651916cd43dd8448eb211c80319c"}', `trace_id="${'a'.repeat(130)}"}`), /128/],
+      [
+        'exemplar labels over 128 characters',
+        GOOD.replace('trace_id="0af7651916cd43dd8448eb211c80319c"}', `trace_id="${'a'.repeat(130)}"}`),
+        /128/,
+      ],
       ['invalid escape', GOOD.replace('\\\\ \\n', '\\t'), /invalid escape/],
       ['duplicate series', GOOD.replace('h_sum 3.5', 'h_sum 3.5\nh_sum 3.5'), /duplicate series/],
       ['bad value', GOOD.replace('h_sum 3.5', 'h_sum 3,5'), /invalid value/],
       ['bad exemplar timestamp', GOOD.replace('0.5 1700000000.123', '0.5 soon'), /exemplar timestamp/],
       ['TYPE after samples', GOOD.replace('u 5\n', 'u 5\n# TYPE u gauge\n'), /after its samples/],
-      ['sample of another type\'s suffix', GOOD.replace('c_total{a=', 'c{a='), /appears twice/],
+      ["sample of another type's suffix", GOOD.replace('c_total{a=', 'c{a='), /appears twice/],
     ];
     for (const [name, body, problem] of cases) {
       const problems = openMetricsProblems(body);
@@ -50,7 +54,11 @@ describe('test helper: the strict OpenMetrics checker', () => {
   });
 
   it('accepts a full scrape: runtime metrics, third-party instruments, scope labels, target_info, exemplars', async () => {
-    const t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1', withScopeLabels: true, withTargetInfo: true }, runtimeMetrics: true, setGlobalMeterProvider: false });
+    const t = startTelemetry({
+      prometheus: { port: 0, host: '127.0.0.1', withScopeLabels: true, withTargetInfo: true },
+      runtimeMetrics: true,
+      setGlobalMeterProvider: false,
+    });
     try {
       await t.ready();
       const provider = new NodeTracerProvider();
@@ -64,7 +72,9 @@ describe('test helper: the strict OpenMetrics checker', () => {
       context.disable();
       propagation.disable();
       const meter = t.meterProvider.getMeter('lib');
-      meter.createCounter('lib.requests', { unit: 'By', description: 'Requests "served"\nand more' }).add(3, { route: '/a"b' });
+      meter
+        .createCounter('lib.requests', { unit: 'By', description: 'Requests "served"\nand more' })
+        .add(3, { route: '/a"b' });
       meter.createHistogram('lib.latency', { advice: { explicitBucketBoundaries: [1, 10] } }).record(5);
       meter.createUpDownCounter('lib.queue').add(-2);
       meter.createGauge('lib.temperature').record(21.5);

@@ -102,7 +102,8 @@ export function openMetricsProblems(body: string): string[] {
         if (!(les[k]![0] > les[k - 1]![0])) problems.push(`${f.name}{${key}}: le values not increasing`);
         if (!(les[k]![1] >= les[k - 1]![1])) problems.push(`${f.name}{${key}}: bucket counts not cumulative`);
       }
-      if (b.count !== undefined && les.length > 0 && les[les.length - 1]![1] !== b.count) problems.push(`${f.name}{${key}}: +Inf bucket differs from _count`);
+      if (b.count !== undefined && les.length > 0 && les[les.length - 1]![1] !== b.count)
+        problems.push(`${f.name}{${key}}: +Inf bucket differs from _count`);
     }
   };
   lines.forEach((line, idx) => {
@@ -132,7 +133,8 @@ export function openMetricsProblems(body: string): string[] {
       } else if (kind === 'HELP') {
         if (/\\(?![\\n"])/.test(rest)) problems.push(`line ${n}: invalid escape in HELP`);
       } else if (kind === 'UNIT') {
-        if (rest !== '' && !name.endsWith('_' + rest)) problems.push(`line ${n}: family ${name} does not end in its unit _${rest}`);
+        if (rest !== '' && !name.endsWith('_' + rest))
+          problems.push(`line ${n}: family ${name} does not end in its unit _${rest}`);
       }
       return;
     }
@@ -157,16 +159,21 @@ export function openMetricsProblems(body: string): string[] {
       rest = rest.slice(0, hash);
     }
     const parts = rest.split(' ');
-    if (parts[0] !== '' || parts.length < 2 || parts.length > 3) return void problems.push(`line ${n}: expected " value [timestamp]": ${rest.slice(0, 80)}`);
+    if (parts[0] !== '' || parts.length < 2 || parts.length > 3)
+      return void problems.push(`line ${n}: expected " value [timestamp]": ${rest.slice(0, 80)}`);
     if (!NUMBER.test(parts[1]!)) problems.push(`line ${n}: invalid value ${JSON.stringify(parts[1])}`);
-    if (parts.length === 3 && !REAL.test(parts[2]!)) problems.push(`line ${n}: invalid timestamp ${JSON.stringify(parts[2])}`);
+    if (parts.length === 3 && !REAL.test(parts[2]!))
+      problems.push(`line ${n}: invalid timestamp ${JSON.stringify(parts[2])}`);
     const value = parseNumber(parts[1]!);
     // Which family: the current one if the name fits it, else a new family of type unknown named by the sample.
     const fits = (f: Family): string | undefined => SUFFIXES[f.type]?.find((s) => sampleName === f.name + s);
     let suffix = fam ? fits(fam) : undefined;
     if (!fam || suffix === undefined) {
       for (const [name, type] of done) {
-        if (SUFFIXES[type]?.some((s) => sampleName === name + s)) problems.push(`line ${n}: ${sampleName} belongs to family ${name}, which appeared earlier (families must not be interleaved)`);
+        if (SUFFIXES[type]?.some((s) => sampleName === name + s))
+          problems.push(
+            `line ${n}: ${sampleName} belongs to family ${name}, which appeared earlier (families must not be interleaved)`,
+          );
       }
       closeHistogram(fam);
       open(sampleName, 'unknown', n);
@@ -174,14 +181,25 @@ export function openMetricsProblems(body: string): string[] {
     }
     const f = fam!;
     f.samples++;
-    const key = sampleName + '{' + [...labels].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',') + '}';
+    const key =
+      sampleName +
+      '{' +
+      [...labels]
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+        .join(',') +
+      '}';
     if (f.seen.has(key)) problems.push(`line ${n}: duplicate series ${key}`);
     f.seen.add(key);
     if ((f.type === 'counter' && suffix === '_total') || suffix === '_count' || suffix === '_bucket') {
       if (!(value >= 0)) problems.push(`line ${n}: ${sampleName} must be a non-negative number, is ${parts[1]}`);
     }
     if (f.type === 'histogram' || f.type === 'gaugehistogram') {
-      const others = labels.filter(([k]) => k !== 'le').map(([k, v]) => `${k}=${JSON.stringify(v)}`).sort().join(',');
+      const others = labels
+        .filter(([k]) => k !== 'le')
+        .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+        .sort()
+        .join(',');
       const b = f.buckets.get(others) ?? { les: [] };
       f.buckets.set(others, b);
       if (suffix === '_bucket') {
@@ -191,8 +209,15 @@ export function openMetricsProblems(body: string): string[] {
       } else if (suffix === '_count' || suffix === '_gcount') b.count = value;
     }
     if (exemplar !== undefined) {
-      if (!((f.type === 'counter' && suffix === '_total') || ((f.type === 'histogram' || f.type === 'gaugehistogram') && suffix === '_bucket'))) {
-        problems.push(`line ${n}: exemplar on ${sampleName} (only counter _total and histogram _bucket samples carry one)`);
+      if (
+        !(
+          (f.type === 'counter' && suffix === '_total') ||
+          ((f.type === 'histogram' || f.type === 'gaugehistogram') && suffix === '_bucket')
+        )
+      ) {
+        problems.push(
+          `line ${n}: exemplar on ${sampleName} (only counter _total and histogram _bucket samples carry one)`,
+        );
       }
       if (exemplar[0] !== '{') return void problems.push(`line ${n}: exemplar without labels`);
       const r = readLabels(exemplar, 0);
@@ -200,10 +225,12 @@ export function openMetricsProblems(body: string): string[] {
       const chars = r.labels.reduce((sum, [k, v]) => sum + [...k].length + [...v].length, 0);
       if (chars > 128) problems.push(`line ${n}: exemplar labels are ${chars} characters (at most 128)`);
       const ex = exemplar.slice(r.end).split(' ');
-      if (ex[0] !== '' || ex.length < 2 || ex.length > 3) problems.push(`line ${n}: exemplar expects " value [timestamp]"`);
+      if (ex[0] !== '' || ex.length < 2 || ex.length > 3)
+        problems.push(`line ${n}: exemplar expects " value [timestamp]"`);
       else {
         if (!NUMBER.test(ex[1]!)) problems.push(`line ${n}: invalid exemplar value ${JSON.stringify(ex[1])}`);
-        if (ex.length === 3 && !REAL.test(ex[2]!)) problems.push(`line ${n}: invalid exemplar timestamp ${JSON.stringify(ex[2])}`);
+        if (ex.length === 3 && !REAL.test(ex[2]!))
+          problems.push(`line ${n}: invalid exemplar timestamp ${JSON.stringify(ex[2])}`);
       }
     }
   });
@@ -214,5 +241,6 @@ export function openMetricsProblems(body: string): string[] {
 /** Throws, listing the first problems, unless `body` is valid OpenMetrics 1.0 text. */
 export function expectStrictOpenMetrics(body: string): void {
   const problems = openMetricsProblems(body);
-  if (problems.length > 0) throw new Error(`not valid OpenMetrics 1.0 (${problems.length} problems):\n${problems.slice(0, 10).join('\n')}`);
+  if (problems.length > 0)
+    throw new Error(`not valid OpenMetrics 1.0 (${problems.length} problems):\n${problems.slice(0, 10).join('\n')}`);
 }

@@ -5,7 +5,8 @@ import { negotiateFormat, textToOpenMetrics } from '../src/prometheus/format.js'
 import { expectPromtoolParses } from './promtool.js';
 
 /** What Prometheus 2.42 sends (it asks for OpenMetrics first). */
-const PROMETHEUS_ACCEPT = 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
+const PROMETHEUS_ACCEPT =
+  'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
 const OM = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
 
 /** The sample names of an exposition (what PromQL sees), sorted and unique. */
@@ -24,7 +25,11 @@ async function scrapeWith(url: string, accept: string): Promise<{ type: string |
 describe('core: OpenMetrics negotiation', () => {
   let t: Telemetry;
   before(async () => {
-    t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, setGlobalMeterProvider: false });
+    t = startTelemetry({
+      prometheus: { port: 0, host: '127.0.0.1' },
+      runtimeMetrics: false,
+      setGlobalMeterProvider: false,
+    });
     await t.ready();
     t.metrics.recordCacheUpload(1234);
     t.metrics.recordRun({ name: 'build', isCi: true, status: 0, durationMs: 120 });
@@ -67,7 +72,12 @@ describe('core: OpenMetrics negotiation', () => {
     const om = await scrapeWith(t.url!, PROMETHEUS_ACCEPT);
     expect(text.type).to.equal('text/plain; version=0.0.4; charset=utf-8');
     expect(sampleNames(om.body)).to.deep.equal(sampleNames(text.body));
-    expect(sampleNames(text.body)).to.include.members(['tuist_cache_uploaded_bytes', 'tuist_runs_total', 'lib_requests_total', 'lib_latency_bucket']);
+    expect(sampleNames(text.body)).to.include.members([
+      'tuist_cache_uploaded_bytes',
+      'tuist_runs_total',
+      'lib_requests_total',
+      'lib_latency_bucket',
+    ]);
     expectPromtoolParses(this, text.body);
     expectPromtoolParses(this, om.body);
   });
@@ -79,8 +89,11 @@ describe('core: OpenMetrics negotiation', () => {
   });
 
   it('rewrites only counter families of the stock serializer output', () => {
-    const text = '# HELP a_total x\n# UNIT a_total By\n# TYPE a_total counter\na_total 1\n# HELP g_total y\n# TYPE g_total gauge\ng_total 2\n';
-    expect(textToOpenMetrics(text)).to.equal('# HELP a x\n# TYPE a counter\na_total 1\n# HELP g_total y\n# TYPE g_total gauge\ng_total 2\n');
+    const text =
+      '# HELP a_total x\n# UNIT a_total By\n# TYPE a_total counter\na_total 1\n# HELP g_total y\n# TYPE g_total gauge\ng_total 2\n';
+    expect(textToOpenMetrics(text)).to.equal(
+      '# HELP a x\n# TYPE a counter\na_total 1\n# HELP g_total y\n# TYPE g_total gauge\ng_total 2\n',
+    );
   });
 });
 
@@ -88,8 +101,17 @@ describe('core: a real Prometheus 2.42 negotiates OpenMetrics', function () {
   this.timeout(90_000);
 
   it('stores the documented names unchanged (no _total added), typed as the endpoint said', async function () {
-    requireService(this, 'Prometheus', findPrometheus() !== undefined, 'apt-get install prometheus, or set PROMETHEUS_BIN');
-    const t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, setGlobalMeterProvider: false });
+    requireService(
+      this,
+      'Prometheus',
+      findPrometheus() !== undefined,
+      'apt-get install prometheus, or set PROMETHEUS_BIN',
+    );
+    const t = startTelemetry({
+      prometheus: { port: 0, host: '127.0.0.1' },
+      runtimeMetrics: false,
+      setGlobalMeterProvider: false,
+    });
     await t.ready();
     t.metrics.recordCacheUpload(77);
     t.metrics.recordRun({ name: 'test', isCi: false, status: 0, durationMs: 5 });
@@ -97,10 +119,21 @@ describe('core: a real Prometheus 2.42 negotiates OpenMetrics', function () {
     const prom = await startPrometheus({ targets: [`127.0.0.1:${t.port}`] });
     try {
       const names = await prom.metricNames();
-      for (const n of ['tuist_cache_uploaded_bytes', 'tuist_runs_total', 'tuist_storage_get_object_size_count', 'tuist_runs_duration_milliseconds_bucket', 'lib_requests_total']) {
+      for (const n of [
+        'tuist_cache_uploaded_bytes',
+        'tuist_runs_total',
+        'tuist_storage_get_object_size_count',
+        'tuist_runs_duration_milliseconds_bucket',
+        'lib_requests_total',
+      ]) {
         expect(names, n).to.include(n);
       }
-      for (const n of ['tuist_cache_uploaded_bytes_total', 'tuist_storage_get_object_size_count_total', 'tuist_runs_total_total']) expect(names, n).to.not.include(n);
+      for (const n of [
+        'tuist_cache_uploaded_bytes_total',
+        'tuist_storage_get_object_size_count_total',
+        'tuist_runs_total_total',
+      ])
+        expect(names, n).to.not.include(n);
       expect((await prom.vector('tuist_cache_uploaded_bytes')).map((s) => Number(s.value[1]))).to.deep.equal([77]);
       // The metadata Prometheus keeps shows it parsed OpenMetrics: the suffix-less counter is `unknown` there.
       const res = await fetch(`${prom.url}/api/v1/metadata?metric=tuist_cache_uploaded_bytes`);

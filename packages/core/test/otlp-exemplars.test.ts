@@ -24,19 +24,36 @@ async function withTracing<T>(provider: NodeTracerProvider, fn: () => T | Promis
 
 interface JsonPoint {
   attributes: { key: string; value: { stringValue?: string } }[];
-  exemplars?: { timeUnixNano: string; asDouble: number; spanId: string; traceId: string; filteredAttributes?: unknown[] }[];
+  exemplars?: {
+    timeUnixNano: string;
+    asDouble: number;
+    spanId: string;
+    traceId: string;
+    filteredAttributes?: unknown[];
+  }[];
 }
 
 /** The points of histogram `name` in an OTLP/JSON export, in the decoded shape of protobufHistogramPoints. */
 function jsonHistogramPoints(body: Buffer, name: string): DecodedHistogramPoint[] {
   const doc = JSON.parse(body.toString('utf8')) as {
-    resourceMetrics: { scopeMetrics: { metrics: { name: string; histogram?: { dataPoints: (JsonPoint & { count: string | number })[] } }[] }[] }[];
+    resourceMetrics: {
+      scopeMetrics: {
+        metrics: { name: string; histogram?: { dataPoints: (JsonPoint & { count: string | number })[] } }[];
+      }[];
+    }[];
   };
-  const metric = doc.resourceMetrics.flatMap((rm) => rm.scopeMetrics.flatMap((sm) => sm.metrics)).find((m) => m.name === name);
+  const metric = doc.resourceMetrics
+    .flatMap((rm) => rm.scopeMetrics.flatMap((sm) => sm.metrics))
+    .find((m) => m.name === name);
   return (metric?.histogram?.dataPoints ?? []).map((p) => ({
     attributes: Object.fromEntries(p.attributes.map((a) => [a.key, a.value.stringValue ?? ''])),
     count: Number(p.count),
-    exemplars: (p.exemplars ?? []).map((e) => ({ timeUnixNano: BigInt(e.timeUnixNano), value: e.asDouble, spanId: e.spanId, traceId: e.traceId })),
+    exemplars: (p.exemplars ?? []).map((e) => ({
+      timeUnixNano: BigInt(e.timeUnixNano),
+      value: e.asDouble,
+      spanId: e.spanId,
+      traceId: e.traceId,
+    })),
   }));
 }
 
@@ -51,7 +68,11 @@ describe('core: exemplars on OTLP histogram points over grpc (decoded export)', 
     const t = startTelemetry({
       runtimeMetrics: false,
       exportIntervalMs: 600_000,
-      env: { OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: rx.url },
+      env: {
+        OTEL_METRICS_EXPORTER: 'otlp',
+        OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'grpc',
+        OTEL_EXPORTER_OTLP_ENDPOINT: rx.url,
+      },
     });
     try {
       const ids = await withTracing(new NodeTracerProvider(), () =>
@@ -65,9 +86,11 @@ describe('core: exemplars on OTLP histogram points over grpc (decoded export)', 
       const next = rx.next();
       await t.forceFlush();
       const points = protobufHistogramPoints(await next, METRIC);
-      const inSpan = points.find((p) => p.attributes['name'] === 'build')!;
-      expect(inSpan.exemplars.map((e) => [e.traceId, e.spanId, e.value])).to.deep.equal([[ids.traceId, ids.spanId, 150]]);
-      expect(points.find((p) => p.attributes['name'] === 'test')!.exemplars).to.deep.equal([]);
+      const inSpan = points.find((p) => p.attributes.name === 'build')!;
+      expect(inSpan.exemplars.map((e) => [e.traceId, e.spanId, e.value])).to.deep.equal([
+        [ids.traceId, ids.spanId, 150],
+      ]);
+      expect(points.find((p) => p.attributes.name === 'test')!.exemplars).to.deep.equal([]);
     } finally {
       await t.shutdown();
       await rx.close();
@@ -98,7 +121,7 @@ for (const [protocol, { contentType, decode }] of Object.entries(PROTOCOLS)) {
       expect(got.contentType).to.contain(contentType);
       return decode(got.body, METRIC);
     };
-    const point = (points: DecodedHistogramPoint[], name: string) => points.find((p) => p.attributes['name'] === name);
+    const point = (points: DecodedHistogramPoint[], name: string) => points.find((p) => p.attributes.name === name);
     const run = (name: string, durationMs: number) => t.metrics.recordRun({ name, isCi: false, status: 0, durationMs });
 
     beforeEach(async () => {
@@ -128,7 +151,10 @@ for (const [protocol, { contentType, decode }] of Object.entries(PROTOCOLS)) {
       expect(e.traceId).to.equal(ids.traceId);
       expect(e.spanId).to.equal(ids.spanId);
       expect(e.value).to.equal(150);
-      expect(e.timeUnixNano >= before && e.timeUnixNano <= BigInt(Date.now() + 1000) * 1_000_000n, String(e.timeUnixNano)).to.equal(true);
+      expect(
+        e.timeUnixNano >= before && e.timeUnixNano <= BigInt(Date.now() + 1000) * 1_000_000n,
+        String(e.timeUnixNano),
+      ).to.equal(true);
       expect(point(points, 'test')!.count).to.equal(1);
       expect(point(points, 'test')!.exemplars).to.deep.equal([]);
     });
@@ -136,14 +162,17 @@ for (const [protocol, { contentType, decode }] of Object.entries(PROTOCOLS)) {
     it('ids are sent as lower-case hex (OTLP/JSON: hex strings); a context with invalid ids sends none', async () => {
       start();
       const [traceId, spanId] = ['0AF7651916CD43DD8448EB211C80319C', 'B7AD6B7169203331'];
-      const inContext = (sc: object, fn: () => void) => context.with(trace.setSpan(context.active(), trace.wrapSpanContext(sc as SpanContext)), fn);
+      const inContext = (sc: object, fn: () => void) =>
+        context.with(trace.setSpan(context.active(), trace.wrapSpanContext(sc as SpanContext)), fn);
       await withTracing(new NodeTracerProvider(), () => {
         inContext({ traceId, spanId, traceFlags: TraceFlags.SAMPLED }, () => run('upper', 150));
         inContext({ traceId: 123, spanId: { id: 1 }, traceFlags: TraceFlags.SAMPLED }, () => run('bad', 150));
         inContext({ traceId: '0'.repeat(32), spanId, traceFlags: TraceFlags.SAMPLED }, () => run('zero', 150));
       });
       const points = await push();
-      expect(point(points, 'upper')!.exemplars.map((e) => [e.traceId, e.spanId])).to.deep.equal([[traceId.toLowerCase(), spanId.toLowerCase()]]);
+      expect(point(points, 'upper')!.exemplars.map((e) => [e.traceId, e.spanId])).to.deep.equal([
+        [traceId.toLowerCase(), spanId.toLowerCase()],
+      ]);
       expect(point(points, 'bad')!.exemplars).to.deep.equal([]);
       expect(point(points, 'zero')!.exemplars).to.deep.equal([]);
     });
@@ -207,26 +236,57 @@ describe('core: exemplars never cost an OTLP export', () => {
     pointExemplars.set(point, [
       { value: 1, timestamp: 1_700_000_000_123, traceId: 42 as unknown as string, spanId: 'b7ad6b7169203331' },
       { value: 2, timestamp: 1_700_000_000_123, traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'abc' },
-      { value: 3, timestamp: 1_700_000_000_123, traceId: '0AF7651916CD43DD8448EB211C80319C', spanId: 'B7AD6B7169203331' },
+      {
+        value: 3,
+        timestamp: 1_700_000_000_123,
+        traceId: '0AF7651916CD43DD8448EB211C80319C',
+        spanId: 'B7AD6B7169203331',
+      },
     ]);
-    const request = { resource: {}, scopeMetrics: [{ scope: { name: 's' }, metrics: [{ dataPoints: [point] }] }] } as unknown as ResourceMetrics;
-    const stockJson = JSON.stringify({ resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name: 'm', histogram: { dataPoints: [{ count: 3 }] } }] }] }] });
-    const out = withExemplars({ serializeRequest: () => new TextEncoder().encode(stockJson), deserializeResponse: () => ({}) }, 'json').serializeRequest(request)!;
-    const doc = JSON.parse(new TextDecoder().decode(out)) as { resourceMetrics: { scopeMetrics: { metrics: { histogram: { dataPoints: JsonPoint[] } }[] }[] }[] };
+    const request = {
+      resource: {},
+      scopeMetrics: [{ scope: { name: 's' }, metrics: [{ dataPoints: [point] }] }],
+    } as unknown as ResourceMetrics;
+    const stockJson = JSON.stringify({
+      resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name: 'm', histogram: { dataPoints: [{ count: 3 }] } }] }] }],
+    });
+    const out = withExemplars(
+      { serializeRequest: () => new TextEncoder().encode(stockJson), deserializeResponse: () => ({}) },
+      'json',
+    ).serializeRequest(request)!;
+    const doc = JSON.parse(new TextDecoder().decode(out)) as {
+      resourceMetrics: { scopeMetrics: { metrics: { histogram: { dataPoints: JsonPoint[] } }[] }[] }[];
+    };
     expect(doc.resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!.histogram.dataPoints[0]!.exemplars).to.deep.equal([
-      { timeUnixNano: '1700000000123000000', asDouble: 3, spanId: 'b7ad6b7169203331', traceId: '0af7651916cd43dd8448eb211c80319c' },
+      {
+        timeUnixNano: '1700000000123000000',
+        asDouble: 3,
+        spanId: 'b7ad6b7169203331',
+        traceId: '0af7651916cd43dd8448eb211c80319c',
+      },
     ]);
   });
 
   it('bytes the exemplar writer cannot read are sent as the stock serializer wrote them, with one diag error', () => {
     const point = {};
-    pointExemplars.set(point, [{ value: 1, timestamp: Date.now(), traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331' }]);
-    const request = { resource: {}, scopeMetrics: [{ scope: { name: 's' }, metrics: [{ dataPoints: [point] }] }] } as unknown as ResourceMetrics;
+    pointExemplars.set(point, [
+      { value: 1, timestamp: Date.now(), traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331' },
+    ]);
+    const request = {
+      resource: {},
+      scopeMetrics: [{ scope: { name: 's' }, metrics: [{ dataPoints: [point] }] }],
+    } as unknown as ResourceMetrics;
     const odd = Uint8Array.of(0x0b); // field 1, wire type 3 (a group): not something OTLP metrics use
     const errors: string[] = [];
-    diag.setLogger({ ...silent, error: (...args: unknown[]) => errors.push(args.map(String).join(' ')) }, DiagLogLevel.ERROR);
+    diag.setLogger(
+      { ...silent, error: (...args: unknown[]) => errors.push(args.map(String).join(' ')) },
+      DiagLogLevel.ERROR,
+    );
     try {
-      const out = withExemplars({ serializeRequest: () => odd, deserializeResponse: () => ({}) }, 'protobuf').serializeRequest(request);
+      const out = withExemplars(
+        { serializeRequest: () => odd, deserializeResponse: () => ({}) },
+        'protobuf',
+      ).serializeRequest(request);
       expect(out).to.equal(odd);
       expect(errors.join('\n')).to.contain('could not add exemplars to an OTLP export');
     } finally {

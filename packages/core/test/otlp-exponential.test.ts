@@ -19,7 +19,9 @@ import { grpcReceiver, otlpReceiver } from './helpers/otlp.js';
 
 const METRIC = 'tuist_runs_duration_milliseconds';
 const EXP = { OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION: 'base2_exponential_bucket_histogram' };
-const root = protobuf.loadSync(path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'otlp-metrics.proto'));
+const root = protobuf.loadSync(
+  path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'otlp-metrics.proto'),
+);
 const Request = root.lookupType('otlp.ExportMetricsServiceRequest');
 
 interface Point {
@@ -75,7 +77,8 @@ function buckets(p: Point): Map<number, number> {
   return out;
 }
 
-const byName = (p: Point | undefined) => p && Object.fromEntries(p.attributes.map((a) => [a.key, a.value.stringValue]))['name'];
+const byName = (p: Point | undefined) =>
+  p && Object.fromEntries(p.attributes.map((a) => [a.key, a.value.stringValue])).name;
 
 /** A registered tracer provider for the duration of `fn`. */
 async function withTracing<T>(fn: () => T): Promise<T> {
@@ -109,7 +112,12 @@ for (const protocol of ['http/protobuf', 'http/json', 'grpc'] as const) {
       t = startTelemetry({
         runtimeMetrics: false,
         exportIntervalMs: 600_000,
-        env: { OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: protocol, OTEL_EXPORTER_OTLP_ENDPOINT: rx.url, ...env },
+        env: {
+          OTEL_METRICS_EXPORTER: 'otlp',
+          OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: protocol,
+          OTEL_EXPORTER_OTLP_ENDPOINT: rx.url,
+          ...env,
+        },
       });
     };
     const push = async () => {
@@ -143,10 +151,17 @@ for (const protocol of ['http/protobuf', 'http/json', 'grpc'] as const) {
       const point = exp.exponentialHistogram!.dataPoints.find((p) => byName(p) === 'build')!;
       expect(point.scale).to.equal(3);
       expect(point.count).to.equal(BUILD.length + 2);
-      expect(point.sum).to.be.closeTo([...BUILD, 42].reduce((a, b) => a + b, 0), 1e-6);
+      expect(point.sum).to.be.closeTo(
+        [...BUILD, 42].reduce((a, b) => a + b, 0),
+        1e-6,
+      );
       expect(point.zeroCount).to.equal(1);
       expect(buckets(point)).to.deep.equal(expectedBuckets([...BUILD, 42], 3));
-      expect(point.exemplars?.map((e) => [e.traceId, e.spanId, e.asDouble])).to.deep.include([ids.traceId, ids.spanId, 42]);
+      expect(point.exemplars?.map((e) => [e.traceId, e.spanId, e.asDouble])).to.deep.include([
+        ids.traceId,
+        ids.spanId,
+        42,
+      ]);
       const test = exp.exponentialHistogram!.dataPoints.find((p) => byName(p) === 'test')!;
       expect(buckets(test)).to.deep.equal(expectedBuckets(TEST, 3));
       expect(test.exemplars ?? []).to.deep.equal([]);
@@ -165,7 +180,9 @@ for (const protocol of ['http/protobuf', 'http/json', 'grpc'] as const) {
       for (const v of TEST) run('test', v);
       const first = (await push()).find((m) => m.name === METRIC && m.exponentialHistogram)!;
       expect(Number(first.exponentialHistogram!.aggregationTemporality)).to.equal(1);
-      expect(buckets(first.exponentialHistogram!.dataPoints.find((p) => byName(p) === 'build')!)).to.deep.equal(expectedBuckets(BUILD, 3));
+      expect(buckets(first.exponentialHistogram!.dataPoints.find((p) => byName(p) === 'build')!)).to.deep.equal(
+        expectedBuckets(BUILD, 3),
+      );
       run('build', 7.1);
       run('build', 5000);
       run('build', 0);
@@ -188,10 +205,12 @@ for (const protocol of ['http/protobuf', 'http/json', 'grpc'] as const) {
 
 describe('core: OTLP exponential histograms, settings and resolution changes (issue 21 item 5)', () => {
   it('a value the variable does not know is a start-up error naming it', () => {
-    expect(() => startTelemetry({ runtimeMetrics: false, env: { OTEL_METRICS_EXPORTER: 'none', OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION: 'exponential' } })).to.throw(
-      TelemetryConfigError,
-      /OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION/,
-    );
+    expect(() =>
+      startTelemetry({
+        runtimeMetrics: false,
+        env: { OTEL_METRICS_EXPORTER: 'none', OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION: 'exponential' },
+      }),
+    ).to.throw(TelemetryConfigError, /OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION/);
   });
 
   it('native buckets kept only for OTLP are not served to a protobuf scrape', async () => {
@@ -205,7 +224,9 @@ describe('core: OTLP exponential histograms, settings and resolution changes (is
     try {
       await t.ready();
       t.metrics.recordRun({ name: 'build', isCi: false, status: 0, durationMs: 10 });
-      const r = await get(t.url!, { Accept: 'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited' });
+      const r = await get(t.url!, {
+        Accept: 'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited',
+      });
       const h = decodeFamilies(r.body).find((f) => f.name === METRIC)!.metric![0]!.histogram!;
       expect(h.sampleCount).to.equal(1);
       expect(h.schema).to.equal(undefined);

@@ -7,7 +7,10 @@ import { otlpReceiver, refusedPort, silentReceiver } from './helpers/otlp.js';
 async function captured<T>(fn: (lines: string[]) => Promise<T>): Promise<{ lines: string[]; result: T }> {
   const lines: string[] = [];
   const push = (...args: unknown[]) => void lines.push(args.map(String).join(' '));
-  diag.setLogger({ error: push, warn: push, info: () => {}, debug: () => {}, verbose: () => {} }, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
+  diag.setLogger(
+    { error: push, warn: push, info: () => {}, debug: () => {}, verbose: () => {} },
+    { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
+  );
   try {
     return { lines, result: await fn(lines) };
   } finally {
@@ -31,14 +34,18 @@ async function timedShutdown(t: Telemetry): Promise<number> {
   return performance.now() - started;
 }
 
-const otlp = (env: Record<string, string>, extra: TelemetryOptions = {}) => startTelemetry({ runtimeMetrics: false, ...extra, env: { OTEL_METRICS_EXPORTER: 'otlp', ...env } });
+const otlp = (env: Record<string, string>, extra: TelemetryOptions = {}) =>
+  startTelemetry({ runtimeMetrics: false, ...extra, env: { OTEL_METRICS_EXPORTER: 'otlp', ...env } });
 const record = (t: Telemetry) => t.metrics.recordRun({ name: 'build', isCi: true, status: 0, durationMs: 10 });
 
 describe('core: OTLP export failures are reported early, readably, once; shutdown stays bounded (issue 24 item 5)', () => {
   it('a refused endpoint: one line naming the URL, the protocol and the variables, however many exports fail', async () => {
     const port = await refusedPort();
     const { lines, result: took } = await captured(async (lines) => {
-      const t = otlp({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}` }, { exportIntervalMs: 200 });
+      const t = otlp(
+        { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}` },
+        { exportIntervalMs: 200 },
+      );
       record(t);
       await lineMatching(lines, /OTLP metrics export/);
       // Several more exports fail meanwhile (one every 200 ms).
@@ -48,7 +55,9 @@ describe('core: OTLP export failures are reported early, readably, once; shutdow
     expect(lines, 'one line in all: no JSON dump of a stack, no bare "timed out"').to.have.length(1);
     const line = lines[0]!;
     expect(line).to.not.contain('\n');
-    expect(line).to.contain(`OTLP metrics export to http://127.0.0.1:${port}/v1/metrics failed: connection refused (ECONNREFUSED)`);
+    expect(line).to.contain(
+      `OTLP metrics export to http://127.0.0.1:${port}/v1/metrics failed: connection refused (ECONNREFUSED)`,
+    );
     expect(line).to.contain('set by OTEL_EXPORTER_OTLP_ENDPOINT (plus /v1/metrics)');
     expect(line).to.contain('the protocol, http/json, is set by OTEL_EXPORTER_OTLP_PROTOCOL');
     expect(took, 'shutdown() with the endpoint refused').to.be.below(3500);
@@ -58,7 +67,13 @@ describe('core: OTLP export failures are reported early, readably, once; shutdow
     const rx = await silentReceiver();
     try {
       const { lines, result: took } = await captured(async (lines) => {
-        const t = otlp({ OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'http/protobuf', OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: `${rx.url}/otlp/v1/metrics` }, { exportIntervalMs: 300 });
+        const t = otlp(
+          {
+            OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'http/protobuf',
+            OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: `${rx.url}/otlp/v1/metrics`,
+          },
+          { exportIntervalMs: 300 },
+        );
         record(t);
         await lineMatching(lines, /OTLP metrics export/);
         await new Promise((r) => setTimeout(r, 1000));
@@ -69,8 +84,12 @@ describe('core: OTLP export failures are reported early, readably, once; shutdow
       await new Promise((r) => setTimeout(r, 500));
       expect(await rx.connections(), 'connections left open').to.equal(0);
       expect(lines, lines.join('\n')).to.have.length(1);
-      expect(lines[0]).to.match(new RegExp(`OTLP metrics export to ${rx.url}/otlp/v1/metrics failed: no answer within \\d+ ms\\. `));
-      expect(lines[0]).to.contain('set by OTEL_EXPORTER_OTLP_METRICS_ENDPOINT;').and.contain('the protocol, http/protobuf, is set by OTEL_EXPORTER_OTLP_METRICS_PROTOCOL');
+      expect(lines[0]).to.match(
+        new RegExp(`OTLP metrics export to ${rx.url}/otlp/v1/metrics failed: no answer within \\d+ ms\\. `),
+      );
+      expect(lines[0])
+        .to.contain('set by OTEL_EXPORTER_OTLP_METRICS_ENDPOINT;')
+        .and.contain('the protocol, http/protobuf, is set by OTEL_EXPORTER_OTLP_METRICS_PROTOCOL');
       expect(took, 'shutdown() with the collector silent').to.be.below(3500);
     } finally {
       await rx.close();
@@ -83,7 +102,10 @@ describe('core: OTLP export failures are reported early, readably, once; shutdow
     try {
       const { lines, result } = await captured(async () => {
         const silent = otlp({ OTEL_EXPORTER_OTLP_ENDPOINT: rx.url });
-        const refused = otlp({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}` }, { otlp: { protocol: 'http/json' } });
+        const refused = otlp(
+          { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}` },
+          { otlp: { protocol: 'http/json' } },
+        );
         record(silent);
         record(refused);
         return Promise.all([timedShutdown(silent), timedShutdown(refused)]);
@@ -91,8 +113,12 @@ describe('core: OTLP export failures are reported early, readably, once; shutdow
       expect(rx.requests(), 'the final flush reached the receiver').to.equal(1);
       for (const took of result) expect(took).to.be.below(3500);
       expect(lines, lines.join('\n')).to.have.length(2);
-      expect(lines.find((l) => l.includes(rx.url))).to.match(/failed: no answer within \d+ ms\. .*the protocol, http\/protobuf, is the default \(OTEL_EXPORTER_OTLP_PROTOCOL sets it\)/);
-      expect(lines.find((l) => l.includes(String(port)))).to.contain('ECONNREFUSED').and.contain('the protocol, http/json, is set by options.otlp.protocol');
+      expect(lines.find((l) => l.includes(rx.url))).to.match(
+        /failed: no answer within \d+ ms\. .*the protocol, http\/protobuf, is the default \(OTEL_EXPORTER_OTLP_PROTOCOL sets it\)/,
+      );
+      expect(lines.find((l) => l.includes(String(port))))
+        .to.contain('ECONNREFUSED')
+        .and.contain('the protocol, http/json, is set by options.otlp.protocol');
     } finally {
       await rx.close();
     }
@@ -108,7 +134,11 @@ describe('core: OTLP export failures are reported early, readably, once; shutdow
       });
       expect(rx.requests(), 'one request: the final flush, not retried').to.equal(1);
       expect(lines, lines.join('\n')).to.have.length(1);
-      expect(lines[0]).to.contain(`OTLP metrics export to ${rx.url}/v1/metrics failed: the collector answered "retry later" (HTTP 429, 502, 503 or 504)`).and.contain('set by OTEL_EXPORTER_OTLP_ENDPOINT');
+      expect(lines[0])
+        .to.contain(
+          `OTLP metrics export to ${rx.url}/v1/metrics failed: the collector answered "retry later" (HTTP 429, 502, 503 or 504)`,
+        )
+        .and.contain('set by OTEL_EXPORTER_OTLP_ENDPOINT');
       expect(took).to.be.below(3500);
       await new Promise((r) => setTimeout(r, 1500));
       expect(rx.requests(), 'no retry after shutdown either').to.equal(1);
@@ -122,17 +152,37 @@ describe('core: OTLP export failures are reported early, readably, once; shutdow
     const rx = await silentReceiver();
     try {
       const { lines, result } = await captured(async (lines) => {
-        const refused = startTelemetry({ runtimeMetrics: false, exporters: 'none', env: { OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `http://127.0.0.1:${port}/v1/traces`, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' } });
+        const refused = startTelemetry({
+          runtimeMetrics: false,
+          exporters: 'none',
+          env: {
+            OTEL_TRACES_EXPORTER: 'otlp',
+            OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `http://127.0.0.1:${port}/v1/traces`,
+            OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+          },
+        });
         trace.getTracer('test').startSpan('refused').end();
         const refusedTook = await timedShutdown(refused);
         await lineMatching(lines, /OTLP traces export/);
-        const silent = startTelemetry({ runtimeMetrics: false, exporters: 'none', env: { OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: rx.url } });
+        const silent = startTelemetry({
+          runtimeMetrics: false,
+          exporters: 'none',
+          env: { OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: rx.url },
+        });
         trace.getTracer('test').startSpan('silent').end();
         return [refusedTook, await timedShutdown(silent)];
       });
       expect(lines, lines.join('\n')).to.have.length(2);
-      expect(lines[0]).to.contain(`OTLP traces export to http://127.0.0.1:${port}/v1/traces failed: connection refused (ECONNREFUSED)`).and.contain('The URL is set by OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;');
-      expect(lines[1]).to.match(new RegExp(`OTLP traces export to ${rx.url}/v1/traces failed: no answer within \\d+ ms\\. The URL is set by OTEL_EXPORTER_OTLP_ENDPOINT \\(plus /v1/traces\\); OTEL_EXPORTER_OTLP_TRACES_ENDPOINT sets a full URL`));
+      expect(lines[0])
+        .to.contain(
+          `OTLP traces export to http://127.0.0.1:${port}/v1/traces failed: connection refused (ECONNREFUSED)`,
+        )
+        .and.contain('The URL is set by OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;');
+      expect(lines[1]).to.match(
+        new RegExp(
+          `OTLP traces export to ${rx.url}/v1/traces failed: no answer within \\d+ ms\\. The URL is set by OTEL_EXPORTER_OTLP_ENDPOINT \\(plus /v1/traces\\); OTEL_EXPORTER_OTLP_TRACES_ENDPOINT sets a full URL`,
+        ),
+      );
       for (const took of result) expect(took).to.be.below(3500);
       expect(rx.requests()).to.equal(1);
     } finally {
@@ -152,7 +202,9 @@ describe('core: OTLP export failures are reported early, readably, once; shutdow
       });
       expect(rx.requests(), 'several exports, no retry of a 404').to.be.greaterThan(1);
       expect(lines, lines.join('\n')).to.have.length(1);
-      expect(lines[0]).to.contain(`OTLP metrics export to ${rx.url}/wrong failed: HTTP 404 Not Found (is this an OTLP receiver, and the path right?). The URL is set by OTEL_EXPORTER_OTLP_METRICS_ENDPOINT;`);
+      expect(lines[0]).to.contain(
+        `OTLP metrics export to ${rx.url}/wrong failed: HTTP 404 Not Found (is this an OTLP receiver, and the path right?). The URL is set by OTEL_EXPORTER_OTLP_METRICS_ENDPOINT;`,
+      );
     } finally {
       await rx.close();
     }
@@ -194,14 +246,19 @@ describe('core: OTLP export failures are reported early, readably, once; shutdow
   it('grpc to a refused port: the same one line, naming grpc', async () => {
     const port = await refusedPort();
     const { lines, result: took } = await captured(async (lines) => {
-      const t = otlp({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}` }, { exportIntervalMs: 300 });
+      const t = otlp(
+        { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}` },
+        { exportIntervalMs: 300 },
+      );
       record(t);
       await lineMatching(lines, /OTLP metrics export/);
       await new Promise((r) => setTimeout(r, 700));
       return timedShutdown(t);
     });
     expect(lines, lines.join('\n')).to.have.length(1);
-    expect(lines[0]).to.contain(`OTLP metrics export to http://127.0.0.1:${port} failed: connection refused (ECONNREFUSED)`).and.contain('the protocol, grpc, is set by OTEL_EXPORTER_OTLP_PROTOCOL');
+    expect(lines[0])
+      .to.contain(`OTLP metrics export to http://127.0.0.1:${port} failed: connection refused (ECONNREFUSED)`)
+      .and.contain('the protocol, grpc, is set by OTEL_EXPORTER_OTLP_PROTOCOL');
     expect(took).to.be.below(3500);
   });
 });

@@ -68,8 +68,13 @@ describe('core: polled totals (projects, accounts)', () => {
     } finally {
       logged.restore();
     }
-    expect(logged.lines[0]).to.equal('warn: @tuist-telemetry/core observeAccountsTotals: the callback failed (db down); the previous value is kept');
-    expect(logged.lines.every((l) => l.includes('observeAccountsTotals')), logged.lines.join('\n')).to.equal(true);
+    expect(logged.lines[0]).to.equal(
+      'warn: @tuist-telemetry/core observeAccountsTotals: the callback failed (db down); the previous value is kept',
+    );
+    expect(
+      logged.lines.every((l) => l.includes('observeAccountsTotals')),
+      logged.lines.join('\n'),
+    ).to.equal(true);
   });
 
   it('honours pollIntervalMs and stops polling on shutdown', async () => {

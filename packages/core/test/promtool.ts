@@ -2,7 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { requireService } from '@tuist-telemetry/testing';
 
-const PROMTOOL = [process.env.PROMTOOL_BIN, '/usr/bin/promtool', '/usr/local/bin/promtool'].find((c): c is string => !!c && existsSync(c));
+const PROMTOOL = [process.env.PROMTOOL_BIN, '/usr/bin/promtool', '/usr/local/bin/promtool'].find(
+  (c): c is string => !!c && existsSync(c),
+);
 
 /**
  * Runs Prometheus' own parser over an exposition (`promtool check metrics`): exit 1 is a parse error, 3 is lint

@@ -11,35 +11,40 @@ import { decodeFamilies, protobufSamples } from './helpers/protobuf.js';
 describe('core: a third-party metric that cannot be written is left out of the protobuf scrape, the others are served', () => {
   it('a MetricProducer giving a histogram point without buckets', async () => {
     const errors: string[] = [];
-    const keep = (...args: unknown[]) => errors.push(args.map((a) => (a instanceof Error ? a.message : String(a))).join(' '));
+    const keep = (...args: unknown[]) =>
+      errors.push(args.map((a) => (a instanceof Error ? a.message : String(a))).join(' '));
     const logger: DiagLogger = { error: keep, warn: keep, info() {}, debug() {}, verbose() {} };
     const t = startTelemetry({ runtimeMetrics: false, setGlobalMeterProvider: false, exporters: [] });
     // A bridge (another metrics library fed in through a MetricProducer) that hands over a malformed point.
     const bridge: MetricProducer = {
-      collect: async () => ({
-        resourceMetrics: {
-          resource: t.resource,
-          scopeMetrics: [
-            {
-              scope: { name: 'bridge' },
-              metrics: [
-                {
-                  descriptor: { name: 'bridge.latency', description: '', unit: '', valueType: 1 },
-                  dataPointType: DataPointType.HISTOGRAM,
-                  aggregationTemporality: AggregationTemporality.CUMULATIVE,
-                  dataPoints: [{ attributes: {}, startTime: [0, 0], endTime: [1, 0], value: { count: 1, sum: 2 } }],
-                },
-              ],
-            },
-          ],
-        },
-        errors: [],
-      }) as unknown as Awaited<ReturnType<MetricProducer['collect']>>,
+      collect: async () =>
+        ({
+          resourceMetrics: {
+            resource: t.resource,
+            scopeMetrics: [
+              {
+                scope: { name: 'bridge' },
+                metrics: [
+                  {
+                    descriptor: { name: 'bridge.latency', description: '', unit: '', valueType: 1 },
+                    dataPointType: DataPointType.HISTOGRAM,
+                    aggregationTemporality: AggregationTemporality.CUMULATIVE,
+                    dataPoints: [{ attributes: {}, startTime: [0, 0], endTime: [1, 0], value: { count: 1, sum: 2 } }],
+                  },
+                ],
+              },
+            ],
+          },
+          errors: [],
+        }) as unknown as Awaited<ReturnType<MetricProducer['collect']>>,
     };
     const reader = new PullMetricReader({ metricProducers: [bridge] });
     const provider = new MeterProvider({ readers: [reader] });
     provider.getMeter('lib').createCounter('lib.requests').add(3);
-    provider.getMeter('lib').createHistogram('lib.latency', { advice: { explicitBucketBoundaries: [1, 10] } }).record(5);
+    provider
+      .getMeter('lib')
+      .createHistogram('lib.latency', { advice: { explicitBucketBoundaries: [1, 10] } })
+      .record(5);
     const renderer = new PrometheusRenderer({
       config: resolveConfig({}).prometheus,
       store: t.store,

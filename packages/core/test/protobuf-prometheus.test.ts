@@ -43,11 +43,21 @@ describe('core: a real Prometheus 2.42 with --enable-feature=native-histograms s
   });
 
   it('stores exactly the series and values of the text scrape', async function () {
-    requireService(this, 'Prometheus', findPrometheus() !== undefined, 'apt-get install prometheus, or set PROMETHEUS_BIN');
-    t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, setGlobalMeterProvider: false });
+    requireService(
+      this,
+      'Prometheus',
+      findPrometheus() !== undefined,
+      'apt-get install prometheus, or set PROMETHEUS_BIN',
+    );
+    t = startTelemetry({
+      prometheus: { port: 0, host: '127.0.0.1' },
+      runtimeMetrics: false,
+      setGlobalMeterProvider: false,
+    });
     await t.ready();
     t.metrics.recordCacheUpload(1234);
-    for (let i = 0; i < 50; i++) t.metrics.recordRun({ name: `run-${i % 3}`, isCi: i % 2 === 0, status: 0, durationMs: i * 41.5 });
+    for (let i = 0; i < 50; i++)
+      t.metrics.recordRun({ name: `run-${i % 3}`, isCi: i % 2 === 0, status: 0, durationMs: i * 41.5 });
     const meter = t.meterProvider.getMeter('lib');
     meter.createCounter('lib.requests').add(3, { 'http.route': '/a' });
     meter.createUpDownCounter('lib.queue').add(-4);
@@ -67,10 +77,9 @@ describe('core: a real Prometheus 2.42 with --enable-feature=native-histograms s
     // Prometheus writes the `le` of a protobuf bucket from its double, as an OpenMetrics float (`100.0`, `1.6384e+06`;
     // Prometheus 3 does so for every format): the one label value that differs from the text scrape's.
     const text = new Map(
-      [...textSamples(await (await fetch(t.url!, { headers: { Accept: 'text/plain' } })).text()).samples].map(([k, v]) => [
-        k.replace(/le="([^"]+)"/, (_, le: string) => `le="${goFloat(le)}"`),
-        v,
-      ]),
+      [...textSamples(await (await fetch(t.url!, { headers: { Accept: 'text/plain' } })).text()).samples].map(
+        ([k, v]) => [k.replace(/le="([^"]+)"/, (_, le: string) => `le="${goFloat(le)}"`), v],
+      ),
     );
     let stored = new Map<string, number>();
     for (let i = 0; i < 40; i++) {
@@ -79,8 +88,10 @@ describe('core: a real Prometheus 2.42 with --enable-feature=native-histograms s
       if (stored.size >= text.size) break;
       await new Promise((r) => setTimeout(r, 250));
     }
-    const diff = [...text].filter(([k, v]) => stored.get(k) !== v).map(([k, v]) => `${k}: text ${v}, stored ${stored.get(k)}`);
-    expect(diff.join("\n")).to.equal("");
+    const diff = [...text]
+      .filter(([k, v]) => stored.get(k) !== v)
+      .map(([k, v]) => `${k}: text ${v}, stored ${stored.get(k)}`);
+    expect(diff.join('\n')).to.equal('');
     expect([...stored.keys()].sort()).to.deep.equal([...text.keys()].sort());
     expect(stored.get('tuist_cache_uploaded_bytes{}')).to.equal(1234);
     expect(stored.get('lib_latency_bucket{le="+Inf"}')).to.equal(3);

@@ -8,7 +8,16 @@ import { negotiateExposition } from '../src/prometheus/format.js';
 import { ProtoWriter } from '../src/prometheus/pb-writer.js';
 import protobuf from 'protobufjs';
 import { startClusterApp, type ClusterApp } from './cluster-harness.js';
-import { PROMETHEUS_PROTOBUF_ACCEPT, PROTOBUF_TYPE, decodeFamilies, get, protobufSamples, textSamples, timestampMs, type PbFamily } from './helpers/protobuf.js';
+import {
+  PROMETHEUS_PROTOBUF_ACCEPT,
+  PROTOBUF_TYPE,
+  decodeFamilies,
+  get,
+  protobufSamples,
+  textSamples,
+  timestampMs,
+  type PbFamily,
+} from './helpers/protobuf.js';
 
 const HISTOGRAM = 'tuist_runs_duration_milliseconds';
 
@@ -56,15 +65,37 @@ async function withTracing<T>(fn: () => T): Promise<T> {
 describe('core: protobuf exposition (issue 21 item 1)', () => {
   it('is chosen when Accept prefers delimited io.prometheus.client.MetricFamily, in any case; else as before', () => {
     expect(negotiateExposition(PROMETHEUS_PROTOBUF_ACCEPT)).to.equal('protobuf');
-    expect(negotiateExposition('APPLICATION/VND.GOOGLE.PROTOBUF; PROTO=io.prometheus.client.MetricFamily; ENCODING=delimited')).to.equal('protobuf');
+    expect(
+      negotiateExposition(
+        'APPLICATION/VND.GOOGLE.PROTOBUF; PROTO=io.prometheus.client.MetricFamily; ENCODING=delimited',
+      ),
+    ).to.equal('protobuf');
     // Not delimited, another message, or asked for less than the text formats: not protobuf.
-    expect(negotiateExposition('application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=text')).to.equal('text');
-    expect(negotiateExposition('application/vnd.google.protobuf;proto=other.Message;encoding=delimited')).to.equal('text');
-    expect(negotiateExposition('application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.4,text/plain;q=0.5')).to.equal('text');
-    expect(negotiateExposition('application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.5,application/openmetrics-text;version=1.0.0')).to.equal('openmetrics');
-    expect(negotiateExposition('application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0')).to.equal('text');
+    expect(
+      negotiateExposition('application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=text'),
+    ).to.equal('text');
+    expect(negotiateExposition('application/vnd.google.protobuf;proto=other.Message;encoding=delimited')).to.equal(
+      'text',
+    );
+    expect(
+      negotiateExposition(
+        'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.4,text/plain;q=0.5',
+      ),
+    ).to.equal('text');
+    expect(
+      negotiateExposition(
+        'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.5,application/openmetrics-text;version=1.0.0',
+      ),
+    ).to.equal('openmetrics');
+    expect(
+      negotiateExposition(
+        'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0',
+      ),
+    ).to.equal('text');
     // Without protobuf in Accept, exactly the text negotiation (Prometheus without native histograms).
-    expect(negotiateExposition('application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5')).to.equal('openmetrics');
+    expect(negotiateExposition('application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5')).to.equal(
+      'openmetrics',
+    );
     expect(negotiateExposition(undefined)).to.equal('text');
   });
 
@@ -100,14 +131,21 @@ describe('core: protobuf exposition (issue 21 item 1)', () => {
   describe('one app, every family', () => {
     let t: Telemetry;
     before(async () => {
-      t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, setGlobalMeterProvider: false });
+      t = startTelemetry({
+        prometheus: { port: 0, host: '127.0.0.1' },
+        runtimeMetrics: false,
+        setGlobalMeterProvider: false,
+      });
       await t.ready();
       t.metrics.recordCacheUpload(1234);
       t.metrics.recordRun({ name: 'build "a"\\b\nc é', isCi: true, status: 0, durationMs: 120 });
       t.metrics.recordRun({ name: 'test', isCi: false, status: 1, durationMs: 1e9 });
-      for (let i = 0; i < 300; i++) t.metrics.recordRun({ name: `many-${i % 7}`, isCi: i % 2 === 0, status: 0, durationMs: i * 37.5 });
+      for (let i = 0; i < 300; i++)
+        t.metrics.recordRun({ name: `many-${i % 7}`, isCi: i % 2 === 0, status: 0, durationMs: i * 37.5 });
       const meter = t.meterProvider.getMeter('lib', '1.2.3');
-      meter.createCounter('lib.requests', { description: 'Requests "served"\nand more' }).add(3, { 'http.route': '/a', code: 200 });
+      meter
+        .createCounter('lib.requests', { description: 'Requests "served"\nand more' })
+        .add(3, { 'http.route': '/a', code: 200 });
       meter.createCounter('lib.bytes_total').add(2.5);
       meter.createUpDownCounter('lib.queue').add(-4, { queue: 'q' });
       meter.createObservableGauge('lib.temperature').addCallback((r) => r.observe(21.5, { room: 'x' }));
@@ -123,7 +161,16 @@ describe('core: protobuf exposition (issue 21 item 1)', () => {
       expect(n).to.be.greaterThan(100);
       const names = families.map((f) => f.name);
       // Documented names, the counters without `_total` included (a counter in protobuf, named as in text).
-      for (const name of ['tuist_cache_uploaded_bytes', 'tuist_runs_total', HISTOGRAM, 'lib_requests_total', 'lib_bytes_total', 'lib_queue', 'lib_temperature', 'lib_latency']) {
+      for (const name of [
+        'tuist_cache_uploaded_bytes',
+        'tuist_runs_total',
+        HISTOGRAM,
+        'lib_requests_total',
+        'lib_bytes_total',
+        'lib_queue',
+        'lib_temperature',
+        'lib_latency',
+      ]) {
         expect(names, name).to.include(name);
       }
       expect(families.find((f) => f.name === 'tuist_cache_uploaded_bytes')!.type).to.equal('COUNTER');
@@ -137,7 +184,10 @@ describe('core: protobuf exposition (issue 21 item 1)', () => {
       expect(Number(plain.headers['content-length'])).to.equal(plain.body.length);
       expect(decodeFamilies(plain.body).map((f) => f.name)).to.include(HISTOGRAM);
       const head = await new Promise<http.IncomingMessage>((resolve, reject) =>
-        http.request(t.url!, { method: 'HEAD', headers: { Accept: PROMETHEUS_PROTOBUF_ACCEPT }, agent: false }, resolve).on('error', reject).end(),
+        http
+          .request(t.url!, { method: 'HEAD', headers: { Accept: PROMETHEUS_PROTOBUF_ACCEPT }, agent: false }, resolve)
+          .on('error', reject)
+          .end(),
       );
       head.resume();
       expect(head.headers['content-type']).to.equal(PROTOBUF_TYPE);
@@ -146,7 +196,12 @@ describe('core: protobuf exposition (issue 21 item 1)', () => {
   });
 
   it('the server naming profile: the same names in protobuf as in text', async () => {
-    const t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, naming: 'server', runtimeMetrics: false, setGlobalMeterProvider: false });
+    const t = startTelemetry({
+      prometheus: { port: 0, host: '127.0.0.1' },
+      naming: 'server',
+      runtimeMetrics: false,
+      setGlobalMeterProvider: false,
+    });
     try {
       await t.ready();
       t.metrics.recordRun({ name: 'build', isCi: true, status: 0, durationMs: 120 });
@@ -168,21 +223,32 @@ describe('core: protobuf exposition (issue 21 item 1)', () => {
     try {
       await t.ready();
       t.metrics.recordRun({ name: 'build', isCi: true, status: 0, durationMs: 120 });
-      t.meterProvider.getMeter('lib', '2.0.0', { schemaUrl: 'https://example.com/s' }).createCounter('lib.requests').add(3, { k: 'v' });
+      t.meterProvider
+        .getMeter('lib', '2.0.0', { schemaUrl: 'https://example.com/s' })
+        .createCounter('lib.requests')
+        .add(3, { k: 'v' });
       const { families, text } = await scrapeBoth(t.url!);
       expectSameAsText(families, text);
       expect(families.map((f) => f.name)).to.include('target_info');
       const runs = families.find((f) => f.name === 'tuist_runs_total')!;
       expect(runs.metric![0]!.label!.map((l) => l.name)).to.include('otel_scope_name');
       const lib = families.find((f) => f.name === 'lib_requests_total')!;
-      expect(lib.metric![0]!.label!.map((l) => l.name)).to.include.members(['otel_scope_name', 'otel_scope_version', 'otel_scope_schema_url']);
+      expect(lib.metric![0]!.label!.map((l) => l.name)).to.include.members([
+        'otel_scope_name',
+        'otel_scope_version',
+        'otel_scope_schema_url',
+      ]);
     } finally {
       await t.shutdown();
     }
   });
 
   it('bucket exemplars as OpenMetrics serves them (trace id, span id, value, timestamp)', async () => {
-    const t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, setGlobalMeterProvider: false });
+    const t = startTelemetry({
+      prometheus: { port: 0, host: '127.0.0.1' },
+      runtimeMetrics: false,
+      setGlobalMeterProvider: false,
+    });
     try {
       await t.ready();
       const sc = await withTracing(() =>
@@ -216,7 +282,11 @@ describe('core: protobuf exposition (issue 21 item 1)', () => {
 
   it('created timestamps (issue 21 item 3): start-up for series that exist from start-up, else their first record', async () => {
     const before = Date.now();
-    const t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, setGlobalMeterProvider: false });
+    const t = startTelemetry({
+      prometheus: { port: 0, host: '127.0.0.1' },
+      runtimeMetrics: false,
+      setGlobalMeterProvider: false,
+    });
     const started = Date.now();
     try {
       await t.ready();
@@ -248,13 +318,22 @@ describe('core: protobuf exposition (issue 21 item 1)', () => {
     const errors: string[] = [];
     const keep = (...a: unknown[]) => errors.push(a.map(String).join(' '));
     diag.setLogger({ error: keep, warn: keep, info() {}, debug() {}, verbose() {} }, DiagLogLevel.WARN);
-    const t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, setGlobalMeterProvider: false });
+    const t = startTelemetry({
+      prometheus: { port: 0, host: '127.0.0.1' },
+      runtimeMetrics: false,
+      setGlobalMeterProvider: false,
+    });
     try {
       await t.ready();
       t.metrics.recordRun({ name: 'build', isCi: true, status: 0, durationMs: 120 });
       t.metrics.recordCacheUpload(5);
       const series = [...t.store.histogram(HISTOGRAM).series][0]!;
-      Object.defineProperty(series, 'sum', { configurable: true, get: () => { throw new TypeError('corrupt series'); } });
+      Object.defineProperty(series, 'sum', {
+        configurable: true,
+        get: () => {
+          throw new TypeError('corrupt series');
+        },
+      });
       const families = decodeFamilies((await get(t.url!, { Accept: PROMETHEUS_PROTOBUF_ACCEPT })).body);
       const names = families.map((f) => f.name);
       expect(names).to.not.include(HISTOGRAM);
@@ -275,7 +354,11 @@ describe('core: protobuf exposition from a node:cluster primary (merged view)', 
   after(() => app?.stop());
 
   it('serves the merged view in protobuf, equal to its text scrape (classic buckets only, native histograms on or not)', async () => {
-    app = await startClusterApp({ WORKERS: '2', TUIST_TELEMETRY_RUNTIME_METRICS: 'false', TUIST_TELEMETRY_NATIVE_HISTOGRAMS: 'true' });
+    app = await startClusterApp({
+      WORKERS: '2',
+      TUIST_TELEMETRY_RUNTIME_METRICS: 'false',
+      TUIST_TELEMETRY_NATIVE_HISTOGRAMS: 'true',
+    });
     for (let i = 0; i < 10; i++) expect(await app.get(`/run?name=pb`)).to.equal('ok');
     const { families, text } = await scrapeBoth(app.metricsUrl);
     expectSameAsText(families, text);
@@ -283,6 +366,7 @@ describe('core: protobuf exposition from a node:cluster primary (merged view)', 
     expect(runs.get('tuist_runs_total{is_ci="false",name="pb",status="0"}')).to.equal(10);
     expect(runs.get(`${HISTOGRAM}_count{is_ci="false",name="pb",status="0"}`)).to.equal(10);
     // node:cluster snapshots carry no native buckets: the merged view serves none rather than empty ones.
-    for (const m of families.find((f) => f.name === HISTOGRAM)!.metric!) expect(m.histogram!.schema).to.equal(undefined);
+    for (const m of families.find((f) => f.name === HISTOGRAM)!.metric!)
+      expect(m.histogram!.schema).to.equal(undefined);
   });
 });

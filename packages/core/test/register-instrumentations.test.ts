@@ -24,7 +24,10 @@ function app(opts: { withPg: boolean; cjs?: boolean }): string {
   const nm = path.join(dir, 'node_modules');
   mkdirSync(path.join(nm, '@tuist-telemetry', 'db'), { recursive: true });
   symlinkSync(coreDir, path.join(nm, '@tuist-telemetry', 'core'));
-  writeFileSync(path.join(nm, '@tuist-telemetry', 'db', 'package.json'), JSON.stringify({ name: '@tuist-telemetry/db', type: 'module', exports: './index.js' }));
+  writeFileSync(
+    path.join(nm, '@tuist-telemetry', 'db', 'package.json'),
+    JSON.stringify({ name: '@tuist-telemetry/db', type: 'module', exports: './index.js' }),
+  );
   writeFileSync(
     path.join(nm, '@tuist-telemetry', 'db', 'index.js'),
     `import { createRequire } from 'node:module';
@@ -39,22 +42,43 @@ export class TuistPgInstrumentation extends InstrumentationBase {
   );
   if (opts.cjs) {
     mkdirSync(path.join(nm, 'pg'));
-    writeFileSync(path.join(nm, 'pg', 'package.json'), JSON.stringify({ name: 'pg', version: '8.99.0', main: './index.js' }));
+    writeFileSync(
+      path.join(nm, 'pg', 'package.json'),
+      JSON.stringify({ name: 'pg', version: '8.99.0', main: './index.js' }),
+    );
     writeFileSync(path.join(nm, 'pg', 'index.js'), 'exports.Pool = class Pool {};\n');
-    writeFileSync(path.join(dir, 'app.cjs'), "const { Pool } = require('pg');\nconsole.log('READY ' + (Pool.prototype.patchedByTuist === true));\n");
+    writeFileSync(
+      path.join(dir, 'app.cjs'),
+      "const { Pool } = require('pg');\nconsole.log('READY ' + (Pool.prototype.patchedByTuist === true));\n",
+    );
   } else if (opts.withPg) {
     mkdirSync(path.join(nm, 'pg'));
-    writeFileSync(path.join(nm, 'pg', 'package.json'), JSON.stringify({ name: 'pg', version: '8.99.0', type: 'module', exports: './index.js' }));
+    writeFileSync(
+      path.join(nm, 'pg', 'package.json'),
+      JSON.stringify({ name: 'pg', version: '8.99.0', type: 'module', exports: './index.js' }),
+    );
     writeFileSync(path.join(nm, 'pg', 'index.js'), 'export class Pool {}\n');
-    writeFileSync(path.join(dir, 'app.mjs'), "import { Pool } from 'pg';\nconsole.log('READY ' + (Pool.prototype.patchedByTuist === true));\n");
+    writeFileSync(
+      path.join(dir, 'app.mjs'),
+      "import { Pool } from 'pg';\nconsole.log('READY ' + (Pool.prototype.patchedByTuist === true));\n",
+    );
   } else {
     writeFileSync(path.join(dir, 'app.mjs'), "console.log('READY no pg');\n");
   }
   return dir;
 }
 
-async function run(dir: string, env: Record<string, string> = {}, preload = '--import', entry = 'app.mjs', before: string[] = []): Promise<{ ready: string; output: string }> {
-  const p = startApp([...before, preload, '@tuist-telemetry/core/register', entry], { cwd: dir, env: { NODE_OPTIONS: '', OTEL_METRICS_EXPORTER: 'none', ...env } });
+async function run(
+  dir: string,
+  env: Record<string, string> = {},
+  preload = '--import',
+  entry = 'app.mjs',
+  before: string[] = [],
+): Promise<{ ready: string; output: string }> {
+  const p = startApp([...before, preload, '@tuist-telemetry/core/register', entry], {
+    cwd: dir,
+    env: { NODE_OPTIONS: '', OTEL_METRICS_EXPORTER: 'none', ...env },
+  });
   started.push(p);
   const ready = await p.ready;
   await p.exit;
@@ -92,7 +116,11 @@ describe('core: register enables the Tuist instrumentations installed in the app
     const dir = app({ withPg: true });
     dirs.push(dir);
     writeFileSync(path.join(dir, 'hooks.mjs'), 'export async function resolve(s, c, next) { return next(s, c); }\n');
-    const { ready, output } = await run(dir, {}, '--require', 'app.mjs', ['--no-warnings', '--experimental-loader', './hooks.mjs']);
+    const { ready, output } = await run(dir, {}, '--require', 'app.mjs', [
+      '--no-warnings',
+      '--experimental-loader',
+      './hooks.mjs',
+    ]);
     expect(ready, output).to.equal('true');
     expect(output.replace(/READY.*\n/, ''), 'nothing else printed').to.equal('');
   });
@@ -110,11 +138,21 @@ describe('core: register enables the Tuist instrumentations installed in the app
   it('where Node cannot require an ES module, --require prints one line saying to use --import and the app runs', async () => {
     const dir = app({ withPg: true, cjs: true });
     dirs.push(dir);
-    const { ready, output } = await run(dir, { NODE_OPTIONS: '--no-experimental-require-module' }, '--require', 'app.cjs');
+    const { ready, output } = await run(
+      dir,
+      { NODE_OPTIONS: '--no-experimental-require-module' },
+      '--require',
+      'app.cjs',
+    );
     expect(ready, output).to.equal('false');
-    const lines = output.replace(/READY.*\n/, '').split('\n').filter(Boolean);
+    const lines = output
+      .replace(/READY.*\n/, '')
+      .split('\n')
+      .filter(Boolean);
     expect(lines, output).to.have.length(1);
-    expect(lines[0]).to.match(/^error: @tuist-telemetry\/core\/register: .*use --import|node --import @tuist-telemetry\/core\/register instead/);
+    expect(lines[0]).to.match(
+      /^error: @tuist-telemetry\/core\/register: .*use --import|node --import @tuist-telemetry\/core\/register instead/,
+    );
   });
 
   it('OTEL_NODE_DISABLED_INSTRUMENTATIONS=pg leaves it alone; an unknown name is warned about once, listing the valid ones', async () => {

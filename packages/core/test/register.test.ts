@@ -8,13 +8,21 @@ import { scrape, value } from '@tuist-telemetry/testing';
 const coreDir = fileURLToPath(new URL('..', import.meta.url));
 const app = fileURLToPath(new URL('./fixtures/register-app.ts', import.meta.url));
 
-
-function start(env: Record<string, string>): { child: ChildProcess; ready: Promise<string>; output: () => string; exit: Promise<{ code: number | null; signal: string | null }> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', '--import', '@tuist-telemetry/core/register', app], {
-    cwd: coreDir,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+function start(env: Record<string, string>): {
+  child: ChildProcess;
+  ready: Promise<string>;
+  output: () => string;
+  exit: Promise<{ code: number | null; signal: string | null }>;
+} {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--conditions=source', '--import', '@tuist-telemetry/core/register', app],
+    {
+      cwd: coreDir,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   const ready = new Promise<string>((resolve, reject) => {
     child.stdout!.on('data', (c: Buffer) => {
@@ -25,7 +33,9 @@ function start(env: Record<string, string>): { child: ChildProcess; ready: Promi
     child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
     child.on('exit', () => reject(new Error(`child exited before ready:\n${out}`)));
   });
-  const exit = new Promise<{ code: number | null; signal: string | null }>((r) => child.on('exit', (code, signal) => r({ code, signal })));
+  const exit = new Promise<{ code: number | null; signal: string | null }>((r) =>
+    child.on('exit', (code, signal) => r({ code, signal })),
+  );
   return { child, ready, output: () => out, exit };
 }
 

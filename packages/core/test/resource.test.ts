@@ -10,10 +10,18 @@ const instance = fileURLToPath(new URL('./fixtures/otlp-instance.mjs', import.me
 const registerApp = fileURLToPath(new URL('./fixtures/register-app.ts', import.meta.url));
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-async function targetInfo(env: Record<string, string>, extra: Parameters<typeof startTelemetry>[0] = {}): Promise<Record<string, string>> {
+async function targetInfo(
+  env: Record<string, string>,
+  extra: Parameters<typeof startTelemetry>[0] = {},
+): Promise<Record<string, string>> {
   let t: Telemetry | undefined;
   try {
-    t = startTelemetry({ runtimeMetrics: false, prometheus: { port: 0, host: '127.0.0.1', withTargetInfo: true }, env, ...extra });
+    t = startTelemetry({
+      runtimeMetrics: false,
+      prometheus: { port: 0, host: '127.0.0.1', withTargetInfo: true },
+      env,
+      ...extra,
+    });
     await t.ready();
     const found = samples(await scrape(t.url!), 'target_info');
     expect(found).to.have.length(1);
@@ -27,7 +35,12 @@ describe('core: resource identity (service.instance.id, OTEL_NODE_RESOURCE_DETEC
   it('three instances pushing to one OTLP receiver stay three distinct streams', async () => {
     const rx = await otlpReceiver();
     try {
-      const env = { OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: rx.url, OTEL_METRIC_EXPORT_INTERVAL: '600000', OTEL_SERVICE_NAME: 'fleet' };
+      const env = {
+        OTEL_METRICS_EXPORTER: 'otlp',
+        OTEL_EXPORTER_OTLP_ENDPOINT: rx.url,
+        OTEL_METRIC_EXPORT_INTERVAL: '600000',
+        OTEL_SERVICE_NAME: 'fleet',
+      };
       const apps = [1, 2, 3].map(() => startApp([instance], { cwd: coreDir, env }));
       await Promise.all(apps.map((a) => a.ready));
       expect(rx.received).to.have.length(3);
@@ -47,7 +60,10 @@ describe('core: resource identity (service.instance.id, OTEL_NODE_RESOURCE_DETEC
 
   it('target_info carries service.instance.id by default; OTEL_RESOURCE_ATTRIBUTES or the option set it', async () => {
     expect((await targetInfo({})).service_instance_id).to.match(UUID);
-    expect((await targetInfo({ OTEL_RESOURCE_ATTRIBUTES: 'service.instance.id=pod-7,deployment.environment=prod' })).service_instance_id).to.equal('pod-7');
+    expect(
+      (await targetInfo({ OTEL_RESOURCE_ATTRIBUTES: 'service.instance.id=pod-7,deployment.environment=prod' }))
+        .service_instance_id,
+    ).to.equal('pod-7');
     expect((await targetInfo({}, { serviceInstanceId: 'from-option' })).service_instance_id).to.equal('from-option');
   });
 
@@ -61,7 +77,10 @@ describe('core: resource identity (service.instance.id, OTEL_NODE_RESOURCE_DETEC
       OTEL_EXPORTER_PROMETHEUS_PORT: '0',
       TUIST_TELEMETRY_PROMETHEUS_TARGET_INFO: 'true',
     });
-    const app = startApp(['--import', 'tsx', '--conditions=source', '--import', '@tuist-telemetry/core/register', registerApp], { cwd: coreDir, env });
+    const app = startApp(
+      ['--import', 'tsx', '--conditions=source', '--import', '@tuist-telemetry/core/register', registerApp],
+      { cwd: coreDir, env },
+    );
     try {
       const url = await app.ready;
       const found = samples(await scrape(url), 'target_info');
@@ -83,6 +102,9 @@ describe('core: resource identity (service.instance.id, OTEL_NODE_RESOURCE_DETEC
     expect(some).to.have.property('os_type');
     expect(some).to.not.have.property('process_pid');
     expect(some).to.not.have.property('service_instance_id');
-    expect(() => startTelemetry({ env: { OTEL_NODE_RESOURCE_DETECTORS: 'env,gcp' } })).to.throw(TelemetryConfigError, /OTEL_NODE_RESOURCE_DETECTORS.*"gcp".*env, host, os, process, serviceinstance/);
+    expect(() => startTelemetry({ env: { OTEL_NODE_RESOURCE_DETECTORS: 'env,gcp' } })).to.throw(
+      TelemetryConfigError,
+      /OTEL_NODE_RESOURCE_DETECTORS.*"gcp".*env, host, os, process, serviceinstance/,
+    );
   });
 });

@@ -53,5 +53,16 @@ const lagAfterStop = [...lagGauge.series][0]!.value;
 const cpuAfterStop = [...cpu.series][0]!.value;
 
 process.stdout.write(
-  JSON.stringify({ before, after, promClient, promLabelNames, countAtStop, countAfterStop, lagAtStop, lagAfterStop, cpuAtStop, cpuAfterStop }) + '\n',
+  JSON.stringify({
+    before,
+    after,
+    promClient,
+    promLabelNames,
+    countAtStop,
+    countAfterStop,
+    lagAtStop,
+    lagAfterStop,
+    cpuAtStop,
+    cpuAfterStop,
+  }) + '\n',
 );

@@ -1,6 +1,12 @@
 import { expect } from 'chai';
 import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
-import { AggregationTemporality, DataPointType, MeterProvider, type MetricProducer, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationTemporality,
+  DataPointType,
+  MeterProvider,
+  type MetricProducer,
+  type ResourceMetrics,
+} from '@opentelemetry/sdk-metrics';
 import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
 import { resolveConfig } from '../src/config.js';
 import { WarnOnce } from '../src/diag.js';
@@ -11,19 +17,23 @@ import { expectStrictOpenMetrics } from './openmetrics-strict.js';
 import { expectPromtoolParses } from './promtool.js';
 
 /** What Prometheus 2.42 sends (it asks for OpenMetrics first). */
-const PROMETHEUS_ACCEPT = 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
+const PROMETHEUS_ACCEPT =
+  'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
 const HISTOGRAM = 'tuist_runs_duration_milliseconds';
 
 /** A diag logger that keeps errors and warnings (asserted, not printed). */
 function capture(): { logger: DiagLogger; errors: string[] } {
   const errors: string[] = [];
-  const keep = (...args: unknown[]) => errors.push(args.map((a) => (a instanceof Error ? a.message : String(a))).join(' '));
+  const keep = (...args: unknown[]) =>
+    errors.push(args.map((a) => (a instanceof Error ? a.message : String(a))).join(' '));
   return { logger: { error: keep, warn: keep, info() {}, debug() {}, verbose() {} }, errors };
 }
 
 /** The lines of `body` that belong to family `name` (its HELP, TYPE and samples). */
 function linesOf(body: string, name: string): string[] {
-  return body.split('\n').filter((l) => l.startsWith(name) || l.startsWith(`# HELP ${name}`) || l.startsWith(`# TYPE ${name}`));
+  return body
+    .split('\n')
+    .filter((l) => l.startsWith(name) || l.startsWith(`# HELP ${name}`) || l.startsWith(`# TYPE ${name}`));
 }
 
 async function scrape(t: Telemetry, accept: string): Promise<string> {
@@ -39,7 +49,11 @@ describe('core: a family that cannot be written is left out, the rest of the scr
   beforeEach(async () => {
     log = capture();
     diag.setLogger(log.logger, DiagLogLevel.WARN);
-    t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, setGlobalMeterProvider: false });
+    t = startTelemetry({
+      prometheus: { port: 0, host: '127.0.0.1' },
+      runtimeMetrics: false,
+      setGlobalMeterProvider: false,
+    });
     await t.ready();
   });
   afterEach(async () => {
@@ -55,7 +69,12 @@ describe('core: a family that cannot be written is left out, the rest of the scr
     // TYPE and bucket lines are written.
     const series = [...t.store.histogram(HISTOGRAM).series][0]!;
     const sum = series.sum;
-    Object.defineProperty(series, 'sum', { configurable: true, get: () => { throw new TypeError('corrupt series'); } });
+    Object.defineProperty(series, 'sum', {
+      configurable: true,
+      get: () => {
+        throw new TypeError('corrupt series');
+      },
+    });
 
     const om1 = await scrape(t, PROMETHEUS_ACCEPT);
     const om2 = await scrape(t, PROMETHEUS_ACCEPT);
@@ -93,12 +112,21 @@ describe('core: a diag logger that throws does not turn a skipped family into a 
       throw new Error('logger down');
     };
     diag.setLogger({ error: throwing, warn: throwing, info() {}, debug() {}, verbose() {} }, DiagLogLevel.WARN);
-    const t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, setGlobalMeterProvider: false });
+    const t = startTelemetry({
+      prometheus: { port: 0, host: '127.0.0.1' },
+      runtimeMetrics: false,
+      setGlobalMeterProvider: false,
+    });
     try {
       await t.ready();
       t.metrics.recordRun({ name: 'build', isCi: true, status: 0, durationMs: 120 });
       const series = [...t.store.histogram(HISTOGRAM).series][0]!;
-      Object.defineProperty(series, 'count', { configurable: true, get: () => { throw new TypeError('corrupt series'); } });
+      Object.defineProperty(series, 'count', {
+        configurable: true,
+        get: () => {
+          throw new TypeError('corrupt series');
+        },
+      });
       const body = await scrape(t, PROMETHEUS_ACCEPT);
       expect(linesOf(body, HISTOGRAM)).to.deep.equal([]);
       expect(body).to.contain('\ntuist_runs_total{name="build",is_ci="true",status="0"} 1\n');
@@ -116,30 +144,34 @@ describe('core: a third-party metric the stock serializer throws on is left out,
     const t = startTelemetry({ runtimeMetrics: false, setGlobalMeterProvider: false, exporters: [] });
     // A bridge (another metrics library fed in through a MetricProducer) that hands over a malformed point.
     const bridge: MetricProducer = {
-      collect: async () => ({
-        resourceMetrics: {
-          resource: t.resource,
-          scopeMetrics: [
-            {
-              scope: { name: 'bridge' },
-              metrics: [
-                {
-                  descriptor: { name: 'bridge.latency', description: '', unit: '', valueType: 1 },
-                  dataPointType: DataPointType.HISTOGRAM,
-                  aggregationTemporality: AggregationTemporality.CUMULATIVE,
-                  dataPoints: [{ attributes: {}, startTime: [0, 0], endTime: [1, 0], value: { count: 1, sum: 2 } }],
-                },
-              ],
-            },
-          ],
-        },
-        errors: [],
-      }) as unknown as Awaited<ReturnType<MetricProducer['collect']>>,
+      collect: async () =>
+        ({
+          resourceMetrics: {
+            resource: t.resource,
+            scopeMetrics: [
+              {
+                scope: { name: 'bridge' },
+                metrics: [
+                  {
+                    descriptor: { name: 'bridge.latency', description: '', unit: '', valueType: 1 },
+                    dataPointType: DataPointType.HISTOGRAM,
+                    aggregationTemporality: AggregationTemporality.CUMULATIVE,
+                    dataPoints: [{ attributes: {}, startTime: [0, 0], endTime: [1, 0], value: { count: 1, sum: 2 } }],
+                  },
+                ],
+              },
+            ],
+          },
+          errors: [],
+        }) as unknown as Awaited<ReturnType<MetricProducer['collect']>>,
     };
     const reader = new PullMetricReader({ metricProducers: [bridge] });
     const provider = new MeterProvider({ readers: [reader] });
     provider.getMeter('lib').createCounter('lib.requests').add(3);
-    provider.getMeter('lib').createHistogram('lib.latency', { advice: { explicitBucketBoundaries: [1, 10] } }).record(5);
+    provider
+      .getMeter('lib')
+      .createHistogram('lib.latency', { advice: { explicitBucketBoundaries: [1, 10] } })
+      .record(5);
     const renderer = new PrometheusRenderer({
       config: resolveConfig({}).prometheus,
       store: t.store,
@@ -177,7 +209,13 @@ describe('core: ThirdPartyWriter isolates target_info too', () => {
     mp.getMeter('lib').createCounter('lib.requests').add(3);
     const { resourceMetrics } = await reader.collect();
     const failed: string[] = [];
-    const writer = new ThirdPartyWriter({ reserved: new Set(), withScopeLabels: false, withTargetInfo: true, skipped: () => {}, failed: (name) => failed.push(name) });
+    const writer = new ThirdPartyWriter({
+      reserved: new Set(),
+      withScopeLabels: false,
+      withTargetInfo: true,
+      skipped: () => {},
+      failed: (name) => failed.push(name),
+    });
     // A BigInt attribute (not an OpenTelemetry attribute type, but nothing stops a caller): JSON.stringify throws on it.
     const resource = { attributes: { 'service.name': 1n } } as unknown as ResourceMetrics['resource'];
     const text = writer.write({ resource, scopeMetrics: resourceMetrics.scopeMetrics });
@@ -187,4 +225,3 @@ describe('core: ThirdPartyWriter isolates target_info too', () => {
     await mp.shutdown();
   });
 });
-

@@ -7,11 +7,31 @@ import { serializeStoreBytesAsync } from '../src/prometheus/serialize.js';
 // checked sample by sample (every bucket, +Inf, _sum and _count), and across buffer growth.
 
 const defs: MetricDefinition[] = [
-  { name: 'test_duration_seconds', type: 'histogram', family: 'test', description: 'latency', labels: ['route'], buckets: [0.1, 1, 10] },
+  {
+    name: 'test_duration_seconds',
+    type: 'histogram',
+    family: 'test',
+    description: 'latency',
+    labels: ['route'],
+    buckets: [0.1, 1, 10],
+  },
   { name: 'test_bare_seconds', type: 'histogram', family: 'test', description: 'no labels', labels: [], buckets: [5] },
-  { name: 'test_requests_total', type: 'counter', family: 'test', description: 'requests', labels: ['method', 'status'] },
+  {
+    name: 'test_requests_total',
+    type: 'counter',
+    family: 'test',
+    description: 'requests',
+    labels: ['method', 'status'],
+  },
   { name: 'test_level', type: 'gauge', family: 'test', description: 'level', labels: [] },
-  { name: 'test_optional', type: 'gauge', family: 'test', description: 'optional label', labels: ['a'], optionalLabels: ['repo'] },
+  {
+    name: 'test_optional',
+    type: 'gauge',
+    family: 'test',
+    description: 'optional label',
+    labels: ['a'],
+    optionalLabels: ['repo'],
+  },
 ];
 
 function store(): MetricStore {
@@ -26,18 +46,27 @@ function store(): MetricStore {
 }
 
 async function lines(s: MetricStore, scopeLabels?: string, tail = ''): Promise<string[]> {
-  const body = (await serializeStoreBytesAsync(s, scopeLabels === undefined ? {} : { scopeLabels }, tail)).toString('utf8');
+  const body = (await serializeStoreBytesAsync(s, scopeLabels === undefined ? {} : { scopeLabels }, tail)).toString(
+    'utf8',
+  );
   expect(body.endsWith('\n'), 'body ends with a line feed').to.equal(true);
   return body.slice(0, -1).split('\n');
 }
 
 /** The sample lines of `name` (its own samples, `_bucket`, `_sum`, `_count`), in order. */
 function samples(all: string[], name: string): string[] {
-  return all.filter((l) => !l.startsWith('#') && (l.startsWith(name + '{') || l.startsWith(name + ' ') || l.startsWith(name + '_')));
+  return all.filter(
+    (l) => !l.startsWith('#') && (l.startsWith(name + '{') || l.startsWith(name + ' ') || l.startsWith(name + '_')),
+  );
 }
 
 describe('prometheus serialize: catalog metrics sample by sample', () => {
-  before(() => diag.setLogger({ error() {}, warn() {}, info() {}, debug() {}, verbose() {} }, { logLevel: DiagLogLevel.NONE, suppressOverrideMessage: true }));
+  before(() =>
+    diag.setLogger(
+      { error() {}, warn() {}, info() {}, debug() {}, verbose() {} },
+      { logLevel: DiagLogLevel.NONE, suppressOverrideMessage: true },
+    ),
+  );
   after(() => diag.disable());
 
   it('histogram: cumulative buckets, +Inf = count, _sum and _count, with and without labels', async () => {
@@ -82,7 +111,9 @@ describe('prometheus serialize: catalog metrics sample by sample', () => {
       'test_bare_seconds_sum{otel_scope_name="x"} 1',
       'test_bare_seconds_count{otel_scope_name="x"} 1',
     ]);
-    expect(samples(all, 'test_requests_total')).to.deep.equal(['test_requests_total{method="GET",status="200",otel_scope_name="x"} 2']);
+    expect(samples(all, 'test_requests_total')).to.deep.equal([
+      'test_requests_total{method="GET",status="200",otel_scope_name="x"} 2',
+    ]);
     expect(samples(all, 'test_level')).to.deep.equal(['test_level{otel_scope_name="x"} 0']);
   });
 
@@ -114,11 +145,17 @@ describe('prometheus serialize: catalog metrics sample by sample', () => {
     g.set(7.5);
     const all = await lines(s);
     expect(samples(all, 'test_level')).to.deep.equal(['test_level 7.5']);
-    expect(samples(all, 'test_requests_total')).to.deep.equal(cases.map(([, text]) => `test_requests_total{method="${text}",status="x"} ${text}`));
+    expect(samples(all, 'test_requests_total')).to.deep.equal(
+      cases.map(([, text]) => `test_requests_total{method="${text}",status="x"} ${text}`),
+    );
     s.gauge('test_optional').set(1, { a: 'x' });
     s.gauge('test_optional').set(2, { a: 'y', repo: 'r' });
     s.gauge('test_optional').set(3, { a: '', repo: 'r' });
-    expect(samples(await lines(s), 'test_optional')).to.deep.equal(['test_optional{a="x"} 1', 'test_optional{a="y",repo="r"} 2', 'test_optional{repo="r"} 3']);
+    expect(samples(await lines(s), 'test_optional')).to.deep.equal([
+      'test_optional{a="x"} 1',
+      'test_optional{a="y",repo="r"} 2',
+      'test_optional{repo="r"} 3',
+    ]);
   });
 
   it('a body far past the first buffer, and the same store scraped again, writes every line whole', async () => {
@@ -150,7 +187,11 @@ describe('prometheus serialize: catalog metrics sample by sample', () => {
           `test_duration_seconds_count{route="${method}"} 1`,
         ]);
       }
-      expect(all.slice(-3)).to.deep.equal(['# HELP third_party x', '# TYPE third_party gauge', 'third_party ' + 'é'.repeat(5000) + ' 1']);
+      expect(all.slice(-3)).to.deep.equal([
+        '# HELP third_party x',
+        '# TYPE third_party gauge',
+        'third_party ' + 'é'.repeat(5000) + ' 1',
+      ]);
     }
   });
 });

@@ -16,7 +16,12 @@ const capture: DiagLogger = {
 };
 
 function start(options: TelemetryOptions = {}): Telemetry {
-  return startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, setGlobalMeterProvider: false, ...options });
+  return startTelemetry({
+    prometheus: { port: 0, host: '127.0.0.1' },
+    runtimeMetrics: false,
+    setGlobalMeterProvider: false,
+    ...options,
+  });
 }
 
 const JOB = 'tuist_job_processing_duration_milliseconds';
@@ -34,7 +39,8 @@ describe('core: a bound on series per catalog metric (issue 20 item 5)', () => {
       const QUEUES = 1000;
       const WORKERS = 300;
       for (let q = 0; q < QUEUES; q++) {
-        for (let w = 0; w < WORKERS; w++) t.metrics.recordJob({ queue: `queue-${q}`, worker: `worker-${w}`, state: 'completed', durationMs: 3 });
+        for (let w = 0; w < WORKERS; w++)
+          t.metrics.recordJob({ queue: `queue-${q}`, worker: `worker-${w}`, state: 'completed', durationMs: 3 });
       }
       const family = t.store.families.find((f) => f.name === JOB)!;
       expect(family.series.size).to.equal(2001);
@@ -51,22 +57,34 @@ describe('core: a bound on series per catalog metric (issue 20 item 5)', () => {
       const again = parseExposition(await t.renderPrometheus());
       expect(value(again, `${JOB}_count`, { queue: 'queue-0', worker: 'worker-0', state: 'completed' })).to.equal(2);
       expect(value(again, `${JOB}_count`, overflow)).to.equal(QUEUES * WORKERS - 2000);
-      expect(value(again, 'tuist_telemetry_label_overflow_total', { metric: JOB, label: '__series__' })).to.equal(QUEUES * WORKERS - 2000);
+      expect(value(again, 'tuist_telemetry_label_overflow_total', { metric: JOB, label: '__series__' })).to.equal(
+        QUEUES * WORKERS - 2000,
+      );
       // No label reached its own bound (1,000 values), so no per-label overflow is counted.
-      expect(samples(again, 'tuist_telemetry_label_overflow_total').filter((s) => s.labels.metric === JOB)).to.have.length(1);
-      expect(warnings.filter((w) => w.includes(`${JOB}: reached 2000 series (TUIST_TELEMETRY_MAX_SERIES_PER_METRIC)`))).to.have.length(1);
+      expect(
+        samples(again, 'tuist_telemetry_label_overflow_total').filter((s) => s.labels.metric === JOB),
+      ).to.have.length(1);
+      expect(
+        warnings.filter((w) => w.includes(`${JOB}: reached 2000 series (TUIST_TELEMETRY_MAX_SERIES_PER_METRIC)`)),
+      ).to.have.length(1);
     } finally {
       await t.shutdown();
     }
   });
 
   it('TUIST_TELEMETRY_MAX_SERIES_PER_METRIC and options.maxSeriesPerMetric set it; a label overflow and the series bound count apart', async () => {
-    for (const options of [{ env: { TUIST_TELEMETRY_MAX_SERIES_PER_METRIC: '10', TUIST_TELEMETRY_MAX_LABEL_VALUES: '2' } }, { maxSeriesPerMetric: 10, maxLabelValues: 2 }]) {
+    for (const options of [
+      { env: { TUIST_TELEMETRY_MAX_SERIES_PER_METRIC: '10', TUIST_TELEMETRY_MAX_LABEL_VALUES: '2' } },
+      { maxSeriesPerMetric: 10, maxLabelValues: 2 },
+    ]) {
       const t = start(options);
       try {
         const runs = t.store.counter('tuist_runs_total');
         // name x is_ci x status: 6 names (2 kept, the rest __overflow__) x 2 x 2 = 24 runs.
-        for (let i = 0; i < 6; i++) for (const isCi of [false, true]) for (const status of [0, 1] as const) t.metrics.recordRun({ name: `run-${i}`, isCi, status, durationMs: 1 });
+        for (let i = 0; i < 6; i++)
+          for (const isCi of [false, true])
+            for (const status of [0, 1] as const)
+              t.metrics.recordRun({ name: `run-${i}`, isCi, status, durationMs: 1 });
         expect(runs.series.size).to.equal(11);
         const exp = parseExposition(await t.renderPrometheus());
         const got = samples(exp, 'tuist_runs_total');
@@ -76,10 +94,16 @@ describe('core: a bound on series per catalog metric (issue 20 item 5)', () => {
         // false); their is_ci="true" runs are new label sets past the bound: the all-__overflow__ series.
         expect(value(exp, 'tuist_runs_total', { name: OVERFLOW_VALUE, is_ci: 'false', status: '0' })).to.equal(4);
         expect(value(exp, 'tuist_runs_total', { name: OVERFLOW_VALUE, is_ci: 'false', status: '1' })).to.equal(4);
-        expect(value(exp, 'tuist_runs_total', { name: OVERFLOW_VALUE, is_ci: OVERFLOW_VALUE, status: OVERFLOW_VALUE })).to.equal(8);
-        expect(value(exp, 'tuist_telemetry_label_overflow_total', { metric: 'tuist_runs_total', label: '__series__' })).to.equal(8);
+        expect(
+          value(exp, 'tuist_runs_total', { name: OVERFLOW_VALUE, is_ci: OVERFLOW_VALUE, status: OVERFLOW_VALUE }),
+        ).to.equal(8);
+        expect(
+          value(exp, 'tuist_telemetry_label_overflow_total', { metric: 'tuist_runs_total', label: '__series__' }),
+        ).to.equal(8);
         // The label bound counts the recordings kept in a series of their (bounded) label set: not those 8 again.
-        expect(value(exp, 'tuist_telemetry_label_overflow_total', { metric: 'tuist_runs_total', label: 'name' })).to.equal(8);
+        expect(
+          value(exp, 'tuist_telemetry_label_overflow_total', { metric: 'tuist_runs_total', label: 'name' }),
+        ).to.equal(8);
       } finally {
         await t.shutdown();
       }
@@ -113,14 +137,18 @@ describe('core: a bound on series per catalog metric (issue 20 item 5)', () => {
       rec('PUT', 'a');
       const after = parseExposition(await t.renderPrometheus());
       expect(value(after, 'tuist_http_queue_count', { request_method: 'PUT', request_host: 'a' })).to.equal(1);
-      expect(value(after, 'tuist_http_queue_count', { request_method: OVERFLOW_VALUE, request_host: OVERFLOW_VALUE })).to.equal(3);
+      expect(
+        value(after, 'tuist_http_queue_count', { request_method: OVERFLOW_VALUE, request_host: OVERFLOW_VALUE }),
+      ).to.equal(3);
     } finally {
       await t.shutdown();
     }
   });
 
   it('start-up refuses a bound that is not a positive integer, naming the variable', () => {
-    expect(() => start({ env: { TUIST_TELEMETRY_MAX_SERIES_PER_METRIC: '0' } })).to.throw(/TUIST_TELEMETRY_MAX_SERIES_PER_METRIC/);
+    expect(() => start({ env: { TUIST_TELEMETRY_MAX_SERIES_PER_METRIC: '0' } })).to.throw(
+      /TUIST_TELEMETRY_MAX_SERIES_PER_METRIC/,
+    );
     expect(() => start({ maxSeriesPerMetric: 1.5 })).to.throw(/options\.maxSeriesPerMetric/);
   });
 });

@@ -3,7 +3,13 @@ import { DiagLogLevel, diag } from '@opentelemetry/api';
 import { MetricStore, WarnOnce, logger, type MetricDefinition } from '@tuist-telemetry/core';
 
 const defs: MetricDefinition[] = [
-  { name: 'test_pool_connections', type: 'gauge', family: 'test', description: 'two labels', labels: ['pool', 'state'] },
+  {
+    name: 'test_pool_connections',
+    type: 'gauge',
+    family: 'test',
+    description: 'two labels',
+    labels: ['pool', 'state'],
+  },
   { name: 'test_three', type: 'gauge', family: 'test', description: 'three labels', labels: ['a', 'b', 'c'] },
 ];
 
@@ -26,7 +32,12 @@ function contents(s: MetricStore, name: string): string[] {
 }
 
 describe('core store: MetricFamily.remove with two or more labels (issue 17 item 5)', () => {
-  before(() => diag.setLogger({ error() {}, warn() {}, info() {}, debug() {}, verbose() {} }, { logLevel: DiagLogLevel.NONE, suppressOverrideMessage: true }));
+  before(() =>
+    diag.setLogger(
+      { error() {}, warn() {}, info() {}, debug() {}, verbose() {} },
+      { logLevel: DiagLogLevel.NONE, suppressOverrideMessage: true },
+    ),
+  );
   after(() => diag.disable());
 
   it('removes one series and keeps its siblings reachable: a later set updates them in place', () => {

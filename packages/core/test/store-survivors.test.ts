@@ -12,10 +12,32 @@ const defs: MetricDefinition[] = [
   { name: 'test_jobs_total', type: 'counter', family: 'test', description: 'jobs', labels: ['queue', 'state'] },
   { name: 'test_level', type: 'gauge', family: 'test', description: 'level', labels: [] },
   { name: 'test_pool', type: 'gauge', family: 'test', description: 'pool', labels: [], optionalLabels: ['repo'] },
-  { name: 'test_started_total', type: 'counter', family: 'test', description: 'initial', labels: ['kind'], initialSeries: [{ kind: 'a' }, { kind: 'b' }] },
-  { name: 'test_size_bytes', type: 'histogram', family: 'test', description: 'size', labels: ['op'], buckets: [1, 10, 100] },
+  {
+    name: 'test_started_total',
+    type: 'counter',
+    family: 'test',
+    description: 'initial',
+    labels: ['kind'],
+    initialSeries: [{ kind: 'a' }, { kind: 'b' }],
+  },
+  {
+    name: 'test_size_bytes',
+    type: 'histogram',
+    family: 'test',
+    description: 'size',
+    labels: ['op'],
+    buckets: [1, 10, 100],
+  },
   { name: 'test_nobuckets', type: 'histogram', family: 'test', description: 'no buckets', labels: [] },
-  { name: 'test_opt_seconds', type: 'histogram', family: 'test', description: 'optional only', labels: [], optionalLabels: ['repo'], buckets: [1] },
+  {
+    name: 'test_opt_seconds',
+    type: 'histogram',
+    family: 'test',
+    description: 'optional only',
+    labels: [],
+    optionalLabels: ['repo'],
+    buckets: [1],
+  },
 ];
 
 interface Warned {
@@ -31,15 +53,28 @@ function store(maxLabelValues = 1000): { s: MetricStore; warned: Warned[] } {
     warned.push({ key, message });
     return (orig as (...a: unknown[]) => void)(key, message, ...rest);
   };
-  const s = new MetricStore(defs, { naming: 'docs', highCardinality: new Set(), enabledHighCardinality: new Set(), maxLabelValues, warn });
+  const s = new MetricStore(defs, {
+    naming: 'docs',
+    highCardinality: new Set(),
+    enabledHighCardinality: new Set(),
+    maxLabelValues,
+    warn,
+  });
   return { s, warned };
 }
 
 const values = (s: MetricStore, name: string) =>
-  [...(s.counter(name) as unknown as { series: Set<{ labelValues: string[]; value: number }> }).series].map((x) => `${x.labelValues.join(',')}=${x.value}`).sort();
+  [...(s.counter(name) as unknown as { series: Set<{ labelValues: string[]; value: number }> }).series]
+    .map((x) => `${x.labelValues.join(',')}=${x.value}`)
+    .sort();
 
 describe('core store: series, normalisation, bound, remove/clear', () => {
-  before(() => diag.setLogger({ error() {}, warn() {}, info() {}, debug() {}, verbose() {} }, { logLevel: DiagLogLevel.NONE, suppressOverrideMessage: true }));
+  before(() =>
+    diag.setLogger(
+      { error() {}, warn() {}, info() {}, debug() {}, verbose() {} },
+      { logLevel: DiagLogLevel.NONE, suppressOverrideMessage: true },
+    ),
+  );
   after(() => diag.disable());
 
   it('one series per label set; numbers and booleans are the same series as their string spelling', () => {
@@ -67,14 +102,19 @@ describe('core store: series, normalisation, bound, remove/clear', () => {
     c.remove({ queue: 'q' });
     expect(values(s, 'test_jobs_total')).to.deep.equal([]);
     expect(warned.map((w) => w.key)).to.include('label-missing:test_jobs_total:state');
-    expect(warned.find((w) => w.key === 'label-missing:test_jobs_total:state')!.message).to.contain('"state" is missing');
+    expect(warned.find((w) => w.key === 'label-missing:test_jobs_total:state')!.message).to.contain(
+      '"state" is missing',
+    );
   });
 
   it('an object label value is recorded as "invalid" with a warning naming the label', () => {
     const { s, warned } = store();
     s.counter('test_jobs_total').add(1, { queue: {} as never, state: Symbol('x') as never });
     expect(values(s, 'test_jobs_total')).to.deep.equal(['invalid,invalid=1']);
-    expect(warned.map((w) => w.key)).to.include.members(['label-invalid:test_jobs_total:queue', 'label-invalid:test_jobs_total:state']);
+    expect(warned.map((w) => w.key)).to.include.members([
+      'label-invalid:test_jobs_total:queue',
+      'label-invalid:test_jobs_total:state',
+    ]);
   });
 
   it('a value over the length limit is truncated into one series, with a warning', () => {
@@ -138,7 +178,10 @@ describe('core store: series, normalisation, bound, remove/clear', () => {
     expect([...s.histogram('test_opt_seconds').series]).to.have.length(0);
     s.gauge('test_pool').set(3, { repo: 'r' });
     s.gauge('test_pool').set(5, {});
-    expect([...s.gauge('test_pool').series].map((x) => `${x.labelValues.join(',')}=${x.value}`).sort()).to.deep.equal(['=5', 'r=3']);
+    expect([...s.gauge('test_pool').series].map((x) => `${x.labelValues.join(',')}=${x.value}`).sort()).to.deep.equal([
+      '=5',
+      'r=3',
+    ]);
   });
 
   it('bad values are dropped with a warning; counters and histograms refuse negatives, gauges take them', () => {
@@ -154,7 +197,11 @@ describe('core store: series, normalisation, bound, remove/clear', () => {
     const h = s.histogram('test_size_bytes');
     for (const v of [-1, NaN, Infinity]) h.record(v, { op: 'x' });
     expect([...h.series]).to.have.length(0);
-    expect(warned.map((w) => w.key)).to.include.members(['bad-value:test_jobs_total', 'bad-value:test_level', 'bad-value:test_size_bytes']);
+    expect(warned.map((w) => w.key)).to.include.members([
+      'bad-value:test_jobs_total',
+      'bad-value:test_level',
+      'bad-value:test_size_bytes',
+    ]);
   });
 
   it('histogram buckets: upper bounds inclusive, past the last bound only in +Inf; no buckets means one +Inf count', () => {

@@ -34,7 +34,8 @@ async function pushing(preference: Preference | undefined, runtimeMetrics = fals
   };
 }
 
-const run = (t: Telemetry, durationMs: number) => t.metrics.recordRun({ name: 'build', isCi: true, status: 0, durationMs });
+const run = (t: Telemetry, durationMs: number) =>
+  t.metrics.recordRun({ name: 'build', isCi: true, status: 0, durationMs });
 const runs = (m: Map<string, JsonMetric>) => m.get('tuist_runs_total')?.sum;
 const durations = (m: Map<string, JsonMetric>) => m.get('tuist_runs_duration_milliseconds')?.histogram;
 
@@ -70,10 +71,17 @@ describe('core: OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE for the catalo
       run(p.t, 300);
       const second = await p.push();
       expect(runs(second)!.dataPoints[0]!.asDouble).to.equal(1);
-      const h = durations(second)!.dataPoints[0]! as { count: string | number; sum?: number; bucketCounts?: (string | number)[] };
+      const h = durations(second)!.dataPoints[0]! as {
+        count: string | number;
+        sum?: number;
+        bucketCounts?: (string | number)[];
+      };
       expect(Number(h.count)).to.equal(1);
       expect(h.sum).to.equal(300);
-      expect((h.bucketCounts ?? []).map(Number).reduce((a, b) => a + b, 0), 'bucket counts are deltas too').to.equal(1);
+      expect(
+        (h.bucketCounts ?? []).map(Number).reduce((a, b) => a + b, 0),
+        'bucket counts are deltas too',
+      ).to.equal(1);
       const third = await p.push();
       expect(runs(third), 'no runs since the last export').to.equal(undefined);
       // A gauge has no temporality: still exported as it stands.
@@ -128,7 +136,8 @@ describe('core: OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE for the catalo
           const b = times(second, name);
           expect(a.start < a.end, `${preference} ${name}: the first point starts at the series start`).to.equal(true);
           expect(b.end > a.end, `${preference} ${name}`).to.equal(true);
-          if (preference === 'delta') expect(b.start, `${preference} ${name}: starts at the previous end`).to.equal(a.end);
+          if (preference === 'delta')
+            expect(b.start, `${preference} ${name}: starts at the previous end`).to.equal(a.end);
           else expect(b.start, `${preference} ${name}: the series start`).to.equal(a.start);
         }
       } finally {
@@ -156,7 +165,11 @@ describe('core: OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE for the catalo
       runtimeMetrics: false,
       exportIntervalMs: 600_000,
       temporalityPreference: 'delta',
-      env: { OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_ENDPOINT: rx.url },
+      env: {
+        OTEL_METRICS_EXPORTER: 'otlp',
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        OTEL_EXPORTER_OTLP_ENDPOINT: rx.url,
+      },
     });
     try {
       t.meterProvider.getMeter('app').createCounter('app.orders').add(2);

@@ -21,14 +21,20 @@ const capture: DiagLogger = {
 };
 
 function start(options: TelemetryOptions = {}): Telemetry {
-  return startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, setGlobalMeterProvider: false, ...options });
+  return startTelemetry({
+    prometheus: { port: 0, host: '127.0.0.1' },
+    runtimeMetrics: false,
+    setGlobalMeterProvider: false,
+    ...options,
+  });
 }
 
 async function exposition(t: Telemetry): Promise<Exposition> {
   return parseExposition(await t.renderPrometheus());
 }
 
-const total = (exp: Exposition, name: string, labels: Record<string, string> = {}) => samples(exp, name, labels).reduce((a, s) => a + s.value, 0);
+const total = (exp: Exposition, name: string, labels: Record<string, string> = {}) =>
+  samples(exp, name, labels).reduce((a, s) => a + s.value, 0);
 
 describe('core: the third-party label bound is per instrument (issue 20 item 7)', () => {
   beforeEach(() => {
@@ -43,7 +49,10 @@ describe('core: the third-party label bound is per instrument (issue 20 item 7)'
       const meter = t.meterProvider.getMeter('app');
       const noisy = meter.createCounter('noisy.requests');
       for (let i = 0; i < 1500; i++) noisy.add(1, { 'http.route': `/noisy/${i}` });
-      const duration = meter.createHistogram('http.server.request.duration', { unit: 's', advice: { explicitBucketBoundaries: [0.1, 1] } });
+      const duration = meter.createHistogram('http.server.request.duration', {
+        unit: 's',
+        advice: { explicitBucketBoundaries: [0.1, 1] },
+      });
       const other = t.meterProvider.getMeter('other').createCounter('app.requests');
       for (const route of ['/a', '/b', '/a']) {
         duration.record(0.05, { 'http.route': route, 'http.request.method': 'GET' });
@@ -53,17 +62,31 @@ describe('core: the third-party label bound is per instrument (issue 20 item 7)'
       expect(samples(exp, 'noisy_requests_total')).to.have.length(1001);
       expect(total(exp, 'noisy_requests_total')).to.equal(1500);
       expect(value(exp, 'noisy_requests_total', { http_route: OVERFLOW_VALUE })).to.equal(500);
-      expect(samples(exp, 'app_requests_total').map((s) => [s.labels.http_route, s.value]).sort()).to.deep.equal([
+      expect(
+        samples(exp, 'app_requests_total')
+          .map((s) => [s.labels.http_route, s.value])
+          .sort(),
+      ).to.deep.equal([
         ['/a', 2],
         ['/b', 1],
       ]);
-      expect(samples(exp, 'http_server_request_duration_count').map((s) => [s.labels.http_route, s.value]).sort()).to.deep.equal([
+      expect(
+        samples(exp, 'http_server_request_duration_count')
+          .map((s) => [s.labels.http_route, s.value])
+          .sort(),
+      ).to.deep.equal([
         ['/a', 2],
         ['/b', 1],
       ]);
       expect(value(exp, OVERFLOW, { metric: 'noisy.requests', label: 'http.route' })).to.equal(500);
       expect(samples(exp, OVERFLOW).filter((s) => s.labels.metric !== 'noisy.requests')).to.deep.equal([]);
-      expect(warnings.filter((w) => w.includes('instrument "noisy.requests" on the MeterProvider: attribute "http.route" reached 1000 distinct values'))).to.have.length(1);
+      expect(
+        warnings.filter((w) =>
+          w.includes(
+            'instrument "noisy.requests" on the MeterProvider: attribute "http.route" reached 1000 distinct values',
+          ),
+        ),
+      ).to.have.length(1);
     } finally {
       await t.shutdown();
     }
@@ -80,7 +103,11 @@ describe('core: the third-party label bound is per instrument (issue 20 item 7)'
       // Another instrument has keys of its own.
       meter.createCounter('narrow.requests').add(1, { c: 'z', d: 'w' });
       const exp = await exposition(t);
-      expect(samples(exp, 'wide_requests_total').map((s) => [JSON.stringify(s.labels), s.value]).sort()).to.deep.equal([
+      expect(
+        samples(exp, 'wide_requests_total')
+          .map((s) => [JSON.stringify(s.labels), s.value])
+          .sort(),
+      ).to.deep.equal([
         ['{"a":"x","b":"y"}', 1],
         ['{"a":"x"}', 1],
         ['{"b":"y"}', 1],
@@ -88,7 +115,11 @@ describe('core: the third-party label bound is per instrument (issue 20 item 7)'
       expect(samples(exp, 'narrow_requests_total').map((s) => s.labels)).to.deep.equal([{ c: 'z', d: 'w' }]);
       expect(value(exp, OVERFLOW, { metric: 'wide.requests', label: 'c' })).to.equal(2);
       expect(value(exp, OVERFLOW, { metric: 'wide.requests', label: 'd' })).to.equal(1);
-      expect(warnings.filter((w) => w.includes('instrument "wide.requests" on the MeterProvider reached 2 distinct attribute keys'))).to.have.length(1);
+      expect(
+        warnings.filter((w) =>
+          w.includes('instrument "wide.requests" on the MeterProvider reached 2 distinct attribute keys'),
+        ),
+      ).to.have.length(1);
     } finally {
       await t.shutdown();
     }
@@ -102,7 +133,7 @@ describe('core: a bound on series per third-party instrument (issue 20 item 5)',
   });
   afterEach(() => diag.disable());
 
-  it('1,000 queues x 300 workers keep 2,000 series plus OpenTelemetry\'s overflow series, with no count lost', async () => {
+  it("1,000 queues x 300 workers keep 2,000 series plus OpenTelemetry's overflow series, with no count lost", async () => {
     const t = start();
     try {
       const jobs = t.meterProvider.getMeter('app').createCounter('app.jobs');
@@ -114,7 +145,13 @@ describe('core: a bound on series per third-party instrument (issue 20 item 5)',
       expect(value(exp, 'app_jobs_total', { otel_metric_overflow: 'true' })).to.equal(298_000);
       expect(value(exp, 'app_jobs_total', { queue: 'q0', worker: 'w299' })).to.equal(1);
       expect(value(exp, OVERFLOW, { metric: 'app.jobs', label: '__series__' })).to.equal(298_000);
-      expect(warnings.filter((w) => w.includes('instrument "app.jobs" on the MeterProvider reached 2000 series (TUIST_TELEMETRY_MAX_SERIES_PER_METRIC)'))).to.have.length(1);
+      expect(
+        warnings.filter((w) =>
+          w.includes(
+            'instrument "app.jobs" on the MeterProvider reached 2000 series (TUIST_TELEMETRY_MAX_SERIES_PER_METRIC)',
+          ),
+        ),
+      ).to.have.length(1);
     } finally {
       await t.shutdown();
     }
@@ -133,7 +170,11 @@ describe('core: a bound on series per third-party instrument (issue 20 item 5)',
       c.add(5, { a: '3', b: '3' });
       c.add(1, { b: '2', a: '2' });
       const exp = await exposition(t);
-      expect(samples(exp, 'app_ordered_total').map((s) => [JSON.stringify(Object.entries(s.labels).sort()), s.value]).sort()).to.deep.equal([
+      expect(
+        samples(exp, 'app_ordered_total')
+          .map((s) => [JSON.stringify(Object.entries(s.labels).sort()), s.value])
+          .sort(),
+      ).to.deep.equal([
         ['[["a","1"],["b","1"]]', 6],
         ['[["a","2"],["b","2"]]', 7],
         ['[["otel_metric_overflow","true"]]', 5],
@@ -193,7 +234,8 @@ describe('core: the overflow self-metric stays bounded (issue 20 item 6, issue 2
   it('is not itself bounded: every catalog metric and label that overflowed is reported by name, however small the bounds', async () => {
     const t = start({ maxLabelValues: 1, maxSeriesPerMetric: 2 });
     try {
-      for (const name of ['a', 'b']) for (const isCi of [false, true]) t.metrics.recordRun({ name, isCi, status: 0, durationMs: 1 });
+      for (const name of ['a', 'b'])
+        for (const isCi of [false, true]) t.metrics.recordRun({ name, isCi, status: 0, durationMs: 1 });
       const queue = t.store.counter('tuist_http_queue_count');
       for (const host of ['h1', 'h2', 'h3']) queue.add(1, { request_method: 'GET', request_host: host });
       // A third-party flood of keys does not push catalog names out either.
@@ -213,7 +255,9 @@ describe('core: the overflow self-metric stays bounded (issue 20 item 6, issue 2
         'tuist_runs_total/__series__=2',
         'tuist_runs_total/is_ci=1',
       ]);
-      expect(samples(exp, OVERFLOW).some((s) => s.labels.metric === OVERFLOW_VALUE || s.labels.label === OVERFLOW_VALUE)).to.equal(false);
+      expect(
+        samples(exp, OVERFLOW).some((s) => s.labels.metric === OVERFLOW_VALUE || s.labels.label === OVERFLOW_VALUE),
+      ).to.equal(false);
     } finally {
       await t.shutdown();
     }
@@ -250,14 +294,20 @@ describe('core: third-party label values are truncated like catalog values (issu
     }
   });
 
-  it('values served without core\'s MeterProvider (a host SDK) are truncated when written, never splitting a surrogate pair', () => {
+  it("values served without core's MeterProvider (a host SDK) are truncated when written, never splitting a surrogate pair", () => {
     const long = 'y'.repeat(1023) + '\u{1F600}' + 'z';
     const rm = {
       resource: resourceFromAttributes({}),
       scopeMetrics: [
         {
           scope: { name: 'host' },
-          metrics: [{ descriptor: { name: 'm' }, dataPointType: DataPointType.GAUGE, dataPoints: [{ attributes: { key: long, n: 'x'.repeat(2000) }, value: 1 }] } as unknown as MetricData],
+          metrics: [
+            {
+              descriptor: { name: 'm' },
+              dataPointType: DataPointType.GAUGE,
+              dataPoints: [{ attributes: { key: long, n: 'x'.repeat(2000) }, value: 1 }],
+            } as unknown as MetricData,
+          ],
         },
       ],
     } as ResourceMetrics;

@@ -70,11 +70,16 @@ describe('core: third-party attributes are made valid Prometheus labels (issue 1
       it('renames instead of merging: a.b next to a_b, le on a histogram; keeps the counts apart', async () => {
         const exp = await scrape(t.url!);
         const c = samples(exp, 'weird_requests_total');
-        const find = (labels: Record<string, string>) => c.filter((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+        const find = (labels: Record<string, string>) =>
+          c.filter((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v));
         // {'': …, 'a.b': 'dotted', a_b: 'plain'}: the empty key is dropped, a_b keeps its name, a.b is renamed.
         expect(find({ a_b: 'plain', a_b_2: 'dotted' }).map((s) => s.value)).to.deep.equal([1]);
         expect(find({ a_b_2: 'only-dotted' }).map((s) => s.value)).to.deep.equal([2]);
-        expect(find({ a_b: 'only-dotted' }).filter((s) => !('a_b_2' in s.labels)).map((s) => s.value)).to.deep.equal([3]);
+        expect(
+          find({ a_b: 'only-dotted' })
+            .filter((s) => !('a_b_2' in s.labels))
+            .map((s) => s.value),
+        ).to.deep.equal([3]);
         expect(c.some((s) => Object.values(s.labels).includes('empty-key'))).to.equal(false);
         const evil = find({ _name_: 'evil', _1st: 'digit', x_y: 'dash' });
         expect(evil).to.have.length(1);
@@ -84,17 +89,37 @@ describe('core: third-party attributes are made valid Prometheus labels (issue 1
         expect(find({ bad_: 'v\uFFFD' }).map((s) => s.value)).to.deep.equal([7]);
         const buckets = samples(exp, 'weird_duration_bucket');
         // `le` becomes exported_le, which the second data point already uses as a valid name of its own: exported_le_2.
-        expect(buckets.filter((s) => s.labels.exported_le_2 === 'mine').map((s) => [s.labels.le, s.value])).to.deep.equal([['1', 0], ['10', 1], ['+Inf', 1]]);
-        expect(buckets.filter((s) => s.labels.exported_le_2 === 'other').map((s) => [s.labels.exported_le, s.labels.le, s.value])).to.deep.equal([
+        expect(
+          buckets.filter((s) => s.labels.exported_le_2 === 'mine').map((s) => [s.labels.le, s.value]),
+        ).to.deep.equal([
+          ['1', 0],
+          ['10', 1],
+          ['+Inf', 1],
+        ]);
+        expect(
+          buckets
+            .filter((s) => s.labels.exported_le_2 === 'other')
+            .map((s) => [s.labels.exported_le, s.labels.le, s.value]),
+        ).to.deep.equal([
           ['taken', '1', 0],
           ['taken', '10', 0],
           ['taken', '+Inf', 1],
         ]);
         expect(samples(exp, 'weird_gauge')).to.have.length(1);
-        expect(samples(exp, 'weird_gauge')[0]!.labels).to.deep.equal(withScopeLabels ? { otel_scope_name: 'third-party' } : {});
-        expect(warnings.some((w) => w.includes('metric "weird.requests": attribute "a.b" is exported as label "a_b_2"'))).to.equal(true);
-        expect(warnings.some((w) => w.includes('metric "weird.duration": attribute "le" is exported as label "exported_le_2"'))).to.equal(true);
-        expect(warnings.some((w) => w.includes('metric "weird.requests": two data points have the same labels'))).to.equal(true);
+        expect(samples(exp, 'weird_gauge')[0]!.labels).to.deep.equal(
+          withScopeLabels ? { otel_scope_name: 'third-party' } : {},
+        );
+        expect(
+          warnings.some((w) => w.includes('metric "weird.requests": attribute "a.b" is exported as label "a_b_2"')),
+        ).to.equal(true);
+        expect(
+          warnings.some((w) =>
+            w.includes('metric "weird.duration": attribute "le" is exported as label "exported_le_2"'),
+          ),
+        ).to.equal(true);
+        expect(
+          warnings.some((w) => w.includes('metric "weird.requests": two data points have the same labels')),
+        ).to.equal(true);
       });
     });
   }
@@ -105,10 +130,20 @@ describe('core: attribute keys that sanitise to one label name, and keys with "_
   let t: Telemetry;
   before(async () => {
     diag.setLogger(
-      { error: () => {}, warn: (...a: unknown[]) => warnings.push(a.map(String).join(' ')), info: () => {}, debug: () => {}, verbose: () => {} },
+      {
+        error: () => {},
+        warn: (...a: unknown[]) => warnings.push(a.map(String).join(' ')),
+        info: () => {},
+        debug: () => {},
+        verbose: () => {},
+      },
       { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
     );
-    t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, setGlobalMeterProvider: false });
+    t = startTelemetry({
+      prometheus: { port: 0, host: '127.0.0.1' },
+      runtimeMetrics: false,
+      setGlobalMeterProvider: false,
+    });
     await t.ready();
     const c = t.meterProvider.getMeter('keys').createCounter('keys.requests');
     // Two invalid keys that both sanitise to x_y: the first in sort order ('x-y') takes x_y, the other x_y_2.

@@ -8,7 +8,11 @@ import { expectPromtoolParses } from './promtool.js';
 describe('core: third-party instruments on /metrics', () => {
   let t: Telemetry;
   beforeEach(async () => {
-    t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, setGlobalMeterProvider: false });
+    t = startTelemetry({
+      prometheus: { port: 0, host: '127.0.0.1' },
+      runtimeMetrics: false,
+      setGlobalMeterProvider: false,
+    });
     await t.ready();
   });
   afterEach(() => t.shutdown());
@@ -26,7 +30,9 @@ describe('core: third-party instruments on /metrics', () => {
   });
 
   it('histograms serve every bucket including +Inf, _sum and _count with the right values', async function () {
-    const h = t.meterProvider.getMeter('lib').createHistogram('lib.latency', { advice: { explicitBucketBoundaries: [1, 10, 100] } });
+    const h = t.meterProvider
+      .getMeter('lib')
+      .createHistogram('lib.latency', { advice: { explicitBucketBoundaries: [1, 10, 100] } });
     for (const v of [0.5, 5, 5, 50, 500, 1000]) h.record(v, { route: '/a' });
     h.record(2, { route: '/b' });
     const body = await t.renderPrometheus();

@@ -4,9 +4,13 @@ import { startTelemetry, TelemetryConfigError } from '@tuist-telemetry/core';
 import { otlpReceiver } from './helpers/otlp.js';
 
 interface JsonSpans {
-  resourceSpans: { resource: { attributes: { key: string; value: { stringValue?: string } }[] }; scopeSpans: { spans: { name: string; traceId: string; spanId: string }[] }[] }[];
+  resourceSpans: {
+    resource: { attributes: { key: string; value: { stringValue?: string } }[] };
+    scopeSpans: { spans: { name: string; traceId: string; spanId: string }[] }[];
+  }[];
 }
-const spansOf = (body: Buffer) => (JSON.parse(body.toString('utf8')) as JsonSpans).resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans));
+const spansOf = (body: Buffer) =>
+  (JSON.parse(body.toString('utf8')) as JsonSpans).resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans));
 
 describe('core: traces from the environment (OTEL_TRACES_EXPORTER)', () => {
   it('otlp: a tracer provider with W3C trace-context propagation; spans reach the receiver with the resource, flushed on shutdown', async () => {
@@ -15,7 +19,11 @@ describe('core: traces from the environment (OTEL_TRACES_EXPORTER)', () => {
       runtimeMetrics: false,
       exporters: 'none',
       serviceInstanceId: 'traced-1',
-      env: { OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_ENDPOINT: rx.url },
+      env: {
+        OTEL_TRACES_EXPORTER: 'otlp',
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        OTEL_EXPORTER_OTLP_ENDPOINT: rx.url,
+      },
     });
     let traceId = '';
     const carrier: Record<string, string> = {};
@@ -49,7 +57,11 @@ describe('core: traces from the environment (OTEL_TRACES_EXPORTER)', () => {
       const t = startTelemetry({
         runtimeMetrics: false,
         exporters: 'none',
-        env: { OTEL_TRACES_EXPORTER: ' otlp , console ', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_ENDPOINT: rx.url },
+        env: {
+          OTEL_TRACES_EXPORTER: ' otlp , console ',
+          OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+          OTEL_EXPORTER_OTLP_ENDPOINT: rx.url,
+        },
       });
       expect(t.config.traces.exporters).to.deep.equal(['otlp', 'console']);
       trace.getTracer('test').startSpan('both').end();
@@ -73,10 +85,17 @@ describe('core: traces from the environment (OTEL_TRACES_EXPORTER)', () => {
         await t.shutdown();
       }
     }
-    const t = startTelemetry({ runtimeMetrics: false, exporters: 'none', traces: { exporter: ['console', 'console'] } });
+    const t = startTelemetry({
+      runtimeMetrics: false,
+      exporters: 'none',
+      traces: { exporter: ['console', 'console'] },
+    });
     expect(t.config.traces.exporters).to.deep.equal(['console']);
     await t.shutdown();
-    expect(() => startTelemetry({ env: { OTEL_TRACES_EXPORTER: 'otlp,jaeger' } })).to.throw(TelemetryConfigError, /OTEL_TRACES_EXPORTER: unknown exporter "jaeger"/);
+    expect(() => startTelemetry({ env: { OTEL_TRACES_EXPORTER: 'otlp,jaeger' } })).to.throw(
+      TelemetryConfigError,
+      /OTEL_TRACES_EXPORTER: unknown exporter "jaeger"/,
+    );
   });
 
   it('OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG choose the sampler', async () => {
@@ -89,7 +108,11 @@ describe('core: traces from the environment (OTEL_TRACES_EXPORTER)', () => {
       const t = startTelemetry({
         runtimeMetrics: false,
         exporters: 'none',
-        env: { OTEL_TRACES_EXPORTER: 'console', OTEL_TRACES_SAMPLER: sampler, ...(arg ? { OTEL_TRACES_SAMPLER_ARG: arg } : {}) },
+        env: {
+          OTEL_TRACES_EXPORTER: 'console',
+          OTEL_TRACES_SAMPLER: sampler,
+          ...(arg ? { OTEL_TRACES_SAMPLER_ARG: arg } : {}),
+        },
       });
       const original = console.dir;
       console.dir = () => {};
@@ -114,8 +137,20 @@ describe('core: traces from the environment (OTEL_TRACES_EXPORTER)', () => {
   });
 
   it('an unknown exporter, sampler or ratio fails start-up listing the valid values', () => {
-    expect(() => startTelemetry({ env: { OTEL_TRACES_EXPORTER: 'jaeger' } })).to.throw(TelemetryConfigError, /OTEL_TRACES_EXPORTER.*"jaeger".*otlp, console, none/);
-    expect(() => startTelemetry({ env: { OTEL_TRACES_EXPORTER: 'console', OTEL_TRACES_SAMPLER: 'sometimes' } })).to.throw(TelemetryConfigError, /^OTEL_TRACES_SAMPLER: unknown value "sometimes"; valid values are always_on, always_off, traceidratio, /);
-    expect(() => startTelemetry({ env: { OTEL_TRACES_EXPORTER: 'console', OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '2' } })).to.throw(TelemetryConfigError, /OTEL_TRACES_SAMPLER_ARG/);
+    expect(() => startTelemetry({ env: { OTEL_TRACES_EXPORTER: 'jaeger' } })).to.throw(
+      TelemetryConfigError,
+      /OTEL_TRACES_EXPORTER.*"jaeger".*otlp, console, none/,
+    );
+    expect(() =>
+      startTelemetry({ env: { OTEL_TRACES_EXPORTER: 'console', OTEL_TRACES_SAMPLER: 'sometimes' } }),
+    ).to.throw(
+      TelemetryConfigError,
+      /^OTEL_TRACES_SAMPLER: unknown value "sometimes"; valid values are always_on, always_off, traceidratio, /,
+    );
+    expect(() =>
+      startTelemetry({
+        env: { OTEL_TRACES_EXPORTER: 'console', OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '2' },
+      }),
+    ).to.throw(TelemetryConfigError, /OTEL_TRACES_SAMPLER_ARG/);
   });
 });

@@ -1,5 +1,11 @@
 import { expect } from 'chai';
-import { AggregationType, DataPointType, MeterProvider, MetricReader, type HistogramMetricData } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationType,
+  DataPointType,
+  MeterProvider,
+  MetricReader,
+  type HistogramMetricData,
+} from '@opentelemetry/sdk-metrics';
 import { B1, catalog, catalogViews, findMetric } from '@tuist-telemetry/core';
 
 class TestReader extends MetricReader {
@@ -7,7 +13,7 @@ class TestReader extends MetricReader {
   protected override async onForceFlush(): Promise<void> {}
 }
 
-async function collectOne(provider: MeterProvider, reader: TestReader, name: string) {
+async function collectOne(_provider: MeterProvider, reader: TestReader, name: string) {
   const { resourceMetrics } = await reader.collect();
   const m = resourceMetrics.scopeMetrics.flatMap((s) => s.metrics).find((x) => x.descriptor.name === name);
   expect(m, `metric ${name} collected`).to.not.equal(undefined);
@@ -20,7 +26,10 @@ describe('core: catalogViews() for the stock sdk-metrics', () => {
     expect(views).to.have.length(catalog.length);
     expect(views.map((v) => v.instrumentName)).to.deep.equal(catalog.map((d) => d.name));
     const runs = views.find((v) => v.instrumentName === 'tuist_runs_duration_milliseconds')!;
-    expect(runs.aggregation).to.deep.equal({ type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM, options: { boundaries: [...B1] } });
+    expect(runs.aggregation).to.deep.equal({
+      type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM,
+      options: { boundaries: [...B1] },
+    });
     expect(views.find((v) => v.instrumentName === 'tuist_runs_total')!.aggregation).to.equal(undefined);
   });
 

@@ -12,17 +12,27 @@ import type { InstrumentPgPoolOptions, PgPool } from './types.js';
  */
 export function instrumentPgPool<P extends PgPool>(pool: P, options: InstrumentPgPoolOptions = {}): P {
   const target = pool as unknown as MarkedPool;
-  if (typeof target !== 'object' || target === null || typeof target.connect !== 'function' || typeof target.query !== 'function' || typeof target.on !== 'function') {
+  if (
+    typeof target !== 'object' ||
+    target === null ||
+    typeof target.connect !== 'function' ||
+    typeof target.query !== 'function' ||
+    typeof target.on !== 'function'
+  ) {
     throw new TypeError('@tuist-telemetry/db: instrumentPgPool(pool) takes a node-postgres Pool (new pg.Pool(...))');
   }
   const { name: rawName, telemetry: given } = options;
   if (rawName !== undefined && typeof rawName !== 'string') {
-    throw new TypeError(`@tuist-telemetry/db: the \`name\` option must be a string (the pool's repo label), got ${typeof rawName}`);
+    throw new TypeError(
+      `@tuist-telemetry/db: the \`name\` option must be a string (the pool's repo label), got ${typeof rawName}`,
+    );
   }
   const name = rawName === '' ? undefined : rawName;
   const telemetry = activeTelemetry(given);
   if (!telemetry) {
-    throw new Error('@tuist-telemetry/db: no telemetry is running; call startTelemetry() before instrumentPgPool(), or pass { telemetry }');
+    throw new Error(
+      '@tuist-telemetry/db: no telemetry is running; call startTelemetry() before instrumentPgPool(), or pass { telemetry }',
+    );
   }
 
   const existing = bindingOf(target);

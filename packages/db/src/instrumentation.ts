@@ -51,7 +51,9 @@ export class TuistPgInstrumentation extends InstrumentationBase<TuistPgInstrumen
   override setConfig(config: TuistPgInstrumentationConfig = {}): void {
     const given = config === null || typeof config !== 'object' ? {} : config;
     if (given.poolName !== undefined && typeof given.poolName !== 'function') {
-      this._diag.warn(`poolName must be a function (pool) => string | undefined, got ${typeof given.poolName}; pools are not named`);
+      this._diag.warn(
+        `poolName must be a function (pool) => string | undefined, got ${typeof given.poolName}; pools are not named`,
+      );
       const { poolName: _ignored, ...rest } = given;
       super.setConfig(rest);
       return;
@@ -64,13 +66,15 @@ export class TuistPgInstrumentation extends InstrumentationBase<TuistPgInstrumen
       new InstrumentationNodeModuleDefinition(
         'pg',
         ['*'],
-        (exports: unknown, version?: string) => this.patchModule(exports, version, 'pg', PG_MAJORS, poolProtoOfPg, swapPg, restorePg),
+        (exports: unknown, version?: string) =>
+          this.patchModule(exports, version, 'pg', PG_MAJORS, poolProtoOfPg, swapPg, restorePg),
         (exports: unknown) => this.unpatchModule(exports, poolProtoOfPg, restorePg),
       ),
       new InstrumentationNodeModuleDefinition(
         'pg-pool',
         ['*'],
-        (exports: unknown, version?: string) => this.patchModule(exports, version, 'pg-pool', POOL_MAJORS, poolProtoOfPgPool, swapPgPool, restorePgPool),
+        (exports: unknown, version?: string) =>
+          this.patchModule(exports, version, 'pg-pool', POOL_MAJORS, poolProtoOfPgPool, swapPgPool, restorePgPool),
         (exports: unknown) => this.unpatchModule(exports, poolProtoOfPgPool, restorePgPool),
       ),
     ];
@@ -112,12 +116,16 @@ export class TuistPgInstrumentation extends InstrumentationBase<TuistPgInstrumen
   ): unknown {
     try {
       if (!supportedMajor(version, min, max)) {
-        this.warnVersion(`${name} ${String(version)} is not supported (${name} ${min === max ? min : `${min}-${max}`}.x are); its pools are not instrumented`);
+        this.warnVersion(
+          `${name} ${String(version)} is not supported (${name} ${min === max ? min : `${min}-${max}`}.x are); its pools are not instrumented`,
+        );
         return exports;
       }
       const proto = protoOf(exports);
       if (proto === undefined) {
-        this.warnVersion(`${name}${version ? ` ${version}` : ''} does not look like node-postgres (no Pool.prototype.connect/query); not instrumented`);
+        this.warnVersion(
+          `${name}${version ? ` ${version}` : ''} does not look like node-postgres (no Pool.prototype.connect/query); not instrumented`,
+        );
         return exports;
       }
       if (!loaded.some((m) => m.exports === exports)) loaded.push({ exports, proto, swap, restore });
@@ -129,7 +137,11 @@ export class TuistPgInstrumentation extends InstrumentationBase<TuistPgInstrumen
     return exports;
   }
 
-  private unpatchModule(exports: unknown, protoOf: (e: unknown) => Proto | undefined, restore: (e: unknown) => void): void {
+  private unpatchModule(
+    exports: unknown,
+    protoOf: (e: unknown) => Proto | undefined,
+    restore: (e: unknown) => void,
+  ): void {
     try {
       if (active.length > 0) return; // another instance still wants the patch
       unpatchLoaded(exports, protoOf(exports), restore);
@@ -148,7 +160,12 @@ export class TuistPgInstrumentation extends InstrumentationBase<TuistPgInstrumen
   nameOf(pool: object): string | undefined {
     const hook = this.getConfig().poolName;
     if (hook === undefined) return undefined;
-    const name = callHook('db:poolName', '@tuist-telemetry/db: the poolName option', () => hook(pool as unknown as PgPool), undefined);
+    const name = callHook(
+      'db:poolName',
+      '@tuist-telemetry/db: the poolName option',
+      () => hook(pool as unknown as PgPool),
+      undefined,
+    );
     return typeof name === 'string' && name !== '' ? name : undefined;
   }
 }
@@ -159,7 +176,12 @@ function unpatchLoaded(exports: unknown, proto: Proto | undefined, restore: (e: 
 }
 
 function isProto(value: unknown): value is Proto {
-  return typeof value === 'object' && value !== null && typeof (value as Proto).connect === 'function' && typeof (value as Proto).query === 'function';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Proto).connect === 'function' &&
+    typeof (value as Proto).query === 'function'
+  );
 }
 
 /** pg-pool's module: the Pool class itself (CJS), or under `default` (an ESM namespace). */
@@ -175,7 +197,8 @@ function poolProtoOfPg(exports: unknown): Proto | undefined {
   const Pool = mod.Pool ?? mod.default?.Pool;
   if (typeof Pool !== 'function') return undefined;
   let proto: unknown = (Pool as { prototype: unknown }).prototype;
-  while (proto !== null && proto !== undefined && !Object.prototype.hasOwnProperty.call(proto, 'connect')) proto = Object.getPrototypeOf(proto);
+  while (proto !== null && proto !== undefined && !Object.hasOwn(proto, 'connect'))
+    proto = Object.getPrototypeOf(proto);
   return isProto(proto) ? proto : undefined;
 }
 

@@ -198,21 +198,29 @@ function watchSubmittable(query: Submittable, finish: (result: QueryResult) => v
   watchedSubmittables.add(query);
   const onError = query.handleError;
   if (typeof onError === 'function') {
-    replaceMethod(query as { handleError: Callback }, 'handleError', function handleError(this: unknown, ...args: unknown[]): unknown {
-      finish('error');
-      return onError.apply(this, args);
-    });
+    replaceMethod(
+      query as { handleError: Callback },
+      'handleError',
+      function handleError(this: unknown, ...args: unknown[]): unknown {
+        finish('error');
+        return onError.apply(this, args);
+      },
+    );
   }
   const onReady = query.handleReadyForQuery;
   if (typeof onReady === 'function') {
-    replaceMethod(query as { handleReadyForQuery: Callback }, 'handleReadyForQuery', function handleReadyForQuery(this: unknown, ...args: unknown[]): unknown {
-      try {
-        return onReady.apply(this, args);
-      } finally {
-        // After the original: pg's Query turns a cancelled query into handleError from in here.
-        finish('ok');
-      }
-    });
+    replaceMethod(
+      query as { handleReadyForQuery: Callback },
+      'handleReadyForQuery',
+      function handleReadyForQuery(this: unknown, ...args: unknown[]): unknown {
+        try {
+          return onReady.apply(this, args);
+        } finally {
+          // After the original: pg's Query turns a cancelled query into handleError from in here.
+          finish('ok');
+        }
+      },
+    );
   }
 }
 

@@ -1,4 +1,13 @@
-import { activeTelemetry, counter, histogram, perTelemetry, type CounterFamily, type HistogramFamily, type Labels, type Telemetry } from '@tuist-telemetry/core/internal';
+import {
+  activeTelemetry,
+  counter,
+  histogram,
+  perTelemetry,
+  type CounterFamily,
+  type HistogramFamily,
+  type Labels,
+  type Telemetry,
+} from '@tuist-telemetry/core/internal';
 import { PoolGauges } from './gauges.js';
 import type { PoolBinding } from './internal-types.js';
 import { enabledInstrumentations } from './state.js';

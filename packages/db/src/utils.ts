@@ -11,7 +11,11 @@ export function isSubmittable(config: unknown): config is Submittable {
 }
 
 export function isThenable(value: unknown): value is Thenable {
-  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as Thenable).then === 'function';
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as Thenable).then === 'function'
+  );
 }
 
 /**

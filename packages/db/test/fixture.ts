@@ -14,7 +14,7 @@ export interface PgSuite {
  * loudly outside CI and fails it under `CI=true`. `pools` is the suite's list of pools, ended by `stop()`.
  */
 export async function startPgSuite(ctx: Mocha.Context, pools: readonly pg.Pool[]): Promise<PgSuite> {
-  let postgres;
+  let postgres: Awaited<ReturnType<typeof startPostgres>>;
   try {
     postgres = await startPostgres({ from: import.meta.url });
   } catch (err) {

@@ -21,7 +21,10 @@ describe('db: several TuistPgInstrumentation instances', function () {
   const pools: pgTypes.Pool[] = [];
   const instances: TuistPgInstrumentation[] = [];
   const instrumentation = (config: { enabled?: boolean } = {}): TuistPgInstrumentation => {
-    const i = new TuistPgInstrumentation({ ...config, poolName: (pool) => pool.options?.application_name as string | undefined });
+    const i = new TuistPgInstrumentation({
+      ...config,
+      poolName: (pool) => pool.options?.application_name as string | undefined,
+    });
     instances.push(i);
     return i;
   };
@@ -39,7 +42,8 @@ describe('db: several TuistPgInstrumentation instances', function () {
     await pool.query('SELECT 1');
     return sum(await scrape(t.url!), 'tuist_repo_query_count', labels) - before;
   };
-  const hasPoolSeries = async (repo: string): Promise<boolean> => samples(await scrape(t.url!), 'tuist_repo_pool_size', { repo }).length === 1;
+  const hasPoolSeries = async (repo: string): Promise<boolean> =>
+    samples(await scrape(t.url!), 'tuist_repo_pool_size', { repo }).length === 1;
 
   before(async function () {
     suite = await startPgSuite(this, pools);

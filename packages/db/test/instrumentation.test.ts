@@ -15,7 +15,10 @@ const dbDir = fileURLToPath(new URL('..', import.meta.url));
 function captureDiag(): { lines: string[]; stop: () => void } {
   const lines: string[] = [];
   const push = (...a: unknown[]): number => lines.push(a.map(String).join(' '));
-  diag.setLogger({ error: push, warn: push, info: () => {}, debug: () => {}, verbose: () => {} }, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
+  diag.setLogger(
+    { error: push, warn: push, info: () => {}, debug: () => {}, verbose: () => {} },
+    { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
+  );
   return { lines, stop: () => diag.disable() };
 }
 
@@ -44,7 +47,9 @@ describe('db: TuistPgInstrumentation', function () {
     };
 
     before(() => {
-      inst = new TuistPgInstrumentation({ poolName: (pool) => (pool.options?.application_name as string | undefined) ?? 'auto' });
+      inst = new TuistPgInstrumentation({
+        poolName: (pool) => (pool.options?.application_name as string | undefined) ?? 'auto',
+      });
       pg = require('pg') as typeof pgTypes;
     });
     after(() => inst.disable());
@@ -97,7 +102,11 @@ describe('db: TuistPgInstrumentation', function () {
         for (let i = 0; i < 2; i++) expect((await newPool().query('SELECT 7 AS n')).rows[0].n).to.equal(7);
         const exp = await metrics();
         expect(sum(exp, 'tuist_repo_query_count', { result: 'ok' }) - before).to.equal(2);
-        expect(samples(exp, 'tuist_repo_query_count', { result: 'ok' }).filter((x) => !('repo' in x.labels)).map((x) => x.value)).to.deep.equal([2]);
+        expect(
+          samples(exp, 'tuist_repo_query_count', { result: 'ok' })
+            .filter((x) => !('repo' in x.labels))
+            .map((x) => x.value),
+        ).to.deep.equal([2]);
         expect(d.lines.filter((l) => l.includes('poolName option threw'))).to.have.length(1);
         inst.setConfig({ poolName: 'not a function' as never });
         expect(d.lines.some((l) => l.includes('poolName must be a function'))).to.equal(true);
@@ -136,9 +145,13 @@ describe('db: TuistPgInstrumentation', function () {
         }
         expect(d.lines.filter((l) => l.includes('pg 9.0.0 is not supported (pg 8.x are)'))).to.have.length(1);
         expect(d.lines, 'one message per instance').to.have.length(1);
-        const pool = new TuistPgInstrumentation({ enabled: false }).getModuleDefinitions().find((m) => m.name === 'pg-pool')!;
+        const pool = new TuistPgInstrumentation({ enabled: false })
+          .getModuleDefinitions()
+          .find((m) => m.name === 'pg-pool')!;
         expect(pool.patch!(fake, '4.0.0')).to.equal(fake);
-        expect(d.lines.filter((l) => l.includes('pg-pool 4.0.0 is not supported (pg-pool 2-3.x are)'))).to.have.length(1);
+        expect(d.lines.filter((l) => l.includes('pg-pool 4.0.0 is not supported (pg-pool 2-3.x are)'))).to.have.length(
+          1,
+        );
       } finally {
         d.stop();
       }
@@ -154,7 +167,11 @@ describe('db: TuistPgInstrumentation', function () {
       expect(idle).to.be.instanceOf(pg.Pool);
       expect(sub).to.be.instanceOf(OrmPool).and.instanceOf(pg.Pool).and.instanceOf(PgPool);
       let exp = await metrics();
-      for (const [repo, max] of [['idle', 4], ['idle-sub', 2], ['idle-pg-pool', 3]] as const) {
+      for (const [repo, max] of [
+        ['idle', 4],
+        ['idle-sub', 2],
+        ['idle-pg-pool', 3],
+      ] as const) {
         expect(value(exp, 'tuist_repo_pool_size', { repo }), repo).to.equal(max);
         expect(value(exp, 'tuist_repo_pool_ready_conn_count', { repo }), repo).to.equal(0);
         expect(value(exp, 'tuist_repo_pool_checkout_queue_length', { repo }), repo).to.equal(0);
@@ -188,15 +205,25 @@ describe('db: TuistPgInstrumentation', function () {
   describe('ESM: import pg from "pg" in a child process with the loader hook', () => {
     /** Runs an ESM fixture app with the loader hook and TuistPgInstrumentation; returns what it printed. */
     async function runApp(app: string): Promise<{ out: string; exp: Exposition }> {
-      const { code, output: out } = await runTsxChild(['--import', './test/fixtures/register-pg.ts', app], { cwd: dbDir, env: { DATABASE_URL: url, POOL_NAME: 'esm' } });
+      const { code, output: out } = await runTsxChild(['--import', './test/fixtures/register-pg.ts', app], {
+        cwd: dbDir,
+        env: { DATABASE_URL: url, POOL_NAME: 'esm' },
+      });
       expect(code, out).to.equal(0);
       return { out, exp: parseExposition(out.slice(out.indexOf('EXPOSITION\n') + 11)) };
     }
 
-    it('pools created through pg-pool, pg\'s default and named exports and never used have their pool series', async () => {
+    it("pools created through pg-pool, pg's default and named exports and never used have their pool series", async () => {
       const { out, exp } = await runApp('./test/fixtures/esm-idle-app.mjs');
-      expect(JSON.parse(/^CHECKS (.*)$/m.exec(out)![1]!), out).to.deep.equal({ instanceOfPgPool: true, instanceOfPg: true });
-      for (const [repo, max] of [['esm-pg-pool', 4], ['esm-default', 2], ['esm-named', 3]] as const) {
+      expect(JSON.parse(/^CHECKS (.*)$/m.exec(out)![1]!), out).to.deep.equal({
+        instanceOfPgPool: true,
+        instanceOfPg: true,
+      });
+      for (const [repo, max] of [
+        ['esm-pg-pool', 4],
+        ['esm-default', 2],
+        ['esm-named', 3],
+      ] as const) {
         expect(value(exp, 'tuist_repo_pool_size', { repo }), `${repo}\n${out}`).to.equal(max);
         expect(value(exp, 'tuist_repo_pool_ready_conn_count', { repo }), repo).to.equal(0);
         expect(value(exp, 'tuist_repo_pool_checkout_queue_length', { repo }), repo).to.equal(0);

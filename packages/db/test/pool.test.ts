@@ -84,7 +84,10 @@ describe('db: instrumentPgPool on a real PostgreSQL', function () {
     const pool = newPool();
     expect(instrumentPgPool(pool, { name: 'same', telemetry: t })).to.equal(pool);
     expect(() => instrumentPgPool({} as pg.Pool)).to.throw(TypeError, /node-postgres Pool/);
-    expect(() => instrumentPgPool(newPool(), { name: 42 as unknown as string })).to.throw(TypeError, /`name` option must be a string/);
+    expect(() => instrumentPgPool(newPool(), { name: 42 as unknown as string })).to.throw(
+      TypeError,
+      /`name` option must be a string/,
+    );
   });
 
   it('a burst of 10 pg_sleep(0.2) on a pool of 2: the queue fills during the burst and drains after', async () => {
@@ -104,7 +107,8 @@ describe('db: instrumentPgPool on a real PostgreSQL', function () {
     expect(value(afterwards, 'tuist_repo_pool_db_connection_connected', { repo: 'burst' })).to.equal(2);
     expect(value(afterwards, 'tuist_repo_pool_db_connection_disconnected', { repo: 'burst' })).to.equal(0);
     expect(value(afterwards, QUERY_COUNT, { repo: 'burst', result: 'ok' })).to.equal(10);
-    for (const h of [QUEUE_TIME, QUERY_TIME, TOTAL_TIME]) expect(value(afterwards, `${h}_count`, { repo: 'burst', result: 'ok' }), h).to.equal(10);
+    for (const h of [QUEUE_TIME, QUERY_TIME, TOTAL_TIME])
+      expect(value(afterwards, `${h}_count`, { repo: 'burst', result: 'ok' }), h).to.equal(10);
     // pg_sleep(0.2) sleeps at least 200 ms: every query ran that long, and the eight that queued waited that long.
     expect(value(afterwards, `${QUERY_TIME}_bucket`, { repo: 'burst', result: 'ok', le: '100' })).to.equal(0);
     expect(value(afterwards, `${QUEUE_TIME}_bucket`, { repo: 'burst', result: 'ok', le: '100' })).to.be.at.most(2);
@@ -154,7 +158,9 @@ describe('db: instrumentPgPool on a real PostgreSQL', function () {
     const promised = await pool.query('SELECT * FROM no_such_table').catch((err: unknown) => err);
     const viaCallback = await new Promise<unknown>((resolve) => pool.query('SELECT 1/0', (err) => resolve(err)));
     const client = await pool.connect();
-    const onClient = await client.query({ text: 'SELECT $1::int', values: ['not a number'] }).catch((err: unknown) => err);
+    const onClient = await client
+      .query({ text: 'SELECT $1::int', values: ['not a number'] })
+      .catch((err: unknown) => err);
     client.release();
 
     expect(seen).to.have.length(3);
@@ -167,7 +173,10 @@ describe('db: instrumentPgPool on a real PostgreSQL', function () {
 
     const plain = await plainError(url, 'SELECT * FROM no_such_table');
     expect(promised).to.be.instanceOf(plain.constructor);
-    expect({ ...(promised as object), message: (promised as Error).message }).to.deep.equal({ ...plain, message: plain.message });
+    expect({ ...(promised as object), message: (promised as Error).message }).to.deep.equal({
+      ...plain,
+      message: plain.message,
+    });
 
     const exp = await metrics();
     expect(value(exp, QUERY_COUNT, { repo: 'failing', result: 'error' })).to.equal(3);
@@ -175,7 +184,8 @@ describe('db: instrumentPgPool on a real PostgreSQL', function () {
     expect(value(exp, `${QUERY_TIME}_count`, { repo: 'failing', result: 'error' })).to.equal(3);
     // No SQL text anywhere in the labels.
     for (const family of exp.values()) {
-      for (const s of family.samples) for (const v of Object.values(s.labels)) expect(v).not.to.match(/select|no_such_table/i);
+      for (const s of family.samples)
+        for (const v of Object.values(s.labels)) expect(v).not.to.match(/select|no_such_table/i);
     }
   });
 
@@ -187,7 +197,9 @@ describe('db: instrumentPgPool on a real PostgreSQL', function () {
     instrumentPgPool(pool, { name: 'refused' });
 
     const promised = (await pool.query('SELECT 1').catch((err: unknown) => err)) as Error & { code?: string };
-    const viaCallback = await new Promise<Error & { code?: string }>((resolve) => pool.query('SELECT 1', (err) => resolve(err as Error)));
+    const viaCallback = await new Promise<Error & { code?: string }>((resolve) =>
+      pool.query('SELECT 1', (err) => resolve(err as Error)),
+    );
     const connectError = (await pool.connect().catch((err: unknown) => err)) as Error & { code?: string };
     for (const err of [promised, viaCallback, connectError]) {
       expect(err).to.be.instanceOf(Error);
@@ -245,12 +257,16 @@ describe('db: instrumentPgPool on a real PostgreSQL', function () {
     try {
       await client.query('BEGIN');
       await client.query(`INSERT INTO ${table} (id, label) VALUES ($1, $2)`, [1, 'one']);
-      const failed = await client.query(`INSERT INTO ${table} (id, label) VALUES ($1, $2)`, [1, 'again']).catch((err: unknown) => err);
+      const failed = await client
+        .query(`INSERT INTO ${table} (id, label) VALUES ($1, $2)`, [1, 'again'])
+        .catch((err: unknown) => err);
       expect((failed as pg.DatabaseError).code).to.equal('23505');
       await client.query('ROLLBACK');
       await client.query('BEGIN');
       await new Promise<void>((resolve, reject) =>
-        client.query(`INSERT INTO ${table} (id, label) VALUES ($1, $2)`, [2, 'two'], (err) => (err ? reject(err) : resolve())),
+        client.query(`INSERT INTO ${table} (id, label) VALUES ($1, $2)`, [2, 'two'], (err) =>
+          err ? reject(err) : resolve(),
+        ),
       );
       const arrays = await client.query({ text: `SELECT id, label FROM ${table} ORDER BY id`, rowMode: 'array' });
       expect(arrays.rows).to.deep.equal([[2, 'two']]);
@@ -263,7 +279,10 @@ describe('db: instrumentPgPool on a real PostgreSQL', function () {
       await client.query('COMMIT');
       // config.callback style, and a call node-postgres rejects synchronously (same TypeError, counted as an error).
       const viaConfig = await new Promise<unknown>((resolve, reject) =>
-        client.query({ text: 'SELECT 1 AS one', callback: (err: Error | null, res: pg.QueryResult) => (err ? reject(err) : resolve(res.rows)) } as pg.QueryConfig),
+        client.query({
+          text: 'SELECT 1 AS one',
+          callback: (err: Error | null, res: pg.QueryResult) => (err ? reject(err) : resolve(res.rows)),
+        } as pg.QueryConfig),
       );
       expect(viaConfig).to.deep.equal([{ one: 1 }]);
       expect(() => client.query(null as unknown as string)).to.throw(TypeError, /null or undefined query/);
@@ -334,7 +353,10 @@ describe('db: instrumentPgPool on a real PostgreSQL', function () {
       void client.query('SELECT * FROM ignored_missing_table'); // fire and forget
       await client.query('SELECT 1'); // queued behind it on the same connection
       client.release();
-      const refused = instrumentPgPool(new pg.Pool({ connectionString: `postgres://x@127.0.0.1:${await freePort()}/x` }), { name: 'ignored-refused' });
+      const refused = instrumentPgPool(
+        new pg.Pool({ connectionString: `postgres://x@127.0.0.1:${await freePort()}/x` }),
+        { name: 'ignored-refused' },
+      );
       pools.push(refused);
       void refused.connect(); // fire and forget
       for (let i = 0; i < 100 && unhandled.length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 20));

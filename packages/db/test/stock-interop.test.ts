@@ -1,6 +1,14 @@
 import { expect } from 'chai';
 import { fileURLToPath } from 'node:url';
-import { parseExposition, requireService, runResultChild, samples, value, type Postgres, startPostgres } from '@tuist-telemetry/testing';
+import {
+  parseExposition,
+  requireService,
+  runResultChild,
+  samples,
+  value,
+  type Postgres,
+  startPostgres,
+} from '@tuist-telemetry/testing';
 
 const dbDir = fileURLToPath(new URL('..', import.meta.url));
 

@@ -144,10 +144,18 @@ class InstrumentedAgent extends Agent {
     if (origin === undefined) return undefined;
     const ignore = this.ignore;
     const path = String(options.path);
-    const ignored = ignore !== undefined && callHook('http:ignore', '@tuist-telemetry/http: the ignore option', () => ignore(origin.origin, path) === true, false, this.telemetry);
+    const ignored =
+      ignore !== undefined &&
+      callHook(
+        'http:ignore',
+        '@tuist-telemetry/http: the ignore option',
+        () => ignore(origin.origin, path) === true,
+        false,
+        this.telemetry,
+      );
     let telemetry = ignored ? undefined : activeTelemetry(this.telemetry);
     // Traffic the SDK itself makes (PostHog's ingestion) is registered with the telemetry and never measured.
-    if (telemetry !== undefined && telemetry.isExcludedFromHttpMetrics(origin.origin, path)) telemetry = undefined;
+    if (telemetry?.isExcludedFromHttpMetrics(origin.origin, path)) telemetry = undefined;
     const recorder = telemetry === undefined ? undefined : recorderFor(telemetry);
     recorder?.track(this.source, origin.origin);
     return {
@@ -168,7 +176,10 @@ function fail(message: string): never {
 }
 
 /** Checks the options (configuration mistakes throw here, at start-up) and splits them. */
-export function splitOptions(options: InstrumentedAgentOptions | undefined, fn: string): {
+export function splitOptions(
+  options: InstrumentedAgentOptions | undefined,
+  fn: string,
+): {
   agentOptions: Agent.Options;
   telemetry: Telemetry | undefined;
   ignore: IgnoreRequest | undefined;
@@ -177,11 +188,19 @@ export function splitOptions(options: InstrumentedAgentOptions | undefined, fn: 
   if (typeof options !== 'object') fail(`${fn}(options) takes an options object, got ${typeof options}`);
   const { telemetry, ignore, ...agentOptions } = options;
   if ('factory' in agentOptions && agentOptions.factory !== undefined) {
-    fail(`${fn}: the "factory" option is not supported (the instrumentation builds the pools); remove it and pass pool options such as "connections" instead`);
+    fail(
+      `${fn}: the "factory" option is not supported (the instrumentation builds the pools); remove it and pass pool options such as "connections" instead`,
+    );
   }
-  if (ignore !== undefined && typeof ignore !== 'function') fail(`${fn}: "ignore" must be a function (origin, path) => boolean, got ${typeof ignore}`);
-  if (telemetry !== undefined && (telemetry === null || typeof telemetry !== 'object' || typeof telemetry.store?.counter !== 'function')) {
-    fail(`${fn}: "telemetry" must be the value returned by startTelemetry(); leave it out to use the running telemetry`);
+  if (ignore !== undefined && typeof ignore !== 'function')
+    fail(`${fn}: "ignore" must be a function (origin, path) => boolean, got ${typeof ignore}`);
+  if (
+    telemetry !== undefined &&
+    (telemetry === null || typeof telemetry !== 'object' || typeof telemetry.store?.counter !== 'function')
+  ) {
+    fail(
+      `${fn}: "telemetry" must be the value returned by startTelemetry(); leave it out to use the running telemetry`,
+    );
   }
   const c = agentOptions.connections;
   if (c !== undefined && c !== null && !(typeof c === 'number' && Number.isInteger(c) && c >= 0)) {
@@ -191,7 +210,11 @@ export function splitOptions(options: InstrumentedAgentOptions | undefined, fn: 
 }
 
 /** An instrumented agent; it holds undici's diagnostics channels until it is closed or destroyed. */
-function newInstrumentedAgent(agentOptions: Agent.Options, telemetry: Telemetry | undefined, ignore: IgnoreRequest | undefined): Agent {
+function newInstrumentedAgent(
+  agentOptions: Agent.Options,
+  telemetry: Telemetry | undefined,
+  ignore: IgnoreRequest | undefined,
+): Agent {
   return new InstrumentedAgent(agentOptions, telemetry, ignore, subscribeChannels());
 }
 

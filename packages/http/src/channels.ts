@@ -84,7 +84,12 @@ export function finish(state: RequestState, now: number): void {
     conn.idleSince = now;
     if (conn.current === state) conn.current = undefined;
   }
-  state.recorder?.finished(state.labels, statusLabel(state.statusCode), now - state.start, state.sendEnd >= 0 ? now - state.sendEnd : -1);
+  state.recorder?.finished(
+    state.labels,
+    statusLabel(state.statusCode),
+    now - state.start,
+    state.sendEnd >= 0 ? now - state.sendEnd : -1,
+  );
 }
 
 /**

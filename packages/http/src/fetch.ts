@@ -24,13 +24,20 @@ function urlOf(input: unknown): string | undefined {
 }
 
 function methodOf(input: unknown, init: unknown): string {
-  const given = (init as { method?: unknown } | null | undefined)?.method ?? (input as { method?: unknown } | null | undefined)?.method;
+  const given =
+    (init as { method?: unknown } | null | undefined)?.method ??
+    (input as { method?: unknown } | null | undefined)?.method;
   if (typeof given !== 'string') return 'GET';
   const upper = given.toUpperCase();
   return methodLabel(NORMALISED.has(upper) ? upper : given);
 }
 
-function measure(input: unknown, init: unknown, ignore: IgnoreRequest | undefined, explicit: Telemetry | undefined): Measured | undefined {
+function measure(
+  input: unknown,
+  init: unknown,
+  ignore: IgnoreRequest | undefined,
+  explicit: Telemetry | undefined,
+): Measured | undefined {
   const start = performance.now();
   const href = urlOf(input);
   if (href === undefined) return undefined;
@@ -43,7 +50,17 @@ function measure(input: unknown, init: unknown, ignore: IgnoreRequest | undefine
   const origin = origins.get(url.origin);
   if (origin === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) return undefined;
   const path = url.pathname + url.search;
-  if (ignore !== undefined && callHook('http:ignore', '@tuist-telemetry/http: the ignore option', () => ignore(origin.origin, path) === true, false, explicit)) return undefined;
+  if (
+    ignore !== undefined &&
+    callHook(
+      'http:ignore',
+      '@tuist-telemetry/http: the ignore option',
+      () => ignore(origin.origin, path) === true,
+      false,
+      explicit,
+    )
+  )
+    return undefined;
   const telemetry = activeTelemetry(explicit);
   if (telemetry === undefined || telemetry.isExcludedFromHttpMetrics(origin.origin, path)) return undefined;
   return { telemetry, labels: { request_method: methodOf(input, init), request_host: origin.host }, start };
@@ -68,7 +85,11 @@ export function instrumentFetch(options: { ignore?: IgnoreRequest; telemetry?: T
   const original = globalThis.fetch as Fetch | undefined;
   if (typeof original !== 'function') return () => {};
   const { ignore, telemetry } = options;
-  const wrapper = function fetch(this: unknown, input: Parameters<Fetch>[0], init?: Parameters<Fetch>[1]): Promise<Response> {
+  const wrapper = function fetch(
+    this: unknown,
+    input: Parameters<Fetch>[0],
+    init?: Parameters<Fetch>[1],
+  ): Promise<Response> {
     let m: Measured | undefined;
     try {
       m = measure(input, init, ignore, telemetry);

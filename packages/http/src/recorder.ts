@@ -1,4 +1,13 @@
-import { counter, gauge, histogram, perTelemetry, type CounterFamily, type GaugeFamily, type HistogramFamily, type Telemetry } from '@tuist-telemetry/core/internal';
+import {
+  counter,
+  gauge,
+  histogram,
+  perTelemetry,
+  type CounterFamily,
+  type GaugeFamily,
+  type HistogramFamily,
+  type Telemetry,
+} from '@tuist-telemetry/core/internal';
 import type { Agent } from 'undici';
 import { msToNs } from './utils.js';
 
@@ -74,7 +83,11 @@ export class HttpRecorder {
 
   /** The request ended: `totalMs` since dispatch; `receiveMs` since it was fully sent (< 0 when it never was). */
   finished(labels: RequestLabels, status: string, totalMs: number, receiveMs: number): void {
-    const withStatus = { response_status: status, request_method: labels.request_method, request_host: labels.request_host };
+    const withStatus = {
+      response_status: status,
+      request_method: labels.request_method,
+      request_host: labels.request_host,
+    };
     this.requestCount.add(1, withStatus);
     this.requestDuration.record(msToNs(totalMs), withStatus);
     if (receiveMs >= 0) {

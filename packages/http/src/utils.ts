@@ -1,5 +1,15 @@
 /** The methods kept as they are in the `request_method` label; any other method becomes `_OTHER`. */
-export const KNOWN_METHODS: readonly string[] = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH'];
+export const KNOWN_METHODS: readonly string[] = [
+  'GET',
+  'HEAD',
+  'POST',
+  'PUT',
+  'DELETE',
+  'CONNECT',
+  'OPTIONS',
+  'TRACE',
+  'PATCH',
+];
 export const OTHER_METHOD = '_OTHER';
 /** The status label of a request that got no response (connection refused, reset, aborted, timed out). */
 export const ERROR_STATUS = 'error';

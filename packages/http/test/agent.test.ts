@@ -65,7 +65,9 @@ describe('http: instrumented undici Agent, checked on the /metrics scrape', () =
       void held.then(() => res.end('done'));
     });
     agent = createInstrumentedAgent({ telemetry: t, connections: 2 });
-    const burst = Array.from({ length: 10 }, (_, i) => request(`${server!.origin}/r${i}`, { dispatcher: agent }).then((r) => r.body.text()));
+    const burst = Array.from({ length: 10 }, (_, i) =>
+      request(`${server!.origin}/r${i}`, { dispatcher: agent }).then((r) => r.body.text()),
+    );
     await server.until(2);
 
     const pool = { url: server.origin, size: '2', index: '1' };
@@ -143,7 +145,9 @@ describe('http: instrumented undici Agent, checked on the /metrics scrape', () =
     const exp = await metrics();
     expect(value(exp, 'tuist_http_request_count', ok())).to.equal(1);
     expect(bucket(exp, 'tuist_http_request_duration_nanosecond', ok(), boundBelow(100e6))).to.equal(0);
-    expect(bucket(exp, 'tuist_http_receive_duration_nanoseconds', { status: '200', ...GET }, boundBelow(100e6))).to.equal(0);
+    expect(
+      bucket(exp, 'tuist_http_receive_duration_nanoseconds', { status: '200', ...GET }, boundBelow(100e6)),
+    ).to.equal(0);
   });
 
   it('a streamed upload: POST labels, send lasts until the body is written', async () => {
@@ -181,7 +185,8 @@ describe('http: instrumented undici Agent, checked on the /metrics scrape', () =
     // node:http answers a lower-case method with 400.
     expect(value(exp, 'tuist_http_request_count', { response_status: '400', ...other })).to.equal(1);
     expect(value(exp, 'tuist_http_receive_count', { status: '400', ...other })).to.equal(1);
-    for (const s of samples(exp, 'tuist_http_request_count')) for (const v of Object.values(s.labels)) expect(v).to.not.equal('');
+    for (const s of samples(exp, 'tuist_http_request_count'))
+      for (const v of Object.values(s.labels)) expect(v).to.not.equal('');
   });
 
   it('ignore(origin, path) leaves requests out of every series', async () => {
@@ -221,8 +226,12 @@ describe('http: instrumented undici Agent, checked on the /metrics scrape', () =
       await (await request(server.origin, { dispatcher: agent })).body.dump();
       await (await request(server.origin, { dispatcher: second })).body.dump();
       const exp = await metrics();
-      expect(value(exp, 'tuist_http_queue_available_connections', { url: server.origin, size: '1', index: '1' })).to.equal(1);
-      expect(value(exp, 'tuist_http_queue_available_connections', { url: server.origin, size: '4', index: '2' })).to.equal(1);
+      expect(
+        value(exp, 'tuist_http_queue_available_connections', { url: server.origin, size: '1', index: '1' }),
+      ).to.equal(1);
+      expect(
+        value(exp, 'tuist_http_queue_available_connections', { url: server.origin, size: '4', index: '2' }),
+      ).to.equal(1);
       await second.close();
       const closed = await metrics();
       expect(samples(closed, 'tuist_http_queue_available_connections')).to.have.length(1);
@@ -232,9 +241,18 @@ describe('http: instrumented undici Agent, checked on the /metrics scrape', () =
   });
 
   it('rejects configuration mistakes at creation with a message that says what to change', () => {
-    expect(() => createInstrumentedAgent({ factory: () => new Agent() } as never)).to.throw(TelemetryConfigError, /"factory" option is not supported/);
-    expect(() => createInstrumentedAgent({ ignore: 'posthog' } as never)).to.throw(TelemetryConfigError, /"ignore" must be a function/);
-    expect(() => createInstrumentedAgent({ connections: -1 })).to.throw(TelemetryConfigError, /"connections" must be a whole number/);
+    expect(() => createInstrumentedAgent({ factory: () => new Agent() } as never)).to.throw(
+      TelemetryConfigError,
+      /"factory" option is not supported/,
+    );
+    expect(() => createInstrumentedAgent({ ignore: 'posthog' } as never)).to.throw(
+      TelemetryConfigError,
+      /"ignore" must be a function/,
+    );
+    expect(() => createInstrumentedAgent({ connections: -1 })).to.throw(
+      TelemetryConfigError,
+      /"connections" must be a whole number/,
+    );
     expect(() => createInstrumentedAgent({ telemetry: {} as never })).to.throw(TelemetryConfigError, /startTelemetry/);
     agent = createInstrumentedAgent();
   });

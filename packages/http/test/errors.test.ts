@@ -9,7 +9,12 @@ import { closedPort, rejection, startServer, type TestServer } from './helpers.j
 const GET = { request_method: 'GET', request_host: '127.0.0.1' };
 
 /** What identifies an undici error for the caller. */
-function shape(err: Error & { code?: string }): { type: string; name: string; code: string | undefined; message: string } {
+function shape(err: Error & { code?: string }): {
+  type: string;
+  name: string;
+  code: string | undefined;
+  message: string;
+} {
   return { type: err.constructor.name, name: err.name, code: err.code, message: err.message };
 }
 
@@ -32,7 +37,11 @@ describe('http: failed requests reach the caller unchanged and are recorded as e
   const metrics = (): Promise<Exposition> => scrape(t.url!);
 
   /** Runs the same request through a plain Agent and the instrumented one; both must fail the same way. */
-  async function sameFailure(url: string, options: { headers?: Record<string, string>; consume?: boolean } = {}, agentOptions: Agent.Options = {}) {
+  async function sameFailure(
+    url: string,
+    options: { headers?: Record<string, string>; consume?: boolean } = {},
+    agentOptions: Agent.Options = {},
+  ) {
     plain = new Agent(agentOptions);
     agent = createInstrumentedAgent({ ...agentOptions, telemetry: t });
     const run = async (dispatcher: Agent) => {
@@ -65,7 +74,9 @@ describe('http: failed requests reach the caller unchanged and are recorded as e
 
     const exp = await metrics();
     expect(value(exp, 'tuist_http_request_count', { response_status: 'error', ...GET })).to.equal(1);
-    expect(value(exp, 'tuist_http_request_duration_nanosecond_count', { response_status: 'error', ...GET })).to.equal(1);
+    expect(value(exp, 'tuist_http_request_duration_nanosecond_count', { response_status: 'error', ...GET })).to.equal(
+      1,
+    );
     expect(value(exp, 'tuist_http_queue_count', GET)).to.equal(1);
     // No connection was established, nothing was sent or received.
     expect(value(exp, 'tuist_http_connection_count')).to.equal(0);
@@ -164,7 +175,8 @@ describe('http: failed requests reach the caller unchanged and are recorded as e
           throw new Error('broken ignore hook');
         },
       });
-      for (let i = 0; i < 3; i++) expect(await (await request(server.origin, { dispatcher: agent })).body.text()).to.equal('fine');
+      for (let i = 0; i < 3; i++)
+        expect(await (await request(server.origin, { dispatcher: agent })).body.text()).to.equal('fine');
       const exp = await metrics();
       expect(value(exp, 'tuist_http_request_count', { response_status: '200', ...GET })).to.equal(3);
       const ours = logged.filter((l) => l.includes('@tuist-telemetry/http'));

@@ -6,7 +6,7 @@ import { closedPort, startServer, type TestServer } from './helpers.js';
 
 // instrumentFetch is what Bun and Deno get (their fetch is not undici; examples/zero-code/test/runtimes.test.ts runs
 // it there); it wraps whatever globalThis.fetch is, so Node's fetch exercises the same code here.
-describe('http: instrumentFetch measures the runtime\'s own fetch (Bun, Deno)', () => {
+describe("http: instrumentFetch measures the runtime's own fetch (Bun, Deno)", () => {
   let t: Telemetry;
   let server: TestServer;
   let uninstall: (() => void) | undefined;
@@ -41,23 +41,37 @@ describe('http: instrumentFetch measures the runtime\'s own fetch (Bun, Deno)', 
     await (await fetch(`${server.origin}/c`, { method: 'delete' })).text();
     await (await fetch(`${server.origin}/d`, { method: 'PURGE' })).text();
     const exp = await scrape(t.url!);
-    const by = (status: string, method: string) => samples(exp, 'tuist_http_request_count', { response_status: status, request_method: method, request_host: '127.0.0.1' }).reduce((a, s) => a + s.value, 0);
+    const by = (status: string, method: string) =>
+      samples(exp, 'tuist_http_request_count', {
+        response_status: status,
+        request_method: method,
+        request_host: '127.0.0.1',
+      }).reduce((a, s) => a + s.value, 0);
     // GET 200 is the one request: the scrapes (fetch too) are ignored.
-    expect([by('200', 'GET'), by('404', 'GET'), by('200', 'POST'), by('200', 'DELETE'), by('200', '_OTHER')]).to.deep.equal([1, 1, 1, 1, 1]);
+    expect([
+      by('200', 'GET'),
+      by('404', 'GET'),
+      by('200', 'POST'),
+      by('200', 'DELETE'),
+      by('200', '_OTHER'),
+    ]).to.deep.equal([1, 1, 1, 1, 1]);
     expect(samples(exp, 'tuist_http_request_duration_nanosecond_count').reduce((a, s) => a + s.value, 0)).to.equal(5);
     uninstall();
     uninstall = undefined;
     expect(globalThis.fetch).to.equal(previous);
   });
 
-  it('a request that gets no response counts as status error, and the host gets fetch\'s own rejection unchanged', async () => {
+  it("a request that gets no response counts as status error, and the host gets fetch's own rejection unchanged", async () => {
     const metricsOrigin = new URL(t.url!).origin;
     const original = globalThis.fetch;
     let thrown: unknown;
     globalThis.fetch = (() => Promise.reject((thrown = new TypeError('fetch failed')))) as typeof fetch;
     try {
       uninstall = instrumentFetch({ telemetry: t, ignore: (origin) => origin === metricsOrigin });
-      const err = await fetch(`http://127.0.0.1:${await closedPort()}/`).then(() => undefined, (e: unknown) => e);
+      const err = await fetch(`http://127.0.0.1:${await closedPort()}/`).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).to.equal(thrown);
     } finally {
       uninstall?.();
@@ -71,7 +85,10 @@ describe('http: instrumentFetch measures the runtime\'s own fetch (Bun, Deno)', 
     await t.shutdown();
     uninstall = instrumentFetch();
     expect(await (await fetch(`${server.origin}/a`)).text()).to.equal('ok');
-    const err = await fetch('not a url').then(() => undefined, (e: unknown) => e);
+    const err = await fetch('not a url').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).to.be.instanceOf(TypeError);
     t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false });
     await t.ready();

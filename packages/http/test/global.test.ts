@@ -44,11 +44,19 @@ describe('http: instrumentUndici measures the built-in fetch and undici calls wi
     expect(await (await request(`${server.origin}/undici`)).body.text()).to.equal('GET /undici ');
 
     const exp = await scrape(t.url!);
-    expect(value(exp, 'tuist_http_request_count', { response_status: '200', request_method: 'GET', request_host: host })).to.equal(2);
-    expect(value(exp, 'tuist_http_request_count', { response_status: '200', request_method: 'POST', request_host: host })).to.equal(1);
+    expect(
+      value(exp, 'tuist_http_request_count', { response_status: '200', request_method: 'GET', request_host: host }),
+    ).to.equal(2);
+    expect(
+      value(exp, 'tuist_http_request_count', { response_status: '200', request_method: 'POST', request_host: host }),
+    ).to.equal(1);
     expect(value(exp, 'tuist_http_send_count', { request_method: 'POST', request_host: host })).to.equal(1);
-    expect(value(exp, 'tuist_http_receive_count', { status: '200', request_method: 'GET', request_host: host })).to.equal(2);
-    expect(value(exp, 'tuist_http_queue_in_use_connections', { url: server.origin, size: 'unlimited', index: '1' })).to.equal(0);
+    expect(
+      value(exp, 'tuist_http_receive_count', { status: '200', request_method: 'GET', request_host: host }),
+    ).to.equal(2);
+    expect(
+      value(exp, 'tuist_http_queue_in_use_connections', { url: server.origin, size: 'unlimited', index: '1' }),
+    ).to.equal(0);
     expect(samples(exp, 'tuist_http_request_count')).to.have.length(2); // the scrapes were ignored
 
     uninstall();
@@ -56,7 +64,9 @@ describe('http: instrumentUndici measures the built-in fetch and undici calls wi
     expect(getGlobalDispatcher()).to.equal(previous);
     await (await fetch(`${server.origin}/after`)).text();
     const later = await scrape(t.url!);
-    expect(value(later, 'tuist_http_request_count', { response_status: '200', request_method: 'GET', request_host: host })).to.equal(2);
+    expect(
+      value(later, 'tuist_http_request_count', { response_status: '200', request_method: 'GET', request_host: host }),
+    ).to.equal(2);
     // The uninstalled agent is closed: its pools left the gauges.
     expect(samples(later, 'tuist_http_queue_in_use_connections')).to.have.length(0);
   });
@@ -74,13 +84,17 @@ describe('http: instrumentUndici measures the built-in fetch and undici calls wi
     expect(cause(instrumented).code).to.equal(cause(plain).code).and.to.equal('ECONNREFUSED');
 
     const exp = await scrape(t.url!);
-    expect(value(exp, 'tuist_http_request_count', { response_status: 'error', request_method: 'GET', request_host: host })).to.equal(1);
+    expect(
+      value(exp, 'tuist_http_request_count', { response_status: 'error', request_method: 'GET', request_host: host }),
+    ).to.equal(1);
   });
 
   it('defaults to the running telemetry', async () => {
     uninstall = instrumentUndici({ ignore: (origin) => origin !== server.origin });
     await (await fetch(`${server.origin}/default`)).text();
     const exp = await scrape(t.url!);
-    expect(value(exp, 'tuist_http_request_count', { response_status: '200', request_method: 'GET', request_host: host })).to.equal(1);
+    expect(
+      value(exp, 'tuist_http_request_count', { response_status: '200', request_method: 'GET', request_host: host }),
+    ).to.equal(1);
   });
 });

@@ -64,6 +64,7 @@ export async function rejection(p: Promise<unknown>): Promise<Error & { code?: s
 /** The cumulative count of a histogram series at bucket `le` (a number, matched as Prometheus prints it). */
 export function bucket(exp: Exposition, name: string, labels: Record<string, string>, le: number): number {
   const found = samples(exp, `${name}_bucket`, labels).filter((s) => Number(s.labels.le) === le);
-  if (found.length !== 1) throw new Error(`expected one ${name}_bucket{le="${le}"} for ${JSON.stringify(labels)}, found ${found.length}`);
+  if (found.length !== 1)
+    throw new Error(`expected one ${name}_bucket{le="${le}"} for ${JSON.stringify(labels)}, found ${found.length}`);
   return found[0]!.value;
 }

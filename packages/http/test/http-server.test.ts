@@ -71,10 +71,13 @@ let nextId = 0;
 async function call(app: App, method: string, path: string): Promise<number> {
   const id = String(++nextId);
   const status = await new Promise<number>((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port: app.port, method, path, agent: false, headers: { 'x-test-id': id } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode!));
-    });
+    const req = http.request(
+      { host: '127.0.0.1', port: app.port, method, path, agent: false, headers: { 'x-test-id': id } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode!));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -85,9 +88,12 @@ async function call(app: App, method: string, path: string): Promise<number> {
 /** Sends a request and destroys the socket: after the first body chunk, or right away when `whenSent`. */
 async function abort(app: App, path: string, whenSent = false): Promise<void> {
   const id = String(++nextId);
-  const req = http.request({ host: '127.0.0.1', port: app.port, method: 'GET', path, agent: false, headers: { 'x-test-id': id } }, (res) => {
-    res.once('data', () => req.destroy());
-  });
+  const req = http.request(
+    { host: '127.0.0.1', port: app.port, method: 'GET', path, agent: false, headers: { 'x-test-id': id } },
+    (res) => {
+      res.once('data', () => req.destroy());
+    },
+  );
   req.on('error', () => {}); // the abort itself
   if (whenSent) req.on('finish', () => setImmediate(() => req.destroy()));
   req.end();
@@ -101,8 +107,18 @@ describe('http: instrumentHttpServer against a real node:http server', () => {
 
   before(async () => {
     // `other` first: `t` is then the running telemetry that getTelemetry() returns.
-    other = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, env: {}, setGlobalMeterProvider: false });
-    t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, env: {}, setGlobalMeterProvider: false });
+    other = startTelemetry({
+      prometheus: { port: 0, host: '127.0.0.1' },
+      runtimeMetrics: false,
+      env: {},
+      setGlobalMeterProvider: false,
+    });
+    t = startTelemetry({
+      prometheus: { port: 0, host: '127.0.0.1' },
+      runtimeMetrics: false,
+      env: {},
+      setGlobalMeterProvider: false,
+    });
     await Promise.all([t.ready(), other.ready()]);
     app = await startApp();
     expect(instrumentHttpServer(app.server, { routeFor })).to.equal(app.server);
@@ -180,7 +196,10 @@ describe('http: instrumentHttpServer against a real node:http server', () => {
   it('a throwing routeFor never reaches the host: the request is `unmatched` and one warning is logged', async () => {
     const warnings: string[] = [];
     const record = (...args: unknown[]): void => void warnings.push(args.map(String).join(' '));
-    diag.setLogger({ error: record, warn: record, info: () => {}, debug: () => {}, verbose: () => {} }, DiagLogLevel.WARN);
+    diag.setLogger(
+      { error: record, warn: record, info: () => {}, debug: () => {}, verbose: () => {} },
+      DiagLogLevel.WARN,
+    );
     try {
       expect(await call(app, 'GET', '/route-throws')).to.equal(200);
       expect(await call(app, 'GET', '/route-throws')).to.equal(200);
@@ -200,7 +219,8 @@ describe('http: instrumentHttpServer against a real node:http server', () => {
     const labels = { method: 'GET', route: 'unmatched', status: '404' };
     expect(sum(exp, REQUESTS, labels) - sum(before, REQUESTS, labels)).to.equal(2);
     expect(sum(exp, `${DURATION}_count`, labels) - sum(before, `${DURATION}_count`, labels)).to.equal(2);
-    for (const s of samples(exp, REQUESTS)) expect(s.labels.route, JSON.stringify(s.labels)).to.be.a('string').and.not.equal('');
+    for (const s of samples(exp, REQUESTS))
+      expect(s.labels.route, JSON.stringify(s.labels)).to.be.a('string').and.not.equal('');
   });
 
   it('records into an explicit `telemetry` option instead of the running one', async () => {
@@ -208,7 +228,9 @@ describe('http: instrumentHttpServer against a real node:http server', () => {
     try {
       instrumentHttpServer(app2.server, { telemetry: other, routeFor: () => '/explicit' });
       expect(await call(app2, 'DELETE', '/api/projects/3')).to.equal(200);
-      expect(value(await scrape(other.url!), REQUESTS, { method: 'DELETE', route: '/explicit', status: '200' })).to.equal(1);
+      expect(
+        value(await scrape(other.url!), REQUESTS, { method: 'DELETE', route: '/explicit', status: '200' }),
+      ).to.equal(1);
       expect(samples(await scrapeT(), REQUESTS, { route: '/explicit' })).to.deep.equal([]);
     } finally {
       app2.server.closeAllConnections();
@@ -218,6 +240,8 @@ describe('http: instrumentHttpServer against a real node:http server', () => {
 
   it('configuration mistakes throw at set-up with what to change', () => {
     expect(() => instrumentHttpServer({} as http.Server)).to.throw(/node:http Server/);
-    expect(() => instrumentHttpServer(http.createServer(), { routeFor: 'x' as unknown as () => string })).to.throw(/routeFor must be a function/);
+    expect(() => instrumentHttpServer(http.createServer(), { routeFor: 'x' as unknown as () => string })).to.throw(
+      /routeFor must be a function/,
+    );
   });
 });

@@ -73,7 +73,9 @@ describe('http: TuistUndiciInstrumentation', () => {
       logged.restore();
     }
     expect(logged.lines).to.have.length(1);
-    expect(logged.lines[0]).to.match(/^error: @tuist-telemetry\/http\/undici not enabled: .*"connections" must be a whole number/);
+    expect(logged.lines[0]).to.match(
+      /^error: @tuist-telemetry\/http\/undici not enabled: .*"connections" must be a whole number/,
+    );
     expect(bad.isEnabled()).to.equal(false);
     expect(getGlobalDispatcher()).to.equal(previous);
     expect(() => bad.disable()).to.not.throw();

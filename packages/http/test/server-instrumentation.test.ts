@@ -46,10 +46,17 @@ describe('http: TuistHttpServerInstrumentation on real Express 5 and Fastify 5 s
   };
 
   before(async () => {
-    t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, env: {}, setGlobalMeterProvider: false });
+    t = startTelemetry({
+      prometheus: { port: 0, host: '127.0.0.1' },
+      runtimeMetrics: false,
+      env: {},
+      setGlobalMeterProvider: false,
+    });
     await t.ready();
     // '' for /empty: an empty answer is no answer (`unmatched`).
-    inst = new TuistHttpServerInstrumentation({ routeFor: (req) => (req.url?.startsWith('/plain/') ? '/plain/:id' : req.url === '/empty' ? '' : undefined) });
+    inst = new TuistHttpServerInstrumentation({
+      routeFor: (req) => (req.url?.startsWith('/plain/') ? '/plain/:id' : req.url === '/empty' ? '' : undefined),
+    });
     // Express was imported above, before enabling: requiring its `router` again lets the module hook patch it, as
     // loading Express after enabling does (the child-process test loads it after).
     createRequire(createRequire(import.meta.url).resolve('express'))('router');
@@ -75,7 +82,12 @@ describe('http: TuistHttpServerInstrumentation on real Express 5 and Fastify 5 s
     expect(await get(port, '/api/projects/1')).to.equal(200);
     expect(await get(port, '/api/projects/2?x=1')).to.equal(200);
     await new Promise<void>((resolve, reject) =>
-      http.request({ host: '127.0.0.1', port, path: '/mounted/runs/42', method: 'POST', agent: false }, (res) => res.resume().on('end', () => setImmediate(resolve))).on('error', reject).end(),
+      http
+        .request({ host: '127.0.0.1', port, path: '/mounted/runs/42', method: 'POST', agent: false }, (res) =>
+          res.resume().on('end', () => setImmediate(resolve)),
+        )
+        .on('error', reject)
+        .end(),
     );
     expect(await get(port, '/nope/123')).to.equal(404);
     const exp = await metrics();
@@ -119,7 +131,9 @@ describe('http: TuistHttpServerInstrumentation on real Express 5 and Fastify 5 s
     root.get('/status', (_req, res) => void res.send('ok'));
     app.use(root);
     app.use((_req: unknown, res: express.Response) => void res.status(404).send('none'));
-    app.use((_err: unknown, _req: unknown, res: express.Response, _next: unknown) => void res.status(500).send('failed'));
+    app.use(
+      (_err: unknown, _req: unknown, res: express.Response, _next: unknown) => void res.status(500).send('failed'),
+    );
     const server = app.listen(0, '127.0.0.1');
     servers.push(server);
     await new Promise((r) => server.once('listening', r));
@@ -148,7 +162,8 @@ describe('http: TuistHttpServerInstrumentation on real Express 5 and Fastify 5 s
       const was = samples(before, REQUESTS, { method: 'GET', route, status }).reduce((a, x) => a + x.value, 0);
       expect(value(exp, REQUESTS, { method: 'GET', route, status }) - was, key).to.equal(n);
     }
-    for (const sample of samples(exp, REQUESTS)) expect(sample.labels.route).to.not.match(/acme|zeta|p1|p2|\/42|\/5$|b\.txt|t1|u1/);
+    for (const sample of samples(exp, REQUESTS))
+      expect(sample.labels.route).to.not.match(/acme|zeta|p1|p2|\/42|\/5$|b\.txt|t1|u1/);
   });
 
   it('Express: a route under a mount path the router patch did not see is unmatched, not the raw path', async () => {
@@ -203,7 +218,7 @@ describe('http: TuistHttpServerInstrumentation on real Express 5 and Fastify 5 s
     expect(await count({ route: '/twice/:id' })).to.equal(1);
   });
 
-  it('a plain server: the routeFor config, else (undefined or \'\') unmatched; scrapes of the endpoint itself are not counted', async () => {
+  it("a plain server: the routeFor config, else (undefined or '') unmatched; scrapes of the endpoint itself are not counted", async () => {
     const server = http.createServer((_req, res) => res.end('plain'));
     servers.push(server);
     await listen(server);
@@ -217,7 +232,10 @@ describe('http: TuistHttpServerInstrumentation on real Express 5 and Fastify 5 s
 
   it('an https server is measured too (https.Server is not an http.Server)', async () => {
     // A self-signed certificate for 127.0.0.1, made for this test only.
-    const tls = { key: readFileSync(new URL('./fixtures/test-key.pem', import.meta.url)), cert: readFileSync(new URL('./fixtures/test-cert.pem', import.meta.url)) };
+    const tls = {
+      key: readFileSync(new URL('./fixtures/test-key.pem', import.meta.url)),
+      cert: readFileSync(new URL('./fixtures/test-cert.pem', import.meta.url)),
+    };
     const server = https.createServer(tls, (_req, res) => res.end('secure'));
     servers.push(server as unknown as http.Server);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
@@ -235,7 +253,10 @@ describe('http: TuistHttpServerInstrumentation on real Express 5 and Fastify 5 s
   });
 
   it('a server also given to instrumentHttpServer is counted once, with its own options', async () => {
-    const server = instrumentHttpServer(http.createServer((_req, res) => res.end('x')), { routeFor: () => '/explicit' });
+    const server = instrumentHttpServer(
+      http.createServer((_req, res) => res.end('x')),
+      { routeFor: () => '/explicit' },
+    );
     servers.push(server);
     await listen(server);
     await get(portOf(server), '/a');
@@ -246,9 +267,13 @@ describe('http: TuistHttpServerInstrumentation on real Express 5 and Fastify 5 s
   it('an unsupported router (or something else named router) is skipped with one diag message and left unchanged', () => {
     const lines: string[] = [];
     const push = (...a: unknown[]): number => lines.push(a.map(String).join(' '));
-    diag.setLogger({ error: push, warn: push, info: () => {}, debug: () => {}, verbose: () => {} }, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
+    diag.setLogger(
+      { error: push, warn: push, info: () => {}, debug: () => {}, verbose: () => {} },
+      { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
+    );
     try {
-      const routerDef = (i: TuistHttpServerInstrumentation) => i.getModuleDefinitions().find((m) => m.name === 'router')!;
+      const routerDef = (i: TuistHttpServerInstrumentation) =>
+        i.getModuleDefinitions().find((m) => m.name === 'router')!;
       const OldRouter = function Router(): void {};
       const use = (): void => {};
       OldRouter.prototype.use = use;
@@ -259,7 +284,9 @@ describe('http: TuistHttpServerInstrumentation on real Express 5 and Fastify 5 s
       expect(OldRouter.prototype.use).to.equal(use);
       expect(lines.filter((l) => l.includes('router 1.3.8 is not supported'))).to.have.length(1);
       const notARouter = { hello: 'world' };
-      expect(routerDef(new TuistHttpServerInstrumentation({ enabled: false })).patch!(notARouter, '2.0.0')).to.equal(notARouter);
+      expect(routerDef(new TuistHttpServerInstrumentation({ enabled: false })).patch!(notARouter, '2.0.0')).to.equal(
+        notARouter,
+      );
       expect(lines.filter((l) => l.includes('router 2.0.0 does not look like router 2.x'))).to.have.length(1);
       expect(lines).to.have.length(2);
       // The real router 2.x, as CJS exports and as an ESM namespace (`import Router from 'router'`): no message.
@@ -277,14 +304,17 @@ describe('http: TuistHttpServerInstrumentation on real Express 5 and Fastify 5 s
   it('disable and enable are idempotent (and quiet); while disabled nothing is counted', async () => {
     const lines: string[] = [];
     const push = (...a: unknown[]): number => lines.push(a.map(String).join(' '));
-    diag.setLogger({ error: push, warn: push, info: () => {}, debug: () => {}, verbose: () => {} }, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
+    diag.setLogger(
+      { error: push, warn: push, info: () => {}, debug: () => {}, verbose: () => {} },
+      { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
+    );
     try {
       const server = http.createServer((_req, res) => res.end('x'));
       servers.push(server);
       await listen(server);
       inst.disable();
       inst.disable();
-      expect(Object.prototype.hasOwnProperty.call(http.Server.prototype, 'emit')).to.equal(false);
+      expect(Object.hasOwn(http.Server.prototype, 'emit')).to.equal(false);
       await get(portOf(server), '/plain/off');
       expect(await count({ route: '/plain/:id' })).to.equal(2);
       inst.enable();
@@ -300,7 +330,10 @@ describe('http: TuistHttpServerInstrumentation on real Express 5 and Fastify 5 s
   it('setConfig: a routeFor that is not a function is dropped with a warning; null is an empty config', () => {
     const lines: string[] = [];
     const push = (...a: unknown[]): number => lines.push(a.map(String).join(' '));
-    diag.setLogger({ error: push, warn: push, info: () => {}, debug: () => {}, verbose: () => {} }, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
+    diag.setLogger(
+      { error: push, warn: push, info: () => {}, debug: () => {}, verbose: () => {} },
+      { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
+    );
     try {
       const other = new TuistHttpServerInstrumentation({ enabled: false });
       const routeFor = (): string => '/x';
@@ -320,11 +353,21 @@ describe('http: TuistHttpServerInstrumentation on real Express 5 and Fastify 5 s
 describe('http: TuistHttpServerInstrumentation in an ESM Express 5 app (child process, loader hook)', () => {
   it('nested routers with parameters give templates; a 404 inside a mounted router is unmatched', async () => {
     const cwd = fileURLToPath(new URL('..', import.meta.url));
-    const { code, output: out } = await runTsxChild(['--import', './test/fixtures/register-http.ts', './test/fixtures/express-app.mjs'], { cwd });
+    const { code, output: out } = await runTsxChild(
+      ['--import', './test/fixtures/register-http.ts', './test/fixtures/express-app.mjs'],
+      { cwd },
+    );
     expect(code, out).to.equal(0);
     const exp = parseExposition(out.slice(out.indexOf('EXPOSITION\n') + 11));
-    expect(value(exp, REQUESTS, { method: 'GET', route: '/orgs/:org/projects/:project/runs/:run', status: '200' }), out).to.equal(2);
+    expect(
+      value(exp, REQUESTS, { method: 'GET', route: '/orgs/:org/projects/:project/runs/:run', status: '200' }),
+      out,
+    ).to.equal(2);
     expect(value(exp, REQUESTS, { method: 'GET', route: 'unmatched', status: '404' }), out).to.equal(1);
-    expect(samples(exp, REQUESTS).map((s) => s.labels.route).sort()).to.deep.equal(['/orgs/:org/projects/:project/runs/:run', 'unmatched']);
+    expect(
+      samples(exp, REQUESTS)
+        .map((s) => s.labels.route)
+        .sort(),
+    ).to.deep.equal(['/orgs/:org/projects/:project/runs/:run', 'unmatched']);
   });
 });

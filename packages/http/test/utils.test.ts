@@ -4,7 +4,8 @@ import { OriginCache, parseOrigin } from '../src/utils.js';
 
 describe('http: label helpers', () => {
   it('keeps the standard methods and maps every other one to _OTHER', () => {
-    for (const m of ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH']) expect(methodLabel(m)).to.equal(m);
+    for (const m of ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH'])
+      expect(methodLabel(m)).to.equal(m);
     for (const m of ['PURGE', 'get', 'PROPFIND', '', undefined, 42]) expect(methodLabel(m)).to.equal('_OTHER');
   });
 
@@ -19,7 +20,10 @@ describe('http: label helpers', () => {
   });
 
   it('origins: the normalised origin and the bare host name', () => {
-    expect(parseOrigin('https://API.example.com:443/')).to.deep.equal({ origin: 'https://api.example.com', host: 'api.example.com' });
+    expect(parseOrigin('https://API.example.com:443/')).to.deep.equal({
+      origin: 'https://api.example.com',
+      host: 'api.example.com',
+    });
     expect(parseOrigin(new URL('http://[::1]:8080'))).to.deep.equal({ origin: 'http://[::1]:8080', host: '::1' });
     expect(parseOrigin('not a url')).to.equal(undefined);
     expect(parseOrigin(undefined)).to.equal(undefined);
@@ -34,7 +38,10 @@ describe('http: label helpers', () => {
       expect(cache.get('https://b.example')).to.deep.equal({ origin: 'https://b.example', host: 'b.example' });
       expect(cache.get('not a url')).to.equal(undefined);
       expect(cache.get('not a url')).to.equal(undefined);
-      expect(cache.get(new URL('http://c.example:81'))).to.deep.equal({ origin: 'http://c.example:81', host: 'c.example' });
+      expect(cache.get(new URL('http://c.example:81'))).to.deep.equal({
+        origin: 'http://c.example:81',
+        host: 'c.example',
+      });
     }
   });
 });

@@ -5,4 +5,11 @@ export type { TuistS3InstrumentationConfig } from './instrumentation.js';
 export { StorageInputError, DeleteAllObjectsError } from './errors.js';
 export { OPERATION_METRICS, OBJECT_SIZE_METRIC, COMMAND_DURATION_METRIC, COMMAND_COUNT_METRIC } from './metrics.js';
 export type { Operation } from './metrics.js';
-export type { Storage, StorageOptions, PresignOptions, UploadedPart, DeleteFailure, InstrumentS3ClientOptions } from './types.js';
+export type {
+  Storage,
+  StorageOptions,
+  PresignOptions,
+  UploadedPart,
+  DeleteFailure,
+  InstrumentS3ClientOptions,
+} from './types.js';

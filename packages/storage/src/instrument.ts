@@ -58,11 +58,15 @@ export function addCommandMiddleware(client: S3Client, explicit: Telemetry | und
 export function instrumentS3Client<C extends S3Client>(client: C, options: InstrumentS3ClientOptions = {}): C {
   if (typeof client === 'object' && client !== null && isInstrumented(client)) return client;
   if (typeof client?.middlewareStack?.add !== 'function') {
-    throw new TelemetryConfigError('@tuist-telemetry/storage: instrumentS3Client(client) needs an S3Client from @aws-sdk/client-s3');
+    throw new TelemetryConfigError(
+      '@tuist-telemetry/storage: instrumentS3Client(client) needs an S3Client from @aws-sdk/client-s3',
+    );
   }
   const explicit = options.telemetry;
   if (explicit !== undefined && typeof explicit?.store?.histogram !== 'function') {
-    throw new TelemetryConfigError('@tuist-telemetry/storage: instrumentS3Client(client, { telemetry }) must be what startTelemetry() returned (or leave it out)');
+    throw new TelemetryConfigError(
+      '@tuist-telemetry/storage: instrumentS3Client(client, { telemetry }) must be what startTelemetry() returned (or leave it out)',
+    );
   }
   addCommandMiddleware(client, explicit);
   return client;

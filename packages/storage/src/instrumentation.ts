@@ -1,5 +1,9 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { InstrumentationBase, InstrumentationNodeModuleDefinition, type InstrumentationConfig } from '@opentelemetry/instrumentation';
+import {
+  InstrumentationBase,
+  InstrumentationNodeModuleDefinition,
+  type InstrumentationConfig,
+} from '@opentelemetry/instrumentation';
 import { createRequire } from 'node:module';
 import { addCommandMiddleware, isInstrumented } from './instrument.js';
 
@@ -88,7 +92,9 @@ export class TuistS3Instrumentation extends InstrumentationBase<TuistS3Instrumen
     try {
       const major = typeof version === 'string' ? Number(/^(\d+)\./.exec(version)?.[1]) : undefined;
       if (major !== undefined && major !== 3) {
-        this.warnOnce(`@aws-sdk/client-s3 ${String(version)} is not supported (3.x is); S3 clients are not instrumented`);
+        this.warnOnce(
+          `@aws-sdk/client-s3 ${String(version)} is not supported (3.x is); S3 clients are not instrumented`,
+        );
         return exports;
       }
       const proto = protoOf(exports);
@@ -126,7 +132,9 @@ function protoOf(exports: unknown): Proto | undefined {
   const mod = exports as { S3Client?: unknown; default?: { S3Client?: unknown } } | undefined;
   const S3 = mod?.S3Client ?? mod?.default?.S3Client;
   const proto = typeof S3 === 'function' ? (S3 as { prototype: unknown }).prototype : undefined;
-  return typeof proto === 'object' && proto !== null && typeof (proto as Proto).send === 'function' ? (proto as Proto) : undefined;
+  return typeof proto === 'object' && proto !== null && typeof (proto as Proto).send === 'function'
+    ? (proto as Proto)
+    : undefined;
 }
 
 /**
@@ -136,13 +144,20 @@ function protoOf(exports: unknown): Proto | undefined {
 function patchProto(proto: Proto): void {
   const existing = proto[PATCH];
   if (existing !== undefined) {
-    if (!Object.prototype.hasOwnProperty.call(proto, 'send') || proto.send === existing.own) Object.defineProperty(proto, 'send', { value: existing.wrapper, writable: true, configurable: true });
+    if (!Object.hasOwn(proto, 'send') || proto.send === existing.own)
+      Object.defineProperty(proto, 'send', { value: existing.wrapper, writable: true, configurable: true });
     return;
   }
   const parent = Object.getPrototypeOf(proto) as Proto;
-  const own = Object.prototype.hasOwnProperty.call(proto, 'send') ? proto.send : undefined;
+  const own = Object.hasOwn(proto, 'send') ? proto.send : undefined;
   const wrapper: Send = function send(this: S3Client, ...args: unknown[]): unknown {
-    if (isActive() && typeof this === 'object' && this !== null && !isInstrumented(this) && typeof this.middlewareStack?.add === 'function') {
+    if (
+      isActive() &&
+      typeof this === 'object' &&
+      this !== null &&
+      !isInstrumented(this) &&
+      typeof this.middlewareStack?.add === 'function'
+    ) {
       try {
         addCommandMiddleware(this, undefined, isActive);
       } catch {
@@ -158,7 +173,7 @@ function patchProto(proto: Proto): void {
 /** Removes the own `send` when it is still ours; otherwise ours stays under the newer wrapper and passes through. */
 function unpatchProto(proto: Proto): void {
   const p = proto[PATCH];
-  if (p === undefined || !Object.prototype.hasOwnProperty.call(proto, 'send') || proto.send !== p.wrapper) return;
+  if (p === undefined || !Object.hasOwn(proto, 'send') || proto.send !== p.wrapper) return;
   if (p.own !== undefined) Object.defineProperty(proto, 'send', { value: p.own, writable: true, configurable: true });
   else delete (proto as { send?: Send }).send;
 }

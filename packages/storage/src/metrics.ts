@@ -1,4 +1,13 @@
-import { activeTelemetry, counter, histogram, logger, type CounterName, type HistogramName, type Labels, type Telemetry } from '@tuist-telemetry/core/internal';
+import {
+  activeTelemetry,
+  counter,
+  histogram,
+  logger,
+  type CounterName,
+  type HistogramName,
+  type Labels,
+  type Telemetry,
+} from '@tuist-telemetry/core/internal';
 
 const log = logger('storage');
 
@@ -51,18 +60,29 @@ export function resolveTelemetry(explicit: Telemetry | undefined): Telemetry | u
   const t = activeTelemetry(explicit);
   if (t === undefined && !warnedNoTelemetry) {
     warnedNoTelemetry = true;
-    log.warn('no telemetry is running (call startTelemetry() first, or pass `telemetry`); storage metrics are not recorded');
+    log.warn(
+      'no telemetry is running (call startTelemetry() first, or pass `telemetry`); storage metrics are not recorded',
+    );
   }
   return t;
 }
 
 /** Records one duration and one count; never throws into the caller. */
-export function recordDurationAndCount(t: Telemetry, duration: HistogramName, count: CounterName, ms: number, labels: Labels): void {
+export function recordDurationAndCount(
+  t: Telemetry,
+  duration: HistogramName,
+  count: CounterName,
+  ms: number,
+  labels: Labels,
+): void {
   try {
     histogram(t, duration).record(ms, labels);
     counter(t, count).add(1, labels);
   } catch (err) {
-    t.warnings.warn(`storage-record:${duration}`, `@tuist-telemetry/storage: could not record ${duration} (${String(err)})`);
+    t.warnings.warn(
+      `storage-record:${duration}`,
+      `@tuist-telemetry/storage: could not record ${duration} (${String(err)})`,
+    );
   }
 }
 
@@ -79,7 +99,12 @@ export function recordValue(t: Telemetry, name: HistogramName, value: number, la
  * Runs one storage operation and records its duration and count, on success and on failure. The operation's own
  * result or error passes through unchanged (same object).
  */
-export async function measure<T>(explicit: Telemetry | undefined, operation: Operation, labels: Labels, run: () => Promise<T>): Promise<T> {
+export async function measure<T>(
+  explicit: Telemetry | undefined,
+  operation: Operation,
+  labels: Labels,
+  run: () => Promise<T>,
+): Promise<T> {
   const start = performance.now();
   try {
     return await run();

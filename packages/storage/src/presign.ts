@@ -15,13 +15,21 @@ export function presignDownload(client: S3Client, bucket: string, key: string, e
  * MinIO reject for any non-empty part. The checksum headers are removed before signing, whatever the client's
  * setting, so the URL accepts the part as sent.
  */
-export function presignUploadPart(client: S3Client, bucket: string, key: string, uploadId: string, partNumber: number, expiresIn: number): Promise<string> {
+export function presignUploadPart(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  uploadId: string,
+  partNumber: number,
+  expiresIn: number,
+): Promise<string> {
   const command = new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: partNumber });
   command.middlewareStack.add(
     (next) => async (args) => {
       const headers = (args.request as { headers?: unknown } | undefined)?.headers;
       if (typeof headers === 'object' && headers !== null) {
-        for (const name of Object.keys(headers)) if (REQUEST_CHECKSUM_HEADER.test(name)) delete (headers as Record<string, string>)[name];
+        for (const name of Object.keys(headers))
+          if (REQUEST_CHECKSUM_HEADER.test(name)) delete (headers as Record<string, string>)[name];
       }
       return next(args);
     },

@@ -26,17 +26,25 @@ import {
 
 function validateOptions(options: StorageOptions): void {
   if (typeof options !== 'object' || options === null) {
-    throw new TelemetryConfigError('@tuist-telemetry/storage: createStorage needs an options object: createStorage({ client, bucket })');
+    throw new TelemetryConfigError(
+      '@tuist-telemetry/storage: createStorage needs an options object: createStorage({ client, bucket })',
+    );
   }
   const client = options.client as Partial<S3Client> | undefined;
   if (typeof client?.send !== 'function' || typeof client.middlewareStack?.add !== 'function') {
-    throw new TelemetryConfigError('@tuist-telemetry/storage: createStorage({ client }) must be an S3Client from @aws-sdk/client-s3');
+    throw new TelemetryConfigError(
+      '@tuist-telemetry/storage: createStorage({ client }) must be an S3Client from @aws-sdk/client-s3',
+    );
   }
   if (typeof options.bucket !== 'string' || options.bucket === '') {
-    throw new TelemetryConfigError('@tuist-telemetry/storage: createStorage({ bucket }) must be the non-empty name of a bucket');
+    throw new TelemetryConfigError(
+      '@tuist-telemetry/storage: createStorage({ bucket }) must be the non-empty name of a bucket',
+    );
   }
   if (options.telemetry !== undefined && typeof options.telemetry?.store?.histogram !== 'function') {
-    throw new TelemetryConfigError('@tuist-telemetry/storage: createStorage({ telemetry }) must be what startTelemetry() returned (or leave it out)');
+    throw new TelemetryConfigError(
+      '@tuist-telemetry/storage: createStorage({ telemetry }) must be what startTelemetry() returned (or leave it out)',
+    );
   }
 }
 
@@ -93,15 +101,21 @@ export function createStorage(options: StorageOptions): Storage {
         const failures: DeleteFailure[] = [];
         let token: string | undefined;
         do {
-          const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+          const page = await client.send(
+            new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+          );
           const keys: string[] = [];
           for (const o of page.Contents ?? []) if (o.Key !== undefined) keys.push(o.Key);
           for (const batch of batches(keys, DELETE_BATCH_SIZE)) {
             const res = await client.send(
-              new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }),
+              new DeleteObjectsCommand({
+                Bucket: bucket,
+                Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
+              }),
             );
             const errors = res.Errors ?? [];
-            for (const e of errors) failures.push({ key: e.Key ?? '', code: e.Code ?? 'unknown', message: e.Message ?? '' });
+            for (const e of errors)
+              failures.push({ key: e.Key ?? '', code: e.Code ?? 'unknown', message: e.Message ?? '' });
             // Quiet mode lists only failures; stores that ignore Quiet list the deleted keys too.
             deleted += res.Deleted?.length ?? batch.length - errors.length;
           }
@@ -115,7 +129,9 @@ export function createStorage(options: StorageOptions): Storage {
     async generateDownloadUrl(key, presign?: PresignOptions) {
       validateKey(key);
       const expiresIn = validateExpiresIn(presign?.expiresIn);
-      return measure(telemetry, 'generateDownloadUrl', { object_key: key }, () => presignDownload(client, bucket, key, expiresIn));
+      return measure(telemetry, 'generateDownloadUrl', { object_key: key }, () =>
+        presignDownload(client, bucket, key, expiresIn),
+      );
     },
 
     async multipartStart(key) {

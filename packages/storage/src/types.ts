@@ -50,7 +50,12 @@ export interface Storage {
   /** Starts a multipart upload (CreateMultipartUpload) and resolves with its upload id. */
   multipartStart(key: string): Promise<string>;
   /** A presigned PUT URL for one part (1..10000) of a multipart upload. */
-  multipartGenerateUploadPartUrl(key: string, uploadId: string, partNumber: number, options?: PresignOptions): Promise<string>;
+  multipartGenerateUploadPartUrl(
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    options?: PresignOptions,
+  ): Promise<string>;
   /** Completes a multipart upload from its uploaded parts (sorted by part number for you). */
   multipartComplete(key: string, uploadId: string, parts: readonly UploadedPart[]): Promise<void>;
 }

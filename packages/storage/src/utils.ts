@@ -11,7 +11,9 @@ const MAX_PART_NUMBER = 10_000;
 export const DELETE_BATCH_SIZE = 1000;
 
 function describe(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value) : String(value);
+  return typeof value === 'string'
+    ? JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)
+    : String(value);
 }
 
 /** A non-empty string of at most 1024 UTF-8 bytes. */
@@ -21,14 +23,20 @@ export function validateKey(key: unknown, argument = 'key'): string {
   }
   const bytes = Buffer.byteLength(key, 'utf8');
   if (bytes > MAX_KEY_BYTES) {
-    throw new StorageInputError(argument, `${argument} is ${bytes} bytes in UTF-8; S3 keys are at most ${MAX_KEY_BYTES} bytes`);
+    throw new StorageInputError(
+      argument,
+      `${argument} is ${bytes} bytes in UTF-8; S3 keys are at most ${MAX_KEY_BYTES} bytes`,
+    );
   }
   return key;
 }
 
 export function validateUploadId(uploadId: unknown): string {
   if (typeof uploadId !== 'string' || uploadId === '') {
-    throw new StorageInputError('uploadId', `uploadId must be the non-empty string multipartStart returned (got ${describe(uploadId)})`);
+    throw new StorageInputError(
+      'uploadId',
+      `uploadId must be the non-empty string multipartStart returned (got ${describe(uploadId)})`,
+    );
   }
   return uploadId;
 }
@@ -44,7 +52,12 @@ export function projectPrefix(projectSlug: unknown): string {
 /** Whole seconds from 1 to 7 days; `undefined` means the default (3600). */
 export function validateExpiresIn(expiresIn: unknown): number {
   if (expiresIn === undefined) return DEFAULT_EXPIRES_IN_SECONDS;
-  if (typeof expiresIn !== 'number' || !Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > MAX_EXPIRES_IN_SECONDS) {
+  if (
+    typeof expiresIn !== 'number' ||
+    !Number.isInteger(expiresIn) ||
+    expiresIn < 1 ||
+    expiresIn > MAX_EXPIRES_IN_SECONDS
+  ) {
     throw new StorageInputError(
       'expiresIn',
       `expiresIn must be a whole number of seconds from 1 to ${MAX_EXPIRES_IN_SECONDS} (7 days); got ${describe(expiresIn)}`,
@@ -54,8 +67,16 @@ export function validateExpiresIn(expiresIn: unknown): number {
 }
 
 export function validatePartNumber(partNumber: unknown, argument = 'partNumber'): number {
-  if (typeof partNumber !== 'number' || !Number.isInteger(partNumber) || partNumber < 1 || partNumber > MAX_PART_NUMBER) {
-    throw new StorageInputError(argument, `${argument} must be a whole number from 1 to ${MAX_PART_NUMBER}; got ${describe(partNumber)}`);
+  if (
+    typeof partNumber !== 'number' ||
+    !Number.isInteger(partNumber) ||
+    partNumber < 1 ||
+    partNumber > MAX_PART_NUMBER
+  ) {
+    throw new StorageInputError(
+      argument,
+      `${argument} must be a whole number from 1 to ${MAX_PART_NUMBER}; got ${describe(partNumber)}`,
+    );
   }
   return partNumber;
 }
@@ -63,16 +84,25 @@ export function validatePartNumber(partNumber: unknown, argument = 'partNumber')
 /** A non-empty list of parts with valid, distinct part numbers and non-empty ETags, sorted by part number. */
 export function validateParts(parts: unknown): UploadedPart[] {
   if (!Array.isArray(parts) || parts.length === 0) {
-    throw new StorageInputError('parts', 'parts must be a non-empty array of { partNumber, etag } (a multipart upload has at least one part)');
+    throw new StorageInputError(
+      'parts',
+      'parts must be a non-empty array of { partNumber, etag } (a multipart upload has at least one part)',
+    );
   }
   if (parts.length > MAX_PART_NUMBER) {
-    throw new StorageInputError('parts', `parts has ${parts.length} entries; a multipart upload has at most ${MAX_PART_NUMBER}`);
+    throw new StorageInputError(
+      'parts',
+      `parts has ${parts.length} entries; a multipart upload has at most ${MAX_PART_NUMBER}`,
+    );
   }
   const out: UploadedPart[] = parts.map((p: unknown, i) => {
     const part = (typeof p === 'object' && p !== null ? p : {}) as Partial<UploadedPart>;
     const partNumber = validatePartNumber(part.partNumber, `parts[${i}].partNumber`);
     if (typeof part.etag !== 'string' || part.etag === '') {
-      throw new StorageInputError(`parts[${i}].etag`, `parts[${i}].etag must be the non-empty ETag the part upload answered with`);
+      throw new StorageInputError(
+        `parts[${i}].etag`,
+        `parts[${i}].etag must be the non-empty ETag the part upload answered with`,
+      );
     }
     return { partNumber, etag: part.etag };
   });

@@ -19,7 +19,10 @@ function quietStore(client: S3Client): S3Client {
       const result = await next(args);
       const output = result.output as { Deleted?: unknown; Errors?: { Key: string; Code: string; Message: string }[] };
       delete output.Deleted;
-      output.Errors = locked.length > 0 ? locked.map((o) => ({ Key: o.Key, Code: 'AccessDenied', Message: 'Access Denied' })) : undefined;
+      output.Errors =
+        locked.length > 0
+          ? locked.map((o) => ({ Key: o.Key, Code: 'AccessDenied', Message: 'Access Denied' }))
+          : undefined;
       return result;
     },
     { step: 'initialize', name: 'quietModeStore' },

@@ -7,7 +7,24 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 export const BUCKET = 'tuist';
 /** B1 as the exposition prints the `le` bounds (the catalog's, copied here so the test checks them). */
-export const B1_LE = ['100', '200', '400', '800', '1600', '3200', '6400', '12800', '25600', '51200', '102400', '204800', '409600', '819200', '1638400', '+Inf'];
+export const B1_LE = [
+  '100',
+  '200',
+  '400',
+  '800',
+  '1600',
+  '3200',
+  '6400',
+  '12800',
+  '25600',
+  '51200',
+  '102400',
+  '204800',
+  '409600',
+  '819200',
+  '1638400',
+  '+Inf',
+];
 
 export interface Fixture {
   s3: S3Server;

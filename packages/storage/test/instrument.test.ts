@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { TelemetryConfigError } from '@tuist-telemetry/core';
 import { scrape, samples, sum, value } from '@tuist-telemetry/testing';
@@ -51,9 +51,14 @@ describe('storage: instrumentS3Client on a client used directly', () => {
     expect(exp.get('tuist_storage_command_count')?.type).to.equal('counter');
     expect(exp.get('tuist_storage_command_duration_milliseconds')?.type).to.equal('histogram');
     const labels = { command: 'HeadObject', outcome: 'ok' };
-    expect(value(exp, 'tuist_storage_command_duration_milliseconds_count', labels)).to.equal(value(exp, 'tuist_storage_command_count', labels));
-    expect(samples(exp, 'tuist_storage_command_duration_milliseconds_bucket', labels).map((s) => s.labels.le)).to.deep.equal(B1_LE);
-    for (const s of samples(exp, 'tuist_storage_command_count')) expect(Object.keys(s.labels).sort()).to.deep.equal(['command', 'outcome']);
+    expect(value(exp, 'tuist_storage_command_duration_milliseconds_count', labels)).to.equal(
+      value(exp, 'tuist_storage_command_count', labels),
+    );
+    expect(
+      samples(exp, 'tuist_storage_command_duration_milliseconds_bucket', labels).map((s) => s.labels.le),
+    ).to.deep.equal(B1_LE);
+    for (const s of samples(exp, 'tuist_storage_command_count'))
+      expect(Object.keys(s.labels).sort()).to.deep.equal(['command', 'outcome']);
   });
 
   it('times the whole command, retries included: one error count for three attempts', async () => {
@@ -63,7 +68,9 @@ describe('storage: instrumentS3Client on a client used directly', () => {
       requests++;
       req.resume();
       res.writeHead(500, { 'content-type': 'application/xml' });
-      res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>try again</Message></Error>');
+      res.end(
+        '<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>try again</Message></Error>',
+      );
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as AddressInfo).port;
@@ -79,7 +86,9 @@ describe('storage: instrumentS3Client on a client used directly', () => {
       expect(requests).to.equal(3);
       const exp = await scrape(f.telemetry.url!);
       const labels = { command: 'GetObject', outcome: 'error' };
-      expect(sum(exp, 'tuist_storage_command_count', labels) - sum(before, 'tuist_storage_command_count', labels)).to.equal(1);
+      expect(
+        sum(exp, 'tuist_storage_command_count', labels) - sum(before, 'tuist_storage_command_count', labels),
+      ).to.equal(1);
       const n = 'tuist_storage_command_duration_milliseconds_count';
       expect(sum(exp, n, labels) - sum(before, n, labels)).to.equal(1);
     } finally {

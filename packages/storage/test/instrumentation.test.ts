@@ -40,22 +40,31 @@ describe('storage: TuistS3Instrumentation (module patching of @aws-sdk/client-s3
     const client = newClient();
     await client.send(new sdk.PutObjectCommand({ Bucket: BUCKET, Key: 'auto/a.txt', Body: 'a' }));
     await client.send(new sdk.HeadObjectCommand({ Bucket: BUCKET, Key: 'auto/a.txt' }));
-    const missing = await client.send(new sdk.HeadObjectCommand({ Bucket: BUCKET, Key: 'auto/missing' })).catch((e: Error) => e);
+    const missing = await client
+      .send(new sdk.HeadObjectCommand({ Bucket: BUCKET, Key: 'auto/missing' }))
+      .catch((e: Error) => e);
     expect((missing as Error).name).to.equal('NotFound');
     const exp = await scrape(f.telemetry.url!);
     expect(value(exp, 'tuist_storage_command_count', { command: 'PutObject', outcome: 'ok' })).to.equal(1);
     expect(value(exp, 'tuist_storage_command_count', { command: 'HeadObject', outcome: 'ok' })).to.equal(1);
     expect(value(exp, 'tuist_storage_command_count', { command: 'HeadObject', outcome: 'error' })).to.equal(1);
-    expect(value(exp, 'tuist_storage_command_duration_milliseconds_count', { command: 'PutObject', outcome: 'ok' })).to.equal(1);
+    expect(
+      value(exp, 'tuist_storage_command_duration_milliseconds_count', { command: 'PutObject', outcome: 'ok' }),
+    ).to.equal(1);
   });
 
   it('instrumentS3Client on such a client (before or after its first command) never counts twice', async () => {
     const before = await count('GetObject');
     const a = instrumentS3Client(newClient());
     const b = newClient();
-    await b.send(new sdk.GetObjectCommand({ Bucket: BUCKET, Key: 'auto/a.txt' })).then((r) => r.Body?.transformToString());
+    await b
+      .send(new sdk.GetObjectCommand({ Bucket: BUCKET, Key: 'auto/a.txt' }))
+      .then((r) => r.Body?.transformToString());
     instrumentS3Client(b);
-    for (const c of [a, b]) await c.send(new sdk.GetObjectCommand({ Bucket: BUCKET, Key: 'auto/a.txt' })).then((r) => r.Body?.transformToString());
+    for (const c of [a, b])
+      await c
+        .send(new sdk.GetObjectCommand({ Bucket: BUCKET, Key: 'auto/a.txt' }))
+        .then((r) => r.Body?.transformToString());
     expect((await count('GetObject')) - before).to.equal(3);
   });
 
@@ -84,8 +93,10 @@ describe('storage: TuistS3Instrumentation (module patching of @aws-sdk/client-s3
       expect(def.name).to.equal('@aws-sdk/client-s3');
       expect(def.patch!(fake, '4.0.0')).to.equal(fake);
       expect(def.patch!(fake, '4.1.0')).to.equal(fake);
-      expect(Object.prototype.hasOwnProperty.call(fake.S3Client.prototype, 'send')).to.equal(false);
-      expect(logged.lines).to.deep.equal(['warn: @tuist-telemetry/storage @aws-sdk/client-s3 4.0.0 is not supported (3.x is); S3 clients are not instrumented']);
+      expect(Object.hasOwn(fake.S3Client.prototype, 'send')).to.equal(false);
+      expect(logged.lines).to.deep.equal([
+        'warn: @tuist-telemetry/storage @aws-sdk/client-s3 4.0.0 is not supported (3.x is); S3 clients are not instrumented',
+      ]);
       const noSend = new TuistS3Instrumentation({ enabled: false });
       const odd = { default: { S3Client: class {} } };
       expect(noSend.getModuleDefinitions()[0]!.patch!(odd, '3.1.0')).to.equal(odd);

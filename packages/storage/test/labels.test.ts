@@ -5,7 +5,13 @@ import { createStorage, type Storage } from '@tuist-telemetry/storage';
 import { B1_LE, BUCKET, startFixture, type Fixture } from './fixture.js';
 
 /** Keys that need escaping in the exposition (quote, newline, backslash) or are just unusual (space, unicode). */
-const KEYS = ['odd keys/with space.txt', 'odd keys/ünïcødé ✓ 日本.txt', 'odd keys/say "hi".txt', 'odd keys/two\nlines.txt', 'odd keys/back\\slash.txt'];
+const KEYS = [
+  'odd keys/with space.txt',
+  'odd keys/ünïcødé ✓ 日本.txt',
+  'odd keys/say "hi".txt',
+  'odd keys/two\nlines.txt',
+  'odd keys/back\\slash.txt',
+];
 
 describe('storage: labels with highCardinalityLabels "all"', () => {
   let f: Fixture;
@@ -35,11 +41,19 @@ describe('storage: labels with highCardinalityLabels "all"', () => {
     // The strict parser gives back each key exactly.
     const exp = await scrape(f.telemetry.url!);
     for (const key of KEYS) {
-      for (const name of ['tuist_storage_check_object_existence_count', 'tuist_storage_get_object_size_count', 'tuist_storage_get_object_as_string_count']) {
+      for (const name of [
+        'tuist_storage_check_object_existence_count',
+        'tuist_storage_get_object_size_count',
+        'tuist_storage_get_object_as_string_count',
+      ]) {
         expect(value(exp, name, { object_key: key }), `${name} ${JSON.stringify(key)}`).to.equal(1);
       }
-      expect(value(exp, 'tuist_storage_get_object_size_size_bytes_sum', { object_key: key })).to.equal(Buffer.byteLength(key));
-      const les = samples(exp, 'tuist_storage_get_object_size_duration_miliseconds_bucket', { object_key: key }).map((s) => s.labels.le);
+      expect(value(exp, 'tuist_storage_get_object_size_size_bytes_sum', { object_key: key })).to.equal(
+        Buffer.byteLength(key),
+      );
+      const les = samples(exp, 'tuist_storage_get_object_size_duration_miliseconds_bucket', { object_key: key }).map(
+        (s) => s.labels.le,
+      );
       expect(les).to.deep.equal(B1_LE);
     }
     expect(samples(exp, 'tuist_storage_check_object_existence_count')).to.have.length(KEYS.length);
@@ -63,7 +77,9 @@ describe('storage: labels with highCardinalityLabels "all"', () => {
     for (const part of ['1', '2']) {
       const labels = { object_key: key, upload_id: uploadId, part_number: part };
       expect(value(exp, 'tuist_storage_multipart_generate_upload_part_presigned_url_count', labels)).to.equal(1);
-      expect(value(exp, 'tuist_storage_multipart_generate_upload_part_presigned_url_duration_milliseconds_count', labels)).to.equal(1);
+      expect(
+        value(exp, 'tuist_storage_multipart_generate_upload_part_presigned_url_duration_milliseconds_count', labels),
+      ).to.equal(1);
     }
     const complete = samples(exp, 'tuist_storage_multipart_complete_upload_count');
     expect(complete.map((s) => s.labels)).to.deep.equal([{ object_key: key, upload_id: uploadId }]);
@@ -80,7 +96,11 @@ describe('storage: labels with highCardinalityLabels "all"', () => {
 
   it('an explicit telemetry gets the metrics, not the running one', async () => {
     const { startTelemetry } = await import('@tuist-telemetry/core');
-    const own = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, highCardinalityLabels: 'all' });
+    const own = startTelemetry({
+      prometheus: { port: 0, host: '127.0.0.1' },
+      runtimeMetrics: false,
+      highCardinalityLabels: 'all',
+    });
     try {
       await own.ready();
       const pinned = createStorage({ client: f.client, bucket: BUCKET, telemetry: f.telemetry });
@@ -97,7 +117,11 @@ describe('storage: labels with highCardinalityLabels "all"', () => {
 
   it("naming 'server' exposes the Tuist server's spelling of the three storage names", async () => {
     const { startTelemetry } = await import('@tuist-telemetry/core');
-    const server = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, naming: 'server' });
+    const server = startTelemetry({
+      prometheus: { port: 0, host: '127.0.0.1' },
+      runtimeMetrics: false,
+      naming: 'server',
+    });
     try {
       await server.ready();
       const s = createStorage({ client: f.client, bucket: BUCKET, telemetry: server });

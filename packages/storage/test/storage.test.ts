@@ -1,10 +1,22 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { ListObjectsV2Command, NoSuchBucket, PutObjectCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  ListObjectsV2Command,
+  NoSuchBucket,
+  PutObjectCommand,
+  UploadPartCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { TelemetryConfigError, type Telemetry } from '@tuist-telemetry/core';
 import { scrape, samples, sum, value, type Exposition } from '@tuist-telemetry/testing';
-import { createStorage, instrumentS3Client, DeleteAllObjectsError, OPERATION_METRICS, type Storage } from '@tuist-telemetry/storage';
+import {
+  createStorage,
+  instrumentS3Client,
+  DeleteAllObjectsError,
+  OPERATION_METRICS,
+  type Storage,
+} from '@tuist-telemetry/storage';
 import { B1_LE, BUCKET, startFixture, type Fixture } from './fixture.js';
 
 async function put(client: S3Client, key: string, body: string | Uint8Array): Promise<void> {
@@ -15,7 +27,9 @@ async function countKeys(client: S3Client, prefix: string): Promise<number> {
   let n = 0;
   let token: string | undefined;
   do {
-    const page = await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix, ContinuationToken: token }));
+    const page = await client.send(
+      new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix, ContinuationToken: token }),
+    );
     n += page.KeyCount ?? 0;
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
@@ -73,7 +87,10 @@ describe('storage: createStorage against s3rver (default labels)', () => {
     const uploaded = [];
     for (const [i, body] of parts.entries()) {
       const url = await storage.multipartGenerateUploadPartUrl(key, uploadId, i + 1, { expiresIn: 600 });
-      expect(url).to.include('X-Amz-Signature=').and.include(`partNumber=${i + 1}`).and.include('X-Amz-Expires=600');
+      expect(url)
+        .to.include('X-Amz-Signature=')
+        .and.include(`partNumber=${i + 1}`)
+        .and.include('X-Amz-Expires=600');
       const res = await fetch(url, { method: 'PUT', body });
       expect(res.status, await res.clone().text()).to.equal(200);
       const etag = res.headers.get('etag');
@@ -95,7 +112,9 @@ describe('storage: createStorage against s3rver (default labels)', () => {
     expect(value(exp, 'tuist_storage_multipart_start_upload_duration_count')).to.equal(1);
     expect(value(exp, 'tuist_storage_multipart_start_upload_duration_milliseconds_count')).to.equal(1);
     expect(value(exp, 'tuist_storage_multipart_generate_upload_part_presigned_url_count')).to.equal(2);
-    expect(value(exp, 'tuist_storage_multipart_generate_upload_part_presigned_url_duration_milliseconds_count')).to.equal(2);
+    expect(
+      value(exp, 'tuist_storage_multipart_generate_upload_part_presigned_url_duration_milliseconds_count'),
+    ).to.equal(2);
     expect(value(exp, 'tuist_storage_multipart_complete_upload_count')).to.equal(1);
     expect(value(exp, 'tuist_storage_multipart_complete_upload_duration_milliseconds_count')).to.equal(1);
     expect(value(exp, 'tuist_storage_generate_download_presigned_url_count')).to.equal(1);
@@ -103,12 +122,18 @@ describe('storage: createStorage against s3rver (default labels)', () => {
   });
 
   it('presigned part URLs carry no empty-body checksum, even from a client with the SDK default checksum setting', async () => {
-    const client = f.newClient({ requestChecksumCalculation: 'WHEN_SUPPORTED', responseChecksumValidation: 'WHEN_SUPPORTED' });
+    const client = f.newClient({
+      requestChecksumCalculation: 'WHEN_SUPPORTED',
+      responseChecksumValidation: 'WHEN_SUPPORTED',
+    });
     const s = createStorage({ client, bucket: BUCKET });
     const key = 'uploads/default-checksums.bin';
     const uploadId = await s.multipartStart(key);
     // What the SDK alone produces with this client: the CRC32 of an empty body, which S3, R2 and MinIO reject.
-    const raw = await getSignedUrl(client, new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId: uploadId, PartNumber: 1 }));
+    const raw = await getSignedUrl(
+      client,
+      new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId: uploadId, PartNumber: 1 }),
+    );
     expect(raw).to.include('x-amz-checksum-crc32=AAAAAA');
     const url = await s.multipartGenerateUploadPartUrl(key, uploadId, 1);
     expect(url).to.not.match(/x-amz-checksum-|x-amz-sdk-checksum-algorithm/i);
@@ -135,7 +160,8 @@ describe('storage: createStorage against s3rver (default labels)', () => {
 
     expect(await countKeys(client, 'big-project/')).to.equal(0);
     for (const k of others) expect(await s.objectExists(k), k).to.equal(true);
-    const delta = (name: string, labels: Record<string, string>): number => sum(after, name, labels) - sum(before, name, labels);
+    const delta = (name: string, labels: Record<string, string>): number =>
+      sum(after, name, labels) - sum(before, name, labels);
     expect(delta('tuist_storage_command_count', { command: 'DeleteObjects', outcome: 'ok' })).to.equal(2);
     expect(delta('tuist_storage_command_count', { command: 'ListObjectsV2', outcome: 'ok' })).to.equal(2);
     expect(value(after, 'tuist_storage_delete_all_objects_count')).to.equal(1);
@@ -200,12 +226,18 @@ describe('storage: createStorage against s3rver (default labels)', () => {
     const missing = createStorage({ client, bucket: 'no-such-bucket' });
     const before = await metrics();
 
-    const err = await missing.getObjectAsString('k').then(() => expect.fail('should reject'), (e: unknown) => e);
+    const err = await missing.getObjectAsString('k').then(
+      () => expect.fail('should reject'),
+      (e: unknown) => e,
+    );
     expect(err).to.equal(thrownBySdk);
     expect(err).to.be.instanceOf(NoSuchBucket);
     expect((err as Error).name).to.equal('NoSuchBucket');
 
-    const err2 = await missing.multipartStart('k').then(() => expect.fail('should reject'), (e: unknown) => e);
+    const err2 = await missing.multipartStart('k').then(
+      () => expect.fail('should reject'),
+      (e: unknown) => e,
+    );
     expect(err2).to.equal(thrownBySdk);
     expect((err2 as Error).name).to.equal('NoSuchBucket');
 
@@ -220,11 +252,18 @@ describe('storage: createStorage against s3rver (default labels)', () => {
 
   it('getObjectSize on a missing key rejects with the SDK error and records no size', async () => {
     const before = await metrics();
-    const err = await storage.getObjectSize('sizes/missing').then(() => expect.fail('should reject'), (e: unknown) => e);
+    const err = await storage.getObjectSize('sizes/missing').then(
+      () => expect.fail('should reject'),
+      (e: unknown) => e,
+    );
     expect((err as Error).name).to.equal('NotFound');
     const after = await metrics();
-    expect(sum(after, 'tuist_storage_get_object_size_count') - sum(before, 'tuist_storage_get_object_size_count')).to.equal(1);
-    expect(sum(after, 'tuist_storage_get_object_size_size_bytes_count')).to.equal(sum(before, 'tuist_storage_get_object_size_size_bytes_count'));
+    expect(
+      sum(after, 'tuist_storage_get_object_size_count') - sum(before, 'tuist_storage_get_object_size_count'),
+    ).to.equal(1);
+    expect(sum(after, 'tuist_storage_get_object_size_size_bytes_count')).to.equal(
+      sum(before, 'tuist_storage_get_object_size_size_bytes_count'),
+    );
   });
 
   it('bad input throws a StorageInputError before any network call and records nothing', async () => {
@@ -236,37 +275,70 @@ describe('storage: createStorage against s3rver (default labels)', () => {
       ['empty key', () => s.getObjectSize(''), /key must be a non-empty string/],
       ['key over 1024 bytes', () => s.objectExists(longKey), /1026 bytes in UTF-8; S3 keys are at most 1024 bytes/],
       ['key over 1024 bytes (download URL)', () => s.generateDownloadUrl(longKey), /at most 1024 bytes/],
-      ['expiresIn 0', () => s.generateDownloadUrl('k', { expiresIn: 0 }), /expiresIn must be a whole number of seconds from 1 to 604800/],
+      [
+        'expiresIn 0',
+        () => s.generateDownloadUrl('k', { expiresIn: 0 }),
+        /expiresIn must be a whole number of seconds from 1 to 604800/,
+      ],
       ['expiresIn over 7 days', () => s.generateDownloadUrl('k', { expiresIn: 604_801 }), /expiresIn/],
       ['expiresIn fractional', () => s.multipartGenerateUploadPartUrl('k', 'u', 1, { expiresIn: 1.5 }), /expiresIn/],
-      ['part number 0', () => s.multipartGenerateUploadPartUrl('k', 'u', 0), /partNumber must be a whole number from 1 to 10000/],
+      [
+        'part number 0',
+        () => s.multipartGenerateUploadPartUrl('k', 'u', 0),
+        /partNumber must be a whole number from 1 to 10000/,
+      ],
       ['part number 10001', () => s.multipartGenerateUploadPartUrl('k', 'u', 10_001), /partNumber/],
       ['empty upload id', () => s.multipartGenerateUploadPartUrl('k', '', 1), /uploadId/],
       ['empty parts', () => s.multipartComplete('k', 'u', []), /parts must be a non-empty array/],
-      ['bad part number in parts', () => s.multipartComplete('k', 'u', [{ partNumber: 0, etag: '"e"' }]), /parts\[0\]\.partNumber/],
-      ['duplicate parts', () => s.multipartComplete('k', 'u', [{ partNumber: 1, etag: '"a"' }, { partNumber: 1, etag: '"b"' }]), /twice/],
+      [
+        'bad part number in parts',
+        () => s.multipartComplete('k', 'u', [{ partNumber: 0, etag: '"e"' }]),
+        /parts\[0\]\.partNumber/,
+      ],
+      [
+        'duplicate parts',
+        () =>
+          s.multipartComplete('k', 'u', [
+            { partNumber: 1, etag: '"a"' },
+            { partNumber: 1, etag: '"b"' },
+          ]),
+        /twice/,
+      ],
       ['empty project slug', () => s.deleteAllObjects(''), /projectSlug must be a non-empty string/],
     ];
     for (const [name, call, message] of cases) {
-      const err = await call().then(() => expect.fail(`${name}: should reject`), (e: unknown) => e);
+      const err = await call().then(
+        () => expect.fail(`${name}: should reject`),
+        (e: unknown) => e,
+      );
       expect(err, name).to.be.instanceOf(TypeError);
       expect((err as Error).name, name).to.equal('StorageInputError');
       expect((err as Error).message, name).to.match(message);
     }
     const after = await metrics();
     expect(sum(after, 'tuist_storage_command_count')).to.equal(sum(before, 'tuist_storage_command_count'));
-    for (const m of Object.values(OPERATION_METRICS)) expect(sum(after, m.count), m.count).to.equal(sum(before, m.count));
+    for (const m of Object.values(OPERATION_METRICS))
+      expect(sum(after, m.count), m.count).to.equal(sum(before, m.count));
   });
 
   it('createStorage rejects a bad configuration at start-up', () => {
-    expect(() => createStorage({ client: {} as S3Client, bucket: BUCKET })).to.throw(TelemetryConfigError, /must be an S3Client/);
+    expect(() => createStorage({ client: {} as S3Client, bucket: BUCKET })).to.throw(
+      TelemetryConfigError,
+      /must be an S3Client/,
+    );
     expect(() => createStorage({ client: f.client, bucket: '' })).to.throw(TelemetryConfigError, /bucket.*non-empty/);
-    expect(() => createStorage({ client: f.client, bucket: BUCKET, telemetry: {} as Telemetry })).to.throw(TelemetryConfigError, /startTelemetry/);
+    expect(() => createStorage({ client: f.client, bucket: BUCKET, telemetry: {} as Telemetry })).to.throw(
+      TelemetryConfigError,
+      /startTelemetry/,
+    );
   });
 
   it('the scrape has every documented name with B1 le bounds and, by default, no object_key, upload_id or part_number label', async () => {
     const exp = await metrics();
-    const histograms = [...Object.values(OPERATION_METRICS).map((m) => m.duration), 'tuist_storage_get_object_size_size_bytes'];
+    const histograms = [
+      ...Object.values(OPERATION_METRICS).map((m) => m.duration),
+      'tuist_storage_get_object_size_size_bytes',
+    ];
     for (const name of histograms) {
       const fam = exp.get(name);
       expect(fam?.type, name).to.equal('histogram');
@@ -282,7 +354,8 @@ describe('storage: createStorage against s3rver (default labels)', () => {
     for (const fam of exp.values()) {
       if (!fam.name.startsWith('tuist_storage_')) continue;
       for (const s of fam.samples) {
-        for (const l of ['object_key', 'upload_id', 'part_number']) expect(s.labels, `${s.name} ${l}`).to.not.have.property(l);
+        for (const l of ['object_key', 'upload_id', 'part_number'])
+          expect(s.labels, `${s.name} ${l}`).to.not.have.property(l);
       }
     }
     // project_slug is not high-cardinality in the catalog: it is always there.

@@ -46,7 +46,12 @@ describe('storage: input validation and helpers (pure)', () => {
   });
 
   it('parts: non-empty, valid numbers and ETags, no duplicates; sorted by part number', () => {
-    expect(validateParts([{ partNumber: 3, etag: 'c' }, { partNumber: 1, etag: 'a' }])).to.deep.equal([
+    expect(
+      validateParts([
+        { partNumber: 3, etag: 'c' },
+        { partNumber: 1, etag: 'a' },
+      ]),
+    ).to.deep.equal([
       { partNumber: 1, etag: 'a' },
       { partNumber: 3, etag: 'c' },
     ]);

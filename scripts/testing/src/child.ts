@@ -12,7 +12,10 @@ export interface ChildRun {
  * load as in the tests) to its exit; `env` is added to this process's environment. Never on a fixed port: the
  * child picks its own, so runs may overlap.
  */
-export function runTsxChild(args: readonly string[], options: { cwd: string; env?: Record<string, string> }): Promise<ChildRun> {
+export function runTsxChild(
+  args: readonly string[],
+  options: { cwd: string; env?: Record<string, string> },
+): Promise<ChildRun> {
   const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', ...args], {
     cwd: options.cwd,
     env: { ...process.env, ...options.env },
@@ -28,7 +31,10 @@ export function runTsxChild(args: readonly string[], options: { cwd: string; env
 }
 
 /** Runs a fixture with `runTsxChild` and returns the JSON of its `RESULT <json>` line; rejects with its output if it failed. */
-export async function runResultChild<R>(args: readonly string[], options: { cwd: string; env?: Record<string, string> }): Promise<R> {
+export async function runResultChild<R>(
+  args: readonly string[],
+  options: { cwd: string; env?: Record<string, string> },
+): Promise<R> {
   const { code, output } = await runTsxChild(args, options);
   const line = /^RESULT (.*)$/m.exec(output);
   if (code !== 0 || !line) throw new Error(`child exited ${code}:\n${output}`);

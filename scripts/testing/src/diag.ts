@@ -9,7 +9,10 @@ type Log = (message: string, ...args: unknown[]) => void;
 
 /** The part of OpenTelemetry's `diag` the capture uses. */
 export interface DiagLike {
-  setLogger(logger: { error: Log; warn: Log; info: Log; debug: Log; verbose: Log }, options: { logLevel: number; suppressOverrideMessage?: boolean }): boolean;
+  setLogger(
+    logger: { error: Log; warn: Log; info: Log; debug: Log; verbose: Log },
+    options: { logLevel: number; suppressOverrideMessage?: boolean },
+  ): boolean;
   disable(): void;
 }
 
@@ -43,8 +46,14 @@ export function captureDiag(diag: DiagLike): DiagCapture {
   const api = (globalThis as unknown as Record<symbol, { diag?: unknown } | undefined>)[API_GLOBAL];
   const previous = api?.diag;
   const lines: string[] = [];
-  const keep = (level: string): Log => (message, ...args) => void lines.push(`${level}: ${text(String(message), args)}`);
-  diag.setLogger({ error: keep('error'), warn: keep('warn'), info: () => {}, debug: () => {}, verbose: () => {} }, { logLevel: WARN, suppressOverrideMessage: true });
+  const keep =
+    (level: string): Log =>
+    (message, ...args) =>
+      void lines.push(`${level}: ${text(String(message), args)}`);
+  diag.setLogger(
+    { error: keep('error'), warn: keep('warn'), info: () => {}, debug: () => {}, verbose: () => {} },
+    { logLevel: WARN, suppressOverrideMessage: true },
+  );
   let restored = false;
   return {
     lines,

@@ -48,7 +48,8 @@ export async function newListeningPort(pid: number, known: readonly number[], ti
     const extra = listeningPorts(pid).filter((p) => !known.includes(p));
     if (extra.length === 1) return extra[0]!;
     if (extra.length > 1) throw new Error(`process ${pid} listens on more ports than expected: ${extra.join(', ')}`);
-    if (Date.now() > deadline) throw new Error(`process ${pid} listens on no port besides ${known.join(', ') || 'none'} after ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`process ${pid} listens on no port besides ${known.join(', ') || 'none'} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }

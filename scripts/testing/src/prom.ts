@@ -53,7 +53,8 @@ export function parseExposition(text: string): Exposition {
       const f = get(name);
       if (kind === 'TYPE') {
         if (f.type !== undefined) throw new Error(`line ${n + 1}: second TYPE for ${name}`);
-        if (!['counter', 'gauge', 'histogram', 'summary', 'untyped'].includes(rest)) throw new Error(`line ${n + 1}: bad type ${rest}`);
+        if (!['counter', 'gauge', 'histogram', 'summary', 'untyped'].includes(rest))
+          throw new Error(`line ${n + 1}: bad type ${rest}`);
         f.type = rest;
       } else f.help = unescapeHelp(rest);
       continue;

@@ -117,7 +117,9 @@ export class PrometheusServer {
         // not listening yet
       }
       if (Date.now() > deadline) {
-        throw new Error(`Prometheus targets not up after ${timeoutMs} ms: ${JSON.stringify(last.map((t) => [t.scrapeUrl, t.health, t.lastError]))}\n${this.log()}`);
+        throw new Error(
+          `Prometheus targets not up after ${timeoutMs} ms: ${JSON.stringify(last.map((t) => [t.scrapeUrl, t.health, t.lastError]))}\n${this.log()}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 250));
     }
@@ -133,7 +135,8 @@ export class PrometheusServer {
       body: params.toString(),
     });
     const body = (await res.json()) as { status: string; data?: PromResult; errorType?: string; error?: string };
-    if (body.status !== 'success' || !body.data) throw new PromQueryError(expr, body.errorType ?? `HTTP ${res.status}`, body.error ?? '');
+    if (body.status !== 'success' || !body.data)
+      throw new PromQueryError(expr, body.errorType ?? `HTTP ${res.status}`, body.error ?? '');
     return body.data;
   }
 
@@ -174,7 +177,12 @@ export class PrometheusServer {
   }
 }
 
-function jobConfig(job: string, targets: readonly string[], intervalSeconds: number, extra: readonly string[]): string[] {
+function jobConfig(
+  job: string,
+  targets: readonly string[],
+  intervalSeconds: number,
+  extra: readonly string[],
+): string[] {
   return [
     `  - job_name: ${JSON.stringify(job)}`,
     `    scrape_timeout: ${Math.max(1, intervalSeconds)}s`,
@@ -211,7 +219,10 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
   if (!bin) throw new Error('Prometheus is not installed: apt-get install prometheus, or set PROMETHEUS_BIN');
   const dir = await mkdtemp(path.join(tmpdir(), 'tuist-prom-'));
   const configFile = path.join(dir, 'prometheus.yml');
-  await writeFile(configFile, prometheusConfig(options.targets, options.job, options.scrapeIntervalSeconds ?? 1, options));
+  await writeFile(
+    configFile,
+    prometheusConfig(options.targets, options.job, options.scrapeIntervalSeconds ?? 1, options),
+  );
   // Port 0, read back from Prometheus' own `msg="Listening on" address=127.0.0.1:PORT` line (info level): a port
   // found free and passed on could be taken by another process before Prometheus binds it.
   const child = spawn(

@@ -86,10 +86,14 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
   const serverOptions = { directory, configureBuckets: (options.buckets ?? []).map((name) => ({ name })) };
   const env = { ...process.env };
   delete env.NODE_OPTIONS;
-  const child = spawn(process.execPath, ['--openssl-legacy-provider', '-e', CHILD, modulePath, JSON.stringify(serverOptions)], {
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    env,
-  });
+  const child = spawn(
+    process.execPath,
+    ['--openssl-legacy-provider', '-e', CHILD, modulePath, JSON.stringify(serverOptions)],
+    {
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      env,
+    },
+  );
   // A test process that ends without stop() (Ctrl+C, SIGTERM, a crash) still removes the folder and its objects.
   const forget = onProcessEnd(() => {
     child.kill('SIGKILL');

@@ -31,4 +31,3 @@ export async function traceReceiver(): Promise<{ url: string; spans: Span[]; clo
     close: () => new Promise((r) => server.close(() => r())),
   };
 }
-

@@ -4,6 +4,13 @@ import type { MetricDefinition } from './types.js';
 export const RENDER_ERRORS_METRIC = 'tuist_telemetry_render_errors_total';
 
 export const exposition = [
-  { name: RENDER_ERRORS_METRIC, type: 'counter', family: 'telemetry', labels: ['metric'], extension: true,
-    description: 'Scrapes that left a metric out because it could not be written (the rest of the scrape was served); metric is its name.' },
+  {
+    name: RENDER_ERRORS_METRIC,
+    type: 'counter',
+    family: 'telemetry',
+    labels: ['metric'],
+    extension: true,
+    description:
+      'Scrapes that left a metric out because it could not be written (the rest of the scrape was served); metric is its name.',
+  },
 ] as const satisfies readonly MetricDefinition[];

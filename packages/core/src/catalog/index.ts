@@ -22,15 +22,42 @@ export { RENDER_ERRORS_METRIC } from './exposition.js';
 
 /** The whole catalog, in exposition order: documented families first, then extensions. */
 export const catalog: readonly MetricDefinition[] = Object.freeze([
-  ...runs, ...cache, ...previews, ...storage, ...authentication, ...projects, ...accounts, ...database, ...http,
-  ...application, ...httpServer, ...jobs, ...analytics, ...runtime, ...cluster, ...labelPolicy, ...exposition,
+  ...runs,
+  ...cache,
+  ...previews,
+  ...storage,
+  ...authentication,
+  ...projects,
+  ...accounts,
+  ...database,
+  ...http,
+  ...application,
+  ...httpServer,
+  ...jobs,
+  ...analytics,
+  ...runtime,
+  ...cluster,
+  ...labelPolicy,
+  ...exposition,
 ]);
 
 type Declared =
-  | (typeof runs)[number] | (typeof cache)[number] | (typeof previews)[number] | (typeof storage)[number]
-  | (typeof authentication)[number] | (typeof projects)[number] | (typeof accounts)[number] | (typeof database)[number]
-  | (typeof http)[number] | (typeof application)[number] | (typeof httpServer)[number] | (typeof jobs)[number]
-  | (typeof analytics)[number] | (typeof runtime)[number] | (typeof cluster)[number] | (typeof labelPolicy)[number]
+  | (typeof runs)[number]
+  | (typeof cache)[number]
+  | (typeof previews)[number]
+  | (typeof storage)[number]
+  | (typeof authentication)[number]
+  | (typeof projects)[number]
+  | (typeof accounts)[number]
+  | (typeof database)[number]
+  | (typeof http)[number]
+  | (typeof application)[number]
+  | (typeof httpServer)[number]
+  | (typeof jobs)[number]
+  | (typeof analytics)[number]
+  | (typeof runtime)[number]
+  | (typeof cluster)[number]
+  | (typeof labelPolicy)[number]
   | (typeof exposition)[number];
 
 /** The documented names of the catalog's metrics of one type (a misspelled name does not compile). */

@@ -15,7 +15,11 @@ export { ClusterView, PRIMARY_WORKER } from './merge.js';
  * primary) or `pm2` (an instance of PM2's cluster mode, whose primary is PM2's daemon and never asks for snapshots:
  * it serves its own port, the configured port plus its instance number).
  */
-export type ClusterRole = { kind: 'single' } | { kind: 'primary' } | { kind: 'worker' } | { kind: 'pm2'; instance: number };
+export type ClusterRole =
+  | { kind: 'single' }
+  | { kind: 'primary' }
+  | { kind: 'worker' }
+  | { kind: 'pm2'; instance: number };
 
 export function clusterRole(mode: ClusterMode, env: Readonly<Record<string, string | undefined>>): ClusterRole {
   if (mode === 'off') return { kind: 'single' };

@@ -43,10 +43,17 @@ export class ClusterView {
   private readonly touched = new Set<Series>();
 
   constructor(definitions: readonly MetricDefinition[], opts: StoreOptions) {
-    const defs = definitions.map((d) => (clusterAggregationOf(d) === 'perWorker' ? { ...d, labels: [...d.labels, WORKER_LABEL] } : d));
+    const defs = definitions.map((d) =>
+      clusterAggregationOf(d) === 'perWorker' ? { ...d, labels: [...d.labels, WORKER_LABEL] } : d,
+    );
     // Each process bounds its own labels; the view only has to hold their union (plus what exited workers left).
     const maxSeriesPerMetric = (opts.maxSeriesPerMetric ?? DEFAULT_MAX_SERIES_PER_METRIC) * 16;
-    this.merged = new MetricStore(defs, { ...opts, nativeHistograms: undefined, maxLabelValues: opts.maxLabelValues * 16, maxSeriesPerMetric });
+    this.merged = new MetricStore(defs, {
+      ...opts,
+      nativeHistograms: undefined,
+      maxLabelValues: opts.maxLabelValues * 16,
+      maxSeriesPerMetric,
+    });
     for (const f of this.merged.families) {
       this.byName.set(f.def.name, f);
       this.rules.set(f, clusterAggregationOf(f.def));

@@ -67,7 +67,8 @@ export class ClusterPrimary {
     cluster.on('message', this.onMessage);
     cluster.on('disconnect', this.onDisconnect);
     // Workers forked before this primary started telemetry said hello to nobody: ask them again.
-    for (const w of Object.values(cluster.workers ?? {})) if (w?.isConnected()) this.trySend(w, { tuistTelemetry: PROTOCOL, type: 'probe' });
+    for (const w of Object.values(cluster.workers ?? {}))
+      if (w?.isConnected()) this.trySend(w, { tuistTelemetry: PROTOCOL, type: 'probe' });
   }
 
   /** The workers that run telemetry and are connected. */
@@ -79,7 +80,13 @@ export class ClusterPrimary {
     let e = this.entries.get(worker.id);
     if (e === undefined) {
       const pending = new Map<number, () => void>();
-      e = { worker, incarnation: undefined, snapshots: new WorkerSnapshots(), pending, unwrap: this.wrapWorker(worker) };
+      e = {
+        worker,
+        incarnation: undefined,
+        snapshots: new WorkerSnapshots(),
+        pending,
+        unwrap: this.wrapWorker(worker),
+      };
       this.entries.set(worker.id, e);
       if (this.refresher === undefined) {
         this.refresher = setInterval(this.refresh, this.opts.snapshotIntervalMs ?? SNAPSHOT_INTERVAL_MS);
@@ -102,7 +109,7 @@ export class ClusterPrimary {
     const restores = (['disconnect', 'kill', 'destroy'] as const).map((name) => {
       const original = worker[name] as (this: Worker, ...args: unknown[]) => unknown;
       if (typeof original !== 'function') return () => {};
-      const own = Object.prototype.hasOwnProperty.call(worker, name);
+      const own = Object.hasOwn(worker, name);
       const run = (args: unknown[]) => {
         inner = true;
         try {
@@ -113,7 +120,8 @@ export class ClusterPrimary {
       };
       const wrapped = function (this: Worker, ...args: unknown[]): unknown {
         const e = primary.entries.get(worker.id);
-        if (inner || this !== worker || e?.worker !== worker || primary.closed || !worker.isConnected()) return original.apply(this, args);
+        if (inner || this !== worker || e?.worker !== worker || primary.closed || !worker.isConnected())
+          return original.apply(this, args);
         if (name === 'disconnect') worker.exitedAfterDisconnect = true;
         void primary.ask(e, false).then(() => {
           // A worker that went meanwhile needs no disconnect; a signal still goes to its process.
@@ -157,7 +165,8 @@ export class ClusterPrimary {
     // (another telemetry in this process asks with its own numbers; a reply that comes after its scrape gave up is
     // not needed: the next scrape asks again), and final snapshots.
     const e = this.entries.get(worker.id);
-    if (e === undefined || e.worker !== worker || (msg.incarnation !== undefined && msg.incarnation !== e.incarnation)) return;
+    if (e === undefined || e.worker !== worker || (msg.incarnation !== undefined && msg.incarnation !== e.incarnation))
+      return;
     const done = msg.type === 'snapshot' ? e.pending.get(msg.req) : undefined;
     if (msg.type === 'snapshot' && done === undefined) return;
     let problem: string | undefined;

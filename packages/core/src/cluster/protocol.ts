@@ -15,7 +15,14 @@
  * Under the channel's default JSON serialization the Float64Array goes as a base64 string of its bytes; with
  * `cluster.setupPrimary({ serialization: 'advanced' })` it goes as it is.
  */
-import { HistogramFamily, type AnyFamily, type HistogramSeries, type MetricStore, type Series, type ValueSeries } from '../store.js';
+import {
+  HistogramFamily,
+  type AnyFamily,
+  type HistogramSeries,
+  type MetricStore,
+  type Series,
+  type ValueSeries,
+} from '../store.js';
 
 /** The marker every message of ours carries (the host's own messages never have it). */
 export const PROTOCOL = 'tuist-telemetry/cluster/1';
@@ -131,8 +138,19 @@ export class SnapshotEncoder {
       }
     }
     const values = buf.slice(0, p);
-    const data = this.advanced ? values : Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64');
-    return { tuistTelemetry: PROTOCOL, type, req, incarnation: this.incarnation, next: this.nextId, families, defs, data };
+    const data = this.advanced
+      ? values
+      : Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64');
+    return {
+      tuistTelemetry: PROTOCOL,
+      type,
+      req,
+      incarnation: this.incarnation,
+      next: this.nextId,
+      families,
+      defs,
+      data,
+    };
   }
 }
 
@@ -172,14 +190,19 @@ export class WorkerSnapshots {
     return problem;
   }
 
-  private tryApply(msg: Snapshot, familyOf: (name: string) => AnyFamily | undefined, retire: RetireSeries | undefined): string | undefined {
+  private tryApply(
+    msg: Snapshot,
+    familyOf: (name: string) => AnyFamily | undefined,
+    retire: RetireSeries | undefined,
+  ): string | undefined {
     if (!Number.isSafeInteger(msg.next) || msg.next < 0) return 'bad "next"';
     if (!Array.isArray(msg.families) || !Array.isArray(msg.defs)) return 'families or defs missing';
     const fams: { family: AnyFamily | undefined; names: readonly string[]; width: number }[] = [];
     for (const entry of msg.families as unknown[]) {
       if (!Array.isArray(entry) || entry.length !== 3) return 'bad family entry';
       const [name, names, width] = entry as [unknown, unknown, unknown];
-      if (typeof name !== 'string' || !Array.isArray(names) || !names.every((n) => typeof n === 'string')) return 'bad family entry';
+      if (typeof name !== 'string' || !Array.isArray(names) || !names.every((n) => typeof n === 'string'))
+        return 'bad family entry';
       if (!Number.isSafeInteger(width) || (width as number) < 1) return 'bad family width';
       const family = familyOf(name);
       // A family the primary does not serve (runtime metrics off here) or shapes differently is skipped, not fatal.

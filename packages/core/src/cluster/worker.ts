@@ -35,7 +35,11 @@ export class ClusterWorkerAgent {
     private readonly proc: NodeJS.Process = process,
     self: Worker | undefined = cluster.worker,
   ) {
-    this.encoder = new SnapshotEncoder(store, proc.env.NODE_CHANNEL_SERIALIZATION_MODE === 'advanced', this.incarnation);
+    this.encoder = new SnapshotEncoder(
+      store,
+      proc.env.NODE_CHANNEL_SERIALIZATION_MODE === 'advanced',
+      this.incarnation,
+    );
     ClusterWorkerAgent.current = this;
     proc.on('message', this.onMessage);
     this.send({ tuistTelemetry: PROTOCOL, type: 'hello', incarnation: this.incarnation });
@@ -65,9 +69,10 @@ export class ClusterWorkerAgent {
     const restores = (['disconnect', 'destroy'] as const).map((name) => {
       const original = self[name] as (this: Worker, ...args: unknown[]) => unknown;
       if (typeof original !== 'function') return () => {};
-      const own = Object.prototype.hasOwnProperty.call(self, name);
+      const own = Object.hasOwn(self, name);
       const wrapped = function (this: Worker, ...args: unknown[]): unknown {
-        if (this === self && !agent.stopped && ClusterWorkerAgent.current === agent && agent.proc.connected) agent.snapshot('final', -1, agent.known);
+        if (this === self && !agent.stopped && ClusterWorkerAgent.current === agent && agent.proc.connected)
+          agent.snapshot('final', -1, agent.known);
         return original.apply(this, args);
       };
       (self as unknown as Record<string, unknown>)[name] = wrapped;
@@ -99,7 +104,11 @@ export class ClusterWorkerAgent {
       this.store.runCollectCallbacks();
       msg = this.encoder.encode(type, req, known);
     } catch (err) {
-      this.warnings.error('cluster-encode', '@tuist-telemetry/core: could not build a snapshot for the cluster primary', err);
+      this.warnings.error(
+        'cluster-encode',
+        '@tuist-telemetry/core: could not build a snapshot for the cluster primary',
+        err,
+      );
       done?.();
       return;
     }
@@ -116,7 +125,10 @@ export class ClusterWorkerAgent {
       // With a callback a closed channel is reported here instead of as an 'error' event on `process`.
       proc.send(msg, undefined, undefined, () => done?.());
     } catch (err) {
-      this.warnings.warn('cluster-send', `@tuist-telemetry/core: could not send to the cluster primary (${String(err)})`);
+      this.warnings.warn(
+        'cluster-send',
+        `@tuist-telemetry/core: could not send to the cluster primary (${String(err)})`,
+      );
       done?.();
     }
   }

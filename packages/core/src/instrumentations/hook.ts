@@ -54,7 +54,9 @@ export function enableWithLoaderHook(found: readonly FoundInstrumentation[]): In
   // (`registerHooks` is missing from @types/node 20, the line this builds against.) A require of an ES module
   // without top-level await, which every supported line can do.
   const hasRegisterHooks = typeof (module as { registerHooks?: unknown }).registerHooks === 'function';
-  const sync = hasRegisterHooks ? (require('import-in-the-middle/register-hooks.mjs') as typeof import('import-in-the-middle/register-hooks.mjs')) : undefined;
+  const sync = hasRegisterHooks
+    ? (require('import-in-the-middle/register-hooks.mjs') as typeof import('import-in-the-middle/register-hooks.mjs'))
+    : undefined;
   if (sync?.supportsSyncHooks()) {
     sync.register(registerOptions.data);
   } else {

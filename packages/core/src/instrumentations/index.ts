@@ -32,7 +32,9 @@ export function tuistInstrumentations(options: TuistInstrumentationsOptions = {}
  * @internal the selected, installed instrumentations, not created yet (register sets up the ESM hook first);
  * with `stock`, OpenTelemetry's own instrumentations of the same libraries too (register does so when traces are on).
  */
-export function findInstrumentations(options: TuistInstrumentationsOptions & { stock?: boolean } = {}): FoundInstrumentation[] {
+export function findInstrumentations(
+  options: TuistInstrumentationsOptions & { stock?: boolean } = {},
+): FoundInstrumentation[] {
   const selected = selectInstrumentations(options.env ?? process.env, log);
   const dirs = options.appDirectories ?? appDirectories();
   const out: FoundInstrumentation[] = [];

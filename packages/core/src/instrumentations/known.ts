@@ -16,7 +16,12 @@ export const KNOWN_INSTRUMENTATIONS: readonly KnownInstrumentation[] = [
   { name: 'pg', package: '@tuist-telemetry/db', exportName: 'TuistPgInstrumentation', library: 'pg' },
   // fetch and node:http are built in; the npm undici (when the app has it) is covered through the global dispatcher.
   { name: 'undici', package: '@tuist-telemetry/http', exportName: 'TuistUndiciInstrumentation' },
-  { name: 'aws-sdk', package: '@tuist-telemetry/storage', exportName: 'TuistS3Instrumentation', library: '@aws-sdk/client-s3' },
+  {
+    name: 'aws-sdk',
+    package: '@tuist-telemetry/storage',
+    exportName: 'TuistS3Instrumentation',
+    library: '@aws-sdk/client-s3',
+  },
   { name: 'http', package: '@tuist-telemetry/http', exportName: 'TuistHttpServerInstrumentation' },
 ];
 

@@ -56,7 +56,11 @@ export interface FoundInstrumentation {
  * packages are ES modules, loaded with `require` (Node >= 20.19 loads ES modules that way) so this stays
  * synchronous for `new NodeSDK({ instrumentations: tuistInstrumentations() })`.
  */
-export function findInstrumentation(known: KnownInstrumentation, dirs: readonly string[], log: DiagLogger): FoundInstrumentation | undefined {
+export function findInstrumentation(
+  known: KnownInstrumentation,
+  dirs: readonly string[],
+  log: DiagLogger,
+): FoundInstrumentation | undefined {
   const requires = dirs.map(requireFrom);
   const pkg = resolveFrom(requires, known.package);
   if (!pkg) {
@@ -70,7 +74,11 @@ export function findInstrumentation(known: KnownInstrumentation, dirs: readonly 
   return { known, create: () => create(known, pkg, log) };
 }
 
-function create(known: KnownInstrumentation, pkg: { req: Require; file: string }, log: DiagLogger): Instrumentation | undefined {
+function create(
+  known: KnownInstrumentation,
+  pkg: { req: Require; file: string },
+  log: DiagLogger,
+): Instrumentation | undefined {
   let mod: Record<string, unknown>;
   try {
     mod = pkg.req(pkg.file) as Record<string, unknown>;

@@ -1,5 +1,9 @@
 import type { DiagLogger } from '@opentelemetry/api';
-import { registerInstrumentations, type Instrumentation, type InstrumentationModuleDefinition } from '@opentelemetry/instrumentation';
+import {
+  registerInstrumentations,
+  type Instrumentation,
+  type InstrumentationModuleDefinition,
+} from '@opentelemetry/instrumentation';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -20,7 +24,10 @@ const require = createRequire(import.meta.url);
  * `import` or `require` of the same files gets the patched classes. require-in-the-middle stays registered for
  * libraries the app requires later. Never throws: a library that cannot be loaded is left unpatched (debug message).
  */
-export function enableWithoutLoaderHook(found: readonly FoundInstrumentation[], runtime: HostRuntime): Instrumentation[] {
+export function enableWithoutLoaderHook(
+  found: readonly FoundInstrumentation[],
+  runtime: HostRuntime,
+): Instrumentation[] {
   const instrumentations = found.flatMap((f) => f.create() ?? []);
   registerInstrumentations({ instrumentations });
   const dirs = appDirectories();
@@ -81,7 +88,9 @@ export function esmEntry(manifest: Manifest, runtime: HostRuntime): string | und
   const fromExports = conditional(root, runtime.name === 'bun' ? ['bun', 'import', 'module'] : ['deno', 'import']);
   if (fromExports !== undefined) return fromExports;
   // Bun prefers the `module` field for an `import` of a package without an exports map; Deno and Node ignore it.
-  return runtime.name === 'bun' && root === undefined && typeof manifest.module === 'string' ? manifest.module : undefined;
+  return runtime.name === 'bun' && root === undefined && typeof manifest.module === 'string'
+    ? manifest.module
+    : undefined;
 }
 
 function rootExport(exports: unknown): unknown {

@@ -16,7 +16,10 @@ const MAX_ECHO = 200;
  * `OTEL_NODE_ENABLED_INSTRUMENTATIONS` names, minus those `OTEL_NODE_DISABLED_INSTRUMENTATIONS` names. Unknown
  * names (OpenTelemetry's own, such as `express`, are common here) get one warning listing the valid ones.
  */
-export function selectInstrumentations(env: Readonly<Record<string, string | undefined>>, log: DiagLogger): Set<InstrumentationName> {
+export function selectInstrumentations(
+  env: Readonly<Record<string, string | undefined>>,
+  log: DiagLogger,
+): Set<InstrumentationName> {
   const valid = new Set<string>(INSTRUMENTATION_NAMES);
   const enabled = list(env.OTEL_NODE_ENABLED_INSTRUMENTATIONS);
   const disabled = list(env.OTEL_NODE_DISABLED_INSTRUMENTATIONS);

@@ -21,7 +21,11 @@ import { MAX_LABEL_VALUE_LENGTH, attributeText, truncateLabelValue } from './val
  */
 
 /** What was changed, for the warning: the metric name and a short description. */
-export type FixReport = (metric: string, kind: 'dropped-key' | 'renamed-key' | 'duplicate-series', detail: string) => void;
+export type FixReport = (
+  metric: string,
+  kind: 'dropped-key' | 'renamed-key' | 'duplicate-series',
+  detail: string,
+) => void;
 
 export interface FixOptions {
   /** Label names the serializer adds to every sample (`otel_scope_name`, ... when scope labels are on). */
@@ -75,13 +79,19 @@ function needsFix(attrs: Attributes, reserved: ReadonlySet<string>, escaping: Es
   for (const k in attrs) {
     if (!isCanonical(k, escaping) || reserved.has(k)) return true;
     const v = attrs[k];
-    if (typeof v !== 'string' || v === '' || v.length > MAX_LABEL_VALUE_LENGTH || !(v as WellFormed).isWellFormed()) return true;
+    if (typeof v !== 'string' || v === '' || v.length > MAX_LABEL_VALUE_LENGTH || !(v as WellFormed).isWellFormed())
+      return true;
   }
   return false;
 }
 
 /** The label name of every attribute key of one metric (undefined: the key is dropped). */
-function keyMap(keys: ReadonlySet<string>, reserved: ReadonlySet<string>, metric: string, opts: FixOptions): Map<string, string | undefined> {
+function keyMap(
+  keys: ReadonlySet<string>,
+  reserved: ReadonlySet<string>,
+  metric: string,
+  opts: FixOptions,
+): Map<string, string | undefined> {
   const { report, escaping } = opts;
   const map = new Map<string, string | undefined>();
   const taken = new Set<string>();
@@ -104,12 +114,18 @@ function keyMap(keys: ReadonlySet<string>, reserved: ReadonlySet<string>, metric
     for (let n = 2; taken.has(name) || reserved.has(name); n++) name = `${base}_${n}`;
     taken.add(name);
     map.set(k, name);
-    if (name !== sanitized) report?.(metric, 'renamed-key', `attribute ${JSON.stringify(k)} is exported as label "${name}"`);
+    if (name !== sanitized)
+      report?.(metric, 'renamed-key', `attribute ${JSON.stringify(k)} is exported as label "${name}"`);
   }
   return map;
 }
 
-function fixMetric(m: MetricData, reservedAll: ReadonlySet<string>, reservedHistogram: ReadonlySet<string>, opts: FixOptions): MetricData {
+function fixMetric(
+  m: MetricData,
+  reservedAll: ReadonlySet<string>,
+  reservedHistogram: ReadonlySet<string>,
+  opts: FixOptions,
+): MetricData {
   const report = opts.report;
   const reserved = m.dataPointType === DataPointType.HISTOGRAM ? reservedHistogram : reservedAll;
   const dps = m.dataPoints as readonly { attributes: Attributes }[];
@@ -133,9 +149,17 @@ function fixMetric(m: MetricData, reservedAll: ReadonlySet<string>, reservedHist
       const v = labelValue(dp.attributes[k]);
       if (name !== undefined && v !== undefined) attributes[name] = v;
     }
-    const id = JSON.stringify(Object.keys(attributes).sort().map((k) => [k, attributes[k]]));
+    const id = JSON.stringify(
+      Object.keys(attributes)
+        .sort()
+        .map((k) => [k, attributes[k]]),
+    );
     if (seen.has(id)) {
-      report?.(m.descriptor.name, 'duplicate-series', 'two data points have the same labels once written for Prometheus; the first was kept');
+      report?.(
+        m.descriptor.name,
+        'duplicate-series',
+        'two data points have the same labels once written for Prometheus; the first was kept',
+      );
       continue;
     }
     seen.add(id);
@@ -163,7 +187,11 @@ export function fixResourceMetrics(rm: ResourceMetrics, opts: FixOptions = {}): 
   let resource = rm.resource;
   if (needsFix(rm.resource.attributes, reservedAll, opts.escaping)) {
     const fixed = fixMetric(
-      { descriptor: { name: 'target_info' }, dataPointType: DataPointType.GAUGE, dataPoints: [{ attributes: rm.resource.attributes }] } as unknown as MetricData,
+      {
+        descriptor: { name: 'target_info' },
+        dataPointType: DataPointType.GAUGE,
+        dataPoints: [{ attributes: rm.resource.attributes }],
+      } as unknown as MetricData,
       reservedAll,
       reservedAll,
       opts,

@@ -33,7 +33,11 @@ export function isLegacyLabelName(name: string): boolean {
 /** A code point a legacy name can hold at position `i` (`:` only in metric names). */
 function legacyRune(c: number, i: number, colon: boolean): boolean {
   return (
-    (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f || (colon && c === 0x3a) || (c >= 0x30 && c <= 0x39 && i > 0)
+    (c >= 0x61 && c <= 0x7a) ||
+    (c >= 0x41 && c <= 0x5a) ||
+    c === 0x5f ||
+    (colon && c === 0x3a) ||
+    (c >= 0x30 && c <= 0x39 && i > 0)
   );
 }
 

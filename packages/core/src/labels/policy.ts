@@ -36,7 +36,11 @@ export interface EffectiveLabels {
 }
 
 /** The labels a catalog metric is recorded with, given which high-cardinality labels are turned on. */
-export function effectiveLabels(def: MetricDefinition, highCardinality: ReadonlySet<string>, enabled: ReadonlySet<string>): EffectiveLabels {
+export function effectiveLabels(
+  def: MetricDefinition,
+  highCardinality: ReadonlySet<string>,
+  enabled: ReadonlySet<string>,
+): EffectiveLabels {
   const required = def.labels.filter((l) => !highCardinality.has(l) || enabled.has(l));
   return { names: [...required, ...(def.optionalLabels ?? [])], optionalFrom: required.length };
 }

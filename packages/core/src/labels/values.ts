@@ -48,17 +48,31 @@ export function truncateLabelValue(s: string): string {
 
 /** Which warning `normaliseLabelValue` deserves (undefined: a silent, expected conversion). */
 export function labelValueProblem(raw: unknown, optional: boolean): LabelValueProblem | undefined {
-  if (typeof raw === 'string') return raw.length > MAX_LABEL_VALUE_LENGTH ? 'too-long' : (raw as WellFormed).isWellFormed() ? undefined : 'ill-formed';
+  if (typeof raw === 'string')
+    return raw.length > MAX_LABEL_VALUE_LENGTH
+      ? 'too-long'
+      : (raw as WellFormed).isWellFormed()
+        ? undefined
+        : 'ill-formed';
   if (raw === undefined || raw === null) return optional ? undefined : 'missing';
   if (typeof raw === 'object' || typeof raw === 'function' || typeof raw === 'symbol') return 'invalid';
   return undefined;
 }
 
 /** `normaliseLabelValue`, warning (once per kind, through `warn`) when the value was not stored as it came. */
-export function normaliseReported(raw: unknown, optional: boolean, metric: string, label: string, warn: WarnOnce): string {
+export function normaliseReported(
+  raw: unknown,
+  optional: boolean,
+  metric: string,
+  label: string,
+  warn: WarnOnce,
+): string {
   switch (labelValueProblem(raw, optional)) {
     case 'too-long':
-      warn.warn('label-too-long', `${metric}: a value of label "${label}" is longer than ${MAX_LABEL_VALUE_LENGTH} characters; it was truncated`);
+      warn.warn(
+        'label-too-long',
+        `${metric}: a value of label "${label}" is longer than ${MAX_LABEL_VALUE_LENGTH} characters; it was truncated`,
+      );
       break;
     case 'ill-formed':
       warn.warn(

@@ -26,7 +26,12 @@ export function snapshot(n: NativeBuckets): NativeSnapshot {
  * schema s - d, as the store merges them). `count` and `sum` are the series' (every recorded value is in exactly
  * one native bucket, the zero bucket included). Only non-negative values are recorded: no negative buckets.
  */
-export function exponentialValue(n: NativeBuckets, last: NativeSnapshot | undefined, count: number, sum: number): ExponentialHistogram {
+export function exponentialValue(
+  n: NativeBuckets,
+  last: NativeSnapshot | undefined,
+  count: number,
+  sum: number,
+): ExponentialHistogram {
   const counts = Array.from(n.counts);
   if (last !== undefined) {
     const div = 2 ** (last.schema - n.schema);

@@ -58,7 +58,8 @@ const nanos = (ms: number): bigint => BigInt(Math.round(ms)) * 1_000_000n;
 function sendable(ex: readonly PointExemplar[] | undefined): PointExemplar[] {
   const out: PointExemplar[] = [];
   for (const e of ex ?? []) {
-    if (isValidId(e.traceId, 32) && isValidId(e.spanId, 16)) out.push({ ...e, traceId: e.traceId.toLowerCase(), spanId: e.spanId.toLowerCase() });
+    if (isValidId(e.traceId, 32) && isValidId(e.spanId, 16))
+      out.push({ ...e, traceId: e.traceId.toLowerCase(), spanId: e.spanId.toLowerCase() });
   }
   return out;
 }
@@ -69,7 +70,11 @@ interface JsonPoint {
   exemplars?: unknown[];
 }
 interface JsonRequest {
-  resourceMetrics: { scopeMetrics: { metrics: { histogram?: { dataPoints: JsonPoint[] }; exponentialHistogram?: { dataPoints: JsonPoint[] } }[] }[] }[];
+  resourceMetrics: {
+    scopeMetrics: {
+      metrics: { histogram?: { dataPoints: JsonPoint[] }; exponentialHistogram?: { dataPoints: JsonPoint[] } }[];
+    }[];
+  }[];
 }
 
 function addToJson(bytes: Uint8Array, plan: (Points | undefined)[][]): Uint8Array {
@@ -83,7 +88,13 @@ function addToJson(bytes: Uint8Array, plan: (Points | undefined)[][]): Uint8Arra
       h.dataPoints.forEach((p, pi) => {
         const ex = sendable(pointExemplars.get(points[pi]!));
         // OTLP/JSON: ids as hex strings, 64-bit integers as decimal strings.
-        if (ex.length) p.exemplars = ex.map((e) => ({ timeUnixNano: nanos(e.timestamp).toString(), asDouble: e.value, spanId: e.spanId, traceId: e.traceId }));
+        if (ex.length)
+          p.exemplars = ex.map((e) => ({
+            timeUnixNano: nanos(e.timestamp).toString(),
+            asDouble: e.value,
+            spanId: e.spanId,
+            traceId: e.traceId,
+          }));
       });
     }),
   );
@@ -117,7 +128,7 @@ function readVarint(buf: Uint8Array, at: { i: number }): number {
 function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
-  for (const p of parts) (out.set(p, at), (at += p.length));
+  for (const p of parts) out.set(p, at), (at += p.length);
   return out;
 }
 
@@ -187,7 +198,10 @@ function addToProtobuf(bytes: Uint8Array, plan: (Points | undefined)[][]): Uint8
                   return mapMessage(histogram, (f, point, pi) => {
                     const ex = f === 1 ? sendable(pointExemplars.get(points[pi]!)) : [];
                     if (!ex.length) return point;
-                    return concat([point, ...ex.flatMap((e) => [Uint8Array.of(key, EXEMPLAR_BYTES), encodeExemplar(e)])]);
+                    return concat([
+                      point,
+                      ...ex.flatMap((e) => [Uint8Array.of(key, EXEMPLAR_BYTES), encodeExemplar(e)]),
+                    ]);
                   });
                 });
               }),

@@ -72,8 +72,16 @@ function reason(err: unknown, waitedMs: number): { kind: string; text: string } 
   }
   // OTLPExporterError of the HTTP transport: the status code and its text.
   if (typeof e.code === 'number' && e.code >= 100 && e.code < 600) {
-    const hint = e.code === 404 ? ' (is this an OTLP receiver, and the path right?)' : e.code === 401 || e.code === 403 ? ' (OTEL_EXPORTER_OTLP_HEADERS carries credentials)' : '';
-    return { kind: `HTTP ${e.code}`, text: `HTTP ${e.code}${typeof e.message === 'string' && e.message ? ` ${e.message}` : ''}${hint}` };
+    const hint =
+      e.code === 404
+        ? ' (is this an OTLP receiver, and the path right?)'
+        : e.code === 401 || e.code === 403
+          ? ' (OTEL_EXPORTER_OTLP_HEADERS carries credentials)'
+          : '';
+    return {
+      kind: `HTTP ${e.code}`,
+      text: `HTTP ${e.code}${typeof e.message === 'string' && e.message ? ` ${e.message}` : ''}${hint}`,
+    };
   }
   if (err instanceof RetryLater) return { kind: 'retry-later', text: err.message };
   if (err === undefined || message === 'Request timed out' || /DEADLINE_EXCEEDED/.test(message)) {
@@ -82,7 +90,14 @@ function reason(err: unknown, waitedMs: number): { kind: string; text: string } 
   // gRPC puts the cause after "Last error:"; keep one line and a bounded length.
   const line = message.split('\n')[0]!.replace(/\s+/g, ' ');
   const refused = /ECONNREFUSED/.test(line);
-  return { kind: refused ? 'ECONNREFUSED' : 'other', text: refused ? 'connection refused (ECONNREFUSED); is a collector listening there?' : line.length > 200 ? line.slice(0, 200) + '…' : line };
+  return {
+    kind: refused ? 'ECONNREFUSED' : 'other',
+    text: refused
+      ? 'connection refused (ECONNREFUSED); is a collector listening there?'
+      : line.length > 200
+        ? line.slice(0, 200) + '…'
+        : line,
+  };
 }
 
 /**
@@ -123,7 +138,8 @@ export class OtlpFailures {
         : t.urlFrom === 'OTEL_EXPORTER_OTLP_ENDPOINT'
           ? `set by OTEL_EXPORTER_OTLP_ENDPOINT${t.protocol === 'grpc' ? '' : ` (plus /v1/${t.signal})`}; ${full} sets a full URL`
           : `set by ${t.urlFrom}`;
-    const protocol = t.protocolFrom === undefined ? 'the default (OTEL_EXPORTER_OTLP_PROTOCOL sets it)' : `set by ${t.protocolFrom}`;
+    const protocol =
+      t.protocolFrom === undefined ? 'the default (OTEL_EXPORTER_OTLP_PROTOCOL sets it)' : `set by ${t.protocolFrom}`;
     this.warnings.error(
       `otlp-export:${t.signal}:${t.url}:${kind}`,
       `OTLP ${t.signal} export to ${t.url} failed: ${text}${text.endsWith('?') ? '' : '.'} The URL is ${address}; the protocol, ${t.protocol}, is ${protocol}. Reported once a minute while it lasts`,
@@ -150,7 +166,10 @@ export class OtlpFailures {
         const error = result.error ?? (result.status === 'retryable' ? new RetryLater() : undefined);
         this.report(error, timeout);
         // No retry that could not finish in time, and none once shutting down.
-        if (result.status === 'retryable' && (this.deadline !== undefined || until - Date.now() < (result.retryInMillis ?? retryIn))) {
+        if (
+          result.status === 'retryable' &&
+          (this.deadline !== undefined || until - Date.now() < (result.retryInMillis ?? retryIn))
+        ) {
           return { status: 'failure', error };
         }
         return { ...result, error };
@@ -175,12 +194,16 @@ export class OtlpFailures {
         };
         const arm = (at: number): void => {
           clearTimeout(timer);
-          timer = setTimeout(() => {
-            // Cut off. A failed attempt has reported already; one still running ends (and reports) by itself at the
-            // same budget, but not before shutdown() returns; without sight of the attempts, say that nothing answered.
-            if (this.lastReportAt < startedAt && (!this.seesAttempts || this.deadline !== undefined)) this.report(undefined, Date.now() - startedAt);
-            settle({ code: ExportResultCode.SUCCESS });
-          }, Math.max(0, at - Date.now()));
+          timer = setTimeout(
+            () => {
+              // Cut off. A failed attempt has reported already; one still running ends (and reports) by itself at the
+              // same budget, but not before shutdown() returns; without sight of the attempts, say that nothing answered.
+              if (this.lastReportAt < startedAt && (!this.seesAttempts || this.deadline !== undefined))
+                this.report(undefined, Date.now() - startedAt);
+              settle({ code: ExportResultCode.SUCCESS });
+            },
+            Math.max(0, at - Date.now()),
+          );
           timer.unref();
         };
         // A little before the reader's own timeout, so this line (not its bare one) reports a silent collector;
@@ -236,7 +259,10 @@ export function observeAttempts(delegate: unknown, failures: OtlpFailures): bool
   const d = delegate as { _transport?: Transport & { _transport?: Transport } } | null;
   const outer = d?._transport;
   if (!outer || typeof outer.send !== 'function') return false;
-  const holder = outer._transport && typeof outer._transport.send === 'function' ? (outer as { _transport: Transport }) : (d as { _transport: Transport });
+  const holder =
+    outer._transport && typeof outer._transport.send === 'function'
+      ? (outer as { _transport: Transport })
+      : (d as { _transport: Transport });
   holder._transport = failures.transport(holder._transport);
   return true;
 }

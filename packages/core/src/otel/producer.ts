@@ -47,12 +47,16 @@ const exemplarKey = (e: Exemplar | undefined): string => (e ? `${e.spanId}/${e.v
  * serves them); delta, only those kept since the previous collection (an exemplar belongs to the interval of its
  * measurement). Read from the store at collection time; the recording path is unchanged.
  */
-function exemplarsSince(all: readonly (Exemplar | undefined)[] | undefined, seen: string[] | undefined): PointExemplar[] {
+function exemplarsSince(
+  all: readonly (Exemplar | undefined)[] | undefined,
+  seen: string[] | undefined,
+): PointExemplar[] {
   const out: PointExemplar[] = [];
   if (all) {
     for (let i = 0; i < all.length; i++) {
       const e = all[i];
-      if (e && (!seen || seen[i] !== exemplarKey(e))) out.push({ value: e.value, timestamp: e.timestamp, traceId: e.traceId, spanId: e.spanId });
+      if (e && (!seen || seen[i] !== exemplarKey(e)))
+        out.push({ value: e.value, timestamp: e.timestamp, traceId: e.traceId, spanId: e.spanId });
     }
   }
   return out;
@@ -98,7 +102,12 @@ export class StoreMetricProducer implements MetricProducer {
     const metrics: MetricData[] = [];
     for (const f of this.store.families) {
       if (f.series.size === 0) continue;
-      const descriptor = { name: f.name, description: f.def.description, unit: f.def.unit ?? '', valueType: ValueType.DOUBLE };
+      const descriptor = {
+        name: f.name,
+        description: f.def.description,
+        unit: f.def.unit ?? '',
+        valueType: ValueType.DOUBLE,
+      };
       const delta = this.isDelta(f);
       const aggregationTemporality = delta ? AggregationTemporality.DELTA : AggregationTemporality.CUMULATIVE;
       if (f instanceof HistogramFamily) {
@@ -138,8 +147,15 @@ export class StoreMetricProducer implements MetricProducer {
             expPoints.push(exp);
           }
         }
-        if (dataPoints.length) metrics.push({ descriptor, aggregationTemporality, dataPointType: DataPointType.HISTOGRAM, dataPoints });
-        if (expPoints.length) metrics.push({ descriptor, aggregationTemporality, dataPointType: DataPointType.EXPONENTIAL_HISTOGRAM, dataPoints: expPoints });
+        if (dataPoints.length)
+          metrics.push({ descriptor, aggregationTemporality, dataPointType: DataPointType.HISTOGRAM, dataPoints });
+        if (expPoints.length)
+          metrics.push({
+            descriptor,
+            aggregationTemporality,
+            dataPointType: DataPointType.EXPONENTIAL_HISTOGRAM,
+            dataPoints: expPoints,
+          });
       } else {
         const dataPoints = [];
         for (const s of f.series) {
@@ -147,16 +163,30 @@ export class StoreMetricProducer implements MetricProducer {
           if (delta) this.last.set(s, { at: nowMs, value: s.value });
           const value = s.value - (last?.value ?? 0);
           if (delta && value === 0 && last) continue;
-          dataPoints.push({ startTime: hrTime(last?.at ?? s.start), endTime: now, attributes: attributes(f, s.labelValues), value });
+          dataPoints.push({
+            startTime: hrTime(last?.at ?? s.start),
+            endTime: now,
+            attributes: attributes(f, s.labelValues),
+            value,
+          });
         }
         if (dataPoints.length === 0) continue;
         if (f instanceof CounterFamily) {
-          metrics.push({ descriptor, aggregationTemporality, dataPointType: DataPointType.SUM, isMonotonic: true, dataPoints });
+          metrics.push({
+            descriptor,
+            aggregationTemporality,
+            dataPointType: DataPointType.SUM,
+            isMonotonic: true,
+            dataPoints,
+          });
         } else if (f instanceof GaugeFamily) {
           metrics.push({ descriptor, aggregationTemporality, dataPointType: DataPointType.GAUGE, dataPoints });
         }
       }
     }
-    return { resourceMetrics: { resource: resourceFromAttributes({}), scopeMetrics: [{ scope: SCOPE, metrics }] }, errors: [] };
+    return {
+      resourceMetrics: { resource: resourceFromAttributes({}), scopeMetrics: [{ scope: SCOPE, metrics }] },
+      errors: [],
+    };
   }
 }

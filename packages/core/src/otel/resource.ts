@@ -47,7 +47,8 @@ export function buildResource(config: ResolvedConfig, env: Readonly<Record<strin
   const selected = ORDER.filter((d) => config.resourceDetectors.includes(d));
   const stock = selected.filter((d) => d !== 'env' || env === process.env).map((d) => DETECTORS[d]);
   let resource = defaultResource().merge(detectResources({ detectors: stock }));
-  if (selected.includes('env') && env !== process.env) resource = resource.merge(resourceFromAttributes(envAttributes(env.OTEL_RESOURCE_ATTRIBUTES)));
+  if (selected.includes('env') && env !== process.env)
+    resource = resource.merge(resourceFromAttributes(envAttributes(env.OTEL_RESOURCE_ATTRIBUTES)));
   return resource.merge(
     resourceFromAttributes({
       'service.name': config.serviceName,

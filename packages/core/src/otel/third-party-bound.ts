@@ -144,7 +144,11 @@ export function boundedAttributes(instrument: string, opts: ThirdPartyBounds): A
  * never cuts in before this bound (it counts its own overflow set in the limit, hence + 2).
  */
 export function thirdPartyBoundView(opts: ThirdPartyBounds): ViewOptions {
-  return { instrumentName: '*', attributesProcessors: [boundedAttributes(THIRD_PARTY_METRIC, opts)], aggregationCardinalityLimit: opts.maxSeries + 2 };
+  return {
+    instrumentName: '*',
+    attributesProcessors: [boundedAttributes(THIRD_PARTY_METRIC, opts)],
+    aggregationCardinalityLimit: opts.maxSeries + 2,
+  };
 }
 
 interface ViewLike {
@@ -163,12 +167,16 @@ interface ViewRegistryLike {
  * the bound then stays one for all instruments, per attribute key (reported as `third_party`).
  */
 export function boundPerInstrument(provider: MeterProvider, opts: ThirdPartyBounds): boolean {
-  const registry = (provider as unknown as { _sharedState?: { viewRegistry?: Partial<ViewRegistryLike> } })._sharedState?.viewRegistry;
+  const registry = (provider as unknown as { _sharedState?: { viewRegistry?: Partial<ViewRegistryLike> } })._sharedState
+    ?.viewRegistry;
   const findViews = registry?.findViews;
   if (registry === undefined || typeof findViews !== 'function') return false;
   registry.findViews = (instrument, scope) =>
-    findViews.call(registry, instrument, scope).map((view) =>
-      Object.create(view, { attributesProcessor: { value: boundedAttributes(String(instrument.name), opts) } }) as ViewLike,
+    findViews.call(registry, instrument, scope).map(
+      (view) =>
+        Object.create(view, {
+          attributesProcessor: { value: boundedAttributes(String(instrument.name), opts) },
+        }) as ViewLike,
     );
   return true;
 }
@@ -179,7 +187,11 @@ export function boundPerInstrument(provider: MeterProvider, opts: ThirdPartyBoun
  * `ReportedNames`, so that never-repeating attribute keys or instrument names add at most
  * MAX_REPORTED_THIRD_PARTY_LABELS pairs (then `__other__`) to the self-metric and to the warnings' memory.
  */
-export function thirdPartyOverflowReporter(overflow: CounterFamily, warnings: WarnOnce, bounds: { maxLabelValues: number; maxSeries: number }): ThirdPartyOverflow {
+export function thirdPartyOverflowReporter(
+  overflow: CounterFamily,
+  warnings: WarnOnce,
+  bounds: { maxLabelValues: number; maxSeries: number },
+): ThirdPartyOverflow {
   const names = new ReportedNames(MAX_REPORTED_THIRD_PARTY_LABELS);
   return (instrument, key, kind) => {
     const [metric, label] = names.name(instrument, key);

@@ -37,7 +37,12 @@ const SPAN_EXPORT_BUDGET_MS = 29_950;
  * With `failures`, its failures are reported as one line and its last export at shutdown is bounded (see
  * otlp-failures.ts; the attempts are seen through the exporter's delegate, when laid out as in 0.223).
  */
-export function otlpTraceExporter(protocol: OtlpProtocol, url: string | undefined, load: Load = require, failures?: OtlpFailures): SpanExporter {
+export function otlpTraceExporter(
+  protocol: OtlpProtocol,
+  url: string | undefined,
+  load: Load = require,
+  failures?: OtlpFailures,
+): SpanExporter {
   const mod = loadOtlpPackage<{ OTLPTraceExporter: new (c?: { url?: string }) => SpanExporter }>(
     protocol,
     OTLP_TRACE_EXPORTER_PACKAGES,
@@ -83,17 +88,38 @@ export interface Tracing {
  * produce spans and propagate context. Undefined with `none`. An app that registered a TracerProvider of its own
  * keeps it (a warning says so).
  */
-export function startTracing(settings: ResolvedOtelSettings, resource: Resource, warn: (message: string) => void, warnings?: WarnOnce): Tracing | undefined {
+export function startTracing(
+  settings: ResolvedOtelSettings,
+  resource: Resource,
+  warn: (message: string) => void,
+  warnings?: WarnOnce,
+): Tracing | undefined {
   const t = settings.traces;
   if (t.exporters.length === 0) return undefined;
-  const target = { signal: 'traces' as const, url: t.url ?? defaultOtlpUrl(t.protocol, 'traces'), protocol: t.protocol, urlFrom: t.sources.url, protocolFrom: t.sources.protocol };
+  const target = {
+    signal: 'traces' as const,
+    url: t.url ?? defaultOtlpUrl(t.protocol, 'traces'),
+    protocol: t.protocol,
+    urlFrom: t.sources.url,
+    protocolFrom: t.sources.protocol,
+  };
   const failures = warnings ? new OtlpFailures(target, SPAN_EXPORT_BUDGET_MS, warnings) : undefined;
   // One batch processor per exporter named (`otlp,console`), as OpenTelemetry's Node SDK does.
-  const spanProcessors = t.exporters.map((name) => new BatchSpanProcessor(name === 'console' ? new ConsoleSpanExporter() : otlpTraceExporter(t.protocol, t.url, require, failures)));
+  const spanProcessors = t.exporters.map(
+    (name) =>
+      new BatchSpanProcessor(
+        name === 'console' ? new ConsoleSpanExporter() : otlpTraceExporter(t.protocol, t.url, require, failures),
+      ),
+  );
   const provider = new NodeTracerProvider({ resource, sampler: sampler(t), spanProcessors });
-  provider.register({ propagator: new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }) });
+  provider.register({
+    propagator: new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
+  });
   // The global TracerProvider is a proxy over the registered one; registering refuses (logging) when one is set.
   const global = (trace.getTracerProvider() as { getDelegate?: () => unknown }).getDelegate?.() === provider;
-  if (!global) warn('@tuist-telemetry/core: a TracerProvider was registered already; OTEL_TRACES_EXPORTER is ignored and the app keeps its own');
+  if (!global)
+    warn(
+      '@tuist-telemetry/core: a TracerProvider was registered already; OTEL_TRACES_EXPORTER is ignored and the app keeps its own',
+    );
   return { provider, global, close: () => failures?.close() };
 }

@@ -16,7 +16,12 @@ export interface CatalogViewsOptions {
 type AttributesProcessor = NonNullable<ViewOptions['attributesProcessors']>[number];
 
 /** The store's bound (labels/policy.ts) as an attributes processor: values past a label's cap become `__overflow__`. */
-function boundedValues(metric: string, names: readonly string[], max: number, onOverflow: CatalogViewsOptions['onOverflow']): AttributesProcessor {
+function boundedValues(
+  metric: string,
+  names: readonly string[],
+  max: number,
+  onOverflow: CatalogViewsOptions['onOverflow'],
+): AttributesProcessor {
   const bounds = new Map(names.map((n) => [n, new LabelBound(max)]));
   return {
     process(incoming: Attributes): Attributes {
@@ -54,9 +59,17 @@ export function catalogViews(naming: NamingProfile = 'docs', options: CatalogVie
     const name = exposedName(def, naming);
     const processors = [createAllowListAttributesProcessor([...names])];
     if (isBounded(def) && names.length > 0) processors.push(boundedValues(name, names, max, options.onOverflow));
-    const view: ViewOptions = { instrumentName: def.name, name, description: def.description, attributesProcessors: processors };
+    const view: ViewOptions = {
+      instrumentName: def.name,
+      name,
+      description: def.description,
+      attributesProcessors: processors,
+    };
     if (def.type === 'histogram') {
-      view.aggregation = { type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM, options: { boundaries: [...(def.buckets ?? [])] } };
+      view.aggregation = {
+        type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM,
+        options: { boundaries: [...(def.buckets ?? [])] },
+      };
     }
     return view;
   });

@@ -36,7 +36,8 @@ function tooLong(length: number): string | undefined {
  * are ASCII, and Node reads header bytes as latin1, so a non-ASCII token (sent as UTF-8) would get 401 forever.
  */
 export function bearerTokenProblem(token: string): string | undefined {
-  if (!/^[\x21-\x7e]+$/.test(token)) return 'must be printable ASCII without spaces (RFC 6750 tokens are ASCII; a client could never send another one that matches)';
+  if (!/^[\x21-\x7e]+$/.test(token))
+    return 'must be printable ASCII without spaces (RFC 6750 tokens are ASCII; a client could never send another one that matches)';
   return tooLong('Bearer '.length + token.length);
 }
 
@@ -52,7 +53,8 @@ export function basicProblem(username: string, password: string): string | undef
 export function scrapeAuthProblem(auth: ScrapeAuth, fromOptions: boolean): string | undefined {
   if (auth.bearerToken !== undefined) {
     const p = bearerTokenProblem(auth.bearerToken);
-    if (p) return `${fromOptions ? 'options.prometheus.auth.bearerToken' : 'TUIST_TELEMETRY_PROMETHEUS_BEARER_TOKEN'} ${p}`;
+    if (p)
+      return `${fromOptions ? 'options.prometheus.auth.bearerToken' : 'TUIST_TELEMETRY_PROMETHEUS_BEARER_TOKEN'} ${p}`;
   }
   if (auth.basic !== undefined) {
     const p = basicProblem(auth.basic.username, auth.basic.password);
@@ -98,7 +100,8 @@ export class ScrapeAuthenticator {
     const scheme = header.slice(0, space).toLowerCase();
     const credentials = header.slice(space + 1).trim();
     // Node reads header bytes as latin1: back to the bytes the client sent.
-    if (scheme === 'bearer' && this.bearer) return timingSafeEqual(digest(Buffer.from(credentials, 'latin1')), this.bearer);
+    if (scheme === 'bearer' && this.bearer)
+      return timingSafeEqual(digest(Buffer.from(credentials, 'latin1')), this.bearer);
     if (scheme === 'basic' && this.basic) {
       const bytes = strictBase64(credentials);
       return bytes !== undefined && timingSafeEqual(digest(bytes), this.basic);

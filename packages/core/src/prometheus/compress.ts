@@ -1,7 +1,14 @@
 import os from 'node:os';
 import { constants as zlibConstants, createGzip } from 'node:zlib';
 import type http from 'node:http';
-import { HistogramFamily, type AnyFamily, type HistogramSeries, type MetricStore, type Series, type ValueSeries } from '../store.js';
+import {
+  HistogramFamily,
+  type AnyFamily,
+  type HistogramSeries,
+  type MetricStore,
+  type Series,
+  type ValueSeries,
+} from '../store.js';
 import { serializeSeriesBytes, type SerializeOptions } from './serialize.js';
 
 /*
@@ -31,7 +38,11 @@ const IDLE_MS = 2000;
  * (a new stream and zlib state each time); a reused stream about 1.3 times one long stream.
  */
 class Compressor {
-  private readonly gz = createGzip({ level: zlibConstants.Z_BEST_SPEED, chunkSize: OUT_CHUNK, flush: zlibConstants.Z_FINISH });
+  private readonly gz = createGzip({
+    level: zlibConstants.Z_BEST_SPEED,
+    chunkSize: OUT_CHUNK,
+    flush: zlibConstants.Z_FINISH,
+  });
   private out: Buffer[] = [];
   failed: unknown = undefined;
   lastUsed = 0;
@@ -65,7 +76,7 @@ const scratch: Buffer[] = [];
 const idle: Compressor[] = [];
 const waiting: ((c: Compressor) => void)[] = [];
 let created = 0;
-let sweeper: NodeJS.Timeout | undefined;
+let _sweeper: NodeJS.Timeout | undefined;
 
 function release(c: Compressor): void {
   if (c.failed !== undefined) {
@@ -82,11 +93,11 @@ function release(c: Compressor): void {
   if (next) return next(c);
   c.lastUsed = Date.now();
   idle.push(c);
-  sweeper ??= setTimeout(sweep, IDLE_MS).unref();
+  _sweeper ??= setTimeout(sweep, IDLE_MS).unref();
 }
 
 function sweep(): void {
-  sweeper = undefined;
+  _sweeper = undefined;
   const now = Date.now();
   for (let i = idle.length - 1; i >= 0; i--) {
     if (now - idle[i]!.lastUsed >= IDLE_MS) {
@@ -94,7 +105,7 @@ function sweep(): void {
       created--;
     }
   }
-  if (idle.length > 0) sweeper = setTimeout(sweep, IDLE_MS).unref();
+  if (idle.length > 0) _sweeper = setTimeout(sweep, IDLE_MS).unref();
   else scratch.length = 0;
 }
 
@@ -102,7 +113,9 @@ function sweep(): void {
 export function gzipMember(input: Uint8Array): Promise<Buffer> {
   return new Promise<Buffer>((resolve, reject) => {
     const run = (c: Compressor) => {
-      c.compress(input).then(resolve, reject).finally(() => release(c));
+      c.compress(input)
+        .then(resolve, reject)
+        .finally(() => release(c));
     };
     const c = idle.pop();
     if (c) run(c);
@@ -217,9 +230,11 @@ export async function gzipStoreMembers(store: MetricStore, opts: SerializeOption
           const member = gzipMember(bytes);
           // Back to the scratch list once compressed, unless the piece outgrew it (then `bytes` is another buffer).
           if (bytes.buffer === into.buffer && bytes.byteOffset === into.byteOffset) {
-            void member.finally(() => {
-              if (scratch.length < MAX_SCRATCH) scratch.push(into);
-            }).catch(() => {});
+            void member
+              .finally(() => {
+                if (scratch.length < MAX_SCRATCH) scratch.push(into);
+              })
+              .catch(() => {});
           }
           const piece: Piece = { series, marks, member, size: 0 };
           const pieces = fp.pieces;
@@ -270,7 +285,11 @@ export function gzipCacheBytes(store: MetricStore): number {
 }
 
 /** Writes a gzip body of `members` (with its Content-Length) and ends the response. */
-export function writeGzipMembers(res: http.ServerResponse, headers: http.OutgoingHttpHeaders, members: readonly Buffer[]): void {
+export function writeGzipMembers(
+  res: http.ServerResponse,
+  headers: http.OutgoingHttpHeaders,
+  members: readonly Buffer[],
+): void {
   let length = 0;
   for (const m of members) length += m.byteLength;
   res.writeHead(200, { ...headers, 'Content-Encoding': 'gzip', 'Content-Length': length });

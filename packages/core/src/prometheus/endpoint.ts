@@ -118,7 +118,9 @@ export class MetricsEndpoint {
           err.code === 'EADDRINUSE'
             ? `port ${opts.port} is already in use; set OTEL_EXPORTER_PROMETHEUS_PORT (or options.prometheus.port) to a free port`
             : `${err.message}; check OTEL_EXPORTER_PROMETHEUS_HOST and OTEL_EXPORTER_PROMETHEUS_PORT`;
-        const e = new Error(`@tuist-telemetry/core: the Prometheus endpoint cannot listen on ${where}: ${hint}`, { cause: err });
+        const e = new Error(`@tuist-telemetry/core: the Prometheus endpoint cannot listen on ${where}: ${hint}`, {
+          cause: err,
+        });
         reject(e);
       };
       this.server.once('error', onError);
@@ -144,15 +146,21 @@ export class MetricsEndpoint {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/metrics') {
-      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Not found: the metrics are at /metrics\n');
+      res
+        .writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' })
+        .end('Not found: the metrics are at /metrics\n');
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' }).end('Method not allowed\n');
+      res
+        .writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' })
+        .end('Method not allowed\n');
       return;
     }
     if (this.auth && !this.auth.accepts(req.headers.authorization)) {
-      res.writeHead(401, { 'WWW-Authenticate': this.auth.challenges, 'Content-Type': 'text/plain; charset=utf-8' }).end('Unauthorized\n');
+      res
+        .writeHead(401, { 'WWW-Authenticate': this.auth.challenges, 'Content-Type': 'text/plain; charset=utf-8' })
+        .end('Unauthorized\n');
       return;
     }
     if (this.active >= this.opts.maxConcurrentScrapes) {
@@ -174,7 +182,11 @@ export class MetricsEndpoint {
     const gzipped = req.method === 'GET' && acceptsGzip(req.headers['accept-encoding']);
     let body: Buffer | Buffer[];
     try {
-      const members = gzipped && escaping === undefined && this.opts.renderGzip !== undefined && readsGzipMembers(req.headers['user-agent']);
+      const members =
+        gzipped &&
+        escaping === undefined &&
+        this.opts.renderGzip !== undefined &&
+        readsGzipMembers(req.headers['user-agent']);
       body = members ? await this.opts.renderGzip!(format) : await this.opts.render(format, escaping);
     } catch (err) {
       try {
@@ -182,7 +194,8 @@ export class MetricsEndpoint {
       } catch {
         // a diag logger that throws must not leave the scraper waiting: the 500 below is still written
       }
-      if (!res.destroyed) res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Error while collecting metrics\n');
+      if (!res.destroyed)
+        res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Error while collecting metrics\n');
       return;
     }
     if (res.destroyed) return;
@@ -209,7 +222,11 @@ export class MetricsEndpoint {
       });
       return;
     }
-    res.writeHead(200, { 'Content-Type': contentType, 'Content-Length': body.byteLength, Vary: 'Accept, Accept-Encoding' });
+    res.writeHead(200, {
+      'Content-Type': contentType,
+      'Content-Length': body.byteLength,
+      Vary: 'Accept, Accept-Encoding',
+    });
     res.end(req.method === 'HEAD' ? undefined : body);
   }
 

@@ -3,7 +3,8 @@
 export const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
 
-export const PROTOBUF_CONTENT_TYPE = 'application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited';
+export const PROTOBUF_CONTENT_TYPE =
+  'application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited';
 
 /** The formats `/metrics` serves. */
 export type ExpositionFormat = 'text' | 'openmetrics' | 'protobuf';
@@ -61,7 +62,8 @@ export function parseAccept(accept: string): MediaRange[] {
       if (eq <= 0) continue; // not a parameter (no name): ignored
       const name = p.slice(0, eq).trim().toLowerCase();
       let value = p.slice(eq + 1).trim();
-      if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1).replace(/\\(.)/g, '$1');
+      if (value.length >= 2 && value.startsWith('"') && value.endsWith('"'))
+        value = value.slice(1, -1).replace(/\\(.)/g, '$1');
       if (name === 'q') {
         const w = qvalue(value);
         if (w === undefined) valid = false;
@@ -110,7 +112,9 @@ export function negotiateExposition(accept: string | undefined): ExpositionForma
   let other = 0;
   for (const r of parseAccept(accept)) {
     if (r.type === 'application/vnd.google.protobuf') {
-      const delimitedFamilies = r.params.get('proto')?.toLowerCase() === 'io.prometheus.client.metricfamily' && r.params.get('encoding')?.toLowerCase() === 'delimited';
+      const delimitedFamilies =
+        r.params.get('proto')?.toLowerCase() === 'io.prometheus.client.metricfamily' &&
+        r.params.get('encoding')?.toLowerCase() === 'delimited';
       if (delimitedFamilies && r.q > pb) pb = r.q;
     } else if (r.type === textType && r.q > other) {
       other = r.q;

@@ -1,5 +1,12 @@
 import { parseEscaping, type EscapingScheme } from '../labels/escaping.js';
-import { CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE, negotiateExposition, parseAccept, type ExpositionFormat } from './format.js';
+import {
+  CONTENT_TYPE,
+  OPENMETRICS_CONTENT_TYPE,
+  PROTOBUF_CONTENT_TYPE,
+  negotiateExposition,
+  parseAccept,
+  type ExpositionFormat,
+} from './format.js';
 
 /** Text format 1.0.0: 0.0.4 plus quoted UTF-8 names (what Prometheus 3 asks for with `escaping=allow-utf-8`). */
 export const TEXT_1_0_0_CONTENT_TYPE = 'text/plain; version=1.0.0; charset=utf-8';
@@ -44,6 +51,13 @@ export function negotiateScrape(accept: string | undefined): Negotiated {
       text100 = version === '1.0.0';
     }
   }
-  const base = format === 'protobuf' ? PROTOBUF_CONTENT_TYPE : format === 'openmetrics' ? OPENMETRICS_CONTENT_TYPE : text100 ? TEXT_1_0_0_CONTENT_TYPE : CONTENT_TYPE;
+  const base =
+    format === 'protobuf'
+      ? PROTOBUF_CONTENT_TYPE
+      : format === 'openmetrics'
+        ? OPENMETRICS_CONTENT_TYPE
+        : text100
+          ? TEXT_1_0_0_CONTENT_TYPE
+          : CONTENT_TYPE;
   return { format, escaping, contentType: escaping === undefined ? base : base + '; escaping=' + escaping };
 }

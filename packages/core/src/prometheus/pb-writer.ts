@@ -28,7 +28,6 @@ export function varintSize(v: number): number {
 }
 
 export class ProtoWriter extends GrowableBuffer {
-
   /** A non-negative integer below 2^53 as a varint (uint64 fields, lengths, keys). */
   varint(v: number): void {
     this.reserve(10);

@@ -1,6 +1,13 @@
 import { isValidId, type Exemplar } from '../exemplars.js';
 import type { NativeBuckets } from '../native-histogram.js';
-import { CounterFamily, GaugeFamily, HistogramFamily, type AnyFamily, type MetricStore, type Series } from '../store.js';
+import {
+  CounterFamily,
+  GaugeFamily,
+  HistogramFamily,
+  type AnyFamily,
+  type MetricStore,
+  type Series,
+} from '../store.js';
 import { lastSize, rememberSize } from './caches.js';
 import { FIXED64, LEN, ProtoWriter, encodeLabels, key } from './pb-writer.js';
 
@@ -222,7 +229,11 @@ function* writeFamily(
  * Serialises core's store as length-delimited MetricFamily messages, followed by `tail` (third-party metrics and
  * target_info, already encoded). The event loop runs between slices of about a megabyte, as for the text formats.
  */
-export async function serializeStoreProtobufAsync(store: MetricStore, opts: ProtobufOptions = {}, tail?: Uint8Array): Promise<Buffer> {
+export async function serializeStoreProtobufAsync(
+  store: MetricStore,
+  opts: ProtobufOptions = {},
+  tail?: Uint8Array,
+): Promise<Buffer> {
   const w = new ProtoWriter(lastSize(store) + 1024 + (tail?.length ?? 0));
   for (const _ of writeStore(w, store, opts)) await new Promise<void>((resolve) => setImmediate(resolve));
   if (tail !== undefined) w.bytes(tail);

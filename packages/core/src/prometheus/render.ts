@@ -86,21 +86,30 @@ export class PrometheusRenderer {
 
   constructor(private readonly opts: RendererOptions) {
     const reserved = new Set(
-      opts.store.families.flatMap((f) => (f.def.type === 'histogram' ? [f.name, `${f.name}_bucket`, `${f.name}_sum`, `${f.name}_count`] : [f.name])),
+      opts.store.families.flatMap((f) =>
+        f.def.type === 'histogram' ? [f.name, `${f.name}_bucket`, `${f.name}_sum`, `${f.name}_count`] : [f.name],
+      ),
     );
     if (opts.config.withTargetInfo) reserved.add('target_info');
     this.thirdParty = new ThirdPartyWriter({
       reserved,
       withScopeLabels: opts.config.withScopeLabels,
       withTargetInfo: opts.config.withTargetInfo,
-      skipped: (name) => opts.warnings.warn(`skip:${name}`, `@tuist-telemetry/core: metric "${name}" was not exported (name collision or unsupported aggregation)`),
+      skipped: (name) =>
+        opts.warnings.warn(
+          `skip:${name}`,
+          `@tuist-telemetry/core: metric "${name}" was not exported (name collision or unsupported aggregation)`,
+        ),
       failed: this.familyFailed,
     });
     this.fixOptions = {
       reservedLabels: opts.config.withScopeLabels ? ['otel_scope_name', 'otel_scope_version'] : [],
-      report: (metric, kind, detail) => opts.warnings.warn(`attr-${kind}:${metric}`, `@tuist-telemetry/core: metric "${metric}": ${detail}`),
+      report: (metric, kind, detail) =>
+        opts.warnings.warn(`attr-${kind}:${metric}`, `@tuist-telemetry/core: metric "${metric}": ${detail}`),
     };
-    this.scopeLabels = opts.config.withScopeLabels ? `otel_scope_name="${opts.scope.name}",otel_scope_version="${opts.scope.version}"` : undefined;
+    this.scopeLabels = opts.config.withScopeLabels
+      ? `otel_scope_name="${opts.scope.name}",otel_scope_version="${opts.scope.version}"`
+      : undefined;
     this.scopePairs = opts.config.withScopeLabels
       ? [
           ['otel_scope_name', opts.scope.name],
@@ -117,7 +126,11 @@ export class PrometheusRenderer {
     try {
       const counter = this.opts.store.families.find((f) => f.name === RENDER_ERRORS_METRIC);
       if (counter instanceof CounterFamily) counter.add(1, { metric: name });
-      this.opts.warnings.error(`render:${name}`, `@tuist-telemetry/core: metric "${name}" could not be written and was left out of the scrape`, err);
+      this.opts.warnings.error(
+        `render:${name}`,
+        `@tuist-telemetry/core: metric "${name}" could not be written and was left out of the scrape`,
+        err,
+      );
     } catch {
       // A diag logger that throws must not turn the skipped family into a failed scrape.
     }
@@ -143,13 +156,18 @@ export class PrometheusRenderer {
     if (reader && this.collecting && this.opts.canCollect()) {
       try {
         const { resourceMetrics, errors } = await reader.collect();
-        for (const e of errors) this.opts.warnings.error('collect', '@tuist-telemetry/core: an instrument failed during collection', e);
+        for (const e of errors)
+          this.opts.warnings.error('collect', '@tuist-telemetry/core: an instrument failed during collection', e);
         this.lastThirdParty = this.fix(resourceMetrics.scopeMetrics);
         this.lastRaw = resourceMetrics.scopeMetrics;
       } catch (err) {
         // A reader shut down meanwhile says "MetricReader is shutdown": expected, the last collection stands.
         if (this.collecting) {
-          this.opts.warnings.error('collect', '@tuist-telemetry/core: third-party instruments could not be collected; serving their last values', err);
+          this.opts.warnings.error(
+            'collect',
+            '@tuist-telemetry/core: third-party instruments could not be collected; serving their last values',
+            err,
+          );
         }
       }
     }
@@ -166,7 +184,10 @@ export class PrometheusRenderer {
   private async collectFor(escaping: EscapingScheme | undefined): Promise<ResourceMetrics> {
     const collected = await this.collectThirdParty();
     if (escaping === undefined) return collected;
-    return fixResourceMetrics({ resource: this.opts.resource, scopeMetrics: this.lastRaw }, { ...this.fixOptions, escaping });
+    return fixResourceMetrics(
+      { resource: this.opts.resource, scopeMetrics: this.lastRaw },
+      { ...this.fixOptions, escaping },
+    );
   }
 
   /** Text 0.0.4 or OpenMetrics: the catalog through `write` (whole bytes or gzip members), third-party as its tail. */
@@ -181,14 +202,21 @@ export class PrometheusRenderer {
     let tail: string;
     if (escaping !== undefined) {
       const selected = this.thirdParty.selectText(collected, escaping);
-      tail = writeThirdPartyText(collected, selected, { escaping, format, withScopeLabels, withTargetInfo, failed: this.familyFailed });
+      tail = writeThirdPartyText(collected, selected, {
+        escaping,
+        format,
+        withScopeLabels,
+        withTargetInfo,
+        failed: this.familyFailed,
+      });
     } else {
       const thirdParty = this.thirdParty.write(collected);
       tail = format === 'openmetrics' ? textToOpenMetrics(thirdParty) + '# EOF\n' : thirdParty;
     }
     store.runCollectCallbacks();
     const withCreated = this.opts.config.withCreated;
-    const serialize = (s: MetricStore) => write(s, { scopeLabels: this.scopeLabels, format, familyFailed: this.familyFailed, withCreated }, tail);
+    const serialize = (s: MetricStore) =>
+      write(s, { scopeLabels: this.scopeLabels, format, familyFailed: this.familyFailed, withCreated }, tail);
     return this.opts.renderStore ? this.opts.renderStore(serialize) : serialize(store);
   }
 
@@ -197,9 +225,19 @@ export class PrometheusRenderer {
     const { store } = this.opts;
     const { withScopeLabels, withTargetInfo } = this.opts.config;
     const selected = this.thirdParty.select(collected, escaping);
-    const tail = encodeThirdParty(collected, selected, { withScopeLabels, withTargetInfo, failed: this.familyFailed, escaping });
+    const tail = encodeThirdParty(collected, selected, {
+      withScopeLabels,
+      withTargetInfo,
+      failed: this.familyFailed,
+      escaping,
+    });
     store.runCollectCallbacks();
-    const serialize = (s: MetricStore) => serializeStoreProtobufAsync(s, { scopeLabels: this.scopePairs, familyFailed: this.familyFailed, withoutNative: this.opts.withoutNative }, tail);
+    const serialize = (s: MetricStore) =>
+      serializeStoreProtobufAsync(
+        s,
+        { scopeLabels: this.scopePairs, familyFailed: this.familyFailed, withoutNative: this.opts.withoutNative },
+        tail,
+      );
     return this.opts.renderStore ? this.opts.renderStore(serialize) : serialize(store);
   }
 }

@@ -1,6 +1,15 @@
 import { isValidId, type Exemplar } from '../exemplars.js';
 import { GrowableBuffer } from './byte-buffer.js';
-import { CounterFamily, GaugeFamily, HistogramFamily, type AnyFamily, type HistogramSeries, type MetricStore, type Series, type ValueSeries } from '../store.js';
+import {
+  CounterFamily,
+  GaugeFamily,
+  HistogramFamily,
+  type AnyFamily,
+  type HistogramSeries,
+  type MetricStore,
+  type Series,
+  type ValueSeries,
+} from '../store.js';
 import { bucketLabels, lastSize, rememberSize, seriesLabelText } from './caches.js';
 import { familyHeader, formatValue, type ExpositionFormat } from './format.js';
 
@@ -78,7 +87,16 @@ const MAX_EXEMPLAR_BYTES = 48 + 32 + 16 + 2 * MAX_NUMBER_BYTES;
 function exemplarText(e: Exemplar): string {
   const { traceId, spanId } = e;
   if (!isValidId(traceId, 32) || !isValidId(spanId, 16)) return '';
-  return ' # {trace_id="' + traceId.toLowerCase() + '",span_id="' + spanId.toLowerCase() + '"} ' + formatValue(e.value) + ' ' + (e.timestamp / 1000).toFixed(3);
+  return (
+    ' # {trace_id="' +
+    traceId.toLowerCase() +
+    '",span_id="' +
+    spanId.toLowerCase() +
+    '"} ' +
+    formatValue(e.value) +
+    ' ' +
+    (e.timestamp / 1000).toFixed(3)
+  );
 }
 
 /** Bytes written between two yields of `writeStore` (about a millisecond or two of work each). */
@@ -95,7 +113,16 @@ function* writeStore(w: ByteWriter, store: MetricStore, opts: SerializeOptions):
     // of the body again and reported, and the scrape goes on with the next. One try per family, none per sample.
     const start = w.pos;
     try {
-      yield* writeFamily(w, f, f.series, true, opts.scopeLabels, opts.format ?? 'text', slice, opts.withCreated === true);
+      yield* writeFamily(
+        w,
+        f,
+        f.series,
+        true,
+        opts.scopeLabels,
+        opts.format ?? 'text',
+        slice,
+        opts.withCreated === true,
+      );
     } catch (err) {
       w.pos = start;
       if (!opts.familyFailed) throw err;
@@ -148,7 +175,9 @@ function* writeFamily(
       // Room for every line of the series: the bucket lines, then _sum and _count (shorter heads, same labels).
       // OpenMetrics carries the buckets' exemplars (` # {trace_id="…",span_id="…"} value timestamp`).
       const exemplars = format === 'openmetrics' ? s.exemplars : undefined;
-      w.reserve((plen + longestLe + MAX_NUMBER_BYTES + 1 + (exemplars !== undefined ? MAX_EXEMPLAR_BYTES : 0)) * (lines + 2));
+      w.reserve(
+        (plen + longestLe + MAX_NUMBER_BYTES + 1 + (exemplars !== undefined ? MAX_EXEMPLAR_BYTES : 0)) * (lines + 2),
+      );
       const buf = w.buf;
       let pos = w.pos;
       const counts = s.counts;
@@ -221,7 +250,11 @@ function writeCreated(w: ByteWriter, name: string, lt: string, startMs: number):
  * The event loop runs between slices of about a megabyte, so a scrape of a large store delays the host's other
  * work by a slice at a time instead of the whole body.
  */
-export async function serializeStoreBytesAsync(store: MetricStore, opts: SerializeOptions = {}, tail = ''): Promise<Buffer> {
+export async function serializeStoreBytesAsync(
+  store: MetricStore,
+  opts: SerializeOptions = {},
+  tail = '',
+): Promise<Buffer> {
   const w = new ByteWriter(lastSize(store) + 1024 + tail.length * 3);
   for (const _ of writeStore(w, store, opts)) await new Promise<void>((resolve) => setImmediate(resolve));
   return finish(w, store, tail);
@@ -232,10 +265,26 @@ export async function serializeStoreBytesAsync(store: MetricStore, opts: Seriali
  * one piece of the body `serializeStoreBytesAsync` writes, for a writer that caches pieces (compress.ts); written
  * into `into` while it has room (a scratch buffer the caller reuses). Throws what the family's writer throws.
  */
-export function serializeSeriesBytes(f: AnyFamily, series: readonly Series[], header: boolean, opts: SerializeOptions, sizeHint: number, into?: Buffer): Buffer {
+export function serializeSeriesBytes(
+  f: AnyFamily,
+  series: readonly Series[],
+  header: boolean,
+  opts: SerializeOptions,
+  sizeHint: number,
+  into?: Buffer,
+): Buffer {
   const w = new ByteWriter(sizeHint, into);
   const slice = { next: Infinity };
-  for (const _ of writeFamily(w, f, series, header, opts.scopeLabels, opts.format ?? 'text', slice, opts.withCreated === true));
+  for (const _ of writeFamily(
+    w,
+    f,
+    series,
+    header,
+    opts.scopeLabels,
+    opts.format ?? 'text',
+    slice,
+    opts.withCreated === true,
+  ));
   return w.buf.subarray(0, w.pos);
 }
 

@@ -62,7 +62,12 @@ const MIN_SCHEMA = -4;
  * `spanField + 1`). OpenTelemetry's bucket i holds (base^i, base^(i+1)], Prometheus' bucket i holds
  * (base^(i-1), base^i]: the index is one more. Buckets of a scale finer than 8 are merged first (i >> shift).
  */
-function writeExponentialBuckets(w: ProtoWriter, spanField: number, b: { offset: number; bucketCounts: number[] }, shift: number): void {
+function writeExponentialBuckets(
+  w: ProtoWriter,
+  spanField: number,
+  b: { offset: number; bucketCounts: number[] },
+  shift: number,
+): void {
   const merged = new Map<number, number>();
   for (let k = 0; k < b.bucketCounts.length; k++) {
     const c = b.bucketCounts[k]!;
@@ -97,7 +102,8 @@ function writeExponential(w: ProtoWriter, m: MetricData, extra: Pairs, asIs: boo
   if (m.dataPointType !== DataPointType.EXPONENTIAL_HISTOGRAM) return;
   for (const dp of m.dataPoints) {
     const v = dp.value;
-    if (v.scale < MIN_SCHEMA) throw new Error(`exponential histogram scale ${v.scale} is coarser than Prometheus' schema ${MIN_SCHEMA}`);
+    if (v.scale < MIN_SCHEMA)
+      throw new Error(`exponential histogram scale ${v.scale} is coarser than Prometheus' schema ${MIN_SCHEMA}`);
     const shift = Math.max(0, v.scale - MAX_SCHEMA);
     const metric = w.open(4);
     w.bytes(encodeLabels(1, pairs(dp.attributes, extra, asIs)));
@@ -163,7 +169,11 @@ function writeMetric(w: ProtoWriter, m: MetricData, extra: Pairs, escaping: Esca
  * The protobuf messages of `scopeMetrics` (already selected by ThirdPartyWriter and labelled by the label policy)
  * and, when asked for, `target_info` from `rm`'s resource. A metric that throws is left out (reported).
  */
-export function encodeThirdParty(rm: ResourceMetrics, scopeMetrics: readonly ScopeMetrics[], opts: ThirdPartyProtobufOptions): Buffer {
+export function encodeThirdParty(
+  rm: ResourceMetrics,
+  scopeMetrics: readonly ScopeMetrics[],
+  opts: ThirdPartyProtobufOptions,
+): Buffer {
   const w = new ProtoWriter(1024);
   if (opts.withTargetInfo) {
     const start = w.pos;

@@ -28,7 +28,8 @@ type Pairs = [string, string][];
 /** `name{labels} value\n`, or `{"name",labels} value\n` when the name must be quoted. */
 function sample(name: string, labels: Pairs, value: number): string {
   let inside = '';
-  for (const [k, v] of labels) inside += (inside === '' ? '' : ',') + quoteName(k, true) + '="' + escapeLabelValue(v) + '"';
+  for (const [k, v] of labels)
+    inside += (inside === '' ? '' : ',') + quoteName(k, true) + '="' + escapeLabelValue(v) + '"';
   const quoted = quoteName(name);
   let head: string;
   if (quoted === name) head = inside === '' ? name : name + '{' + inside + '}';
@@ -45,7 +46,10 @@ function writeMetric(m: MetricData, extra: Pairs, opts: ThirdPartyTextOptions): 
   const name = metricName(m, opts.escaping);
   const type = typeOf(m);
   // OpenMetrics names a counter family without `_total` (its samples keep it) and has no free-form UNIT.
-  const family = opts.format === 'openmetrics' && type === 'counter' && name.endsWith('_total') ? name.slice(0, -'_total'.length) : name;
+  const family =
+    opts.format === 'openmetrics' && type === 'counter' && name.endsWith('_total')
+      ? name.slice(0, -'_total'.length)
+      : name;
   const q = quoteName(family);
   let out = '# HELP ' + q + ' ' + escapeHelp(m.descriptor.description || 'description missing') + '\n';
   if (opts.format === 'text' && m.descriptor.unit) out += '# UNIT ' + q + ' ' + escapeHelp(m.descriptor.unit) + '\n';
@@ -70,11 +74,17 @@ function writeMetric(m: MetricData, extra: Pairs, opts: ThirdPartyTextOptions): 
  * The text of `scopeMetrics` (selected by ThirdPartyWriter.selectText and labelled by the label policy for the same
  * scheme) and, when asked for, `target_info` from `rm`'s resource. A metric that throws is left out (reported).
  */
-export function writeThirdPartyText(rm: ResourceMetrics, scopeMetrics: readonly ScopeMetrics[], opts: ThirdPartyTextOptions): string {
+export function writeThirdPartyText(
+  rm: ResourceMetrics,
+  scopeMetrics: readonly ScopeMetrics[],
+  opts: ThirdPartyTextOptions,
+): string {
   let text = '';
   if (opts.withTargetInfo) {
     try {
-      text += '# HELP target_info Target metadata\n# TYPE target_info gauge\n' + sample('target_info', pairs(rm.resource.attributes, [], true), 1);
+      text +=
+        '# HELP target_info Target metadata\n# TYPE target_info gauge\n' +
+        sample('target_info', pairs(rm.resource.attributes, [], true), 1);
     } catch (err) {
       opts.failed('target_info', err);
     }

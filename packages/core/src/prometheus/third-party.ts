@@ -28,7 +28,10 @@ function strip(text: string): string {
  * point may or may not list Infinity among its boundaries: it is visited once either way). Shared by the text and
  * protobuf writers of third-party histograms.
  */
-export function forEachCumulativeBucket(buckets: { boundaries: number[]; counts: number[] }, fn: (bound: number, cumulative: number) => void): void {
+export function forEachCumulativeBucket(
+  buckets: { boundaries: number[]; counts: number[] },
+  fn: (bound: number, cumulative: number) => void,
+): void {
   let cum = 0;
   let infinite = false;
   for (let i = 0; i < buckets.counts.length; i++) {
@@ -67,13 +70,16 @@ type WellFormed = string & { toWellFormed(): string };
 export function metricName(m: MetricData, escaping: EscapingScheme | undefined): string {
   if (escaping === undefined) return stockName(m);
   let name = (m.descriptor.name as WellFormed).toWellFormed();
-  if (name !== '' && m.dataPointType === DataPointType.SUM && m.isMonotonic && !name.endsWith('_total')) name += '_total';
+  if (name !== '' && m.dataPointType === DataPointType.SUM && m.isMonotonic && !name.endsWith('_total'))
+    name += '_total';
   return exposedName(name, escaping);
 }
 
 /** Every sample name a metric is written with. */
 function sampleNames(name: string, m: MetricData): string[] {
-  return m.dataPointType === DataPointType.HISTOGRAM || m.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM ? [name, `${name}_bucket`, `${name}_sum`, `${name}_count`] : [name];
+  return m.dataPointType === DataPointType.HISTOGRAM || m.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM
+    ? [name, `${name}_bucket`, `${name}_sum`, `${name}_count`]
+    : [name];
 }
 
 /**
@@ -96,7 +102,9 @@ export class ThirdPartyWriter {
 
   constructor(private readonly opts: ThirdPartyOptions) {
     this.serializer = new PrometheusSerializer(undefined, false, undefined, true, !opts.withScopeLabels);
-    this.targetInfo = opts.withTargetInfo ? new PrometheusSerializer(undefined, false, undefined, false, true) : undefined;
+    this.targetInfo = opts.withTargetInfo
+      ? new PrometheusSerializer(undefined, false, undefined, false, true)
+      : undefined;
   }
 
   /**
@@ -117,7 +125,9 @@ export class ThirdPartyWriter {
     for (const sm of scopeMetrics) {
       for (const m of sm.metrics) {
         try {
-          text += strip(this.serializer.serialize({ resource: rm.resource, scopeMetrics: [{ scope: sm.scope, metrics: [m] }] }));
+          text += strip(
+            this.serializer.serialize({ resource: rm.resource, scopeMetrics: [{ scope: sm.scope, metrics: [m] }] }),
+          );
         } catch (err) {
           this.opts.failed(stockName(m), err);
         }
@@ -152,7 +162,11 @@ export class ThirdPartyWriter {
         const t = m.dataPointType;
         const name = metricName(m, escaping);
         const names = sampleNames(name, m);
-        const supported = t === DataPointType.SUM || t === DataPointType.GAUGE || t === DataPointType.HISTOGRAM || (exponential && t === DataPointType.EXPONENTIAL_HISTOGRAM);
+        const supported =
+          t === DataPointType.SUM ||
+          t === DataPointType.GAUGE ||
+          t === DataPointType.HISTOGRAM ||
+          (exponential && t === DataPointType.EXPONENTIAL_HISTOGRAM);
         if (!supported || name === '' || name === '_' || names.some((n) => this.opts.reserved.has(n) || seen.has(n))) {
           this.opts.skipped(name);
           continue;

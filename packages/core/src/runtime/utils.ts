@@ -9,7 +9,11 @@ export interface ProcStatusMemory {
   heapBytes?: number;
 }
 
-const STATUS_FIELDS: Readonly<Record<string, keyof ProcStatusMemory>> = { VmRSS: 'residentBytes', VmSize: 'virtualBytes', VmData: 'heapBytes' };
+const STATUS_FIELDS: Readonly<Record<string, keyof ProcStatusMemory>> = {
+  VmRSS: 'residentBytes',
+  VmSize: 'virtualBytes',
+  VmData: 'heapBytes',
+};
 
 /** Reads VmRSS, VmSize and VmData (`kB` values) out of `/proc/self/status` text, in bytes. */
 export function parseProcStatus(text: string): ProcStatusMemory {

@@ -16,7 +16,11 @@ export interface ChildApp {
  * others) and watches its output.
  */
 export function startApp(args: string[], opts: { cwd: string; env: Record<string, string | undefined> }): ChildApp {
-  const child = spawn(process.execPath, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, {
+    cwd: opts.cwd,
+    env: { ...process.env, ...opts.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let out = '';
   const watchers: { re: RegExp; resolve: (m: RegExpExecArray) => void }[] = [];
   const check = (): void => {
@@ -28,7 +32,9 @@ export function startApp(args: string[], opts: { cwd: string; env: Record<string
       }
     }
   };
-  const exit = new Promise<{ code: number | null; signal: string | null }>((r) => child.on('exit', (code, signal) => r({ code, signal })));
+  const exit = new Promise<{ code: number | null; signal: string | null }>((r) =>
+    child.on('exit', (code, signal) => r({ code, signal })),
+  );
   const line = (re: RegExp): Promise<RegExpExecArray> =>
     new Promise((resolve, reject) => {
       watchers.push({ re, resolve });

@@ -9,7 +9,12 @@ export interface Received {
 }
 
 /** A local stand-in for an OTLP/HTTP receiver (an OpenTelemetry Collector): answers 200 and keeps every body. */
-export async function otlpReceiver(): Promise<{ url: string; received: Received[]; close(): Promise<void>; next(): Promise<Received> }> {
+export async function otlpReceiver(): Promise<{
+  url: string;
+  received: Received[];
+  close(): Promise<void>;
+  next(): Promise<Received>;
+}> {
   const received: Received[] = [];
   const waiters: ((r: Received) => void)[] = [];
   const server = http.createServer((req, res) => {
@@ -20,7 +25,9 @@ export async function otlpReceiver(): Promise<{ url: string; received: Received[
       received.push(r);
       waiters.splice(0).forEach((w) => w(r));
       const json = (r.contentType ?? '').includes('json');
-      res.writeHead(200, { 'Content-Type': json ? 'application/json' : 'application/x-protobuf' }).end(json ? '{}' : '');
+      res
+        .writeHead(200, { 'Content-Type': json ? 'application/json' : 'application/x-protobuf' })
+        .end(json ? '{}' : '');
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -46,7 +53,9 @@ export async function refusedPort(): Promise<number> {
  * An OTLP/HTTP receiver that reads every request and never answers (an overloaded or wedged collector), or with
  * `status`, answers each with that status (503: a collector shedding load, which exporters retry).
  */
-export async function silentReceiver(status?: number): Promise<{ url: string; requests(): number; connections(): Promise<number>; close(): Promise<void> }> {
+export async function silentReceiver(
+  status?: number,
+): Promise<{ url: string; requests(): number; connections(): Promise<number>; close(): Promise<void> }> {
   let requests = 0;
   const server = http.createServer((req, res) => {
     requests++;
@@ -58,7 +67,8 @@ export async function silentReceiver(status?: number): Promise<{ url: string; re
   return {
     url: `http://127.0.0.1:${port}`,
     requests: () => requests,
-    connections: () => new Promise((resolve, reject) => server.getConnections((err, n) => (err ? reject(err) : resolve(n)))),
+    connections: () =>
+      new Promise((resolve, reject) => server.getConnections((err, n) => (err ? reject(err) : resolve(n)))),
     close: () => {
       server.closeAllConnections();
       return new Promise((r) => server.close(() => r()));
@@ -72,18 +82,28 @@ export interface JsonAttr {
 }
 export interface JsonMetric {
   name: string;
-  sum?: { aggregationTemporality?: number; dataPoints: { asDouble?: number; asInt?: string | number; attributes?: JsonAttr[] }[] };
-  histogram?: { aggregationTemporality?: number; dataPoints: { count: string | number; sum?: number; attributes?: JsonAttr[] }[] };
+  sum?: {
+    aggregationTemporality?: number;
+    dataPoints: { asDouble?: number; asInt?: string | number; attributes?: JsonAttr[] }[];
+  };
+  histogram?: {
+    aggregationTemporality?: number;
+    dataPoints: { count: string | number; sum?: number; attributes?: JsonAttr[] }[];
+  };
 }
 export interface JsonExport {
-  resourceMetrics: { resource: { attributes: JsonAttr[] }; scopeMetrics: { scope?: { name: string }; metrics: JsonMetric[] }[] }[];
+  resourceMetrics: {
+    resource: { attributes: JsonAttr[] };
+    scopeMetrics: { scope?: { name: string }; metrics: JsonMetric[] }[];
+  }[];
 }
 
 /** Every metric of an OTLP/JSON export, by name. */
 export function jsonMetrics(body: Buffer): Map<string, JsonMetric> {
   const doc = JSON.parse(body.toString('utf8')) as JsonExport;
   const out = new Map<string, JsonMetric>();
-  for (const rm of doc.resourceMetrics) for (const sm of rm.scopeMetrics) for (const m of sm.metrics) out.set(m.name, m);
+  for (const rm of doc.resourceMetrics)
+    for (const sm of rm.scopeMetrics) for (const m of sm.metrics) out.set(m.name, m);
   return out;
 }
 
@@ -145,7 +165,9 @@ export function protobufResources(body: Buffer): Record<string, string>[] {
 
 /** Metric names of an ExportMetricsServiceRequest: resource_metrics(1) > scope_metrics(2) > metrics(2) > name(1). */
 export function protobufMetricNames(body: Buffer): string[] {
-  return fields(body, 1).flatMap((rm) => fields(rm, 2).flatMap((sm) => fields(sm, 2).map((m) => fields(m, 1)[0]!.toString('utf8'))));
+  return fields(body, 1).flatMap((rm) =>
+    fields(rm, 2).flatMap((sm) => fields(sm, 2).map((m) => fields(m, 1)[0]!.toString('utf8'))),
+  );
 }
 
 export interface DecodedExemplar {
@@ -209,13 +231,25 @@ interface GrpcJs {
  * ExportMetricsServiceRequest as raw protobuf and answers an empty ExportMetricsServiceResponse.
  */
 export async function grpcReceiver(): Promise<{ url: string; next(): Promise<Buffer>; close(): Promise<void> }> {
-  const fromExporter = createRequire(createRequire(import.meta.url).resolve('@opentelemetry/exporter-metrics-otlp-grpc'));
+  const fromExporter = createRequire(
+    createRequire(import.meta.url).resolve('@opentelemetry/exporter-metrics-otlp-grpc'),
+  );
   const grpc = createRequire(fromExporter.resolve('@opentelemetry/otlp-grpc-exporter-base'))('@grpc/grpc-js') as GrpcJs;
   const waiters: ((b: Buffer) => void)[] = [];
   const raw = (b: Buffer) => b;
   const server = new grpc.Server();
   server.addService(
-    { Export: { path: '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export', requestStream: false, responseStream: false, requestSerialize: raw, requestDeserialize: raw, responseSerialize: raw, responseDeserialize: raw } },
+    {
+      Export: {
+        path: '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export',
+        requestStream: false,
+        responseStream: false,
+        requestSerialize: raw,
+        requestDeserialize: raw,
+        responseSerialize: raw,
+        responseDeserialize: raw,
+      },
+    },
     {
       Export: (call: { request: Buffer }, cb: (err: null, res: Buffer) => void) => {
         waiters.splice(0).forEach((w) => w(call.request));
@@ -223,11 +257,14 @@ export async function grpcReceiver(): Promise<{ url: string; next(): Promise<Buf
       },
     },
   );
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    ),
+  );
   return {
     url: `http://127.0.0.1:${port}`,
     next: () => new Promise((r) => waiters.push(r)),
     close: () => new Promise<void>((r) => server.tryShutdown(() => r())),
   };
 }
-

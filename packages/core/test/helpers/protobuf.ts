@@ -6,9 +6,12 @@ import protobuf from 'protobufjs';
 /** What Prometheus 2.42 with `--enable-feature=native-histograms` sends (protobuf first). */
 export const PROMETHEUS_PROTOBUF_ACCEPT =
   'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited,application/openmetrics-text;version=1.0.0;q=0.8,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
-export const PROTOBUF_TYPE = 'application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited';
+export const PROTOBUF_TYPE =
+  'application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited';
 
-const root = protobuf.loadSync(path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'prometheus-metrics.proto'));
+const root = protobuf.loadSync(
+  path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'prometheus-metrics.proto'),
+);
 const MetricFamily = root.lookupType('io.prometheus.client.MetricFamily');
 
 export interface PbLabel {
@@ -107,7 +110,10 @@ export function protobufSamples(families: readonly PbFamily[]): Map<string, numb
         let inf = false;
         for (const b of h.bucket ?? []) {
           if (b.upperBound === Infinity) inf = true;
-          put(seriesKey(f.name + '_bucket', [...labels, ['le', formatValue(b.upperBound ?? 0)]]), b.cumulativeCount ?? 0);
+          put(
+            seriesKey(f.name + '_bucket', [...labels, ['le', formatValue(b.upperBound ?? 0)]]),
+            b.cumulativeCount ?? 0,
+          );
         }
         if (!inf) put(seriesKey(f.name + '_bucket', [...labels, ['le', '+Inf']]), h.sampleCount ?? 0);
         put(seriesKey(f.name + '_sum', labels), h.sampleSum ?? 0);
@@ -121,12 +127,16 @@ export function protobufSamples(families: readonly PbFamily[]): Map<string, numb
   return out;
 }
 
-function unescape(v: string): string {
+function unescapeLabel(v: string): string {
   return v.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
 }
 
 /** The samples of a text 0.0.4 exposition by series key, and its HELP and TYPE per family. */
-export function textSamples(body: string): { samples: Map<string, number>; help: Map<string, string>; type: Map<string, string> } {
+export function textSamples(body: string): {
+  samples: Map<string, number>;
+  help: Map<string, string>;
+  type: Map<string, string>;
+} {
   const samples = new Map<string, number>();
   const help = new Map<string, string>();
   const type = new Map<string, string>();
@@ -134,7 +144,10 @@ export function textSamples(body: string): { samples: Map<string, number>; help:
     if (line === '') continue;
     let m = /^# HELP (\S+) (.*)$/.exec(line);
     if (m) {
-      help.set(m[1]!, m[2]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c)));
+      help.set(
+        m[1]!,
+        m[2]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c)),
+      );
       continue;
     }
     m = /^# TYPE (\S+) (\S+)$/.exec(line);
@@ -146,7 +159,8 @@ export function textSamples(body: string): { samples: Map<string, number>; help:
     m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
     if (!m) throw new Error(`unparsed line ${JSON.stringify(line)}`);
     const labels: [string, string][] = [];
-    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels.push([l[1]!, unescape(l[2]!)]);
+    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
+      labels.push([l[1]!, unescapeLabel(l[2]!)]);
     const raw = m[3]!;
     const v = raw === '+Inf' ? Infinity : raw === '-Inf' ? -Infinity : Number(raw);
     const key = seriesKey(m[1]!, labels);
@@ -157,7 +171,10 @@ export function textSamples(body: string): { samples: Map<string, number>; help:
 }
 
 /** One GET with the given headers (no automatic decompression: the body as sent). */
-export function get(url: string, headers: Record<string, string>): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+export function get(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
   return new Promise((resolve, reject) => {
     http
       .get(url, { headers, agent: false }, (res) => {

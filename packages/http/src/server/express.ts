@@ -100,7 +100,8 @@ export function patchRouter(Router: unknown, isOn: () => boolean): boolean {
       const result = original.apply(this, args);
       if (Array.isArray(stack)) {
         const path = pathOf(args);
-        for (let i = before; i < stack.length; i++) if (typeof stack[i] === 'object' && stack[i] !== null) patterns.set(stack[i] as object, path);
+        for (let i = before; i < stack.length; i++)
+          if (typeof stack[i] === 'object' && stack[i] !== null) patterns.set(stack[i] as object, path);
       }
       return result;
     };
@@ -110,7 +111,8 @@ export function patchRouter(Router: unknown, isOn: () => boolean): boolean {
   install(layerProto as LayerProto & Patched, {
     handleRequest: function (this: unknown, ...args: unknown[]): unknown {
       const [req, res, next] = args;
-      if (!isOn() || typeof req !== 'object' || req === null || typeof next !== 'function') return handleRequest.call(this, req, res, next);
+      if (!isOn() || typeof req !== 'object' || req === null || typeof next !== 'function')
+        return handleRequest.call(this, req, res, next);
       let onward = next as Fn;
       try {
         onward = enter(this as LayerLike, req, onward);
@@ -152,7 +154,9 @@ export function unpatchRouter(Router: unknown): void {
   for (const p of [proto, layerProto as (LayerProto & Patched) | undefined]) {
     const patch = p?.[PATCH];
     if (p === undefined || patch === undefined) continue;
-    for (const [key, wrapper] of Object.entries(patch.wrappers)) if ((p as unknown as Record<string, Fn>)[key] === wrapper) (p as unknown as Record<string, Fn>)[key] = patch.originals[key]!;
+    for (const [key, wrapper] of Object.entries(patch.wrappers))
+      if ((p as unknown as Record<string, Fn>)[key] === wrapper)
+        (p as unknown as Record<string, Fn>)[key] = patch.originals[key]!;
   }
 }
 

@@ -1,7 +1,15 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { performance } from 'node:perf_hooks';
-import { activeTelemetry, callHook, counter, histogram, perTelemetry, reportFailure, type Telemetry } from '@tuist-telemetry/core/internal';
+import {
+  activeTelemetry,
+  callHook,
+  counter,
+  histogram,
+  perTelemetry,
+  reportFailure,
+  type Telemetry,
+} from '@tuist-telemetry/core/internal';
 import type { InstrumentHttpServerOptions } from '../types.js';
 import { frameworkRoute, subscribeFrameworkRoutes } from './routes.js';
 
@@ -12,7 +20,17 @@ export const ABORTED_STATUS = 'aborted';
 /** The `method` label of methods outside the standard set. */
 export const OTHER_METHOD = '_OTHER';
 
-const METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH']);
+const METHODS: ReadonlySet<string> = new Set([
+  'GET',
+  'HEAD',
+  'POST',
+  'PUT',
+  'DELETE',
+  'CONNECT',
+  'OPTIONS',
+  'TRACE',
+  'PATCH',
+]);
 
 /** Servers `instrumentHttpServer` took (TuistHttpServerInstrumentation leaves them to it). */
 const instrumented = new WeakSet<object>();
@@ -41,7 +59,13 @@ function routeOf(t: Telemetry, req: IncomingMessage, routeFor: RouteFor | undefi
 }
 
 /** Records one served request (the runtimes' own servers, `Bun.serve` and `Deno.serve`: see native.ts). */
-export function recordServed(t: Telemetry, method: string | undefined, route: string, status: string, start: number): void {
+export function recordServed(
+  t: Telemetry,
+  method: string | undefined,
+  route: string,
+  status: string,
+  start: number,
+): void {
   try {
     const labels = { method: serverMethodLabel(method), route, status };
     const f = familiesOf(t);
@@ -61,7 +85,12 @@ export function isInstrumentedServer(server: object): boolean {
  * Starts timing one request; records it once when its response finishes (or closes first: `aborted`). The
  * telemetry is core's `activeTelemetry` rule, looked up when the request arrives.
  */
-export function trackRequest(req: IncomingMessage, res: ServerResponse, routeFor: RouteFor | undefined, explicit: Telemetry | undefined): void {
+export function trackRequest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  routeFor: RouteFor | undefined,
+  explicit: Telemetry | undefined,
+): void {
   if (tracked.has(res)) return;
   const t = activeTelemetry(explicit);
   if (t === undefined) return;
@@ -92,14 +121,26 @@ export function trackRequest(req: IncomingMessage, res: ServerResponse, routeFor
  * response finishes (`status` = the status code sent) or, if the connection closes first, with `status="aborted"`.
  * Calling it again for the same server does nothing (the first options stay). Returns the server.
  */
-export function instrumentHttpServer<S extends Server | HttpsServer>(server: S, options: InstrumentHttpServerOptions = {}): S {
-  if (server === null || typeof server !== 'object' || typeof (server as { prependListener?: unknown }).prependListener !== 'function') {
-    throw new TypeError('instrumentHttpServer(server): pass the node:http Server (e.g. the value of app.listen() or http.createServer())');
+export function instrumentHttpServer<S extends Server | HttpsServer>(
+  server: S,
+  options: InstrumentHttpServerOptions = {},
+): S {
+  if (
+    server === null ||
+    typeof server !== 'object' ||
+    typeof (server as { prependListener?: unknown }).prependListener !== 'function'
+  ) {
+    throw new TypeError(
+      'instrumentHttpServer(server): pass the node:http Server (e.g. the value of app.listen() or http.createServer())',
+    );
   }
-  if (options === null || typeof options !== 'object') throw new TypeError('instrumentHttpServer(server, options): options must be an object');
+  if (options === null || typeof options !== 'object')
+    throw new TypeError('instrumentHttpServer(server, options): options must be an object');
   const { routeFor, telemetry } = options;
   if (routeFor !== undefined && typeof routeFor !== 'function') {
-    throw new TypeError('instrumentHttpServer: options.routeFor must be a function (req) => route template | undefined');
+    throw new TypeError(
+      'instrumentHttpServer: options.routeFor must be a function (req) => route template | undefined',
+    );
   }
   if (instrumented.has(server)) return server;
   instrumented.add(server);

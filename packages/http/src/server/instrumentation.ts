@@ -64,8 +64,16 @@ export class TuistHttpServerInstrumentation extends InstrumentationBase<TuistHtt
     try {
       const Router = routerOf(exports);
       const major = typeof version === 'string' ? Number(/^(\d+)\./.exec(version)?.[1]) : undefined;
-      if (major !== undefined && major !== 2) return this.warnRouter(`router ${version} is not supported (router 2.x, Express 5's, is); routes under mount paths are not named`, exports);
-      if (!patchRouter(Router, () => active.length > 0)) return this.warnRouter(`router${version ? ` ${version}` : ''} does not look like router 2.x; routes under mount paths are not named`, exports);
+      if (major !== undefined && major !== 2)
+        return this.warnRouter(
+          `router ${version} is not supported (router 2.x, Express 5's, is); routes under mount paths are not named`,
+          exports,
+        );
+      if (!patchRouter(Router, () => active.length > 0))
+        return this.warnRouter(
+          `router${version ? ` ${version}` : ''} does not look like router 2.x; routes under mount paths are not named`,
+          exports,
+        );
     } catch (err) {
       this._diag.error('patching router failed; routes under mount paths are not named', err);
     }
@@ -89,7 +97,9 @@ export class TuistHttpServerInstrumentation extends InstrumentationBase<TuistHtt
   override setConfig(config: TuistHttpServerInstrumentationConfig = {}): void {
     const given = config === null || typeof config !== 'object' ? {} : config;
     if (given.routeFor !== undefined && typeof given.routeFor !== 'function') {
-      this._diag.warn(`routeFor must be a function (req) => route template | undefined, got ${typeof given.routeFor}; ignored`);
+      this._diag.warn(
+        `routeFor must be a function (req) => route template | undefined, got ${typeof given.routeFor}; ignored`,
+      );
       const { routeFor: _ignored, ...rest } = given;
       super.setConfig(rest);
       return;
@@ -141,7 +151,12 @@ function protos(): Proto[] {
 
 function onRequest(server: object, req: unknown, res: unknown): void {
   const owner = active[0];
-  if (owner === undefined || isInstrumentedServer(server) || (server as { [INTERNAL_SERVER]?: true })[INTERNAL_SERVER] === true) return;
+  if (
+    owner === undefined ||
+    isInstrumentedServer(server) ||
+    (server as { [INTERNAL_SERVER]?: true })[INTERNAL_SERVER] === true
+  )
+    return;
   try {
     trackRequest(req as http.IncomingMessage, res as http.ServerResponse, owner.getConfig().routeFor, undefined);
   } catch (err) {
@@ -152,10 +167,10 @@ function onRequest(server: object, req: unknown, res: unknown): void {
 function patchProto(proto: Proto): void {
   const existing = proto[PATCH];
   if (existing !== undefined) {
-    if (!Object.prototype.hasOwnProperty.call(proto, 'emit') || proto.emit === existing.own) define(proto, existing.wrapper);
+    if (!Object.hasOwn(proto, 'emit') || proto.emit === existing.own) define(proto, existing.wrapper);
     return;
   }
-  const own = Object.prototype.hasOwnProperty.call(proto, 'emit') ? proto.emit : undefined;
+  const own = Object.hasOwn(proto, 'emit') ? proto.emit : undefined;
   const parent = Object.getPrototypeOf(proto) as Proto;
   // Before the listeners run, so the duration includes the host's own (synchronous) request handler.
   const wrapper: Emit = function emit(this: object, ...args: unknown[]): boolean {
@@ -173,7 +188,7 @@ function define(proto: Proto, emit: Emit): void {
 /** Removes our `emit` when it is still on top; under someone else's wrapper it stays and passes through. */
 function unpatchProto(proto: Proto): void {
   const p = proto[PATCH];
-  if (p === undefined || !Object.prototype.hasOwnProperty.call(proto, 'emit') || proto.emit !== p.wrapper) return;
+  if (p === undefined || !Object.hasOwn(proto, 'emit') || proto.emit !== p.wrapper) return;
   if (p.own !== undefined) define(proto, p.own);
   else delete (proto as { emit?: Emit }).emit;
 }

@@ -52,7 +52,8 @@ function measuredRoutes(routes: unknown, isActive: () => boolean): unknown {
     if (typeof value === 'function') out[path] = measured(value as Handler, path, isActive);
     else if (value !== null && typeof value === 'object' && !(value instanceof Response)) {
       const methods: Record<string, unknown> = {};
-      for (const [m, h] of Object.entries(value as Record<string, unknown>)) methods[m] = typeof h === 'function' ? measured(h as Handler, path, isActive) : h;
+      for (const [m, h] of Object.entries(value as Record<string, unknown>))
+        methods[m] = typeof h === 'function' ? measured(h as Handler, path, isActive) : h;
       out[path] = methods;
     } else out[path] = value; // a static Response: served by Bun itself, not measured
   }
@@ -74,7 +75,10 @@ function denoArgs(args: unknown[], isActive: () => boolean): unknown[] {
   return args.map((a) => {
     if (typeof a === 'function') return measured(a as Handler, UNMATCHED_ROUTE, isActive);
     if (a !== null && typeof a === 'object' && typeof (a as { handler?: unknown }).handler === 'function') {
-      return { ...(a as Record<string, unknown>), handler: measured((a as { handler: Handler }).handler, UNMATCHED_ROUTE, isActive) };
+      return {
+        ...(a as Record<string, unknown>),
+        handler: measured((a as { handler: Handler }).handler, UNMATCHED_ROUTE, isActive),
+      };
     }
     return a;
   });

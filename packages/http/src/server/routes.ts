@@ -50,8 +50,12 @@ function addMissingHasSubscribers(): void {
     if (proto === null || 'hasSubscribers' in proto) return;
     Object.defineProperty(proto, 'hasSubscribers', {
       configurable: true,
-      get(this: Record<'start' | 'end' | 'asyncStart' | 'asyncEnd' | 'error', { hasSubscribers?: boolean } | undefined>): boolean {
-        return [this.start, this.end, this.asyncStart, this.asyncEnd, this.error].some((c) => c?.hasSubscribers === true);
+      get(
+        this: Record<'start' | 'end' | 'asyncStart' | 'asyncEnd' | 'error', { hasSubscribers?: boolean } | undefined>,
+      ): boolean {
+        return [this.start, this.end, this.asyncStart, this.asyncEnd, this.error].some(
+          (c) => c?.hasSubscribers === true,
+        );
       },
     });
   } catch {
