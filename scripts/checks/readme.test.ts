@@ -20,6 +20,18 @@ function relativeLinks(text: string): string[] {
     .map((t) => t.replace(/#.*$/, ''));
 }
 
+/** The `#anchor`s GitHub gives the headings of a Markdown file (headings inside code blocks are not headings). */
+function anchorsOf(file: string): Set<string> {
+  const text = readFileSync(file, 'utf8').replace(/^```[^\n]*\n[\s\S]*?^```\s*$/gm, '');
+  const slug = (h: string) =>
+    h
+      .trim()
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+      .replace(/\s/g, '-');
+  return new Set([...text.matchAll(/^#{1,6} (.+)$/gm)].map((m) => slug(m[1]!)));
+}
+
 describe('metric reference (docs/metrics.md)', () => {
   it('is the one derived from the catalog (regenerate with scripts/metric-reference.ts --write)', () => {
     const page = readFileSync(referencePath(), 'utf8');
@@ -64,6 +76,17 @@ describe('README fits a screen: what it is, the two commands, three ways to star
       const text = readFileSync(path.join(root, 'docs', page), 'utf8');
       for (const t of relativeLinks(text))
         expect(existsSync(path.join(root, 'docs', t)), `docs/${page} links to ${t}`).to.equal(true);
+    }
+  });
+
+  it('every #anchor of a link from the README or a docs/ page to a Markdown file names one of its headings', () => {
+    for (const page of ['README.md', ...docs.map((d) => `docs/${d}`)]) {
+      const text = readFileSync(path.join(root, page), 'utf8');
+      for (const m of text.matchAll(/\]\(([^)\s#]*)#([^)\s]+)\)/g)) {
+        const target = m[1] ? path.join(root, path.dirname(page), m[1]) : path.join(root, page);
+        if (!target.endsWith('.md') || /^[a-z]+:/i.test(m[1]!)) continue;
+        expect([...anchorsOf(target)], `${page} links to ${m[1]}#${m[2]}`).to.include(m[2]);
+      }
     }
   });
 
