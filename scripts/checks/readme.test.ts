@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { catalog } from '../../packages/core/src/index.js';
+import { catalog } from '../../packages/core/src/catalog/index.js';
 import { currentReference, referencePath, renderReference } from '../metric-reference.js';
 import { blocksOf } from './readme-blocks.js';
 
