@@ -27,7 +27,10 @@ export const HISTOGRAM_KINDS = [
 ];
 export const HISTOGRAMS_VARIABLE = 'histograms';
 
-/** The native query when the variable is auto or native, else the classic one (one expression, one legend). */
+/**
+ * One expression (one legend) for both kinds: `native` runs the native query, `classic` the classic one, `auto` both,
+ * `or` keeping the native result for label sets that have one.
+ */
 export function byKind(classic, native) {
   const v = `vector($${HISTOGRAMS_VARIABLE})`;
   return `(${native} and on() (${v} >= 0)) or (${classic} and on() (${v} <= 0))`;
