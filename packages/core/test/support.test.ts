@@ -9,7 +9,7 @@ import {
   nodeSupported,
   resetSupportCheck,
   supportProblems,
-} from '../src/support.js';
+} from '../src/telemetry/version-support.js';
 
 describe('core: supported Node.js and OpenTelemetry JS lines', () => {
   afterEach(async () => {

@@ -1,5 +1,5 @@
-import { type MetricDefinition, type NamingProfile, exposedName } from './catalog/types.js';
-import { describe, describeError, type WarnOnce } from './diag.js';
+import { type MetricDefinition, type NamingProfile, exposedName } from '../catalog/types.js';
+import { describe, describeError, type WarnOnce } from '../diag/index.js';
 import { keepExemplar, tracingPossible, type Exemplar } from './exemplars.js';
 import { NativeBuckets, schemaForFactor, type NativeHistogramSettings } from './native-histogram.js';
 import {
@@ -9,8 +9,8 @@ import {
   SERIES_OVERFLOW_LABEL,
   effectiveLabels,
   isBounded,
-} from './labels/policy.js';
-import { compileLookup, noLookup, type Lookup, type Node } from './store-lookup.js';
+} from '../labels/policy.js';
+import { compileLookup, noLookup, type Lookup, type Node } from './lookup.js';
 
 import {
   type LabelValue,
@@ -19,7 +19,7 @@ import {
   isStoredAsIs,
   normaliseLabelValue,
   normaliseReported,
-} from './labels/values.js';
+} from '../labels/values.js';
 
 export { type LabelValue, MAX_LABEL_VALUE_LENGTH, OVERFLOW_VALUE };
 export type Labels = Readonly<Record<string, LabelValue>>;

@@ -1,16 +1,7 @@
-import { scrapeAuthProblem, type ScrapeAuth } from './prometheus/auth.js';
-import { HIGH_CARDINALITY_LABELS, NAMING_PROFILES, type NamingProfile } from './catalog/index.js';
-import {
-  TelemetryConfigError,
-  MAX_MS,
-  bool,
-  envVar,
-  exporterList,
-  intSetting,
-  integer,
-  oneOf,
-} from './config-values.js';
-import { NATIVE_DEFAULTS, type NativeHistogramSettings } from './native-histogram.js';
+import { scrapeAuthProblem, type ScrapeAuth } from '../prometheus/auth.js';
+import { HIGH_CARDINALITY_LABELS, NAMING_PROFILES, type NamingProfile } from '../catalog/index.js';
+import { TelemetryConfigError, MAX_MS, bool, envVar, exporterList, intSetting, integer, oneOf } from './values.js';
+import { NATIVE_DEFAULTS, type NativeHistogramSettings } from '../store/native-histogram.js';
 
 export { TelemetryConfigError };
 

@@ -1,8 +1,8 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { logger } from './diag.js';
-import { appDirectories, requireFrom } from './instrumentations/load.js';
+import { logger } from '../diag/index.js';
+import { appDirectories, requireFrom } from '../instrumentations/load.js';
 
 /** The Node.js lines every package supports (their `engines`). */
 export const SUPPORTED_NODE = '^20.20.0 || >=22.22.0';

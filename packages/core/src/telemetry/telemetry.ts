@@ -8,26 +8,26 @@ import {
 import { MeterProvider, type MetricReader, type PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import type { Resource } from '@opentelemetry/resources';
 import type { AddressInfo } from 'node:net';
-import { catalog, HIGH_CARDINALITY_LABELS, LABEL_OVERFLOW_METRIC, exposedName } from './catalog/index.js';
-import { boundPerInstrument, thirdPartyBoundView, thirdPartyOverflowReporter } from './otel/third-party-bound.js';
-import { ClusterPrimary, ClusterWorkerAgent, clusterRole } from './cluster/index.js';
-import { resolveConfig, type ResolvedConfig, type TelemetryOptions } from './config.js';
-import { installDefaultDiagLogger, logger, releaseDefaultDiagLogger, WarnOnce } from './diag.js';
-import { pushReaders } from './exporters.js';
-import { TuistMetrics } from './metrics.js';
-import type { HostMetricReader } from './otel/host-reader.js';
-import { buildResource } from './otel/resource.js';
-import { startTracing, type Tracing } from './otel/traces.js';
-import { SCOPE, StoreMetricProducer } from './otel/producer.js';
-import { PullMetricReader } from './prometheus/reader.js';
-import { Poller } from './polling.js';
-import { MetricsEndpoint } from './prometheus/endpoint.js';
-import { NATIVE_DEFAULTS } from './native-histogram.js';
-import { escapeLabelValue } from './prometheus/format.js';
-import { PrometheusRenderer } from './prometheus/render.js';
-import { startRuntimeMetrics } from './runtime/index.js';
-import { apiCopies, checkSupport } from './support.js';
-import { MetricStore } from './store.js';
+import { catalog, HIGH_CARDINALITY_LABELS, LABEL_OVERFLOW_METRIC, exposedName } from '../catalog/index.js';
+import { boundPerInstrument, thirdPartyBoundView, thirdPartyOverflowReporter } from '../otel/third-party-bound.js';
+import { ClusterPrimary, ClusterWorkerAgent, clusterRole } from '../cluster/index.js';
+import { resolveConfig, type ResolvedConfig, type TelemetryOptions } from '../config/index.js';
+import { installDefaultDiagLogger, logger, releaseDefaultDiagLogger, WarnOnce } from '../diag/index.js';
+import { pushReaders } from '../otel/exporters.js';
+import { TuistMetrics } from '../recording/metrics.js';
+import type { HostMetricReader } from '../otel/host-reader.js';
+import { buildResource } from '../otel/resource.js';
+import { startTracing, type Tracing } from '../otel/traces.js';
+import { SCOPE, StoreMetricProducer } from '../otel/producer.js';
+import { PullMetricReader } from '../prometheus/reader.js';
+import { Poller } from '../recording/polling.js';
+import { MetricsEndpoint } from '../prometheus/endpoint.js';
+import { NATIVE_DEFAULTS } from '../store/native-histogram.js';
+import { escapeLabelValue } from '../prometheus/format.js';
+import { PrometheusRenderer } from '../prometheus/render.js';
+import { startRuntimeMetrics } from '../runtime/index.js';
+import { apiCopies, checkSupport } from './version-support.js';
+import { MetricStore } from '../store/store.js';
 
 const log = logger('core');
 
@@ -202,7 +202,9 @@ export class Telemetry {
     }
     const primary = this.clusterPrimary;
     this.renderer = new PrometheusRenderer({
-      config: config.prometheus,
+      withScopeLabels: config.prometheus.withScopeLabels,
+      withTargetInfo: config.prometheus.withTargetInfo,
+      withCreated: config.prometheus.withCreated,
       store: this.store,
       resource: this.resource,
       scope: SCOPE,
