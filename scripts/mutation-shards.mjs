@@ -26,7 +26,7 @@ export const shards = [
   {
     name: 'core-store',
     minutes: 5,
-    mutate: ['packages/core/src/store/store.ts'],
+    mutate: ['packages/core/src/store/store.ts', 'packages/core/src/store/families.ts'],
     spec: core(
       'store-survivors',
       'store-remove',
@@ -123,7 +123,7 @@ export const shards = [
   {
     name: 'core-config',
     minutes: 2,
-    mutate: ['packages/core/src/config/index.ts'],
+    mutate: ['packages/core/src/config/*.ts'],
     spec: core(
       'config',
       'bad-input',
