@@ -1,5 +1,5 @@
-export { startTelemetry, getTelemetry, Telemetry } from './telemetry.js';
-export { TelemetryConfigError, EXPORTER_NAMES, OTLP_PROTOCOLS, CLUSTER_MODES } from './config.js';
+export { startTelemetry, getTelemetry, Telemetry } from './telemetry/telemetry.js';
+export { TelemetryConfigError, EXPORTER_NAMES, OTLP_PROTOCOLS, CLUSTER_MODES } from './config/index.js';
 export type {
   TelemetryOptions,
   PrometheusOptions,
@@ -7,8 +7,8 @@ export type {
   OtlpProtocol,
   ClusterOptions,
   ClusterMode,
-} from './config.js';
-export type { TuistMetrics, RunRecord, TokenRefreshError, JobRecord, AccountsTotals } from './metrics.js';
+} from './config/index.js';
+export type { TuistMetrics, RunRecord, TokenRefreshError, JobRecord, AccountsTotals } from './recording/metrics.js';
 export {
   catalog,
   findMetric,
@@ -37,13 +37,13 @@ export {
   HistogramFamily,
   OVERFLOW_VALUE,
   MAX_LABEL_VALUE_LENGTH,
-} from './store.js';
-export type { Labels, LabelValue, AnyFamily } from './store.js';
-export { WarnOnce, logger, installDefaultDiagLogger } from './diag.js';
+} from './store/store.js';
+export type { Labels, LabelValue, AnyFamily } from './store/store.js';
+export { WarnOnce, logger, installDefaultDiagLogger } from './diag/index.js';
 export { CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE, escapeLabelValue, escapeHelp } from './prometheus/format.js';
 export type { ScrapeAuth } from './prometheus/auth.js';
 export { startRuntimeMetrics } from './runtime/index.js';
 export { catalogViews, type CatalogViewsOptions } from './otel/views.js';
-export { createMetricReader } from './sdk.js';
+export { createMetricReader } from './telemetry/metric-reader.js';
 export { tuistInstrumentations, INSTRUMENTATION_NAMES } from './instrumentations/index.js';
 export type { TuistInstrumentationsOptions, InstrumentationName } from './instrumentations/index.js';

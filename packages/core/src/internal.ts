@@ -9,15 +9,15 @@
  * - calling the host's callbacks without letting them break the instrumentation (`callHook`, `reportFailure`).
  */
 import type { CatalogName, CounterName, GaugeName, HistogramName } from './catalog/index.js';
-import { logger, WarnOnce } from './diag.js';
-import type { CounterFamily, GaugeFamily, HistogramFamily } from './store.js';
-import { getTelemetry, type Telemetry } from './telemetry.js';
+import { logger, WarnOnce } from './diag/index.js';
+import type { CounterFamily, GaugeFamily, HistogramFamily } from './store/store.js';
+import { getTelemetry, type Telemetry } from './telemetry/telemetry.js';
 
 export type { CatalogName, CounterName, GaugeName, HistogramName };
 export type { Telemetry };
-export type { CounterFamily, GaugeFamily, HistogramFamily, Labels, LabelValue } from './store.js';
-export { TelemetryConfigError } from './config.js';
-export { logger, WarnOnce } from './diag.js';
+export type { CounterFamily, GaugeFamily, HistogramFamily, Labels, LabelValue } from './store/store.js';
+export { TelemetryConfigError } from './config/index.js';
+export { logger, WarnOnce } from './diag/index.js';
 export { hostRuntime, type HostRuntime } from './runtime/which.js';
 
 /** The catalog counter `name` of a telemetry (a name outside the catalog's counters does not compile). */

@@ -2,9 +2,9 @@
 // odd shape, and counters that must never go back whatever a well-formed snapshot says.
 import { expect } from 'chai';
 import { catalog, HIGH_CARDINALITY_LABELS, logger, MetricStore, WarnOnce } from '@tuist-telemetry/core';
-import { ClusterView } from '../src/cluster/merge.js';
+import { ClusterView } from '../src/cluster/view.js';
 import { SnapshotEncoder, WorkerSnapshots, type Snapshot } from '../src/cluster/protocol.js';
-import type { HistogramSeries, StoreOptions } from '../src/store.js';
+import type { HistogramSeries, StoreOptions } from '../src/store/store.js';
 
 const opts: StoreOptions = {
   naming: 'docs',

@@ -7,9 +7,9 @@ import {
   MetricStore,
   WarnOnce,
 } from '@tuist-telemetry/core';
-import { ClusterView, PRIMARY_WORKER } from '../src/cluster/merge.js';
+import { ClusterView, PRIMARY_WORKER } from '../src/cluster/view.js';
 import { SnapshotEncoder, WorkerSnapshots, type Snapshot } from '../src/cluster/protocol.js';
-import type { StoreOptions } from '../src/store.js';
+import type { StoreOptions } from '../src/store/store.js';
 
 const opts: StoreOptions = {
   naming: 'docs',

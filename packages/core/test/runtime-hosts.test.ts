@@ -9,7 +9,7 @@ import {
   WarnOnce,
 } from '@tuist-telemetry/core';
 import { parseExposition, samples, scrape, type Exposition } from '@tuist-telemetry/testing';
-import { serializeStoreBytesAsync } from '../src/prometheus/serialize.js';
+import { storeTextExposition } from '../src/prometheus/serialize.js';
 import { RUNTIME_GAPS } from '../src/runtime/index.js';
 import { hostRuntime, type HostRuntime } from '../src/runtime/which.js';
 import { esmEntry } from '../src/instrumentations/preload.js';
@@ -29,7 +29,7 @@ async function exposition(runtime: HostRuntime): Promise<Exposition> {
   const stop = startRuntimeMetrics(store, runtime);
   try {
     store.runCollectCallbacks();
-    return parseExposition((await serializeStoreBytesAsync(store)).toString('utf8'));
+    return parseExposition((await storeTextExposition(store)).toString('utf8'));
   } finally {
     stop();
   }

@@ -10,7 +10,7 @@ import {
   parseMaxOpenFiles,
   parseProcStatus,
   versionLabels,
-} from '../src/runtime/utils.js';
+} from '../src/runtime/readings.js';
 
 interface ChildReport {
   before: string;

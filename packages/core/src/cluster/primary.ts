@@ -1,7 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
-import type { WarnOnce } from '../diag.js';
-import type { CounterFamily, MetricStore, StoreOptions } from '../store.js';
-import { ClusterView } from './merge.js';
+import type { WarnOnce } from '../diag/index.js';
+import type { CounterFamily, MetricStore, StoreOptions } from '../store/store.js';
+import { ClusterView } from './view.js';
 import { isOurs, PROTOCOL, WorkerSnapshots, type Message } from './protocol.js';
 
 export interface ClusterPrimaryOptions {

@@ -1,4 +1,4 @@
-import type { WarnOnce } from '../diag.js';
+import type { WarnOnce } from '../diag/index.js';
 
 /**
  * Label values as the exposition and OTLP carry them: strings of at most MAX_LABEL_VALUE_LENGTH UTF-16 units that

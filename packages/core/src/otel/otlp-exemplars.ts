@@ -1,6 +1,6 @@
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { logger, WarnOnce } from '../diag.js';
-import { isValidId } from '../exemplars.js';
+import { logger, WarnOnce } from '../diag/index.js';
+import { isValidId } from '../store/exemplars.js';
 
 const warn = new WarnOnce(logger('core'));
 

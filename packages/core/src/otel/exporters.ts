@@ -5,10 +5,15 @@ import {
   type MetricProducer,
   type PushMetricExporter,
 } from '@opentelemetry/sdk-metrics';
-import { TelemetryConfigError, type OtlpProtocol, type ResolvedConfig, type TemporalityPreference } from './config.js';
-import { withExemplars, type MetricsSerializer } from './otel/otlp-exemplars.js';
-import { defaultOtlpUrl, observeAttempts, OtlpFailures } from './otel/otlp-failures.js';
-import { logger, WarnOnce } from './diag.js';
+import {
+  TelemetryConfigError,
+  type OtlpProtocol,
+  type ResolvedConfig,
+  type TemporalityPreference,
+} from '../config/index.js';
+import { withExemplars, type MetricsSerializer } from './otlp-exemplars.js';
+import { defaultOtlpUrl, observeAttempts, OtlpFailures } from './otlp-failures.js';
+import { logger, WarnOnce } from '../diag/index.js';
 
 const require = createRequire(import.meta.url);
 

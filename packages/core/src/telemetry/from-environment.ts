@@ -1,6 +1,6 @@
 import type { DiagLogger } from '@opentelemetry/api';
-import { TelemetryConfigError, type TelemetryOptions } from './config.js';
-import { describeError } from './diag.js';
+import { TelemetryConfigError, type TelemetryOptions } from '../config/index.js';
+import { describeError } from '../diag/index.js';
 import { startTelemetry, type Telemetry } from './telemetry.js';
 
 /** Traces off, whatever the environment says about them (every traces setting given, so none is read). */

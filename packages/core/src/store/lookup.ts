@@ -1,4 +1,4 @@
-import { MAX_LABEL_VALUE_LENGTH, type LabelValue } from './labels/values.js';
+import { MAX_LABEL_VALUE_LENGTH, type LabelValue } from '../labels/values.js';
 
 type Labels = Readonly<Record<string, LabelValue>>;
 

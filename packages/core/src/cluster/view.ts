@@ -8,7 +8,7 @@ import {
   type Series,
   type StoreOptions,
   type ValueSeries,
-} from '../store.js';
+} from '../store/store.js';
 import type { SeriesDef, WorkerSnapshots } from './protocol.js';
 import { DEFAULT_MAX_SERIES_PER_METRIC } from '../labels/policy.js';
 

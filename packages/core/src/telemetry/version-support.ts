@@ -1,8 +1,8 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { logger } from './diag.js';
-import { appDirectories, requireFrom } from './instrumentations/load.js';
+import { logger } from '../diag/index.js';
+import { appDirectories, requireFrom } from '../instrumentations/load.js';
 
 /** The Node.js lines every package supports (their `engines`). */
 export const SUPPORTED_NODE = '^20.20.0 || >=22.22.0';
@@ -100,17 +100,30 @@ function versionFrom(dirs: readonly string[], name: string): string | undefined 
 
 let said = false;
 
+/** What `checkSupport` looks at and where it says it; each part defaults to the running process's. */
+export interface SupportProbe {
+  /** The Node.js version; default `process.versions.node`. */
+  node?: string;
+  /** The app's `@opentelemetry/sdk-metrics` version (undefined: none of its own); default `appSdkMetricsVersion`. */
+  sdkMetrics?: () => string | undefined;
+  /** Where the message goes besides `diag`; default a Node.js warning with code `TUIST_TELEMETRY_UNSUPPORTED`. */
+  emit?: (message: string) => void;
+  /** The `@opentelemetry/api` copies of the app and core; default: not checked. */
+  api?: () => ApiCopies | undefined;
+}
+
 /**
  * Says once per process, as a Node.js warning (printed to stderr by default) and through `diag`, that this start
  * runs on a Node.js or OpenTelemetry JS line the SDK does not support, instead of letting it fail somewhere deep.
  * Never throws. Returns the problems it found (said or not).
  */
-export function checkSupport(
-  node: string = process.versions.node,
-  sdkMetrics: () => string | undefined = appSdkMetricsVersion,
-  emit: (message: string) => void = (m) => process.emitWarning(m, { code: 'TUIST_TELEMETRY_UNSUPPORTED' }),
-  api: () => ApiCopies | undefined = () => undefined,
-): string[] {
+export function checkSupport(probe: SupportProbe = {}): string[] {
+  const {
+    node = process.versions.node,
+    sdkMetrics = appSdkMetricsVersion,
+    emit = (m) => process.emitWarning(m, { code: 'TUIST_TELEMETRY_UNSUPPORTED' }),
+    api = () => undefined,
+  } = probe;
   let problems: string[] = [];
   try {
     problems = supportProblems(node, sdkMetrics(), api());

@@ -1,4 +1,4 @@
-// The parsing primitives of config.ts: every value read from the environment or the options goes through them.
+// The parsing primitives of the configuration (settings.ts and resolve.ts): every value read from the environment or the options goes through them.
 
 /** A configuration mistake; thrown by `startTelemetry` with what to change. */
 export class TelemetryConfigError extends Error {
@@ -41,20 +41,6 @@ export function integer(source: string, raw: unknown, min: number, max: number):
     );
   }
   return n;
-}
-
-/** An integer setting: the option when given, else the environment variable when set, else the default. */
-export function intSetting(
-  option: [name: string, value: unknown],
-  env: Readonly<Record<string, string | undefined>>,
-  envName: string,
-  min: number,
-  max: number,
-  fallback: number,
-): number {
-  if (option[1] !== undefined) return integer(option[0], option[1], min, max);
-  const raw = envVar(env, envName);
-  return raw !== undefined ? integer(envName, raw, min, max) : fallback;
 }
 
 export function bool(source: string, raw: string): boolean {

@@ -1,4 +1,4 @@
-import { describeError, type WarnOnce } from './diag.js';
+import { describeError, type WarnOnce } from '../diag/index.js';
 
 interface Job {
   name: string;

@@ -1,6 +1,6 @@
-import { CACHE_EVENT_TYPES, type CacheEventType } from './catalog/index.js';
-import type { CounterFamily, GaugeFamily, HistogramFamily, MetricStore } from './store.js';
-import { describe, describeError, type WarnOnce } from './diag.js';
+import { CACHE_EVENT_TYPES, type CacheEventType } from '../catalog/index.js';
+import type { CounterFamily, GaugeFamily, HistogramFamily, MetricStore } from '../store/store.js';
+import { describe, describeError, type WarnOnce } from '../diag/index.js';
 import type { Poller } from './polling.js';
 
 export interface RunRecord {

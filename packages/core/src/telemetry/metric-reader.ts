@@ -1,6 +1,6 @@
 import type { MetricReader } from '@opentelemetry/sdk-metrics';
-import { TelemetryConfigError, type TelemetryOptions } from './config.js';
-import { HostMetricReader } from './otel/host-reader.js';
+import { TelemetryConfigError, type TelemetryOptions } from '../config/index.js';
+import { HostMetricReader } from '../otel/host-reader.js';
 import { getTelemetry, startTelemetryWith } from './telemetry.js';
 
 /**

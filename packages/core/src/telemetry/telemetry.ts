@@ -8,65 +8,29 @@ import {
 import { MeterProvider, type MetricReader, type PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import type { Resource } from '@opentelemetry/resources';
 import type { AddressInfo } from 'node:net';
-import { catalog, HIGH_CARDINALITY_LABELS, LABEL_OVERFLOW_METRIC, exposedName } from './catalog/index.js';
-import { boundPerInstrument, thirdPartyBoundView, thirdPartyOverflowReporter } from './otel/third-party-bound.js';
-import { ClusterPrimary, ClusterWorkerAgent, clusterRole } from './cluster/index.js';
-import { resolveConfig, type ResolvedConfig, type TelemetryOptions } from './config.js';
-import { installDefaultDiagLogger, logger, releaseDefaultDiagLogger, WarnOnce } from './diag.js';
-import { pushReaders } from './exporters.js';
-import { TuistMetrics } from './metrics.js';
-import type { HostMetricReader } from './otel/host-reader.js';
-import { buildResource } from './otel/resource.js';
-import { startTracing, type Tracing } from './otel/traces.js';
-import { SCOPE, StoreMetricProducer } from './otel/producer.js';
-import { PullMetricReader } from './prometheus/reader.js';
-import { Poller } from './polling.js';
-import { MetricsEndpoint } from './prometheus/endpoint.js';
-import { NATIVE_DEFAULTS } from './native-histogram.js';
-import { escapeLabelValue } from './prometheus/format.js';
-import { PrometheusRenderer } from './prometheus/render.js';
-import { startRuntimeMetrics } from './runtime/index.js';
-import { apiCopies, checkSupport } from './support.js';
-import { MetricStore } from './store.js';
+import { catalog, HIGH_CARDINALITY_LABELS, LABEL_OVERFLOW_METRIC, exposedName } from '../catalog/index.js';
+import { boundPerInstrument, thirdPartyBoundView, thirdPartyOverflowReporter } from '../otel/third-party-bound.js';
+import { ClusterPrimary, ClusterWorkerAgent, clusterRole } from '../cluster/index.js';
+import { resolveConfig, type ResolvedConfig, type TelemetryOptions } from '../config/index.js';
+import { installDefaultDiagLogger, logger, releaseDefaultDiagLogger, WarnOnce } from '../diag/index.js';
+import { pushReaders } from '../otel/exporters.js';
+import { TuistMetrics } from '../recording/metrics.js';
+import type { HostMetricReader } from '../otel/host-reader.js';
+import { buildResource } from '../otel/resource.js';
+import { startTracing, type Tracing } from '../otel/traces.js';
+import { SCOPE, StoreMetricProducer } from '../otel/producer.js';
+import { PullMetricReader } from '../prometheus/reader.js';
+import { Poller } from '../recording/polling.js';
+import { MetricsEndpoint } from '../prometheus/endpoint.js';
+import { NATIVE_DEFAULTS } from '../store/native-histogram.js';
+import { escapeLabelValue } from '../prometheus/format.js';
+import { PrometheusRenderer } from '../prometheus/render.js';
+import { startRuntimeMetrics } from '../runtime/index.js';
+import { currentInstance, isRunning, setRunning } from './running.js';
+import { apiCopies, checkSupport } from './version-support.js';
+import { MetricStore } from '../store/store.js';
 
 const log = logger('core');
-
-/** Where a telemetry's Prometheus endpoint stands: `none` (no endpoint: push exporters or the host's reader). */
-type EndpointState = 'none' | 'pending' | 'listening' | 'failed';
-
-/**
- * The running instances (started, not shut down) in start order, and the one `getTelemetry()` answers, recomputed
- * whenever one starts, its endpoint listens or fails, or it shuts down (getTelemetry() runs on every request of
- * the instrumentations, so it only reads a variable). The answer is the most recently started instance that serves
- * (its endpoint listens, or it has none); failing that, the most recent one whose endpoint is still starting;
- * failing that, the most recent running one (its endpoint could not listen, but it still records, and its push
- * exporters still export). So a second `startTelemetry()` whose port is busy never takes over from one that
- * serves, and shutting an instance down hands over to the previous running one.
- */
-const running = new Map<Telemetry, EndpointState>();
-let current: Telemetry | undefined;
-
-function electCurrent(): void {
-  let pending: Telemetry | undefined;
-  let failed: Telemetry | undefined;
-  const all = [...running];
-  for (let i = all.length - 1; i >= 0; i--) {
-    const [t, state] = all[i]!;
-    if (state === 'listening' || state === 'none') {
-      current = t;
-      return;
-    }
-    if (state === 'pending') pending ??= t;
-    else failed ??= t;
-  }
-  current = pending ?? failed;
-}
-
-function setRunning(t: Telemetry, state: EndpointState | undefined): void {
-  if (state === undefined) running.delete(t);
-  else if (running.has(t) || state === 'pending' || state === 'none') running.set(t, state);
-  electCurrent();
-}
 
 /** A running telemetry instance: the store, the endpoint, the exporters and the recording API. */
 export class Telemetry {
@@ -202,7 +166,9 @@ export class Telemetry {
     }
     const primary = this.clusterPrimary;
     this.renderer = new PrometheusRenderer({
-      config: config.prometheus,
+      withScopeLabels: config.prometheus.withScopeLabels,
+      withTargetInfo: config.prometheus.withTargetInfo,
+      withCreated: config.prometheus.withCreated,
       store: this.store,
       resource: this.resource,
       scope: SCOPE,
@@ -234,11 +200,11 @@ export class Telemetry {
       this.readyPromise = this.endpoint.listening.then(
         (a) => {
           this.address = a;
-          if (running.has(this)) setRunning(this, 'listening');
+          if (isRunning(this)) setRunning(this, 'listening');
         },
         (err: Error) => {
           log.error(err.message);
-          if (running.has(this)) setRunning(this, 'failed');
+          if (isRunning(this)) setRunning(this, 'failed');
           throw err;
         },
       );
@@ -381,7 +347,7 @@ export function startTelemetry(options?: TelemetryOptions): Telemetry {
 
 /** @internal `startTelemetry`, optionally with the host's reader (see `createMetricReader`). */
 export function startTelemetryWith(options: TelemetryOptions | undefined, hostReader?: HostMetricReader): Telemetry {
-  checkSupport(undefined, undefined, undefined, () => apiCopies(hostReader !== undefined));
+  checkSupport({ api: () => apiCopies(hostReader !== undefined) });
   const t = new Telemetry(options, hostReader);
   setRunning(t, t.hasEndpoint ? (t.port !== undefined ? 'listening' : 'pending') : 'none');
   return t;
@@ -396,7 +362,7 @@ export function startTelemetryWith(options: TelemetryOptions | undefined, hostRe
  * running: undefined.
  */
 export function getTelemetry(): Telemetry | undefined {
-  return current;
+  return currentInstance() as Telemetry | undefined;
 }
 
 export { escapeLabelValue };
