@@ -2,7 +2,7 @@
 // the section between the markers. `node --import tsx --conditions=source scripts/metric-reference.ts --write`.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { catalog, B1, B2, clusterAggregationOf, type MetricDefinition } from '../packages/core/src/index.js';
+import { catalog, B1, B2, clusterAggregationOf, type MetricDefinition } from '../packages/core/src/internal.js';
 
 const START =
   '<!-- metric-reference:start (generated from packages/core/src/catalog by scripts/metric-reference.ts) -->';

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { currentReference, readmePath, renderReference } from '../metric-reference.js';
-import { catalog } from '../../packages/core/src/index.js';
+import { catalog } from '../../packages/core/src/internal.js';
 
 describe('README metric reference', () => {
   it('is the one derived from the catalog (regenerate with scripts/metric-reference.ts --write)', () => {
