@@ -1,7 +1,6 @@
-/**
- * What goes into the page's HTML: where posthog-js is loaded from, and values escaped for an inline `<script>` or an
- * attribute.
- */
+// What goes into the page's HTML: where posthog-js is loaded from, and values escaped for an inline `<script>` or an
+// attribute.
+
 /**
  * Where posthog-js is loaded from by default: PostHog Cloud serves it from its assets host
  * (`eu.i.posthog.com` → `eu-assets.i.posthog.com`), a self-hosted PostHog from its own `/static/array.js`.

@@ -1,4 +1,4 @@
-/** What callers pass, normalised: PostHog ids from numbers or strings, and errors as one line for a warning. */
+// What callers pass, normalised: PostHog ids from numbers or strings, and errors as one line for a warning.
 
 /** The group types PostHog receives, in the order the SDK sends them. */
 export const GROUP_TYPES = ['project', 'organization'] as const;
