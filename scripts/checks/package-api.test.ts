@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { catalog } from '../../packages/core/src/internal.js';
@@ -114,6 +114,33 @@ describe('package READMEs: the API section is the public API, the metric tables 
   it('every catalog family is in the tables of exactly one package', () => {
     const listed = Object.values(PACKAGE_FAMILIES).flat();
     expect([...listed].sort()).to.deep.equal(families().sort());
+  });
+
+  it('every relative link of a package README resolves to a file, and its #anchor to a heading there', () => {
+    const slug = (h: string): string =>
+      h
+        .trim()
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+        .replace(/\s/g, '-');
+    const headings = (file: string): Set<string> => {
+      const text = readFileSync(file, 'utf8').replace(/^```[^\n]*\n[\s\S]*?^```\s*$/gm, '');
+      return new Set([...text.matchAll(/^#{1,6} (.+)$/gm)].map((m) => slug(m[1]!)));
+    };
+    const broken: string[] = [];
+    for (const pkg of PACKAGES) {
+      const file = readmeOf(pkg);
+      for (const m of readFileSync(file, 'utf8').matchAll(/\]\(([^)\s]+)\)/g)) {
+        const target = m[1]!;
+        if (/^[a-z]+:/i.test(target)) continue;
+        const [rel, anchor] = target.split('#') as [string, string | undefined];
+        const resolved = rel === '' ? file : path.resolve(path.dirname(file), rel);
+        if (!existsSync(resolved)) broken.push(`packages/${pkg}/README.md: ${target}`);
+        else if (anchor && resolved.endsWith('.md') && !headings(resolved).has(anchor))
+          broken.push(`packages/${pkg}/README.md: ${target} (no such heading)`);
+      }
+    }
+    expect(broken).to.deep.equal([]);
   });
 
   it('every tuist_* metric name a package README mentions is a catalog name (documented or server profile)', () => {
