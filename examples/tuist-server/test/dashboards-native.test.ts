@@ -5,7 +5,8 @@
  * against a known distribution in both kinds of series.
  */
 import { expect } from 'chai';
-import { catalog, startTelemetry, type MetricDefinition, type Telemetry } from '@tuist-telemetry/core';
+import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
+import { catalog, type MetricDefinition } from '@tuist-telemetry/core/internal';
 import { histogram, type HistogramName } from '@tuist-telemetry/core/internal';
 import {
   findPrometheus,

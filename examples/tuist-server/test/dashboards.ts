@@ -2,7 +2,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { MetricDefinition } from '@tuist-telemetry/core';
+import type { MetricDefinition } from '@tuist-telemetry/core/internal';
 import type { PrometheusServer, PromSeries } from '@tuist-telemetry/testing';
 import { eventually } from './demo-process.js';
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { catalog } from '@tuist-telemetry/core';
+import { catalog } from '@tuist-telemetry/core/internal';
 import {
   samples,
   scrape,

@@ -20,6 +20,24 @@ export { TelemetryConfigError } from './config/index.js';
 export { logger, WarnOnce } from './diag/index.js';
 export { hostRuntime, type HostRuntime } from './runtime/which.js';
 
+// For the SDK's own tests, examples, bench and scripts: the catalog as data and the pieces under the facade (the
+// public index exports only what the package README documents).
+export {
+  catalog,
+  findMetric,
+  HIGH_CARDINALITY_LABELS,
+  CACHE_EVENT_TYPES,
+  B1,
+  B2,
+  JOB_BUCKETS,
+  clusterAggregationOf,
+} from './catalog/index.js';
+export type { MetricDefinition } from './catalog/index.js';
+export { MetricStore, OVERFLOW_VALUE, MAX_LABEL_VALUE_LENGTH } from './store/store.js';
+export { installDefaultDiagLogger } from './diag/index.js';
+export { escapeLabelValue, escapeHelp } from './prometheus/format.js';
+export { startRuntimeMetrics } from './runtime/index.js';
+
 /** The catalog counter `name` of a telemetry (a name outside the catalog's counters does not compile). */
 export function counter(t: Telemetry, name: CounterName): CounterFamily {
   return t.store.counter(name);

@@ -1,7 +1,7 @@
 // The cluster view's arithmetic, pinned value by value: summed histograms, series that appear late, snapshots of an
 // odd shape, and counters that must never go back whatever a well-formed snapshot says.
 import { expect } from 'chai';
-import { catalog, HIGH_CARDINALITY_LABELS, logger, MetricStore, WarnOnce } from '@tuist-telemetry/core';
+import { catalog, HIGH_CARDINALITY_LABELS, logger, MetricStore, WarnOnce } from '@tuist-telemetry/core/internal';
 import { ClusterView } from '../src/cluster/view.js';
 import { SnapshotEncoder, WorkerSnapshots, type Snapshot } from '../src/cluster/protocol.js';
 import type { HistogramSeries, StoreOptions } from '../src/store/store.js';

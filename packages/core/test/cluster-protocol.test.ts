@@ -6,7 +6,7 @@ import {
   logger,
   MetricStore,
   WarnOnce,
-} from '@tuist-telemetry/core';
+} from '@tuist-telemetry/core/internal';
 import { ClusterView, PRIMARY_WORKER } from '../src/cluster/view.js';
 import { SnapshotEncoder, WorkerSnapshots, type Snapshot } from '../src/cluster/protocol.js';
 import type { StoreOptions } from '../src/store/store.js';

@@ -13,7 +13,8 @@ import {
 } from '@opentelemetry/api';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { findPrometheus, requireService, startPrometheus } from '@tuist-telemetry/testing';
-import { catalog, logger, MetricStore, startTelemetry, WarnOnce, type Telemetry } from '@tuist-telemetry/core';
+import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
+import { catalog, logger, MetricStore, WarnOnce } from '@tuist-telemetry/core/internal';
 import { expectStrictOpenMetrics } from './openmetrics-strict.js';
 import { expectPromtoolParses } from './promtool.js';
 

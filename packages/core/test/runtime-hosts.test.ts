@@ -1,13 +1,13 @@
 import { expect } from 'chai';
+import { startTelemetry } from '@tuist-telemetry/core';
 import {
   catalog,
   HIGH_CARDINALITY_LABELS,
   logger,
   MetricStore,
   startRuntimeMetrics,
-  startTelemetry,
   WarnOnce,
-} from '@tuist-telemetry/core';
+} from '@tuist-telemetry/core/internal';
 import { parseExposition, samples, scrape, type Exposition } from '@tuist-telemetry/testing';
 import { storeTextExposition } from '../src/prometheus/serialize.js';
 import { RUNTIME_GAPS } from '../src/runtime/index.js';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { DiagLogLevel, diag } from '@opentelemetry/api';
-import { MetricStore, WarnOnce, logger, type MetricDefinition } from '@tuist-telemetry/core';
+import { MetricStore, WarnOnce, logger, type MetricDefinition } from '@tuist-telemetry/core/internal';
 import { storeTextExposition } from '../src/prometheus/serialize.js';
 
 // Survivors of `npm run mutate` in prometheus/serialize.ts: the fast writer's output for catalog-shaped metrics,

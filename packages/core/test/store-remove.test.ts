@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { DiagLogLevel, diag } from '@opentelemetry/api';
-import { MetricStore, WarnOnce, logger, type MetricDefinition } from '@tuist-telemetry/core';
+import { MetricStore, WarnOnce, logger, type MetricDefinition } from '@tuist-telemetry/core/internal';
 
 const defs: MetricDefinition[] = [
   {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { DiagLogLevel, diag } from '@opentelemetry/api';
-import { MetricStore, WarnOnce, logger, type MetricDefinition } from '@tuist-telemetry/core';
+import { MetricStore, WarnOnce, logger, type MetricDefinition } from '@tuist-telemetry/core/internal';
 
 // Survivors of `npm run mutate` in store.ts: series creation and normalisation, the label bound and its overflow
 // series and self-metric, remove/clear, bucket placement, start-up series and collection callbacks.

@@ -3,7 +3,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { diag, DiagLogLevel } from '@opentelemetry/api';
 import { samples, scrape, sum, value, type Exposition } from '@tuist-telemetry/testing';
-import { B1, startTelemetry, type Telemetry } from '@tuist-telemetry/core';
+import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
+import { B1 } from '@tuist-telemetry/core/internal';
 import { instrumentHttpServer } from '@tuist-telemetry/http';
 
 const REQUESTS = 'tuist_http_server_requests_total';

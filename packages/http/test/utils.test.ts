@@ -1,6 +1,5 @@
 import { expect } from 'chai';
-import { methodLabel, poolSizeLabel, statusLabel } from '@tuist-telemetry/http';
-import { OriginCache, parseOrigin } from '../src/utils.js';
+import { methodLabel, OriginCache, parseOrigin, poolSizeLabel, statusLabel } from '../src/utils.js';
 
 describe('http: label helpers', () => {
   it('keeps the standard methods and maps every other one to _OTHER', () => {
