@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { getTelemetry, logger, WarnOnce, type Telemetry } from '@tuist-telemetry/core';
+import { getTelemetry, logger, RateLimitedLogger, type Telemetry } from '@tuist-telemetry/core';
 import { resolveConfig, type ResolvedAnalyticsConfig } from './config.js';
 import { DROPPED_METRIC, TUIST_EVENTS } from './events.js';
 import { createMiddleware, type PageviewSink } from './middleware.js';
@@ -61,7 +61,7 @@ export class Analytics {
   private readonly transport: PostHogTransport | undefined;
   private readonly pathPrefix: string;
   private readonly users: UserMemory;
-  private readonly warnings = new WarnOnce(log);
+  private readonly warnings = new RateLimitedLogger(log);
   private readonly telemetryOption: Telemetry | null | undefined;
   private registeredWith: Telemetry | undefined;
   private unregister: (() => void) | undefined;

@@ -8,7 +8,7 @@ import {
 import { TelemetryConfigError, type OtlpProtocol, type ResolvedConfig, type TemporalityPreference } from './config.js';
 import { withExemplars, type MetricsSerializer } from './otel/otlp-exemplars.js';
 import { defaultOtlpUrl, observeAttempts, OtlpFailures } from './otel/otlp-failures.js';
-import { logger, WarnOnce } from './diag.js';
+import { logger, RateLimitedLogger } from './diag.js';
 
 const require = createRequire(import.meta.url);
 
@@ -200,7 +200,7 @@ class PushReader extends PeriodicExportingMetricReader {
 export function pushReaders(
   config: ResolvedConfig,
   producer: MetricProducer | (() => MetricProducer),
-  warnings: WarnOnce = new WarnOnce(logger('core')),
+  warnings: RateLimitedLogger = new RateLimitedLogger(logger('core')),
 ): PeriodicExportingMetricReader[] {
   const readers: PeriodicExportingMetricReader[] = [];
   for (const name of config.exporters) {

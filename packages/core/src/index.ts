@@ -39,7 +39,7 @@ export {
   MAX_LABEL_VALUE_LENGTH,
 } from './store.js';
 export type { Labels, LabelValue, AnyFamily } from './store.js';
-export { WarnOnce, logger, installDefaultDiagLogger } from './diag.js';
+export { RateLimitedLogger, logger, installDefaultDiagLogger } from './diag.js';
 export { CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE, escapeLabelValue, escapeHelp } from './prometheus/format.js';
 export type { ScrapeAuth } from './prometheus/auth.js';
 export { startRuntimeMetrics } from './runtime/index.js';

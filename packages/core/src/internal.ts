@@ -9,7 +9,7 @@
  * - calling the host's callbacks without letting them break the instrumentation (`callHook`, `reportFailure`).
  */
 import type { CatalogName, CounterName, GaugeName, HistogramName } from './catalog/index.js';
-import { logger, WarnOnce } from './diag.js';
+import { logger, RateLimitedLogger } from './diag.js';
 import type { CounterFamily, GaugeFamily, HistogramFamily } from './store.js';
 import { getTelemetry, type Telemetry } from './telemetry.js';
 
@@ -17,7 +17,7 @@ export type { CatalogName, CounterName, GaugeName, HistogramName };
 export type { Telemetry };
 export type { CounterFamily, GaugeFamily, HistogramFamily, Labels, LabelValue } from './store.js';
 export { TelemetryConfigError } from './config.js';
-export { logger, WarnOnce } from './diag.js';
+export { logger, RateLimitedLogger } from './diag.js';
 export { hostRuntime, type HostRuntime } from './runtime/which.js';
 
 /** The catalog counter `name` of a telemetry (a name outside the catalog's counters does not compile). */
@@ -61,16 +61,16 @@ export function perTelemetry<T>(create: (t: Telemetry) => T): (t: Telemetry) => 
   };
 }
 
-/** Warnings of code that runs while no telemetry is running (its own WarnOnce then has nowhere to live). */
-const detached = new WarnOnce(logger('core'));
+/** Warnings of code that runs while no telemetry is running (its own RateLimitedLogger then has nowhere to live). */
+const detached = new RateLimitedLogger(logger('core'));
 
-function warningsOf(t: Telemetry | undefined): WarnOnce {
+function warningsOf(t: Telemetry | undefined): RateLimitedLogger {
   return t?.warnings ?? detached;
 }
 
 /**
  * Reports a failure of the SDK's own code (never the host's error): one rate-limited `diag.error` per `kind`
- * through the telemetry's WarnOnce. Never throws, whatever the logger does.
+ * through the telemetry's RateLimitedLogger. Never throws, whatever the logger does.
  */
 export function reportFailure(
   kind: string,
@@ -87,7 +87,7 @@ export function reportFailure(
 
 /**
  * Runs a host-facing callback (a user hook such as `poolName`, `routeFor`, `ignore`): its result, or `fallback`
- * when it throws, with one rate-limited warning per `kind` naming `what` through the telemetry's WarnOnce. The
+ * when it throws, with one rate-limited warning per `kind` naming `what` through the telemetry's RateLimitedLogger. The
  * instrumented operation itself is never affected.
  */
 export function callHook<R>(

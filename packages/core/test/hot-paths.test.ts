@@ -12,7 +12,7 @@ import {
   MetricStore,
   OVERFLOW_VALUE,
   startTelemetry,
-  WarnOnce,
+  RateLimitedLogger,
   type MetricDefinition,
   type Telemetry,
 } from '@tuist-telemetry/core';
@@ -139,7 +139,7 @@ describe('core: recording and scrape fast paths behave like the general paths', 
         highCardinality: new Set(),
         enabledHighCardinality: new Set(),
         maxLabelValues: 10,
-        warn: new WarnOnce(logger('test')),
+        warn: new RateLimitedLogger(logger('test')),
       });
       const h = store.histogram('bench_layout');
       const expected = new Array<number>(bounds.length + 1).fill(0);

@@ -3,7 +3,7 @@ import { AggregationTemporality, DataPointType, MeterProvider, type MetricProduc
 import type { DiagLogger } from '@opentelemetry/api';
 import { startTelemetry } from '@tuist-telemetry/core';
 import { resolveConfig } from '../src/config.js';
-import { WarnOnce } from '../src/diag.js';
+import { RateLimitedLogger } from '../src/diag.js';
 import { PullMetricReader } from '../src/prometheus/reader.js';
 import { PrometheusRenderer } from '../src/prometheus/render.js';
 import { decodeFamilies, protobufSamples } from './helpers/protobuf.js';
@@ -52,7 +52,7 @@ describe('core: a third-party metric that cannot be written is left out of the p
       scope: { name: 'test', version: '0' },
       reader,
       canCollect: () => true,
-      warnings: new WarnOnce(logger),
+      warnings: new RateLimitedLogger(logger),
     });
     try {
       await renderer.render('protobuf');

@@ -9,7 +9,7 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
 import { resolveConfig } from '../src/config.js';
-import { WarnOnce } from '../src/diag.js';
+import { RateLimitedLogger } from '../src/diag.js';
 import { PullMetricReader } from '../src/prometheus/reader.js';
 import { PrometheusRenderer } from '../src/prometheus/render.js';
 import { ThirdPartyWriter } from '../src/prometheus/third-party.js';
@@ -179,7 +179,7 @@ describe('core: a third-party metric the stock serializer throws on is left out,
       scope: { name: 'test', version: '0' },
       reader,
       canCollect: () => true,
-      warnings: new WarnOnce(log.logger),
+      warnings: new RateLimitedLogger(log.logger),
     });
     try {
       const text = (await renderer.render('text')).toString('utf8');
