@@ -6,7 +6,9 @@
  * - catalog families bound by name, with the name checked by the compiler (`counter`, `gauge`, `histogram`);
  * - which telemetry a recording goes to (`activeTelemetry`);
  * - per-telemetry state, forgotten with the telemetry (`perTelemetry`);
- * - calling the host's callbacks without letting them break the instrumentation (`callHook`, `reportFailure`).
+ * - calling the host's callbacks without letting them break the instrumentation (`callHook`, `reportFailure`);
+ * and the instrumentation scaffold (`instrumentation-kit/`): the base class of the SDK's instrumentations, method
+ * patches that coexist with others', the module-version check, and shared diagnostics-channel subscriptions.
  */
 import type { CatalogName, CounterName, GaugeName, HistogramName } from './catalog/index.js';
 import { logger, RateLimitedLogger } from './diag.js';
@@ -19,6 +21,17 @@ export type { CounterFamily, GaugeFamily, HistogramFamily, Labels, LabelValue } 
 export { TelemetryConfigError } from './config.js';
 export { logger, RateLimitedLogger } from './diag.js';
 export { hostRuntime, type HostRuntime } from './runtime/which.js';
+export { TuistInstrumentationBase } from './instrumentation-kit/instrumentation.js';
+export { InstrumentationRegistry, type PatchedModule } from './instrumentation-kit/registry.js';
+export {
+  patchMethods,
+  patchRecord,
+  unpatchMethods,
+  type Method,
+  type PatchRecord,
+} from './instrumentation-kit/patch.js';
+export { channelSubscription, SharedSubscription, type ChannelListener } from './instrumentation-kit/subscription.js';
+export { majorOf, supportsMajor, type Majors } from './instrumentation-kit/version.js';
 
 /** The catalog counter `name` of a telemetry (a name outside the catalog's counters does not compile). */
 export function counter(t: Telemetry, name: CounterName): CounterFamily {
