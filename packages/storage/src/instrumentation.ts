@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { InstrumentationConfig, InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
+import type { InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
 import {
   InstrumentationRegistry,
   patchMethods,
@@ -10,11 +10,9 @@ import {
 } from '@tuist-telemetry/core/internal';
 import { createRequire } from 'node:module';
 import { addCommandMiddleware, isInstrumented } from './instrument.js';
+import type { TuistS3InstrumentationConfig } from './types.js';
 
 const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
-
-/** Configuration of `TuistS3Instrumentation`: OpenTelemetry's `enabled` only. */
-export type TuistS3InstrumentationConfig = InstrumentationConfig;
 
 /** On `S3Client.prototype`; `Symbol.for` so two copies of this package patch it once. */
 const PATCH = Symbol.for('@tuist-telemetry/storage.TuistS3Instrumentation');
