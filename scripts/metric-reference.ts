@@ -1,5 +1,5 @@
-// Renders the README's metric reference from core's catalog (the single source of truth) and checks or rewrites
-// the section between the markers. `node --import tsx --conditions=source scripts/metric-reference.ts --write`.
+// Renders the metric reference (docs/metrics.md) from core's catalog (the single source of truth) and checks or
+// rewrites the section between the markers. `node --import tsx --conditions=source scripts/metric-reference.ts --write`.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { catalog, B1, B2, clusterAggregationOf, type MetricDefinition } from '../packages/core/src/index.js';
@@ -50,26 +50,27 @@ export function renderReference(): string {
   return out + END;
 }
 
-export function readmePath(): string {
-  return fileURLToPath(new URL('../README.md', import.meta.url));
+/** The page that holds the metric reference (the README links to it). */
+export function referencePath(): string {
+  return fileURLToPath(new URL('../docs/metrics.md', import.meta.url));
 }
 
-export function currentReference(readme: string): string | undefined {
-  const a = readme.indexOf(START);
-  const b = readme.indexOf(END);
-  return a < 0 || b < 0 ? undefined : readme.slice(a, b + END.length);
+export function currentReference(page: string): string | undefined {
+  const a = page.indexOf(START);
+  const b = page.indexOf(END);
+  return a < 0 || b < 0 ? undefined : page.slice(a, b + END.length);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const path = readmePath();
-  const readme = readFileSync(path, 'utf8');
-  const cur = currentReference(readme);
-  if (!cur) throw new Error('README.md has no metric reference markers');
+  const path = referencePath();
+  const page = readFileSync(path, 'utf8');
+  const cur = currentReference(page);
+  if (!cur) throw new Error('docs/metrics.md has no metric reference markers');
   if (process.argv.includes('--write')) {
-    writeFileSync(path, readme.replace(cur, renderReference()));
-    console.log('README.md metric reference updated');
+    writeFileSync(path, page.replace(cur, renderReference()));
+    console.log('docs/metrics.md metric reference updated');
   } else if (cur !== renderReference()) {
-    console.error('README.md metric reference is out of date: run with --write');
+    console.error('docs/metrics.md metric reference is out of date: run with --write');
     process.exit(1);
   }
 }

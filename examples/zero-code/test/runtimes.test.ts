@@ -29,7 +29,7 @@ async function binary(name: 'bun' | 'deno'): Promise<string> {
   return lines.runtimeBinary(name);
 }
 
-/** The documented zero-code commands (README "Bun and Deno"): each runtime's own preload flag. */
+/** The documented zero-code commands (docs/bun-and-deno.md): each runtime's own preload flag. */
 const RUNTIMES = [
   { name: 'bun', version: '1.4.5', args: ['--preload', '@tuist-telemetry/core/register'] },
   {
