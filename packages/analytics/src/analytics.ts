@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { logger, WarnOnce } from '@tuist-telemetry/core/internal';
+import { logger, RateLimitedLogger } from '@tuist-telemetry/core/internal';
 import { resolveConfig, type ResolvedAnalyticsConfig } from './config.js';
 import { TUIST_EVENTS } from './events.js';
 import { GROUP_TYPES, idOf, messageOf, type Properties } from './input.js';
@@ -46,7 +46,7 @@ export class Analytics {
   private readonly transport: PostHogTransport | undefined;
   private readonly pathPrefix: string;
   private readonly users: UserMemory;
-  private readonly warnings = new WarnOnce(log);
+  private readonly warnings = new RateLimitedLogger(log);
   private readonly link: TelemetryLink;
   private shutdownPromise: Promise<void> | undefined;
   private closed = false;

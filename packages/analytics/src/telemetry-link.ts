@@ -1,4 +1,4 @@
-import { activeTelemetry, type Telemetry, type WarnOnce } from '@tuist-telemetry/core/internal';
+import { activeTelemetry, type Telemetry, type RateLimitedLogger } from '@tuist-telemetry/core/internal';
 import { DROPPED_METRIC } from './events.js';
 import { messageOf } from './input.js';
 import type { DropReason } from './types.js';
@@ -15,7 +15,7 @@ export class TelemetryLink {
 
   constructor(
     private readonly option: Telemetry | null | undefined,
-    private readonly warnings: WarnOnce,
+    private readonly warnings: RateLimitedLogger,
   ) {}
 
   /** Registered with a telemetry's shutdown already. */

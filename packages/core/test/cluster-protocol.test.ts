@@ -5,7 +5,7 @@ import {
   HIGH_CARDINALITY_LABELS,
   logger,
   MetricStore,
-  WarnOnce,
+  RateLimitedLogger,
 } from '@tuist-telemetry/core/internal';
 import { ClusterView, PRIMARY_WORKER } from '../src/cluster/view.js';
 import { SnapshotEncoder, WorkerSnapshots, type Snapshot } from '../src/cluster/protocol.js';
@@ -16,7 +16,7 @@ const opts: StoreOptions = {
   highCardinality: new Set(HIGH_CARDINALITY_LABELS),
   enabledHighCardinality: new Set(),
   maxLabelValues: 1000,
-  warn: new WarnOnce(logger('test')),
+  warn: new RateLimitedLogger(logger('test')),
 };
 const newStore = () => new MetricStore(catalog, opts);
 const run = { name: 'build', is_ci: 'false', status: '0' };

@@ -14,7 +14,7 @@ import {
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { findPrometheus, requireService, startPrometheus } from '@tuist-telemetry/testing';
 import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
-import { catalog, logger, MetricStore, WarnOnce } from '@tuist-telemetry/core/internal';
+import { catalog, logger, MetricStore, RateLimitedLogger } from '@tuist-telemetry/core/internal';
 import { expectStrictOpenMetrics } from './openmetrics-strict.js';
 import { expectPromtoolParses } from './promtool.js';
 
@@ -187,7 +187,7 @@ describe('core: checking span contexts allocates nothing per record', () => {
         highCardinality: new Set(),
         enabledHighCardinality: new Set(),
         maxLabelValues: 10,
-        warn: new WarnOnce(logger('test')),
+        warn: new RateLimitedLogger(logger('test')),
       });
       const h = store.histogram(METRIC);
       const labels = { name: 'build', is_ci: 'false', status: '0' };

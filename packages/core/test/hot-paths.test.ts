@@ -12,7 +12,7 @@ import {
   MAX_LABEL_VALUE_LENGTH,
   MetricStore,
   OVERFLOW_VALUE,
-  WarnOnce,
+  RateLimitedLogger,
   type MetricDefinition,
 } from '@tuist-telemetry/core/internal';
 
@@ -138,7 +138,7 @@ describe('core: recording and scrape fast paths behave like the general paths', 
         highCardinality: new Set(),
         enabledHighCardinality: new Set(),
         maxLabelValues: 10,
-        warn: new WarnOnce(logger('test')),
+        warn: new RateLimitedLogger(logger('test')),
       });
       const h = store.histogram('bench_layout');
       const expected = new Array<number>(bounds.length + 1).fill(0);

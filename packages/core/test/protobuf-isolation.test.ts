@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { AggregationTemporality, DataPointType, MeterProvider, type MetricProducer } from '@opentelemetry/sdk-metrics';
 import type { DiagLogger } from '@opentelemetry/api';
 import { startTelemetry } from '@tuist-telemetry/core';
-import { WarnOnce } from '../src/diag/index.js';
+import { RateLimitedLogger } from '../src/diag/index.js';
 import { PullMetricReader } from '../src/prometheus/reader.js';
 import { PrometheusRenderer } from '../src/prometheus/render.js';
 import { decodeFamilies, protobufSamples } from './helpers/protobuf.js';
@@ -53,7 +53,7 @@ describe('core: a third-party metric that cannot be written is left out of the p
       scope: { name: 'test', version: '0' },
       reader,
       canCollect: () => true,
-      warnings: new WarnOnce(logger),
+      warnings: new RateLimitedLogger(logger),
     });
     try {
       await renderer.render('protobuf');

@@ -6,7 +6,7 @@ import {
   logger,
   MetricStore,
   startRuntimeMetrics,
-  WarnOnce,
+  RateLimitedLogger,
 } from '@tuist-telemetry/core/internal';
 import { parseExposition, samples, scrape, type Exposition } from '@tuist-telemetry/testing';
 import { storeTextExposition } from '../src/prometheus/serialize.js';
@@ -20,7 +20,7 @@ const newStore = (): MetricStore =>
     highCardinality: new Set(HIGH_CARDINALITY_LABELS),
     enabledHighCardinality: new Set(),
     maxLabelValues: 1000,
-    warn: new WarnOnce(logger('test')),
+    warn: new RateLimitedLogger(logger('test')),
   });
 
 /** The store's exposition with the runtime metrics of `runtime` started (this process's own APIs answer). */

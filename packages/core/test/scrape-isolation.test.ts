@@ -8,7 +8,7 @@ import {
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
 import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
-import { WarnOnce } from '../src/diag/index.js';
+import { RateLimitedLogger } from '../src/diag/index.js';
 import { PullMetricReader } from '../src/prometheus/reader.js';
 import { PrometheusRenderer } from '../src/prometheus/render.js';
 import { ThirdPartyWriter } from '../src/prometheus/third-party.js';
@@ -180,7 +180,7 @@ describe('core: a third-party metric the stock serializer throws on is left out,
       scope: { name: 'test', version: '0' },
       reader,
       canCollect: () => true,
-      warnings: new WarnOnce(log.logger),
+      warnings: new RateLimitedLogger(log.logger),
     });
     try {
       const text = (await renderer.render('text')).toString('utf8');

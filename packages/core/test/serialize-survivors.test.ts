@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { DiagLogLevel, diag } from '@opentelemetry/api';
-import { MetricStore, WarnOnce, logger, type MetricDefinition } from '@tuist-telemetry/core/internal';
+import { MetricStore, RateLimitedLogger, logger, type MetricDefinition } from '@tuist-telemetry/core/internal';
 import { storeTextExposition } from '../src/prometheus/serialize.js';
 
 // Survivors of `npm run mutate` in prometheus/serialize.ts: the fast writer's output for catalog-shaped metrics,
@@ -41,7 +41,7 @@ function store(): MetricStore {
     enabledHighCardinality: new Set(),
     maxLabelValues: 100000,
     maxSeriesPerMetric: 100000,
-    warn: new WarnOnce(logger('test')),
+    warn: new RateLimitedLogger(logger('test')),
   });
 }
 

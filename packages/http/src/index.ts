@@ -1,7 +1,7 @@
-export { createInstrumentedAgent } from './agent.js';
-export { instrumentUndici } from './global.js';
-export { instrumentFetch } from './fetch.js';
-export { TuistUndiciInstrumentation } from './instrumentation.js';
+export { createInstrumentedAgent } from './client/agent.js';
+export { instrumentUndici } from './client/global-dispatcher.js';
+export { instrumentFetch } from './client/fetch.js';
+export { TuistUndiciInstrumentation } from './client/instrumentation.js';
 export { instrumentHttpServer } from './server/http-server.js';
 export { TuistHttpServerInstrumentation } from './server/instrumentation.js';
 export type {
@@ -10,6 +10,5 @@ export type {
   IgnoreRequest,
   Uninstall,
   TuistUndiciInstrumentationConfig,
-  InstrumentHttpServerOptions,
-  TuistHttpServerInstrumentationConfig,
-} from './types.js';
+} from './client/types.js';
+export type { InstrumentHttpServerOptions, TuistHttpServerInstrumentationConfig } from './server/types.js';

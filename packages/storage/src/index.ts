@@ -1,7 +1,6 @@
 export { createStorage } from './storage.js';
 export { instrumentS3Client } from './instrument.js';
 export { TuistS3Instrumentation } from './instrumentation.js';
-export type { TuistS3InstrumentationConfig } from './instrumentation.js';
 export { StorageInputError, DeleteAllObjectsError } from './errors.js';
 export type {
   Storage,
@@ -10,4 +9,5 @@ export type {
   UploadedPart,
   DeleteFailure,
   InstrumentS3ClientOptions,
+  TuistS3InstrumentationConfig,
 } from './types.js';

@@ -1,6 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import { randomUUID } from 'node:crypto';
-import type { WarnOnce } from '../diag/index.js';
+import type { RateLimitedLogger } from '../diag/index.js';
 import type { MetricStore } from '../store/store.js';
 import { isOurs, PROTOCOL, SnapshotEncoder, type Message } from './protocol.js';
 
@@ -31,7 +31,7 @@ export class ClusterWorkerAgent {
 
   constructor(
     private readonly store: MetricStore,
-    private readonly warnings: WarnOnce,
+    private readonly warnings: RateLimitedLogger,
     private readonly proc: NodeJS.Process = process,
     self: Worker | undefined = cluster.worker,
   ) {

@@ -9,9 +9,9 @@ export function logger(component: string): DiagLogger {
 const WINDOW_MS = 60_000;
 
 /**
- * The per-kind window behind both `WarnOnce` and the default `StderrDiagLogger`: `admit(kind)` lets one message of a
- * kind through per minute and returns how many of that kind it held back meanwhile, or undefined when it holds this
- * one back. With `maxKinds`, the memory of kinds is forgotten once it holds that many.
+ * The per-kind window behind both `RateLimitedLogger` and the default `StderrDiagLogger`: `admit(kind)` lets one
+ * message of a kind through per minute and returns how many of that kind it held back meanwhile, or undefined when
+ * it holds this one back. With `maxKinds`, the memory of kinds is forgotten once it holds that many.
  */
 class PerKindWindow {
   private readonly last = new Map<string, { at: number; suppressed: number }>();
@@ -31,10 +31,10 @@ class PerKindWindow {
 }
 
 /**
- * Rate-limited warnings: at most one `diag.warn` per kind per minute, so a caller that sends NaN on every request
- * cannot flood the logs. The next warning of that kind says how many were suppressed meanwhile.
+ * Rate-limited warnings and errors: at most one `diag.warn` (or `diag.error`) per kind per minute, so a caller
+ * that sends NaN on every request cannot flood the logs. The next warning of that kind says how many were suppressed meanwhile.
  */
-export class WarnOnce {
+export class RateLimitedLogger {
   private readonly window = new PerKindWindow();
   constructor(private readonly log: DiagLogger) {}
 

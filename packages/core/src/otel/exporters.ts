@@ -13,7 +13,7 @@ import {
 } from '../config/index.js';
 import { withExemplars, type MetricsSerializer } from './otlp-exemplars.js';
 import { defaultOtlpUrl, observeAttempts, OtlpFailures } from './otlp-failures.js';
-import { logger, WarnOnce } from '../diag/index.js';
+import { logger, RateLimitedLogger } from '../diag/index.js';
 
 const require = createRequire(import.meta.url);
 
@@ -205,7 +205,7 @@ class PushReader extends PeriodicExportingMetricReader {
 export function pushReaders(
   config: ResolvedConfig,
   producer: MetricProducer | (() => MetricProducer),
-  warnings: WarnOnce = new WarnOnce(logger('core')),
+  warnings: RateLimitedLogger = new RateLimitedLogger(logger('core')),
 ): PeriodicExportingMetricReader[] {
   const readers: PeriodicExportingMetricReader[] = [];
   for (const name of config.exporters) {

@@ -1,6 +1,6 @@
 import type { MetricReader, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { Resource } from '@opentelemetry/resources';
-import type { WarnOnce } from '../diag/index.js';
+import type { RateLimitedLogger } from '../diag/index.js';
 import { fixResourceMetrics, type FixOptions } from '../labels/attributes.js';
 import type { EscapingScheme } from '../labels/escaping.js';
 import { RENDER_ERRORS_METRIC } from '../catalog/exposition.js';
@@ -34,7 +34,7 @@ export interface RendererOptions {
   reader: MetricReader | undefined;
   /** Whether `reader` can collect now (a host reader nobody has bound yet cannot). */
   canCollect: () => boolean;
-  warnings: WarnOnce;
+  warnings: RateLimitedLogger;
   /** Leave the store's native buckets out of protobuf scrapes (kept for OTLP exponential histograms only). */
   withoutNative?: boolean;
   /** Writes the catalog part: `serialize(store)` by default; the cluster primary passes its merged view instead. */

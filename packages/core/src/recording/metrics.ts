@@ -1,6 +1,6 @@
 import { CACHE_EVENT_TYPES, type CacheEventType } from '../catalog/index.js';
 import type { CounterFamily, GaugeFamily, HistogramFamily, MetricStore } from '../store/store.js';
-import { describe, describeError, type WarnOnce } from '../diag/index.js';
+import { describe, describeError, type RateLimitedLogger } from '../diag/index.js';
 import type { Poller } from './polling.js';
 
 export interface RunRecord {
@@ -57,7 +57,7 @@ export class TuistMetrics {
   constructor(
     store: MetricStore,
     private readonly poller: Poller,
-    private readonly warn: WarnOnce,
+    private readonly warn: RateLimitedLogger,
   ) {
     this.runsTotal = store.counter('tuist_runs_total');
     this.runsDuration = store.histogram('tuist_runs_duration_milliseconds');

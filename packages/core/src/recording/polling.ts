@@ -1,4 +1,4 @@
-import { describeError, type WarnOnce } from '../diag/index.js';
+import { describeError, type RateLimitedLogger } from '../diag/index.js';
 
 interface Job {
   name: string;
@@ -18,7 +18,7 @@ export class Poller {
 
   constructor(
     private readonly intervalMs: number,
-    private readonly warn: WarnOnce,
+    private readonly warn: RateLimitedLogger,
   ) {}
 
   add(name: string, fn: () => unknown, apply: (value: unknown) => void): () => void {

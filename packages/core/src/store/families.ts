@@ -1,6 +1,6 @@
 // The catalog's metric families and their series: label resolution, bounds and recording (store.ts holds them).
 import { type MetricDefinition, type NamingProfile, exposedName } from '../catalog/types.js';
-import { describe, describeError, type WarnOnce } from '../diag/index.js';
+import { describe, describeError, type RateLimitedLogger } from '../diag/index.js';
 import { keepExemplar, tracingPossible, type Exemplar } from './exemplars.js';
 import { NativeBuckets, schemaForFactor, type NativeHistogramSettings } from './native-histogram.js';
 import {
@@ -36,7 +36,7 @@ export interface StoreOptions {
   maxSeriesPerMetric?: number;
   /** Native histogram buckets beside the classic ones on every catalog histogram (native-histogram.ts); off when unset. */
   nativeHistograms?: NativeHistogramSettings;
-  warn: WarnOnce;
+  warn: RateLimitedLogger;
 }
 
 export class Series {

@@ -12,7 +12,7 @@ import { catalog, HIGH_CARDINALITY_LABELS, LABEL_OVERFLOW_METRIC, exposedName } 
 import { boundPerInstrument, thirdPartyBoundView, thirdPartyOverflowReporter } from '../otel/third-party-bound.js';
 import { ClusterPrimary, ClusterWorkerAgent, clusterRole } from '../cluster/index.js';
 import { resolveConfig, type ResolvedConfig, type TelemetryOptions } from '../config/index.js';
-import { installDefaultDiagLogger, logger, releaseDefaultDiagLogger, WarnOnce } from '../diag/index.js';
+import { installDefaultDiagLogger, logger, releaseDefaultDiagLogger, RateLimitedLogger } from '../diag/index.js';
 import { pushReaders } from '../otel/exporters.js';
 import { TuistMetrics } from '../recording/metrics.js';
 import type { HostMetricReader } from '../otel/host-reader.js';
@@ -46,7 +46,7 @@ export class Telemetry {
   readonly config: Readonly<ResolvedConfig>;
   readonly resource: Resource;
   /** Rate-limited warnings shared by the SDK's packages. */
-  readonly warnings: WarnOnce;
+  readonly warnings: RateLimitedLogger;
 
   private readonly poller: Poller;
   private readonly endpoint: MetricsEndpoint | undefined;
@@ -83,7 +83,7 @@ export class Telemetry {
     else installDefaultDiagLogger(env);
     const config = resolveConfig(options);
     this.config = config;
-    this.warnings = new WarnOnce(log);
+    this.warnings = new RateLimitedLogger(log);
     // Exponential OTLP histograms are made from native buckets: pushing them turns those on (with their defaults).
     const exponential =
       config.histogramAggregation === 'base2_exponential_bucket_histogram' &&

@@ -1,3 +1,4 @@
+/* The checks of `createStorage`'s arguments (keys, upload ids, part numbers, lifetimes) and batching. */
 import { StorageInputError } from './errors.js';
 import type { UploadedPart } from './types.js';
 
@@ -120,18 +121,4 @@ export function batches<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
-}
-
-/** Whether an SDK error means "no such object" (HeadObject answers a bare 404, named NotFound). */
-export function isNotFound(err: unknown): boolean {
-  if (typeof err !== 'object' || err === null) return false;
-  const e = err as { name?: unknown; $metadata?: { httpStatusCode?: unknown } };
-  if (e.name === 'NoSuchBucket') return false;
-  return e.name === 'NotFound' || e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404;
-}
-
-/** The S3 operation a command runs, from the SDK's command name (`HeadObjectCommand` -> `HeadObject`). */
-export function commandLabel(commandName: unknown): string {
-  if (typeof commandName !== 'string' || commandName === '') return 'unknown';
-  return commandName.endsWith('Command') && commandName.length > 7 ? commandName.slice(0, -7) : commandName;
 }

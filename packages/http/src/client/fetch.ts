@@ -2,7 +2,8 @@ import { activeTelemetry, callHook, type Telemetry } from '@tuist-telemetry/core
 import { recorderFor, type RequestLabels } from './recorder.js';
 import { reportInternalError } from './report.js';
 import type { IgnoreRequest, Uninstall } from './types.js';
-import { methodLabel, OriginCache, statusLabel } from './utils.js';
+import { methodLabel, statusLabel } from '../common/labels.js';
+import { OriginCache } from './origin.js';
 
 /** The methods fetch upper-cases (the Fetch standard's normalisation); any other is sent as written. */
 const NORMALISED = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT']);

@@ -1,3 +1,4 @@
+/* How node-postgres's `query` calls are shaped (callback, promise or submittable), and timing. */
 import type { Callback, Submittable, Thenable } from './internal-types.js';
 
 /** Milliseconds since `start` (a `performance.now()` reading). */
@@ -54,16 +55,4 @@ export function userCallback(source: 'callback' | 'values' | 'config', args: rea
   if (source === 'callback') return args[2] as Callback;
   if (source === 'values') return args[1] as Callback;
   return (args[0] as { callback: Callback }).callback;
-}
-
-/** The major version of a `x.y.z` version string; `undefined` when it cannot be read. */
-function majorVersion(version: string | undefined): number | undefined {
-  const m = typeof version === 'string' ? /^(\d+)\./.exec(version) : null;
-  return m ? Number(m[1]) : undefined;
-}
-
-/** Whether a library version is within `[min, max]` majors; an unknown version is given the benefit of the doubt. */
-export function supportedMajor(version: string | undefined, min: number, max: number): boolean {
-  const major = majorVersion(version);
-  return major === undefined || (major >= min && major <= max);
 }

@@ -1,40 +1,4 @@
-/** The methods kept as they are in the `request_method` label; any other method becomes `_OTHER`. */
-export const KNOWN_METHODS: readonly string[] = [
-  'GET',
-  'HEAD',
-  'POST',
-  'PUT',
-  'DELETE',
-  'CONNECT',
-  'OPTIONS',
-  'TRACE',
-  'PATCH',
-];
-export const OTHER_METHOD = '_OTHER';
-/** The status label of a request that got no response (connection refused, reset, aborted, timed out). */
-export const ERROR_STATUS = 'error';
-/** The `size` label of a pool without a connection limit. */
-export const UNLIMITED = 'unlimited';
-
-const methods = new Set<unknown>(KNOWN_METHODS);
-
-/**
- * `request_method` for an HTTP method: a standard method as it is, anything else `_OTHER`. Methods are
- * case-sensitive (RFC 9110), so `get` is not `GET` (undici sends it as written; servers answer 400).
- */
-export function methodLabel(method: unknown): string {
-  return methods.has(method) ? (method as string) : OTHER_METHOD;
-}
-
-/** The response status label: the numeric status code, or `error` when no response arrived. */
-export function statusLabel(statusCode: number | undefined): string {
-  return statusCode === undefined ? ERROR_STATUS : String(statusCode);
-}
-
-/** The `size` label of a pool: its connection limit, `unlimited` when undici opens as many as needed. */
-export function poolSizeLabel(connections: number | null | undefined): string {
-  return connections === undefined || connections === null || connections === 0 ? UNLIMITED : String(connections);
-}
+/* Request origins as undici gives them, parsed into the `request_host` label (and cached). */
 
 export interface Origin {
   /** The normalised origin (`http://127.0.0.1:8080`), as undici keys its pools. */
@@ -79,9 +43,4 @@ export class OriginCache {
     this.lastValue = o;
     return o;
   }
-}
-
-/** Milliseconds (from `performance.now()`) to whole nanoseconds, never negative. */
-export function msToNs(ms: number): number {
-  return ms > 0 ? Math.round(ms * 1e6) : 0;
 }

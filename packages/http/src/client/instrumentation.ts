@@ -1,9 +1,12 @@
-import { InstrumentationBase } from '@opentelemetry/instrumentation';
+import { InstrumentationRegistry, TuistInstrumentationBase } from '@tuist-telemetry/core/internal';
 import { createRequire } from 'node:module';
-import { instrumentUndici } from './global.js';
+import { instrumentUndici } from './global-dispatcher.js';
 import type { TuistUndiciInstrumentationConfig, Uninstall } from './types.js';
 
-const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+
+/** The enabled instances (each installs its own agent; the last one installed is undici's global dispatcher). */
+const enabled = new InstrumentationRegistry<TuistUndiciInstrumentation>();
 
 /**
  * `instrumentUndici()` as an OpenTelemetry Instrumentation: `enable()` installs the instrumented Agent as undici's
@@ -12,7 +15,7 @@ const VERSION = (createRequire(import.meta.url)('../package.json') as { version:
  * channels are its public extension points), so it runs next to `@opentelemetry/instrumentation-undici`, which
  * only listens to the channels. Never throws into the host: a failure is reported through its `diag` logger.
  */
-export class TuistUndiciInstrumentation extends InstrumentationBase<TuistUndiciInstrumentationConfig> {
+export class TuistUndiciInstrumentation extends TuistInstrumentationBase<TuistUndiciInstrumentationConfig> {
   /** The short name `OTEL_NODE_ENABLED_INSTRUMENTATIONS` / `OTEL_NODE_DISABLED_INSTRUMENTATIONS` take. */
   static readonly shortName = 'undici';
   readonly shortName = TuistUndiciInstrumentation.shortName;
@@ -21,6 +24,14 @@ export class TuistUndiciInstrumentation extends InstrumentationBase<TuistUndiciI
 
   constructor(config: TuistUndiciInstrumentationConfig = {}) {
     super('@tuist-telemetry/http/undici', VERSION, config);
+  }
+
+  protected get registry(): InstrumentationRegistry<TuistUndiciInstrumentation> {
+    return enabled;
+  }
+
+  protected get lost(): string {
+    return 'requests are not measured';
   }
 
   protected init(): [] {
@@ -36,27 +47,18 @@ export class TuistUndiciInstrumentation extends InstrumentationBase<TuistUndiciI
     }
   }
 
-  override enable(): void {
-    if (this.uninstall !== undefined) return;
-    try {
-      const { enabled: _enabled, ...options } = this.getConfig();
-      this.uninstall = instrumentUndici(options);
-    } catch (err) {
-      this._diag.error(`not enabled: ${String((err as Error)?.message ?? err)}`);
-    }
+  protected override onEnable(): void {
+    const { enabled: _enabled, ...options } = this.getConfig();
+    this.uninstall = instrumentUndici(options);
   }
 
-  override disable(): void {
+  protected override enableFailed(err: unknown): void {
+    this._diag.error(`not enabled: ${String((err as Error)?.message ?? err)}`);
+  }
+
+  protected override onDisable(): void {
     const uninstall = this.uninstall;
     this.uninstall = undefined;
-    try {
-      uninstall?.();
-    } catch (err) {
-      this._diag.error('disable failed', err);
-    }
-  }
-
-  override isEnabled(): boolean {
-    return this.uninstall !== undefined;
+    uninstall?.();
   }
 }

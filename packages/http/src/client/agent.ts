@@ -5,7 +5,8 @@ import type { ConnectionState, RequestState } from './internal-types.js';
 import { recorderFor, type PoolSource } from './recorder.js';
 import { reportInternalError } from './report.js';
 import type { IgnoreRequest, InstrumentedAgentOptions } from './types.js';
-import { methodLabel, OriginCache, poolSizeLabel } from './utils.js';
+import { methodLabel, poolSizeLabel } from '../common/labels.js';
+import { OriginCache } from './origin.js';
 
 /*
  * Why parts of this are hand-written rather than left to diagnostics channels:

@@ -9,7 +9,6 @@ import {
   type Telemetry,
 } from '@tuist-telemetry/core/internal';
 import type { Agent } from 'undici';
-import { msToNs } from './utils.js';
 
 /** `request_method` and `request_host`: the labels every per-request series shares. */
 export type RequestLabels = {
@@ -140,3 +139,8 @@ export class HttpRecorder {
 
 /** The recorder of a telemetry instance, created on first use. */
 export const recorderFor = perTelemetry((t) => new HttpRecorder(t));
+
+/** Milliseconds (from `performance.now()`) to whole nanoseconds, never negative. */
+export function msToNs(ms: number): number {
+  return ms > 0 ? Math.round(ms * 1e6) : 0;
+}

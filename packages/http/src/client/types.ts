@@ -1,5 +1,4 @@
 import type { InstrumentationConfig } from '@opentelemetry/instrumentation';
-import type { IncomingMessage } from 'node:http';
 import type { Agent } from 'undici';
 import type { Telemetry } from '@tuist-telemetry/core';
 
@@ -32,20 +31,3 @@ export type Uninstall = () => void;
  * Agent options such as `connections`), plus OpenTelemetry's `enabled`. Every option is optional.
  */
 export interface TuistUndiciInstrumentationConfig extends InstrumentationConfig, InstrumentedAgentOptions {}
-
-export interface InstrumentHttpServerOptions {
-  /**
-   * The route template of a request (e.g. `/api/projects/:id`) when no framework matched one (Express and Fastify
-   * routes are found on their own), called when the response finishes; `undefined`, `''` or a throw means
-   * `unmatched`. Default: such requests are `unmatched` (the raw path is never used as a label).
-   */
-  routeFor?: (req: IncomingMessage) => string | undefined;
-  /** The telemetry to record into; default the running one (`getTelemetry()`), looked up for every request. */
-  telemetry?: Telemetry;
-}
-
-/** Configuration of `TuistHttpServerInstrumentation`. Every option is optional. */
-export interface TuistHttpServerInstrumentationConfig extends InstrumentationConfig {
-  /** As `instrumentHttpServer`'s `routeFor`: the route of requests no framework matched. Default: `unmatched`. */
-  routeFor?: (req: IncomingMessage) => string | undefined;
-}

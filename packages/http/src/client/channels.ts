@@ -1,8 +1,8 @@
-import diagnosticsChannel from 'node:diagnostics_channel';
 import type { Socket } from 'node:net';
+import { channelSubscription } from '@tuist-telemetry/core/internal';
 import type { RequestState } from './internal-types.js';
 import { reportInternalError } from './report.js';
-import { statusLabel } from './utils.js';
+import { statusLabel } from '../common/labels.js';
 
 /*
  * The phases after a connection was assigned come from undici's diagnostics channels. Channels are global, so the
@@ -112,28 +112,20 @@ export function assign<T>(state: RequestState, dispatch: () => T): T {
   }
 }
 
-const CHANNELS: readonly [string, (message: unknown) => void][] = [
+/** undici's channels, subscribed while at least one holder (an instrumented agent, TuistUndiciInstrumentation) needs them. */
+const undiciChannels = channelSubscription([
   ['undici:request:create', guarded('create', onCreate)],
   ['undici:client:sendHeaders', guarded('sendHeaders', onSendHeaders)],
   ['undici:request:bodySent', guarded('bodySent', onBodySent)],
   ['undici:request:headers', guarded('headers', onHeaders)],
   ['undici:request:trailers', guarded('trailers', onEnd)],
   ['undici:request:error', guarded('error', onEnd)],
-];
-
-/** How many holders want the channels (instrumented agents, TuistUndiciInstrumentation). */
-let holders = 0;
+]);
 
 /**
  * Subscribes to undici's channels while at least one holder needs them (once per copy of this package, whatever
  * the number of holders). Returns the release function; releasing twice does nothing.
  */
 export function subscribeChannels(): () => void {
-  if (holders++ === 0) for (const [name, fn] of CHANNELS) diagnosticsChannel.subscribe(name, fn);
-  let held = true;
-  return () => {
-    if (!held) return;
-    held = false;
-    if (--holders === 0) for (const [name, fn] of CHANNELS) diagnosticsChannel.unsubscribe(name, fn);
-  };
+  return undiciChannels.acquire();
 }
