@@ -20,9 +20,9 @@ export const lineSpecs = [
  * in parallel with the other lines); the wider `lineSpecs` on 26: `node <26 bin> node_modules/mocha/bin/mocha.js …`.
  */
 export const NODE26_SPECS = [
-  'packages/core/test/register.test.ts',
-  'packages/core/test/register-instrumentations.test.ts',
-  'packages/core/test/register-config.test.ts',
+  'packages/core/test/register/register.test.ts',
+  'packages/core/test/register/register-instrumentations.test.ts',
+  'packages/core/test/register/register-config.test.ts',
   'examples/zero-code/test/zero-code.test.ts',
 ];
 

@@ -30,7 +30,7 @@ describe('npm test on the other Node lines (scripts/test-lines.mjs)', () => {
   it('covers core (with its NodeSDK app), the zero-code apps, the end-to-end Prometheus test and the OpenTelemetry 3.x app', () => {
     const files = (lineSpecs as string[]).flatMap(filesOf);
     for (const f of [
-      'packages/core/test/nodesdk.test.ts',
+      'packages/core/test/otel/nodesdk.test.ts',
       'examples/tuist-server/test/prometheus.test.ts',
       'examples/otel3-app/test/otel3.test.ts',
     ]) {
@@ -44,7 +44,7 @@ describe('npm test on the other Node lines (scripts/test-lines.mjs)', () => {
     const files = (specsForLine('26') as string[]).flatMap(filesOf);
     expect(files).to.have.length((NODE26_SPECS as string[]).length);
     for (const f of [
-      'packages/core/test/register-instrumentations.test.ts',
+      'packages/core/test/register/register-instrumentations.test.ts',
       'examples/zero-code/test/zero-code.test.ts',
     ])
       expect(files, f).to.include(f);

@@ -1,0 +1,316 @@
+import { expect } from 'chai';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
+import { randomBytes } from 'node:crypto';
+import {
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  trace,
+  TraceFlags,
+  type Context,
+  type ContextManager,
+  type SpanContext,
+} from '@opentelemetry/api';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { findPrometheus, requireService, startPrometheus } from '@tuist-telemetry/testing';
+import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
+import { catalog, logger, MetricStore, RateLimitedLogger } from '@tuist-telemetry/core/internal';
+import { expectStrictOpenMetrics } from '../helpers/openmetrics-strict.js';
+import { expectPromtoolParses } from '../helpers/promtool.js';
+
+/** What Prometheus 2.42 sends (it asks for OpenMetrics first). */
+const PROMETHEUS_ACCEPT =
+  'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
+const METRIC = 'tuist_runs_duration_milliseconds';
+
+/** A registered tracer provider (context manager included) for the duration of `fn`. */
+async function withTracing<T>(provider: NodeTracerProvider, fn: () => T | Promise<T>): Promise<T> {
+  provider.register();
+  try {
+    return await fn();
+  } finally {
+    await provider.shutdown();
+    trace.disable();
+    context.disable();
+    propagation.disable();
+  }
+}
+
+/** Runs `fn` with a non-recording span of `sc` active (what `trace.wrapSpanContext` gives any caller). */
+function inContext<T>(sc: unknown, fn: () => T): T {
+  return context.with(trace.setSpan(context.active(), trace.wrapSpanContext(sc as SpanContext)), fn);
+}
+
+async function scrape(t: Telemetry, accept: string): Promise<string> {
+  const res = await fetch(t.url!, { headers: { Accept: accept } });
+  const body = await res.text();
+  expect(res.status, body.slice(0, 300)).to.equal(200);
+  return body;
+}
+
+/** Every exemplar of the body: [series line start, trace_id, span_id]. */
+function exemplars(body: string): { line: string; traceId: string; spanId: string; value: string; ts: number }[] {
+  const out = [];
+  for (const line of body.split('\n')) {
+    const m = / # \{trace_id="([^"]*)",span_id="([^"]*)"\} (\S+) (\S+)$/.exec(line);
+    if (m) out.push({ line, traceId: m[1]!, spanId: m[2]!, value: m[3]!, ts: Number(m[4]) * 1000 });
+    else expect(line, 'an exemplar in another shape').to.not.contain(' # {');
+  }
+  return out;
+}
+
+const SAMPLED = TraceFlags.SAMPLED;
+const TRACE = '0af7651916cd43dd8448eb211c80319c';
+const SPAN = 'b7ad6b7169203331';
+
+describe('core: an exemplar only for a valid span context (issue 20 item 4)', () => {
+  let t: Telemetry;
+  beforeEach(async () => {
+    t = startTelemetry({
+      prometheus: { port: 0, host: '127.0.0.1' },
+      runtimeMetrics: false,
+      setGlobalMeterProvider: false,
+    });
+    await t.ready();
+  });
+  afterEach(() => t.shutdown());
+
+  it('a real SDK tracer whose id generator gives numbers and objects: every scrape is served, with no exemplar', async function () {
+    // A third-party tracer: the stock SDK with an id generator that does not give hex strings.
+    const idGenerator = {
+      generateTraceId: () => 1234567 as unknown as string,
+      generateSpanId: () => ({ id: 7 }) as unknown as string,
+    };
+    await withTracing(new NodeTracerProvider({ idGenerator }), () =>
+      trace.getTracer('test').startActiveSpan('run', (span) => {
+        expect(typeof span.spanContext().traceId).to.equal('number');
+        t.metrics.recordRun({ name: 'build', isCi: false, status: 0, durationMs: 150 });
+        span.end();
+      }),
+    );
+    const om = await scrape(t, PROMETHEUS_ACCEPT);
+    expect(om).to.contain(`${METRIC}_bucket{name="build",is_ci="false",status="0",le="200"} 1\n`);
+    expect(exemplars(om)).to.deep.equal([]);
+    expectStrictOpenMetrics(om);
+    expectPromtoolParses(this, om);
+    expectPromtoolParses(this, await scrape(t, 'text/plain'));
+  });
+
+  it('hand-made contexts: only 32/16 hex digits, not all zero, give an exemplar; upper case is served lower-cased', async function () {
+    const bad: [string, unknown][] = [
+      ['number', { traceId: 1234, spanId: 5678, traceFlags: SAMPLED }],
+      ['object', { traceId: { id: TRACE }, spanId: [SPAN], traceFlags: SAMPLED }],
+      ['bigint', { traceId: 12345678901234567890123456789012n, spanId: 1234567890123456n, traceFlags: SAMPLED }],
+      ['tostring', { traceId: { toString: () => TRACE }, spanId: { toString: () => SPAN }, traceFlags: SAMPLED }],
+      ['short', { traceId: 'abc', spanId: 'def', traceFlags: SAMPLED }],
+      ['long', { traceId: TRACE + '0', spanId: SPAN + '0', traceFlags: SAMPLED }],
+      ['nonhex', { traceId: 'g' + TRACE.slice(1), spanId: SPAN, traceFlags: SAMPLED }],
+      ['nonhexspan', { traceId: TRACE, spanId: SPAN.slice(1) + 'z', traceFlags: SAMPLED }],
+      ['unicode', { traceId: TRACE.slice(1) + '٣', spanId: SPAN, traceFlags: SAMPLED }],
+      ['zerotrace', { traceId: '0'.repeat(32), spanId: SPAN, traceFlags: SAMPLED }],
+      ['zerospan', { traceId: TRACE, spanId: '0'.repeat(16), traceFlags: SAMPLED }],
+      ['missing', { traceFlags: SAMPLED }],
+    ];
+    await withTracing(new NodeTracerProvider(), () => {
+      for (const [name, sc] of bad) {
+        // A valid context's exemplar, then the bad context in the same bucket: the bad one must not replace it.
+        inContext({ traceId: TRACE, spanId: SPAN, traceFlags: SAMPLED }, () =>
+          t.metrics.recordRun({ name, isCi: false, status: 0, durationMs: 150 }),
+        );
+        inContext(sc, () => t.metrics.recordRun({ name, isCi: false, status: 0, durationMs: 160 }));
+        // In a bucket of its own: no exemplar at all.
+        inContext(sc, () => t.metrics.recordRun({ name, isCi: false, status: 0, durationMs: 300 }));
+      }
+      // A valid upper-case context (after another valid one of another trace in the same bucket, which it replaces
+      // whole): served lower-cased.
+      inContext({ traceId: 'f'.repeat(32), spanId: 'e'.repeat(16), traceFlags: SAMPLED }, () =>
+        t.metrics.recordRun({ name: 'upper', isCi: false, status: 0, durationMs: 120 }),
+      );
+      inContext({ traceId: TRACE.toUpperCase(), spanId: SPAN.toUpperCase(), traceFlags: SAMPLED }, () =>
+        t.metrics.recordRun({ name: 'upper', isCi: false, status: 0, durationMs: 150 }),
+      );
+    });
+    const om = await scrape(t, PROMETHEUS_ACCEPT);
+    for (const [name] of bad) {
+      expect(om, name).to.contain(`${METRIC}_bucket{name="${name}",is_ci="false",status="0",le="200"} 2 # {`);
+      expect(om, name).to.contain(`${METRIC}_bucket{name="${name}",is_ci="false",status="0",le="400"} 3\n`);
+    }
+    const got = exemplars(om);
+    expect(got.map((e) => /name="([^"]+)"/.exec(e.line)![1]).sort()).to.deep.equal(
+      [...bad.map(([name]) => name), 'upper'].sort(),
+    );
+    for (const e of got) {
+      expect(e.line).to.contain('le="200"');
+      expect([e.traceId, e.spanId, e.value]).to.deep.equal([TRACE, SPAN, '150']);
+    }
+    expectStrictOpenMetrics(om);
+    // promtool reads text 0.0.4 (exemplars are OpenMetrics only).
+    expectPromtoolParses(this, await scrape(t, 'text/plain'));
+  });
+});
+
+describe('core: checking span contexts allocates nothing per record', () => {
+  it('records inside a span context that changes on every call (valid, upper-case and invalid ids): no minor GC', async function () {
+    // Under `npm run mutate` Stryker's coverage counters allocate on every instrumented call, so no GC count can hold
+    // there; the mutants this test would kill are about allocation, which only the plain run can see.
+    if ((globalThis as { __stryker__?: unknown }).__stryker__ !== undefined) this.skip();
+    // A context manager (the API's extension point) whose active context changes on every call, as on a server that
+    // interleaves requests: every record checks new ids. Real span contexts, built once.
+    const contexts: Context[] = Array.from({ length: 1024 }, (_, i) => {
+      const traceId = i % 7 === 0 ? 'abc' : randomBytes(16).toString('hex');
+      return trace.setSpan(
+        ROOT_CONTEXT,
+        trace.wrapSpanContext({
+          traceId: i % 3 === 0 ? traceId.toUpperCase() : traceId,
+          spanId: randomBytes(8).toString('hex'),
+          traceFlags: SAMPLED,
+        }),
+      );
+    });
+    let k = 0;
+    const manager = {
+      active: () => contexts[k++ & 1023]!,
+      with: (_c: Context, fn: (...a: unknown[]) => unknown, self?: unknown, ...args: unknown[]) =>
+        fn.call(self, ...args),
+      bind: (_c: Context, target: unknown) => target,
+      enable() {
+        return this;
+      },
+      disable() {
+        return this;
+      },
+    } as unknown as ContextManager;
+    context.setGlobalContextManager(manager);
+    try {
+      const store = new MetricStore(catalog, {
+        naming: 'docs',
+        highCardinality: new Set(),
+        enabledHighCardinality: new Set(),
+        maxLabelValues: 10,
+        warn: new RateLimitedLogger(logger('test')),
+      });
+      const h = store.histogram(METRIC);
+      const labels = { name: 'build', is_ci: 'false', status: '0' };
+      const values = Array.from({ length: 1024 }, (_, i) => (i * 997) % 3_000_000);
+      for (let i = 0; i < 200_000; i++) h.record(values[i & 1023]!, labels); // warm: every bucket has its exemplar
+      let minor = 0;
+      const gcs = new PerformanceObserver((list) => {
+        for (const e of list.getEntries())
+          if ((e.detail as { kind?: number } | null)?.kind === constants.NODE_PERFORMANCE_GC_MINOR) minor++;
+      });
+      gcs.observe({ entryTypes: ['gc'] });
+      // 5 million records: 16 bytes each would be 80 MB, several minor GCs (a planted allocation gave 10).
+      for (let i = 0; i < 5_000_000; i++) h.record(values[i & 1023]!, labels);
+      await new Promise((r) => setTimeout(r, 100));
+      gcs.disconnect();
+      expect(minor, 'minor GCs during 5M records').to.be.at.most(2);
+      expect([...h.series][0]!.exemplars!.some((e) => e !== undefined)).to.equal(true);
+    } finally {
+      context.disable();
+    }
+  });
+});
+
+describe('core: a real Prometheus scrapes a process whose tracer gives bad ids (OpenMetrics, exemplar storage)', function () {
+  this.timeout(90_000);
+
+  it('the target is up, the samples are stored, and only the valid span context is stored as an exemplar', async function () {
+    requireService(
+      this,
+      'Prometheus',
+      findPrometheus() !== undefined,
+      'apt-get install prometheus, or set PROMETHEUS_BIN',
+    );
+    const t = startTelemetry({
+      prometheus: { port: 0, host: '127.0.0.1' },
+      runtimeMetrics: false,
+      setGlobalMeterProvider: false,
+    });
+    await t.ready();
+    const valid = await withTracing(new NodeTracerProvider(), () => {
+      for (const sc of [
+        { traceId: '0'.repeat(32), spanId: SPAN },
+        { traceId: 'abc', spanId: 'def' },
+        { traceId: 7, spanId: 8 },
+      ]) {
+        inContext({ ...sc, traceFlags: SAMPLED }, () =>
+          t.metrics.recordRun({ name: 'bad', isCi: false, status: 0, durationMs: 150 }),
+        );
+      }
+      return trace.getTracer('test').startActiveSpan('run', (span) => {
+        t.metrics.recordRun({ name: 'good', isCi: false, status: 0, durationMs: 150 });
+        span.end();
+        return span.spanContext();
+      });
+    });
+    let prom: Awaited<ReturnType<typeof startPrometheus>> | undefined;
+    try {
+      // startPrometheus waits until the target is up: a scrape answered 500 would never be.
+      prom = await startPrometheus({ targets: [`127.0.0.1:${t.port}`], flags: ['--enable-feature=exemplar-storage'] });
+      const counts = await prom.vector(`${METRIC}_count`);
+      expect(counts.map((s) => [s.metric.name, s.value[1]]).sort()).to.deep.equal([
+        ['bad', '3'],
+        ['good', '1'],
+      ]);
+      let found: { trace_id?: string; span_id?: string }[] = [];
+      for (let i = 0; i < 40 && found.length === 0; i++) {
+        found = (await prom.exemplars(`${METRIC}_bucket`)).flatMap((s) => s.exemplars.map((e) => e.labels));
+        if (found.length === 0) await new Promise((r) => setTimeout(r, 250));
+      }
+      expect(found.map((l) => [l.trace_id, l.span_id])).to.deep.equal([[valid.traceId, valid.spanId]]);
+    } finally {
+      await prom?.stop();
+      await t.shutdown();
+    }
+  });
+});
+
+describe('core: exemplar timestamps (issue 26)', () => {
+  let t: Telemetry;
+  before(async () => {
+    t = startTelemetry({
+      prometheus: { port: 0, host: '127.0.0.1' },
+      runtimeMetrics: false,
+      setGlobalMeterProvider: false,
+    });
+    await t.ready();
+  });
+  after(() => t.shutdown());
+
+  const recordAt = (name: string, durationMs: number) =>
+    inContext({ traceId: TRACE, spanId: SPAN, traceFlags: SAMPLED }, () =>
+      t.metrics.recordRun({ name, isCi: false, status: 0, durationMs }),
+    );
+  const exemplarOf = async (name: string) =>
+    exemplars(await scrape(t, PROMETHEUS_ACCEPT)).find((e) => e.line.includes(`name="${name}"`))!;
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('is the time of the observation, in seconds with milliseconds, also after the clock stopped for lack of exemplars', async () => {
+    await withTracing(new NodeTracerProvider(), async () => {
+      // First exemplars after a long pause (the 250 ms clock has stopped): the time is read afresh.
+      await sleep(1500);
+      const before = Date.now();
+      recordAt('first', 150);
+      const after = Date.now();
+      const e = await exemplarOf('first');
+      expect(/ \d+\.\d{3}$/.test(e.line), e.line).to.equal(true);
+      expect(e.ts, `${e.ts} not within ${before - 1000}..${after}`).to.be.within(before - 1000, after);
+    });
+  });
+
+  it('follows the clock while exemplars keep being recorded (refreshed, not frozen at the first one)', async () => {
+    await withTracing(new NodeTracerProvider(), async () => {
+      const start = Date.now();
+      recordAt('steady', 150);
+      // Keep recording every 50 ms for 2.5 s: the clock must keep moving.
+      while (Date.now() - start < 2500) {
+        await sleep(50);
+        recordAt('steady', 150);
+      }
+      const last = Date.now();
+      const e = await exemplarOf('steady');
+      expect(e.ts, `${e.ts} is not within 1 s before the last record (${last})`).to.be.within(last - 1000, last);
+      expect(e.ts - start).to.be.greaterThan(1000);
+    });
+  });
+});
