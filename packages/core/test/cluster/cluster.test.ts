@@ -7,7 +7,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { samples, scrape, sum, value, type Exposition } from '@tuist-telemetry/testing';
-import { startClusterApp, type ClusterApp } from '../helpers/cluster.js';
+import { startClusterApp, type ClusterApp } from '../helpers/index.js';
 
 describe('core: node:cluster (primary serves one /metrics for every worker)', function () {
   this.timeout(120_000);

@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { samples, scrape, value, type Exposition } from '@tuist-telemetry/testing';
-import { startClusterApp, type ClusterApp } from '../helpers/cluster.js';
+import { startClusterApp, type ClusterApp } from '../helpers/index.js';
 
 /** The app's output after it was ready (before, the fixture's primary replaces register's diag logger: OTel warns). */
 const sinceReady = (app: ClusterApp) => app.output().slice(app.output().indexOf('READY '));

@@ -2,8 +2,8 @@ import { expect } from 'chai';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { findPrometheus, requireService, startPrometheus, type PrometheusServer } from '@tuist-telemetry/testing';
-import { startClusterApp, type ClusterApp } from '../helpers/cluster.js';
+import { startPrometheus, type PrometheusServer } from '@tuist-telemetry/testing';
+import { startClusterApp, type ClusterApp, requirePrometheus } from '../helpers/index.js';
 
 describe('core: a real Prometheus scraping a 4-worker cluster under load while a worker is replaced', function () {
   this.timeout(180_000);
@@ -12,12 +12,7 @@ describe('core: a real Prometheus scraping a 4-worker cluster under load while a
   let dir: string;
 
   before(function () {
-    requireService(
-      this,
-      'Prometheus',
-      findPrometheus() !== undefined,
-      'no prometheus binary (apt-get install prometheus or PROMETHEUS_BIN)',
-    );
+    requirePrometheus(this);
   });
   after(async () => {
     await prom?.stop();

@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '@tuist-telemetry/testing';
-import { startApp, type ChildApp } from '../helpers/child-app.js';
+import { startApp, type ChildApp } from '../helpers/index.js';
 
 const coreDir = fileURLToPath(new URL('../..', import.meta.url));
 const app = fileURLToPath(new URL('../fixtures/diag-app.ts', import.meta.url));

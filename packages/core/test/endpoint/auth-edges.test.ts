@@ -2,63 +2,20 @@ import { expect } from 'chai';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
-import { startTelemetry, TelemetryConfigError, type Telemetry, type TelemetryOptions } from '@tuist-telemetry/core';
+import { startTelemetry, TelemetryConfigError, type Telemetry } from '@tuist-telemetry/core';
 import { maxAuthorizationLength } from '../../src/prometheus/auth.js';
 import { MetricsEndpoint } from '../../src/prometheus/endpoint.js';
+import { send, startReady } from '../helpers/index.js';
 
 // Issue 20 items 10-11 and the "Endpoint and auth" behaviours of issue 26: each case below is one a planted bug
 // broke with the rest of the suite green.
 
-interface Reply {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: Buffer;
-}
-
-function send(
-  url: string,
-  opts: { method?: string; path?: string; headers?: Record<string, string> } = {},
-): Promise<Reply> {
-  const u = new URL(url);
-  return new Promise((resolve, reject) => {
-    http
-      .request(
-        {
-          host: u.hostname,
-          port: u.port,
-          path: opts.path ?? u.pathname,
-          method: opts.method ?? 'GET',
-          headers: opts.headers,
-          agent: false,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
-        },
-      )
-      .on('error', reject)
-      .end();
-  });
-}
-
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
-
-async function start(options: TelemetryOptions = {}): Promise<Telemetry> {
-  const t = startTelemetry({
-    runtimeMetrics: false,
-    setGlobalMeterProvider: false,
-    ...options,
-    prometheus: { port: 0, host: '127.0.0.1', ...options.prometheus },
-  });
-  await t.ready();
-  return t;
-}
 
 describe('core endpoint: methods, paths and schemes with credentials on', () => {
   let t: Telemetry;
   before(async () => {
-    t = await start({ prometheus: { auth: { bearerToken: 'tok-123' } } });
+    t = await startReady({ prometheus: { auth: { bearerToken: 'tok-123' } } });
   });
   after(() => t.shutdown());
 
@@ -116,7 +73,7 @@ describe('core endpoint: methods, paths and schemes with credentials on', () => 
 
 describe('core endpoint: gzip only for a response with a body', () => {
   it('HEAD with Accept-Encoding: gzip has no Content-Encoding and the plain Content-Length', async () => {
-    const t = await start();
+    const t = await startReady();
     try {
       const get = await send(t.url!);
       const head = await send(t.url!, { method: 'HEAD', headers: { 'Accept-Encoding': 'gzip' } });
@@ -171,7 +128,7 @@ describe('core endpoint: credentials a client can actually send (issue 20 item 1
   it('every printable ASCII character works in a token, as the client sends it', async () => {
     let token = '';
     for (let c = 0x21; c <= 0x7e; c++) token += String.fromCharCode(c);
-    const t = await start({ env: { TUIST_TELEMETRY_PROMETHEUS_BEARER_TOKEN: token } });
+    const t = await startReady({ env: { TUIST_TELEMETRY_PROMETHEUS_BEARER_TOKEN: token } });
     try {
       expect((await send(t.url!, { headers: { Authorization: `Bearer ${token}` } })).status).to.equal(200);
       expect((await send(t.url!, { headers: { Authorization: `Bearer ${token.slice(1)}` } })).status).to.equal(401);
@@ -203,7 +160,7 @@ describe('core endpoint: credentials a client can actually send (issue 20 item 1
         prometheus: { port: 0 },
       }),
     ).to.throw(TelemetryConfigError, /^TUIST_TELEMETRY_PROMETHEUS_BASIC_AUTH makes an Authorization header/);
-    const t = await start({ env: { TUIST_TELEMETRY_PROMETHEUS_BEARER_TOKEN: longest } });
+    const t = await startReady({ env: { TUIST_TELEMETRY_PROMETHEUS_BEARER_TOKEN: longest } });
     try {
       expect(
         (
@@ -228,7 +185,7 @@ describe('core endpoint: credentials a client can actually send (issue 20 item 1
     expect(() =>
       startTelemetry({ prometheus: { port: 0, auth: { basic: { username: 'prom', password: password + 'ppp' } } } }),
     ).to.throw(TelemetryConfigError, /^options\.prometheus\.auth\.basic makes an Authorization header/);
-    const t = await start({ prometheus: { auth: { basic: { username: 'prom', password } } } });
+    const t = await startReady({ prometheus: { auth: { basic: { username: 'prom', password } } } });
     try {
       expect((await send(t.url!, { headers: { Authorization: `Basic ${b64(`prom:${password}`)}` } })).status).to.equal(
         200,
@@ -240,7 +197,7 @@ describe('core endpoint: credentials a client can actually send (issue 20 item 1
 
   it('basic credentials are decoded as strict base64: junk, the base64url alphabet and missing padding are refused', async () => {
     // `>>>???` encodes to `Pj4+Pz8/`: its base64url spelling differs (`-` and `_`).
-    const t = await start({ prometheus: { auth: { basic: { username: 'prom', password: 'pä>>>???' } } } });
+    const t = await startReady({ prometheus: { auth: { basic: { username: 'prom', password: 'pä>>>???' } } } });
     try {
       const good = b64('prom:pä>>>???');
       expect(good).to.match(/[+/]/);

@@ -1,52 +1,16 @@
 import { expect } from 'chai';
-import http from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { diag } from '@opentelemetry/api';
-import {
-  captureDiag,
-  findPrometheus,
-  parseExposition,
-  requireService,
-  startPrometheus,
-  value,
-} from '@tuist-telemetry/testing';
-import { startTelemetry, TelemetryConfigError, type Telemetry, type TelemetryOptions } from '@tuist-telemetry/core';
+import { captureDiag, parseExposition, startPrometheus, value } from '@tuist-telemetry/testing';
+import { startTelemetry, TelemetryConfigError, type Telemetry } from '@tuist-telemetry/core';
 import { acceptsGzip } from '../../src/prometheus/endpoint.js';
-
-interface Reply {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: Buffer;
-}
-
-function get(url: string, headers: Record<string, string> = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(url, { headers, agent: false }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
-      })
-      .on('error', reject);
-  });
-}
+import { requirePrometheus, get, startReady } from '../helpers/index.js';
 
 const basic = (user: string, password: string) => 'Basic ' + Buffer.from(`${user}:${password}`).toString('base64');
 
-async function start(options: TelemetryOptions = {}): Promise<Telemetry> {
-  const t = startTelemetry({
-    runtimeMetrics: false,
-    setGlobalMeterProvider: false,
-    ...options,
-    prometheus: { port: 0, host: '127.0.0.1', ...options.prometheus },
-  });
-  await t.ready();
-  return t;
-}
-
 describe('core: gzip scrapes', () => {
   it('Accept-Encoding: gzip gets a gzip body that decompresses to the plain one', async () => {
-    const t = await start({ highCardinalityLabels: ['object_key'] });
+    const t = await startReady({ highCardinalityLabels: ['object_key'] });
     const logged = captureDiag(diag);
     try {
       // Enough series for a body of several slices (past the 1000-value label bound, which warns once).
@@ -88,7 +52,7 @@ describe('core: gzip scrapes', () => {
 
 describe('core: credentials on /metrics', () => {
   it('a bearer token: 401 with WWW-Authenticate without it or with another, 200 with it', async () => {
-    const t = await start({ prometheus: { auth: { bearerToken: 's3cret-token' } } });
+    const t = await startReady({ prometheus: { auth: { bearerToken: 's3cret-token' } } });
     try {
       const none = await get(t.url!);
       expect(none.status).to.equal(401);
@@ -106,7 +70,7 @@ describe('core: credentials on /metrics', () => {
   });
 
   it('basic auth from TUIST_TELEMETRY_PROMETHEUS_BASIC_AUTH (a password may hold colons)', async () => {
-    const t = await start({ env: { TUIST_TELEMETRY_PROMETHEUS_BASIC_AUTH: 'prom:pa:ss word' } });
+    const t = await startReady({ env: { TUIST_TELEMETRY_PROMETHEUS_BASIC_AUTH: 'prom:pa:ss word' } });
     try {
       const none = await get(t.url!);
       expect(none.status).to.equal(401);
@@ -121,7 +85,7 @@ describe('core: credentials on /metrics', () => {
   });
 
   it('without credentials configured the endpoint stays open', async () => {
-    const t = await start({ env: {} });
+    const t = await startReady({ env: {} });
     try {
       expect((await get(t.url!)).status).to.equal(200);
     } finally {
@@ -165,14 +129,9 @@ describe('core: a real Prometheus scrapes a protected endpoint, with gzip', func
   this.timeout(90_000);
 
   it('bearer (authorization) and basic_auth jobs are up and store the recorded values', async function () {
-    requireService(
-      this,
-      'Prometheus',
-      findPrometheus() !== undefined,
-      'apt-get install prometheus, or set PROMETHEUS_BIN',
-    );
-    const bearer = await start({ prometheus: { auth: { bearerToken: 'prom-token' } } });
-    const basicT = await start({ prometheus: { auth: { basic: { username: 'prom', password: 'prom pass' } } } });
+    requirePrometheus(this);
+    const bearer = await startReady({ prometheus: { auth: { bearerToken: 'prom-token' } } });
+    const basicT = await startReady({ prometheus: { auth: { basic: { username: 'prom', password: 'prom pass' } } } });
     bearer.metrics.recordCacheUpload(11);
     basicT.metrics.recordCacheUpload(22);
     const hostOf = (t: Telemetry) => `127.0.0.1:${t.port}`;

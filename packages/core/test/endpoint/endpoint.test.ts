@@ -1,23 +1,17 @@
 import { expect } from 'chai';
-import http from 'node:http';
+import type http from 'node:http';
 import { diag } from '@opentelemetry/api';
 import { captureDiag, parseExposition, scrape, value, samples } from '@tuist-telemetry/testing';
 import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
+import { send } from '../helpers/index.js';
 
-function request(
+/** One request, its body as text. */
+async function request(
   url: string,
   method: string,
 ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
+  const r = await send(url, { method });
+  return { ...r, body: r.body.toString('utf8') };
 }
 
 describe('core: the Prometheus endpoint', () => {

@@ -1,20 +1,11 @@
 import { expect } from 'chai';
-import http from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
 import { readsGzipMembers } from '../../src/prometheus/endpoint.js';
+import { get } from '../helpers/index.js';
 
-function get(url: string, headers: Record<string, string>): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(url, { headers, agent: false }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve(Buffer.concat(chunks)));
-      })
-      .on('error', reject);
-  });
-}
+/** The body of a GET, as sent. */
+const bodyOf = async (url: string, headers: Record<string, string>): Promise<Buffer> => (await get(url, headers)).body;
 
 /** Whether a gzip body is one member: the last trailer's ISIZE is the whole plain length (mod 2^32), only then. */
 const oneMember = (gz: Buffer): boolean => gz.readUInt32LE(gz.length - 4) === gunzipSync(gz).length % 2 ** 32;
@@ -38,8 +29,8 @@ describe("core: a scrape from Deno gets one gzip member (Deno's fetch decodes on
   after(() => t.shutdown());
 
   it('User-Agent Deno/…: one gzip stream; other clients: several members, same plain body', async () => {
-    const deno = await get(t.url!, { 'accept-encoding': 'gzip', 'user-agent': 'Deno/2.9.6' });
-    const prometheus = await get(t.url!, { 'accept-encoding': 'gzip', 'user-agent': 'Prometheus/2.42.0' });
+    const deno = await bodyOf(t.url!, { 'accept-encoding': 'gzip', 'user-agent': 'Deno/2.9.6' });
+    const prometheus = await bodyOf(t.url!, { 'accept-encoding': 'gzip', 'user-agent': 'Prometheus/2.42.0' });
     expect(oneMember(deno), 'Deno').to.equal(true);
     expect(oneMember(prometheus), 'Prometheus: members (the check can tell)').to.equal(false);
     expect(gunzipSync(deno).toString()).to.equal(gunzipSync(prometheus).toString());

@@ -1,45 +1,21 @@
 import { expect } from 'chai';
 import { diag, DiagLogLevel } from '@opentelemetry/api';
-import http from 'node:http';
 import { gunzipSync } from 'node:zlib';
-import { findPrometheus, requireService, startPrometheus } from '@tuist-telemetry/testing';
-import { startTelemetry, type Telemetry, type TelemetryOptions } from '@tuist-telemetry/core';
+import { startPrometheus } from '@tuist-telemetry/testing';
+import type { Telemetry, TelemetryOptions } from '@tuist-telemetry/core';
 import { gzipBody, gzipStoreMembers } from '../../src/prometheus/compress.js';
 import { storeTextExposition } from '../../src/prometheus/serialize.js';
 import type { MetricStore } from '../../src/store/store.js';
+import { requirePrometheus, get, send, startReady } from '../helpers/index.js';
 
-interface Reply {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: Buffer;
-}
-
-function request(url: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    http
-      .request(url, { method, headers, agent: false }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
-      })
-      .on('error', reject)
-      .end();
-  });
-}
-
-async function start(options: TelemetryOptions = {}): Promise<Telemetry> {
-  const t = startTelemetry({
-    runtimeMetrics: false,
-    setGlobalMeterProvider: false,
+/** Telemetry whose storage metrics take many object keys (large bodies, many gzip members). */
+const start = (options: TelemetryOptions = {}): Promise<Telemetry> =>
+  startReady({
     highCardinalityLabels: ['object_key'],
     maxLabelValues: 10_000,
     maxSeriesPerMetric: 10_000,
     ...options,
-    prometheus: { port: 0, host: '127.0.0.1', ...options.prometheus },
   });
-  await t.ready();
-  return t;
-}
 
 const HIST = 'tuist_storage_get_object_size_size_bytes';
 const COUNTER = 'tuist_storage_get_object_size_count';
@@ -65,8 +41,8 @@ describe('core: gzip scrapes as gzip members (issue 22 item 1)', () => {
         'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited',
       ]) {
         const h: Record<string, string> = accept ? { Accept: accept } : {};
-        const plain = await request(t.url!, h);
-        const zipped = await request(t.url!, { ...h, 'Accept-Encoding': 'gzip' });
+        const plain = await get(t.url!, h);
+        const zipped = await get(t.url!, { ...h, 'Accept-Encoding': 'gzip' });
         expect(zipped.headers['content-encoding']).to.equal('gzip');
         expect(zipped.headers['content-type']).to.equal(plain.headers['content-type']);
         expect(Number(zipped.headers['content-length'])).to.equal(zipped.body.length);
@@ -86,8 +62,8 @@ describe('core: gzip scrapes as gzip members (issue 22 item 1)', () => {
         'text/plain;version=1.0.0;escaping=allow-utf-8',
         'application/openmetrics-text;version=1.0.0;escaping=dots',
       ]) {
-        const plain = await request(t.url!, { Accept: accept });
-        const zipped = await request(t.url!, { Accept: accept, 'Accept-Encoding': 'gzip' });
+        const plain = await get(t.url!, { Accept: accept });
+        const zipped = await get(t.url!, { Accept: accept, 'Accept-Encoding': 'gzip' });
         expect(zipped.headers['content-encoding']).to.equal('gzip');
         expect(zipped.headers['content-type']).to.equal(plain.headers['content-type']).and.to.contain('escaping=');
         expect(gunzipSync(zipped.body).toString(), accept).to.equal(plain.body.toString());
@@ -149,8 +125,8 @@ describe('core: gzip scrapes as gzip members (issue 22 item 1)', () => {
     try {
       fill(t, 0, 2000);
       for (let round = 0; round < 4; round++) {
-        const zipped = await request(t.url!, { 'Accept-Encoding': 'gzip' });
-        const plain = await request(t.url!);
+        const zipped = await get(t.url!, { 'Accept-Encoding': 'gzip' });
+        const plain = await get(t.url!);
         expect(gunzipSync(zipped.body).equals(plain.body), `round ${round}`).to.equal(true);
         // Some series change, some are added.
         for (let i = round; i < 2000; i += 97) t.store.histogram(HIST).record(round * 1000, { object_key: key(i) });
@@ -164,8 +140,8 @@ describe('core: gzip scrapes as gzip members (issue 22 item 1)', () => {
   it('HEAD with gzip accepted answers the plain length and no body; empty bodies still make a valid gzip stream', async () => {
     const t = await start();
     try {
-      const plain = await request(t.url!);
-      const head = await request(t.url!, { 'Accept-Encoding': 'gzip' }, 'HEAD');
+      const plain = await get(t.url!);
+      const head = await send(t.url!, { headers: { 'Accept-Encoding': 'gzip' }, method: 'HEAD' });
       expect(head.status).to.equal(200);
       expect(head.body.length).to.equal(0);
       expect(head.headers['content-encoding']).to.equal(undefined);
@@ -195,7 +171,7 @@ describe('core: a family that cannot be written is left out of a gzip scrape too
     try {
       fill(t, 0, 500);
       const om = { Accept: 'application/openmetrics-text;version=1.0.0', 'Accept-Encoding': 'gzip' };
-      const before = gunzipSync((await request(t.url!, om)).body).toString();
+      const before = gunzipSync((await get(t.url!, om)).body).toString();
       expect(before).to.contain(`\n${HIST}_sum{object_key="${key(300)}"} 300\n`);
       const series = [...t.store.histogram(HIST).series][300]!;
       const sum = series.sum;
@@ -205,16 +181,16 @@ describe('core: a family that cannot be written is left out of a gzip scrape too
           throw new TypeError('corrupt series');
         },
       });
-      const during = gunzipSync((await request(t.url!, om)).body).toString();
+      const during = gunzipSync((await get(t.url!, om)).body).toString();
       expect(during).not.to.contain(`${HIST}_`);
       expect(during).to.contain(`\n${COUNTER}{object_key="${key(300)}"} 1\n`);
       expect(during).to.contain(`\ntuist_telemetry_render_errors_total{metric="${HIST}"} 1\n`);
       expect(during.endsWith('# EOF\n')).to.equal(true);
       expect(errors.filter((e) => e.includes(HIST))).to.have.length(1);
       Object.defineProperty(series, 'sum', { configurable: true, writable: true, enumerable: true, value: sum });
-      const after = gunzipSync((await request(t.url!, om)).body);
+      const after = gunzipSync((await get(t.url!, om)).body);
       expect(after.toString()).to.contain(`\n${HIST}_sum{object_key="${key(300)}"} 300\n`);
-      const plain = await request(t.url!, { Accept: om.Accept });
+      const plain = await get(t.url!, { Accept: om.Accept });
       expect(after.equals(plain.body)).to.equal(true);
     } finally {
       await t.shutdown();
@@ -227,12 +203,7 @@ describe('core: a real Prometheus scrapes a gzipped multi-member body (issue 22 
   this.timeout(90_000);
 
   it('stores every series of a body of many gzip members, and the changes of later scrapes', async function () {
-    requireService(
-      this,
-      'Prometheus',
-      findPrometheus() !== undefined,
-      'apt-get install prometheus, or set PROMETHEUS_BIN',
-    );
+    requirePrometheus(this);
     const t = await start();
     fill(t, 0, 3000);
     const prom = await startPrometheus({ targets: [`127.0.0.1:${t.port}`], scrapeIntervalSeconds: 2 });

@@ -4,6 +4,7 @@ import net from 'node:net';
 import { startTelemetry } from '@tuist-telemetry/core';
 import { MetricsEndpoint, type EndpointLimits } from '../../src/prometheus/endpoint.js';
 import { singleFlight } from '../../src/prometheus/render.js';
+import { startReady } from '../helpers/index.js';
 
 /**
  * A client that sends `GET /metrics` and stops reading. A paused socket cannot see the server hang up, so
@@ -211,12 +212,7 @@ describe('core: rendering through the telemetry', () => {
   });
 
   it('renderPrometheus() after shutdown returns the last state, third-party instruments included', async () => {
-    const t = startTelemetry({
-      prometheus: { port: 0, host: '127.0.0.1' },
-      runtimeMetrics: false,
-      setGlobalMeterProvider: false,
-    });
-    await t.ready();
+    const t = await startReady();
     t.metrics.recordCacheUpload(7);
     t.meterProvider.getMeter('lib').createCounter('lib.requests').add(3);
     const before = await t.renderPrometheus();

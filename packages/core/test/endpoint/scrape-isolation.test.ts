@@ -12,48 +12,75 @@ import { RateLimitedLogger } from '../../src/diag/index.js';
 import { PullMetricReader } from '../../src/prometheus/reader.js';
 import { PrometheusRenderer } from '../../src/prometheus/render.js';
 import { ThirdPartyWriter } from '../../src/prometheus/third-party.js';
-import { expectStrictOpenMetrics } from '../helpers/openmetrics-strict.js';
-import { expectPromtoolParses } from '../helpers/promtool.js';
+import {
+  decodeFamilies,
+  expectPromtoolParses,
+  expectStrictOpenMetrics,
+  keepingLogger,
+  linesOf,
+  PROMETHEUS_ACCEPT,
+  protobufSamples,
+  scrapeAs,
+  startReady,
+} from '../helpers/index.js';
 
-/** What Prometheus 2.42 sends (it asks for OpenMetrics first). */
-const PROMETHEUS_ACCEPT =
-  'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
 const HISTOGRAM = 'tuist_runs_duration_milliseconds';
 
-/** A diag logger that keeps errors and warnings (asserted, not printed). */
-function capture(): { logger: DiagLogger; errors: string[] } {
-  const errors: string[] = [];
-  const keep = (...args: unknown[]) =>
-    errors.push(args.map((a) => (a instanceof Error ? a.message : String(a))).join(' '));
-  return { logger: { error: keep, warn: keep, info() {}, debug() {}, verbose() {} }, errors };
-}
-
-/** The lines of `body` that belong to family `name` (its HELP, TYPE and samples). */
-function linesOf(body: string, name: string): string[] {
-  return body
-    .split('\n')
-    .filter((l) => l.startsWith(name) || l.startsWith(`# HELP ${name}`) || l.startsWith(`# TYPE ${name}`));
-}
-
-async function scrape(t: Telemetry, accept: string): Promise<string> {
-  const res = await fetch(t.url!, { headers: { Accept: accept } });
-  const body = await res.text();
-  expect(res.status, body.slice(0, 300)).to.equal(200);
-  return body;
+/**
+ * A renderer of `t`'s store beside a MeterProvider with a counter and a histogram of a library, and a bridge (another
+ * metrics library fed in through a MetricProducer) that hands over a malformed point: a histogram without buckets.
+ */
+function bridgedRenderer(t: Telemetry, logger: DiagLogger): { renderer: PrometheusRenderer; provider: MeterProvider } {
+  const bridge: MetricProducer = {
+    collect: async () =>
+      ({
+        resourceMetrics: {
+          resource: t.resource,
+          scopeMetrics: [
+            {
+              scope: { name: 'bridge' },
+              metrics: [
+                {
+                  descriptor: { name: 'bridge.latency', description: '', unit: '', valueType: 1 },
+                  dataPointType: DataPointType.HISTOGRAM,
+                  aggregationTemporality: AggregationTemporality.CUMULATIVE,
+                  dataPoints: [{ attributes: {}, startTime: [0, 0], endTime: [1, 0], value: { count: 1, sum: 2 } }],
+                },
+              ],
+            },
+          ],
+        },
+        errors: [],
+      }) as unknown as Awaited<ReturnType<MetricProducer['collect']>>,
+  };
+  const reader = new PullMetricReader({ metricProducers: [bridge] });
+  const provider = new MeterProvider({ readers: [reader] });
+  provider.getMeter('lib').createCounter('lib.requests').add(3);
+  provider
+    .getMeter('lib')
+    .createHistogram('lib.latency', { advice: { explicitBucketBoundaries: [1, 10] } })
+    .record(5);
+  const renderer = new PrometheusRenderer({
+    withScopeLabels: false,
+    withTargetInfo: false,
+    withCreated: false,
+    store: t.store,
+    resource: t.resource,
+    scope: { name: 'test', version: '0' },
+    reader,
+    canCollect: () => true,
+    warnings: new RateLimitedLogger(logger),
+  });
+  return { renderer, provider };
 }
 
 describe('core: a family that cannot be written is left out, the rest of the scrape is served (issue 20 item 4)', () => {
   let t: Telemetry;
-  let log: ReturnType<typeof capture>;
+  let log: ReturnType<typeof keepingLogger>;
   beforeEach(async () => {
-    log = capture();
+    log = keepingLogger();
     diag.setLogger(log.logger, DiagLogLevel.WARN);
-    t = startTelemetry({
-      prometheus: { port: 0, host: '127.0.0.1' },
-      runtimeMetrics: false,
-      setGlobalMeterProvider: false,
-    });
-    await t.ready();
+    t = await startReady();
   });
   afterEach(async () => {
     await t.shutdown();
@@ -75,9 +102,9 @@ describe('core: a family that cannot be written is left out, the rest of the scr
       },
     });
 
-    const om1 = await scrape(t, PROMETHEUS_ACCEPT);
-    const om2 = await scrape(t, PROMETHEUS_ACCEPT);
-    const text = await scrape(t, 'text/plain');
+    const om1 = await scrapeAs(t, PROMETHEUS_ACCEPT);
+    const om2 = await scrapeAs(t, PROMETHEUS_ACCEPT);
+    const text = await scrapeAs(t, 'text/plain');
     for (const body of [om1, om2, text]) {
       expect(linesOf(body, HISTOGRAM)).to.deep.equal([]);
       expect(body).to.contain('\ntuist_runs_total{name="build",is_ci="true",status="0"} 1\n');
@@ -99,7 +126,7 @@ describe('core: a family that cannot be written is left out, the rest of the scr
 
     // Once the series can be read again, the family is back.
     Object.defineProperty(series, 'sum', { configurable: true, writable: true, enumerable: true, value: sum });
-    const om = await scrape(t, PROMETHEUS_ACCEPT);
+    const om = await scrapeAs(t, PROMETHEUS_ACCEPT);
     expect(om).to.contain(`\n${HISTOGRAM}_sum{name="build",is_ci="true",status="0"} 120\n`);
     expectStrictOpenMetrics(om);
   });
@@ -126,7 +153,7 @@ describe('core: a diag logger that throws does not turn a skipped family into a 
           throw new TypeError('corrupt series');
         },
       });
-      const body = await scrape(t, PROMETHEUS_ACCEPT);
+      const body = await scrapeAs(t, PROMETHEUS_ACCEPT);
       expect(linesOf(body, HISTOGRAM)).to.deep.equal([]);
       expect(body).to.contain('\ntuist_runs_total{name="build",is_ci="true",status="0"} 1\n');
       expectStrictOpenMetrics(body);
@@ -139,49 +166,9 @@ describe('core: a diag logger that throws does not turn a skipped family into a 
 
 describe('core: a third-party metric the stock serializer throws on is left out, the others are served', () => {
   it('a MetricProducer giving a histogram point without buckets: text and OpenMetrics served without it', async function () {
-    const log = capture();
+    const log = keepingLogger();
     const t = startTelemetry({ runtimeMetrics: false, setGlobalMeterProvider: false, exporters: [] });
-    // A bridge (another metrics library fed in through a MetricProducer) that hands over a malformed point.
-    const bridge: MetricProducer = {
-      collect: async () =>
-        ({
-          resourceMetrics: {
-            resource: t.resource,
-            scopeMetrics: [
-              {
-                scope: { name: 'bridge' },
-                metrics: [
-                  {
-                    descriptor: { name: 'bridge.latency', description: '', unit: '', valueType: 1 },
-                    dataPointType: DataPointType.HISTOGRAM,
-                    aggregationTemporality: AggregationTemporality.CUMULATIVE,
-                    dataPoints: [{ attributes: {}, startTime: [0, 0], endTime: [1, 0], value: { count: 1, sum: 2 } }],
-                  },
-                ],
-              },
-            ],
-          },
-          errors: [],
-        }) as unknown as Awaited<ReturnType<MetricProducer['collect']>>,
-    };
-    const reader = new PullMetricReader({ metricProducers: [bridge] });
-    const provider = new MeterProvider({ readers: [reader] });
-    provider.getMeter('lib').createCounter('lib.requests').add(3);
-    provider
-      .getMeter('lib')
-      .createHistogram('lib.latency', { advice: { explicitBucketBoundaries: [1, 10] } })
-      .record(5);
-    const renderer = new PrometheusRenderer({
-      withScopeLabels: false,
-      withTargetInfo: false,
-      withCreated: false,
-      store: t.store,
-      resource: t.resource,
-      scope: { name: 'test', version: '0' },
-      reader,
-      canCollect: () => true,
-      warnings: new RateLimitedLogger(log.logger),
-    });
+    const { renderer, provider } = bridgedRenderer(t, log.logger);
     try {
       const text = (await renderer.render('text')).toString('utf8');
       const om = (await renderer.render('openmetrics')).toString('utf8');
@@ -196,6 +183,30 @@ describe('core: a third-party metric the stock serializer throws on is left out,
       expectPromtoolParses(this, text);
       expect(log.errors).to.have.length(1);
       expect(log.errors[0]).to.contain('bridge_latency');
+    } finally {
+      await provider.shutdown();
+      await t.shutdown();
+    }
+  });
+});
+
+describe('core: a third-party metric that cannot be written is left out of the protobuf scrape, the others are served', () => {
+  it('a MetricProducer giving a histogram point without buckets', async () => {
+    const { logger, errors } = keepingLogger();
+    const t = startTelemetry({ runtimeMetrics: false, setGlobalMeterProvider: false, exporters: [] });
+    const { renderer, provider } = bridgedRenderer(t, logger);
+    try {
+      await renderer.render('protobuf');
+      const families = decodeFamilies(await renderer.render('protobuf'));
+      const names = families.map((f) => f.name);
+      expect(names).to.not.include('bridge_latency');
+      expect(names).to.include.members(['lib_requests_total', 'lib_latency', 'tuist_cache_uploaded_bytes']);
+      const samples = protobufSamples(families);
+      expect(samples.get('lib_latency_count{}')).to.equal(1);
+      // Counted per scrape: the second scrape shows both.
+      expect(samples.get('tuist_telemetry_render_errors_total{metric="bridge_latency"}')).to.equal(2);
+      expect(errors).to.have.length(1);
+      expect(errors[0]).to.contain('bridge_latency');
     } finally {
       await provider.shutdown();
       await t.shutdown();

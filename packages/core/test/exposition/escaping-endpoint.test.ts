@@ -1,8 +1,14 @@
 import { expect } from 'chai';
 import { gunzipSync } from 'node:zlib';
 import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
-import { expectPromtoolParses } from '../helpers/promtool.js';
-import { decodeFamilies, get, protobufSamples, textSamples, type PbFamily } from '../helpers/protobuf.js';
+import {
+  expectPromtoolParses,
+  decodeFamilies,
+  get,
+  protobufSamples,
+  textSamples,
+  type PbFamily,
+} from '../helpers/index.js';
 
 /*
  * Issue 21 item 4 through the endpoint: what a Prometheus 3 scraper gets for each `escaping=` it can ask for. The

@@ -3,7 +3,6 @@ import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
 import {
   context,
-  propagation,
   ROOT_CONTEXT,
   trace,
   TraceFlags,
@@ -12,40 +11,24 @@ import {
   type SpanContext,
 } from '@opentelemetry/api';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { findPrometheus, requireService, startPrometheus } from '@tuist-telemetry/testing';
-import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
+import { startPrometheus } from '@tuist-telemetry/testing';
+import type { Telemetry } from '@tuist-telemetry/core';
 import { catalog, logger, MetricStore, RateLimitedLogger } from '@tuist-telemetry/core/internal';
-import { expectStrictOpenMetrics } from '../helpers/openmetrics-strict.js';
-import { expectPromtoolParses } from '../helpers/promtool.js';
+import {
+  expectStrictOpenMetrics,
+  expectPromtoolParses,
+  requirePrometheus,
+  startReady,
+  withTracing,
+  scrapeAs,
+  PROMETHEUS_ACCEPT,
+} from '../helpers/index.js';
 
-/** What Prometheus 2.42 sends (it asks for OpenMetrics first). */
-const PROMETHEUS_ACCEPT =
-  'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
 const METRIC = 'tuist_runs_duration_milliseconds';
-
-/** A registered tracer provider (context manager included) for the duration of `fn`. */
-async function withTracing<T>(provider: NodeTracerProvider, fn: () => T | Promise<T>): Promise<T> {
-  provider.register();
-  try {
-    return await fn();
-  } finally {
-    await provider.shutdown();
-    trace.disable();
-    context.disable();
-    propagation.disable();
-  }
-}
 
 /** Runs `fn` with a non-recording span of `sc` active (what `trace.wrapSpanContext` gives any caller). */
 function inContext<T>(sc: unknown, fn: () => T): T {
   return context.with(trace.setSpan(context.active(), trace.wrapSpanContext(sc as SpanContext)), fn);
-}
-
-async function scrape(t: Telemetry, accept: string): Promise<string> {
-  const res = await fetch(t.url!, { headers: { Accept: accept } });
-  const body = await res.text();
-  expect(res.status, body.slice(0, 300)).to.equal(200);
-  return body;
 }
 
 /** Every exemplar of the body: [series line start, trace_id, span_id]. */
@@ -66,12 +49,7 @@ const SPAN = 'b7ad6b7169203331';
 describe('core: an exemplar only for a valid span context (issue 20 item 4)', () => {
   let t: Telemetry;
   beforeEach(async () => {
-    t = startTelemetry({
-      prometheus: { port: 0, host: '127.0.0.1' },
-      runtimeMetrics: false,
-      setGlobalMeterProvider: false,
-    });
-    await t.ready();
+    t = await startReady();
   });
   afterEach(() => t.shutdown());
 
@@ -88,12 +66,12 @@ describe('core: an exemplar only for a valid span context (issue 20 item 4)', ()
         span.end();
       }),
     );
-    const om = await scrape(t, PROMETHEUS_ACCEPT);
+    const om = await scrapeAs(t, PROMETHEUS_ACCEPT);
     expect(om).to.contain(`${METRIC}_bucket{name="build",is_ci="false",status="0",le="200"} 1\n`);
     expect(exemplars(om)).to.deep.equal([]);
     expectStrictOpenMetrics(om);
     expectPromtoolParses(this, om);
-    expectPromtoolParses(this, await scrape(t, 'text/plain'));
+    expectPromtoolParses(this, await scrapeAs(t, 'text/plain'));
   });
 
   it('hand-made contexts: only 32/16 hex digits, not all zero, give an exemplar; upper case is served lower-cased', async function () {
@@ -130,7 +108,7 @@ describe('core: an exemplar only for a valid span context (issue 20 item 4)', ()
         t.metrics.recordRun({ name: 'upper', isCi: false, status: 0, durationMs: 150 }),
       );
     });
-    const om = await scrape(t, PROMETHEUS_ACCEPT);
+    const om = await scrapeAs(t, PROMETHEUS_ACCEPT);
     for (const [name] of bad) {
       expect(om, name).to.contain(`${METRIC}_bucket{name="${name}",is_ci="false",status="0",le="200"} 2 # {`);
       expect(om, name).to.contain(`${METRIC}_bucket{name="${name}",is_ci="false",status="0",le="400"} 3\n`);
@@ -145,7 +123,7 @@ describe('core: an exemplar only for a valid span context (issue 20 item 4)', ()
     }
     expectStrictOpenMetrics(om);
     // promtool reads text 0.0.4 (exemplars are OpenMetrics only).
-    expectPromtoolParses(this, await scrape(t, 'text/plain'));
+    expectPromtoolParses(this, await scrapeAs(t, 'text/plain'));
   });
 });
 
@@ -215,18 +193,8 @@ describe('core: a real Prometheus scrapes a process whose tracer gives bad ids (
   this.timeout(90_000);
 
   it('the target is up, the samples are stored, and only the valid span context is stored as an exemplar', async function () {
-    requireService(
-      this,
-      'Prometheus',
-      findPrometheus() !== undefined,
-      'apt-get install prometheus, or set PROMETHEUS_BIN',
-    );
-    const t = startTelemetry({
-      prometheus: { port: 0, host: '127.0.0.1' },
-      runtimeMetrics: false,
-      setGlobalMeterProvider: false,
-    });
-    await t.ready();
+    requirePrometheus(this);
+    const t = await startReady();
     const valid = await withTracing(new NodeTracerProvider(), () => {
       for (const sc of [
         { traceId: '0'.repeat(32), spanId: SPAN },
@@ -268,12 +236,7 @@ describe('core: a real Prometheus scrapes a process whose tracer gives bad ids (
 describe('core: exemplar timestamps (issue 26)', () => {
   let t: Telemetry;
   before(async () => {
-    t = startTelemetry({
-      prometheus: { port: 0, host: '127.0.0.1' },
-      runtimeMetrics: false,
-      setGlobalMeterProvider: false,
-    });
-    await t.ready();
+    t = await startReady();
   });
   after(() => t.shutdown());
 
@@ -282,7 +245,7 @@ describe('core: exemplar timestamps (issue 26)', () => {
       t.metrics.recordRun({ name, isCi: false, status: 0, durationMs }),
     );
   const exemplarOf = async (name: string) =>
-    exemplars(await scrape(t, PROMETHEUS_ACCEPT)).find((e) => e.line.includes(`name="${name}"`))!;
+    exemplars(await scrapeAs(t, PROMETHEUS_ACCEPT)).find((e) => e.line.includes(`name="${name}"`))!;
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
   it('is the time of the observation, in seconds with milliseconds, also after the clock stopped for lack of exemplars', async () => {

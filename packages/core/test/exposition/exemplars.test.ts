@@ -1,21 +1,9 @@
 import { expect } from 'chai';
-import { context, propagation, trace } from '@opentelemetry/api';
+import { trace } from '@opentelemetry/api';
 import { AlwaysOffSampler, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { findPrometheus, requireService, startPrometheus } from '@tuist-telemetry/testing';
-import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
-
-/** A registered tracer provider (context manager included) for the duration of `fn`. */
-async function withTracing<T>(provider: NodeTracerProvider, fn: () => Promise<T>): Promise<T> {
-  provider.register();
-  try {
-    return await fn();
-  } finally {
-    await provider.shutdown();
-    trace.disable();
-    context.disable();
-    propagation.disable();
-  }
-}
+import { startPrometheus } from '@tuist-telemetry/testing';
+import type { Telemetry } from '@tuist-telemetry/core';
+import { requirePrometheus, startReady, withTracing } from '../helpers/index.js';
 
 function bucketLines(body: string, metric: string): string[] {
   return body.split('\n').filter((l) => l.startsWith(`${metric}_bucket{`));
@@ -24,12 +12,7 @@ function bucketLines(body: string, metric: string): string[] {
 describe('core: exemplars on catalog histograms (OpenMetrics)', () => {
   let t: Telemetry;
   beforeEach(async () => {
-    t = startTelemetry({
-      prometheus: { port: 0, host: '127.0.0.1' },
-      runtimeMetrics: false,
-      setGlobalMeterProvider: false,
-    });
-    await t.ready();
+    t = await startReady();
   });
   afterEach(() => t.shutdown());
 
@@ -92,18 +75,8 @@ describe('core: a real Prometheus stores the exemplars (--enable-feature=exempla
   this.timeout(90_000);
 
   it('query_exemplars returns the trace id recorded inside the span', async function () {
-    requireService(
-      this,
-      'Prometheus',
-      findPrometheus() !== undefined,
-      'apt-get install prometheus, or set PROMETHEUS_BIN',
-    );
-    const t = startTelemetry({
-      prometheus: { port: 0, host: '127.0.0.1' },
-      runtimeMetrics: false,
-      setGlobalMeterProvider: false,
-    });
-    await t.ready();
+    requirePrometheus(this);
+    const t = await startReady();
     const prom = await withTracing(new NodeTracerProvider(), async () => {
       const sc = trace.getTracer('test').startActiveSpan('run', (span) => {
         t.metrics.recordRun({ name: 'build', isCi: false, status: 0, durationMs: 150 });

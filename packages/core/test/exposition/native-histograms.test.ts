@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { context, diag, DiagLogLevel, propagation, trace } from '@opentelemetry/api';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { AggregationType, MeterProvider } from '@opentelemetry/sdk-metrics';
-import { findPrometheus, requireService, startPrometheus, type PrometheusServer } from '@tuist-telemetry/testing';
+import { startPrometheus, type PrometheusServer } from '@tuist-telemetry/testing';
 import { createMetricReader, getTelemetry, startTelemetry, type Telemetry } from '@tuist-telemetry/core';
 import { resolveConfig } from '../../src/config/index.js';
 import { NATIVE_DEFAULTS, NativeBuckets, bucketIndex, schemaForFactor } from '../../src/store/native-histogram.js';
@@ -13,7 +13,8 @@ import {
   protobufSamples,
   textSamples,
   type PbHistogram,
-} from '../helpers/protobuf.js';
+  requirePrometheus,
+} from '../helpers/index.js';
 
 const HISTOGRAM = 'tuist_runs_duration_milliseconds';
 
@@ -288,12 +289,7 @@ describe('core: a real Prometheus 2.42 stores the native histograms', function (
   });
 
   it('histogram_count is what was recorded; histogram_quantile(0.5) within the schema error of the true median', async function () {
-    requireService(
-      this,
-      'Prometheus',
-      findPrometheus() !== undefined,
-      'apt-get install prometheus, or set PROMETHEUS_BIN',
-    );
+    requirePrometheus(this);
     t = startTelemetry({
       prometheus: { port: 0, host: '127.0.0.1' },
       runtimeMetrics: false,

@@ -1,16 +1,9 @@
 import { expect } from 'chai';
-import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
+import { startTelemetry } from '@tuist-telemetry/core';
 import { resolveConfig } from '../../src/config/index.js';
-import { expectStrictOpenMetrics } from '../helpers/openmetrics-strict.js';
-import { expectPromtoolParses } from '../helpers/promtool.js';
+import { expectStrictOpenMetrics, expectPromtoolParses, scrapeAs } from '../helpers/index.js';
 
 const OM = 'application/openmetrics-text;version=1.0.0';
-
-async function scrape(t: Telemetry, accept: string): Promise<string> {
-  const res = await fetch(t.url!, { headers: { Accept: accept } });
-  expect(res.status).to.equal(200);
-  return res.text();
-}
 
 /** The value of the one sample line starting with `head`. */
 function sample(body: string, head: string): number {
@@ -47,7 +40,7 @@ describe('core: OpenMetrics `_created` samples on request (issue 21 item 3)', ()
       t.metrics.recordRun({ name: 'build', isCi: true, status: 0, durationMs: 120 });
       t.metrics.recordCacheUpload(5);
       const after = Date.now();
-      const om = await scrape(t, OM);
+      const om = await scrapeAs(t, OM);
       expectStrictOpenMetrics(om);
       expectPromtoolParses(this, om);
       const labels = '{name="build",is_ci="true",status="0"}';
@@ -70,7 +63,7 @@ describe('core: OpenMetrics `_created` samples on request (issue 21 item 3)', ()
           ['counter', 'histogram'].includes(typed.get(/^(\w+?)_(total|count)[{ ]/.exec(l)![1]!) ?? ''),
         ).length,
       );
-      expect(await scrape(t, 'text/plain')).to.not.contain('_created');
+      expect(await scrapeAs(t, 'text/plain')).to.not.contain('_created');
     } finally {
       await t.shutdown();
     }
@@ -86,7 +79,7 @@ describe('core: OpenMetrics `_created` samples on request (issue 21 item 3)', ()
     try {
       await t.ready();
       t.metrics.recordRun({ name: 'build', isCi: true, status: 0, durationMs: 120 });
-      expect(await scrape(t, OM)).to.not.contain('_created');
+      expect(await scrapeAs(t, OM)).to.not.contain('_created');
     } finally {
       await t.shutdown();
     }

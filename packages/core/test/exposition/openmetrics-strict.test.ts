@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { startTelemetry } from '@tuist-telemetry/core';
-import { openMetricsProblems } from '../helpers/openmetrics-strict.js';
+import { openMetricsProblems } from '../helpers/index.js';
 
 const GOOD = [
   '# HELP c A counter.',

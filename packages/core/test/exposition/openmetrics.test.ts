@@ -1,12 +1,9 @@
 import { expect } from 'chai';
-import { findPrometheus, requireService, startPrometheus } from '@tuist-telemetry/testing';
-import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
+import { startPrometheus } from '@tuist-telemetry/testing';
+import type { Telemetry } from '@tuist-telemetry/core';
 import { negotiateFormat, textToOpenMetrics } from '../../src/prometheus/format.js';
-import { expectPromtoolParses } from '../helpers/promtool.js';
+import { expectPromtoolParses, requirePrometheus, startReady, PROMETHEUS_ACCEPT } from '../helpers/index.js';
 
-/** What Prometheus 2.42 sends (it asks for OpenMetrics first). */
-const PROMETHEUS_ACCEPT =
-  'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
 const OM = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
 
 /** The sample names of an exposition (what PromQL sees), sorted and unique. */
@@ -25,12 +22,7 @@ async function scrapeWith(url: string, accept: string): Promise<{ type: string |
 describe('core: OpenMetrics negotiation', () => {
   let t: Telemetry;
   before(async () => {
-    t = startTelemetry({
-      prometheus: { port: 0, host: '127.0.0.1' },
-      runtimeMetrics: false,
-      setGlobalMeterProvider: false,
-    });
-    await t.ready();
+    t = await startReady();
     t.metrics.recordCacheUpload(1234);
     t.metrics.recordRun({ name: 'build', isCi: true, status: 0, durationMs: 120 });
     const meter = t.meterProvider.getMeter('lib');
@@ -101,18 +93,8 @@ describe('core: a real Prometheus 2.42 negotiates OpenMetrics', function () {
   this.timeout(90_000);
 
   it('stores the documented names unchanged (no _total added), typed as the endpoint said', async function () {
-    requireService(
-      this,
-      'Prometheus',
-      findPrometheus() !== undefined,
-      'apt-get install prometheus, or set PROMETHEUS_BIN',
-    );
-    const t = startTelemetry({
-      prometheus: { port: 0, host: '127.0.0.1' },
-      runtimeMetrics: false,
-      setGlobalMeterProvider: false,
-    });
-    await t.ready();
+    requirePrometheus(this);
+    const t = await startReady();
     t.metrics.recordCacheUpload(77);
     t.metrics.recordRun({ name: 'test', isCi: false, status: 0, durationMs: 5 });
     t.meterProvider.getMeter('lib').createCounter('lib.requests').add(2);

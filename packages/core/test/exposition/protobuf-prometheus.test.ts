@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { findPrometheus, requireService, startPrometheus, type PrometheusServer } from '@tuist-telemetry/testing';
-import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
-import { textSamples } from '../helpers/protobuf.js';
+import { startPrometheus, type PrometheusServer } from '@tuist-telemetry/testing';
+import type { Telemetry } from '@tuist-telemetry/core';
+import { textSamples, requirePrometheus, startReady } from '../helpers/index.js';
 
 /** `name{a="x",…}` with sorted labels, as helpers/protobuf.ts keys series. */
 function key(metric: Record<string, string>): string {
@@ -43,18 +43,8 @@ describe('core: a real Prometheus 2.42 with --enable-feature=native-histograms s
   });
 
   it('stores exactly the series and values of the text scrape', async function () {
-    requireService(
-      this,
-      'Prometheus',
-      findPrometheus() !== undefined,
-      'apt-get install prometheus, or set PROMETHEUS_BIN',
-    );
-    t = startTelemetry({
-      prometheus: { port: 0, host: '127.0.0.1' },
-      runtimeMetrics: false,
-      setGlobalMeterProvider: false,
-    });
-    await t.ready();
+    requirePrometheus(this);
+    t = await startReady();
     t.metrics.recordCacheUpload(1234);
     for (let i = 0; i < 50; i++)
       t.metrics.recordRun({ name: `run-${i % 3}`, isCi: i % 2 === 0, status: 0, durationMs: i * 41.5 });

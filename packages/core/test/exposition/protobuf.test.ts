@@ -1,14 +1,15 @@
 import { expect } from 'chai';
 import { gunzipSync } from 'node:zlib';
 import http from 'node:http';
-import { context, diag, DiagLogLevel, propagation, trace } from '@opentelemetry/api';
+import { diag, DiagLogLevel, trace } from '@opentelemetry/api';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
 import { negotiateExposition } from '../../src/prometheus/format.js';
 import { ProtoWriter } from '../../src/prometheus/pb-writer.js';
 import protobuf from 'protobufjs';
-import { startClusterApp, type ClusterApp } from '../helpers/cluster.js';
 import {
+  startClusterApp,
+  type ClusterApp,
   PROMETHEUS_PROTOBUF_ACCEPT,
   PROTOBUF_TYPE,
   decodeFamilies,
@@ -17,7 +18,9 @@ import {
   textSamples,
   timestampMs,
   type PbFamily,
-} from '../helpers/protobuf.js';
+  startReady,
+  withTracing,
+} from '../helpers/index.js';
 
 const HISTOGRAM = 'tuist_runs_duration_milliseconds';
 
@@ -47,19 +50,6 @@ function expectSameAsText(families: readonly PbFamily[], text: string): number {
     expect((f.type ?? 'COUNTER').toLowerCase(), `TYPE of ${f.name}`).to.equal(t.type.get(f.name));
   }
   return pb.size;
-}
-
-async function withTracing<T>(fn: () => T): Promise<T> {
-  const provider = new NodeTracerProvider();
-  provider.register();
-  try {
-    return fn();
-  } finally {
-    await provider.shutdown();
-    trace.disable();
-    context.disable();
-    propagation.disable();
-  }
 }
 
 describe('core: protobuf exposition (issue 21 item 1)', () => {
@@ -131,12 +121,7 @@ describe('core: protobuf exposition (issue 21 item 1)', () => {
   describe('one app, every family', () => {
     let t: Telemetry;
     before(async () => {
-      t = startTelemetry({
-        prometheus: { port: 0, host: '127.0.0.1' },
-        runtimeMetrics: false,
-        setGlobalMeterProvider: false,
-      });
-      await t.ready();
+      t = await startReady();
       t.metrics.recordCacheUpload(1234);
       t.metrics.recordRun({ name: 'build "a"\\b\nc é', isCi: true, status: 0, durationMs: 120 });
       t.metrics.recordRun({ name: 'test', isCi: false, status: 1, durationMs: 1e9 });
@@ -251,7 +236,7 @@ describe('core: protobuf exposition (issue 21 item 1)', () => {
     });
     try {
       await t.ready();
-      const sc = await withTracing(() =>
+      const sc = await withTracing(new NodeTracerProvider(), () =>
         trace.getTracer('test').startActiveSpan('run', (span) => {
           t.metrics.recordRun({ name: 'build', isCi: false, status: 0, durationMs: 150 });
           span.end();

@@ -1,19 +1,14 @@
 import { expect } from 'chai';
 import { diag } from '@opentelemetry/api';
 import { captureDiag, parseExposition, samples, value } from '@tuist-telemetry/testing';
-import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
-import { expectPromtoolParses } from '../helpers/promtool.js';
+import type { Telemetry } from '@tuist-telemetry/core';
+import { expectPromtoolParses, startReady } from '../helpers/index.js';
 
 /** Instruments that are not in the catalog, served by the stock exporter-prometheus serializer. */
 describe('core: third-party instruments on /metrics', () => {
   let t: Telemetry;
   beforeEach(async () => {
-    t = startTelemetry({
-      prometheus: { port: 0, host: '127.0.0.1' },
-      runtimeMetrics: false,
-      setGlobalMeterProvider: false,
-    });
-    await t.ready();
+    t = await startReady();
   });
   afterEach(() => t.shutdown());
 

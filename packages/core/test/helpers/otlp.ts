@@ -84,11 +84,12 @@ export interface JsonMetric {
   name: string;
   sum?: {
     aggregationTemporality?: number;
+    isMonotonic?: boolean;
     dataPoints: { asDouble?: number; asInt?: string | number; attributes?: JsonAttr[] }[];
   };
   histogram?: {
     aggregationTemporality?: number;
-    dataPoints: { count: string | number; sum?: number; attributes?: JsonAttr[] }[];
+    dataPoints: { count: string | number; sum?: number; explicitBounds?: number[]; attributes?: JsonAttr[] }[];
   };
 }
 export interface JsonExport {

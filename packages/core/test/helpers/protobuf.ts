@@ -1,4 +1,3 @@
-import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
@@ -9,10 +8,12 @@ export const PROMETHEUS_PROTOBUF_ACCEPT =
 export const PROTOBUF_TYPE =
   'application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited';
 
-const root = protobuf.loadSync(
-  path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'prometheus-metrics.proto'),
-);
-const MetricFamily = root.lookupType('io.prometheus.client.MetricFamily');
+/** A published schema copied into test/fixtures (prometheus-metrics.proto, otlp-metrics.proto), loaded. */
+export function fixtureProto(file: string): protobuf.Root {
+  return protobuf.loadSync(path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', file));
+}
+
+const MetricFamily = fixtureProto('prometheus-metrics.proto').lookupType('io.prometheus.client.MetricFamily');
 
 export interface PbLabel {
   name: string;
@@ -168,20 +169,4 @@ export function textSamples(body: string): {
     samples.set(key, v);
   }
   return { samples, help, type };
-}
-
-/** One GET with the given headers (no automatic decompression: the body as sent). */
-export function get(
-  url: string,
-  headers: Record<string, string>,
-): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(url, { headers, agent: false }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
-      })
-      .on('error', reject);
-  });
 }

@@ -1,29 +1,13 @@
 import { expect } from 'chai';
-import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
+import { diag, DiagLogLevel } from '@opentelemetry/api';
 import { parseExposition, samples, value } from '@tuist-telemetry/testing';
-import { startTelemetry, type Telemetry, type TelemetryOptions } from '@tuist-telemetry/core';
 import { OVERFLOW_VALUE } from '@tuist-telemetry/core/internal';
+import { keepingLogger, startLocal } from '../helpers/index.js';
 
 // Issue 20 item 5: the label bound is per label, so label products explode (1,000 queues x 300 workers = 300,000
 // series). A bound on series per metric sends new label sets past it to one all-`__overflow__` series.
 
-const warnings: string[] = [];
-const capture: DiagLogger = {
-  error: (...a: unknown[]) => warnings.push(a.map(String).join(' ')),
-  warn: (...a: unknown[]) => warnings.push(a.map(String).join(' ')),
-  info: () => {},
-  debug: () => {},
-  verbose: () => {},
-};
-
-function start(options: TelemetryOptions = {}): Telemetry {
-  return startTelemetry({
-    prometheus: { port: 0, host: '127.0.0.1' },
-    runtimeMetrics: false,
-    setGlobalMeterProvider: false,
-    ...options,
-  });
-}
+const { logger: capture, errors: warnings } = keepingLogger();
 
 const JOB = 'tuist_job_processing_duration_milliseconds';
 
@@ -35,7 +19,7 @@ describe('core: a bound on series per catalog metric (issue 20 item 5)', () => {
   afterEach(() => diag.disable());
 
   it('recordJob with 1,000 queues x 300 workers keeps 2,000 series (default) plus one all-__overflow__ series, and loses no count', async () => {
-    const t = start();
+    const t = startLocal();
     try {
       const QUEUES = 1000;
       const WORKERS = 300;
@@ -78,7 +62,7 @@ describe('core: a bound on series per catalog metric (issue 20 item 5)', () => {
       { env: { TUIST_TELEMETRY_MAX_SERIES_PER_METRIC: '10', TUIST_TELEMETRY_MAX_LABEL_VALUES: '2' } },
       { maxSeriesPerMetric: 10, maxLabelValues: 2 },
     ]) {
-      const t = start(options);
+      const t = startLocal(options);
       try {
         const runs = t.store.counter('tuist_runs_total');
         // name x is_ci x status: 6 names (2 kept, the rest __overflow__) x 2 x 2 = 24 runs.
@@ -112,7 +96,7 @@ describe('core: a bound on series per catalog metric (issue 20 item 5)', () => {
   });
 
   it('a label set that the label bounds make all __overflow__ is the overflow series itself, never a second one', async () => {
-    const t = start({ maxSeriesPerMetric: 3, maxLabelValues: 2 });
+    const t = startLocal({ maxSeriesPerMetric: 3, maxLabelValues: 2 });
     try {
       const c = t.store.counter('tuist_http_queue_count');
       const rec = (method: string, host: string) => c.add(1, { request_method: method, request_host: host });
@@ -147,9 +131,9 @@ describe('core: a bound on series per catalog metric (issue 20 item 5)', () => {
   });
 
   it('start-up refuses a bound that is not a positive integer, naming the variable', () => {
-    expect(() => start({ env: { TUIST_TELEMETRY_MAX_SERIES_PER_METRIC: '0' } })).to.throw(
+    expect(() => startLocal({ env: { TUIST_TELEMETRY_MAX_SERIES_PER_METRIC: '0' } })).to.throw(
       /TUIST_TELEMETRY_MAX_SERIES_PER_METRIC/,
     );
-    expect(() => start({ maxSeriesPerMetric: 1.5 })).to.throw(/options\.maxSeriesPerMetric/);
+    expect(() => startLocal({ maxSeriesPerMetric: 1.5 })).to.throw(/options\.maxSeriesPerMetric/);
   });
 });

@@ -1,10 +1,11 @@
 import { expect } from 'chai';
-import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
+import { diag, DiagLogLevel } from '@opentelemetry/api';
 import { DataPointType, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { parseExposition, samples, value, type Exposition } from '@tuist-telemetry/testing';
-import { startTelemetry, type Telemetry, type TelemetryOptions } from '@tuist-telemetry/core';
+import type { Telemetry } from '@tuist-telemetry/core';
 import { OVERFLOW_VALUE } from '@tuist-telemetry/core/internal';
+import { keepingLogger, startLocal } from '../helpers/index.js';
 import { fixResourceMetrics } from '../../src/labels/attributes.js';
 
 // Issue 20 items 6-8 and issue 26 (labels): the bound for instruments on telemetry.meterProvider is per instrument,
@@ -12,23 +13,7 @@ import { fixResourceMetrics } from '../../src/labels/attributes.js';
 // label value is at most 1,024 characters. Sizes are measured by counting served series and characters.
 
 const OVERFLOW = 'tuist_telemetry_label_overflow_total';
-const warnings: string[] = [];
-const capture: DiagLogger = {
-  error: (...a: unknown[]) => warnings.push(a.map(String).join(' ')),
-  warn: (...a: unknown[]) => warnings.push(a.map(String).join(' ')),
-  info: () => {},
-  debug: () => {},
-  verbose: () => {},
-};
-
-function start(options: TelemetryOptions = {}): Telemetry {
-  return startTelemetry({
-    prometheus: { port: 0, host: '127.0.0.1' },
-    runtimeMetrics: false,
-    setGlobalMeterProvider: false,
-    ...options,
-  });
-}
+const { logger: capture, errors: warnings } = keepingLogger();
 
 async function exposition(t: Telemetry): Promise<Exposition> {
   return parseExposition(await t.renderPrometheus());
@@ -45,7 +30,7 @@ describe('core: the third-party label bound is per instrument (issue 20 item 7)'
   afterEach(() => diag.disable());
 
   it('an instrument with 1,500 route values leaves every other instrument its own routes', async () => {
-    const t = start();
+    const t = startLocal();
     try {
       const meter = t.meterProvider.getMeter('app');
       const noisy = meter.createCounter('noisy.requests');
@@ -94,7 +79,7 @@ describe('core: the third-party label bound is per instrument (issue 20 item 7)'
   });
 
   it('bounds attribute keys per instrument: past maxLabelValues keys, later keys are dropped and counted', async () => {
-    const t = start({ maxLabelValues: 2 });
+    const t = startLocal({ maxLabelValues: 2 });
     try {
       const meter = t.meterProvider.getMeter('app');
       const wide = meter.createCounter('wide.requests');
@@ -135,7 +120,7 @@ describe('core: a bound on series per third-party instrument (issue 20 item 5)',
   afterEach(() => diag.disable());
 
   it("1,000 queues x 300 workers keep 2,000 series plus OpenTelemetry's overflow series, with no count lost", async () => {
-    const t = start();
+    const t = startLocal();
     try {
       const jobs = t.meterProvider.getMeter('app').createCounter('app.jobs');
       for (let q = 0; q < 1000; q++) for (let w = 0; w < 300; w++) jobs.add(1, { queue: `q${q}`, worker: `w${w}` });
@@ -159,7 +144,7 @@ describe('core: a bound on series per third-party instrument (issue 20 item 5)',
   });
 
   it('an attribute set in another key order is the same series; existing sets keep recording past the bound', async () => {
-    const t = start({ maxSeriesPerMetric: 2 });
+    const t = startLocal({ maxSeriesPerMetric: 2 });
     try {
       const c = t.meterProvider.getMeter('app').createCounter('app.ordered');
       for (let round = 0; round < 3; round++) {
@@ -192,7 +177,7 @@ describe('core: the overflow self-metric stays bounded (issue 20 item 6, issue 2
   after(() => diag.disable());
 
   it('never-repeating attribute keys add at most 1,000 label names, then one __other__, with every overflow counted', async () => {
-    const t = start({ maxLabelValues: 10 });
+    const t = startLocal({ maxLabelValues: 10 });
     try {
       const c = t.meterProvider.getMeter('app').createCounter('keys.counter');
       const KEYS = 5000;
@@ -212,7 +197,7 @@ describe('core: the overflow self-metric stays bounded (issue 20 item 6, issue 2
   });
 
   it('never-repeating instrument names past the bound are reported as metric="__other__"', async () => {
-    const t = start({ maxLabelValues: 1 });
+    const t = startLocal({ maxLabelValues: 1 });
     try {
       const meter = t.meterProvider.getMeter('app');
       const N = 1200;
@@ -233,7 +218,7 @@ describe('core: the overflow self-metric stays bounded (issue 20 item 6, issue 2
   });
 
   it('is not itself bounded: every catalog metric and label that overflowed is reported by name, however small the bounds', async () => {
-    const t = start({ maxLabelValues: 1, maxSeriesPerMetric: 2 });
+    const t = startLocal({ maxLabelValues: 1, maxSeriesPerMetric: 2 });
     try {
       for (const name of ['a', 'b'])
         for (const isCi of [false, true]) t.metrics.recordRun({ name, isCi, status: 0, durationMs: 1 });
@@ -270,7 +255,7 @@ describe('core: third-party label values are truncated like catalog values (issu
   after(() => diag.disable());
 
   it('100 distinct 1 MB values are served at 1,024 characters each; values equal in their first 1,024 are one series', async () => {
-    const t = start();
+    const t = startLocal();
     try {
       const meter = t.meterProvider.getMeter('app');
       const c = meter.createCounter('big.values');

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
 import { parseExposition, samples, scrape } from '@tuist-telemetry/testing';
 import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
-import { expectPromtoolParses } from '../helpers/promtool.js';
+import { expectPromtoolParses, startReady } from '../helpers/index.js';
 
 async function body(url: string): Promise<string> {
   const res = await fetch(url);
@@ -139,12 +139,7 @@ describe('core: attribute keys that sanitise to one label name, and keys with "_
       },
       { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
     );
-    t = startTelemetry({
-      prometheus: { port: 0, host: '127.0.0.1' },
-      runtimeMetrics: false,
-      setGlobalMeterProvider: false,
-    });
-    await t.ready();
+    t = await startReady();
     const c = t.meterProvider.getMeter('keys').createCounter('keys.requests');
     // Two invalid keys that both sanitise to x_y: the first in sort order ('x-y') takes x_y, the other x_y_2.
     c.add(1, { 'x.y': 'dot', 'x-y': 'dash' });

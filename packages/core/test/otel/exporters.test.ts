@@ -7,67 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startTelemetry, TelemetryConfigError, type Telemetry } from '@tuist-telemetry/core';
 import { OTLP_EXPORTER_PACKAGES, otlpExporter } from '../../src/otel/exporters.js';
-import { otlpReceiver } from '../helpers/otlp.js';
-
-interface OtlpJsonMetric {
-  name: string;
-  sum?: {
-    dataPoints: { asDouble?: number; attributes?: { key: string; value: { stringValue?: string } }[] }[];
-    isMonotonic?: boolean;
-  };
-  histogram?: { dataPoints: { explicitBounds: number[]; count: string | number }[] };
-}
-function jsonMetrics(body: Buffer): Map<string, OtlpJsonMetric> {
-  const doc = JSON.parse(body.toString('utf8')) as {
-    resourceMetrics: {
-      resource: { attributes: { key: string; value: { stringValue?: string } }[] };
-      scopeMetrics: { metrics: OtlpJsonMetric[] }[];
-    }[];
-  };
-  const out = new Map<string, OtlpJsonMetric>();
-  for (const rm of doc.resourceMetrics)
-    for (const sm of rm.scopeMetrics) for (const m of sm.metrics) out.set(m.name, m);
-  return out;
-}
-
-/**
- * A minimal protobuf wire-format reader (written for this test: varints and length-delimited fields are all the
- * OTLP path to a metric name needs): the values of field `n` of a message.
- */
-function fields(buf: Buffer, n: number): Buffer[] {
-  const out: Buffer[] = [];
-  let i = 0;
-  const varint = (): number => {
-    let v = 0;
-    let shift = 0;
-    for (;;) {
-      const b = buf[i++]!;
-      v += (b & 0x7f) * 2 ** shift;
-      if (b < 0x80) return v;
-      shift += 7;
-    }
-  };
-  while (i < buf.length) {
-    const key = varint();
-    const wire = key & 7;
-    if (wire === 0) varint();
-    else if (wire === 1) i += 8;
-    else if (wire === 5) i += 4;
-    else if (wire === 2) {
-      const len = varint();
-      if (key >>> 3 === n) out.push(buf.subarray(i, i + len));
-      i += len;
-    } else throw new Error(`unsupported wire type ${wire}`);
-  }
-  return out;
-}
-
-/** Metric names of an ExportMetricsServiceRequest: resource_metrics(1) > scope_metrics(2) > metrics(2) > name(1). */
-function protobufMetricNames(body: Buffer): string[] {
-  return fields(body, 1).flatMap((rm) =>
-    fields(rm, 2).flatMap((sm) => fields(sm, 2).map((m) => fields(m, 1)[0]!.toString('utf8'))),
-  );
-}
+import { otlpReceiver, jsonMetrics, protobufMetricNames } from '../helpers/index.js';
 
 function record(t: Telemetry): void {
   t.metrics.recordRun({ name: 'build', isCi: true, status: 0, durationMs: 1234 });

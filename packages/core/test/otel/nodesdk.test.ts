@@ -2,8 +2,7 @@ import { expect } from 'chai';
 import { fileURLToPath } from 'node:url';
 import { scrape, value } from '@tuist-telemetry/testing';
 import { createMetricReader, getTelemetry, startTelemetry, TelemetryConfigError } from '@tuist-telemetry/core';
-import { startApp } from '../helpers/child-app.js';
-import { jsonMetrics, otlpReceiver } from '../helpers/otlp.js';
+import { startApp, jsonMetrics, otlpReceiver } from '../helpers/index.js';
 
 const coreDir = fileURLToPath(new URL('../..', import.meta.url));
 const app = fileURLToPath(new URL('../fixtures/nodesdk-app.mjs', import.meta.url));

@@ -1,26 +1,19 @@
 import { expect } from 'chai';
-import { context, diag, DiagLogLevel, propagation, trace, TraceFlags, type SpanContext } from '@opentelemetry/api';
+import { context, diag, DiagLogLevel, trace, TraceFlags, type SpanContext } from '@opentelemetry/api';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { AlwaysOffSampler, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
 import { pointExemplars, withExemplars } from '../../src/otel/otlp-exemplars.js';
-import { grpcReceiver, otlpReceiver, protobufHistogramPoints, type DecodedHistogramPoint } from '../helpers/otlp.js';
+import {
+  grpcReceiver,
+  otlpReceiver,
+  protobufHistogramPoints,
+  type DecodedHistogramPoint,
+  withTracing,
+} from '../helpers/index.js';
 
 const METRIC = 'tuist_runs_duration_milliseconds';
 const silent = { verbose() {}, debug() {}, info() {}, warn() {}, error() {} };
-
-/** A registered tracer provider (context manager included) for the duration of `fn`. */
-async function withTracing<T>(provider: NodeTracerProvider, fn: () => T | Promise<T>): Promise<T> {
-  provider.register();
-  try {
-    return await fn();
-  } finally {
-    await provider.shutdown();
-    trace.disable();
-    context.disable();
-    propagation.disable();
-  }
-}
 
 interface JsonPoint {
   attributes: { key: string; value: { stringValue?: string } }[];

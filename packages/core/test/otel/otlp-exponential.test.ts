@@ -1,14 +1,10 @@
 import { expect } from 'chai';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { context, propagation, trace } from '@opentelemetry/api';
+import { trace } from '@opentelemetry/api';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import protobuf from 'protobufjs';
 import { startTelemetry, TelemetryConfigError, type Telemetry } from '@tuist-telemetry/core';
 import { NativeBuckets, bucketIndex } from '../../src/store/native-histogram.js';
 import { exponentialValue, snapshot } from '../../src/otel/exponential-points.js';
-import { decodeFamilies, get } from '../helpers/protobuf.js';
-import { grpcReceiver, otlpReceiver } from '../helpers/otlp.js';
+import { decodeFamilies, get, grpcReceiver, otlpReceiver, withTracing, fixtureProto } from '../helpers/index.js';
 
 /*
  * Issue 21 item 5: with OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION=base2_exponential_bucket_histogram,
@@ -19,10 +15,7 @@ import { grpcReceiver, otlpReceiver } from '../helpers/otlp.js';
 
 const METRIC = 'tuist_runs_duration_milliseconds';
 const EXP = { OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION: 'base2_exponential_bucket_histogram' };
-const root = protobuf.loadSync(
-  path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'otlp-metrics.proto'),
-);
-const Request = root.lookupType('otlp.ExportMetricsServiceRequest');
+const Request = fixtureProto('otlp-metrics.proto').lookupType('otlp.ExportMetricsServiceRequest');
 
 interface Point {
   attributes: { key: string; value: { stringValue?: string } }[];
@@ -80,20 +73,6 @@ function buckets(p: Point): Map<number, number> {
 const byName = (p: Point | undefined) =>
   p && Object.fromEntries(p.attributes.map((a) => [a.key, a.value.stringValue])).name;
 
-/** A registered tracer provider for the duration of `fn`. */
-async function withTracing<T>(fn: () => T): Promise<T> {
-  const provider = new NodeTracerProvider();
-  provider.register();
-  try {
-    return fn();
-  } finally {
-    await provider.shutdown();
-    trace.disable();
-    context.disable();
-    propagation.disable();
-  }
-}
-
 // Values off every bucket boundary at scale 3 (a boundary is a power of 2^(1/8)).
 const BUILD = [0.3, 1.5, 7, 7.2, 150, 1000, 1234.5, 90_000];
 const TEST = [20, 21, 22];
@@ -133,7 +112,7 @@ for (const protocol of ['http/protobuf', 'http/json', 'grpc'] as const) {
 
     it('cumulative: the catalog histogram as an ExponentialHistogram too (scale 3, every value in its bucket, zero bucket, exemplars)', async () => {
       await start(EXP);
-      const ids = await withTracing(() =>
+      const ids = await withTracing(new NodeTracerProvider(), () =>
         trace.getTracer('test').startActiveSpan('run', (span) => {
           run('build', 42);
           span.end();

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { diag, DiagLogLevel, trace } from '@opentelemetry/api';
 import { startTelemetry, type Telemetry, type TelemetryOptions } from '@tuist-telemetry/core';
-import { otlpReceiver, refusedPort, silentReceiver } from '../helpers/otlp.js';
+import { otlpReceiver, refusedPort, silentReceiver } from '../helpers/index.js';
 
 /** Everything core reports at warn or error while `fn` runs, one string per call. */
 async function captured<T>(fn: (lines: string[]) => Promise<T>): Promise<{ lines: string[]; result: T }> {

@@ -2,8 +2,7 @@ import { expect } from 'chai';
 import { fileURLToPath } from 'node:url';
 import { scrape, samples } from '@tuist-telemetry/testing';
 import { startTelemetry, TelemetryConfigError, type Telemetry } from '@tuist-telemetry/core';
-import { startApp } from '../helpers/child-app.js';
-import { otlpReceiver, protobufMetricNames, protobufResources } from '../helpers/otlp.js';
+import { startApp, otlpReceiver, protobufMetricNames, protobufResources } from '../helpers/index.js';
 
 const coreDir = fileURLToPath(new URL('../..', import.meta.url));
 const instance = fileURLToPath(new URL('../fixtures/otlp-instance.mjs', import.meta.url));

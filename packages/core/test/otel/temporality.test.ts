@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { startTelemetry, TelemetryConfigError, type Telemetry } from '@tuist-telemetry/core';
-import { jsonMetrics, otlpReceiver, type JsonMetric } from '../helpers/otlp.js';
+import { jsonMetrics, otlpReceiver, type JsonMetric } from '../helpers/index.js';
 
 const DELTA = 1;
 const CUMULATIVE = 2;

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { startTelemetry, TelemetryConfigError } from '@tuist-telemetry/core';
-import { otlpReceiver } from '../helpers/otlp.js';
+import { otlpReceiver } from '../helpers/index.js';
 
 interface JsonSpans {
   resourceSpans: {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { fileURLToPath } from 'node:url';
 import { startTelemetry, TelemetryConfigError } from '@tuist-telemetry/core';
-import { startApp, type ChildApp } from '../helpers/child-app.js';
+import { startApp, type ChildApp } from '../helpers/index.js';
 
 /** Apps started by the test running now; a hung one is killed when the test ends (failed by its timeout). */
 const started: ChildApp[] = [];

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startApp, type ChildApp } from '../helpers/child-app.js';
+import { startApp, type ChildApp } from '../helpers/index.js';
 
 /** Apps started by the test running now; a hung one is killed when the test ends (failed by its timeout). */
 const started: ChildApp[] = [];

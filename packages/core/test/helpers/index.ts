@@ -1,0 +1,141 @@
+/**
+ * What core's tests share, in one module: telemetry on port 0, one request to an endpoint, a scrape with an Accept
+ * header, a diag logger that keeps what it is told, a registered tracer provider for a while. The decoders and
+ * checkers of the formats (OTLP, protobuf, strict OpenMetrics, promtool) and the child-process apps live in the
+ * modules next to this one and are exported from here too: a test imports `../helpers/index.js` alone.
+ */
+import { expect } from 'chai';
+import http from 'node:http';
+import { context, propagation, trace, type DiagLogger } from '@opentelemetry/api';
+import type { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { findPrometheus, requireService } from '@tuist-telemetry/testing';
+import { startTelemetry, type Telemetry, type TelemetryOptions } from '@tuist-telemetry/core';
+
+export * from './child-app.js';
+export * from './cluster.js';
+export * from './openmetrics-strict.js';
+export * from './otlp.js';
+export * from './promtool.js';
+export * from './protobuf.js';
+
+/** What Prometheus 2.42 sends (it asks for OpenMetrics first). */
+export const PROMETHEUS_ACCEPT =
+  'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
+
+/** Skips the test outside CI when no Prometheus binary is installed (fails it in CI). */
+export function requirePrometheus(ctx: Mocha.Context): void {
+  requireService(
+    ctx,
+    'Prometheus',
+    findPrometheus() !== undefined,
+    'apt-get install prometheus, or set PROMETHEUS_BIN',
+  );
+}
+
+/**
+ * startTelemetry() for a test: the endpoint on 127.0.0.1, port 0 (read it back from `t.port`/`t.url`), no runtime
+ * metrics, no global MeterProvider; `options` on top (`options.prometheus` merged into the endpoint's).
+ */
+export function startLocal(options: TelemetryOptions = {}): Telemetry {
+  return startTelemetry({
+    runtimeMetrics: false,
+    setGlobalMeterProvider: false,
+    ...options,
+    prometheus: { port: 0, host: '127.0.0.1', ...options.prometheus },
+  });
+}
+
+/** startLocal(), once its endpoint listens. */
+export async function startReady(options: TelemetryOptions = {}): Promise<Telemetry> {
+  const t = startLocal(options);
+  await t.ready();
+  return t;
+}
+
+export interface Reply {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  /** The body as sent (no automatic decompression). */
+  body: Buffer;
+}
+
+/** One request on a fresh connection; `path` replaces the URL's path (a query string, another path). */
+export function send(
+  url: string,
+  opts: { method?: string; path?: string; headers?: Record<string, string> } = {},
+): Promise<Reply> {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    http
+      .request(
+        {
+          host: u.hostname,
+          port: u.port,
+          path: opts.path ?? u.pathname + u.search,
+          method: opts.method ?? 'GET',
+          headers: opts.headers,
+          agent: false,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+        },
+      )
+      .on('error', reject)
+      .end();
+  });
+}
+
+/** One GET with the given headers (no automatic decompression: the body as sent). */
+export function get(url: string, headers: Record<string, string> = {}): Promise<Reply> {
+  return send(url, { headers });
+}
+
+/** The body of a scrape of `t` that asks for `accept`, which must be answered 200. */
+export async function scrapeAs(t: Telemetry, accept: string): Promise<string> {
+  const res = await fetch(t.url!, { headers: { Accept: accept } });
+  const body = await res.text();
+  expect(res.status, body.slice(0, 300)).to.equal(200);
+  return body;
+}
+
+/** The lines of `body` that belong to family `name` (its HELP, TYPE and samples). */
+export function linesOf(body: string, name: string): string[] {
+  return body
+    .split('\n')
+    .filter((l) => l.startsWith(name) || l.startsWith(`# HELP ${name}`) || l.startsWith(`# TYPE ${name}`));
+}
+
+/** How keepingLogger spells an argument: never throws, even for an object whose toString throws. */
+function spell(a: unknown): string {
+  if (typeof a === 'string') return a;
+  if (a instanceof Error) return a.message;
+  try {
+    return String(a);
+  } catch {
+    return typeof a;
+  }
+}
+
+/**
+ * A diag logger that keeps errors and warnings (asserted, not printed): each as its arguments joined by spaces, an
+ * Error by its message. Give `lines` to share one array between set-ups.
+ */
+export function keepingLogger(lines: string[] = []): { logger: DiagLogger; errors: string[] } {
+  const keep = (...args: unknown[]) => void lines.push(args.map(spell).join(' '));
+  return { logger: { error: keep, warn: keep, info() {}, debug() {}, verbose() {} }, errors: lines };
+}
+
+/** A registered tracer provider (context manager included) for the duration of `fn`, then no tracing at all. */
+export async function withTracing<T>(provider: NodeTracerProvider, fn: () => T | Promise<T>): Promise<T> {
+  provider.register();
+  try {
+    return await fn();
+  } finally {
+    await provider.shutdown();
+    trace.disable();
+    context.disable();
+    propagation.disable();
+  }
+}
