@@ -29,7 +29,6 @@ export const shards = [
     mutate: ['packages/core/src/store/store.ts', 'packages/core/src/store/families.ts'],
     spec: core(
       'store/store',
-      'store/store-remove',
       'exposition/conformance',
       'store/hot-paths',
       'exposition/format',
@@ -84,7 +83,6 @@ export const shards = [
       'exposition/exemplar-validity',
       'endpoint/scrape-isolation',
       'store/recording-input',
-      'store/bad-input',
       'endpoint/endpoint',
       'store/store',
     ),
@@ -99,7 +97,6 @@ export const shards = [
       'labels/third-party-labels',
       'labels/third-party-bound',
       'store/recording-input',
-      'store/bad-input',
       'exposition/exemplars',
       'exposition/exemplar-validity',
       'otel/otlp-exemplars',
@@ -132,7 +129,7 @@ export const shards = [
     mutate: ['packages/core/src/config/*.ts'],
     spec: core(
       'config/config',
-      'store/bad-input',
+      'store/recording-input',
       'otel/exporters',
       'otel/resource',
       'otel/traces',
