@@ -1,35 +1,13 @@
 // The cluster view's arithmetic, pinned value by value: summed histograms, series that appear late, snapshots of an
 // odd shape, and counters that must never go back whatever a well-formed snapshot says.
 import { expect } from 'chai';
-import {
-  catalog,
-  HIGH_CARDINALITY_LABELS,
-  logger,
-  MetricStore,
-  RateLimitedLogger,
-} from '@tuist-telemetry/core/internal';
+import { catalog, type MetricStore } from '@tuist-telemetry/core/internal';
 import { ClusterView } from '../../src/cluster/view.js';
 import { SnapshotEncoder, WorkerSnapshots, type Snapshot } from '../../src/cluster/protocol.js';
-import type { HistogramSeries, StoreOptions } from '../../src/store/store.js';
+import type { HistogramSeries } from '../../src/store/store.js';
+import { STORE_OPTIONS, newStore, seriesOf, valueIn } from '../helpers/index.js';
 
-const opts: StoreOptions = {
-  naming: 'docs',
-  highCardinality: new Set(HIGH_CARDINALITY_LABELS),
-  enabledHighCardinality: new Set(),
-  maxLabelValues: 1000,
-  warn: new RateLimitedLogger(logger('test')),
-};
-const newStore = () => new MetricStore(catalog, opts);
 const run = { name: 'build', is_ci: 'false', status: '0' };
-
-function seriesOf(store: MetricStore, name: string, labels: Record<string, string>) {
-  const f = store.families.find((x) => x.def.name === name)!;
-  return [...f.series].find((s) => f.labelNames.every((l, i) => (labels[l] ?? '') === s.labelValues[i]));
-}
-function valueIn(store: MetricStore, name: string, labels: Record<string, string>): number | undefined {
-  const s = seriesOf(store, name, labels);
-  return s === undefined ? undefined : 'value' in s ? (s.value as number) : (s as HistogramSeries).count;
-}
 
 /** One worker as the primary sees it: its store, its encoder and what the primary took of its snapshots. */
 function worker(advanced = true) {
@@ -49,7 +27,7 @@ const live = (...ws: W[]) => ws.map((w, i) => ({ id: String(i + 1), snapshots: w
 
 describe('core: cluster merge (values of the served view)', () => {
   it('sums histograms over the primary, live and exited workers: every bucket up to +Inf, _sum and _count', () => {
-    const view = new ClusterView(catalog, opts);
+    const view = new ClusterView(catalog, STORE_OPTIONS);
     const own = newStore();
     const [a, b, gone] = [worker(), worker(false), worker()];
     const h = (s: MetricStore) => s.histogram('tuist_runs_duration_milliseconds');
@@ -78,7 +56,7 @@ describe('core: cluster merge (values of the served view)', () => {
   });
 
   it("serves a worker's (and the primary's) series first seen in a later scrape, in known and in new families", () => {
-    const view = new ClusterView(catalog, opts);
+    const view = new ClusterView(catalog, STORE_OPTIONS);
     const own = newStore();
     const a = worker();
     a.store.counter('tuist_runs_total').add(1, run);
@@ -98,7 +76,7 @@ describe('core: cluster merge (values of the served view)', () => {
   });
 
   it("skips the series of a family whose width does not match the primary's, and takes the rest of the snapshot", () => {
-    const view = new ClusterView(catalog, opts);
+    const view = new ClusterView(catalog, STORE_OPTIONS);
     const a = worker();
     a.store.counter('tuist_runs_total').add(6, run);
     a.store.histogram('tuist_runs_duration_milliseconds').record(5, run);
@@ -131,7 +109,7 @@ describe('core: cluster merge (values of the served view)', () => {
   });
 
   it('a well-formed snapshot that reuses an id for another series, or sends a lower count, never moves a served counter back', () => {
-    const view = new ClusterView(catalog, opts);
+    const view = new ClusterView(catalog, STORE_OPTIONS);
     const a = worker();
     a.store.counter('tuist_runs_total').add(100, { ...run, name: 'a' });
     collect(view, a);
@@ -173,7 +151,7 @@ describe('core: cluster merge (values of the served view)', () => {
   });
 
   it('a histogram whose count goes back is kept too; gauges simply take the new value', () => {
-    const view = new ClusterView(catalog, opts);
+    const view = new ClusterView(catalog, STORE_OPTIONS);
     const a = worker();
     a.store.histogram('tuist_runs_duration_milliseconds').record(300, run);
     a.store.histogram('tuist_runs_duration_milliseconds').record(300, run);

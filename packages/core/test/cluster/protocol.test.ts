@@ -1,33 +1,10 @@
 import { expect } from 'chai';
-import {
-  catalog,
-  clusterAggregationOf,
-  HIGH_CARDINALITY_LABELS,
-  logger,
-  MetricStore,
-  RateLimitedLogger,
-} from '@tuist-telemetry/core/internal';
+import { catalog, clusterAggregationOf } from '@tuist-telemetry/core/internal';
 import { ClusterView, PRIMARY_WORKER } from '../../src/cluster/view.js';
 import { SnapshotEncoder, WorkerSnapshots, type Snapshot } from '../../src/cluster/protocol.js';
-import type { StoreOptions } from '../../src/store/store.js';
+import { STORE_OPTIONS, newStore, valueIn } from '../helpers/index.js';
 
-const opts: StoreOptions = {
-  naming: 'docs',
-  highCardinality: new Set(HIGH_CARDINALITY_LABELS),
-  enabledHighCardinality: new Set(),
-  maxLabelValues: 1000,
-  warn: new RateLimitedLogger(logger('test')),
-};
-const newStore = () => new MetricStore(catalog, opts);
 const run = { name: 'build', is_ci: 'false', status: '0' };
-
-function valueIn(store: MetricStore, name: string, labels: Record<string, string>): number | undefined {
-  const f = store.families.find((x) => x.def.name === name)!;
-  for (const s of f.series) {
-    if (f.labelNames.every((l, i) => (labels[l] ?? '') === s.labelValues[i])) return 'value' in s ? s.value : s.count;
-  }
-  return undefined;
-}
 
 describe('core: cluster snapshots (protocol and merge rules)', () => {
   it('every gauge of the catalog states its cluster rule; counters and histograms are summed', () => {
@@ -53,7 +30,7 @@ describe('core: cluster snapshots (protocol and merge rules)', () => {
       const worker = newStore();
       const enc = new SnapshotEncoder(worker, advanced);
       const snaps = new WorkerSnapshots();
-      const view = new ClusterView(catalog, opts);
+      const view = new ClusterView(catalog, STORE_OPTIONS);
       worker.counter('tuist_runs_total').add(2, run);
       worker.histogram('tuist_runs_duration_milliseconds').record(7, run);
       // What travels is what the channel carries: JSON text, or a structured clone.
@@ -78,7 +55,7 @@ describe('core: cluster snapshots (protocol and merge rules)', () => {
     const worker = newStore();
     const enc = new SnapshotEncoder(worker, false);
     const snaps = new WorkerSnapshots();
-    const view = new ClusterView(catalog, opts);
+    const view = new ClusterView(catalog, STORE_OPTIONS);
     expect(snaps.apply(enc.encode('snapshot', 1, 0), view.familyOf)).to.equal(undefined);
     worker.counter('tuist_runs_total').add(1, { ...run, name: 'new' });
     enc.encode('snapshot', 2, snaps.known); // never arrives
@@ -94,7 +71,7 @@ describe('core: cluster snapshots (protocol and merge rules)', () => {
     const worker = newStore();
     worker.counter('tuist_runs_total').add(4, run);
     const enc = new SnapshotEncoder(worker, true);
-    const view = new ClusterView(catalog, opts);
+    const view = new ClusterView(catalog, STORE_OPTIONS);
     const snaps = new WorkerSnapshots();
     const good = enc.encode('snapshot', 1, 0);
     expect(snaps.apply(good, view.familyOf)).to.equal(undefined);
@@ -122,7 +99,7 @@ describe('core: cluster snapshots (protocol and merge rules)', () => {
   it('forgets the descriptions of series the worker no longer has', () => {
     const worker = newStore();
     const enc = new SnapshotEncoder(worker, true);
-    const view = new ClusterView(catalog, opts);
+    const view = new ClusterView(catalog, STORE_OPTIONS);
     const snaps = new WorkerSnapshots();
     const pool = worker.gauge('tuist_http_queue_in_use_connections');
     for (let i = 0; i < 5; i++) pool.set(1, { url: 'https://s3', size: '10', index: String(i) });
@@ -141,7 +118,7 @@ describe('core: cluster snapshots (protocol and merge rules)', () => {
   });
 
   it('merges by rule: counters summed with retired workers kept, gauges summed / once / per worker', () => {
-    const view = new ClusterView(catalog, opts);
+    const view = new ClusterView(catalog, STORE_OPTIONS);
     const own = newStore();
     const workers = [newStore(), newStore()];
     const snaps = workers.map(() => new WorkerSnapshots());

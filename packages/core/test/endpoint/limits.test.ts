@@ -4,7 +4,7 @@ import net from 'node:net';
 import { startTelemetry } from '@tuist-telemetry/core';
 import { MetricsEndpoint, type EndpointLimits } from '../../src/prometheus/endpoint.js';
 import { singleFlight } from '../../src/prometheus/render.js';
-import { startReady } from '../helpers/index.js';
+import { startReady, startLocal } from '../helpers/index.js';
 
 /**
  * A client that sends `GET /metrics` and stops reading. A paused socket cannot see the server hang up, so
@@ -159,11 +159,7 @@ describe('core: the endpoint cannot be used to exhaust the host', () => {
 
 describe('core: rendering through the telemetry', () => {
   it('concurrent renderPrometheus() calls run the collection once', async () => {
-    const t = startTelemetry({
-      prometheus: { port: 0, host: '127.0.0.1' },
-      runtimeMetrics: false,
-      setGlobalMeterProvider: false,
-    });
+    const t = startLocal();
     try {
       await t.ready();
       let collections = 0;
@@ -179,11 +175,7 @@ describe('core: rendering through the telemetry', () => {
   });
 
   it('a scrape leaves the store as it was: the writer keeps its caches outside the series', async () => {
-    const t = startTelemetry({
-      prometheus: { port: 0, host: '127.0.0.1' },
-      runtimeMetrics: false,
-      setGlobalMeterProvider: false,
-    });
+    const t = startLocal();
     try {
       t.metrics.recordRun({ name: 'build', isCi: true, status: 0, durationMs: 5 });
       const state = () => JSON.stringify(t.store.families.map((f) => [...f.series].map((s) => Object.entries(s))));

@@ -22,6 +22,7 @@ import {
   protobufSamples,
   scrapeAs,
   startReady,
+  startLocal,
 } from '../helpers/index.js';
 
 const HISTOGRAM = 'tuist_runs_duration_milliseconds';
@@ -138,11 +139,7 @@ describe('core: a diag logger that throws does not turn a skipped family into a 
       throw new Error('logger down');
     };
     diag.setLogger({ error: throwing, warn: throwing, info() {}, debug() {}, verbose() {} }, DiagLogLevel.WARN);
-    const t = startTelemetry({
-      prometheus: { port: 0, host: '127.0.0.1' },
-      runtimeMetrics: false,
-      setGlobalMeterProvider: false,
-    });
+    const t = startLocal();
     try {
       await t.ready();
       t.metrics.recordRun({ name: 'build', isCi: true, status: 0, durationMs: 120 });

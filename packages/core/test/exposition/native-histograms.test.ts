@@ -3,7 +3,7 @@ import { context, diag, DiagLogLevel, propagation, trace } from '@opentelemetry/
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { AggregationType, MeterProvider } from '@opentelemetry/sdk-metrics';
 import { startPrometheus, type PrometheusServer } from '@tuist-telemetry/testing';
-import { createMetricReader, getTelemetry, startTelemetry, type Telemetry } from '@tuist-telemetry/core';
+import { createMetricReader, getTelemetry, type Telemetry } from '@tuist-telemetry/core';
 import { resolveConfig } from '../../src/config/index.js';
 import { NATIVE_DEFAULTS, NativeBuckets, bucketIndex, schemaForFactor } from '../../src/store/native-histogram.js';
 import {
@@ -14,6 +14,7 @@ import {
   textSamples,
   type PbHistogram,
   requirePrometheus,
+  startLocal,
 } from '../helpers/index.js';
 
 const HISTOGRAM = 'tuist_runs_duration_milliseconds';
@@ -167,10 +168,7 @@ describe('core: native histograms (issue 21 item 2)', () => {
     const values = Array.from({ length: 500 }, (_, i) => ((i * 7919) % 3001) + 0.25);
     let sc: { traceId: string; spanId: string };
     before(async () => {
-      t = startTelemetry({
-        prometheus: { port: 0, host: '127.0.0.1' },
-        runtimeMetrics: false,
-        setGlobalMeterProvider: false,
+      t = startLocal({
         env: { TUIST_TELEMETRY_NATIVE_HISTOGRAMS: 'true' },
       });
       await t.ready();
@@ -258,10 +256,7 @@ describe('core: native histograms (issue 21 item 2)', () => {
   });
 
   it('off by default: no native fields, no native state on the series', async () => {
-    const t = startTelemetry({
-      prometheus: { port: 0, host: '127.0.0.1' },
-      runtimeMetrics: false,
-      setGlobalMeterProvider: false,
+    const t = startLocal({
       env: {},
     });
     try {
@@ -290,10 +285,7 @@ describe('core: a real Prometheus 2.42 stores the native histograms', function (
 
   it('histogram_count is what was recorded; histogram_quantile(0.5) within the schema error of the true median', async function () {
     requirePrometheus(this);
-    t = startTelemetry({
-      prometheus: { port: 0, host: '127.0.0.1' },
-      runtimeMetrics: false,
-      setGlobalMeterProvider: false,
+    t = startLocal({
       env: { TUIST_TELEMETRY_NATIVE_HISTOGRAMS: 'true' },
     });
     await t.ready();

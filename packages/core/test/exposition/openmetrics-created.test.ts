@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { startTelemetry } from '@tuist-telemetry/core';
 import { resolveConfig } from '../../src/config/index.js';
-import { expectStrictOpenMetrics, expectPromtoolParses, scrapeAs } from '../helpers/index.js';
+import { expectStrictOpenMetrics, expectPromtoolParses, scrapeAs, startLocal } from '../helpers/index.js';
 
 const OM = 'application/openmetrics-text;version=1.0.0';
 
@@ -70,10 +70,7 @@ describe('core: OpenMetrics `_created` samples on request (issue 21 item 3)', ()
   });
 
   it('off: no `_created` sample', async () => {
-    const t = startTelemetry({
-      prometheus: { port: 0, host: '127.0.0.1' },
-      runtimeMetrics: false,
-      setGlobalMeterProvider: false,
+    const t = startLocal({
       env: {},
     });
     try {

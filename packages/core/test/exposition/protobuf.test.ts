@@ -20,6 +20,7 @@ import {
   type PbFamily,
   startReady,
   withTracing,
+  startLocal,
 } from '../helpers/index.js';
 
 const HISTOGRAM = 'tuist_runs_duration_milliseconds';
@@ -229,11 +230,7 @@ describe('core: protobuf exposition (issue 21 item 1)', () => {
   });
 
   it('bucket exemplars as OpenMetrics serves them (trace id, span id, value, timestamp)', async () => {
-    const t = startTelemetry({
-      prometheus: { port: 0, host: '127.0.0.1' },
-      runtimeMetrics: false,
-      setGlobalMeterProvider: false,
-    });
+    const t = startLocal();
     try {
       await t.ready();
       const sc = await withTracing(new NodeTracerProvider(), () =>
@@ -267,11 +264,7 @@ describe('core: protobuf exposition (issue 21 item 1)', () => {
 
   it('created timestamps (issue 21 item 3): start-up for series that exist from start-up, else their first record', async () => {
     const before = Date.now();
-    const t = startTelemetry({
-      prometheus: { port: 0, host: '127.0.0.1' },
-      runtimeMetrics: false,
-      setGlobalMeterProvider: false,
-    });
+    const t = startLocal();
     const started = Date.now();
     try {
       await t.ready();
@@ -303,11 +296,7 @@ describe('core: protobuf exposition (issue 21 item 1)', () => {
     const errors: string[] = [];
     const keep = (...a: unknown[]) => errors.push(a.map(String).join(' '));
     diag.setLogger({ error: keep, warn: keep, info() {}, debug() {}, verbose() {} }, DiagLogLevel.WARN);
-    const t = startTelemetry({
-      prometheus: { port: 0, host: '127.0.0.1' },
-      runtimeMetrics: false,
-      setGlobalMeterProvider: false,
-    });
+    const t = startLocal();
     try {
       await t.ready();
       t.metrics.recordRun({ name: 'build', isCi: true, status: 0, durationMs: 120 });

@@ -10,6 +10,14 @@ import { context, propagation, trace, type DiagLogger } from '@opentelemetry/api
 import type { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { findPrometheus, requireService } from '@tuist-telemetry/testing';
 import { startTelemetry, type Telemetry, type TelemetryOptions } from '@tuist-telemetry/core';
+import {
+  catalog,
+  HIGH_CARDINALITY_LABELS,
+  logger,
+  MetricStore,
+  RateLimitedLogger,
+} from '@tuist-telemetry/core/internal';
+import type { HistogramSeries, StoreOptions } from '../../src/store/store.js';
 
 export * from './child-app.js';
 export * from './cluster.js';
@@ -138,4 +146,28 @@ export async function withTracing<T>(provider: NodeTracerProvider, fn: () => T |
     context.disable();
     propagation.disable();
   }
+}
+
+/** A store's options as telemetry's defaults make them: documented names, high-cardinality labels off, 1,000 values. */
+export const STORE_OPTIONS: StoreOptions = {
+  naming: 'docs',
+  highCardinality: new Set(HIGH_CARDINALITY_LABELS),
+  enabledHighCardinality: new Set(),
+  maxLabelValues: 1000,
+  warn: new RateLimitedLogger(logger('test')),
+};
+
+/** A store of the whole catalog with STORE_OPTIONS. */
+export const newStore = (): MetricStore => new MetricStore(catalog, STORE_OPTIONS);
+
+/** The series of `name` whose labels are `labels` (a label left out: the empty value), if the store has it. */
+export function seriesOf(store: MetricStore, name: string, labels: Record<string, string>) {
+  const f = store.families.find((x) => x.def.name === name)!;
+  return [...f.series].find((s) => f.labelNames.every((l, i) => (labels[l] ?? '') === s.labelValues[i]));
+}
+
+/** The value of that series (a histogram's: its count). */
+export function valueIn(store: MetricStore, name: string, labels: Record<string, string>): number | undefined {
+  const s = seriesOf(store, name, labels);
+  return s === undefined ? undefined : 'value' in s ? (s.value as number) : (s as HistogramSeries).count;
 }

@@ -4,8 +4,9 @@ import { MeterProvider, MetricReader, DataPointType } from '@opentelemetry/sdk-m
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { parseExposition, samples, value } from '@tuist-telemetry/testing';
-import { catalogViews, startTelemetry, type Telemetry } from '@tuist-telemetry/core';
+import { catalogViews, type Telemetry } from '@tuist-telemetry/core';
 import { OVERFLOW_VALUE } from '@tuist-telemetry/core/internal';
+import { startLocal } from '../helpers/index.js';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
@@ -24,10 +25,7 @@ describe('core: a bound on every label of every catalog metric (issue 13 item 5)
   let grewMb: number;
   before(() => {
     diag.disable();
-    t = startTelemetry({
-      prometheus: { port: 0, host: '127.0.0.1' },
-      runtimeMetrics: false,
-      setGlobalMeterProvider: false,
+    t = startLocal({
       env: { OTEL_LOG_LEVEL: 'none' },
     });
     const before = heapMb();
@@ -120,10 +118,7 @@ describe('core: a bound on every label of every catalog metric (issue 13 item 5)
 
 describe('core: the label bound for instruments on telemetry.meterProvider (issue 13 item 5)', () => {
   it('each attribute keeps at most maxLabelValues values; the rest is __overflow__, counted, with no count lost', async () => {
-    const t = startTelemetry({
-      prometheus: { port: 0, host: '127.0.0.1' },
-      runtimeMetrics: false,
-      setGlobalMeterProvider: false,
+    const t = startLocal({
       maxLabelValues: 50,
       env: { OTEL_LOG_LEVEL: 'none' },
     });

@@ -1,27 +1,12 @@
 import { expect } from 'chai';
 import { startTelemetry } from '@tuist-telemetry/core';
-import {
-  catalog,
-  HIGH_CARDINALITY_LABELS,
-  logger,
-  MetricStore,
-  startRuntimeMetrics,
-  RateLimitedLogger,
-} from '@tuist-telemetry/core/internal';
+import { startRuntimeMetrics } from '@tuist-telemetry/core/internal';
 import { parseExposition, samples, scrape, type Exposition } from '@tuist-telemetry/testing';
 import { storeTextExposition } from '../../src/prometheus/serialize.js';
 import { RUNTIME_GAPS } from '../../src/runtime/index.js';
 import { hostRuntime, type HostRuntime } from '../../src/runtime/which.js';
 import { esmEntry } from '../../src/instrumentations/preload.js';
-
-const newStore = (): MetricStore =>
-  new MetricStore(catalog, {
-    naming: 'docs',
-    highCardinality: new Set(HIGH_CARDINALITY_LABELS),
-    enabledHighCardinality: new Set(),
-    maxLabelValues: 1000,
-    warn: new RateLimitedLogger(logger('test')),
-  });
+import { newStore } from '../helpers/index.js';
 
 /** The store's exposition with the runtime metrics of `runtime` started (this process's own APIs answer). */
 async function exposition(runtime: HostRuntime): Promise<Exposition> {

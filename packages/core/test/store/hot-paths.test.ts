@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { diag } from '@opentelemetry/api';
 import { captureDiag, scrape, samples, value, type Exposition } from '@tuist-telemetry/testing';
-import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
+import type { Telemetry } from '@tuist-telemetry/core';
 import {
   B1,
   catalog,
@@ -15,6 +15,7 @@ import {
   RateLimitedLogger,
   type MetricDefinition,
 } from '@tuist-telemetry/core/internal';
+import { startLocal } from '../helpers/index.js';
 
 // The recording fast paths (compiled per-family label lookup, binary bucket search) and the byte serialiser must
 // give exactly what the general paths give: these tests pin the observable results through a real scrape.
@@ -27,10 +28,7 @@ describe('core: recording and scrape fast paths behave like the general paths', 
 
   before(async () => {
     const logged = captureDiag(diag);
-    t = startTelemetry({
-      prometheus: { port: 0, host: '127.0.0.1' },
-      runtimeMetrics: false,
-      setGlobalMeterProvider: false,
+    t = startLocal({
       highCardinalityLabels: ['object_key'],
       // Every label is bounded: room for the run names below, and an overflow of object_key.
       maxLabelValues: 8,
@@ -174,10 +172,7 @@ describe('core: recording and scrape fast paths behave like the general paths', 
   });
 
   it('lets the event loop run while it writes a large exposition, and still writes every series whole', async () => {
-    const big = startTelemetry({
-      prometheus: { port: 0, host: '127.0.0.1' },
-      runtimeMetrics: false,
-      setGlobalMeterProvider: false,
+    const big = startLocal({
       highCardinalityLabels: ['object_key'],
       maxLabelValues: 5000,
     });

@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import { diag } from '@opentelemetry/api';
 import { captureDiag, samples, scrape, value } from '@tuist-telemetry/testing';
-import { startTelemetry, type JobRecord, type Telemetry } from '@tuist-telemetry/core';
+import type { JobRecord, Telemetry } from '@tuist-telemetry/core';
 import { JOB_BUCKETS } from '@tuist-telemetry/core/internal';
+import { startLocal } from '../helpers/index.js';
 
 const JOBS = 'tuist_job_processing_duration_milliseconds';
 
@@ -10,10 +11,7 @@ describe('core: application info and background jobs', () => {
   let t: Telemetry;
 
   before(async () => {
-    t = startTelemetry({
-      prometheus: { port: 0, host: '127.0.0.1' },
-      runtimeMetrics: false,
-      setGlobalMeterProvider: false,
+    t = startLocal({
       serviceVersion: '4.2.0',
       env: { OTEL_SERVICE_NAME: 'tuist-jobs-test' },
     });
@@ -39,10 +37,7 @@ describe('core: application info and background jobs', () => {
       [{ npm_package_version: '1.2.3' }, '1.2.3'],
       [{}, 'unknown'],
     ] as const) {
-      const other = startTelemetry({
-        prometheus: { port: 0, host: '127.0.0.1' },
-        runtimeMetrics: false,
-        setGlobalMeterProvider: false,
+      const other = startLocal({
         env,
       });
       try {
