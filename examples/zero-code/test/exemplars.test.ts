@@ -2,22 +2,21 @@ import { expect } from 'chai';
 import {
   findPrometheus,
   requireService,
-  startPostgres,
   startPrometheus,
-  startS3Server,
   traceReceiver,
   type ExemplarSeries,
   type Postgres,
   type PrometheusServer,
   type S3Server,
 } from '@tuist-telemetry/testing';
-import { runApp } from './run-app.js';
+import { otlpTracesEnv, runApp, startServices } from './helpers.js';
 
 const TRACE_ID = /^[0-9a-f]{32}$/;
 
 describe('exemplars end to end: a real Prometheus with exemplar storage scraping the zero-code app with traces on', () => {
   let postgres: Postgres;
   let s3: S3Server;
+  let stopServices = async () => {};
   before(async function () {
     requireService(
       this,
@@ -25,14 +24,9 @@ describe('exemplars end to end: a real Prometheus with exemplar storage scraping
       findPrometheus() !== undefined,
       'set PROMETHEUS_BIN or apt-get install prometheus',
     );
-    [postgres, s3] = await Promise.all([
-      startPostgres({ from: import.meta.url }),
-      startS3Server({ from: import.meta.url }),
-    ]);
+    ({ postgres, s3, stop: stopServices } = await startServices());
   });
-  after(async () => {
-    await Promise.all([postgres?.stop(), s3?.stop()]);
-  });
+  after(() => stopServices());
 
   it('query_exemplars returns trace ids that the local OTLP trace receiver received as spans', async () => {
     const rx = await traceReceiver();
@@ -41,10 +35,7 @@ describe('exemplars end to end: a real Prometheus with exemplar storage scraping
       S3_ENDPOINT: s3.endpoint,
       OTEL_EXPORTER_PROMETHEUS_PORT: '0',
       OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
-      OTEL_TRACES_EXPORTER: 'otlp',
-      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-      OTEL_EXPORTER_OTLP_ENDPOINT: rx.url,
-      OTEL_BSP_SCHEDULE_DELAY: '100',
+      ...otlpTracesEnv(rx.url),
     });
     let prom: PrometheusServer | undefined;
     try {

@@ -1,10 +1,8 @@
 import { expect } from 'chai';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { catalog } from '@tuist-telemetry/core/internal';
 import {
   samples,
-  scrape,
   startPostgres,
   startS3Server,
   traceReceiver,
@@ -12,14 +10,9 @@ import {
   type Postgres,
   type S3Server,
 } from '@tuist-telemetry/testing';
-import { runApp } from './run-app.js';
+import { CLIENT, families, has, otlpTracesEnv, runApp, SERVER, scrapeApp } from './helpers.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
-const families = (family: string) => catalog.filter((d) => d.family === family).map((d) => d.name);
-const SERVER = 2;
-const CLIENT = 3;
-const has = (exp: Exposition, name: string): boolean =>
-  samples(exp, name).length + samples(exp, `${name}_count`).length > 0;
 
 /** The Bun or Deno binary from the per-user cache (npm packages, downloaded once like the Node lines). */
 async function binary(name: 'bun' | 'deno'): Promise<string> {
@@ -60,24 +53,14 @@ describe('zero code on Bun and Deno: each runtime preloads @tuist-telemetry/core
         before(async () => {
           // A store of its own: every app creates the same bucket.
           const s3: S3Server = await startS3Server({ from: import.meta.url });
-          const app = runApp(
-            entry,
-            {
-              DATABASE_URL: postgres.url,
-              S3_ENDPOINT: s3.endpoint,
-              OTEL_EXPORTER_PROMETHEUS_PORT: '0',
-              OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
-              DENO_NO_UPDATE_CHECK: '1',
-            },
-            [...runtime.args],
-            await binary(runtime.name),
-          );
           try {
-            await app.ready;
-            exp = await scrape(`http://127.0.0.1:${await app.metricsPort()}/metrics`);
+            ({ exp, output } = await scrapeApp(
+              entry,
+              { DATABASE_URL: postgres.url, S3_ENDPOINT: s3.endpoint, DENO_NO_UPDATE_CHECK: '1' },
+              [...runtime.args],
+              await binary(runtime.name),
+            ));
           } finally {
-            output = app.output();
-            await app.stop();
             await s3.stop();
           }
         });
@@ -142,10 +125,7 @@ describe('zero code on Bun and Deno: each runtime preloads @tuist-telemetry/core
         DATABASE_URL: postgres.url,
         S3_ENDPOINT: s3.endpoint,
         OTEL_METRICS_EXPORTER: 'none',
-        OTEL_TRACES_EXPORTER: 'otlp',
-        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-        OTEL_EXPORTER_OTLP_ENDPOINT: rx.url,
-        OTEL_BSP_SCHEDULE_DELAY: '100',
+        ...otlpTracesEnv(rx.url),
         DENO_NO_UPDATE_CHECK: '1',
       };
       const app = runApp('esm/app.mjs', env, [...runtime.args], await binary(runtime.name));
@@ -184,19 +164,12 @@ describe('zero code on Bun and Deno: each runtime preloads @tuist-telemetry/core
       let exp: Exposition;
       let output = '';
       before(async () => {
-        const app = runApp(
+        ({ exp, output } = await scrapeApp(
           'native/app.mjs',
-          { OTEL_EXPORTER_PROMETHEUS_PORT: '0', OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1', DENO_NO_UPDATE_CHECK: '1' },
+          { DENO_NO_UPDATE_CHECK: '1' },
           [...runtime.args],
           await binary(runtime.name),
-        );
-        try {
-          await app.ready;
-          exp = await scrape(`http://127.0.0.1:${await app.metricsPort()}/metrics`);
-        } finally {
-          output = app.output();
-          await app.stop();
-        }
+        ));
       });
 
       it('every request is recorded once, by method, route and status (a handler that throws: 500)', () => {

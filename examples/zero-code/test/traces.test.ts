@@ -1,22 +1,15 @@
 import { expect } from 'chai';
-import { startPostgres, startS3Server, traceReceiver, type Postgres, type S3Server } from '@tuist-telemetry/testing';
-import { runApp } from './run-app.js';
-
-const SERVER = 2;
-const CLIENT = 3;
+import { traceReceiver, type Postgres, type S3Server } from '@tuist-telemetry/testing';
+import { CLIENT, otlpTracesEnv, runApp, SERVER, startServices } from './helpers.js';
 
 describe('zero code with traces: OTEL_TRACES_EXPORTER=otlp and the stock instrumentations installed in the app', () => {
   let postgres: Postgres;
   let s3: S3Server;
+  let stopServices = async () => {};
   before(async () => {
-    [postgres, s3] = await Promise.all([
-      startPostgres({ from: import.meta.url }),
-      startS3Server({ from: import.meta.url }),
-    ]);
+    ({ postgres, s3, stop: stopServices } = await startServices());
   });
-  after(async () => {
-    await Promise.all([postgres?.stop(), s3?.stop()]);
-  });
+  after(() => stopServices());
 
   it('fetch, Express and pg produce spans with no code; the server span is the child of the fetch span (W3C trace context)', async () => {
     const rx = await traceReceiver();
@@ -24,10 +17,7 @@ describe('zero code with traces: OTEL_TRACES_EXPORTER=otlp and the stock instrum
       DATABASE_URL: postgres.url,
       S3_ENDPOINT: s3.endpoint,
       OTEL_METRICS_EXPORTER: 'none',
-      OTEL_TRACES_EXPORTER: 'otlp',
-      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-      OTEL_EXPORTER_OTLP_ENDPOINT: rx.url,
-      OTEL_BSP_SCHEDULE_DELAY: '100',
+      ...otlpTracesEnv(rx.url),
     });
     try {
       await app.ready;

@@ -1,32 +1,15 @@
 import { expect } from 'chai';
-import { catalog } from '@tuist-telemetry/core/internal';
-import {
-  samples,
-  scrape,
-  startPostgres,
-  startS3Server,
-  type Exposition,
-  type Postgres,
-  type S3Server,
-} from '@tuist-telemetry/testing';
-import { runApp } from './run-app.js';
-
-const families = (family: string) => catalog.filter((d) => d.family === family).map((d) => d.name);
-const has = (exp: Exposition, name: string): boolean =>
-  samples(exp, name).length + samples(exp, `${name}_count`).length > 0;
+import { samples, type Exposition, type Postgres, type S3Server } from '@tuist-telemetry/testing';
+import { families, has, scrapeApp, startServices } from './helpers.js';
 
 describe('zero code: node --import (or --require) @tuist-telemetry/core/register on apps that import no @tuist-telemetry package', function () {
   let postgres: Postgres;
   let s3: S3Server;
+  let stopServices = async () => {};
   before(async () => {
-    [postgres, s3] = await Promise.all([
-      startPostgres({ from: import.meta.url }),
-      startS3Server({ from: import.meta.url }),
-    ]);
+    ({ postgres, s3, stop: stopServices } = await startServices());
   });
-  after(async () => {
-    await Promise.all([postgres?.stop(), s3?.stop()]);
-  });
+  after(() => stopServices());
 
   // `--require` (how NODE_OPTIONS preloads are often set) as well as `--import`, on both kinds of app.
   const REGISTER = '@tuist-telemetry/core/register';
@@ -40,26 +23,17 @@ describe('zero code: node --import (or --require) @tuist-telemetry/core/register
       let exp: Exposition;
       let output = '';
       before(async () => {
-        const app = runApp(
+        ({ exp, output } = await scrapeApp(
           entry,
           {
             DATABASE_URL: postgres.url,
             S3_ENDPOINT: s3.endpoint,
-            OTEL_EXPORTER_PROMETHEUS_PORT: '0',
-            OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
             // Each run its own bucket (the same app runs under both preloads against one S3 server).
             S3_BUCKET: `zero-code-${preload.args[0]?.slice(2) ?? 'node-options'}-${entry.slice(0, 3)}`,
             ...('env' in preload ? preload.env : {}),
           },
           [...preload.args],
-        );
-        try {
-          await app.ready;
-          exp = await scrape(`http://127.0.0.1:${await app.metricsPort()}/metrics`);
-        } finally {
-          output = app.output();
-          await app.stop();
-        }
+        ));
       });
 
       it('every documented pool family has samples, from its own pool and the one pg-boss creates inside itself', () => {
@@ -102,23 +76,13 @@ describe('zero code: node --import (or --require) @tuist-telemetry/core/register
     let exp: Exposition;
     let ready: { instrumentations: string[] };
     before(async () => {
-      const app = runApp(
+      const app = await scrapeApp(
         'nodesdk/app.cjs',
-        {
-          DATABASE_URL: postgres.url,
-          OTEL_EXPORTER_PROMETHEUS_PORT: '0',
-          OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
-          OTEL_TRACES_EXPORTER: 'none',
-          OTEL_LOGS_EXPORTER: 'none',
-        },
+        { DATABASE_URL: postgres.url, OTEL_TRACES_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none' },
         [],
       );
-      try {
-        ready = JSON.parse(await app.ready) as typeof ready;
-        exp = await scrape(`http://127.0.0.1:${await app.metricsPort()}/metrics`);
-      } finally {
-        await app.stop();
-      }
+      ready = JSON.parse(app.ready) as typeof ready;
+      exp = app.exp;
     });
 
     it('tuistInstrumentations() found the four installed here', () => {
