@@ -1,9 +1,8 @@
 import { expect } from 'chai';
-import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
+import type { Telemetry } from '@tuist-telemetry/core';
 import { scrape, sum, value } from '@tuist-telemetry/testing';
 import { createAnalytics, AnalyticsConfigError, type Analytics } from '@tuist-telemetry/analytics';
-import { Ingestion } from './ingestion.js';
-import { collectDiag } from './helpers.js';
+import { collectDiag, Ingestion, startLocal } from './helpers.js';
 
 const DROPPED = 'tuist_analytics_events_dropped_total';
 
@@ -12,7 +11,7 @@ describe('analytics: events sent to PostHog', function () {
   let ingestion: Ingestion;
 
   before(async function () {
-    telemetry = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, env: {} });
+    telemetry = startLocal();
     await telemetry.ready();
   });
   after(async function () {
@@ -211,7 +210,7 @@ describe('analytics: events sent to PostHog', function () {
   });
 
   it('flushes on telemetry shutdown (registered with onShutdown)', async function () {
-    const own = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, env: {} });
+    const own = startLocal();
     const analytics = analyticsFor({ telemetry: own, flushIntervalMs: 60_000 });
     analytics.capture({ event: 'flushed_by_telemetry', section: 'dashboard', distinctId: 'u1' });
     expect(ingestion.events).to.have.length(0);

@@ -1,6 +1,14 @@
 import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
+
+export * from './ingestion.js';
+
+/** Telemetry on 127.0.0.1, port 0, without runtime metrics and without reading this process's environment. */
+export function startLocal(): Telemetry {
+  return startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, env: {} });
+}
 
 /** Collects diag warnings and errors while a test runs. */
 export function collectDiag(): { messages: string[]; restore: () => void } {

@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
+import type { Telemetry } from '@tuist-telemetry/core';
 import { instrumentUndici } from '@tuist-telemetry/http';
 import { scrape, sum } from '@tuist-telemetry/testing';
 import { createAnalytics } from '@tuist-telemetry/analytics';
-import { Ingestion } from './ingestion.js';
+import { Ingestion, startLocal } from './helpers.js';
 
 describe('analytics: PostHog traffic stays out of the tuist_http_* metrics', function () {
   let telemetry: Telemetry;
@@ -14,7 +14,7 @@ describe('analytics: PostHog traffic stays out of the tuist_http_* metrics', fun
   let uninstall: (() => void) | undefined;
 
   before(async function () {
-    telemetry = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, env: {} });
+    telemetry = startLocal();
     await telemetry.ready();
     ingestion = await Ingestion.start();
     other = createServer((_req, res) => res.end('ok'));

@@ -2,8 +2,7 @@ import { expect } from 'chai';
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAnalytics, type Analytics, type MiddlewareOptions, type RequestUser } from '@tuist-telemetry/analytics';
-import { Ingestion } from './ingestion.js';
-import { collectDiag } from './helpers.js';
+import { collectDiag, Ingestion } from './helpers.js';
 
 const NAVIGATE = {
   accept: 'text/html,application/xhtml+xml',

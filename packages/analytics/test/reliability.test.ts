@@ -2,11 +2,10 @@ import { expect } from 'chai';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
+import type { Telemetry } from '@tuist-telemetry/core';
 import { scrape, sum } from '@tuist-telemetry/testing';
 import { createAnalytics, type AnalyticsOptions } from '@tuist-telemetry/analytics';
-import { closedPort, Ingestion } from './ingestion.js';
-import { collectDiag, runFixture } from './helpers.js';
+import { collectDiag, runFixture, closedPort, Ingestion, startLocal } from './helpers.js';
 
 const DROPPED = 'tuist_analytics_events_dropped_total';
 /**
@@ -31,7 +30,7 @@ describe('analytics: PostHog down or hanging', function () {
   };
 
   before(async function () {
-    telemetry = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, env: {} });
+    telemetry = startLocal();
     await telemetry.ready();
   });
   after(async function () {

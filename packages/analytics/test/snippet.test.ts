@@ -4,7 +4,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { requireService } from '@tuist-telemetry/testing';
 import { createAnalytics, type Analytics } from '@tuist-telemetry/analytics';
 import { inlineScriptJson } from '../src/html.js';
-import { Ingestion } from './ingestion.js';
+import { Ingestion } from './helpers.js';
 
 const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 const FLAGS = [

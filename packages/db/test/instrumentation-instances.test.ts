@@ -4,7 +4,7 @@ import type pgTypes from 'pg';
 import { samples, scrape, sum } from '@tuist-telemetry/testing';
 import type { Telemetry } from '@tuist-telemetry/core';
 import { TuistPgInstrumentation } from '@tuist-telemetry/db';
-import { startPgSuite, type PgSuite } from './fixture.js';
+import { startPgSuite, type PgSuite } from './helpers.js';
 
 const require = createRequire(import.meta.url);
 

@@ -6,7 +6,7 @@ import { diag, DiagLogLevel } from '@opentelemetry/api';
 import type { Telemetry } from '@tuist-telemetry/core';
 import { parseExposition, runTsxChild, samples, scrape, sum, value, type Exposition } from '@tuist-telemetry/testing';
 import { instrumentPgPool, TuistPgInstrumentation } from '@tuist-telemetry/db';
-import { startPgSuite, type PgSuite } from './fixture.js';
+import { startPgSuite, type PgSuite } from './helpers.js';
 
 const require = createRequire(import.meta.url);
 const dbDir = fileURLToPath(new URL('..', import.meta.url));

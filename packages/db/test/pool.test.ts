@@ -5,7 +5,7 @@ import { diag } from '@opentelemetry/api';
 import type { Telemetry } from '@tuist-telemetry/core';
 import { captureDiag, freePort, samples, scrape, sum, value, type Exposition } from '@tuist-telemetry/testing';
 import { instrumentPgPool } from '@tuist-telemetry/db';
-import { startPgSuite, type PgSuite } from './fixture.js';
+import { startPgSuite, type PgSuite } from './helpers.js';
 
 const QUERY_COUNT = 'tuist_repo_query_count';
 const QUEUE_TIME = 'tuist_repo_query_queue_time_milliseconds';

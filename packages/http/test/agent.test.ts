@@ -3,10 +3,10 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { Agent, request } from 'undici';
 import { scrape, samples, sum, value, type Exposition } from '@tuist-telemetry/testing';
-import { startTelemetry, TelemetryConfigError, type Telemetry } from '@tuist-telemetry/core';
+import { TelemetryConfigError, type Telemetry } from '@tuist-telemetry/core';
 import { B2 } from '@tuist-telemetry/core/internal';
 import { createInstrumentedAgent } from '@tuist-telemetry/http';
-import { bucket, sleep, startServer, type TestServer } from './helpers.js';
+import { bucket, sleep, startServer, type TestServer, startReady } from './helpers.js';
 
 const GET = { request_method: 'GET', request_host: '127.0.0.1' };
 const ok = (labels = GET) => ({ response_status: '200', ...labels });
@@ -22,8 +22,7 @@ describe('http: instrumented undici Agent, checked on the /metrics scrape', () =
   let server: TestServer | undefined;
 
   beforeEach(async () => {
-    t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false });
-    await t.ready();
+    t = await startReady();
   });
   afterEach(async () => {
     await agent?.destroy();

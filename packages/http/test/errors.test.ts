@@ -2,9 +2,9 @@ import { expect } from 'chai';
 import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
 import { Agent, request } from 'undici';
 import { scrape, samples, value, type Exposition } from '@tuist-telemetry/testing';
-import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
+import type { Telemetry } from '@tuist-telemetry/core';
 import { createInstrumentedAgent } from '@tuist-telemetry/http';
-import { closedPort, rejection, startServer, type TestServer } from './helpers.js';
+import { closedPort, rejection, startServer, type TestServer, startReady } from './helpers.js';
 
 const GET = { request_method: 'GET', request_host: '127.0.0.1' };
 
@@ -25,8 +25,7 @@ describe('http: failed requests reach the caller unchanged and are recorded as e
   let server: TestServer | undefined;
 
   beforeEach(async () => {
-    t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false });
-    await t.ready();
+    t = await startReady();
   });
   afterEach(async () => {
     await Promise.all([agent?.destroy(), plain?.destroy()]);

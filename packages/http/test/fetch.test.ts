@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { samples, scrape } from '@tuist-telemetry/testing';
-import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
+import type { Telemetry } from '@tuist-telemetry/core';
 import { instrumentFetch } from '@tuist-telemetry/http';
-import { closedPort, startServer, type TestServer } from './helpers.js';
+import { closedPort, startServer, type TestServer, startReady } from './helpers.js';
 
 // instrumentFetch is what Bun and Deno get (their fetch is not undici; examples/zero-code/test/runtimes.test.ts runs
 // it there); it wraps whatever globalThis.fetch is, so Node's fetch exercises the same code here.
@@ -20,8 +20,7 @@ describe("http: instrumentFetch measures the runtime's own fetch (Bun, Deno)", (
     });
   });
   beforeEach(async () => {
-    t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false });
-    await t.ready();
+    t = await startReady();
   });
   afterEach(async () => {
     uninstall?.();
@@ -90,8 +89,7 @@ describe("http: instrumentFetch measures the runtime's own fetch (Bun, Deno)", (
       (e: unknown) => e,
     );
     expect(err).to.be.instanceOf(TypeError);
-    t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false });
-    await t.ready();
+    t = await startReady();
     const metricsOrigin = new URL(t.url!).origin;
     uninstall();
     uninstall = instrumentFetch({ ignore: (origin) => origin === metricsOrigin });

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { getGlobalDispatcher, request } from 'undici';
 import { scrape, samples, value } from '@tuist-telemetry/testing';
-import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
+import type { Telemetry } from '@tuist-telemetry/core';
 import { instrumentUndici } from '@tuist-telemetry/http';
-import { closedPort, rejection, startServer, type TestServer } from './helpers.js';
+import { closedPort, rejection, startServer, type TestServer, startReady } from './helpers.js';
 
 const host = '127.0.0.1';
 
@@ -20,8 +20,7 @@ describe('http: instrumentUndici measures the built-in fetch and undici calls wi
     });
   });
   beforeEach(async () => {
-    t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false });
-    await t.ready();
+    t = await startReady();
   });
   afterEach(async () => {
     uninstall?.();

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { samples, type Exposition } from '@tuist-telemetry/testing';
+import { startTelemetry, type Telemetry, type TelemetryOptions } from '@tuist-telemetry/core';
 
 export interface TestServer {
   readonly origin: string;
@@ -10,6 +11,13 @@ export interface TestServer {
   /** Resolves once the server has received `n` requests in total. */
   until(n: number): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Telemetry with its endpoint on 127.0.0.1, port 0, listening; no runtime metrics; `options` on top. */
+export async function startReady(options: TelemetryOptions = {}): Promise<Telemetry> {
+  const t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, ...options });
+  await t.ready();
+  return t;
 }
 
 /** A real node:http server on 127.0.0.1, port 0. */

@@ -3,9 +3,9 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import { getGlobalDispatcher, request } from 'undici';
 import { diag } from '@opentelemetry/api';
 import { captureDiag, scrape, samples, value } from '@tuist-telemetry/testing';
-import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
+import type { Telemetry } from '@tuist-telemetry/core';
 import { TuistUndiciInstrumentation } from '@tuist-telemetry/http';
-import { startServer, type TestServer } from './helpers.js';
+import { startServer, type TestServer, startReady } from './helpers.js';
 
 const GET = { request_method: 'GET', request_host: '127.0.0.1' };
 
@@ -16,8 +16,7 @@ describe('http: TuistUndiciInstrumentation', () => {
 
   before(async () => {
     server = await startServer((req, res) => res.end(`${req.method} ${req.url}`));
-    t = startTelemetry({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false });
-    await t.ready();
+    t = await startReady();
   });
   after(async () => {
     inst?.disable();

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { createStorage, DeleteAllObjectsError } from '@tuist-telemetry/storage';
-import { BUCKET, startFixture, type Fixture } from './fixture.js';
+import { BUCKET, startFixture, type Fixture } from './helpers.js';
 
 /**
  * Makes a client answer DeleteObjects the way real S3 does in Quiet mode (s3rver ignores `Quiet`): only the keys it

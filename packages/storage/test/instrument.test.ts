@@ -6,7 +6,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { TelemetryConfigError } from '@tuist-telemetry/core';
 import { scrape, samples, sum, value } from '@tuist-telemetry/testing';
 import { instrumentS3Client } from '@tuist-telemetry/storage';
-import { B1_LE, BUCKET, startFixture, type Fixture } from './fixture.js';
+import { B1_LE, BUCKET, startFixture, type Fixture } from './helpers.js';
 
 describe('storage: instrumentS3Client on a client used directly', () => {
   let f: Fixture;

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import type * as S3 from '@aws-sdk/client-s3';
 import { scrape, sum } from '@tuist-telemetry/testing';
 import { instrumentS3Client, TuistS3Instrumentation } from '@tuist-telemetry/storage';
-import { BUCKET, startFixture, type Fixture } from './fixture.js';
+import { BUCKET, startFixture, type Fixture } from './helpers.js';
 
 const require = createRequire(import.meta.url);
 

@@ -4,7 +4,7 @@ import type * as S3 from '@aws-sdk/client-s3';
 import { diag } from '@opentelemetry/api';
 import { captureDiag, scrape, samples, value } from '@tuist-telemetry/testing';
 import { instrumentS3Client, TuistS3Instrumentation } from '@tuist-telemetry/storage';
-import { BUCKET, startFixture, type Fixture } from './fixture.js';
+import { BUCKET, startFixture, type Fixture } from './helpers.js';
 
 const require = createRequire(import.meta.url);
 

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { scrape, samples, value } from '@tuist-telemetry/testing';
 import { createStorage, type Storage } from '@tuist-telemetry/storage';
-import { B1_LE, BUCKET, startFixture, type Fixture } from './fixture.js';
+import { B1_LE, BUCKET, startFixture, type Fixture } from './helpers.js';
 
 /** Keys that need escaping in the exposition (quote, newline, backslash) or are just unusual (space, unicode). */
 const KEYS = [

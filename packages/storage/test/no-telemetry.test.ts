@@ -4,7 +4,7 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getTelemetry, startTelemetry, type Telemetry } from '@tuist-telemetry/core';
 import { scrape, startS3Server, value, type S3Server } from '@tuist-telemetry/testing';
 import { createStorage, instrumentS3Client } from '@tuist-telemetry/storage';
-import { BUCKET } from './fixture.js';
+import { BUCKET } from './helpers.js';
 
 describe('storage: without a running telemetry', () => {
   let s3: S3Server;

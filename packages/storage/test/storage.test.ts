@@ -12,7 +12,7 @@ import { TelemetryConfigError, type Telemetry } from '@tuist-telemetry/core';
 import { scrape, samples, sum, value, type Exposition } from '@tuist-telemetry/testing';
 import { createStorage, instrumentS3Client, DeleteAllObjectsError, type Storage } from '@tuist-telemetry/storage';
 import { OPERATION_METRICS } from '../src/metrics.js';
-import { B1_LE, BUCKET, startFixture, type Fixture } from './fixture.js';
+import { B1_LE, BUCKET, startFixture, type Fixture } from './helpers.js';
 
 async function put(client: S3Client, key: string, body: string | Uint8Array): Promise<void> {
   await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
