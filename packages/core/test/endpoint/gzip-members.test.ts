@@ -6,7 +6,7 @@ import type { Telemetry, TelemetryOptions } from '@tuist-telemetry/core';
 import { gzipBody, gzipStoreMembers } from '../../src/prometheus/compress.js';
 import { storeTextExposition } from '../../src/prometheus/serialize.js';
 import type { MetricStore } from '../../src/store/store.js';
-import { requirePrometheus, get, send, startReady } from '../helpers/index.js';
+import { requirePrometheus, get, send, startReady, keepingLogger } from '../helpers/index.js';
 
 /** Telemetry whose storage metrics take many object keys (large bodies, many gzip members). */
 const start = (options: TelemetryOptions = {}): Promise<Telemetry> =>
@@ -163,10 +163,8 @@ describe('core: gzip scrapes as gzip members (issue 22 item 1)', () => {
 
 describe('core: a family that cannot be written is left out of a gzip scrape too, and comes back', () => {
   it('OpenMetrics with gzip: served without the family, counted, then with it once it can be written', async () => {
-    const errors: string[] = [];
-    const keep = (...args: unknown[]) =>
-      errors.push(args.map((a) => (a instanceof Error ? a.message : String(a))).join(' '));
-    diag.setLogger({ error: keep, warn: keep, info() {}, debug() {}, verbose() {} }, DiagLogLevel.WARN);
+    const { logger, errors } = keepingLogger();
+    diag.setLogger(logger, DiagLogLevel.WARN);
     const t = await start();
     try {
       fill(t, 0, 500);

@@ -15,6 +15,7 @@ import {
   type PbHistogram,
   requirePrometheus,
   startLocal,
+  keepingLogger,
 } from '../helpers/index.js';
 
 const HISTOGRAM = 'tuist_runs_duration_milliseconds';
@@ -208,9 +209,8 @@ describe('core: native histograms (issue 21 item 2)', () => {
   });
 
   it('a third-party histogram whose View asks for exponential buckets is served as a native histogram (protobuf only)', async () => {
-    const warnings: string[] = [];
-    const keep = (...a: unknown[]) => warnings.push(a.map(String).join(' '));
-    diag.setLogger({ error: keep, warn: keep, info() {}, debug() {}, verbose() {} }, DiagLogLevel.WARN);
+    const { logger, errors: warnings } = keepingLogger();
+    diag.setLogger(logger, DiagLogLevel.WARN);
     const reader = createMetricReader({ prometheus: { port: 0, host: '127.0.0.1' }, runtimeMetrics: false, env: {} });
     const provider = new MeterProvider({
       readers: [reader],

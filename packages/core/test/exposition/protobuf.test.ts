@@ -21,6 +21,7 @@ import {
   startReady,
   withTracing,
   startLocal,
+  keepingLogger,
 } from '../helpers/index.js';
 
 const HISTOGRAM = 'tuist_runs_duration_milliseconds';
@@ -293,9 +294,8 @@ describe('core: protobuf exposition (issue 21 item 1)', () => {
   });
 
   it('a family that throws is left out of the protobuf scrape too, counted in tuist_telemetry_render_errors_total', async () => {
-    const errors: string[] = [];
-    const keep = (...a: unknown[]) => errors.push(a.map(String).join(' '));
-    diag.setLogger({ error: keep, warn: keep, info() {}, debug() {}, verbose() {} }, DiagLogLevel.WARN);
+    const { logger, errors } = keepingLogger();
+    diag.setLogger(logger, DiagLogLevel.WARN);
     const t = startLocal();
     try {
       await t.ready();

@@ -10,10 +10,10 @@ import {
   protobufHistogramPoints,
   type DecodedHistogramPoint,
   withTracing,
+  keepingLogger,
 } from '../helpers/index.js';
 
 const METRIC = 'tuist_runs_duration_milliseconds';
-const silent = { verbose() {}, debug() {}, info() {}, warn() {}, error() {} };
 
 interface JsonPoint {
   attributes: { key: string; value: { stringValue?: string } }[];
@@ -270,11 +270,8 @@ describe('core: exemplars never cost an OTLP export', () => {
       scopeMetrics: [{ scope: { name: 's' }, metrics: [{ dataPoints: [point] }] }],
     } as unknown as ResourceMetrics;
     const odd = Uint8Array.of(0x0b); // field 1, wire type 3 (a group): not something OTLP metrics use
-    const errors: string[] = [];
-    diag.setLogger(
-      { ...silent, error: (...args: unknown[]) => errors.push(args.map(String).join(' ')) },
-      DiagLogLevel.ERROR,
-    );
+    const { logger, errors } = keepingLogger();
+    diag.setLogger(logger, DiagLogLevel.ERROR);
     try {
       const out = withExemplars(
         { serializeRequest: () => odd, deserializeResponse: () => ({}) },
