@@ -53,6 +53,24 @@ export function startLocal(options: TelemetryOptions = {}): Telemetry {
   });
 }
 
+/**
+ * Telemetry that pushes the catalog over OTLP only (no endpoint) to the receiver at `url` with `protocol`, when
+ * flushed (the interval is 10 minutes unless `options` set it); `options.env` on top of the OTLP variables.
+ */
+export function startPushing(url: string, protocol: string, options: TelemetryOptions = {}): Telemetry {
+  return startTelemetry({
+    runtimeMetrics: false,
+    exportIntervalMs: 600_000,
+    ...options,
+    env: {
+      OTEL_METRICS_EXPORTER: 'otlp',
+      OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: protocol,
+      OTEL_EXPORTER_OTLP_ENDPOINT: url,
+      ...options.env,
+    },
+  });
+}
+
 /** startLocal(), once its endpoint listens. */
 export async function startReady(options: TelemetryOptions = {}): Promise<Telemetry> {
   const t = startLocal(options);

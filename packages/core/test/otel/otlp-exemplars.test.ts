@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { context, diag, DiagLogLevel, trace, TraceFlags, type SpanContext } from '@opentelemetry/api';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { AlwaysOffSampler, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
+import type { Telemetry } from '@tuist-telemetry/core';
 import { pointExemplars, withExemplars } from '../../src/otel/otlp-exemplars.js';
 import {
   grpcReceiver,
@@ -11,6 +11,7 @@ import {
   type DecodedHistogramPoint,
   withTracing,
   keepingLogger,
+  startPushing,
 } from '../helpers/index.js';
 
 const METRIC = 'tuist_runs_duration_milliseconds';
@@ -58,15 +59,7 @@ const PROTOCOLS = {
 describe('core: exemplars on OTLP histogram points over grpc (decoded export)', () => {
   it('a value recorded inside a sampled span is carried as its point exemplar; outside a span, none', async () => {
     const rx = await grpcReceiver();
-    const t = startTelemetry({
-      runtimeMetrics: false,
-      exportIntervalMs: 600_000,
-      env: {
-        OTEL_METRICS_EXPORTER: 'otlp',
-        OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'grpc',
-        OTEL_EXPORTER_OTLP_ENDPOINT: rx.url,
-      },
-    });
+    const t = startPushing(rx.url, 'grpc');
     try {
       const ids = await withTracing(new NodeTracerProvider(), () =>
         trace.getTracer('test').startActiveSpan('run', (span) => {
@@ -96,15 +89,8 @@ for (const [protocol, { contentType, decode }] of Object.entries(PROTOCOLS)) {
     let rx: Awaited<ReturnType<typeof otlpReceiver>>;
     let t: Telemetry;
     const start = (preference?: 'delta') => {
-      t = startTelemetry({
-        runtimeMetrics: false,
-        exportIntervalMs: 600_000,
-        env: {
-          OTEL_METRICS_EXPORTER: 'otlp',
-          OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: protocol,
-          OTEL_EXPORTER_OTLP_ENDPOINT: rx.url,
-          ...(preference ? { OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: preference } : {}),
-        },
+      t = startPushing(rx.url, protocol, {
+        env: preference ? { OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: preference } : {},
       });
     };
     const push = async (): Promise<DecodedHistogramPoint[]> => {

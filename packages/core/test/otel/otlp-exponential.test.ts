@@ -4,7 +4,15 @@ import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { startTelemetry, TelemetryConfigError, type Telemetry } from '@tuist-telemetry/core';
 import { NativeBuckets, bucketIndex } from '../../src/store/native-histogram.js';
 import { exponentialValue, snapshot } from '../../src/otel/exponential-points.js';
-import { decodeFamilies, get, grpcReceiver, otlpReceiver, withTracing, fixtureProto } from '../helpers/index.js';
+import {
+  decodeFamilies,
+  get,
+  grpcReceiver,
+  otlpReceiver,
+  withTracing,
+  fixtureProto,
+  startPushing,
+} from '../helpers/index.js';
 
 /*
  * Issue 21 item 5: with OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION=base2_exponential_bucket_histogram,
@@ -88,16 +96,7 @@ for (const protocol of ['http/protobuf', 'http/json', 'grpc'] as const) {
         const r = await otlpReceiver();
         rx = { url: r.url, close: r.close, next: () => r.next().then((x) => x.body) };
       }
-      t = startTelemetry({
-        runtimeMetrics: false,
-        exportIntervalMs: 600_000,
-        env: {
-          OTEL_METRICS_EXPORTER: 'otlp',
-          OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: protocol,
-          OTEL_EXPORTER_OTLP_ENDPOINT: rx.url,
-          ...env,
-        },
-      });
+      t = startPushing(rx.url, protocol, { env });
     };
     const push = async () => {
       const next = rx.next();
