@@ -3,9 +3,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { diag, DiagLogLevel } from '@opentelemetry/api';
 import { samples, scrape, sum, value, type Exposition } from '@tuist-telemetry/testing';
-import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
+import type { Telemetry } from '@tuist-telemetry/core';
 import { B1 } from '@tuist-telemetry/core/internal';
 import { instrumentHttpServer } from '@tuist-telemetry/http';
+import { startReady } from './helpers.js';
 
 const REQUESTS = 'tuist_http_server_requests_total';
 const DURATION = 'tuist_http_server_request_duration_milliseconds';
@@ -108,19 +109,8 @@ describe('http: instrumentHttpServer against a real node:http server', () => {
 
   before(async () => {
     // `other` first: `t` is then the running telemetry that getTelemetry() returns.
-    other = startTelemetry({
-      prometheus: { port: 0, host: '127.0.0.1' },
-      runtimeMetrics: false,
-      env: {},
-      setGlobalMeterProvider: false,
-    });
-    t = startTelemetry({
-      prometheus: { port: 0, host: '127.0.0.1' },
-      runtimeMetrics: false,
-      env: {},
-      setGlobalMeterProvider: false,
-    });
-    await Promise.all([t.ready(), other.ready()]);
+    other = await startReady({ env: {}, setGlobalMeterProvider: false });
+    t = await startReady({ env: {}, setGlobalMeterProvider: false });
     app = await startApp();
     expect(instrumentHttpServer(app.server, { routeFor })).to.equal(app.server);
     // Idempotent: a second call neither doubles the counts nor replaces routeFor.

@@ -9,8 +9,9 @@ import https from 'node:https';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { parseExposition, runTsxChild, scrape, samples, value, type Exposition } from '@tuist-telemetry/testing';
-import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
+import type { Telemetry } from '@tuist-telemetry/core';
 import { instrumentHttpServer, TuistHttpServerInstrumentation } from '@tuist-telemetry/http';
+import { startReady } from './helpers.js';
 
 const REQUESTS = 'tuist_http_server_requests_total';
 
@@ -46,13 +47,7 @@ describe('http: TuistHttpServerInstrumentation on real Express 5 and Fastify 5 s
   };
 
   before(async () => {
-    t = startTelemetry({
-      prometheus: { port: 0, host: '127.0.0.1' },
-      runtimeMetrics: false,
-      env: {},
-      setGlobalMeterProvider: false,
-    });
-    await t.ready();
+    t = await startReady({ env: {}, setGlobalMeterProvider: false });
     // '' for /empty: an empty answer is no answer (`unmatched`).
     inst = new TuistHttpServerInstrumentation({
       routeFor: (req) => (req.url?.startsWith('/plain/') ? '/plain/:id' : req.url === '/empty' ? '' : undefined),
