@@ -13,8 +13,8 @@ import { stockName } from '../../src/prometheus/third-party.js';
 import { AggregationTemporality, DataPointType, type MetricData } from '@opentelemetry/sdk-metrics';
 import { ValueType } from '@opentelemetry/api';
 
-// Survivors of `npm run mutate` in prometheus/format.ts (issue 17 item 1): each expectation is a line a scraper
-// reads, and each wrong spelling below would make a scrape invalid or change a series.
+// The pieces of the text formats and the Accept negotiation (prometheus/format.ts, issue 17 item 1): each
+// expectation is a line a scraper reads, and each wrong spelling below would make a scrape invalid or change a series.
 
 describe('prometheus format: escaping, numbers, label text', () => {
   it('escapeHelp escapes backslash and line feed, and nothing else', () => {

@@ -3,7 +3,7 @@ import { DiagLogLevel, diag } from '@opentelemetry/api';
 import { MetricStore, RateLimitedLogger, logger, type MetricDefinition } from '@tuist-telemetry/core/internal';
 import { storeTextExposition } from '../../src/prometheus/serialize.js';
 
-// Survivors of `npm run mutate` in prometheus/serialize.ts: the fast writer's output for catalog-shaped metrics,
+// The text exposition of the store (prometheus/serialize.ts): the fast writer's output for catalog-shaped metrics,
 // checked sample by sample (every bucket, +Inf, _sum and _count), and across buffer growth.
 
 const defs: MetricDefinition[] = [
