@@ -6,6 +6,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 // @ts-expect-error plain JavaScript module of the test runner, without type declarations
 import { lineSpecs, NODE26_SPECS, OTEL3_SPECS, RUNTIME_SPECS, specsForLine, supportsOtel3 } from '../test-lines.mjs';
+// @ts-expect-error plain JavaScript module of the mutation runner, without type declarations
+import { shards } from '../mutation-shards.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -57,6 +59,16 @@ describe('npm test on the other Node lines (scripts/test-lines.mjs)', () => {
     expect(supportsOtel3('22.14.0')).to.equal(false);
     expect(supportsOtel3('22.15.0')).to.equal(true);
     expect(supportsOtel3('24.22.3')).to.equal(true);
+  });
+});
+
+describe('npm run mutate (scripts/mutation-shards.mjs)', () => {
+  it("every shard's spec names test files that exist, each once, so a moved suite cannot leave a shard", () => {
+    for (const shard of shards as { name: string; spec: string[] }[]) {
+      expect(shard.spec, shard.name).to.not.be.empty;
+      expect(new Set(shard.spec).size, `${shard.name} names a file twice`).to.equal(shard.spec.length);
+      for (const file of shard.spec) expect(existsSync(path.join(root, file)), `${shard.name}: ${file}`).to.equal(true);
+    }
   });
 });
 
