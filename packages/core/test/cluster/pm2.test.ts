@@ -5,12 +5,11 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { scrape, value } from '@tuist-telemetry/testing';
+import { coreDir, fixturePath } from '../helpers/index.js';
 
-const coreDir = fileURLToPath(new URL('../..', import.meta.url));
 const pm2Bin = path.join(coreDir, 'node_modules/pm2/bin/pm2');
-const app = fileURLToPath(new URL('../fixtures/pm2-app.mjs', import.meta.url));
+const app = fixturePath('pm2-app.mjs');
 const INSTANCES = 2;
 
 function portFree(port: number): Promise<boolean> {

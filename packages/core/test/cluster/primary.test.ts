@@ -1,11 +1,10 @@
 // The primary's waiting and answering, each scenario in its own child process (fixtures/cluster-scenarios.ts: the real
 // ClusterPrimary, real forked workers, real IPC), so that nothing else in this process hears their messages.
 import { expect } from 'chai';
-import { fileURLToPath } from 'node:url';
 import { runResultChild } from '@tuist-telemetry/testing';
+import { coreDir, fixturePath } from '../helpers/index.js';
 
-const coreDir = fileURLToPath(new URL('../..', import.meta.url));
-const fixture = fileURLToPath(new URL('../fixtures/cluster-scenarios.ts', import.meta.url));
+const fixture = fixturePath('cluster-scenarios.ts');
 type Scrape = { runs?: number; timeouts: number; malformed: number };
 const scenario = <R>(name: string, env: Record<string, string> = {}) =>
   runResultChild<R>([fixture], { cwd: coreDir, env: { SCENARIO: name, ...env } });

@@ -2,25 +2,14 @@ import { expect } from 'chai';
 import http from 'node:http';
 import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { freePort } from '@tuist-telemetry/testing';
-import { startApp, type ChildApp } from '../helpers/index.js';
+import { startApp, type ChildApp, coreDir, fixturePath, hostEnv, underRegister } from '../helpers/index.js';
 
-const coreDir = fileURLToPath(new URL('../..', import.meta.url));
-const app = fileURLToPath(new URL('../fixtures/diag-app.ts', import.meta.url));
+const app = fixturePath('diag-app.ts');
 
-/** The environment of a host that configured nothing about logging (no OTEL_* or TUIST_* from the test runner). */
-function hostEnv(extra: Record<string, string>): Record<string, string | undefined> {
-  const env: Record<string, string | undefined> = {};
-  for (const k of Object.keys(process.env)) if (/^(OTEL_|TUIST_)/.test(k)) env[k] = undefined;
-  return { ...env, OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1', OTEL_EXPORTER_PROMETHEUS_PORT: '0', ...extra };
-}
-
+/** The app under register in a host that configured nothing about logging. */
 function run(env: Record<string, string>): ChildApp {
-  return startApp(['--import', 'tsx', '--conditions=source', '--import', '@tuist-telemetry/core/register', app], {
-    cwd: coreDir,
-    env: hostEnv(env),
-  });
+  return startApp(underRegister(app), { cwd: coreDir, env: hostEnv(env) });
 }
 
 async function listen(server: Server | http.Server): Promise<number> {

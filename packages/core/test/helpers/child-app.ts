@@ -1,4 +1,31 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** core's folder: the working directory of every child app, so that `@tuist-telemetry/core/...` resolves. */
+export const coreDir = fileURLToPath(new URL('../..', import.meta.url));
+
+/** The path of a file of test/fixtures. */
+export const fixturePath = (name: string): string => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
+
+/** Node's arguments that run a TypeScript app of core's tests from source with telemetry from register (zero code). */
+export const underRegister = (app: string): string[] => [
+  '--import',
+  'tsx',
+  '--conditions=source',
+  '--import',
+  '@tuist-telemetry/core/register',
+  app,
+];
+
+/**
+ * The environment of a host that configured nothing (the test runner's OTEL_* and TUIST_* variables removed), with
+ * the endpoint on 127.0.0.1, port 0; `extra` on top.
+ */
+export function hostEnv(extra: Record<string, string> = {}): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = {};
+  for (const k of Object.keys(process.env)) if (/^(OTEL_|TUIST_)/.test(k)) env[k] = undefined;
+  return { ...env, OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1', OTEL_EXPORTER_PROMETHEUS_PORT: '0', ...extra };
+}
 
 export interface ChildApp {
   child: ChildProcess;

@@ -1,10 +1,9 @@
 /** Starts fixtures/cluster-app.ts (a node:cluster app with telemetry from register) for the cluster suites. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
-import { fileURLToPath } from 'node:url';
+import { coreDir, fixturePath, underRegister } from './child-app.js';
 
-const coreDir = fileURLToPath(new URL('../..', import.meta.url));
-const app = fileURLToPath(new URL('../fixtures/cluster-app.ts', import.meta.url));
+const app = fixturePath('cluster-app.ts');
 
 export interface ClusterApp {
   child: ChildProcess;
@@ -26,21 +25,17 @@ export interface ClusterApp {
 
 export async function startClusterApp(env: Record<string, string>): Promise<ClusterApp> {
   // Port 0 for both (the workers share one random port): the app's from its LISTENING lines, /metrics from READY.
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', '--conditions=source', '--import', '@tuist-telemetry/core/register', app],
-    {
-      cwd: coreDir,
-      env: {
-        ...process.env,
-        OTEL_EXPORTER_PROMETHEUS_PORT: '0',
-        OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
-        APP_PORT: '0',
-        ...env,
-      },
-      stdio: ['pipe', 'pipe', 'pipe'],
+  const child = spawn(process.execPath, underRegister(app), {
+    cwd: coreDir,
+    env: {
+      ...process.env,
+      OTEL_EXPORTER_PROMETHEUS_PORT: '0',
+      OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
+      APP_PORT: '0',
+      ...env,
     },
-  );
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let out = '';
   const waiters = new Set<() => void>();
   const onData = (c: Buffer) => {

@@ -1,11 +1,9 @@
 import { expect } from 'chai';
-import { fileURLToPath } from 'node:url';
 import { scrape, value } from '@tuist-telemetry/testing';
 import { createMetricReader, getTelemetry, startTelemetry, TelemetryConfigError } from '@tuist-telemetry/core';
-import { startApp, jsonMetrics, otlpReceiver } from '../helpers/index.js';
+import { startApp, jsonMetrics, otlpReceiver, coreDir, fixturePath } from '../helpers/index.js';
 
-const coreDir = fileURLToPath(new URL('../..', import.meta.url));
-const app = fileURLToPath(new URL('../fixtures/nodesdk-app.mjs', import.meta.url));
+const app = fixturePath('nodesdk-app.mjs');
 // NodeSDK would otherwise push traces and logs to a collector on localhost:4318.
 const quiet = { OTEL_TRACES_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none', OTEL_NODE_RESOURCE_DETECTORS: 'none' };
 

@@ -1,12 +1,18 @@
 import { expect } from 'chai';
-import { fileURLToPath } from 'node:url';
 import { scrape, samples } from '@tuist-telemetry/testing';
 import { startTelemetry, TelemetryConfigError, type Telemetry } from '@tuist-telemetry/core';
-import { startApp, otlpReceiver, protobufMetricNames, protobufResources } from '../helpers/index.js';
+import {
+  startApp,
+  otlpReceiver,
+  protobufMetricNames,
+  protobufResources,
+  coreDir,
+  fixturePath,
+  underRegister,
+} from '../helpers/index.js';
 
-const coreDir = fileURLToPath(new URL('../..', import.meta.url));
-const instance = fileURLToPath(new URL('../fixtures/otlp-instance.mjs', import.meta.url));
-const registerApp = fileURLToPath(new URL('../fixtures/register-app.ts', import.meta.url));
+const instance = fixturePath('otlp-instance.mjs');
+const registerApp = fixturePath('register-app.ts');
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 async function targetInfo(
@@ -76,10 +82,7 @@ describe('core: resource identity (service.instance.id, OTEL_NODE_RESOURCE_DETEC
       OTEL_EXPORTER_PROMETHEUS_PORT: '0',
       TUIST_TELEMETRY_PROMETHEUS_TARGET_INFO: 'true',
     });
-    const app = startApp(
-      ['--import', 'tsx', '--conditions=source', '--import', '@tuist-telemetry/core/register', registerApp],
-      { cwd: coreDir, env },
-    );
+    const app = startApp(underRegister(registerApp), { cwd: coreDir, env });
     try {
       const url = await app.ready;
       const found = samples(await scrape(url), 'target_info');

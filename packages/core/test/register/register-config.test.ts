@@ -1,35 +1,19 @@
 import { expect } from 'chai';
-import { fileURLToPath } from 'node:url';
 import { startTelemetry, TelemetryConfigError } from '@tuist-telemetry/core';
-import { startApp, type ChildApp } from '../helpers/index.js';
+import { startApp, type ChildApp, coreDir, fixturePath, hostEnv, underRegister } from '../helpers/index.js';
 
 /** Apps started by the test running now; a hung one is killed when the test ends (failed by its timeout). */
 const started: ChildApp[] = [];
 
-const coreDir = fileURLToPath(new URL('../..', import.meta.url));
-const app = fileURLToPath(new URL('../fixtures/register-config-app.ts', import.meta.url));
-const hide = fileURLToPath(new URL('../fixtures/hide-packages.cjs', import.meta.url));
+const app = fixturePath('register-config-app.ts');
+const hide = fixturePath('hide-packages.cjs');
 
 /** Runs the app under register with only `env` configured; its exit code, READY line and every other line. */
 async function run(
   env: Record<string, string>,
   preload: string[] = [],
 ): Promise<{ code: number | null; ready: string; lines: string[]; output: string }> {
-  const clean: Record<string, string | undefined> = {};
-  for (const k of Object.keys(process.env)) if (/^(OTEL_|TUIST_)/.test(k)) clean[k] = undefined;
-  const p = startApp(
-    [...preload, '--import', 'tsx', '--conditions=source', '--import', '@tuist-telemetry/core/register', app],
-    {
-      cwd: coreDir,
-      env: {
-        ...clean,
-        NODE_OPTIONS: '',
-        OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
-        OTEL_EXPORTER_PROMETHEUS_PORT: '0',
-        ...env,
-      },
-    },
-  );
+  const p = startApp([...preload, ...underRegister(app)], { cwd: coreDir, env: hostEnv({ NODE_OPTIONS: '', ...env }) });
   started.push(p);
   const { code } = await p.exit;
   const output = p.output();

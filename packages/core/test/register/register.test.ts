@@ -1,43 +1,13 @@
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { scrape, value } from '@tuist-telemetry/testing';
+import { coreDir, fixturePath, startApp, underRegister, type ChildApp } from '../helpers/index.js';
 
-const coreDir = fileURLToPath(new URL('../..', import.meta.url));
-const app = fileURLToPath(new URL('../fixtures/register-app.ts', import.meta.url));
+const app = fixturePath('register-app.ts');
 
-function start(env: Record<string, string>): {
-  child: ChildProcess;
-  ready: Promise<string>;
-  output: () => string;
-  exit: Promise<{ code: number | null; signal: string | null }>;
-} {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', '--conditions=source', '--import', '@tuist-telemetry/core/register', app],
-    {
-      cwd: coreDir,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let out = '';
-  const ready = new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /READY (\S*)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
-    child.on('exit', () => reject(new Error(`child exited before ready:\n${out}`)));
-  });
-  const exit = new Promise<{ code: number | null; signal: string | null }>((r) =>
-    child.on('exit', (code, signal) => r({ code, signal })),
-  );
-  return { child, ready, output: () => out, exit };
-}
+/** The app under register with `env` on top of the runner's environment. */
+const start = (env: Record<string, string>): ChildApp => startApp(underRegister(app), { cwd: coreDir, env });
 
 describe('core: node --import @tuist-telemetry/core/register', () => {
   it('starts from the environment alone and exits on SIGTERM like an uninstrumented host would', async () => {
