@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startTelemetry, TelemetryConfigError, type Telemetry } from '@tuist-telemetry/core';
 import { OTLP_EXPORTER_PACKAGES, otlpExporter } from '../../src/otel/exporters.js';
-import { otlpReceiver, jsonMetrics, protobufMetricNames } from '../helpers/index.js';
+import { otlpReceiver, jsonMetrics, protobufMetricNames, startPushing } from '../helpers/index.js';
 
 function record(t: Telemetry): void {
   t.metrics.recordRun({ name: 'build', isCi: true, status: 0, durationMs: 1234 });
@@ -20,16 +20,7 @@ function record(t: Telemetry): void {
 describe('core: exporters chosen by OTEL_METRICS_EXPORTER', () => {
   it('otlp over http/json carries the documented names, buckets and resource to a local receiver', async () => {
     const rx = await otlpReceiver();
-    const t = startTelemetry({
-      runtimeMetrics: false,
-      exportIntervalMs: 200,
-      env: {
-        OTEL_METRICS_EXPORTER: 'otlp',
-        OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'http/json',
-        OTEL_EXPORTER_OTLP_ENDPOINT: rx.url,
-        OTEL_SERVICE_NAME: 'json-test',
-      },
-    });
+    const t = startPushing(rx.url, 'http/json', { exportIntervalMs: 200, env: { OTEL_SERVICE_NAME: 'json-test' } });
     try {
       record(t);
       const got = await rx.next();
@@ -175,16 +166,7 @@ describe('core: exporters chosen by OTEL_METRICS_EXPORTER', () => {
       { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
     );
     try {
-      const t = startTelemetry({
-        runtimeMetrics: false,
-        exportIntervalMs: 600_000,
-        env: {
-          OTEL_METRICS_EXPORTER: 'otlp',
-          OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'grpc',
-          OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
-          OTEL_METRIC_EXPORT_TIMEOUT: '2000',
-        },
-      });
+      const t = startPushing(`http://127.0.0.1:${port}`, 'grpc', { env: { OTEL_METRIC_EXPORT_TIMEOUT: '2000' } });
       expect(t.config.otlpProtocol).to.equal('grpc');
       record(t);
       await t.shutdown();
