@@ -10,6 +10,7 @@ import { singleFlight } from './endpoint.js';
 import { textToOpenMetrics, type ExpositionFormat } from './format.js';
 import { serializeStoreProtobufAsync } from './protobuf.js';
 import { gzipBody, gzipStoreMembers } from './compress.js';
+import { MemberStream } from './gzip-stream.js';
 import { serializeStoreBytesAsync, type SerializeOptions } from './serialize.js';
 import { encodeThirdParty } from './third-party-protobuf.js';
 import { writeThirdPartyText } from './third-party-text.js';
@@ -71,18 +72,38 @@ export class PrometheusRenderer {
     }
     return flight();
   };
-  private readonly gzipFlights = {
-    text: singleFlight(() => this.renderText('text', undefined, gzipStoreMembers)),
-    openmetrics: singleFlight(() => this.renderText('openmetrics', undefined, gzipStoreMembers)),
-    // Protobuf is cut into members after its render (shared with the plain scrapes), not cached.
-    protobuf: singleFlight(async () => gzipBody(await this.render('protobuf'))),
-  };
+  /** The gzip body being produced per format, shared by the scrapes that arrive meanwhile. */
+  private readonly gzipStreams = new Map<ExpositionFormat, MemberStream>();
   /**
-   * The exposition in `format` as gzip members (compress.ts), names as the stock serializer gives them (no
-   * `escaping=`: a scrape asking for a scheme gets `render`'s body streamed through gzip); concurrent calls for one
-   * format share one render.
+   * The exposition in `format` as gzip members (compress.ts) that come as they are compressed (gzip-stream.ts), names
+   * as the stock serializer gives them (no `escaping=`: a scrape asking for a scheme gets `render`'s body streamed
+   * through gzip); concurrent calls for one format share one render. Settles once the first member is in.
    */
-  readonly renderGzip = (format: ExpositionFormat = 'text'): Promise<Buffer[]> => this.gzipFlights[format]();
+  readonly renderGzip = (format: ExpositionFormat = 'text'): Promise<MemberStream> => {
+    let stream = this.gzipStreams.get(format);
+    if (stream === undefined) {
+      const s = new MemberStream();
+      stream = s;
+      this.gzipStreams.set(format, s);
+      const produced =
+        format === 'protobuf'
+          ? // Protobuf is cut into members after its render (shared with the plain scrapes), not cached.
+            this.render('protobuf').then(async (body) => {
+              for (const m of await gzipBody(body)) s.push(m);
+            })
+          : this.renderText(format, undefined, (store, opts, tail) => gzipStoreMembers(store, opts, tail, s));
+      void produced
+        .then(
+          () => s.end(),
+          (err: unknown) => s.fail(err),
+        )
+        .finally(() => {
+          if (this.gzipStreams.get(format) === s) this.gzipStreams.delete(format);
+        });
+    }
+    const shared = stream;
+    return shared.started.then(() => shared);
+  };
 
   constructor(private readonly opts: RendererOptions) {
     const reserved = new Set(
