@@ -18,8 +18,13 @@ import { serializeSeriesBytes, type SerializeOptions } from './serialize.js';
  * series that did not change since the last gzip scrape costs a comparison instead of a render and a compression.
  */
 
-/** Plain bytes per gzip member, about (a piece of series is sized for it once; a protobuf body is cut at it). */
-const MEMBER_BYTES = 64 * 1024;
+/**
+ * Plain bytes per gzip member, about (a piece of series is sized for it once; a protobuf body is cut at it). Each
+ * member costs a trip to the thread pool and a reset of the compressor: on Node 24 a 10k-series scrape took about 49
+ * ms of CPU in 64 KB members, 37-41 ms in 128 KB ones and 37 ms in 256 KB ones; smaller pieces are re-rendered less
+ * when a few series change.
+ */
+const MEMBER_BYTES = 128 * 1024;
 /** Plain bytes rendered between two yields to the event loop. */
 const YIELD_BYTES = 512 * 1024;
 /** Series compared with the last scrape's between two yields (a few milliseconds of work). */
