@@ -28,6 +28,8 @@ export interface EndpointOptions extends EndpointLimits {
    * escaping the scraper asked for (undefined: none).
    */
   render: (format: ExpositionFormat, escaping?: EscapingScheme) => Promise<Buffer>;
+  /** Called once per body `render` gave, when its response is closed (written or not): the body is free again. */
+  release?: (body: Buffer) => void;
   /**
    * The body as gzip members (compress.ts), for a GET that accepts gzip and asks for no `escaping=`; without it (or
    * with a scheme asked for), `render`'s body is streamed through gzip.
@@ -197,6 +199,11 @@ export class MetricsEndpoint {
       if (!res.destroyed)
         res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Error while collecting metrics\n');
       return;
+    }
+    if (!(body instanceof MemberStream)) {
+      const rendered = body;
+      if (res.destroyed) this.opts.release?.(rendered);
+      else res.once('close', () => this.opts.release?.(rendered));
     }
     if (res.destroyed) return;
     // The deadline for the whole write: a reader that takes too long (or stopped reading) is cut off, so it cannot

@@ -11,6 +11,7 @@ import { textToOpenMetrics, type ExpositionFormat } from './format.js';
 import { serializeStoreProtobufAsync } from './protobuf.js';
 import { gzipBody, gzipStoreMembers } from './compress.js';
 import { MemberStream } from './gzip-stream.js';
+import { BodyLeases } from './body-leases.js';
 import { serializeStoreBytesAsync, type SerializeOptions } from './serialize.js';
 import { encodeThirdParty } from './third-party-protobuf.js';
 import { writeThirdPartyText } from './third-party-text.js';
@@ -63,7 +64,17 @@ export class PrometheusRenderer {
    * The exposition as UTF-8 bytes in `format`, third-party names escaped as `escaping` says (undefined: as the stock
    * serializer names them); concurrent calls for one format and scheme share one render.
    */
-  readonly render = (format: ExpositionFormat = 'text', escaping?: EscapingScheme): Promise<Buffer> => {
+  readonly render = (format: ExpositionFormat = 'text', escaping?: EscapingScheme): Promise<Buffer> =>
+    this.flight(format, escaping).then((body) => this.bodies.pin(body));
+  /**
+   * `render` for a response, which calls `release(body)` once it is closed: until then the body is not written into
+   * again, after that its buffer may be (body-leases.ts).
+   */
+  readonly renderForResponse = (format: ExpositionFormat = 'text', escaping?: EscapingScheme): Promise<Buffer> =>
+    this.flight(format, escaping).then((body) => this.bodies.lease(body));
+  readonly release = (body: Buffer): void => this.bodies.release(body);
+  private readonly bodies = new BodyLeases();
+  private flight(format: ExpositionFormat, escaping: EscapingScheme | undefined): Promise<Buffer> {
     const key = escaping === undefined ? format : format + ';' + escaping;
     let flight = this.flights.get(key);
     if (flight === undefined) {
@@ -71,7 +82,7 @@ export class PrometheusRenderer {
       this.flights.set(key, flight);
     }
     return flight();
-  };
+  }
   /** The gzip body being produced per format, shared by the scrapes that arrive meanwhile. */
   private readonly gzipStreams = new Map<ExpositionFormat, MemberStream>();
   /**
@@ -198,7 +209,8 @@ export class PrometheusRenderer {
 
   private async renderOnce(format: ExpositionFormat, escaping: EscapingScheme | undefined): Promise<Buffer> {
     if (format === 'protobuf') return this.renderProtobuf(escaping);
-    return this.renderText(format, escaping, serializeStoreBytesAsync);
+    const into = this.bodies.take();
+    return this.renderText(format, escaping, (store, opts, tail) => serializeStoreBytesAsync(store, opts, tail, into));
   }
 
   /** The third-party collection, under the label policy of `escaping` when one is asked for (catalog names never change). */

@@ -10,7 +10,7 @@ import {
   type Series,
   type ValueSeries,
 } from '../store.js';
-import { bucketLabels, lastSize, rememberSize, seriesLabelText } from './caches.js';
+import { bucketLabels, fitsNextBody, lastSize, rememberSize, seriesLabelText } from './caches.js';
 import { familyHeader, formatValue, type ExpositionFormat } from './format.js';
 
 export interface SerializeOptions {
@@ -255,8 +255,12 @@ export async function serializeStoreBytesAsync(
   store: MetricStore,
   opts: SerializeOptions = {},
   tail = '',
+  into?: Buffer,
 ): Promise<Buffer> {
-  const w = new ByteWriter(lastSize(store) + 1024 + tail.length * 3);
+  const extra = 1024 + tail.length * 3;
+  // `into`: a buffer of an earlier body nobody holds any more (render.ts), written into when it is big enough.
+  const reuse = into !== undefined && fitsNextBody(store, into.length, extra);
+  const w = new ByteWriter(lastSize(store) + extra, reuse ? into : undefined);
   for (const _ of writeStore(w, store, opts)) await new Promise<void>((resolve) => setImmediate(resolve));
   return finish(w, store, tail);
 }
