@@ -13,7 +13,7 @@
 //   npm run mutate -- --shard core-cluster,db       those shards
 //   npm run mutate -- --jobs 1                      one shard at a time
 //   npm run mutate -- --dryRunOnly                  only each shard's first test run (checks the set-up, counts mutants)
-//   npm run mutate -- --shard core-config --mutate packages/core/src/config.ts:40-80
+//   npm run mutate -- --shard core-config --mutate packages/core/src/config/resolve.ts:40-80
 //                                                   anything else goes to `stryker run` (here: part of one file)
 import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -26,7 +26,7 @@ export const shards = [
   {
     name: 'core-store',
     minutes: 5,
-    mutate: ['packages/core/src/store.ts'],
+    mutate: ['packages/core/src/store/store.ts', 'packages/core/src/store/families.ts'],
     spec: core(
       'store-survivors',
       'store-remove',
@@ -42,7 +42,7 @@ export const shards = [
   {
     name: 'core-cluster-merge',
     minutes: 1,
-    mutate: ['packages/core/src/cluster/merge.ts', 'packages/core/src/cluster/protocol.ts'],
+    mutate: ['packages/core/src/cluster/view.ts', 'packages/core/src/cluster/protocol.ts'],
     spec: core('cluster-protocol', 'cluster-merge'),
   },
   {
@@ -86,7 +86,7 @@ export const shards = [
   {
     name: 'core-labels',
     minutes: 6,
-    mutate: ['packages/core/src/labels/**/*.ts', 'packages/core/src/exemplars.ts'],
+    mutate: ['packages/core/src/labels/**/*.ts', 'packages/core/src/store/exemplars.ts'],
     spec: core(
       'label-bound',
       'series-bound',
@@ -123,7 +123,7 @@ export const shards = [
   {
     name: 'core-config',
     minutes: 2,
-    mutate: ['packages/core/src/config.ts'],
+    mutate: ['packages/core/src/config/*.ts'],
     spec: core(
       'config',
       'bad-input',

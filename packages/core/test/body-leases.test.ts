@@ -3,8 +3,7 @@ import type { DiagLogger } from '@opentelemetry/api';
 import http from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
-import { resolveConfig } from '../src/config.js';
-import { WarnOnce } from '../src/diag.js';
+import { RateLimitedLogger } from '../src/diag/index.js';
 import { MetricsEndpoint } from '../src/prometheus/endpoint.js';
 import { PrometheusRenderer } from '../src/prometheus/render.js';
 
@@ -46,13 +45,15 @@ describe('core: the buffer of a text body is written into again only once no res
     const keep = (...args: unknown[]) => logged.push(args.map(String).join(' '));
     const logger: DiagLogger = { error: keep, warn: keep, info() {}, debug() {}, verbose() {} };
     renderer = new PrometheusRenderer({
-      config: resolveConfig({}).prometheus,
+      withScopeLabels: false,
+      withTargetInfo: false,
+      withCreated: false,
       store: t.store,
       resource: t.resource,
       scope: { name: 'test', version: '0' },
       reader: undefined,
       canCollect: () => false,
-      warnings: new WarnOnce(logger),
+      warnings: new RateLimitedLogger(logger),
     });
     // About 2 MB of text: big enough for its buffer to be kept for the next render.
     const h = t.store.histogram(HIST);

@@ -4,8 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { startTelemetry } from '@tuist-telemetry/core';
-import { resolveConfig } from '../src/config.js';
-import { WarnOnce } from '../src/diag.js';
+import { RateLimitedLogger } from '../src/diag/index.js';
 import { MemberStream, writeGzipMembers } from '../src/prometheus/gzip-stream.js';
 import { PrometheusRenderer } from '../src/prometheus/render.js';
 
@@ -117,13 +116,15 @@ describe('core: gzip members are written as they are compressed (issue 22 item 1
       await t.ready();
       t.metrics.recordRun({ name: 'build', isCi: true, status: 0, durationMs: 120 });
       const renderer = new PrometheusRenderer({
-        config: resolveConfig({}).prometheus,
+        withScopeLabels: false,
+        withTargetInfo: false,
+        withCreated: false,
         store: t.store,
         resource: t.resource,
         scope: { name: 'test', version: '0' },
         reader: undefined,
         canCollect: () => false,
-        warnings: new WarnOnce(logger),
+        warnings: new RateLimitedLogger(logger),
       });
       const [a, b] = await Promise.all([renderer.renderGzip('text'), renderer.renderGzip('text')]);
       expect(a).to.equal(b);

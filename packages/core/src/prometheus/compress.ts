@@ -7,7 +7,7 @@ import {
   type MetricStore,
   type Series,
   type ValueSeries,
-} from '../store.js';
+} from '../store/store.js';
 import type { MemberStream } from './gzip-stream.js';
 import { serializeSeriesBytes, type SerializeOptions } from './serialize.js';
 
@@ -207,7 +207,7 @@ const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * The store followed by `tail`, as gzip members whose concatenation decompresses to exactly what
- * `serializeStoreBytesAsync(store, opts, tail)` writes. Pieces whose series and values are those of the last gzip
+ * `storeTextExposition(store, opts, tail)` writes. Pieces whose series and values are those of the last gzip
  * scrape reuse its member. A family that throws is left out (and reported through `opts.familyFailed`). With `out`,
  * each family's members are pushed into it in order once the family is rendered whole (a family is served whole or
  * not at all), while the next is rendered.
