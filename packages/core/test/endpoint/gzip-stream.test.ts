@@ -4,9 +4,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { startTelemetry } from '@tuist-telemetry/core';
-import { RateLimitedLogger } from '../src/diag/index.js';
-import { MemberStream, writeGzipMembers } from '../src/prometheus/gzip-stream.js';
-import { PrometheusRenderer } from '../src/prometheus/render.js';
+import { RateLimitedLogger } from '../../src/diag/index.js';
+import { MemberStream, writeGzipMembers } from '../../src/prometheus/gzip-stream.js';
+import { PrometheusRenderer } from '../../src/prometheus/render.js';
 
 /** A server on 127.0.0.1 that answers every request with `stream` through writeGzipMembers. */
 async function serve(stream: MemberStream): Promise<{ url: string; close: () => Promise<void> }> {

@@ -3,9 +3,9 @@ import type { DiagLogger } from '@opentelemetry/api';
 import http from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
-import { RateLimitedLogger } from '../src/diag/index.js';
-import { MetricsEndpoint } from '../src/prometheus/endpoint.js';
-import { PrometheusRenderer } from '../src/prometheus/render.js';
+import { RateLimitedLogger } from '../../src/diag/index.js';
+import { MetricsEndpoint } from '../../src/prometheus/endpoint.js';
+import { PrometheusRenderer } from '../../src/prometheus/render.js';
 
 const HIST = 'tuist_storage_get_object_size_size_bytes';
 
