@@ -1,13 +1,12 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { startTelemetry, TelemetryConfigError } from '@tuist-telemetry/core';
 import { clusterRole } from '../../src/cluster/index.js';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { samples, scrape, sum, value, type Exposition } from '@tuist-telemetry/testing';
-import { startClusterApp, type ClusterApp } from '../helpers/index.js';
+import { startClusterApp, type ClusterApp, coreDir, fixturePath } from '../helpers/index.js';
 
 describe('core: node:cluster (primary serves one /metrics for every worker)', function () {
   this.timeout(120_000);
@@ -140,9 +139,9 @@ describe('core: node:cluster set-up mistakes', function () {
   this.timeout(60_000);
 
   it('a worker whose primary runs no telemetry warns that nobody serves its metrics', async () => {
-    const fixture = fileURLToPath(new URL('../fixtures/cluster-lonely.ts', import.meta.url));
+    const fixture = fixturePath('cluster-lonely.ts');
     const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', fixture], {
-      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+      cwd: coreDir,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

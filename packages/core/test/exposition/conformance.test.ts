@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { scrape, samples, type Exposition } from '@tuist-telemetry/testing';
 import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
 import { catalog } from '@tuist-telemetry/core/internal';
+import { fixturePath } from '../helpers/index.js';
 
 interface FixtureMetric {
   name: string;
@@ -13,7 +14,7 @@ interface FixtureMetric {
   server_name?: string;
   series: string[];
 }
-const fixture = JSON.parse(readFileSync(new URL('../fixtures/catalog.json', import.meta.url), 'utf8')) as {
+const fixture = JSON.parse(readFileSync(fixturePath('catalog.json'), 'utf8')) as {
   buckets: Record<string, { values: number[] }>;
   high_cardinality_labels: string[];
   metrics: FixtureMetric[];

@@ -3,13 +3,11 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { startApp, type ChildApp } from '../helpers/index.js';
+import { startApp, type ChildApp, coreDir } from '../helpers/index.js';
 
 /** Apps started by the test running now; a hung one is killed when the test ends (failed by its timeout). */
 const started: ChildApp[] = [];
 
-const coreDir = fileURLToPath(new URL('../..', import.meta.url));
 // The real @opentelemetry/instrumentation core depends on (so it shares import-in-the-middle with the hook).
 const instrumentationPath = createRequire(path.join(coreDir, 'package.json')).resolve('@opentelemetry/instrumentation');
 

@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import net from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { parseExposition, samples, scrape, value, type Exposition } from '@tuist-telemetry/testing';
 import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
 import { catalog } from '@tuist-telemetry/core/internal';
@@ -12,6 +11,7 @@ import {
   parseProcStatus,
   versionLabels,
 } from '../../src/runtime/readings.js';
+import { coreDir, fixturePath } from '../helpers/index.js';
 
 interface ChildReport {
   before: string;
@@ -27,10 +27,10 @@ interface ChildReport {
 }
 
 function runChild(): Promise<ChildReport> {
-  const script = fileURLToPath(new URL('../fixtures/runtime-child.ts', import.meta.url));
+  const script = fixturePath('runtime-child.ts');
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', '--conditions=source', script], {
-      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+      cwd: coreDir,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
