@@ -88,10 +88,11 @@ export function restorePoolClass(obj: unknown, key: string): void {
 
 /** A pool made before enable() (or through a class we could not reach) is instrumented when first used. */
 function adoptingWrapper(key: 'connect' | 'query'): (next: () => Method) => Method {
+  // `arguments` is forwarded as it is: no rest array per call on a path every query of every pool takes.
   return (next) =>
-    function wrapper(this: unknown, ...args: unknown[]): unknown {
+    function wrapper(this: unknown): unknown {
       const pool = this as MarkedPool;
-      if (enabled.any && typeof pool === 'object' && pool !== null && bindingOf(pool) === undefined) {
+      if (typeof pool === 'object' && pool !== null && bindingOf(pool) === undefined && enabled.any) {
         try {
           adopt(pool);
         } catch {
@@ -99,9 +100,9 @@ function adoptingWrapper(key: 'connect' | 'query'): (next: () => Method) => Meth
         }
         // The pool's own wrapper now times this call; it comes back here (marked) for the original.
         const own = Object.getOwnPropertyDescriptor(pool, key)?.value as Callback | undefined;
-        if (typeof own === 'function' && own !== wrapper) return own.apply(pool, args);
+        if (typeof own === 'function' && own !== wrapper) return own.apply(pool, arguments as unknown as unknown[]);
       }
-      return next().apply(this, args);
+      return next().apply(this, arguments as unknown as unknown[]);
     };
 }
 

@@ -1,6 +1,6 @@
 import { Agent, Client, Pool, type Dispatcher, type buildConnector } from 'undici';
 import { activeTelemetry, callHook, TelemetryConfigError, type Telemetry } from '@tuist-telemetry/core/internal';
-import { assign, subscribeChannels } from './channels.js';
+import { assigned, assigning, subscribeChannels } from './channels.js';
 import type { ConnectionState, RequestState } from './internal-types.js';
 import { recorderFor, type PoolSource } from './recorder.js';
 import { reportInternalError } from './report.js';
@@ -20,8 +20,12 @@ import { OriginCache } from './origin.js';
  * (`instanceof Agent`, `stats`, `close`) instead of a Proxy, and the per-request handler is passed through untouched.
  */
 
-/** Dispatch options of a measured request → its state, until a client takes it (keyed by a private copy). */
-const pending = new WeakMap<object, RequestState>();
+/**
+ * The state of a measured request, on the agent's private copy of its dispatch options until a client takes it: a
+ * property store and load per request instead of WeakMap traffic. Private to this copy of the package.
+ */
+const PENDING = Symbol('@tuist-telemetry/http.pending');
+type PendingOptions = Dispatcher.DispatchOptions & { [PENDING]?: RequestState | undefined };
 const origins = new OriginCache();
 
 type Connector = buildConnector.connector;
@@ -36,15 +40,20 @@ class MeasuredClient extends Client {
   }
 
   override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
-    const state = pending.get(options);
+    const state = (options as PendingOptions)[PENDING];
     if (state === undefined) return super.dispatch(options, handler);
-    pending.delete(options);
+    (options as PendingOptions)[PENDING] = undefined;
     try {
       taken(state, this.conn);
     } catch (err) {
       reportInternalError('queue', err);
     }
-    return assign(state, () => super.dispatch(options, handler));
+    assigning(state);
+    try {
+      return super.dispatch(options, handler);
+    } finally {
+      assigned(state);
+    }
   }
 }
 
@@ -110,8 +119,9 @@ class InstrumentedAgent extends Agent {
     try {
       const state = this.measure(options);
       if (state !== undefined) {
-        forward = { ...options };
-        pending.set(forward, state);
+        const copy: PendingOptions = { ...options };
+        copy[PENDING] = state;
+        forward = copy;
       }
     } catch (err) {
       reportInternalError('dispatch', err);
