@@ -2,7 +2,7 @@ import { Agent, Client, Pool, type Dispatcher, type buildConnector } from 'undic
 import { activeTelemetry, callHook, TelemetryConfigError, type Telemetry } from '@tuist-telemetry/core/internal';
 import { assigned, assigning, subscribeChannels } from './channels.js';
 import type { ConnectionState, RequestState } from './internal-types.js';
-import { recorderFor, type PoolSource } from './recorder.js';
+import { recorderFor, type HttpRecorder, type PoolSource } from './recorder.js';
 import { reportInternalError } from './report.js';
 import type { IgnoreRequest, InstrumentedAgentOptions } from './types.js';
 import { methodLabel, poolSizeLabel } from '../common/labels.js';
@@ -103,6 +103,8 @@ function poolFactory(origin: string | URL, options: object): Dispatcher {
 
 class InstrumentedAgent extends Agent {
   private readonly source: PoolSource;
+  private lastTelemetry: Telemetry | undefined;
+  private lastRecorder: HttpRecorder | undefined;
 
   constructor(
     options: Agent.Options,
@@ -111,7 +113,13 @@ class InstrumentedAgent extends Agent {
     private readonly releaseChannels: () => void,
   ) {
     super({ ...options, factory: poolFactory });
-    this.source = { agent: new WeakRef(this), size: poolSizeLabel(options.connections), origins: new Set() };
+    this.source = {
+      agent: new WeakRef(this),
+      size: poolSizeLabel(options.connections),
+      origins: new Set(),
+      lastRecorder: undefined,
+      lastOrigin: undefined,
+    };
   }
 
   override dispatch(options: Agent.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
@@ -167,7 +175,15 @@ class InstrumentedAgent extends Agent {
     let telemetry = ignored ? undefined : activeTelemetry(this.telemetry);
     // Traffic the SDK itself makes (PostHog's ingestion) is registered with the telemetry and never measured.
     if (telemetry?.isExcludedFromHttpMetrics(origin.origin, path)) telemetry = undefined;
-    const recorder = telemetry === undefined ? undefined : recorderFor(telemetry);
+    let recorder: HttpRecorder | undefined;
+    if (telemetry !== undefined) {
+      // The recorder of the telemetry the previous request went to: one comparison instead of a WeakMap lookup.
+      if (telemetry !== this.lastTelemetry) {
+        this.lastRecorder = recorderFor(telemetry);
+        this.lastTelemetry = telemetry;
+      }
+      recorder = this.lastRecorder;
+    }
     recorder?.track(this.source, origin.origin);
     return {
       recorder,

@@ -65,8 +65,9 @@ function onHeaders({ request, response }: HeadersMessage): void {
   const state = request[STATE];
   if (state === undefined) return;
   state.statusCode = response.statusCode;
-  // A server may answer before the body was fully sent (e.g. 413): sending ends there.
-  endSend(state, performance.now());
+  // A server may answer before the body was fully sent (e.g. 413): sending ends there. Usually it has ended already
+  // (bodySent), and the clock is not read.
+  if (state.sendStart >= 0 && state.sendEnd < 0) endSend(state, performance.now());
 }
 
 function onEnd({ request }: RequestMessage): void {
