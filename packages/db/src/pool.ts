@@ -30,6 +30,20 @@ let inPoolQuery = false;
 let checkingOut: object | undefined;
 let checkedOutAt = 0;
 
+/**
+ * On TuistPgInstrumentation's wrappers of `Pool.prototype.connect`/`.query` (patch.ts): the method they pass a
+ * bound pool's calls to. Those wrappers only adopt pools that have no binding yet, and every pool with instance
+ * wrappers has one, so an instance wrapper that finds such a wrapper next calls past it (one frame less per call).
+ */
+export const PASS_THROUGH = Symbol.for('@tuist-telemetry/db.passThrough');
+type PassThrough = Callback & { [PASS_THROUGH]?: () => Callback };
+
+/** The prototype's method at the time of the call, past TuistPgInstrumentation's wrapper when that is on top. */
+function inherited(method: Callback): Callback {
+  const through = (method as PassThrough)[PASS_THROUGH];
+  return through === undefined ? method : through();
+}
+
 /** The binding of an instrumented pool, or `undefined`. */
 export function bindingOf(pool: object): PoolBinding | undefined {
   return (pool as MarkedPool)[INSTRUMENTED];
@@ -68,7 +82,7 @@ function wrapPoolQuery(pool: InternalPool): void {
   const own = ownMethod(pool, 'query');
   const proto = Object.getPrototypeOf(pool) as InternalPool;
   replaceMethod(pool, 'query', function query(this: unknown): unknown {
-    const method = own ?? proto.query;
+    const method = own ?? inherited(proto.query);
     const previous = inPoolQuery;
     inPoolQuery = true;
     try {
@@ -86,7 +100,7 @@ function wrapPoolConnect(pool: InternalPool, binding: PoolBinding): void {
   replaceMethod(pool, 'connect', function connect(this: unknown, callback?: unknown): unknown {
     const forQuery = inPoolQuery;
     inPoolQuery = false;
-    const method = own ?? proto.connect;
+    const method = own ?? inherited(proto.connect);
     // An ending pool refuses at once; a non-function callback is node-postgres's to reject.
     if (pool.ending === true || (callback && typeof callback !== 'function')) {
       return method.apply(this, arguments as unknown as unknown[]);
