@@ -7,7 +7,7 @@ import {
   type MetricProducer,
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
-import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
+import type { Telemetry } from '@tuist-telemetry/core';
 import { RateLimitedLogger } from '../../src/diag/index.js';
 import { PullMetricReader } from '../../src/prometheus/reader.js';
 import { PrometheusRenderer } from '../../src/prometheus/render.js';
@@ -164,7 +164,7 @@ describe('core: a diag logger that throws does not turn a skipped family into a 
 describe('core: a third-party metric the stock serializer throws on is left out, the others are served', () => {
   it('a MetricProducer giving a histogram point without buckets: text and OpenMetrics served without it', async function () {
     const log = keepingLogger();
-    const t = startTelemetry({ runtimeMetrics: false, setGlobalMeterProvider: false, exporters: [] });
+    const t = startLocal({ exporters: [] });
     const { renderer, provider } = bridgedRenderer(t, log.logger);
     try {
       const text = (await renderer.render('text')).toString('utf8');
@@ -190,7 +190,7 @@ describe('core: a third-party metric the stock serializer throws on is left out,
 describe('core: a third-party metric that cannot be written is left out of the protobuf scrape, the others are served', () => {
   it('a MetricProducer giving a histogram point without buckets', async () => {
     const { logger, errors } = keepingLogger();
-    const t = startTelemetry({ runtimeMetrics: false, setGlobalMeterProvider: false, exporters: [] });
+    const t = startLocal({ exporters: [] });
     const { renderer, provider } = bridgedRenderer(t, logger);
     try {
       await renderer.render('protobuf');
