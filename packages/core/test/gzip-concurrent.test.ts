@@ -1,0 +1,150 @@
+import { expect } from 'chai';
+import { gunzipSync } from 'node:zlib';
+import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
+import { expectStrictOpenMetrics } from './openmetrics-strict.js';
+import { expectPromtoolParses } from './promtool.js';
+import { decodeFamilies, get, PROMETHEUS_PROTOBUF_ACCEPT, protobufSamples, textSamples } from './helpers/protobuf.js';
+
+/*
+ * Scrapes of every format at once while the gzip piece cache fills and recording goes on (a hostile or just busy
+ * set of scrapers): every body decodes, parses strictly, and is self-consistent; once recording stops, every gzip
+ * body decodes to exactly its plain body (no stale cached piece).
+ */
+
+const HIST = 'tuist_storage_get_object_size_size_bytes';
+const COUNTER = 'tuist_storage_get_object_size_count';
+const SERIES = 10_000; // the counter's; the histogram has HIST_SERIES (each with its 16 buckets: about 30k lines)
+const HIST_SERIES = 1000;
+const key = (i: number) => `projects/acme/app/cache/${i}.zip`;
+const OPENMETRICS = 'application/openmetrics-text;version=1.0.0';
+
+const SCRAPES = {
+  'text+gzip': { 'Accept-Encoding': 'gzip' },
+  'openmetrics+gzip': { Accept: OPENMETRICS, 'Accept-Encoding': 'gzip' },
+  'protobuf+gzip': { Accept: PROMETHEUS_PROTOBUF_ACCEPT, 'Accept-Encoding': 'gzip' },
+  text: {},
+  'underscores+gzip': { Accept: 'text/plain;version=1.0.0;escaping=underscores', 'Accept-Encoding': 'gzip' },
+} as const satisfies Record<string, Record<string, string>>;
+type Kind = keyof typeof SCRAPES;
+
+/** Histogram self-consistency over a sample map: per series, buckets non-decreasing in `le`, `+Inf` equal to `_count`. */
+function expectConsistentHistograms(samples: Map<string, number>, what: string): number {
+  const buckets = new Map<string, [number, number][]>();
+  for (const [k, v] of samples) {
+    const m = /^(\w+)_bucket\{(.*)\}$/.exec(k);
+    if (!m) continue;
+    const labels = m[2]!.split(/,(?=[a-z_]+=)/);
+    const le = labels.find((l) => l.startsWith('le='))!;
+    const rest = labels.filter((l) => l !== le).join(',');
+    const bound = le === 'le="+Inf"' ? Infinity : Number(le.slice(4, -1));
+    const id = `${m[1]}{${rest}}`;
+    buckets.set(id, [...(buckets.get(id) ?? []), [bound, v]]);
+  }
+  for (const [id, bs] of buckets) {
+    bs.sort((a, b) => a[0] - b[0]);
+    for (let i = 1; i < bs.length; i++)
+      expect(bs[i]![1], `${what}: ${id} bucket le=${bs[i]![0]} below le=${bs[i - 1]![0]}`).to.be.at.least(
+        bs[i - 1]![1],
+      );
+    expect(bs.at(-1)![0], `${what}: ${id} has a +Inf bucket`).to.equal(Infinity);
+    const count = samples.get(id.replace(/^(\w+)\{/, '$1_count{'));
+    expect(bs.at(-1)![1], `${what}: ${id} +Inf equals _count`).to.equal(count);
+  }
+  return buckets.size;
+}
+
+/** The samples of a text body in the key form protobufSamples uses (text 0.0.4 and OpenMetrics alike). */
+function samplesOfText(body: string): Map<string, number> {
+  const lines = body
+    .split('\n')
+    .filter((l) => !l.startsWith('#'))
+    .map((l) => l.replace(/ # \{.*$/, '')) // an OpenMetrics exemplar
+    .map((l) => l.replace(/^(\S+(?:\{.*\})?) (\S+) \S+$/, '$1 $2')); // an OpenMetrics timestamp, none here
+  return textSamples(lines.filter((l) => !/_created(\{| )/.test(l)).join('\n')).samples;
+}
+
+async function scrape(t: Telemetry, kind: Kind): Promise<{ kind: Kind; body: Buffer; type: string }> {
+  const r = await get(t.url!, SCRAPES[kind]);
+  expect(r.status, kind).to.equal(200);
+  const zipped = r.headers['content-encoding'] === 'gzip';
+  expect(zipped, `${kind}: gzip as asked`).to.equal(kind.endsWith('+gzip'));
+  return { kind, body: zipped ? gunzipSync(r.body) : r.body, type: String(r.headers['content-type']) };
+}
+
+describe('core: concurrent scrapes of every format while the gzip piece cache fills and recording goes on', function () {
+  this.timeout(120_000);
+
+  it('every body decodes, parses strictly and is self-consistent; once recording stops each gzip body is its plain body', async function () {
+    const t = startTelemetry({
+      runtimeMetrics: false,
+      setGlobalMeterProvider: false,
+      highCardinalityLabels: ['object_key'],
+      maxLabelValues: 20_000,
+      maxSeriesPerMetric: 20_000,
+      prometheus: { port: 0, host: '127.0.0.1' },
+    });
+    await t.ready();
+    const h = t.store.histogram(HIST);
+    const c = t.store.counter(COUNTER);
+    const app = t.meterProvider.getMeter('app');
+    const dotted = app.createCounter('app.dotted.requests');
+    const appHist = app.createHistogram('app.latency', { unit: 's' });
+    let n = 0;
+    const record = (count: number): void => {
+      for (let i = 0; i < count; i++, n++) {
+        const s = n % (SERIES * 2); // the first rounds add series, later ones change existing ones
+        h.record((n * 7919) % 200_000_000, { object_key: key(s % HIST_SERIES) });
+        c.add(1, { object_key: key(s % SERIES) });
+        dotted.add(1, { 'http.route': `/r/${n % 50}` });
+        appHist.record((n % 1000) / 100, { route: `/r/${n % 20}` });
+      }
+    };
+    record(SERIES / 2); // half the series exist before the first scrape; the rest arrive during the rounds
+    let recording = true;
+    const recorder = (async () => {
+      while (recording) {
+        record(200);
+        await new Promise((r) => setImmediate(r));
+      }
+    })();
+    try {
+      const kinds = Object.keys(SCRAPES) as Kind[];
+      let histograms = 0;
+      for (let round = 0; round < 3; round++) {
+        const bodies = await Promise.all([...kinds, ...kinds].map((k) => scrape(t, k)));
+        const parsed = new Set<Kind>();
+        for (const { kind, body, type } of bodies) {
+          const what = `round ${round} ${kind}`;
+          if (kind === 'protobuf+gzip') {
+            expect(type, what).to.contain('application/vnd.google.protobuf');
+            histograms += expectConsistentHistograms(protobufSamples(decodeFamilies(body)), what);
+            continue;
+          }
+          const text = body.toString('utf8');
+          if (kind === 'openmetrics+gzip') expectStrictOpenMetrics(text);
+          else if (!parsed.has(kind)) expectPromtoolParses(this, text); // promtool once per format and round: slow
+          parsed.add(kind);
+          histograms += expectConsistentHistograms(samplesOfText(text), what);
+          if (kind === 'underscores+gzip') expect(text, what).to.contain('app_dotted_requests');
+        }
+      }
+      expect(histograms, 'histogram series checked').to.be.at.least(3 * 8 * HIST_SERIES);
+      recording = false;
+      await recorder;
+      // Nothing records now: each gzip body is exactly the plain body of its format (the cache holds no stale piece).
+      for (const [zipped, plain] of [
+        ['text+gzip', {}],
+        ['openmetrics+gzip', { Accept: OPENMETRICS }],
+        ['protobuf+gzip', { Accept: PROMETHEUS_PROTOBUF_ACCEPT }],
+        ['underscores+gzip', { Accept: 'text/plain;version=1.0.0;escaping=underscores' }],
+      ] as const) {
+        const [a, b] = await Promise.all([scrape(t, zipped), get(t.url!, plain)]);
+        expect(a.body.equals(b.body), zipped).to.equal(true);
+      }
+    } finally {
+      recording = false;
+      await recorder;
+      await t.shutdown();
+    }
+  });
+});
