@@ -15,6 +15,7 @@ const HIST = 'tuist_storage_get_object_size_size_bytes';
 const COUNTER = 'tuist_storage_get_object_size_count';
 const SERIES = 10_000; // the counter's; the histogram has HIST_SERIES (each with its 16 buckets: about 30k lines)
 const HIST_SERIES = 1000;
+const ROUNDS = 3;
 const key = (i: number) => `projects/acme/app/cache/${i}.zip`;
 const OPENMETRICS = 'application/openmetrics-text;version=1.0.0';
 
@@ -90,16 +91,19 @@ describe('core: concurrent scrapes of every format while the gzip piece cache fi
     const dotted = app.createCounter('app.dotted.requests');
     const appHist = app.createHistogram('app.latency', { unit: 's' });
     let n = 0;
-    const record = (count: number): void => {
-      for (let i = 0; i < count; i++, n++) {
-        const s = n % (SERIES * 2); // the first rounds add series, later ones change existing ones
-        h.record((n * 7919) % 200_000_000, { object_key: key(s % HIST_SERIES) });
-        c.add(1, { object_key: key(s % SERIES) });
-        dotted.add(1, { 'http.route': `/r/${n % 50}` });
-        appHist.record((n % 1000) / 100, { route: `/r/${n % 20}` });
-      }
+    let created = 0;
+    const touch = (s: number): void => {
+      h.record((n * 7919) % 200_000_000, { object_key: key(s % HIST_SERIES) });
+      c.add(1, { object_key: key(s) });
+      dotted.add(1, { 'http.route': `/r/${n % 50}` });
+      appHist.record((n % 1000) / 100, { route: `/r/${n % 20}` });
     };
-    record(SERIES / 2); // half the series exist before the first scrape; the rest arrive during the rounds
+    // Half the series exist before the first scrape; during the rounds a few new ones arrive and a hot set changes,
+    // so the cache serves unchanged pieces, renders changed ones and adds new ones, all at once.
+    for (; created < SERIES / 2; created++, n++) touch(created);
+    const record = (count: number): void => {
+      for (let i = 0; i < count; i++, n++) touch(i % 32 === 0 && created < SERIES ? created++ : n % 300);
+    };
     let recording = true;
     const recorder = (async () => {
       while (recording) {
@@ -110,7 +114,7 @@ describe('core: concurrent scrapes of every format while the gzip piece cache fi
     try {
       const kinds = Object.keys(SCRAPES) as Kind[];
       let histograms = 0;
-      for (let round = 0; round < 3; round++) {
+      for (let round = 0; round < ROUNDS; round++) {
         const bodies = await Promise.all([...kinds, ...kinds].map((k) => scrape(t, k)));
         const parsed = new Set<Kind>();
         for (const { kind, body, type } of bodies) {
@@ -128,7 +132,8 @@ describe('core: concurrent scrapes of every format while the gzip piece cache fi
           if (kind === 'underscores+gzip') expect(text, what).to.contain('app_dotted_requests');
         }
       }
-      expect(histograms, 'histogram series checked').to.be.at.least(3 * 8 * HIST_SERIES);
+      expect(histograms, 'histogram series checked').to.be.at.least(ROUNDS * 8 * HIST_SERIES);
+      expect(created, 'series added during the rounds').to.be.greaterThan(SERIES / 2);
       recording = false;
       await recorder;
       // Nothing records now: each gzip body is exactly the plain body of its format (the cache holds no stale piece).
