@@ -11,7 +11,7 @@ for (let c = 0; c * 1000 < series; c++) {
   const counter = meter.createCounter(`signals_app_things_${c}_total`, { description: 'things the app counted' });
   for (let i = 0; i < 1000 && c * 1000 + i < series; i++) counter.add(i + 1, { thing: `thing-${i}` });
 }
-const server = http.createServer((req, res) => res.end('ok'));
+const server = http.createServer((_req, res) => res.end('ok'));
 const mode = process.env.ON_SIGTERM ?? 'default';
 if (mode === 'drain') process.on('SIGTERM', () => server.close());
 if (mode === 'exit') process.on('SIGTERM', () => process.exit(3));

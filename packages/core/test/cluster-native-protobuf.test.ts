@@ -84,7 +84,7 @@ describe('core: a node:cluster primary with native histograms on, asked for prot
     // The workers' counts reach the primary with the scrape (it asks them): wait until all are there.
     let runs = new Map<string, { count: number; sum: number; inf: number }>();
     for (let i = 0; i < 50; i++) {
-      for (const encoding of [{}, { 'Accept-Encoding': 'gzip' }]) {
+      for (const encoding of [{}, { 'Accept-Encoding': 'gzip' }] as Record<string, string>[]) {
         const r = await get(app.metricsUrl, { Accept: PROMETHEUS_PROTOBUF_ACCEPT, ...encoding });
         expect(r.status).to.equal(200);
         expect(r.headers['content-type']).to.equal(PROTOBUF_TYPE);
