@@ -1,7 +1,9 @@
-// An app that knows nothing of telemetry, for the SIGTERM tests (test/signals*.test.ts): an HTTP server and, with
-// SERIES set, that many series of its own (OpenTelemetry API counters, 1,000 series each) so a scrape is large.
+// An app that knows nothing of telemetry, for the SIGTERM tests (test/signal-suite.ts): an HTTP server (node:http, or
+// with SERVER=native the runtime's own: Bun.serve, Deno.serve) and, with SERIES set, that many series of its own
+// (OpenTelemetry API counters, 1,000 series each) so a scrape is large.
 // ON_SIGTERM says what the app does on SIGTERM: `default` (no listener: the signal's default action ends it),
-// `drain` (closes its server and lets the event loop empty: exit code 0), `exit` (process.exit(3)), `stay` (logs it and keeps serving).
+// `drain` (closes its server and lets the event loop empty: exit code 0), `exit` (process.exit(3)), `stay` (logs it
+// and keeps serving).
 import http from 'node:http';
 import { metrics } from '@opentelemetry/api';
 
@@ -11,11 +13,25 @@ for (let c = 0; c * 1000 < series; c++) {
   const counter = meter.createCounter(`signals_app_things_${c}_total`, { description: 'things the app counted' });
   for (let i = 0; i < 1000 && c * 1000 + i < series; i++) counter.add(i + 1, { thing: `thing-${i}` });
 }
-const server = http.createServer((_req, res) => res.end('ok'));
+
+/** Starts the server; resolves with its URL and how to close it. */
+async function serve() {
+  if (process.env.SERVER === 'native' && globalThis.Bun) {
+    const server = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response('ok') });
+    return { url: `http://127.0.0.1:${server.port}`, close: () => server.stop() };
+  }
+  if (process.env.SERVER === 'native' && globalThis.Deno) {
+    const server = Deno.serve({ port: 0, hostname: '127.0.0.1', onListen() {} }, () => new Response('ok'));
+    return { url: `http://127.0.0.1:${server.addr.port}`, close: () => server.shutdown() };
+  }
+  const server = http.createServer((_req, res) => res.end('ok'));
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${server.address().port}`, close: () => server.close() };
+}
+
+const { url, close } = await serve();
 const mode = process.env.ON_SIGTERM ?? 'default';
-if (mode === 'drain') process.on('SIGTERM', () => server.close());
+if (mode === 'drain') process.on('SIGTERM', () => close());
 if (mode === 'exit') process.on('SIGTERM', () => process.exit(3));
 if (mode === 'stay') process.on('SIGTERM', () => console.log('SIGTERM: staying up'));
-server.listen(0, '127.0.0.1', () => {
-  console.log(`READY ${JSON.stringify({ url: `http://127.0.0.1:${server.address().port}` })}`);
-});
+console.log(`READY ${JSON.stringify({ url })}`);

@@ -29,7 +29,7 @@ export interface Ended {
 export async function sigterm(
   command: string,
   args: readonly string[],
-  opts: { onSigterm: OnSigterm; when: When; series?: number; telemetry: boolean },
+  opts: { onSigterm: OnSigterm; when: When; series?: number; telemetry: boolean; server?: 'node:http' | 'native' },
 ): Promise<Ended & { metricsClosed?: boolean; appListening?: boolean }> {
   const child = spawn(command, [...args, 'signals/app.mjs'], {
     cwd: dir,
@@ -41,6 +41,7 @@ export async function sigterm(
       DENO_NO_UPDATE_CHECK: '1',
       ON_SIGTERM: opts.onSigterm,
       SERIES: String(opts.series ?? 0),
+      SERVER: opts.server === 'native' ? 'native' : '',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

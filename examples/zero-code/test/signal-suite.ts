@@ -16,8 +16,17 @@ export function signalSuite(runtime: {
   binary: () => Promise<string>;
   plain: readonly string[];
   preload: readonly string[];
+  /** `native`: also the runtime's own server (Bun.serve, Deno.serve) instead of node:http. */
+  servers?: readonly ('node:http' | 'native')[];
 }): void {
-  describe(`SIGTERM to a zero-code app on ${runtime.name} (${runtime.preload.join(' ')})`, function () {
+  for (const server of runtime.servers ?? ['node:http']) suite(runtime, server);
+}
+
+function suite(
+  runtime: { name: string; binary: () => Promise<string>; plain: readonly string[]; preload: readonly string[] },
+  server: 'node:http' | 'native',
+): void {
+  describe(`SIGTERM to a zero-code app on ${runtime.name} (${runtime.preload.join(' ')}), its server ${server}`, function () {
     this.timeout(30_000);
     const without = new Map<OnSigterm, Ended>();
     let bin = '';
@@ -25,7 +34,10 @@ export function signalSuite(runtime: {
       this.timeout(60_000);
       bin = await runtime.binary();
       for (const mode of MODES)
-        without.set(mode, await sigterm(bin, runtime.plain, { onSigterm: mode, when: 'idle', telemetry: false }));
+        without.set(
+          mode,
+          await sigterm(bin, runtime.plain, { onSigterm: mode, when: 'idle', telemetry: false, server }),
+        );
     });
 
     for (const mode of MODES) {
@@ -37,6 +49,7 @@ export function signalSuite(runtime: {
             when,
             series: when === 'idle' ? 0 : SERIES,
             telemetry: true,
+            server,
           });
           const seen = `${got.stdout}${got.stderr}`;
           expect({ code: got.code, signal: got.signal }, seen).to.deep.equal({
@@ -56,6 +69,7 @@ export function signalSuite(runtime: {
           when,
           series: when === 'idle' ? 0 : SERIES,
           telemetry: true,
+          server,
         });
         expect(got.metricsClosed, got.stderr).to.equal(true);
         expect(got.appListening).to.equal(true);

@@ -17,6 +17,7 @@ signalSuite({
   binary: () => binary('bun'),
   plain: [],
   preload: ['--preload', '@tuist-telemetry/core/register'],
+  servers: ['node:http', 'native'],
 });
 
 signalSuite({
@@ -24,4 +25,5 @@ signalSuite({
   binary: () => binary('deno'),
   plain: ['run', '-A'],
   preload: ['run', '-A', '--preload', './node_modules/@tuist-telemetry/core/dist/register.js'],
+  servers: ['node:http', 'native'],
 });
