@@ -3,9 +3,11 @@
 // (OpenTelemetry API counters, 1,000 series each) so a scrape is large.
 // ON_SIGTERM says what the app does on SIGTERM: `default` (no listener: the signal's default action ends it),
 // `drain` (closes its server and lets the event loop empty: exit code 0), `exit` (process.exit(3)), `stay` (logs it
-// and keeps serving).
+// and keeps serving), `signal-exit` (no listener of its own, but signal-exit's onExit, which many libraries load:
+// it prints `CLEANUP <signal>` and lets the signal end the process).
 import http from 'node:http';
 import { metrics } from '@opentelemetry/api';
+import { onExit } from 'signal-exit';
 
 const series = Number(process.env.SERIES ?? 0);
 const meter = metrics.getMeter('signals-app');
@@ -33,5 +35,6 @@ const { url, close } = await serve();
 const mode = process.env.ON_SIGTERM ?? 'default';
 if (mode === 'drain') process.on('SIGTERM', () => close());
 if (mode === 'exit') process.on('SIGTERM', () => process.exit(3));
+if (mode === 'signal-exit') onExit((_code, signal) => console.log(`CLEANUP ${signal}`));
 if (mode === 'stay') process.on('SIGTERM', () => console.log('SIGTERM: staying up'));
 console.log(`READY ${JSON.stringify({ url })}`);

@@ -6,7 +6,7 @@ import { listeningPorts, newListeningPort } from '@tuist-telemetry/testing';
 const dir = fileURLToPath(new URL('..', import.meta.url));
 
 /** What signals/app.mjs does on SIGTERM (see the app). */
-export type OnSigterm = 'default' | 'drain' | 'exit' | 'stay';
+export type OnSigterm = 'default' | 'drain' | 'exit' | 'stay' | 'signal-exit';
 /**
  * When SIGTERM is sent: once the app is ready (`idle`), or with a gzip scrape of /metrics in progress: right after
  * the request is written (`render`: the body is being rendered or compressed), or once its first body bytes arrived

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { type Ended, type OnSigterm, sigterm, type When } from './signal-run.js';
 
-const MODES: readonly OnSigterm[] = ['default', 'drain', 'exit'];
+const MODES: readonly OnSigterm[] = ['default', 'drain', 'exit', 'signal-exit'];
 const WHEN: readonly When[] = ['idle', 'render', 'body'];
 /** Enough series for a gzip body of several hundred KB: a scraper that stops reading leaves most of it unsent. */
 const SERIES = 40_000;
@@ -57,6 +57,8 @@ function suite(
             signal: plain.signal,
           });
           expect(got.stderr, seen).to.equal(plain.stderr);
+          // What the app printed on its way out (signal-exit's cleanup) is printed too.
+          expect(got.stdout.replace(/^READY .*\n/, ''), seen).to.equal(plain.stdout.replace(/^READY .*\n/, ''));
           expect(got.stderr).to.equal('');
         });
       }
