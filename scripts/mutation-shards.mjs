@@ -61,7 +61,16 @@ export const shards = [
     name: 'core-endpoint',
     minutes: 18,
     mutate: ['packages/core/src/prometheus/auth.ts', 'packages/core/src/prometheus/endpoint.ts'],
-    spec: core('endpoint', 'endpoint-auth-gzip', 'endpoint-limits', 'scrape-isolation', 'running'),
+    spec: core(
+      'endpoint',
+      'endpoint-auth-gzip',
+      'endpoint-auth-edges',
+      'endpoint-limits',
+      'gzip-deno',
+      'escaping-endpoint',
+      'scrape-isolation',
+      'running',
+    ),
   },
   {
     name: 'core-serialize',
@@ -80,6 +89,8 @@ export const shards = [
       'hostile-input',
       'bad-input',
       'endpoint',
+      'escaping',
+      'escaping-endpoint',
       'store-survivors',
     ),
   },
@@ -146,7 +157,11 @@ export const shards = [
     restartEvery: 1,
     minutes: 17,
     mutate: ['packages/http/src/server/instrumentation.ts', 'packages/http/src/server/routes.ts'],
-    spec: ['packages/http/test/server-instrumentation.test.ts', 'packages/http/test/http-server.test.ts'],
+    spec: [
+      'packages/http/test/server-instrumentation.test.ts',
+      'packages/http/test/server-instrumentation-edges.test.ts',
+      'packages/http/test/http-server.test.ts',
+    ],
   },
   {
     name: 'storage',
@@ -156,6 +171,7 @@ export const shards = [
     spec: [
       'packages/storage/test/instrumentation.test.ts',
       'packages/storage/test/instrumentation-instances.test.ts',
+      'packages/storage/test/instrumentation-edges.test.ts',
       'packages/storage/test/instrument.test.ts',
       'packages/storage/test/no-telemetry.test.ts',
     ],
