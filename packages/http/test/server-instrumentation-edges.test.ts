@@ -165,6 +165,39 @@ describe('http: TuistHttpServerInstrumentation edges (framework messages, instan
     b.disable();
     a.disable();
     expect(await delta(['/x'])).to.deep.equal({});
+    // enable() twice is one enable: one disable() stops it (and leaves nothing listening).
+    a.enable();
+    a.enable();
+    a.disable();
+    expect(await delta(['/x'])).to.deep.equal({});
+    expect(diagnosticsChannel.channel(FASTIFY_START).hasSubscribers).to.equal(false);
+  });
+
+  it('a runtime whose TracingChannel lacks hasSubscribers (Bun) gets it with the meaning Node gives it', () => {
+    const proto = Object.getPrototypeOf(diagnosticsChannel.tracingChannel('tuist-test.probe')) as object;
+    const original = Object.getOwnPropertyDescriptor(proto, 'hasSubscribers');
+    expect(original, 'this Node has TracingChannel#hasSubscribers').to.not.equal(undefined);
+    expect(diagnosticsChannel.channel(FASTIFY_START).hasSubscribers, 'no instance enabled before').to.equal(false);
+    delete (proto as { hasSubscribers?: boolean }).hasSubscribers;
+    try {
+      instrumentation();
+      expect('hasSubscribers' in proto).to.equal(true);
+      const tc = diagnosticsChannel.tracingChannel('tuist-test.bun-like') as unknown as Record<
+        'start' | 'end' | 'asyncStart' | 'asyncEnd' | 'error',
+        diagnosticsChannel.Channel
+      > & { hasSubscribers: boolean };
+      expect(tc.hasSubscribers).to.equal(false);
+      const listener = (): void => {};
+      for (const name of ['start', 'end', 'asyncStart', 'asyncEnd', 'error'] as const) {
+        tc[name].subscribe(listener);
+        expect(tc.hasSubscribers, name).to.equal(true);
+        tc[name].unsubscribe(listener);
+        expect(tc.hasSubscribers, name).to.equal(false);
+      }
+    } finally {
+      for (const i of instances.splice(0)) i.disable();
+      Object.defineProperty(proto, 'hasSubscribers', original!);
+    }
   });
 
   it("someone else's emit wrapper on top stays on disable and enable; ours under it passes through while disabled", async () => {
@@ -208,9 +241,14 @@ describe('http: TuistHttpServerInstrumentation edges (framework messages, instan
       expect(routerDefinition(odd).patch!({ default: 'nope' }, undefined)).to.deep.equal({ default: 'nope' });
       expect(routerDefinition(odd).patch!(Router, '3.0.0')).to.equal(Router);
       expect(routerDefinition(instrumentation({ enabled: false })).patch!(Router, 'latest')).to.equal(Router);
+      // A version that does not start with the major (no number) is not supported either.
+      expect(routerDefinition(instrumentation({ enabled: false })).patch!(Router, 'x2.0.0')).to.equal(Router);
+      expect(routerDefinition(instrumentation({ enabled: false })).patch!(undefined, undefined)).to.equal(undefined);
       expect(logged.lines).to.deep.equal([
         'warn: @tuist-telemetry/http/server router does not look like router 2.x; routes under mount paths are not named',
         "warn: @tuist-telemetry/http/server router latest is not supported (router 2.x, Express 5's, is); routes under mount paths are not named",
+        "warn: @tuist-telemetry/http/server router x2.0.0 is not supported (router 2.x, Express 5's, is); routes under mount paths are not named",
+        'warn: @tuist-telemetry/http/server router does not look like router 2.x; routes under mount paths are not named',
       ]);
     } finally {
       logged.restore();
