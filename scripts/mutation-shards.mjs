@@ -43,7 +43,7 @@ export const shards = [
     name: 'core-cluster-merge',
     minutes: 1,
     mutate: ['packages/core/src/cluster/merge.ts', 'packages/core/src/cluster/protocol.ts'],
-    spec: core('cluster-protocol', 'cluster-merge'),
+    spec: core('cluster-protocol', 'cluster-merge', 'cluster-snapshot-edges'),
   },
   {
     // Mostly runs inside the node:cluster apps that cluster.test.ts, cluster-primary and cluster-lifecycle start:
