@@ -65,6 +65,7 @@ export const shards = [
       'endpoint',
       'endpoint-auth-gzip',
       'endpoint-auth-edges',
+      'endpoint-edges',
       'endpoint-limits',
       'gzip-deno',
       'escaping-endpoint',
