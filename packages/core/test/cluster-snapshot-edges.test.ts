@@ -217,6 +217,34 @@ describe('core: cluster snapshot edges (rejection reasons, retirement, merge rul
     expect(snaps.defs.get(0)!.family).to.equal(view.familyOf('tuist_cache_downloads_total'));
   });
 
+  it('a snapshot names each family once; an unserved series described with another width takes the new width', () => {
+    const worker = new MetricStore(catalog, opts());
+    for (const name of ['a', 'b', 'c']) worker.counter('tuist_runs_total').add(1, { ...run, name });
+    const first = new SnapshotEncoder(worker, true).encode('snapshot', 1, 0);
+    const names = first.families.map(([name]) => name);
+    expect(names.filter((n) => n === 'tuist_runs_total')).to.have.length(1);
+    expect(new Set(names).size).to.equal(names.length);
+    const view = new ClusterView(catalog, opts());
+    const snaps = new WorkerSnapshots();
+    const unserved = (width: number) =>
+      snapshot({
+        families: [['not_served_here', [], width]],
+        defs: [0, 0],
+        data: Float64Array.from([0, ...Array<number>(width).fill(1)]),
+      });
+    expect(snaps.apply(unserved(1), view.familyOf)).to.equal(undefined);
+    expect(snaps.apply(unserved(2), view.familyOf)).to.equal(undefined);
+    expect(snaps.defs.get(0)!.width).to.equal(2);
+    expect(snaps.apply({ ...unserved(2), families: [], defs: [] }, view.familyOf)).to.equal(undefined);
+  });
+
+  it('the primary\'s own per-process gauges carry worker="primary"', () => {
+    const view = new ClusterView(catalog, opts());
+    const own = new MetricStore(catalog, opts());
+    own.gauge('process_open_fds').set(12);
+    expect(valueIn(view.build(own, []), 'process_open_fds', { worker: 'primary' })).to.equal(12);
+  });
+
   it('once gauges: the highest value of the primary and the workers, even when all are negative', () => {
     const view = new ClusterView(catalog, opts());
     const worker = (v: number) => {
