@@ -80,6 +80,7 @@ export const shards = [
     spec: core(
       'format',
       'serialize-survivors',
+      'serialize-edges',
       'conformance',
       'openmetrics-strict',
       'openmetrics-created',
