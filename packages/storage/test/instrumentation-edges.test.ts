@@ -25,6 +25,7 @@ function fakeModule(ownSend: boolean) {
     return 'sent';
   };
   class Base {
+    declare send: Send;
     readonly added: Added[] = [];
     readonly middlewareStack = { add: (_fn: unknown, options: Added) => void this.added.push(options) };
   }
