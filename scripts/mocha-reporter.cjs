@@ -9,7 +9,7 @@ const Mocha = require('mocha');
 const { Spec } = Mocha.reporters;
 const { EVENT_RUN_END } = Mocha.Runner.constants;
 
-const { EVENT_TEST_BEGIN } = Mocha.Runner.constants;
+const { EVENT_TEST_BEGIN, EVENT_TEST_FAIL } = Mocha.Runner.constants;
 
 /** Counts `warn: ` / `error: ` lines written to this process's stderr, with the test that was running. */
 function watchDiagLines(runner) {
@@ -33,12 +33,24 @@ class TuistReporter extends Spec {
   constructor(runner, options) {
     super(runner, options);
     const diagLines = watchDiagLines(runner);
+    // Each failure's title and first message line, repeated at the very end so a log's tail names what failed.
+    const failures = [];
+    runner.on(EVENT_TEST_FAIL, (test, err) =>
+      failures.push(
+        `${test.fullTitle()}: ${String(err?.message ?? err)
+          .split('\n')[0]
+          .slice(0, 200)}`,
+      ),
+    );
     runner.once(EVENT_RUN_END, () => {
       const s = runner.stats;
       const skipped = s.pending ? `, ${s.pending} skipped` : '';
       const summary = process.env.TUIST_TEST_SUMMARY;
       if (summary)
-        fs.writeFileSync(summary, JSON.stringify({ passed: s.passes, failed: s.failures, skipped: s.pending }));
+        fs.writeFileSync(
+          summary,
+          JSON.stringify({ passed: s.passes, failed: s.failures, skipped: s.pending, failures }),
+        );
       // Printed after the spec summary so it is the last line of the run.
       process.nextTick(() => {
         if (diagLines.length > 0) {
@@ -46,6 +58,10 @@ class TuistReporter extends Spec {
             `\n${diagLines.length} diag warn/error line(s) on stderr that no test captured (a test that provokes one should capture and assert it: captureDiag in @tuist-telemetry/testing):`,
           );
           for (const l of diagLines.slice(0, 20)) console.log(`  ${l}`);
+        }
+        if (failures.length > 0) {
+          console.log('\nfailed:');
+          for (const f of failures) console.log(`  ${f}`);
         }
         console.log(
           `tests: ${s.passes} passed, ${s.failures} failed${skipped}${diagLines.length ? `, ${diagLines.length} uncaptured diag lines` : ''}`,

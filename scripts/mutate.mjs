@@ -15,7 +15,7 @@
 //   npm run mutate -- --dryRunOnly                  only each shard's first test run (checks the set-up, counts mutants)
 //   npm run mutate -- --incremental                 reuse the last --incremental run's results for unchanged mutants
 //                                                   and tests (per shard, .tmp/mutation-incremental/); --force: all
-//   npm run mutate -- --shard core-config --mutate packages/core/src/config.ts:40-80
+//   npm run mutate -- --shard core-config --mutate packages/core/src/config/resolve.ts:40-80
 //                                                   anything else goes to `stryker run` (here: part of one file)
 import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -26,7 +26,7 @@ export const shards = [
   {
     name: 'core-store',
     minutes: 5,
-    mutate: ['packages/core/src/store.ts'],
+    mutate: ['packages/core/src/store/store.ts', 'packages/core/src/store/families.ts'],
     spec: core(
       'store-survivors',
       'store-remove',
@@ -42,7 +42,7 @@ export const shards = [
   {
     name: 'core-cluster-merge',
     minutes: 1,
-    mutate: ['packages/core/src/cluster/merge.ts', 'packages/core/src/cluster/protocol.ts'],
+    mutate: ['packages/core/src/cluster/view.ts', 'packages/core/src/cluster/protocol.ts'],
     spec: core('cluster-protocol', 'cluster-merge', 'cluster-snapshot-edges'),
   },
   {
@@ -99,7 +99,7 @@ export const shards = [
   {
     name: 'core-labels',
     minutes: 6,
-    mutate: ['packages/core/src/labels/**/*.ts', 'packages/core/src/exemplars.ts'],
+    mutate: ['packages/core/src/labels/**/*.ts', 'packages/core/src/store/exemplars.ts'],
     spec: core(
       'label-bound',
       'series-bound',
@@ -136,7 +136,7 @@ export const shards = [
   {
     name: 'core-config',
     minutes: 2,
-    mutate: ['packages/core/src/config.ts'],
+    mutate: ['packages/core/src/config/*.ts'],
     spec: core(
       'config',
       'bad-input',
@@ -153,6 +153,19 @@ export const shards = [
     minutes: 2,
     mutate: ['packages/core/src/instrumentations/**/*.ts'],
     spec: core('instrumentations', 'register-instrumentations', 'register'),
+  },
+  {
+    // The instrumentations' shared kit (core/internal): tried through the kit's own tests and the edge tests of
+    // storage and http, which need no service (fake client-s3 modules, servers on 127.0.0.1).
+    name: 'core-instrumentation-kit',
+    restartEvery: 1,
+    minutes: 10,
+    mutate: ['packages/core/src/instrumentation-kit/*.ts'],
+    spec: [
+      'packages/core/test/instrumentation-kit.test.ts',
+      'packages/storage/test/instrumentation-edges.test.ts',
+      'packages/http/test/server-instrumentation-edges.test.ts',
+    ],
   },
   {
     name: 'http',

@@ -27,7 +27,7 @@ export const NODE26_SPECS = [
 ];
 
 /**
- * The suites that run Bun and Deno (the zero-code apps; the README's Quick start), from the per-user cache
+ * The suites that run Bun and Deno (the zero-code apps; the README's startTelemetry() snippet), from the per-user cache
  * (scripts/node-lines.mjs): on the machine's Node only,
  * never again on each matrix line (`lineSpecs` matches them through the zero-code glob).
  */

@@ -1,5 +1,5 @@
 // What `npm test` is about to do to this machine, printed before it does any of it (scripts/test.mjs), and alone
-// with `npm test -- --plan`. The README's "What `npm test` installs, and where" lists the same.
+// with `npm test -- --plan`. docs/development.md's "What `npm test` installs, and where" lists the same.
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

@@ -98,6 +98,11 @@ for (const r of results) {
   total.failed += r.failed;
   total.skipped += r.skipped;
 }
+const failures = results.flatMap((r) => (r.failures ?? []).map((f) => `Node ${r.version}: ${f}`));
+if (failures.length > 0) {
+  console.log('\nfailed:');
+  for (const f of failures) console.log(`  ${f}`);
+}
 const ok = results.every((r) => r.status === 0) && total.failed === 0;
 console.log(
   `tests: ${total.passed} passed, ${total.failed} failed${total.skipped ? `, ${total.skipped} skipped` : ''}`,

@@ -1,7 +1,8 @@
 // A worker of case 7 (cluster.ts): `<impl> <series>`; records `series` histogram series (the same label sets in every
 // worker, three values each), then tells the primary it is ready and answers its scrapes until killed.
 import { AggregatorRegistry, Histogram, register } from 'prom-client';
-import { B1, findMetric, startTelemetry } from '@tuist-telemetry/core';
+import { startTelemetry } from '@tuist-telemetry/core';
+import { B1, findMetric } from '@tuist-telemetry/core/internal';
 import { objectKey, SERIES_METRIC } from './fixtures.js';
 
 const [impl, seriesArg] = process.argv.slice(2);

@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * The house rules of the developers' guide, checked on the whole tree: the linter and formatter pass, no source
- * file is over 400 lines, and no package's sources import each other in a circle.
+ * file is over 400 lines, no package's sources import each other in a circle, and core reads top-down (no file
+ * imports from a folder above its own; its folders import each other one way).
  */
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const MAX_LINES = 400;
@@ -70,6 +71,33 @@ export function findCycle(graph: Map<string, string[]>): string[] | undefined {
   return undefined;
 }
 
+/**
+ * The imports of `file` that reach up: into a folder that holds the importing file's own folder (`src/x/a.ts`
+ * importing `src/b.ts`). Same-folder and sibling-folder imports (`src/x/a.ts` importing `src/y/c.ts`) are fine.
+ */
+export function upwardImports(file: string, imports: readonly string[]): string[] {
+  const dir = path.dirname(file);
+  return imports.filter((t) => {
+    const target = path.dirname(t);
+    return target !== dir && dir.startsWith(target + path.sep);
+  });
+}
+
+/** The folders of `src` (relative to it, `.` for its root) and the folders each one's files import from. */
+export function folderGraph(src: string, graph: ReadonlyMap<string, readonly string[]>): Map<string, string[]> {
+  const out = new Map<string, Set<string>>();
+  for (const [f, imports] of graph) {
+    const from = path.relative(src, path.dirname(f)) || '.';
+    const set = out.get(from) ?? new Set<string>();
+    out.set(from, set);
+    for (const t of imports) {
+      const to = path.relative(src, path.dirname(t)) || '.';
+      if (to !== from) set.add(to);
+    }
+  }
+  return new Map([...out].map(([k, v]) => [k, [...v]]));
+}
+
 describe('house rules', () => {
   const files = ['packages', 'examples', 'scripts', 'bench'].flatMap((d) => walk(path.join(root, d)));
 
@@ -98,6 +126,44 @@ describe('house rules', () => {
         `${pkg}: an import cycle`,
       ).to.equal(undefined);
     }
+  });
+
+  it("core reads top-down: no file imports from a folder above its own, and core's folders import one way", () => {
+    const src = path.join(root, 'packages/core/src');
+    const graph = new Map<string, string[]>();
+    for (const f of walk(src)) graph.set(f, relativeImports(f, readFileSync(f, 'utf8')));
+    const up = [...graph].flatMap(([f, imports]) =>
+      upwardImports(f, imports).map((t) => `${path.relative(src, f)} imports ${path.relative(src, t)}`),
+    );
+    expect(up, 'a file imports from a folder above its own (move the imported file into a folder)').to.deep.equal([]);
+    const cycle = findCycle(folderGraph(src, graph));
+    expect(cycle?.join(' -> '), "core's folders import each other in a circle").to.equal(undefined);
+  });
+
+  it('the upward-import finder tells an import from above from a sibling folder and the same folder', () => {
+    const src = path.join(path.sep, 'p', 'src');
+    const a = path.join(src, 'x', 'a.ts');
+    const imports = [
+      path.join(src, 'b.ts'),
+      path.join(src, 'y', 'c.ts'),
+      path.join(src, 'x', 'd.ts'),
+      path.join(src, 'x', 'z', 'e.ts'),
+      path.join(src, 'xy', 'f.ts'),
+    ];
+    expect(upwardImports(a, imports)).to.deep.equal([path.join(src, 'b.ts')]);
+    expect(upwardImports(path.join(src, 'x', 'z', 'e.ts'), [path.join(src, 'x', 'a.ts')])).to.deep.equal([
+      path.join(src, 'x', 'a.ts'),
+    ]);
+    expect(upwardImports(path.join(src, 'index.ts'), imports)).to.deep.equal([]);
+    const folders = folderGraph(
+      src,
+      new Map([
+        [a, [path.join(src, 'y', 'c.ts'), path.join(src, 'x', 'd.ts')]],
+        [path.join(src, 'y', 'c.ts'), [a]],
+      ]),
+    );
+    expect(folders.get('x')).to.deep.equal(['y']);
+    expect(findCycle(folders)).to.deep.equal(['x', 'y', 'x']);
   });
 
   it('the cycle finder finds a cycle and the import reader reads every import form', () => {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PRIVATE_PACKAGES, PUBLIC_PACKAGES } from './packages.js';
@@ -34,8 +34,11 @@ describe('package manifests', () => {
     expect(posthog.engines.node).to.equal(NODE_RANGE);
   });
 
-  it('the READMEs state that range and no other Node.js minimum', () => {
-    const readmes = ['README.md', ...PUBLIC_PACKAGES.map((d) => `${d}/README.md`)];
+  it('the READMEs and docs/ state that range and no other Node.js minimum', () => {
+    const docs = readdirSync(path.join(root, 'docs'))
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => `docs/${f}`);
+    const readmes = ['README.md', ...PUBLIC_PACKAGES.map((d) => `${d}/README.md`), ...docs];
     const all = readmes.map((r) => readFileSync(path.join(root, r), 'utf8')).join('\n');
     expect(readFileSync(path.join(root, 'README.md'), 'utf8')).to.contain('`' + NODE_RANGE + '`');
     expect(all).to.not.match(/Node(\.js)? *(>=|≥) *2\d\b/);

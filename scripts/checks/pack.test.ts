@@ -71,7 +71,8 @@ const ONE_COPY = ['@opentelemetry/sdk-metrics', '@opentelemetry/core', '@opentel
 
 /** The packages the README's `npm install` lines under "## Packages" name. */
 function readmeInstalls(): string[] {
-  const part = readme.slice(readme.indexOf('\n## Packages'), readme.indexOf('\n## Environment variables'));
+  const start = readme.indexOf('\n## Packages');
+  const part = readme.slice(start, readme.indexOf('\n## ', start + 1));
   return [...part.matchAll(/^npm install (.+)$/gm)]
     .flatMap((m) => m[1]!.replace(/#.*/, '').trim().split(/\s+/))
     .filter((w) => !w.startsWith('-'));

@@ -4,14 +4,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
- * The fenced code blocks of every README in the repository, as a reader sees them. The info string after the fence
- * says what a block is: `ts`, `js` (an ES module) and `cjs` (CommonJS) blocks are code that runs as pasted
- * (scripts/checks/readme-snippets.test.ts runs them); `sh`, `text`, `yaml`, `json` and `promql` blocks are
- * commands, output and configuration, not run. A code block that cannot run on its own says why after the
+ * The fenced code blocks of every README in the repository and of the pages under docs/, as a reader sees them. The
+ * info string after the fence says what a block is: `ts`, `js` (an ES module) and `cjs` (CommonJS) blocks are code
+ * that runs as pasted (scripts/checks/readme-snippets.test.ts runs them); `sh`, `text`, `yaml`, `json` and `promql`
+ * blocks are commands, output and configuration, not run. A code block that cannot run on its own says why after the
  * language: ```` ```js no-run: <reason> ````.
  */
 export interface Block {
-  /** The README, relative to the repository root. */
+  /** The README or docs page, relative to the repository root. */
   file: string;
   /** 1-based line of the opening fence. */
   line: number;
@@ -28,12 +28,16 @@ export const OTHER_LANGS = ['sh', 'text', 'yaml', 'json', 'promql'];
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
-/** Every README.md tracked by git (or about to be: untracked files that are not ignored). */
+/** Every README.md and docs/*.md tracked by git (or about to be: untracked files that are not ignored). */
 export function readmeFiles(): string[] {
-  const r = spawnSync('git', ['ls-files', '-co', '--exclude-standard', '--', 'README.md', '**/README.md'], {
-    cwd: root,
-    encoding: 'utf8',
-  });
+  const r = spawnSync(
+    'git',
+    ['ls-files', '-co', '--exclude-standard', '--', 'README.md', '**/README.md', 'docs/*.md'],
+    {
+      cwd: root,
+      encoding: 'utf8',
+    },
+  );
   if (r.status !== 0) throw new Error(`git ls-files failed: ${r.stderr}`);
   return [...new Set(r.stdout.split('\n').filter(Boolean))].sort();
 }

@@ -11,7 +11,7 @@ import { workspaceVersions } from './packages.js';
 import { allBlocks, OTHER_LANGS, RUN_LANGS, where, type Block } from './readme-blocks.js';
 
 /**
- * Every code block of every README runs as pasted: the public packages are packed (as they are published), installed
+ * Every code block of every README and docs/ page runs as pasted: the public packages are packed (as they are published), installed
  * with npm into a fresh app outside the workspace together with the third-party packages the blocks import (at the
  * workspace's versions), the TypeScript blocks are type-checked with `strict` and without `skipLibCheck`, and each
  * block runs on its own and must end by itself, printing nothing on stderr. The environment gives what a user's
@@ -84,7 +84,7 @@ async function runProgram(
   return { code, signal, stdout, stderr };
 }
 
-describe('README code blocks are marked: code runs, commands and output say so', () => {
+describe('README and docs/ code blocks are marked: code runs, commands and output say so', () => {
   it('every block has a language, runnable or not (ts, js, cjs; sh, text, yaml, json, promql)', () => {
     const unmarked = blocks
       .filter((b) => ![...RUN_LANGS, ...OTHER_LANGS].includes(b.lang))
@@ -98,9 +98,19 @@ describe('README code blocks are marked: code runs, commands and output say so',
     expect(noRun.map(where)).to.have.length.at.most(MAX_NO_RUN);
     expect(runnable.length, 'the READMEs have runnable blocks').to.be.greaterThan(10);
   });
+
+  it('the Bun and Deno checks find what they run: the README snippet, its output, the preload commands', () => {
+    const quickStart = blocks.find((b) => b.file === 'README.md' && b.lang === 'js');
+    expect(quickStart?.code, 'README.md: the first js block is the startTelemetry() snippet').to.contain(
+      'startTelemetry(',
+    );
+    expect(blocks.some((b) => b.file === 'README.md' && b.lang === 'text' && b.line > quickStart!.line)).to.equal(true);
+    const commands = blocks.find((b) => b.file === 'docs/bun-and-deno.md' && b.lang === 'sh');
+    expect(commands?.code, 'docs/bun-and-deno.md: the preload commands').to.match(/^bun --preload .*\ndeno run /);
+  });
 });
 
-describe('README code blocks run as pasted against the packed packages (TypeScript: strict, no skipLibCheck)', function () {
+describe('README and docs/ code blocks run as pasted against the packed packages (TypeScript: strict, no skipLibCheck)', function () {
   let tmp: string;
   let app: string;
   let tscResult: SpawnSyncReturns<string>;
@@ -190,7 +200,7 @@ describe('README code blocks run as pasted against the packed packages (TypeScri
     expect(tscResult.status, output(tscResult)).to.equal(0);
   });
 
-  // The Quick start on Bun and Deno (the README's "Bun and Deno"): the same program prints what the README shows.
+  // The README's startTelemetry() snippet on Bun and Deno (docs/bun-and-deno.md): it prints what the README shows.
   const quickStart = runnable.find((b) => b.file === 'README.md' && b.lang === 'js');
   const printed = blocks.find(
     (b) => b.file === 'README.md' && b.lang === 'text' && quickStart !== undefined && b.line > quickStart.line,
@@ -199,7 +209,7 @@ describe('README code blocks run as pasted against the packed packages (TypeScri
     ['bun', []],
     ['deno', ['run', '-A']],
   ] as const) {
-    it(`README.md Quick start runs as pasted on ${runtime} and prints what the README shows`, async function () {
+    it(`README.md startTelemetry() snippet runs as pasted on ${runtime} and prints what the README shows`, async function () {
       this.timeout(120_000);
       const lines = (await import(pathToFileURL(path.join(root, 'scripts', 'node-lines.mjs')).href)) as {
         runtimeBinary(name: string): Promise<string>;
@@ -217,12 +227,12 @@ describe('README code blocks run as pasted against the packed packages (TypeScri
     });
   }
 
-  // The README's zero-code commands for Bun and Deno, as written, on an app of the packed install.
+  // The zero-code commands for Bun and Deno (docs/bun-and-deno.md), as written, on an app of the packed install.
   const runtimeCommands = blocks.find(
-    (b) => b.file === 'README.md' && b.lang === 'sh' && b.heading.includes('Bun and Deno'),
+    (b) => b.file === 'docs/bun-and-deno.md' && b.lang === 'sh' && b.heading.includes('Bun and Deno'),
   );
   for (const command of runtimeCommands?.code.trim().split('\n') ?? []) {
-    it(`README.md "Bun and Deno": ${command} starts the telemetry in an app of the packed packages`, async function () {
+    it(`docs/bun-and-deno.md: ${command} starts the telemetry in an app of the packed packages`, async function () {
       this.timeout(120_000);
       const [runtime, ...args] = command.split(' ');
       expect(args.at(-1)).to.equal('app.mjs');

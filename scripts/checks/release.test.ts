@@ -19,7 +19,7 @@ import { blocksOf } from './readme-blocks.js';
  * The way to the packages a newcomer takes, end to end against a real registry: a copy of this repository as a
  * clean clone has it (no node_modules, no dist), `npm run pack:public` there (it installs first), `npm run release`
  * into Verdaccio (the workspace's devDependency, on a free port, proxying every other package to the registry npm
- * is configured with), then in an empty folder the README's Quick start: its `npm install` line exactly as written,
+ * is configured with), then in an empty folder the README's startTelemetry() start: its `npm install` line exactly as written,
  * and its first snippet, which must print what the README shows.
  */
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -69,7 +69,7 @@ async function startRegistry(dir: string, upstream: string): Promise<{ child: Ch
   return { child, url: `http://127.0.0.1:${port}/` };
 }
 
-describe('npm run release into a local registry (Verdaccio) from a clean clone; the README quick start installs from it', function () {
+describe('npm run release into a local registry (Verdaccio) from a clean clone; the README startTelemetry() start installs from it', function () {
   this.timeout(240_000);
   let tmp: string;
   let registry: { child: ChildProcess; url: string } | undefined;
@@ -147,8 +147,9 @@ describe('npm run release into a local registry (Verdaccio) from a clean clone; 
     expect(again.stdout, 'a second release publishes nothing').to.contain('Nothing to publish');
   });
 
-  it("the README's Quick start: its npm install line from the registry in an empty folder, then its snippet prints what the README shows", () => {
-    const quick = blocksOf('README.md').filter((b) => b.heading === '## Quick start');
+  it("the README's startTelemetry() start: its npm install line from the registry in an empty folder, then its snippet prints what the README shows", () => {
+    // The README's way to start from code: its `npm install` line, the snippet and what it prints.
+    const quick = blocksOf('README.md').filter((b) => b.heading === '## From your code: `startTelemetry()`');
     const install = quick.find((b) => b.lang === 'sh')!.code.trim();
     expect(install).to.equal('npm install @tuist-telemetry/core @tuist-telemetry/http');
     const snippet = quick.find((b) => b.lang === 'js')!;

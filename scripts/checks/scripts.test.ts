@@ -148,9 +148,11 @@ describe('npm test says what it will install, and keeps the Node binaries in one
     }
   });
 
-  it('the README lists what npm test installs and where', () => {
-    const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
-    const dev = readme.slice(readme.indexOf('\n## Development'), readme.indexOf('\n## Releasing'));
+  it('docs/development.md lists what npm test installs and where', () => {
+    const page = readFileSync(path.join(root, 'docs', 'development.md'), 'utf8');
+    const start = page.indexOf('\n## What `npm test` installs, and where');
+    expect(start, 'the section "What `npm test` installs, and where"').to.be.at.least(0);
+    const dev = page.slice(start, page.indexOf('\n## ', start + 1));
     for (const fact of [
       '`$XDG_CACHE_HOME/tuist-telemetry/node`',
       '`~/.cache/tuist-telemetry/node`',

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
-import { existsSync, readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 // @ts-expect-error plain JavaScript module of the test runner, without type declarations
@@ -55,5 +57,36 @@ describe('npm test on the other Node lines (scripts/test-lines.mjs)', () => {
     expect(supportsOtel3('22.14.0')).to.equal(false);
     expect(supportsOtel3('22.15.0')).to.equal(true);
     expect(supportsOtel3('24.22.3')).to.equal(true);
+  });
+});
+
+describe('the reporter (scripts/mocha-reporter.cjs)', () => {
+  it('names each failed test, with its message, just before the closing line CI reads, and in the summary file', function () {
+    this.timeout(60_000);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tuist-reporter-'));
+    try {
+      const spec = path.join(dir, 'two.spec.cjs');
+      writeFileSync(
+        spec,
+        "const assert = require('node:assert');\n" +
+          "describe('suite', () => { it('breaks', () => assert.equal(1, 2)); it('holds', () => {}); });\n",
+      );
+      const summary = path.join(dir, 'summary.json');
+      const r = spawnSync(
+        process.execPath,
+        ['node_modules/mocha/bin/mocha.js', '--no-config', '--reporter', './scripts/mocha-reporter.cjs', spec],
+        { cwd: root, encoding: 'utf8', env: { ...process.env, TUIST_TEST_SUMMARY: summary } },
+      );
+      const tail = r.stdout.trimEnd().split('\n').slice(-3);
+      expect(tail[0]).to.equal('failed:');
+      expect(tail[1]).to.match(/^ {2}suite breaks: .*1 [!=]+ 2|^ {2}suite breaks: Expected values/);
+      expect(tail[2]).to.equal('tests: 1 passed, 1 failed');
+      const counts = JSON.parse(readFileSync(summary, 'utf8'));
+      expect(counts).to.include({ passed: 1, failed: 1 });
+      expect(counts.failures).to.have.length(1);
+      expect(counts.failures[0]).to.match(/^suite breaks: /);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { type Telemetry, type CacheEventType, CACHE_EVENT_TYPES } from '@tuist-telemetry/core';
+import type { Telemetry, CacheEventType } from '@tuist-telemetry/core';
 import { instrumentHttpServer } from '@tuist-telemetry/http';
 import type { Storage } from '@tuist-telemetry/storage';
 import type { Analytics, RequestLike, RequestUser } from '@tuist-telemetry/analytics';
@@ -34,7 +34,9 @@ export interface AppOptions {
 
 /** The refresh tokens the demo accepts; anything else is a token-refresh error. */
 const VALID_REFRESH_TOKEN = /^tuist_refresh_[a-z0-9]{8,}$/;
-const cacheEventTypes: ReadonlySet<string> = new Set(CACHE_EVENT_TYPES);
+/** Every cache event type (the compiler checks this record against core's `CacheEventType`, both ways). */
+const CACHE_EVENTS: Record<CacheEventType, true> = { local_hit: true, remote_hit: true, miss: true };
+const cacheEventTypes: ReadonlySet<string> = new Set(Object.keys(CACHE_EVENTS));
 
 const cacheKey = (p: Project, hash: string): string => `${p.slug}/cache/${hash}`;
 const previewKey = (p: Project, id: string, file: string): string => `${p.slug}/previews/${id}/${file}`;

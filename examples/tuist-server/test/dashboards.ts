@@ -2,7 +2,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { MetricDefinition } from '@tuist-telemetry/core';
+import type { MetricDefinition } from '@tuist-telemetry/core/internal';
+import type { PrometheusServer, PromSeries } from '@tuist-telemetry/testing';
+import { eventually } from './demo-process.js';
 
 export const DASHBOARD_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../grafana/dashboards');
 
@@ -20,9 +22,16 @@ interface Panel {
   panels?: Panel[];
 }
 
+export interface TemplateVariable {
+  name: string;
+  query: unknown;
+  current?: { text: unknown; value: unknown };
+  options?: { text: string; value: string }[];
+}
+
 export function readDashboards(): {
   file: string;
-  json: { uid: string; title: string; panels: Panel[]; templating: { list: { name: string; query: unknown }[] } };
+  json: { uid: string; title: string; panels: Panel[]; templating: { list: TemplateVariable[] } };
 }[] {
   return readdirSync(DASHBOARD_DIR)
     .filter((f) => f.endsWith('.json'))
@@ -43,14 +52,22 @@ export function dashboardQueries(): DashboardQuery[] {
   return out;
 }
 
-/** Grafana's variables replaced by values Prometheus accepts: every instance, a fixed rate window. */
-export function resolveVariables(expr: string, rateWindow: string): string {
+/** The Histograms variable's choices and the value each gives `$histograms` (what build-dashboards.mjs writes). */
+export const HISTOGRAM_KINDS = { auto: '0', classic: '-1', native: '1' } as const;
+export type HistogramKind = keyof typeof HISTOGRAM_KINDS;
+
+/** Grafana's variables replaced by values Prometheus accepts: every instance, a fixed rate window, a histogram kind. */
+export function resolveVariables(expr: string, rateWindow: string, histograms: HistogramKind = 'auto'): string {
   return expr
     .replaceAll('$__rate_interval', rateWindow)
     .replaceAll('$__interval', rateWindow)
     .replaceAll('$__range', rateWindow)
-    .replaceAll('$instance', '.*');
+    .replaceAll('$instance', '.*')
+    .replaceAll('$histograms', HISTOGRAM_KINDS[histograms]);
 }
+
+/** Whether an expression reads a histogram through the Histograms variable (classic or native by `$histograms`). */
+export const readsHistograms = (expr: string): boolean => expr.includes('$histograms');
 
 const NOT_METRICS = new Set([
   // aggregation operators and keywords
@@ -86,7 +103,7 @@ const NOT_METRICS = new Set([
 
 /** Metric names an expression selects (functions, aggregations, labels, strings, ranges and numbers removed). */
 export function metricNamesIn(expr: string): string[] {
-  let s = expr.replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`/g, ' ');
+  let s = expr.replace(/\$\w+/g, ' ').replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`/g, ' ');
   s = s.replace(/\{[^}]*\}/g, ' ');
   s = s.replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ');
   s = s.replace(/\[[^\]]*\]/g, ' ');
@@ -109,4 +126,61 @@ export function catalogEntryFor(name: string, catalog: readonly MetricDefinition
   if (!m) return undefined;
   const base = catalog.find((d) => d.name === m[1]);
   return base?.type === 'histogram' ? base : undefined;
+}
+
+const hasData = (series: PromSeries[]): boolean => series.some((s) => Number.isFinite(Number(s.value[1])));
+const label = (q: DashboardQuery) => `${q.dashboard} / ${q.panel}: ${q.expr}`;
+
+/**
+ * Runs every dashboard expression (variables resolved, `histograms` as given) until each returns data or `timeoutMs`
+ * passes: the expressions Prometheus rejected (a PromQL error is final) and those still without data.
+ */
+export async function queriesWithoutData(
+  prom: PrometheusServer,
+  histograms: HistogramKind,
+  timeoutMs = 30_000,
+): Promise<{ rejected: string[]; empty: string[] }> {
+  // A window that spans everything since the demo started: every series that ever changed has a rate.
+  const pending = new Map(dashboardQueries().map((q) => [label(q), resolveVariables(q.expr, '5m', histograms)]));
+  const rejected: string[] = [];
+  await eventually(
+    'every dashboard expression returns data',
+    async () => {
+      for (const [what, expr] of pending) {
+        try {
+          if (hasData(await prom.vector(expr))) pending.delete(what);
+        } catch (err) {
+          rejected.push(`${what}\n    ${(err as Error).message}`);
+          pending.delete(what);
+        }
+      }
+      return pending.size === 0 ? true : undefined;
+    },
+    timeoutMs,
+    1000,
+  ).catch(() => undefined);
+  return { rejected, empty: [...pending.keys()] };
+}
+
+/**
+ * For a Prometheus that stores the demo's histograms as `stored` series: what is wrong with the Histograms
+ * variable, evaluated at one instant. Each histogram expression must return data with `stored`, the same series
+ * and values with `auto`, and nothing with the other kind (so a panel never shows a kind that was not asked for).
+ */
+export async function histogramKindProblems(prom: PrometheusServer, stored: 'classic' | 'native'): Promise<string[]> {
+  const other = stored === 'classic' ? 'native' : 'classic';
+  const time = Date.now() / 1000;
+  const sorted = (v: PromSeries[]) => v.map((s) => JSON.stringify([s.metric, s.value[1]])).sort();
+  const problems: string[] = [];
+  const queries = dashboardQueries().filter((q) => readsHistograms(q.expr));
+  if (queries.length < 20) problems.push(`only ${queries.length} expressions read histograms`);
+  for (const q of queries) {
+    const at = (k: HistogramKind) => prom.vector(resolveVariables(q.expr, '5m', k), time);
+    const [auto, same, wrong] = [await at('auto'), await at(stored), await at(other)];
+    if (!hasData(same)) problems.push(`${label(q)}: no data with ${stored}`);
+    if (JSON.stringify(sorted(auto)) !== JSON.stringify(sorted(same)))
+      problems.push(`${label(q)}: auto ${JSON.stringify(sorted(auto))} but ${stored} ${JSON.stringify(sorted(same))}`);
+    if (wrong.length > 0) problems.push(`${label(q)}: ${wrong.length} series with ${other}`);
+  }
+  return problems;
 }

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
-import { catalog } from '@tuist-telemetry/core';
+import { catalog } from '@tuist-telemetry/core/internal';
 import { eventually, startDemoProcess, type DemoProcess } from './demo-process.js';
 
 /**

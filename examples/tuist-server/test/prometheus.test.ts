@@ -3,15 +3,17 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { catalog } from '@tuist-telemetry/core';
+import { catalog } from '@tuist-telemetry/core/internal';
+import { findPrometheus, requireService, startPrometheus, type PrometheusServer } from '@tuist-telemetry/testing';
 import {
-  findPrometheus,
-  requireService,
-  startPrometheus,
-  type PrometheusServer,
-  type PromSeries,
-} from '@tuist-telemetry/testing';
-import { catalogEntryFor, dashboardQueries, metricNamesIn, readDashboards, resolveVariables } from './dashboards.js';
+  catalogEntryFor,
+  dashboardQueries,
+  HISTOGRAM_KINDS,
+  histogramKindProblems,
+  metricNamesIn,
+  queriesWithoutData,
+  readDashboards,
+} from './dashboards.js';
 import { eventually, startDemoProcess, type DemoProcess } from './demo-process.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -33,8 +35,6 @@ function sampleNamesOf(name: string): string[] {
   const def = catalog.find((d) => d.name === name)!;
   return def.type === 'histogram' ? [`${name}_bucket`, `${name}_sum`, `${name}_count`] : [name];
 }
-
-const hasData = (series: PromSeries[]): boolean => series.some((s) => Number.isFinite(Number(s.value[1])));
 
 describe('examples: the demo scraped by a real Prometheus; Grafana dashboards checked against it', function () {
   this.timeout(120_000);
@@ -98,33 +98,15 @@ describe('examples: the demo scraped by a real Prometheus; Grafana dashboards ch
     expect(missing).to.deep.equal([]);
   });
 
-  it('every expression in every dashboard is accepted by Prometheus and returns data', async () => {
-    const queries = dashboardQueries();
-    expect(queries.length).to.be.greaterThan(60);
-    // A window that spans everything since the demo started: every series that ever changed has a rate.
-    const pending = new Map(
-      queries.map((q) => [`${q.dashboard} / ${q.panel}: ${q.expr}`, resolveVariables(q.expr, '5m')]),
-    );
-    const rejected: string[] = [];
-    await eventually(
-      'every dashboard expression returns data',
-      async () => {
-        for (const [label, expr] of pending) {
-          try {
-            if (hasData(await prom!.vector(expr))) pending.delete(label);
-          } catch (err) {
-            // A PromQL error (bad_data) is final: the expression itself is wrong.
-            rejected.push(`${label}\n    ${(err as Error).message}`);
-            pending.delete(label);
-          }
-        }
-        return pending.size === 0 ? true : undefined;
-      },
-      30_000,
-      1000,
-    ).catch(() => undefined);
+  it('every expression in every dashboard is accepted by Prometheus and returns data (Histograms: auto)', async () => {
+    expect(dashboardQueries().length).to.be.greaterThan(60);
+    const { rejected, empty } = await queriesWithoutData(prom!, 'auto');
     expect(rejected, 'expressions Prometheus rejected').to.deep.equal([]);
-    expect([...pending.keys()], 'expressions without data').to.deep.equal([]);
+    expect(empty, 'expressions without data').to.deep.equal([]);
+  });
+
+  it('classic histograms: the histogram panels give with Histograms auto what they give with classic, and nothing with native', async () => {
+    expect(await histogramKindProblems(prom!, 'classic')).to.deep.equal([]);
   });
 
   it('dashboards use only metrics from the catalog, by their documented names', () => {
@@ -170,7 +152,7 @@ describe('examples: the demo scraped by a real Prometheus; Grafana dashboards ch
     expect(catalogEntryFor('tuist_runs_total_bucket', catalog)).to.equal(undefined);
   });
 
-  it('the dashboard files are what build-dashboards.mjs writes, with unique panel ids and the two variables', () => {
+  it('the dashboard files are what build-dashboards.mjs writes, with unique panel ids and the three variables', () => {
     const r = spawnSync(process.execPath, ['examples/grafana/build-dashboards.mjs', '--check'], {
       cwd: root,
       encoding: 'utf8',
@@ -187,7 +169,12 @@ describe('examples: the demo scraped by a real Prometheus; Grafana dashboards ch
     for (const d of dashboards) {
       const ids = d.json.panels.map((p) => p.id);
       expect(new Set(ids).size, d.file).to.equal(ids.length);
-      expect(d.json.templating.list.map((v) => v.name)).to.deep.equal(['datasource', 'instance']);
+      expect(d.json.templating.list.map((v) => v.name)).to.deep.equal(['datasource', 'instance', 'histograms']);
+      // The Histograms variable offers auto (the default), classic and native with the values the queries test.
+      const h = d.json.templating.list[2]!;
+      expect(Object.fromEntries(h.options!.map((o) => [o.text, o.value])), d.file).to.deep.equal(HISTOGRAM_KINDS);
+      expect(h.query).to.equal('auto : 0,classic : -1,native : 1');
+      expect(h.current).to.include({ text: 'auto', value: HISTOGRAM_KINDS.auto });
     }
   });
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { catalog } from '@tuist-telemetry/core';
+import { catalog } from '@tuist-telemetry/core/internal';
 import {
   samples,
   scrape,
@@ -29,7 +29,7 @@ async function binary(name: 'bun' | 'deno'): Promise<string> {
   return lines.runtimeBinary(name);
 }
 
-/** The documented zero-code commands (README "Bun and Deno"): each runtime's own preload flag. */
+/** The documented zero-code commands (docs/bun-and-deno.md): each runtime's own preload flag. */
 const RUNTIMES = [
   { name: 'bun', version: '1.4.5', args: ['--preload', '@tuist-telemetry/core/register'] },
   {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { catalog } from '@tuist-telemetry/core';
+import { catalog } from '@tuist-telemetry/core/internal';
 import {
   samples,
   scrape,

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { getTelemetry, logger, WarnOnce, type Telemetry } from '@tuist-telemetry/core';
+import { logger, RateLimitedLogger } from '@tuist-telemetry/core/internal';
 import { resolveConfig, type ResolvedAnalyticsConfig } from './config.js';
-import { DROPPED_METRIC, TUIST_EVENTS } from './events.js';
+import { TUIST_EVENTS } from './events.js';
+import { GROUP_TYPES, idOf, messageOf, type Properties } from './input.js';
 import { createMiddleware, type PageviewSink } from './middleware.js';
 import { renderSnippet } from './snippet.js';
 import { PostHogTransport } from './transport.js';
@@ -26,26 +27,10 @@ import type {
   UserEventInput,
 } from './types.js';
 import { UserMemory } from './user-memory.js';
-import { isPageSection, PAGE_SECTIONS } from './utils.js';
+import { isPageSection, PAGE_SECTIONS } from './page.js';
+import { TelemetryLink } from './telemetry-link.js';
 
 const log = logger('analytics');
-const GROUP_TYPES = ['project', 'organization'] as const;
-
-type Properties = Record<string, unknown>;
-
-function idOf(value: unknown): string | undefined {
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  if (typeof value === 'string' && value.trim() !== '') return value;
-  return undefined;
-}
-
-function messageOf(err: unknown): string {
-  if (err instanceof Error) {
-    const cause = (err as { cause?: unknown }).cause;
-    return cause instanceof Error ? `${err.message}: ${cause.message}` : err.message;
-  }
-  return String(err);
-}
 
 /**
  * PostHog analytics for a Tuist-like server. Enabled only when both the API key and the host are set; otherwise
@@ -61,11 +46,8 @@ export class Analytics {
   private readonly transport: PostHogTransport | undefined;
   private readonly pathPrefix: string;
   private readonly users: UserMemory;
-  private readonly warnings = new WarnOnce(log);
-  private readonly telemetryOption: Telemetry | null | undefined;
-  private registeredWith: Telemetry | undefined;
-  private unregister: (() => void) | undefined;
-  private unexclude: (() => void) | undefined;
+  private readonly warnings = new RateLimitedLogger(log);
+  private readonly link: TelemetryLink;
   private shutdownPromise: Promise<void> | undefined;
   private closed = false;
 
@@ -75,7 +57,7 @@ export class Analytics {
     this.enabled = this.config.enabled;
     this.origin = this.config.enabled ? this.config.origin : undefined;
     this.pathPrefix = this.config.host ? new URL(this.config.host).pathname.replace(/\/+$/, '') : '';
-    this.telemetryOption = options?.telemetry;
+    this.link = new TelemetryLink(options?.telemetry, this.warnings);
     this.users = new UserMemory(this.config.maxRememberedUsers);
     if (this.enabled) {
       this.transport = new PostHogTransport(this.config, {
@@ -241,8 +223,7 @@ export class Analytics {
 
   private async doShutdown(): Promise<void> {
     this.closed = true;
-    this.unregister?.();
-    this.unregister = undefined;
+    this.link.detachShutdown();
     const transport = this.transport;
     if (transport) {
       const timeout = this.config.shutdownTimeoutMs;
@@ -254,8 +235,7 @@ export class Analytics {
         this.warnings.warn('shutdown', `@tuist-telemetry/analytics: shutdown failed: ${messageOf(err)}`);
       }
     }
-    this.unexclude?.();
-    this.unexclude = undefined;
+    this.link.detachExclusion();
     this.users.clear();
   }
 
@@ -342,7 +322,7 @@ export class Analytics {
       );
       return this.countDropped('shutdown', 1);
     }
-    if (this.registeredWith === undefined) this.attachTelemetry();
+    if (!this.link.attached) this.attachTelemetry();
     const props: Properties = properties !== null && typeof properties === 'object' ? { ...properties } : {};
     props.page_section = section;
     let id = idOf(distinctId);
@@ -388,30 +368,13 @@ export class Analytics {
     }
   }
 
-  private telemetry(): Telemetry | undefined {
-    return this.telemetryOption === undefined ? getTelemetry() : (this.telemetryOption ?? undefined);
-  }
-
-  /** Flushes analytics during the telemetry's shutdown (SIGTERM with `@tuist-telemetry/core/register`). */
+  /** Flushes with the telemetry's shutdown and keeps PostHog's traffic out of its HTTP metrics (see TelemetryLink). */
   private attachTelemetry(): void {
-    const t = this.telemetry();
-    if (!t || t === this.registeredWith || this.closed) return;
-    this.unregister?.();
-    this.registeredWith = t;
-    this.unregister = t.onShutdown(() => this.shutdown());
-    // posthog-node sends with the global fetch: keep its traffic out of the tuist_http_* metrics automatically
-    // (removed only after the last flush in shutdown()).
-    this.unexclude?.();
-    this.unexclude = t.excludeFromHttpMetrics(this.ignoreRequest);
+    if (!this.closed) this.link.attach(() => this.shutdown(), this.ignoreRequest);
   }
 
   private countDropped(reason: DropReason, count: number): void {
-    if (!this.enabled || count <= 0) return;
-    try {
-      this.telemetry()?.store.counter(DROPPED_METRIC).add(count, { reason });
-    } catch (err) {
-      this.warnings.warn('count', `@tuist-telemetry/analytics: could not count dropped events: ${messageOf(err)}`);
-    }
+    if (this.enabled) this.link.countDropped(reason, count);
   }
 }
 

@@ -1,6 +1,6 @@
-import { installDefaultDiagLogger, logger } from '@tuist-telemetry/core';
+import { installDefaultDiagLogger, logger } from '@tuist-telemetry/core/internal';
 import type { AnalyticsOptions } from './types.js';
-import { defaultScriptSrc } from './utils.js';
+import { defaultScriptSrc } from './html.js';
 
 /** A configuration mistake; thrown by `createAnalytics` with what to change. */
 export class AnalyticsConfigError extends Error {

@@ -1,14 +1,11 @@
-export { Analytics, createAnalytics } from './analytics.js';
+export { createAnalytics } from './analytics.js';
+export type { Analytics } from './analytics.js';
 export { AnalyticsConfigError } from './config.js';
-export { TUIST_EVENTS, DROPPED_METRIC } from './events.js';
-export type { TuistEventName } from './events.js';
-export { PAGE_SECTIONS, defaultSectionFor, inlineScriptJson } from './utils.js';
 export type {
   AnalyticsMiddleware,
   AnalyticsOptions,
   AnalyticsUser,
   CaptureInput,
-  DropReason,
   GroupInput,
   GroupRef,
   Groups,

@@ -6,7 +6,7 @@ import type {
   RequestUser,
   ResponseLike,
 } from './types.js';
-import { asksNotToTrack, defaultSectionFor, header, isHtmlPage, isPageNavigation, pageUrl, pathOf } from './utils.js';
+import { asksNotToTrack, defaultSectionFor, header, isHtmlPage, isPageNavigation, pageUrl, pathOf } from './page.js';
 
 /** What the middleware needs from Analytics. */
 export interface PageviewSink {

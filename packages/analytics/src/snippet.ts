@@ -1,5 +1,5 @@
 import type { GroupRef, PageSection, SnippetOptions } from './types.js';
-import { htmlAttribute, inlineScriptJson } from './utils.js';
+import { htmlAttribute, inlineScriptJson } from './html.js';
 
 /**
  * The inline loader (ES5, no interpolation: all data arrives as one escaped JSON argument). It loads posthog-js

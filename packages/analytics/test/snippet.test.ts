@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { requireService } from '@tuist-telemetry/testing';
-import { createAnalytics, inlineScriptJson, type Analytics } from '@tuist-telemetry/analytics';
+import { createAnalytics, type Analytics } from '@tuist-telemetry/analytics';
+import { inlineScriptJson } from '../src/html.js';
 import { Ingestion } from './ingestion.js';
 
 const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';

@@ -1,15 +1,6 @@
 import { expect } from 'chai';
-import {
-  asksNotToTrack,
-  defaultScriptSrc,
-  defaultSectionFor,
-  htmlAttribute,
-  inlineScriptJson,
-  isHtmlPage,
-  isPageNavigation,
-  pageUrl,
-  pathOf,
-} from '../src/utils.js';
+import { defaultScriptSrc, htmlAttribute, inlineScriptJson } from '../src/html.js';
+import { asksNotToTrack, defaultSectionFor, isHtmlPage, isPageNavigation, pageUrl, pathOf } from '../src/page.js';
 import { UserMemory } from '../src/user-memory.js';
 import { createAnalytics } from '@tuist-telemetry/analytics';
 

@@ -6,19 +6,50 @@
  * - catalog families bound by name, with the name checked by the compiler (`counter`, `gauge`, `histogram`);
  * - which telemetry a recording goes to (`activeTelemetry`);
  * - per-telemetry state, forgotten with the telemetry (`perTelemetry`);
- * - calling the host's callbacks without letting them break the instrumentation (`callHook`, `reportFailure`).
+ * - calling the host's callbacks without letting them break the instrumentation (`callHook`, `reportFailure`);
+ * and the instrumentation scaffold (`instrumentation-kit/`): the base class of the SDK's instrumentations, method
+ * patches that coexist with others', the module-version check, and shared diagnostics-channel subscriptions.
  */
 import type { CatalogName, CounterName, GaugeName, HistogramName } from './catalog/index.js';
-import { logger, WarnOnce } from './diag.js';
-import type { CounterFamily, GaugeFamily, HistogramFamily } from './store.js';
-import { getTelemetry, type Telemetry } from './telemetry.js';
+import { logger, RateLimitedLogger } from './diag/index.js';
+import type { CounterFamily, GaugeFamily, HistogramFamily } from './store/store.js';
+import { getTelemetry, type Telemetry } from './telemetry/telemetry.js';
 
 export type { CatalogName, CounterName, GaugeName, HistogramName };
 export type { Telemetry };
-export type { CounterFamily, GaugeFamily, HistogramFamily, Labels, LabelValue } from './store.js';
-export { TelemetryConfigError } from './config.js';
-export { logger, WarnOnce } from './diag.js';
+export type { CounterFamily, GaugeFamily, HistogramFamily, Labels, LabelValue } from './store/store.js';
+export { TelemetryConfigError } from './config/index.js';
+export { logger, RateLimitedLogger } from './diag/index.js';
 export { hostRuntime, type HostRuntime } from './runtime/which.js';
+export { TuistInstrumentationBase } from './instrumentation-kit/instrumentation.js';
+export { InstrumentationRegistry, type PatchedModule } from './instrumentation-kit/registry.js';
+export {
+  patchMethods,
+  patchRecord,
+  unpatchMethods,
+  type Method,
+  type PatchRecord,
+} from './instrumentation-kit/patch.js';
+export { channelSubscription, SharedSubscription, type ChannelListener } from './instrumentation-kit/subscription.js';
+export { majorOf, supportsMajor, type Majors } from './instrumentation-kit/version.js';
+
+// For the SDK's own tests, examples, bench and scripts: the catalog as data and the pieces under the facade (the
+// public index exports only what the package README documents).
+export {
+  catalog,
+  findMetric,
+  HIGH_CARDINALITY_LABELS,
+  CACHE_EVENT_TYPES,
+  B1,
+  B2,
+  JOB_BUCKETS,
+  clusterAggregationOf,
+} from './catalog/index.js';
+export type { MetricDefinition } from './catalog/index.js';
+export { MetricStore, OVERFLOW_VALUE, MAX_LABEL_VALUE_LENGTH } from './store/store.js';
+export { installDefaultDiagLogger } from './diag/index.js';
+export { escapeLabelValue, escapeHelp } from './prometheus/format.js';
+export { startRuntimeMetrics } from './runtime/index.js';
 
 /** The catalog counter `name` of a telemetry (a name outside the catalog's counters does not compile). */
 export function counter(t: Telemetry, name: CounterName): CounterFamily {
@@ -61,16 +92,16 @@ export function perTelemetry<T>(create: (t: Telemetry) => T): (t: Telemetry) => 
   };
 }
 
-/** Warnings of code that runs while no telemetry is running (its own WarnOnce then has nowhere to live). */
-const detached = new WarnOnce(logger('core'));
+/** Warnings of code that runs while no telemetry is running (its own RateLimitedLogger then has nowhere to live). */
+const detached = new RateLimitedLogger(logger('core'));
 
-function warningsOf(t: Telemetry | undefined): WarnOnce {
+function warningsOf(t: Telemetry | undefined): RateLimitedLogger {
   return t?.warnings ?? detached;
 }
 
 /**
  * Reports a failure of the SDK's own code (never the host's error): one rate-limited `diag.error` per `kind`
- * through the telemetry's WarnOnce. Never throws, whatever the logger does.
+ * through the telemetry's RateLimitedLogger. Never throws, whatever the logger does.
  */
 export function reportFailure(
   kind: string,
@@ -87,7 +118,7 @@ export function reportFailure(
 
 /**
  * Runs a host-facing callback (a user hook such as `poolName`, `routeFor`, `ignore`): its result, or `fallback`
- * when it throws, with one rate-limited warning per `kind` naming `what` through the telemetry's WarnOnce. The
+ * when it throws, with one rate-limited warning per `kind` naming `what` through the telemetry's RateLimitedLogger. The
  * instrumented operation itself is never affected.
  */
 export function callHook<R>(

@@ -16,11 +16,11 @@
  * No top-level await on the way (a `--require` of an ES module graph with one fails): everything here is synchronous.
  */
 import type { Instrumentation } from '@opentelemetry/instrumentation';
-import { installDefaultDiagLogger, logger } from './diag.js';
+import { installDefaultDiagLogger, logger } from './diag/index.js';
 import { findInstrumentations } from './instrumentations/index.js';
 import { enableWithLoaderHook, inInternalThread } from './instrumentations/hook.js';
-import { startFromEnvironment } from './register-start.js';
-import type { Telemetry } from './telemetry.js';
+import { startFromEnvironment } from './telemetry/from-environment.js';
+import type { Telemetry } from './telemetry/telemetry.js';
 
 // Node's loader thread runs `--require` preloads too: nothing to do there (see inInternalThread).
 const inLoaderThread = inInternalThread();

@@ -1,17 +1,23 @@
 // The cluster view's arithmetic, pinned value by value: summed histograms, series that appear late, snapshots of an
 // odd shape, and counters that must never go back whatever a well-formed snapshot says.
 import { expect } from 'chai';
-import { catalog, HIGH_CARDINALITY_LABELS, logger, MetricStore, WarnOnce } from '@tuist-telemetry/core';
-import { ClusterView } from '../src/cluster/merge.js';
+import {
+  catalog,
+  HIGH_CARDINALITY_LABELS,
+  logger,
+  MetricStore,
+  RateLimitedLogger,
+} from '@tuist-telemetry/core/internal';
+import { ClusterView } from '../src/cluster/view.js';
 import { SnapshotEncoder, WorkerSnapshots, type Snapshot } from '../src/cluster/protocol.js';
-import type { HistogramSeries, StoreOptions } from '../src/store.js';
+import type { HistogramSeries, StoreOptions } from '../src/store/store.js';
 
 const opts: StoreOptions = {
   naming: 'docs',
   highCardinality: new Set(HIGH_CARDINALITY_LABELS),
   enabledHighCardinality: new Set(),
   maxLabelValues: 1000,
-  warn: new WarnOnce(logger('test')),
+  warn: new RateLimitedLogger(logger('test')),
 };
 const newStore = () => new MetricStore(catalog, opts);
 const run = { name: 'build', is_ci: 'false', status: '0' };

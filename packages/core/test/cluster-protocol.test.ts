@@ -5,18 +5,18 @@ import {
   HIGH_CARDINALITY_LABELS,
   logger,
   MetricStore,
-  WarnOnce,
-} from '@tuist-telemetry/core';
-import { ClusterView, PRIMARY_WORKER } from '../src/cluster/merge.js';
+  RateLimitedLogger,
+} from '@tuist-telemetry/core/internal';
+import { ClusterView, PRIMARY_WORKER } from '../src/cluster/view.js';
 import { SnapshotEncoder, WorkerSnapshots, type Snapshot } from '../src/cluster/protocol.js';
-import type { StoreOptions } from '../src/store.js';
+import type { StoreOptions } from '../src/store/store.js';
 
 const opts: StoreOptions = {
   naming: 'docs',
   highCardinality: new Set(HIGH_CARDINALITY_LABELS),
   enabledHighCardinality: new Set(),
   maxLabelValues: 1000,
-  warn: new WarnOnce(logger('test')),
+  warn: new RateLimitedLogger(logger('test')),
 };
 const newStore = () => new MetricStore(catalog, opts);
 const run = { name: 'build', is_ci: 'false', status: '0' };

@@ -1,6 +1,12 @@
 import { expect } from 'chai';
-import { catalog, HIGH_CARDINALITY_LABELS, logger, MetricStore, WarnOnce } from '@tuist-telemetry/core';
-import { ClusterView } from '../src/cluster/merge.js';
+import {
+  catalog,
+  HIGH_CARDINALITY_LABELS,
+  logger,
+  MetricStore,
+  RateLimitedLogger,
+} from '@tuist-telemetry/core/internal';
+import { ClusterView } from '../src/cluster/view.js';
 import { SnapshotEncoder, WorkerSnapshots, type SeriesDef, type Snapshot } from '../src/cluster/protocol.js';
 
 /**
@@ -17,7 +23,7 @@ const opts = (extra: Partial<Opts> = {}): Opts => ({
   highCardinality: new Set(HIGH_CARDINALITY_LABELS),
   enabledHighCardinality: new Set(),
   maxLabelValues: 1000,
-  warn: new WarnOnce(logger('test')),
+  warn: new RateLimitedLogger(logger('test')),
   ...extra,
 });
 const run = { name: 'build', is_ci: 'false', status: '0' };

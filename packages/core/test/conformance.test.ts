@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { scrape, samples, type Exposition } from '@tuist-telemetry/testing';
-import { startTelemetry, catalog, type Telemetry } from '@tuist-telemetry/core';
+import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
+import { catalog } from '@tuist-telemetry/core/internal';
 
 interface FixtureMetric {
   name: string;

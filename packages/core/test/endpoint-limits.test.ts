@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import http from 'node:http';
 import net from 'node:net';
 import { startTelemetry } from '@tuist-telemetry/core';
-import { MetricsEndpoint, singleFlight, type EndpointLimits } from '../src/prometheus/endpoint.js';
+import { MetricsEndpoint, type EndpointLimits } from '../src/prometheus/endpoint.js';
+import { singleFlight } from '../src/prometheus/render.js';
 
 /**
  * A client that sends `GET /metrics` and stops reading. A paused socket cannot see the server hang up, so

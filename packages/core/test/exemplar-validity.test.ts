@@ -13,7 +13,8 @@ import {
 } from '@opentelemetry/api';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { findPrometheus, requireService, startPrometheus } from '@tuist-telemetry/testing';
-import { catalog, logger, MetricStore, startTelemetry, WarnOnce, type Telemetry } from '@tuist-telemetry/core';
+import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
+import { catalog, logger, MetricStore, RateLimitedLogger } from '@tuist-telemetry/core/internal';
 import { expectStrictOpenMetrics } from './openmetrics-strict.js';
 import { expectPromtoolParses } from './promtool.js';
 
@@ -186,7 +187,7 @@ describe('core: checking span contexts allocates nothing per record', () => {
         highCardinality: new Set(),
         enabledHighCardinality: new Set(),
         maxLabelValues: 10,
-        warn: new WarnOnce(logger('test')),
+        warn: new RateLimitedLogger(logger('test')),
       });
       const h = store.histogram(METRIC);
       const labels = { name: 'build', is_ci: 'false', status: '0' };

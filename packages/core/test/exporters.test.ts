@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { startTelemetry, TelemetryConfigError, type Telemetry } from '@tuist-telemetry/core';
-import { OTLP_EXPORTER_PACKAGES, otlpExporter } from '../src/exporters.js';
+import { OTLP_EXPORTER_PACKAGES, otlpExporter } from '../src/otel/exporters.js';
 import { otlpReceiver } from './helpers/otlp.js';
 
 interface OtlpJsonMetric {

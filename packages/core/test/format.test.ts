@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { escapeHelp, escapeLabelValue } from '@tuist-telemetry/core';
+import { escapeHelp, escapeLabelValue } from '@tuist-telemetry/core/internal';
 import {
   familyHeader,
   formatValue,

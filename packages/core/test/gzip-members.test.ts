@@ -5,8 +5,8 @@ import { gunzipSync } from 'node:zlib';
 import { findPrometheus, requireService, startPrometheus } from '@tuist-telemetry/testing';
 import { startTelemetry, type Telemetry, type TelemetryOptions } from '@tuist-telemetry/core';
 import { gzipBody, gzipStoreMembers } from '../src/prometheus/compress.js';
-import { serializeStoreBytesAsync } from '../src/prometheus/serialize.js';
-import type { MetricStore } from '../src/store.js';
+import { storeTextExposition } from '../src/prometheus/serialize.js';
+import type { MetricStore } from '../src/store/store.js';
 
 interface Reply {
   status: number;
@@ -105,7 +105,7 @@ describe('core: gzip scrapes as gzip members (issue 22 item 1)', () => {
       const members = await gzipStoreMembers(store, {}, 'tail 1\n');
       expect(members.length).to.be.greaterThan(10);
       const parts = members.map((m) => gunzipSync(m));
-      expect(Buffer.concat(parts).equals(await serializeStoreBytesAsync(store, {}, 'tail 1\n'))).to.equal(true);
+      expect(Buffer.concat(parts).equals(await storeTextExposition(store, {}, 'tail 1\n'))).to.equal(true);
       expect(parts.at(-1)!.toString()).to.equal('tail 1\n');
     } finally {
       await t.shutdown();
@@ -127,7 +127,7 @@ describe('core: gzip scrapes as gzip members (issue 22 item 1)', () => {
       t.store.counter(COUNTER).add(2, { object_key: key(10) });
       fill(t, 3000, 3001);
       const changed = await gzipStoreMembers(store, {}, '');
-      const plain = await serializeStoreBytesAsync(store, {}, '');
+      const plain = await storeTextExposition(store, {}, '');
       expect(gunzipSync(Buffer.concat(changed)).equals(plain)).to.equal(true);
       const reused = changed.filter((m) => first.includes(m)).length;
       const renewed = changed.length - 1 - reused;
@@ -137,9 +137,7 @@ describe('core: gzip scrapes as gzip members (issue 22 item 1)', () => {
       const om = await gzipStoreMembers(store, { format: 'openmetrics' }, '# EOF\n');
       expect(om.some((m) => first.includes(m) || changed.includes(m))).to.equal(false);
       expect(
-        gunzipSync(Buffer.concat(om)).equals(
-          await serializeStoreBytesAsync(store, { format: 'openmetrics' }, '# EOF\n'),
-        ),
+        gunzipSync(Buffer.concat(om)).equals(await storeTextExposition(store, { format: 'openmetrics' }, '# EOF\n')),
       ).to.equal(true);
     } finally {
       await t.shutdown();

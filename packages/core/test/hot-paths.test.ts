@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { diag } from '@opentelemetry/api';
 import { captureDiag, scrape, samples, value, type Exposition } from '@tuist-telemetry/testing';
+import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
 import {
   B1,
   catalog,
@@ -11,11 +12,9 @@ import {
   MAX_LABEL_VALUE_LENGTH,
   MetricStore,
   OVERFLOW_VALUE,
-  startTelemetry,
-  WarnOnce,
+  RateLimitedLogger,
   type MetricDefinition,
-  type Telemetry,
-} from '@tuist-telemetry/core';
+} from '@tuist-telemetry/core/internal';
 
 // The recording fast paths (compiled per-family label lookup, binary bucket search) and the byte serialiser must
 // give exactly what the general paths give: these tests pin the observable results through a real scrape.
@@ -139,7 +138,7 @@ describe('core: recording and scrape fast paths behave like the general paths', 
         highCardinality: new Set(),
         enabledHighCardinality: new Set(),
         maxLabelValues: 10,
-        warn: new WarnOnce(logger('test')),
+        warn: new RateLimitedLogger(logger('test')),
       });
       const h = store.histogram('bench_layout');
       const expected = new Array<number>(bounds.length + 1).fill(0);

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { diag } from '@opentelemetry/api';
 import { captureDiag, samples, scrape, value } from '@tuist-telemetry/testing';
-import { JOB_BUCKETS, startTelemetry, type JobRecord, type Telemetry } from '@tuist-telemetry/core';
+import { startTelemetry, type JobRecord, type Telemetry } from '@tuist-telemetry/core';
+import { JOB_BUCKETS } from '@tuist-telemetry/core/internal';
 
 const JOBS = 'tuist_job_processing_duration_milliseconds';
 

@@ -4,7 +4,8 @@ import { MeterProvider, MetricReader, DataPointType } from '@opentelemetry/sdk-m
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { parseExposition, samples, value } from '@tuist-telemetry/testing';
-import { catalogViews, OVERFLOW_VALUE, startTelemetry, type Telemetry } from '@tuist-telemetry/core';
+import { catalogViews, startTelemetry, type Telemetry } from '@tuist-telemetry/core';
+import { OVERFLOW_VALUE } from '@tuist-telemetry/core/internal';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;

@@ -4,8 +4,8 @@ import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { AggregationType, MeterProvider } from '@opentelemetry/sdk-metrics';
 import { findPrometheus, requireService, startPrometheus, type PrometheusServer } from '@tuist-telemetry/testing';
 import { createMetricReader, getTelemetry, startTelemetry, type Telemetry } from '@tuist-telemetry/core';
-import { resolveConfig } from '../src/config.js';
-import { NATIVE_DEFAULTS, NativeBuckets, bucketIndex, schemaForFactor } from '../src/native-histogram.js';
+import { resolveConfig } from '../src/config/index.js';
+import { NATIVE_DEFAULTS, NativeBuckets, bucketIndex, schemaForFactor } from '../src/store/native-histogram.js';
 import {
   PROMETHEUS_PROTOBUF_ACCEPT,
   decodeFamilies,

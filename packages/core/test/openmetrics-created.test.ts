@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
-import { resolveConfig } from '../src/config.js';
+import { resolveConfig } from '../src/config/index.js';
 import { expectStrictOpenMetrics } from './openmetrics-strict.js';
 import { expectPromtoolParses } from './promtool.js';
 

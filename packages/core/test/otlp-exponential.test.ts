@@ -5,7 +5,7 @@ import { context, propagation, trace } from '@opentelemetry/api';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import protobuf from 'protobufjs';
 import { startTelemetry, TelemetryConfigError, type Telemetry } from '@tuist-telemetry/core';
-import { NativeBuckets, bucketIndex } from '../src/native-histogram.js';
+import { NativeBuckets, bucketIndex } from '../src/store/native-histogram.js';
 import { exponentialValue, snapshot } from '../src/otel/exponential-points.js';
 import { decodeFamilies, get } from './helpers/protobuf.js';
 import { grpcReceiver, otlpReceiver } from './helpers/otlp.js';

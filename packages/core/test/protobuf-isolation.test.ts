@@ -2,8 +2,7 @@ import { expect } from 'chai';
 import { AggregationTemporality, DataPointType, MeterProvider, type MetricProducer } from '@opentelemetry/sdk-metrics';
 import type { DiagLogger } from '@opentelemetry/api';
 import { startTelemetry } from '@tuist-telemetry/core';
-import { resolveConfig } from '../src/config.js';
-import { WarnOnce } from '../src/diag.js';
+import { RateLimitedLogger } from '../src/diag/index.js';
 import { PullMetricReader } from '../src/prometheus/reader.js';
 import { PrometheusRenderer } from '../src/prometheus/render.js';
 import { decodeFamilies, protobufSamples } from './helpers/protobuf.js';
@@ -46,13 +45,15 @@ describe('core: a third-party metric that cannot be written is left out of the p
       .createHistogram('lib.latency', { advice: { explicitBucketBoundaries: [1, 10] } })
       .record(5);
     const renderer = new PrometheusRenderer({
-      config: resolveConfig({}).prometheus,
+      withScopeLabels: false,
+      withTargetInfo: false,
+      withCreated: false,
       store: t.store,
       resource: t.resource,
       scope: { name: 'test', version: '0' },
       reader,
       canCollect: () => true,
-      warnings: new WarnOnce(logger),
+      warnings: new RateLimitedLogger(logger),
     });
     try {
       await renderer.render('protobuf');

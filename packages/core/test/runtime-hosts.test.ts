@@ -1,15 +1,15 @@
 import { expect } from 'chai';
+import { startTelemetry } from '@tuist-telemetry/core';
 import {
   catalog,
   HIGH_CARDINALITY_LABELS,
   logger,
   MetricStore,
   startRuntimeMetrics,
-  startTelemetry,
-  WarnOnce,
-} from '@tuist-telemetry/core';
+  RateLimitedLogger,
+} from '@tuist-telemetry/core/internal';
 import { parseExposition, samples, scrape, type Exposition } from '@tuist-telemetry/testing';
-import { serializeStoreBytesAsync } from '../src/prometheus/serialize.js';
+import { storeTextExposition } from '../src/prometheus/serialize.js';
 import { RUNTIME_GAPS } from '../src/runtime/index.js';
 import { hostRuntime, type HostRuntime } from '../src/runtime/which.js';
 import { esmEntry } from '../src/instrumentations/preload.js';
@@ -20,7 +20,7 @@ const newStore = (): MetricStore =>
     highCardinality: new Set(HIGH_CARDINALITY_LABELS),
     enabledHighCardinality: new Set(),
     maxLabelValues: 1000,
-    warn: new WarnOnce(logger('test')),
+    warn: new RateLimitedLogger(logger('test')),
   });
 
 /** The store's exposition with the runtime metrics of `runtime` started (this process's own APIs answer). */
@@ -29,7 +29,7 @@ async function exposition(runtime: HostRuntime): Promise<Exposition> {
   const stop = startRuntimeMetrics(store, runtime);
   try {
     store.runCollectCallbacks();
-    return parseExposition((await serializeStoreBytesAsync(store)).toString('utf8'));
+    return parseExposition((await storeTextExposition(store)).toString('utf8'));
   } finally {
     stop();
   }

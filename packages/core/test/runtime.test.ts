@@ -3,14 +3,15 @@ import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { parseExposition, samples, scrape, value, type Exposition } from '@tuist-telemetry/testing';
-import { catalog, startTelemetry, type Telemetry } from '@tuist-telemetry/core';
+import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
+import { catalog } from '@tuist-telemetry/core/internal';
 import {
   countByConstructorName,
   heapSpaceLabel,
   parseMaxOpenFiles,
   parseProcStatus,
   versionLabels,
-} from '../src/runtime/utils.js';
+} from '../src/runtime/readings.js';
 
 interface ChildReport {
   before: string;

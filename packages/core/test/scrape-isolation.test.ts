@@ -8,8 +8,7 @@ import {
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
 import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
-import { resolveConfig } from '../src/config.js';
-import { WarnOnce } from '../src/diag.js';
+import { RateLimitedLogger } from '../src/diag/index.js';
 import { PullMetricReader } from '../src/prometheus/reader.js';
 import { PrometheusRenderer } from '../src/prometheus/render.js';
 import { ThirdPartyWriter } from '../src/prometheus/third-party.js';
@@ -173,13 +172,15 @@ describe('core: a third-party metric the stock serializer throws on is left out,
       .createHistogram('lib.latency', { advice: { explicitBucketBoundaries: [1, 10] } })
       .record(5);
     const renderer = new PrometheusRenderer({
-      config: resolveConfig({}).prometheus,
+      withScopeLabels: false,
+      withTargetInfo: false,
+      withCreated: false,
       store: t.store,
       resource: t.resource,
       scope: { name: 'test', version: '0' },
       reader,
       canCollect: () => true,
-      warnings: new WarnOnce(log.logger),
+      warnings: new RateLimitedLogger(log.logger),
     });
     try {
       const text = (await renderer.render('text')).toString('utf8');

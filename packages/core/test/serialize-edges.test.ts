@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { MetricStore, WarnOnce, logger, type MetricDefinition } from '@tuist-telemetry/core';
-import { serializeSeriesBytes, serializeStoreBytesAsync } from '../src/prometheus/serialize.js';
+import { MetricStore, RateLimitedLogger, logger, type MetricDefinition } from '@tuist-telemetry/core/internal';
+import { serializeSeriesBytes, storeTextExposition } from '../src/prometheus/serialize.js';
 
 /**
  * The text writer at its edges: integers at and past 2^31 (the digits fast path ends there), the `+Inf` bucket when
@@ -21,7 +21,7 @@ function newStore(): MetricStore {
     highCardinality: new Set(),
     enabledHighCardinality: new Set(),
     maxLabelValues: 100,
-    warn: new WarnOnce(logger('test')),
+    warn: new RateLimitedLogger(logger('test')),
   });
 }
 
@@ -37,7 +37,7 @@ describe('core: text writer edges (large integers, +Inf, _created, header-less p
     const values = [2147483647, 2147483648, 2147483649, 3000000000, 4294967296, 9007199254740991];
     values.forEach((v, i) => s.counter('edge_total').add(v, { k: String(i) }));
     s.gauge('edge_level').set(-2147483648);
-    const out = lines(await serializeStoreBytesAsync(s));
+    const out = lines(await storeTextExposition(s));
     values.forEach((v, i) => expect(out).to.include(`edge_total{k="${i}"} ${v}`));
     expect(out).to.include('edge_level -2147483648');
   });
@@ -49,7 +49,7 @@ describe('core: text writer edges (large integers, +Inf, _created, header-less p
     h.record(1.5);
     const series = [...s.families.find((f) => f.def.name === 'edge_seconds')!.series][0] as { count: number };
     series.count = 5;
-    const out = lines(await serializeStoreBytesAsync(s));
+    const out = lines(await storeTextExposition(s));
     expect(out).to.include.members([
       'edge_seconds_bucket{le="1"} 1',
       'edge_seconds_bucket{le="2"} 2',
@@ -63,10 +63,10 @@ describe('core: text writer edges (large integers, +Inf, _created, header-less p
     s.counter('edge_total').add(1, { k: 'a' });
     s.histogram('edge_seconds').record(1);
     const created = (b: Buffer) => lines(b).filter((l) => l.includes('_created'));
-    expect(created(await serializeStoreBytesAsync(s, { format: 'openmetrics' }))).to.deep.equal([]);
-    expect(created(await serializeStoreBytesAsync(s, { format: 'openmetrics', withCreated: false }))).to.deep.equal([]);
-    expect(created(await serializeStoreBytesAsync(s, { withCreated: true }))).to.deep.equal([]);
-    const asked = created(await serializeStoreBytesAsync(s, { format: 'openmetrics', withCreated: true }));
+    expect(created(await storeTextExposition(s, { format: 'openmetrics' }))).to.deep.equal([]);
+    expect(created(await storeTextExposition(s, { format: 'openmetrics', withCreated: false }))).to.deep.equal([]);
+    expect(created(await storeTextExposition(s, { withCreated: true }))).to.deep.equal([]);
+    const asked = created(await storeTextExposition(s, { format: 'openmetrics', withCreated: true }));
     expect(asked.map((l) => l.split(' ')[0])).to.deep.equal(['edge_created{k="a"}', 'edge_seconds_created']);
   });
 
@@ -91,11 +91,11 @@ describe('core: text writer edges (large integers, +Inf, _created, header-less p
       },
     });
     const failed: string[] = [];
-    const out = await serializeStoreBytesAsync(s, { familyFailed: (name) => failed.push(name) });
+    const out = await storeTextExposition(s, { familyFailed: (name) => failed.push(name) });
     expect(failed).to.deep.equal(['edge_total']);
     expect(out.toString()).to.not.include('edge_total');
     expect(out.toString()).to.include('edge_level 0');
-    const err = await serializeStoreBytesAsync(newStoreWith(series)).then(
+    const err = await storeTextExposition(newStoreWith(series)).then(
       () => undefined,
       (e: Error) => e,
     );

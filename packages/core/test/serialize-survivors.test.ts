@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { DiagLogLevel, diag } from '@opentelemetry/api';
-import { MetricStore, WarnOnce, logger, type MetricDefinition } from '@tuist-telemetry/core';
-import { serializeStoreBytesAsync } from '../src/prometheus/serialize.js';
+import { MetricStore, RateLimitedLogger, logger, type MetricDefinition } from '@tuist-telemetry/core/internal';
+import { storeTextExposition } from '../src/prometheus/serialize.js';
 
 // Survivors of `npm run mutate` in prometheus/serialize.ts: the fast writer's output for catalog-shaped metrics,
 // checked sample by sample (every bucket, +Inf, _sum and _count), and across buffer growth.
@@ -41,14 +41,12 @@ function store(): MetricStore {
     enabledHighCardinality: new Set(),
     maxLabelValues: 100000,
     maxSeriesPerMetric: 100000,
-    warn: new WarnOnce(logger('test')),
+    warn: new RateLimitedLogger(logger('test')),
   });
 }
 
 async function lines(s: MetricStore, scopeLabels?: string, tail = ''): Promise<string[]> {
-  const body = (await serializeStoreBytesAsync(s, scopeLabels === undefined ? {} : { scopeLabels }, tail)).toString(
-    'utf8',
-  );
+  const body = (await storeTextExposition(s, scopeLabels === undefined ? {} : { scopeLabels }, tail)).toString('utf8');
   expect(body.endsWith('\n'), 'body ends with a line feed').to.equal(true);
   return body.slice(0, -1).split('\n');
 }

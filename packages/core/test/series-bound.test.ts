@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
 import { parseExposition, samples, value } from '@tuist-telemetry/testing';
-import { OVERFLOW_VALUE, startTelemetry, type Telemetry, type TelemetryOptions } from '@tuist-telemetry/core';
+import { startTelemetry, type Telemetry, type TelemetryOptions } from '@tuist-telemetry/core';
+import { OVERFLOW_VALUE } from '@tuist-telemetry/core/internal';
 
 // Issue 20 item 5: the label bound is per label, so label products explode (1,000 queues x 300 workers = 300,000
 // series). A bound on series per metric sends new label sets past it to one all-`__overflow__` series.

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { DiagLogLevel, diag } from '@opentelemetry/api';
-import { MetricStore, WarnOnce, logger, type MetricDefinition } from '@tuist-telemetry/core';
+import { MetricStore, RateLimitedLogger, logger, type MetricDefinition } from '@tuist-telemetry/core/internal';
 
 const defs: MetricDefinition[] = [
   {
@@ -19,7 +19,7 @@ function store(): MetricStore {
     highCardinality: new Set(),
     enabledHighCardinality: new Set(),
     maxLabelValues: 1000,
-    warn: new WarnOnce(logger('test')),
+    warn: new RateLimitedLogger(logger('test')),
   });
 }
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { DiagLogLevel, diag } from '@opentelemetry/api';
-import { MetricStore, WarnOnce, logger, type MetricDefinition } from '@tuist-telemetry/core';
+import { MetricStore, RateLimitedLogger, logger, type MetricDefinition } from '@tuist-telemetry/core/internal';
 
 // Survivors of `npm run mutate` in store.ts: series creation and normalisation, the label bound and its overflow
 // series and self-metric, remove/clear, bucket placement, start-up series and collection callbacks.
@@ -47,7 +47,7 @@ interface Warned {
 
 function store(maxLabelValues = 1000): { s: MetricStore; warned: Warned[] } {
   const warned: Warned[] = [];
-  const warn = new WarnOnce(logger('test'));
+  const warn = new RateLimitedLogger(logger('test'));
   const orig = warn.warn.bind(warn);
   warn.warn = (key: string, message: string, ...rest: unknown[]) => {
     warned.push({ key, message });
@@ -142,7 +142,7 @@ describe('core store: series, normalisation, bound, remove/clear', () => {
   });
 
   it('without the overflow self-metric in the definitions, overflow still records __overflow__', () => {
-    const warn = new WarnOnce(logger('test'));
+    const warn = new RateLimitedLogger(logger('test'));
     const s = new MetricStore(
       defs.filter((d) => d.name !== OVERFLOW_METRIC),
       { naming: 'docs', highCardinality: new Set(), enabledHighCardinality: new Set(), maxLabelValues: 1, warn },

@@ -9,7 +9,7 @@ import {
   nodeSupported,
   resetSupportCheck,
   supportProblems,
-} from '../src/support.js';
+} from '../src/telemetry/version-support.js';
 
 describe('core: supported Node.js and OpenTelemetry JS lines', () => {
   afterEach(async () => {
@@ -42,20 +42,20 @@ describe('core: supported Node.js and OpenTelemetry JS lines', () => {
   it('says an unsupported combination once per process, and never throws', () => {
     const said: string[] = [];
     const emit = (m: string): void => void said.push(m);
-    expect(checkSupport('21.7.3', () => '1.30.1', emit)).to.have.length(2);
-    checkSupport('21.7.3', () => '1.30.1', emit);
+    expect(checkSupport({ node: '21.7.3', sdkMetrics: () => '1.30.1', emit })).to.have.length(2);
+    checkSupport({ node: '21.7.3', sdkMetrics: () => '1.30.1', emit });
     expect(said).to.have.length(1);
     expect(said[0]).to.match(
       /^@tuist-telemetry: unsupported combination: Node\.js 21\.7\.3 .*; @opentelemetry\/sdk-metrics 1\.30\.1 .*expect failures\.$/,
     );
     expect(() =>
-      checkSupport(
-        '24.22.3',
-        () => {
+      checkSupport({
+        node: '24.22.3',
+        sdkMetrics: () => {
           throw new Error('broken resolver');
         },
         emit,
-      ),
+      }),
     ).to.not.throw();
   });
 

@@ -3,7 +3,8 @@ import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
 import { DataPointType, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { parseExposition, samples, value, type Exposition } from '@tuist-telemetry/testing';
-import { OVERFLOW_VALUE, startTelemetry, type Telemetry, type TelemetryOptions } from '@tuist-telemetry/core';
+import { startTelemetry, type Telemetry, type TelemetryOptions } from '@tuist-telemetry/core';
+import { OVERFLOW_VALUE } from '@tuist-telemetry/core/internal';
 import { fixResourceMetrics } from '../src/labels/attributes.js';
 
 // Issue 20 items 6-8 and issue 26 (labels): the bound for instruments on telemetry.meterProvider is per instrument,

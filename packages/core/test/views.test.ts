@@ -6,7 +6,8 @@ import {
   MetricReader,
   type HistogramMetricData,
 } from '@opentelemetry/sdk-metrics';
-import { B1, catalog, catalogViews, findMetric } from '@tuist-telemetry/core';
+import { catalogViews } from '@tuist-telemetry/core';
+import { B1, catalog, findMetric } from '@tuist-telemetry/core/internal';
 
 class TestReader extends MetricReader {
   protected override async onShutdown(): Promise<void> {}

@@ -1,6 +1,25 @@
-import { activeTelemetry, gauge, perTelemetry, type GaugeFamily, type Telemetry } from '@tuist-telemetry/core/internal';
-import type { InternalPool, PoolBinding } from './internal-types.js';
-import { enabledInstrumentations } from './state.js';
+import {
+  activeTelemetry,
+  gauge,
+  perTelemetry,
+  type GaugeFamily,
+  type InstrumentationRegistry,
+  type Telemetry,
+} from '@tuist-telemetry/core/internal';
+import type { InternalPool } from './internal-types.js';
+
+/** Where a pool's gauges go: what of its binding (recorder.ts) the gauges read. */
+export interface PoolSeries {
+  /** The `repo` label; `undefined`: none. */
+  name: string | undefined;
+  /** The telemetry given explicitly; `undefined`: the running one at each collection. */
+  telemetry: Telemetry | undefined;
+  /**
+   * The enabled instances of `TuistPgInstrumentation` when it found the pool (the pool is left out while none is
+   * enabled); `undefined` for a pool `instrumentPgPool` took.
+   */
+  foundBy: InstrumentationRegistry<object> | undefined;
+}
 
 interface Totals {
   waiting: number;
@@ -10,14 +29,14 @@ interface Totals {
 
 interface Entry {
   readonly pool: WeakRef<InternalPool>;
-  readonly binding: PoolBinding;
+  readonly binding: PoolSeries;
 }
 
 /** Every instrumented pool of the process (weakly held); each telemetry's gauges read the pools that record into it. */
 const entries = new Set<Entry>();
 
 /** Adds an instrumented pool; returns how many live pools already record under the same name into the same place. */
-export function registerPool(pool: InternalPool, binding: PoolBinding): number {
+export function registerPool(pool: InternalPool, binding: PoolSeries): number {
   let sharing = 0;
   for (const e of entries) {
     const other = e.pool.deref();
@@ -57,7 +76,7 @@ export class PoolGauges {
         entries.delete(e);
         continue;
       }
-      if (e.binding.auto && enabledInstrumentations.length === 0) continue; // TuistPgInstrumentation is disabled
+      if (e.binding.foundBy?.any === false) continue; // TuistPgInstrumentation is disabled
       if (activeTelemetry(e.binding.telemetry) !== this.telemetry) continue;
       const name = e.binding.name ?? '';
       let sum = totals.get(name);

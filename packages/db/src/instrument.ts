@@ -1,6 +1,6 @@
 import { activeTelemetry, type Telemetry } from '@tuist-telemetry/core/internal';
-import type { PoolBinding } from './internal-types.js';
 import { bindingOf, instrumentPool, type MarkedPool } from './pool.js';
+import type { PoolBinding } from './recorder.js';
 import type { InstrumentPgPoolOptions, PgPool } from './types.js';
 
 /**
@@ -37,9 +37,9 @@ export function instrumentPgPool<P extends PgPool>(pool: P, options: InstrumentP
 
   const existing = bindingOf(target);
   if (existing) {
-    if (existing.auto) {
+    if (existing.foundBy !== undefined) {
       // Found by TuistPgInstrumentation first: the explicit call decides the name and telemetry.
-      existing.auto = false;
+      existing.foundBy = undefined;
       existing.name = name;
       existing.telemetry = given;
       existing.cache = undefined;
@@ -52,7 +52,7 @@ export function instrumentPgPool<P extends PgPool>(pool: P, options: InstrumentP
     return pool;
   }
 
-  const binding: PoolBinding = { name, telemetry: given, auto: false, cache: undefined };
+  const binding: PoolBinding = { name, telemetry: given, foundBy: undefined, cache: undefined };
   warnShared(instrumentPool(target, binding), name, telemetry);
   return pool;
 }

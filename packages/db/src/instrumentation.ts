@@ -1,31 +1,47 @@
-import { InstrumentationBase, InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
-import { callHook } from '@tuist-telemetry/core/internal';
+import type { InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
+import { callHook, TuistInstrumentationBase, type PatchedModule } from '@tuist-telemetry/core/internal';
 import { createRequire } from 'node:module';
-import { patchProto, restorePoolClass, standInFor, swapPoolClass, unpatchProto, type Proto } from './patch.js';
-import { enabledInstrumentations as active } from './state.js';
+import {
+  enabled,
+  patchProto,
+  restorePoolClass,
+  standInFor,
+  swapPoolClass,
+  unpatchProto,
+  type Adopter,
+  type Proto,
+} from './patch.js';
 import type { PgPool, TuistPgInstrumentationConfig } from './types.js';
-import { supportedMajor } from './utils.js';
 
 const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
-/** pg 8 (whose Pool is pg-pool 2 or 3's). */
-const PG_MAJORS = [8, 8] as const;
-const POOL_MAJORS = [2, 3] as const;
-
-/** A loaded `pg` or `pg-pool` module an instance patched: what enabling and disabling acts on. */
-interface Loaded {
-  readonly exports: unknown;
-  readonly proto: Proto;
-  readonly swap: (e: unknown) => unknown;
-  readonly restore: (e: unknown) => void;
+/** A node-postgres module: pg 8, or pg-pool 2/3 (pg 8's Pool); what differs is where the Pool class sits. */
+function nodePostgres(
+  name: string,
+  majors: readonly [number, number],
+  supported: string,
+  protoOf: (exports: unknown) => Proto | undefined,
+  swap: (exports: unknown) => unknown,
+  restore: (exports: unknown) => void,
+): PatchedModule<Proto> {
+  return {
+    name,
+    majors,
+    supported,
+    lost: 'its pools are not instrumented',
+    find: protoOf,
+    unrecognised: (version) =>
+      `${name}${version ? ` ${version}` : ''} does not look like node-postgres (no Pool.prototype.connect/query); not instrumented`,
+    patch(exports, proto) {
+      patchProto(proto);
+      return swap(exports);
+    },
+    unpatch(exports, proto) {
+      if (proto !== undefined) unpatchProto(proto);
+      restore(exports);
+    },
+  };
 }
-/**
- * Every module an instance patched. An instance enabled after `pg` was loaded never sees it (require-in-the-middle
- * calls a module's hooks once, on its first load after the hooks exist, and hands later `require`s the cached
- * exports without asking a new hook), so enabling any instance patches these again, and the last one disabled
- * restores them.
- */
-const loaded: Loaded[] = [];
 
 /**
  * Every node-postgres pool (pg 8, pg-pool 2/3) used after `enable()`, by anyone (an ORM, a query builder, a job
@@ -38,14 +54,21 @@ const loaded: Loaded[] = [];
  * `Pool.prototype.connect` and `.query` of pg-pool (CJS `require` and ESM `import` with the loader hook), with plain
  * wrappers that never unwrap anyone else's: it runs next to `@opentelemetry/instrumentation-pg`, in either order.
  */
-export class TuistPgInstrumentation extends InstrumentationBase<TuistPgInstrumentationConfig> {
+export class TuistPgInstrumentation extends TuistInstrumentationBase<TuistPgInstrumentationConfig> implements Adopter {
   /** The short name `OTEL_NODE_ENABLED_INSTRUMENTATIONS` / `OTEL_NODE_DISABLED_INSTRUMENTATIONS` take. */
   static readonly shortName = 'pg';
   readonly shortName = TuistPgInstrumentation.shortName;
-  declare private warnedVersion: boolean | undefined;
 
   constructor(config: TuistPgInstrumentationConfig = {}) {
     super('@tuist-telemetry/db', VERSION, config);
+  }
+
+  protected get registry(): typeof enabled {
+    return enabled;
+  }
+
+  protected get lost(): string {
+    return 'pools are not instrumented';
   }
 
   override setConfig(config: TuistPgInstrumentationConfig = {}): void {
@@ -62,98 +85,7 @@ export class TuistPgInstrumentation extends InstrumentationBase<TuistPgInstrumen
   }
 
   protected init(): InstrumentationNodeModuleDefinition[] {
-    return [
-      new InstrumentationNodeModuleDefinition(
-        'pg',
-        ['*'],
-        (exports: unknown, version?: string) =>
-          this.patchModule(exports, version, 'pg', PG_MAJORS, poolProtoOfPg, swapPg, restorePg),
-        (exports: unknown) => this.unpatchModule(exports, poolProtoOfPg, restorePg),
-      ),
-      new InstrumentationNodeModuleDefinition(
-        'pg-pool',
-        ['*'],
-        (exports: unknown, version?: string) =>
-          this.patchModule(exports, version, 'pg-pool', POOL_MAJORS, poolProtoOfPgPool, swapPgPool, restorePgPool),
-        (exports: unknown) => this.unpatchModule(exports, poolProtoOfPgPool, restorePgPool),
-      ),
-    ];
-  }
-
-  override enable(): void {
-    try {
-      if (!active.includes(this)) active.push(this);
-      super.enable();
-      for (const m of loaded) {
-        patchProto(m.proto);
-        m.swap(m.exports);
-      }
-    } catch (err) {
-      this._diag.error('enable failed; pools are not instrumented', err);
-    }
-  }
-
-  override disable(): void {
-    try {
-      const i = active.indexOf(this);
-      if (i >= 0) active.splice(i, 1);
-      super.disable();
-      // Also when this instance never saw the modules itself (then OpenTelemetry does not call `unpatch`).
-      if (active.length === 0) for (const m of loaded) unpatchLoaded(m.exports, m.proto, m.restore);
-    } catch (err) {
-      this._diag.error('disable failed', err);
-    }
-  }
-
-  private patchModule(
-    exports: unknown,
-    version: string | undefined,
-    name: string,
-    [min, max]: readonly [number, number],
-    protoOf: (e: unknown) => Proto | undefined,
-    swap: (e: unknown) => unknown,
-    restore: (e: unknown) => void,
-  ): unknown {
-    try {
-      if (!supportedMajor(version, min, max)) {
-        this.warnVersion(
-          `${name} ${String(version)} is not supported (${name} ${min === max ? min : `${min}-${max}`}.x are); its pools are not instrumented`,
-        );
-        return exports;
-      }
-      const proto = protoOf(exports);
-      if (proto === undefined) {
-        this.warnVersion(
-          `${name}${version ? ` ${version}` : ''} does not look like node-postgres (no Pool.prototype.connect/query); not instrumented`,
-        );
-        return exports;
-      }
-      if (!loaded.some((m) => m.exports === exports)) loaded.push({ exports, proto, swap, restore });
-      patchProto(proto);
-      return swap(exports);
-    } catch (err) {
-      this._diag.error(`patching ${name} failed; its pools are not instrumented`, err);
-    }
-    return exports;
-  }
-
-  private unpatchModule(
-    exports: unknown,
-    protoOf: (e: unknown) => Proto | undefined,
-    restore: (e: unknown) => void,
-  ): void {
-    try {
-      if (active.length > 0) return; // another instance still wants the patch
-      unpatchLoaded(exports, protoOf(exports), restore);
-    } catch (err) {
-      this._diag.error('unpatching failed', err);
-    }
-  }
-
-  private warnVersion(message: string): void {
-    if (this.warnedVersion) return;
-    this.warnedVersion = true;
-    this._diag.warn(message);
+    return [this.moduleDefinition(PG), this.moduleDefinition(PG_POOL)];
   }
 
   /** The `repo` label of a pool this instance found. */
@@ -168,11 +100,6 @@ export class TuistPgInstrumentation extends InstrumentationBase<TuistPgInstrumen
     );
     return typeof name === 'string' && name !== '' ? name : undefined;
   }
-}
-
-function unpatchLoaded(exports: unknown, proto: Proto | undefined, restore: (e: unknown) => void): void {
-  if (proto !== undefined) unpatchProto(proto);
-  restore(exports);
 }
 
 function isProto(value: unknown): value is Proto {
@@ -229,3 +156,6 @@ function swapPgPool(exports: unknown): unknown {
 function restorePgPool(exports: unknown): void {
   if (typeof exports !== 'function') restorePoolClass(exports, 'default');
 }
+
+const PG = nodePostgres('pg', [8, 8], 'pg 8.x are', poolProtoOfPg, swapPg, restorePg);
+const PG_POOL = nodePostgres('pg-pool', [2, 3], 'pg-pool 2-3.x are', poolProtoOfPgPool, swapPgPool, restorePgPool);

@@ -1,6 +1,4 @@
 /** The parts of node-postgres the instrumentation touches, as it sees them at run time. Never exported. */
-import type { Telemetry } from '@tuist-telemetry/core/internal';
-import type { PoolRecorder } from './recorder.js';
 
 export type Callback = (this: unknown, ...args: unknown[]) => unknown;
 
@@ -27,17 +25,3 @@ export interface Submittable {
 }
 
 export type Thenable = { then: (onOk: (v: unknown) => unknown, onError?: (e: unknown) => unknown) => unknown };
-
-/**
- * Which series a pool records into. Kept on the pool (under a `Symbol.for` key) and read at every recording, so an
- * explicit `instrumentPgPool` on a pool the Instrumentation found first changes its name and telemetry in place.
- */
-export interface PoolBinding {
-  name: string | undefined;
-  /** The telemetry given explicitly; `undefined`: the running one at each recording. */
-  telemetry: Telemetry | undefined;
-  /** True while the binding comes from `TuistPgInstrumentation` (an explicit `instrumentPgPool` takes it over). */
-  auto: boolean;
-  /** The last recorder looked up, with the telemetry it belongs to. */
-  cache: { telemetry: object; recorder: PoolRecorder } | undefined;
-}

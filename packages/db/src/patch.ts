@@ -1,18 +1,30 @@
-import { activeTelemetry } from '@tuist-telemetry/core/internal';
+import {
+  activeTelemetry,
+  InstrumentationRegistry,
+  patchMethods,
+  unpatchMethods,
+  type Method,
+} from '@tuist-telemetry/core/internal';
 import type { Callback } from './internal-types.js';
 import { warnShared } from './instrument.js';
 import { bindingOf, instrumentPool, type MarkedPool } from './pool.js';
-import { enabledInstrumentations as active } from './state.js';
 
-/** What a patched `Pool.prototype` keeps: the methods it had and the wrappers put in their place. */
-interface ProtoPatch {
-  readonly originals: { connect: Callback; query: Callback };
-  readonly wrappers: { connect: Callback; query: Callback };
+/*
+ * What TuistPgInstrumentation puts into node-postgres: a stand-in for the exported Pool classes and wrappers on
+ * pg-pool's `Pool.prototype.connect`/`.query`, both adopting a pool the first time they see it.
+ */
+
+/** What an enabled TuistPgInstrumentation is asked for: the `repo` label of a pool it found. */
+export interface Adopter {
+  nameOf(pool: object): string | undefined;
 }
+
+/** The enabled TuistPgInstrumentation instances, first one first (its config names the pools). */
+export const enabled = new InstrumentationRegistry<Adopter>();
 
 /** On pg-pool's `Pool.prototype`; `Symbol.for` so that two copies of this package patch it once. */
 const PATCH = Symbol.for('@tuist-telemetry/db.TuistPgInstrumentation');
-export type Proto = Record<'connect' | 'query', Callback> & { [PATCH]?: ProtoPatch };
+export type Proto = Record<'connect' | 'query', Callback>;
 
 type PoolClass = abstract new (...args: never[]) => object;
 
@@ -22,10 +34,10 @@ const originalOf = new WeakMap<PoolClass, PoolClass>();
 
 /** Instruments a pool (created or first used) while an instrumentation is enabled, unless it is instrumented already. */
 function adopt(pool: MarkedPool): void {
-  const owner = active[0];
+  const owner = enabled.first;
   if (owner === undefined || bindingOf(pool) !== undefined || typeof pool.on !== 'function') return;
   const name = owner.nameOf(pool);
-  const sharing = instrumentPool(pool, { name, telemetry: undefined, auto: true, cache: undefined });
+  const sharing = instrumentPool(pool, { name, telemetry: undefined, foundBy: enabled, cache: undefined });
   const t = activeTelemetry();
   if (t !== undefined) warnShared(sharing, name, t);
 }
@@ -43,7 +55,7 @@ export function standInFor(Pool: PoolClass): PoolClass {
     standIn = new Proxy(Pool, {
       construct(target, args, newTarget): object {
         const pool = Reflect.construct(target, args, newTarget) as MarkedPool;
-        if (active.length > 0) {
+        if (enabled.any) {
           try {
             adopt(pool);
           } catch {
@@ -74,19 +86,12 @@ export function restorePoolClass(obj: unknown, key: string): void {
   if (original !== undefined) (obj as Record<string, unknown>)[key] = original;
 }
 
-export function patchProto(proto: Proto): void {
-  if (proto[PATCH] !== undefined) {
-    // Patched before (and maybe unpatched by disable while someone else's wrapper sat on top): put ours back if gone.
-    const p = proto[PATCH];
-    for (const key of ['connect', 'query'] as const) if (proto[key] === p.originals[key]) proto[key] = p.wrappers[key];
-    return;
-  }
-  const originals = { connect: proto.connect, query: proto.query };
-  // A pool made before enable() (or through a class we could not reach) is instrumented when first used.
-  const wrap = (key: 'connect' | 'query'): Callback =>
-    function (this: unknown, ...args: unknown[]): unknown {
+/** A pool made before enable() (or through a class we could not reach) is instrumented when first used. */
+function adoptingWrapper(key: 'connect' | 'query'): (next: () => Method) => Method {
+  return (next) =>
+    function wrapper(this: unknown, ...args: unknown[]): unknown {
       const pool = this as MarkedPool;
-      if (active.length > 0 && typeof pool === 'object' && pool !== null && bindingOf(pool) === undefined) {
+      if (enabled.any && typeof pool === 'object' && pool !== null && bindingOf(pool) === undefined) {
         try {
           adopt(pool);
         } catch {
@@ -94,14 +99,15 @@ export function patchProto(proto: Proto): void {
         }
         // The pool's own wrapper now times this call; it comes back here (marked) for the original.
         const own = Object.getOwnPropertyDescriptor(pool, key)?.value as Callback | undefined;
-        if (typeof own === 'function' && own !== wrappers[key]) return own.apply(pool, args);
+        if (typeof own === 'function' && own !== wrapper) return own.apply(pool, args);
       }
-      return originals[key].apply(this, args);
+      return next().apply(this, args);
     };
-  const wrappers = { connect: wrap('connect'), query: wrap('query') };
-  Object.defineProperty(proto, PATCH, { value: { originals, wrappers } satisfies ProtoPatch, configurable: true });
-  proto.connect = wrappers.connect;
-  proto.query = wrappers.query;
+}
+
+/** Wraps pg-pool's `connect` and `query` (again, where they were unwrapped while someone else's sat on top). */
+export function patchProto(proto: Proto): void {
+  patchMethods(proto, PATCH, { connect: adoptingWrapper('connect'), query: adoptingWrapper('query') });
 }
 
 /**
@@ -109,7 +115,5 @@ export function patchProto(proto: Proto): void {
  * ours stay in place under theirs (unwrapping would remove theirs) and pass calls straight through while disabled.
  */
 export function unpatchProto(proto: Proto): void {
-  const p = proto[PATCH];
-  if (p === undefined) return;
-  for (const key of ['connect', 'query'] as const) if (proto[key] === p.wrappers[key]) proto[key] = p.originals[key];
+  unpatchMethods(proto, PATCH);
 }

@@ -1,8 +1,8 @@
 import { reportFailure } from '@tuist-telemetry/core/internal';
 import { registerPool } from './gauges.js';
-import type { Callback, InternalClient, InternalPool, PoolBinding, Submittable } from './internal-types.js';
-import { recorderFor, type QueryResult } from './recorder.js';
-import { callbackSource, elapsedMs, isSubmittable, isThenable, userCallback, withCallback } from './utils.js';
+import type { Callback, InternalClient, InternalPool, Submittable } from './internal-types.js';
+import { callbackSource, elapsedMs, isSubmittable, isThenable, userCallback, withCallback } from './query-args.js';
+import { recorderFor, type PoolBinding, type QueryResult } from './recorder.js';
 
 /** Marks an instrumented pool; `Symbol.for` so that two copies of this package still instrument a pool once. */
 export const INSTRUMENTED = Symbol.for('@tuist-telemetry/db.instrumentPgPool');

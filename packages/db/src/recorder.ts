@@ -8,9 +8,7 @@ import {
   type Labels,
   type Telemetry,
 } from '@tuist-telemetry/core/internal';
-import { PoolGauges } from './gauges.js';
-import type { PoolBinding } from './internal-types.js';
-import { enabledInstrumentations } from './state.js';
+import { PoolGauges, type PoolSeries } from './gauges.js';
 
 export type QueryResult = 'ok' | 'error';
 
@@ -62,6 +60,15 @@ export class PoolRecorder {
   }
 }
 
+/**
+ * Which series a pool records into. Kept on the pool (under a `Symbol.for` key) and read at every recording, so an
+ * explicit `instrumentPgPool` on a pool the Instrumentation found first changes its name and telemetry in place.
+ */
+export interface PoolBinding extends PoolSeries {
+  /** The last recorder looked up, with the telemetry it belongs to. */
+  cache: { telemetry: object; recorder: PoolRecorder } | undefined;
+}
+
 /** The recorders of one telemetry by pool name ('' for none); creating them also starts that telemetry's gauges. */
 const recordersOf = perTelemetry((t) => {
   PoolGauges.of(t);
@@ -74,7 +81,7 @@ const recordersOf = perTelemetry((t) => {
  */
 export function recorderFor(binding: PoolBinding): PoolRecorder | undefined {
   // Pools found by TuistPgInstrumentation stop recording while it is disabled.
-  if (binding.auto && enabledInstrumentations.length === 0) return undefined;
+  if (binding.foundBy?.any === false) return undefined;
   const t = activeTelemetry(binding.telemetry);
   if (t === undefined) return undefined;
   const cached = binding.cache;

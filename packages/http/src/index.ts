@@ -1,24 +1,14 @@
-export { createInstrumentedAgent } from './agent.js';
-export { instrumentUndici } from './global.js';
-export { instrumentFetch } from './fetch.js';
-export { TuistUndiciInstrumentation } from './instrumentation.js';
-export { instrumentHttpServer, UNMATCHED_ROUTE, ABORTED_STATUS } from './server/http-server.js';
+export { createInstrumentedAgent } from './client/agent.js';
+export { instrumentUndici } from './client/global-dispatcher.js';
+export { instrumentFetch } from './client/fetch.js';
+export { TuistUndiciInstrumentation } from './client/instrumentation.js';
+export { instrumentHttpServer } from './server/http-server.js';
 export { TuistHttpServerInstrumentation } from './server/instrumentation.js';
-export {
-  methodLabel,
-  statusLabel,
-  poolSizeLabel,
-  KNOWN_METHODS,
-  OTHER_METHOD,
-  ERROR_STATUS,
-  UNLIMITED,
-} from './utils.js';
 export type {
   InstrumentedAgentOptions,
   InstrumentationOptions,
   IgnoreRequest,
   Uninstall,
   TuistUndiciInstrumentationConfig,
-  InstrumentHttpServerOptions,
-  TuistHttpServerInstrumentationConfig,
-} from './types.js';
+} from './client/types.js';
+export type { InstrumentHttpServerOptions, TuistHttpServerInstrumentationConfig } from './server/types.js';

@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { Agent, request } from 'undici';
 import { scrape, samples, sum, value, type Exposition } from '@tuist-telemetry/testing';
-import { B2, startTelemetry, TelemetryConfigError, type Telemetry } from '@tuist-telemetry/core';
+import { startTelemetry, TelemetryConfigError, type Telemetry } from '@tuist-telemetry/core';
+import { B2 } from '@tuist-telemetry/core/internal';
 import { createInstrumentedAgent } from '@tuist-telemetry/http';
 import { bucket, sleep, startServer, type TestServer } from './helpers.js';
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { methodLabel, poolSizeLabel, statusLabel } from '@tuist-telemetry/http';
-import { OriginCache, parseOrigin } from '../src/utils.js';
+import { methodLabel, poolSizeLabel, statusLabel } from '../src/common/labels.js';
+import { OriginCache, parseOrigin } from '../src/client/origin.js';
 
 describe('http: label helpers', () => {
   it('keeps the standard methods and maps every other one to _OTHER', () => {

@@ -2,7 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { TelemetryConfigError, type Telemetry } from '@tuist-telemetry/core/internal';
 import { COMMAND_COUNT_METRIC, COMMAND_DURATION_METRIC, recordDurationAndCount, resolveTelemetry } from './metrics.js';
 import type { InstrumentS3ClientOptions } from './types.js';
-import { commandLabel } from './utils.js';
+import { commandLabel } from './aws-sdk.js';
 
 /** Marks an instrumented client; `Symbol.for` so two copies of this package still see each other's mark. */
 const INSTRUMENTED = Symbol.for('@tuist-telemetry/storage.instrumented');

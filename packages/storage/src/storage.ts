@@ -12,17 +12,17 @@ import { DeleteAllObjectsError } from './errors.js';
 import { presignDownload, presignUploadPart } from './presign.js';
 import { OBJECT_SIZE_METRIC, measure, recordValue, resolveTelemetry } from './metrics.js';
 import type { DeleteFailure, PresignOptions, Storage, StorageOptions, UploadedPart } from './types.js';
+import { isNotFound } from './aws-sdk.js';
 import {
   DELETE_BATCH_SIZE,
   batches,
-  isNotFound,
   projectPrefix,
   validateExpiresIn,
   validateKey,
   validatePartNumber,
   validateParts,
   validateUploadId,
-} from './utils.js';
+} from './validate.js';
 
 function validateOptions(options: StorageOptions): void {
   if (typeof options !== 'object' || options === null) {

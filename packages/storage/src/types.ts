@@ -1,4 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { InstrumentationConfig } from '@opentelemetry/instrumentation';
 import type { Telemetry } from '@tuist-telemetry/core';
 
 export interface StorageOptions {
@@ -64,3 +65,6 @@ export interface InstrumentS3ClientOptions {
   /** Where the metrics are recorded. Default: the running telemetry (`getTelemetry()`), looked up per command. */
   telemetry?: Telemetry;
 }
+
+/** Configuration of `TuistS3Instrumentation`: OpenTelemetry's `enabled` only. */
+export type TuistS3InstrumentationConfig = InstrumentationConfig;

@@ -178,18 +178,18 @@ describe('storage: TuistS3Instrumentation patch edges (module definition, own se
     expect(m.proto.send).to.equal(m.original);
   });
 
-  it('versions: not 3.x (or no number) is skipped with one warning per instance; no version is tried', () => {
+  it('versions: another major is skipped with one warning per instance; an unreadable or no version is tried', () => {
     const logged = captureDiag(diag);
     try {
       const m = fakeModule(true);
       const skipped = instrumentation({ enabled: false });
-      expect(definition(skipped).patch!(m.exports, 'next')).to.equal(m.exports);
       expect(definition(skipped).patch!(m.exports, '2.9.0')).to.equal(m.exports);
+      expect(definition(skipped).patch!(m.exports, '4.0.0')).to.equal(m.exports);
       // The one warning of this instance is spent: the missing send is not reported again.
       expect(definition(skipped).patch!({ S3Client: {} }, '3.0.0')).to.deep.equal({ S3Client: {} });
       expect(m.proto.send).to.equal(m.original);
       expect(logged.lines).to.deep.equal([
-        'warn: @tuist-telemetry/storage @aws-sdk/client-s3 next is not supported (3.x is); S3 clients are not instrumented',
+        'warn: @tuist-telemetry/storage @aws-sdk/client-s3 2.9.0 is not supported (3.x is); S3 clients are not instrumented',
       ]);
       const other = instrumentation({ enabled: false });
       expect(definition(other).patch!({ S3Client: { prototype: { send() {} } } }, '3.0.0')).to.be.an('object');
@@ -198,8 +198,11 @@ describe('storage: TuistS3Instrumentation patch edges (module definition, own se
       definition(instrumentation({ enabled: false })).patch!({ S3Client: null }, '3.0.0');
       definition(instrumentation({ enabled: false })).patch!(undefined, '3.0.0');
       expect(logged.matching(/has no S3Client\.prototype\.send/)).to.have.length(4);
-      definition(instrumentation({ enabled: false })).patch!(m.exports, undefined);
-      expect(m.proto.send).to.not.equal(m.original);
+      definition(instrumentation({ enabled: false })).patch!(m.exports, 'next');
+      expect(m.proto.send, 'an unreadable version is tried').to.not.equal(m.original);
+      const n = fakeModule(true);
+      definition(instrumentation({ enabled: false })).patch!(n.exports, undefined);
+      expect(n.proto.send, 'no version is tried').to.not.equal(n.original);
       expect(logged.lines).to.have.length(5);
     } finally {
       logged.restore();

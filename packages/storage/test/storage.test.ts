@@ -10,13 +10,8 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { TelemetryConfigError, type Telemetry } from '@tuist-telemetry/core';
 import { scrape, samples, sum, value, type Exposition } from '@tuist-telemetry/testing';
-import {
-  createStorage,
-  instrumentS3Client,
-  DeleteAllObjectsError,
-  OPERATION_METRICS,
-  type Storage,
-} from '@tuist-telemetry/storage';
+import { createStorage, instrumentS3Client, DeleteAllObjectsError, type Storage } from '@tuist-telemetry/storage';
+import { OPERATION_METRICS } from '../src/metrics.js';
 import { B1_LE, BUCKET, startFixture, type Fixture } from './fixture.js';
 
 async function put(client: S3Client, key: string, body: string | Uint8Array): Promise<void> {

@@ -1,15 +1,14 @@
 import { expect } from 'chai';
 import { StorageInputError } from '@tuist-telemetry/storage';
+import { commandLabel, isNotFound } from '../src/aws-sdk.js';
 import {
   batches,
-  commandLabel,
-  isNotFound,
   projectPrefix,
   validateExpiresIn,
   validateKey,
   validatePartNumber,
   validateParts,
-} from '../src/utils.js';
+} from '../src/validate.js';
 
 describe('storage: input validation and helpers (pure)', () => {
   it('keys: 1..1024 UTF-8 bytes, counted in bytes not characters', () => {

@@ -3,11 +3,11 @@
  * instance serves its own port). See the README's "Running under cluster and PM2".
  */
 import cluster from 'node:cluster';
-import type { ClusterMode } from '../config.js';
+import type { ClusterMode } from '../config/index.js';
 
 export { ClusterPrimary, type ClusterPrimaryOptions } from './primary.js';
 export { ClusterWorkerAgent } from './worker.js';
-export { ClusterView, PRIMARY_WORKER } from './merge.js';
+export { ClusterView, PRIMARY_WORKER } from './view.js';
 
 /**
  * What this process is: `single` (cluster handling off), `primary` (a plain process or a cluster primary: it

@@ -1,13 +1,13 @@
 import cluster, { type Worker } from 'node:cluster';
-import type { WarnOnce } from '../diag.js';
-import type { CounterFamily, MetricStore, StoreOptions } from '../store.js';
-import { ClusterView } from './merge.js';
+import type { RateLimitedLogger } from '../diag/index.js';
+import type { CounterFamily, MetricStore, StoreOptions } from '../store/store.js';
+import { ClusterView } from './view.js';
 import { isOurs, PROTOCOL, WorkerSnapshots, type Message } from './protocol.js';
 
 export interface ClusterPrimaryOptions {
   /** How long a scrape waits for each worker's snapshot (and `worker.disconnect()`/`kill()` for its last one). */
   timeoutMs: number;
-  warnings: WarnOnce;
+  warnings: RateLimitedLogger;
   /** The options of the primary's own store (the cluster view is built alike). */
   storeOptions: StoreOptions;
   /** How often to collect between scrapes (default SNAPSHOT_INTERVAL_MS). */

@@ -22,7 +22,7 @@ import {
   type MetricStore,
   type Series,
   type ValueSeries,
-} from '../store.js';
+} from '../store/store.js';
 
 /** The marker every message of ours carries (the host's own messages never have it). */
 export const PROTOCOL = 'tuist-telemetry/cluster/1';

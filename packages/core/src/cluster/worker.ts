@@ -1,7 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { randomUUID } from 'node:crypto';
-import type { WarnOnce } from '../diag.js';
-import type { MetricStore } from '../store.js';
+import type { RateLimitedLogger } from '../diag/index.js';
+import type { MetricStore } from '../store/store.js';
 import { isOurs, PROTOCOL, SnapshotEncoder, type Message } from './protocol.js';
 
 /** How long `stop()` waits for the final snapshot to be handed to the channel. */
@@ -31,7 +31,7 @@ export class ClusterWorkerAgent {
 
   constructor(
     private readonly store: MetricStore,
-    private readonly warnings: WarnOnce,
+    private readonly warnings: RateLimitedLogger,
     private readonly proc: NodeJS.Process = process,
     self: Worker | undefined = cluster.worker,
   ) {

@@ -1,5 +1,5 @@
 import type { Instrumentation } from '@opentelemetry/instrumentation';
-import { logger } from '../diag.js';
+import { logger } from '../diag/index.js';
 import { KNOWN_INSTRUMENTATIONS, STOCK_INSTRUMENTATIONS, type InstrumentationName } from './known.js';
 import { appDirectories, findInstrumentation, type FoundInstrumentation } from './load.js';
 import { selectInstrumentations } from './select.js';

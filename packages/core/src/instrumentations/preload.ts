@@ -7,7 +7,7 @@ import {
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { logger } from '../diag.js';
+import { logger } from '../diag/index.js';
 import type { HostRuntime } from '../runtime/which.js';
 import { appDirectories, requireFrom, type FoundInstrumentation } from './load.js';
 

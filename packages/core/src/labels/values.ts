@@ -1,4 +1,4 @@
-import type { WarnOnce } from '../diag.js';
+import type { RateLimitedLogger } from '../diag/index.js';
 
 /**
  * Label values as the exposition and OTLP carry them: strings of at most MAX_LABEL_VALUE_LENGTH UTF-16 units that
@@ -65,7 +65,7 @@ export function normaliseReported(
   optional: boolean,
   metric: string,
   label: string,
-  warn: WarnOnce,
+  warn: RateLimitedLogger,
 ): string {
   switch (labelValueProblem(raw, optional)) {
     case 'too-long':

@@ -1,5 +1,5 @@
 import type { ExponentialHistogram } from '@opentelemetry/sdk-metrics';
-import type { NativeBuckets } from '../native-histogram.js';
+import type { NativeBuckets } from '../store/native-histogram.js';
 
 /*
  * A catalog histogram's native buckets (native-histogram.ts) as an OpenTelemetry exponential histogram value, for

@@ -1,8 +1,8 @@
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { logger, WarnOnce } from '../diag.js';
-import { isValidId } from '../exemplars.js';
+import { logger, RateLimitedLogger } from '../diag/index.js';
+import { isValidId } from '../store/exemplars.js';
 
-const warn = new WarnOnce(logger('core'));
+const warn = new RateLimitedLogger(logger('core'));
 
 /**
  * Exemplars on OTLP histogram data points.

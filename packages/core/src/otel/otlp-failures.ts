@@ -1,6 +1,6 @@
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import type { OtlpProtocol } from '../config.js';
-import { describeError, type WarnOnce } from '../diag.js';
+import type { OtlpProtocol } from '../config/index.js';
+import { describeError, type RateLimitedLogger } from '../diag/index.js';
 
 /** How long `shutdown()` gives the last OTLP export when the collector is unreachable or slow. */
 export const FINAL_FLUSH_BOUND_MS = 2000;
@@ -123,7 +123,7 @@ export class OtlpFailures {
   constructor(
     private readonly target: OtlpTarget,
     private readonly budgetMs: number,
-    private readonly warnings: WarnOnce,
+    private readonly warnings: RateLimitedLogger,
   ) {}
 
   private report(err: unknown, waitedMs: number): void {

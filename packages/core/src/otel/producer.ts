@@ -7,9 +7,9 @@ import {
   type MetricProducer,
 } from '@opentelemetry/sdk-metrics';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import type { TemporalityPreference } from '../config.js';
-import { CounterFamily, GaugeFamily, HistogramFamily, type AnyFamily, type MetricStore } from '../store.js';
-import type { Exemplar } from '../exemplars.js';
+import type { TemporalityPreference } from '../config/index.js';
+import { CounterFamily, GaugeFamily, HistogramFamily, type AnyFamily, type MetricStore } from '../store/store.js';
+import type { Exemplar } from '../store/exemplars.js';
 import { exponentialValue, snapshot, type NativeSnapshot } from './exponential-points.js';
 import { pointExemplars, type PointExemplar } from './otlp-exemplars.js';
 

@@ -10,7 +10,7 @@ import {
   type Resource,
   type ResourceDetector,
 } from '@opentelemetry/resources';
-import type { ResolvedConfig, ResourceDetectorName } from '../config.js';
+import type { ResolvedConfig, ResourceDetectorName } from '../config/index.js';
 
 const DETECTORS: Record<ResourceDetectorName, ResourceDetector> = {
   // serviceinstance before env, so OTEL_RESOURCE_ATTRIBUTES=service.instance.id=… wins over the random one.

@@ -1,7 +1,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { MeterProvider, ViewOptions } from '@opentelemetry/sdk-metrics';
-import type { CounterFamily } from '../store.js';
-import type { WarnOnce } from '../diag.js';
+import type { CounterFamily } from '../store/store.js';
+import type { RateLimitedLogger } from '../diag/index.js';
 import { LabelBound, MAX_REPORTED_THIRD_PARTY_LABELS, ReportedNames, SERIES_OVERFLOW_LABEL } from '../labels/policy.js';
 import { MAX_LABEL_VALUE_LENGTH, OVERFLOW_VALUE, attributeText, truncateLabelValue } from '../labels/values.js';
 
@@ -189,7 +189,7 @@ export function boundPerInstrument(provider: MeterProvider, opts: ThirdPartyBoun
  */
 export function thirdPartyOverflowReporter(
   overflow: CounterFamily,
-  warnings: WarnOnce,
+  warnings: RateLimitedLogger,
   bounds: { maxLabelValues: number; maxSeries: number },
 ): ThirdPartyOverflow {
   const names = new ReportedNames(MAX_REPORTED_THIRD_PARTY_LABELS);

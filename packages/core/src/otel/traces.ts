@@ -13,9 +13,9 @@ import {
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-node';
 import { createRequire } from 'node:module';
-import type { OtlpProtocol, ResolvedOtelSettings } from '../config.js';
-import type { WarnOnce } from '../diag.js';
-import { loadOtlpPackage } from '../exporters.js';
+import type { OtlpProtocol, ResolvedOtelSettings } from '../config/index.js';
+import type { RateLimitedLogger } from '../diag/index.js';
+import { loadOtlpPackage } from './exporters.js';
 import { defaultOtlpUrl, observeAttempts, OtlpFailures } from './otlp-failures.js';
 
 const require = createRequire(import.meta.url);
@@ -92,7 +92,7 @@ export function startTracing(
   settings: ResolvedOtelSettings,
   resource: Resource,
   warn: (message: string) => void,
-  warnings?: WarnOnce,
+  warnings?: RateLimitedLogger,
 ): Tracing | undefined {
   const t = settings.traces;
   if (t.exporters.length === 0) return undefined;

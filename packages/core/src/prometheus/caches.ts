@@ -1,4 +1,4 @@
-import type { HistogramFamily, MetricStore, Series } from '../store.js';
+import type { HistogramFamily, MetricStore, Series } from '../store/store.js';
 import { formatValue, labelText } from './format.js';
 
 /*

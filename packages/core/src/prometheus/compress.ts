@@ -8,7 +8,7 @@ import {
   type MetricStore,
   type Series,
   type ValueSeries,
-} from '../store.js';
+} from '../store/store.js';
 import { serializeSeriesBytes, type SerializeOptions } from './serialize.js';
 
 /*
@@ -197,7 +197,7 @@ const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * The store followed by `tail`, as gzip members whose concatenation decompresses to exactly what
- * `serializeStoreBytesAsync(store, opts, tail)` writes. Pieces whose series and values are those of the last gzip
+ * `storeTextExposition(store, opts, tail)` writes. Pieces whose series and values are those of the last gzip
  * scrape reuse its member. A family that throws is left out (and reported through `opts.familyFailed`).
  */
 export async function gzipStoreMembers(store: MetricStore, opts: SerializeOptions, tail: string): Promise<Buffer[]> {

@@ -24,7 +24,7 @@ export interface EndpointOptions extends EndpointLimits {
   exclusive?: boolean;
   /**
    * Builds the exposition body (its UTF-8 bytes); called once per GET or HEAD (HEAD builds it too, for an honest
-   * Content-Length). Concurrent calls are expected to share one body (see `singleFlight`). `escaping`: the name
+   * Content-Length). Concurrent calls are expected to share one body (see `singleFlight` in render.ts). `escaping`: the name
    * escaping the scraper asked for (undefined: none).
    */
   render: (format: ExpositionFormat, escaping?: EscapingScheme) => Promise<Buffer>;
@@ -237,20 +237,4 @@ export class MetricsEndpoint {
       this.server.closeAllConnections();
     });
   }
-}
-
-/**
- * Wraps an async function so that calls made while one is in progress share its result instead of starting another:
- * 20 concurrent scrapes cost one render and hold one body.
- */
-export function singleFlight<T>(fn: () => Promise<T>): () => Promise<T> {
-  let inFlight: Promise<T> | undefined;
-  return () => {
-    if (inFlight === undefined) {
-      inFlight = fn().finally(() => {
-        inFlight = undefined;
-      });
-    }
-    return inFlight;
-  };
 }

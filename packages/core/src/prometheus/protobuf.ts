@@ -1,5 +1,5 @@
-import { isValidId, type Exemplar } from '../exemplars.js';
-import type { NativeBuckets } from '../native-histogram.js';
+import { isValidId, type Exemplar } from '../store/exemplars.js';
+import type { NativeBuckets } from '../store/native-histogram.js';
 import {
   CounterFamily,
   GaugeFamily,
@@ -7,7 +7,7 @@ import {
   type AnyFamily,
   type MetricStore,
   type Series,
-} from '../store.js';
+} from '../store/store.js';
 import { lastSize, rememberSize } from './caches.js';
 import { FIXED64, LEN, ProtoWriter, encodeLabels, key } from './pb-writer.js';
 

@@ -1,16 +1,14 @@
 import type { MetricReader, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { Resource } from '@opentelemetry/resources';
-import type { ResolvedConfig } from '../config.js';
-import type { WarnOnce } from '../diag.js';
+import type { RateLimitedLogger } from '../diag/index.js';
 import { fixResourceMetrics, type FixOptions } from '../labels/attributes.js';
 import type { EscapingScheme } from '../labels/escaping.js';
 import { RENDER_ERRORS_METRIC } from '../catalog/exposition.js';
-import { CounterFamily, type MetricStore } from '../store.js';
-import { singleFlight } from './endpoint.js';
+import { CounterFamily, type MetricStore } from '../store/store.js';
 import { textToOpenMetrics, type ExpositionFormat } from './format.js';
 import { serializeStoreProtobufAsync } from './protobuf.js';
 import { gzipBody, gzipStoreMembers } from './compress.js';
-import { serializeStoreBytesAsync, type SerializeOptions } from './serialize.js';
+import { storeTextExposition, type SerializeOptions } from './serialize.js';
 import { encodeThirdParty } from './third-party-protobuf.js';
 import { writeThirdPartyText } from './third-party-text.js';
 import { ThirdPartyWriter } from './third-party.js';
@@ -22,7 +20,12 @@ export interface CatalogScope {
 }
 
 export interface RendererOptions {
-  config: ResolvedConfig['prometheus'];
+  /** `otel_scope_name`/`otel_scope_version` labels on every sample. */
+  withScopeLabels: boolean;
+  /** A `target_info` series with the resource attributes. */
+  withTargetInfo: boolean;
+  /** `_created` samples of counters and histograms in OpenMetrics. */
+  withCreated: boolean;
   store: MetricStore;
   /** The resource of `target_info`. */
   resource: Resource;
@@ -31,7 +34,7 @@ export interface RendererOptions {
   reader: MetricReader | undefined;
   /** Whether `reader` can collect now (a host reader nobody has bound yet cannot). */
   canCollect: () => boolean;
-  warnings: WarnOnce;
+  warnings: RateLimitedLogger;
   /** Leave the store's native buckets out of protobuf scrapes (kept for OTLP exponential histograms only). */
   withoutNative?: boolean;
   /** Writes the catalog part: `serialize(store)` by default; the cluster primary passes its merged view instead. */
@@ -90,11 +93,11 @@ export class PrometheusRenderer {
         f.def.type === 'histogram' ? [f.name, `${f.name}_bucket`, `${f.name}_sum`, `${f.name}_count`] : [f.name],
       ),
     );
-    if (opts.config.withTargetInfo) reserved.add('target_info');
+    if (opts.withTargetInfo) reserved.add('target_info');
     this.thirdParty = new ThirdPartyWriter({
       reserved,
-      withScopeLabels: opts.config.withScopeLabels,
-      withTargetInfo: opts.config.withTargetInfo,
+      withScopeLabels: opts.withScopeLabels,
+      withTargetInfo: opts.withTargetInfo,
       skipped: (name) =>
         opts.warnings.warn(
           `skip:${name}`,
@@ -103,14 +106,14 @@ export class PrometheusRenderer {
       failed: this.familyFailed,
     });
     this.fixOptions = {
-      reservedLabels: opts.config.withScopeLabels ? ['otel_scope_name', 'otel_scope_version'] : [],
+      reservedLabels: opts.withScopeLabels ? ['otel_scope_name', 'otel_scope_version'] : [],
       report: (metric, kind, detail) =>
         opts.warnings.warn(`attr-${kind}:${metric}`, `@tuist-telemetry/core: metric "${metric}": ${detail}`),
     };
-    this.scopeLabels = opts.config.withScopeLabels
+    this.scopeLabels = opts.withScopeLabels
       ? `otel_scope_name="${opts.scope.name}",otel_scope_version="${opts.scope.version}"`
       : undefined;
-    this.scopePairs = opts.config.withScopeLabels
+    this.scopePairs = opts.withScopeLabels
       ? [
           ['otel_scope_name', opts.scope.name],
           ['otel_scope_version', opts.scope.version],
@@ -177,7 +180,7 @@ export class PrometheusRenderer {
 
   private async renderOnce(format: ExpositionFormat, escaping: EscapingScheme | undefined): Promise<Buffer> {
     if (format === 'protobuf') return this.renderProtobuf(escaping);
-    return this.renderText(format, escaping, serializeStoreBytesAsync);
+    return this.renderText(format, escaping, storeTextExposition);
   }
 
   /** The third-party collection, under the label policy of `escaping` when one is asked for (catalog names never change). */
@@ -198,7 +201,7 @@ export class PrometheusRenderer {
   ): Promise<T> {
     const collected = await this.collectFor(escaping);
     const { store } = this.opts;
-    const { withScopeLabels, withTargetInfo } = this.opts.config;
+    const { withScopeLabels, withTargetInfo } = this.opts;
     let tail: string;
     if (escaping !== undefined) {
       const selected = this.thirdParty.selectText(collected, escaping);
@@ -214,7 +217,7 @@ export class PrometheusRenderer {
       tail = format === 'openmetrics' ? textToOpenMetrics(thirdParty) + '# EOF\n' : thirdParty;
     }
     store.runCollectCallbacks();
-    const withCreated = this.opts.config.withCreated;
+    const withCreated = this.opts.withCreated;
     const serialize = (s: MetricStore) =>
       write(s, { scopeLabels: this.scopeLabels, format, familyFailed: this.familyFailed, withCreated }, tail);
     return this.opts.renderStore ? this.opts.renderStore(serialize) : serialize(store);
@@ -223,7 +226,7 @@ export class PrometheusRenderer {
   private async renderProtobuf(escaping: EscapingScheme | undefined): Promise<Buffer> {
     const collected = await this.collectFor(escaping);
     const { store } = this.opts;
-    const { withScopeLabels, withTargetInfo } = this.opts.config;
+    const { withScopeLabels, withTargetInfo } = this.opts;
     const selected = this.thirdParty.select(collected, escaping);
     const tail = encodeThirdParty(collected, selected, {
       withScopeLabels,
@@ -240,4 +243,20 @@ export class PrometheusRenderer {
       );
     return this.opts.renderStore ? this.opts.renderStore(serialize) : serialize(store);
   }
+}
+
+/**
+ * Wraps an async function so that calls made while one is in progress share its result instead of starting another:
+ * 20 concurrent scrapes cost one render and hold one body.
+ */
+export function singleFlight<T>(fn: () => Promise<T>): () => Promise<T> {
+  let inFlight: Promise<T> | undefined;
+  return () => {
+    if (inFlight === undefined) {
+      inFlight = fn().finally(() => {
+        inFlight = undefined;
+      });
+    }
+    return inFlight;
+  };
 }

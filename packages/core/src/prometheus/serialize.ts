@@ -1,4 +1,4 @@
-import { isValidId, type Exemplar } from '../exemplars.js';
+import { isValidId, type Exemplar } from '../store/exemplars.js';
 import { GrowableBuffer } from './byte-buffer.js';
 import {
   CounterFamily,
@@ -9,7 +9,7 @@ import {
   type MetricStore,
   type Series,
   type ValueSeries,
-} from '../store.js';
+} from '../store/store.js';
 import { bucketLabels, lastSize, rememberSize, seriesLabelText } from './caches.js';
 import { familyHeader, formatValue, type ExpositionFormat } from './format.js';
 
@@ -250,11 +250,7 @@ function writeCreated(w: ByteWriter, name: string, lt: string, startMs: number):
  * The event loop runs between slices of about a megabyte, so a scrape of a large store delays the host's other
  * work by a slice at a time instead of the whole body.
  */
-export async function serializeStoreBytesAsync(
-  store: MetricStore,
-  opts: SerializeOptions = {},
-  tail = '',
-): Promise<Buffer> {
+export async function storeTextExposition(store: MetricStore, opts: SerializeOptions = {}, tail = ''): Promise<Buffer> {
   const w = new ByteWriter(lastSize(store) + 1024 + tail.length * 3);
   for (const _ of writeStore(w, store, opts)) await new Promise<void>((resolve) => setImmediate(resolve));
   return finish(w, store, tail);
@@ -262,7 +258,7 @@ export async function serializeStoreBytesAsync(
 
 /**
  * The bytes of `series` (consecutive series of family `f`), with the family's HELP and TYPE first when `header`:
- * one piece of the body `serializeStoreBytesAsync` writes, for a writer that caches pieces (compress.ts); written
+ * one piece of the body `storeTextExposition` writes, for a writer that caches pieces (compress.ts); written
  * into `into` while it has room (a scratch buffer the caller reuses). Throws what the family's writer throws.
  */
 export function serializeSeriesBytes(

@@ -1,5 +1,5 @@
 import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
-import type { MetricStore } from '../store.js';
+import type { MetricStore } from '../store/store.js';
 
 /** Sampling resolution of the event-loop delay monitor, in ms (prom-client's default). */
 export const EVENT_LOOP_RESOLUTION_MS = 10;

@@ -1,5 +1,5 @@
 import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
-import type { MetricStore } from '../store.js';
+import type { MetricStore } from '../store/store.js';
 
 /** prom-client's `kind` label values for Node's GC kinds. */
 const KINDS: ReadonlyMap<number, string> = new Map([

@@ -1,5 +1,5 @@
-import type { GaugeFamily, MetricStore } from '../store.js';
-import { countByConstructorName, countStrings } from './utils.js';
+import type { GaugeFamily, MetricStore } from '../store/store.js';
+import { countByConstructorName, countStrings } from './readings.js';
 
 /** Node's undocumented introspection functions prom-client reads (present in every Node release up to 24). */
 interface ProcessInternals {

@@ -1,6 +1,6 @@
 import { getHeapSpaceStatistics } from 'node:v8';
-import type { MetricStore } from '../store.js';
-import { heapSpaceLabel } from './utils.js';
+import type { MetricStore } from '../store/store.js';
+import { heapSpaceLabel } from './readings.js';
 
 /**
  * V8 heap sizes (`process.memoryUsage()`) and per-space sizes (`v8.getHeapSpaceStatistics()`), read at collection

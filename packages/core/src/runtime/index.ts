@@ -1,11 +1,11 @@
-import { logger } from '../diag.js';
-import type { MetricStore } from '../store.js';
+import { logger } from '../diag/index.js';
+import type { MetricStore } from '../store/store.js';
 import { startEventLoopMetrics } from './eventloop.js';
 import { startGcMetrics } from './gc.js';
 import { startHandleMetrics } from './handles.js';
 import { startHeapMetrics } from './heap.js';
 import { startProcessMetrics } from './process.js';
-import { versionLabels } from './utils.js';
+import { versionLabels } from './readings.js';
 import { hostRuntime, type HostRuntime } from './which.js';
 
 const log = logger('core');

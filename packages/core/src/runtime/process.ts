@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import type { MetricStore } from '../store.js';
-import { parseMaxOpenFiles, parseProcStatus } from './utils.js';
+import type { MetricStore } from '../store/store.js';
+import { parseMaxOpenFiles, parseProcStatus } from './readings.js';
 
 const LINUX = process.platform === 'linux';
 

@@ -8,6 +8,7 @@
  * only (and 0.x of it targets OTel 3 / Node 22); nothing in this repo's OTel line exposes the template.
  */
 import type { IncomingMessage } from 'node:http';
+import { patchMethods, patchRecord, unpatchMethods, type Method } from '@tuist-telemetry/core/internal';
 
 type Fn = (this: unknown, ...args: unknown[]) => unknown;
 interface LayerLike {
@@ -71,33 +72,31 @@ export function expressTemplate(req: IncomingMessage): string | false | undefine
   return states.get(req)?.route;
 }
 
-/** On the patched prototypes: the originals, to restore. `Symbol.for` so that two copies of this package patch once. */
+/** On the patched prototypes: their patch records. `Symbol.for` so that two copies of this package patch once. */
 const PATCH = Symbol.for('@tuist-telemetry/http.expressRouter');
-interface Patched {
-  [PATCH]?: { originals: Record<string, Fn>; wrappers: Record<string, Fn> };
+
+/** What a `router` 2.x module has to patch: `Router.prototype` and Layer's prototype. */
+export interface RouterTarget {
+  readonly proto: RouterProto;
+  readonly layerProto: LayerProto;
 }
 
-/**
- * Patches a `router` 2.x module (the `Router` function): `use`/`route` remember each new layer's path, and
- * `Layer.prototype.handleRequest` tracks the mounts a request is in. `isOn()` false: the wrappers pass through.
- * Returns false when the module does not look like router 2.x.
- */
-export function patchRouter(Router: unknown, isOn: () => boolean): boolean {
-  if (typeof Router !== 'function') return false;
-  const proto = (Router as { prototype: unknown }).prototype as RouterProto & Patched;
-  if (typeof proto?.use !== 'function' || typeof proto.route !== 'function') return false;
+/** The prototypes to patch of a `router` 2.x module (the `Router` function); `undefined` when it does not look like one. */
+export function findRouter(Router: unknown): RouterTarget | undefined {
+  if (typeof Router !== 'function') return undefined;
+  const proto = (Router as { prototype: unknown }).prototype as RouterProto;
+  if (typeof proto?.use !== 'function' || typeof proto.route !== 'function') return undefined;
   const layerProto = layerProtoOf(Router as new () => RouterProto, proto);
-  if (layerProto === undefined) return false;
-  if (proto[PATCH] !== undefined) {
-    reapply(proto);
-    reapply(layerProto as LayerProto & Patched);
-    return true;
-  }
-  const record = (original: Fn, pathOf: (args: unknown[]) => unknown): Fn =>
+  return layerProto === undefined ? undefined : { proto, layerProto };
+}
+
+/** `use`/`route` remember the path each new layer was registered with. */
+function recording(pathOf: (args: unknown[]) => unknown): (original: () => Method) => Method {
+  return (original) =>
     function (this: unknown, ...args: unknown[]): unknown {
       const stack = (this as RouterProto).stack;
       const before = Array.isArray(stack) ? stack.length : 0;
-      const result = original.apply(this, args);
+      const result = original().apply(this, args);
       if (Array.isArray(stack)) {
         const path = pathOf(args);
         for (let i = before; i < stack.length; i++)
@@ -105,24 +104,30 @@ export function patchRouter(Router: unknown, isOn: () => boolean): boolean {
       }
       return result;
     };
-  install(proto, { use: record(proto.use, usePath), route: record(proto.route, (args) => args[0]) });
+}
 
-  const handleRequest = layerProto.handleRequest;
-  install(layerProto as LayerProto & Patched, {
-    handleRequest: function (this: unknown, ...args: unknown[]): unknown {
-      const [req, res, next] = args;
-      if (!isOn() || typeof req !== 'object' || req === null || typeof next !== 'function')
-        return handleRequest.call(this, req, res, next);
-      let onward = next as Fn;
-      try {
-        onward = enter(this as LayerLike, req, onward);
-      } catch {
-        // never into the host: the request goes on, its route possibly unnamed
-      }
-      return handleRequest.call(this, req, res, onward);
-    },
+/**
+ * Patches a `router` 2.x module: `use`/`route` remember each new layer's path, and `Layer.prototype.handleRequest`
+ * tracks the mounts a request is in. `isOn()` false: the wrappers pass through.
+ */
+export function patchRouter({ proto, layerProto }: RouterTarget, isOn: () => boolean): void {
+  patchMethods(proto, PATCH, { use: recording(usePath), route: recording((args) => args[0]) });
+  patchMethods(layerProto, PATCH, {
+    handleRequest: (original) =>
+      function (this: unknown, ...args: unknown[]): unknown {
+        const handleRequest = original();
+        const [req, res, next] = args;
+        if (!isOn() || typeof req !== 'object' || req === null || typeof next !== 'function')
+          return handleRequest.call(this, req, res, next);
+        let onward = next as Fn;
+        try {
+          onward = enter(this as LayerLike, req, onward);
+        } catch {
+          // never into the host: the request goes on, its route possibly unnamed
+        }
+        return handleRequest.call(this, req, res, onward);
+      },
   });
-  return true;
 }
 
 /**
@@ -147,40 +152,18 @@ function enter(layer: LayerLike, req: object, next: Fn): Fn {
 }
 
 /** Restores the originals where our wrappers are still on top (under someone else's they stay, passing through). */
-export function unpatchRouter(Router: unknown): void {
-  if (typeof Router !== 'function') return;
-  const proto = (Router as { prototype: RouterProto & Patched }).prototype;
-  const layerProto = layerProtoOf(Router as new () => RouterProto, proto);
-  for (const p of [proto, layerProto as (LayerProto & Patched) | undefined]) {
-    const patch = p?.[PATCH];
-    if (p === undefined || patch === undefined) continue;
-    for (const [key, wrapper] of Object.entries(patch.wrappers))
-      if ((p as unknown as Record<string, Fn>)[key] === wrapper)
-        (p as unknown as Record<string, Fn>)[key] = patch.originals[key]!;
-  }
+export function unpatchRouter(target: RouterTarget | undefined): void {
+  if (target === undefined) return;
+  unpatchMethods(target.proto, PATCH);
+  unpatchMethods(target.layerProto, PATCH);
 }
 
 /** Layer.prototype, found through a throwaway router (the `router` package does not export Layer). */
-function layerProtoOf(Router: new () => RouterProto, proto: RouterProto & Patched): LayerProto | undefined {
-  const route = proto[PATCH]?.originals.route ?? proto.route;
+function layerProtoOf(Router: new () => RouterProto, proto: RouterProto): LayerProto | undefined {
+  const route = patchRecord(proto, PATCH)?.originals.route ?? proto.route;
   const probe = new Router();
   route.call(probe, '/');
   const layer = probe.stack?.[0];
   const lp = typeof layer === 'object' && layer !== null ? (Object.getPrototypeOf(layer) as LayerProto) : undefined;
   return typeof lp?.handleRequest === 'function' ? lp : undefined;
-}
-
-function install(target: object & Patched, wrappers: Record<string, Fn>): void {
-  const t = target as unknown as Record<string, Fn>;
-  const originals: Record<string, Fn> = {};
-  for (const key of Object.keys(wrappers)) originals[key] = t[key]!;
-  Object.defineProperty(target, PATCH, { value: { originals, wrappers }, configurable: true });
-  for (const [key, wrapper] of Object.entries(wrappers)) t[key] = wrapper;
-}
-
-function reapply(target: object & Patched): void {
-  const patch = target[PATCH];
-  if (patch === undefined) return;
-  const t = target as unknown as Record<string, Fn>;
-  for (const [key, wrapper] of Object.entries(patch.wrappers)) if (t[key] === patch.originals[key]) t[key] = wrapper;
 }

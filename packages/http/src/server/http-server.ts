@@ -10,28 +10,12 @@ import {
   reportFailure,
   type Telemetry,
 } from '@tuist-telemetry/core/internal';
-import type { InstrumentHttpServerOptions } from '../types.js';
+import { ABORTED_STATUS, methodLabel } from '../common/labels.js';
 import { frameworkRoute, subscribeFrameworkRoutes } from './routes.js';
+import type { InstrumentHttpServerOptions } from './types.js';
 
 /** The `route` label of requests no framework and no `routeFor` named. */
 export const UNMATCHED_ROUTE = 'unmatched';
-/** The `status` label of requests whose response did not finish (the client went away or the socket was destroyed). */
-export const ABORTED_STATUS = 'aborted';
-/** The `method` label of methods outside the standard set. */
-export const OTHER_METHOD = '_OTHER';
-
-const METHODS: ReadonlySet<string> = new Set([
-  'GET',
-  'HEAD',
-  'POST',
-  'PUT',
-  'DELETE',
-  'CONNECT',
-  'OPTIONS',
-  'TRACE',
-  'PATCH',
-]);
-
 /** Servers `instrumentHttpServer` took (TuistHttpServerInstrumentation leaves them to it). */
 const instrumented = new WeakSet<object>();
 /** Responses being tracked: a request is recorded once, whoever saw it first. */
@@ -41,11 +25,6 @@ const familiesOf = perTelemetry((t) => ({
   requests: counter(t, 'tuist_http_server_requests_total'),
   duration: histogram(t, 'tuist_http_server_request_duration_milliseconds'),
 }));
-
-/** The `method` label: a standard HTTP method as sent, anything else `_OTHER` (bounded cardinality). */
-function serverMethodLabel(method: string | undefined): string {
-  return method !== undefined && METHODS.has(method) ? method : OTHER_METHOD;
-}
 
 export type RouteFor = (req: IncomingMessage) => string | undefined;
 
@@ -67,7 +46,7 @@ export function recordServed(
   start: number,
 ): void {
   try {
-    const labels = { method: serverMethodLabel(method), route, status };
+    const labels = { method: methodLabel(method), route, status };
     const f = familiesOf(t);
     f.requests.add(1, labels);
     f.duration.record(performance.now() - start, labels);
@@ -101,7 +80,7 @@ export function trackRequest(
     if (done) return;
     done = true;
     try {
-      const labels = { method: serverMethodLabel(req.method), route: routeOf(t, req, routeFor), status };
+      const labels = { method: methodLabel(req.method), route: routeOf(t, req, routeFor), status };
       const f = familiesOf(t);
       f.requests.add(1, labels);
       f.duration.record(performance.now() - start, labels);

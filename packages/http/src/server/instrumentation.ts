@@ -1,31 +1,51 @@
-import { InstrumentationBase, InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
+import type { InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
 import http from 'node:http';
 import https from 'node:https';
 import { createRequire } from 'node:module';
-import { reportFailure } from '@tuist-telemetry/core/internal';
-import type { TuistHttpServerInstrumentationConfig } from '../types.js';
-import { patchRouter, unpatchRouter } from './express.js';
+import {
+  InstrumentationRegistry,
+  patchMethods,
+  reportFailure,
+  TuistInstrumentationBase,
+  unpatchMethods,
+  type Method,
+  type PatchedModule,
+} from '@tuist-telemetry/core/internal';
+import { findRouter, patchRouter, unpatchRouter, type RouterTarget } from './express.js';
 import { isInstrumentedServer, trackRequest } from './http-server.js';
 import { patchNativeServe } from './native.js';
 import { subscribeFrameworkRoutes } from './routes.js';
+import type { TuistHttpServerInstrumentationConfig } from './types.js';
 
 const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
-type Emit = (this: object, ...args: unknown[]) => boolean;
-interface EmitPatch {
-  readonly wrapper: Emit;
-  /** An own `emit` the prototype had before (none in Node 20-24). */
-  readonly own: Emit | undefined;
-}
 /** On `http.Server.prototype` / `https.Server.prototype`; `Symbol.for` so two copies of this package patch once. */
 const PATCH = Symbol.for('@tuist-telemetry/http.TuistHttpServerInstrumentation');
-type Proto = { emit: Emit; [PATCH]?: EmitPatch };
 
 /** Marks the servers of the SDK itself (core's Prometheus endpoint): their requests are not the host's traffic. */
 const INTERNAL_SERVER = Symbol.for('@tuist-telemetry/core.internalServer');
 
 /** The enabled instances, first one first (its `routeFor` is used). */
-const active: TuistHttpServerInstrumentation[] = [];
+const enabled = new InstrumentationRegistry<TuistHttpServerInstrumentation>();
+const isActive = (): boolean => enabled.any;
+
+/** The `router` package (Express 5's router): route templates through mounted routers (see express.ts). */
+const router: PatchedModule<RouterTarget> = {
+  name: 'router',
+  majors: [2, 2],
+  supported: "router 2.x, Express 5's, is",
+  lost: 'routes under mount paths are not named',
+  find: (exports) => findRouter(routerOf(exports)),
+  unrecognised: (version) =>
+    `router${version ? ` ${version}` : ''} does not look like router 2.x; routes under mount paths are not named`,
+  patch(exports, target) {
+    patchRouter(target, isActive);
+    return exports;
+  },
+  unpatch(_exports, target) {
+    unpatchRouter(target);
+  },
+};
 
 /**
  * Every `node:http` and `node:https` server (Express, Fastify, Koa, plain) records
@@ -37,61 +57,26 @@ const active: TuistHttpServerInstrumentation[] = [];
  * Node's built-in modules are one object for CJS and ESM, so it patches `Server.prototype.emit` of both directly
  * (no loader hook needed), with a wrapper that never unwraps anyone else's and passes through once disabled.
  */
-export class TuistHttpServerInstrumentation extends InstrumentationBase<TuistHttpServerInstrumentationConfig> {
+export class TuistHttpServerInstrumentation extends TuistInstrumentationBase<TuistHttpServerInstrumentationConfig> {
   /** The short name `OTEL_NODE_ENABLED_INSTRUMENTATIONS` / `OTEL_NODE_DISABLED_INSTRUMENTATIONS` take. */
   static readonly shortName = 'http';
   readonly shortName = TuistHttpServerInstrumentation.shortName;
   declare private release: (() => void) | undefined;
-  declare private warnedRouter: boolean | undefined;
 
   constructor(config: TuistHttpServerInstrumentationConfig = {}) {
     super('@tuist-telemetry/http/server', VERSION, config);
   }
 
-  /** The `router` package (Express 5's router): route templates through mounted routers (see express.ts). */
+  protected get registry(): InstrumentationRegistry<TuistHttpServerInstrumentation> {
+    return enabled;
+  }
+
+  protected get lost(): string {
+    return 'servers are not instrumented';
+  }
+
   protected init(): InstrumentationNodeModuleDefinition[] {
-    return [
-      new InstrumentationNodeModuleDefinition(
-        'router',
-        ['*'],
-        (exports: unknown, version?: string) => this.patchRouterModule(exports, version),
-        (exports: unknown) => this.unpatchRouterModule(exports),
-      ),
-    ];
-  }
-
-  private patchRouterModule(exports: unknown, version: string | undefined): unknown {
-    try {
-      const Router = routerOf(exports);
-      const major = typeof version === 'string' ? Number(/^(\d+)\./.exec(version)?.[1]) : undefined;
-      if (major !== undefined && major !== 2)
-        return this.warnRouter(
-          `router ${version} is not supported (router 2.x, Express 5's, is); routes under mount paths are not named`,
-          exports,
-        );
-      if (!patchRouter(Router, () => active.length > 0))
-        return this.warnRouter(
-          `router${version ? ` ${version}` : ''} does not look like router 2.x; routes under mount paths are not named`,
-          exports,
-        );
-    } catch (err) {
-      this._diag.error('patching router failed; routes under mount paths are not named', err);
-    }
-    return exports;
-  }
-
-  private unpatchRouterModule(exports: unknown): void {
-    try {
-      if (active.length === 0) unpatchRouter(routerOf(exports));
-    } catch (err) {
-      this._diag.error('unpatching router failed', err);
-    }
-  }
-
-  private warnRouter(message: string, exports: unknown): unknown {
-    if (!this.warnedRouter) this._diag.warn(message);
-    this.warnedRouter = true;
-    return exports;
+    return [this.moduleDefinition(router)];
   }
 
   override setConfig(config: TuistHttpServerInstrumentationConfig = {}): void {
@@ -107,36 +92,17 @@ export class TuistHttpServerInstrumentation extends InstrumentationBase<TuistHtt
     super.setConfig(given);
   }
 
-  override enable(): void {
-    if (this.release !== undefined) return;
-    try {
-      this.release = subscribeFrameworkRoutes();
-      active.push(this);
-      for (const proto of protos()) patchProto(proto);
-      patchNativeServe(() => active.length > 0); // Bun.serve, Deno.serve
-      super.enable();
-    } catch (err) {
-      this._diag.error('enable failed; servers are not instrumented', err);
-    }
+  protected override onEnable(): void {
+    this.release = subscribeFrameworkRoutes();
+    for (const proto of protos()) patchMethods(proto, PATCH, { emit: wrapEmit });
+    patchNativeServe(isActive); // Bun.serve, Deno.serve
   }
 
-  override disable(): void {
+  protected override onDisable(last: boolean): void {
     const release = this.release;
-    if (release === undefined) return;
     this.release = undefined;
-    try {
-      release();
-      const i = active.indexOf(this);
-      if (i >= 0) active.splice(i, 1);
-      if (active.length === 0) for (const proto of protos()) unpatchProto(proto);
-      super.disable();
-    } catch (err) {
-      this._diag.error('disable failed', err);
-    }
-  }
-
-  override isEnabled(): boolean {
-    return this.release !== undefined;
+    release?.();
+    if (last) for (const proto of protos()) unpatchMethods(proto, PATCH);
   }
 }
 
@@ -145,12 +111,12 @@ function routerOf(exports: unknown): unknown {
   return typeof exports === 'function' ? exports : (exports as { default?: unknown } | undefined)?.default;
 }
 
-function protos(): Proto[] {
-  return [http.Server.prototype as unknown as Proto, https.Server.prototype as unknown as Proto];
+function protos(): object[] {
+  return [http.Server.prototype, https.Server.prototype];
 }
 
 function onRequest(server: object, req: unknown, res: unknown): void {
-  const owner = active[0];
+  const owner = enabled.first;
   if (
     owner === undefined ||
     isInstrumentedServer(server) ||
@@ -164,31 +130,10 @@ function onRequest(server: object, req: unknown, res: unknown): void {
   }
 }
 
-function patchProto(proto: Proto): void {
-  const existing = proto[PATCH];
-  if (existing !== undefined) {
-    if (!Object.hasOwn(proto, 'emit') || proto.emit === existing.own) define(proto, existing.wrapper);
-    return;
-  }
-  const own = Object.hasOwn(proto, 'emit') ? proto.emit : undefined;
-  const parent = Object.getPrototypeOf(proto) as Proto;
-  // Before the listeners run, so the duration includes the host's own (synchronous) request handler.
-  const wrapper: Emit = function emit(this: object, ...args: unknown[]): boolean {
-    if (args[0] === 'request' && active.length > 0) onRequest(this, args[1], args[2]);
-    return (own ?? parent.emit).apply(this, args);
+/** An own `emit` on the server prototypes, run before the listeners so the duration includes the host's handler. */
+function wrapEmit(next: () => Method): Method {
+  return function emit(this: unknown, ...args: unknown[]): unknown {
+    if (args[0] === 'request' && enabled.any) onRequest(this as object, args[1], args[2]);
+    return next().apply(this, args);
   };
-  Object.defineProperty(proto, PATCH, { value: { wrapper, own } satisfies EmitPatch, configurable: true });
-  define(proto, wrapper);
-}
-
-function define(proto: Proto, emit: Emit): void {
-  Object.defineProperty(proto, 'emit', { value: emit, writable: true, configurable: true, enumerable: false });
-}
-
-/** Removes our `emit` when it is still on top; under someone else's wrapper it stays and passes through. */
-function unpatchProto(proto: Proto): void {
-  const p = proto[PATCH];
-  if (p === undefined || !Object.hasOwn(proto, 'emit') || proto.emit !== p.wrapper) return;
-  if (p.own !== undefined) define(proto, p.own);
-  else delete (proto as { emit?: Emit }).emit;
 }

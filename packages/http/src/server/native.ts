@@ -1,10 +1,9 @@
-import { activeTelemetry } from '@tuist-telemetry/core/internal';
+import { activeTelemetry, patchMethods, type Method } from '@tuist-telemetry/core/internal';
 import { recordServed, UNMATCHED_ROUTE } from './http-server.js';
 
 type Handler = (this: unknown, req: Request, ...rest: unknown[]) => unknown;
-type Serve = (this: unknown, ...args: unknown[]) => unknown;
 
-/** On the wrapped `serve`; `Symbol.for` so two copies of this package wrap it once. */
+/** On `Bun` / `Deno`: the patch record of `serve`; `Symbol.for` so two copies of this package wrap it once. */
 const WRAPPED = Symbol.for('@tuist-telemetry/http.nativeServe');
 
 /** The status of a handler's answer: its Response's, or 500 (what Bun and Deno answer) when it threw or rejected. */
@@ -95,20 +94,19 @@ export function patchNativeServe(isActive: () => boolean): void {
   const g = globalThis as { Bun?: Record<string, unknown>; Deno?: Record<string, unknown> };
   const host = g.Bun ?? g.Deno;
   const isBun = g.Bun !== undefined;
-  const serve = host?.serve as (Serve & { [WRAPPED]?: true }) | undefined;
-  if (host === undefined || typeof serve !== 'function' || serve[WRAPPED]) return;
-  const wrapper = function serveMeasured(this: unknown, ...args: unknown[]): unknown {
-    let given = args;
-    try {
-      given = isBun ? [bunOptions(args[0], isActive), ...args.slice(1)] : denoArgs(args, isActive);
-    } catch {
-      given = args; // never into the host: its server runs unmeasured
-    }
-    return Reflect.apply(serve, this, given);
-  } as Serve & { [WRAPPED]?: true };
-  wrapper[WRAPPED] = true;
+  if (host === undefined || typeof host.serve !== 'function') return;
+  const wrap = (original: () => Method): Method =>
+    function serveMeasured(this: unknown, ...args: unknown[]): unknown {
+      let given = args;
+      try {
+        given = isBun ? [bunOptions(args[0], isActive), ...args.slice(1)] : denoArgs(args, isActive);
+      } catch {
+        given = args; // never into the host: its server runs unmeasured
+      }
+      return Reflect.apply(original(), this, given);
+    };
   try {
-    host.serve = wrapper;
+    patchMethods(host, WRAPPED, { serve: wrap });
   } catch {
     /* a read-only serve: left alone */
   }

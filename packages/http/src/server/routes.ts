@@ -1,5 +1,6 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import type { IncomingMessage } from 'node:http';
+import { channelSubscription } from '@tuist-telemetry/core/internal';
 import { expressTemplate } from './express.js';
 
 /*
@@ -33,7 +34,6 @@ function onFastifyHandler(message: unknown): void {
   }
 }
 
-let holders = 0;
 /**
  * Held here, not subscribed by name: Bun (1.4) keeps channels weakly, and a channel subscribed by name alone is
  * collected with its subscribers, so Fastify's channel, made later, has none.
@@ -63,18 +63,11 @@ function addMissingHasSubscribers(): void {
   }
 }
 
+const fastifyRouting = channelSubscription([[fastifyStart, onFastifyHandler]], addMissingHasSubscribers);
+
 /** Listens to Fastify's routing while at least one holder needs it; returns the release function. */
 export function subscribeFrameworkRoutes(): () => void {
-  if (holders++ === 0) {
-    addMissingHasSubscribers();
-    fastifyStart.subscribe(onFastifyHandler);
-  }
-  let held = true;
-  return () => {
-    if (!held) return;
-    held = false;
-    if (--holders === 0) fastifyStart.unsubscribe(onFastifyHandler);
-  };
+  return fastifyRouting.acquire();
 }
 
 interface ExpressRequest {

@@ -1,0 +1,117 @@
+// The settings table, part 2: names, labels and their bounds, runtime metrics, native histograms, cluster.
+import { HIGH_CARDINALITY_LABELS, NAMING_PROFILES } from '../catalog/index.js';
+import { NATIVE_DEFAULTS } from '../store/native-histogram.js';
+import { CLUSTER_MODES } from './options.js';
+import type { Setting } from './setting.js';
+import { MAX_MS } from './values.js';
+
+export const RECORDING_SETTINGS = {
+  naming: {
+    option: 'naming',
+    env: ['TUIST_TELEMETRY_NAMING'],
+    type: 'enum',
+    values: NAMING_PROFILES,
+    default: 'docs',
+    noun: 'naming profile',
+    fold: 'exact',
+    doc: '`docs` (the documented names) or `server` (the Tuist server\u2019s own spellings)',
+  },
+  highCardinalityLabels: {
+    option: 'highCardinalityLabels',
+    env: ['TUIST_TELEMETRY_HIGH_CARDINALITY_LABELS'],
+    type: 'list',
+    values: [...HIGH_CARDINALITY_LABELS, 'all', 'none'],
+    defaultText: 'none',
+    doc: 'high-cardinality labels to turn on (comma list)',
+  },
+  maxLabelValues: {
+    option: 'maxLabelValues',
+    env: ['TUIST_TELEMETRY_MAX_LABEL_VALUES'],
+    type: 'integer',
+    default: 1000,
+    min: 1,
+    max: 1_000_000,
+    doc: 'distinct values kept per label per metric before `__overflow__` (every label of every catalog metric; per attribute key of each instrument on `telemetry.meterProvider`)',
+  },
+  maxSeriesPerMetric: {
+    option: 'maxSeriesPerMetric',
+    env: ['TUIST_TELEMETRY_MAX_SERIES_PER_METRIC'],
+    type: 'integer',
+    default: 2000,
+    min: 1,
+    max: 10_000_000,
+    doc: 'series kept per catalog metric (later new label sets go to its one all-`__overflow__` series) and per instrument on `telemetry.meterProvider` (to `otel_metric_overflow="true"`)',
+  },
+  pollIntervalMs: {
+    option: 'pollIntervalMs',
+    env: ['TUIST_TELEMETRY_POLL_INTERVAL_MS'],
+    type: 'integer',
+    default: 600_000,
+    min: 1,
+    max: MAX_MS,
+    doc: 'how often projects and accounts totals are polled (ms)',
+  },
+  runtimeMetrics: {
+    option: 'runtimeMetrics',
+    env: ['TUIST_TELEMETRY_RUNTIME_METRICS'],
+    type: 'boolean',
+    default: true,
+    doc: '`false` turns off the Node.js runtime metrics',
+  },
+  nativeHistograms: {
+    option: 'nativeHistograms',
+    env: ['TUIST_TELEMETRY_NATIVE_HISTOGRAMS'],
+    type: 'boolean',
+    default: false,
+    boundsText: '`true`/`false`; the option also takes `{ bucketFactor, maxBuckets, zeroThreshold }`',
+    doc: '`true` keeps native (sparse exponential) buckets beside the classic ones on every catalog histogram, served in protobuf scrapes',
+  },
+  nativeBucketFactor: {
+    option: 'nativeHistograms.bucketFactor',
+    type: 'number',
+    default: NATIVE_DEFAULTS.bucketFactor,
+    boundsText: 'above 1, at most 65536',
+    doc: 'growth factor of consecutive native buckets (the schema is the largest one whose factor is at most this)',
+  },
+  nativeMaxBuckets: {
+    option: 'nativeHistograms.maxBuckets',
+    type: 'integer',
+    default: NATIVE_DEFAULTS.maxBuckets,
+    min: 1,
+    max: 1_000_000,
+    doc: 'native buckets a series keeps before its resolution is halved',
+  },
+  nativeZeroThreshold: {
+    option: 'nativeHistograms.zeroThreshold',
+    type: 'number',
+    default: NATIVE_DEFAULTS.zeroThreshold,
+    defaultText: '`2^-128`',
+    boundsText: 'from 0 to below 1',
+    doc: 'values of at most this magnitude count in the zero bucket',
+  },
+  setGlobalMeterProvider: {
+    option: 'setGlobalMeterProvider',
+    type: 'boolean',
+    default: true,
+    doc: 'makes the MeterProvider the global one when none is set yet',
+  },
+  clusterMode: {
+    option: 'cluster.mode',
+    env: ['TUIST_TELEMETRY_CLUSTER'],
+    type: 'enum',
+    values: CLUSTER_MODES,
+    default: 'auto',
+    noun: 'mode',
+    fold: 'lower-env',
+    doc: '`auto`: one `/metrics` per `node:cluster` app (the primary serves every process), one port per PM2 instance (the configured port plus `NODE_APP_INSTANCE`); `off`: every process on its own',
+  },
+  clusterTimeoutMs: {
+    option: 'cluster.timeoutMs',
+    env: ['TUIST_TELEMETRY_CLUSTER_TIMEOUT_MS'],
+    type: 'integer',
+    default: 1000,
+    min: 1,
+    max: 600_000,
+    doc: 'how long a cluster scrape waits for each worker\u2019s snapshot (and `worker.disconnect()` / `worker.kill()` in the primary for the worker\u2019s last one)',
+  },
+} as const satisfies Record<string, Setting>;

@@ -1,0 +1,229 @@
+import { Agent, Client, Pool, type Dispatcher, type buildConnector } from 'undici';
+import { activeTelemetry, callHook, TelemetryConfigError, type Telemetry } from '@tuist-telemetry/core/internal';
+import { assign, subscribeChannels } from './channels.js';
+import type { ConnectionState, RequestState } from './internal-types.js';
+import { recorderFor, type PoolSource } from './recorder.js';
+import { reportInternalError } from './report.js';
+import type { IgnoreRequest, InstrumentedAgentOptions } from './types.js';
+import { methodLabel, poolSizeLabel } from '../common/labels.js';
+import { OriginCache } from './origin.js';
+
+/*
+ * Why parts of this are hand-written rather than left to diagnostics channels:
+ * - Queue time: a request waiting in a Pool's queue has no Request object yet (`request:create` fires when a client
+ *   takes it), so the dispatch moment is stamped by the agent's `dispatch` (the interceptor position).
+ * - Assignment and idle time: the moment a pool hands a request to one of its clients, and which client, is visible
+ *   only by wrapping `Client.dispatch`; the pools are built by this agent's `factory` with such clients.
+ * - Connection time: the connect channels carry fresh parameters on every event and all clients of a pool share
+ *   one connector, so they cannot be matched to a client; each client gets its own timed connector instead.
+ * The agent is a subclass rather than `agent.compose(interceptor)` so that callers get a real undici Agent
+ * (`instanceof Agent`, `stats`, `close`) instead of a Proxy, and the per-request handler is passed through untouched.
+ */
+
+/** Dispatch options of a measured request → its state, until a client takes it (keyed by a private copy). */
+const pending = new WeakMap<object, RequestState>();
+const origins = new OriginCache();
+
+type Connector = buildConnector.connector;
+
+class MeasuredClient extends Client {
+  constructor(
+    origin: URL,
+    options: Client.Options,
+    private readonly conn: ConnectionState,
+  ) {
+    super(origin, options);
+  }
+
+  override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    const state = pending.get(options);
+    if (state === undefined) return super.dispatch(options, handler);
+    pending.delete(options);
+    try {
+      taken(state, this.conn);
+    } catch (err) {
+      reportInternalError('queue', err);
+    }
+    return assign(state, () => super.dispatch(options, handler));
+  }
+}
+
+/** The request was handed to a connection (a client): queue time and the connection's idle time. */
+function taken(state: RequestState, conn: ConnectionState): void {
+  const now = performance.now();
+  state.conn = conn;
+  conn.current = state;
+  const socket = conn.socket;
+  const idle = socket !== undefined && !socket.destroyed && conn.idleSince >= 0 ? now - conn.idleSince : 0;
+  state.recorder?.queued(state.labels, now - state.start, idle);
+}
+
+/** Wraps a client's connector: times established connections and remembers the socket. */
+function timedConnector(connect: Connector, conn: ConnectionState): Connector {
+  return (options, callback) => {
+    const start = performance.now();
+    const forRequest = conn.current;
+    connect(options, (...args) => {
+      try {
+        const [err, socket] = args;
+        if (err === null && socket) {
+          conn.socket = socket;
+          conn.idleSince = -1;
+          forRequest?.recorder?.connected(performance.now() - start);
+        }
+      } catch (e) {
+        reportInternalError('connect', e);
+      }
+      callback(...args);
+    });
+  };
+}
+
+function clientFactory(origin: URL, options: object): Dispatcher {
+  const opts = options as Client.Options & { connect?: unknown };
+  const conn: ConnectionState = { socket: undefined, idleSince: -1, current: undefined };
+  // Pool always passes a connector function (it builds one from `connect`/`tls` options when given none).
+  const connect = typeof opts.connect === 'function' ? timedConnector(opts.connect as Connector, conn) : opts.connect;
+  return new MeasuredClient(origin, { ...opts, connect } as Client.Options, conn);
+}
+
+function poolFactory(origin: string | URL, options: object): Dispatcher {
+  // Always a Pool (undici's default factory makes a bare Client for `connections: 1`): uniform stats for the gauges.
+  return new Pool(origin, { ...(options as Pool.Options), factory: clientFactory });
+}
+
+class InstrumentedAgent extends Agent {
+  private readonly source: PoolSource;
+
+  constructor(
+    options: Agent.Options,
+    private readonly telemetry: Telemetry | undefined,
+    private readonly ignore: IgnoreRequest | undefined,
+    private readonly releaseChannels: () => void,
+  ) {
+    super({ ...options, factory: poolFactory });
+    this.source = { agent: new WeakRef(this), size: poolSizeLabel(options.connections), origins: new Set() };
+  }
+
+  override dispatch(options: Agent.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    let forward = options;
+    try {
+      const state = this.measure(options);
+      if (state !== undefined) {
+        forward = { ...options };
+        pending.set(forward, state);
+      }
+    } catch (err) {
+      reportInternalError('dispatch', err);
+    }
+    return super.dispatch(forward, handler);
+  }
+
+  override close(): Promise<void>;
+  override close(callback: () => void): void;
+  override close(callback?: () => void): Promise<void> | void {
+    this.releaseChannels();
+    return callback === undefined ? super.close() : super.close(callback);
+  }
+
+  override destroy(): Promise<void>;
+  override destroy(err: Error | null): Promise<void>;
+  override destroy(callback: () => void): void;
+  override destroy(err: Error | null, callback: () => void): void;
+  override destroy(a?: Error | null | (() => void), b?: () => void): Promise<void> | void {
+    this.releaseChannels();
+    if (typeof a === 'function') return super.destroy(a);
+    if (b !== undefined) return super.destroy(a ?? null, b);
+    return a === undefined ? super.destroy() : super.destroy(a);
+  }
+
+  /** The state of a request about to be dispatched; `undefined` when it cannot be measured. */
+  private measure(options: Agent.DispatchOptions): RequestState | undefined {
+    const start = performance.now();
+    if (options === null || typeof options !== 'object') return undefined;
+    const origin = origins.get(options.origin);
+    if (origin === undefined) return undefined;
+    const ignore = this.ignore;
+    const path = String(options.path);
+    const ignored =
+      ignore !== undefined &&
+      callHook(
+        'http:ignore',
+        '@tuist-telemetry/http: the ignore option',
+        () => ignore(origin.origin, path) === true,
+        false,
+        this.telemetry,
+      );
+    let telemetry = ignored ? undefined : activeTelemetry(this.telemetry);
+    // Traffic the SDK itself makes (PostHog's ingestion) is registered with the telemetry and never measured.
+    if (telemetry?.isExcludedFromHttpMetrics(origin.origin, path)) telemetry = undefined;
+    const recorder = telemetry === undefined ? undefined : recorderFor(telemetry);
+    recorder?.track(this.source, origin.origin);
+    return {
+      recorder,
+      labels: { request_method: methodLabel(options.method), request_host: origin.host },
+      start,
+      conn: undefined,
+      sendStart: -1,
+      sendEnd: -1,
+      statusCode: undefined,
+      done: false,
+    };
+  }
+}
+
+function fail(message: string): never {
+  throw new TelemetryConfigError(`@tuist-telemetry/http: ${message}`);
+}
+
+/** Checks the options (configuration mistakes throw here, at start-up) and splits them. */
+export function splitOptions(
+  options: InstrumentedAgentOptions | undefined,
+  fn: string,
+): {
+  agentOptions: Agent.Options;
+  telemetry: Telemetry | undefined;
+  ignore: IgnoreRequest | undefined;
+} {
+  if (options === undefined || options === null) return { agentOptions: {}, telemetry: undefined, ignore: undefined };
+  if (typeof options !== 'object') fail(`${fn}(options) takes an options object, got ${typeof options}`);
+  const { telemetry, ignore, ...agentOptions } = options;
+  if ('factory' in agentOptions && agentOptions.factory !== undefined) {
+    fail(
+      `${fn}: the "factory" option is not supported (the instrumentation builds the pools); remove it and pass pool options such as "connections" instead`,
+    );
+  }
+  if (ignore !== undefined && typeof ignore !== 'function')
+    fail(`${fn}: "ignore" must be a function (origin, path) => boolean, got ${typeof ignore}`);
+  if (
+    telemetry !== undefined &&
+    (telemetry === null || typeof telemetry !== 'object' || typeof telemetry.store?.counter !== 'function')
+  ) {
+    fail(
+      `${fn}: "telemetry" must be the value returned by startTelemetry(); leave it out to use the running telemetry`,
+    );
+  }
+  const c = agentOptions.connections;
+  if (c !== undefined && c !== null && !(typeof c === 'number' && Number.isInteger(c) && c >= 0)) {
+    fail(`${fn}: "connections" must be a whole number >= 0 (0 or null: no limit), got ${String(c)}`);
+  }
+  return { agentOptions, telemetry, ignore };
+}
+
+/** An instrumented agent; it holds undici's diagnostics channels until it is closed or destroyed. */
+function newInstrumentedAgent(
+  agentOptions: Agent.Options,
+  telemetry: Telemetry | undefined,
+  ignore: IgnoreRequest | undefined,
+): Agent {
+  return new InstrumentedAgent(agentOptions, telemetry, ignore, subscribeChannels());
+}
+
+/**
+ * An undici Agent whose requests are measured phase by phase (queue, connection, send, receive, whole request)
+ * into the `tuist_http_*` metrics, with its pools reported by the pool gauges. Pass it as `dispatcher`.
+ */
+export function createInstrumentedAgent(options?: InstrumentedAgentOptions): Agent {
+  const { agentOptions, telemetry, ignore } = splitOptions(options, 'createInstrumentedAgent');
+  return newInstrumentedAgent(agentOptions, telemetry, ignore);
+}
