@@ -13,7 +13,8 @@ const core = (...files) => files.map((f) => `${CORE}/${f}.test.ts`);
 /**
  * `minutes`: the shard's expected wall-clock time on a busy shared 2-core machine (measured on 2026-12-07, with two
  * other shards and other work running, for core-endpoint, core-config, core-instrumentations, http and storage;
- * db from a partial run; the others estimated from their mutant counts and dry-run times); the longest start
+ * core-serialize, core-cluster-merge and http again, one at a time, under a load of about 11; db from a partial
+ * run; core-labels as the lead put it; the others estimated from their mutant counts and dry-run times); the longest start
  * first. Correct them from MUTATION.md's shard table after a full run. core-endpoint mostly waits (timeouts).
  * `restartEvery`: a fresh test process after that many mutants, for the instrumentations: their mutants patch and
  * unpatch shared prototypes (http.Server, S3Client, pg-pool's Pool), and one that leaves a prototype broken made every
@@ -59,7 +60,7 @@ export const shards = [
   },
   {
     name: 'core-endpoint',
-    minutes: 18,
+    minutes: 22,
     mutate: ['packages/core/src/prometheus/auth.ts', 'packages/core/src/prometheus/endpoint.ts'],
     spec: core(
       'endpoint',
@@ -75,7 +76,7 @@ export const shards = [
   },
   {
     name: 'core-serialize',
-    minutes: 8,
+    minutes: 20,
     mutate: ['packages/core/src/prometheus/format.ts', 'packages/core/src/prometheus/serialize.ts'],
     spec: core(
       'format',
@@ -98,7 +99,7 @@ export const shards = [
   },
   {
     name: 'core-labels',
-    minutes: 6,
+    minutes: 35,
     mutate: ['packages/core/src/labels/**/*.ts', 'packages/core/src/store/exemplars.ts'],
     spec: core(
       'label-bound',
@@ -181,7 +182,7 @@ export const shards = [
   {
     name: 'storage',
     restartEvery: 1,
-    minutes: 20,
+    minutes: 24,
     mutate: ['packages/storage/src/instrumentation.ts', 'packages/storage/src/instrument.ts'],
     spec: [
       'packages/storage/test/instrumentation.test.ts',
