@@ -156,14 +156,15 @@ export const shards = [
     spec: core('instrumentations', 'register-instrumentations', 'register'),
   },
   {
-    // The instrumentations' shared kit (core/internal): tried through the kit's own tests and the edge tests of
-    // storage and http, which need no service (fake client-s3 modules, servers on 127.0.0.1).
+    // The instrumentations' shared kit (core/internal): tried through the kit's own tests (only core's count: in the
+    // sandbox, storage's and http's tests, which need no service, reach the checkout's core through their links).
     name: 'core-instrumentation-kit',
     restartEvery: 1,
     minutes: 10,
     mutate: ['packages/core/src/instrumentation-kit/*.ts'],
     spec: [
       'packages/core/test/instrumentation-kit.test.ts',
+      'packages/core/test/instrumentation-kit-edges.test.ts',
       'packages/storage/test/instrumentation-edges.test.ts',
       'packages/http/test/server-instrumentation-edges.test.ts',
     ],
