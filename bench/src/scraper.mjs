@@ -71,7 +71,10 @@ function scrapeOnce(url, gzip, accept) {
       let decoded = 0;
       res.on('data', (chunk) => (bytes += chunk.length));
       const zipped = res.headers['content-encoding'] === 'gzip';
-      const body = zipped ? res.pipe(createGunzip()) : res;
+      // 64 KB pieces: with Node's default 16 KB the stand-in spent 2-4x the inflate itself on handing out pieces
+      // (27-60 ms against 12 ms of CPU for a 22 MB body, measured on Node 20 and 24), a cost of this client that
+      // Prometheus's Go reader does not have and that hid the servers' differences.
+      const body = zipped ? res.pipe(createGunzip({ chunkSize: 64 * 1024 })) : res;
       if (zipped) body.on('data', (chunk) => (decoded += chunk.length));
       body.on('end', () =>
         process.send({

@@ -244,6 +244,9 @@ export async function scrapeCase(
     await scraper.scrape();
     const times: number[] = [];
     const blocks: number[] = [];
+    // CPU of the measured process per scrape (every thread: render, zlib's pool, GC): less moved by a busy machine
+    // than the time, so it tells two runs on a shared machine apart (not in the report's table).
+    const cpus: number[] = [];
     let bytes = 0;
     let decoded = 0;
     delay.enable();
@@ -253,25 +256,39 @@ export async function scrapeCase(
       target.addSeries(0, n);
       await settle();
       delay.reset();
+      const cpu0 = process.cpuUsage();
       const r = await scraper.scrape();
+      const cpu = process.cpuUsage(cpu0);
+      cpus.push((cpu.user + cpu.system) / 1000);
       blocks.push(delay.max / 1e6);
       times.push(r.ms);
       bytes = r.bytes;
       decoded = r.decoded;
     }
-    const out: Record<string, number> = { ms: median(times), bytes, decoded, blockMs: median(blocks) };
+    const out: Record<string, number> = {
+      ms: median(times),
+      bytes,
+      decoded,
+      blockMs: median(blocks),
+      cpuMs: median(cpus),
+    };
     if (gzip && concurrent === 1) {
       // 3i: the same gzip scrape when only 1% of the series changed since the last one (a rotating slice): what a
       // scrape costs in proportion to what changed.
       const slice = Math.max(1, Math.round(n / 100));
       const partial: number[] = [];
+      const partialCpus: number[] = [];
       for (let i = 0; i < scrapes; i++) {
         const from = (i * slice) % n;
         target.addSeries(from, Math.min(n, from + slice));
         await settle();
+        const cpu0 = process.cpuUsage();
         partial.push((await scraper.scrape()).ms);
+        const cpu = process.cpuUsage(cpu0);
+        partialCpus.push((cpu.user + cpu.system) / 1000);
       }
       out.msChanged1 = median(partial);
+      out.cpuMsChanged1 = median(partialCpus);
     }
     return out;
   } finally {

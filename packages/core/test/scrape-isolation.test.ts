@@ -140,7 +140,12 @@ describe('core: a diag logger that throws does not turn a skipped family into a 
 describe('core: a third-party metric the stock serializer throws on is left out, the others are served', () => {
   it('a MetricProducer giving a histogram point without buckets: text and OpenMetrics served without it', async function () {
     const log = capture();
-    const t = startTelemetry({ runtimeMetrics: false, setGlobalMeterProvider: false, exporters: [] });
+    const t = startTelemetry({
+      prometheus: { port: 0, host: '127.0.0.1' },
+      runtimeMetrics: false,
+      setGlobalMeterProvider: false,
+      exporters: [],
+    });
     // A bridge (another metrics library fed in through a MetricProducer) that hands over a malformed point.
     const bridge: MetricProducer = {
       collect: async () =>

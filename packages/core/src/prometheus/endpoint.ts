@@ -3,7 +3,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { Readable, pipeline } from 'node:stream';
 import { constants as zlibConstants, createGzip } from 'node:zlib';
 import { ScrapeAuthenticator, type ScrapeAuth } from './auth.js';
-import { writeGzipMembers } from './compress.js';
+import { MemberStream, writeGzipMembers } from './gzip-stream.js';
 import type { EscapingScheme } from '../labels/escaping.js';
 import { qvalue, type ExpositionFormat } from './format.js';
 import { negotiateScrape } from './negotiate.js';
@@ -28,11 +28,13 @@ export interface EndpointOptions extends EndpointLimits {
    * escaping the scraper asked for (undefined: none).
    */
   render: (format: ExpositionFormat, escaping?: EscapingScheme) => Promise<Buffer>;
+  /** Called once per body `render` gave, when its response is closed (written or not): the body is free again. */
+  release?: (body: Buffer) => void;
   /**
    * The body as gzip members (compress.ts), for a GET that accepts gzip and asks for no `escaping=`; without it (or
    * with a scheme asked for), `render`'s body is streamed through gzip.
    */
-  renderGzip?: (format: ExpositionFormat) => Promise<Buffer[]>;
+  renderGzip?: (format: ExpositionFormat) => Promise<MemberStream>;
   onRenderError: (err: unknown) => void;
   /** Credentials a scrape must carry; undefined: open. */
   auth?: ScrapeAuth;
@@ -180,7 +182,7 @@ export class MetricsEndpoint {
     // the name escaping asked for (Prometheus 3's `escaping=`), echoed in the Content-Type.
     const { format, escaping, contentType } = negotiateScrape(req.headers.accept);
     const gzipped = req.method === 'GET' && acceptsGzip(req.headers['accept-encoding']);
-    let body: Buffer | Buffer[];
+    let body: Buffer | MemberStream;
     try {
       const members =
         gzipped &&
@@ -198,6 +200,11 @@ export class MetricsEndpoint {
         res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Error while collecting metrics\n');
       return;
     }
+    if (!(body instanceof MemberStream)) {
+      const rendered = body;
+      if (res.destroyed) this.opts.release?.(rendered);
+      else res.once('close', () => this.opts.release?.(rendered));
+    }
     if (res.destroyed) return;
     // The deadline for the whole write: a reader that takes too long (or stopped reading) is cut off, so it cannot
     // keep the body and the socket alive.
@@ -207,7 +214,7 @@ export class MetricsEndpoint {
     }, this.opts.writeTimeoutMs);
     deadline.unref();
     res.once('close', () => clearTimeout(deadline));
-    if (Array.isArray(body)) {
+    if (body instanceof MemberStream) {
       writeGzipMembers(res, { 'Content-Type': contentType, Vary: 'Accept, Accept-Encoding' }, body);
       return;
     }

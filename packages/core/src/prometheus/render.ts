@@ -8,6 +8,8 @@ import { CounterFamily, type MetricStore } from '../store/store.js';
 import { textToOpenMetrics, type ExpositionFormat } from './format.js';
 import { serializeStoreProtobufAsync } from './protobuf.js';
 import { gzipBody, gzipStoreMembers } from './compress.js';
+import { MemberStream } from './gzip-stream.js';
+import { BodyLeases } from './body-leases.js';
 import { storeTextExposition, type SerializeOptions } from './serialize.js';
 import { encodeThirdParty } from './third-party-protobuf.js';
 import { writeThirdPartyText } from './third-party-text.js';
@@ -65,7 +67,17 @@ export class PrometheusRenderer {
    * The exposition as UTF-8 bytes in `format`, third-party names escaped as `escaping` says (undefined: as the stock
    * serializer names them); concurrent calls for one format and scheme share one render.
    */
-  readonly render = (format: ExpositionFormat = 'text', escaping?: EscapingScheme): Promise<Buffer> => {
+  readonly render = (format: ExpositionFormat = 'text', escaping?: EscapingScheme): Promise<Buffer> =>
+    this.flight(format, escaping).then((body) => this.bodies.pin(body));
+  /**
+   * `render` for a response, which calls `release(body)` once it is closed: until then the body is not written into
+   * again, after that its buffer may be (body-leases.ts).
+   */
+  readonly renderForResponse = (format: ExpositionFormat = 'text', escaping?: EscapingScheme): Promise<Buffer> =>
+    this.flight(format, escaping).then((body) => this.bodies.lease(body));
+  readonly release = (body: Buffer): void => this.bodies.release(body);
+  private readonly bodies = new BodyLeases();
+  private flight(format: ExpositionFormat, escaping: EscapingScheme | undefined): Promise<Buffer> {
     const key = escaping === undefined ? format : format + ';' + escaping;
     let flight = this.flights.get(key);
     if (flight === undefined) {
@@ -73,19 +85,39 @@ export class PrometheusRenderer {
       this.flights.set(key, flight);
     }
     return flight();
-  };
-  private readonly gzipFlights = {
-    text: singleFlight(() => this.renderText('text', undefined, gzipStoreMembers)),
-    openmetrics: singleFlight(() => this.renderText('openmetrics', undefined, gzipStoreMembers)),
-    // Protobuf is cut into members after its render (shared with the plain scrapes), not cached.
-    protobuf: singleFlight(async () => gzipBody(await this.render('protobuf'))),
-  };
+  }
+  /** The gzip body being produced per format, shared by the scrapes that arrive meanwhile. */
+  private readonly gzipStreams = new Map<ExpositionFormat, MemberStream>();
   /**
-   * The exposition in `format` as gzip members (compress.ts), names as the stock serializer gives them (no
-   * `escaping=`: a scrape asking for a scheme gets `render`'s body streamed through gzip); concurrent calls for one
-   * format share one render.
+   * The exposition in `format` as gzip members (compress.ts) that come as they are compressed (gzip-stream.ts), names
+   * as the stock serializer gives them (no `escaping=`: a scrape asking for a scheme gets `render`'s body streamed
+   * through gzip); concurrent calls for one format share one render. Settles once the first member is in.
    */
-  readonly renderGzip = (format: ExpositionFormat = 'text'): Promise<Buffer[]> => this.gzipFlights[format]();
+  readonly renderGzip = (format: ExpositionFormat = 'text'): Promise<MemberStream> => {
+    let stream = this.gzipStreams.get(format);
+    if (stream === undefined) {
+      const s = new MemberStream();
+      stream = s;
+      this.gzipStreams.set(format, s);
+      const produced =
+        format === 'protobuf'
+          ? // Protobuf is cut into members after its render (shared with the plain scrapes), not cached.
+            this.render('protobuf').then(async (body) => {
+              for (const m of await gzipBody(body)) s.push(m);
+            })
+          : this.renderText(format, undefined, (store, opts, tail) => gzipStoreMembers(store, opts, tail, s));
+      void produced
+        .then(
+          () => s.end(),
+          (err: unknown) => s.fail(err),
+        )
+        .finally(() => {
+          if (this.gzipStreams.get(format) === s) this.gzipStreams.delete(format);
+        });
+    }
+    const shared = stream;
+    return shared.started.then(() => shared);
+  };
 
   constructor(private readonly opts: RendererOptions) {
     const reserved = new Set(
@@ -180,7 +212,8 @@ export class PrometheusRenderer {
 
   private async renderOnce(format: ExpositionFormat, escaping: EscapingScheme | undefined): Promise<Buffer> {
     if (format === 'protobuf') return this.renderProtobuf(escaping);
-    return this.renderText(format, escaping, storeTextExposition);
+    const into = this.bodies.take();
+    return this.renderText(format, escaping, (store, opts, tail) => storeTextExposition(store, opts, tail, into));
   }
 
   /** The third-party collection, under the label policy of `escaping` when one is asked for (catalog names never change). */

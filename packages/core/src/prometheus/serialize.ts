@@ -10,7 +10,7 @@ import {
   type Series,
   type ValueSeries,
 } from '../store/store.js';
-import { bucketLabels, lastSize, rememberSize, seriesLabelText } from './caches.js';
+import { bucketLabels, fitsNextBody, lastSize, rememberSize, seriesLabelText } from './caches.js';
 import { familyHeader, formatValue, type ExpositionFormat } from './format.js';
 
 export interface SerializeOptions {
@@ -182,9 +182,11 @@ function* writeFamily(
       let pos = w.pos;
       const counts = s.counts;
       let cum = 0;
+      // Copied through a view with set(): on Node 22 and 24 about a third cheaper than copyWithin (a C++ builtin).
+      const prefix = buf.subarray(start, start + plen);
       for (let i = 0; i < lines; i++) {
         if (i > 0) {
-          buf.copyWithin(pos, start, start + plen);
+          buf.set(prefix, pos);
           pos += plen;
         }
         const le = les[i]!;
@@ -198,8 +200,7 @@ function* writeFamily(
         buf[pos++] = NEWLINE;
       }
       // `name_sum{labels} ` and `name_count{labels} `: the label bytes are copied from the prefix written above.
-      const ltStart = start + open.length;
-      const ltEnd = start + plen - 1; // before the comma
+      const labels = lt === '' ? prefix : prefix.subarray(open.length, plen - 1); // before the comma
       for (let k = 0; k < 2; k++) {
         const head = k === 0 ? sumOpen : countOpen;
         if (lt === '') {
@@ -208,8 +209,8 @@ function* writeFamily(
         } else {
           for (let j = 0; j < head.length; j++) buf[pos + j] = head[j]!;
           pos += head.length;
-          buf.copyWithin(pos, ltStart, ltEnd);
-          pos += ltEnd - ltStart;
+          buf.set(labels, pos);
+          pos += labels.length;
           buf[pos++] = CLOSE_BRACE;
         }
         buf[pos++] = SPACE;
@@ -250,8 +251,16 @@ function writeCreated(w: ByteWriter, name: string, lt: string, startMs: number):
  * The event loop runs between slices of about a megabyte, so a scrape of a large store delays the host's other
  * work by a slice at a time instead of the whole body.
  */
-export async function storeTextExposition(store: MetricStore, opts: SerializeOptions = {}, tail = ''): Promise<Buffer> {
-  const w = new ByteWriter(lastSize(store) + 1024 + tail.length * 3);
+export async function storeTextExposition(
+  store: MetricStore,
+  opts: SerializeOptions = {},
+  tail = '',
+  into?: Buffer,
+): Promise<Buffer> {
+  const extra = 1024 + tail.length * 3;
+  // `into`: a buffer of an earlier body nobody holds any more (render.ts), written into when it is big enough.
+  const reuse = into !== undefined && fitsNextBody(store, into.length, extra);
+  const w = new ByteWriter(lastSize(store) + extra, reuse ? into : undefined);
   for (const _ of writeStore(w, store, opts)) await new Promise<void>((resolve) => setImmediate(resolve));
   return finish(w, store, tail);
 }

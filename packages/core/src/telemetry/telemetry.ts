@@ -193,7 +193,8 @@ export class Telemetry {
         idleTimeoutMs: p.idleTimeoutMs,
         maxConcurrentScrapes: p.maxConcurrentScrapes,
         auth: p.auth,
-        render: this.renderer.render,
+        render: this.renderer.renderForResponse,
+        release: this.renderer.release,
         renderGzip: this.renderer.renderGzip,
         onRenderError: (err) => this.warnings.error('scrape', '@tuist-telemetry/core: a scrape failed', err),
       });
