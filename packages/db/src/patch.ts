@@ -7,7 +7,7 @@ import {
 } from '@tuist-telemetry/core/internal';
 import type { Callback } from './internal-types.js';
 import { warnShared } from './instrument.js';
-import { bindingOf, instrumentPool, type MarkedPool } from './pool.js';
+import { bindingOf, instrumentPool, PASS_THROUGH, type MarkedPool } from './pool.js';
 
 /*
  * What TuistPgInstrumentation puts into node-postgres: a stand-in for the exported Pool classes and wrappers on
@@ -88,10 +88,11 @@ export function restorePoolClass(obj: unknown, key: string): void {
 
 /** A pool made before enable() (or through a class we could not reach) is instrumented when first used. */
 function adoptingWrapper(key: 'connect' | 'query'): (next: () => Method) => Method {
-  return (next) =>
-    function wrapper(this: unknown, ...args: unknown[]): unknown {
+  // `arguments` is forwarded as it is: no rest array per call on a path every query of every pool takes.
+  return (next) => {
+    const wrapper = function (this: unknown): unknown {
       const pool = this as MarkedPool;
-      if (enabled.any && typeof pool === 'object' && pool !== null && bindingOf(pool) === undefined) {
+      if (typeof pool === 'object' && pool !== null && bindingOf(pool) === undefined && enabled.any) {
         try {
           adopt(pool);
         } catch {
@@ -99,10 +100,14 @@ function adoptingWrapper(key: 'connect' | 'query'): (next: () => Method) => Meth
         }
         // The pool's own wrapper now times this call; it comes back here (marked) for the original.
         const own = Object.getOwnPropertyDescriptor(pool, key)?.value as Callback | undefined;
-        if (typeof own === 'function' && own !== wrapper) return own.apply(pool, args);
+        if (typeof own === 'function' && own !== wrapper) return own.apply(pool, arguments as unknown as unknown[]);
       }
-      return next().apply(this, args);
+      return next().apply(this, arguments as unknown as unknown[]);
     };
+    // A pool's own wrappers (pool.ts) call `next()` directly: a pool that has them is adopted already.
+    Object.defineProperty(wrapper, PASS_THROUGH, { value: next });
+    return wrapper;
+  };
 }
 
 /** Wraps pg-pool's `connect` and `query` (again, where they were unwrapped while someone else's sat on top). */

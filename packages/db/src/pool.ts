@@ -1,7 +1,7 @@
 import { reportFailure } from '@tuist-telemetry/core/internal';
 import { registerPool } from './gauges.js';
 import type { Callback, InternalClient, InternalPool, Submittable } from './internal-types.js';
-import { callbackSource, elapsedMs, isSubmittable, isThenable, userCallback, withCallback } from './query-args.js';
+import { callbackSource, isSubmittable, isThenable, withCallback } from './query-args.js';
 import { recorderFor, type PoolBinding, type QueryResult } from './recorder.js';
 
 /** Marks an instrumented pool; `Symbol.for` so that two copies of this package still instrument a pool once. */
@@ -9,18 +9,40 @@ export const INSTRUMENTED = Symbol.for('@tuist-telemetry/db.instrumentPgPool');
 
 export type MarkedPool = InternalPool & { [INSTRUMENTED]?: PoolBinding };
 
-/** Clients whose `query` is wrapped (once per client, across checkouts). */
-const wrappedClients = new WeakSet<object>();
 /**
- * The connection wait of a checkout, taken by the first query made on it. Kept on the client under a private
- * symbol: a plain property store and load per query instead of a WeakMap set and delete (measurably cheaper).
+ * What the instrumentation keeps on a client it wrapped (once per client, across checkouts), under a private symbol:
+ * a property load per query instead of a WeakSet or WeakMap lookup. `queueMs` is the connection wait of the current
+ * checkout, taken by the first query made on it.
  */
-const QUEUE_MS = Symbol('@tuist-telemetry/db.queueMs');
-type Pending = { [QUEUE_MS]?: number | undefined };
+const CLIENT = Symbol('@tuist-telemetry/db.client');
+interface ClientState {
+  queueMs: number | undefined;
+}
+type MarkedClient = InternalClient & { [CLIENT]?: ClientState };
 /** Query objects (pg `Query`, pg-cursor, ...) already watched. */
 const watchedSubmittables = new WeakSet<object>();
 /** True while `pool.query` runs synchronously: the `connect` it makes belongs to a query. */
 let inPoolQuery = false;
+/**
+ * The client whose checkout callback is running, and the `performance.now()` of its checkout: the first query that
+ * callback makes (what `pool.query` does) starts at that moment, so the clock is read once for both.
+ */
+let checkingOut: object | undefined;
+let checkedOutAt = 0;
+
+/**
+ * On TuistPgInstrumentation's wrappers of `Pool.prototype.connect`/`.query` (patch.ts): the method they pass a
+ * bound pool's calls to. Those wrappers only adopt pools that have no binding yet, and every pool with instance
+ * wrappers has one, so an instance wrapper that finds such a wrapper next calls past it (one frame less per call).
+ */
+export const PASS_THROUGH = Symbol.for('@tuist-telemetry/db.passThrough');
+type PassThrough = Callback & { [PASS_THROUGH]?: () => Callback };
+
+/** The prototype's method at the time of the call, past TuistPgInstrumentation's wrapper when that is on top. */
+function inherited(method: Callback): Callback {
+  const through = (method as PassThrough)[PASS_THROUGH];
+  return through === undefined ? method : through();
+}
 
 /** The binding of an instrumented pool, or `undefined`. */
 export function bindingOf(pool: object): PoolBinding | undefined {
@@ -46,25 +68,25 @@ export function instrumentPool(pool: MarkedPool, binding: PoolBinding): number {
 }
 
 /**
- * The method an instance wrapper delegates to: an own method the object had before (kept as it was), else the one
- * its prototype has at the time of the call, so a patch another instrumentation (e.g. instrumentation-pg) puts on
- * the prototype later still runs.
+ * An instance wrapper delegates to the own method the object had before (kept as it was), else to the one its
+ * prototype has at the time of the call, so a patch another instrumentation (e.g. instrumentation-pg) puts on the
+ * prototype later still runs. The wrappers forward `arguments` as they are (no rest array per call).
  */
-function delegate(target: object, key: string): () => Callback {
+function ownMethod(target: object, key: string): Callback | undefined {
   const own = Object.getOwnPropertyDescriptor(target, key)?.value as Callback | undefined;
-  if (typeof own === 'function') return () => own;
-  const proto = Object.getPrototypeOf(target) as Record<string, Callback>;
-  return () => proto[key]!;
+  return typeof own === 'function' ? own : undefined;
 }
 
 /** `pool.query` checks a client out through `this.connect`: flag that checkout as a query's. */
 function wrapPoolQuery(pool: InternalPool): void {
-  const original = delegate(pool, 'query');
-  replaceMethod(pool, 'query', function query(this: unknown, ...args: unknown[]): unknown {
+  const own = ownMethod(pool, 'query');
+  const proto = Object.getPrototypeOf(pool) as InternalPool;
+  replaceMethod(pool, 'query', function query(this: unknown): unknown {
+    const method = own ?? inherited(proto.query);
     const previous = inPoolQuery;
     inPoolQuery = true;
     try {
-      return original().apply(this, args);
+      return method.apply(this, arguments as unknown as unknown[]);
     } finally {
       inPoolQuery = previous;
     }
@@ -72,113 +94,169 @@ function wrapPoolQuery(pool: InternalPool): void {
 }
 
 function wrapPoolConnect(pool: InternalPool, binding: PoolBinding): void {
-  const original = delegate(pool, 'connect');
+  const own = ownMethod(pool, 'connect');
+  const proto = Object.getPrototypeOf(pool) as InternalPool;
 
-  replaceMethod(pool, 'connect', function connect(this: unknown, ...args: unknown[]): unknown {
+  replaceMethod(pool, 'connect', function connect(this: unknown, callback?: unknown): unknown {
     const forQuery = inPoolQuery;
     inPoolQuery = false;
-    const callback = args[0];
-    const method = original();
+    const method = own ?? inherited(proto.connect);
     // An ending pool refuses at once; a non-function callback is node-postgres's to reject.
-    if (pool.ending === true || (callback && typeof callback !== 'function')) return method.apply(this, args);
-
+    if (pool.ending === true || (callback && typeof callback !== 'function')) {
+      return method.apply(this, arguments as unknown as unknown[]);
+    }
     const start = performance.now();
-    const checkedOut = (client: unknown): void => {
-      if (typeof client !== 'object' || client === null) return;
-      wrapClient(client as InternalClient, binding);
-      (client as Pending)[QUEUE_MS] = elapsedMs(start);
-    };
 
     if (typeof callback === 'function') {
       const user = callback as Callback;
       const wrapped = function (this: unknown, err: unknown, client: unknown): unknown {
-        try {
-          if (err) {
-            // pool.query failed before reaching a connection (refused, timed out): still a failed query.
-            if (forQuery) recorderFor(binding)?.query('error', elapsedMs(start), undefined);
-          } else checkedOut(client);
-        } catch (e) {
-          reportRecordError(e);
+        if (err || typeof client !== 'object' || client === null) {
+          // pool.query failed before reaching a connection (refused, timed out): still a failed query.
+          if (err && forQuery) recordQuery(binding, 'error', performance.now() - start, undefined);
+          // Pass on exactly what pg-pool gave (err, client, release).
+          return user.apply(this, arguments as unknown as unknown[]);
         }
-        // Pass on exactly what pg-pool gave (err, client, release).
-        return user.apply(this, arguments as unknown as unknown[]);
+        const now = performance.now();
+        checkedOut(client as MarkedClient, binding, now - start);
+        const outer = checkingOut;
+        const outerAt = checkedOutAt;
+        checkingOut = client;
+        checkedOutAt = now;
+        try {
+          return user.apply(this, arguments as unknown as unknown[]);
+        } finally {
+          checkingOut = outer;
+          checkedOutAt = outerAt;
+        }
       };
-      return method.apply(this, [wrapped, ...args.slice(1)]);
+      // pg-pool's connect takes the callback alone; anything after it is passed on as given.
+      if (arguments.length === 1) return method.call(this, wrapped);
+      const args = Array.prototype.slice.call(arguments) as unknown[];
+      args[0] = wrapped;
+      return method.apply(this, args);
     }
 
-    const result = method.apply(this, args);
+    const result = method.apply(this, arguments as unknown as unknown[]);
     if (!isThenable(result)) return result;
     // Rejections pass through untouched (same error, still unhandled if the caller ignores them).
     return result.then((client) => {
-      try {
-        checkedOut(client);
-      } catch (e) {
-        reportRecordError(e);
+      if (typeof client === 'object' && client !== null) {
+        checkedOut(client as MarkedClient, binding, performance.now() - start);
       }
       return client;
     });
   });
 }
 
-function wrapClient(client: InternalClient, binding: PoolBinding): void {
-  if (wrappedClients.has(client)) return;
-  wrappedClients.add(client);
-  if (typeof client.query !== 'function') return;
-  const original = delegate(client, 'query');
+/** A client was handed out after `queueMs`: its first query takes that wait. Never throws. */
+function checkedOut(client: MarkedClient, binding: PoolBinding, queueMs: number): void {
+  try {
+    let state = client[CLIENT];
+    if (state === undefined) state = wrapClient(client, binding);
+    state.queueMs = queueMs;
+  } catch (err) {
+    reportFailure('db:record', '@tuist-telemetry/db: recording a checkout failed', err);
+  }
+}
 
-  replaceMethod(client, 'query', function query(this: unknown, ...args: unknown[]): unknown {
-    const pending = client as Pending;
-    const queueMs = pending[QUEUE_MS];
-    if (queueMs !== undefined) pending[QUEUE_MS] = undefined;
-    const start = performance.now();
-    let recorded = false;
-    const finish = (result: QueryResult): void => {
-      if (recorded) return;
-      recorded = true;
-      try {
-        recorderFor(binding)?.query(result, queueMs, elapsedMs(start));
-      } catch (err) {
-        reportFailure('db:record', '@tuist-telemetry/db: recording a query failed', err, binding.telemetry);
-      }
-    };
-    const method = original();
-    const call = (callArgs: unknown[]): unknown => {
-      try {
-        return method.apply(this, callArgs);
-      } catch (err) {
-        finish('error');
-        throw err;
-      }
-    };
+/** Records one finished query (`queryMs` undefined: it never reached a connection). Never throws. */
+function recordQuery(
+  binding: PoolBinding,
+  result: QueryResult,
+  queueMs: number | undefined,
+  queryMs: number | undefined,
+): void {
+  try {
+    recorderFor(binding)?.query(result, queueMs, queryMs);
+  } catch (err) {
+    reportFailure('db:record', '@tuist-telemetry/db: recording a query failed', err, binding.telemetry);
+  }
+}
 
-    const config = args[0];
-    if (isSubmittable(config)) {
-      watchSubmittable(config, finish);
-      return call(args);
-    }
-    const source = callbackSource(config, args[1], args[2]);
-    if (source === 'invalid') return call(args);
-    if (source === 'none') {
-      const result = call(args);
-      if (!isThenable(result)) return result;
-      return result.then(
-        (value) => {
-          finish('ok');
-          return value;
-        },
-        (err: unknown) => {
+function wrapClient(client: MarkedClient, binding: PoolBinding): ClientState {
+  const state: ClientState = { queueMs: undefined };
+  Object.defineProperty(client, CLIENT, { value: state, configurable: true, writable: false, enumerable: false });
+  if (typeof client.query !== 'function') return state;
+  const own = ownMethod(client, 'query');
+  const proto = Object.getPrototypeOf(client) as InternalClient;
+
+  replaceMethod(
+    client,
+    'query',
+    function query(this: unknown, config?: unknown, values?: unknown, callback?: unknown): unknown {
+      const method = own ?? proto.query;
+      const queueMs = state.queueMs;
+      if (queueMs !== undefined) state.queueMs = undefined;
+      let start: number;
+      if (checkingOut === client) {
+        start = checkedOutAt;
+        checkingOut = undefined;
+      } else start = performance.now();
+
+      if (isSubmittable(config)) {
+        let recorded = false;
+        const finish = (result: QueryResult): void => {
+          if (recorded) return;
+          recorded = true;
+          recordQuery(binding, result, queueMs, performance.now() - start);
+        };
+        watchSubmittable(config, finish);
+        try {
+          return method.apply(this, arguments as unknown as unknown[]);
+        } catch (err) {
           finish('error');
           throw err;
-        },
-      );
-    }
-    const user = userCallback(source, args);
-    const wrapped = function (this: unknown, err: unknown): unknown {
-      finish(err ? 'error' : 'ok');
-      return user.apply(this, arguments as unknown as unknown[]);
-    };
-    return call(withCallback(source, args, wrapped));
-  });
+        }
+      }
+      const source = callbackSource(config, values, callback);
+      if (source === 'invalid') return method.apply(this, arguments as unknown as unknown[]);
+      if (source === 'none') {
+        let result: unknown;
+        try {
+          result = method.apply(this, arguments as unknown as unknown[]);
+        } catch (err) {
+          recordQuery(binding, 'error', queueMs, performance.now() - start);
+          throw err;
+        }
+        if (!isThenable(result)) return result;
+        return result.then(
+          (value) => {
+            recordQuery(binding, 'ok', queueMs, performance.now() - start);
+            return value;
+          },
+          (err: unknown) => {
+            recordQuery(binding, 'error', queueMs, performance.now() - start);
+            throw err;
+          },
+        );
+      }
+      const user = (
+        source === 'callback' ? callback : source === 'values' ? values : (config as { callback: unknown }).callback
+      ) as Callback;
+      let recorded = false;
+      const wrapped = function (this: unknown, err: unknown): unknown {
+        if (!recorded) {
+          recorded = true;
+          recordQuery(binding, err ? 'error' : 'ok', queueMs, performance.now() - start);
+        }
+        return user.apply(this, arguments as unknown as unknown[]);
+      };
+      try {
+        // The callback in node-postgres's order of precedence; the caller's values and config pass through untouched.
+        if (source === 'values' && arguments.length === 2) return method.call(this, config, wrapped);
+        if (source !== 'values' && arguments.length <= 3) return method.call(this, config, values, wrapped);
+        const args = Array.prototype.slice.call(arguments) as unknown[];
+        return method.apply(this, withCallback(source, args, wrapped));
+      } catch (err) {
+        if (!recorded) {
+          recorded = true;
+          recordQuery(binding, 'error', queueMs, performance.now() - start);
+        }
+        throw err;
+      }
+    },
+  );
+  return state;
 }
 
 /**
@@ -222,8 +300,4 @@ function watchSubmittable(query: Submittable, finish: (result: QueryResult) => v
       },
     );
   }
-}
-
-function reportRecordError(err: unknown): void {
-  reportFailure('db:record', '@tuist-telemetry/db: recording a checkout failed', err);
 }

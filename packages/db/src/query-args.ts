@@ -1,10 +1,5 @@
-/* How node-postgres's `query` calls are shaped (callback, promise or submittable), and timing. */
+/* How node-postgres's `query` calls are shaped (callback, promise or submittable). */
 import type { Callback, Submittable, Thenable } from './internal-types.js';
-
-/** Milliseconds since `start` (a `performance.now()` reading). */
-export function elapsedMs(start: number): number {
-  return performance.now() - start;
-}
 
 /** True for a query object that submits itself (pg's `Query`, pg-cursor, pg-query-stream). */
 export function isSubmittable(config: unknown): config is Submittable {
@@ -48,11 +43,4 @@ export function withCallback(source: 'callback' | 'values' | 'config', args: unk
     out[2] = wrapped;
   }
   return out;
-}
-
-/** The user's callback for a source (see `callbackSource`). */
-export function userCallback(source: 'callback' | 'values' | 'config', args: readonly unknown[]): Callback {
-  if (source === 'callback') return args[2] as Callback;
-  if (source === 'values') return args[1] as Callback;
-  return (args[0] as { callback: Callback }).callback;
 }

@@ -219,6 +219,26 @@ describe('http: instrumented undici Agent, checked on the /metrics scrape', () =
     expect(samples(exp, 'tuist_http_queue_available_connections')).to.have.length(1);
   });
 
+  it('a pool undici dropped (its connection closed) leaves the gauges, and the next request brings it back', async () => {
+    // `Connection: close` on /a: the server ends that connection after its response, and undici then drops the pool.
+    server = await startServer((req, res) => {
+      if (req.url === '/a') res.setHeader('Connection', 'close');
+      res.end('hi');
+    });
+    agent = createInstrumentedAgent({ telemetry: t, connections: 2 });
+    const pool = { url: server.origin, size: '2', index: '1' };
+    const gaugeSamples = async (): Promise<number> =>
+      samples(await metrics(), 'tuist_http_queue_available_connections', pool).length;
+    await (await request(`${server.origin}/a`, { dispatcher: agent })).body.text();
+    // Until undici saw the close, the pool is still in its stats; the scrape after that drops it.
+    for (let i = 0; i < 200 && (await gaugeSamples()) > 0; i++) await sleep(10);
+    expect(await gaugeSamples()).to.equal(0);
+
+    await (await request(`${server.origin}/b`, { dispatcher: agent })).body.text();
+    // The same agent, origin and telemetry as the request before: added to the gauges again.
+    expect(await gaugeSamples()).to.equal(1);
+  });
+
   it('pools of the same origin in two agents get index 1 and 2', async () => {
     server = await startServer((_req, res) => res.end());
     agent = createInstrumentedAgent({ telemetry: t, connections: 1 });

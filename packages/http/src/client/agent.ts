@@ -1,8 +1,8 @@
 import { Agent, Client, Pool, type Dispatcher, type buildConnector } from 'undici';
 import { activeTelemetry, callHook, TelemetryConfigError, type Telemetry } from '@tuist-telemetry/core/internal';
-import { assign, subscribeChannels } from './channels.js';
+import { assigned, assigning, subscribeChannels } from './channels.js';
 import type { ConnectionState, RequestState } from './internal-types.js';
-import { recorderFor, type PoolSource } from './recorder.js';
+import { recorderFor, type HttpRecorder, type PoolSource } from './recorder.js';
 import { reportInternalError } from './report.js';
 import type { IgnoreRequest, InstrumentedAgentOptions } from './types.js';
 import { methodLabel, poolSizeLabel } from '../common/labels.js';
@@ -20,8 +20,12 @@ import { OriginCache } from './origin.js';
  * (`instanceof Agent`, `stats`, `close`) instead of a Proxy, and the per-request handler is passed through untouched.
  */
 
-/** Dispatch options of a measured request → its state, until a client takes it (keyed by a private copy). */
-const pending = new WeakMap<object, RequestState>();
+/**
+ * The state of a measured request, on the agent's private copy of its dispatch options until a client takes it: a
+ * property store and load per request instead of WeakMap traffic. Private to this copy of the package.
+ */
+const PENDING = Symbol('@tuist-telemetry/http.pending');
+type PendingOptions = Dispatcher.DispatchOptions & { [PENDING]?: RequestState | undefined };
 const origins = new OriginCache();
 
 type Connector = buildConnector.connector;
@@ -36,15 +40,20 @@ class MeasuredClient extends Client {
   }
 
   override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
-    const state = pending.get(options);
+    const state = (options as PendingOptions)[PENDING];
     if (state === undefined) return super.dispatch(options, handler);
-    pending.delete(options);
+    (options as PendingOptions)[PENDING] = undefined;
     try {
       taken(state, this.conn);
     } catch (err) {
       reportInternalError('queue', err);
     }
-    return assign(state, () => super.dispatch(options, handler));
+    assigning(state);
+    try {
+      return super.dispatch(options, handler);
+    } finally {
+      assigned(state);
+    }
   }
 }
 
@@ -94,6 +103,8 @@ function poolFactory(origin: string | URL, options: object): Dispatcher {
 
 class InstrumentedAgent extends Agent {
   private readonly source: PoolSource;
+  private lastTelemetry: Telemetry | undefined;
+  private lastRecorder: HttpRecorder | undefined;
 
   constructor(
     options: Agent.Options,
@@ -102,7 +113,13 @@ class InstrumentedAgent extends Agent {
     private readonly releaseChannels: () => void,
   ) {
     super({ ...options, factory: poolFactory });
-    this.source = { agent: new WeakRef(this), size: poolSizeLabel(options.connections), origins: new Set() };
+    this.source = {
+      agent: new WeakRef(this),
+      size: poolSizeLabel(options.connections),
+      origins: new Set(),
+      lastRecorder: undefined,
+      lastOrigin: undefined,
+    };
   }
 
   override dispatch(options: Agent.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
@@ -110,8 +127,9 @@ class InstrumentedAgent extends Agent {
     try {
       const state = this.measure(options);
       if (state !== undefined) {
-        forward = { ...options };
-        pending.set(forward, state);
+        const copy: PendingOptions = { ...options };
+        copy[PENDING] = state;
+        forward = copy;
       }
     } catch (err) {
       reportInternalError('dispatch', err);
@@ -157,7 +175,15 @@ class InstrumentedAgent extends Agent {
     let telemetry = ignored ? undefined : activeTelemetry(this.telemetry);
     // Traffic the SDK itself makes (PostHog's ingestion) is registered with the telemetry and never measured.
     if (telemetry?.isExcludedFromHttpMetrics(origin.origin, path)) telemetry = undefined;
-    const recorder = telemetry === undefined ? undefined : recorderFor(telemetry);
+    let recorder: HttpRecorder | undefined;
+    if (telemetry !== undefined) {
+      // The recorder of the telemetry the previous request went to: one comparison instead of a WeakMap lookup.
+      if (telemetry !== this.lastTelemetry) {
+        this.lastRecorder = recorderFor(telemetry);
+        this.lastTelemetry = telemetry;
+      }
+      recorder = this.lastRecorder;
+    }
     recorder?.track(this.source, origin.origin);
     return {
       recorder,

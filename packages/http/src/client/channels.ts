@@ -10,15 +10,16 @@ import { statusLabel } from '../common/labels.js';
  *
  * A Request object cannot be tied to the dispatch that created it (it keeps its handler under a module-private
  * symbol), but it is created synchronously inside `Client.dispatch`, which the instrumented pools wrap: the state
- * of the request being handed to a client is parked in `assigning` for exactly that call, and `request:create`
- * files it under the Request object.
+ * of the request being handed to a client is parked in `parked` for exactly that call, and `request:create`
+ * files it on the Request object, under a symbol private to this copy of the package (a property store and a load
+ * per event instead of WeakMap traffic; undici never enumerates it).
  */
 
-const requests = new WeakMap<object, RequestState>();
-let assigning: RequestState | undefined;
+const STATE = Symbol('@tuist-telemetry/http.request');
+let parked: RequestState | undefined;
 
 interface RequestMessage {
-  request: object;
+  request: { [STATE]?: RequestState | undefined };
 }
 interface HeadersMessage extends RequestMessage {
   response: { statusCode: number };
@@ -38,14 +39,14 @@ function guarded<M>(kind: string, fn: (message: M) => void): (message: unknown) 
 }
 
 function onCreate({ request }: RequestMessage): void {
-  const state = assigning;
+  const state = parked;
   if (state === undefined) return;
-  assigning = undefined;
-  requests.set(request, state);
+  parked = undefined;
+  request[STATE] = state;
 }
 
 function onSendHeaders({ request }: SendHeadersMessage): void {
-  const state = requests.get(request);
+  const state = request[STATE];
   if (state !== undefined) state.sendStart = performance.now();
 }
 
@@ -56,22 +57,23 @@ function endSend(state: RequestState, now: number): void {
 }
 
 function onBodySent({ request }: RequestMessage): void {
-  const state = requests.get(request);
+  const state = request[STATE];
   if (state !== undefined) endSend(state, performance.now());
 }
 
 function onHeaders({ request, response }: HeadersMessage): void {
-  const state = requests.get(request);
+  const state = request[STATE];
   if (state === undefined) return;
   state.statusCode = response.statusCode;
-  // A server may answer before the body was fully sent (e.g. 413): sending ends there.
-  endSend(state, performance.now());
+  // A server may answer before the body was fully sent (e.g. 413): sending ends there. Usually it has ended already
+  // (bodySent), and the clock is not read.
+  if (state.sendStart >= 0 && state.sendEnd < 0) endSend(state, performance.now());
 }
 
 function onEnd({ request }: RequestMessage): void {
-  const state = requests.get(request);
+  const state = request[STATE];
   if (state === undefined) return;
-  requests.delete(request);
+  request[STATE] = undefined;
   finish(state, performance.now());
 }
 
@@ -93,22 +95,24 @@ export function finish(state: RequestState, now: number): void {
 }
 
 /**
- * Runs `dispatch` (an undici `Client.dispatch`) with `state` parked for `request:create`. When no Request was created
- * (undici rejected the options and reported the error to the caller's handler), the request ends here as an error.
+ * Parks `state` for the `request:create` that an undici `Client.dispatch` publishes; the caller runs that dispatch
+ * right after and calls `assigned` in a `finally` (no closure per request).
  */
-export function assign<T>(state: RequestState, dispatch: () => T): T {
-  assigning = state;
+export function assigning(state: RequestState): void {
+  parked = state;
+}
+
+/**
+ * After the `Client.dispatch` of `assigning(state)`: when no Request was created (undici rejected the options and
+ * reported the error to the caller's handler), the request ends here as an error.
+ */
+export function assigned(state: RequestState): void {
+  if (parked !== state) return;
+  parked = undefined;
   try {
-    return dispatch();
-  } finally {
-    if (assigning === state) {
-      assigning = undefined;
-      try {
-        finish(state, performance.now());
-      } catch (err) {
-        reportInternalError('finish', err);
-      }
-    }
+    finish(state, performance.now());
+  } catch (err) {
+    reportInternalError('finish', err);
   }
 }
 

@@ -23,6 +23,12 @@ export interface PoolSource {
   readonly size: string;
   /** Origins that had at least one measured request (ignored-only origins stay out of the gauges). */
   readonly origins: Set<string>;
+  /**
+   * The recorder and origin `track` saw last: a repeat costs two comparisons instead of two Set lookups per request.
+   * Reset when the pool gauges drop an origin or the source, so that the next request adds them again.
+   */
+  lastRecorder: HttpRecorder | undefined;
+  lastOrigin: string | undefined;
 }
 
 /** The `tuist_http_*` families of one telemetry instance, and the pool gauges it reads at collection time. */
@@ -98,8 +104,11 @@ export class HttpRecorder {
 
   /** Includes `origin` of `source` in the pool gauges. */
   track(source: PoolSource, origin: string): void {
+    if (source.lastRecorder === this && source.lastOrigin === origin) return;
     this.sources.add(source);
     source.origins.add(origin);
+    source.lastRecorder = this;
+    source.lastOrigin = origin;
   }
 
   /**
@@ -114,6 +123,7 @@ export class HttpRecorder {
       const agent = source.agent.deref();
       if (agent === undefined || agent.closed || agent.destroyed) {
         this.sources.delete(source);
+        source.lastRecorder = undefined;
         continue;
       }
       const stats = agent.stats;
@@ -122,6 +132,7 @@ export class HttpRecorder {
         if (pool === undefined) {
           // undici drops a pool once all its connections closed; a later request brings it back.
           source.origins.delete(origin);
+          source.lastRecorder = undefined;
           continue;
         }
         const index = (indexes.get(origin) ?? 0) + 1;
