@@ -13,6 +13,8 @@
 //   npm run mutate -- --shard core-cluster,db       those shards
 //   npm run mutate -- --jobs 1                      one shard at a time
 //   npm run mutate -- --dryRunOnly                  only each shard's first test run (checks the set-up, counts mutants)
+//   npm run mutate -- --incremental                 reuse the last --incremental run's results for unchanged mutants
+//                                                   and tests (per shard, .tmp/mutation-incremental/); --force: all
 //   npm run mutate -- --shard core-config --mutate packages/core/src/config/resolve.ts:40-80
 //                                                   anything else goes to `stryker run` (here: part of one file)
 import { spawn, spawnSync } from 'node:child_process';
@@ -123,6 +125,9 @@ function runShard(shard) {
     ...(shard.restartEvery ? { maxTestRunnerReuse: shard.restartEvery } : {}),
     ...(shard.timeoutMS ? { timeoutMS: shard.timeoutMS } : {}),
     ignorePatterns: [...(base.ignorePatterns ?? []), '/.tmp'],
+    // `--incremental`: the shard's results are kept here (outside its report directory, which each run empties) and
+    // a later `--incremental` run tests again only the mutants whose code or covering tests changed.
+    incrementalFile: path.relative(root, path.join(root, '.tmp', 'mutation-incremental', `${shard.name}.json`)),
     htmlReporter: { fileName: rel('index.html') },
     jsonReporter: { fileName: rel('report.json') },
   };

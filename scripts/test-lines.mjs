@@ -31,7 +31,11 @@ export const NODE26_SPECS = [
  * (scripts/node-lines.mjs): on the machine's Node only,
  * never again on each matrix line (`lineSpecs` matches them through the zero-code glob).
  */
-export const RUNTIME_SPECS = ['examples/zero-code/test/runtimes.test.ts', 'scripts/checks/readme-snippets.test.ts'];
+export const RUNTIME_SPECS = [
+  'examples/zero-code/test/runtimes.test.ts',
+  'examples/zero-code/test/signals-runtimes.test.ts',
+  'scripts/checks/readme-snippets.test.ts',
+];
 
 /** The suites a matrix line runs. */
 export function specsForLine(major) {

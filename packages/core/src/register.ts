@@ -10,8 +10,9 @@
  * - never stops the app: a configuration mistake is one error line, and the part it concerns stays off (traces, a
  *   push exporter next to `prometheus`, else telemetry as a whole) while the app runs (see register-start.ts);
  * - shuts down on SIGTERM/SIGINT, flushing push exporters. The host's own signal handling is left alone: when the
- *   host has listeners of its own they decide what happens next; when it has none, the signal's default action
- *   (exit) is restored and the signal raised again once telemetry has shut down (or after a 5 s bound).
+ *   host has listeners of its own they decide what happens next; when it has none (signal-exit's listeners do not
+ *   count: they only act when alone), the signal's default action (exit) is restored and the signal raised again
+ *   once telemetry has shut down (or after a 5 s bound).
  *
  * No top-level await on the way (a `--require` of an ES module graph with one fails): everything here is synchronous.
  */
@@ -46,7 +47,7 @@ if (telemetry) {
 
   const SHUTDOWN_BOUND_MS = 5000;
   const onSignal = (signal: NodeJS.Signals): void => {
-    const hostHandles = process.listenerCount(signal) > 1;
+    const hostHandles = process.listenerCount(signal) - 1 - signalExitListeners() > 0;
     const done = telemetry.shutdown().catch((err) => log.error('shutdown failed', err));
     if (hostHandles) return;
     const bound = new Promise((r) => setTimeout(r, SHUTDOWN_BOUND_MS).unref());
@@ -56,6 +57,19 @@ if (telemetry) {
     });
   };
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, onSignal);
+}
+
+/**
+ * The signal listeners of signal-exit (v4, and v3 beside it), which execa, write-file-atomic, proper-lockfile and
+ * others load: they are not the host handling the signal. Each ends the process only when it sees no listener but
+ * its own copies (ours included, it would wait forever: the app never exits), so ours re-raises the signal for them.
+ */
+function signalExitListeners(): number {
+  const v4 = (globalThis as Record<symbol, { count?: unknown } | undefined>)[Symbol.for('signal-exit emitter')];
+  const v3 = (process as { __signal_exit_emitter__?: { count?: unknown } }).__signal_exit_emitter__;
+  let n = 0;
+  for (const c of [v4?.count, v3?.count]) if (typeof c === 'number' && c > 0) n += c;
+  return n;
 }
 
 /** The running telemetry; undefined when a configuration mistake kept it off (the error line says which). */

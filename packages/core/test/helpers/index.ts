@@ -21,6 +21,7 @@ import type { HistogramSeries, StoreOptions } from '../../src/store/store.js';
 
 export * from './child-app.js';
 export * from './cluster.js';
+export * from './consistency.js';
 export * from './openmetrics-strict.js';
 export * from './otlp.js';
 export * from './promtool.js';

@@ -1,0 +1,82 @@
+import { expect } from 'chai';
+import { type Ended, type OnSigterm, sigterm, type When } from './signal-run.js';
+
+const MODES: readonly OnSigterm[] = ['default', 'drain', 'exit', 'signal-exit'];
+const WHEN: readonly When[] = ['idle', 'render', 'body'];
+/** Enough series for a gzip body of several hundred KB: a scraper that stops reading leaves most of it unsent. */
+const SERIES = 40_000;
+
+/**
+ * SIGTERM to the one pid of a zero-code app (what `docker stop` sends), under `runtime`: the app ends exactly as
+ * the same app without the preload (exit code or signal; nothing on stderr), whether it has no SIGTERM listener,
+ * drains, or exits, and also when a scrape is being rendered or written. An app that stays up loses /metrics only.
+ */
+export function signalSuite(runtime: {
+  name: string;
+  binary: () => Promise<string>;
+  plain: readonly string[];
+  preload: readonly string[];
+  /** `native`: also the runtime's own server (Bun.serve, Deno.serve) instead of node:http. */
+  servers?: readonly ('node:http' | 'native')[];
+}): void {
+  for (const server of runtime.servers ?? ['node:http']) suite(runtime, server);
+}
+
+function suite(
+  runtime: { name: string; binary: () => Promise<string>; plain: readonly string[]; preload: readonly string[] },
+  server: 'node:http' | 'native',
+): void {
+  describe(`SIGTERM to a zero-code app on ${runtime.name} (${runtime.preload.join(' ')}), its server ${server}`, function () {
+    this.timeout(30_000);
+    const without = new Map<OnSigterm, Ended>();
+    let bin = '';
+    before(async function () {
+      this.timeout(60_000);
+      bin = await runtime.binary();
+      for (const mode of MODES)
+        without.set(
+          mode,
+          await sigterm(bin, runtime.plain, { onSigterm: mode, when: 'idle', telemetry: false, server }),
+        );
+    });
+
+    for (const mode of MODES) {
+      for (const when of WHEN) {
+        it(`ON_SIGTERM=${mode}, ${when === 'idle' ? 'no scrape' : `mid-scrape (${when})`}: ends as without telemetry`, async () => {
+          const plain = without.get(mode)!;
+          const got = await sigterm(bin, runtime.preload, {
+            onSigterm: mode,
+            when,
+            series: when === 'idle' ? 0 : SERIES,
+            telemetry: true,
+            server,
+          });
+          const seen = `${got.stdout}${got.stderr}`;
+          expect({ code: got.code, signal: got.signal }, seen).to.deep.equal({
+            code: plain.code,
+            signal: plain.signal,
+          });
+          expect(got.stderr, seen).to.equal(plain.stderr);
+          // What the app printed on its way out (signal-exit's cleanup) is printed too.
+          expect(got.stdout.replace(/^READY .*\n/, ''), seen).to.equal(plain.stdout.replace(/^READY .*\n/, ''));
+          expect(got.stderr).to.equal('');
+        });
+      }
+    }
+
+    for (const when of WHEN) {
+      it(`an app that stays up on SIGTERM (${when === 'idle' ? 'no scrape' : `mid-scrape, ${when}`}): /metrics closes, the app keeps serving, nothing on stderr`, async () => {
+        const got = await sigterm(bin, runtime.preload, {
+          onSigterm: 'stay',
+          when,
+          series: when === 'idle' ? 0 : SERIES,
+          telemetry: true,
+          server,
+        });
+        expect(got.metricsClosed, got.stderr).to.equal(true);
+        expect(got.appListening).to.equal(true);
+        expect(got.stderr).to.equal('');
+      });
+    }
+  });
+}
