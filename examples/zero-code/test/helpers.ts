@@ -1,7 +1,8 @@
 // What the zero-code suites share: running an app under a preload, scraping it, the services it talks to, the
 // environment that turns its traces on, and the readings of a scrape that every suite asks.
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { catalog } from '@tuist-telemetry/core/internal';
 import {
   newListeningPort,
@@ -14,7 +15,18 @@ import {
   type S3Server,
 } from '@tuist-telemetry/testing';
 
+export * from './signal-run.js';
+
 const dir = fileURLToPath(new URL('..', import.meta.url));
+const root = fileURLToPath(new URL('../../..', import.meta.url));
+
+/** The Bun or Deno binary from the per-user cache (npm packages, downloaded once like the Node lines). */
+export async function runtimeBinary(name: 'bun' | 'deno'): Promise<string> {
+  const lines = (await import(pathToFileURL(path.join(root, 'scripts', 'node-lines.mjs')).href)) as {
+    runtimeBinary(name: string): Promise<string>;
+  };
+  return lines.runtimeBinary(name);
+}
 
 /**
  * Runs one app with `--import @tuist-telemetry/core/register` (or the preload `args` given) and nothing else;

@@ -1,6 +1,4 @@
 import { expect } from 'chai';
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   samples,
   startPostgres,
@@ -10,17 +8,7 @@ import {
   type Postgres,
   type S3Server,
 } from '@tuist-telemetry/testing';
-import { CLIENT, families, has, otlpTracesEnv, runApp, SERVER, scrapeApp } from './helpers.js';
-
-const root = fileURLToPath(new URL('../../..', import.meta.url));
-
-/** The Bun or Deno binary from the per-user cache (npm packages, downloaded once like the Node lines). */
-async function binary(name: 'bun' | 'deno'): Promise<string> {
-  const lines = (await import(pathToFileURL(path.join(root, 'scripts', 'node-lines.mjs')).href)) as {
-    runtimeBinary(name: string): Promise<string>;
-  };
-  return lines.runtimeBinary(name);
-}
+import { CLIENT, families, has, otlpTracesEnv, runApp, runtimeBinary, SERVER, scrapeApp } from './helpers.js';
 
 /** The documented zero-code commands (docs/bun-and-deno.md): each runtime's own preload flag. */
 const RUNTIMES = [
@@ -58,7 +46,7 @@ describe('zero code on Bun and Deno: each runtime preloads @tuist-telemetry/core
               entry,
               { DATABASE_URL: postgres.url, S3_ENDPOINT: s3.endpoint, DENO_NO_UPDATE_CHECK: '1' },
               [...runtime.args],
-              await binary(runtime.name),
+              await runtimeBinary(runtime.name),
             ));
           } finally {
             await s3.stop();
@@ -128,7 +116,7 @@ describe('zero code on Bun and Deno: each runtime preloads @tuist-telemetry/core
         ...otlpTracesEnv(rx.url),
         DENO_NO_UPDATE_CHECK: '1',
       };
-      const app = runApp('esm/app.mjs', env, [...runtime.args], await binary(runtime.name));
+      const app = runApp('esm/app.mjs', env, [...runtime.args], await runtimeBinary(runtime.name));
       const count = (kind: number) => rx.spans.filter((s) => s.kind === kind).length;
       const db = () => rx.spans.filter((s) => s.attributes?.some((a) => a.key.startsWith('db.'))).length;
       try {
@@ -168,7 +156,7 @@ describe('zero code on Bun and Deno: each runtime preloads @tuist-telemetry/core
           'native/app.mjs',
           { DENO_NO_UPDATE_CHECK: '1' },
           [...runtime.args],
-          await binary(runtime.name),
+          await runtimeBinary(runtime.name),
         ));
       });
 

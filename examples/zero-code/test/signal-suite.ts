@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { type Ended, type OnSigterm, sigterm, type When } from './signal-run.js';
+import { type Ended, type OnSigterm, sigterm, type When } from './helpers.js';
 
 const MODES: readonly OnSigterm[] = ['default', 'drain', 'exit', 'signal-exit'];
 const WHEN: readonly When[] = ['idle', 'render', 'body'];
