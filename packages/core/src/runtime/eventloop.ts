@@ -33,12 +33,18 @@ export function startEventLoopMetrics(store: MetricStore, options: { utilization
   let pending: NodeJS.Immediate | undefined;
   let stopped = false;
 
+  /** The wait of the probe scheduled at the previous collection, once it ran (seconds). */
+  let measured: number | undefined;
+
   const unsubscribe = store.onCollect(() => {
+    // Set at the collection, not when the probe runs: a render that yields (gzip members are compressed on the
+    // thread pool) would otherwise let this collection's own probe overwrite the value while the body is written.
+    if (measured !== undefined) lag.set(measured);
     if (pending === undefined) {
       const start = process.hrtime.bigint();
       pending = setImmediate(() => {
         pending = undefined;
-        if (!stopped) lag.set(Number(process.hrtime.bigint() - start) / 1e9);
+        if (!stopped) measured = Number(process.hrtime.bigint() - start) / 1e9;
       });
     }
 

@@ -1,3 +1,5 @@
+import { diag } from '@opentelemetry/api';
+import { captureDiag } from '@tuist-telemetry/testing';
 import { expect } from 'chai';
 import {
   catalog,
@@ -282,47 +284,54 @@ describe('core: cluster snapshot edges (rejection reasons, retirement, merge rul
   });
 
   it('workers with no snapshot yet, a view without some families, and the view holding more than one process may', () => {
-    const runtimeFree = catalog.filter((d) => !d.name.startsWith('process_') && !d.name.startsWith('nodejs_'));
-    const view = new ClusterView(runtimeFree, opts({ maxLabelValues: 2, maxSeriesPerMetric: 2 }));
-    const own = new MetricStore(catalog, opts());
-    own.gauge('process_open_fds').set(12);
-    own.counter('tuist_runs_total').add(1, run);
-    const workers = [1, 2, 3].map((n) => {
-      const s = new MetricStore(catalog, opts({ maxLabelValues: 2, maxSeriesPerMetric: 2 }));
-      s.counter('tuist_runs_total').add(n, { ...run, name: `w${n}a` });
-      s.counter('tuist_runs_total').add(n, { ...run, name: `w${n}b` });
-      const snaps = new WorkerSnapshots();
-      expect(snaps.apply(new SnapshotEncoder(s, true).encode('snapshot', 1, 0), view.familyOf)).to.equal(undefined);
-      return { id: String(n), snapshots: snaps };
-    });
-    const waiting = { id: '9', snapshots: new WorkerSnapshots() };
-    view.retire(new WorkerSnapshots());
-    expect(view.hasRetired).to.equal(false);
-    const merged = view.build(own, [waiting, ...workers]);
-    expect(merged.families.some((f) => f.def.name === 'process_open_fds')).to.equal(false);
-    const names = [...merged.families.find((f) => f.def.name === 'tuist_runs_total')!.series].map(
-      (s) => s.labelValues[0],
-    );
-    expect(names.sort()).to.deep.equal(['build', 'w1a', 'w1b', 'w2a', 'w2b', 'w3a', 'w3b']);
-    expect(valueIn(merged, 'tuist_runs_total', { ...run, name: 'w3b' })).to.equal(3);
-    // A gauge a worker leaves behind is not kept (only counters and histograms are).
-    const withGauge = new MetricStore(catalog, opts());
-    withGauge.gauge('tuist_projects_total').set(7);
-    withGauge.counter('tuist_runs_total').add(2, { ...run, name: 'w3b' });
-    const gaugeSnaps = new WorkerSnapshots();
-    expect(gaugeSnaps.apply(new SnapshotEncoder(withGauge, true).encode('snapshot', 1, 0), view.familyOf)).to.equal(
-      undefined,
-    );
-    view.retire(gaugeSnaps);
-    const noProjects = new MetricStore(
-      catalog.filter((d) => d.name !== 'tuist_projects_total'),
-      opts(),
-    );
-    expect(valueIn(view.build(noProjects, []), 'tuist_projects_total', {})).to.equal(0);
-    expect(valueIn(view.build(own, []), 'tuist_runs_total', { ...run, name: 'w3b' })).to.equal(2);
-    view.retire(workers[2]!.snapshots);
-    expect(view.hasRetired).to.equal(true);
-    expect(valueIn(view.build(own, workers.slice(0, 2)), 'tuist_runs_total', { ...run, name: 'w3b' })).to.equal(5);
+    // The workers' stores reach their series bound of 2: that warning is expected, and captured.
+    const logged = captureDiag(diag);
+    try {
+      const runtimeFree = catalog.filter((d) => !d.name.startsWith('process_') && !d.name.startsWith('nodejs_'));
+      const view = new ClusterView(runtimeFree, opts({ maxLabelValues: 2, maxSeriesPerMetric: 2 }));
+      const own = new MetricStore(catalog, opts());
+      own.gauge('process_open_fds').set(12);
+      own.counter('tuist_runs_total').add(1, run);
+      const workers = [1, 2, 3].map((n) => {
+        const s = new MetricStore(catalog, opts({ maxLabelValues: 2, maxSeriesPerMetric: 2 }));
+        s.counter('tuist_runs_total').add(n, { ...run, name: `w${n}a` });
+        s.counter('tuist_runs_total').add(n, { ...run, name: `w${n}b` });
+        const snaps = new WorkerSnapshots();
+        expect(snaps.apply(new SnapshotEncoder(s, true).encode('snapshot', 1, 0), view.familyOf)).to.equal(undefined);
+        return { id: String(n), snapshots: snaps };
+      });
+      const waiting = { id: '9', snapshots: new WorkerSnapshots() };
+      view.retire(new WorkerSnapshots());
+      expect(view.hasRetired).to.equal(false);
+      const merged = view.build(own, [waiting, ...workers]);
+      expect(merged.families.some((f) => f.def.name === 'process_open_fds')).to.equal(false);
+      const names = [...merged.families.find((f) => f.def.name === 'tuist_runs_total')!.series].map(
+        (s) => s.labelValues[0],
+      );
+      expect(names.sort()).to.deep.equal(['build', 'w1a', 'w1b', 'w2a', 'w2b', 'w3a', 'w3b']);
+      expect(valueIn(merged, 'tuist_runs_total', { ...run, name: 'w3b' })).to.equal(3);
+      // A gauge a worker leaves behind is not kept (only counters and histograms are).
+      const withGauge = new MetricStore(catalog, opts());
+      withGauge.gauge('tuist_projects_total').set(7);
+      withGauge.counter('tuist_runs_total').add(2, { ...run, name: 'w3b' });
+      const gaugeSnaps = new WorkerSnapshots();
+      expect(gaugeSnaps.apply(new SnapshotEncoder(withGauge, true).encode('snapshot', 1, 0), view.familyOf)).to.equal(
+        undefined,
+      );
+      view.retire(gaugeSnaps);
+      const noProjects = new MetricStore(
+        catalog.filter((d) => d.name !== 'tuist_projects_total'),
+        opts(),
+      );
+      expect(valueIn(view.build(noProjects, []), 'tuist_projects_total', {})).to.equal(0);
+      expect(valueIn(view.build(own, []), 'tuist_runs_total', { ...run, name: 'w3b' })).to.equal(2);
+      view.retire(workers[2]!.snapshots);
+      expect(view.hasRetired).to.equal(true);
+      expect(valueIn(view.build(own, workers.slice(0, 2)), 'tuist_runs_total', { ...run, name: 'w3b' })).to.equal(5);
+      expect(logged.matching(/reached 2 series/)).to.not.deep.equal([]);
+    } finally {
+      logged.restore();
+    }
   });
 
   it('an unlabelled gauge nobody reports stays at 0 in every build; a labelled one nobody reports is gone', () => {
