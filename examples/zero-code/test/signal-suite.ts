@@ -1,6 +1,9 @@
 import { expect } from 'chai';
 import { type Ended, type OnSigterm, sigterm, type When } from './helpers.js';
 
+/** What sigterm() resolves with (`stay` runs also say whether /metrics closed and the app kept listening). */
+type Run = Awaited<ReturnType<typeof sigterm>>;
+
 const MODES: readonly OnSigterm[] = ['default', 'drain', 'exit', 'signal-exit'];
 const WHEN: readonly When[] = ['idle', 'render', 'body'];
 /** Enough series for a gzip body of several hundred KB: a scraper that stops reading leaves most of it unsent. */
@@ -52,8 +55,8 @@ function suite(
     this.timeout(90_000);
     const without = new Map<OnSigterm, Ended>();
     // Every case is started in `before`, AT_ONCE at a time; each test awaits its own run's result.
-    const runs = new Map<string, Promise<Ended>>();
-    const runOf = (key: string): Promise<Ended> => runs.get(key)!;
+    const runs = new Map<string, Promise<Run>>();
+    const runOf = (key: string): Promise<Run> => runs.get(key)!;
     before(async function () {
       this.timeout(120_000);
       const bin = await runtime.binary();
