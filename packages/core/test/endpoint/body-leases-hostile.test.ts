@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import http from 'node:http';
-import { startTelemetry } from '@tuist-telemetry/core';
-import { expectConsistentHistograms, samplesOfText, expectPromtoolParses } from '../helpers/index.js';
+import { expectConsistentHistograms, expectPromtoolParses, samplesOfText, startReady } from '../helpers/index.js';
 
 /*
  * Text bodies are written into again once no response holds them (body-leases.ts). Hostile and slow readers at once
@@ -44,15 +43,11 @@ describe('core: text bodies written into again, with readers that hang up or sta
   this.timeout(120_000);
 
   it('every body read whole is intact: it parses, has every series once and consistent histograms', async function () {
-    const t = startTelemetry({
-      runtimeMetrics: false,
-      setGlobalMeterProvider: false,
+    const t = await startReady({
       highCardinalityLabels: ['object_key'],
       maxLabelValues: 20_000,
       maxSeriesPerMetric: 20_000,
-      prometheus: { port: 0, host: '127.0.0.1' },
     });
-    await t.ready();
     const h = t.store.histogram(HIST);
     const c = t.store.counter(COUNTER);
     let n = 0;

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { gunzipSync } from 'node:zlib';
-import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
+import type { Telemetry } from '@tuist-telemetry/core';
 import {
   expectStrictOpenMetrics,
   expectPromtoolParses,
@@ -10,6 +10,7 @@ import {
   get,
   PROMETHEUS_PROTOBUF_ACCEPT,
   protobufSamples,
+  startReady,
 } from '../helpers/index.js';
 
 /*
@@ -50,15 +51,11 @@ describe('core: concurrent scrapes of every format while the gzip piece cache fi
   this.timeout(120_000);
 
   it('every body decodes, parses strictly and is self-consistent; once recording stops each gzip body is its plain body', async function () {
-    const t = startTelemetry({
-      runtimeMetrics: false,
-      setGlobalMeterProvider: false,
+    const t = await startReady({
       highCardinalityLabels: ['object_key'],
       maxLabelValues: 20_000,
       maxSeriesPerMetric: 20_000,
-      prometheus: { port: 0, host: '127.0.0.1' },
     });
-    await t.ready();
     const h = t.store.histogram(HIST);
     const c = t.store.counter(COUNTER);
     const app = t.meterProvider.getMeter('app');
