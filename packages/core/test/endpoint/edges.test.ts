@@ -1,47 +1,17 @@
 import { expect } from 'chai';
-import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { diag } from '@opentelemetry/api';
 import { captureDiag } from '@tuist-telemetry/testing';
 import { startTelemetry, type Telemetry, type TelemetryOptions } from '@tuist-telemetry/core';
+import { send } from '../helpers/index.js';
 
 /**
  * The Prometheus endpoint's answers at their edges, through startTelemetry on 127.0.0.1: the exact bodies and
  * headers of 404 / 405, the Content-Length and Vary of a plain answer, a gzip body larger than one compression
  * slice, the keep-alive timeout it announces, and the message of a port it cannot listen on. The ordinary cases are
- * in endpoint.test.ts, endpoint-auth-gzip.test.ts, endpoint-auth-edges.test.ts and endpoint-limits.test.ts.
+ * in endpoint.test.ts, auth-gzip.test.ts, auth-edges.test.ts and limits.test.ts beside this file.
  */
-
-interface Reply {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: Buffer;
-}
-
-function send(url: string, opts: { method?: string; path?: string; headers?: Record<string, string> } = {}) {
-  const u = new URL(url);
-  return new Promise<Reply>((resolve, reject) => {
-    http
-      .request(
-        {
-          host: u.hostname,
-          port: u.port,
-          path: opts.path ?? u.pathname,
-          method: opts.method ?? 'GET',
-          headers: opts.headers,
-          agent: false,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
-        },
-      )
-      .on('error', reject)
-      .end();
-  });
-}
 
 const base: TelemetryOptions = { runtimeMetrics: false, setGlobalMeterProvider: false, env: {} };
 
