@@ -135,6 +135,19 @@ export function rows(
       Infinity,
       '—',
     ),
+    // What a gzip scrape costs the host: CPU of the measured process (event loop, zlib's threads, GC) per scrape, full
+    // and after 1% changed. 3l's time also holds the scraper's decompression of the whole body, the same for any server.
+    vsAnchors(r, '3m', `  server CPU per gzip scrape`, 'ms', 'gzip', 'cpuMs', Infinity, '—'),
+    vsAnchors(
+      r,
+      '3n',
+      `  server CPU per gzip scrape when 1% of the series changed`,
+      'ms',
+      'gzip',
+      'cpuMsChanged1',
+      Infinity,
+      '—',
+    ),
     vsAnchors(
       r,
       '3g',

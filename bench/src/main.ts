@@ -185,6 +185,8 @@ const table = rows(results, params, pending).filter((r) => {
     '3e': 'gzip',
     '3f': 'gzip',
     '3l': 'gzip',
+    '3m': 'gzip',
+    '3n': 'gzip',
     '3g': 'concurrent',
     '3h': 'concurrent',
     '3i': 'scrape',
@@ -226,12 +228,12 @@ const aim = (id: string, what: string, limit: number, unit: string) => {
   const v = table.find((r) => r.id === id)?.ours ?? NaN;
   return `${what} under ${limit} ${unit}: ${Number.isFinite(v) ? `${v.toFixed(1)} ${unit}, ${v < limit ? 'met' : 'not met'}` : 'not measured'}`;
 };
-// Issue 22's stretch: a gzip scrape after 1% of the series changed costs <= 0.3x a full one (this SDK against itself).
-const partialAim = () => {
-  const part = table.find((r) => r.id === '3l')?.ours ?? NaN;
-  const full = table.find((r) => r.id === '3d')?.ours ?? NaN;
-  const x = part / full;
-  return `a gzip scrape after 1% of the series changed under 0.3x a full one (3l / 3d of this SDK): ${Number.isFinite(x) ? `${x.toFixed(2)}x, ${x <= 0.3 ? 'met' : 'not met'}` : 'not measured'}`;
+// Issue 22's stretch: a gzip scrape after 1% of the series changed costs <= 0.3x a full one (this SDK against itself),
+// judged on the scrape's time (3l / 3d, which holds the scraper's decompression of the whole body) and on the server's
+// CPU (3n / 3m, what the scrape costs the host): both are reported, each met or not on its own.
+const partialAim = (part: string, full: string, what: string) => {
+  const x = (table.find((r) => r.id === part)?.ours ?? NaN) / (table.find((r) => r.id === full)?.ours ?? NaN);
+  return `a gzip scrape after 1% of the series changed under 0.3x a full one in ${what} (${part} / ${full} of this SDK): ${Number.isFinite(x) ? `${x.toFixed(2)}x, ${x <= 0.3 ? 'met' : 'not met'}` : 'not measured'}`;
 };
 const aims = [
   aim('1', 'counter recording', 50, 'ns'),
@@ -239,7 +241,8 @@ const aims = [
   aim('3', `the ${params.series / 1000}k-series scrape`, 30, 'ms'),
   aim('3c', 'the longest event-loop block of a scrape', 10, 'ms'),
   aim('3f', 'the longest event-loop block of a gzip scrape', 10, 'ms'),
-  partialAim(),
+  partialAim('3l', '3d', 'time'),
+  partialAim('3n', '3m', 'server CPU'),
 ].join('; ');
 console.log(`\nAims beyond the bars: ${aims}.`);
 
@@ -285,10 +288,12 @@ Aims beyond the bars: ${aims}.
    3c is the longest event-loop delay during a scrape (\`monitorEventLoopDelay\`, 1 ms resolution): how long the
    host's other work waits. The JS clients and the stock exporter build the whole body in one go; this SDK writes it
    in slices of about 1 MB and lets the event loop run in between. 3d-3f: the same scrape asking for gzip, as
-   Prometheus always does, timed to the last decompressed byte: this SDK streams its body through zlib's
-   \`createGzip\` (level 1) in 64 KB slices; the JS clients' handler compresses the whole body with \`zlib.gzip\` at
+   Prometheus always does, timed to the last decompressed byte: this SDK sends its body as gzip members of
+   about 128 KB of text each, compressed (level 1) on libuv's thread pool while the rest is rendered and written as
+   they come, and sends the members of pieces that did not change since the last gzip scrape again; the JS clients' handler compresses the whole body with \`zlib.gzip\` at
    level 1 too (on libuv's thread pool) and sends it with a Content-Length (the stock exporter serves no gzip). 3l: the
-   gzip scrape when only 1% of the series (a rotating slice) changed since the previous scrape. 3g-3h: 20 scrapes
+   gzip scrape when only 1% of the series (a rotating slice) changed since the previous scrape; 3m and 3n: the measured
+   process's CPU (\`process.cpuUsage\`: event loop, zlib's threads, GC) per full and per 1%-changed gzip scrape. 3g-3h: 20 scrapes
    sent at once on 20 connections (this SDK's cap raised to 20 for it; its default is 10): concurrent scrapes share
    one render here, prom-client renders once per scrape (the other JS clients are not run in this case).
 4. **undici**: ${params.requests.toLocaleString('en-US')} requests, ${params.concurrency} in flight, against a keep-alive server in another process; a plain

@@ -73,7 +73,7 @@ describe('bench: `npm run bench -- --smoke` (the benchmark code keeps working; n
     }
     // The gzip scrape compares with the JS clients behind level-1 zlib.gzip (the stock exporter serves no gzip); the
     // bytes on the wire are fewer than the uncompressed body's.
-    for (const id of ['3d', '3e', '3g', '3k', '3l']) {
+    for (const id of ['3d', '3e', '3g', '3k', '3l', '3m', '3n']) {
       const r = byId.get(id);
       expect(r, `row ${id}`).to.not.equal(undefined);
       expect(r!.ours, `row ${id}: this SDK`).to.be.a('number').and.to.be.above(0);
@@ -154,6 +154,8 @@ describe('bench: `npm run bench -- --smoke` (the benchmark code keeps working; n
       '3e',
       '3f',
       '3l',
+      '3m',
+      '3n',
       '3g',
       '3h',
       '3i',

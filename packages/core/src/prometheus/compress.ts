@@ -21,10 +21,12 @@ import { serializeSeriesBytes, type SerializeOptions } from './serialize.js';
 /**
  * Plain bytes per gzip member, about (a piece of series is sized for it once; a protobuf body is cut at it). Each
  * member costs a trip to the thread pool and a reset of the compressor: on Node 24 a 10k-series scrape took about 49
- * ms of CPU in 64 KB members, 37-41 ms in 128 KB ones and 37 ms in 256 KB ones; smaller pieces are re-rendered less
- * when a few series change.
+ * ms of CPU in 64 KB members, 37-41 ms in 128 KB ones and 37 ms in 256 KB ones. With the members written as they come
+ * (gzip-stream.ts), 256 KB members made the gzip scrape of 10k series 76 ms against 83 ms with 128 KB ones (medians
+ * of 25 interleaved processes on a loaded 2-core machine) and 2% fewer bytes on the wire; a scrape after 1% of the
+ * series changed re-renders a little more (about 0.5 ms more CPU).
  */
-const MEMBER_BYTES = 128 * 1024;
+const MEMBER_BYTES = 256 * 1024;
 /** Plain bytes rendered between two yields to the event loop. */
 const YIELD_BYTES = 512 * 1024;
 /** Series compared with the last scrape's between two yields (a few milliseconds of work). */
@@ -78,7 +80,7 @@ class Compressor {
   }
 }
 
-/** Scratch buffers pieces are rendered into, back once their member is compressed (kept while compressors are). */
+/** Scratch buffers pieces are rendered into, back once their member is compressed (for the length of a scrape). */
 const SCRATCH_BYTES = MEMBER_BYTES + 16 * 1024;
 const MAX_SCRATCH = MAX_PENDING + 2;
 const scratch: Buffer[] = [];
@@ -116,7 +118,6 @@ function sweep(): void {
     }
   }
   if (idle.length > 0) _sweeper = setTimeout(sweep, IDLE_MS).unref();
-  else scratch.length = 0;
 }
 
 /** `input` as one gzip member (level 1, as before), compressed on the thread pool, PARALLEL members at a time. */
@@ -313,7 +314,14 @@ export async function gzipStoreMembers(
     emit(own);
   }
   if (tail !== '' || members.length === 0) emit([gzipMember(Buffer.from(tail))]);
-  return Promise.all(members);
+  try {
+    return await Promise.all(members);
+  } finally {
+    // The scratch buffers are not kept between scrapes (six fresh ones per scrape): kept until the compressors went
+    // idle, those of 256 KB members added 0.5 MB to the heap a gzip scrape leaves (BENCHMARKS.md row 6d: 12.6 MB per
+    // 10k series with 128 KB ones kept, 11.95 MB now).
+    scratch.length = 0;
+  }
 }
 
 const noop = () => {};
