@@ -236,6 +236,9 @@ export function rows(
       scale: MB,
       versus: 'prom-client',
     }),
+    vsAnchors(r, '6e', '  of which the gzip member cache (this SDK)', 'MB', 'memory', 'gzipCache', Infinity, '—', {
+      scale: MB,
+    }),
     vsAnchors(
       r,
       '7',

@@ -204,6 +204,7 @@ const table = rows(results, params, pending).filter((r) => {
     '6b': 'memory',
     '6c': 'memory',
     '6d': 'memory',
+    '6e': 'memory',
     '7': 'cluster',
     '7b': 'cluster',
     '7c': 'cluster',
@@ -309,7 +310,8 @@ Aims beyond the bars: ${aims}.
 6. **Memory**: growth per 10,000 series when ${params.series.toLocaleString('en-US')} series of case 3 are created and recorded into (6b: RSS), then
    scraped once (6: heap, i.e. V8 heap plus array buffers, with what a scrape caches; 6c: RSS), measured after forced
    GCs (\`--expose-gc\`); 6d: heap after a gzip scrape as well (what an implementation keeps of a compressed
-   scrape counts here). The bars compare with prom-client.
+   scrape counts here); 6e: of that, the bytes of this SDK's gzip member cache (compressed pieces kept between
+   scrapes, with their series references and values). The bars compare with prom-client.
 7. **Cluster**: a node:cluster app with 4 workers, each holding the same ${Math.round(params.series / 4).toLocaleString('en-US')} series of case 3's histogram; the measuring
    process is the primary and serves /metrics (this SDK: \`startTelemetry()\` in the primary and in each worker, the
    channel's default JSON serialization; prom-client: \`AggregatorRegistry.clusterMetrics()\`). Median of ${params.scrapes} scrapes by a

@@ -5,7 +5,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { catalogViews, startTelemetry } from '@tuist-telemetry/core';
-import { B1, findMetric } from '@tuist-telemetry/core/internal';
+import { B1, findMetric, gzipCacheBytes } from '@tuist-telemetry/core/internal';
 import { COUNTER_SERIES_METRIC, objectKey, SERIES_METRIC } from './fixtures.js';
 import { isAnchor, loadAnchor, type Anchor } from './anchors.js';
 import { stockProvider } from './recording.js';
@@ -24,6 +24,8 @@ export interface SeriesTarget {
   url: string;
   /** Adds series `from .. to-1` (one `object_key` each; three histogram values or one counter increment each). */
   addSeries(from: number, to: number): void;
+  /** This SDK only: bytes its gzip member cache holds (row 6e). */
+  gzipCacheBytes?: () => number;
   close(): Promise<void>;
 }
 
@@ -87,6 +89,7 @@ export async function seriesTarget(
           for (const v of values(i, kind)) record(v, labels);
         }
       },
+      gzipCacheBytes: () => gzipCacheBytes(store),
       close: () => t.shutdown(),
     };
   }
@@ -346,6 +349,8 @@ export async function memoryCase(impl: SeriesImpl, n: number): Promise<Record<st
       // Heap after a scrape: includes what a scrape caches per series (label text).
       heap: (after.heap - before.heap) * scale,
       ...(afterGzip ? { heapGzip: (afterGzip.heap - before.heap) * scale } : {}),
+      // What the gzip member cache holds (counted in heapGzip too), as the cost docs/endpoint.md states.
+      ...(afterGzip && target.gzipCacheBytes ? { gzipCache: target.gzipCacheBytes() * scale } : {}),
       // RSS once the series exist, and again after a scrape, whose transient buffers the allocator may keep.
       rss: (created.rss - before.rss) * scale,
       rssScraped: (after.rss - before.rss) * scale,

@@ -84,6 +84,8 @@ describe('bench: `npm run bench -- --smoke` (the benchmark code keeps working; n
     // negative, like 6b's).
     for (const col of ['ours', 'prom', 'platformatic'] as const)
       expect(byId.get('6d')![col], `row 6d: ${col}`).to.be.a('number');
+    // The gzip member cache's bytes (6e): this SDK's only, part of its 6d.
+    expect(byId.get('6e')!.ours, 'row 6e').to.be.a('number').and.to.be.above(0);
     // The protobuf body is smaller than the text one, and smaller again with gzip.
     expect(byId.get('3j')!.ours!).to.be.below(byId.get('3b')!.ours!);
     expect(byId.get('3k')!.ours!).to.be.below(byId.get('3j')!.ours!);
@@ -173,6 +175,7 @@ describe('bench: `npm run bench -- --smoke` (the benchmark code keeps working; n
       '6b',
       '6c',
       '6d',
+      '6e',
       '7',
       '7b',
       '7c',

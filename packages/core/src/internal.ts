@@ -49,6 +49,8 @@ export type { MetricDefinition } from './catalog/index.js';
 export { MetricStore, OVERFLOW_VALUE, MAX_LABEL_VALUE_LENGTH } from './store/store.js';
 export { installDefaultDiagLogger } from './diag/index.js';
 export { escapeLabelValue, escapeHelp } from './prometheus/format.js';
+/** Bytes the gzip member cache holds for a store (the bench's row 6e). */
+export { gzipCacheBytes } from './prometheus/compress.js';
 export { startRuntimeMetrics } from './runtime/index.js';
 
 /** The catalog counter `name` of a telemetry (a name outside the catalog's counters does not compile). */
