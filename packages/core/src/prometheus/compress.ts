@@ -21,12 +21,11 @@ import { serializeSeriesBytes, type SerializeOptions } from './serialize.js';
 /**
  * Plain bytes per gzip member, about (a piece of series is sized for it once; a protobuf body is cut at it). Each
  * member costs a trip to the thread pool and a reset of the compressor: on Node 24 a 10k-series scrape took about 49
- * ms of CPU in 64 KB members, 37-41 ms in 128 KB ones and 37 ms in 256 KB ones. With the members written as they come
- * (gzip-stream.ts), 256 KB members made the gzip scrape of 10k series 76 ms against 83 ms with 128 KB ones (medians
- * of 25 interleaved processes on a loaded 2-core machine) and 2% fewer bytes on the wire; a scrape after 1% of the
- * series changed re-renders a little more (about 0.5 ms more CPU).
+ * ms of CPU in 64 KB members, 37-41 ms in 128 KB ones and 37 ms in 256 KB ones. 256 KB pieces made the gzip scrape of
+ * 10k histogram series a little faster on a loaded machine (76 against 83 ms) but doubled the event-loop delay of an
+ * app serving 1,000 requests a second while 100k counter series were scraped (p99 14 ms against 6.4, bench case 8).
  */
-const MEMBER_BYTES = 256 * 1024;
+const MEMBER_BYTES = 128 * 1024;
 /** Plain bytes rendered between two yields to the event loop. */
 const YIELD_BYTES = 512 * 1024;
 /** Series compared with the last scrape's between two yields (a few milliseconds of work). */
@@ -318,8 +317,8 @@ export async function gzipStoreMembers(
     return await Promise.all(members);
   } finally {
     // The scratch buffers are not kept between scrapes (six fresh ones per scrape): kept until the compressors went
-    // idle, those of 256 KB members added 0.5 MB to the heap a gzip scrape leaves (BENCHMARKS.md row 6d: 12.6 MB per
-    // 10k series with 128 KB ones kept, 11.95 MB now).
+    // idle, they were counted in the heap a gzip scrape leaves (BENCHMARKS.md row 6d: 12.6 MB per 10k series with
+    // them, 12.0 MB without).
     scratch.length = 0;
   }
 }
