@@ -21,11 +21,10 @@ import { labelSetFor, OriginCache } from './origin.js';
  */
 
 /**
- * The state of a measured request, on the agent's private copy of its dispatch options until a client takes it: a
- * property store and load per request instead of WeakMap traffic. Private to this copy of the package.
+ * The request the agent is dispatching right now, for its pool: undici's `Agent.dispatch` calls the pool's `dispatch`
+ * synchronously, so a module variable hands the state over (no copy of the caller's options, nothing added to them).
  */
-const PENDING = Symbol('@tuist-telemetry/http.pending');
-type PendingOptions = Dispatcher.DispatchOptions & { [PENDING]?: MeasuredRequest | undefined };
+let handingOver: MeasuredRequest | undefined;
 const origins = new OriginCache();
 
 type Connector = buildConnector.connector;
@@ -40,36 +39,50 @@ class MeasuredClient extends Client {
   }
 
   override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
-    const state = (options as PendingOptions)[PENDING];
-    if (state === undefined) return super.dispatch(options, handler);
-    (options as PendingOptions)[PENDING] = undefined;
-    let fit: 'wrap' | 'reject' | 'pass' = 'pass';
+    // The pool passes the MeasuredRequest it was given in place of the caller's handler (see MeasuredPool).
+    if (!(handler instanceof MeasuredRequest) || handler.takenAt >= 0) return super.dispatch(options, handler);
+    const state = handler;
     try {
       taken(state, this.conn);
-      fit = handlerFit(handler, options);
     } catch (err) {
       reportInternalError('queue', err);
     }
-    if (fit === 'wrap') {
-      state.handler = handler as MeasuredRequest['handler'];
-      return super.dispatch(options, state as unknown as Dispatcher.DispatchHandler);
-    }
-    if (fit === 'pass') {
-      state.done = true;
-      return super.dispatch(options, handler);
-    }
-    // undici refuses the handler: no request is created, and it ends here as an error (it never was sent).
+    if (!state.refused) return super.dispatch(options, state as unknown as Dispatcher.DispatchHandler);
+    // undici refuses the caller's handler: it gets it as it is, no request is created, and it ends here as an error.
     try {
-      return super.dispatch(options, handler);
+      return super.dispatch(options, state.handler as Dispatcher.DispatchHandler);
     } finally {
       state.end();
     }
   }
 }
 
+/**
+ * A pool of an instrumented agent: the request the agent hands over travels through the pool's queue and to a client
+ * as a MeasuredRequest, which stands in for the caller's handler (measured-request.ts).
+ */
+class MeasuredPool extends Pool {
+  override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    const state = handingOver;
+    if (state === undefined) return super.dispatch(options, handler);
+    handingOver = undefined;
+    let fit: 'wrap' | 'reject' | 'pass' = 'pass';
+    try {
+      fit = handlerFit(handler, options);
+    } catch (err) {
+      reportInternalError('dispatch', err);
+    }
+    if (fit === 'pass') return super.dispatch(options, handler);
+    state.handler = handler as MeasuredRequest['handler'];
+    state.refused = fit === 'reject';
+    return super.dispatch(options, state as unknown as Dispatcher.DispatchHandler);
+  }
+}
+
 /** The request was handed to a connection (a client): queue time and the connection's idle time. */
 function taken(state: MeasuredRequest, conn: ConnectionState): void {
   const now = performance.now();
+  state.takenAt = now;
   state.conn = conn;
   conn.current = state;
   const socket = conn.socket;
@@ -108,7 +121,7 @@ function clientFactory(origin: URL, options: object): Dispatcher {
 
 function poolFactory(origin: string | URL, options: object): Dispatcher {
   // Always a Pool (undici's default factory makes a bare Client for `connections: 1`): uniform stats for the gauges.
-  return new Pool(origin, { ...(options as Pool.Options), factory: clientFactory });
+  return new MeasuredPool(origin, { ...(options as Pool.Options), factory: clientFactory });
 }
 
 class InstrumentedAgent extends Agent {
@@ -132,18 +145,20 @@ class InstrumentedAgent extends Agent {
   }
 
   override dispatch(options: Agent.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
-    let forward = options;
+    let state: MeasuredRequest | undefined;
     try {
-      const state = this.measure(options);
-      if (state !== undefined) {
-        const copy: PendingOptions = { ...options };
-        copy[PENDING] = state;
-        forward = copy;
-      }
+      state = this.measure(options);
     } catch (err) {
       reportInternalError('dispatch', err);
     }
-    return super.dispatch(forward, handler);
+    if (state === undefined) return super.dispatch(options, handler);
+    handingOver = state;
+    try {
+      return super.dispatch(options, handler);
+    } finally {
+      // Consumed by the pool; left set only when undici failed the request before any pool saw it (not measured).
+      handingOver = undefined;
+    }
   }
 
   /** The state of a request about to be dispatched; `undefined` when it cannot be measured. */

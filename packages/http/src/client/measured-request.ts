@@ -59,8 +59,11 @@ export class MeasuredRequest {
   sendEnd = -1;
   statusCode: number | undefined = undefined;
   done = false;
-  /** The caller's handler (legacy form), set by the client that took the request. */
+  /** `performance.now()` when a client took the request; -1 while it waits in the pool's queue. */
+  takenAt = -1;
+  /** The caller's handler (legacy form), set by the pool; `refused`: undici's check refuses it (see handlerFit). */
   handler: LegacyHandler | undefined = undefined;
+  refused = false;
 
   constructor(
     /** Where to record; `undefined` for an ignored request (kept only for the connection's idle bookkeeping). */
@@ -113,7 +116,8 @@ export class MeasuredRequest {
   }
 
   onError(err: Error): void {
-    this.end();
+    // A request still queued in a destroyed or closed pool never got a connection: not measured.
+    if (this.takenAt >= 0) this.end();
     return this.handler!.onError(err);
   }
 
@@ -154,9 +158,10 @@ export class MeasuredRequest {
 }
 
 /**
- * How a client passes `handler` on: `wrap` (through a MeasuredRequest), `reject` (undici's own check,
- * `assertRequestHandler` in core/util.js, refuses it: the request fails before it exists and counts as an error, as
- * before), `pass` (an `onRequestStart`-style handler, which pools never hand to a client: passed on unmeasured).
+ * How a pool passes `handler` on: `wrap` (through a MeasuredRequest), `reject` (undici's own check,
+ * `assertRequestHandler` in core/util.js, refuses it: the client gives undici the handler itself, the request fails
+ * before it exists and counts as an error), `pass` (an `onRequestStart`-style handler, which an agent never hands
+ * to a pool: passed on unmeasured).
  */
 export function handlerFit(handler: unknown, options: Dispatcher.DispatchOptions): 'wrap' | 'reject' | 'pass' {
   if (handler === null || typeof handler !== 'object') return 'reject';
