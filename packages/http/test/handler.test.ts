@@ -6,7 +6,7 @@ import { Agent, connect, interceptors, request, upgrade, type Dispatcher } from 
 import { scrape, samples, value, type Exposition } from '@tuist-telemetry/testing';
 import type { Telemetry } from '@tuist-telemetry/core';
 import { createInstrumentedAgent } from '@tuist-telemetry/http';
-import { sleep, startServer, type TestServer, startReady } from './helpers.js';
+import { rejection, sleep, startServer, type TestServer, startReady } from './helpers.js';
 
 const GET = { request_method: 'GET', request_host: '127.0.0.1' };
 
@@ -217,5 +217,21 @@ describe('http: the instrumented agent passes every handler callback on (upgrade
     const exp = await metrics();
     expect(value(exp, 'tuist_http_request_count', { response_status: 'error', ...GET })).to.equal(1);
     expect(samples(exp, 'tuist_http_send_count')).to.have.length(0);
+  });
+
+  it('requests still queued when the agent is destroyed get its error and are not measured (as before)', async () => {
+    server = await startServer(() => {}); // holds the only connection
+    const single = createInstrumentedAgent({ telemetry: t, connections: 1 });
+    const sent = rejection(request(server.origin, { dispatcher: single }));
+    await server.until(1);
+    const queued = rejection(request(server.origin, { dispatcher: single }));
+    const reason = new Error('shutting down');
+    await single.destroy(reason);
+    expect(await queued).to.equal(reason);
+    expect(await sent).to.equal(reason);
+    const exp = await metrics();
+    // The request on the connection ends as an error; the queued one never got a connection.
+    expect(value(exp, 'tuist_http_request_count', { response_status: 'error', ...GET })).to.equal(1);
+    expect(value(exp, 'tuist_http_queue_count', GET)).to.equal(1);
   });
 });

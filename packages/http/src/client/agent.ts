@@ -17,7 +17,8 @@ import { labelSetFor, OriginCache } from './origin.js';
  *   one connector, so they cannot be matched to a client; each client gets its own timed connector instead.
  * The agent is a subclass rather than `agent.compose(interceptor)` so that callers get a real undici Agent
  * (`instanceof Agent`, `stats`, `close`) instead of a Proxy. The later phases come from the request's handler
- * callbacks, which the client routes through a MeasuredRequest (measured-request.ts says why not channels).
+ * callbacks: the pool queues a MeasuredRequest in place of the caller's handler (measured-request.ts says why not
+ * channels, and what a request costs).
  */
 
 /**
