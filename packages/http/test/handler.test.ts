@@ -63,7 +63,7 @@ describe('http: the instrumented agent passes every handler callback on (upgrade
   it('an upgrade: the caller gets the socket, the request counts with status 101', async () => {
     const tunnel = await startTunnelServer();
     try {
-      const { socket, headers } = await upgrade(tunnel.origin, { dispatcher: agent, upgrade: 'echo' });
+      const { socket, headers } = await upgrade(tunnel.origin, { dispatcher: agent, protocol: 'echo' });
       expect(headers.upgrade).to.equal('echo');
       expect(await roundTrip(socket)).to.equal('ping');
       const exp = await metrics();
@@ -78,7 +78,7 @@ describe('http: the instrumented agent passes every handler callback on (upgrade
   it('CONNECT: the caller gets the tunnel, the request counts with its method and status 200', async () => {
     const tunnel = await startTunnelServer();
     try {
-      const { socket, statusCode } = await connect(tunnel.origin, { dispatcher: agent, path: '127.0.0.1:9' });
+      const { socket, statusCode } = await connect(tunnel.origin, { dispatcher: agent });
       expect(statusCode).to.equal(200);
       expect(await roundTrip(socket)).to.equal('ping');
       const labels = { response_status: '200', request_method: 'CONNECT', request_host: '127.0.0.1' };
