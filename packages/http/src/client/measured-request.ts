@@ -13,13 +13,12 @@ import { reportInternalError } from './report.js';
  * to its request needed a symbol property added to undici's Request object and a hand-over from `Client.dispatch`
  * to `request:create`. A handler is reached only by the requests of an instrumented agent and costs this one object
  * per request (it is also the request's state) and a forwarding call per callback.
- * Measured on Node 24 (the undici bench, client CPU per request, a busy 2-core machine, 13 interleaved processes
- * each): the channel version cost +2.7 µs over a plain Agent (23.2 µs), this one +2.1 µs. What remains is mostly
- * fixed per request: five clock reads (`performance.now()`, 50-100 ns each here: dispatch, connection taken, send
- * start and end, end), nine family records (about 0.3 µs: four counters and five histograms, each a trie lookup of
- * its label object and an add), and undici calling one more object per callback. An in-process A/B (plain and
- * instrumented agents alternating in batches in one process) puts the whole at about 1 µs; separate processes
- * show more, partly the loopback peer's wake-ups, which grow as the client slows.
+ * Measured on Node 24 (the undici bench, client CPU per request against a ~21-23 µs plain Agent, a busy 2-core
+ * machine, 11-13 interleaved processes each): the channel version cost +2.7 µs, this one +1.6 to +2.1 µs. Of that,
+ * the queue and send phases (three clock reads, `performance.now()` at 50-100 ns each, and five family records)
+ * are about 0.6 µs: without them (a hand-made ablation) it was +1.0 µs, which is the whole-request part (two clock
+ * reads, two records) plus the agent's own dispatch path and undici calling one more object per callback. A record
+ * is a trie lookup of its label object and an in-place add, about 30-50 ns.
  *
  * What undici calls on a handler of a Client (core/request.js, undici 7): `onConnect(abort)` right before the
  * headers are written (the send phase starts; the `client:sendHeaders` channel fired a few statements later),
