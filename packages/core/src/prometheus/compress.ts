@@ -160,9 +160,6 @@ interface FamilyPieces {
   pieces: (Piece | undefined)[];
 }
 
-/** Families that threw in a gzip scrape and did not render whole since: their members are held until they do. */
-const faulty = new WeakSet<AnyFamily>();
-
 /** Per family, per options key (format, scope labels, `_created`): the pieces of its last gzip scrape. */
 const cache = new WeakMap<AnyFamily, Map<string, FamilyPieces>>();
 
@@ -212,12 +209,8 @@ const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
  * The store followed by `tail`, as gzip members whose concatenation decompresses to exactly what
  * `storeTextExposition(store, opts, tail)` writes. Pieces whose series and values are those of the last gzip
  * scrape reuse its member. A family that throws is left out (and reported through `opts.familyFailed`). With `out`,
- * the members are pushed into it in body order as they are compressed, while the rest is rendered, so that the
- * scraper decompresses the body while it is produced: on Node 24 a 10k-series body (22 MB) took 31-37 ms to render
- * and compress and the scraper about 13 ms more to decompress it once the family came out whole. A family that throws
- * after some of its pieces were pushed is therefore cut after its last whole series in that scrape; it is then held
- * (pushed once rendered whole, or left out whole) until it renders whole again. Without `out`, every family is
- * served whole or not at all.
+ * each family's members are pushed into it in order once the family is rendered whole (a family is served whole or
+ * not at all), while the next is rendered.
  */
 export async function gzipStoreMembers(
   store: MetricStore,
@@ -248,8 +241,6 @@ export async function gzipStoreMembers(
   let rendered = 0;
   let compared = 0;
   for (const f of store.families) {
-    // Members go out as they come unless the family failed a scrape before (then whole or not at all).
-    const held = out === undefined || faulty.has(f);
     let byKey = cache.get(f);
     if (byKey === undefined) cache.set(f, (byKey = new Map()));
     let fp = byKey.get(key);
@@ -264,8 +255,7 @@ export async function gzipStoreMembers(
         const cached = fp.pieces[i];
         compared += to - from;
         if (cached !== undefined && unchanged(f, cached, all, from, to)) {
-          if (held) own.push(cached.member);
-          else emit([cached.member]);
+          own.push(cached.member);
         } else {
           if (pending.length >= MAX_PENDING) await pending.shift();
           const series = all.slice(from, to);
@@ -290,8 +280,7 @@ export async function gzipStoreMembers(
             },
           );
           pieces[i] = piece;
-          if (held) own.push(piece.member);
-          else emit([piece.member]);
+          own.push(piece.member);
           pending.push(member.then(noop, noop));
           rendered += bytes.length;
         }
@@ -302,10 +291,8 @@ export async function gzipStoreMembers(
         }
       }
       fp.pieces.length = count;
-      faulty.delete(f);
     } catch (err) {
       byKey.delete(key);
-      faulty.add(f);
       if (!opts.familyFailed) throw err;
       opts.familyFailed(f.name, err);
       continue;

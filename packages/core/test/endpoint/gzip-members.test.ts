@@ -6,15 +6,7 @@ import type { Telemetry, TelemetryOptions } from '@tuist-telemetry/core';
 import { gzipBody, gzipStoreMembers } from '../../src/prometheus/compress.js';
 import { storeTextExposition } from '../../src/prometheus/serialize.js';
 import type { MetricStore } from '../../src/store/store.js';
-import {
-  requirePrometheus,
-  get,
-  send,
-  startReady,
-  keepingLogger,
-  linesOf,
-  expectStrictOpenMetrics,
-} from '../helpers/index.js';
+import { requirePrometheus, get, send, startReady, keepingLogger } from '../helpers/index.js';
 
 /** Telemetry whose storage metrics take many object keys (large bodies, many gzip members). */
 const start = (options: TelemetryOptions = {}): Promise<Telemetry> =>
@@ -173,7 +165,7 @@ describe('core: gzip scrapes as gzip members (issue 22 item 1)', () => {
 });
 
 describe('core: a family that cannot be written is left out of a gzip scrape too, and comes back', () => {
-  it('OpenMetrics with gzip: cut after its last whole series in the scrape that meets the fault, then left out whole until it can be written', async () => {
+  it('OpenMetrics with gzip: served without the family, counted, then with it once it can be written', async () => {
     const { logger, errors } = keepingLogger();
     diag.setLogger(logger, DiagLogLevel.WARN);
     const t = await start();
@@ -190,21 +182,11 @@ describe('core: a family that cannot be written is left out of a gzip scrape too
           throw new TypeError('corrupt series');
         },
       });
-      // The members of the family's first pieces left before the fault was met (they are streamed as compressed):
-      // the family stops after its last whole series, and the body is valid OpenMetrics.
-      const first = gunzipSync((await get(t.url!, om)).body).toString();
-      expect(first).to.contain(`\n${HIST}_count{object_key="${key(0)}"} 1\n`);
-      expect(linesOf(first, HIST).filter((l) => l.includes(key(300)))).to.deep.equal([]);
-      expect(linesOf(first, `${HIST}_count`).length).to.equal(linesOf(first, `${HIST}_sum`).length);
-      expectStrictOpenMetrics(first);
-      expect(first).to.contain(`\ntuist_telemetry_render_errors_total{metric="${HIST}"} 1\n`);
-      // From then on the family is held until written whole: left out whole while the fault lasts.
       const during = gunzipSync((await get(t.url!, om)).body).toString();
       expect(during).not.to.contain(`${HIST}_`);
       expect(during).to.contain(`\n${COUNTER}{object_key="${key(300)}"} 1\n`);
-      expect(during).to.contain(`\ntuist_telemetry_render_errors_total{metric="${HIST}"} 2\n`);
+      expect(during).to.contain(`\ntuist_telemetry_render_errors_total{metric="${HIST}"} 1\n`);
       expect(during.endsWith('# EOF\n')).to.equal(true);
-      expectStrictOpenMetrics(during);
       expect(errors.filter((e) => e.includes(HIST))).to.have.length(1);
       Object.defineProperty(series, 'sum', { configurable: true, writable: true, enumerable: true, value: sum });
       const after = gunzipSync((await get(t.url!, om)).body);
