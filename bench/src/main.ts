@@ -290,8 +290,7 @@ Aims beyond the bars: ${aims}.
    host's other work waits. The JS clients and the stock exporter build the whole body in one go; this SDK writes it
    in slices of about 1 MB and lets the event loop run in between. 3d-3f: the same scrape asking for gzip, as
    Prometheus always does, timed to the last decompressed byte: this SDK sends its body as gzip members of
-   about 128 KB of text each, compressed (level 1) on libuv's thread pool while the rest is rendered and written as
-   they come, and sends the members of pieces that did not change since the last gzip scrape again; the JS clients' handler compresses the whole body with \`zlib.gzip\` at
+   about 128 KB of text each, compressed (level 1) on libuv's thread pool while the rest is rendered, and sends the members of pieces that did not change since the last gzip scrape again; the JS clients' handler compresses the whole body with \`zlib.gzip\` at
    level 1 too (on libuv's thread pool) and sends it with a Content-Length (the stock exporter serves no gzip). 3l: the
    gzip scrape when only 1% of the series (a rotating slice) changed since the previous scrape; 3m and 3n: the measured
    process's CPU (\`process.cpuUsage\`: event loop, zlib's threads, GC) per full and per 1%-changed gzip scrape. 3g-3h: 20 scrapes

@@ -1,13 +1,6 @@
 import type http from 'node:http';
 
 /**
- * Compressed bytes gathered before the writers are told (besides the first member and the end): members are 5-10 KB
- * of gzip each, and a write per member made the gzip scrape after 1% of 10k series changed take 32-34 ms instead of
- * 19-20 ms (256 KB pieces, medians of 14 interleaved processes on a loaded machine), for no gain on a full scrape.
- */
-const TELL_BYTES = 64 * 1024;
-
-/**
  * The gzip members of one body, in order, as they come out of the compressors (compress.ts): a response is written
  * while the rest of its body is still rendered and compressed, so the scraper decompresses the first members
  * meanwhile; the scrapes that arrive while it is produced share it.
@@ -24,8 +17,6 @@ export class MemberStream {
   private listeners: (() => void)[] = [];
   /** Listeners are told once per turn of the event loop: members that come together are written together. */
   private scheduled = false;
-  /** Bytes of the members pushed since the writers were last told. */
-  private untold = 0;
 
   constructor() {
     this.started = new Promise<void>((resolve, reject) => {
@@ -39,8 +30,7 @@ export class MemberStream {
   push(member: Buffer): void {
     this.members.push(member);
     this.begin();
-    this.untold += member.byteLength;
-    if (this.members.length === 1 || this.untold >= TELL_BYTES) this.changed();
+    this.changed();
   }
 
   end(): void {
@@ -69,7 +59,6 @@ export class MemberStream {
 
   private readonly tell = (): void => {
     this.scheduled = false;
-    this.untold = 0;
     const listeners = this.listeners;
     this.listeners = [];
     for (const f of listeners) f();

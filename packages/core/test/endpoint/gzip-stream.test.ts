@@ -57,34 +57,6 @@ describe('core: gzip members are written as they are compressed (issue 22 item 1
     }
   });
 
-  it('after the first member, the writers are told once about 64 KB of members are in, and at the end', async () => {
-    const stream = new MemberStream();
-    let told = 0;
-    const watch = () =>
-      stream.onChange(() => {
-        told++;
-        watch();
-      });
-    watch();
-    const turn = () => new Promise((resolve) => setImmediate(resolve));
-    stream.push(Buffer.alloc(100));
-    await turn();
-    expect(told, 'the first member').to.equal(1);
-    for (let i = 0; i < 10; i++) stream.push(Buffer.alloc(1024));
-    await turn();
-    expect(told, '10 KB more').to.equal(1);
-    stream.push(Buffer.alloc(60 * 1024));
-    await turn();
-    expect(told, '70 KB more').to.equal(2);
-    stream.push(Buffer.alloc(100));
-    await turn();
-    expect(told, 'a small member more').to.equal(2);
-    stream.end();
-    await turn();
-    expect(told, 'the end').to.equal(3);
-    expect(stream.members).to.have.length(13);
-  });
-
   it('a body whose members are all in is sent with its Content-Length', async () => {
     const stream = new MemberStream();
     for (const line of ['a 1\n', 'b 2\n', 'c 3\n']) stream.push(gzipSync(line));
