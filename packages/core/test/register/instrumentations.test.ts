@@ -4,6 +4,10 @@ import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { tuistInstrumentations } from '@tuist-telemetry/core';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import { inInternalThread } from '../../src/instrumentations/hook.js';
+import { findInstrumentations } from '../../src/instrumentations/index.js';
 
 function captureDiag(): { messages: string[]; restore(): void } {
   const messages: string[] = [];
@@ -100,6 +104,127 @@ describe('core: tuistInstrumentations() finds the installed ones from the app', 
     } finally {
       d.restore();
       for (const app of apps) rmSync(app, { recursive: true, force: true });
+    }
+  });
+});
+
+/**
+ * A throwaway app with every package the tables of known.ts name: each SDK package exports its class (whose
+ * instrumentationName says which package and export it came from), and the libraries `pg` and `@aws-sdk/client-s3`
+ * are there only `withLibraries`.
+ */
+function fullApp(withLibraries: boolean): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tuist-instr-all-'));
+  const put = (name: string, source: string): void => {
+    const at = path.join(dir, 'node_modules', ...name.split('/'));
+    mkdirSync(at, { recursive: true });
+    writeFileSync(path.join(at, 'package.json'), JSON.stringify({ name, main: 'index.cjs' }));
+    writeFileSync(path.join(at, 'index.cjs'), source);
+  };
+  const exporting = (pkg: string, ...names: string[]): string =>
+    names
+      .map((n) => `exports.${n} = class { constructor() { this.instrumentationName = '${pkg} ${n}'; } };`)
+      .join('\n');
+  put('@tuist-telemetry/db', exporting('@tuist-telemetry/db', 'TuistPgInstrumentation'));
+  put(
+    '@tuist-telemetry/http',
+    exporting('@tuist-telemetry/http', 'TuistUndiciInstrumentation', 'TuistHttpServerInstrumentation'),
+  );
+  put('@tuist-telemetry/storage', exporting('@tuist-telemetry/storage', 'TuistS3Instrumentation'));
+  put('@opentelemetry/instrumentation-pg', exporting('@opentelemetry/instrumentation-pg', 'PgInstrumentation'));
+  put(
+    '@opentelemetry/instrumentation-undici',
+    exporting('@opentelemetry/instrumentation-undici', 'UndiciInstrumentation'),
+  );
+  put('@opentelemetry/instrumentation-http', exporting('@opentelemetry/instrumentation-http', 'HttpInstrumentation'));
+  if (withLibraries) {
+    put('pg', '');
+    put('@aws-sdk/client-s3', '');
+  }
+  return dir;
+}
+
+describe('core: the instrumentations register knows, by short name, package, class and library', () => {
+  const found = (app: string, env: Record<string, string>, stock: boolean): string[] =>
+    findInstrumentations({ appDirectories: [app], env, stock }).map(
+      (f) => `${f.known.name}: ${f.create()?.instrumentationName}`,
+    );
+
+  it("finds each of its own and (with traces on) OpenTelemetry's, in order, from the package that exports it", () => {
+    const app = fullApp(true);
+    const d = captureDiag();
+    try {
+      expect(found(app, {}, false)).to.deep.equal([
+        'pg: @tuist-telemetry/db TuistPgInstrumentation',
+        'undici: @tuist-telemetry/http TuistUndiciInstrumentation',
+        'aws-sdk: @tuist-telemetry/storage TuistS3Instrumentation',
+        'http: @tuist-telemetry/http TuistHttpServerInstrumentation',
+      ]);
+      expect(found(app, {}, true)).to.deep.equal([
+        'pg: @tuist-telemetry/db TuistPgInstrumentation',
+        'undici: @tuist-telemetry/http TuistUndiciInstrumentation',
+        'aws-sdk: @tuist-telemetry/storage TuistS3Instrumentation',
+        'http: @tuist-telemetry/http TuistHttpServerInstrumentation',
+        'pg: @opentelemetry/instrumentation-pg PgInstrumentation',
+        'undici: @opentelemetry/instrumentation-undici UndiciInstrumentation',
+        'http: @opentelemetry/instrumentation-http HttpInstrumentation',
+      ]);
+      // The short names select both tables' entries.
+      for (const name of ['pg', 'undici', 'aws-sdk', 'http'])
+        expect(
+          found(app, { OTEL_NODE_ENABLED_INSTRUMENTATIONS: name }, true).map((s) => s.split(':')[0]),
+          name,
+        ).to.deep.equal(name === 'aws-sdk' ? [name] : [name, name]);
+      expect(d.messages).to.deep.equal([]);
+    } finally {
+      d.restore();
+      rmSync(app, { recursive: true, force: true });
+    }
+  });
+
+  it('skips those whose library (pg, @aws-sdk/client-s3) is missing; fetch and node:http need none', () => {
+    const app = fullApp(false);
+    const d = captureDiag();
+    try {
+      expect(found(app, {}, true)).to.deep.equal([
+        'undici: @tuist-telemetry/http TuistUndiciInstrumentation',
+        'http: @tuist-telemetry/http TuistHttpServerInstrumentation',
+        'undici: @opentelemetry/instrumentation-undici UndiciInstrumentation',
+        'http: @opentelemetry/instrumentation-http HttpInstrumentation',
+      ]);
+      expect(d.messages).to.deep.equal([]);
+    } finally {
+      d.restore();
+      rmSync(app, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("core: inInternalThread() (register does nothing in Node's loader thread)", () => {
+  it('is false in the main thread and in a worker the app creates', async () => {
+    expect(inInternalThread()).to.equal(false);
+    // The worker loads the same source through tsx's require hook and answers from its own thread.
+    const here = createRequire(import.meta.url);
+    const hook = here.resolve('../../src/instrumentations/hook.ts');
+    const tsx = here.resolve('tsx/cjs');
+    const worker = new Worker(
+      `const { parentPort } = require('node:worker_threads');
+try {
+  require(${JSON.stringify(tsx)});
+  parentPort.postMessage(require(${JSON.stringify(hook)}).inInternalThread());
+} catch (e) {
+  parentPort.postMessage(String(e));
+}`,
+      { eval: true },
+    );
+    try {
+      const answer = await new Promise((resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', reject);
+      });
+      expect(answer).to.equal(false);
+    } finally {
+      await worker.terminate();
     }
   });
 });
