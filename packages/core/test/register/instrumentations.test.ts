@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
-import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { tuistInstrumentations } from '@tuist-telemetry/core';
@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { inInternalThread } from '../../src/instrumentations/hook.js';
 import { findInstrumentations } from '../../src/instrumentations/index.js';
+import { appDirectories } from '../../src/instrumentations/load.js';
 
 function captureDiag(): { messages: string[]; restore(): void } {
   const messages: string[] = [];
@@ -225,6 +226,33 @@ try {
       expect(answer).to.equal(false);
     } finally {
       await worker.terminate();
+    }
+  });
+});
+
+describe("core: appDirectories(), where the app's packages are looked for", () => {
+  const entry = process.argv[1];
+  afterEach(() => {
+    process.argv[1] = entry!;
+  });
+
+  it("the entry script's real folder (through a symlink), then the working directory, each once", () => {
+    const dir = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'tuist-appdirs-')));
+    try {
+      mkdirSync(path.join(dir, 'real'));
+      writeFileSync(path.join(dir, 'real', 'app.js'), '');
+      symlinkSync(path.join(dir, 'real', 'app.js'), path.join(dir, 'link.js'));
+      process.argv[1] = path.join(dir, 'link.js');
+      expect(appDirectories()).to.deep.equal([path.join(dir, 'real'), process.cwd()]);
+      // An entry that does not exist (a name resolved by a loader): its folder as given.
+      process.argv[1] = path.join(dir, 'missing', 'app.js');
+      expect(appDirectories()).to.deep.equal([path.join(dir, 'missing'), process.cwd()]);
+      process.argv[1] = path.join(process.cwd(), 'app-here.js');
+      expect(appDirectories(), 'the entry in the working directory').to.deep.equal([process.cwd()]);
+      process.argv[1] = '';
+      expect(appDirectories(), 'no entry script (node -e, the REPL)').to.deep.equal([process.cwd()]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
