@@ -300,4 +300,45 @@ describe('http: TuistHttpServerInstrumentation edges (framework messages, instan
       logged.restore();
     }
   });
+
+  it('a request event it cannot track (odd arguments) is reported once, never thrown; other server events are not requests', async () => {
+    instrumentation();
+    const logged = captureDiag(diag);
+    try {
+      // A real server's life: listening, connection, request, close. None of it is a tracking failure.
+      const own = http.createServer((_req, res) => res.end('ok'));
+      await new Promise<void>((r) => own.listen(0, '127.0.0.1', () => r()));
+      expect(await get((own.address() as AddressInfo).port, '/plain')).to.equal(200);
+      own.closeAllConnections();
+      await new Promise((r) => own.close(r));
+      expect(logged.lines, 'events of a real server').to.deep.equal([]);
+      // Someone emits `request` with arguments that are no request and response: dropped with one report.
+      own.removeAllListeners('request');
+      expect(own.emit('request', {}, {})).to.equal(false);
+      expect(own.emit('request', {}, {})).to.equal(false);
+      expect(logged.lines.map((l) => l.split(' TypeError')[0])).to.deep.equal([
+        'error: @tuist-telemetry/core @tuist-telemetry/http: could not track a served request',
+      ]);
+    } finally {
+      logged.restore();
+    }
+  });
+
+  it('an enable() that fails says what the host loses and leaves the instance disabled', () => {
+    class Failing extends TuistHttpServerInstrumentation {
+      protected override onEnable(): void {
+        throw new Error('cannot patch');
+      }
+    }
+    const logged = captureDiag(diag);
+    try {
+      const i = new Failing();
+      expect(i.isEnabled()).to.equal(false);
+      expect(logged.lines).to.deep.equal([
+        'error: @tuist-telemetry/http/server enable failed; servers are not instrumented Error: cannot patch',
+      ]);
+    } finally {
+      logged.restore();
+    }
+  });
 });
