@@ -341,4 +341,34 @@ describe('http: TuistHttpServerInstrumentation edges (framework messages, instan
       logged.restore();
     }
   });
+
+  it('Express: a route under a mount whose pattern is unknown (router 2.0-2.2 keep none on the layer) is not named', async () => {
+    const i = instrumentation({ routeFor: () => '/fallback' });
+    const express = createRequire(import.meta.url)('express') as typeof import('express');
+    // Built while no instance is enabled (the router patch records no pattern), its mount layer made to look like
+    // one of router 2.0-2.2, which keep no `rawPath`: the route is seen taking the request, its template unknown.
+    i.disable();
+    const app = express();
+    const builds = express.Router();
+    builds.get('/builds/:build', (_req, res) => void res.send('build'));
+    app.use('/apps/:app', builds);
+    const stack = (app as unknown as { router: { stack: { rawPath?: unknown }[] } }).router.stack;
+    delete stack[stack.length - 1]!.rawPath;
+    app.get('/top/:id', (_req, res) => void res.send('top'));
+    i.enable();
+    const own = app.listen(0, '127.0.0.1');
+    try {
+      await new Promise((r) => own.once('listening', r));
+      const before = await routes();
+      expect(await get((own.address() as AddressInfo).port, '/apps/tuist/builds/7')).to.equal(200);
+      expect(await get((own.address() as AddressInfo).port, '/top/8')).to.equal(200);
+      const after = await routes();
+      expect(after['/fallback']! - (before['/fallback'] ?? 0), 'the unknown template: routeFor').to.equal(1);
+      expect(after['/top/:id']! - (before['/top/:id'] ?? 0)).to.equal(1);
+      expect(Object.keys(after).filter((r) => !r.startsWith('/') && r !== 'unmatched')).to.deep.equal([]);
+    } finally {
+      own.closeAllConnections();
+      await new Promise((r) => own.close(r));
+    }
+  });
 });
