@@ -9,6 +9,7 @@ import { Worker } from 'node:worker_threads';
 import { inInternalThread } from '../../src/instrumentations/hook.js';
 import { findInstrumentations } from '../../src/instrumentations/index.js';
 import { appDirectories } from '../../src/instrumentations/load.js';
+import { selectInstrumentations } from '../../src/instrumentations/select.js';
 
 function captureDiag(): { messages: string[]; restore(): void } {
   const messages: string[] = [];
@@ -253,6 +254,56 @@ describe("core: appDirectories(), where the app's packages are looked for", () =
       expect(appDirectories(), 'no entry script (node -e, the REPL)').to.deep.equal([process.cwd()]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('core: the selection and its messages', () => {
+  const collect = (): { lines: string[]; log: DiagLogger } => {
+    const lines: string[] = [];
+    const push = (...a: unknown[]): void => void lines.push(a.map(String).join(' '));
+    return { lines, log: { error: push, warn: push, info: push, debug: push, verbose: push } };
+  };
+
+  it('only known names are selected; the unknown ones are listed in one warning, cut after 200 characters', () => {
+    const c = collect();
+    expect([...selectInstrumentations({ OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'pg,express,koa' }, c.log)]).to.deep.equal([
+      'pg',
+    ]);
+    expect(c.lines).to.have.length(1);
+    expect(c.lines[0]).to.contain('unknown instrumentation "express", "koa"; the Tuist');
+    // With its quotes, exactly the 200 characters echoed whole.
+    const exact = 'x'.repeat(198);
+    const d = collect();
+    selectInstrumentations({ OTEL_NODE_DISABLED_INSTRUMENTATIONS: exact }, d.log);
+    expect(d.lines[0]).to.contain(`"${exact}"; the Tuist`);
+    const e = collect();
+    selectInstrumentations({ OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'y'.repeat(500) }, e.log);
+    expect(e.lines[0]).to.contain(`"${'y'.repeat(199)}…; the Tuist`);
+    expect(e.lines[0]).to.not.contain('y'.repeat(200));
+  });
+
+  it('a skipped instrumentation is told at debug level: which package or library is missing', () => {
+    const withoutPg = fakeApp(false);
+    const empty = mkdtempSync(path.join(os.tmpdir(), 'tuist-instr-none-'));
+    const lines: string[] = [];
+    const push = (...a: unknown[]): void => void lines.push(a.map(String).join(' '));
+    diag.setLogger(
+      { error: push, warn: push, info: push, debug: push, verbose: () => {} },
+      { logLevel: DiagLogLevel.DEBUG, suppressOverrideMessage: true },
+    );
+    try {
+      const env = { OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'pg' };
+      expect(findInstrumentations({ appDirectories: [withoutPg], env })).to.deep.equal([]);
+      expect(findInstrumentations({ appDirectories: [empty], env })).to.deep.equal([]);
+      expect(lines.filter((l) => !l.startsWith('@opentelemetry/api'))).to.deep.equal([
+        '@tuist-telemetry/instrumentations pg: pg is not installed; skipped',
+        '@tuist-telemetry/instrumentations pg: @tuist-telemetry/db is not installed in the app; skipped',
+      ]);
+    } finally {
+      diag.disable();
+      rmSync(withoutPg, { recursive: true, force: true });
+      rmSync(empty, { recursive: true, force: true });
     }
   });
 });
