@@ -1,12 +1,17 @@
 import { expect } from 'chai';
 import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
+import {
+  InstrumentationBase,
+  InstrumentationNodeModuleDefinition,
+  type Instrumentation,
+} from '@opentelemetry/instrumentation';
 import { mkdtempSync, mkdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { tuistInstrumentations } from '@tuist-telemetry/core';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { inInternalThread } from '../../src/instrumentations/hook.js';
+import { addHookedModules, inInternalThread } from '../../src/instrumentations/hook.js';
 import { findInstrumentations } from '../../src/instrumentations/index.js';
 import { appDirectories } from '../../src/instrumentations/load.js';
 import { selectInstrumentations } from '../../src/instrumentations/select.js';
@@ -305,5 +310,27 @@ describe('core: the selection and its messages', () => {
       rmSync(withoutPg, { recursive: true, force: true });
       rmSync(empty, { recursive: true, force: true });
     }
+  });
+});
+
+describe("core: addHookedModules(), the modules import-in-the-middle's loader wraps", () => {
+  // A real InstrumentationBase hooking `names` (its constructor calls init() before a subclass's fields exist).
+  const hooking = (names: string[]): Instrumentation =>
+    new (class extends InstrumentationBase {
+      constructor() {
+        super('hooking', '0.0.0', { enabled: false });
+      }
+      protected init() {
+        return names.map((n) => new InstrumentationNodeModuleDefinition(n, ['*']));
+      }
+    })();
+
+  it('each hooked module once, after those already listed; an instrumentation without definitions adds none', () => {
+    const include = ['redis'];
+    const plain = { instrumentationName: 'plain' } as unknown as Instrumentation;
+    addHookedModules(include, [hooking(['pg', 'pg-pool']), plain, hooking(['pg', 'redis', 'mysql2'])]);
+    expect(include).to.deep.equal(['redis', 'pg', 'pg-pool', 'mysql2']);
+    addHookedModules(include, []);
+    expect(include).to.have.length(4);
   });
 });
