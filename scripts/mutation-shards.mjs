@@ -150,7 +150,13 @@ export const shards = [
     name: 'core-instrumentations',
     minutes: 2,
     mutate: ['packages/core/src/instrumentations/**/*.ts'],
-    spec: core('register/instrumentations', 'register/register-instrumentations', 'register/register'),
+    spec: core(
+      'register/instrumentations',
+      'register/preload',
+      'runtime/hosts',
+      'register/register-instrumentations',
+      'register/register',
+    ),
   },
   {
     // The instrumentations' shared kit (core/internal): tried through the kit's own tests (only core's count: in the
