@@ -202,7 +202,11 @@ export const shards = [
     timeoutMS: 15000,
     minutes: 28,
     mutate: ['packages/db/src/instrumentation.ts'],
-    spec: ['packages/db/test/instrumentation.test.ts', 'packages/db/test/instrumentation-instances.test.ts'],
+    spec: [
+      'packages/db/test/instrumentation-edges.test.ts',
+      'packages/db/test/instrumentation.test.ts',
+      'packages/db/test/instrumentation-instances.test.ts',
+    ],
   },
   {
     name: 'db-patch',
@@ -210,6 +214,10 @@ export const shards = [
     timeoutMS: 15000,
     minutes: 17,
     mutate: ['packages/db/src/patch.ts'],
-    spec: ['packages/db/test/instrumentation.test.ts', 'packages/db/test/instrumentation-instances.test.ts'],
+    spec: [
+      'packages/db/test/instrumentation-edges.test.ts',
+      'packages/db/test/instrumentation.test.ts',
+      'packages/db/test/instrumentation-instances.test.ts',
+    ],
   },
 ];
