@@ -38,6 +38,17 @@ function instrumentationOf(library: string, seen: Seen[]): InstrumentationBase {
   })();
 }
 
+/** Captures what diag says down to debug level (until `diag.disable()`). */
+function debugLines(): string[] {
+  const lines: string[] = [];
+  const push = (...a: unknown[]): void => void lines.push(a.map(String).join(' '));
+  diag.setLogger(
+    { error: push, warn: push, info: push, debug: push, verbose: () => {} },
+    { logLevel: DiagLogLevel.DEBUG, suppressOverrideMessage: true },
+  );
+  return lines;
+}
+
 function found(instrumentation: InstrumentationBase | undefined): FoundInstrumentation {
   return {
     known: { name: 'pg', package: '@tuist-telemetry/db', exportName: 'TuistPgInstrumentation' },
@@ -86,6 +97,7 @@ describe('core: register without a loader hook (Bun, Deno) patches the libraries
     const created = enableWithoutLoaderHook([found(i), found(undefined)], { name: 'deno', version: '2.0.0' });
     try {
       expect(created).to.deep.equal([i]);
+      expect(i.isEnabled(), 'enabled through registerInstrumentations').to.equal(true);
       // The CommonJS build is patched twice, here and by the require hook registerInstrumentations set: once each.
       expect([...new Map(seen.map((s) => [JSON.stringify(s), s])).values()]).to.deep.equal([
         { from: 'cjs', version: '8.4.2' },
@@ -98,6 +110,7 @@ describe('core: register without a loader hook (Bun, Deno) patches the libraries
   });
 
   it('Bun takes the `module` field of a package without exports; Deno does not; a version that is not a string is unknown', () => {
+    const lines = debugLines();
     const files = { 'index.cjs': "exports.from = 'cjs';", 'index.mjs': "export const from = 'esm';" };
     const name = library({ version: 8, main: './index.cjs', module: './index.mjs' }, files);
     const onBun: Seen[] = [];
@@ -113,15 +126,15 @@ describe('core: register without a loader hook (Bun, Deno) patches the libraries
     deno.disable();
     expect(onDeno.map((s) => s.from)).to.not.include('esm');
     expect(onDeno.map((s) => s.from)).to.include('cjs');
+    diag.disable();
+    expect(
+      lines.filter((l) => l.startsWith('@tuist-telemetry/')),
+      'nothing failed on the way',
+    ).to.deep.equal([]);
   });
 
   it('a library not installed is skipped; one that cannot be loaded is left as it is, with a debug message', () => {
-    const lines: string[] = [];
-    const push = (...a: unknown[]): void => void lines.push(a.map(String).join(' '));
-    diag.setLogger(
-      { error: push, warn: push, info: push, debug: push, verbose: () => {} },
-      { logLevel: DiagLogLevel.DEBUG, suppressOverrideMessage: true },
-    );
+    const lines = debugLines();
     const broken = library(
       { version: '1.0.0', main: './index.cjs' },
       { 'index.cjs': "throw new Error('broken build');" },
@@ -129,9 +142,29 @@ describe('core: register without a loader hook (Bun, Deno) patches the libraries
     const seen: Seen[] = [];
     const missing = instrumentationOf('tuist-preload-not-installed', seen);
     const failing = instrumentationOf(broken, seen);
+    // A definition without a patch function, and an instrumentation without definitions (not an InstrumentationBase).
+    const plainLib = library({ version: '1.0.0', main: './index.cjs' }, { 'index.cjs': '' });
+    const noPatch = new (class extends InstrumentationBase {
+      constructor() {
+        super('preload-test', '0.0.0', { enabled: false });
+      }
+      protected init() {
+        return [new InstrumentationNodeModuleDefinition(plainLib, ['*'])];
+      }
+    })();
+    const none = (): void => {};
+    const plain = {
+      instrumentationName: 'plain',
+      instrumentationVersion: '0.0.0',
+      ...{ enable: none, disable: none, setTracerProvider: none, setMeterProvider: none, setLoggerProvider: none },
+      ...{ setConfig: none, getConfig: () => ({}) },
+    } as unknown as InstrumentationBase;
     try {
       expect(() =>
-        enableWithoutLoaderHook([found(missing), found(failing)], { name: 'bun', version: '1.4.0' }),
+        enableWithoutLoaderHook([found(missing), found(failing), found(noPatch), found(plain)], {
+          name: 'bun',
+          version: '1.4.0',
+        }),
       ).not.to.throw();
       expect(seen).to.deep.equal([]);
       expect(lines.filter((l) => l.startsWith('@tuist-telemetry/'))).to.deep.equal([
@@ -141,6 +174,7 @@ describe('core: register without a loader hook (Bun, Deno) patches the libraries
       diag.disable();
       missing.disable();
       failing.disable();
+      noPatch.disable();
     }
   });
 });
