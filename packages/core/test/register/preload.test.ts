@@ -4,7 +4,7 @@ import { InstrumentationBase, InstrumentationNodeModuleDefinition } from '@opent
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { enableWithoutLoaderHook } from '../../src/instrumentations/preload.js';
+import { enableWithoutLoaderHook, esmEntry } from '../../src/instrumentations/preload.js';
 import type { FoundInstrumentation } from '../../src/instrumentations/load.js';
 
 /**
@@ -176,5 +176,22 @@ describe('core: register without a loader hook (Bun, Deno) patches the libraries
       failing.disable();
       noPatch.disable();
     }
+  });
+
+  it("esmEntry: the edges of a manifest's exports (a string, null, not an object, subpaths, conditions that lead nowhere)", () => {
+    const bun = { name: 'bun', version: '1.4.0' } as const;
+    const deno = { name: 'deno', version: '2.0.0' } as const;
+    const module = './m.mjs';
+    expect(esmEntry({ exports: './only.cjs', module }, bun), 'one entry for both: no module field').to.equal(undefined);
+    expect(esmEntry({ exports: null, module }, bun), 'null: no exports map').to.equal(module);
+    expect(esmEntry({ exports: 5, module }, bun), 'not an object: no exports map').to.equal(module);
+    expect(esmEntry({ exports: { './package.json': './package.json', import: './x.mjs' } }, deno), 'subpaths').to.equal(
+      undefined,
+    );
+    expect(esmEntry({ exports: { deno: { types: './d.ts' }, import: './x.mjs' } }, deno)).to.equal('./x.mjs');
+    expect(esmEntry({ exports: { deno: './d.mjs', bun: './b.mjs' } }, deno)).to.equal('./d.mjs');
+    expect(esmEntry({ exports: { import: './x.mjs' } }, deno)).to.equal('./x.mjs');
+    expect(esmEntry({ exports: { module: './x.mjs' } }, bun)).to.equal('./x.mjs');
+    expect(esmEntry({ module: 5 }, bun), 'a module field that is not a path').to.equal(undefined);
   });
 });
