@@ -134,7 +134,7 @@ export const shards = [
   {
     name: 'core-config',
     minutes: 2,
-    mutate: ['packages/core/src/config/*.ts'],
+    mutate: ['packages/core/src/config/*.ts', 'packages/core/src/settings/*.ts'],
     spec: core(
       'config/config',
       'store/recording-input',

@@ -95,6 +95,24 @@ describe('core: tuistInstrumentations() finds the installed ones from the app', 
     }
   });
 
+  it('a selection variable with a control character is ignored with one warning naming it, never thrown', () => {
+    const app = fakeApp(true);
+    const d = captureDiag();
+    try {
+      const env = { OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'pg\u001b[0m' };
+      expect(tuistInstrumentations({ appDirectories: [app], env })).to.have.length(1);
+      expect(d.messages).to.have.length(1);
+      expect(d.messages[0]).to.contain('OTEL_NODE_DISABLED_INSTRUMENTATIONS contains a control character');
+      expect(d.messages[0]).to.contain('ignored');
+      // The other variable still counts: one bad variable does not drop the whole selection.
+      const both = { ...env, OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http' };
+      expect(tuistInstrumentations({ appDirectories: [app], env: both })).to.have.length(0);
+    } finally {
+      d.restore();
+      rmSync(app, { recursive: true, force: true });
+    }
+  });
+
   it('a package without the class (another version), one whose module or constructor throws: skipped with a warning, never thrown', () => {
     const apps = [
       fakeApp(true, 'exports.SomethingElse = 1;'),
