@@ -76,6 +76,13 @@ describe('db: TuistPgInstrumentation module edges (pg and pg-pool shapes, config
     definition(i, 'pg').unpatch!(ns, '8.11.0');
     expect([ns.Pool, def.Pool]).to.deep.equal([m.Pool, m.Pool]);
     expect(m.Base.prototype.connect).to.equal(m.connect);
+    // A namespace whose default export is null: its Pool alone is swapped, quietly.
+    const k = pgModule();
+    const nullDefault = { Pool: k.Pool, default: null };
+    definition(i, 'pg').patch!(nullDefault, '8.11.0');
+    expect(nullDefault.Pool).to.not.equal(k.Pool);
+    definition(i, 'pg').unpatch!(nullDefault, '8.11.0');
+    expect(nullDefault.Pool).to.equal(k.Pool);
     const n = pgModule();
     const onlyDefault = { default: { Pool: n.Pool } };
     definition(i, 'pg').patch!(onlyDefault, '8.0.0');
@@ -96,6 +103,7 @@ describe('db: TuistPgInstrumentation module edges (pg and pg-pool shapes, config
     expect(Pool.prototype.connect).to.not.equal(connect);
     definition(i, 'pg-pool').unpatch!(Pool, '3.6.0');
     expect(Pool.prototype.connect).to.equal(connect);
+    expect(definition(i, 'pg-pool').patch!(standIn, '3.6.0'), 'the stand-in is not wrapped again').to.equal(standIn);
     const Other = pgPoolClass();
     const ns = { default: Other };
     expect(definition(i, 'pg-pool').patch!(ns, '2.0.0')).to.equal(ns);
