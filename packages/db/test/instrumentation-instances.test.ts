@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { createRequire } from 'node:module';
 import type pgTypes from 'pg';
-import { samples, scrape, sum } from '@tuist-telemetry/testing';
+import { captureDiag, samples, scrape, sum } from '@tuist-telemetry/testing';
+import { diag } from '@opentelemetry/api';
 import type { Telemetry } from '@tuist-telemetry/core';
 import { TuistPgInstrumentation } from '@tuist-telemetry/db';
 import { startPgSuite, type PgSuite } from './helpers.js';
@@ -105,5 +106,22 @@ describe('db: several TuistPgInstrumentation instances', function () {
     late.disable();
     late.enable();
     expect(await measured(newPool('late-again')), 'late instance re-enabled').to.equal(1);
+  });
+
+  it('two pools it finds under one name: one warning that their series are added together', async () => {
+    instrumentation();
+    pg = require('pg') as typeof pgTypes;
+    const logged = captureDiag(diag);
+    try {
+      newPool('found-twice');
+      newPool('found-twice');
+      newPool('found-once');
+      expect(logged.matching(/several pools are named "found-twice"; their series are added together/)).to.have.length(
+        1,
+      );
+      expect(logged.matching(/found-once/)).to.deep.equal([]);
+    } finally {
+      logged.restore();
+    }
   });
 });
