@@ -193,5 +193,6 @@ describe('core: register without a loader hook (Bun, Deno) patches the libraries
     expect(esmEntry({ exports: { import: './x.mjs' } }, deno)).to.equal('./x.mjs');
     expect(esmEntry({ exports: { module: './x.mjs' } }, bun)).to.equal('./x.mjs');
     expect(esmEntry({ module: 5 }, bun), 'a module field that is not a path').to.equal(undefined);
+    expect(esmEntry({ exports: { import: null, default: './x.js' } }, deno), 'a null target').to.equal(undefined);
   });
 });
