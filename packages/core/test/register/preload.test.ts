@@ -109,6 +109,25 @@ describe('core: register without a loader hook (Bun, Deno) patches the libraries
     }
   });
 
+  it("a library whose exports map leaves out ./package.json (pg-pool 3.14's) is patched at its version all the same", () => {
+    const name = library(
+      { version: '3.14.0', exports: { '.': { import: './esm/index.mjs', require: './lib/index.cjs' } } },
+      {},
+    );
+    const dir = path.join(app, 'node_modules', name);
+    mkdirSync(path.join(dir, 'lib'));
+    mkdirSync(path.join(dir, 'esm'));
+    // A nested manifest without the name (as dual packages mark a folder's module type) is not the package's.
+    writeFileSync(path.join(dir, 'lib', 'package.json'), JSON.stringify({ type: 'commonjs', version: '0.0.1' }));
+    writeFileSync(path.join(dir, 'lib', 'index.cjs'), "exports.from = 'cjs';");
+    writeFileSync(path.join(dir, 'esm', 'index.mjs'), "export const from = 'esm';");
+    const seen: Seen[] = [];
+    const i = instrumentationOf(name, seen);
+    enableWithoutLoaderHook([found(i)], { name: 'deno', version: '2.0.0' });
+    i.disable();
+    expect([...new Set(seen.map((x) => `${x.from}@${x.version}`))]).to.deep.equal(['cjs@3.14.0', 'esm@3.14.0']);
+  });
+
   it('Bun takes the `module` field of a package without exports; Deno does not; a version that is not a string is unknown', () => {
     const lines = debugLines();
     const files = { 'index.cjs': "exports.from = 'cjs';", 'index.mjs': "export const from = 'esm';" };
