@@ -150,7 +150,13 @@ export const shards = [
     name: 'core-instrumentations',
     minutes: 2,
     mutate: ['packages/core/src/instrumentations/**/*.ts'],
-    spec: core('register/instrumentations', 'register/register-instrumentations', 'register/register'),
+    spec: core(
+      'register/instrumentations',
+      'register/preload',
+      'runtime/hosts',
+      'register/register-instrumentations',
+      'register/register',
+    ),
   },
   {
     // The instrumentations' shared kit (core/internal): tried through the kit's own tests (only core's count: in the
@@ -196,7 +202,11 @@ export const shards = [
     timeoutMS: 15000,
     minutes: 28,
     mutate: ['packages/db/src/instrumentation.ts'],
-    spec: ['packages/db/test/instrumentation.test.ts', 'packages/db/test/instrumentation-instances.test.ts'],
+    spec: [
+      'packages/db/test/instrumentation-edges.test.ts',
+      'packages/db/test/instrumentation.test.ts',
+      'packages/db/test/instrumentation-instances.test.ts',
+    ],
   },
   {
     name: 'db-patch',
@@ -204,6 +214,10 @@ export const shards = [
     timeoutMS: 15000,
     minutes: 17,
     mutate: ['packages/db/src/patch.ts'],
-    spec: ['packages/db/test/instrumentation.test.ts', 'packages/db/test/instrumentation-instances.test.ts'],
+    spec: [
+      'packages/db/test/instrumentation-edges.test.ts',
+      'packages/db/test/instrumentation.test.ts',
+      'packages/db/test/instrumentation-instances.test.ts',
+    ],
   },
 ];
