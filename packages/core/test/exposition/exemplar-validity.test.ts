@@ -11,13 +11,11 @@ import {
   type SpanContext,
 } from '@opentelemetry/api';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { startPrometheus } from '@tuist-telemetry/testing';
 import type { Telemetry } from '@tuist-telemetry/core';
 import { catalog, logger, MetricStore, RateLimitedLogger } from '@tuist-telemetry/core/internal';
 import {
   expectStrictOpenMetrics,
   expectPromtoolParses,
-  requirePrometheus,
   startReady,
   withTracing,
   scrapeAs,
@@ -185,50 +183,6 @@ describe('core: checking span contexts allocates nothing per record', () => {
       expect([...h.series][0]!.exemplars!.some((e) => e !== undefined)).to.equal(true);
     } finally {
       context.disable();
-    }
-  });
-});
-
-describe('core: a real Prometheus scrapes a process whose tracer gives bad ids (OpenMetrics, exemplar storage)', function () {
-  this.timeout(90_000);
-
-  it('the target is up, the samples are stored, and only the valid span context is stored as an exemplar', async function () {
-    requirePrometheus(this);
-    const t = await startReady();
-    const valid = await withTracing(new NodeTracerProvider(), () => {
-      for (const sc of [
-        { traceId: '0'.repeat(32), spanId: SPAN },
-        { traceId: 'abc', spanId: 'def' },
-        { traceId: 7, spanId: 8 },
-      ]) {
-        inContext({ ...sc, traceFlags: SAMPLED }, () =>
-          t.metrics.recordRun({ name: 'bad', isCi: false, status: 0, durationMs: 150 }),
-        );
-      }
-      return trace.getTracer('test').startActiveSpan('run', (span) => {
-        t.metrics.recordRun({ name: 'good', isCi: false, status: 0, durationMs: 150 });
-        span.end();
-        return span.spanContext();
-      });
-    });
-    let prom: Awaited<ReturnType<typeof startPrometheus>> | undefined;
-    try {
-      // startPrometheus waits until the target is up: a scrape answered 500 would never be.
-      prom = await startPrometheus({ targets: [`127.0.0.1:${t.port}`], flags: ['--enable-feature=exemplar-storage'] });
-      const counts = await prom.vector(`${METRIC}_count`);
-      expect(counts.map((s) => [s.metric.name, s.value[1]]).sort()).to.deep.equal([
-        ['bad', '3'],
-        ['good', '1'],
-      ]);
-      let found: { trace_id?: string; span_id?: string }[] = [];
-      for (let i = 0; i < 40 && found.length === 0; i++) {
-        found = (await prom.exemplars(`${METRIC}_bucket`)).flatMap((s) => s.exemplars.map((e) => e.labels));
-        if (found.length === 0) await new Promise((r) => setTimeout(r, 250));
-      }
-      expect(found.map((l) => [l.trace_id, l.span_id])).to.deep.equal([[valid.traceId, valid.spanId]]);
-    } finally {
-      await prom?.stop();
-      await t.shutdown();
     }
   });
 });
