@@ -93,6 +93,8 @@ export const shards = [
       'endpoint/endpoint',
       'endpoint/scrape-isolation',
       'exposition/escaping-endpoint',
+      'exposition/protobuf',
+      'store/hot-paths',
       'exposition/exemplar-validity',
     ),
   },
@@ -136,6 +138,7 @@ export const shards = [
       'packages/core/src/otel/host-reader.ts',
     ],
     spec: core(
+      'otel/otlp-exponential',
       'otel/views',
       'otel/temporality',
       'otel/resource',
