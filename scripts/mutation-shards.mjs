@@ -65,6 +65,7 @@ export const shards = [
     mutate: ['packages/core/src/prometheus/auth.ts', 'packages/core/src/prometheus/endpoint.ts'],
     spec: core(
       'endpoint/endpoint',
+      'endpoint/responses',
       'endpoint/auth-edges',
       'endpoint/edges',
       'endpoint/running',
