@@ -106,6 +106,8 @@ export const shards = [
     minutes: 12,
     mutate: ['packages/core/src/labels/**/*.ts'],
     spec: core(
+      'labels/values',
+      'labels/attributes',
       'labels/label-bound',
       'labels/series-bound',
       'labels/third-party-labels',
