@@ -21,6 +21,7 @@ import {
   scrapeAs,
   PROMETHEUS_ACCEPT,
 } from '../helpers/index.js';
+import { isValidId } from '../../src/store/exemplars.js';
 
 const METRIC = 'tuist_runs_duration_milliseconds';
 
@@ -229,5 +230,25 @@ describe('core: exemplar timestamps (issue 26)', () => {
       expect(e.ts, `${e.ts} is not within 1 s before the last record (${last})`).to.be.within(last - 1000, last);
       expect(e.ts - start).to.be.greaterThan(1000);
     });
+  });
+});
+
+describe('core: the id rule, character by character (issue 26)', () => {
+  it('n hex digits of either case, not all zero; the neighbours of each hex range and codes from 128 up are not', () => {
+    expect(isValidId('0123456789abcdef', 16)).to.equal(true);
+    expect(isValidId('ABCDEF0123456789', 16)).to.equal(true);
+    expect(isValidId('0000000000000001', 16)).to.equal(true);
+    expect(isValidId('1000000000000000', 16)).to.equal(true);
+    expect(isValidId('0'.repeat(16), 16)).to.equal(false);
+    expect(isValidId('0'.repeat(32), 32)).to.equal(false);
+    expect(isValidId('a'.repeat(15), 16)).to.equal(false);
+    expect(isValidId('a'.repeat(17), 16)).to.equal(false);
+    expect(isValidId(12345678, 8)).to.equal(false);
+    expect(isValidId(undefined, 16)).to.equal(false);
+    // Just outside '0'-'9', 'a'-'f', 'A'-'F', and codes whose low 7 bits are a hex digit ('\u00b0' & 127 is '0').
+    for (const c of ['/', ':', '`', 'g', '@', 'G', ' ', '\u00b0', '\u00e1', '\u0141', '\u0161'])
+      expect(isValidId(`${c}${'1'.repeat(15)}`, 16), JSON.stringify(c)).to.equal(false);
+    for (const c of ['/', ':', 'g', '\u00b0'])
+      expect(isValidId(`${'1'.repeat(15)}${c}`, 16), JSON.stringify(c)).to.equal(false);
   });
 });
