@@ -181,7 +181,7 @@ export const shards = [
   {
     name: 'core-config',
     minutes: 2,
-    mutate: ['packages/core/src/config/*.ts'],
+    mutate: ['packages/core/src/config/*.ts', 'packages/core/src/settings/*.ts'],
     spec: core(
       'config/config',
       'store/recording-input',
@@ -197,7 +197,13 @@ export const shards = [
     name: 'core-instrumentations',
     minutes: 2,
     mutate: ['packages/core/src/instrumentations/**/*.ts'],
-    spec: core('register/instrumentations', 'register/register-instrumentations', 'register/register'),
+    spec: core(
+      'register/instrumentations',
+      'register/preload',
+      'runtime/hosts',
+      'register/register-instrumentations',
+      'register/register',
+    ),
   },
   {
     // The instrumentations' shared kit (core/internal): tried through the kit's own tests (only core's count: in the
@@ -243,7 +249,11 @@ export const shards = [
     timeoutMS: 15000,
     minutes: 15,
     mutate: ['packages/db/src/instrumentation.ts'],
-    spec: ['packages/db/test/instrumentation.test.ts', 'packages/db/test/instrumentation-instances.test.ts'],
+    spec: [
+      'packages/db/test/instrumentation-edges.test.ts',
+      'packages/db/test/instrumentation.test.ts',
+      'packages/db/test/instrumentation-instances.test.ts',
+    ],
   },
   {
     name: 'db-patch',
@@ -251,6 +261,10 @@ export const shards = [
     timeoutMS: 15000,
     minutes: 10,
     mutate: ['packages/db/src/patch.ts'],
-    spec: ['packages/db/test/instrumentation.test.ts', 'packages/db/test/instrumentation-instances.test.ts'],
+    spec: [
+      'packages/db/test/instrumentation-edges.test.ts',
+      'packages/db/test/instrumentation.test.ts',
+      'packages/db/test/instrumentation-instances.test.ts',
+    ],
   },
 ];

@@ -1,9 +1,9 @@
 // Renders the configuration reference (every option and environment variable of core) from core's settings table
-// (packages/core/src/config/settings.ts, the single source) and checks or rewrites the part of docs/configuration.md
+// (packages/core/src/settings/table.ts, the single source) and checks or rewrites the part of docs/configuration.md
 // between the markers. `node --import tsx --conditions=source scripts/settings-reference.ts --write`.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { SETTINGS, type Setting } from '../packages/core/src/config/settings.js';
+import { SETTINGS, type Setting } from '../packages/core/src/settings/table.js';
 
 export const START = '<!-- settings:start -->';
 export const END = '<!-- settings:end -->';
@@ -47,7 +47,7 @@ function doc(s: Setting): string {
 
 /** The generated part: the markers and the table between them. */
 export function renderSettings(): string {
-  let out = `${START}\n<!-- generated from packages/core/src/config/settings.ts by scripts/settings-reference.ts; do not edit by hand -->\n\n`;
+  let out = `${START}\n<!-- generated from packages/core/src/settings/table.ts by scripts/settings-reference.ts; do not edit by hand -->\n\n`;
   out += '| Variable | Option | Type | Default | Bounds or values | What it does |\n|---|---|---|---|---|---|\n';
   for (const s of Object.values(SETTINGS) as Setting[]) {
     const option = s.option ? code(s.option) : '';

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { createRequire } from 'node:module';
 import type pgTypes from 'pg';
-import { samples, scrape, sum } from '@tuist-telemetry/testing';
+import { captureDiag, samples, scrape, sum } from '@tuist-telemetry/testing';
+import { diag } from '@opentelemetry/api';
 import type { Telemetry } from '@tuist-telemetry/core';
 import { TuistPgInstrumentation } from '@tuist-telemetry/db';
 import { startPgSuite, type PgSuite } from './helpers.js';
@@ -88,14 +89,39 @@ describe('db: several TuistPgInstrumentation instances', function () {
     expect(await measured(newPool('a')), 'a enabled').to.equal(1);
     a.disable();
     const idle = newPool('idle-while-off');
+    const idleConnect = newPool('connect-while-off');
     expect(await measured(newPool('a-off')), 'a disabled').to.equal(0);
     const late = instrumentation(); // its require hook never fires for the module already loaded
     const made = newPool('late');
     expect(await hasPoolSeries('late'), 'found at construction').to.equal(true);
     expect(await measured(made), 'late instance: new pool').to.equal(1);
     expect(await measured(idle), 'late instance: a pool first used now').to.equal(1);
+    // First used through connect(): the client it hands out is the instrumented pool's.
+    const labels = { repo: 'connect-while-off', result: 'ok' };
+    const before = sum(await scrape(t.url!), 'tuist_repo_query_count', labels);
+    const client = await idleConnect.connect();
+    await client.query('SELECT 1');
+    client.release();
+    expect(sum(await scrape(t.url!), 'tuist_repo_query_count', labels) - before, 'first used by connect()').to.equal(1);
     late.disable();
     late.enable();
     expect(await measured(newPool('late-again')), 'late instance re-enabled').to.equal(1);
+  });
+
+  it('two pools it finds under one name: one warning that their series are added together', async () => {
+    instrumentation();
+    pg = require('pg') as typeof pgTypes;
+    const logged = captureDiag(diag);
+    try {
+      newPool('found-twice');
+      newPool('found-twice');
+      newPool('found-once');
+      expect(logged.matching(/several pools are named "found-twice"; their series are added together/)).to.have.length(
+        1,
+      );
+      expect(logged.matching(/found-once/)).to.deep.equal([]);
+    } finally {
+      logged.restore();
+    }
   });
 });

@@ -28,7 +28,7 @@ describe('http: TuistUndiciInstrumentation', () => {
     return found.length === 0 ? 0 : found[0]!.value;
   };
 
-  it('enable() measures fetch and undici calls; disable() restores the dispatcher and unsubscribes the channels', async () => {
+  it('enable() measures fetch and undici calls; disable() restores the dispatcher; undici channels stay unsubscribed', async () => {
     const previous = getGlobalDispatcher();
     const created = diagnosticsChannel.channel('undici:request:create');
     expect(created.hasSubscribers, 'another suite left an instrumented agent open').to.equal(false);
@@ -37,7 +37,8 @@ describe('http: TuistUndiciInstrumentation', () => {
     expect(TuistUndiciInstrumentation.shortName).to.equal('undici');
     expect(inst.isEnabled()).to.equal(true);
     expect(getGlobalDispatcher()).to.not.equal(previous);
-    expect(created.hasSubscribers).to.equal(true);
+    // Requests are measured through their handler: undici's channels (and every other undici request) pay nothing.
+    expect(created.hasSubscribers).to.equal(false);
 
     expect(await (await fetch(`${server.origin}/a`)).text()).to.equal('GET /a');
     expect(await (await request(`${server.origin}/b`)).body.text()).to.equal('GET /b');

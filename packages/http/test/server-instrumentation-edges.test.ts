@@ -300,4 +300,75 @@ describe('http: TuistHttpServerInstrumentation edges (framework messages, instan
       logged.restore();
     }
   });
+
+  it('a request event it cannot track (odd arguments) is reported once, never thrown; other server events are not requests', async () => {
+    instrumentation();
+    const logged = captureDiag(diag);
+    try {
+      // A real server's life: listening, connection, request, close. None of it is a tracking failure.
+      const own = http.createServer((_req, res) => res.end('ok'));
+      await new Promise<void>((r) => own.listen(0, '127.0.0.1', () => r()));
+      expect(await get((own.address() as AddressInfo).port, '/plain')).to.equal(200);
+      own.closeAllConnections();
+      await new Promise((r) => own.close(r));
+      expect(logged.lines, 'events of a real server').to.deep.equal([]);
+      // Someone emits `request` with arguments that are no request and response: dropped with one report.
+      own.removeAllListeners('request');
+      expect(own.emit('request', {}, {})).to.equal(false);
+      expect(own.emit('request', {}, {})).to.equal(false);
+      expect(logged.lines.map((l) => l.split(' TypeError')[0])).to.deep.equal([
+        'error: @tuist-telemetry/core @tuist-telemetry/http: could not track a served request',
+      ]);
+    } finally {
+      logged.restore();
+    }
+  });
+
+  it('an enable() that fails says what the host loses and leaves the instance disabled', () => {
+    class Failing extends TuistHttpServerInstrumentation {
+      protected override onEnable(): void {
+        throw new Error('cannot patch');
+      }
+    }
+    const logged = captureDiag(diag);
+    try {
+      const i = new Failing();
+      expect(i.isEnabled()).to.equal(false);
+      expect(logged.lines).to.deep.equal([
+        'error: @tuist-telemetry/http/server enable failed; servers are not instrumented Error: cannot patch',
+      ]);
+    } finally {
+      logged.restore();
+    }
+  });
+
+  it('Express: a route under a mount whose pattern is unknown (router 2.0-2.2 keep none on the layer) is not named', async () => {
+    const i = instrumentation({ routeFor: () => '/fallback' });
+    const express = createRequire(import.meta.url)('express') as typeof import('express');
+    // Built while no instance is enabled (the router patch records no pattern), its mount layer made to look like
+    // one of router 2.0-2.2, which keep no `rawPath`: the route is seen taking the request, its template unknown.
+    i.disable();
+    const app = express();
+    const builds = express.Router();
+    builds.get('/builds/:build', (_req, res) => void res.send('build'));
+    app.use('/apps/:app', builds);
+    const stack = (app as unknown as { router: { stack: { rawPath?: unknown }[] } }).router.stack;
+    delete stack[stack.length - 1]!.rawPath;
+    app.get('/top/:id', (_req, res) => void res.send('top'));
+    i.enable();
+    const own = app.listen(0, '127.0.0.1');
+    try {
+      await new Promise((r) => own.once('listening', r));
+      const before = await routes();
+      expect(await get((own.address() as AddressInfo).port, '/apps/tuist/builds/7')).to.equal(200);
+      expect(await get((own.address() as AddressInfo).port, '/top/8')).to.equal(200);
+      const after = await routes();
+      expect(after['/fallback']! - (before['/fallback'] ?? 0), 'the unknown template: routeFor').to.equal(1);
+      expect(after['/top/:id']! - (before['/top/:id'] ?? 0)).to.equal(1);
+      expect(Object.keys(after).filter((r) => !r.startsWith('/') && r !== 'unmatched')).to.deep.equal([]);
+    } finally {
+      own.closeAllConnections();
+      await new Promise((r) => own.close(r));
+    }
+  });
 });

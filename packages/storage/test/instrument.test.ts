@@ -98,7 +98,25 @@ describe('storage: instrumentS3Client on a client used directly', () => {
     }
   });
 
-  it('rejects something that is not an S3Client with a clear message', () => {
+  it('rejects something that is not an S3Client, or a telemetry option that is not a telemetry, with a clear message', () => {
     expect(() => instrumentS3Client({} as S3Client)).to.throw(TelemetryConfigError, /needs an S3Client/);
+    for (const telemetry of [{}, null, { store: {} }, 'telemetry'])
+      expect(() => instrumentS3Client(f.newClient(), { telemetry } as never), JSON.stringify(telemetry)).to.throw(
+        TelemetryConfigError,
+        /instrumentS3Client\(client, \{ telemetry \}\) must be what startTelemetry\(\) returned/,
+      );
+    expect(instrumentS3Client(f.newClient(), { telemetry: f.telemetry })).to.be.an('object');
+  });
+
+  it('the recorded duration is the time the command took: never more than the time around the call', async () => {
+    const client = instrumentS3Client(f.newClient());
+    const labels = { command: 'PutObject', outcome: 'ok' };
+    const name = 'tuist_storage_command_duration_milliseconds_sum';
+    const before = sum(await scrape(f.telemetry.url!), name, labels);
+    const start = performance.now();
+    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'direct/timed.txt', Body: 't' }));
+    const elapsed = performance.now() - start;
+    const recorded = sum(await scrape(f.telemetry.url!), name, labels) - before;
+    expect(recorded).to.be.greaterThan(0).and.at.most(elapsed);
   });
 });

@@ -197,13 +197,15 @@ describe('storage: TuistS3Instrumentation patch edges (module definition, own se
       definition(instrumentation({ enabled: false })).patch!({ S3Client: class {} }, '3.0.0');
       definition(instrumentation({ enabled: false })).patch!({ S3Client: null }, '3.0.0');
       definition(instrumentation({ enabled: false })).patch!(undefined, '3.0.0');
-      expect(logged.matching(/has no S3Client\.prototype\.send/)).to.have.length(4);
+      const noPrototype = Object.assign(function S3Client() {}, { prototype: null });
+      definition(instrumentation({ enabled: false })).patch!({ S3Client: noPrototype }, '3.0.0');
+      expect(logged.matching(/has no S3Client\.prototype\.send/)).to.have.length(5);
       definition(instrumentation({ enabled: false })).patch!(m.exports, 'next');
       expect(m.proto.send, 'an unreadable version is tried').to.not.equal(m.original);
       const n = fakeModule(true);
       definition(instrumentation({ enabled: false })).patch!(n.exports, undefined);
       expect(n.proto.send, 'no version is tried').to.not.equal(n.original);
-      expect(logged.lines).to.have.length(5);
+      expect(logged.lines).to.have.length(6);
     } finally {
       logged.restore();
     }
@@ -223,6 +225,28 @@ describe('storage: TuistS3Instrumentation patch edges (module definition, own se
       expect(logged.lines).to.deep.equal([
         'error: @tuist-telemetry/storage patching @aws-sdk/client-s3 failed; S3 clients are not instrumented Error: hostile exports',
         'error: @tuist-telemetry/storage unpatching failed Error: hostile exports',
+      ]);
+    } finally {
+      logged.restore();
+    }
+  });
+
+  it('unpatching a module it does not recognise does nothing; a failing enable() says what the host loses', () => {
+    const logged = captureDiag(diag);
+    try {
+      const i = instrumentation({ enabled: false });
+      expect(() => definition(i).unpatch!({ S3Client: class {} }, '3.0.0')).not.to.throw();
+      expect(logged.lines).to.deep.equal([]);
+      class Failing extends TuistS3Instrumentation {
+        protected override onEnable(): void {
+          throw new Error('cannot patch');
+        }
+      }
+      const f = new Failing();
+      instances.push(f);
+      expect(f.isEnabled()).to.equal(false);
+      expect(logged.lines).to.deep.equal([
+        'error: @tuist-telemetry/storage enable failed; S3 clients are not instrumented Error: cannot patch',
       ]);
     } finally {
       logged.restore();

@@ -1,12 +1,18 @@
-// The shapes of the options `startTelemetry` takes and of the configuration it resolves, with the value lists.
+// The shapes of the options `startTelemetry` takes and of the configuration it resolves (the value lists are the
+// settings table's: settings/lists.ts).
 import type { NamingProfile } from '../catalog/index.js';
 import type { ScrapeAuth } from '../prometheus/auth.js';
+import type {
+  ClusterMode,
+  ExporterName,
+  HistogramAggregation,
+  OtlpProtocol,
+  ResourceDetectorName,
+  TemporalityPreference,
+  TracesExporterName,
+  TracesSampler,
+} from '../settings/lists.js';
 import type { NativeHistogramSettings } from '../store/native-histogram.js';
-
-export const EXPORTER_NAMES = ['prometheus', 'otlp', 'console', 'none'] as const;
-export type ExporterName = (typeof EXPORTER_NAMES)[number];
-export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json', 'grpc'] as const;
-export type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
 
 export interface PrometheusOptions {
   /** Interface to listen on; default `OTEL_EXPORTER_PROMETHEUS_HOST`, else all interfaces. */
@@ -31,9 +37,6 @@ export interface PrometheusOptions {
    */
   auth?: ScrapeAuth;
 }
-
-export const CLUSTER_MODES = ['auto', 'off'] as const;
-export type ClusterMode = (typeof CLUSTER_MODES)[number];
 
 export interface ClusterOptions {
   /**
@@ -107,24 +110,6 @@ export interface ResolvedConfig extends ResolvedOtelSettings {
   setGlobalMeterProvider: boolean;
   cluster: Required<ClusterOptions>;
 }
-
-export const RESOURCE_DETECTOR_NAMES = ['env', 'host', 'os', 'process', 'serviceinstance'] as const;
-export type ResourceDetectorName = (typeof RESOURCE_DETECTOR_NAMES)[number];
-export const TEMPORALITY_PREFERENCES = ['cumulative', 'delta', 'lowmemory'] as const;
-export type TemporalityPreference = (typeof TEMPORALITY_PREFERENCES)[number];
-export const HISTOGRAM_AGGREGATIONS = ['explicit_bucket_histogram', 'base2_exponential_bucket_histogram'] as const;
-export type HistogramAggregation = (typeof HISTOGRAM_AGGREGATIONS)[number];
-export const TRACES_EXPORTER_NAMES = ['otlp', 'console', 'none'] as const;
-export type TracesExporterName = (typeof TRACES_EXPORTER_NAMES)[number];
-export const TRACES_SAMPLERS = [
-  'always_on',
-  'always_off',
-  'traceidratio',
-  'parentbased_always_on',
-  'parentbased_always_off',
-  'parentbased_traceidratio',
-] as const;
-export type TracesSampler = (typeof TRACES_SAMPLERS)[number];
 
 export interface OtelSdkOptions {
   /**

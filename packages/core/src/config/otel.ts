@@ -1,14 +1,9 @@
 // The OpenTelemetry SDK settings: resource detectors, OTLP temporality and histogram aggregation, traces.
-import {
-  RESOURCE_DETECTOR_NAMES,
-  TRACES_EXPORTER_NAMES,
-  type OtelSdkOptions,
-  type ResolvedOtelSettings,
-  type ResourceDetectorName,
-} from './options.js';
+import { RESOURCE_DETECTOR_NAMES, TRACES_EXPORTER_NAMES, type ResourceDetectorName } from '../settings/lists.js';
+import type { OtelSdkOptions, ResolvedOtelSettings } from './options.js';
 import { otlpUrl } from './otlp-url.js';
-import { found, readEnum } from './settings.js';
-import { exporterList, oneOf, TelemetryConfigError } from './values.js';
+import { found, readEnum } from '../settings/table.js';
+import { exporterList, oneOf, TelemetryConfigError } from '../settings/values.js';
 
 /** As the Node SDK reads `OTEL_NODE_RESOURCE_DETECTORS`: `all` wins, then `none`, else the names listed. */
 export function parseResourceDetectors(raw: readonly string[] | string, source: string): ResourceDetectorName[] {

@@ -1,4 +1,4 @@
-import type { Found } from './settings.js';
+import type { Found } from '../settings/table.js';
 
 /** A full OTLP URL: the option or the signal's variable as given, else the base variable plus `/v1/<signal>`. */
 export function otlpUrl(f: Found | undefined, protocol: string, signal: string): string | undefined {

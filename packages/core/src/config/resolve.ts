@@ -1,11 +1,12 @@
 import { HIGH_CARDINALITY_LABELS } from '../catalog/index.js';
 import { scrapeAuthProblem, type ScrapeAuth } from '../prometheus/auth.js';
 import { NATIVE_DEFAULTS, type NativeHistogramSettings } from '../store/native-histogram.js';
-import { EXPORTER_NAMES, type ExporterName, type ResolvedConfig, type TelemetryOptions } from './options.js';
+import { EXPORTER_NAMES, type ExporterName } from '../settings/lists.js';
+import type { ResolvedConfig, TelemetryOptions } from './options.js';
 import { resolveOtelSettings } from './otel.js';
 import { otlpUrl } from './otlp-url.js';
-import { found, readBoolean, readEnum, readInteger } from './settings.js';
-import { bool, exporterList, integer, TelemetryConfigError } from './values.js';
+import { found, readBoolean, readEnum, readInteger } from '../settings/table.js';
+import { bool, exporterList, integer, TelemetryConfigError } from '../settings/values.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 

@@ -1,5 +1,7 @@
 import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
 import { inspect } from 'node:util';
+import { LOG_LEVELS, type LogLevelName } from '../settings/lists.js';
+import { found } from '../settings/table.js';
 
 /** The component logger every package of the SDK reports through (OTel's `diag`, never `console`). */
 export function logger(component: string): DiagLogger {
@@ -87,7 +89,7 @@ export function describeError(err: unknown): string {
   return describe(err);
 }
 
-const LEVELS: Readonly<Record<string, DiagLogLevel>> = {
+const LEVELS: Readonly<Record<LogLevelName, DiagLogLevel>> = {
   none: DiagLogLevel.NONE,
   error: DiagLogLevel.ERROR,
   warn: DiagLogLevel.WARN,
@@ -226,16 +228,22 @@ export function releaseDefaultDiagLogger(): void {
  */
 export function installDefaultDiagLogger(env: Readonly<Record<string, string | undefined>>): void {
   if (diagLoggerInstalled()) return;
-  const raw = env.OTEL_LOG_LEVEL?.trim().toLowerCase();
-  const level = raw ? LEVELS[raw] : undefined;
+  let raw: string | undefined;
+  let problem: string | undefined;
+  try {
+    raw = (found('logLevel', {}, env)?.value as string | undefined)?.toLowerCase();
+  } catch (err) {
+    problem = (err as Error).message; // a control character: warned below, never thrown from a preload
+  }
+  const level = raw !== undefined && Object.hasOwn(LEVELS, raw) ? LEVELS[raw as LogLevelName] : undefined;
   if (level === DiagLogLevel.NONE) return;
   const stderr = new StderrDiagLogger();
   diag.setLogger(stderr, { logLevel: level ?? DiagLogLevel.WARN, suppressOverrideMessage: true });
   stderr.hold(DEFAULT_LOGGER_HOLD_MS);
   heldDefault = stderr;
-  if (raw && level === undefined) {
+  if (problem !== undefined || (raw !== undefined && level === undefined)) {
     diag.warn(
-      `@tuist-telemetry/core: OTEL_LOG_LEVEL=${JSON.stringify(raw)} is not a level (none, error, warn, info, debug, verbose, all); using warn`,
+      `@tuist-telemetry/core: ${problem ?? `OTEL_LOG_LEVEL=${JSON.stringify(raw)} is not a level`} (${LOG_LEVELS.join(', ')}); using warn`,
     );
   }
 }

@@ -21,6 +21,19 @@ export function inInternalThread(): boolean {
 }
 
 /**
+ * Adds the names of the modules the instrumentations hook to `include` (import-in-the-middle's list of modules to
+ * wrap), each once. Apart from `enableWithLoaderHook` so that it runs in-process in the tests: the rest of the
+ * loader set-up runs only in the zero-code start's processes.
+ */
+export function addHookedModules(include: string[], instrumentations: readonly Instrumentation[]): void {
+  for (const i of instrumentations) {
+    // Every InstrumentationBase has it (the interface does not declare it); the names are those it hooks.
+    const modules = (i as { getModuleDefinitions?: () => readonly { name: string }[] }).getModuleDefinitions?.() ?? [];
+    for (const m of modules) if (!include.includes(m.name)) include.push(m.name);
+  }
+}
+
+/**
  * Creates and enables the found instrumentations so that both CommonJS and ES module apps are patched: for ESM,
  * import-in-the-middle's loader hook is registered with the modules to wrap (the ones the instrumentations declare,
  * so no other module pays for the hook). Must run before the app imports the libraries: from a preload
@@ -44,12 +57,7 @@ export function enableWithLoaderHook(found: readonly FoundInstrumentation[]): In
   const { registerOptions } = createAddHookMessageChannel();
   const instrumentations = found.flatMap((f) => f.create() ?? []);
   registerInstrumentations({ instrumentations });
-  const include = registerOptions.data.include as string[];
-  for (const i of instrumentations) {
-    // Every InstrumentationBase has it (the interface does not declare it); the names are those it hooks.
-    const modules = (i as { getModuleDefinitions?: () => readonly { name: string }[] }).getModuleDefinitions?.() ?? [];
-    for (const m of modules) if (!include.includes(m.name)) include.push(m.name);
-  }
+  addHookedModules(registerOptions.data.include as string[], instrumentations);
   // Loaded only where Node has registerHooks: it brings the loader itself (and its parsers) into the app's thread.
   // (`registerHooks` is missing from @types/node 20, the line this builds against.) A require of an ES module
   // without top-level await, which every supported line can do.

@@ -1,6 +1,7 @@
-/** The Tuist instrumentations, by the short names `OTEL_NODE_ENABLED_INSTRUMENTATIONS` takes. */
-export const INSTRUMENTATION_NAMES = ['pg', 'undici', 'aws-sdk', 'http'] as const;
-export type InstrumentationName = (typeof INSTRUMENTATION_NAMES)[number];
+import type { InstrumentationName } from '../settings/lists.js';
+
+/** The Tuist instrumentations, by the short names `OTEL_NODE_ENABLED_INSTRUMENTATIONS` takes (the settings table's). */
+export { INSTRUMENTATION_NAMES, type InstrumentationName } from '../settings/lists.js';
 
 export interface KnownInstrumentation {
   name: InstrumentationName;

@@ -45,12 +45,8 @@ type Def = InstrumentationModuleDefinition;
 function patchNow(def: Def, dirs: readonly string[], runtime: HostRuntime, diag: DiagLogger): void {
   for (const dir of dirs) {
     const req = requireFrom(dir);
-    let manifestFile: string;
-    try {
-      manifestFile = req.resolve(`${def.name}/package.json`);
-    } catch {
-      continue;
-    }
+    const manifestFile = manifestPath(req, def.name);
+    if (manifestFile === undefined) continue;
     try {
       const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as Manifest;
       const version = typeof manifest.version === 'string' ? manifest.version : undefined;
@@ -69,6 +65,34 @@ function patchNow(def: Def, dirs: readonly string[], runtime: HostRuntime, diag:
       diag.debug(`${def.name} could not be patched before the app started on ${runtime.name}; left as it is`, err);
     }
     return;
+  }
+}
+
+/**
+ * The package.json of `name` as `req` finds it: through its exports map when the map exports `./package.json`, else
+ * the nearest one above its CommonJS entry that has its name (pg-pool 3.14's map leaves `./package.json` out).
+ * Undefined when the package is not installed, or has no entry `require` can resolve.
+ */
+function manifestPath(req: NodeJS.Require, name: string): string | undefined {
+  try {
+    return req.resolve(`${name}/package.json`);
+  } catch {
+    // Not exported (or not installed): found from the entry below.
+  }
+  let dir: string;
+  try {
+    dir = path.dirname(req.resolve(name));
+  } catch {
+    return undefined;
+  }
+  for (; ; dir = path.dirname(dir)) {
+    const file = path.join(dir, 'package.json');
+    try {
+      if ((JSON.parse(readFileSync(file, 'utf8')) as { name?: unknown }).name === name) return file;
+    } catch {
+      // No manifest here (or not JSON): one folder up.
+    }
+    if (path.dirname(dir) === dir) return undefined;
   }
 }
 

@@ -1,7 +1,17 @@
 import type { DiagLogger } from '@opentelemetry/api';
-import { INSTRUMENTATION_NAMES, type InstrumentationName } from './known.js';
+import { INSTRUMENTATION_NAMES, type InstrumentationName } from '../settings/lists.js';
+import { found, type SettingName } from '../settings/table.js';
 
-function list(raw: string | undefined): string[] {
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** A comma list setting's names; a variable with a control character names nothing (warned, never thrown). */
+function list(name: SettingName, env: Env, log: DiagLogger): string[] {
+  let raw: string | undefined;
+  try {
+    raw = found(name, {}, env)?.value as string | undefined;
+  } catch (err) {
+    log.warn(`${(err as Error).message}; it is ignored`);
+  }
   return (raw ?? '')
     .split(',')
     .map((s) => s.trim())
@@ -16,13 +26,10 @@ const MAX_ECHO = 200;
  * `OTEL_NODE_ENABLED_INSTRUMENTATIONS` names, minus those `OTEL_NODE_DISABLED_INSTRUMENTATIONS` names. Unknown
  * names (OpenTelemetry's own, such as `express`, are common here) get one warning listing the valid ones.
  */
-export function selectInstrumentations(
-  env: Readonly<Record<string, string | undefined>>,
-  log: DiagLogger,
-): Set<InstrumentationName> {
+export function selectInstrumentations(env: Env, log: DiagLogger): Set<InstrumentationName> {
   const valid = new Set<string>(INSTRUMENTATION_NAMES);
-  const enabled = list(env.OTEL_NODE_ENABLED_INSTRUMENTATIONS);
-  const disabled = list(env.OTEL_NODE_DISABLED_INSTRUMENTATIONS);
+  const enabled = list('enabledInstrumentations', env, log);
+  const disabled = list('disabledInstrumentations', env, log);
   const unknown = [...new Set([...enabled, ...disabled].filter((n) => !valid.has(n)))];
   if (unknown.length) {
     const names = unknown.map((n) => JSON.stringify(n)).join(', ');

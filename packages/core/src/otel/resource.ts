@@ -11,6 +11,7 @@ import {
   type ResourceDetector,
 } from '@opentelemetry/resources';
 import type { ResolvedConfig, ResourceDetectorName } from '../config/index.js';
+import { found } from '../settings/table.js';
 
 const DETECTORS: Record<ResourceDetectorName, ResourceDetector> = {
   // serviceinstance before env, so OTEL_RESOURCE_ATTRIBUTES=service.instance.id=… wins over the random one.
@@ -48,7 +49,9 @@ export function buildResource(config: ResolvedConfig, env: Readonly<Record<strin
   const stock = selected.filter((d) => d !== 'env' || env === process.env).map((d) => DETECTORS[d]);
   let resource = defaultResource().merge(detectResources({ detectors: stock }));
   if (selected.includes('env') && env !== process.env)
-    resource = resource.merge(resourceFromAttributes(envAttributes(env.OTEL_RESOURCE_ATTRIBUTES)));
+    resource = resource.merge(
+      resourceFromAttributes(envAttributes(found('resourceAttributes', {}, env)?.value as string | undefined)),
+    );
   return resource.merge(
     resourceFromAttributes({
       'service.name': config.serviceName,

@@ -4,6 +4,7 @@
  * covers (base^(i-1), base^i] with base = 2^(2^-s); values up to the zero threshold count in the zero bucket.
  * Only non-negative values are recorded here (the store drops the others), so there are no negative buckets.
  */
+import { SETTINGS } from '../settings/table.js';
 
 export interface NativeHistogramSettings {
   /** The largest growth factor from one bucket boundary to the next; the schema is the finest one within it. */
@@ -14,11 +15,11 @@ export interface NativeHistogramSettings {
   zeroThreshold: number;
 }
 
-/** client_golang's defaults: factor 1.1 (schema 3), 160 buckets, zero threshold 2^-128. */
+/** client_golang's defaults, declared in the settings table: factor 1.1 (schema 3), 160 buckets, zero threshold 2^-128. */
 export const NATIVE_DEFAULTS: NativeHistogramSettings = {
-  bucketFactor: 1.1,
-  maxBuckets: 160,
-  zeroThreshold: 2 ** -128,
+  bucketFactor: SETTINGS.nativeBucketFactor.default,
+  maxBuckets: SETTINGS.nativeMaxBuckets.default,
+  zeroThreshold: SETTINGS.nativeZeroThreshold.default,
 };
 
 export const MIN_SCHEMA = -4;

@@ -1,6 +1,7 @@
 import type { DiagLogger } from '@opentelemetry/api';
 import { TelemetryConfigError, type TelemetryOptions } from '../config/index.js';
 import { describeError } from '../diag/index.js';
+import { found } from '../settings/table.js';
 import { startTelemetry, type Telemetry } from './telemetry.js';
 
 /** Traces off, whatever the environment says about them (every traces setting given, so none is read). */
@@ -21,13 +22,23 @@ export function capEcho(message: string): string {
   return message.replace(LONG_QUOTED, (_, head: string) => `"${head}…"`).replace(/[\r\n]+/g, ' ');
 }
 
+/** `OTEL_METRICS_EXPORTER`'s names as written (none when it cannot be read: the first start reported why). */
+function exporterNames(env: NodeJS.ProcessEnv): string[] {
+  try {
+    const raw = found('exporters', {}, env)?.value as string | undefined;
+    return (raw ?? '').split(',').map((s) => s.trim().toLowerCase());
+  } catch {
+    return [];
+  }
+}
+
 /**
  * The smaller starts tried after a configuration mistake, in order, and what each leaves off: traces alone, then
  * the push exporters when `OTEL_METRICS_EXPORTER` also names `prometheus` (the endpoint keeps serving), then both.
  */
 function fallbacks(env: NodeJS.ProcessEnv): [TelemetryOptions, string][] {
   const out: [TelemetryOptions, string][] = [[TRACES_OFF, 'traces stay off; metrics run']];
-  const metricsExporters = (env.OTEL_METRICS_EXPORTER ?? '').split(',').map((s) => s.trim().toLowerCase());
+  const metricsExporters = exporterNames(env);
   if (metricsExporters.includes('prometheus') && metricsExporters.some((e) => e !== 'prometheus' && e !== '')) {
     out.push(
       [{ exporters: ['prometheus'] }, 'metrics are served on the Prometheus endpoint only (no push exporter)'],

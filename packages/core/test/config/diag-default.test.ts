@@ -120,6 +120,34 @@ describe('core: failures are visible by default through a diag logger core insta
     expect(stderrLines(p), p.output()).to.deep.equal([]);
   });
 
+  it('an OTEL_LOG_LEVEL that is not a level, or holds a control character, warns once and logs at warn; the app runs', async () => {
+    for (const [level, says] of [
+      ['loud', 'OTEL_LOG_LEVEL="loud" is not a level (none, error, warn, info, debug, verbose, all); using warn'],
+      ['de\u001bbug', 'OTEL_LOG_LEVEL contains a control character (U+001B at position 3); remove it'],
+    ]) {
+      const p = started({ OTEL_LOG_LEVEL: level!, OTEL_EXPORTER_PROMETHEUS_PORT: String(busyPort) });
+      await p.ready;
+      const [busyLine] = await p.line(new RegExp(`${busyPort}.*\\n`));
+      expect(busyLine, 'the busy port is still reported (warn level)').to.be.a('string');
+      p.child.kill('SIGTERM');
+      await p.exit;
+      const lines = stderrLines(p);
+      expect(
+        lines.filter((l) => l.includes(says!)),
+        p.output(),
+      ).to.have.length(1);
+    }
+  });
+
+  it('OTEL_LOG_LEVEL is read as OpenTelemetry reads it: trimmed and in any case (" NONE " prints nothing)', async () => {
+    const p = started({ OTEL_LOG_LEVEL: ' NONE ', OTEL_EXPORTER_PROMETHEUS_PORT: String(busyPort) });
+    await p.ready;
+    await new Promise((r) => setTimeout(r, 300));
+    p.child.kill('SIGTERM');
+    await p.exit;
+    expect(stderrLines(p), p.output()).to.deep.equal([]);
+  });
+
   it("the host's own diag logger wins: failures go to it, and core's default prints nothing", async () => {
     const refused = await freePort();
     // The only export is the app's, after it installed its logger: with a short interval, the first periodic export

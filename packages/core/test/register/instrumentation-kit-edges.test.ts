@@ -1,11 +1,18 @@
 import { expect } from 'chai';
+import diagnosticsChannel from 'node:diagnostics_channel';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
 import { diag, DiagLogLevel } from '@opentelemetry/api';
 import {
+  channelSubscription,
   InstrumentationRegistry,
   patchMethods,
   supportsMajor,
   TuistInstrumentationBase,
   unpatchMethods,
+  type Method,
   type PatchedModule,
 } from '@tuist-telemetry/core/internal';
 
@@ -26,13 +33,16 @@ describe('core/internal: instrumentation kit edges', () => {
     find: (exports) => ((exports as { ok?: boolean }).ok ? (exports as object) : undefined),
     unrecognised: (version) => `edge-module ${String(version)} does not look like itself`,
     patch(exports, target) {
+      if (throwing === 'patch') throw new Error('patch broke');
       patched.add(target);
       return exports;
     },
     unpatch(_exports, target) {
+      if (throwing === 'unpatch') throw new Error('unpatch broke');
       patched.delete(target);
     },
   };
+  let throwing: 'patch' | 'unpatch' | 'onDisable' | undefined;
   const hooks: string[] = [];
   class Kit extends TuistInstrumentationBase {
     constructor(enabled: boolean) {
@@ -51,6 +61,7 @@ describe('core/internal: instrumentation kit edges', () => {
       hooks.push('enable');
     }
     protected override onDisable(last: boolean): void {
+      if (throwing === 'onDisable') throw new Error('onDisable broke');
       hooks.push(`disable last=${last}`);
     }
     definition() {
@@ -67,7 +78,10 @@ describe('core/internal: instrumentation kit edges', () => {
       { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
     );
   });
-  afterEach(() => diag.disable());
+  afterEach(() => {
+    throwing = undefined;
+    diag.disable();
+  });
 
   it('enable() and disable() twice run their hooks once; `last` only when no instance stays enabled', () => {
     const a = new Kit(false);
@@ -148,5 +162,103 @@ describe('core/internal: instrumentation kit edges', () => {
     expect(supportsMajor('v2.0.0', [1, 1])).to.equal(true);
     expect(supportsMajor('2', [1, 1])).to.equal(true);
     expect(supportsMajor(undefined, [1, 1])).to.equal(true);
+  });
+
+  /** A folder whose node_modules holds a fresh copy of `edge-module` 1.0.0 (each load is a new module to hook). */
+  const folders: string[] = [];
+  const requireFresh = (): { ok: boolean } => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tuist-kit-edge-'));
+    folders.push(dir);
+    const at = path.join(dir, 'node_modules', 'edge-module');
+    mkdirSync(at, { recursive: true });
+    writeFileSync(path.join(at, 'package.json'), JSON.stringify({ name: 'edge-module', version: '1.0.0' }));
+    writeFileSync(path.join(at, 'index.js'), 'module.exports = { ok: true };');
+    return createRequire(path.join(dir, 'app.js'))('edge-module') as { ok: boolean };
+  };
+  after(() => {
+    for (const dir of folders) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("a module required while enabled is patched through OpenTelemetry's require hook; after disable() it is not", () => {
+    const k = new Kit(false);
+    k.enable();
+    const loaded = requireFresh();
+    expect(patched.has(loaded), 'required while enabled').to.equal(true);
+    k.disable();
+    expect(patched.has(loaded), 'unpatched by disable()').to.equal(false);
+    const later = requireFresh();
+    expect(patched.has(later), 'required after disable()').to.equal(false);
+  });
+
+  it('a patch, unpatch or onDisable that throws is reported through diag, never thrown into the host', () => {
+    registry.modules.clear(); // the modules earlier tests patched: only this test's one is unpatched below
+    const k = new Kit(true);
+    const exports = { ok: true };
+    throwing = 'patch';
+    expect(k.definition().patch!(exports, '1.0.0')).to.equal(exports);
+    expect(patched.has(exports)).to.equal(false);
+    throwing = undefined;
+    k.definition().patch!(exports, '1.0.0');
+    throwing = 'unpatch';
+    expect(() => k.disable()).not.to.throw();
+    expect(k.isEnabled()).to.equal(false);
+    throwing = 'onDisable';
+    k.enable();
+    expect(() => k.disable()).not.to.throw();
+    throwing = undefined;
+    registry.modules.delete(exports);
+    patched.delete(exports);
+    expect(lines.map((l) => l.split(' Error: ')[0])).to.deep.equal([
+      'edge patching edge-module failed; nothing is measured',
+      'edge unpatching failed',
+      'edge disable failed',
+    ]);
+  });
+
+  it('InstrumentationRegistry: adding an instance twice keeps it once; deleting one it never had changes nothing', () => {
+    const r = new InstrumentationRegistry<object>();
+    const a = {};
+    const b = {};
+    r.add(a);
+    r.add(a);
+    r.delete(a);
+    expect(r.any, 'added twice, deleted once').to.equal(false);
+    r.add(a);
+    r.delete(b);
+    expect(r.has(a), 'deleting a stranger').to.equal(true);
+    expect(r.first).to.equal(a);
+  });
+
+  it('channelSubscription: a single holder starts it; a channel given as an object; no beforeStart', () => {
+    const channel = diagnosticsChannel.channel('tuist-telemetry.test.kit-edges');
+    const seen: unknown[] = [];
+    const shared = channelSubscription([[channel, (m) => seen.push(m)]]);
+    const release = shared.acquire();
+    expect(channel.hasSubscribers, 'the first holder subscribes').to.equal(true);
+    channel.publish(1);
+    release();
+    expect(channel.hasSubscribers).to.equal(false);
+    channel.publish(2);
+    const again = shared.acquire();
+    channel.publish(3);
+    again();
+    expect(seen).to.deep.equal([1, 3]);
+  });
+
+  it('patched, unpatched, patched again: the recorded wrapper is back where the original is', () => {
+    const key = Symbol('edge-repatch');
+    const target = { m: (x: unknown) => `m ${String(x)}` };
+    const original = target.m;
+    const wrap = (next: () => Method): Method =>
+      function (this: unknown, ...args: unknown[]): unknown {
+        return `wrapped ${String(next().apply(this, args))}`;
+      };
+    patchMethods(target, key, { m: wrap });
+    const ours = target.m;
+    unpatchMethods(target, key);
+    expect(target.m).to.equal(original);
+    patchMethods(target, key, { m: wrap });
+    expect(target.m, 'the same wrapper as before').to.equal(ours);
+    expect(target.m(1)).to.equal('wrapped m 1');
   });
 });

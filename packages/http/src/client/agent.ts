@@ -1,12 +1,11 @@
 import { Agent, Client, Pool, type Dispatcher, type buildConnector } from 'undici';
 import { activeTelemetry, callHook, TelemetryConfigError, type Telemetry } from '@tuist-telemetry/core/internal';
-import { assigned, assigning, subscribeChannels } from './channels.js';
-import type { ConnectionState, RequestState } from './internal-types.js';
+import { handlerFit, MeasuredRequest, type ConnectionState } from './measured-request.js';
 import { recorderFor, type HttpRecorder, type PoolSource } from './recorder.js';
 import { reportInternalError } from './report.js';
 import type { IgnoreRequest, InstrumentedAgentOptions } from './types.js';
 import { methodLabel, poolSizeLabel } from '../common/labels.js';
-import { OriginCache } from './origin.js';
+import { labelSetFor, OriginCache } from './origin.js';
 
 /*
  * Why parts of this are hand-written rather than left to diagnostics channels:
@@ -17,15 +16,16 @@ import { OriginCache } from './origin.js';
  * - Connection time: the connect channels carry fresh parameters on every event and all clients of a pool share
  *   one connector, so they cannot be matched to a client; each client gets its own timed connector instead.
  * The agent is a subclass rather than `agent.compose(interceptor)` so that callers get a real undici Agent
- * (`instanceof Agent`, `stats`, `close`) instead of a Proxy, and the per-request handler is passed through untouched.
+ * (`instanceof Agent`, `stats`, `close`) instead of a Proxy. The later phases come from the request's handler
+ * callbacks: the pool queues a MeasuredRequest in place of the caller's handler (measured-request.ts says why not
+ * channels, and what a request costs).
  */
 
 /**
- * The state of a measured request, on the agent's private copy of its dispatch options until a client takes it: a
- * property store and load per request instead of WeakMap traffic. Private to this copy of the package.
+ * The request the agent is dispatching right now, for its pool: undici's `Agent.dispatch` calls the pool's `dispatch`
+ * synchronously, so a module variable hands the state over (no copy of the caller's options, nothing added to them).
  */
-const PENDING = Symbol('@tuist-telemetry/http.pending');
-type PendingOptions = Dispatcher.DispatchOptions & { [PENDING]?: RequestState | undefined };
+let handingOver: MeasuredRequest | undefined;
 const origins = new OriginCache();
 
 type Connector = buildConnector.connector;
@@ -40,31 +40,55 @@ class MeasuredClient extends Client {
   }
 
   override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
-    const state = (options as PendingOptions)[PENDING];
-    if (state === undefined) return super.dispatch(options, handler);
-    (options as PendingOptions)[PENDING] = undefined;
+    // The pool passes the MeasuredRequest it was given in place of the caller's handler (see MeasuredPool).
+    if (!(handler instanceof MeasuredRequest) || handler.takenAt >= 0) return super.dispatch(options, handler);
+    const state = handler;
     try {
       taken(state, this.conn);
     } catch (err) {
       reportInternalError('queue', err);
     }
-    assigning(state);
+    if (!state.refused) return super.dispatch(options, state as unknown as Dispatcher.DispatchHandler);
+    // undici refuses the caller's handler: it gets it as it is, no request is created, and it ends here as an error.
     try {
-      return super.dispatch(options, handler);
+      return super.dispatch(options, state.handler as Dispatcher.DispatchHandler);
     } finally {
-      assigned(state);
+      state.end();
     }
   }
 }
 
+/**
+ * A pool of an instrumented agent: the request the agent hands over travels through the pool's queue and to a client
+ * as a MeasuredRequest, which stands in for the caller's handler (measured-request.ts).
+ */
+class MeasuredPool extends Pool {
+  override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    const state = handingOver;
+    if (state === undefined) return super.dispatch(options, handler);
+    handingOver = undefined;
+    let fit: 'wrap' | 'reject' | 'pass' = 'pass';
+    try {
+      fit = handlerFit(handler, options);
+    } catch (err) {
+      reportInternalError('dispatch', err);
+    }
+    if (fit === 'pass') return super.dispatch(options, handler);
+    state.handler = handler as MeasuredRequest['handler'];
+    state.refused = fit === 'reject';
+    return super.dispatch(options, state as unknown as Dispatcher.DispatchHandler);
+  }
+}
+
 /** The request was handed to a connection (a client): queue time and the connection's idle time. */
-function taken(state: RequestState, conn: ConnectionState): void {
+function taken(state: MeasuredRequest, conn: ConnectionState): void {
   const now = performance.now();
+  state.takenAt = now;
   state.conn = conn;
   conn.current = state;
   const socket = conn.socket;
   const idle = socket !== undefined && !socket.destroyed && conn.idleSince >= 0 ? now - conn.idleSince : 0;
-  state.recorder?.queued(state.labels, now - state.start, idle);
+  state.recorder?.queued(state.set, now - state.start, idle);
 }
 
 /** Wraps a client's connector: times established connections and remembers the socket. */
@@ -98,7 +122,7 @@ function clientFactory(origin: URL, options: object): Dispatcher {
 
 function poolFactory(origin: string | URL, options: object): Dispatcher {
   // Always a Pool (undici's default factory makes a bare Client for `connections: 1`): uniform stats for the gauges.
-  return new Pool(origin, { ...(options as Pool.Options), factory: clientFactory });
+  return new MeasuredPool(origin, { ...(options as Pool.Options), factory: clientFactory });
 }
 
 class InstrumentedAgent extends Agent {
@@ -110,7 +134,6 @@ class InstrumentedAgent extends Agent {
     options: Agent.Options,
     private readonly telemetry: Telemetry | undefined,
     private readonly ignore: IgnoreRequest | undefined,
-    private readonly releaseChannels: () => void,
   ) {
     super({ ...options, factory: poolFactory });
     this.source = {
@@ -123,40 +146,24 @@ class InstrumentedAgent extends Agent {
   }
 
   override dispatch(options: Agent.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
-    let forward = options;
+    let state: MeasuredRequest | undefined;
     try {
-      const state = this.measure(options);
-      if (state !== undefined) {
-        const copy: PendingOptions = { ...options };
-        copy[PENDING] = state;
-        forward = copy;
-      }
+      state = this.measure(options);
     } catch (err) {
       reportInternalError('dispatch', err);
     }
-    return super.dispatch(forward, handler);
-  }
-
-  override close(): Promise<void>;
-  override close(callback: () => void): void;
-  override close(callback?: () => void): Promise<void> | void {
-    this.releaseChannels();
-    return callback === undefined ? super.close() : super.close(callback);
-  }
-
-  override destroy(): Promise<void>;
-  override destroy(err: Error | null): Promise<void>;
-  override destroy(callback: () => void): void;
-  override destroy(err: Error | null, callback: () => void): void;
-  override destroy(a?: Error | null | (() => void), b?: () => void): Promise<void> | void {
-    this.releaseChannels();
-    if (typeof a === 'function') return super.destroy(a);
-    if (b !== undefined) return super.destroy(a ?? null, b);
-    return a === undefined ? super.destroy() : super.destroy(a);
+    if (state === undefined) return super.dispatch(options, handler);
+    handingOver = state;
+    try {
+      return super.dispatch(options, handler);
+    } finally {
+      // Consumed by the pool; left set only when undici failed the request before any pool saw it (not measured).
+      handingOver = undefined;
+    }
   }
 
   /** The state of a request about to be dispatched; `undefined` when it cannot be measured. */
-  private measure(options: Agent.DispatchOptions): RequestState | undefined {
+  private measure(options: Agent.DispatchOptions): MeasuredRequest | undefined {
     const start = performance.now();
     if (options === null || typeof options !== 'object') return undefined;
     const origin = origins.get(options.origin);
@@ -185,16 +192,7 @@ class InstrumentedAgent extends Agent {
       recorder = this.lastRecorder;
     }
     recorder?.track(this.source, origin.origin);
-    return {
-      recorder,
-      labels: { request_method: methodLabel(options.method), request_host: origin.host },
-      start,
-      conn: undefined,
-      sendStart: -1,
-      sendEnd: -1,
-      statusCode: undefined,
-      done: false,
-    };
+    return new MeasuredRequest(recorder, labelSetFor(origin, methodLabel(options.method)), start);
   }
 }
 
@@ -236,20 +234,11 @@ export function splitOptions(
   return { agentOptions, telemetry, ignore };
 }
 
-/** An instrumented agent; it holds undici's diagnostics channels until it is closed or destroyed. */
-function newInstrumentedAgent(
-  agentOptions: Agent.Options,
-  telemetry: Telemetry | undefined,
-  ignore: IgnoreRequest | undefined,
-): Agent {
-  return new InstrumentedAgent(agentOptions, telemetry, ignore, subscribeChannels());
-}
-
 /**
  * An undici Agent whose requests are measured phase by phase (queue, connection, send, receive, whole request)
  * into the `tuist_http_*` metrics, with its pools reported by the pool gauges. Pass it as `dispatcher`.
  */
 export function createInstrumentedAgent(options?: InstrumentedAgentOptions): Agent {
   const { agentOptions, telemetry, ignore } = splitOptions(options, 'createInstrumentedAgent');
-  return newInstrumentedAgent(agentOptions, telemetry, ignore);
+  return new InstrumentedAgent(agentOptions, telemetry, ignore);
 }

@@ -1,9 +1,10 @@
 import { activeTelemetry, callHook, type Telemetry } from '@tuist-telemetry/core/internal';
-import { recorderFor, type RequestLabels } from './recorder.js';
+import { recorderFor } from './recorder.js';
+import type { RequestLabelSet } from './label-sets.js';
 import { reportInternalError } from './report.js';
 import type { IgnoreRequest, Uninstall } from './types.js';
-import { methodLabel, statusLabel } from '../common/labels.js';
-import { OriginCache } from './origin.js';
+import { methodLabel } from '../common/labels.js';
+import { labelSetFor, OriginCache } from './origin.js';
 
 /** The methods fetch upper-cases (the Fetch standard's normalisation); any other is sent as written. */
 const NORMALISED = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT']);
@@ -11,7 +12,7 @@ const origins = new OriginCache();
 
 interface Measured {
   readonly telemetry: Telemetry;
-  readonly labels: RequestLabels;
+  readonly set: RequestLabelSet;
   readonly start: number;
 }
 
@@ -64,12 +65,12 @@ function measure(
     return undefined;
   const telemetry = activeTelemetry(explicit);
   if (telemetry === undefined || telemetry.isExcludedFromHttpMetrics(origin.origin, path)) return undefined;
-  return { telemetry, labels: { request_method: methodOf(input, init), request_host: origin.host }, start };
+  return { telemetry, set: labelSetFor(origin, methodOf(input, init)), start };
 }
 
 function record(m: Measured, status: number | undefined): void {
   try {
-    recorderFor(m.telemetry).finished(m.labels, statusLabel(status), performance.now() - m.start, -1);
+    recorderFor(m.telemetry).finished(m.set, status, performance.now() - m.start, -1);
   } catch (err) {
     reportInternalError('fetch', err);
   }

@@ -10,10 +10,9 @@ const enabled = new InstrumentationRegistry<TuistUndiciInstrumentation>();
 
 /**
  * `instrumentUndici()` as an OpenTelemetry Instrumentation: `enable()` installs the instrumented Agent as undici's
- * global dispatcher (which Node's built-in `fetch` uses too) and subscribes to undici's diagnostics channels;
- * `disable()` restores the previous dispatcher and unsubscribes. It patches no module (undici's dispatcher and
- * channels are its public extension points), so it runs next to `@opentelemetry/instrumentation-undici`, which
- * only listens to the channels. Never throws into the host: a failure is reported through its `diag` logger.
+ * global dispatcher (which Node's built-in `fetch` uses too); `disable()` restores the previous dispatcher. It
+ * patches no module and subscribes to no channel (undici's dispatcher is its public extension point), so it runs
+ * next to `@opentelemetry/instrumentation-undici`, which only listens to undici's diagnostics channels. Never throws into the host: a failure is reported through its `diag` logger.
  */
 export class TuistUndiciInstrumentation extends TuistInstrumentationBase<TuistUndiciInstrumentationConfig> {
   /** The short name `OTEL_NODE_ENABLED_INSTRUMENTATIONS` / `OTEL_NODE_DISABLED_INSTRUMENTATIONS` take. */

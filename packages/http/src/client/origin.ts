@@ -1,10 +1,26 @@
 /* Request origins as undici gives them, parsed into the `request_host` label (and cached). */
 
+import { RequestLabelSet } from './label-sets.js';
+
 export interface Origin {
   /** The normalised origin (`http://127.0.0.1:8080`), as undici keys its pools. */
   origin: string;
   /** The host name without port or IPv6 brackets (`127.0.0.1`, `::1`, `example.com`). */
   host: string;
+  /** The label sets of this host by method label, made by `labelSetFor` on first use. */
+  sets?: Map<string, RequestLabelSet>;
+}
+
+/** The label set of a request to `origin` with method label `method` (shared by every such request). */
+export function labelSetFor(origin: Origin, method: string): RequestLabelSet {
+  let sets = origin.sets;
+  if (sets === undefined) origin.sets = sets = new Map();
+  let set = sets.get(method);
+  if (set === undefined) {
+    set = new RequestLabelSet(method, origin.host);
+    sets.set(method, set);
+  }
+  return set;
 }
 
 /** Parses a dispatch origin (string or URL); `undefined` when it is not a URL. */

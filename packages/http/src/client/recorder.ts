@@ -9,12 +9,7 @@ import {
   type Telemetry,
 } from '@tuist-telemetry/core/internal';
 import type { Agent } from 'undici';
-
-/** `request_method` and `request_host`: the labels every per-request series shares. */
-export type RequestLabels = {
-  readonly request_method: string;
-  readonly request_host: string;
-};
+import type { RequestLabelSet } from './label-sets.js';
 
 /** An instrumented agent as the pool gauges see it. */
 export interface PoolSource {
@@ -68,7 +63,8 @@ export class HttpRecorder {
   }
 
   /** A connection was taken for a request after `queueMs`; it had been idle `idleMs` (0 for a new one). */
-  queued(labels: RequestLabels, queueMs: number, idleMs: number): void {
+  queued(set: RequestLabelSet, queueMs: number, idleMs: number): void {
+    const labels = set.labels;
     this.queueCount.add(1, labels);
     this.queueDuration.record(msToNs(queueMs), labels);
     this.queueIdle.record(msToNs(idleMs), labels);
@@ -81,24 +77,23 @@ export class HttpRecorder {
   }
 
   /** The request (headers and body) was written in `ms`. */
-  sent(labels: RequestLabels, ms: number): void {
+  sent(set: RequestLabelSet, ms: number): void {
+    const labels = set.labels;
     this.sendCount.add(1, labels);
     this.sendDuration.record(msToNs(ms), labels);
   }
 
-  /** The request ended: `totalMs` since dispatch; `receiveMs` since it was fully sent (< 0 when it never was). */
-  finished(labels: RequestLabels, status: string, totalMs: number, receiveMs: number): void {
-    const withStatus = {
-      response_status: status,
-      request_method: labels.request_method,
-      request_host: labels.request_host,
-    };
-    this.requestCount.add(1, withStatus);
-    this.requestDuration.record(msToNs(totalMs), withStatus);
+  /**
+   * The request ended, with `statusCode` (undefined: no response, status `error`): `totalMs` since dispatch;
+   * `receiveMs` since it was fully sent (< 0 when it never was).
+   */
+  finished(set: RequestLabelSet, statusCode: number | undefined, totalMs: number, receiveMs: number): void {
+    const labels = set.status(statusCode);
+    this.requestCount.add(1, labels.request);
+    this.requestDuration.record(msToNs(totalMs), labels.request);
     if (receiveMs >= 0) {
-      const receive = { status, request_method: labels.request_method, request_host: labels.request_host };
-      this.receiveCount.add(1, receive);
-      this.receiveDuration.record(msToNs(receiveMs), receive);
+      this.receiveCount.add(1, labels.receive);
+      this.receiveDuration.record(msToNs(receiveMs), labels.receive);
     }
   }
 

@@ -3,12 +3,14 @@
 import {
   EXPORTER_NAMES,
   HISTOGRAM_AGGREGATIONS,
+  INSTRUMENTATION_NAMES,
+  LOG_LEVELS,
   OTLP_PROTOCOLS,
   RESOURCE_DETECTOR_NAMES,
   TEMPORALITY_PREFERENCES,
   TRACES_EXPORTER_NAMES,
   TRACES_SAMPLERS,
-} from './options.js';
+} from './lists.js';
 import type { Setting } from './setting.js';
 import { MAX_MS } from './values.js';
 
@@ -157,7 +159,7 @@ export const EXPORT_SETTINGS = {
     env: ['OTEL_LOG_LEVEL'],
     otel: true,
     type: 'enum',
-    values: ['none', 'error', 'warn', 'info', 'debug', 'verbose', 'all'],
+    values: LOG_LEVELS,
     defaultText: '`warn`',
     readBy: 'diag (core\u2019s default diag logger)',
     doc: 'when no OpenTelemetry diag logger is installed, core installs one on stderr at this level; warnings and errors at most once per kind per minute. `none` installs nothing. A diag logger you install (`diag.setLogger`) wins',
@@ -180,6 +182,7 @@ export const EXPORT_SETTINGS = {
     env: ['OTEL_RESOURCE_ATTRIBUTES'],
     otel: true,
     type: 'string',
+    untrimmed: true,
     readBy: 'the resource (OpenTelemetry\u2019s `env` detector)',
     doc: 'more resource attributes (`key=value,…`)',
   },
@@ -222,7 +225,7 @@ export const EXPORT_SETTINGS = {
     env: ['OTEL_NODE_ENABLED_INSTRUMENTATIONS'],
     otel: true,
     type: 'list',
-    values: ['pg', 'undici', 'aws-sdk', 'http'],
+    values: INSTRUMENTATION_NAMES,
     defaultText: 'all',
     readBy: 'register (instrumentations)',
     doc: 'Tuist instrumentations `register` enables (comma list)',
@@ -231,7 +234,7 @@ export const EXPORT_SETTINGS = {
     env: ['OTEL_NODE_DISABLED_INSTRUMENTATIONS'],
     otel: true,
     type: 'list',
-    values: ['pg', 'undici', 'aws-sdk', 'http'],
+    values: INSTRUMENTATION_NAMES,
     defaultText: 'none',
     readBy: 'register (instrumentations)',
     doc: 'instrumentations `register` leaves out (comma list); a name in both lists is left out',

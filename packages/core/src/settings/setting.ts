@@ -24,7 +24,10 @@ export interface Setting {
    * `exact`, or `lower-env` (the variable lower-cased, the option exact).
    */
   readonly fold?: 'lower' | 'exact' | 'lower-env';
-  /** The variable is read as it is (not trimmed): set but blank is a mistake, never "unset". */
+  /**
+   * The variable is read as it is: not trimmed, no control-character check (set but blank is then a value, which
+   * the reader judges: a mistake for credentials, no attributes for the resource).
+   */
   readonly untrimmed?: boolean;
   /** Read outside `resolveConfig` (by the part named), as OpenTelemetry reads it; listed for the reference. */
   readonly readBy?: string;

@@ -1,7 +1,6 @@
 // The settings table, part 2: names, labels and their bounds, runtime metrics, native histograms, cluster.
 import { HIGH_CARDINALITY_LABELS, NAMING_PROFILES } from '../catalog/index.js';
-import { NATIVE_DEFAULTS } from '../store/native-histogram.js';
-import { CLUSTER_MODES } from './options.js';
+import { CLUSTER_MODES } from './lists.js';
 import type { Setting } from './setting.js';
 import { MAX_MS } from './values.js';
 
@@ -69,14 +68,14 @@ export const RECORDING_SETTINGS = {
   nativeBucketFactor: {
     option: 'nativeHistograms.bucketFactor',
     type: 'number',
-    default: NATIVE_DEFAULTS.bucketFactor,
+    default: 1.1,
     boundsText: 'above 1, at most 65536',
     doc: 'growth factor of consecutive native buckets (the schema is the largest one whose factor is at most this)',
   },
   nativeMaxBuckets: {
     option: 'nativeHistograms.maxBuckets',
     type: 'integer',
-    default: NATIVE_DEFAULTS.maxBuckets,
+    default: 160,
     min: 1,
     max: 1_000_000,
     doc: 'native buckets a series keeps before its resolution is halved',
@@ -84,7 +83,7 @@ export const RECORDING_SETTINGS = {
   nativeZeroThreshold: {
     option: 'nativeHistograms.zeroThreshold',
     type: 'number',
-    default: NATIVE_DEFAULTS.zeroThreshold,
+    default: 2 ** -128,
     defaultText: '`2^-128`',
     boundsText: 'from 0 to below 1',
     doc: 'values of at most this magnitude count in the zero bucket',

@@ -1,10 +1,10 @@
 // The one table of core's settings: every option and environment variable, its type, default, bounds and what it
-// does, declared once (settings-export.ts, settings-recording.ts). `found` is the one function that reads a setting
+// does, declared once (export.ts, recording.ts). `found` is the one function that reads a setting
 // (the option, else the first variable set); `readInteger`/`readBoolean`/`readEnum` parse the plain kinds from it.
 // docs/configuration.md's reference is generated from this table (scripts/settings-reference.ts).
 import type { Setting } from './setting.js';
-import { EXPORT_SETTINGS } from './settings-export.js';
-import { RECORDING_SETTINGS } from './settings-recording.js';
+import { EXPORT_SETTINGS } from './export.js';
+import { RECORDING_SETTINGS } from './recording.js';
 import { bool, envVar, integer, TelemetryConfigError } from './values.js';
 
 export type { Setting };
