@@ -109,6 +109,15 @@ describe("core: catalogViews' label bound, processor by processor (issue 26)", (
     expect(n.process({ [label]: 2 })[label]).to.equal('__overflow__');
   });
 
+  it('high-cardinality labels are kept only when asked for, by name or all', () => {
+    const name = 'tuist_storage_get_object_size_size_bytes';
+    const kept = (views: ReturnType<typeof catalogViews>) =>
+      'object_key' in processorsOf(views, name)[0]!.process({ object_key: 'k', bucket: 'b' });
+    expect(kept(catalogViews())).to.equal(false);
+    expect(kept(catalogViews('docs', { highCardinalityLabels: ['object_key'] }))).to.equal(true);
+    expect(kept(catalogViews('docs', { highCardinalityLabels: 'all' }))).to.equal(true);
+  });
+
   it("the overflow counter's own labels are not bounded, and the default bound is 1000 values", () => {
     const views = catalogViews();
     expect(processorsOf(views, 'tuist_telemetry_label_overflow_total')).to.have.length(1);
