@@ -1,9 +1,8 @@
 import { expect } from 'chai';
 import { trace } from '@opentelemetry/api';
 import { AlwaysOffSampler, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { startPrometheus } from '@tuist-telemetry/testing';
 import type { Telemetry } from '@tuist-telemetry/core';
-import { requirePrometheus, startReady, withTracing } from '../helpers/index.js';
+import { startReady, withTracing } from '../helpers/index.js';
 
 function bucketLines(body: string, metric: string): string[] {
   return body.split('\n').filter((l) => l.startsWith(`${metric}_bucket{`));
@@ -68,38 +67,5 @@ describe('core: exemplars on catalog histograms (OpenMetrics)', () => {
     )!;
     expect(line).to.contain(`span_id="${last.spanId}"`);
     expect(line).to.match(/\} 130 \d+\.\d{3}$/);
-  });
-});
-
-describe('core: a real Prometheus stores the exemplars (--enable-feature=exemplar-storage)', function () {
-  this.timeout(90_000);
-
-  it('query_exemplars returns the trace id recorded inside the span', async function () {
-    requirePrometheus(this);
-    const t = await startReady();
-    const prom = await withTracing(new NodeTracerProvider(), async () => {
-      const sc = trace.getTracer('test').startActiveSpan('run', (span) => {
-        t.metrics.recordRun({ name: 'build', isCi: false, status: 0, durationMs: 150 });
-        span.end();
-        return span.spanContext();
-      });
-      const p = await startPrometheus({
-        targets: [`127.0.0.1:${t.port}`],
-        flags: ['--enable-feature=exemplar-storage'],
-      });
-      return { p, sc };
-    });
-    try {
-      let found: string[] = [];
-      for (let i = 0; i < 40 && found.length === 0; i++) {
-        const r = await prom.p.exemplars('tuist_runs_duration_milliseconds_bucket');
-        found = r.flatMap((s) => s.exemplars.map((e) => e.labels.trace_id!));
-        if (found.length === 0) await new Promise((res) => setTimeout(res, 250));
-      }
-      expect(found).to.include(prom.sc.traceId);
-    } finally {
-      await prom.p.stop();
-      await t.shutdown();
-    }
   });
 });

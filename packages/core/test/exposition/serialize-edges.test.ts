@@ -103,6 +103,74 @@ describe('core: text writer edges (large integers, +Inf, _created, header-less p
   });
 });
 
+describe('core: text writer edges, issue 26 (buffers too small to start with, exemplars the store did not check)', () => {
+  const TRACE = '0af7651916cd43dd8448eb211c80319c';
+  const SPAN = 'b7ad6b7169203331';
+  const family = (s: MetricStore, name: string) => s.families.find((x) => x.def.name === name)!;
+  /** The histogram's one series, with an exemplar on every bucket. */
+  function withExemplars(s: MetricStore, traceId = TRACE, spanId = SPAN) {
+    s.histogram('edge_seconds').record(0.5);
+    const series = [...family(s, 'edge_seconds').series][0] as { exemplars: unknown[] };
+    series.exemplars = [0.5, 1.5, 3].map((value) => ({ traceId, spanId, value, timestamp: 1_700_000_000_123 }));
+    return series;
+  }
+
+  it('a piece written into a scratch buffer too small for even its first bytes grows it (histogram, gauge)', () => {
+    const s = newStore();
+    s.histogram('edge_seconds').record(0.5);
+    const h = family(s, 'edge_seconds');
+    const want = 'edge_seconds_bucket{le="1"} 1\nedge_seconds_bucket{le="2"} 1\nedge_seconds_bucket{le="+Inf"} 1\n';
+    expect(serializeSeriesBytes(h, [...h.series], false, {}, 0, Buffer.alloc(1)).toString()).to.equal(
+      `${want}edge_seconds_sum 0.5\nedge_seconds_count 1\n`,
+    );
+    // 'edge_level ' takes 11 of the 33 bytes its text reserved: a 24-character value needs the number's own reserve.
+    s.gauge('edge_level').set(-Number.MAX_VALUE);
+    const g = family(s, 'edge_level');
+    expect(serializeSeriesBytes(g, [...g.series], false, {}, 0, Buffer.alloc(33)).toString()).to.equal(
+      'edge_level -1.7976931348623157e+308\n',
+    );
+  });
+
+  it('OpenMetrics bucket exemplars fit whatever room the scratch buffer had', () => {
+    const s = newStore();
+    withExemplars(s);
+    const h = family(s, 'edge_seconds');
+    const whole = serializeSeriesBytes(h, [...h.series], false, { format: 'openmetrics' }, 0).toString();
+    expect(whole).to.include(
+      `edge_seconds_bucket{le="1"} 1 # {trace_id="${TRACE}",span_id="${SPAN}"} 0.5 1700000000.123`,
+    );
+    for (let size = 1; size <= whole.length; size += 7) {
+      const into = Buffer.alloc(size);
+      expect(
+        serializeSeriesBytes(h, [...h.series], false, { format: 'openmetrics' }, 0, into).toString(),
+        `${size}`,
+      ).to.equal(whole);
+    }
+  });
+
+  it('an exemplar whose trace id or span id is not valid is not written (the writer does not rely on the store)', () => {
+    for (const [traceId, spanId] of [
+      ['xyz', SPAN],
+      [TRACE, 'not-a-span-id!!!'],
+      ['0'.repeat(32), SPAN],
+    ]) {
+      const s = newStore();
+      withExemplars(s, traceId, spanId);
+      const h = family(s, 'edge_seconds');
+      const out = serializeSeriesBytes(h, [...h.series], false, { format: 'openmetrics' }, 64).toString();
+      expect(out, `${traceId} ${spanId}`).to.not.include(' # {');
+      expect(out).to.include('edge_seconds_bucket{le="1"} 1\n');
+    }
+  });
+
+  it('a body without a tail ends with the last series line', async () => {
+    const s = newStore();
+    s.counter('edge_total').add(2, { k: 'a' });
+    const body = (await storeTextExposition(s)).toString();
+    expect(body.endsWith('edge_seconds_count 0\n'), body.slice(-80)).to.equal(true);
+  });
+});
+
 /** A store whose edge_total series is `series` (its label text cannot be read). */
 function newStoreWith(series: object): MetricStore {
   const s = newStore();

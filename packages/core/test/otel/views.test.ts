@@ -73,3 +73,58 @@ describe('core: catalogViews() for the stock sdk-metrics', () => {
     }
   });
 });
+
+describe("core: catalogViews' label bound, processor by processor (issue 26)", () => {
+  type Processor = { process(a: Record<string, unknown>): Record<string, unknown> };
+  const processorsOf = (views: ReturnType<typeof catalogViews>, name: string) =>
+    (views.find((v) => v.instrumentName === name)!.attributesProcessors ?? []) as unknown as Processor[];
+
+  it('past maxLabelValues a label value becomes __overflow__, reported; known, missing and other keys pass', () => {
+    const def = catalog.find((d) => d.labels.length > 0 && d.name !== 'tuist_telemetry_label_overflow_total')!;
+    const label = def.labels[0]!;
+    const told: string[] = [];
+    const views = catalogViews('docs', { maxLabelValues: 2, onOverflow: (m, l) => told.push(`${m} ${l}`) });
+    const procs = processorsOf(views, def.name);
+    expect(procs).to.have.length(2);
+    const bound = procs[1]!;
+    const a = { [label]: 'a', other: 'x' };
+    expect(bound.process(a)).to.equal(a);
+    expect(bound.process({ [label]: 'b' })[label]).to.equal('b');
+    expect(bound.process({ [label]: 'a' })[label]).to.equal('a');
+    const third = { [label]: 'c', other: 'x' };
+    const out = bound.process(third);
+    expect(out).to.deep.equal({ [label]: '__overflow__', other: 'x' });
+    expect(third[label]).to.equal('c');
+    expect(told).to.deep.equal([`${def.name} ${label}`]);
+    for (const v of [undefined, null]) {
+      const missing = { [label]: v };
+      expect(bound.process(missing)).to.equal(missing);
+    }
+    expect(told).to.have.length(1);
+    // Numbers are bounded by their text: 1 and '1' are one value.
+    const numeric = catalogViews('docs', { maxLabelValues: 1 });
+    const n = processorsOf(numeric, def.name)[1]!;
+    n.process({ [label]: 1 });
+    expect(n.process({ [label]: '1' })[label]).to.equal('1');
+    expect(n.process({ [label]: 2 })[label]).to.equal('__overflow__');
+  });
+
+  it('high-cardinality labels are kept only when asked for, by name or all', () => {
+    const name = 'tuist_storage_get_object_size_size_bytes';
+    const kept = (views: ReturnType<typeof catalogViews>) =>
+      'object_key' in processorsOf(views, name)[0]!.process({ object_key: 'k', bucket: 'b' });
+    expect(kept(catalogViews())).to.equal(false);
+    expect(kept(catalogViews('docs', { highCardinalityLabels: ['object_key'] }))).to.equal(true);
+    expect(kept(catalogViews('docs', { highCardinalityLabels: 'all' }))).to.equal(true);
+  });
+
+  it("the overflow counter's own labels are not bounded, and the default bound is 1000 values", () => {
+    const views = catalogViews();
+    expect(processorsOf(views, 'tuist_telemetry_label_overflow_total')).to.have.length(1);
+    const def = catalog.find((d) => d.labels.length > 0 && d.name !== 'tuist_telemetry_label_overflow_total')!;
+    const bound = processorsOf(views, def.name)[1]!;
+    const label = def.labels[0]!;
+    for (let i = 0; i < 1000; i++) expect(bound.process({ [label]: `v${i}` })[label]).to.equal(`v${i}`);
+    expect(bound.process({ [label]: 'one more' })[label]).to.equal('__overflow__');
+  });
+});
