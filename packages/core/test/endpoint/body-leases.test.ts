@@ -5,6 +5,7 @@ import { gunzipSync } from 'node:zlib';
 import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
 import { RateLimitedLogger } from '../../src/diag/index.js';
 import { MetricsEndpoint } from '../../src/prometheus/endpoint.js';
+import { LOCAL_ENDPOINT } from '../helpers/index.js';
 import { PrometheusRenderer } from '../../src/prometheus/render.js';
 
 const HIST = 'tuist_storage_get_object_size_size_bytes';
@@ -99,11 +100,7 @@ describe('core: the buffer of a text body is written into again only once no res
     let rendered = 0;
     const released: Buffer[] = [];
     const e = new MetricsEndpoint({
-      host: '127.0.0.1',
-      port: 0,
-      writeTimeoutMs: 60_000,
-      idleTimeoutMs: 60_000,
-      maxConcurrentScrapes: 10,
+      ...LOCAL_ENDPOINT,
       render: async () => {
         rendered++;
         return body;

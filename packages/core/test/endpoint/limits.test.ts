@@ -4,7 +4,7 @@ import net from 'node:net';
 import { startTelemetry } from '@tuist-telemetry/core';
 import { MetricsEndpoint, type EndpointLimits } from '../../src/prometheus/endpoint.js';
 import { singleFlight } from '../../src/prometheus/render.js';
-import { startReady, startLocal } from '../helpers/index.js';
+import { startReady, startLocal, LOCAL_ENDPOINT } from '../helpers/index.js';
 
 /**
  * A client that sends `GET /metrics` and stops reading. A paused socket cannot see the server hang up, so
@@ -59,11 +59,7 @@ async function endpoint(
   onRenderError: (err: unknown) => void = () => {},
 ): Promise<{ e: MetricsEndpoint; port: number }> {
   const e = new MetricsEndpoint({
-    host: '127.0.0.1',
-    port: 0,
-    writeTimeoutMs: 60_000,
-    idleTimeoutMs: 60_000,
-    maxConcurrentScrapes: 10,
+    ...LOCAL_ENDPOINT,
     ...limits,
     render,
     onRenderError,

@@ -3,6 +3,7 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import http from 'node:http';
 import net from 'node:net';
 import { acceptsGzip, MetricsEndpoint, type EndpointOptions } from '../../src/prometheus/endpoint.js';
+import { LOCAL_ENDPOINT } from '../helpers/index.js';
 
 /**
  * What MetricsEndpoint itself answers (401, 500, 503 bodies), when it lets go of a rendered body, what its timers
@@ -24,11 +25,7 @@ async function until(cond: () => boolean, what: string, ms = 10_000): Promise<vo
 
 async function start(opts: Partial<EndpointOptions>): Promise<{ e: MetricsEndpoint; port: number }> {
   const e = new MetricsEndpoint({
-    host: '127.0.0.1',
-    port: 0,
-    writeTimeoutMs: 60_000,
-    idleTimeoutMs: 60_000,
-    maxConcurrentScrapes: 10,
+    ...LOCAL_ENDPOINT,
     render: async () => BODY,
     onRenderError: () => {},
     ...opts,

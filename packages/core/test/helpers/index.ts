@@ -167,6 +167,15 @@ export async function withTracing<T>(provider: NodeTracerProvider, fn: () => T |
   }
 }
 
+/** A `MetricsEndpoint` on a free local port with generous limits, for tests that start the endpoint alone. */
+export const LOCAL_ENDPOINT = {
+  host: '127.0.0.1',
+  port: 0,
+  writeTimeoutMs: 60_000,
+  idleTimeoutMs: 60_000,
+  maxConcurrentScrapes: 10,
+} as const;
+
 /** A store's options as telemetry's defaults make them: documented names, high-cardinality labels off, 1,000 values. */
 export const STORE_OPTIONS: StoreOptions = {
   naming: 'docs',
