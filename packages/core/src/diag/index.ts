@@ -1,7 +1,7 @@
 import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
 import { inspect } from 'node:util';
 import { LOG_LEVELS, type LogLevelName } from '../settings/lists.js';
-import { found } from '../settings/table.js';
+import { readQuietly } from '../settings/table.js';
 
 /** The component logger every package of the SDK reports through (OTel's `diag`, never `console`). */
 export function logger(component: string): DiagLogger {
@@ -228,13 +228,9 @@ export function releaseDefaultDiagLogger(): void {
  */
 export function installDefaultDiagLogger(env: Readonly<Record<string, string | undefined>>): void {
   if (diagLoggerInstalled()) return;
-  let raw: string | undefined;
-  let problem: string | undefined;
-  try {
-    raw = (found('logLevel', {}, env)?.value as string | undefined)?.toLowerCase();
-  } catch (err) {
-    problem = (err as Error).message; // a control character: warned below, never thrown from a preload
-  }
+  // A control character is warned below, never thrown from a preload.
+  const { value, problem } = readQuietly('logLevel', env);
+  const raw = value?.toLowerCase();
   const level = raw !== undefined && Object.hasOwn(LEVELS, raw) ? LEVELS[raw as LogLevelName] : undefined;
   if (level === DiagLogLevel.NONE) return;
   const stderr = new StderrDiagLogger();

@@ -1,17 +1,13 @@
 import type { DiagLogger } from '@opentelemetry/api';
 import { INSTRUMENTATION_NAMES, type InstrumentationName } from '../settings/lists.js';
-import { found, type SettingName } from '../settings/table.js';
+import { readQuietly, type SettingName } from '../settings/table.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
 /** A comma list setting's names; a variable with a control character names nothing (warned, never thrown). */
 function list(name: SettingName, env: Env, log: DiagLogger): string[] {
-  let raw: string | undefined;
-  try {
-    raw = found(name, {}, env)?.value as string | undefined;
-  } catch (err) {
-    log.warn(`${(err as Error).message}; it is ignored`);
-  }
+  const { value: raw, problem } = readQuietly(name, env);
+  if (problem !== undefined) log.warn(`${problem}; it is ignored`);
   return (raw ?? '')
     .split(',')
     .map((s) => s.trim())

@@ -39,6 +39,18 @@ export function found(name: SettingName, options: object, env: Env): Found | und
   return undefined;
 }
 
+/**
+ * A variable read where a mistake must never throw (the default diag logger, the instrumentation selection, the
+ * fallback start of a preload): its value as `found` gives it, or the message of the mistake (a control character).
+ */
+export function readQuietly(name: SettingName, env: Env): { value?: string; problem?: string } {
+  try {
+    return { value: found(name, {}, env)?.value as string | undefined };
+  } catch (err) {
+    return { problem: (err as Error).message };
+  }
+}
+
 type Of<T extends Setting['type']> = {
   [K in SettingName]: (typeof SETTINGS)[K]['type'] extends T
     ? (typeof SETTINGS)[K] extends { default: unknown }

@@ -1,7 +1,7 @@
 import type { DiagLogger } from '@opentelemetry/api';
 import { TelemetryConfigError, type TelemetryOptions } from '../config/index.js';
 import { describeError } from '../diag/index.js';
-import { found } from '../settings/table.js';
+import { readQuietly } from '../settings/table.js';
 import { startTelemetry, type Telemetry } from './telemetry.js';
 
 /** Traces off, whatever the environment says about them (every traces setting given, so none is read). */
@@ -24,12 +24,7 @@ export function capEcho(message: string): string {
 
 /** `OTEL_METRICS_EXPORTER`'s names as written (none when it cannot be read: the first start reported why). */
 function exporterNames(env: NodeJS.ProcessEnv): string[] {
-  try {
-    const raw = found('exporters', {}, env)?.value as string | undefined;
-    return (raw ?? '').split(',').map((s) => s.trim().toLowerCase());
-  } catch {
-    return [];
-  }
+  return (readQuietly('exporters', env).value ?? '').split(',').map((s) => s.trim().toLowerCase());
 }
 
 /**
