@@ -21,9 +21,14 @@ export type ClusterRole =
   | { kind: 'worker' }
   | { kind: 'pm2'; instance: number };
 
-export function clusterRole(mode: ClusterMode, env: Readonly<Record<string, string | undefined>>): ClusterRole {
+export function clusterRole(
+  mode: ClusterMode,
+  env: Readonly<Record<string, string | undefined>>,
+  /** Whether this process is a node:cluster worker (a test asks for either answer). */
+  isWorker: boolean = cluster.isWorker,
+): ClusterRole {
   if (mode === 'off') return { kind: 'single' };
-  if (!cluster.isWorker) return { kind: 'primary' };
+  if (!isWorker) return { kind: 'primary' };
   // PM2 sets pm_id and NODE_APP_INSTANCE (the instance number, 0..N-1) in every process it starts.
   if (env.pm_id !== undefined && env.NODE_APP_INSTANCE !== undefined) {
     const n = Number(env.NODE_APP_INSTANCE);

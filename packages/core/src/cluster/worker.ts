@@ -34,6 +34,10 @@ export class ClusterWorkerAgent {
     private readonly warnings: RateLimitedLogger,
     private readonly proc: NodeJS.Process = process,
     self: Worker | undefined = cluster.worker,
+    /** How long to wait for the primary's welcome before warning (a test gives a short one). */
+    welcomeMs: number = WELCOME_BOUND_MS,
+    /** How long `stop()` waits for the final snapshot to be handed to the channel. */
+    private readonly finalSendMs: number = FINAL_SEND_BOUND_MS,
   ) {
     this.encoder = new SnapshotEncoder(
       store,
@@ -50,7 +54,7 @@ export class ClusterWorkerAgent {
           'telemetry, so nobody serves its metrics: call startTelemetry() in the primary too (same settings), or set ' +
           'TUIST_TELEMETRY_CLUSTER=off and give every worker its own OTEL_EXPORTER_PROMETHEUS_PORT',
       );
-    }, WELCOME_BOUND_MS);
+    }, welcomeMs);
     this.welcomeTimer.unref();
     // No hook on `process.disconnect()`: Node calls it itself when the channel ends (the primary is gone) and tears
     // the channel down right after; delaying that call broke Node's own teardown (ERR_INTERNAL_ASSERTION), and a
@@ -143,7 +147,7 @@ export class ClusterWorkerAgent {
       clearTimeout(timer);
       done();
     };
-    const timer = setTimeout(once, FINAL_SEND_BOUND_MS);
+    const timer = setTimeout(once, this.finalSendMs);
     timer.unref();
     this.snapshot('final', -1, this.known, once);
   }

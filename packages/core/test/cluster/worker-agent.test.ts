@@ -1,0 +1,360 @@
+// The worker side of node:cluster (ClusterWorkerAgent) in this process: its `proc` is one end of an in-process channel
+// that carries each message as Node's IPC does (JSON text, or a structured clone under `serialization: 'advanced'`)
+// to a primary side made of the real WorkerSnapshots and ClusterView, so what the agent sends is what gets served.
+import { EventEmitter } from 'node:events';
+import type { Worker } from 'node:cluster';
+import { expect } from 'chai';
+import { catalog, RateLimitedLogger, type MetricStore } from '@tuist-telemetry/core/internal';
+import { ClusterWorkerAgent } from '../../src/cluster/worker.js';
+import { ClusterView } from '../../src/cluster/view.js';
+import { PROTOCOL, WorkerSnapshots, type Message, type Snapshot } from '../../src/cluster/protocol.js';
+import { STORE_OPTIONS, keepingLogger, newStore, valueIn } from '../helpers/index.js';
+
+const run = { name: 'agent', is_ci: 'false', status: '0' };
+const ours = { tuistTelemetry: PROTOCOL } as const;
+
+/** The worker's `process`: what it sends reaches `got` as the primary would read it; `tell` is the primary speaking. */
+class Channel extends EventEmitter {
+  connected = true;
+  readonly env: Record<string, string>;
+  readonly got: Message[] = [];
+  /** While set, the channel never reports a message written (a send callback that never comes). */
+  stuck = false;
+  constructor(readonly advanced = false) {
+    super();
+    this.env = advanced ? { NODE_CHANNEL_SERIALIZATION_MODE: 'advanced' } : {};
+  }
+  send(msg: unknown, _handle: unknown, _opts: unknown, cb?: (err: Error | null) => void): boolean {
+    this.got.push((this.advanced ? structuredClone(msg) : JSON.parse(JSON.stringify(msg))) as Message);
+    if (!this.stuck) setImmediate(() => cb?.(null));
+    return true;
+  }
+  tell(msg: object): void {
+    this.emit('message', JSON.parse(JSON.stringify(msg)));
+  }
+  of(type: Message['type']): Message[] {
+    return this.got.filter((m) => m.type === type);
+  }
+  get proc(): NodeJS.Process {
+    return this as unknown as NodeJS.Process;
+  }
+}
+
+/** The primary's side of one worker: the real decoder and view. */
+class Primary {
+  readonly snaps = new WorkerSnapshots();
+  readonly view = new ClusterView(catalog, STORE_OPTIONS);
+  take(msg: Message): void {
+    expect(msg.type).to.be.oneOf(['snapshot', 'final']);
+    expect(this.snaps.apply(msg as Snapshot, this.view.familyOf, this.view.retireSeries)).to.equal(undefined);
+  }
+  runs(): number | undefined {
+    return valueIn(this.view.build(newStore(), [{ id: '1', snapshots: this.snaps }]), 'tuist_runs_total', run);
+  }
+}
+
+/** A worker's `cluster.worker`: `disconnect` and `destroy` from its class (as Node's), or its own with `own`. */
+class Self {
+  readonly calls: string[] = [];
+  constructor(readonly ch: Channel) {}
+  disconnect(): this {
+    this.calls.push(`disconnect after ${this.ch.got.length}`);
+    return this;
+  }
+  destroy(): void {
+    this.calls.push(`destroy after ${this.ch.got.length}`);
+  }
+  get worker(): Worker {
+    return this as unknown as Worker;
+  }
+}
+
+describe('core: node:cluster worker agent (in-process channel)', () => {
+  const agents: ClusterWorkerAgent[] = [];
+  const lines: string[] = [];
+  const warnings = () => new RateLimitedLogger(keepingLogger(lines).logger);
+  const start = (store: MetricStore, ch: Channel, self?: Self, welcomeMs?: number, finalMs?: number) => {
+    const a = new ClusterWorkerAgent(store, warnings(), ch.proc, self?.worker, welcomeMs, finalMs);
+    agents.push(a);
+    return a;
+  };
+  afterEach(async () => {
+    for (const a of agents.splice(0)) await a.stop();
+    lines.length = 0;
+  });
+
+  for (const advanced of [false, true])
+    it(`says hello, answers collect requests with snapshots the primary serves (${advanced ? 'advanced' : 'JSON'})`, () => {
+      const ch = new Channel(advanced);
+      const store = newStore();
+      start(store, ch);
+      const [hello] = ch.got;
+      expect(hello).to.deep.include({ ...ours, type: 'hello' });
+      const incarnation = (hello as { incarnation: string }).incarnation;
+      expect(incarnation).to.be.a('string').with.length.greaterThan(10);
+      const primary = new Primary();
+      store.counter('tuist_runs_total').add(3, run);
+      ch.tell({ ...ours, type: 'collect', req: 7, known: 0 });
+      const first = ch.got[1] as Snapshot;
+      expect(first).to.deep.include({ type: 'snapshot', req: 7, incarnation });
+      expect(typeof first.data).to.equal(advanced ? 'object' : 'string');
+      primary.take(first);
+      expect(primary.runs()).to.equal(3);
+      // Known series travel as values only.
+      store.counter('tuist_runs_total').add(2, run);
+      ch.tell({ ...ours, type: 'collect', req: 8, known: primary.snaps.known });
+      const second = ch.got[2] as Snapshot;
+      expect(second.defs).to.deep.equal([]);
+      primary.take(second);
+      expect(primary.runs()).to.equal(5);
+      expect(lines).to.deep.equal([]);
+    });
+
+  it('a probe gets the same hello again; messages not of the protocol, and welcomes, get no answer', () => {
+    const ch = new Channel();
+    start(newStore(), ch);
+    ch.tell({ type: 'collect', req: 1, known: 0 });
+    ch.tell({ tuistTelemetry: 'other', type: 'probe' });
+    ch.tell({ ...ours, type: 'welcome' });
+    expect(ch.got).to.have.length(1);
+    ch.tell({ ...ours, type: 'probe' });
+    expect(ch.got.map((m) => m.type)).to.deep.equal(['hello', 'hello']);
+    expect(ch.got[1]).to.deep.equal(ch.got[0]);
+  });
+
+  it('a request with a bad `known` is answered with every series described, a bad `req` as -1', () => {
+    const ch = new Channel();
+    const store = newStore();
+    store.counter('tuist_runs_total').add(1, run);
+    start(store, ch);
+    ch.tell({ ...ours, type: 'collect', req: 1, known: 0 });
+    const full = (ch.got[1] as Snapshot).defs;
+    expect(full).to.not.deep.equal([]);
+    for (const known of [-1, 1.5, 'x', null]) {
+      ch.tell({ ...ours, type: 'collect', req: 'r', known });
+      const s = ch.got.at(-1) as Snapshot;
+      expect([s.req, s.defs], String(known)).to.deep.equal([-1, full]);
+    }
+    ch.tell({ ...ours, type: 'collect', req: 2, known: (ch.got[1] as Snapshot).next });
+    expect((ch.got.at(-1) as Snapshot).defs).to.deep.equal([]);
+  });
+
+  it('stop() sends one final snapshot described past the highest `known` asked, then answers nothing', async () => {
+    const ch = new Channel();
+    const store = newStore();
+    const agent = start(store, ch);
+    const primary = new Primary();
+    store.counter('tuist_runs_total').add(4, run);
+    ch.tell({ ...ours, type: 'collect', req: 1, known: 0 });
+    primary.take(ch.got[1]!);
+    ch.tell({ ...ours, type: 'collect', req: 2, known: primary.snaps.known });
+    // A request with a lower `known` (sent earlier, read later) does not lower what the final snapshot assumes.
+    ch.tell({ ...ours, type: 'collect', req: 3, known: 0 });
+    store.counter('tuist_runs_total').add(6, run);
+    await agent.stop();
+    await agent.stop();
+    const finals = ch.of('final') as Snapshot[];
+    expect(finals).to.have.length(1);
+    expect(finals[0]).to.deep.include({ req: -1 });
+    expect(finals[0]!.defs).to.deep.equal([]);
+    primary.take(finals[0]!);
+    expect(primary.runs()).to.equal(10);
+    const sent = ch.got.length;
+    ch.tell({ ...ours, type: 'collect', req: 3, known: 0 });
+    ch.tell({ ...ours, type: 'probe' });
+    expect(ch.got).to.have.length(sent);
+    expect(ch.listenerCount('message')).to.equal(0);
+  });
+
+  it('stop() waits for the final snapshot to be written, at most its bound', async () => {
+    const ch = new Channel();
+    ch.stuck = true;
+    const agent = start(newStore(), ch, undefined, undefined, 30);
+    await agent.stop();
+    expect(ch.of('final')).to.have.length(1);
+  });
+
+  it('with the channel closed or without `send`, nothing is sent and stop() returns', async () => {
+    const closed = new Channel();
+    closed.connected = false;
+    await start(newStore(), closed).stop();
+    expect(closed.got).to.deep.equal([]);
+    const noSend = new Channel();
+    (noSend as unknown as { send: unknown }).send = undefined;
+    await start(newStore(), noSend).stop();
+    expect(lines).to.deep.equal([]);
+  });
+
+  it('a send that throws is warned about, not thrown; stop() still returns', async () => {
+    const ch = new Channel();
+    ch.send = () => {
+      throw new Error('channel closed');
+    };
+    const agent = start(newStore(), ch);
+    await agent.stop();
+    expect(lines).to.deep.equal([
+      '@tuist-telemetry/core: could not send to the cluster primary (Error: channel closed)',
+    ]);
+  });
+
+  it('a snapshot that cannot be built is reported as an error and not sent; stop() still returns', async () => {
+    const ch = new Channel();
+    const broken = {
+      runCollectCallbacks() {},
+      get families(): never {
+        throw new Error('no families');
+      },
+    } as unknown as MetricStore;
+    const agent = start(broken, ch);
+    ch.tell({ ...ours, type: 'collect', req: 1, known: 0 });
+    await agent.stop();
+    expect(ch.got.map((m) => m.type)).to.deep.equal(['hello']);
+    expect(lines).to.deep.equal([
+      '@tuist-telemetry/core: could not build a snapshot for the cluster primary no families',
+    ]);
+  });
+
+  it('runs the collection callbacks before each snapshot', () => {
+    const ch = new Channel();
+    const store = newStore();
+    store.onCollect(() => store.counter('tuist_runs_total').add(1, run));
+    start(store, ch);
+    const primary = new Primary();
+    ch.tell({ ...ours, type: 'collect', req: 1, known: 0 });
+    primary.take(ch.got[1]!);
+    expect(primary.runs()).to.equal(1);
+  });
+
+  it('only the agent started last answers; each is its own incarnation', async () => {
+    const ch = new Channel();
+    const old = start(newStore(), ch);
+    const store = newStore();
+    start(store, ch);
+    const [a, b] = ch.of('hello') as { incarnation: string }[];
+    expect(a!.incarnation).to.not.equal(b!.incarnation);
+    ch.tell({ ...ours, type: 'collect', req: 1, known: 0 });
+    ch.tell({ ...ours, type: 'probe' });
+    expect(ch.got.slice(2).map((m) => [m.type, (m as { incarnation?: string }).incarnation])).to.deep.equal([
+      ['snapshot', b!.incarnation],
+      ['hello', b!.incarnation],
+    ]);
+    // The earlier one sends no final snapshot either (its series ids are not the ones the primary knows now).
+    await old.stop();
+    expect(ch.of('final')).to.deep.equal([]);
+  });
+
+  it('warns that nobody serves its metrics when no welcome or collect came within the bound (a probe is no welcome)', async () => {
+    const ch = new Channel();
+    start(newStore(), ch, undefined, 10);
+    ch.tell({ ...ours, type: 'probe' });
+    while (lines.length === 0) await new Promise((r) => setTimeout(r, 5));
+    expect(lines).to.have.length(1);
+    expect(lines[0]).to.match(/its primary has not started telemetry, so nobody serves its metrics/);
+  });
+
+  for (const answer of ['welcome', 'collect'])
+    it(`a ${answer} ends the wait for the primary: no warning`, async () => {
+      // Timers of one duration fire in the order they were set: once the later agent warned, the first one's bound
+      // has passed too.
+      const quiet: string[] = [];
+      const first = new Channel();
+      agents.push(
+        new ClusterWorkerAgent(newStore(), new RateLimitedLogger(keepingLogger(quiet).logger), first.proc, undefined, 20),
+      );
+      first.tell({ ...ours, type: answer, req: 1, known: 0 });
+      start(newStore(), new Channel(), undefined, 20);
+      while (lines.length === 0) await new Promise((r) => setTimeout(r, 5));
+      expect(quiet).to.deep.equal([]);
+    });
+
+  it('stop() ends the wait for the primary too', async () => {
+    const quiet: string[] = [];
+    const first = new ClusterWorkerAgent(
+      newStore(),
+      new RateLimitedLogger(keepingLogger(quiet).logger),
+      new Channel().proc,
+      undefined,
+      20,
+    );
+    await first.stop();
+    start(newStore(), new Channel(), undefined, 20);
+    while (lines.length === 0) await new Promise((r) => setTimeout(r, 5));
+    expect(quiet).to.deep.equal([]);
+  });
+});
+
+describe("core: node:cluster worker agent (the worker's own disconnect() and kill())", () => {
+  const agents: ClusterWorkerAgent[] = [];
+  const start = (store: MetricStore, ch: Channel, self: Self) => {
+    const a = new ClusterWorkerAgent(store, new RateLimitedLogger(keepingLogger().logger), ch.proc, self.worker);
+    agents.push(a);
+    return a;
+  };
+  afterEach(async () => {
+    for (const a of agents.splice(0)) await a.stop();
+  });
+
+  for (const name of ['disconnect', 'destroy'] as const)
+    it(`cluster.worker.${name}() sends the final snapshot first, then does what it does`, () => {
+      const ch = new Channel();
+      const self = new Self(ch);
+      const store = newStore();
+      start(store, ch, self);
+      store.counter('tuist_runs_total').add(2, run);
+      const result = self[name]();
+      expect(result).to.equal(name === 'disconnect' ? self : undefined);
+      expect(ch.got.map((m) => m.type)).to.deep.equal(['hello', 'final']);
+      expect(self.calls).to.deep.equal([`${name} after 2`]);
+      const primary = new Primary();
+      primary.take(ch.got[1]!);
+      expect(primary.runs()).to.equal(2);
+    });
+
+  it('sends no final snapshot when called on another object, after stop(), for an earlier agent, or with the channel closed', async () => {
+    const ch = new Channel();
+    const self = new Self(ch);
+    const other = new Self(ch);
+    start(newStore(), ch, self);
+    self.disconnect.call(other);
+    ch.connected = false;
+    self.destroy();
+    ch.connected = true;
+    expect(ch.of('final')).to.deep.equal([]);
+    // An agent started later (in the same worker, after a shutdown of the first: here without it) answers instead.
+    const later = new Self(ch);
+    start(newStore(), ch, later);
+    self.disconnect();
+    expect(ch.of('final')).to.deep.equal([]);
+    later.destroy();
+    expect(ch.of('final')).to.have.length(1);
+    expect(other.calls).to.deep.equal(['disconnect after 1']);
+    expect(self.calls).to.deep.equal(['destroy after 1', 'disconnect after 2']);
+  });
+
+  it("stop() puts the worker's methods back: its class's, or its own", async () => {
+    const ch = new Channel();
+    const self = new Self(ch);
+    await start(newStore(), ch, self).stop();
+    expect(Object.hasOwn(self, 'disconnect')).to.equal(false);
+    expect(Object.hasOwn(self, 'destroy')).to.equal(false);
+    const own = new Self(ch);
+    const disconnect = function (this: Self) {
+      return this;
+    };
+    Object.assign(own, { disconnect });
+    await start(newStore(), ch, own).stop();
+    expect(Object.hasOwn(own, 'disconnect')).to.equal(true);
+    expect((own as unknown as { disconnect: unknown }).disconnect).to.equal(disconnect);
+    expect(Object.hasOwn(own, 'destroy')).to.equal(false);
+    // A method someone else replaced meanwhile is left as they set it; a missing one is not added.
+    const replaced = new Self(ch);
+    (replaced as unknown as { destroy: unknown }).destroy = undefined;
+    const agent = start(newStore(), ch, replaced);
+    expect((replaced as unknown as { destroy: unknown }).destroy).to.equal(undefined);
+    const theirs = () => replaced;
+    (replaced as unknown as { disconnect: unknown }).disconnect = theirs;
+    await agent.stop();
+    expect((replaced as unknown as { disconnect: unknown }).disconnect).to.equal(theirs);
+    expect(ch.of('final')).to.have.length(3);
+  });
+});
