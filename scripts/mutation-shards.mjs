@@ -57,7 +57,7 @@ export const shards = [
       'packages/core/src/cluster/primary.ts',
       'packages/core/src/cluster/worker.ts',
     ],
-    spec: core('cluster/protocol', 'cluster/merge', 'cluster/cluster', 'cluster/worker-agent'),
+    spec: core('cluster/protocol', 'cluster/merge', 'cluster/cluster', 'cluster/worker-agent', 'cluster/primary'),
   },
   {
     name: 'core-endpoint',

@@ -1,66 +1,327 @@
-// The primary's waiting and answering, each scenario in its own child process (fixtures/cluster-scenarios.ts: the real
-// ClusterPrimary, real forked workers, real IPC), so that nothing else in this process hears their messages.
+// The primary side of node:cluster (ClusterPrimary) in the test process: this process is the cluster primary and forks
+// real workers (fixtures/cluster-worker.ts, over real IPC) that speak the protocol by hand or run the real agent. Each
+// test closes its primary and kills its workers; the suite puts cluster's settings back, so that other suites of this
+// process are unaffected.
+import cluster, { type Worker } from 'node:cluster';
 import { expect } from 'chai';
-import { runResultChild } from '@tuist-telemetry/testing';
-import { coreDir, fixturePath } from '../helpers/index.js';
+import { catalog, MetricStore, RateLimitedLogger } from '@tuist-telemetry/core/internal';
+import { ClusterPrimary } from '../../src/cluster/primary.js';
+import { PROTOCOL } from '../../src/cluster/protocol.js';
+import type { HistogramSeries } from '../../src/store/store.js';
+import { STORE_OPTIONS, fixturePath, keepingLogger, seriesOf, valueIn } from '../helpers/index.js';
 
-const fixture = fixturePath('cluster-scenarios.ts');
+const run = { name: 'scenario', is_ci: 'false', status: '0' };
+const ours = { tuistTelemetry: PROTOCOL } as const;
 type Scrape = { runs?: number; timeouts: number; malformed: number };
-const scenario = <R>(name: string, env: Record<string, string> = {}) =>
-  runResultChild<R>([fixture], { cwd: coreDir, env: { SCENARIO: name, ...env } });
 
-describe('core: node:cluster primary (late, missing and unasked snapshots)', function () {
-  this.timeout(120_000);
+describe('core: node:cluster primary (in the test process, real forked workers)', function () {
+  this.timeout(60_000);
+  const settings = { ...cluster.settings };
+  const warned: string[] = [];
+  const warnings = new RateLimitedLogger(keepingLogger(warned).logger);
+  let own: MetricStore;
+  let primary: ClusterPrimary | undefined;
+  const workers: { w: Worker; out: string }[] = [];
+
+  const start = (opts: { timeoutMs?: number; intervalMs?: number } = {}) => {
+    own = new MetricStore(catalog, STORE_OPTIONS);
+    primary = new ClusterPrimary(own, {
+      timeoutMs: opts.timeoutMs ?? 600_000,
+      warnings,
+      storeOptions: STORE_OPTIONS,
+      snapshotIntervalMs: opts.intervalMs ?? 3_600_000,
+    });
+    return primary;
+  };
+  const next = (w: Worker, key: string) =>
+    new Promise<unknown>((resolve) => {
+      const on = (m: Record<string, unknown>) => {
+        if (typeof m === 'object' && m !== null && key in m) {
+          w.off('message', on);
+          resolve(m[key]);
+        }
+      };
+      w.on('message', on);
+    });
+  /** A forked worker, once it is up (and, with a primary, once the primary has its hello). */
+  const fork = async (mode = 'scripted', env: Record<string, string> = {}) => {
+    const before = primary?.workerCount ?? 0;
+    const w = cluster.fork({ WORKER_MODE: mode, ...env });
+    const rec = { w, out: '' };
+    workers.push(rec);
+    w.process.stdout!.on('data', (c: Buffer) => (rec.out += c.toString()));
+    w.process.stderr!.on('data', (c: Buffer) => (rec.out += c.toString()));
+    if (mode === 'scripted') await next(w, 'up');
+    while (primary !== undefined && primary.workerCount === before) await new Promise((r) => setTimeout(r, 10));
+    return w;
+  };
+  const tell = async (w: Worker, msg: Record<string, unknown>, ack?: string) => {
+    const acked = ack === undefined ? undefined : next(w, ack);
+    w.send(msg);
+    return acked;
+  };
+  const exited = (w: Worker) => new Promise<void>((r) => (w.isDead() ? r() : w.once('exit', () => r())));
+  /** One scrape: the served runs and missed counts. */
+  const scrape = async (): Promise<Scrape> => {
+    let got: Scrape | undefined;
+    await primary!.render(async (store) => {
+      got = {
+        runs: valueIn(store, 'tuist_runs_total', run),
+        timeouts: valueIn(store, 'tuist_telemetry_cluster_scrape_missed_total', { reason: 'timeout' }) ?? 0,
+        malformed: valueIn(store, 'tuist_telemetry_cluster_scrape_missed_total', { reason: 'malformed' }) ?? 0,
+      };
+    });
+    return got!;
+  };
+
+  before(() => {
+    cluster.setupPrimary({
+      exec: fixturePath('cluster-worker.ts'),
+      execArgv: ['--import', 'tsx', '--conditions=source'],
+      args: [],
+      silent: true,
+    });
+  });
+  afterEach(async () => {
+    primary?.close();
+    primary = undefined;
+    for (const { w } of workers.splice(0)) {
+      const gone = exited(w);
+      w.process.kill('SIGKILL');
+      await gone;
+    }
+    warned.length = 0;
+  });
+  after(() => {
+    cluster.setupPrimary({
+      exec: process.argv[1],
+      execArgv: process.execArgv,
+      args: process.argv.slice(2),
+      silent: false,
+      ...settings,
+    });
+  });
+
+  it('without workers a scrape serves the own store itself', async () => {
+    start();
+    let served: MetricStore | undefined;
+    expect(await primary!.render(async (s) => ((served = s), 'body'))).to.equal('body');
+    expect(served).to.equal(own);
+  });
+
+  it('serves the sum of the primary and every worker: counters, and histograms up to +Inf, _sum and _count', async () => {
+    start();
+    const [a, b] = [await fork(), await fork()];
+    expect(primary!.workerCount).to.equal(2);
+    await tell(a, { ctl: 'record', n: 5 }, 'recorded');
+    await tell(b, { ctl: 'record', n: 7 }, 'recorded');
+    own.counter('tuist_runs_total').add(2, run);
+    own.histogram('tuist_runs_duration_milliseconds').record(2_000_000, run);
+    let h: HistogramSeries | undefined;
+    await primary!.render(async (store) => {
+      expect(valueIn(store, 'tuist_runs_total', run)).to.equal(14);
+      h = seriesOf(store, 'tuist_runs_duration_milliseconds', run) as HistogramSeries;
+      h = { ...h, counts: [...h.counts] } as unknown as HistogramSeries;
+    });
+    expect([h!.count, h!.sum, h!.counts[0], h!.counts.at(-1)]).to.deep.equal([13, 60 + 2_000_000, 12, 1]);
+    // A later scrape asks again: what the workers counted since is served.
+    await tell(a, { ctl: 'record', n: 1 }, 'recorded');
+    expect(await scrape()).to.deep.equal({ runs: 15, timeouts: 0, malformed: 0 });
+    expect(warned).to.deep.equal([]);
+  });
+
+  it('welcomes every hello; a hello again from the same telemetry keeps what it sent', async () => {
+    start();
+    const w = await fork();
+    // The first welcome may already be through: count from here.
+    await tell(w, { ctl: 'record', n: 3 }, 'recorded');
+    expect(await scrape()).to.deep.include({ runs: 3 });
+    const welcomed = Number(
+      await tell(w, { ctl: 'raw', msg: { ...ours, type: 'hello', incarnation: 'scripted-1' } }, 'welcomed'),
+    );
+    expect(welcomed).to.be.greaterThan(1);
+    await tell(w, { ctl: 'record', n: 1 }, 'recorded');
+    expect(await scrape()).to.deep.equal({ runs: 4, timeouts: 0, malformed: 0 });
+  });
+
+  it('asks the workers forked before it started to say hello', async () => {
+    const w = await fork();
+    await tell(w, { ctl: 'record', n: 4 }, 'recorded');
+    start();
+    while (primary!.workerCount === 0) await new Promise((r) => setTimeout(r, 10));
+    expect(await scrape()).to.deep.include({ runs: 4 });
+  });
 
   it("a snapshot that arrives after its scrape gave up does not stand in for the next scrape's answer", async () => {
-    const r = await scenario<{ first: Scrape; timedOut: Scrape; after: Scrape; warned: string[] }>('late', {
-      TIMEOUT_MS: '5000',
-    });
-    expect(r.first).to.deep.equal({ runs: 5, timeouts: 0, malformed: 0 });
+    start({ timeoutMs: 2000 });
+    const w = await fork();
+    await tell(w, { ctl: 'record', n: 5 }, 'recorded');
+    expect(await scrape()).to.deep.equal({ runs: 5, timeouts: 0, malformed: 0 });
+    await tell(w, { ctl: 'mode', mode: 'hold' });
+    await tell(w, { ctl: 'record', n: 10 }, 'recorded');
     // The held reply: the previous values are served, the miss counted and warned once.
-    expect(r.timedOut).to.deep.equal({ runs: 5, timeouts: 1, malformed: 0 });
-    // The late reply (15 runs) came first; the scrape served its own answer, and the late one was no error.
-    expect(r.after).to.deep.equal({ runs: 115, timeouts: 1, malformed: 0 });
-    expect(r.warned).to.have.length(1);
-    expect(r.warned[0]).to.match(/did not send its snapshot within 5000 ms/);
+    expect(await scrape()).to.deep.equal({ runs: 5, timeouts: 1, malformed: 0 });
+    await tell(w, { ctl: 'mode', mode: 'answer' });
+    await tell(w, { ctl: 'record', n: 100 }, 'recorded');
+    // The held reply (15 runs) goes out now, before the next request reaches the worker.
+    await tell(w, { ctl: 'release' });
+    expect(await scrape()).to.deep.equal({ runs: 115, timeouts: 1, malformed: 0 });
+    expect(warned).to.have.length(1);
+    expect(warned[0]).to.match(/cluster worker \d+ did not send its snapshot within 2000 ms/);
   });
 
   it('a worker that exits while a scrape waits for it ends the wait (no timeout, its counts kept)', async () => {
-    // The cluster timeout is 10 minutes; the fixture gives up after 75 s.
-    const r = await scenario<{ first: Scrape; during: Scrape; warned: string[] }>('exit-while-waiting');
-    expect(r.first).to.deep.equal({ runs: 9, timeouts: 0, malformed: 0 });
-    expect(r.during).to.deep.equal({ runs: 9, timeouts: 0, malformed: 0 });
-    expect(r.warned).to.deep.equal([]);
+    start();
+    const w = await fork();
+    await tell(w, { ctl: 'record', n: 9 }, 'recorded');
+    expect(await scrape()).to.deep.equal({ runs: 9, timeouts: 0, malformed: 0 });
+    await tell(w, { ctl: 'mode', mode: 'exit' });
+    const gone = exited(w);
+    expect(await scrape()).to.deep.equal({ runs: 9, timeouts: 0, malformed: 0 });
+    await gone;
+    expect(primary!.workerCount).to.equal(0);
+    // Served from what it left behind, with no worker left.
+    expect(await scrape()).to.deep.equal({ runs: 9, timeouts: 0, malformed: 0 });
+    expect(warned).to.deep.equal([]);
+  });
+
+  it('a malformed snapshot is counted and warned about; the previous values are served', async () => {
+    start();
+    const w = await fork();
+    await tell(w, { ctl: 'record', n: 2 }, 'recorded');
+    expect(await scrape()).to.deep.include({ runs: 2 });
+    const bad = {
+      ...ours,
+      type: 'final',
+      req: -1,
+      incarnation: 'scripted-1',
+      next: -1,
+      families: [],
+      defs: [],
+      data: '',
+    };
+    await tell(w, { ctl: 'raw', msg: bad });
+    await tell(w, { ctl: 'mode', mode: 'hold' });
+    await tell(w, { ctl: 'record', n: 1 }, 'recorded');
+    primary!.close();
+    expect(await scrape()).to.deep.equal({ runs: 2, timeouts: 0, malformed: 1 });
+    expect(warned).to.have.length(1);
+    expect(warned[0]).to.match(
+      /dropped a malformed snapshot from cluster worker \d+ \(bad "next"\); its previous values/,
+    );
+  });
+
+  it("takes no snapshot of another telemetry's incarnation", async () => {
+    start();
+    const w = await fork();
+    await tell(w, { ctl: 'record', n: 2 }, 'recorded');
+    expect(await scrape()).to.deep.include({ runs: 2 });
+    await tell(w, { ctl: 'record', n: 5 }, 'recorded');
+    await tell(w, { ctl: 'impostor' }, 'impostor');
+    primary!.close();
+    expect(await scrape()).to.deep.equal({ runs: 2, timeouts: 0, malformed: 0 });
+  });
+
+  for (const how of ['disconnect', 'kill', 'destroy'] as const)
+    it(`worker.${how}() collects the worker's last snapshot first: what it counted since the last scrape is kept`, async () => {
+      start();
+      const w = await fork();
+      await tell(w, { ctl: 'record', n: 3 }, 'recorded');
+      expect(await scrape()).to.deep.include({ runs: 3 });
+      await tell(w, { ctl: 'record', n: 4 }, 'recorded');
+      const gone = exited(w);
+      const returned = w[how]();
+      expect(returned).to.equal(how === 'disconnect' ? w : undefined);
+      if (how === 'disconnect') expect(w.exitedAfterDisconnect).to.equal(true);
+      await gone;
+      expect(await scrape()).to.deep.equal({ runs: 7, timeouts: 0, malformed: 0 });
+      // Its own methods are back once it is gone.
+      expect(Object.hasOwn(w, how)).to.equal(false);
+    });
+
+  it('cluster.disconnect() keeps what every worker counted', async () => {
+    start();
+    const [a, b] = [await fork(), await fork()];
+    await tell(a, { ctl: 'record', n: 1 }, 'recorded');
+    await tell(b, { ctl: 'record', n: 2 }, 'recorded');
+    await new Promise<void>((r) => cluster.disconnect(r));
+    expect(await scrape()).to.deep.equal({ runs: 3, timeouts: 0, malformed: 0 });
   });
 
   it('worker.disconnect() of a worker that never answers waits at most the timeout, then disconnects it as Node does', async () => {
-    const r = await scenario<{ returned: boolean; atOnce: boolean; exitedAfterDisconnect: boolean; warned: string[] }>(
-      'disconnect-hung',
-      { TIMEOUT_MS: '300' },
-    );
-    expect(r).to.deep.equal({ returned: true, atOnce: true, exitedAfterDisconnect: true, warned: [] });
+    start({ timeoutMs: 300 });
+    const w = await fork();
+    await tell(w, { ctl: 'mode', mode: 'hold' });
+    const gone = exited(w);
+    expect(w.disconnect()).to.equal(w);
+    expect(w.exitedAfterDisconnect).to.equal(true);
+    await gone;
+    expect(w.exitedAfterDisconnect).to.equal(true);
+    expect(warned).to.deep.equal([]);
   });
 
-  it('a worker welcomed by its primary but never asked (nobody scrapes) does not warn that nobody serves its metrics', async () => {
-    const r = await scenario<{ out: string }>('welcome-no-collect');
-    expect(r.out).to.contain('QUIET');
-    expect(r.out).to.not.contain('WARNED');
+  it('a worker welcomed but never asked (nobody scrapes) does not warn that nobody serves its metrics', async () => {
+    start();
+    const rec = { w: await fork('agent', { WELCOME_MS: '1500' }) };
+    const out = () => workers.find((x) => x.w === rec.w)!.out;
+    while (!/QUIET|WARNED/.test(out())) await new Promise((r) => setTimeout(r, 50));
+    expect(out()).to.not.contain('WARNED');
   });
 
   it('a new telemetry in a worker while a scrape waits: its answer to the old request is not taken, nothing is malformed', async () => {
-    const r = await scenario<{ first: Scrape; during: Scrape; after: Scrape; warned: string[] }>(
-      'restart-during-scrape',
-    );
-    expect(r.first).to.deep.equal({ runs: 10, timeouts: 0, malformed: 0 });
+    start();
+    const w = await fork();
+    await tell(w, { ctl: 'record', n: 4 }, 'recorded');
+    await tell(w, { ctl: 'record', n: 6 }, 'recorded');
+    expect(await scrape()).to.deep.equal({ runs: 10, timeouts: 0, malformed: 0 });
+    await tell(w, { ctl: 'mode', mode: 'hold' });
+    const during = scrape();
+    // The scrape's request goes out in a microtask of render(): after this, it is on the channel.
+    await new Promise((r) => setImmediate(r));
+    await tell(w, { ctl: 'reincarnate', n: 3 }, 'reincarnated');
     // The old telemetry's 10 are kept; the waiting scrape ends with the hello, the next one adds the new 3.
-    expect(r.during).to.deep.equal({ runs: 10, timeouts: 0, malformed: 0 });
-    expect(r.after).to.deep.equal({ runs: 13, timeouts: 0, malformed: 0 });
-    expect(r.warned).to.deep.equal([]);
+    expect(await during).to.deep.equal({ runs: 10, timeouts: 0, malformed: 0 });
+    expect(await scrape()).to.deep.equal({ runs: 13, timeouts: 0, malformed: 0 });
+    expect(warned).to.deep.equal([]);
   });
 
   it('between scrapes the primary collects on its own, so a worker killed without a word keeps what it had answered', async () => {
-    const r = await scenario<{ after: Scrape; warned: string[] }>('periodic', { INTERVAL_MS: '200' });
-    expect(r.after).to.deep.equal({ runs: 7, timeouts: 0, malformed: 0 });
-    expect(r.warned).to.deep.equal([]);
+    start({ intervalMs: 200 });
+    const w = await fork();
+    await tell(w, { ctl: 'record', n: 7 }, 'recorded');
+    // An answer to a request no scrape made (none runs yet).
+    await next(w, 'answered');
+    const gone = exited(w);
+    w.process.kill('SIGKILL');
+    await gone;
+    expect(await scrape()).to.deep.equal({ runs: 7, timeouts: 0, malformed: 0 });
+    expect(warned).to.deep.equal([]);
+  });
+
+  it('a scrape whose serializer fails does not stop the next one', async () => {
+    start();
+    await fork();
+    const failed = primary!.render(async () => {
+      throw new Error('serializer failed');
+    });
+    const second = scrape();
+    expect(await failed.then(String, (err: Error) => err.message)).to.equal('serializer failed');
+    expect(await second).to.deep.include({ timeouts: 0 });
+  });
+
+  it("close(): the workers' own methods are back, nothing is asked or taken any more", async () => {
+    start();
+    const w = await fork();
+    await tell(w, { ctl: 'record', n: 1 }, 'recorded');
+    expect(await scrape()).to.deep.include({ runs: 1 });
+    expect(Object.hasOwn(w, 'disconnect')).to.equal(true);
+    primary!.close();
+    primary!.close();
+    for (const name of ['disconnect', 'kill', 'destroy']) expect(Object.hasOwn(w, name), name).to.equal(false);
+    await tell(w, { ctl: 'record', n: 1 }, 'recorded');
+    await tell(w, { ctl: 'raw', msg: { ...ours, type: 'hello', incarnation: 'x' } });
+    await tell(w, { ctl: 'record', n: 0 }, 'recorded');
+    expect(await scrape()).to.deep.equal({ runs: 1, timeouts: 0, malformed: 0 });
+    expect(cluster.listenerCount('message')).to.equal(0);
   });
 });

@@ -259,7 +259,13 @@ describe('core: node:cluster worker agent (in-process channel)', () => {
       const quiet: string[] = [];
       const first = new Channel();
       agents.push(
-        new ClusterWorkerAgent(newStore(), new RateLimitedLogger(keepingLogger(quiet).logger), first.proc, undefined, 20),
+        new ClusterWorkerAgent(
+          newStore(),
+          new RateLimitedLogger(keepingLogger(quiet).logger),
+          first.proc,
+          undefined,
+          20,
+        ),
       );
       first.tell({ ...ours, type: answer, req: 1, known: 0 });
       start(newStore(), new Channel(), undefined, 20);
