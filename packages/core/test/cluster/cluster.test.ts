@@ -182,5 +182,17 @@ describe('core: node:cluster set-up mistakes', function () {
   it('`off` makes a process plain whatever it is; `auto` in a process that is no worker is a primary', () => {
     expect(clusterRole('off', {})).to.deep.equal({ kind: 'single' });
     expect(clusterRole('auto', {})).to.deep.equal({ kind: 'primary' });
+    expect(clusterRole('off', { pm_id: '0', NODE_APP_INSTANCE: '1' }, true)).to.deep.equal({ kind: 'single' });
+  });
+
+  it('in a node:cluster worker: a worker, or a PM2 instance (its number, 0 when it is no count) when PM2 started it', () => {
+    expect(clusterRole('auto', {}, true)).to.deep.equal({ kind: 'worker' });
+    expect(clusterRole('auto', { pm_id: '3' }, true)).to.deep.equal({ kind: 'worker' });
+    expect(clusterRole('auto', { NODE_APP_INSTANCE: '2' }, true)).to.deep.equal({ kind: 'worker' });
+    const pm2 = (instance: string) => clusterRole('auto', { pm_id: '7', NODE_APP_INSTANCE: instance }, true);
+    expect(pm2('2')).to.deep.equal({ kind: 'pm2', instance: 2 });
+    expect(pm2('0')).to.deep.equal({ kind: 'pm2', instance: 0 });
+    for (const odd of ['-1', '1.5', 'x', '']) expect(pm2(odd), odd).to.deep.equal({ kind: 'pm2', instance: 0 });
+    expect(clusterRole('auto', { pm_id: '7', NODE_APP_INSTANCE: '2' }, false)).to.deep.equal({ kind: 'primary' });
   });
 });

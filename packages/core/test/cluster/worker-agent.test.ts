@@ -69,10 +69,32 @@ class Self {
   }
 }
 
+/** Keeps the kind of every warning and error too (their rate limits are per kind). */
+class KindsKept extends RateLimitedLogger {
+  constructor(
+    lines: string[],
+    readonly kinds: string[],
+  ) {
+    super(keepingLogger(lines).logger);
+  }
+  override warn(kind: string, message: string): void {
+    this.kinds.push(kind);
+    super.warn(kind, message);
+  }
+  override error(kind: string, message: string, err?: unknown): void {
+    this.kinds.push(kind);
+    super.error(kind, message, err);
+  }
+}
+
+/** How many timers keep this process alive now. */
+const refTimers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+
 describe('core: node:cluster worker agent (in-process channel)', () => {
   const agents: ClusterWorkerAgent[] = [];
   const lines: string[] = [];
-  const warnings = () => new RateLimitedLogger(keepingLogger(lines).logger);
+  const kinds: string[] = [];
+  const warnings = () => new KindsKept(lines, kinds);
   const start = (store: MetricStore, ch: Channel, self?: Self, welcomeMs?: number, finalMs?: number) => {
     const a = new ClusterWorkerAgent(store, warnings(), ch.proc, self?.worker, welcomeMs, finalMs);
     agents.push(a);
@@ -81,6 +103,7 @@ describe('core: node:cluster worker agent (in-process channel)', () => {
   afterEach(async () => {
     for (const a of agents.splice(0)) await a.stop();
     lines.length = 0;
+    kinds.length = 0;
   });
 
   for (const advanced of [false, true])
@@ -195,6 +218,7 @@ describe('core: node:cluster worker agent (in-process channel)', () => {
     expect(lines).to.deep.equal([
       '@tuist-telemetry/core: could not send to the cluster primary (Error: channel closed)',
     ]);
+    expect(kinds, 'the hello and the final snapshot').to.deep.equal(['cluster-send', 'cluster-send']);
   });
 
   it('a snapshot that cannot be built is reported as an error and not sent; stop() still returns', async () => {
@@ -212,6 +236,7 @@ describe('core: node:cluster worker agent (in-process channel)', () => {
     expect(lines).to.deep.equal([
       '@tuist-telemetry/core: could not build a snapshot for the cluster primary no families',
     ]);
+    expect(kinds, 'the answer and the final snapshot').to.deep.equal(['cluster-encode', 'cluster-encode']);
   });
 
   it('runs the collection callbacks before each snapshot', () => {
@@ -248,8 +273,12 @@ describe('core: node:cluster worker agent (in-process channel)', () => {
     start(newStore(), ch, undefined, 10);
     ch.tell({ ...ours, type: 'probe' });
     while (lines.length === 0) await new Promise((r) => setTimeout(r, 5));
-    expect(lines).to.have.length(1);
-    expect(lines[0]).to.match(/its primary has not started telemetry, so nobody serves its metrics/);
+    expect(lines).to.deep.equal([
+      '@tuist-telemetry/core: this node:cluster worker binds no metrics port, and its primary has not started ' +
+        'telemetry, so nobody serves its metrics: call startTelemetry() in the primary too (same settings), or set ' +
+        'TUIST_TELEMETRY_CLUSTER=off and give every worker its own OTEL_EXPORTER_PROMETHEUS_PORT',
+    ]);
+    expect(kinds).to.deep.equal(['cluster-no-primary']);
   });
 
   for (const answer of ['welcome', 'collect'])
@@ -272,6 +301,17 @@ describe('core: node:cluster worker agent (in-process channel)', () => {
       while (lines.length === 0) await new Promise((r) => setTimeout(r, 5));
       expect(quiet).to.deep.equal([]);
     });
+
+  it('its timers (the wait for the welcome, the bound on the final send) keep no process alive', async () => {
+    const before = refTimers();
+    const ch = new Channel();
+    ch.stuck = true;
+    const agent = start(newStore(), ch, undefined, 60_000, 50);
+    expect(refTimers()).to.equal(before);
+    const stopping = agent.stop();
+    expect(refTimers()).to.equal(before);
+    await stopping;
+  });
 
   it('stop() ends the wait for the primary too', async () => {
     const quiet: string[] = [];
@@ -310,6 +350,7 @@ describe("core: node:cluster worker agent (the worker's own disconnect() and kil
       const result = self[name]();
       expect(result).to.equal(name === 'disconnect' ? self : undefined);
       expect(ch.got.map((m) => m.type)).to.deep.equal(['hello', 'final']);
+      expect(ch.got[1]).to.deep.include({ req: -1 });
       expect(self.calls).to.deep.equal([`${name} after 2`]);
       const primary = new Primary();
       primary.take(ch.got[1]!);
