@@ -168,6 +168,18 @@ describe('core: node:cluster primary (in the test process, real forked workers)'
     expect(await scrape()).to.deep.equal({ runs: 115, timeouts: 1, malformed: 0 });
     expect(warned).to.have.length(1);
     expect(warned[0]).to.match(/cluster worker \d+ did not send its snapshot within 2000 ms/);
+    // A reply held past its scrape that arrives after a newer answer was taken: not taken (its lower values would
+    // read as a restarted worker, and the newer ones would be counted twice).
+    await tell(w, { ctl: 'mode', mode: 'hold' });
+    await tell(w, { ctl: 'record', n: 1 }, 'recorded');
+    expect(await scrape()).to.deep.equal({ runs: 115, timeouts: 2, malformed: 0 });
+    await tell(w, { ctl: 'mode', mode: 'answer' });
+    await tell(w, { ctl: 'record', n: 1 }, 'recorded');
+    expect(await scrape()).to.deep.equal({ runs: 117, timeouts: 2, malformed: 0 });
+    await tell(w, { ctl: 'release' });
+    await tell(w, { ctl: 'record', n: 0 }, 'recorded');
+    primary!.close();
+    expect(await scrape()).to.deep.equal({ runs: 117, timeouts: 2, malformed: 0 });
   });
 
   it('a worker that exits while a scrape waits for it ends the wait (no timeout, its counts kept)', async () => {

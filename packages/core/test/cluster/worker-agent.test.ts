@@ -361,12 +361,16 @@ describe("core: node:cluster worker agent (the worker's own disconnect() and kil
     const ch = new Channel();
     const self = new Self(ch);
     const other = new Self(ch);
-    start(newStore(), ch, self);
+    const store = newStore();
+    let built = 0;
+    store.onCollect(() => built++);
+    start(store, ch, self);
     self.disconnect.call(other);
     ch.connected = false;
     self.destroy();
     ch.connected = true;
     expect(ch.of('final')).to.deep.equal([]);
+    expect(built, 'no snapshot built for a closed channel').to.equal(0);
     // An agent started later (in the same worker, after a shutdown of the first: here without it) answers instead.
     const later = new Self(ch);
     start(newStore(), ch, later);
