@@ -4,26 +4,31 @@
 // process are unaffected.
 import cluster, { type Worker } from 'node:cluster';
 import { expect } from 'chai';
-import { catalog, MetricStore, RateLimitedLogger } from '@tuist-telemetry/core/internal';
+import { catalog, MetricStore } from '@tuist-telemetry/core/internal';
 import { ClusterPrimary } from '../../src/cluster/primary.js';
 import { PROTOCOL } from '../../src/cluster/protocol.js';
 import type { HistogramSeries } from '../../src/store/store.js';
-import { STORE_OPTIONS, fixturePath, keepingLogger, seriesOf, valueIn } from '../helpers/index.js';
+import { KindsKept, STORE_OPTIONS, fixturePath, keepingLogger, seriesOf, valueIn } from '../helpers/index.js';
 
 const run = { name: 'scenario', is_ci: 'false', status: '0' };
 const ours = { tuistTelemetry: PROTOCOL } as const;
+/** How many timers keep this process alive now. */
+const refTimers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
 type Scrape = { runs?: number; timeouts: number; malformed: number };
 
 describe('core: node:cluster primary (in the test process, real forked workers)', function () {
   this.timeout(60_000);
   const settings = { ...cluster.settings };
   const warned: string[] = [];
-  const warnings = new RateLimitedLogger(keepingLogger(warned).logger);
+  const kinds: string[] = [];
+  let warnings: KindsKept;
   let own: MetricStore;
   let primary: ClusterPrimary | undefined;
   const workers: { w: Worker; out: string }[] = [];
 
   const start = (opts: { timeoutMs?: number; intervalMs?: number } = {}) => {
+    // A logger per test: a warning of an earlier test does not hold back the same kind's.
+    warnings = new KindsKept(keepingLogger(warned).logger, kinds);
     own = new MetricStore(catalog, STORE_OPTIONS);
     primary = new ClusterPrimary(own, {
       timeoutMs: opts.timeoutMs ?? 600_000,
@@ -91,6 +96,7 @@ describe('core: node:cluster primary (in the test process, real forked workers)'
       await gone;
     }
     warned.length = 0;
+    kinds.length = 0;
   });
   after(() => {
     cluster.setupPrimary({
@@ -147,8 +153,10 @@ describe('core: node:cluster primary (in the test process, real forked workers)'
   it('asks the workers forked before it started to say hello', async () => {
     const w = await fork();
     await tell(w, { ctl: 'record', n: 4 }, 'recorded');
+    const timers = refTimers();
     start();
     while (primary!.workerCount === 0) await new Promise((r) => setTimeout(r, 10));
+    expect(refTimers(), 'the collection between scrapes keeps no process alive').to.equal(timers);
     expect(await scrape()).to.deep.include({ runs: 4 });
   });
 
@@ -166,8 +174,11 @@ describe('core: node:cluster primary (in the test process, real forked workers)'
     // The held reply (15 runs) goes out now, before the next request reaches the worker.
     await tell(w, { ctl: 'release' });
     expect(await scrape()).to.deep.equal({ runs: 115, timeouts: 1, malformed: 0 });
-    expect(warned).to.have.length(1);
-    expect(warned[0]).to.match(/cluster worker \d+ did not send its snapshot within 2000 ms/);
+    expect(warned).to.deep.equal([
+      `@tuist-telemetry/core: cluster worker ${w.id} did not send its snapshot within 2000 ms ` +
+        '(TUIST_TELEMETRY_CLUSTER_TIMEOUT_MS); its previous values were served',
+    ]);
+    expect(kinds).to.deep.equal(['cluster-timeout']);
     // A reply held past its scrape that arrives after a newer answer was taken: not taken (its lower values would
     // read as a restarted worker, and the newer ones would be counted twice).
     await tell(w, { ctl: 'mode', mode: 'hold' });
@@ -217,10 +228,20 @@ describe('core: node:cluster primary (in the test process, real forked workers)'
     await tell(w, { ctl: 'record', n: 1 }, 'recorded');
     primary!.close();
     expect(await scrape()).to.deep.equal({ runs: 2, timeouts: 0, malformed: 1 });
-    expect(warned).to.have.length(1);
-    expect(warned[0]).to.match(
-      /dropped a malformed snapshot from cluster worker \d+ \(bad "next"\); its previous values/,
-    );
+    expect(warned).to.deep.equal([
+      `@tuist-telemetry/core: dropped a malformed snapshot from cluster worker ${w.id} (bad "next"); its previous values were served`,
+    ]);
+    expect(kinds).to.deep.equal(['cluster-malformed']);
+  });
+
+  it('messages of the protocol that are no snapshot, and messages of the app, are no malformed snapshots', async () => {
+    start();
+    const w = await fork();
+    for (const type of ['probe', 'welcome', 'collect']) await tell(w, { ctl: 'raw', msg: { ...ours, type } });
+    await tell(w, { ctl: 'raw', msg: { type: 'final', req: -1 } });
+    await tell(w, { ctl: 'record', n: 1 }, 'recorded');
+    expect(await scrape()).to.deep.equal({ runs: 1, timeouts: 0, malformed: 0 });
+    expect(warned).to.deep.equal([]);
   });
 
   it("takes no snapshot of another telemetry's incarnation", async () => {
@@ -327,10 +348,16 @@ describe('core: node:cluster primary (in the test process, real forked workers)'
     await tell(w, { ctl: 'record', n: 1 }, 'recorded');
     expect(await scrape()).to.deep.include({ runs: 1 });
     expect(Object.hasOwn(w, 'disconnect')).to.equal(true);
-    primary!.close();
-    primary!.close();
-    for (const name of ['disconnect', 'kill', 'destroy']) expect(Object.hasOwn(w, name), name).to.equal(false);
+    // A scrape that waits when telemetry shuts down ends with the last values.
+    await tell(w, { ctl: 'mode', mode: 'hold' });
     await tell(w, { ctl: 'record', n: 1 }, 'recorded');
+    const waiting = scrape();
+    await new Promise((r) => setImmediate(r));
+    primary!.close();
+    primary!.close();
+    expect(await waiting).to.deep.equal({ runs: 1, timeouts: 0, malformed: 0 });
+    for (const name of ['disconnect', 'kill', 'destroy']) expect(Object.hasOwn(w, name), name).to.equal(false);
+    await tell(w, { ctl: 'mode', mode: 'answer' });
     await tell(w, { ctl: 'raw', msg: { ...ours, type: 'hello', incarnation: 'x' } });
     await tell(w, { ctl: 'record', n: 0 }, 'recorded');
     expect(await scrape()).to.deep.equal({ runs: 1, timeouts: 0, malformed: 0 });

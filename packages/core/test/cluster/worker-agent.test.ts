@@ -8,7 +8,7 @@ import { catalog, RateLimitedLogger, type MetricStore } from '@tuist-telemetry/c
 import { ClusterWorkerAgent } from '../../src/cluster/worker.js';
 import { ClusterView } from '../../src/cluster/view.js';
 import { PROTOCOL, WorkerSnapshots, type Message, type Snapshot } from '../../src/cluster/protocol.js';
-import { STORE_OPTIONS, keepingLogger, newStore, valueIn } from '../helpers/index.js';
+import { KindsKept, STORE_OPTIONS, keepingLogger, newStore, valueIn } from '../helpers/index.js';
 
 const run = { name: 'agent', is_ci: 'false', status: '0' };
 const ours = { tuistTelemetry: PROTOCOL } as const;
@@ -69,24 +69,6 @@ class Self {
   }
 }
 
-/** Keeps the kind of every warning and error too (their rate limits are per kind). */
-class KindsKept extends RateLimitedLogger {
-  constructor(
-    lines: string[],
-    readonly kinds: string[],
-  ) {
-    super(keepingLogger(lines).logger);
-  }
-  override warn(kind: string, message: string): void {
-    this.kinds.push(kind);
-    super.warn(kind, message);
-  }
-  override error(kind: string, message: string, err?: unknown): void {
-    this.kinds.push(kind);
-    super.error(kind, message, err);
-  }
-}
-
 /** How many timers keep this process alive now. */
 const refTimers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
 
@@ -94,7 +76,7 @@ describe('core: node:cluster worker agent (in-process channel)', () => {
   const agents: ClusterWorkerAgent[] = [];
   const lines: string[] = [];
   const kinds: string[] = [];
-  const warnings = () => new KindsKept(lines, kinds);
+  const warnings = () => new KindsKept(keepingLogger(lines).logger, kinds);
   const start = (store: MetricStore, ch: Channel, self?: Self, welcomeMs?: number, finalMs?: number) => {
     const a = new ClusterWorkerAgent(store, warnings(), ch.proc, self?.worker, welcomeMs, finalMs);
     agents.push(a);
