@@ -57,7 +57,14 @@ export const shards = [
       'packages/core/src/cluster/primary.ts',
       'packages/core/src/cluster/worker.ts',
     ],
-    spec: core('cluster/protocol', 'cluster/merge', 'cluster/cluster', 'cluster/worker-agent', 'cluster/primary'),
+    spec: core(
+      'cluster/protocol',
+      'cluster/merge',
+      'cluster/cluster',
+      'cluster/worker-agent',
+      'cluster/worker-self',
+      'cluster/primary',
+    ),
   },
   {
     name: 'core-endpoint',

@@ -1,84 +1,28 @@
 // The worker side of node:cluster (ClusterWorkerAgent) in this process: its `proc` is one end of an in-process channel
-// that carries each message as Node's IPC does (JSON text, or a structured clone under `serialization: 'advanced'`)
-// to a primary side made of the real WorkerSnapshots and ClusterView, so what the agent sends is what gets served.
-import { EventEmitter } from 'node:events';
-import type { Worker } from 'node:cluster';
+// (helpers/cluster-channel.ts) to a primary side made of the real WorkerSnapshots and ClusterView, so what the agent
+// sends is what gets served.
 import { expect } from 'chai';
-import { catalog, RateLimitedLogger, type MetricStore } from '@tuist-telemetry/core/internal';
+import { RateLimitedLogger, type MetricStore } from '@tuist-telemetry/core/internal';
 import { ClusterWorkerAgent } from '../../src/cluster/worker.js';
-import { ClusterView } from '../../src/cluster/view.js';
-import { PROTOCOL, WorkerSnapshots, type Message, type Snapshot } from '../../src/cluster/protocol.js';
-import { KindsKept, STORE_OPTIONS, keepingLogger, newStore, valueIn } from '../helpers/index.js';
-
-const run = { name: 'agent', is_ci: 'false', status: '0' };
-const ours = { tuistTelemetry: PROTOCOL } as const;
-
-/** The worker's `process`: what it sends reaches `got` as the primary would read it; `tell` is the primary speaking. */
-class Channel extends EventEmitter {
-  connected = true;
-  readonly env: Record<string, string>;
-  readonly got: Message[] = [];
-  /** While set, the channel never reports a message written (a send callback that never comes). */
-  stuck = false;
-  constructor(readonly advanced = false) {
-    super();
-    this.env = advanced ? { NODE_CHANNEL_SERIALIZATION_MODE: 'advanced' } : {};
-  }
-  send(msg: unknown, _handle: unknown, _opts: unknown, cb?: (err: Error | null) => void): boolean {
-    this.got.push((this.advanced ? structuredClone(msg) : JSON.parse(JSON.stringify(msg))) as Message);
-    if (!this.stuck) setImmediate(() => cb?.(null));
-    return true;
-  }
-  tell(msg: object): void {
-    this.emit('message', JSON.parse(JSON.stringify(msg)));
-  }
-  of(type: Message['type']): Message[] {
-    return this.got.filter((m) => m.type === type);
-  }
-  get proc(): NodeJS.Process {
-    return this as unknown as NodeJS.Process;
-  }
-}
-
-/** The primary's side of one worker: the real decoder and view. */
-class Primary {
-  readonly snaps = new WorkerSnapshots();
-  readonly view = new ClusterView(catalog, STORE_OPTIONS);
-  take(msg: Message): void {
-    expect(msg.type).to.be.oneOf(['snapshot', 'final']);
-    expect(this.snaps.apply(msg as Snapshot, this.view.familyOf, this.view.retireSeries)).to.equal(undefined);
-  }
-  runs(): number | undefined {
-    return valueIn(this.view.build(newStore(), [{ id: '1', snapshots: this.snaps }]), 'tuist_runs_total', run);
-  }
-}
-
-/** A worker's `cluster.worker`: `disconnect` and `destroy` from its class (as Node's), or its own with `own`. */
-class Self {
-  readonly calls: string[] = [];
-  constructor(readonly ch: Channel) {}
-  disconnect(): this {
-    this.calls.push(`disconnect after ${this.ch.got.length}`);
-    return this;
-  }
-  destroy(): void {
-    this.calls.push(`destroy after ${this.ch.got.length}`);
-  }
-  get worker(): Worker {
-    return this as unknown as Worker;
-  }
-}
-
-/** How many timers keep this process alive now. */
-const refTimers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+import type { Snapshot } from '../../src/cluster/protocol.js';
+import {
+  AGENT_RUN as run,
+  Channel,
+  KindsKept,
+  OURS as ours,
+  PrimarySide as Primary,
+  keepingLogger,
+  newStore,
+  refTimers,
+} from '../helpers/index.js';
 
 describe('core: node:cluster worker agent (in-process channel)', () => {
   const agents: ClusterWorkerAgent[] = [];
   const lines: string[] = [];
   const kinds: string[] = [];
   const warnings = () => new KindsKept(keepingLogger(lines).logger, kinds);
-  const start = (store: MetricStore, ch: Channel, self?: Self, welcomeMs?: number, finalMs?: number) => {
-    const a = new ClusterWorkerAgent(store, warnings(), ch.proc, self?.worker, welcomeMs, finalMs);
+  const start = (store: MetricStore, ch: Channel, welcomeMs?: number, finalMs?: number) => {
+    const a = new ClusterWorkerAgent(store, warnings(), ch.proc, undefined, welcomeMs, finalMs);
     agents.push(a);
     return a;
   };
@@ -174,7 +118,7 @@ describe('core: node:cluster worker agent (in-process channel)', () => {
   it('stop() waits for the final snapshot to be written, at most its bound', async () => {
     const ch = new Channel();
     ch.stuck = true;
-    const agent = start(newStore(), ch, undefined, undefined, 30);
+    const agent = start(newStore(), ch, undefined, 30);
     await agent.stop();
     expect(ch.of('final')).to.have.length(1);
   });
@@ -252,7 +196,7 @@ describe('core: node:cluster worker agent (in-process channel)', () => {
 
   it('warns that nobody serves its metrics when no welcome or collect came within the bound (a probe is no welcome)', async () => {
     const ch = new Channel();
-    start(newStore(), ch, undefined, 10);
+    start(newStore(), ch, 10);
     ch.tell({ ...ours, type: 'probe' });
     while (lines.length === 0) await new Promise((r) => setTimeout(r, 5));
     expect(lines).to.deep.equal([
@@ -279,7 +223,7 @@ describe('core: node:cluster worker agent (in-process channel)', () => {
         ),
       );
       first.tell({ ...ours, type: answer, req: 1, known: 0 });
-      start(newStore(), new Channel(), undefined, 20);
+      start(newStore(), new Channel(), 20);
       while (lines.length === 0) await new Promise((r) => setTimeout(r, 5));
       expect(quiet).to.deep.equal([]);
     });
@@ -288,7 +232,7 @@ describe('core: node:cluster worker agent (in-process channel)', () => {
     const before = refTimers();
     const ch = new Channel();
     ch.stuck = true;
-    const agent = start(newStore(), ch, undefined, 60_000, 50);
+    const agent = start(newStore(), ch, 60_000, 50);
     expect(refTimers()).to.equal(before);
     const stopping = agent.stop();
     expect(refTimers()).to.equal(before);
@@ -305,89 +249,8 @@ describe('core: node:cluster worker agent (in-process channel)', () => {
       20,
     );
     await first.stop();
-    start(newStore(), new Channel(), undefined, 20);
+    start(newStore(), new Channel(), 20);
     while (lines.length === 0) await new Promise((r) => setTimeout(r, 5));
     expect(quiet).to.deep.equal([]);
-  });
-});
-
-describe("core: node:cluster worker agent (the worker's own disconnect() and kill())", () => {
-  const agents: ClusterWorkerAgent[] = [];
-  const start = (store: MetricStore, ch: Channel, self: Self) => {
-    const a = new ClusterWorkerAgent(store, new RateLimitedLogger(keepingLogger().logger), ch.proc, self.worker);
-    agents.push(a);
-    return a;
-  };
-  afterEach(async () => {
-    for (const a of agents.splice(0)) await a.stop();
-  });
-
-  for (const name of ['disconnect', 'destroy'] as const)
-    it(`cluster.worker.${name}() sends the final snapshot first, then does what it does`, () => {
-      const ch = new Channel();
-      const self = new Self(ch);
-      const store = newStore();
-      start(store, ch, self);
-      store.counter('tuist_runs_total').add(2, run);
-      const result = self[name]();
-      expect(result).to.equal(name === 'disconnect' ? self : undefined);
-      expect(ch.got.map((m) => m.type)).to.deep.equal(['hello', 'final']);
-      expect(ch.got[1]).to.deep.include({ req: -1 });
-      expect(self.calls).to.deep.equal([`${name} after 2`]);
-      const primary = new Primary();
-      primary.take(ch.got[1]!);
-      expect(primary.runs()).to.equal(2);
-    });
-
-  it('sends no final snapshot when called on another object, after stop(), for an earlier agent, or with the channel closed', async () => {
-    const ch = new Channel();
-    const self = new Self(ch);
-    const other = new Self(ch);
-    const store = newStore();
-    let built = 0;
-    store.onCollect(() => built++);
-    start(store, ch, self);
-    self.disconnect.call(other);
-    ch.connected = false;
-    self.destroy();
-    ch.connected = true;
-    expect(ch.of('final')).to.deep.equal([]);
-    expect(built, 'no snapshot built for a closed channel').to.equal(0);
-    // An agent started later (in the same worker, after a shutdown of the first: here without it) answers instead.
-    const later = new Self(ch);
-    start(newStore(), ch, later);
-    self.disconnect();
-    expect(ch.of('final')).to.deep.equal([]);
-    later.destroy();
-    expect(ch.of('final')).to.have.length(1);
-    expect(other.calls).to.deep.equal(['disconnect after 1']);
-    expect(self.calls).to.deep.equal(['destroy after 1', 'disconnect after 2']);
-  });
-
-  it("stop() puts the worker's methods back: its class's, or its own", async () => {
-    const ch = new Channel();
-    const self = new Self(ch);
-    await start(newStore(), ch, self).stop();
-    expect(Object.hasOwn(self, 'disconnect')).to.equal(false);
-    expect(Object.hasOwn(self, 'destroy')).to.equal(false);
-    const own = new Self(ch);
-    const disconnect = function (this: Self) {
-      return this;
-    };
-    Object.assign(own, { disconnect });
-    await start(newStore(), ch, own).stop();
-    expect(Object.hasOwn(own, 'disconnect')).to.equal(true);
-    expect((own as unknown as { disconnect: unknown }).disconnect).to.equal(disconnect);
-    expect(Object.hasOwn(own, 'destroy')).to.equal(false);
-    // A method someone else replaced meanwhile is left as they set it; a missing one is not added.
-    const replaced = new Self(ch);
-    (replaced as unknown as { destroy: unknown }).destroy = undefined;
-    const agent = start(newStore(), ch, replaced);
-    expect((replaced as unknown as { destroy: unknown }).destroy).to.equal(undefined);
-    const theirs = () => replaced;
-    (replaced as unknown as { disconnect: unknown }).disconnect = theirs;
-    await agent.stop();
-    expect((replaced as unknown as { disconnect: unknown }).disconnect).to.equal(theirs);
-    expect(ch.of('final')).to.have.length(3);
   });
 });
