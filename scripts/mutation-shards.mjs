@@ -48,8 +48,10 @@ export const shards = [
     spec: core('cluster/protocol', 'cluster/merge', 'cluster/snapshot-edges'),
   },
   {
-    // Mostly runs inside the node:cluster apps that cluster/cluster, cluster/primary and cluster/lifecycle start:
-    // those mutants show as not covered (the suites that only talk to child processes are left out).
+    // In the test process: cluster/primary makes mocha the cluster primary (its forked workers' code is not counted),
+    // cluster/worker-agent and worker-self run the agent on an in-process channel; cluster/cluster for clusterRole
+    // (its app suite talks to child processes only). Mostly waiting: a mutant that stops an answer hangs a scrape
+    // until Stryker's timeout.
     name: 'core-cluster-process',
     minutes: 5,
     mutate: [
