@@ -1,130 +1,37 @@
 // The primary side of node:cluster (ClusterPrimary) in the test process: this process is the cluster primary and forks
-// real workers (fixtures/cluster-worker.ts, over real IPC) that speak the protocol by hand or run the real agent. Each
-// test closes its primary and kills its workers; the suite puts cluster's settings back, so that other suites of this
-// process are unaffected.
-import cluster, { type Worker } from 'node:cluster';
+// real workers (fixtures/cluster-worker.ts, over real IPC) that speak the protocol by hand or run the real agent
+// (the harness: helpers/cluster-primary.ts).
+import cluster from 'node:cluster';
 import { expect } from 'chai';
-import { catalog, MetricStore } from '@tuist-telemetry/core/internal';
-import { ClusterPrimary } from '../../src/cluster/primary.js';
-import { PROTOCOL } from '../../src/cluster/protocol.js';
+import type { MetricStore } from '@tuist-telemetry/core/internal';
 import type { HistogramSeries } from '../../src/store/store.js';
-import { KindsKept, STORE_OPTIONS, fixturePath, keepingLogger, seriesOf, valueIn } from '../helpers/index.js';
+import { PROTOCOL_MARK as ours, SCENARIO_RUN as run, inProcessPrimary, seriesOf, valueIn } from '../helpers/index.js';
 
-const run = { name: 'scenario', is_ci: 'false', status: '0' };
-const ours = { tuistTelemetry: PROTOCOL } as const;
 /** How many timers keep this process alive now. */
 const refTimers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
-type Scrape = { runs?: number; timeouts: number; malformed: number };
 
 describe('core: node:cluster primary (in the test process, real forked workers)', function () {
   this.timeout(60_000);
-  const settings = { ...cluster.settings };
-  const warned: string[] = [];
-  const kinds: string[] = [];
-  let warnings: KindsKept;
-  let own: MetricStore;
-  let primary: ClusterPrimary | undefined;
-  const workers: { w: Worker; out: string }[] = [];
-
-  const start = (opts: { timeoutMs?: number; intervalMs?: number } = {}) => {
-    // A logger per test: a warning of an earlier test does not hold back the same kind's.
-    warnings = new KindsKept(keepingLogger(warned).logger, kinds);
-    own = new MetricStore(catalog, STORE_OPTIONS);
-    primary = new ClusterPrimary(own, {
-      timeoutMs: opts.timeoutMs ?? 600_000,
-      warnings,
-      storeOptions: STORE_OPTIONS,
-      snapshotIntervalMs: opts.intervalMs ?? 3_600_000,
-    });
-    return primary;
-  };
-  const next = (w: Worker, key: string) =>
-    new Promise<unknown>((resolve) => {
-      const on = (m: Record<string, unknown>) => {
-        if (typeof m === 'object' && m !== null && key in m) {
-          w.off('message', on);
-          resolve(m[key]);
-        }
-      };
-      w.on('message', on);
-    });
-  /** A forked worker, once it is up (and, with a primary, once the primary has its hello). */
-  const fork = async (mode = 'scripted', env: Record<string, string> = {}) => {
-    const before = primary?.workerCount ?? 0;
-    const w = cluster.fork({ WORKER_MODE: mode, ...env });
-    const rec = { w, out: '' };
-    workers.push(rec);
-    w.process.stdout!.on('data', (c: Buffer) => (rec.out += c.toString()));
-    w.process.stderr!.on('data', (c: Buffer) => (rec.out += c.toString()));
-    if (mode === 'scripted') await next(w, 'up');
-    while (primary !== undefined && primary.workerCount === before) await new Promise((r) => setTimeout(r, 10));
-    return w;
-  };
-  const tell = async (w: Worker, msg: Record<string, unknown>, ack?: string) => {
-    const acked = ack === undefined ? undefined : next(w, ack);
-    w.send(msg);
-    return acked;
-  };
-  const exited = (w: Worker) => new Promise<void>((r) => (w.isDead() ? r() : w.once('exit', () => r())));
-  /** One scrape: the served runs and missed counts. */
-  const scrape = async (): Promise<Scrape> => {
-    let got: Scrape | undefined;
-    await primary!.render(async (store) => {
-      got = {
-        runs: valueIn(store, 'tuist_runs_total', run),
-        timeouts: valueIn(store, 'tuist_telemetry_cluster_scrape_missed_total', { reason: 'timeout' }) ?? 0,
-        malformed: valueIn(store, 'tuist_telemetry_cluster_scrape_missed_total', { reason: 'malformed' }) ?? 0,
-      };
-    });
-    return got!;
-  };
-
-  before(() => {
-    cluster.setupPrimary({
-      exec: fixturePath('cluster-worker.ts'),
-      execArgv: ['--import', 'tsx', '--conditions=source'],
-      args: [],
-      silent: true,
-    });
-  });
-  afterEach(async () => {
-    primary?.close();
-    primary = undefined;
-    for (const { w } of workers.splice(0)) {
-      const gone = exited(w);
-      w.process.kill('SIGKILL');
-      await gone;
-    }
-    warned.length = 0;
-    kinds.length = 0;
-  });
-  after(() => {
-    cluster.setupPrimary({
-      exec: process.argv[1],
-      execArgv: process.execArgv,
-      args: process.argv.slice(2),
-      silent: false,
-      ...settings,
-    });
-  });
+  const cp = inProcessPrimary();
+  const { warned, kinds, workers, start, next, fork, tell, exited, scrape } = cp;
 
   it('without workers a scrape serves the own store itself', async () => {
     start();
     let served: MetricStore | undefined;
-    expect(await primary!.render(async (s) => ((served = s), 'body'))).to.equal('body');
-    expect(served).to.equal(own);
+    expect(await cp.primary!.render(async (s) => ((served = s), 'body'))).to.equal('body');
+    expect(served).to.equal(cp.own);
   });
 
   it('serves the sum of the primary and every worker: counters, and histograms up to +Inf, _sum and _count', async () => {
     start();
     const [a, b] = [await fork(), await fork()];
-    expect(primary!.workerCount).to.equal(2);
+    expect(cp.primary!.workerCount).to.equal(2);
     await tell(a, { ctl: 'record', n: 5 }, 'recorded');
     await tell(b, { ctl: 'record', n: 7 }, 'recorded');
-    own.counter('tuist_runs_total').add(2, run);
-    own.histogram('tuist_runs_duration_milliseconds').record(2_000_000, run);
+    cp.own.counter('tuist_runs_total').add(2, run);
+    cp.own.histogram('tuist_runs_duration_milliseconds').record(2_000_000, run);
     let h: HistogramSeries | undefined;
-    await primary!.render(async (store) => {
+    await cp.primary!.render(async (store) => {
       expect(valueIn(store, 'tuist_runs_total', run)).to.equal(14);
       h = seriesOf(store, 'tuist_runs_duration_milliseconds', run) as HistogramSeries;
       h = { ...h, counts: [...h.counts] } as unknown as HistogramSeries;
@@ -155,7 +62,7 @@ describe('core: node:cluster primary (in the test process, real forked workers)'
     await tell(w, { ctl: 'record', n: 4 }, 'recorded');
     const timers = refTimers();
     start();
-    while (primary!.workerCount === 0) await new Promise((r) => setTimeout(r, 10));
+    while (cp.primary!.workerCount === 0) await new Promise((r) => setTimeout(r, 10));
     expect(refTimers(), 'the collection between scrapes keeps no process alive').to.equal(timers);
     expect(await scrape()).to.deep.include({ runs: 4 });
   });
@@ -189,7 +96,7 @@ describe('core: node:cluster primary (in the test process, real forked workers)'
     expect(await scrape()).to.deep.equal({ runs: 117, timeouts: 2, malformed: 0 });
     await tell(w, { ctl: 'release' });
     await tell(w, { ctl: 'record', n: 0 }, 'recorded');
-    primary!.close();
+    cp.primary!.close();
     expect(await scrape()).to.deep.equal({ runs: 117, timeouts: 2, malformed: 0 });
   });
 
@@ -202,7 +109,7 @@ describe('core: node:cluster primary (in the test process, real forked workers)'
     const gone = exited(w);
     expect(await scrape()).to.deep.equal({ runs: 9, timeouts: 0, malformed: 0 });
     await gone;
-    expect(primary!.workerCount).to.equal(0);
+    expect(cp.primary!.workerCount).to.equal(0);
     // Served from what it left behind, with no worker left.
     expect(await scrape()).to.deep.equal({ runs: 9, timeouts: 0, malformed: 0 });
     expect(warned).to.deep.equal([]);
@@ -226,7 +133,7 @@ describe('core: node:cluster primary (in the test process, real forked workers)'
     await tell(w, { ctl: 'raw', msg: bad });
     await tell(w, { ctl: 'mode', mode: 'hold' });
     await tell(w, { ctl: 'record', n: 1 }, 'recorded');
-    primary!.close();
+    cp.primary!.close();
     expect(await scrape()).to.deep.equal({ runs: 2, timeouts: 0, malformed: 1 });
     expect(warned).to.deep.equal([
       `@tuist-telemetry/core: dropped a malformed snapshot from cluster worker ${w.id} (bad "next"); its previous values were served`,
@@ -251,7 +158,7 @@ describe('core: node:cluster primary (in the test process, real forked workers)'
     expect(await scrape()).to.deep.include({ runs: 2 });
     await tell(w, { ctl: 'record', n: 5 }, 'recorded');
     await tell(w, { ctl: 'impostor' }, 'impostor');
-    primary!.close();
+    cp.primary!.close();
     expect(await scrape()).to.deep.equal({ runs: 2, timeouts: 0, malformed: 0 });
   });
 
@@ -334,7 +241,7 @@ describe('core: node:cluster primary (in the test process, real forked workers)'
   it('a scrape whose serializer fails does not stop the next one', async () => {
     start();
     await fork();
-    const failed = primary!.render(async () => {
+    const failed = cp.primary!.render(async () => {
       throw new Error('serializer failed');
     });
     const second = scrape();
@@ -353,8 +260,8 @@ describe('core: node:cluster primary (in the test process, real forked workers)'
     await tell(w, { ctl: 'record', n: 1 }, 'recorded');
     const waiting = scrape();
     await new Promise((r) => setImmediate(r));
-    primary!.close();
-    primary!.close();
+    cp.primary!.close();
+    cp.primary!.close();
     expect(await waiting).to.deep.equal({ runs: 1, timeouts: 0, malformed: 0 });
     for (const name of ['disconnect', 'kill', 'destroy']) expect(Object.hasOwn(w, name), name).to.equal(false);
     await tell(w, { ctl: 'mode', mode: 'answer' });

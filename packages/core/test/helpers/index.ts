@@ -22,6 +22,7 @@ import type { HistogramSeries, StoreOptions } from '../../src/store/store.js';
 export * from './child-app.js';
 export * from './cluster.js';
 export * from './cluster-channel.js';
+export * from './cluster-primary.js';
 export * from './consistency.js';
 export * from './kinds.js';
 export * from './openmetrics-strict.js';

@@ -1,0 +1,129 @@
+// The harness of the cluster primary suites (primary.test.ts, primary-edges.test.ts): this process is the cluster
+// primary (the real ClusterPrimary) and forks real workers (fixtures/cluster-worker.ts, over real IPC) that speak the
+// protocol by hand or run the real agent. Each test closes its primary and kills its workers; the suite puts
+// cluster's settings back, so that other suites of this process are unaffected.
+import cluster, { type Worker } from 'node:cluster';
+import { catalog, MetricStore } from '@tuist-telemetry/core/internal';
+import { ClusterPrimary } from '../../src/cluster/primary.js';
+import { PROTOCOL } from '../../src/cluster/protocol.js';
+import { fixturePath } from './child-app.js';
+import { KindsKept } from './kinds.js';
+import { STORE_OPTIONS, keepingLogger, valueIn } from './index.js';
+
+/** The labels of the runs the scripted workers record. */
+export const SCENARIO_RUN = { name: 'scenario', is_ci: 'false', status: '0' };
+export const PROTOCOL_MARK = { tuistTelemetry: PROTOCOL } as const;
+/** What one scrape served: the runs and the missed counts. */
+export type Scrape = { runs?: number; timeouts: number; malformed: number };
+const run = SCENARIO_RUN;
+
+/** Call inside a `describe`: registers the hooks and returns the harness. */
+export function inProcessPrimary() {
+  const settings = { ...cluster.settings };
+  const warned: string[] = [];
+  const kinds: string[] = [];
+  let warnings: KindsKept;
+  let own: MetricStore;
+  let primary: ClusterPrimary | undefined;
+  const workers: { w: Worker; out: string }[] = [];
+
+  const start = (opts: { timeoutMs?: number; intervalMs?: number } = {}) => {
+    // A logger per test: a warning of an earlier test does not hold back the same kind's.
+    warnings = new KindsKept(keepingLogger(warned).logger, kinds);
+    own = new MetricStore(catalog, STORE_OPTIONS);
+    primary = new ClusterPrimary(own, {
+      timeoutMs: opts.timeoutMs ?? 600_000,
+      warnings,
+      storeOptions: STORE_OPTIONS,
+      snapshotIntervalMs: opts.intervalMs ?? 3_600_000,
+    });
+    return primary;
+  };
+  const next = (w: Worker, key: string) =>
+    new Promise<unknown>((resolve) => {
+      const on = (m: Record<string, unknown>) => {
+        if (typeof m === 'object' && m !== null && key in m) {
+          w.off('message', on);
+          resolve(m[key]);
+        }
+      };
+      w.on('message', on);
+    });
+  /** A forked worker, once it is up (and, with a primary, once the primary has its hello). */
+  const fork = async (mode = 'scripted', env: Record<string, string> = {}) => {
+    const before = primary?.workerCount ?? 0;
+    const w = cluster.fork({ WORKER_MODE: mode, ...env });
+    const rec = { w, out: '' };
+    workers.push(rec);
+    w.process.stdout!.on('data', (c: Buffer) => (rec.out += c.toString()));
+    w.process.stderr!.on('data', (c: Buffer) => (rec.out += c.toString()));
+    if (mode === 'scripted') await next(w, 'up');
+    while (primary !== undefined && primary.workerCount === before) await new Promise((r) => setTimeout(r, 10));
+    return w;
+  };
+  const tell = async (w: Worker, msg: Record<string, unknown>, ack?: string) => {
+    const acked = ack === undefined ? undefined : next(w, ack);
+    w.send(msg);
+    return acked;
+  };
+  const exited = (w: Worker) => new Promise<void>((r) => (w.isDead() ? r() : w.once('exit', () => r())));
+  /** One scrape: the served runs and missed counts. */
+  const scrape = async (): Promise<Scrape> => {
+    let got: Scrape | undefined;
+    await primary!.render(async (store) => {
+      got = {
+        runs: valueIn(store, 'tuist_runs_total', run),
+        timeouts: valueIn(store, 'tuist_telemetry_cluster_scrape_missed_total', { reason: 'timeout' }) ?? 0,
+        malformed: valueIn(store, 'tuist_telemetry_cluster_scrape_missed_total', { reason: 'malformed' }) ?? 0,
+      };
+    });
+    return got!;
+  };
+
+  before(() => {
+    cluster.setupPrimary({
+      exec: fixturePath('cluster-worker.ts'),
+      execArgv: ['--import', 'tsx', '--conditions=source'],
+      args: [],
+      silent: true,
+    });
+  });
+  afterEach(async () => {
+    primary?.close();
+    primary = undefined;
+    for (const { w } of workers.splice(0)) {
+      const gone = exited(w);
+      w.process.kill('SIGKILL');
+      await gone;
+    }
+    warned.length = 0;
+    kinds.length = 0;
+  });
+  after(() => {
+    cluster.setupPrimary({
+      exec: process.argv[1],
+      execArgv: process.execArgv,
+      args: process.argv.slice(2),
+      silent: false,
+      ...settings,
+    });
+  });
+
+  return {
+    warned,
+    kinds,
+    workers,
+    start,
+    next,
+    fork,
+    tell,
+    exited,
+    scrape,
+    get primary(): ClusterPrimary | undefined {
+      return primary;
+    },
+    get own(): MetricStore {
+      return own;
+    },
+  };
+}
