@@ -66,6 +66,7 @@ export const shards = [
       'cluster/worker-agent',
       'cluster/worker-self',
       'cluster/primary',
+      'cluster/primary-edges',
     ),
   },
   {

@@ -57,8 +57,10 @@ export function inProcessPrimary() {
     workers.push(rec);
     w.process.stdout!.on('data', (c: Buffer) => (rec.out += c.toString()));
     w.process.stderr!.on('data', (c: Buffer) => (rec.out += c.toString()));
-    if (mode === 'scripted') await next(w, 'up');
-    while (primary !== undefined && primary.workerCount === before) await new Promise((r) => setTimeout(r, 10));
+    if (mode !== 'agent') await next(w, 'up');
+    // A mute worker never says hello.
+    while (mode !== 'mute' && primary !== undefined && primary.workerCount === before)
+      await new Promise((r) => setTimeout(r, 10));
     return w;
   };
   const tell = async (w: Worker, msg: Record<string, unknown>, ack?: string) => {

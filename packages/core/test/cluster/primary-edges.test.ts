@@ -1,0 +1,128 @@
+// The primary's edges with real forked workers in the test process (harness: helpers/cluster-primary.ts): kill()
+// asks once, a method the app wrapped over the primary's, a worker that cuts its channel while asked, a worker
+// without telemetry, a snapshot without incarnation, the collection between scrapes.
+import type { Worker } from 'node:cluster';
+import { expect } from 'chai';
+import { inProcessPrimary } from '../helpers/index.js';
+
+describe('core: node:cluster primary edges (in the test process, real forked workers)', function () {
+  this.timeout(60_000);
+  const cp = inProcessPrimary();
+  const { warned, start, fork, tell, exited, scrape } = cp;
+  const answers = (w: Worker) => {
+    const seen = { n: 0 };
+    w.on('message', (m: Record<string, unknown>) => {
+      if (typeof m === 'object' && m !== null && 'answered' in m) seen.n++;
+    });
+    return seen;
+  };
+
+  for (const how of ['disconnect', 'kill', 'destroy'] as const)
+    it(`worker.${how}() asks for the last snapshot once (kill() goes through destroy())`, async () => {
+      start();
+      const w = await fork();
+      const seen = answers(w);
+      const gone = exited(w);
+      w[how]();
+      await gone;
+      expect(seen.n).to.equal(1);
+    });
+
+  it("a worker's method called on another worker is that worker's, at once", async () => {
+    start();
+    const [a, b] = [await fork(), await fork()];
+    const gone = exited(b);
+    a.disconnect.call(b);
+    await gone;
+    expect(a.isConnected()).to.equal(true);
+    expect(b.exitedAfterDisconnect).to.equal(true);
+  });
+
+  it("a method the app wrapped over the primary's stays at close(); the primary's under it then asks nothing", async () => {
+    start();
+    const w = await fork();
+    const theirs = w.disconnect;
+    let calls = 0;
+    const wrapper = function (this: Worker) {
+      calls++;
+      return theirs.call(this);
+    };
+    w.disconnect = wrapper;
+    cp.primary!.close();
+    expect(w.disconnect).to.equal(wrapper);
+    const seen = answers(w);
+    const gone = exited(w);
+    // With the primary closed, nobody would take an answer: the disconnect must not wait for one (600 s).
+    w.disconnect();
+    await gone;
+    expect(seen.n).to.equal(0);
+    // And on a worker that is gone, it does what Node's does (nothing).
+    expect(w.disconnect()).to.equal(w);
+    expect(calls).to.equal(2);
+  });
+
+  it("a method the app wrapped over the primary's, called once the worker is gone, does what Node's does", async () => {
+    start();
+    const w = await fork();
+    const theirs = w.destroy;
+    w.destroy = function (this: Worker, signal?: string) {
+      return theirs.call(this, signal);
+    };
+    const gone = exited(w);
+    w.process.kill('SIGKILL');
+    await gone;
+    expect(() => w.destroy()).to.not.throw();
+  });
+
+  it('a worker that closes its channel while asked by kill() still gets the signal', async () => {
+    start();
+    const w = await fork();
+    await tell(w, { ctl: 'mode', mode: 'hold' });
+    const gone = new Promise<string | null>((r) => w.once('exit', (_code, signal: string | null) => r(signal)));
+    w.kill();
+    // The collect request is on the channel before this: the worker holds it, then cuts the channel and runs on.
+    await tell(w, { ctl: 'cut' });
+    expect(await gone).to.equal('SIGTERM');
+  });
+
+  it('a worker without telemetry is no error: not asked, its exit changes nothing', async () => {
+    start();
+    const mute = await fork('mute');
+    const w = await fork();
+    await tell(w, { ctl: 'record', n: 2 }, 'recorded');
+    expect(cp.primary!.workerCount).to.equal(1);
+    expect(await scrape()).to.deep.equal({ runs: 2, timeouts: 0, malformed: 0 });
+    const gone = exited(mute);
+    mute.kill();
+    await gone;
+    expect(await scrape()).to.deep.equal({ runs: 2, timeouts: 0, malformed: 0 });
+  });
+
+  it('a snapshot without incarnation (a worker of an earlier version) is taken', async () => {
+    start();
+    const w = await fork();
+    await tell(w, { ctl: 'record', n: 2 }, 'recorded');
+    expect(await scrape()).to.deep.include({ runs: 2 });
+    await tell(w, { ctl: 'record', n: 5 }, 'recorded');
+    await tell(w, { ctl: 'anonymous' }, 'anonymous');
+    cp.primary!.close();
+    expect(await scrape()).to.deep.equal({ runs: 7, timeouts: 0, malformed: 0 });
+  });
+
+  it('between scrapes a worker is asked again only once it answered; those misses are not counted', async () => {
+    start({ intervalMs: 20, timeoutMs: 300 });
+    const w = await fork();
+    await tell(w, { ctl: 'mode', mode: 'hold' });
+    const asked = async () => Number(await tell(w, { ctl: 'asked' }, 'asked'));
+    // The first unanswered request is given up after 300 ms; only then is the worker asked again.
+    while ((await asked()) < 1) await new Promise((r) => setTimeout(r, 20));
+    const first = await asked();
+    await new Promise((r) => setTimeout(r, 150));
+    expect(await asked(), 'no second request while one waits').to.be.at.most(first + 1);
+    while ((await asked()) < first + 2) await new Promise((r) => setTimeout(r, 20));
+    await tell(w, { ctl: 'mode', mode: 'answer' });
+    await tell(w, { ctl: 'record', n: 1 }, 'recorded');
+    expect(await scrape()).to.deep.equal({ runs: 1, timeouts: 0, malformed: 0 });
+    expect(warned).to.deep.equal([]);
+  });
+});
