@@ -3,16 +3,19 @@
 // without telemetry, a snapshot without incarnation, the collection between scrapes.
 import type { Worker } from 'node:cluster';
 import { expect } from 'chai';
+import { isOurs } from '../../src/cluster/protocol.js';
 import { inProcessPrimary } from '../helpers/index.js';
 
 describe('core: node:cluster primary edges (in the test process, real forked workers)', function () {
   this.timeout(60_000);
   const cp = inProcessPrimary();
   const { warned, start, fork, tell, exited, scrape } = cp;
+  /** Counts the snapshots the worker sends from now (as the primary reads them: the worker's `answered` that follows
+   * each may be cut off by a disconnect). */
   const answers = (w: Worker) => {
     const seen = { n: 0 };
-    w.on('message', (m: Record<string, unknown>) => {
-      if (typeof m === 'object' && m !== null && 'answered' in m) seen.n++;
+    w.on('message', (m: unknown) => {
+      if (isOurs(m) && m.type === 'snapshot') seen.n++;
     });
     return seen;
   };
