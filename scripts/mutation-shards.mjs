@@ -165,6 +165,7 @@ export const shards = [
       'packages/core/src/otel/resource.ts',
     ],
     spec: core(
+      'otel/otlp-failures-unit',
       'otel/views',
       'otel/temporality',
       'otel/resource',

@@ -1,0 +1,419 @@
+import { expect } from 'chai';
+import type { DiagLogger } from '@opentelemetry/api';
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { RateLimitedLogger } from '../../src/diag/index.js';
+import {
+  FINAL_FLUSH_BOUND_MS,
+  defaultOtlpUrl,
+  observeAttempts,
+  OtlpFailures,
+  type OtlpTarget,
+} from '../../src/otel/otlp-failures.js';
+
+/*
+ * OtlpFailures in-process, without a collector (issue 26): the wrapped transport and exporter are scripted, so each
+ * line a user reads, each attempt's time and each retry decision is checked without waiting for real timeouts.
+ * The end-to-end behaviour (a real refused port, a silent or 503 receiver) is in otlp-failures.test.ts.
+ */
+
+type SendResult = { status: 'success' | 'failure' | 'retryable'; error?: unknown; retryInMillis?: number };
+
+const METRICS: OtlpTarget = {
+  signal: 'metrics',
+  url: 'http://collector:4318/v1/metrics',
+  protocol: 'http/protobuf',
+  urlFrom: 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT',
+  protocolFrom: 'OTEL_EXPORTER_OTLP_PROTOCOL',
+};
+
+/** OtlpFailures with a real RateLimitedLogger over a logger that keeps each error line. */
+function failures(target: Partial<OtlpTarget> = {}, budgetMs = 10_000) {
+  const lines: string[] = [];
+  const keep = (...args: unknown[]) => void lines.push(args.map(String).join(' '));
+  const log: DiagLogger = { error: keep, warn: keep, info: () => {}, debug: () => {}, verbose: () => {} };
+  const f = new OtlpFailures({ ...METRICS, ...target }, budgetMs, new RateLimitedLogger(log));
+  return { f, lines };
+}
+
+/** A transport whose attempts answer `answers` in turn (the last one again when they run out). */
+function scripted(...answers: SendResult[]) {
+  const timeouts: number[] = [];
+  let shutdowns = 0;
+  return {
+    timeouts,
+    shutdowns: () => shutdowns,
+    send: async (_data: Uint8Array, timeoutMillis: number) => {
+      timeouts.push(timeoutMillis);
+      return answers[Math.min(timeouts.length - 1, answers.length - 1)]!;
+    },
+    shutdown: () => void shutdowns++,
+  };
+}
+
+/** The failure text of one attempt that answered `error` (what follows "failed: " up to the URL's sentence). */
+async function reasonOf(error: unknown, budgetMs = 10_000): Promise<string> {
+  const { f, lines } = failures({}, budgetMs);
+  await f.transport(scripted({ status: 'failure', error })).send(new Uint8Array(1), 3000);
+  expect(lines, 'one line').to.have.length(1);
+  const m = /failed: (.*?)\.? The URL is/.exec(lines[0]!);
+  expect(m, lines[0]).to.not.equal(null);
+  return m![1]!;
+}
+
+const withCode = (code: unknown, message = 'boom') => Object.assign(new Error(message), { code });
+const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('core: OtlpFailures in-process, the line a user reads (issue 26)', () => {
+  it('names each network error code, and any other E-code as a network error', async () => {
+    const named: Record<string, string> = {
+      ECONNREFUSED: 'connection refused',
+      ENOTFOUND: 'host not found',
+      EAI_AGAIN: 'host name lookup failed',
+      ECONNRESET: 'connection reset',
+      EHOSTUNREACH: 'host unreachable',
+      ENETUNREACH: 'network unreachable',
+      ETIMEDOUT: 'connection timed out',
+      EPIPE: 'network error',
+    };
+    for (const [code, what] of Object.entries(named)) {
+      // EAI_AGAIN is not /^E[A-Z]+$/: its message carries it; the others are named by the code.
+      if (code === 'EAI_AGAIN') continue;
+      expect(await reasonOf(withCode(code))).to.equal(`${what} (${code}); is a collector listening there?`);
+    }
+    // A code that only looks like one (not E plus capitals, whole) is not a network code: the message is the reason.
+    for (const code of ['ERR_STREAM_DESTROYED', 'XECONNRESET', 'econnreset', 'E'])
+      expect(await reasonOf(withCode(code, 'stream gone')), code).to.equal('stream gone');
+  });
+
+  it('an HTTP status: the code, its text, and a hint for 404 and for 401/403', async () => {
+    expect(await reasonOf(withCode(404, 'Not Found'))).to.equal(
+      'HTTP 404 Not Found (is this an OTLP receiver, and the path right?)',
+    );
+    for (const code of [401, 403])
+      expect(await reasonOf(withCode(code, 'Denied'))).to.equal(
+        `HTTP ${code} Denied (OTEL_EXPORTER_OTLP_HEADERS carries credentials)`,
+      );
+    expect(await reasonOf(withCode(500, 'Internal Server Error'))).to.equal('HTTP 500 Internal Server Error');
+    expect(await reasonOf(withCode(100, ''))).to.equal('HTTP 100');
+    expect(await reasonOf(withCode(599, 'x'))).to.equal('HTTP 599 x');
+    // Not a status code: the message is the reason.
+    expect(await reasonOf(withCode(99, 'ninety-nine'))).to.equal('ninety-nine');
+    expect(await reasonOf(withCode(600, 'six hundred'))).to.equal('six hundred');
+    const nonString = Object.assign(withCode(500), { message: 42 });
+    expect(await reasonOf(nonString)).to.equal('HTTP 500');
+  });
+
+  it('no answer: an attempt that failed without an error, "Request timed out" or DEADLINE_EXCEEDED', async () => {
+    expect(await reasonOf(undefined)).to.equal('no answer within 3000 ms');
+    expect(await reasonOf(new Error('Request timed out'))).to.equal('no answer within 3000 ms');
+    expect(await reasonOf(new Error('4 DEADLINE_EXCEEDED: Deadline exceeded'))).to.equal('no answer within 3000 ms');
+    expect(await reasonOf(new Error('Request timed out!'))).to.equal('Request timed out!');
+  });
+
+  it('another error: its first line, spaces collapsed, at most 200 characters; ECONNREFUSED inside it is named', async () => {
+    expect(await reasonOf(new Error('14 UNAVAILABLE:  No connection\n  at stack line'))).to.equal(
+      '14 UNAVAILABLE: No connection',
+    );
+    expect(await reasonOf(new Error('14 UNAVAILABLE: Last error: connect ECONNREFUSED 127.0.0.1:4317'))).to.equal(
+      'connection refused (ECONNREFUSED); is a collector listening there?',
+    );
+    expect(await reasonOf(new Error('a'.repeat(200)))).to.equal('a'.repeat(200));
+    expect(await reasonOf(new Error('b'.repeat(201)))).to.equal(`${'b'.repeat(200)}…`);
+    expect(await reasonOf('a thrown string')).to.equal('"a thrown string"');
+  });
+
+  it('the whole line: where the URL and the protocol came from, once per kind of failure a minute', async () => {
+    const cases: [Partial<OtlpTarget>, string][] = [
+      [
+        { urlFrom: undefined, protocolFrom: undefined },
+        'OTLP metrics export to http://collector:4318/v1/metrics failed: host not found (ENOTFOUND); is a collector listening there? ' +
+          'The URL is the default: set OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, the full URL) to your collector; ' +
+          'the protocol, http/protobuf, is the default (OTEL_EXPORTER_OTLP_PROTOCOL sets it). Reported once a minute while it lasts',
+      ],
+      [
+        { signal: 'traces', urlFrom: 'OTEL_EXPORTER_OTLP_ENDPOINT', protocol: 'http/json' },
+        'OTLP traces export to http://collector:4318/v1/metrics failed: host not found (ENOTFOUND); is a collector listening there? ' +
+          'The URL is set by OTEL_EXPORTER_OTLP_ENDPOINT (plus /v1/traces); OTEL_EXPORTER_OTLP_TRACES_ENDPOINT sets a full URL; ' +
+          'the protocol, http/json, is set by OTEL_EXPORTER_OTLP_PROTOCOL. Reported once a minute while it lasts',
+      ],
+      [
+        { urlFrom: 'OTEL_EXPORTER_OTLP_ENDPOINT', protocol: 'grpc', protocolFrom: 'options.otlp.protocol' },
+        'OTLP metrics export to http://collector:4318/v1/metrics failed: host not found (ENOTFOUND); is a collector listening there? ' +
+          'The URL is set by OTEL_EXPORTER_OTLP_ENDPOINT; OTEL_EXPORTER_OTLP_METRICS_ENDPOINT sets a full URL; ' +
+          'the protocol, grpc, is set by options.otlp.protocol. Reported once a minute while it lasts',
+      ],
+    ];
+    for (const [target, line] of cases) {
+      const { f, lines } = failures(target);
+      const t = f.transport(scripted({ status: 'failure', error: withCode('ENOTFOUND') }));
+      await t.send(new Uint8Array(1), 1000);
+      await t.send(new Uint8Array(1), 1000);
+      expect(lines).to.deep.equal([line]);
+    }
+    // A reason that does not end in "?" gets a full stop; another kind of failure is a line of its own.
+    const { f, lines } = failures({ urlFrom: 'options.otlp.url' });
+    const t = f.transport(scripted({ status: 'failure', error: withCode(503, 'Unavailable') }));
+    await t.send(new Uint8Array(1), 1000);
+    await f.transport(scripted({ status: 'failure', error: withCode('ECONNRESET') })).send(new Uint8Array(1), 1000);
+    await t.send(new Uint8Array(1), 1000);
+    expect(lines).to.have.length(2);
+    expect(lines[0]).to.contain('failed: HTTP 503 Unavailable. The URL is set by options.otlp.url; the protocol');
+    expect(lines[1]).to.contain('failed: connection reset (ECONNRESET); is a collector listening there? The URL');
+  });
+
+  it('the URL each exporter uses by default', () => {
+    expect(defaultOtlpUrl('grpc', 'metrics')).to.equal('http://localhost:4317');
+    expect(defaultOtlpUrl('http/json', 'traces')).to.equal('http://localhost:4318/v1/traces');
+    expect(defaultOtlpUrl('http/protobuf', 'metrics')).to.equal('http://localhost:4318/v1/metrics');
+  });
+});
+
+describe('core: OtlpFailures in-process, attempts and retries (issue 26)', () => {
+  it('a successful attempt passes through untouched, with the exporter timeout when the budget is larger', async () => {
+    const { f, lines } = failures({}, 10_000);
+    const ok = { status: 'success' as const, data: new Uint8Array(2) };
+    const inner = scripted(ok);
+    const t = f.transport(inner);
+    expect(await t.send(new Uint8Array(1), 3000)).to.equal(ok);
+    expect(inner.timeouts).to.deep.equal([3000]);
+    t.shutdown();
+    expect(inner.shutdowns()).to.equal(1);
+    expect(lines).to.deep.equal([]);
+  });
+
+  it('an attempt gets no more than what is left of the budget, counted from the first attempt of the same bytes', async () => {
+    const { f } = failures({}, 100);
+    const inner = scripted({ status: 'failure', error: withCode('ECONNRESET') });
+    const t = f.transport(inner);
+    const data = new Uint8Array(1);
+    await t.send(data, 3000);
+    expect(inner.timeouts[0]).to.be.within(1, 100);
+    await tick(150);
+    // The same bytes again (a retry) past the budget: not sent, not reported again; other bytes are a new export.
+    expect(await t.send(data, 3000)).to.deep.include({ status: 'failure' });
+    expect(inner.timeouts).to.have.length(1);
+    await t.send(new Uint8Array(1), 3000);
+    expect(inner.timeouts).to.have.length(2);
+    expect(inner.timeouts[1]).to.be.within(1, 100);
+  });
+
+  it('a budget spent answers a failure without sending and without a line', async () => {
+    const { f, lines } = failures({}, 1);
+    const inner = scripted({ status: 'success' });
+    const t = f.transport(inner);
+    const data = new Uint8Array(1);
+    await t.send(data, 3000);
+    await tick(5);
+    const r = await t.send(data, 3000);
+    expect(r.status).to.equal('failure');
+    expect(String((r as { error?: unknown }).error)).to.contain('budget spent');
+    expect(inner.timeouts).to.have.length(1);
+    // The exporter then fails the export with it, its cause already reported: no line for it there either.
+    const failed = { code: ExportResultCode.FAILED, error: (r as { error?: Error }).error };
+    expect(await exportOnce(f.exporter(exporter(failed)))).to.deep.equal([{ code: ExportResultCode.SUCCESS }]);
+    expect(lines).to.deep.equal([]);
+  });
+
+  it('a retryable answer stays retryable while its retry fits the budget, the backoff growing 1.5 times up to 5 s', async () => {
+    // Backoffs of the same bytes: 1200, 1800, 2700, 4050, then 5000 (not 6075): all under a 5.5 s budget.
+    const { f, lines } = failures({}, 5500);
+    const t = f.transport(scripted({ status: 'retryable' }));
+    const data = new Uint8Array(1);
+    for (let i = 0; i < 5; i++) expect((await t.send(data, 1000)).status, `attempt ${i + 1}`).to.equal('retryable');
+    expect(lines).to.have.length(1);
+    expect(lines[0]).to.contain('failed: the collector answered "retry later" (HTTP 429, 502, 503 or 504); is it');
+    // Under a 4 s budget the fourth backoff (4050 ms) no longer fits: that answer is a failure (no retry).
+    const short = failures({}, 4000).f.transport(scripted({ status: 'retryable' }));
+    const again = new Uint8Array(1);
+    for (let i = 0; i < 3; i++) expect((await short.send(again, 1000)).status).to.equal('retryable');
+    const last = await short.send(again, 1000);
+    expect(last.status).to.equal('failure');
+    expect(String((last as { error?: unknown }).error)).to.contain('retry later');
+  });
+
+  it("the collector's own retry delay decides when it gives one", async () => {
+    const { f } = failures({}, 5000);
+    const t = f.transport(
+      scripted({ status: 'retryable', retryInMillis: 100 }, { status: 'retryable', retryInMillis: 9000 }),
+    );
+    const first = await t.send(new Uint8Array(1), 1000);
+    expect(first).to.deep.include({ status: 'retryable', retryInMillis: 100 });
+    expect((await t.send(new Uint8Array(1), 1000)).status).to.equal('failure');
+    // An error the transport gave is kept as is.
+    const error = withCode('ECONNRESET');
+    const kept = await f
+      .transport(scripted({ status: 'retryable', error, retryInMillis: 10 }))
+      .send(new Uint8Array(1), 1);
+    expect(kept).to.deep.equal({ status: 'retryable', error, retryInMillis: 10 });
+  });
+
+  it('once closed, a retryable answer is final and an attempt gets at most the final flush bound', async () => {
+    const { f } = failures({}, 60_000);
+    const inner = scripted({ status: 'retryable', retryInMillis: 1 });
+    const t = f.transport(inner);
+    f.close();
+    expect((await t.send(new Uint8Array(1), 30_000)).status).to.equal('failure');
+    expect(inner.timeouts[0]).to.be.within(1, FINAL_FLUSH_BOUND_MS);
+    expect(FINAL_FLUSH_BOUND_MS).to.equal(2000);
+  });
+
+  it('observeAttempts wraps the innermost transport of an export delegate, and only a delegate laid out so', async () => {
+    const { f, lines } = failures();
+    for (const d of [null, undefined, {}, { _transport: {} }, { _transport: { send: 1 } }])
+      expect(observeAttempts(d, f)).to.equal(false);
+    // HTTP: a retrying transport over the HTTP one; the HTTP one is wrapped, under the retries.
+    const http = scripted({ status: 'failure', error: withCode('ECONNREFUSED') });
+    const retrying = { send: () => Promise.resolve({ status: 'success' }), shutdown() {}, _transport: http };
+    const delegate = { _transport: retrying };
+    expect(observeAttempts(delegate, f)).to.equal(true);
+    expect(delegate._transport).to.equal(retrying);
+    expect(retrying._transport).to.not.equal(http);
+    await retrying._transport.send(new Uint8Array(1), 100);
+    expect(lines).to.have.length(1);
+    // gRPC: the delegate's transport itself.
+    const grpc = scripted({ status: 'failure', error: withCode('ENOTFOUND') });
+    const grpcDelegate = { _transport: { ...grpc, _transport: { send: 'no' } } };
+    expect(observeAttempts(grpcDelegate, f)).to.equal(true);
+    await grpcDelegate._transport.send(new Uint8Array(1), 100);
+    expect(grpc.timeouts).to.have.length(1);
+    expect(lines).to.have.length(2);
+  });
+});
+
+/** An exporter whose export calls back with `answer` (or never, when undefined), or throws `throws`. */
+function exporter(answer?: ExportResult, throws?: unknown) {
+  const calls = { shutdown: 0, forceFlush: 0, exports: 0 };
+  let late: ((r: ExportResult) => void) | undefined;
+  return {
+    calls,
+    late: (r: ExportResult) => late?.(r),
+    export(_items: never, done: (r: ExportResult) => void) {
+      calls.exports++;
+      if (throws !== undefined) throw throws;
+      if (answer) done(answer);
+      else late = done;
+    },
+    forceFlush: () => {
+      calls.forceFlush++;
+      return Promise.resolve();
+    },
+    shutdown: () => {
+      calls.shutdown++;
+      return Promise.resolve();
+    },
+  };
+}
+
+const exportOnce = (e: { export(items: never, done: (r: ExportResult) => void): void }) =>
+  new Promise<ExportResult[]>((resolve) => {
+    const results: ExportResult[] = [];
+    e.export(undefined as never, (r) => {
+      results.push(r);
+      setTimeout(() => resolve(results), 20);
+    });
+  });
+
+describe('core: OtlpFailures in-process, exports end in time and are handled (issue 26)', () => {
+  it('a success passes, a failure is reported once and handled, a throw is reported and handled', async () => {
+    const { f, lines } = failures();
+    expect(await exportOnce(f.exporter(exporter({ code: ExportResultCode.SUCCESS })))).to.deep.equal([
+      { code: ExportResultCode.SUCCESS },
+    ]);
+    expect(lines).to.deep.equal([]);
+    const failed = f.exporter(exporter({ code: ExportResultCode.FAILED, error: withCode('ECONNREFUSED') }));
+    expect(await exportOnce(failed)).to.deep.equal([{ code: ExportResultCode.SUCCESS }]);
+    expect(lines).to.have.length(1);
+    expect(lines[0]).to.contain('connection refused (ECONNREFUSED)');
+    const threw = f.exporter(exporter(undefined, withCode(404, 'Not Found')));
+    expect(await exportOnce(threw)).to.deep.equal([{ code: ExportResultCode.SUCCESS }]);
+    expect(lines).to.have.length(2);
+    expect(lines[1]).to.contain('failed: HTTP 404 Not Found (is this');
+  });
+
+  it('an export nobody answers ends at the budget, said as "no answer", and a late answer is not passed on', async () => {
+    const { f, lines } = failures({}, 100);
+    const inner = exporter();
+    const results = await exportOnce(f.exporter(inner));
+    expect(results).to.deep.equal([{ code: ExportResultCode.SUCCESS }]);
+    expect(lines).to.have.length(1);
+    expect(lines[0]).to.match(/failed: no answer within \d+ ms\. The URL/);
+    inner.late({ code: ExportResultCode.FAILED, error: withCode('ECONNRESET') });
+    await tick(20);
+    expect(results, 'done is called once').to.have.length(1);
+  });
+
+  it('with its attempts in sight, a cut-off export adds no line (the attempt reports itself), unless shutting down', async () => {
+    const { f, lines } = failures({}, 100);
+    f.transport(scripted({ status: 'success' }));
+    expect(await exportOnce(f.exporter(exporter()))).to.deep.equal([{ code: ExportResultCode.SUCCESS }]);
+    expect(lines).to.deep.equal([]);
+    f.close();
+    expect(await exportOnce(f.exporter(exporter()))).to.deep.equal([{ code: ExportResultCode.SUCCESS }]);
+    expect(lines).to.have.length(1);
+    expect(lines[0]).to.contain('no answer within');
+  });
+
+  it('an export whose attempt failed already adds no second line when it is cut off', async () => {
+    const { f, lines } = failures({}, 150);
+    const inner = exporter();
+    const wrapped = f.exporter(inner);
+    f.close();
+    const results = exportOnce(wrapped);
+    await f.transport(scripted({ status: 'failure', error: withCode('ECONNRESET') })).send(new Uint8Array(1), 10);
+    expect(await results).to.have.length(1);
+    expect(lines).to.have.length(1);
+    expect(lines[0]).to.contain('ECONNRESET');
+  });
+
+  it('close() cuts the exports in flight and a flush to the final flush bound, once', async () => {
+    const { f, lines } = failures({}, 60_000);
+    const started = Date.now();
+    const results = exportOnce(f.exporter(exporter()));
+    await tick(10);
+    f.close();
+    f.close();
+    const never = { ...exporter(), forceFlush: () => new Promise<void>(() => {}) };
+    await f.exporter(never).forceFlush!();
+    expect(await results).to.deep.equal([{ code: ExportResultCode.SUCCESS }]);
+    expect(Date.now() - started, 'ended by the final flush bound, not the 60 s budget').to.be.below(30_000);
+    expect(lines).to.have.length(1);
+  });
+
+  it('forceFlush and shutdown reach the exporter; once closed they are bounded and swallow its rejection', async () => {
+    const { f } = failures();
+    const inner = exporter({ code: ExportResultCode.SUCCESS });
+    const wrapped = f.exporter(inner);
+    await wrapped.forceFlush!();
+    await wrapped.shutdown();
+    expect(inner.calls).to.deep.include({ forceFlush: 1, shutdown: 1 });
+    const rejecting = { ...inner, shutdown: () => Promise.reject(new Error('shut')) };
+    const open = f.exporter(rejecting);
+    let caught: unknown;
+    await open.shutdown().catch((e: unknown) => (caught = e));
+    expect(String(caught), 'before close() the exporter answers for itself').to.contain('shut');
+    f.close();
+    await f.exporter(rejecting).shutdown();
+    const noFlush = { export: inner.export, shutdown: inner.shutdown };
+    await f.exporter(noFlush).forceFlush!();
+  });
+
+  it('the temporality and aggregation choices are the exporter’s own, called on it', () => {
+    const { f } = failures();
+    const inner = {
+      ...exporter(),
+      which: 'inner',
+      selectAggregationTemporality(this: { which: string }) {
+        return this.which;
+      },
+      selectAggregation(this: { which: string }) {
+        return `${this.which} aggregation`;
+      },
+    };
+    const wrapped = f.exporter(inner);
+    expect(wrapped.selectAggregationTemporality.call({ which: 'other' })).to.equal('inner');
+    expect(wrapped.selectAggregation.call({ which: 'other' })).to.equal('inner aggregation');
+    const plain = f.exporter({ ...exporter(), selectAggregation: 'not a function' }) as { selectAggregation?: unknown };
+    expect(plain.selectAggregation).to.equal(undefined);
+    expect('selectAggregationTemporality' in f.exporter(exporter())).to.equal(false);
+  });
+});
