@@ -141,6 +141,8 @@ export const shards = [
       'packages/core/src/otel/host-reader.ts',
     ],
     spec: core(
+      'otel/producer',
+      'otel/host-reader',
       'otel/otlp-exponential',
       'otel/views',
       'otel/temporality',
