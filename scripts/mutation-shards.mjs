@@ -143,6 +143,7 @@ export const shards = [
     spec: core(
       'otel/producer',
       'otel/host-reader',
+      'otel/exponential-points',
       'otel/otlp-exponential',
       'otel/views',
       'otel/temporality',
