@@ -169,6 +169,7 @@ export const shards = [
     ],
     spec: core(
       'otel/otlp-failures-unit',
+      'otel/exporters-unit',
       'otel/views',
       'otel/temporality',
       'otel/resource',
