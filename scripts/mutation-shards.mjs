@@ -170,6 +170,7 @@ export const shards = [
     spec: core(
       'otel/otlp-failures-unit',
       'otel/exporters-unit',
+      'otel/traces-unit',
       'otel/views',
       'otel/temporality',
       'otel/resource',
