@@ -99,6 +99,7 @@ describe('core: OtlpFailures in-process, the line a user reads (issue 26)', () =
     // Not a status code: the message is the reason.
     expect(await reasonOf(withCode(99, 'ninety-nine'))).to.equal('ninety-nine');
     expect(await reasonOf(withCode(600, 'six hundred'))).to.equal('six hundred');
+    expect(await reasonOf(withCode('503', 'a string code'))).to.equal('a string code');
     const nonString = Object.assign(withCode(500), { message: 42 });
     expect(await reasonOf(nonString)).to.equal('HTTP 500');
   });
@@ -159,6 +160,23 @@ describe('core: OtlpFailures in-process, the line a user reads (issue 26)', () =
     expect(lines).to.have.length(2);
     expect(lines[0]).to.contain('failed: HTTP 503 Unavailable. The URL is set by options.otlp.url; the protocol');
     expect(lines[1]).to.contain('failed: connection reset (ECONNRESET); is a collector listening there? The URL');
+  });
+
+  it('each kind of failure is limited on its own: HTTP codes apart, retry-later apart, a refusal however it is told', async () => {
+    const { f, lines } = failures();
+    const fail = (error: unknown) => f.transport(scripted({ status: 'failure', error })).send(new Uint8Array(1), 10);
+    await fail(withCode(500, 'Internal Server Error'));
+    await fail(withCode(404, 'Not Found'));
+    await fail(withCode(500, 'Internal Server Error'));
+    expect(lines, 'one line per status code').to.have.length(2);
+    await f.transport(scripted({ status: 'retryable', retryInMillis: 1 })).send(new Uint8Array(1), 10);
+    await fail(new Error('something else'));
+    await fail(new Error('something else again'));
+    expect(lines, 'retry-later and another error: one line each').to.have.length(4);
+    // A refusal by its code and by gRPC's message is one kind: one line.
+    await fail(withCode('ECONNREFUSED'));
+    await fail(new Error('14 UNAVAILABLE: No connection established. Last error: connect ECONNREFUSED 127.0.0.1:4317'));
+    expect(lines).to.have.length(5);
   });
 
   it('the URL each exporter uses by default', () => {
@@ -336,7 +354,8 @@ describe('core: OtlpFailures in-process, exports end in time and are handled (is
     const results = await exportOnce(f.exporter(inner));
     expect(results).to.deep.equal([{ code: ExportResultCode.SUCCESS }]);
     expect(lines).to.have.length(1);
-    expect(lines[0]).to.match(/failed: no answer within \d+ ms\. The URL/);
+    const waited = Number(/no answer within (\d+) ms\. The URL/.exec(lines[0]!)?.[1]);
+    expect(waited, 'the time since the export started').to.be.within(100, 60_000);
     inner.late({ code: ExportResultCode.FAILED, error: withCode('ECONNRESET') });
     await tick(20);
     expect(results, 'done is called once').to.have.length(1);
@@ -363,6 +382,29 @@ describe('core: OtlpFailures in-process, exports end in time and are handled (is
     expect(await results).to.have.length(1);
     expect(lines).to.have.length(1);
     expect(lines[0]).to.contain('ECONNRESET');
+  });
+
+  it('an answer within the budget is waited for, and a failure without an error says how long it waited', async () => {
+    const { f, lines } = failures({}, 10_000);
+    const late = exporter();
+    const results = exportOnce(f.exporter(late));
+    await tick(30);
+    late.late({ code: ExportResultCode.FAILED, error: withCode('ECONNRESET') });
+    expect(await results).to.deep.equal([{ code: ExportResultCode.SUCCESS }]);
+    expect(lines).to.have.length(1);
+    expect(lines[0], 'the answer, not a cut-off').to.contain('connection reset (ECONNRESET)');
+    await exportOnce(f.exporter(exporter({ code: ExportResultCode.FAILED })));
+    const waited = Number(/no answer within (\d+) ms\. The URL/.exec(lines[1] ?? '')?.[1]);
+    expect(waited).to.be.within(0, 60_000);
+  });
+
+  it('once closed, a flush still waits for an exporter that finishes before the bound', async () => {
+    const { f } = failures();
+    f.close();
+    let flushed = false;
+    const slow = { ...exporter(), forceFlush: () => tick(30).then(() => void (flushed = true)) };
+    await f.exporter(slow).forceFlush!();
+    expect(flushed).to.equal(true);
   });
 
   it('close() cuts the exports in flight and a flush to the final flush bound, once', async () => {
