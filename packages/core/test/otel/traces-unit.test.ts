@@ -3,7 +3,7 @@ import { context, diag, DiagLogLevel, propagation, trace, TraceFlags, type Conte
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { ExportResultCode } from '@opentelemetry/core';
-import { startTelemetry } from '@tuist-telemetry/core';
+import { startTelemetry, TelemetryConfigError } from '@tuist-telemetry/core';
 import { resolveConfig } from '../../src/config/index.js';
 import { RateLimitedLogger } from '../../src/diag/index.js';
 import { OtlpFailures } from '../../src/otel/otlp-failures.js';
@@ -153,5 +153,52 @@ describe('core: traces.ts in-process (issue 26)', () => {
     expect(result).to.deep.equal({ code: ExportResultCode.SUCCESS });
     expect(lines).to.have.length(1);
     expect(lines[0]).to.contain('OTLP traces export to http://collector:4318/v1/traces failed: connection refused');
+  });
+
+  it('a missing OTLP trace exporter package names the traces variables and the package of each protocol', () => {
+    const loaded: string[] = [];
+    const missing = (pkg: string) => {
+      loaded.push(pkg);
+      throw Object.assign(new Error(`Cannot find module '${pkg}'`), { code: 'MODULE_NOT_FOUND' });
+    };
+    const packages = {
+      grpc: '@opentelemetry/exporter-trace-otlp-grpc',
+      'http/json': '@opentelemetry/exporter-trace-otlp-http',
+      'http/protobuf': '@opentelemetry/exporter-trace-otlp-proto',
+    } as const;
+    for (const [protocol, pkg] of Object.entries(packages) as [keyof typeof packages, string][]) {
+      expect(() => otlpTraceExporter(protocol, undefined, missing)).to.throw(
+        TelemetryConfigError,
+        new RegExp(
+          `^OTEL_TRACES_EXPORTER=otlp with protocol ${protocol} needs ${pkg}: npm install ${pkg}@.*` +
+            '\\(or choose another protocol with OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: grpc, http/json, http/protobuf\\)$',
+        ),
+      );
+    }
+    expect(loaded).to.deep.equal(Object.values(packages));
+  });
+
+  it("the sampler named in options.env wins over the process environment's (the default one included)", async () => {
+    const before = process.env.OTEL_TRACES_SAMPLER;
+    process.env.OTEL_TRACES_SAMPLER = 'always_off';
+    try {
+      const t = startTelemetry({
+        runtimeMetrics: false,
+        exporters: 'none',
+        env: { OTEL_TRACES_EXPORTER: 'console', OTEL_TRACES_SAMPLER: 'parentbased_always_on' },
+      });
+      await quietConsole(async () => {
+        try {
+          const span = trace.getTracer('test').startSpan('root');
+          expect(span.isRecording()).to.equal(true);
+          span.end();
+        } finally {
+          await t.shutdown();
+        }
+      });
+    } finally {
+      if (before === undefined) delete process.env.OTEL_TRACES_SAMPLER;
+      else process.env.OTEL_TRACES_SAMPLER = before;
+    }
   });
 });
