@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import {
   AggregationTemporality,
   DataPointType,
@@ -11,9 +13,12 @@ import type { HrTime } from '@opentelemetry/api';
 import { catalog, MetricStore } from '@tuist-telemetry/core/internal';
 import { NATIVE_DEFAULTS } from '../../src/store/native-histogram.js';
 import { pointExemplars } from '../../src/otel/otlp-exemplars.js';
-import { SCOPE, StoreMetricProducer } from '../../src/otel/producer.js';
+import { StoreMetricProducer } from '../../src/otel/producer.js';
 import type { TemporalityPreference } from '../../src/config/index.js';
-import { STORE_OPTIONS } from '../helpers/index.js';
+import { coreDir, STORE_OPTIONS } from '../helpers/index.js';
+
+const CORE_VERSION = (JSON.parse(readFileSync(path.join(coreDir, 'package.json'), 'utf8')) as { version: string })
+  .version;
 
 /*
  * StoreMetricProducer in-process (issue 26): what a push exporter is handed for the catalog, read straight from the
@@ -39,7 +44,11 @@ function setup(preference?: TemporalityPreference, exponential = false, native =
     const { resourceMetrics, errors } = await producer.collect();
     expect(errors).to.deep.equal([]);
     expect(resourceMetrics.scopeMetrics).to.have.length(1);
-    expect(resourceMetrics.scopeMetrics[0]!.scope).to.deep.equal(SCOPE);
+    // The instrumentation scope names core and its version.
+    expect(resourceMetrics.scopeMetrics[0]!.scope).to.deep.equal({
+      name: '@tuist-telemetry/core',
+      version: CORE_VERSION,
+    });
     const metrics = resourceMetrics.scopeMetrics[0]!.metrics;
     const get = (name: string, type?: DataPointType): MetricData | undefined =>
       metrics.find((m) => m.descriptor.name === name && (type === undefined || m.dataPointType === type));
@@ -254,9 +263,12 @@ describe('core: the catalog handed to push exporters, field by field (StoreMetri
     expect(pointExemplars.has(e2)).to.equal(false);
     const third = await collect();
     expect(third.get(DURATIONS)).to.equal(undefined);
-    // Without the option, no ExponentialHistogram even when the store keeps native buckets.
+    // Without the option (the default), no ExponentialHistogram even when the store keeps native buckets.
     const off = setup('cumulative', false, true);
     off.store.histogram(DURATIONS).record(3, RUN);
     expect((await off.collect()).get(DURATIONS, DataPointType.EXPONENTIAL_HISTOGRAM)).to.equal(undefined);
+    const byDefault = await new StoreMetricProducer(off.store).collect();
+    const types = byDefault.resourceMetrics.scopeMetrics[0]!.metrics.filter((m) => m.descriptor.name === DURATIONS);
+    expect(types.map((m) => m.dataPointType)).to.deep.equal([DataPointType.HISTOGRAM]);
   });
 });
