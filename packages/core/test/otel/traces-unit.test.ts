@@ -102,7 +102,7 @@ describe('core: traces.ts in-process (issue 26)', () => {
       expect(warned).to.deep.equal([
         '@tuist-telemetry/core: a TracerProvider was registered already; OTEL_TRACES_EXPORTER is ignored and the app keeps its own',
       ]);
-      expect((trace.getTracerProvider() as { getDelegate(): unknown }).getDelegate()).to.equal(own);
+      expect((trace.getTracerProvider() as unknown as { getDelegate(): unknown }).getDelegate()).to.equal(own);
       tracing.close();
       await tracing.provider.shutdown();
     } finally {
