@@ -169,6 +169,7 @@ export const shards = [
     ],
     spec: core(
       'otel/otlp-failures-unit',
+      'otel/otlp-failures-exports',
       'otel/exporters-unit',
       'otel/traces-unit',
       'otel/views',
