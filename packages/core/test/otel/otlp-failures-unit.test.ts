@@ -226,6 +226,18 @@ describe('core: OtlpFailures in-process, attempts and retries (issue 26)', () =>
     expect(FINAL_FLUSH_BOUND_MS).to.equal(2000);
   });
 
+  it('a second close() keeps the first deadline (shutting down twice does not give the exports more time)', async () => {
+    const { f } = failures({}, 60_000);
+    const inner = scripted({ status: 'success' });
+    const t = f.transport(inner);
+    f.close();
+    await tick(100);
+    f.close();
+    await t.send(new Uint8Array(1), 30_000);
+    // What is left of the first close's 2 s, at least 100 ms gone; a second deadline would leave about 2000 ms.
+    expect(inner.timeouts[0]).to.be.within(1, FINAL_FLUSH_BOUND_MS - 100);
+  });
+
   it('observeAttempts wraps the innermost transport of an export delegate, and only a delegate laid out so', async () => {
     const { f, lines } = failures();
     for (const d of [null, undefined, {}, { _transport: {} }, { _transport: { send: 1 } }])
