@@ -126,7 +126,13 @@ export const shards = [
     name: 'core-exemplars',
     minutes: 4,
     mutate: ['packages/core/src/store/exemplars.ts'],
-    spec: core('exposition/exemplars', 'otel/otlp-exemplars', 'store/recording-input', 'exposition/exemplar-validity'),
+    spec: core(
+      'store/exemplar-clock',
+      'exposition/exemplars',
+      'otel/otlp-exemplars',
+      'store/recording-input',
+      'exposition/exemplar-validity',
+    ),
   },
   {
     // otel/ is cut in two by files (1,100 mutants), with one spec: a mutant runs only the tests that reach it.
