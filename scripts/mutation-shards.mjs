@@ -84,6 +84,7 @@ export const shards = [
       'exposition/format',
       'exposition/text',
       'exposition/serialize-edges',
+      'exposition/serialize-slices',
       'exposition/conformance',
       'store/store',
       'exposition/escaping',
