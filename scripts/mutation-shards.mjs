@@ -269,6 +269,7 @@ export const shards = [
     minutes: 10,
     mutate: ['packages/db/src/patch.ts'],
     spec: [
+      'packages/db/test/adoption-edges.test.ts',
       'packages/db/test/instrumentation-edges.test.ts',
       'packages/db/test/instrumentation.test.ts',
       'packages/db/test/instrumentation-instances.test.ts',
