@@ -31,6 +31,7 @@ export const shards = [
     minutes: 5,
     mutate: ['packages/core/src/store/store.ts', 'packages/core/src/store/families.ts'],
     spec: core(
+      'store/families-edges',
       'store/store',
       'exposition/conformance',
       'store/hot-paths',
