@@ -5,6 +5,9 @@ import { catalog, logger, MetricStore, RateLimitedLogger, type MetricDefinition 
 import { LABEL_OVERFLOW_METRIC } from '../../src/catalog/labels.js';
 import { NATIVE_DEFAULTS } from '../../src/store/native-histogram.js';
 import { storeTextExposition } from '../../src/prometheus/serialize.js';
+import { ClusterView } from '../../src/cluster/view.js';
+import { SnapshotEncoder, WorkerSnapshots } from '../../src/cluster/protocol.js';
+import { newStore as catalogStore, STORE_OPTIONS, valueIn } from '../helpers/index.js';
 
 /**
  * A metric family's edges, in-process (issue 26): the warnings of dropped values, the all-`__overflow__` series under
@@ -155,5 +158,20 @@ describe('core: metric family edges (issue 26)', () => {
     expect(series.native, 'native buckets').to.not.equal(undefined);
     expect(series.native!.populated, 'native buckets populated').to.equal(1);
     expect(series.exemplars?.map((e) => e?.value)).to.deep.equal([undefined, 3]);
+  });
+
+  it("an unlabelled series carries no label values: a cluster worker's snapshot of it merges (and what follows it)", () => {
+    const worker = catalogStore();
+    const run = { name: 'build', is_ci: 'false', status: '0' };
+    worker.counter('tuist_cache_uploads_total').add(2);
+    worker.counter('tuist_runs_total').add(3, run);
+    const snaps = new WorkerSnapshots();
+    const view = new ClusterView(catalog, STORE_OPTIONS);
+    expect(snaps.apply(new SnapshotEncoder(worker, false).encode('snapshot', 1, snaps.known), view.familyOf)).to.equal(
+      undefined,
+    );
+    const merged = view.build(catalogStore(), [{ id: '1', snapshots: snaps }]);
+    expect(valueIn(merged, 'tuist_cache_uploads_total', {})).to.equal(2);
+    expect(valueIn(merged, 'tuist_runs_total', run)).to.equal(3);
   });
 });
