@@ -21,6 +21,15 @@ const defs: MetricDefinition[] = [
   { name: 'fx_level', type: 'gauge', family: 'test', description: 'an unlabelled gauge', labels: [] },
   { name: 'fx_state', type: 'gauge', family: 'test', description: 'a gauge', labels: ['k'] },
   { name: 'fx_seconds', type: 'histogram', family: 'test', description: 'a histogram', labels: [], buckets: [1] },
+  {
+    name: 'fx_opt',
+    type: 'gauge',
+    family: 'test',
+    description: 'optional label',
+    labels: ['k'],
+    optionalLabels: ['o'],
+  },
+  { name: 'fx_h', type: 'histogram', family: 'test', description: 'labelled', labels: ['k'], buckets: [1] },
 ];
 
 function newStore(options: { maxLabelValues?: number; maxSeriesPerMetric?: number; native?: boolean } = {}) {
@@ -173,5 +182,39 @@ describe('core: metric family edges (issue 26)', () => {
     const merged = view.build(catalogStore(), [{ id: '1', snapshots: snaps }]);
     expect(valueIn(merged, 'tuist_cache_uploads_total', {})).to.equal(2);
     expect(valueIn(merged, 'tuist_runs_total', run)).to.equal(3);
+  });
+
+  it('remove() finds a series whose optional label was left out, and a series of the overflow self-metric', async () => {
+    const s = newStore({ maxSeriesPerMetric: 2 });
+    const g = s.gauge('fx_opt');
+    g.set(1, { k: 'a' });
+    g.set(2, { k: 'b', o: 'x' });
+    expect(await linesOf(s, 'fx_opt')).to.have.length(2);
+    g.remove({ k: 'a' });
+    g.remove({ k: 'b', o: 'x' });
+    expect(await linesOf(s, 'fx_opt')).to.deep.equal([]);
+    const overflow = s.families.find((f) => f.def.name === LABEL_OVERFLOW_METRIC)!;
+    for (const k of ['a', 'b', 'c']) s.counter('fx_total').add(1, { k, m: k }); // the third: past the series bound
+    expect(overflow.series.size).to.equal(1);
+    const before = logged.lines.length;
+    overflow.remove({ metric: 'fx_total', label: '__series__' });
+    expect(overflow.series.size).to.equal(0);
+    expect(logged.lines.slice(before)).to.deep.equal([]);
+  });
+
+  it('a gauge or histogram record whose labels throw when read is dropped with a warning, never thrown', async () => {
+    const s = newStore();
+    const hostile = {
+      get k(): string {
+        throw new Error('getter');
+      },
+    };
+    expect(() => s.gauge('fx_state').set(1, hostile)).to.not.throw();
+    expect(() => s.histogram('fx_h').record(1, hostile)).to.not.throw();
+    for (const name of ['fx_state', 'fx_h'])
+      expect(logged.matching(new RegExp(`${name}: a recording was dropped, reading its labels threw`))).to.have.length(
+        1,
+      );
+    expect(await linesOf(s, 'fx_h_count')).to.deep.equal([]);
   });
 });
