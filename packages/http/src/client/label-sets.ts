@@ -12,7 +12,10 @@ import type { HttpRecorder } from './recorder.js';
 export class RequestLabelSet {
   /** `request_method` and `request_host`: the queue and send families. */
   readonly labels: Labels;
-  /** The queue and send series of the recorder that recorded this set last. */
+  /**
+   * The queue and send series of the recorder that recorded this set last (kept until another recorder records it:
+   * a set of the fetch wrapper's origin cache can keep a shut-down telemetry's families until its next request).
+   */
   refs: PhaseRefs | undefined = undefined;
   private readonly byStatus = new Map<number, StatusLabels>();
   // The status of the previous finished request: most requests of a host and method get the same one.

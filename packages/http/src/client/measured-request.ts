@@ -13,12 +13,15 @@ import { reportInternalError } from './report.js';
  * to its request needed a symbol property added to undici's Request object and a hand-over from `Client.dispatch`
  * to `request:create`. A handler is reached only by the requests of an instrumented agent and costs this one object
  * per request (it is also the request's state) and a forwarding call per callback.
- * Measured on Node 24 (the undici bench, client CPU per request against a ~21-23 µs plain Agent, a busy 2-core
- * machine, 11-13 interleaved processes each): the channel version cost +2.7 µs, this one +1.6 to +2.1 µs. Of that,
- * the queue and send phases (three clock reads, `performance.now()` at 50-100 ns each, and five family records)
- * are about 0.6 µs: without them (a hand-made ablation) it was +1.0 µs, which is the whole-request part (two clock
- * reads, two records) plus the agent's own dispatch path and undici calling one more object per callback. A record
- * is a trie lookup of its label object and an in-place add, about 30-50 ns.
+ * Measured on Node 24 (the undici bench, client CPU per request against a ~16-18 µs plain Agent, a busy 2-core
+ * machine): the channel version cost +2.7 µs, this one +1.6 to +2.1 µs at first, then about +0.5 to +0.8 µs (1.02-1.05x)
+ * once (1) each label set keeps its series (core's CounterRef/HistogramRef: the nine recordings of a request skipped
+ * a trie lookup each, 0.27 µs in a `--cpu-prof`), (2) the pools measure instead of an `Agent.dispatch` override (the
+ * pool parsed its origin once; no per-request origin lookup, 0.15 µs), and (3) a request handed to a free client
+ * while its pool dispatches it reuses the dispatch time as its queue end. What is left, by `--cpu-prof`: four clock
+ * reads (dispatch, send start and end, end; `performance.now()` at 25-50 ns each), nine recordings through refs (10-15
+ * ns each), this object, and undici calling one more object per callback. The request's handler API is the legacy one
+ * (`request()`'s RequestHandler has `onConnect`/`onHeaders`/...), as is this class: undici adds no adapter for either.
  *
  * What undici calls on a handler of a Client (core/request.js, undici 7): `onConnect(abort)` right before the
  * headers are written (the send phase starts; the `client:sendHeaders` channel fired a few statements later),
