@@ -312,7 +312,8 @@ Aims beyond the bars: ${aims}.
    one render here, prom-client renders once per scrape (the other JS clients are not run in this case).
 4. **undici**: ${params.concurrency} requests in flight against a keep-alive server in another process; a plain
    \`undici.Agent\` against \`createInstrumentedAgent()\` of @tuist-telemetry/http (core telemetry runs in both). Cases 4
-   and 5 run in interleaved rounds: each implementation in its own warmed-up process, taking turns one block of
+   and 5 run in interleaved rounds: each implementation in its own warmed-up process (all against the same server),
+   taking turns one block of
    ${Math.ceil(params.requests / params.rounds).toLocaleString('en-US')} requests (5: ${Math.ceil(params.queries / params.rounds).toLocaleString('en-US')} queries) at a time in a rotating order, ${params.rounds} rounds per process set and ${runs} process sets;
    each cell is the median of its blocks and each ratio the median of the per-round ratios (blocks measured moments
    apart, so load on the shared machine hits both sides alike). 4b is the

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Impl } from './cases.js';
 import type { CaseParams } from './plan.js';
+import { startUpstream } from './undici.js';
 import { median } from './utils.js';
 
 /** One round: every implementation's block, with its ratios to the plain client's block of the same round. */
@@ -72,7 +73,11 @@ export async function runRounds(
   env: NodeJS.ProcessEnv,
   rep: number,
 ): Promise<Round[]> {
-  const workers = impls.map((impl) => start(here, caseId, impl, params, env));
+  // One keep-alive server for all implementations of case 4: a server process that happens to be slower or faster
+  // weighs on every side alike (one block at a time, so they never share it at once).
+  const upstream = caseId === 'undici' ? await startUpstream() : undefined;
+  const childEnv = upstream ? { ...env, BENCH_UPSTREAM_URL: upstream.url } : env;
+  const workers = impls.map((impl) => start(here, caseId, impl, params, childEnv));
   const fail = (w: Worker, what: string) =>
     new Error(`${caseId}/${w.impl} ${what}: ${w.stderr().trim().split('\n').slice(0, 6).join('\n')}`);
   try {
@@ -95,6 +100,7 @@ export async function runRounds(
     await Promise.all(
       workers.map((w) => (w.child.exitCode !== null ? undefined : new Promise((r) => w.child.on('exit', r)))),
     );
+    upstream?.stop();
   }
 }
 

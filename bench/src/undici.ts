@@ -25,7 +25,8 @@ export async function loadInstrumentedAgent(): Promise<CreateInstrumentedAgent |
   }
 }
 
-async function startUpstream(): Promise<{ url: string; stop: () => void }> {
+/** The keep-alive server of case 4 in its own process (`upstream.mjs`); `stop` ends it. */
+export async function startUpstream(): Promise<{ url: string; stop: () => void }> {
   const child = spawn(process.execPath, [fileURLToPath(new URL('./upstream.mjs', import.meta.url))], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
@@ -59,7 +60,9 @@ export interface Driver {
  * `warmup` requests.
  */
 export async function openUndici(impl: UndiciImpl, concurrency: number, warmup: number): Promise<Driver> {
-  const upstream = await startUpstream();
+  // In interleaved rounds every implementation's process talks to the one server of the round (rounds.ts).
+  const shared = process.env.BENCH_UPSTREAM_URL;
+  const upstream = shared ? { url: shared, stop: () => {} } : await startUpstream();
   const t = startTelemetry({
     prometheus: { port: 0, host: '127.0.0.1' },
     runtimeMetrics: false,
