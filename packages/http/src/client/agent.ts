@@ -1,6 +1,6 @@
 import { Agent, Client, Pool, type Dispatcher, type buildConnector } from 'undici';
 import { activeTelemetry, callHook, TelemetryConfigError, type Telemetry } from '@tuist-telemetry/core/internal';
-import { handlerFit, MeasuredRequest, type ConnectionState } from './measured-request.js';
+import { clock, handlerFit, MeasuredRequest, type ConnectionState } from './measured-request.js';
 import { recorderFor, type HttpRecorder, type PoolSource } from './recorder.js';
 import { reportInternalError } from './report.js';
 import type { IgnoreRequest, InstrumentedAgentOptions } from './types.js';
@@ -110,7 +110,7 @@ class MeasuredPool extends Pool {
     options: Dispatcher.DispatchOptions,
     handler: Dispatcher.DispatchHandler,
   ): MeasuredRequest | undefined {
-    const start = performance.now();
+    const start = clock.now();
     const origin = this.target;
     if (origin === undefined || options === null || typeof options !== 'object') return undefined;
     const fit = handlerFit(handler, options);
@@ -154,7 +154,7 @@ class MeasuredPool extends Pool {
 /** The request was handed to a connection (a client): queue time and the connection's idle time. */
 function taken(state: MeasuredRequest, conn: ConnectionState): void {
   // Handed over while its pool dispatched it: it waited in no queue, and the dispatch time is read again for nothing.
-  const now = state === handingOver ? state.start : performance.now();
+  const now = state === handingOver ? state.start : clock.now();
   state.takenAt = now;
   state.conn = conn;
   conn.current = state;
