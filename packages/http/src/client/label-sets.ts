@@ -1,6 +1,5 @@
 import type { CounterRef, HistogramRef, Labels } from '@tuist-telemetry/core/internal';
 import { statusLabel } from '../common/labels.js';
-import type { HttpRecorder } from './recorder.js';
 
 /**
  * The label objects of one method and host, made once and shared by every request with them, with those of each
@@ -58,10 +57,10 @@ export class StatusLabels {
   ) {}
 }
 
-/** The queue and send series of one RequestLabelSet in one recorder. */
+/** The queue and send series of one RequestLabelSet in one recorder (`recorder`: the HttpRecorder, by identity). */
 export class PhaseRefs {
   constructor(
-    readonly recorder: HttpRecorder,
+    readonly recorder: object,
     readonly queueCount: CounterRef,
     readonly queueDuration: HistogramRef,
     readonly queueIdle: HistogramRef,
@@ -70,10 +69,10 @@ export class PhaseRefs {
   ) {}
 }
 
-/** The request and receive series of one StatusLabels in one recorder. */
+/** The request and receive series of one StatusLabels in one recorder (`recorder`: by identity). */
 export class FinishRefs {
   constructor(
-    readonly recorder: HttpRecorder,
+    readonly recorder: object,
     readonly requestCount: CounterRef,
     readonly requestDuration: HistogramRef,
     readonly receiveCount: CounterRef,
