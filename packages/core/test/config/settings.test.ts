@@ -73,6 +73,26 @@ describe('core settings: which source is read', () => {
   });
 });
 
+describe('core settings: OTLP URLs', () => {
+  it('the base OTEL_EXPORTER_OTLP_ENDPOINT gets /v1/<signal> after its trailing slashes; the others are taken as given', () => {
+    const base = resolveConfig({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/otlp//' } });
+    expect(base.otlpUrl).to.equal('http://collector:4318/otlp/v1/metrics');
+    expect(base.traces.url).to.equal('http://collector:4318/otlp/v1/traces');
+    expect(resolveConfig({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' } }).otlpUrl).to.equal(
+      'http://collector:4318/v1/metrics',
+    );
+    const own = {
+      OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'http://m:4318/',
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://t/',
+    };
+    expect(resolveConfig({ env: own }).otlpUrl).to.equal('http://m:4318/');
+    expect(resolveConfig({ env: own }).traces.url).to.equal('http://t/');
+    const grpc = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4317/', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' };
+    expect(resolveConfig({ env: grpc }).otlpUrl).to.equal('http://collector:4317/');
+    expect(resolveConfig({ env: {} }).otlpUrl).to.equal(undefined);
+  });
+});
+
 describe('core settings: resource detectors (OTEL_NODE_RESOURCE_DETECTORS)', () => {
   const detectors = (options: TelemetryOptions) => resolveConfig(options).resourceDetectors;
 
