@@ -201,6 +201,7 @@ export const shards = [
     mutate: ['packages/core/src/instrumentations/**/*.ts'],
     spec: core(
       'register/instrumentations',
+      'register/loader-hook',
       'register/preload',
       'runtime/hosts',
       'register/register-instrumentations',
