@@ -187,7 +187,23 @@ describe('core: the real parts of enableWithLoaderHook', () => {
     expect(loaderHookParts.channel).to.equal(createAddHookMessageChannel);
     expect(loaderHookParts.enable).to.equal(registerInstrumentations);
     expect(loaderHookParts.register).to.equal(module.register);
-    expect(loaderHookParts.syncHooks()).to.equal(syncHooksOf(module));
+  });
+
+  it('the default syncHooks() asks the real node:module whether it has registerHooks (set and taken away for a moment)', () => {
+    const m = module as { registerHooks?: unknown };
+    const own = Object.getOwnPropertyDescriptor(m, 'registerHooks');
+    const set = (value: unknown) =>
+      Object.defineProperty(m, 'registerHooks', { value, configurable: true, writable: true, enumerable: true });
+    try {
+      set(() => {});
+      expect(loaderHookParts.syncHooks()).to.equal(here('import-in-the-middle/register-hooks.mjs'));
+      set(undefined);
+      expect(loaderHookParts.syncHooks()).to.equal(undefined);
+    } finally {
+      if (own) Object.defineProperty(m, 'registerHooks', own);
+      else delete m.registerHooks;
+    }
+    expect(typeof m.registerHooks).to.equal(own ? 'function' : 'undefined');
   });
 
   it("the loader module.register() is given resolves from hook.ts's URL to import-in-the-middle's hook.mjs", () => {
@@ -219,6 +235,8 @@ describe('core: the real parts of enableWithLoaderHook', () => {
 describe("core: inInternalThread(), from worker_threads' answers", () => {
   it("Node >= 22.14's isInternalThread; before it, a worker without a parentPort (the loader's)", () => {
     expect(inInternalThread({ isInternalThread: true, isMainThread: false, parentPort: null })).to.equal(true);
+    // isInternalThread is Node's own answer: it holds even were an internal thread given a parentPort.
+    expect(inInternalThread({ isInternalThread: true, isMainThread: false, parentPort: {} })).to.equal(true);
     expect(inInternalThread({ isInternalThread: false, isMainThread: true, parentPort: null })).to.equal(false);
     expect(inInternalThread({ isInternalThread: false, isMainThread: false, parentPort: {} })).to.equal(false);
     // Node 20 and early 22 have no isInternalThread.
