@@ -183,6 +183,8 @@ export const shards = [
     minutes: 2,
     mutate: ['packages/core/src/config/*.ts', 'packages/core/src/settings/*.ts'],
     spec: core(
+      'config/resolve',
+      'config/settings',
       'config/config',
       'store/recording-input',
       'otel/exporters',
@@ -199,6 +201,7 @@ export const shards = [
     mutate: ['packages/core/src/instrumentations/**/*.ts'],
     spec: core(
       'register/instrumentations',
+      'register/loader-hook',
       'register/preload',
       'runtime/hosts',
       'register/register-instrumentations',
