@@ -29,9 +29,14 @@ export const shards = [
   {
     name: 'core-store',
     minutes: 5,
-    mutate: ['packages/core/src/store/store.ts', 'packages/core/src/store/families.ts'],
+    mutate: [
+      'packages/core/src/store/store.ts',
+      'packages/core/src/store/families.ts',
+      'packages/core/src/store/series-refs.ts',
+    ],
     spec: core(
       'store/store',
+      'store/series-refs',
       'exposition/conformance',
       'store/hot-paths',
       'exposition/format',
