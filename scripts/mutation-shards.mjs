@@ -29,10 +29,15 @@ export const shards = [
   {
     name: 'core-store',
     minutes: 5,
-    mutate: ['packages/core/src/store/store.ts', 'packages/core/src/store/families.ts'],
+    mutate: [
+      'packages/core/src/store/store.ts',
+      'packages/core/src/store/families.ts',
+      'packages/core/src/store/series-refs.ts',
+    ],
     spec: core(
       'store/families-edges',
       'store/store',
+      'store/series-refs',
       'exposition/conformance',
       'store/hot-paths',
       'exposition/format',
@@ -191,6 +196,8 @@ export const shards = [
     minutes: 2,
     mutate: ['packages/core/src/config/*.ts', 'packages/core/src/settings/*.ts'],
     spec: core(
+      'config/resolve',
+      'config/settings',
       'config/config',
       'store/recording-input',
       'otel/exporters',
@@ -207,6 +214,7 @@ export const shards = [
     mutate: ['packages/core/src/instrumentations/**/*.ts'],
     spec: core(
       'register/instrumentations',
+      'register/loader-hook',
       'register/preload',
       'runtime/hosts',
       'register/register-instrumentations',
