@@ -244,12 +244,14 @@ describe('core: OTLP export failures are reported early, readably, once; shutdow
   });
 
   it('the first failed attempt is reported at once, before the exporter retries it', async () => {
-    // 503 is retryable: with 3 s for the export, the exporter tries again about a second later.
+    // 503 is retryable: with 3 s for the export, the exporter tries again about a second later. The export is
+    // started by a flush rather than the interval (the same reader and exporter, without waiting 3 s for it).
     const rx = await silentReceiver(503);
     try {
       const { result: requestsAtLine } = await captured(async (lines) => {
-        const t = otlp({ OTEL_EXPORTER_OTLP_ENDPOINT: rx.url }, { exportIntervalMs: 3000 });
+        const t = otlp({ OTEL_EXPORTER_OTLP_ENDPOINT: rx.url }, { exportIntervalMs: 600_000, exportTimeoutMs: 3000 });
         record(t);
+        void t.forceFlush().catch(() => {});
         await lineMatching(lines, /OTLP metrics export/);
         const seen = rx.requests();
         await within(t.shutdown(), 'the end of shutdown()');
