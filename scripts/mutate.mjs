@@ -27,7 +27,7 @@ import { letPostgresUserReach } from './postgres-access.mjs';
 import { bootstrap } from './bootstrap.mjs';
 import { envFor, nodeBinary } from './node-lines.mjs';
 import { shards } from './mutation-shards.mjs';
-import { fileRows, formatMinutes, updateScoreFile } from './mutation-report.mjs';
+import { fileRows, formatMinutes, mergeRows, updateScoreFile } from './mutation-report.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outRoot = path.join(root, '.tmp', 'mutation');
@@ -83,7 +83,7 @@ if (dryRunOnly) {
 }
 step('Scores per file');
 const done = results.filter((r) => r.report !== undefined);
-const rows = done.flatMap((r) => fileRows(r.report, r.shard.name));
+const rows = mergeRows(done.flatMap((r) => fileRows(r.report, r.shard.name)));
 const when = new Date().toISOString().slice(0, 10);
 updateScoreFile(
   path.join(root, 'MUTATION.md'),
