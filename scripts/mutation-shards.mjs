@@ -25,11 +25,9 @@ const otelFailuresSpec = core(
 );
 
 /**
- * `minutes`: the shard's expected wall-clock time on a busy shared 2-core machine (measured on 2026-12-07, with two
- * other shards and other work running, for core-endpoint, core-config, core-instrumentations, http and storage;
- * core-serialize, core-cluster-merge and http again, one at a time, under a load of about 11; db from a partial
- * run; core-labels as the lead put it; the others estimated from their mutant counts and dry-run times); the longest start
- * first. Correct them from MUTATION.md's shard table after a full run. core-endpoint mostly waits (timeouts).
+ * `minutes`: the shard's wall-clock time in the full timed run of 2026-12-07 (MUTATION.md: three shards at a time on
+ * the shared 2-core machine under a load average of about 10); the longest start first. Correct them from MUTATION.md's
+ * shard table after a full run.
  * `restartEvery`: a fresh test process after that many mutants, for the instrumentations: their mutants patch and
  * unpatch shared prototypes (http.Server, S3Client, pg-pool's Pool), and one that leaves a prototype broken made every
  * later mutant of the same process fail its tests, counted as killed.
@@ -42,10 +40,15 @@ const otelFailuresSpec = core(
 export const shards = [
   {
     name: 'core-store',
-    minutes: 4,
-    mutate: ['packages/core/src/store/store.ts', 'packages/core/src/store/families.ts'],
+    minutes: 11,
+    mutate: [
+      'packages/core/src/store/store.ts',
+      'packages/core/src/store/families.ts',
+      'packages/core/src/store/series-refs.ts',
+    ],
     spec: core(
       'store/store',
+      'store/series-refs',
       'exposition/conformance',
       'store/hot-paths',
       'exposition/format',
@@ -75,7 +78,7 @@ export const shards = [
   },
   {
     name: 'core-endpoint',
-    minutes: 15,
+    minutes: 20,
     mutate: ['packages/core/src/prometheus/auth.ts', 'packages/core/src/prometheus/endpoint.ts'],
     spec: core(
       'endpoint/endpoint',
@@ -92,7 +95,7 @@ export const shards = [
   },
   {
     name: 'core-serialize',
-    minutes: 8,
+    minutes: 12,
     mutate: ['packages/core/src/prometheus/format.ts', 'packages/core/src/prometheus/serialize.ts'],
     spec: core(
       'exposition/format',
@@ -145,7 +148,7 @@ export const shards = [
   {
     // otel/ is cut in two by files (1,100 mutants), with one spec: a mutant runs only the tests that reach it.
     name: 'core-otel',
-    minutes: 20,
+    minutes: 18,
     mutate: [
       'packages/core/src/otel/views.ts',
       'packages/core/src/otel/producer.ts',
@@ -171,7 +174,7 @@ export const shards = [
   },
   {
     name: 'core-otel-export',
-    minutes: 15,
+    minutes: 7,
     mutate: [
       'packages/core/src/otel/exporters.ts',
       'packages/core/src/otel/traces.ts',
@@ -196,6 +199,8 @@ export const shards = [
     minutes: 2,
     mutate: ['packages/core/src/config/*.ts', 'packages/core/src/settings/*.ts'],
     spec: core(
+      'config/resolve',
+      'config/settings',
       'config/config',
       'store/recording-input',
       'otel/exporters',
@@ -208,10 +213,11 @@ export const shards = [
   },
   {
     name: 'core-instrumentations',
-    minutes: 2,
+    minutes: 1,
     mutate: ['packages/core/src/instrumentations/**/*.ts'],
     spec: core(
       'register/instrumentations',
+      'register/loader-hook',
       'register/preload',
       'runtime/hosts',
       'register/register-instrumentations',
@@ -223,7 +229,7 @@ export const shards = [
     // sandbox, storage's and http's tests, which need no service, reach the checkout's core through their links).
     name: 'core-instrumentation-kit',
     restartEvery: 1,
-    minutes: 3,
+    minutes: 7,
     mutate: ['packages/core/src/instrumentation-kit/*.ts'],
     spec: [
       'packages/core/test/register/instrumentation-kit.test.ts',
@@ -235,7 +241,7 @@ export const shards = [
   {
     name: 'http',
     restartEvery: 1,
-    minutes: 3,
+    minutes: 6,
     mutate: ['packages/http/src/server/instrumentation.ts', 'packages/http/src/server/routes.ts'],
     spec: [
       'packages/http/test/server-instrumentation.test.ts',
@@ -246,7 +252,7 @@ export const shards = [
   {
     name: 'storage',
     restartEvery: 1,
-    minutes: 6,
+    minutes: 11,
     mutate: ['packages/storage/src/instrumentation.ts', 'packages/storage/src/instrument.ts'],
     spec: [
       'packages/storage/test/instrumentation.test.ts',
@@ -260,7 +266,7 @@ export const shards = [
     name: 'db',
     restartEvery: 1,
     timeoutMS: 15000,
-    minutes: 8,
+    minutes: 5,
     mutate: ['packages/db/src/instrumentation.ts'],
     spec: [
       'packages/db/test/instrumentation-edges.test.ts',
@@ -272,7 +278,7 @@ export const shards = [
     name: 'db-patch',
     restartEvery: 1,
     timeoutMS: 15000,
-    minutes: 3,
+    minutes: 5,
     mutate: ['packages/db/src/patch.ts'],
     spec: [
       'packages/db/test/instrumentation-edges.test.ts',
@@ -285,13 +291,13 @@ export const shards = [
     // in two halves by lines (the cut is between two methods, so no mutant spans it; mutate.mjs adds the halves' rows
     // into one): about a hundred survivors each run the OTLP failure suites, which wait on real exports and shutdowns.
     name: 'core-otel-failures',
-    minutes: 15,
+    minutes: 7,
     mutate: ['packages/core/src/otel/otlp-failures.ts:1-148'],
     spec: otelFailuresSpec,
   },
   {
     name: 'core-otel-failures-2',
-    minutes: 15,
+    minutes: 23,
     mutate: ['packages/core/src/otel/otlp-failures.ts:149-999'],
     spec: otelFailuresSpec,
   },
