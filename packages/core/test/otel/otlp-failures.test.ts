@@ -249,7 +249,10 @@ describe('core: OTLP export failures are reported early, readably, once; shutdow
     const rx = await silentReceiver(503);
     try {
       const { result: requestsAtLine } = await captured(async (lines) => {
-        const t = otlp({ OTEL_EXPORTER_OTLP_ENDPOINT: rx.url }, { exportIntervalMs: 600_000, exportTimeoutMs: 3000 });
+        const t = otlp(
+          { OTEL_EXPORTER_OTLP_ENDPOINT: rx.url, OTEL_METRIC_EXPORT_TIMEOUT: '3000' },
+          { exportIntervalMs: 600_000 },
+        );
         record(t);
         void t.forceFlush().catch(() => {});
         await lineMatching(lines, /OTLP metrics export/);
