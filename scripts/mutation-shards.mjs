@@ -143,7 +143,7 @@ export const shards = [
     // Exemplars: reached only by recordings inside a span context. The real-Prometheus side
     // (exposition/exemplars-prometheus) is left out.
     name: 'core-exemplars',
-    minutes: 2,
+    minutes: 4, // the exemplar clock test (about 2 s) runs for every mutant on the record path
     mutate: ['packages/core/src/store/exemplars.ts'],
     spec: core(
       'store/exemplar-clock',
