@@ -41,6 +41,24 @@ export function fileRows(report, shard) {
   });
 }
 
+/**
+ * One row per file: a file cut into line ranges over several shards (core-otel-failures) has its counts added up, its
+ * shard column naming them all (a run of only some of them scores only their lines).
+ */
+export function mergeRows(rows) {
+  const byFile = new Map();
+  for (const r of rows) {
+    const m = byFile.get(r.file);
+    if (!m) byFile.set(r.file, { ...r });
+    else for (const k of ['killed', 'timeout', 'survived', 'noCoverage', 'total']) m[k] += r[k];
+    if (m) m.shard = `${m.shard} + ${r.shard}`;
+  }
+  return [...byFile.values()].map((r) => {
+    const detected = r.killed + r.timeout;
+    return { ...r, score: pct(detected, r.total), covered: pct(detected, detected + r.survived) };
+  });
+}
+
 /** Replaces the rows of `rows`' files and of `shardRuns`' shards in the score file (created when missing). */
 export function updateScoreFile(file, rows, shardRuns, date) {
   let text = existsSync(file) ? readFileSync(file, 'utf8') : skeleton();

@@ -10,11 +10,15 @@ export interface Run {
   impls: Impl[];
   /** Extra node flags (the memory case needs `--expose-gc`). */
   nodeFlags?: string[];
+  /** All implementations in interleaved rounds, one warmed-up process each (rounds.ts); `rep` rotates the order. */
+  rounds?: { rep: number };
 }
 export interface CaseSpec {
   id: string;
   impls: Impl[];
   nodeFlags?: string[];
+  /** Measured in interleaved rounds (rounds.ts) outside the smoke run: the instrumented-against-plain cases. */
+  rounds?: boolean;
   /** The instrumentation package the case measures (it is pending until that package exports its entry point). */
   needs?: 'http' | 'db';
 }
@@ -28,8 +32,8 @@ export const CASES: CaseSpec[] = [
   // The scrape under app traffic: this SDK and the JS clients (gzip, as Prometheus asks).
   { id: 'load', impls: ['ours', ...ANCHORS] },
   { id: 'concurrent', impls: ['ours', 'prom-client'] },
-  { id: 'undici', impls: ['plain', 'instrumented', 'instrumentation', 'stock-instr'], needs: 'http' },
-  { id: 'pg', impls: ['plain', 'instrumented', 'instrumentation', 'stock-instr'], needs: 'db' },
+  { id: 'undici', impls: ['plain', 'instrumented', 'instrumentation', 'stock-instr'], needs: 'http', rounds: true },
+  { id: 'pg', impls: ['plain', 'instrumented', 'instrumentation', 'stock-instr'], needs: 'db', rounds: true },
   { id: 'memory', impls: ['ours', ...ANCHORS, 'stock'], nodeFlags: ['--expose-gc'] },
   { id: 'cluster', impls: ['ours', 'prom-client'] },
 ];

@@ -15,6 +15,7 @@ import { loadInstrumentPgPool } from './pg.js';
 import { startPostgres } from '@tuist-telemetry/testing';
 import { markdownTable, textTable } from './report.js';
 import { loadInstrumentedAgent } from './undici.js';
+import { medianOfRounds, runRounds } from './rounds.js';
 import { median } from './utils.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -88,8 +89,19 @@ async function runAll(list: Run[], env: NodeJS.ProcessEnv): Promise<Outcome[]> {
     while (next < list.length) {
       const run = list[next++]!;
       const t0 = Date.now();
-      const o = await runChild(run, env);
-      out.push(o);
+      let o: Outcome;
+      if (run.rounds) {
+        const rounds: Outcome[] = await runRounds(here, run.caseId, run.impls, params, env, run.rounds.rep).then(
+          (rs) => rs.map((results) => ({ run, results })),
+          (err: unknown) => [{ run, error: err instanceof Error ? err.message : String(err) }],
+        );
+        out.push(...rounds);
+        // Shown: the medians of this process set's rounds.
+        o = rounds[0]?.error ? rounds[0] : { run, results: medianOfRounds(rounds.map((x) => x.results!)) };
+      } else {
+        o = await runChild(run, env);
+        out.push(o);
+      }
       done++;
       const shown = o.results
         ? Object.entries(o.results)
@@ -133,7 +145,9 @@ for (let rep = 0; rep < runs; rep++) {
     const impls = can.map((_, i) => can[(i + rep) % can.length]!);
     // The memory case always gets a process per implementation: in a shared one, what the previous implementation
     // frees late (native buffers of its gzip streams) shows as the next one's negative growth.
-    if (smoke && c.id !== 'memory') list.push({ caseId: c.id, impls, nodeFlags: c.nodeFlags });
+    // The interleaved rounds run in the smoke run too (with one measured round), so that it proves them.
+    if (c.rounds) list.push({ caseId: c.id, impls: can, rounds: { rep } });
+    else if (smoke && c.id !== 'memory') list.push({ caseId: c.id, impls, nodeFlags: c.nodeFlags });
     else for (const impl of impls) list.push({ caseId: c.id, impls: [impl], nodeFlags: c.nodeFlags });
   }
 }
@@ -296,13 +310,18 @@ Aims beyond the bars: ${aims}.
    process's CPU (\`process.cpuUsage\`: event loop, zlib's threads, GC) per full and per 1%-changed gzip scrape. 3g-3h: 20 scrapes
    sent at once on 20 connections (this SDK's cap raised to 20 for it; its default is 10): concurrent scrapes share
    one render here, prom-client renders once per scrape (the other JS clients are not run in this case).
-4. **undici**: ${params.requests.toLocaleString('en-US')} requests, ${params.concurrency} in flight, against a keep-alive server in another process; a plain
-   \`undici.Agent\` against \`createInstrumentedAgent()\` of @tuist-telemetry/http (core telemetry runs in both). 4b is the
+4. **undici**: ${params.concurrency} requests in flight against a keep-alive server in another process; a plain
+   \`undici.Agent\` against \`createInstrumentedAgent()\` of @tuist-telemetry/http (core telemetry runs in both). Cases 4
+   and 5 run in interleaved rounds: each implementation in its own warmed-up process (all against the same server),
+   taking turns one block of
+   ${Math.ceil(params.requests / params.rounds).toLocaleString('en-US')} requests (5: ${Math.ceil(params.queries / params.rounds).toLocaleString('en-US')} queries) at a time in a rotating order, ${params.rounds} rounds per process set and ${runs} process sets;
+   each cell is the median of its blocks and each ratio the median of the per-round ratios (blocks measured moments
+   apart, so load on the shared machine hits both sides alike). 4b is the
    client process's CPU time per request, which the server's share of the two cores does not blur. 4c is the same
    through \`TuistUndiciInstrumentation\` (the zero-code path: its agent becomes the global dispatcher); 4d compares
    its client CPU per request with \`@opentelemetry/instrumentation-undici\` 0.33 on a plain Agent with its metrics
    on (a MeterProvider, no TracerProvider), side by side in the same run.
-5. **pg**: ${params.queries.toLocaleString('en-US')} \`SELECT 1\` through a \`pg.Pool\` (max ${params.concurrency}, ${params.concurrency} in flight) against an embedded PostgreSQL,
+5. **pg**: \`SELECT 1\` through a \`pg.Pool\` (max ${params.concurrency}, ${params.concurrency} in flight) against an embedded PostgreSQL,
    plain against \`instrumentPgPool(pool)\` of @tuist-telemetry/db; 5b as 4b. 5c is the same through
    \`TuistPgInstrumentation\` (pg loaded after enabling, as an app would); 5d compares its client CPU per query with
    \`@opentelemetry/instrumentation-pg\` 0.76 with its metrics on (a MeterProvider, no TracerProvider).
@@ -330,8 +349,9 @@ is exported.
 
 ## Reading these numbers
 
-- Throughput ratios (4, 5) move by several percent between runs on a 2-core machine where the client, the server (or
-  PostgreSQL) and the rest of the system share the cores; the CPU-per-operation rows (4b, 5b) are steadier.
+- Throughput ratios (4, 5) moved by 5-10% between runs on this 2-core machine when each side was measured in its own
+  processes, one after the other (the client, the server or PostgreSQL and the rest of the system share the cores);
+  the interleaved rounds pair blocks measured moments apart. The CPU-per-operation rows (4b, 5b) are steadier.
 - RSS after a scrape (6c) depends on what the allocator keeps of the scrape's transient buffers (about 22 MB in
   every implementation); heap (6) and RSS before the scrape (6b) are the steadier measures of what a series costs.
 - Row 8 is the 99th percentile of the event-loop delay samples (one per millisecond of timer, as prom-client's

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type pgTypes from 'pg';
 import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
+import type { Driver } from './undici.js';
 import { nowNs } from './utils.js';
 
 export type PgImpl = 'plain' | 'instrumented' | 'instrumentation' | 'stock-instr';
@@ -30,9 +31,10 @@ async function drive(pool: pgTypes.Pool, total: number, concurrency: number): Pr
 
 /**
  * Case 5: `SELECT 1` per second through a pg Pool (PostgreSQL from BENCH_PG_URL), with and without
- * `instrumentPgPool`. Telemetry runs in both variants: only the instrumentation differs.
+ * `instrumentPgPool`. Telemetry runs in both variants: only the instrumentation differs. Warmed up with `warmup`
+ * queries.
  */
-export async function pgCase(impl: PgImpl, queries: number, concurrency: number): Promise<Record<string, number>> {
+export async function openPg(impl: PgImpl, concurrency: number, warmup: number): Promise<Driver> {
   const url = process.env.BENCH_PG_URL;
   if (!url) throw new Error('BENCH_PG_URL is not set (the bench runner starts PostgreSQL and sets it)');
   const t = startTelemetry({
@@ -55,22 +57,41 @@ export async function pgCase(impl: PgImpl, queries: number, concurrency: number)
   }
   const pg = require('pg') as typeof pgTypes;
   const pool = new pg.Pool({ connectionString: url, max: concurrency });
+  const close = async () => {
+    instrumentation?.disable();
+    await pool.end();
+    await t.shutdown();
+  };
   try {
     if (impl === 'instrumented') {
       const instrument = await loadInstrumentPgPool();
       if (!instrument) throw new Error('@tuist-telemetry/db does not export instrumentPgPool yet');
       instrument(pool, { name: 'bench', telemetry: t });
     }
-    await drive(pool, Math.ceil(queries / 10), concurrency);
-    const t0 = nowNs();
-    const cpu0 = process.cpuUsage();
-    await drive(pool, queries, concurrency);
-    const cpu = process.cpuUsage(cpu0);
-    // Client CPU per query: the instrumentation's cost without PostgreSQL's share of the 2 cores.
-    return { qps: queries / ((nowNs() - t0) / 1e9), cpuUs: (cpu.user + cpu.system) / queries };
+    await drive(pool, warmup, concurrency);
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return {
+    async block(queries) {
+      const t0 = nowNs();
+      const cpu0 = process.cpuUsage();
+      await drive(pool, queries, concurrency);
+      const cpu = process.cpuUsage(cpu0);
+      // Client CPU per query: the instrumentation's cost without PostgreSQL's share of the 2 cores.
+      return { qps: queries / ((nowNs() - t0) / 1e9), cpuUs: (cpu.user + cpu.system) / queries };
+    },
+    close,
+  };
+}
+
+/** Case 5 in one go (the smoke run): a tenth of `queries` as warm-up, then `queries` timed. */
+export async function pgCase(impl: PgImpl, queries: number, concurrency: number): Promise<Record<string, number>> {
+  const d = await openPg(impl, concurrency, Math.ceil(queries / 10));
+  try {
+    return await d.block(queries);
   } finally {
-    instrumentation?.disable();
-    await pool.end();
-    await t.shutdown();
+    await d.close();
   }
 }

@@ -7,10 +7,15 @@ export interface CaseParams {
   series: number;
   /** Timed scrapes per process (after two warm-up scrapes). */
   scrapes: number;
-  /** undici requests per process (a tenth more are run first as warm-up). */
+  /**
+   * undici requests per implementation and process set: `rounds` blocks, interleaved with the other implementations'
+   * (rounds.ts; two blocks more are run first as warm-up). The smoke run: per process, a tenth more as warm-up.
+   */
   requests: number;
-  /** pg `SELECT 1` queries per process (likewise). */
+  /** pg `SELECT 1` queries (likewise). */
   queries: number;
+  /** Interleaved rounds of cases 4 and 5 per process set (not in the smoke run). */
+  rounds: number;
   /** Requests or queries in flight at once. */
   concurrency: number;
   /** Counter series of the load case (8), and the app requests per second sent while it is scraped. */
@@ -22,8 +27,9 @@ export const FULL: CaseParams = {
   ops: { warmup: 300_000, batches: 7, ops: 400_000 },
   series: 10_000,
   scrapes: 7,
-  requests: 30_000,
-  queries: 20_000,
+  requests: 50_000,
+  queries: 30_000,
+  rounds: 10,
   concurrency: 16,
   loadSeries: 100_000,
   loadRps: 1_000,
@@ -34,8 +40,9 @@ export const QUICK: CaseParams = {
   ...FULL,
   ops: { warmup: 100_000, batches: 3, ops: 200_000 },
   scrapes: 3,
-  requests: 5_000,
-  queries: 3_000,
+  requests: 16_000,
+  queries: 12_000,
+  rounds: 4,
 };
 
 export const SMOKE: CaseParams = {
@@ -44,6 +51,7 @@ export const SMOKE: CaseParams = {
   scrapes: 2,
   requests: 300,
   queries: 200,
+  rounds: 1,
   concurrency: 4,
   loadSeries: 1_000,
   loadRps: 200,

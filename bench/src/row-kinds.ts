@@ -114,7 +114,9 @@ export function vsNone(
 ): Row {
   const ours = get(r, caseId, oursImpl, metric);
   const none = get(r, caseId, 'plain', metric);
-  const ratio = ours / none;
+  // Measured in interleaved rounds (rounds.ts): the median of the per-round ratios, else the ratio of the medians.
+  const paired = get(r, caseId, oursImpl, `${metric}Ratio`);
+  const ratio = Number.isFinite(paired) ? paired : ours / none;
   return {
     id,
     title,
@@ -136,7 +138,8 @@ export function vsNone(
 export function vsStockInstr(r: Results, id: string, title: string, unit: string, caseId: string, metric: string): Row {
   const ours = get(r, caseId, 'instrumentation', metric);
   const stock = get(r, caseId, 'stock-instr', metric);
-  const ratio = ours / stock;
+  const paired = get(r, caseId, 'instrumentation', `${metric}VsStock`);
+  const ratio = Number.isFinite(paired) ? paired : ours / stock;
   return {
     id,
     title,

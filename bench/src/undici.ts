@@ -25,7 +25,8 @@ export async function loadInstrumentedAgent(): Promise<CreateInstrumentedAgent |
   }
 }
 
-async function startUpstream(): Promise<{ url: string; stop: () => void }> {
+/** The keep-alive server of case 4 in its own process (`upstream.mjs`); `stop` ends it. */
+export async function startUpstream(): Promise<{ url: string; stop: () => void }> {
   const child = spawn(process.execPath, [fileURLToPath(new URL('./upstream.mjs', import.meta.url))], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
@@ -47,16 +48,21 @@ async function drive(url: string, dispatcher: Dispatcher, total: number, concurr
   await Promise.all(Array.from({ length: concurrency }, worker));
 }
 
+/** A warmed-up client of one implementation: `block(n)` measures n more requests. */
+export interface Driver {
+  block(n: number): Promise<Record<string, number>>;
+  close(): Promise<void>;
+}
+
 /**
  * Case 4: requests per second through a keep-alive Agent against a local server, with and without the SDK's
- * undici instrumentation. Telemetry runs in both variants: only the instrumentation differs.
+ * undici instrumentation. Telemetry runs in both variants: only the instrumentation differs. Warmed up with
+ * `warmup` requests.
  */
-export async function undiciCase(
-  impl: UndiciImpl,
-  requests: number,
-  concurrency: number,
-): Promise<Record<string, number>> {
-  const upstream = await startUpstream();
+export async function openUndici(impl: UndiciImpl, concurrency: number, warmup: number): Promise<Driver> {
+  // In interleaved rounds every implementation's process talks to the one server of the round (rounds.ts).
+  const shared = process.env.BENCH_UPSTREAM_URL;
+  const upstream = shared ? { url: shared, stop: () => {} } : await startUpstream();
   const t = startTelemetry({
     prometheus: { port: 0, host: '127.0.0.1' },
     runtimeMetrics: false,
@@ -84,18 +90,41 @@ export async function undiciCase(
   } else {
     agent = new Agent({ connections: concurrency });
   }
-  try {
-    await drive(upstream.url, agent, Math.ceil(requests / 10), concurrency);
-    const t0 = nowNs();
-    const cpu0 = process.cpuUsage();
-    await drive(upstream.url, agent, requests, concurrency);
-    const cpu = process.cpuUsage(cpu0);
-    // Client CPU per request: the instrumentation's cost without the server's share of the 2 cores.
-    return { rps: requests / ((nowNs() - t0) / 1e9), cpuUs: (cpu.user + cpu.system) / requests };
-  } finally {
+  const close = async () => {
     instrumentation?.disable();
     await agent.close();
     await t.shutdown();
     upstream.stop();
+  };
+  try {
+    await drive(upstream.url, agent, warmup, concurrency);
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return {
+    async block(requests) {
+      const t0 = nowNs();
+      const cpu0 = process.cpuUsage();
+      await drive(upstream.url, agent, requests, concurrency);
+      const cpu = process.cpuUsage(cpu0);
+      // Client CPU per request: the instrumentation's cost without the server's share of the 2 cores.
+      return { rps: requests / ((nowNs() - t0) / 1e9), cpuUs: (cpu.user + cpu.system) / requests };
+    },
+    close,
+  };
+}
+
+/** Case 4 in one go (the smoke run): a tenth of `requests` as warm-up, then `requests` timed. */
+export async function undiciCase(
+  impl: UndiciImpl,
+  requests: number,
+  concurrency: number,
+): Promise<Record<string, number>> {
+  const d = await openUndici(impl, concurrency, Math.ceil(requests / 10));
+  try {
+    return await d.block(requests);
+  } finally {
+    await d.close();
   }
 }

@@ -4,6 +4,12 @@ import type { Callback, InternalClient, InternalPool, Submittable } from './inte
 import { callbackSource, isSubmittable, isThenable, withCallback } from './query-args.js';
 import { recorderFor, type PoolBinding, type QueryResult } from './recorder.js';
 
+/**
+ * The clock of the query timings: `globalThis.performance` is an accessor property on Node, so `clock.now()`
+ * calls a getter before every read; this module binding reads the same object once.
+ */
+const clock: typeof performance = performance;
+
 /** Marks an instrumented pool; `Symbol.for` so that two copies of this package still instrument a pool once. */
 export const INSTRUMENTED = Symbol.for('@tuist-telemetry/db.instrumentPgPool');
 
@@ -105,18 +111,18 @@ function wrapPoolConnect(pool: InternalPool, binding: PoolBinding): void {
     if (pool.ending === true || (callback && typeof callback !== 'function')) {
       return method.apply(this, arguments as unknown as unknown[]);
     }
-    const start = performance.now();
+    const start = clock.now();
 
     if (typeof callback === 'function') {
       const user = callback as Callback;
       const wrapped = function (this: unknown, err: unknown, client: unknown): unknown {
         if (err || typeof client !== 'object' || client === null) {
           // pool.query failed before reaching a connection (refused, timed out): still a failed query.
-          if (err && forQuery) recordQuery(binding, 'error', performance.now() - start, undefined);
+          if (err && forQuery) recordQuery(binding, 'error', clock.now() - start, undefined);
           // Pass on exactly what pg-pool gave (err, client, release).
           return user.apply(this, arguments as unknown as unknown[]);
         }
-        const now = performance.now();
+        const now = clock.now();
         checkedOut(client as MarkedClient, binding, now - start);
         const outer = checkingOut;
         const outerAt = checkedOutAt;
@@ -141,7 +147,7 @@ function wrapPoolConnect(pool: InternalPool, binding: PoolBinding): void {
     // Rejections pass through untouched (same error, still unhandled if the caller ignores them).
     return result.then((client) => {
       if (typeof client === 'object' && client !== null) {
-        checkedOut(client as MarkedClient, binding, performance.now() - start);
+        checkedOut(client as MarkedClient, binding, clock.now() - start);
       }
       return client;
     });
@@ -191,14 +197,14 @@ function wrapClient(client: MarkedClient, binding: PoolBinding): ClientState {
       if (checkingOut === client) {
         start = checkedOutAt;
         checkingOut = undefined;
-      } else start = performance.now();
+      } else start = clock.now();
 
       if (isSubmittable(config)) {
         let recorded = false;
         const finish = (result: QueryResult): void => {
           if (recorded) return;
           recorded = true;
-          recordQuery(binding, result, queueMs, performance.now() - start);
+          recordQuery(binding, result, queueMs, clock.now() - start);
         };
         watchSubmittable(config, finish);
         try {
@@ -215,17 +221,17 @@ function wrapClient(client: MarkedClient, binding: PoolBinding): ClientState {
         try {
           result = method.apply(this, arguments as unknown as unknown[]);
         } catch (err) {
-          recordQuery(binding, 'error', queueMs, performance.now() - start);
+          recordQuery(binding, 'error', queueMs, clock.now() - start);
           throw err;
         }
         if (!isThenable(result)) return result;
         return result.then(
           (value) => {
-            recordQuery(binding, 'ok', queueMs, performance.now() - start);
+            recordQuery(binding, 'ok', queueMs, clock.now() - start);
             return value;
           },
           (err: unknown) => {
-            recordQuery(binding, 'error', queueMs, performance.now() - start);
+            recordQuery(binding, 'error', queueMs, clock.now() - start);
             throw err;
           },
         );
@@ -237,7 +243,7 @@ function wrapClient(client: MarkedClient, binding: PoolBinding): ClientState {
       const wrapped = function (this: unknown, err: unknown): unknown {
         if (!recorded) {
           recorded = true;
-          recordQuery(binding, err ? 'error' : 'ok', queueMs, performance.now() - start);
+          recordQuery(binding, err ? 'error' : 'ok', queueMs, clock.now() - start);
         }
         return user.apply(this, arguments as unknown as unknown[]);
       };
@@ -250,7 +256,7 @@ function wrapClient(client: MarkedClient, binding: PoolBinding): ClientState {
       } catch (err) {
         if (!recorded) {
           recorded = true;
-          recordQuery(binding, 'error', queueMs, performance.now() - start);
+          recordQuery(binding, 'error', queueMs, clock.now() - start);
         }
         throw err;
       }

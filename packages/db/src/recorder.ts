@@ -1,5 +1,7 @@
 import {
   activeTelemetry,
+  CounterRef,
+  HistogramRef,
   counter,
   histogram,
   perTelemetry,
@@ -12,17 +14,34 @@ import { PoolGauges, type PoolSeries } from './gauges.js';
 
 export type QueryResult = 'ok' | 'error';
 
+/** The query series of one result label: kept series (core's refs), so a query's recordings skip the label lookup. */
+class QuerySeries {
+  readonly count: CounterRef;
+  readonly total: HistogramRef;
+  readonly queue: HistogramRef;
+  readonly query: HistogramRef;
+  constructor(
+    r: { queries: CounterFamily; totalTime: HistogramFamily; queueTime: HistogramFamily; queryTime: HistogramFamily },
+    labels: Labels,
+  ) {
+    this.count = new CounterRef(r.queries, labels);
+    this.total = new HistogramRef(r.totalTime, labels);
+    this.queue = new HistogramRef(r.queueTime, labels);
+    this.query = new HistogramRef(r.queryTime, labels);
+  }
+}
+
 /** Records one pool's counters and query timings, with the pool's `repo` label resolved once. */
 export class PoolRecorder {
   private readonly connected: CounterFamily;
   private readonly disconnected: CounterFamily;
-  private readonly queries: CounterFamily;
-  private readonly totalTime: HistogramFamily;
-  private readonly queueTime: HistogramFamily;
-  private readonly queryTime: HistogramFamily;
+  readonly queries: CounterFamily;
+  readonly totalTime: HistogramFamily;
+  readonly queueTime: HistogramFamily;
+  readonly queryTime: HistogramFamily;
   private readonly poolLabels: Labels;
-  private readonly okLabels: Labels;
-  private readonly errorLabels: Labels;
+  private readonly ok: QuerySeries;
+  private readonly error: QuerySeries;
 
   constructor(telemetry: Telemetry, name: string | undefined) {
     this.connected = counter(telemetry, 'tuist_repo_pool_db_connection_connected');
@@ -32,8 +51,8 @@ export class PoolRecorder {
     this.queueTime = histogram(telemetry, 'tuist_repo_query_queue_time_milliseconds');
     this.queryTime = histogram(telemetry, 'tuist_repo_query_query_time_milliseconds');
     this.poolLabels = Object.freeze({ repo: name });
-    this.okLabels = Object.freeze({ result: 'ok', repo: name });
-    this.errorLabels = Object.freeze({ result: 'error', repo: name });
+    this.ok = new QuerySeries(this, Object.freeze({ result: 'ok', repo: name }));
+    this.error = new QuerySeries(this, Object.freeze({ result: 'error', repo: name }));
     // The pool's connection counters exist from the start, at 0, so rate() works from the first scrape.
     this.connected.add(0, this.poolLabels);
     this.disconnected.add(0, this.poolLabels);
@@ -52,11 +71,11 @@ export class PoolRecorder {
    * (`pool.query` always is); `queryMs` is undefined when the query never reached a connection.
    */
   query(result: QueryResult, queueMs: number | undefined, queryMs: number | undefined): void {
-    const labels = result === 'ok' ? this.okLabels : this.errorLabels;
-    this.queries.add(1, labels);
-    if (queueMs !== undefined) this.queueTime.record(queueMs, labels);
-    if (queryMs !== undefined) this.queryTime.record(queryMs, labels);
-    this.totalTime.record((queueMs ?? 0) + (queryMs ?? 0), labels);
+    const s = result === 'ok' ? this.ok : this.error;
+    s.count.add(1);
+    if (queueMs !== undefined) s.queue.record(queueMs);
+    if (queryMs !== undefined) s.query.record(queryMs);
+    s.total.record((queueMs ?? 0) + (queryMs ?? 0));
   }
 }
 

@@ -56,6 +56,24 @@ describe('http: instrumented undici Agent, checked on the /metrics scrape', () =
     expect(value(exp, 'tuist_http_queue_in_use_connections', pool)).to.equal(0);
   });
 
+  it('an agent without `telemetry` records into the running telemetry, also after a restart', async () => {
+    server = await startServer((_req, res) => res.end('hi'));
+    agent = createInstrumentedAgent();
+    for (let i = 0; i < 2; i++) await (await request(`${server.origin}/a`, { dispatcher: agent })).body.text();
+    expect(value(await metrics(), 'tuist_http_request_count', ok())).to.equal(2);
+    await t.shutdown();
+    t = await startReady();
+    await (await request(`${server.origin}/b`, { dispatcher: agent })).body.text();
+    const exp = await metrics();
+    // Every family of the request, in the new telemetry (series kept for the first one must not be reused).
+    expect(value(exp, 'tuist_http_request_count', ok())).to.equal(1);
+    expect(value(exp, 'tuist_http_request_duration_nanosecond_count', ok())).to.equal(1);
+    expect(value(exp, 'tuist_http_queue_count', GET)).to.equal(1);
+    expect(value(exp, 'tuist_http_queue_duration_nanoseconds_count', GET)).to.equal(1);
+    expect(value(exp, 'tuist_http_send_count', GET)).to.equal(1);
+    expect(value(exp, 'tuist_http_receive_duration_nanoseconds_count', { status: '200', ...GET })).to.equal(1);
+  });
+
   it('connections: 2 with 10 concurrent requests: queue time in the histogram, 2 in use during the burst, 0 after', async () => {
     let gate!: () => void;
     const opened = new Promise<void>((resolve) => (gate = resolve));

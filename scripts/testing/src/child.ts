@@ -5,6 +5,8 @@ export interface ChildRun {
   readonly code: number | null;
   /** stdout and stderr, interleaved as they came. */
   readonly output: string;
+  /** stdout alone (what a fixture prints for the test to parse, with no warning line of stderr inside it). */
+  readonly stdout: string;
 }
 
 /**
@@ -22,11 +24,15 @@ export function runTsxChild(
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+  let stdout = '';
+  child.stdout.on('data', (c: Buffer) => {
+    output += c.toString();
+    stdout += c.toString();
+  });
   child.stderr.on('data', (c: Buffer) => (output += c.toString()));
   return new Promise((resolve, reject) => {
     child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, output }));
+    child.on('exit', (code) => resolve({ code, output, stdout }));
   });
 }
 

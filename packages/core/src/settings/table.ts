@@ -74,7 +74,7 @@ export function readBoolean(name: Of<'boolean'>, options: object, env: Env): boo
   return f.source.startsWith('options.') ? (f.value as boolean) : bool(f.source, f.value as string);
 }
 
-/** A setting with a list of valid values, compared as its `fold` says, else its default. */
+/** A setting with a list of valid values, compared as its `fold` says (an unknown one quoted as given), else its default. */
 export function readEnum<K extends Of<'enum'>>(name: K, options: object, env: Env): EnumValue<K> {
   const s: Setting = SETTINGS[name];
   const f = found(name, options, env);
@@ -84,7 +84,7 @@ export function readEnum<K extends Of<'enum'>>(name: K, options: object, env: En
   const v = lower ? (f.value as string).trim().toLowerCase() : (f.value as string);
   if (!s.values!.includes(v)) {
     throw new TelemetryConfigError(
-      `${f.source}: unknown ${s.noun ?? 'value'} ${JSON.stringify(s.fold === 'lower' ? f.value : v)}; valid values are ${s.values!.join(', ')}`,
+      `${f.source}: unknown ${s.noun ?? 'value'} ${JSON.stringify(f.value)}; valid values are ${s.values!.join(', ')}`,
     );
   }
   return v as EnumValue<K>;

@@ -80,6 +80,8 @@ export abstract class MetricFamily<S extends Series = Series> {
   private allOverflow: S | undefined; // the all-`__overflow__` series, once overflowSeries() found or made it
   private readonly root: Node<S> = new Map();
   private readonly lookup: Lookup<S>;
+  /** Counts the times series were forgotten (`remove`, `clear`): a series kept from `existing` is stale once it moved. */
+  generation = 0;
 
   constructor(
     readonly def: MetricDefinition,
@@ -110,6 +112,21 @@ export abstract class MetricFamily<S extends Series = Series> {
     if (single !== undefined) return single;
     const hit = this.lookup(labels);
     return hit !== undefined ? hit : this.resolveSlow(labels);
+  }
+
+  /**
+   * The existing series of `labels` when they are taken exactly as given (string values within the limits, no
+   * normalisation, no overflow), for a caller that records one label set many times (series-refs.ts); `undefined`
+   * otherwise, and then only `add`/`record` with the labels records them right. Valid while `generation` is unchanged.
+   */
+  existing(labels: Labels | undefined): S | undefined {
+    const single = this.single;
+    if (single !== undefined) return single;
+    try {
+      return this.lookup(labels);
+    } catch {
+      return undefined;
+    }
   }
 
   /**
@@ -229,6 +246,7 @@ export abstract class MetricFamily<S extends Series = Series> {
       node = next;
     }
     this.series.delete(node as S);
+    this.generation++;
     for (let j = path.length - 1; j >= 0; j--) {
       path[j]!.delete(keys[j]!);
       if (path[j]!.size > 0) break;
@@ -239,6 +257,7 @@ export abstract class MetricFamily<S extends Series = Series> {
   clear(all = false): void {
     if (this.single !== undefined && all) this.series.delete(this.single);
     if (this.single !== undefined) return;
+    this.generation++;
     this.root.clear();
     this.series.clear();
     for (const b of this.bounded) b?.clear();
@@ -251,19 +270,27 @@ export class CounterFamily extends MetricFamily<ValueSeries> {
   }
   /** Adds a non-negative finite value; anything else is dropped with a warning. */
   add(value: number, labels?: Labels): void {
-    // typeof first: `'5' >= 0` and `[5] >= 0` hold, and `+=` would then turn the series into a string.
-    if (typeof value !== 'number' || !(value >= 0 && value !== Infinity)) {
-      this.opts.warn.warn(
-        `bad-value:${this.name}`,
-        `${this.name}: dropped an increment of ${describe(value)} (counters take finite numbers >= 0)`,
-      );
-      return;
-    }
+    if (!this.takes(value)) return;
     try {
       this.resolve(labels).value += value;
     } catch (err) {
       this.recordFailed(err);
     }
+  }
+
+  /** `add` to a series `existing` returned (still current): no label lookup. */
+  addTo(series: ValueSeries, value: number): void {
+    if (this.takes(value)) series.value += value;
+  }
+
+  private takes(value: number): boolean {
+    // typeof first: `'5' >= 0` and `[5] >= 0` hold, and `+=` would then turn the series into a string.
+    if (typeof value === 'number' && value >= 0 && value !== Infinity) return true;
+    this.opts.warn.warn(
+      `bad-value:${this.name}`,
+      `${this.name}: dropped an increment of ${describe(value)} (counters take finite numbers >= 0)`,
+    );
+    return false;
   }
 }
 
@@ -314,32 +341,48 @@ export class HistogramFamily extends MetricFamily<HistogramSeries> {
   }
   /** Records a finite value >= 0 (durations and sizes); anything else is dropped with a warning. */
   record(value: number, labels?: Labels): void {
-    // typeof first: a Symbol would throw in `>=`, and `'5' >= 0` holds.
-    if (typeof value !== 'number' || !(value >= 0 && value !== Infinity)) {
-      this.opts.warn.warn(
-        `bad-value:${this.name}`,
-        `${this.name}: dropped a value of ${describe(value)} (histograms here take finite numbers >= 0)`,
-      );
-      return;
-    }
+    if (!this.takes(value)) return;
     try {
-      const s = this.resolve(labels);
-      // i = the number of bounds below value, i.e. the first bound >= value (upper bounds are inclusive; past the
-      // last bound is +Inf). A fixed number of halving steps written as selects: random values do not make it
-      // mispredict (a binary search with branches measured 20-40 ns slower, a linear scan 5-10 ns).
-      const b = this.bounds;
-      let i = 0;
-      for (let half = this.half; half > 0; half >>= 1) i = b[i + half - 1]! < value ? i + half : i;
-      // Not `s.counts[i]!++`: StrykerJS (npm run mutate) cannot instrument `++` on a non-null assertion.
-      s.counts[i] = s.counts[i]! + 1;
-      s.sum += value;
-      s.count++;
-      const native = s.native;
-      if (native !== undefined) native.observe(value);
-      if (tracingPossible()) keepExemplar(s, i, value);
+      this.observe(this.resolve(labels), value);
     } catch (err) {
       this.recordFailed(err);
     }
+  }
+
+  /** `record` into a series `existing` returned (still current): no label lookup. */
+  recordTo(series: HistogramSeries, value: number): void {
+    if (!this.takes(value)) return;
+    try {
+      this.observe(series, value);
+    } catch (err) {
+      this.recordFailed(err);
+    }
+  }
+
+  private takes(value: number): boolean {
+    // typeof first: a Symbol would throw in `>=`, and `'5' >= 0` holds.
+    if (typeof value === 'number' && value >= 0 && value !== Infinity) return true;
+    this.opts.warn.warn(
+      `bad-value:${this.name}`,
+      `${this.name}: dropped a value of ${describe(value)} (histograms here take finite numbers >= 0)`,
+    );
+    return false;
+  }
+
+  private observe(s: HistogramSeries, value: number): void {
+    // i = the number of bounds below value, i.e. the first bound >= value (upper bounds are inclusive; past the
+    // last bound is +Inf). A fixed number of halving steps written as selects: random values do not make it
+    // mispredict (a binary search with branches measured 20-40 ns slower, a linear scan 5-10 ns).
+    const b = this.bounds;
+    let i = 0;
+    for (let half = this.half; half > 0; half >>= 1) i = b[i + half - 1]! < value ? i + half : i;
+    // Not `s.counts[i]!++`: StrykerJS (npm run mutate) cannot instrument `++` on a non-null assertion.
+    s.counts[i] = s.counts[i]! + 1;
+    s.sum += value;
+    s.count++;
+    const native = s.native;
+    if (native !== undefined) native.observe(value);
+    if (tracingPossible()) keepExemplar(s, i, value);
   }
 }
 

@@ -4,7 +4,7 @@ import net from 'node:net';
 import { startTelemetry } from '@tuist-telemetry/core';
 import { MetricsEndpoint, type EndpointLimits } from '../../src/prometheus/endpoint.js';
 import { singleFlight } from '../../src/prometheus/render.js';
-import { startReady, startLocal, LOCAL_ENDPOINT } from '../helpers/index.js';
+import { startReady, startLocal, LOCAL_ENDPOINT, within, WAIT_MS } from '../helpers/index.js';
 
 /**
  * A client that sends `GET /metrics` and stops reading. A paused socket cannot see the server hang up, so
@@ -22,7 +22,7 @@ function stalledReader(port: number): { drain: () => Promise<number> } {
   return {
     drain: () => {
       socket.resume();
-      return closed;
+      return within(closed, 'the end of the stalled connection');
     },
   };
 }
@@ -33,14 +33,22 @@ function get(port: number): Promise<{ status: number; headers: http.IncomingHttp
       .get({ host: '127.0.0.1', port, path: '/metrics', agent: false }, (res) => {
         let bytes = 0;
         res.on('data', (c: Buffer) => (bytes += c.length));
+        res.on('error', reject);
         res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, bytes }));
+      })
+      .setTimeout(WAIT_MS, function (this: http.ClientRequest) {
+        this.destroy(new Error(`no response from port ${port} within ${WAIT_MS} ms`));
       })
       .on('error', reject);
   });
 }
 
 async function until(cond: () => boolean): Promise<void> {
-  while (!cond()) await new Promise((r) => setTimeout(r, 10));
+  const end = Date.now() + WAIT_MS;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`${cond} still false after ${WAIT_MS} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
 
 /** A render that waits until `open()`: scrapes stay in flight (before their write starts) for as long as a test needs. */
@@ -193,7 +201,10 @@ describe('core: rendering through the telemetry', () => {
       await t.ready();
       const socket = net.connect(t.port!, '127.0.0.1');
       socket.on('error', () => {});
-      await new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      await within(
+        new Promise<void>((resolve) => socket.once('close', () => resolve())),
+        'the close of the idle connection',
+      );
     } finally {
       await t.shutdown();
     }

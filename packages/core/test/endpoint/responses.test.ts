@@ -3,7 +3,7 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import http from 'node:http';
 import net from 'node:net';
 import { acceptsGzip, MetricsEndpoint, type EndpointOptions } from '../../src/prometheus/endpoint.js';
-import { LOCAL_ENDPOINT } from '../helpers/index.js';
+import { LOCAL_ENDPOINT, within } from '../helpers/index.js';
 
 /**
  * What MetricsEndpoint itself answers (401, 500, 503 bodies), when it lets go of a rendered body, what its timers
@@ -201,9 +201,9 @@ describe('core: the endpoint counts only scrapes it cut off, and closes whole (i
       );
       const closed = new Promise((resolve) => socket.once('close', resolve));
       socket.write('GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n');
-      await answered;
+      await within(answered, 'the scrape on the kept-alive connection');
       expect(got.startsWith('HTTP/1.1 200')).to.equal(true);
-      await closed;
+      await within(closed, 'the close of the idle connection');
       expect(e.scrapesCutOff).to.equal(0);
     } finally {
       socket.destroy();

@@ -18,7 +18,9 @@ import {
   RateLimitedLogger,
 } from '@tuist-telemetry/core/internal';
 import type { HistogramSeries, StoreOptions } from '../../src/store/store.js';
+import { WAIT_MS, within } from './bounded.js';
 
+export * from './bounded.js';
 export * from './child-app.js';
 export * from './cluster.js';
 export * from './cluster-channel.js';
@@ -75,10 +77,10 @@ export function startPushing(url: string, protocol: string, options: TelemetryOp
   });
 }
 
-/** startLocal(), once its endpoint listens. */
+/** startLocal(), once its endpoint listens (bounded: an endpoint that never listens fails the test at once). */
 export async function startReady(options: TelemetryOptions = {}): Promise<Telemetry> {
   const t = startLocal(options);
-  await t.ready();
+  await within(t.ready(), 'the endpoint listening (ready())');
   return t;
 }
 
@@ -89,7 +91,10 @@ export interface Reply {
   body: Buffer;
 }
 
-/** One request on a fresh connection; `path` replaces the URL's path (a query string, another path). */
+/**
+ * One request on a fresh connection; `path` replaces the URL's path (a query string, another path). Bounded: when
+ * nothing comes for WAIT_MS (a response that never starts or stalls), it is aborted and rejects saying so.
+ */
 export function send(
   url: string,
   opts: { method?: string; path?: string; headers?: Record<string, string> } = {},
@@ -109,9 +114,13 @@ export function send(
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', reject);
           res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
         },
       )
+      .setTimeout(WAIT_MS, function (this: http.ClientRequest) {
+        this.destroy(new Error(`no response to ${opts.method ?? 'GET'} ${url} within ${WAIT_MS} ms`));
+      })
       .on('error', reject)
       .end();
   });
@@ -124,10 +133,14 @@ export function get(url: string, headers: Record<string, string> = {}): Promise<
 
 /** The body of a scrape of `t` that asks for `accept`, which must be answered 200. */
 export async function scrapeAs(t: Telemetry, accept: string): Promise<string> {
-  const res = await fetch(t.url!, { headers: { Accept: accept } });
-  const body = await res.text();
-  expect(res.status, body.slice(0, 300)).to.equal(200);
-  return body;
+  const signal = AbortSignal.timeout(WAIT_MS);
+  const body = await fetch(t.url!, { headers: { Accept: accept }, signal })
+    .then(async (res) => ({ status: res.status, text: await res.text() }))
+    .catch((e: unknown) => {
+      throw signal.aborted ? new Error(`no scrape of ${t.url} within ${WAIT_MS} ms (Accept: ${accept})`) : e;
+    });
+  expect(body.status, body.text.slice(0, 300)).to.equal(200);
+  return body.text;
 }
 
 /** The lines of `body` that belong to family `name` (its HELP, TYPE and samples). */

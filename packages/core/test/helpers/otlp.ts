@@ -1,6 +1,7 @@
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { within } from './bounded.js';
 
 export interface Received {
   path: string;
@@ -35,7 +36,8 @@ export async function otlpReceiver(): Promise<{
   return {
     url: `http://127.0.0.1:${port}`,
     received,
-    next: () => new Promise((r) => waiters.push(r)),
+    // Bounded: a bug that stops the exports fails the test at once (see bounded.ts).
+    next: () => within(new Promise<Received>((r) => waiters.push(r)), 'an OTLP/HTTP export at the receiver'),
     close: () => new Promise((r) => server.close(() => r())),
   };
 }
@@ -265,7 +267,7 @@ export async function grpcReceiver(): Promise<{ url: string; next(): Promise<Buf
   );
   return {
     url: `http://127.0.0.1:${port}`,
-    next: () => new Promise((r) => waiters.push(r)),
+    next: () => within(new Promise<Buffer>((r) => waiters.push(r)), 'an OTLP/gRPC export at the receiver'),
     close: () => new Promise<void>((r) => server.tryShutdown(() => r())),
   };
 }

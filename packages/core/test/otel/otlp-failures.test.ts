@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { diag, DiagLogLevel, trace } from '@opentelemetry/api';
 import { startTelemetry, type Telemetry, type TelemetryOptions } from '@tuist-telemetry/core';
-import { otlpReceiver, refusedPort, silentReceiver } from '../helpers/index.js';
+import { otlpReceiver, refusedPort, silentReceiver, within } from '../helpers/index.js';
 
 /** Everything core reports at warn or error while `fn` runs, one string per call. */
 async function captured<T>(fn: (lines: string[]) => Promise<T>): Promise<{ lines: string[]; result: T }> {
@@ -18,27 +18,41 @@ async function captured<T>(fn: (lines: string[]) => Promise<T>): Promise<{ lines
   }
 }
 
-/** Resolves once a line matches (the test's own timeout bounds the wait; no timing window is asserted). */
+/** Resolves once a line matches; a line that never comes fails the test after a generous bound (helpers' within). */
 async function lineMatching(lines: string[], re: RegExp): Promise<string> {
-  for (;;) {
-    const line = lines.find((l) => re.test(l));
-    if (line) return line;
-    await new Promise((r) => setTimeout(r, 20));
+  let line: string | undefined;
+  let stop = false;
+  const poll = async () => {
+    while (!stop && !(line = lines.find((l) => re.test(l)))) await new Promise((r) => setTimeout(r, 20));
+    return line!;
+  };
+  try {
+    return await within(poll(), `a warning matching ${re}`);
+  } finally {
+    stop = true;
   }
 }
 
-/** Shuts `t` down and returns how long that took (ms). */
+/** Shuts `t` down and returns how long that took (ms); a shutdown that never ends fails the test at the bound. */
 async function timedShutdown(t: Telemetry): Promise<number> {
   const started = performance.now();
-  await t.shutdown();
+  await within(t.shutdown(), 'the end of shutdown()');
   return performance.now() - started;
 }
 
+/** Every telemetry a test started: shut down after it, also when the test failed before its own shutdown(). */
+const started: Telemetry[] = [];
+const tracked = (t: Telemetry) => (started.push(t), t);
 const otlp = (env: Record<string, string>, extra: TelemetryOptions = {}) =>
-  startTelemetry({ runtimeMetrics: false, ...extra, env: { OTEL_METRICS_EXPORTER: 'otlp', ...env } });
+  tracked(startTelemetry({ runtimeMetrics: false, ...extra, env: { OTEL_METRICS_EXPORTER: 'otlp', ...env } }));
 const record = (t: Telemetry) => t.metrics.recordRun({ name: 'build', isCi: true, status: 0, durationMs: 10 });
 
 describe('core: OTLP export failures are reported early, readably, once; shutdown stays bounded (issue 24 item 5)', () => {
+  // A test that failed (a bounded wait) leaves no exporter behind to warn into the next test's logger.
+  afterEach(() =>
+    Promise.all(started.splice(0).map((t) => within(t.shutdown(), 'the end of shutdown()').catch(() => {}))),
+  );
+
   it('a refused endpoint: one line naming the URL, the protocol and the variables, however many exports fail', async () => {
     const port = await refusedPort();
     const { lines, result: took } = await captured(async (lines) => {
@@ -152,23 +166,27 @@ describe('core: OTLP export failures are reported early, readably, once; shutdow
     const rx = await silentReceiver();
     try {
       const { lines, result } = await captured(async (lines) => {
-        const refused = startTelemetry({
-          runtimeMetrics: false,
-          exporters: 'none',
-          env: {
-            OTEL_TRACES_EXPORTER: 'otlp',
-            OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `http://127.0.0.1:${port}/v1/traces`,
-            OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-          },
-        });
+        const refused = tracked(
+          startTelemetry({
+            runtimeMetrics: false,
+            exporters: 'none',
+            env: {
+              OTEL_TRACES_EXPORTER: 'otlp',
+              OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `http://127.0.0.1:${port}/v1/traces`,
+              OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+            },
+          }),
+        );
         trace.getTracer('test').startSpan('refused').end();
         const refusedTook = await timedShutdown(refused);
         await lineMatching(lines, /OTLP traces export/);
-        const silent = startTelemetry({
-          runtimeMetrics: false,
-          exporters: 'none',
-          env: { OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: rx.url },
-        });
+        const silent = tracked(
+          startTelemetry({
+            runtimeMetrics: false,
+            exporters: 'none',
+            env: { OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: rx.url },
+          }),
+        );
         trace.getTracer('test').startSpan('silent').end();
         return [refusedTook, await timedShutdown(silent)];
       });
@@ -198,7 +216,7 @@ describe('core: OTLP export failures are reported early, readably, once; shutdow
         record(t);
         await lineMatching(lines, /OTLP metrics export/);
         await new Promise((r) => setTimeout(r, 600));
-        await t.shutdown();
+        await within(t.shutdown(), 'the end of shutdown()');
       });
       expect(rx.requests(), 'several exports, no retry of a 404').to.be.greaterThan(1);
       expect(lines, lines.join('\n')).to.have.length(1);
@@ -217,7 +235,7 @@ describe('core: OTLP export failures are reported early, readably, once; shutdow
         const t = otlp({ OTEL_EXPORTER_OTLP_ENDPOINT: rx.url }, { exportIntervalMs: 200 });
         record(t);
         while (rx.received.length < 3) await rx.next();
-        await t.shutdown();
+        await within(t.shutdown(), 'the end of shutdown()');
       });
       expect(lines).to.deep.equal([]);
     } finally {
@@ -226,15 +244,20 @@ describe('core: OTLP export failures are reported early, readably, once; shutdow
   });
 
   it('the first failed attempt is reported at once, before the exporter retries it', async () => {
-    // 503 is retryable: with 3 s for the export, the exporter tries again about a second later.
+    // 503 is retryable: with 3 s for the export, the exporter tries again about a second later. The export is
+    // started by a flush rather than the interval (the same reader and exporter, without waiting 3 s for it).
     const rx = await silentReceiver(503);
     try {
       const { result: requestsAtLine } = await captured(async (lines) => {
-        const t = otlp({ OTEL_EXPORTER_OTLP_ENDPOINT: rx.url }, { exportIntervalMs: 3000 });
+        const t = otlp(
+          { OTEL_EXPORTER_OTLP_ENDPOINT: rx.url, OTEL_METRIC_EXPORT_TIMEOUT: '3000' },
+          { exportIntervalMs: 600_000 },
+        );
         record(t);
+        void t.forceFlush().catch(() => {});
         await lineMatching(lines, /OTLP metrics export/);
         const seen = rx.requests();
-        await t.shutdown();
+        await within(t.shutdown(), 'the end of shutdown()');
         return seen;
       });
       expect(requestsAtLine, 'the line came with the first attempt, not after the retries').to.equal(1);

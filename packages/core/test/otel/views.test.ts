@@ -127,4 +127,12 @@ describe("core: catalogViews' label bound, processor by processor (issue 26)", (
     for (let i = 0; i < 1000; i++) expect(bound.process({ [label]: `v${i}` })[label]).to.equal(`v${i}`);
     expect(bound.process({ [label]: 'one more' })[label]).to.equal('__overflow__');
   });
+
+  it('a metric without labels gets no bound to run on each record, only the allow-list that drops stray keys', () => {
+    const def = catalog.find((d) => d.labels.length === 0)!;
+    expect(def, 'a catalog metric without labels').to.not.equal(undefined);
+    const procs = processorsOf(catalogViews('docs', { maxLabelValues: 1 }), def.name);
+    expect(procs).to.have.length(1);
+    expect(procs[0]!.process({ stray: 'x' })).to.deep.equal({});
+  });
 });

@@ -1,16 +1,17 @@
 import { Agent, Client, Pool, type Dispatcher, type buildConnector } from 'undici';
 import { activeTelemetry, callHook, TelemetryConfigError, type Telemetry } from '@tuist-telemetry/core/internal';
-import { handlerFit, MeasuredRequest, type ConnectionState } from './measured-request.js';
+import { clock, handlerFit, MeasuredRequest, type ConnectionState } from './measured-request.js';
 import { recorderFor, type HttpRecorder, type PoolSource } from './recorder.js';
 import { reportInternalError } from './report.js';
 import type { IgnoreRequest, InstrumentedAgentOptions } from './types.js';
 import { methodLabel, poolSizeLabel } from '../common/labels.js';
-import { labelSetFor, OriginCache } from './origin.js';
+import type { RequestLabelSet } from './label-sets.js';
+import { labelSetFor, parseOrigin, type Origin } from './origin.js';
 
 /*
  * Why parts of this are hand-written rather than left to diagnostics channels:
  * - Queue time: a request waiting in a Pool's queue has no Request object yet (`request:create` fires when a client
- *   takes it), so the dispatch moment is stamped by the agent's `dispatch` (the interceptor position).
+ *   takes it), so the dispatch moment is stamped by the pool's `dispatch` (the agent calls it synchronously).
  * - Assignment and idle time: the moment a pool hands a request to one of its clients, and which client, is visible
  *   only by wrapping `Client.dispatch`; the pools are built by this agent's `factory` with such clients.
  * - Connection time: the connect channels carry fresh parameters on every event and all clients of a pool share
@@ -21,14 +22,13 @@ import { labelSetFor, OriginCache } from './origin.js';
  * channels, and what a request costs).
  */
 
+type Connector = buildConnector.connector;
+
 /**
- * The request the agent is dispatching right now, for its pool: undici's `Agent.dispatch` calls the pool's `dispatch`
- * synchronously, so a module variable hands the state over (no copy of the caller's options, nothing added to them).
+ * The request a MeasuredPool is handing to one of its clients right now: undici's `Pool.dispatch` calls a free
+ * client's `dispatch` synchronously, and such a request waited in no queue (its dispatch time is its queue end).
  */
 let handingOver: MeasuredRequest | undefined;
-const origins = new OriginCache();
-
-type Connector = buildConnector.connector;
 
 class MeasuredClient extends Client {
   constructor(
@@ -40,7 +40,7 @@ class MeasuredClient extends Client {
   }
 
   override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
-    // The pool passes the MeasuredRequest it was given in place of the caller's handler (see MeasuredPool).
+    // The pool passes the MeasuredRequest it made in place of the caller's handler (see MeasuredPool).
     if (!(handler instanceof MeasuredRequest) || handler.takenAt >= 0) return super.dispatch(options, handler);
     const state = handler;
     try {
@@ -58,31 +58,103 @@ class MeasuredClient extends Client {
   }
 }
 
+/** What the pools of one instrumented agent share: the agent's options and its entry in the pool gauges. */
+interface AgentContext {
+  readonly telemetry: Telemetry | undefined;
+  readonly ignore: IgnoreRequest | undefined;
+  readonly source: PoolSource;
+  /** The recorder of the telemetry the previous request went to: one comparison instead of a WeakMap lookup. */
+  lastTelemetry: Telemetry | undefined;
+  lastRecorder: HttpRecorder | undefined;
+}
+
 /**
- * A pool of an instrumented agent: the request the agent hands over travels through the pool's queue and to a client
- * as a MeasuredRequest, which stands in for the caller's handler (measured-request.ts).
+ * A pool of an instrumented agent (one per origin): it measures what is dispatched to it. A request travels through
+ * the pool's queue and to a client as a MeasuredRequest, which stands in for the caller's handler
+ * (measured-request.ts). The pool parses its origin once (the `request_host` label) and keeps the label sets of its
+ * methods; undici's Agent hands it every request to that origin synchronously, so its dispatch time is the agent's.
  */
 class MeasuredPool extends Pool {
+  private readonly target: Origin | undefined;
+  // The label set of the previous request's method: most requests of a pool share one.
+  private lastMethod: unknown = undefined;
+  private lastSet: RequestLabelSet | undefined = undefined;
+
+  constructor(
+    origin: string | URL,
+    options: Pool.Options,
+    private readonly agent: AgentContext,
+  ) {
+    super(origin, options);
+    this.target = parseOrigin(origin);
+  }
+
   override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
-    const state = handingOver;
-    if (state === undefined) return super.dispatch(options, handler);
-    handingOver = undefined;
-    let fit: 'wrap' | 'reject' | 'pass' = 'pass';
+    let state: MeasuredRequest | undefined;
     try {
-      fit = handlerFit(handler, options);
+      state = this.measure(options, handler);
     } catch (err) {
       reportInternalError('dispatch', err);
     }
-    if (fit === 'pass') return super.dispatch(options, handler);
+    if (state === undefined) return super.dispatch(options, handler);
+    handingOver = state;
+    try {
+      return super.dispatch(options, state as unknown as Dispatcher.DispatchHandler);
+    } finally {
+      handingOver = undefined;
+    }
+  }
+
+  /** The state of a request about to be dispatched; `undefined` when it is passed on unmeasured. */
+  private measure(
+    options: Dispatcher.DispatchOptions,
+    handler: Dispatcher.DispatchHandler,
+  ): MeasuredRequest | undefined {
+    const start = clock.now();
+    const origin = this.target;
+    if (origin === undefined || options === null || typeof options !== 'object') return undefined;
+    const fit = handlerFit(handler, options);
+    if (fit === 'pass') return undefined;
+    const a = this.agent;
+    const ignore = a.ignore;
+    const ignored =
+      ignore !== undefined &&
+      callHook(
+        'http:ignore',
+        '@tuist-telemetry/http: the ignore option',
+        () => ignore(origin.origin, String(options.path)) === true,
+        false,
+        a.telemetry,
+      );
+    let telemetry = ignored ? undefined : activeTelemetry(a.telemetry);
+    // Traffic the SDK itself makes (PostHog's ingestion) is registered with the telemetry and never measured.
+    if (telemetry?.isExcludedFromHttpMetrics(origin.origin, String(options.path))) telemetry = undefined;
+    let recorder: HttpRecorder | undefined;
+    if (telemetry !== undefined) {
+      if (telemetry !== a.lastTelemetry) {
+        a.lastRecorder = recorderFor(telemetry);
+        a.lastTelemetry = telemetry;
+      }
+      recorder = a.lastRecorder;
+      recorder!.track(a.source, origin.origin);
+    }
+    const method = options.method;
+    let set = this.lastSet;
+    if (method !== this.lastMethod || set === undefined) {
+      set = this.lastSet = labelSetFor(origin, methodLabel(method));
+      this.lastMethod = method;
+    }
+    const state = new MeasuredRequest(recorder, set, start);
     state.handler = handler as MeasuredRequest['handler'];
     state.refused = fit === 'reject';
-    return super.dispatch(options, state as unknown as Dispatcher.DispatchHandler);
+    return state;
   }
 }
 
 /** The request was handed to a connection (a client): queue time and the connection's idle time. */
 function taken(state: MeasuredRequest, conn: ConnectionState): void {
-  const now = performance.now();
+  // Handed over while its pool dispatched it: it waited in no queue, and the dispatch time is read again for nothing.
+  const now = state === handingOver ? state.start : clock.now();
   state.takenAt = now;
   state.conn = conn;
   conn.current = state;
@@ -120,79 +192,21 @@ function clientFactory(origin: URL, options: object): Dispatcher {
   return new MeasuredClient(origin, { ...opts, connect } as Client.Options, conn);
 }
 
-function poolFactory(origin: string | URL, options: object): Dispatcher {
-  // Always a Pool (undici's default factory makes a bare Client for `connections: 1`): uniform stats for the gauges.
-  return new MeasuredPool(origin, { ...(options as Pool.Options), factory: clientFactory });
-}
-
 class InstrumentedAgent extends Agent {
-  private readonly source: PoolSource;
-  private lastTelemetry: Telemetry | undefined;
-  private lastRecorder: HttpRecorder | undefined;
-
-  constructor(
-    options: Agent.Options,
-    private readonly telemetry: Telemetry | undefined,
-    private readonly ignore: IgnoreRequest | undefined,
-  ) {
-    super({ ...options, factory: poolFactory });
-    this.source = {
-      agent: new WeakRef(this),
+  constructor(options: Agent.Options, telemetry: Telemetry | undefined, ignore: IgnoreRequest | undefined) {
+    const source: { -readonly [K in keyof PoolSource]: PoolSource[K] } = {
+      agent: undefined as unknown as WeakRef<Agent>,
       size: poolSizeLabel(options.connections),
       origins: new Set(),
       lastRecorder: undefined,
       lastOrigin: undefined,
     };
-  }
-
-  override dispatch(options: Agent.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
-    let state: MeasuredRequest | undefined;
-    try {
-      state = this.measure(options);
-    } catch (err) {
-      reportInternalError('dispatch', err);
-    }
-    if (state === undefined) return super.dispatch(options, handler);
-    handingOver = state;
-    try {
-      return super.dispatch(options, handler);
-    } finally {
-      // Consumed by the pool; left set only when undici failed the request before any pool saw it (not measured).
-      handingOver = undefined;
-    }
-  }
-
-  /** The state of a request about to be dispatched; `undefined` when it cannot be measured. */
-  private measure(options: Agent.DispatchOptions): MeasuredRequest | undefined {
-    const start = performance.now();
-    if (options === null || typeof options !== 'object') return undefined;
-    const origin = origins.get(options.origin);
-    if (origin === undefined) return undefined;
-    const ignore = this.ignore;
-    const path = String(options.path);
-    const ignored =
-      ignore !== undefined &&
-      callHook(
-        'http:ignore',
-        '@tuist-telemetry/http: the ignore option',
-        () => ignore(origin.origin, path) === true,
-        false,
-        this.telemetry,
-      );
-    let telemetry = ignored ? undefined : activeTelemetry(this.telemetry);
-    // Traffic the SDK itself makes (PostHog's ingestion) is registered with the telemetry and never measured.
-    if (telemetry?.isExcludedFromHttpMetrics(origin.origin, path)) telemetry = undefined;
-    let recorder: HttpRecorder | undefined;
-    if (telemetry !== undefined) {
-      // The recorder of the telemetry the previous request went to: one comparison instead of a WeakMap lookup.
-      if (telemetry !== this.lastTelemetry) {
-        this.lastRecorder = recorderFor(telemetry);
-        this.lastTelemetry = telemetry;
-      }
-      recorder = this.lastRecorder;
-    }
-    recorder?.track(this.source, origin.origin);
-    return new MeasuredRequest(recorder, labelSetFor(origin, methodLabel(options.method)), start);
+    const context: AgentContext = { telemetry, ignore, source, lastTelemetry: undefined, lastRecorder: undefined };
+    // Always a Pool (undici's default factory makes a bare Client for `connections: 1`): uniform stats for the gauges.
+    const factory = (origin: string | URL, opts: object): Dispatcher =>
+      new MeasuredPool(origin, { ...(opts as Pool.Options), factory: clientFactory }, context);
+    super({ ...options, factory });
+    source.agent = new WeakRef(this);
   }
 }
 

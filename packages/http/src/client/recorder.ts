@@ -1,4 +1,6 @@
 import {
+  CounterRef,
+  HistogramRef,
   counter,
   gauge,
   histogram,
@@ -9,7 +11,7 @@ import {
   type Telemetry,
 } from '@tuist-telemetry/core/internal';
 import type { Agent } from 'undici';
-import type { RequestLabelSet } from './label-sets.js';
+import { FinishRefs, PhaseRefs, type RequestLabelSet, type StatusLabels } from './label-sets.js';
 
 /** An instrumented agent as the pool gauges see it. */
 export interface PoolSource {
@@ -64,10 +66,10 @@ export class HttpRecorder {
 
   /** A connection was taken for a request after `queueMs`; it had been idle `idleMs` (0 for a new one). */
   queued(set: RequestLabelSet, queueMs: number, idleMs: number): void {
-    const labels = set.labels;
-    this.queueCount.add(1, labels);
-    this.queueDuration.record(msToNs(queueMs), labels);
-    this.queueIdle.record(msToNs(idleMs), labels);
+    const refs = this.phaseRefs(set);
+    refs.queueCount.add(1);
+    refs.queueDuration.record(msToNs(queueMs));
+    refs.queueIdle.record(msToNs(idleMs));
   }
 
   /** A TCP (and TLS) connection was established in `ms`. */
@@ -78,9 +80,9 @@ export class HttpRecorder {
 
   /** The request (headers and body) was written in `ms`. */
   sent(set: RequestLabelSet, ms: number): void {
-    const labels = set.labels;
-    this.sendCount.add(1, labels);
-    this.sendDuration.record(msToNs(ms), labels);
+    const refs = this.phaseRefs(set);
+    refs.sendCount.add(1);
+    refs.sendDuration.record(msToNs(ms));
   }
 
   /**
@@ -88,13 +90,42 @@ export class HttpRecorder {
    * `receiveMs` since it was fully sent (< 0 when it never was).
    */
   finished(set: RequestLabelSet, statusCode: number | undefined, totalMs: number, receiveMs: number): void {
-    const labels = set.status(statusCode);
-    this.requestCount.add(1, labels.request);
-    this.requestDuration.record(msToNs(totalMs), labels.request);
+    const refs = this.finishRefs(set.status(statusCode));
+    refs.requestCount.add(1);
+    refs.requestDuration.record(msToNs(totalMs));
     if (receiveMs >= 0) {
-      this.receiveCount.add(1, labels.receive);
-      this.receiveDuration.record(msToNs(receiveMs), labels.receive);
+      refs.receiveCount.add(1);
+      refs.receiveDuration.record(msToNs(receiveMs));
     }
+  }
+
+  /** The queue and send series of `set` in this recorder (made again when another recorder recorded it last). */
+  private phaseRefs(set: RequestLabelSet): PhaseRefs {
+    const refs = set.refs;
+    if (refs !== undefined && refs.recorder === this) return refs;
+    const l = set.labels;
+    return (set.refs = new PhaseRefs(
+      this,
+      new CounterRef(this.queueCount, l),
+      new HistogramRef(this.queueDuration, l),
+      new HistogramRef(this.queueIdle, l),
+      new CounterRef(this.sendCount, l),
+      new HistogramRef(this.sendDuration, l),
+    ));
+  }
+
+  /** The request and receive series of `status` in this recorder. */
+  private finishRefs(status: StatusLabels): FinishRefs {
+    const refs = status.refs;
+    if (refs !== undefined && refs.recorder === this) return refs;
+    const { request, receive } = status;
+    return (status.refs = new FinishRefs(
+      this,
+      new CounterRef(this.requestCount, request),
+      new HistogramRef(this.requestDuration, request),
+      new CounterRef(this.receiveCount, receive),
+      new HistogramRef(this.receiveDuration, receive),
+    ));
   }
 
   /** Includes `origin` of `source` in the pool gauges. */

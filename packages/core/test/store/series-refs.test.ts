@@ -1,0 +1,109 @@
+import { expect } from 'chai';
+import {
+  CounterRef,
+  HistogramRef,
+  MetricStore,
+  RateLimitedLogger,
+  logger,
+  type MetricDefinition,
+} from '@tuist-telemetry/core/internal';
+
+// Series refs (store/series-refs.ts): a label set held for repeated recordings records exactly what the family's
+// own add/record with those labels records, also after the family forgot series and past the label bound.
+
+const OVERFLOW_METRIC = 'tuist_telemetry_label_overflow_total';
+const defs: MetricDefinition[] = [
+  { name: OVERFLOW_METRIC, type: 'counter', family: 'telemetry', description: 'overflow', labels: ['metric', 'label'] },
+  { name: 'test_jobs_total', type: 'counter', family: 'test', description: 'jobs', labels: ['queue', 'state'] },
+  { name: 'test_size_bytes', type: 'histogram', family: 'test', description: 'size', labels: ['op'], buckets: [1, 10] },
+];
+
+function store(maxLabelValues = 1000): { s: MetricStore; warned: string[] } {
+  const warned: string[] = [];
+  const warn = new RateLimitedLogger(logger('test'));
+  warn.warn = (key: string) => void warned.push(key);
+  const s = new MetricStore(defs, {
+    naming: 'docs',
+    highCardinality: new Set(),
+    enabledHighCardinality: new Set(),
+    maxLabelValues,
+    warn,
+  });
+  return { s, warned };
+}
+
+const counts = (s: MetricStore, name: string) =>
+  [...s.counter(name).series].map((x) => `${x.labelValues.join(',')}=${x.value}`).sort();
+const histograms = (s: MetricStore) =>
+  [...s.histogram('test_size_bytes').series].map((x) => `${x.labelValues.join(',')}:${[...x.counts]},${x.sum}`).sort();
+
+describe('core store: series refs record like the family', () => {
+  it('the first recording creates the series, the next ones add to it', () => {
+    const { s } = store();
+    const ref = new CounterRef(s.counter('test_jobs_total'), Object.freeze({ queue: 'q', state: 'ok' }));
+    ref.add(1);
+    ref.add(2);
+    s.counter('test_jobs_total').add(4, { queue: 'q', state: 'ok' });
+    expect(counts(s, 'test_jobs_total')).to.deep.equal(['q,ok=7']);
+    const h = new HistogramRef(s.histogram('test_size_bytes'), Object.freeze({ op: 'get' }));
+    for (const v of [0, 1, 5, 50]) h.record(v);
+    expect(histograms(s)).to.deep.equal(['get:2,1,1,56']);
+  });
+
+  it('after clear and remove it records into the series the family exports now', () => {
+    const { s } = store();
+    const family = s.counter('test_jobs_total');
+    const ref = new CounterRef(family, Object.freeze({ queue: 'q', state: 'ok' }));
+    // The first recording creates the series, the second finds it and keeps it.
+    ref.add(1);
+    ref.add(1);
+    family.clear();
+    ref.add(2);
+    ref.add(2);
+    expect(counts(s, 'test_jobs_total')).to.deep.equal(['q,ok=4']);
+    family.remove({ queue: 'q', state: 'ok' });
+    ref.add(3);
+    expect(counts(s, 'test_jobs_total')).to.deep.equal(['q,ok=3']);
+    const hf = s.histogram('test_size_bytes');
+    const h = new HistogramRef(hf, Object.freeze({ op: 'get' }));
+    h.record(5);
+    h.record(5);
+    hf.clear();
+    h.record(50);
+    expect(histograms(s)).to.deep.equal(['get:0,0,1,50']);
+  });
+
+  it('labels past the bound or normalised go through the general path on every recording (overflow counted each time)', () => {
+    const { s, warned } = store(2);
+    const family = s.counter('test_jobs_total');
+    family.add(1, { queue: 'a', state: 'ok' });
+    family.add(1, { queue: 'b', state: 'ok' });
+    const ref = new CounterRef(family, Object.freeze({ queue: 'c', state: 'ok' }));
+    ref.add(1);
+    ref.add(1);
+    const missing = new CounterRef(family, Object.freeze({ queue: 'a' }));
+    missing.add(1);
+    missing.add(1);
+    expect(counts(s, 'test_jobs_total')).to.deep.equal(['__overflow__,ok=2', 'a,ok=1', 'a,unknown=2', 'b,ok=1']);
+    expect(counts(s, OVERFLOW_METRIC)).to.deep.equal(['test_jobs_total,queue=2']);
+    expect(warned).to.include('overflow:test_jobs_total:queue');
+  });
+
+  it('drops values the family drops, with its warning', () => {
+    const { s, warned } = store();
+    const ref = new CounterRef(s.counter('test_jobs_total'), Object.freeze({ queue: 'q', state: 'ok' }));
+    ref.add(1);
+    ref.add(-1);
+    ref.add(Number.NaN);
+    const h = new HistogramRef(s.histogram('test_size_bytes'), Object.freeze({ op: 'get' }));
+    h.record(1);
+    h.record(Infinity);
+    expect(counts(s, 'test_jobs_total')).to.deep.equal(['q,ok=1']);
+    expect(histograms(s)).to.deep.equal(['get:1,0,0,1']);
+    expect(warned).to.deep.equal([
+      'bad-value:test_jobs_total',
+      'bad-value:test_jobs_total',
+      'bad-value:test_size_bytes',
+    ]);
+  });
+});
