@@ -54,21 +54,28 @@ interface Transport {
   shutdown(): void;
 }
 
+/** What a user reads for the network errors an export meets most. */
+const NETWORK_ERRORS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host name lookup failed',
+  ECONNRESET: 'connection reset',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ETIMEDOUT: 'connection timed out',
+};
+
 /** A short reason for a failed attempt and the kind it is rate-limited by. */
 function reason(err: unknown, waitedMs: number): { kind: string; text: string } {
   const e = (err ?? {}) as { code?: unknown; message?: unknown };
   const message = describeError(err);
-  if (typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code)) {
-    const what: Record<string, string> = {
-      ECONNREFUSED: 'connection refused',
-      ENOTFOUND: 'host not found',
-      EAI_AGAIN: 'host name lookup failed',
-      ECONNRESET: 'connection reset',
-      EHOSTUNREACH: 'host unreachable',
-      ENETUNREACH: 'network unreachable',
-      ETIMEDOUT: 'connection timed out',
+  // A system error's code: E plus capitals (ECONNREFUSED), or one of the named ones (EAI_AGAIN has an underscore,
+  // like Node's own ERR_* codes, which are not network errors and keep their message).
+  if (typeof e.code === 'string' && (Object.hasOwn(NETWORK_ERRORS, e.code) || /^E[A-Z]+$/.test(e.code))) {
+    return {
+      kind: e.code,
+      text: `${NETWORK_ERRORS[e.code] ?? 'network error'} (${e.code}); is a collector listening there?`,
     };
-    return { kind: e.code, text: `${what[e.code] ?? 'network error'} (${e.code}); is a collector listening there?` };
   }
   // OTLPExporterError of the HTTP transport: the status code and its text.
   if (typeof e.code === 'number' && e.code >= 100 && e.code < 600) {
