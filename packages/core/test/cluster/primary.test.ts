@@ -1,5 +1,5 @@
 // The primary side of node:cluster (ClusterPrimary) in the test process: this process is the cluster primary and forks
-// real workers (fixtures/cluster-worker.ts, over real IPC) that speak the protocol by hand or run the real agent
+// real workers (fixtures/cluster-worker.mjs, over real IPC) that speak the protocol by hand or run the real agent
 // (the harness: helpers/cluster-primary.ts).
 import cluster from 'node:cluster';
 import { expect } from 'chai';

@@ -1,11 +1,19 @@
 // The harness of the cluster primary suites (primary.test.ts, primary-edges.test.ts): this process is the cluster
-// primary (the real ClusterPrimary) and forks real workers (fixtures/cluster-worker.ts, over real IPC) that speak the
-// protocol by hand or run the real agent. Each test closes its primary and kills its workers; the suite puts
-// cluster's settings back, so that other suites of this process are unaffected.
+// primary (the real ClusterPrimary) and forks real workers (fixtures/cluster-worker.mjs, plain node on core's dist/,
+// over real IPC) that speak the protocol by hand or run the real agent. Each test closes its primary and kills its
+// workers; the suite puts cluster's settings back, so that other suites of this process are unaffected.
+//
+// Bounds: the primary's own bound on a worker's answer defaults to ANSWER_MS here (the product's default is 1000 ms),
+// and what a test awaits that the primary could make never come (a scrape, a worker's hello, an acknowledgement, an
+// exit) fails the test after STUCK_MS. Both stay under Stryker's per-test timeout (5 s + 1.5 times the test's own time),
+// so that a mutant of `npm run mutate` that holds an answer back fails its test (killed) instead of timing out, which
+// costs a restart of the test process and its forked workers. A normal answer comes in milliseconds even on a busy
+// machine; no time is asserted.
 import cluster, { type Worker } from 'node:cluster';
 import { catalog, MetricStore } from '@tuist-telemetry/core/internal';
 import { ClusterPrimary } from '../../src/cluster/primary.js';
 import { PROTOCOL } from '../../src/cluster/protocol.js';
+import { within } from './bounded.js';
 import { fixturePath } from './child-app.js';
 import { KindsKept } from './kinds.js';
 import { STORE_OPTIONS, keepingLogger, valueIn } from './index.js';
@@ -16,6 +24,10 @@ export const PROTOCOL_MARK = { tuistTelemetry: PROTOCOL } as const;
 /** What one scrape served: the runs and the missed counts. */
 export type Scrape = { runs?: number; timeouts: number; malformed: number };
 const run = SCENARIO_RUN;
+/** The primary's bound on a worker's answer (`timeoutMs`) unless a test sets its own. */
+export const ANSWER_MS = 2000;
+/** The bound on what a test awaits from the primary: a scrape (bounded by `timeoutMs` itself) or an exchange. */
+export const STUCK_MS = 4000;
 
 /** Call inside a `describe`: registers the hooks and returns the harness. */
 export function inProcessPrimary() {
@@ -32,7 +44,7 @@ export function inProcessPrimary() {
     warnings = new KindsKept(keepingLogger(warned).logger, kinds);
     own = new MetricStore(catalog, STORE_OPTIONS);
     primary = new ClusterPrimary(own, {
-      timeoutMs: opts.timeoutMs ?? 600_000,
+      timeoutMs: opts.timeoutMs ?? ANSWER_MS,
       warnings,
       storeOptions: STORE_OPTIONS,
       snapshotIntervalMs: opts.intervalMs ?? 3_600_000,
@@ -57,35 +69,46 @@ export function inProcessPrimary() {
     workers.push(rec);
     w.process.stdout!.on('data', (c: Buffer) => (rec.out += c.toString()));
     w.process.stderr!.on('data', (c: Buffer) => (rec.out += c.toString()));
+    // Its start-up (tsx) is not the primary's: not bounded here.
     if (mode !== 'agent') await next(w, 'up');
     // A mute worker never says hello.
-    while (mode !== 'mute' && primary !== undefined && primary.workerCount === before)
-      await new Promise((r) => setTimeout(r, 10));
+    const hello = async () => {
+      while (mode !== 'mute' && primary !== undefined && primary.workerCount === before)
+        await new Promise((r) => setTimeout(r, 10));
+    };
+    await within(hello(), `the hello of worker ${w.id} at the primary`, STUCK_MS);
     return w;
   };
   const tell = async (w: Worker, msg: Record<string, unknown>, ack?: string) => {
     const acked = ack === undefined ? undefined : next(w, ack);
     w.send(msg);
-    return acked;
+    return acked === undefined ? undefined : within(acked, `worker ${w.id}'s ${ack}`, STUCK_MS);
   };
-  const exited = (w: Worker) => new Promise<void>((r) => (w.isDead() ? r() : w.once('exit', () => r())));
+  /** The worker's exit (bounded from now: a worker the primary would keep from exiting fails the test). */
+  const exited = (w: Worker) =>
+    within(
+      new Promise<void>((r) => (w.isDead() ? r() : w.once('exit', () => r()))),
+      `the exit of worker ${w.id}`,
+      STUCK_MS,
+    );
   /** One scrape: the served runs and missed counts. */
   const scrape = async (): Promise<Scrape> => {
     let got: Scrape | undefined;
-    await primary!.render(async (store) => {
+    const rendered = primary!.render(async (store) => {
       got = {
         runs: valueIn(store, 'tuist_runs_total', run),
         timeouts: valueIn(store, 'tuist_telemetry_cluster_scrape_missed_total', { reason: 'timeout' }) ?? 0,
         malformed: valueIn(store, 'tuist_telemetry_cluster_scrape_missed_total', { reason: 'malformed' }) ?? 0,
       };
     });
+    await within(rendered, 'a scrape', STUCK_MS);
     return got!;
   };
 
   before(() => {
     cluster.setupPrimary({
-      exec: fixturePath('cluster-worker.ts'),
-      execArgv: ['--import', 'tsx', '--conditions=source'],
+      exec: fixturePath('cluster-worker.mjs'),
+      execArgv: [],
       args: [],
       silent: true,
     });
