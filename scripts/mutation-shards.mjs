@@ -73,7 +73,7 @@ export const shards = [
     // (its app suite talks to child processes only). Mostly waiting: a mutant that stops an answer hangs a scrape
     // until Stryker's timeout (2026-12-07: primary.ts and index.ts 47 min, 91 of 281 mutants timed out; worker.ts 2).
     name: 'core-cluster-process',
-    minutes: 50,
+    minutes: 20,
     mutate: [
       'packages/core/src/cluster/index.ts',
       'packages/core/src/cluster/primary.ts',
