@@ -1,19 +1,12 @@
 import { expect } from 'chai';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
-import {
-  context,
-  ROOT_CONTEXT,
-  trace,
-  TraceFlags,
-  type Context,
-  type ContextManager,
-  type SpanContext,
-} from '@opentelemetry/api';
+import { context, ROOT_CONTEXT, trace, TraceFlags, type Context, type SpanContext } from '@opentelemetry/api';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import type { Telemetry } from '@tuist-telemetry/core';
 import { catalog, logger, MetricStore, RateLimitedLogger } from '@tuist-telemetry/core/internal';
 import {
+  contextManagerOf,
   expectStrictOpenMetrics,
   expectPromtoolParses,
   startReady,
@@ -145,18 +138,7 @@ describe('core: checking span contexts allocates nothing per record', () => {
       );
     });
     let k = 0;
-    const manager = {
-      active: () => contexts[k++ & 1023]!,
-      with: (_c: Context, fn: (...a: unknown[]) => unknown, self?: unknown, ...args: unknown[]) =>
-        fn.call(self, ...args),
-      bind: (_c: Context, target: unknown) => target,
-      enable() {
-        return this;
-      },
-      disable() {
-        return this;
-      },
-    } as unknown as ContextManager;
+    const manager = contextManagerOf(() => contexts[k++ & 1023]!);
     context.setGlobalContextManager(manager);
     try {
       const store = new MetricStore(catalog, {

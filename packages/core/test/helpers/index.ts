@@ -26,6 +26,7 @@ export * from './cluster.js';
 export * from './cluster-channel.js';
 export * from './cluster-primary.js';
 export * from './consistency.js';
+export * from './context-manager.js';
 export * from './kinds.js';
 export * from './openmetrics-strict.js';
 export * from './otlp.js';

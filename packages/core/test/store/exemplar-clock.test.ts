@@ -2,9 +2,9 @@
 // the coarse clock of exemplar timestamps, one unref'd timer that runs only while exemplars are being kept.
 import { expect } from 'chai';
 import { createHook } from 'node:async_hooks';
-import { context, ROOT_CONTEXT, trace, TraceFlags, type Context, type ContextManager } from '@opentelemetry/api';
+import { context, type ContextManager } from '@opentelemetry/api';
 import { tracingPossible } from '../../src/store/exemplars.js';
-import { newStore } from '../helpers/index.js';
+import { contextManagerOf, newStore, sampledContext } from '../helpers/index.js';
 
 const METRIC = 'tuist_runs_duration_milliseconds';
 const LABELS = { name: 'build', is_ci: 'false', status: '0' };
@@ -13,25 +13,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A context manager whose active context always holds a sampled span (what a server inside a request has). */
 function sampledManager(): ContextManager {
-  const active: Context = trace.setSpan(
-    ROOT_CONTEXT,
-    trace.wrapSpanContext({
-      traceId: '0af7651916cd43dd8448eb211c80319c',
-      spanId: 'b7ad6b7169203331',
-      traceFlags: TraceFlags.SAMPLED,
-    }),
-  );
-  return {
-    active: () => active,
-    with: (_c: Context, fn: (...a: unknown[]) => unknown, self?: unknown, ...args: unknown[]) => fn.call(self, ...args),
-    bind: (_c: Context, target: unknown) => target,
-    enable() {
-      return this;
-    },
-    disable() {
-      return this;
-    },
-  } as unknown as ContextManager;
+  const active = sampledContext();
+  return contextManagerOf(() => active);
 }
 
 describe('core: whether a span can be active (the exemplar fast path, issue 26)', () => {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { context, diag, ROOT_CONTEXT, trace, TraceFlags, type Context, type ContextManager } from '@opentelemetry/api';
+import { context, diag } from '@opentelemetry/api';
 import { captureDiag } from '@tuist-telemetry/testing';
 import { catalog, logger, MetricStore, RateLimitedLogger, type MetricDefinition } from '@tuist-telemetry/core/internal';
 import { LABEL_OVERFLOW_METRIC } from '../../src/catalog/labels.js';
@@ -7,7 +7,13 @@ import { NATIVE_DEFAULTS } from '../../src/store/native-histogram.js';
 import { storeTextExposition } from '../../src/prometheus/serialize.js';
 import { ClusterView } from '../../src/cluster/view.js';
 import { SnapshotEncoder, WorkerSnapshots } from '../../src/cluster/protocol.js';
-import { newStore as catalogStore, STORE_OPTIONS, valueIn } from '../helpers/index.js';
+import {
+  contextManagerOf,
+  newStore as catalogStore,
+  sampledContext,
+  STORE_OPTIONS,
+  valueIn,
+} from '../helpers/index.js';
 
 /**
  * A metric family's edges, in-process (issue 26): the warnings of dropped values, the all-`__overflow__` series under
@@ -142,26 +148,8 @@ describe('core: metric family edges (issue 26)', () => {
 
   it('a histogram record also fills the native buckets when they are on, and keeps an exemplar inside a sampled span', () => {
     const s = newStore({ native: true });
-    const active: Context = trace.setSpan(
-      ROOT_CONTEXT,
-      trace.wrapSpanContext({
-        traceId: '0af7651916cd43dd8448eb211c80319c',
-        spanId: 'b7ad6b7169203331',
-        traceFlags: TraceFlags.SAMPLED,
-      }),
-    );
-    context.setGlobalContextManager({
-      active: () => active,
-      with: (_c: Context, fn: (...a: unknown[]) => unknown, self?: unknown, ...args: unknown[]) =>
-        fn.call(self, ...args),
-      bind: (_c: Context, target: unknown) => target,
-      enable() {
-        return this;
-      },
-      disable() {
-        return this;
-      },
-    } as unknown as ContextManager);
+    const active = sampledContext();
+    context.setGlobalContextManager(contextManagerOf(() => active));
     s.histogram('fx_seconds').record(3);
     const series = [...s.histogram('fx_seconds').series][0]!;
     expect(series.native, 'native buckets').to.not.equal(undefined);
