@@ -184,10 +184,12 @@ export class ClusterPrimary {
       );
     }
     done?.();
-    // The worker's telemetry has stopped (its shutdown, or the worker is going): it answers nothing more, though its
-    // process may live on for a while (draining its requests after a SIGTERM), so retire it now rather than have
-    // every scrape wait the timeout for it. A new telemetry in that worker says hello again.
-    if (msg.type === 'final' && problem === undefined) this.onDisconnect(worker);
+    // The last snapshot of a telemetry that shut down: it answers nothing more, though its process may live on for a
+    // while (draining its requests after a SIGTERM), so retire it now rather than have every scrape wait the timeout
+    // for it (a new telemetry in that worker says hello again). A final snapshot read after the channel closed
+    // (should the disconnect come first): retire the worker now too.
+    if (msg.type === 'final' && ((msg.last === true && problem === undefined) || !worker.isConnected()))
+      this.onDisconnect(worker);
   };
 
   /**

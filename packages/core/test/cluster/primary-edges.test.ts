@@ -122,11 +122,22 @@ describe('core: node:cluster primary edges (in the test process, real forked wor
     // Its telemetry has shut down: it answers nothing any more.
     await tell(w, { ctl: 'mode', mode: 'hold' });
     const asked = Number(await tell(w, { ctl: 'asked' }, 'asked'));
-    await tell(w, { ctl: 'final' }, 'final');
+    await tell(w, { ctl: 'final', last: true }, 'final');
     expect(cp.primary!.workerCount, 'retired').to.equal(0);
     expect(await scrape()).to.deep.equal({ runs: 7, timeouts: 0, malformed: 0 });
     expect(Number(await tell(w, { ctl: 'asked' }, 'asked'))).to.equal(asked);
     expect(warned).to.deep.equal([]);
+  });
+
+  it('a worker that disconnects itself (a final snapshot not marked last) is asked until its channel closes', async () => {
+    start();
+    const w = await fork();
+    await tell(w, { ctl: 'record', n: 2 }, 'recorded');
+    await tell(w, { ctl: 'final', last: false }, 'final');
+    // Requests that end while its servers close are still counted.
+    await tell(w, { ctl: 'record', n: 5 }, 'recorded');
+    expect(cp.primary!.workerCount).to.equal(1);
+    expect(await scrape()).to.deep.equal({ runs: 7, timeouts: 0, malformed: 0 });
   });
 
   it('between scrapes a worker is asked again only once it answered; those misses are not counted', async () => {
