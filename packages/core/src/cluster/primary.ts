@@ -193,8 +193,8 @@ export class ClusterPrimary {
   };
 
   /**
-   * A worker that disconnected, or whose telemetry sent its final snapshot, can send nothing more: its counts become
-   * part of every later scrape.
+   * A worker that disconnected, or whose telemetry shut down (its final snapshot marked `last`), sends nothing more:
+   * its counts become part of every later scrape.
    */
   private readonly onDisconnect = (worker: Worker): void => {
     const e = this.entries.get(worker.id);
