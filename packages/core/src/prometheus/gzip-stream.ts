@@ -67,8 +67,13 @@ export class MemberStream {
 
 /**
  * Writes the gzip body of `stream` and ends the response: with a Content-Length when every member is in already,
- * else chunked, each member written as it comes; a render that fails after the headers destroys the response (the
- * scraper sees a cut body, not a wrong one).
+ * else chunked, the members written as they come; a render that fails after the headers destroys the response
+ * (the scraper sees a cut body, not a wrong one).
+ *
+ * The members that are in together go out as one write, so as one HTTP chunk: one chunk per member (about 5 KB
+ * each) had the scraper's client hand each chunk to its gunzip on its own, a trip to its thread pool per member.
+ * Measured with the bench's Node scraper reading 0.9 MB of members sent from memory: 21 ms of its CPU as one chunk
+ * per member against 14 ms as one chunk, the same as with a Content-Length (the copy costs the server about 0.1 ms).
  */
 export function writeGzipMembers(
   res: http.ServerResponse,
@@ -85,9 +90,9 @@ export function writeGzipMembers(
     if (res.destroyed) return;
     const { members } = stream;
     if (next < members.length) {
-      res.cork();
-      while (next < members.length) res.write(members[next++]!);
-      res.uncork();
+      const batch = next === 0 ? members : members.slice(next);
+      next = members.length;
+      res.write(batch.length === 1 ? batch[0]! : Buffer.concat(batch));
     }
     if (stream.failure !== undefined) res.destroy();
     else if (stream.done) res.end();
