@@ -9,7 +9,7 @@ import {
   type ValueSeries,
 } from '../store/store.js';
 import type { MemberStream } from './gzip-stream.js';
-import { serializeSeriesBytes, type SerializeOptions } from './serialize.js';
+import { serializeSeriesBytes, type SerializeOptions, type SeriesFaults } from './serialize.js';
 
 /*
  * Gzip responses as a sequence of gzip members (RFC 1952 §2.2: a gzip file is a series of members; Go's and Node's
@@ -163,6 +163,15 @@ interface FamilyPieces {
 /** Per family, per options key (format, scope labels, `_created`): the pieces of its last gzip scrape. */
 const cache = new WeakMap<AnyFamily, Map<string, FamilyPieces>>();
 
+/** `marksOf`, or undefined when a series' values cannot be read (the piece is then not kept). */
+function marksOrUndefined(f: AnyFamily, series: readonly Series[]): Float64Array | undefined {
+  try {
+    return marksOf(f, series);
+  } catch {
+    return undefined;
+  }
+}
+
 function marksOf(f: AnyFamily, series: readonly Series[]): Float64Array {
   if (f instanceof HistogramFamily) {
     const m = new Float64Array(series.length * 2);
@@ -178,8 +187,19 @@ function marksOf(f: AnyFamily, series: readonly Series[]): Float64Array {
   return m;
 }
 
-/** Whether `all[from..to)` are the series of `p` with the values they had then (no allocation). */
+/**
+ * Whether `all[from..to)` are the series of `p` with the values they had then (no allocation). A series whose values
+ * cannot be read any more counts as changed: the piece is rendered again, that series left out.
+ */
 function unchanged(f: AnyFamily, p: Piece, all: readonly Series[], from: number, to: number): boolean {
+  try {
+    return sameSeries(f, p, all, from, to);
+  } catch {
+    return false;
+  }
+}
+
+function sameSeries(f: AnyFamily, p: Piece, all: readonly Series[], from: number, to: number): boolean {
   const { series, marks } = p;
   if (series.length !== to - from) return false;
   // Object.is: NaN equals NaN, 0 and -0 differ (they are written differently).
@@ -208,9 +228,10 @@ const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 /**
  * The store followed by `tail`, as gzip members whose concatenation decompresses to exactly what
  * `storeTextExposition(store, opts, tail)` writes. Pieces whose series and values are those of the last gzip
- * scrape reuse its member. A family that throws is left out (and reported through `opts.familyFailed`). With `out`,
- * each family's members are pushed into it in order once the family is rendered whole (a family is served whole or
- * not at all), while the next is rendered.
+ * scrape reuse its member. A series that throws is left out, as `storeTextExposition` does (reported once per family
+ * through `opts.familyFailed`), and the piece it was left out of is not kept: the next scrape renders it again. With
+ * `out`, the members are pushed into it in body order as each is compressed, while the next pieces are rendered: the
+ * scraper decompresses a family while the rest of it is still being rendered.
  */
 export async function gzipStoreMembers(
   store: MetricStore,
@@ -224,19 +245,18 @@ export async function gzipStoreMembers(
   // Members handed to `out` in body order as each is compressed (one reaction per member).
   const ready: (Buffer | undefined)[] = [];
   let pushed = 0;
-  const emit = (own: readonly Promise<Buffer>[]) => {
-    for (const p of own) {
-      const at = members.push(p) - 1;
-      if (!out) continue;
-      p.then((m) => {
-        ready[at] = m;
-        while (ready[pushed] !== undefined) {
-          out.push(ready[pushed]!);
-          ready[pushed++] = undefined;
-        }
-      }, noop); // a failed member fails the Promise.all below
-    }
+  const emit = (p: Promise<Buffer>) => {
+    const at = members.push(p) - 1;
+    if (!out) return;
+    p.then((m) => {
+      ready[at] = m;
+      while (ready[pushed] !== undefined) {
+        out.push(ready[pushed]!);
+        ready[pushed++] = undefined;
+      }
+    }, noop); // a failed member fails the Promise.all below
   };
+  const faults: SeriesFaults | undefined = opts.familyFailed ? { count: 0, first: undefined } : undefined;
   const pending: Promise<unknown>[] = [];
   let rendered = 0;
   let compared = 0;
@@ -247,7 +267,10 @@ export async function gzipStoreMembers(
     if (fp === undefined) byKey.set(key, (fp = { per: seriesPerPiece(f, withCreated), pieces: [] }));
     const all: Series[] = [...f.series];
     const count = Math.max(1, Math.ceil(all.length / fp.per));
-    const own: Promise<Buffer>[] = [];
+    if (faults !== undefined) {
+      faults.count = 0;
+      faults.first = undefined;
+    }
     try {
       for (let i = 0; i < count; i++) {
         const from = i * fp.per;
@@ -255,13 +278,15 @@ export async function gzipStoreMembers(
         const cached = fp.pieces[i];
         compared += to - from;
         if (cached !== undefined && unchanged(f, cached, all, from, to)) {
-          own.push(cached.member);
+          emit(cached.member);
         } else {
           if (pending.length >= MAX_PENDING) await pending.shift();
           const series = all.slice(from, to);
-          const marks = marksOf(f, series);
+          const marks = marksOrUndefined(f, series);
           const into = scratch.pop() ?? Buffer.allocUnsafe(SCRATCH_BYTES);
-          const bytes = serializeSeriesBytes(f, series, i === 0, opts, SCRATCH_BYTES, into);
+          const before = faults?.count ?? 0;
+          // Throws only for the family's own part (its header: the first piece, before any member of it is out).
+          const bytes = serializeSeriesBytes(f, series, i === 0, opts, SCRATCH_BYTES, into, faults);
           const member = gzipMember(bytes);
           // Back to the scratch list once compressed, unless the piece outgrew it (then `bytes` is another buffer).
           if (bytes.buffer === into.buffer && bytes.byteOffset === into.byteOffset) {
@@ -271,16 +296,20 @@ export async function gzipStoreMembers(
               })
               .catch(() => {});
           }
-          const piece: Piece = { series, marks, member, size: 0 };
           const pieces = fp.pieces;
-          piece.member.then(
-            (m) => (piece.size = m.byteLength),
-            () => {
-              if (pieces[i] === piece) pieces[i] = undefined;
-            },
-          );
-          pieces[i] = piece;
-          own.push(piece.member);
+          // A piece with a series left out is not kept: kept, it would be served without that series after the
+          // series can be written again (its values, the marks, need not change for that).
+          if (marks !== undefined && (faults?.count ?? 0) === before) {
+            const piece: Piece = { series, marks, member, size: 0 };
+            member.then(
+              (m) => (piece.size = m.byteLength),
+              () => {
+                if (pieces[i] === piece) pieces[i] = undefined;
+              },
+            );
+            pieces[i] = piece;
+          } else pieces[i] = undefined;
+          emit(member);
           pending.push(member.then(noop, noop));
           rendered += bytes.length;
         }
@@ -297,9 +326,9 @@ export async function gzipStoreMembers(
       opts.familyFailed(f.name, err);
       continue;
     }
-    emit(own);
+    if (faults !== undefined && faults.count > 0) opts.familyFailed!(f.name, faults.first, faults.count);
   }
-  if (tail !== '' || members.length === 0) emit([gzipMember(Buffer.from(tail))]);
+  if (tail !== '' || members.length === 0) emit(gzipMember(Buffer.from(tail)));
   try {
     return await Promise.all(members);
   } finally {

@@ -154,16 +154,19 @@ export class PrometheusRenderer {
   }
 
   /**
-   * A family the writer could not write was left out of the scrape (the rest is served): one diag error per metric
-   * per minute, and `tuist_telemetry_render_errors_total{metric}` counts each scrape it was left out of.
+   * Series of a catalog family (text formats), or a whole family (protobuf, third-party, a family's own part: `series`
+   * undefined), the writer could not write were left out of the scrape (the rest is served): one diag error per
+   * metric per minute, and `tuist_telemetry_render_errors_total{metric}` counts each scrape that left some out.
    */
-  private readonly familyFailed = (name: string, err: unknown): void => {
+  private readonly familyFailed = (name: string, err: unknown, series?: number): void => {
     try {
       const counter = this.opts.store.families.find((f) => f.name === RENDER_ERRORS_METRIC);
       if (counter instanceof CounterFamily) counter.add(1, { metric: name });
       this.opts.warnings.error(
         `render:${name}`,
-        `@tuist-telemetry/core: metric "${name}" could not be written and was left out of the scrape`,
+        series === undefined
+          ? `@tuist-telemetry/core: metric "${name}" could not be written and was left out of the scrape`
+          : `@tuist-telemetry/core: ${series} series of metric "${name}" could not be written and ${series === 1 ? 'was' : 'were'} left out of the scrape (its other series were served)`,
         err,
       );
     } catch {

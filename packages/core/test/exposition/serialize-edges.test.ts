@@ -1,5 +1,7 @@
 import { expect } from 'chai';
 import { MetricStore, RateLimitedLogger, logger, type MetricDefinition } from '@tuist-telemetry/core/internal';
+import { gunzipSync } from 'node:zlib';
+import { gzipStoreMembers } from '../../src/prometheus/compress.js';
 import { serializeSeriesBytes, storeTextExposition } from '../../src/prometheus/serialize.js';
 
 /**
@@ -81,7 +83,7 @@ describe('core: text writer edges (large integers, +Inf, _created, header-less p
     expect(headed.endsWith(bare)).to.equal(true);
   });
 
-  it('a family that cannot be written, with no one to tell, rejects the whole serialization', async () => {
+  it('a series that cannot be written is left out (its family header stays); with no one to tell, it rejects the whole serialization', async () => {
     const s = newStore();
     s.counter('edge_total').add(1, { k: 'a' });
     const series = [...s.families.find((f) => f.def.name === 'edge_total')!.series][0] as { labelValues: unknown };
@@ -90,16 +92,42 @@ describe('core: text writer edges (large integers, +Inf, _created, header-less p
         throw new Error('unwritable');
       },
     });
-    const failed: string[] = [];
-    const out = await storeTextExposition(s, { familyFailed: (name) => failed.push(name) });
-    expect(failed).to.deep.equal(['edge_total']);
-    expect(out.toString()).to.not.include('edge_total');
+    const failed: [string, number | undefined][] = [];
+    const out = await storeTextExposition(s, { familyFailed: (name, _err, series) => failed.push([name, series]) });
+    expect(failed).to.deep.equal([['edge_total', 1]]);
+    expect(out.toString()).to.not.include('edge_total{');
+    expect(out.toString()).to.include('# TYPE edge_total counter\n# HELP edge_level');
     expect(out.toString()).to.include('edge_level 0');
     const err = await storeTextExposition(newStoreWith(series)).then(
       () => undefined,
       (e: Error) => e,
     );
     expect(err?.message).to.equal('unwritable');
+  });
+
+  it('a family whose own part cannot be written (its header) is left out whole, plain and gzip alike', async () => {
+    const s = newStore();
+    s.counter('edge_total').add(1, { k: 'a' });
+    s.histogram('edge_seconds').record(1);
+    const f = s.families.find((x) => x.def.name === 'edge_total')!;
+    Object.defineProperty(f, 'def', {
+      value: {
+        ...f.def,
+        get description(): string {
+          throw new Error('no header');
+        },
+      },
+    });
+    const failed: [string, number | undefined][] = [];
+    const opts = { familyFailed: (name: string, _err: unknown, series?: number) => failed.push([name, series]) };
+    const out = await storeTextExposition(s, opts);
+    expect(out.toString()).to.not.include('edge_total');
+    expect(out.toString()).to.include('edge_seconds_count 1');
+    expect(gunzipSync(Buffer.concat(await gzipStoreMembers(s, opts, ''))).equals(out)).to.equal(true);
+    expect(failed).to.deep.equal([
+      ['edge_total', undefined],
+      ['edge_total', undefined],
+    ]);
   });
 });
 
