@@ -66,8 +66,18 @@ export class MemberStream {
 }
 
 /**
+ * Compressed bytes held back after the first write until they go out together (the end goes out at once): members
+ * now come as each is compressed, and written each turn of the event loop they went out as ~120 HTTP chunks of 7 KB
+ * for a 10k-histogram-series body, each a trip to the thread pool for a Node scraper's gunzip. 64 KB (~1.5 MB of
+ * text, 15-25 chunks): on Node 24, 2 shared cores, the bench's gzip scrape took a median 47.7 ms against 53.4 ms
+ * written each turn (eight interleaved processes each); 128 and 256 KB were no better (49.8, 49.0 ms).
+ */
+const WRITE_BYTES = 64 * 1024;
+
+/**
  * Writes the gzip body of `stream` and ends the response: with a Content-Length when every member is in already,
- * else chunked, the members written as they come; a render that fails after the headers destroys the response
+ * else chunked: what is in at once, then the members as they come in writes of WRITE_BYTES or more (the end with
+ * whatever is left); a render that fails after the headers destroys the response
  * (the scraper sees a cut body, not a wrong one).
  *
  * The members that are in together go out as one write, so as one HTTP chunk. Node merges the writes of a corked
@@ -91,6 +101,12 @@ export function writeGzipMembers(
   const pump = (): void => {
     if (res.destroyed) return;
     const { members } = stream;
+    // After the first write (the headers and what is in), members are held back until WRITE_BYTES are in.
+    if (next > 0 && !stream.done && stream.failure === undefined) {
+      let held = 0;
+      for (let i = next; i < members.length && held < WRITE_BYTES; i++) held += members[i]!.byteLength;
+      if (held < WRITE_BYTES) return stream.onChange(pump);
+    }
     if (next < members.length) {
       const batch = next === 0 ? members : members.slice(next);
       next = members.length;

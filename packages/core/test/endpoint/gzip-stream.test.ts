@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import type { DiagLogger } from '@opentelemetry/api';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { startTelemetry } from '@tuist-telemetry/core';
 import { RateLimitedLogger } from '../../src/diag/index.js';
@@ -101,6 +102,33 @@ describe('core: gzip members are written as they are compressed (issue 22 item 1
         lines(0, 20).join(''),
         lines(20, 22).join(''),
       ]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('after the first write, members that come one at a time are held back until 64 KB are in (or the end)', async () => {
+    const stream = new MemberStream();
+    stream.push(gzipSync('first\n'));
+    // Members of about 1 KB that do not compress (random bytes as hex), one per turn of the event loop.
+    const texts = Array.from({ length: 150 }, () => randomBytes(1024).toString('hex') + '\n');
+    const members = texts.map((x) => gzipSync(x));
+    const server = await serve(stream);
+    try {
+      const chunks = await rawChunks(server.url, () => {
+        void (async () => {
+          for (const m of members) {
+            stream.push(m);
+            await new Promise((r) => setImmediate(r));
+          }
+          stream.end();
+        })();
+      });
+      // The first member, then writes of 64 KB or more, then what was left at the end: a few chunks, not 150.
+      expect(gunzipSync(chunks[0]!).toString()).to.equal('first\n');
+      expect(chunks.length).to.be.within(3, 6);
+      for (const c of chunks.slice(1, -1)) expect(c.length).to.be.at.least(64 * 1024);
+      expect(gunzipSync(Buffer.concat(chunks)).toString()).to.equal('first\n' + texts.join(''));
     } finally {
       await server.close();
     }
