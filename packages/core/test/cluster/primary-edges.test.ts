@@ -1,10 +1,10 @@
 // The primary's edges with real forked workers in the test process (harness: helpers/cluster-primary.ts): kill()
 // asks once, a method the app wrapped over the primary's, a worker that cuts its channel while asked, a worker
 // without telemetry, a snapshot without incarnation, the collection between scrapes.
-import type { Worker } from 'node:cluster';
+import cluster, { type Worker } from 'node:cluster';
 import { expect } from 'chai';
 import { isOurs } from '../../src/cluster/protocol.js';
-import { inProcessPrimary } from '../helpers/index.js';
+import { PROTOCOL_MARK as ours, STUCK_MS, inProcessPrimary, within } from '../helpers/index.js';
 
 describe('core: node:cluster primary edges (in the test process, real forked workers)', function () {
   this.timeout(60_000);
@@ -75,6 +75,56 @@ describe('core: node:cluster primary edges (in the test process, real forked wor
     w.process.kill('SIGKILL');
     await gone;
     expect(() => w.destroy()).to.not.throw();
+  });
+
+  it("a worker's own method that the app set before telemetry started is called, and put back when the worker goes", async () => {
+    // Forked before the primary: the hello answers the primary's probe, after the app set its own disconnect().
+    const w = await fork();
+    const node = Object.getPrototypeOf(w).disconnect as Worker['disconnect'];
+    let calls = 0;
+    const mine = function (this: Worker) {
+      calls++;
+      return node.call(this);
+    };
+    w.disconnect = mine;
+    start();
+    await within(
+      (async () => {
+        while (cp.primary!.workerCount === 0) await new Promise((r) => setTimeout(r, 10));
+      })(),
+      'the hello of the worker forked before the primary',
+      STUCK_MS,
+    );
+    expect(w.disconnect).to.not.equal(mine);
+    const gone = exited(w);
+    w.disconnect();
+    await gone;
+    expect(calls).to.equal(1);
+    expect(w.disconnect).to.equal(mine);
+  });
+
+  it("a hello that Node delivers after the worker's 'disconnect' adds no worker: it is gone, its counts kept once", async () => {
+    start();
+    const w = await fork();
+    await tell(w, { ctl: 'record', n: 3 }, 'recorded');
+    expect(await scrape()).to.deep.include({ runs: 3 });
+    const gone = exited(w);
+    w.process.kill('SIGKILL');
+    await gone;
+    await within(
+      (async () => {
+        while (cp.primary!.workerCount > 0) await new Promise((r) => setTimeout(r, 10));
+      })(),
+      "the worker's disconnect at the primary",
+      STUCK_MS,
+    );
+    // child_process closes a channel that holds part of a message only with the next message it delivers, and then
+    // delivers the messages read behind that one after 'disconnect': such a hello comes from a worker that is gone.
+    cluster.emit('message', w, { ...ours, type: 'hello', incarnation: 'scripted-1' });
+    expect(cp.primary!.workerCount).to.equal(0);
+    for (const name of ['disconnect', 'kill', 'destroy']) expect(Object.hasOwn(w, name), name).to.equal(false);
+    expect(await scrape()).to.deep.equal({ runs: 3, timeouts: 0, malformed: 0 });
+    expect(warned).to.deep.equal([]);
   });
 
   it('a worker that closes its channel while asked by kill() still gets the signal', async () => {

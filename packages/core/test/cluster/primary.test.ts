@@ -39,7 +39,10 @@ describe('core: node:cluster primary (in the test process, real forked workers)'
     expect([h!.count, h!.sum, h!.counts[0], h!.counts.at(-1)]).to.deep.equal([13, 60 + 2_000_000, 12, 1]);
     // A later scrape asks again: what the workers counted since is served.
     await tell(a, { ctl: 'record', n: 1 }, 'recorded');
+    const timers = refTimers();
     expect(await scrape()).to.deep.equal({ runs: 15, timeouts: 0, malformed: 0 });
+    // The bound on each answer ends with it: a scrape leaves no timer that would keep the process alive.
+    expect(refTimers()).to.equal(timers);
     expect(warned).to.deep.equal([]);
   });
 
@@ -174,6 +177,8 @@ describe('core: node:cluster primary (in the test process, real forked workers)'
       expect(returned).to.equal(how === 'disconnect' ? w : undefined);
       if (how === 'disconnect') expect(w.exitedAfterDisconnect).to.equal(true);
       await gone;
+      // As Node's own: only disconnect() marks the exit as intended (kill() and destroy() send a signal only).
+      expect(w.exitedAfterDisconnect).to.equal(how === 'disconnect');
       expect(await scrape()).to.deep.equal({ runs: 7, timeouts: 0, malformed: 0 });
       // Its own methods are back once it is gone.
       expect(Object.hasOwn(w, how)).to.equal(false);
