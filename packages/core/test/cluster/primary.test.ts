@@ -5,7 +5,15 @@ import cluster from 'node:cluster';
 import { expect } from 'chai';
 import type { MetricStore } from '@tuist-telemetry/core/internal';
 import type { HistogramSeries } from '../../src/store/store.js';
-import { PROTOCOL_MARK as ours, SCENARIO_RUN as run, inProcessPrimary, seriesOf, valueIn } from '../helpers/index.js';
+import {
+  PROTOCOL_MARK as ours,
+  SCENARIO_RUN as run,
+  STUCK_MS,
+  inProcessPrimary,
+  seriesOf,
+  valueIn,
+  within,
+} from '../helpers/index.js';
 
 /** How many timers keep this process alive now. */
 const refTimers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
@@ -234,8 +242,9 @@ describe('core: node:cluster primary (in the test process, real forked workers)'
     start({ intervalMs: 200 });
     const w = await fork();
     await tell(w, { ctl: 'record', n: 7 }, 'recorded');
-    // An answer to a request no scrape made (none runs yet).
-    await next(w, 'answered');
+    // An answer to a request no scrape made (none runs yet), within the bound: the interval is the primary's
+    // `snapshotIntervalMs` (200 ms), not the default 5 s.
+    await within(next(w, 'answered'), 'an answer between scrapes', STUCK_MS);
     const gone = exited(w);
     w.process.kill('SIGKILL');
     await gone;
