@@ -42,8 +42,9 @@ interface Entry {
  * `tuist_telemetry_cluster_scrape_missed_total`. Without workers a scrape serves the own store as before.
  *
  * What a worker counted is kept when it goes: `worker.disconnect()` and `worker.kill()` (and `cluster.disconnect()`)
- * first collect a last snapshot (waiting at most `timeoutMs`), a worker that shuts telemetry down sends one, and
- * every `SNAPSHOT_INTERVAL_MS` the primary collects from every worker, which bounds what a SIGKILL can lose.
+ * first collect a last snapshot (waiting at most `timeoutMs`), a worker that shuts telemetry down sends one (and is
+ * asked nothing more, though its process may live on), and every `SNAPSHOT_INTERVAL_MS` the primary collects from
+ * every worker, which bounds what a SIGKILL can lose.
  */
 export class ClusterPrimary {
   private readonly entries = new Map<number, Entry>();
@@ -183,11 +184,18 @@ export class ClusterPrimary {
       );
     }
     done?.();
-    // A final snapshot read after the channel closed (should the disconnect come first): retire the worker now.
-    if (msg.type === 'final' && !worker.isConnected()) this.onDisconnect(worker);
+    // The last snapshot of a telemetry that shut down: it answers nothing more, though its process may live on for a
+    // while (draining its requests after a SIGTERM), so retire it now rather than have every scrape wait the timeout
+    // for it (a new telemetry in that worker says hello again). A final snapshot read after the channel closed
+    // (should the disconnect come first): retire the worker now too.
+    if (msg.type === 'final' && ((msg.last === true && problem === undefined) || !worker.isConnected()))
+      this.onDisconnect(worker);
   };
 
-  /** A worker that disconnected can send nothing more: its counts become part of every later scrape. */
+  /**
+   * A worker that disconnected, or whose telemetry shut down (its final snapshot marked `last`), sends nothing more:
+   * its counts become part of every later scrape.
+   */
   private readonly onDisconnect = (worker: Worker): void => {
     const e = this.entries.get(worker.id);
     if (e === undefined || e.worker !== worker) return;

@@ -67,6 +67,11 @@ export interface Snapshot {
   readonly req: number;
   /** The sender's incarnation (see `Hello`). */
   readonly incarnation?: string;
+  /**
+   * Set on the `final` of a telemetry that shut down: it answers no request any more, though its process may live on
+   * (draining after SIGTERM). Without it (a worker disconnecting itself) the worker answers until its channel closes.
+   */
+  readonly last?: true;
   /** Every series id below this has been described to the primary by this or an earlier snapshot. */
   readonly next: number;
   /** The families the series descriptions refer to: `[documented name, label names, values per series]`. */

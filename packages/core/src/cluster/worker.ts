@@ -102,11 +102,12 @@ export class ClusterWorkerAgent {
     }
   };
 
-  private snapshot(type: 'snapshot' | 'final', req: number, known: number, done?: () => void): void {
+  private snapshot(type: 'snapshot' | 'final', req: number, known: number, done?: () => void, last = false): void {
     let msg: Message;
     try {
       this.store.runCollectCallbacks();
-      msg = this.encoder.encode(type, req, known);
+      const snap = this.encoder.encode(type, req, known);
+      msg = last ? { ...snap, last: true } : snap;
     } catch (err) {
       this.warnings.error(
         'cluster-encode',
@@ -149,7 +150,8 @@ export class ClusterWorkerAgent {
     };
     const timer = setTimeout(once, this.finalSendMs);
     timer.unref();
-    this.snapshot('final', -1, this.known, once);
+    // Sent from stop() only: this telemetry answers nothing after it.
+    this.snapshot('final', -1, this.known, once, true);
   }
 
   /** Sends the final snapshot (bounded wait) and stops answering. Idempotent. */

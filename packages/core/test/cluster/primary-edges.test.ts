@@ -1,6 +1,7 @@
 // The primary's edges with real forked workers in the test process (harness: helpers/cluster-primary.ts): kill()
 // asks once, a method the app wrapped over the primary's, a worker that cuts its channel while asked, a worker
-// without telemetry, a snapshot without incarnation, the collection between scrapes.
+// without telemetry, a snapshot without incarnation, a worker that lives on after its final snapshot, the collection
+// between scrapes, an app's own worker method, a hello after 'disconnect', a final before the hello.
 import cluster, { type Worker } from 'node:cluster';
 import { expect } from 'chai';
 import { isOurs } from '../../src/cluster/protocol.js';
@@ -162,6 +163,33 @@ describe('core: node:cluster primary edges (in the test process, real forked wor
     await tell(w, { ctl: 'record', n: 5 }, 'recorded');
     await tell(w, { ctl: 'anonymous' }, 'anonymous');
     cp.primary!.close();
+    expect(await scrape()).to.deep.equal({ runs: 7, timeouts: 0, malformed: 0 });
+  });
+
+  it('a worker that sent its final snapshot and lives on (draining after SIGTERM) is asked nothing more', async () => {
+    start();
+    const w = await fork();
+    await tell(w, { ctl: 'record', n: 2 }, 'recorded');
+    expect(await scrape()).to.deep.include({ runs: 2 });
+    await tell(w, { ctl: 'record', n: 5 }, 'recorded');
+    // Its telemetry has shut down: it answers nothing any more.
+    await tell(w, { ctl: 'mode', mode: 'hold' });
+    const asked = Number(await tell(w, { ctl: 'asked' }, 'asked'));
+    await tell(w, { ctl: 'final', last: true }, 'final');
+    expect(cp.primary!.workerCount, 'retired').to.equal(0);
+    expect(await scrape()).to.deep.equal({ runs: 7, timeouts: 0, malformed: 0 });
+    expect(Number(await tell(w, { ctl: 'asked' }, 'asked'))).to.equal(asked);
+    expect(warned).to.deep.equal([]);
+  });
+
+  it('a worker that disconnects itself (a final snapshot not marked last) is asked until its channel closes', async () => {
+    start();
+    const w = await fork();
+    await tell(w, { ctl: 'record', n: 2 }, 'recorded');
+    await tell(w, { ctl: 'final', last: false }, 'final');
+    // Requests that end while its servers close are still counted.
+    await tell(w, { ctl: 'record', n: 5 }, 'recorded');
+    expect(cp.primary!.workerCount).to.equal(1);
     expect(await scrape()).to.deep.equal({ runs: 7, timeouts: 0, malformed: 0 });
   });
 

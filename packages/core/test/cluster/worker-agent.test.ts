@@ -104,7 +104,8 @@ describe('core: node:cluster worker agent (in-process channel)', () => {
     await agent.stop();
     const finals = ch.of('final') as Snapshot[];
     expect(finals).to.have.length(1);
-    expect(finals[0]).to.deep.include({ req: -1 });
+    // Marked last: the primary asks this worker nothing more, even should its process live on.
+    expect(finals[0]).to.deep.include({ req: -1, last: true });
     expect(finals[0]!.defs).to.deep.equal([]);
     primary.take(finals[0]!);
     expect(primary.runs()).to.equal(10);

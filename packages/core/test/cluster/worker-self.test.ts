@@ -27,6 +27,8 @@ describe("core: node:cluster worker agent (the worker's own disconnect() and kil
       expect(result).to.equal(name === 'disconnect' ? self : undefined);
       expect(ch.got.map((m) => m.type)).to.deep.equal(['hello', 'final']);
       expect(ch.got[1]).to.deep.include({ req: -1 });
+      // Not its telemetry's last word: it answers the primary until the channel closes.
+      expect(ch.got[1]).to.not.have.property('last');
       expect(self.calls).to.deep.equal([`${name} after 2`]);
       const primary = new Primary();
       primary.take(ch.got[1]!);

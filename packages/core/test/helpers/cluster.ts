@@ -14,6 +14,10 @@ export interface ClusterApp {
   /** Resolves when a stdout line matches (searching from the output's current end unless `fromStart`). */
   waitFor(re: RegExp, fromStart?: boolean, timeoutMs?: number): Promise<RegExpExecArray>;
   command(line: string): void;
+  /** The pid of a worker (from its LISTENING line). */
+  workerPid(id: number): number;
+  /** The ids of the workers that listen and have not exited, in order. */
+  liveWorkers(): number[];
   /** The primary's exit. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Resolves once stdout and stderr are closed: the primary and every worker (they share both) are gone. */
@@ -85,6 +89,15 @@ export async function startClusterApp(env: Record<string, string>): Promise<Clus
     output: () => out,
     waitFor,
     command: (line) => child.stdin!.write(line + '\n'),
+    workerPid: (id) => {
+      const m = new RegExp(`LISTENING ${id} port=\\d+ pid=(\\d+)`).exec(out);
+      if (!m) throw new Error(`worker ${id} never listened:\n${out}`);
+      return Number(m[1]);
+    },
+    liveWorkers: () => {
+      const exited = new Set([...out.matchAll(/EXITED (\d+) /g)].map((m) => Number(m[1])));
+      return [...out.matchAll(/LISTENING (\d+) /g)].map((m) => Number(m[1])).filter((id) => !exited.has(id));
+    },
     exited,
     ended,
     get: (path) =>
