@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { DiagLogger } from '@opentelemetry/api';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { startTelemetry } from '@tuist-telemetry/core';
 import { RateLimitedLogger } from '../../src/diag/index.js';
@@ -20,6 +20,35 @@ async function serve(stream: MemberStream): Promise<{ url: string; close: () => 
         server.closeAllConnections();
       }),
   };
+}
+
+/** The data of each HTTP chunk of a chunked response read raw from `url` (the request closes the connection). */
+function rawChunks(url: string, onFirstData: () => void): Promise<Buffer[]> {
+  const { hostname, port, pathname } = new URL(url);
+  return new Promise<Buffer[]>((resolve, reject) => {
+    const parts: Buffer[] = [];
+    const socket = net.connect(Number(port), hostname, () =>
+      socket.write(
+        `GET ${pathname} HTTP/1.1\r\nHost: ${hostname}\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n`,
+      ),
+    );
+    socket.once('data', onFirstData);
+    socket.on('data', (c: Buffer) => parts.push(c));
+    socket.on('error', reject);
+    socket.on('end', () => {
+      const raw = Buffer.concat(parts);
+      let at = raw.indexOf('\r\n\r\n') + 4;
+      expect(raw.subarray(0, at).toString().toLowerCase()).to.contain('transfer-encoding: chunked');
+      const chunks: Buffer[] = [];
+      for (;;) {
+        const eol = raw.indexOf('\r\n', at);
+        const size = Number.parseInt(raw.subarray(at, eol).toString(), 16);
+        if (size === 0) return resolve(chunks);
+        chunks.push(raw.subarray(eol + 2, eol + 2 + size));
+        at = eol + 2 + size + 2;
+      }
+    });
+  });
 }
 
 describe('core: gzip members are written as they are compressed (issue 22 item 1)', () => {
@@ -52,6 +81,26 @@ describe('core: gzip members are written as they are compressed (issue 22 item 1
       expect(reply.headers['content-length']).to.equal(undefined);
       expect(reply.headers['transfer-encoding']).to.equal('chunked');
       expect(gunzipSync(reply.body).toString()).to.equal('a 1\nb 2\n');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('the members that are in together go out as one HTTP chunk, not one chunk each', async () => {
+    const stream = new MemberStream();
+    const lines = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `m ${from + i}\n`);
+    for (const line of lines(0, 20)) stream.push(gzipSync(line));
+    const server = await serve(stream);
+    try {
+      const chunks = await rawChunks(server.url, () => {
+        // Two more members come in together while the first ones are on their way, then the end.
+        for (const line of lines(20, 22)) stream.push(gzipSync(line));
+        stream.end();
+      });
+      expect(chunks.map((c) => gunzipSync(c).toString())).to.deep.equal([
+        lines(0, 20).join(''),
+        lines(20, 22).join(''),
+      ]);
     } finally {
       await server.close();
     }
