@@ -182,6 +182,33 @@ describe('core: node:cluster primary edges (in the test process, real forked wor
     expect(warned).to.deep.equal([]);
   });
 
+  it('a malformed final snapshot marked last retires the worker too: its previous values stand, no scrape waits', async () => {
+    start();
+    const w = await fork();
+    await tell(w, { ctl: 'record', n: 2 }, 'recorded');
+    expect(await scrape()).to.deep.include({ runs: 2 });
+    await tell(w, { ctl: 'mode', mode: 'hold' });
+    const asked = Number(await tell(w, { ctl: 'asked' }, 'asked'));
+    const bad = {
+      ...ours,
+      type: 'final',
+      req: -1,
+      incarnation: 'scripted-1',
+      next: -1,
+      families: [],
+      defs: [],
+      data: '',
+    };
+    await tell(w, { ctl: 'raw', msg: { ...bad, last: true } });
+    // One round trip more: the final snapshot, sent before the answer, has been read.
+    await tell(w, { ctl: 'asked' }, 'asked');
+    expect(cp.primary!.workerCount, 'retired').to.equal(0);
+    expect(await scrape()).to.deep.equal({ runs: 2, timeouts: 0, malformed: 1 });
+    expect(Number(await tell(w, { ctl: 'asked' }, 'asked'))).to.equal(asked);
+    expect(warned).to.have.length(1);
+    expect(warned[0]).to.contain('dropped a malformed snapshot');
+  });
+
   it('a worker that disconnects itself (a final snapshot not marked last) is asked until its channel closes', async () => {
     start();
     const w = await fork();
