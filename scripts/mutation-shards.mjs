@@ -27,9 +27,9 @@ const otelFailuresSpec = core(
 );
 
 /**
- * `minutes`: the shard's wall-clock time in the full timed run of 2026-12-07 (MUTATION.md: three shards at a time on
- * the shared 2-core machine under a load average of about 10); the longest start first. Correct them from MUTATION.md's
- * shard table after a full run.
+ * `minutes`: the shard's wall-clock time in the full timed run of 2026-12-07, 20:10 UTC (MUTATION.md: three shards
+ * at a time on the shared 2-core machine under a load average of about 9); the longest start first. Correct them
+ * from MUTATION.md's shard table after a full run.
  * `restartEvery`: a fresh test process after that many mutants, for the instrumentations: their mutants patch and
  * unpatch shared prototypes (http.Server, S3Client, pg-pool's Pool), and one that leaves a prototype broken made every
  * later mutant of the same process fail its tests, counted as killed.
@@ -42,7 +42,7 @@ const otelFailuresSpec = core(
 export const shards = [
   {
     name: 'core-store',
-    minutes: 11,
+    minutes: 4,
     mutate: [
       'packages/core/src/store/store.ts',
       'packages/core/src/store/families.ts',
@@ -73,7 +73,7 @@ export const shards = [
     // (its app suite talks to child processes only). Mostly waiting: a mutant that stops an answer hangs a scrape
     // until Stryker's timeout (2026-12-07: primary.ts and index.ts 47 min, 91 of 281 mutants timed out; worker.ts 2).
     name: 'core-cluster-process',
-    minutes: 20,
+    minutes: 30,
     mutate: [
       'packages/core/src/cluster/index.ts',
       'packages/core/src/cluster/primary.ts',
@@ -91,7 +91,7 @@ export const shards = [
   },
   {
     name: 'core-endpoint',
-    minutes: 20,
+    minutes: 15,
     mutate: ['packages/core/src/prometheus/auth.ts', 'packages/core/src/prometheus/endpoint.ts'],
     spec: core(
       'endpoint/endpoint',
@@ -108,7 +108,7 @@ export const shards = [
   },
   {
     name: 'core-serialize',
-    minutes: 12,
+    minutes: 10,
     mutate: ['packages/core/src/prometheus/format.ts', 'packages/core/src/prometheus/serialize.ts'],
     spec: core(
       'exposition/format',
@@ -155,7 +155,7 @@ export const shards = [
     // Exemplars: reached only by recordings inside a span context. The real-Prometheus side
     // (exposition/exemplars-prometheus) is left out.
     name: 'core-exemplars',
-    minutes: 4, // the exemplar clock test (about 2 s) runs for every mutant on the record path
+    minutes: 9, // the exemplar clock test (about 2 s) runs for every mutant on the record path
     mutate: ['packages/core/src/store/exemplars.ts'],
     spec: core(
       'store/exemplar-clock',
@@ -168,7 +168,7 @@ export const shards = [
   {
     // otel/ is cut in two by files (1,100 mutants), with one spec: a mutant runs only the tests that reach it.
     name: 'core-otel',
-    minutes: 18,
+    minutes: 10,
     mutate: [
       'packages/core/src/otel/views.ts',
       'packages/core/src/otel/producer.ts',
@@ -197,7 +197,7 @@ export const shards = [
   },
   {
     name: 'core-otel-export',
-    minutes: 7,
+    minutes: 4,
     mutate: [
       'packages/core/src/otel/exporters.ts',
       'packages/core/src/otel/traces.ts',
@@ -221,7 +221,7 @@ export const shards = [
   },
   {
     name: 'core-config',
-    minutes: 2,
+    minutes: 1,
     mutate: ['packages/core/src/config/*.ts', 'packages/core/src/settings/*.ts'],
     spec: core(
       'config/resolve',
@@ -254,7 +254,7 @@ export const shards = [
     // sandbox, storage's and http's tests, which need no service, reach the checkout's core through their links).
     name: 'core-instrumentation-kit',
     restartEvery: 1,
-    minutes: 7,
+    minutes: 6,
     mutate: ['packages/core/src/instrumentation-kit/*.ts'],
     spec: [
       'packages/core/test/register/instrumentation-kit.test.ts',
@@ -277,7 +277,7 @@ export const shards = [
   {
     name: 'storage',
     restartEvery: 1,
-    minutes: 11,
+    minutes: 6,
     mutate: ['packages/storage/src/instrumentation.ts', 'packages/storage/src/instrument.ts'],
     spec: [
       'packages/storage/test/instrumentation.test.ts',
@@ -303,7 +303,7 @@ export const shards = [
     name: 'db-patch',
     restartEvery: 1,
     timeoutMS: 15000,
-    minutes: 5,
+    minutes: 3,
     mutate: ['packages/db/src/patch.ts'],
     spec: [
       'packages/db/test/adoption-edges.test.ts',
@@ -317,13 +317,13 @@ export const shards = [
     // in two halves by lines (the cut is between two methods, so no mutant spans it; mutate.mjs adds the halves' rows
     // into one): about a hundred survivors each run the OTLP failure suites, which wait on real exports and shutdowns.
     name: 'core-otel-failures',
-    minutes: 7,
+    minutes: 1,
     mutate: ['packages/core/src/otel/otlp-failures.ts:1-148'],
     spec: otelFailuresSpec,
   },
   {
     name: 'core-otel-failures-2',
-    minutes: 23,
+    minutes: 10,
     mutate: ['packages/core/src/otel/otlp-failures.ts:149-999'],
     spec: otelFailuresSpec,
   },

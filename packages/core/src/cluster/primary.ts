@@ -186,10 +186,9 @@ export class ClusterPrimary {
     done?.();
     // The last snapshot of a telemetry that shut down: it answers nothing more, though its process may live on for a
     // while (draining its requests after a SIGTERM), so retire it now rather than have every scrape wait the timeout
-    // for it (a new telemetry in that worker says hello again). A final snapshot read after the channel closed
-    // (should the disconnect come first): retire the worker now too.
-    if (msg.type === 'final' && ((msg.last === true && problem === undefined) || !worker.isConnected()))
-      this.onDisconnect(worker);
+    // for it (a new telemetry in that worker says hello again); a malformed one too (its previous values stand). A
+    // final snapshot read after the channel closed (should the disconnect come first): retire the worker now too.
+    if (msg.type === 'final' && (msg.last === true || !worker.isConnected())) this.onDisconnect(worker);
   };
 
   /**

@@ -1,16 +1,16 @@
 // The primary's edges with real forked workers in the test process (harness: helpers/cluster-primary.ts): kill()
 // asks once, a method the app wrapped over the primary's, a worker that cuts its channel while asked, a worker
 // without telemetry, a snapshot without incarnation, a worker that lives on after its final snapshot, the collection
-// between scrapes.
-import type { Worker } from 'node:cluster';
+// between scrapes, an app's own worker method, a hello after 'disconnect', a final before the hello.
+import cluster, { type Worker } from 'node:cluster';
 import { expect } from 'chai';
 import { isOurs } from '../../src/cluster/protocol.js';
-import { inProcessPrimary } from '../helpers/index.js';
+import { PROTOCOL_MARK as ours, inProcessPrimary } from '../helpers/index.js';
 
 describe('core: node:cluster primary edges (in the test process, real forked workers)', function () {
   this.timeout(60_000);
   const cp = inProcessPrimary();
-  const { warned, start, fork, tell, exited, scrape } = cp;
+  const { warned, start, fork, tell, until, exited, scrape } = cp;
   /** Counts the snapshots the worker sends from now (as the primary reads them: the worker's `answered` that follows
    * each may be cut off by a disconnect). */
   const answers = (w: Worker) => {
@@ -78,6 +78,59 @@ describe('core: node:cluster primary edges (in the test process, real forked wor
     expect(() => w.destroy()).to.not.throw();
   });
 
+  it("a worker's own method that the app set before telemetry started is called, and put back when the worker goes", async () => {
+    // Forked before the primary: the hello answers the primary's probe, after the app set its own disconnect().
+    const w = await fork();
+    const node = Object.getPrototypeOf(w).disconnect as Worker['disconnect'];
+    let calls = 0;
+    const mine = function (this: Worker) {
+      calls++;
+      return node.call(this);
+    };
+    w.disconnect = mine;
+    start();
+    await until(() => cp.primary!.workerCount === 1, 'the hello of the worker forked before the primary');
+    expect(w.disconnect).to.not.equal(mine);
+    const gone = exited(w);
+    w.disconnect();
+    await gone;
+    expect(calls).to.equal(1);
+    expect(w.disconnect).to.equal(mine);
+  });
+
+  it("a hello that Node delivers after the worker's 'disconnect' adds no worker: it is gone, its counts kept once", async () => {
+    start();
+    const w = await fork();
+    await tell(w, { ctl: 'record', n: 3 }, 'recorded');
+    expect(await scrape()).to.deep.include({ runs: 3 });
+    const gone = exited(w);
+    w.process.kill('SIGKILL');
+    await gone;
+    await until(() => cp.primary!.workerCount === 0, "the worker's disconnect at the primary");
+    // child_process closes a channel that holds part of a message only with the next message it delivers, and then
+    // delivers the messages read behind that one after 'disconnect': such a hello comes from a worker that is gone.
+    cluster.emit('message', w, { ...ours, type: 'hello', incarnation: 'scripted-1' });
+    expect(cp.primary!.workerCount).to.equal(0);
+    for (const name of ['disconnect', 'kill', 'destroy']) expect(Object.hasOwn(w, name), name).to.equal(false);
+    expect(await scrape()).to.deep.equal({ runs: 3, timeouts: 0, malformed: 0 });
+    expect(warned).to.deep.equal([]);
+  });
+
+  it('a final snapshot of a worker that has not said hello yet is dropped without an error', async () => {
+    // Forked before the primary: the final goes out ahead of its hello, which answers the probe of start() (one
+    // channel, in order), as when a worker's telemetry stops while the primary's starts.
+    const w = await fork();
+    await tell(w, { ctl: 'record', n: 2 }, 'recorded');
+    const sent = cp.next(w, 'anonymous');
+    w.send({ ctl: 'anonymous' });
+    start();
+    await sent;
+    await until(() => cp.primary!.workerCount === 1, 'the hello that follows the final');
+    await tell(w, { ctl: 'record', n: 1 }, 'recorded');
+    expect(await scrape()).to.deep.equal({ runs: 3, timeouts: 0, malformed: 0 });
+    expect(warned).to.deep.equal([]);
+  });
+
   it('a worker that closes its channel while asked by kill() still gets the signal', async () => {
     start();
     const w = await fork();
@@ -129,6 +182,33 @@ describe('core: node:cluster primary edges (in the test process, real forked wor
     expect(warned).to.deep.equal([]);
   });
 
+  it('a malformed final snapshot marked last retires the worker too: its previous values stand, no scrape waits', async () => {
+    start();
+    const w = await fork();
+    await tell(w, { ctl: 'record', n: 2 }, 'recorded');
+    expect(await scrape()).to.deep.include({ runs: 2 });
+    await tell(w, { ctl: 'mode', mode: 'hold' });
+    const asked = Number(await tell(w, { ctl: 'asked' }, 'asked'));
+    const bad = {
+      ...ours,
+      type: 'final',
+      req: -1,
+      incarnation: 'scripted-1',
+      next: -1,
+      families: [],
+      defs: [],
+      data: '',
+    };
+    await tell(w, { ctl: 'raw', msg: { ...bad, last: true } });
+    // One round trip more: the final snapshot, sent before the answer, has been read.
+    await tell(w, { ctl: 'asked' }, 'asked');
+    expect(cp.primary!.workerCount, 'retired').to.equal(0);
+    expect(await scrape()).to.deep.equal({ runs: 2, timeouts: 0, malformed: 1 });
+    expect(Number(await tell(w, { ctl: 'asked' }, 'asked'))).to.equal(asked);
+    expect(warned).to.have.length(1);
+    expect(warned[0]).to.contain('dropped a malformed snapshot');
+  });
+
   it('a worker that disconnects itself (a final snapshot not marked last) is asked until its channel closes', async () => {
     start();
     const w = await fork();
@@ -145,12 +225,13 @@ describe('core: node:cluster primary edges (in the test process, real forked wor
     const w = await fork();
     await tell(w, { ctl: 'mode', mode: 'hold' });
     const asked = async () => Number(await tell(w, { ctl: 'asked' }, 'asked'));
-    // The first unanswered request is given up after 300 ms; only then is the worker asked again.
-    while ((await asked()) < 1) await new Promise((r) => setTimeout(r, 20));
+    // The first unanswered request is given up after 300 ms; only then is the worker asked again. Each request comes
+    // within the bound: the interval is the primary's `snapshotIntervalMs` (20 ms), not the default 5 s.
+    await until(async () => (await asked()) >= 1, 'a first request between scrapes');
     const first = await asked();
     await new Promise((r) => setTimeout(r, 150));
     expect(await asked(), 'no second request while one waits').to.be.at.most(first + 1);
-    while ((await asked()) < first + 2) await new Promise((r) => setTimeout(r, 20));
+    await until(async () => (await asked()) >= first + 2, 'a request after the first was given up');
     await tell(w, { ctl: 'mode', mode: 'answer' });
     await tell(w, { ctl: 'record', n: 1 }, 'recorded');
     expect(await scrape()).to.deep.equal({ runs: 1, timeouts: 0, malformed: 0 });

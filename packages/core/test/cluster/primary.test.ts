@@ -5,7 +5,15 @@ import cluster from 'node:cluster';
 import { expect } from 'chai';
 import type { MetricStore } from '@tuist-telemetry/core/internal';
 import type { HistogramSeries } from '../../src/store/store.js';
-import { PROTOCOL_MARK as ours, SCENARIO_RUN as run, inProcessPrimary, seriesOf, valueIn } from '../helpers/index.js';
+import {
+  PROTOCOL_MARK as ours,
+  SCENARIO_RUN as run,
+  STUCK_MS,
+  inProcessPrimary,
+  seriesOf,
+  valueIn,
+  within,
+} from '../helpers/index.js';
 
 /** How many timers keep this process alive now. */
 const refTimers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
@@ -39,7 +47,10 @@ describe('core: node:cluster primary (in the test process, real forked workers)'
     expect([h!.count, h!.sum, h!.counts[0], h!.counts.at(-1)]).to.deep.equal([13, 60 + 2_000_000, 12, 1]);
     // A later scrape asks again: what the workers counted since is served.
     await tell(a, { ctl: 'record', n: 1 }, 'recorded');
+    const timers = refTimers();
     expect(await scrape()).to.deep.equal({ runs: 15, timeouts: 0, malformed: 0 });
+    // The bound on each answer ends with it: a scrape leaves no timer that would keep the process alive.
+    expect(refTimers()).to.equal(timers);
     expect(warned).to.deep.equal([]);
   });
 
@@ -174,6 +185,8 @@ describe('core: node:cluster primary (in the test process, real forked workers)'
       expect(returned).to.equal(how === 'disconnect' ? w : undefined);
       if (how === 'disconnect') expect(w.exitedAfterDisconnect).to.equal(true);
       await gone;
+      // As Node's own: only disconnect() marks the exit as intended (kill() and destroy() send a signal only).
+      expect(w.exitedAfterDisconnect).to.equal(how === 'disconnect');
       expect(await scrape()).to.deep.equal({ runs: 7, timeouts: 0, malformed: 0 });
       // Its own methods are back once it is gone.
       expect(Object.hasOwn(w, how)).to.equal(false);
@@ -229,8 +242,9 @@ describe('core: node:cluster primary (in the test process, real forked workers)'
     start({ intervalMs: 200 });
     const w = await fork();
     await tell(w, { ctl: 'record', n: 7 }, 'recorded');
-    // An answer to a request no scrape made (none runs yet).
-    await next(w, 'answered');
+    // An answer to a request no scrape made (none runs yet), within the bound: the interval is the primary's
+    // `snapshotIntervalMs` (200 ms), not the default 5 s.
+    await within(next(w, 'answered'), 'an answer between scrapes', STUCK_MS);
     const gone = exited(w);
     w.process.kill('SIGKILL');
     await gone;

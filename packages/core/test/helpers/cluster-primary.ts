@@ -84,6 +84,15 @@ export function inProcessPrimary() {
     w.send(msg);
     return acked === undefined ? undefined : within(acked, `worker ${w.id}'s ${ack}`, STUCK_MS);
   };
+  /** Polls `check` every 10 ms until it holds (bounded: what the primary would make never hold fails the test). */
+  const until = (check: () => boolean | Promise<boolean>, what: string) =>
+    within(
+      (async () => {
+        while (!(await check())) await new Promise((r) => setTimeout(r, 10));
+      })(),
+      what,
+      STUCK_MS,
+    );
   /** The worker's exit (bounded from now: a worker the primary would keep from exiting fails the test). */
   const exited = (w: Worker) =>
     within(
@@ -142,6 +151,7 @@ export function inProcessPrimary() {
     next,
     fork,
     tell,
+    until,
     exited,
     scrape,
     get primary(): ClusterPrimary | undefined {

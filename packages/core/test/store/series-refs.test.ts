@@ -106,4 +106,38 @@ describe('core store: series refs record like the family', () => {
       'bad-value:test_size_bytes',
     ]);
   });
+
+  it('looks the label set up once while the family forgot nothing, and once again after it did (the point of a ref)', () => {
+    const { s } = store();
+    const calls = { existing: 0, add: 0, record: 0 };
+    // Counting wrappers on the family's own methods: what a ref exists to skip is the per-recording label lookup.
+    const count = <T extends object>(target: T, name: keyof typeof calls & keyof T) => {
+      const original = (target as Record<string, (...a: unknown[]) => unknown>)[name]!;
+      (target as Record<string, unknown>)[name] = function (this: unknown, ...a: unknown[]) {
+        calls[name]++;
+        return original.apply(this, a);
+      };
+    };
+    const family = s.counter('test_jobs_total');
+    count(family, 'existing');
+    count(family, 'add');
+    family.add(1, { queue: 'q', state: 'ok' });
+    calls.add = 0;
+    const ref = new CounterRef(family, Object.freeze({ queue: 'q', state: 'ok' }));
+    for (let i = 0; i < 5; i++) ref.add(1);
+    expect(calls).to.deep.equal({ existing: 1, add: 0, record: 0 });
+    family.remove({ queue: 'q', state: 'ok' });
+    for (let i = 0; i < 5; i++) ref.add(1);
+    // The series was gone: one lookup finds nothing, the general path creates it, the next lookup keeps it.
+    expect(calls).to.deep.equal({ existing: 3, add: 1, record: 0 });
+    expect(counts(s, 'test_jobs_total')).to.deep.equal(['q,ok=5']);
+
+    const hf = s.histogram('test_size_bytes');
+    count(hf, 'existing');
+    count(hf, 'record');
+    const h = new HistogramRef(hf, Object.freeze({ op: 'get' }));
+    for (let i = 0; i < 5; i++) h.record(1);
+    expect(calls).to.deep.equal({ existing: 5, add: 1, record: 1 });
+    expect(histograms(s)).to.deep.equal(['get:5,0,0,5']);
+  });
 });
