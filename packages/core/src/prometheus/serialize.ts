@@ -246,9 +246,7 @@ function* writeFamily(
         w.pos = pos;
         if (created !== undefined) writeCreated(w, created, lt, s.start);
       } catch (err) {
-        w.pos = start;
-        if (faults === undefined) throw err;
-        if (faults.count++ === 0) faults.first = err;
+        leaveOut(w, start, faults, err);
       }
       if (w.pos >= slice.next) {
         yield;
@@ -265,9 +263,7 @@ function* writeFamily(
         w.byte(NEWLINE);
         if (created !== undefined) writeCreated(w, created, lt, s.start);
       } catch (err) {
-        w.pos = start;
-        if (faults === undefined) throw err;
-        if (faults.count++ === 0) faults.first = err;
+        leaveOut(w, start, faults, err);
       }
       if (w.pos >= slice.next) {
         yield;
@@ -275,6 +271,13 @@ function* writeFamily(
       }
     }
   }
+}
+
+/** A series that threw: its bytes are taken back (from `start`) and it is counted in `faults`; thrown without. */
+function leaveOut(w: ByteWriter, start: number, faults: SeriesFaults | undefined, err: unknown): void {
+  w.pos = start;
+  if (faults === undefined) throw err;
+  if (faults.count++ === 0) faults.first = err;
 }
 
 /** `name{labels} <seconds>` (milliseconds as decimals): a series' `_created` sample. */
