@@ -5,7 +5,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { expect } from 'chai';
 import { isOurs } from '../../src/cluster/protocol.js';
-import { PROTOCOL_MARK as ours, inProcessPrimary } from '../helpers/index.js';
+import { MALFORMED_FINAL, PROTOCOL_MARK as ours, inProcessPrimary } from '../helpers/index.js';
 
 describe('core: node:cluster primary edges (in the test process, real forked workers)', function () {
   this.timeout(60_000);
@@ -189,16 +189,7 @@ describe('core: node:cluster primary edges (in the test process, real forked wor
     expect(await scrape()).to.deep.include({ runs: 2 });
     await tell(w, { ctl: 'mode', mode: 'hold' });
     const asked = Number(await tell(w, { ctl: 'asked' }, 'asked'));
-    const bad = {
-      ...ours,
-      type: 'final',
-      req: -1,
-      incarnation: 'scripted-1',
-      next: -1,
-      families: [],
-      defs: [],
-      data: '',
-    };
+    const bad = MALFORMED_FINAL;
     await tell(w, { ctl: 'raw', msg: { ...bad, last: true } });
     // One round trip more: the final snapshot, sent before the answer, has been read.
     await tell(w, { ctl: 'asked' }, 'asked');

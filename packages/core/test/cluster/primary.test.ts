@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import type { MetricStore } from '@tuist-telemetry/core/internal';
 import type { HistogramSeries } from '../../src/store/store.js';
 import {
+  MALFORMED_FINAL,
   PROTOCOL_MARK as ours,
   SCENARIO_RUN as run,
   STUCK_MS,
@@ -131,16 +132,7 @@ describe('core: node:cluster primary (in the test process, real forked workers)'
     const w = await fork();
     await tell(w, { ctl: 'record', n: 2 }, 'recorded');
     expect(await scrape()).to.deep.include({ runs: 2 });
-    const bad = {
-      ...ours,
-      type: 'final',
-      req: -1,
-      incarnation: 'scripted-1',
-      next: -1,
-      families: [],
-      defs: [],
-      data: '',
-    };
+    const bad = MALFORMED_FINAL;
     await tell(w, { ctl: 'raw', msg: bad });
     await tell(w, { ctl: 'mode', mode: 'hold' });
     await tell(w, { ctl: 'record', n: 1 }, 'recorded');

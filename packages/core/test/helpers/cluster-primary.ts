@@ -21,6 +21,17 @@ import { STORE_OPTIONS, keepingLogger, valueIn } from './index.js';
 /** The labels of the runs the scripted workers record. */
 export const SCENARIO_RUN = { name: 'scenario', is_ci: 'false', status: '0' };
 export const PROTOCOL_MARK = { tuistTelemetry: PROTOCOL } as const;
+/** A final snapshot of the scripted worker's incarnation that fails validation (its `next` is -1). */
+export const MALFORMED_FINAL = {
+  ...PROTOCOL_MARK,
+  type: 'final',
+  req: -1,
+  incarnation: 'scripted-1',
+  next: -1,
+  families: [],
+  defs: [],
+  data: '',
+} as const;
 /** What one scrape served: the runs and the missed counts. */
 export type Scrape = { runs?: number; timeouts: number; malformed: number };
 const run = SCENARIO_RUN;
