@@ -10,9 +10,8 @@
 const CORE = 'packages/core/test';
 const core = (...files) => files.map((f) => `${CORE}/${f}.test.ts`);
 /** The spec of core-otel-failures' two halves (the in-process OtlpFailures suites first: they kill most mutants). */
-const otelFailuresSpec = core(
-  'otel/otlp-failures-unit',
-  'otel/otlp-failures-exports',
+/** The OTel suites every otel shard runs after its own in-process suites (the views, exporters and OTLP paths end to end). */
+const otelSuites = core(
   'otel/views',
   'otel/temporality',
   'otel/resource',
@@ -25,6 +24,7 @@ const otelFailuresSpec = core(
   'otel/nodesdk',
   'otel/otlp-failures',
 );
+const otelFailuresSpec = [...core('otel/otlp-failures-unit', 'otel/otlp-failures-exports'), ...otelSuites];
 
 /**
  * `minutes`: the shard's wall-clock time in the full timed run of 2026-12-07, 20:10 UTC (MUTATION.md: three shards
@@ -177,23 +177,10 @@ export const shards = [
       'packages/core/src/otel/exponential-points.ts',
       'packages/core/src/otel/host-reader.ts',
     ],
-    spec: core(
-      'otel/producer',
-      'otel/host-reader',
-      'otel/exponential-points',
-      'otel/otlp-exponential',
-      'otel/views',
-      'otel/temporality',
-      'otel/resource',
-      'otel/traces',
-      'otel/otlp-exemplars',
-      'exposition/third-party',
-      'labels/third-party-labels',
-      'labels/third-party-bound',
-      'otel/exporters',
-      'otel/nodesdk',
-      'otel/otlp-failures',
-    ),
+    spec: [
+      ...core('otel/producer', 'otel/host-reader', 'otel/exponential-points', 'otel/otlp-exponential'),
+      ...otelSuites,
+    ],
   },
   {
     name: 'core-otel-export',
@@ -203,21 +190,7 @@ export const shards = [
       'packages/core/src/otel/traces.ts',
       'packages/core/src/otel/resource.ts',
     ],
-    spec: core(
-      'otel/exporters-unit',
-      'otel/traces-unit',
-      'otel/views',
-      'otel/temporality',
-      'otel/resource',
-      'otel/traces',
-      'otel/otlp-exemplars',
-      'exposition/third-party',
-      'labels/third-party-labels',
-      'labels/third-party-bound',
-      'otel/exporters',
-      'otel/nodesdk',
-      'otel/otlp-failures',
-    ),
+    spec: [...core('otel/exporters-unit', 'otel/traces-unit'), ...otelSuites],
   },
   {
     name: 'core-config',
