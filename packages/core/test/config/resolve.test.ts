@@ -1,21 +1,10 @@
 // resolveConfig in-process (no endpoint started): the credentials of /metrics, native histogram settings and the
 // high-cardinality label list, each mistake thrown with its exact message (what to change and where it was set).
 import { expect } from 'chai';
-import { TelemetryConfigError } from '@tuist-telemetry/core';
+import { mistake } from '../helpers/index.js';
 import { resolveConfig } from '../../src/config/index.js';
 import type { TelemetryOptions } from '../../src/config/index.js';
 import { NATIVE_DEFAULTS } from '../../src/store/native-histogram.js';
-
-/** The message of the TelemetryConfigError that resolving `options` throws. */
-function mistake(options: TelemetryOptions): string {
-  try {
-    resolveConfig(options);
-  } catch (err) {
-    expect(err, (err as Error).stack).to.be.instanceOf(TelemetryConfigError);
-    return (err as Error).message;
-  }
-  expect.fail(`no error for ${JSON.stringify(options)}`);
-}
 
 const authOf = (options: TelemetryOptions) => resolveConfig(options).prometheus.auth;
 const TOKEN_VAR = 'TUIST_TELEMETRY_PROMETHEUS_BEARER_TOKEN';

@@ -1,20 +1,10 @@
 // The settings table's readers (found, readEnum, readQuietly) and the OpenTelemetry SDK settings (otel.ts), in-process:
 // how each kind of value is compared, which source wins, and the exact message of each mistake.
 import { expect } from 'chai';
-import { TelemetryConfigError } from '@tuist-telemetry/core';
+import { mistake } from '../helpers/index.js';
 import { resolveConfig } from '../../src/config/index.js';
 import type { TelemetryOptions } from '../../src/config/index.js';
 import { readQuietly } from '../../src/settings/table.js';
-
-function mistake(options: TelemetryOptions): string {
-  try {
-    resolveConfig(options);
-  } catch (err) {
-    expect(err, (err as Error).stack).to.be.instanceOf(TelemetryConfigError);
-    return (err as Error).message;
-  }
-  expect.fail(`no error for ${JSON.stringify(options)}`);
-}
 
 describe('core settings: value lists are compared as each setting says', () => {
   it('OpenTelemetry variables and their options are case-insensitive and trimmed (OTEL_TRACES_SAMPLER)', () => {

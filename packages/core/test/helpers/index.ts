@@ -9,14 +9,16 @@ import http from 'node:http';
 import { context, propagation, trace, type DiagLogger } from '@opentelemetry/api';
 import type { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { findPrometheus, requireService } from '@tuist-telemetry/testing';
-import { startTelemetry, type Telemetry, type TelemetryOptions } from '@tuist-telemetry/core';
+import { startTelemetry, TelemetryConfigError, type Telemetry, type TelemetryOptions } from '@tuist-telemetry/core';
 import {
   catalog,
   HIGH_CARDINALITY_LABELS,
   logger,
   MetricStore,
   RateLimitedLogger,
+  type MetricDefinition,
 } from '@tuist-telemetry/core/internal';
+import { resolveConfig } from '../../src/config/index.js';
 import type { HistogramSeries, StoreOptions } from '../../src/store/store.js';
 import { WAIT_MS, within } from './bounded.js';
 
@@ -215,4 +217,46 @@ export function seriesOf(store: MetricStore, name: string, labels: Record<string
 export function valueIn(store: MetricStore, name: string, labels: Record<string, string>): number | undefined {
   const s = seriesOf(store, name, labels);
   return s === undefined ? undefined : 'value' in s ? (s.value as number) : (s as HistogramSeries).count;
+}
+
+/** The message of the TelemetryConfigError that resolving `options` throws (fails the test if it throws none). */
+export function mistake(options: TelemetryOptions): string {
+  try {
+    resolveConfig(options);
+  } catch (err) {
+    expect(err, (err as Error).stack).to.be.instanceOf(TelemetryConfigError);
+    return (err as Error).message;
+  }
+  expect.fail(`no error for ${JSON.stringify(options)}`);
+}
+
+/** A warning a store gave: its dedupe key and its message. */
+export interface Warned {
+  key: string;
+  message: string;
+}
+
+/**
+ * A store of `defs` (documented names, no high-cardinality labels, `maxLabelValues` values per label) and the
+ * warnings it gives, kept in order (and still logged through its RateLimitedLogger).
+ */
+export function storeWithWarnings(
+  defs: MetricDefinition[],
+  maxLabelValues = 1000,
+): { s: MetricStore; warned: Warned[] } {
+  const warned: Warned[] = [];
+  const warn = new RateLimitedLogger(logger('test'));
+  const orig = warn.warn.bind(warn);
+  warn.warn = (key: string, message: string, ...rest: unknown[]) => {
+    warned.push({ key, message });
+    return (orig as (...a: unknown[]) => void)(key, message, ...rest);
+  };
+  const s = new MetricStore(defs, {
+    naming: 'docs',
+    highCardinality: new Set(),
+    enabledHighCardinality: new Set(),
+    maxLabelValues,
+    warn,
+  });
+  return { s, warned };
 }

@@ -1,12 +1,6 @@
 import { expect } from 'chai';
-import {
-  CounterRef,
-  HistogramRef,
-  MetricStore,
-  RateLimitedLogger,
-  logger,
-  type MetricDefinition,
-} from '@tuist-telemetry/core/internal';
+import { CounterRef, HistogramRef, type MetricStore, type MetricDefinition } from '@tuist-telemetry/core/internal';
+import { storeWithWarnings } from '../helpers/index.js';
 
 // Series refs (store/series-refs.ts): a label set held for repeated recordings records exactly what the family's
 // own add/record with those labels records, also after the family forgot series and past the label bound.
@@ -18,18 +12,10 @@ const defs: MetricDefinition[] = [
   { name: 'test_size_bytes', type: 'histogram', family: 'test', description: 'size', labels: ['op'], buckets: [1, 10] },
 ];
 
-function store(maxLabelValues = 1000): { s: MetricStore; warned: string[] } {
-  const warned: string[] = [];
-  const warn = new RateLimitedLogger(logger('test'));
-  warn.warn = (key: string) => void warned.push(key);
-  const s = new MetricStore(defs, {
-    naming: 'docs',
-    highCardinality: new Set(),
-    enabledHighCardinality: new Set(),
-    maxLabelValues,
-    warn,
-  });
-  return { s, warned };
+/** The store and the keys of its warnings, in order. */
+function store(maxLabelValues = 1000): { s: MetricStore; warned: () => string[] } {
+  const { s, warned } = storeWithWarnings(defs, maxLabelValues);
+  return { s, warned: () => warned.map((w) => w.key) };
 }
 
 const counts = (s: MetricStore, name: string) =>
@@ -86,7 +72,7 @@ describe('core store: series refs record like the family', () => {
     missing.add(1);
     expect(counts(s, 'test_jobs_total')).to.deep.equal(['__overflow__,ok=2', 'a,ok=1', 'a,unknown=2', 'b,ok=1']);
     expect(counts(s, OVERFLOW_METRIC)).to.deep.equal(['test_jobs_total,queue=2']);
-    expect(warned).to.include('overflow:test_jobs_total:queue');
+    expect(warned()).to.include('overflow:test_jobs_total:queue');
   });
 
   it('drops values the family drops, with its warning', () => {
@@ -100,7 +86,7 @@ describe('core store: series refs record like the family', () => {
     h.record(Infinity);
     expect(counts(s, 'test_jobs_total')).to.deep.equal(['q,ok=1']);
     expect(histograms(s)).to.deep.equal(['get:1,0,0,1']);
-    expect(warned).to.deep.equal([
+    expect(warned()).to.deep.equal([
       'bad-value:test_jobs_total',
       'bad-value:test_jobs_total',
       'bad-value:test_size_bytes',

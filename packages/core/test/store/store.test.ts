@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { DiagLogLevel, diag } from '@opentelemetry/api';
 import { MetricStore, RateLimitedLogger, logger, type MetricDefinition } from '@tuist-telemetry/core/internal';
+import { storeWithWarnings } from '../helpers/index.js';
 
 // The metric store on its own (store.ts): series creation and normalisation, the label bound and its overflow
 // series and self-metric, remove/clear (also with two or more labels), bucket placement, start-up series and
@@ -49,28 +50,7 @@ const defs: MetricDefinition[] = [
   },
 ];
 
-interface Warned {
-  key: string;
-  message: string;
-}
-
-function store(maxLabelValues = 1000): { s: MetricStore; warned: Warned[] } {
-  const warned: Warned[] = [];
-  const warn = new RateLimitedLogger(logger('test'));
-  const orig = warn.warn.bind(warn);
-  warn.warn = (key: string, message: string, ...rest: unknown[]) => {
-    warned.push({ key, message });
-    return (orig as (...a: unknown[]) => void)(key, message, ...rest);
-  };
-  const s = new MetricStore(defs, {
-    naming: 'docs',
-    highCardinality: new Set(),
-    enabledHighCardinality: new Set(),
-    maxLabelValues,
-    warn,
-  });
-  return { s, warned };
-}
+const store = (maxLabelValues = 1000) => storeWithWarnings(defs, maxLabelValues);
 
 const values = (s: MetricStore, name: string) =>
   [...(s.counter(name) as unknown as { series: Set<{ labelValues: string[]; value: number }> }).series]
