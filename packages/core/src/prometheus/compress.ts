@@ -9,7 +9,7 @@ import {
   type ValueSeries,
 } from '../store/store.js';
 import type { MemberStream } from './gzip-stream.js';
-import { serializeSeriesBytes, type SerializeOptions, type SeriesFaults } from './serialize.js';
+import { serializeSeriesBytes, SeriesFaults, type SerializeOptions } from './serialize.js';
 
 /*
  * Gzip responses as a sequence of gzip members (RFC 1952 §2.2: a gzip file is a series of members; Go's and Node's
@@ -256,7 +256,7 @@ export async function gzipStoreMembers(
       }
     }, noop); // a failed member fails the Promise.all below
   };
-  const faults: SeriesFaults | undefined = opts.familyFailed ? { count: 0, first: undefined } : undefined;
+  const faults = SeriesFaults.of(opts);
   const pending: Promise<unknown>[] = [];
   let rendered = 0;
   let compared = 0;
@@ -267,10 +267,7 @@ export async function gzipStoreMembers(
     if (fp === undefined) byKey.set(key, (fp = { per: seriesPerPiece(f, withCreated), pieces: [] }));
     const all: Series[] = [...f.series];
     const count = Math.max(1, Math.ceil(all.length / fp.per));
-    if (faults !== undefined) {
-      faults.count = 0;
-      faults.first = undefined;
-    }
+    faults?.start();
     try {
       for (let i = 0; i < count; i++) {
         const from = i * fp.per;
@@ -326,7 +323,7 @@ export async function gzipStoreMembers(
       opts.familyFailed(f.name, err);
       continue;
     }
-    if (faults !== undefined && faults.count > 0) opts.familyFailed!(f.name, faults.first, faults.count);
+    faults?.report(f.name);
   }
   if (tail !== '' || members.length === 0) emit(gzipMember(Buffer.from(tail)));
   try {

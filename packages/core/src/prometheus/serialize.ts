@@ -102,11 +102,30 @@ function exemplarText(e: Exemplar): string {
 
 /**
  * The series of one family that could not be written: how many, and the first one's error. A writer that is given
- * one leaves such a series out (its bytes taken back) and goes on with the next; without one it throws.
+ * one leaves such a series out (its bytes taken back) and goes on with the next; without one it throws. One per
+ * scrape, started again for each family; the family's writer reports it once at the family's end.
  */
-export interface SeriesFaults {
-  count: number;
-  first: unknown;
+export class SeriesFaults {
+  count = 0;
+  first: unknown = undefined;
+
+  constructor(private readonly familyFailed: NonNullable<SerializeOptions['familyFailed']>) {}
+
+  /** A scrape's faults when the caller is told of them (`familyFailed`); else undefined: a series throws. */
+  static of(opts: SerializeOptions): SeriesFaults | undefined {
+    return opts.familyFailed ? new SeriesFaults(opts.familyFailed) : undefined;
+  }
+
+  /** Starts the count of the next family. */
+  start(): void {
+    this.count = 0;
+    this.first = undefined;
+  }
+
+  /** Tells `familyFailed` about family `name`'s series left out, once, if any. */
+  report(name: string): void {
+    if (this.count > 0) this.familyFailed(name, this.first, this.count);
+  }
 }
 
 /** Bytes written between two yields of `writeStore` (about a millisecond or two of work each). */
@@ -118,16 +137,13 @@ const SLICE_BYTES = 1 << 20;
  */
 function* writeStore(w: ByteWriter, store: MetricStore, opts: SerializeOptions): Generator<void, void, void> {
   const slice = { next: w.pos + SLICE_BYTES };
-  const faults: SeriesFaults | undefined = opts.familyFailed ? { count: 0, first: undefined } : undefined;
+  const faults = SeriesFaults.of(opts);
   for (const f of store.families) {
     // A series that throws (a value the writer cannot handle) is taken out of the body again and the family goes on
     // with the next (writeFamily); a family whose own part throws (its header) is taken out whole. Either is
     // reported once per family, and the scrape goes on with the next family.
     const start = w.pos;
-    if (faults !== undefined) {
-      faults.count = 0;
-      faults.first = undefined;
-    }
+    faults?.start();
     try {
       yield* writeFamily(
         w,
@@ -146,7 +162,7 @@ function* writeStore(w: ByteWriter, store: MetricStore, opts: SerializeOptions):
       opts.familyFailed(f.name, err);
       continue;
     }
-    if (faults !== undefined && faults.count > 0) opts.familyFailed!(f.name, faults.first, faults.count);
+    faults?.report(f.name);
   }
 }
 
