@@ -19,19 +19,22 @@ import { reportInternalError } from './report.js';
  * a trie lookup each, 0.27 µs in a `--cpu-prof`), (2) the pools measure instead of an `Agent.dispatch` override (the
  * pool parsed its origin once; no per-request origin lookup, 0.15 µs), and (3) a request handed to a free client
  * while its pool dispatches it reuses the dispatch time as its queue end. What is left, by `--cpu-prof`: four clock
- * reads (dispatch, send start and end, end; `performance.now()` at 25-50 ns each), nine recordings through refs (10-15
- * ns each), this object, and undici calling one more object per callback. Taken apart in interleaved rounds (Node
- * 24.22, 90 rounds per variant, load average 10-16 on the 2 cores, client CPU ratio to plain; run to run +-1.5%): all
- * of it 1.04-1.06x, without the nine recordings 1.02-1.03x, the subclasses alone (pool and client pass everything on)
- * 1.01-1.02x; dropping the four count recordings, the queue recordings, or the send-start clock read alone did not
- * show beyond that noise, and neither did buffering the recordings and folding them in 256 at a time (so the cost
- * is the recordings' own work, not cache misses from doing them apart). No extra async hop: every callback is
+ * reads (dispatch, taken from the pool's queue, send end, end; `performance.now()` at 36-47 ns each on the reference
+ * VM's kvm-clock; the send start needs none, see onConnect), nine recordings through refs (3-5 ns each in a loop, 10-15
+ * in place), this object, and undici calling one more object per callback. In this bench undici hands almost every
+ * request to a client from the pool's queue (its drain runs a microtask after the previous response), so the
+ * hand-over shortcut above seldom applies. Taken apart with the client and server pinned to their own CPUs (Node
+ * 24.22, 3 process sets of 10 rounds per variant, client CPU ratio to plain; run to run +-1.5%): all of it
+ * 1.05-1.07x; without the nine recordings 1.06x (no visible change); without any clock read 1.04x; the subclasses
+ * alone (pool and client pass everything on) 0.99-1.00x. The rest (about 3%) is this object's bookkeeping and the
+ * forwarding, spread over a dozen small functions with none above 0.12 µs. Earlier (unpinned, load 10-16): buffering
+ * the recordings and folding them in 256 at a time showed nothing either. No extra async hop: every callback is
  * forwarded synchronously, and the instrumented throughput follows the client CPU. The request's handler API is the
  * legacy one (`request()`'s RequestHandler has `onConnect`/`onHeaders`/...), as is this class: undici adds no adapter
  * for either.
  *
  * What undici calls on a handler of a Client (core/request.js, undici 7): `onConnect(abort)` right before the
- * headers are written (the send phase starts; the `client:sendHeaders` channel fired a few statements later),
+ * headers are written (writing starts; the `client:sendHeaders` channel fired a few statements later),
  * `onRequestSent()` once the body was written (`request:bodySent`), `onBodySent(chunk)` only if the handler has
  * it, `onResponseStarted()` if the handler has it, `onHeaders`/`onData`/`onComplete` (`request:headers`,
  * `request:trailers`), `onUpgrade` for upgrades and CONNECT (`headers`, then `trailers` unless it threw), `onError`
@@ -53,6 +56,8 @@ export interface ConnectionState {
   socket: Socket | undefined;
   /** `performance.now()` when the last request on this connection ended; -1 while it has served none. */
   idleSince: number;
+  /** `performance.now()` when the current socket was established; -1 before the first. */
+  connectedAt: number;
   /** The request assigned last (with one request per connection: the one a new connection is opened for). */
   current: MeasuredRequest | undefined;
 }
@@ -92,7 +97,14 @@ export class MeasuredRequest {
   ) {}
 
   onConnect(abort: (err?: Error) => void): void {
-    if (this.sendStart < 0) this.sendStart = clock.now();
+    // The send phase starts when a connection was assigned (the catalog's definition), or when it was established if
+    // one had to be opened for the request: both moments are known, so the clock is not read here (a read costs
+    // about 40 ns on the reference machine, a fifth of what a request's measuring costs). Once only: a request undici
+    // writes again on a new connection (an idempotent one whose keep-alive socket was reset) keeps its first start.
+    if (this.sendStart < 0) {
+      const at = Math.max(this.takenAt, this.conn?.connectedAt ?? -1);
+      this.sendStart = at >= 0 ? at : clock.now();
+    }
     return this.handler!.onConnect(abort);
   }
 
