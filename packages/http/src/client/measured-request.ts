@@ -18,17 +18,20 @@ import { reportInternalError } from './report.js';
  * once (1) each label set keeps its series (core's CounterRef/HistogramRef: the nine recordings of a request skipped
  * a trie lookup each, 0.27 µs in a `--cpu-prof`), (2) the pools measure instead of an `Agent.dispatch` override (the
  * pool parsed its origin once; no per-request origin lookup, 0.15 µs), and (3) a request handed to a free client
- * while its pool dispatches it reuses the dispatch time as its queue end. What is left, by `--cpu-prof`: four clock
- * reads (dispatch, taken from the pool's queue, send end, end; `performance.now()` at 36-47 ns each on the reference
- * VM's kvm-clock; the send start needs none, see onConnect), nine recordings through refs (3-5 ns each in a loop, 10-15
- * in place), this object, and undici calling one more object per callback. In this bench undici hands almost every
- * request to a client from the pool's queue (its drain runs a microtask after the previous response), so the
- * hand-over shortcut above seldom applies. Taken apart with the client and server pinned to their own CPUs (Node
- * 24.22, 3 process sets of 10 rounds per variant, client CPU ratio to plain; run to run +-1.5%): all of it
- * 1.05-1.07x; without the nine recordings 1.06x (no visible change); without any clock read 1.04x; the subclasses
- * alone (pool and client pass everything on) 0.99-1.00x. The rest (about 3%) is this object's bookkeeping and the
- * forwarding, spread over a dozen small functions with none above 0.12 µs. Earlier (unpinned, load 10-16): buffering
- * the recordings and folding them in 256 at a time showed nothing either. No extra async hop: every callback is
+ * while its pool dispatches it reuses the dispatch time as its queue end, (4) the send phase starts at the assignment
+ * without a clock read (onConnect), and (5) the four counters rise on core's PendingCount (a field increment, added
+ * to the family at collection). What is left: four clock reads (dispatch, taken from the pool's queue, send end, end;
+ * `performance.now()` at 36-47 ns each on the reference VM's clock), five histogram recordings through refs, this
+ * object, and undici calling one more object per callback. Under load undici hands almost every request to a client
+ * from the pool's queue (with pipelining 1 a client takes the next request a setImmediate after a response), so the
+ * hand-over shortcut seldom applies there, and the queue read is a real wait. Taken apart with the client and the
+ * server pinned to their own CPUs (Node 24.22, 3 process sets of 10 rounds per variant, client CPU ratio to plain;
+ * run to run +-1.5%): all of it 1.05-1.06x; without any clock read 1.04x; without clock reads and recordings
+ * 1.01-1.02x; the subclasses alone (pool and client pass everything on) 0.99-1.00x. So about 2% is the clock, 1.5-2%
+ * the recordings (in place, with undici's working set around them, a histogram record costs several times its 3-5 ns
+ * in a loop: a `--cpu-prof` puts most of it on the bucket search's loads), and 1.5% this object and the
+ * forwarding, spread over a dozen small functions. Earlier (unpinned, load 10-16): buffering the recordings and
+ * folding them in 256 at a time showed nothing (the same work, later). No extra async hop: every callback is
  * forwarded synchronously, and the instrumented throughput follows the client CPU. The request's handler API is the
  * legacy one (`request()`'s RequestHandler has `onConnect`/`onHeaders`/...), as is this class: undici adds no adapter
  * for either.
