@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { CASES, rows, type Impl, type Results, type Run } from './cases.js';
 import { FULL, QUICK, SMOKE, type CaseParams } from './plan.js';
 import { ANCHOR_LABELS, unsupportedOn } from './anchors.js';
+import { pinPid, placement, postmasterPid } from './cpus.js';
 import { loadInstrumentPgPool } from './pg.js';
 import { startPostgres } from '@tuist-telemetry/testing';
 import { markdownTable, textTable } from './report.js';
@@ -161,6 +162,8 @@ const loadBefore = os.loadavg();
 const postgres = active.some((c) => c.id === 'pg')
   ? await startPostgres({ from: import.meta.url, embedded: true })
   : undefined;
+// PostgreSQL's backends are forked by the postmaster when the pools connect: pinning it places them all.
+if (postgres?.directory) pinPid('server', postmasterPid(postgres.directory));
 let outcomes: Outcome[];
 try {
   outcomes = await runAll(list, { ...process.env, ...(postgres ? { BENCH_PG_URL: postgres.url } : {}) });
@@ -276,6 +279,7 @@ smallest number in that row of this run. The SDK's packages are measured built (
 - Machine: ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, ${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}
 - Node.js: ${process.version} (the measured processes); the scraper and the load generator (the clients) run on Node ${clientNode}
 - JS clients: ${Object.values(ANCHOR_LABELS).join(', ')}; stock: @opentelemetry/sdk-metrics 2.12.0 + exporter-prometheus 0.223.0${skipped.size ? `\n- Not measured on this line: ${[...skipped].join('; ')}` : ''}
+- Placement of cases 4 and 5: ${placement()}
 - Load average (1, 5, 15 min) before: ${fmtLoad(loadBefore)}; after: ${fmtLoad(loadAfter)}${smoke ? '\n- SMOKE RUN: tiny iteration counts, the numbers mean nothing' : ''}
 
 ${markdownTable(table)}
@@ -316,7 +320,8 @@ Aims beyond the bars: ${aims}.
    taking turns one block of
    ${Math.ceil(params.requests / params.rounds).toLocaleString('en-US')} requests (5: ${Math.ceil(params.queries / params.rounds).toLocaleString('en-US')} queries) at a time in a rotating order, ${params.rounds} rounds per process set and ${runs} process sets;
    each cell is the median of its blocks and each ratio the median of the per-round ratios (blocks measured moments
-   apart, so load on the shared machine hits both sides alike). 4b is the
+   apart, so load on the shared machine hits both sides alike). The clients run on one CPU and their server on
+   another (see the placement above; bench/src/cpus.ts says why). 4b is the
    client process's CPU time per request, which the server's share of the two cores does not blur. 4c is the same
    through \`TuistUndiciInstrumentation\` (the zero-code path: its agent becomes the global dispatcher); 4d compares
    its client CPU per request with \`@opentelemetry/instrumentation-undici\` 0.33 on a plain Agent with its metrics

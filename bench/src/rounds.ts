@@ -7,6 +7,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Impl } from './cases.js';
 import type { CaseParams } from './plan.js';
+import { pinned } from './cpus.js';
 import { startUpstream } from './undici.js';
 import { median } from './utils.js';
 
@@ -22,7 +23,8 @@ interface Worker {
 
 function start(here: string, caseId: string, impl: Impl, params: CaseParams, env: NodeJS.ProcessEnv): Worker {
   const argv = ['--import', 'tsx', path.join(here, 'child.ts'), '--rounds', caseId, impl, JSON.stringify(params)];
-  const child = spawn(process.execPath, argv, { cwd: path.resolve(here, '..', '..'), env, stdio: 'pipe' });
+  const [command, args] = pinned('client', process.execPath, argv);
+  const child = spawn(command, args, { cwd: path.resolve(here, '..', '..'), env, stdio: 'pipe' });
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const lines: string[] = [];

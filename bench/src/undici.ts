@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { Agent, getGlobalDispatcher, request, type Dispatcher } from 'undici';
 import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
+import { pinned } from './cpus.js';
 import { nowNs } from './utils.js';
 
 export type UndiciImpl = 'plain' | 'instrumented' | 'instrumentation' | 'stock-instr';
@@ -27,9 +28,10 @@ export async function loadInstrumentedAgent(): Promise<CreateInstrumentedAgent |
 
 /** The keep-alive server of case 4 in its own process (`upstream.mjs`); `stop` ends it. */
 export async function startUpstream(): Promise<{ url: string; stop: () => void }> {
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./upstream.mjs', import.meta.url))], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const [command, args] = pinned('server', process.execPath, [
+    fileURLToPath(new URL('./upstream.mjs', import.meta.url)),
+  ]);
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   const [chunk] = (await once(child.stdout!, 'data')) as [Buffer];
   const port = Number(chunk.toString().trim());
   return { url: `http://127.0.0.1:${port}/artifact`, stop: () => child.stdin!.end() };

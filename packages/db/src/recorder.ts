@@ -1,6 +1,5 @@
 import {
   activeTelemetry,
-  CounterRef,
   HistogramRef,
   counter,
   histogram,
@@ -8,6 +7,7 @@ import {
   type CounterFamily,
   type HistogramFamily,
   type Labels,
+  type PendingCount,
   type Telemetry,
 } from '@tuist-telemetry/core/internal';
 import { PoolGauges, type PoolSeries } from './gauges.js';
@@ -16,15 +16,16 @@ export type QueryResult = 'ok' | 'error';
 
 /** The query series of one result label: kept series (core's refs), so a query's recordings skip the label lookup. */
 class QuerySeries {
-  readonly count: CounterRef;
+  readonly count: PendingCount;
   readonly total: HistogramRef;
   readonly queue: HistogramRef;
   readonly query: HistogramRef;
   constructor(
     r: { queries: CounterFamily; totalTime: HistogramFamily; queueTime: HistogramFamily; queryTime: HistogramFamily },
     labels: Labels,
+    telemetry: Telemetry,
   ) {
-    this.count = new CounterRef(r.queries, labels);
+    this.count = telemetry.store.pendingCounts.of(r.queries, labels);
     this.total = new HistogramRef(r.totalTime, labels);
     this.queue = new HistogramRef(r.queueTime, labels);
     this.query = new HistogramRef(r.queryTime, labels);
@@ -51,8 +52,8 @@ export class PoolRecorder {
     this.queueTime = histogram(telemetry, 'tuist_repo_query_queue_time_milliseconds');
     this.queryTime = histogram(telemetry, 'tuist_repo_query_query_time_milliseconds');
     this.poolLabels = Object.freeze({ repo: name });
-    this.ok = new QuerySeries(this, Object.freeze({ result: 'ok', repo: name }));
-    this.error = new QuerySeries(this, Object.freeze({ result: 'error', repo: name }));
+    this.ok = new QuerySeries(this, Object.freeze({ result: 'ok', repo: name }), telemetry);
+    this.error = new QuerySeries(this, Object.freeze({ result: 'error', repo: name }), telemetry);
     // The pool's connection counters exist from the start, at 0, so rate() works from the first scrape.
     this.connected.add(0, this.poolLabels);
     this.disconnected.add(0, this.poolLabels);
@@ -72,7 +73,7 @@ export class PoolRecorder {
    */
   query(result: QueryResult, queueMs: number | undefined, queryMs: number | undefined): void {
     const s = result === 'ok' ? this.ok : this.error;
-    s.count.add(1);
+    s.count.inc();
     if (queueMs !== undefined) s.queue.record(queueMs);
     if (queryMs !== undefined) s.query.record(queryMs);
     s.total.record((queueMs ?? 0) + (queryMs ?? 0));

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { Agent, request } from 'undici';
+import { Agent, buildConnector, request } from 'undici';
 import { scrape, samples, sum, value, type Exposition } from '@tuist-telemetry/testing';
 import { TelemetryConfigError, type Telemetry } from '@tuist-telemetry/core';
 import { B2 } from '@tuist-telemetry/core/internal';
@@ -120,6 +120,22 @@ describe('http: instrumented undici Agent, checked on the /metrics scrape', () =
     expect(bucket(exp, 'tuist_http_request_duration_nanosecond', ok(), boundBelow(120e6))).to.equal(0);
     expect(value(exp, 'tuist_http_send_count', GET)).to.equal(1);
     expect(bucket(exp, 'tuist_http_send_duration_nanoseconds', GET, boundBelow(120e6))).to.equal(1);
+  });
+
+  it('a connection that takes 150 ms to open: the wait is in the connection phase, not in send', async () => {
+    server = await startServer((_req, res) => res.end('hi'));
+    const direct = buildConnector({});
+    const slow: buildConnector.connector = (options, callback) => void sleep(150).then(() => direct(options, callback));
+    agent = createInstrumentedAgent({ telemetry: t, connect: slow });
+    expect(await (await request(server.origin, { dispatcher: agent })).body.text()).to.equal('hi');
+
+    const exp = await metrics();
+    expect(value(exp, 'tuist_http_connection_count')).to.equal(1);
+    expect(bucket(exp, 'tuist_http_connection_duration_nanoseconds', {}, boundBelow(150e6))).to.equal(0);
+    // Send starts once the connection is up (the request was assigned to the client before it connected).
+    expect(value(exp, 'tuist_http_send_count', GET)).to.equal(1);
+    expect(bucket(exp, 'tuist_http_send_duration_nanoseconds', GET, boundBelow(150e6))).to.equal(1);
+    expect(bucket(exp, 'tuist_http_request_duration_nanosecond', ok(), boundBelow(150e6))).to.equal(0);
   });
 
   it('a large streamed response body arrives intact and the request lasts until all of it arrived', async () => {

@@ -1,6 +1,7 @@
 import type { MetricDefinition } from '../catalog/types.js';
 import { LABEL_OVERFLOW_METRIC } from '../labels/policy.js';
 import { type AnyFamily, CounterFamily, GaugeFamily, HistogramFamily, type StoreOptions } from './families.js';
+import { PendingCounts } from './series-refs.js';
 
 export * from './families.js';
 
@@ -12,6 +13,8 @@ export class MetricStore {
   readonly families: readonly AnyFamily[];
   private readonly byName = new Map<string, AnyFamily>();
   private readonly collectCallbacks = new Set<() => void>();
+  /** Counts kept off the hot path until a collection (series-refs.ts, PendingCount). */
+  readonly pendingCounts = new PendingCounts();
 
   constructor(
     definitions: readonly MetricDefinition[],
@@ -64,8 +67,9 @@ export class MetricStore {
     return () => this.collectCallbacks.delete(fn);
   }
 
-  /** Brings values read at collection time up to date. A failing callback is logged and the others still run. */
+  /** Brings values read at collection time (and pending counts) up to date. A failing callback is logged and the others still run. */
   runCollectCallbacks(): void {
+    this.pendingCounts.flush();
     for (const fn of this.collectCallbacks) {
       try {
         fn();

@@ -126,4 +126,41 @@ describe('core store: series refs record like the family', () => {
     expect(calls).to.deep.equal({ existing: 5, add: 1, record: 1 });
     expect(histograms(s)).to.deep.equal(['get:5,0,0,5']);
   });
+
+  it('pending counts reach the family at each collection, exactly once, also after an idle collection and a clear', () => {
+    const { s } = store();
+    const family = s.counter('test_jobs_total');
+    const c = s.pendingCounts.of(family, Object.freeze({ queue: 'q', state: 'ok' }));
+    const other = s.pendingCounts.of(family, Object.freeze({ queue: 'r', state: 'ok' }));
+    c.inc();
+    c.inc();
+    other.inc();
+    // Only collections read the family: until one, the counts wait on the PendingCount.
+    expect(counts(s, 'test_jobs_total')).to.deep.equal([]);
+    s.runCollectCallbacks();
+    expect(counts(s, 'test_jobs_total')).to.deep.equal(['q,ok=2', 'r,ok=1']);
+    // A collection with nothing pending adds nothing (and drops them from the list)...
+    s.runCollectCallbacks();
+    expect(counts(s, 'test_jobs_total')).to.deep.equal(['q,ok=2', 'r,ok=1']);
+    // ... and the next increments list them again.
+    c.inc();
+    s.runCollectCallbacks();
+    s.runCollectCallbacks();
+    expect(counts(s, 'test_jobs_total')).to.deep.equal(['q,ok=3', 'r,ok=1']);
+    family.clear();
+    c.inc();
+    s.runCollectCallbacks();
+    expect(counts(s, 'test_jobs_total')).to.deep.equal(['q,ok=1']);
+  });
+
+  it('pending counts are flushed before the collect callbacks run (a callback reads them in place)', () => {
+    const { s } = store();
+    const family = s.counter('test_jobs_total');
+    const c = s.pendingCounts.of(family, Object.freeze({ queue: 'q', state: 'ok' }));
+    const seen: string[][] = [];
+    s.onCollect(() => seen.push(counts(s, 'test_jobs_total')));
+    c.inc();
+    s.runCollectCallbacks();
+    expect(seen).to.deep.equal([['q,ok=1']]);
+  });
 });

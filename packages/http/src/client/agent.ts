@@ -166,15 +166,17 @@ function taken(state: MeasuredRequest, conn: ConnectionState): void {
 /** Wraps a client's connector: times established connections and remembers the socket. */
 function timedConnector(connect: Connector, conn: ConnectionState): Connector {
   return (options, callback) => {
-    const start = performance.now();
+    const start = clock.now();
     const forRequest = conn.current;
     connect(options, (...args) => {
       try {
         const [err, socket] = args;
         if (err === null && socket) {
+          const now = clock.now();
           conn.socket = socket;
           conn.idleSince = -1;
-          forRequest?.recorder?.connected(performance.now() - start);
+          conn.connectedAt = now;
+          forRequest?.recorder?.connected(now - start);
         }
       } catch (e) {
         reportInternalError('connect', e);
@@ -186,7 +188,7 @@ function timedConnector(connect: Connector, conn: ConnectionState): Connector {
 
 function clientFactory(origin: URL, options: object): Dispatcher {
   const opts = options as Client.Options & { connect?: unknown };
-  const conn: ConnectionState = { socket: undefined, idleSince: -1, current: undefined };
+  const conn: ConnectionState = { socket: undefined, idleSince: -1, connectedAt: -1, current: undefined };
   // Pool always passes a connector function (it builds one from `connect`/`tls` options when given none).
   const connect = typeof opts.connect === 'function' ? timedConnector(opts.connect as Connector, conn) : opts.connect;
   return new MeasuredClient(origin, { ...opts, connect } as Client.Options, conn);

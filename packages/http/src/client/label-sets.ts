@@ -1,4 +1,4 @@
-import type { CounterRef, HistogramRef, Labels } from '@tuist-telemetry/core/internal';
+import type { HistogramRef, Labels, PendingCount } from '@tuist-telemetry/core/internal';
 import { statusLabel } from '../common/labels.js';
 
 /**
@@ -61,10 +61,10 @@ export class StatusLabels {
 export class PhaseRefs {
   constructor(
     readonly recorder: object,
-    readonly queueCount: CounterRef,
+    readonly queueCount: PendingCount,
     readonly queueDuration: HistogramRef,
     readonly queueIdle: HistogramRef,
-    readonly sendCount: CounterRef,
+    readonly sendCount: PendingCount,
     readonly sendDuration: HistogramRef,
   ) {}
 }
@@ -73,9 +73,9 @@ export class PhaseRefs {
 export class FinishRefs {
   constructor(
     readonly recorder: object,
-    readonly requestCount: CounterRef,
+    readonly requestCount: PendingCount,
     readonly requestDuration: HistogramRef,
-    readonly receiveCount: CounterRef,
+    readonly receiveCount: PendingCount,
     readonly receiveDuration: HistogramRef,
   ) {}
 }

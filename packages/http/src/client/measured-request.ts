@@ -18,20 +18,26 @@ import { reportInternalError } from './report.js';
  * once (1) each label set keeps its series (core's CounterRef/HistogramRef: the nine recordings of a request skipped
  * a trie lookup each, 0.27 µs in a `--cpu-prof`), (2) the pools measure instead of an `Agent.dispatch` override (the
  * pool parsed its origin once; no per-request origin lookup, 0.15 µs), and (3) a request handed to a free client
- * while its pool dispatches it reuses the dispatch time as its queue end. What is left, by `--cpu-prof`: four clock
- * reads (dispatch, send start and end, end; `performance.now()` at 25-50 ns each), nine recordings through refs (10-15
- * ns each), this object, and undici calling one more object per callback. Taken apart in interleaved rounds (Node
- * 24.22, 90 rounds per variant, load average 10-16 on the 2 cores, client CPU ratio to plain; run to run +-1.5%): all
- * of it 1.04-1.06x, without the nine recordings 1.02-1.03x, the subclasses alone (pool and client pass everything on)
- * 1.01-1.02x; dropping the four count recordings, the queue recordings, or the send-start clock read alone did not
- * show beyond that noise, and neither did buffering the recordings and folding them in 256 at a time (so the cost
- * is the recordings' own work, not cache misses from doing them apart). No extra async hop: every callback is
+ * while its pool dispatches it reuses the dispatch time as its queue end, (4) the send phase starts at the assignment
+ * without a clock read (onConnect), and (5) the four counters rise on core's PendingCount (a field increment, added
+ * to the family at collection). What is left: four clock reads (dispatch, taken from the pool's queue, send end, end;
+ * `performance.now()` at 36-47 ns each on the reference VM's clock), five histogram recordings through refs, this
+ * object, and undici calling one more object per callback. Under load undici hands almost every request to a client
+ * from the pool's queue (with pipelining 1 a client takes the next request a setImmediate after a response), so the
+ * hand-over shortcut seldom applies there, and the queue read is a real wait. Taken apart with the client and the
+ * server pinned to their own CPUs (Node 24.22, 3 process sets of 10 rounds per variant, client CPU ratio to plain;
+ * run to run +-1.5%): all of it 1.05-1.06x; without any clock read 1.04x; without clock reads and recordings
+ * 1.01-1.02x; the subclasses alone (pool and client pass everything on) 0.99-1.00x. So about 2% is the clock, 1.5-2%
+ * the recordings (in place, with undici's working set around them, a histogram record costs several times its 3-5 ns
+ * in a loop: a `--cpu-prof` puts most of it on the bucket search's loads), and 1.5% this object and the
+ * forwarding, spread over a dozen small functions. Earlier (unpinned, load 10-16): buffering the recordings and
+ * folding them in 256 at a time showed nothing (the same work, later). No extra async hop: every callback is
  * forwarded synchronously, and the instrumented throughput follows the client CPU. The request's handler API is the
  * legacy one (`request()`'s RequestHandler has `onConnect`/`onHeaders`/...), as is this class: undici adds no adapter
  * for either.
  *
  * What undici calls on a handler of a Client (core/request.js, undici 7): `onConnect(abort)` right before the
- * headers are written (the send phase starts; the `client:sendHeaders` channel fired a few statements later),
+ * headers are written (writing starts; the `client:sendHeaders` channel fired a few statements later),
  * `onRequestSent()` once the body was written (`request:bodySent`), `onBodySent(chunk)` only if the handler has
  * it, `onResponseStarted()` if the handler has it, `onHeaders`/`onData`/`onComplete` (`request:headers`,
  * `request:trailers`), `onUpgrade` for upgrades and CONNECT (`headers`, then `trailers` unless it threw), `onError`
@@ -53,6 +59,8 @@ export interface ConnectionState {
   socket: Socket | undefined;
   /** `performance.now()` when the last request on this connection ended; -1 while it has served none. */
   idleSince: number;
+  /** `performance.now()` when the current socket was established; -1 before the first. */
+  connectedAt: number;
   /** The request assigned last (with one request per connection: the one a new connection is opened for). */
   current: MeasuredRequest | undefined;
 }
@@ -92,7 +100,14 @@ export class MeasuredRequest {
   ) {}
 
   onConnect(abort: (err?: Error) => void): void {
-    if (this.sendStart < 0) this.sendStart = clock.now();
+    // The send phase starts when a connection was assigned (the catalog's definition), or when it was established if
+    // one had to be opened for the request: both moments are known, so the clock is not read here (a read costs
+    // about 40 ns on the reference machine, a fifth of what a request's measuring costs). Once only: a request undici
+    // writes again on a new connection (an idempotent one whose keep-alive socket was reset) keeps its first start.
+    if (this.sendStart < 0) {
+      const at = Math.max(this.takenAt, this.conn?.connectedAt ?? -1);
+      this.sendStart = at >= 0 ? at : clock.now();
+    }
     return this.handler!.onConnect(abort);
   }
 

@@ -1,5 +1,4 @@
 import {
-  CounterRef,
   HistogramRef,
   counter,
   gauge,
@@ -45,7 +44,7 @@ export class HttpRecorder {
   private readonly inUse: GaugeFamily;
   private readonly sources = new Set<PoolSource>();
 
-  constructor(telemetry: Telemetry) {
+  constructor(private readonly telemetry: Telemetry) {
     const t = telemetry;
     this.requestCount = counter(t, 'tuist_http_request_count');
     this.requestDuration = histogram(t, 'tuist_http_request_duration_nanosecond');
@@ -67,7 +66,7 @@ export class HttpRecorder {
   /** A connection was taken for a request after `queueMs`; it had been idle `idleMs` (0 for a new one). */
   queued(set: RequestLabelSet, queueMs: number, idleMs: number): void {
     const refs = this.phaseRefs(set);
-    refs.queueCount.add(1);
+    refs.queueCount.inc();
     refs.queueDuration.record(msToNs(queueMs));
     refs.queueIdle.record(msToNs(idleMs));
   }
@@ -81,7 +80,7 @@ export class HttpRecorder {
   /** The request (headers and body) was written in `ms`. */
   sent(set: RequestLabelSet, ms: number): void {
     const refs = this.phaseRefs(set);
-    refs.sendCount.add(1);
+    refs.sendCount.inc();
     refs.sendDuration.record(msToNs(ms));
   }
 
@@ -91,10 +90,10 @@ export class HttpRecorder {
    */
   finished(set: RequestLabelSet, statusCode: number | undefined, totalMs: number, receiveMs: number): void {
     const refs = this.finishRefs(set.status(statusCode));
-    refs.requestCount.add(1);
+    refs.requestCount.inc();
     refs.requestDuration.record(msToNs(totalMs));
     if (receiveMs >= 0) {
-      refs.receiveCount.add(1);
+      refs.receiveCount.inc();
       refs.receiveDuration.record(msToNs(receiveMs));
     }
   }
@@ -104,12 +103,13 @@ export class HttpRecorder {
     const refs = set.refs;
     if (refs !== undefined && refs.recorder === this) return refs;
     const l = set.labels;
+    const counts = this.telemetry.store.pendingCounts;
     return (set.refs = new PhaseRefs(
       this,
-      new CounterRef(this.queueCount, l),
+      counts.of(this.queueCount, l),
       new HistogramRef(this.queueDuration, l),
       new HistogramRef(this.queueIdle, l),
-      new CounterRef(this.sendCount, l),
+      counts.of(this.sendCount, l),
       new HistogramRef(this.sendDuration, l),
     ));
   }
@@ -119,11 +119,12 @@ export class HttpRecorder {
     const refs = status.refs;
     if (refs !== undefined && refs.recorder === this) return refs;
     const { request, receive } = status;
+    const counts = this.telemetry.store.pendingCounts;
     return (status.refs = new FinishRefs(
       this,
-      new CounterRef(this.requestCount, request),
+      counts.of(this.requestCount, request),
       new HistogramRef(this.requestDuration, request),
-      new CounterRef(this.receiveCount, receive),
+      counts.of(this.receiveCount, receive),
       new HistogramRef(this.receiveDuration, receive),
     ));
   }
