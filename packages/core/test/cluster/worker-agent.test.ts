@@ -116,6 +116,23 @@ describe('core: node:cluster worker agent (in-process channel)', () => {
     expect(ch.listenerCount('message')).to.equal(0);
   });
 
+  it('pending counts (the request counters of the instrumentations) travel in each snapshot and in the final one', async () => {
+    const ch = new Channel();
+    const store = newStore();
+    const agent = start(store, ch);
+    const primary = new Primary();
+    const count = store.pendingCounts.of(store.counter('tuist_runs_total'), Object.freeze({ ...run }));
+    count.inc();
+    count.inc();
+    ch.tell({ ...ours, type: 'collect', req: 1, known: 0 });
+    primary.take(ch.got[1]!);
+    expect(primary.runs()).to.equal(2);
+    count.inc();
+    await agent.stop();
+    primary.take((ch.of('final') as Snapshot[])[0]!);
+    expect(primary.runs()).to.equal(3);
+  });
+
   it('stop() waits for the final snapshot to be written, at most its bound', async () => {
     const ch = new Channel();
     ch.stuck = true;

@@ -271,4 +271,18 @@ describe('core: the catalog handed to push exporters, field by field (StoreMetri
     const types = byDefault.resourceMetrics.scopeMetrics[0]!.metrics.filter((m) => m.descriptor.name === DURATIONS);
     expect(types.map((m) => m.dataPointType)).to.deep.equal([DataPointType.HISTOGRAM]);
   });
+
+  it('pending counts (the request counters of the instrumentations) are in each export, cumulative and delta', async () => {
+    for (const preference of ['cumulative', 'delta'] as const) {
+      const { store, collect } = setup(preference);
+      const labels = Object.freeze({ request_method: 'GET', request_host: 'example.com' });
+      const sent = store.pendingCounts.of(store.counter('tuist_http_send_count'), labels);
+      const exported = async () => valuePoints((await collect()).get('tuist_http_send_count')).map((p) => p.value);
+      sent.inc();
+      sent.inc();
+      expect(await exported(), preference).to.deep.equal([2]);
+      sent.inc();
+      expect(await exported(), preference).to.deep.equal([preference === 'delta' ? 1 : 3]);
+    }
+  });
 });
