@@ -6,18 +6,42 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import os from 'node:os';
 
 export type Role = 'client' | 'server';
 
 const TASKSET = '/usr/bin/taskset';
 
+/**
+ * The CPUs this process may run on, from a kernel list such as `0-3,8,10-11` (`Cpus_allowed_list` in
+ * /proc/self/status): a container or cgroup may allow CPUs that do not start at 0. Empty when the list cannot be read.
+ */
+export function parseCpuList(list: string): number[] {
+  const cpus: number[] = [];
+  for (const part of list.trim().split(',')) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (!m) return [];
+    const from = Number(m[1]);
+    const to = m[2] === undefined ? from : Number(m[2]);
+    for (let c = from; c <= to; c++) cpus.push(c);
+  }
+  return cpus;
+}
+
+function allowedCpus(): number[] {
+  try {
+    const m = /^Cpus_allowed_list:\s*(\S+)/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    return m ? parseCpuList(m[1]!) : [];
+  } catch {
+    return [];
+  }
+}
+
 /** The CPU of each role, or `undefined` when processes are not pinned (see the module comment). */
 export function cpuOf(role: Role): number | undefined {
   if (process.platform !== 'linux' || process.env.TUIST_BENCH_PIN === '0' || !existsSync(TASKSET)) return undefined;
-  const n = os.availableParallelism();
-  if (n < 2) return undefined;
-  return role === 'client' ? 0 : n - 1;
+  const cpus = allowedCpus();
+  if (cpus.length < 2) return undefined;
+  return role === 'client' ? cpus[0] : cpus.at(-1);
 }
 
 /** `[command, args]` that run `command args` on the CPU of `role` (taskset execs it: the pid is the command's). */
