@@ -53,7 +53,13 @@ export function pinned(role: Role, command: string, args: string[]): [string, st
 /** Moves a running process (all its threads; children it forks later inherit it) to the CPU of `role`. */
 export function pinPid(role: Role, pid: number): void {
   const cpu = cpuOf(role);
-  if (cpu !== undefined) execFileSync(TASKSET, ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
+  if (cpu === undefined) return;
+  try {
+    execFileSync(TASKSET, ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'pipe' });
+  } catch (err) {
+    // The bench still runs; the numbers of its server's role are then unpinned, and the log says so.
+    console.error(`bench: could not pin pid ${pid} to CPU ${cpu} (${String((err as Error).message).trim()})`);
+  }
 }
 
 /** The postmaster's pid of a PostgreSQL cluster in `directory` (its `data/postmaster.pid` starts with it). */
