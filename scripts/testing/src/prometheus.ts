@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { claimFolder, sweepStaleFolders } from './stale-folders.js';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -217,7 +218,10 @@ export function prometheusConfig(
 export async function startPrometheus(options: StartPrometheusOptions): Promise<PrometheusServer> {
   const bin = findPrometheus();
   if (!bin) throw new Error('Prometheus is not installed: apt-get install prometheus, or set PROMETHEUS_BIN');
+  // Folders (and servers) of killed runs go first (stale-folders.ts); this one is marked as this process's.
+  sweepStaleFolders(tmpdir(), 'tuist-prom-');
   const dir = await mkdtemp(path.join(tmpdir(), 'tuist-prom-'));
+  claimFolder(dir);
   const configFile = path.join(dir, 'prometheus.yml');
   await writeFile(
     configFile,

@@ -13,6 +13,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { claimFolder, sweepStaleFolders } from './stale-folders.js';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,7 +83,11 @@ function waitForPort(child: ChildProcess): Promise<number> {
 /** Starts s3rver on 127.0.0.1:0 with `buckets` created; `stop()` ends it and deletes its directory. */
 export async function startS3Server(options: S3ServerOptions): Promise<S3Server> {
   const modulePath = createRequire(options.from).resolve('s3rver');
-  const directory = await mkdtemp(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'tuist-telemetry-s3rver-'));
+  const parent = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+  // Folders of killed runs go first (stale-folders.ts); this one is marked as this process's.
+  sweepStaleFolders(parent, 'tuist-telemetry-s3rver-');
+  const directory = await mkdtemp(join(parent, 'tuist-telemetry-s3rver-'));
+  claimFolder(directory);
   const serverOptions = { directory, configureBuckets: (options.buckets ?? []).map((name) => ({ name })) };
   const env = { ...process.env };
   delete env.NODE_OPTIONS;
