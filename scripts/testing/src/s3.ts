@@ -12,11 +12,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { claimFolder, sweepStaleFolders } from './stale-folders.js';
+import { rm } from 'node:fs/promises';
+import { ownedTempFolder } from './stale-folders.js';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { onProcessEnd } from './cleanup.js';
 
 export interface S3ServerOptions {
@@ -83,11 +82,8 @@ function waitForPort(child: ChildProcess): Promise<number> {
 /** Starts s3rver on 127.0.0.1:0 with `buckets` created; `stop()` ends it and deletes its directory. */
 export async function startS3Server(options: S3ServerOptions): Promise<S3Server> {
   const modulePath = createRequire(options.from).resolve('s3rver');
-  const parent = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
-  // Folders of killed runs go first (stale-folders.ts); this one is marked as this process's.
-  sweepStaleFolders(parent, 'tuist-telemetry-s3rver-');
-  const directory = await mkdtemp(join(parent, 'tuist-telemetry-s3rver-'));
-  claimFolder(directory);
+  // Folders of killed runs go first (stale-folders.ts).
+  const directory = await ownedTempFolder(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'tuist-telemetry-s3rver-');
   const serverOptions = { directory, configureBuckets: (options.buckets ?? []).map((name) => ({ name })) };
   const env = { ...process.env };
   delete env.NODE_OPTIONS;

@@ -10,14 +10,21 @@
  * elsewhere no process is stopped.
  */
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 
 const OWNER_FILE = 'owner.pid';
 const LEGACY_AGE_MS = 60 * 60_000;
 
-/** Records the current process as the owner of `folder`. */
-export function claimFolder(folder: string): void {
+/**
+ * A new folder `prefix*` in `parent`, owned by this process, after the folders of killed runs with that prefix were
+ * swept (their servers stopped with `signal`): what every service harness calls for its temporary folder.
+ */
+export async function ownedTempFolder(parent: string, prefix: string, signal?: NodeJS.Signals): Promise<string> {
+  sweepStaleFolders(parent, prefix, signal);
+  const folder = await mkdtemp(join(parent, prefix));
   writeFileSync(join(folder, OWNER_FILE), `${process.pid}\n`);
+  return folder;
 }
 
 function alive(pid: number): boolean {
