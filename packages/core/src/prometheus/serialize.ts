@@ -122,6 +122,11 @@ export class SeriesFaults {
     this.first = undefined;
   }
 
+  /** Counts a series left out, keeping the first error. */
+  add(err: unknown): void {
+    if (this.count++ === 0) this.first = err;
+  }
+
   /** Tells `familyFailed` about family `name`'s series left out, once, if any. */
   report(name: string): void {
     if (this.count > 0) this.familyFailed(name, this.first, this.count);
@@ -293,7 +298,7 @@ function* writeFamily(
 function leaveOut(w: ByteWriter, start: number, faults: SeriesFaults | undefined, err: unknown): void {
   w.pos = start;
   if (faults === undefined) throw err;
-  if (faults.count++ === 0) faults.first = err;
+  faults.add(err);
 }
 
 /** `name{labels} <seconds>` (milliseconds as decimals): a series' `_created` sample. */
