@@ -18,7 +18,7 @@ import { getTelemetry, type Telemetry } from './telemetry/telemetry.js';
 export type { CatalogName, CounterName, GaugeName, HistogramName };
 export type { Telemetry };
 export type { CounterFamily, GaugeFamily, HistogramFamily, Labels, LabelValue } from './store/store.js';
-export { CounterRef, HistogramRef, PendingCount } from './store/series-refs.js';
+export { CounterRef, HistogramRef, PendingCount, type PendingCounts } from './store/series-refs.js';
 export { TelemetryConfigError } from './config/index.js';
 export { logger, RateLimitedLogger } from './diag/index.js';
 export { hostRuntime, type HostRuntime } from './runtime/which.js';

@@ -8,6 +8,7 @@ import {
   type HistogramFamily,
   type Labels,
   type PendingCount,
+  type PendingCounts,
   type Telemetry,
 } from '@tuist-telemetry/core/internal';
 import { PoolGauges, type PoolSeries } from './gauges.js';
@@ -23,9 +24,9 @@ class QuerySeries {
   constructor(
     r: { queries: CounterFamily; totalTime: HistogramFamily; queueTime: HistogramFamily; queryTime: HistogramFamily },
     labels: Labels,
-    telemetry: Telemetry,
+    counts: PendingCounts,
   ) {
-    this.count = telemetry.store.pendingCounts.of(r.queries, labels);
+    this.count = counts.of(r.queries, labels);
     this.total = new HistogramRef(r.totalTime, labels);
     this.queue = new HistogramRef(r.queueTime, labels);
     this.query = new HistogramRef(r.queryTime, labels);
@@ -52,8 +53,8 @@ export class PoolRecorder {
     this.queueTime = histogram(telemetry, 'tuist_repo_query_queue_time_milliseconds');
     this.queryTime = histogram(telemetry, 'tuist_repo_query_query_time_milliseconds');
     this.poolLabels = Object.freeze({ repo: name });
-    this.ok = new QuerySeries(this, Object.freeze({ result: 'ok', repo: name }), telemetry);
-    this.error = new QuerySeries(this, Object.freeze({ result: 'error', repo: name }), telemetry);
+    this.ok = new QuerySeries(this, Object.freeze({ result: 'ok', repo: name }), telemetry.store.pendingCounts);
+    this.error = new QuerySeries(this, Object.freeze({ result: 'error', repo: name }), telemetry.store.pendingCounts);
     // The pool's connection counters exist from the start, at 0, so rate() works from the first scrape.
     this.connected.add(0, this.poolLabels);
     this.disconnected.add(0, this.poolLabels);

@@ -67,7 +67,10 @@ export class MetricStore {
     return () => this.collectCallbacks.delete(fn);
   }
 
-  /** Brings values read at collection time (and pending counts) up to date. A failing callback is logged and the others still run. */
+  /**
+   * Brings pending counts and values read at collection time up to date. A failing callback is logged and the
+   * others still run.
+   */
   runCollectCallbacks(): void {
     this.pendingCounts.flush();
     for (const fn of this.collectCallbacks) {

@@ -7,6 +7,7 @@ import {
   type CounterFamily,
   type GaugeFamily,
   type HistogramFamily,
+  type PendingCounts,
   type Telemetry,
 } from '@tuist-telemetry/core/internal';
 import type { Agent } from 'undici';
@@ -43,9 +44,12 @@ export class HttpRecorder {
   private readonly available: GaugeFamily;
   private readonly inUse: GaugeFamily;
   private readonly sources = new Set<PoolSource>();
+  /** Where the four counters of a request rise until a collection (core's PendingCount). */
+  private readonly counts: PendingCounts;
 
-  constructor(private readonly telemetry: Telemetry) {
+  constructor(telemetry: Telemetry) {
     const t = telemetry;
+    this.counts = t.store.pendingCounts;
     this.requestCount = counter(t, 'tuist_http_request_count');
     this.requestDuration = histogram(t, 'tuist_http_request_duration_nanosecond');
     this.queueCount = counter(t, 'tuist_http_queue_count');
@@ -103,13 +107,12 @@ export class HttpRecorder {
     const refs = set.refs;
     if (refs !== undefined && refs.recorder === this) return refs;
     const l = set.labels;
-    const counts = this.telemetry.store.pendingCounts;
     return (set.refs = new PhaseRefs(
       this,
-      counts.of(this.queueCount, l),
+      this.counts.of(this.queueCount, l),
       new HistogramRef(this.queueDuration, l),
       new HistogramRef(this.queueIdle, l),
-      counts.of(this.sendCount, l),
+      this.counts.of(this.sendCount, l),
       new HistogramRef(this.sendDuration, l),
     ));
   }
@@ -119,12 +122,11 @@ export class HttpRecorder {
     const refs = status.refs;
     if (refs !== undefined && refs.recorder === this) return refs;
     const { request, receive } = status;
-    const counts = this.telemetry.store.pendingCounts;
     return (status.refs = new FinishRefs(
       this,
-      counts.of(this.requestCount, request),
+      this.counts.of(this.requestCount, request),
       new HistogramRef(this.requestDuration, request),
-      counts.of(this.receiveCount, receive),
+      this.counts.of(this.receiveCount, receive),
       new HistogramRef(this.receiveDuration, receive),
     ));
   }
