@@ -147,7 +147,10 @@ for (let rep = 0; rep < runs; rep++) {
     // The memory case always gets a process per implementation: in a shared one, what the previous implementation
     // frees late (native buffers of its gzip streams) shows as the next one's negative growth.
     // The interleaved rounds run in the smoke run too (with one measured round), so that it proves them.
-    if (c.rounds) list.push({ caseId: c.id, impls: can, rounds: { rep } });
+    if (c.rounds) {
+      for (let set = 0; set < params.setsPerRun; set++)
+        list.push({ caseId: c.id, impls: can, rounds: { rep: rep * params.setsPerRun + set } });
+    }
     else if (smoke && c.id !== 'memory') list.push({ caseId: c.id, impls, nodeFlags: c.nodeFlags });
     else for (const impl of impls) list.push({ caseId: c.id, impls: [impl], nodeFlags: c.nodeFlags });
   }
@@ -318,7 +321,7 @@ Aims beyond the bars: ${aims}.
    \`undici.Agent\` against \`createInstrumentedAgent()\` of @tuist-telemetry/http (core telemetry runs in both). Cases 4
    and 5 run in interleaved rounds: each implementation in its own warmed-up process (all against the same server),
    taking turns one block of
-   ${Math.ceil(params.requests / params.rounds).toLocaleString('en-US')} requests (5: ${Math.ceil(params.queries / params.rounds).toLocaleString('en-US')} queries) at a time in a rotating order, ${params.rounds} rounds per process set and ${runs} process sets;
+   ${Math.ceil(params.requests / params.rounds).toLocaleString('en-US')} requests (5: ${Math.ceil(params.queries / params.rounds).toLocaleString('en-US')} queries) at a time in a rotating order, ${params.rounds} rounds per process set and ${runs * params.setsPerRun} process sets;
    each cell is the median of its blocks and each ratio the median of the per-round ratios (blocks measured moments
    apart, so load on the shared machine hits both sides alike). The clients run on one CPU and their server on
    another (see the placement above; bench/src/cpus.ts says why). 4b is the
