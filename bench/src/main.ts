@@ -321,7 +321,7 @@ Aims beyond the bars: ${aims}.
    \`undici.Agent\` against \`createInstrumentedAgent()\` of @tuist-telemetry/http (core telemetry runs in both). Cases 4
    and 5 run in interleaved rounds: each implementation in its own warmed-up process (all against the same server),
    taking turns one block of
-   ${Math.ceil(params.requests / params.rounds).toLocaleString('en-US')} requests (5: ${Math.ceil(params.queries / params.rounds).toLocaleString('en-US')} queries) at a time in a rotating order, ${params.rounds} rounds per process set and ${runs * params.setsPerRun} process sets;
+   ${Math.ceil(params.requests / params.rounds).toLocaleString('en-US')} requests (5: ${Math.ceil(params.queries / params.rounds).toLocaleString('en-US')} queries) at a time in a balanced order (each follows every other equally often), ${params.rounds} rounds per process set and ${runs * params.setsPerRun} process sets;
    each cell is the median of its blocks and each ratio the median of the per-round ratios (blocks measured moments
    apart, so load on the shared machine hits both sides alike). The clients run on one CPU and their server on
    another (see the placement above; bench/src/cpus.ts says why). 4b is the

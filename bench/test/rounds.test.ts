@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { rows } from '../src/cases.js';
-import { medianOfRounds, withRatios } from '../src/rounds.js';
+import { balancedOrders, medianOfRounds, withRatios } from '../src/rounds.js';
 
 // Rows 4 and 5 come from interleaved rounds (bench/src/rounds.ts): the ratio is the median of the per-round ratios,
 // so a round where the machine was slow for both sides does not move it, where a ratio of medians would.
@@ -42,5 +42,29 @@ describe('bench: interleaved rounds give per-round ratios', () => {
   it('a case measured one process per implementation keeps the ratio of the medians', () => {
     const table = rows({ pg: { plain: { qps: 100, cpuUs: 10 }, instrumented: { qps: 96, cpuUs: 11 } } }, params, {});
     expect(table.find((r) => r.id === '5')!.ratio).to.be.closeTo(0.96, 1e-9);
+  });
+});
+
+describe('bench: the order of the blocks in a round is balanced', () => {
+  for (const n of [2, 3, 4, 5, 6]) {
+    it(`${n} implementations: each follows every other one equally often, and each is first equally often`, () => {
+      const orders = balancedOrders(n);
+      const follows = new Map<string, number>();
+      const first = new Map<number, number>();
+      for (const row of orders) {
+        expect([...row].sort((a, b) => a - b)).to.deep.equal(Array.from({ length: n }, (_, i) => i));
+        first.set(row[0]!, (first.get(row[0]!) ?? 0) + 1);
+        for (let i = 1; i < n; i++) follows.set(`${row[i - 1]}>${row[i]}`, (follows.get(`${row[i - 1]}>${row[i]}`) ?? 0) + 1);
+      }
+      // Every ordered pair of two different implementations, the same number of times.
+      expect(follows.size).to.equal(n * (n - 1));
+      expect(new Set(follows.values()).size).to.equal(1);
+      expect(first.size).to.equal(n);
+      expect(new Set(first.values()).size).to.equal(1);
+    });
+  }
+
+  it('one implementation runs alone', () => {
+    expect(balancedOrders(1)).to.deep.equal([[0]]);
   });
 });
