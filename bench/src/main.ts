@@ -150,8 +150,7 @@ for (let rep = 0; rep < runs; rep++) {
     if (c.rounds) {
       for (let set = 0; set < params.setsPerRun; set++)
         list.push({ caseId: c.id, impls: can, rounds: { rep: rep * params.setsPerRun + set } });
-    }
-    else if (smoke && c.id !== 'memory') list.push({ caseId: c.id, impls, nodeFlags: c.nodeFlags });
+    } else if (smoke && c.id !== 'memory') list.push({ caseId: c.id, impls, nodeFlags: c.nodeFlags });
     else for (const impl of impls) list.push({ caseId: c.id, impls: [impl], nodeFlags: c.nodeFlags });
   }
 }

@@ -54,7 +54,8 @@ describe('bench: the order of the blocks in a round is balanced', () => {
       for (const row of orders) {
         expect([...row].sort((a, b) => a - b)).to.deep.equal(Array.from({ length: n }, (_, i) => i));
         first.set(row[0]!, (first.get(row[0]!) ?? 0) + 1);
-        for (let i = 1; i < n; i++) follows.set(`${row[i - 1]}>${row[i]}`, (follows.get(`${row[i - 1]}>${row[i]}`) ?? 0) + 1);
+        for (let i = 1; i < n; i++)
+          follows.set(`${row[i - 1]}>${row[i]}`, (follows.get(`${row[i - 1]}>${row[i]}`) ?? 0) + 1);
       }
       // Every ordered pair of two different implementations, the same number of times.
       expect(follows.size).to.equal(n * (n - 1));
