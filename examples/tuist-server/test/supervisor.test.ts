@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { descendants, running, type Proc } from '@tuist-telemetry/testing';
 import { eventually } from './demo-process.js';
 
 /**
@@ -11,47 +11,6 @@ import { eventually } from './demo-process.js';
  * demo, its server and its PostgreSQL kept running. Every process of the run must be gone soon after npm.
  */
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-
-interface Proc {
-  pid: number;
-  ppid: number;
-  state: string;
-  start: string;
-  cmd: string;
-}
-
-/** `/proc/<pid>` as a Proc, or undefined when it is gone. */
-function proc(pid: number): Proc | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
-    return { pid, ppid: Number(f[1]), state: f[0]!, start: f[19]!, cmd };
-  } catch {
-    return undefined;
-  }
-}
-
-/** Every process below `pid`, from /proc. */
-function descendants(pid: number): Proc[] {
-  const all = readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .map((d) => proc(Number(d)))
-    .filter((p): p is Proc => !!p);
-  const out: Proc[] = [];
-  const queue = [pid];
-  while (queue.length) {
-    const parent = queue.shift()!;
-    for (const p of all) if (p.ppid === parent) out.push(p), queue.push(p.pid);
-  }
-  return out;
-}
-
-/** Still running: same pid and start time, and not a zombie (a zombie runs nothing; who reaps it is not ours). */
-const running = (p: Proc): boolean => {
-  const now = proc(p.pid);
-  return !!now && now.start === p.start && now.state !== 'Z';
-};
 
 async function startNpmDemo(): Promise<{ npm: ChildProcess; url: string; output: () => string }> {
   const env: NodeJS.ProcessEnv = { ...process.env };

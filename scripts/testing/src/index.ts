@@ -9,3 +9,4 @@ export * from './ports.js';
 export * from './cleanup.js';
 export * from './diag.js';
 export * from './stale-folders.js';
+export * from './processes.js';
