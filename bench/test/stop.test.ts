@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { descendants, running, type Proc } from '@tuist-telemetry/testing';
+import { descendants, killRunning, running, type Proc } from '@tuist-telemetry/testing';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -25,7 +25,7 @@ describe('bench: SIGTERM to the pid of scripts/bench.mjs alone stops every proce
   let leftovers: Proc[] = [];
 
   afterEach(() => {
-    for (const p of leftovers) if (running(p)) process.kill(p.pid, 'SIGKILL');
+    killRunning(leftovers);
     leftovers = [];
   });
 

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { descendants, running, type Proc } from '@tuist-telemetry/testing';
+import { descendants, killRunning, running, type Proc } from '@tuist-telemetry/testing';
 import { eventually } from './demo-process.js';
 
 /**
@@ -46,7 +46,7 @@ describe('examples: npm run demo stops everything it started when only npm is si
 
   afterEach(() => {
     // Whatever the assertions found still running is ours: do not leave it behind for the other suites.
-    for (const p of leftovers) if (running(p)) process.kill(p.pid, 'SIGKILL');
+    killRunning(leftovers);
     leftovers = [];
   });
 

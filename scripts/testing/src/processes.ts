@@ -43,3 +43,14 @@ export function running(p: Proc): boolean {
   const now = proc(p.pid);
   return !!now && now.start === p.start && now.state !== 'Z';
 }
+
+/** SIGKILLs those of `procs` still running (a test's leftovers, so that they do not weigh on the suites after it). */
+export function killRunning(procs: readonly Proc[]): void {
+  for (const p of procs) {
+    try {
+      if (running(p)) process.kill(p.pid, 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+  }
+}
