@@ -1,21 +1,10 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { descendants, killRunning, running, type Proc } from '@tuist-telemetry/testing';
+import { descendants, eventually, killRunning, running, type Proc } from '@tuist-telemetry/testing';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-/** Polls `check` every 200 ms until it returns true; false after `ms`. */
-async function within(ms: number, check: () => boolean): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (check()) return true;
-    await sleep(200);
-  }
-  return check();
-}
 
 // `docker stop`, a CI step timeout or `kill <pid>` signal one process: `npm run bench`'s scripts/bench.mjs. Before it
 // passed the signal on, it died alone and bench/src/main.ts ran the whole bench on, with its measured processes,
@@ -49,19 +38,29 @@ describe('bench: SIGTERM to the pid of scripts/bench.mjs alone stops every proce
       let out = '';
       wrapper.stdout!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
       wrapper.stderr!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
-      let tree: Proc[] = [];
-      const started = await within(180_000, () => {
-        tree = descendants(wrapper.pid!);
-        leftovers = tree;
-        return wrapper.exitCode === null && tree.some((p) => busy.test(p.cmd));
-      });
-      expect(started, `no ${busy} below the wrapper; output:\n${out.slice(-3000)}`).to.equal(true);
+      const tree = await eventually(
+        `${busy} below the wrapper`,
+        async () => {
+          const procs = descendants(wrapper.pid!);
+          leftovers = procs;
+          if (wrapper.exitCode !== null) throw new Error(`the bench exited ${wrapper.exitCode}:\n${out.slice(-3000)}`);
+          return procs.some((p) => busy.test(p.cmd)) ? procs : undefined;
+        },
+        180_000,
+        200,
+      );
       expect(tree.some((p) => p.cmd.includes('bench/src/main.ts'))).to.equal(true);
 
       process.kill(wrapper.pid!, 'SIGTERM');
-      const gone = await within(30_000, () => wrapper.exitCode !== null && tree.every((p) => !running(p)));
-      const alive = tree.filter(running).map((p) => `${p.pid} ${p.cmd.slice(0, 120)}`);
-      expect(gone, `still running:\n${alive.join('\n')}\n--- output ---\n${out.slice(-2000)}`).to.equal(true);
+      await eventually(
+        'the wrapper and every process below it gone',
+        async () => (wrapper.exitCode !== null && !tree.some(running) ? true : undefined),
+        30_000,
+        200,
+      ).catch((err: Error) => {
+        const alive = tree.filter(running).map((p) => `${p.pid} ${p.cmd.slice(0, 120)}`);
+        throw new Error(`${err.message}; still running:\n${alive.join('\n')}\n--- output ---\n${out.slice(-2000)}`);
+      });
       expect(wrapper.exitCode).to.equal(1);
       expect(out).to.include('bench: stopped (SIGTERM)');
       // main.ts did not go on to the report.

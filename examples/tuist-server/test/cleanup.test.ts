@@ -5,7 +5,7 @@ import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { eventually } from './demo-process.js';
+import { eventually } from '@tuist-telemetry/testing';
 
 /**
  * The demo removes what it creates (issue 24 item 7): its throwaway PostgreSQL's folder (`tuist-demo-pg-*`) and

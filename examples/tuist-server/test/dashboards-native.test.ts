@@ -9,6 +9,7 @@ import { startTelemetry, type Telemetry } from '@tuist-telemetry/core';
 import { catalog, type MetricDefinition } from '@tuist-telemetry/core/internal';
 import { histogram, type HistogramName } from '@tuist-telemetry/core/internal';
 import {
+  eventually,
   findPrometheus,
   requireService,
   startPrometheus,
@@ -24,7 +25,7 @@ import {
   readsHistograms,
   resolveVariables,
 } from './dashboards.js';
-import { eventually, startDemoProcess, type DemoProcess } from './demo-process.js';
+import { startDemoProcess, type DemoProcess } from './demo-process.js';
 
 const NATIVE = '--enable-feature=native-histograms';
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MetricDefinition } from '@tuist-telemetry/core/internal';
 import type { PrometheusServer, PromSeries } from '@tuist-telemetry/testing';
-import { eventually } from './demo-process.js';
+import { eventually } from '@tuist-telemetry/testing';
 
 export const DASHBOARD_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../grafana/dashboards');
 

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import {
+  eventually,
   findPrometheus,
   requireService,
   startPrometheus,
@@ -8,7 +9,7 @@ import {
   type PrometheusServer,
   type Span,
 } from '@tuist-telemetry/testing';
-import { eventually, startDemoProcess, type DemoProcess } from './demo-process.js';
+import { startDemoProcess, type DemoProcess } from './demo-process.js';
 
 const TRACE_ID = /^[0-9a-f]{32}$/;
 const SPAN_ID = /^[0-9a-f]{16}$/;

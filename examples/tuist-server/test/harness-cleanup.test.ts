@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { eventually } from './demo-process.js';
+import { eventually } from '@tuist-telemetry/testing';
 
 /**
  * The suites' harnesses (scripts/testing: s3.ts, postgres.ts) remove their folders when a test process ends without

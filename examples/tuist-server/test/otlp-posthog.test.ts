@@ -3,7 +3,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { catalog } from '@tuist-telemetry/core/internal';
-import { eventually, startDemoProcess, type DemoProcess } from './demo-process.js';
+import { startDemoProcess, type DemoProcess } from './demo-process.js';
+import { eventually } from '@tuist-telemetry/testing';
 
 /**
  * Extensions the demo cannot guarantee: dropped analytics events need PostHog failing; `nodejs_active_requests{type}`

@@ -4,7 +4,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { catalog } from '@tuist-telemetry/core/internal';
-import { findPrometheus, requireService, startPrometheus, type PrometheusServer } from '@tuist-telemetry/testing';
+import {
+  eventually,
+  findPrometheus,
+  requireService,
+  startPrometheus,
+  type PrometheusServer,
+} from '@tuist-telemetry/testing';
 import {
   catalogEntryFor,
   dashboardQueries,
@@ -14,7 +20,7 @@ import {
   queriesWithoutData,
   readDashboards,
 } from './dashboards.js';
-import { eventually, startDemoProcess, type DemoProcess } from './demo-process.js';
+import { startDemoProcess, type DemoProcess } from './demo-process.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import {
+  eventually,
   findPrometheus,
   requireService,
   scrape,
@@ -11,7 +12,7 @@ import {
   type PrometheusServer,
   type S3Server,
 } from '@tuist-telemetry/testing';
-import { eventually, startDemoProcess, type DemoProcess } from './demo-process.js';
+import { startDemoProcess, type DemoProcess } from './demo-process.js';
 
 /** Runs each instance records: instance i reports RUNS[i] runs (the same label sets on every instance). */
 const RUNS = [3, 5, 7];

@@ -2,8 +2,7 @@ import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { descendants, killRunning, running, type Proc } from '@tuist-telemetry/testing';
-import { eventually } from './demo-process.js';
+import { descendants, eventually, killRunning, running, type Proc } from '@tuist-telemetry/testing';
 
 /**
  * `npm run demo` under a supervisor that signals only npm's process (systemd with KillMode=process, a CI step

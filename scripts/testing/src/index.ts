@@ -10,3 +10,4 @@ export * from './cleanup.js';
 export * from './diag.js';
 export * from './stale-folders.js';
 export * from './processes.js';
+export * from './wait.js';
