@@ -1,5 +1,5 @@
-// The process tree of a run, read from /proc (Linux): what the stop tests of `npm run demo` and `npm run bench`
-// check is gone after a signal.
+// Processes read from /proc (Linux): the tree of a run, which the stop tests of `npm run demo` and `npm run bench`
+// check is gone after a signal, and the servers a killed run left on its folders (stale-folders.ts).
 import { readdirSync, readFileSync } from 'node:fs';
 
 export interface Proc {
@@ -23,12 +23,20 @@ export function proc(pid: number): Proc | undefined {
   }
 }
 
+/** Every process on the machine, from /proc (none where there is no /proc). */
+export function allProcesses(): Proc[] {
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return [];
+  }
+  return pids.map((d) => proc(Number(d))).filter((p): p is Proc => !!p);
+}
+
 /** Every process below `pid`, from /proc. */
 export function descendants(pid: number): Proc[] {
-  const all = readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .map((d) => proc(Number(d)))
-    .filter((p): p is Proc => !!p);
+  const all = allProcesses();
   const out: Proc[] = [];
   const queue = [pid];
   while (queue.length) {

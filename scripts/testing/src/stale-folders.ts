@@ -12,6 +12,7 @@
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
+import { allProcesses } from './processes.js';
 
 const OWNER_FILE = 'owner.pid';
 const LEGACY_AGE_MS = 60 * 60_000;
@@ -48,21 +49,9 @@ function ownerOf(folder: string): number | undefined {
 
 /** The processes whose command line names `folder` (a server started on it). */
 function processesOn(folder: string): number[] {
-  let pids: string[];
-  try {
-    pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p));
-  } catch {
-    return [];
-  }
-  const on: number[] = [];
-  for (const p of pids) {
-    try {
-      if (readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(folder)) on.push(Number(p));
-    } catch {
-      // It ended meanwhile.
-    }
-  }
-  return on;
+  return allProcesses()
+    .filter((p) => p.cmd.includes(folder))
+    .map((p) => p.pid);
 }
 
 /**
