@@ -53,8 +53,9 @@ export class PoolRecorder {
     this.queueTime = histogram(telemetry, 'tuist_repo_query_queue_time_milliseconds');
     this.queryTime = histogram(telemetry, 'tuist_repo_query_query_time_milliseconds');
     this.poolLabels = Object.freeze({ repo: name });
-    this.ok = new QuerySeries(this, Object.freeze({ result: 'ok', repo: name }), telemetry.store.pendingCounts);
-    this.error = new QuerySeries(this, Object.freeze({ result: 'error', repo: name }), telemetry.store.pendingCounts);
+    const counts = telemetry.store.pendingCounts;
+    this.ok = new QuerySeries(this, Object.freeze({ result: 'ok', repo: name }), counts);
+    this.error = new QuerySeries(this, Object.freeze({ result: 'error', repo: name }), counts);
     // The pool's connection counters exist from the start, at 0, so rate() works from the first scrape.
     this.connected.add(0, this.poolLabels);
     this.disconnected.add(0, this.poolLabels);

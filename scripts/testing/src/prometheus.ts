@@ -6,10 +6,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
-import { ownedTempFolder } from './stale-folders.js';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { ownedTempFolder } from './stale-folders.js';
 
 /** The Prometheus binary to use, or undefined when none is installed. */
 export function findPrometheus(): string | undefined {

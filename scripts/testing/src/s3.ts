@@ -13,10 +13,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { ownedTempFolder } from './stale-folders.js';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { onProcessEnd } from './cleanup.js';
+import { ownedTempFolder } from './stale-folders.js';
 
 export interface S3ServerOptions {
   /** `import.meta.url` of the calling suite: where `s3rver` is resolved from. */
